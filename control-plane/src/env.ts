@@ -1,0 +1,22 @@
+/**
+ * @module env
+ * The Worker's bindings and variables, as declared in wrangler.toml. Secrets
+ * (RELEASE_KEY, TICKET_KEY, ADMIN_TOKEN) come from `.dev.vars` locally and from
+ * `wrangler secret put` in production; they never reach a client.
+ */
+export interface Env {
+  DB: D1Database;
+  ARTIFACTS: R2Bucket;
+  CACHE: KVNamespace;
+  DEVICE_LIMITER?: RateLimit;
+  MAX_CHUNK_BYTES?: string;
+  MAX_MODEL_BYTES?: string;
+  EDGE_CACHE_TTL_MS?: string;
+  TICKET_TTL_SECONDS?: string;
+  /** JSON `{ alg, keyid, privateKey }` (PKCS#8, base64) of the release role's online key. */
+  RELEASE_KEY?: string;
+  /** JSON `{ alg, keyid, privateKey }` of the ticket role's online key. */
+  TICKET_KEY?: string;
+  /** Bootstrap admin bearer token; further tokens are minted through /v1/tokens. */
+  ADMIN_TOKEN?: string;
+}
