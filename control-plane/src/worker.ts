@@ -1,11 +1,10 @@
 /**
  * @module worker
- * The Worker entry: the control plane's Hono app with the edge runtime mounted under /v1/edge.
+ * The Worker entry: the control plane with the edge runtime mounted (see app.ts).
  */
-import { Hono } from 'hono';
+import { buildApp } from './app.ts';
 import type { Env } from './env.ts';
 
-const app = new Hono<{ Bindings: Env }>();
-app.get('/v1/health', (c) => c.json({ ok: true }));
+const app = buildApp();
 
-export default app satisfies ExportedHandler<Env>;
+export default { fetch: app.fetch } satisfies ExportedHandler<Env>;

@@ -1,0 +1,39 @@
+/**
+ * @module app
+ * Assembles the Worker's routes: the operator API under /v1, the edge runtime under /v1/edge,
+ * the OpenAPI document at /v1/openapi.json, and one error renderer for all of them.
+ */
+import { ApiError, edgeRoutes, errorResponse } from '@modelfleet/edge-runtime';
+import { HTTPException } from 'hono/http-exception';
+import type { Env } from './env.ts';
+import { createApp } from './http/openapi-app.ts';
+import { adminRoutes } from './routes/admin.ts';
+import { consoleRoutes } from './routes/console.tsx';
+import { modelRoutes } from './routes/models.ts';
+import { publishRoutes } from './routes/publish.ts';
+
+export function buildApp() {
+  const app = createApp();
+  app.onError((error) => {
+    if (error instanceof HTTPException) {
+      // Hono's own refusals (e.g. malformed JSON) keep their status but speak our error format.
+      return errorResponse(new ApiError('bad_request', error.message || 'bad request', undefined, error.status));
+    }
+    return errorResponse(error);
+  });
+  app.notFound(() => errorResponse(new ApiError('not_found', 'no such route; see /v1/openapi.json')));
+
+  app.get('/v1/health', (c) => c.json({ ok: true }));
+  app.route('/v1/edge', edgeRoutes<Env>());
+  app.route('/v1', modelRoutes);
+  app.route('/v1', publishRoutes);
+  app.route('/v1', adminRoutes);
+  app.route('/console', consoleRoutes);
+
+  app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer', description: 'Operator token (mft_…)' });
+  app.doc31('/v1/openapi.json', {
+    openapi: '3.1.0',
+    info: { title: 'modelfleet control plane', version: '0.1.0', description: 'Registry, signing and edge delivery of on-device models.' },
+  });
+  return app;
+}

@@ -1,0 +1,34 @@
+/**
+ * @module guards
+ * Request guards that run before validation: body size limits and content types. Bodies are
+ * refused before they are read, so an oversized upload costs the Worker nothing.
+ */
+import { ApiError } from '@modelfleet/edge-runtime';
+import type { MiddlewareHandler } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import type { AppEnv } from './context.ts';
+
+/** JSON bodies (model.json, golden examples, metrics) are bounded separately from chunks. */
+export const MAX_JSON_BYTES = 8 * 2 ** 20;
+
+export function limitBody(maxBytes: number): MiddlewareHandler<AppEnv> {
+  return bodyLimit({
+    maxSize: maxBytes,
+    onError: () => {
+      throw new ApiError('payload_too_large', `request body exceeds ${maxBytes} bytes`);
+    },
+  });
+}
+
+export function requireContentType(expected: 'application/json' | 'application/octet-stream'): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    const type = (c.req.header('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
+    if (type !== expected) {
+      throw new ApiError('unsupported_media_type', `send the body as ${expected} (got ${type || 'no content type'})`);
+    }
+    await next();
+  };
+}
+
+/** Guards for every JSON-bodied write route. */
+export const jsonBody = [requireContentType('application/json'), limitBody(MAX_JSON_BYTES)] as const;

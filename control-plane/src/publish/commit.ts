@@ -1,0 +1,131 @@
+/**
+ * @module commit
+ * Step 3 of publishing: assemble the verified chunks, run CI validation with TF.js inside the
+ * Worker, then either store a signed manifest (status `active`) or record the version as
+ * `rejected` with its reasons. Nothing is written until every check has run.
+ */
+import { ApiError, r2Key } from '@modelfleet/edge-runtime';
+import {
+  type Manifest, type UploadRequest, modelJsonWithoutWeights, planChunks, sha256Hex, signManifest, weightSpecsOf,
+} from '@modelfleet/protocol';
+import type { Env } from '../env.ts';
+import type { Operator } from '../http/context.ts';
+import { auditStatement } from '../registry/audit.ts';
+import { releaseSigner } from '../trust/roots.ts';
+import { validateModel } from '../validate/index.ts';
+import { MAX_CHUNK_BYTES } from './limits.ts';
+import { loadUploadRequest, openUpload } from './uploads.ts';
+
+export interface CommitResult {
+  model: string;
+  version: number;
+  status: 'active' | 'rejected';
+  manifestDigest: string | null;
+  totalBytes: number;
+  reasons: { code: string; message: string }[];
+}
+
+/** Reads every chunk back from R2 and re-hashes it: what is signed is what devices will get. */
+async function assembleWeights(env: Env, req: UploadRequest): Promise<Uint8Array> {
+  const total = req.chunks.reduce((n, c) => n + c.size, 0);
+  const weights = new Uint8Array(total);
+  const missing: string[] = [];
+  let offset = 0;
+  for (const chunk of req.chunks) {
+    const object = await env.ARTIFACTS.get(r2Key.chunk(chunk.digest));
+    if (!object) {
+      missing.push(chunk.digest);
+    } else {
+      const bytes = new Uint8Array(await object.arrayBuffer());
+      if (bytes.byteLength !== chunk.size || (await sha256Hex(bytes)) !== chunk.digest) {
+        throw new ApiError('chunk_digest_mismatch', `stored chunk ${chunk.digest} does not match its digest; re-upload it`);
+      }
+      weights.set(bytes, offset);
+    }
+    offset += chunk.size;
+  }
+  if (missing.length > 0) {
+    throw new ApiError('upload_incomplete', `${missing.length} chunk(s) not uploaded yet; PUT them before committing`, { missing });
+  }
+  return weights;
+}
+
+function buildManifest(model: string, version: number, req: UploadRequest, io: Manifest['io'], op: Operator, at: string): Manifest {
+  const plan = planChunks(weightSpecsOf(req.modelJson), { maxChunkBytes: MAX_CHUNK_BYTES });
+  return {
+    type: 'modelfleet/manifest',
+    specVersion: 1,
+    model,
+    version,
+    ...(req.label === undefined ? {} : { label: req.label }),
+    format: req.format,
+    modelJson: modelJsonWithoutWeights(req.modelJson),
+    weights: plan.tensors,
+    chunks: req.chunks,
+    totalBytes: plan.totalBytes,
+    io,
+    runtime: req.runtime ?? { backends: ['webgpu', 'wasm', 'cpu'] },
+    monitoring: { baseline: req.baseline ?? null },
+    metrics: req.metrics ?? { values: {} },
+    params: req.params ?? {},
+    lineage: req.lineage ?? {},
+    publishedAt: at,
+    publishedBy: op.actor,
+  };
+}
+
+export async function commitUpload(env: Env, uploadId: string, op: Operator): Promise<CommitResult> {
+  const upload = await openUpload(env, uploadId);
+  const req = await loadUploadRequest(env, uploadId);
+  const signer = await releaseSigner(env); // fail before validation work if signing cannot happen
+  const weights = await assembleWeights(env, req);
+  const result = await validateModel({
+    format: req.format,
+    modelJson: req.modelJson,
+    weightData: weights.buffer as ArrayBuffer,
+    ...(req.io ? { io: req.io } : {}),
+    ...(req.golden ? { golden: req.golden } : {}),
+  });
+  const at = new Date().toISOString();
+  const next = await env.DB.prepare('SELECT COALESCE(MAX(version), 0) + 1 AS v FROM versions WHERE model_id = ?').bind(upload.model_id).first<{ v: number }>();
+  const version = next!.v;
+  const validation = { checks: result.checks, reasons: result.ok ? [] : result.reasons };
+  const totalBytes = weights.byteLength;
+
+  let digest: string | null = null;
+  if (result.ok) {
+    const signed = await signManifest(buildManifest(upload.model, version, req, result.io, op, at), [signer]);
+    digest = signed.digest;
+    // Content-addressed, so writing it before the D1 batch is safe: unreferenced, it is never served.
+    await env.ARTIFACTS.put(r2Key.manifest(digest), JSON.stringify(signed.envelope), { httpMetadata: { contentType: 'application/json' } });
+  }
+  const status = result.ok ? 'active' : 'rejected';
+  const db = env.DB;
+  const statements = [
+    db.prepare(
+      `INSERT INTO versions (model_id, version, label, status, format, manifest_digest, total_bytes, params, metrics, lineage, io, validation, published_by, published_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    ).bind(
+      upload.model_id, version, req.label ?? null, status, req.format, digest, totalBytes, JSON.stringify(req.params ?? {}),
+      JSON.stringify(req.metrics ?? { values: {} }), JSON.stringify(req.lineage ?? {}), JSON.stringify(result.ok ? result.io : req.io ?? {}),
+      JSON.stringify(validation), op.actor, at,
+    ),
+    ...(result.ok
+      ? [...new Set(req.chunks.map((c) => c.digest))].map((d) =>
+          db.prepare('INSERT INTO chunk_refs (digest, version_id) SELECT ?, id FROM versions WHERE model_id = ? AND version = ?').bind(d, upload.model_id, version),
+        )
+      : []),
+    db.prepare(`UPDATE uploads SET state = 'committed' WHERE id = ? AND state = 'open'`).bind(uploadId),
+    auditStatement(db, {
+      actor: op.actor, action: result.ok ? 'version.publish' : 'version.reject', subject: `model/${upload.model}/version/${version}`,
+      after: { status, manifestDigest: digest, totalBytes, reasons: validation.reasons },
+    }, at),
+  ];
+  // A concurrent publish of the same model takes the same number: UNIQUE(model_id, version) fails this whole batch.
+  try {
+    await db.batch(statements);
+  } catch (e) {
+    throw new ApiError('conflict', `version ${version} of ${upload.model} was taken by a concurrent publish; commit again`, { cause: String(e) });
+  }
+  return { model: upload.model, version, status, manifestDigest: digest, totalBytes, reasons: validation.reasons };
+}

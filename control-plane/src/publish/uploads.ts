@@ -1,0 +1,94 @@
+/**
+ * @module uploads
+ * Publishing is three steps so that bytes travel once and memory stays bounded:
+ *   1. POST the model.json, metadata and the client's chunk plan  → which chunks are missing;
+ *   2. PUT each missing chunk (≤ 4 MiB), verified against its digest before it is stored;
+ *   3. commit → validation with TF.js, then a signed manifest (commit.ts).
+ * The server recomputes the chunk plan from the weight specs, so a client cannot choose
+ * boundaries that straddle tensors or lie about sizes.
+ */
+import { ApiError, r2Key } from '@modelfleet/edge-runtime';
+import { TfjsModelError, type UploadRequest, type UploadResponse, planChunks, sha256Hex, weightSpecsOf } from '@modelfleet/protocol';
+import type { Env } from '../env.ts';
+import type { Operator } from '../http/context.ts';
+import { findModel } from '../registry/models.ts';
+import { MAX_CHUNK_BYTES, UPLOAD_TTL_MS, maxModelBytes } from './limits.ts';
+
+export const uploadKey = (id: string) => `uploads/${id}.json`;
+
+export interface UploadRow {
+  id: string;
+  model_id: number;
+  model: string;
+  created_by: string;
+  expires_at: string;
+  state: 'open' | 'committed';
+}
+
+/** Step 1: checks the plan and stages the request; nothing in the registry changes. */
+export async function createUpload(env: Env, model: string, req: UploadRequest, op: Operator): Promise<UploadResponse> {
+  const m = await findModel(env.DB, model);
+  let plan;
+  try {
+    plan = planChunks(weightSpecsOf(req.modelJson), { maxChunkBytes: MAX_CHUNK_BYTES });
+  } catch (e) {
+    if (e instanceof TfjsModelError) throw new ApiError(e.code, e.message);
+    throw e;
+  }
+  if (plan.totalBytes > maxModelBytes(env)) {
+    throw new ApiError('payload_too_large', `model weights are ${plan.totalBytes} bytes; this registry accepts at most ${maxModelBytes(env)} (MAX_MODEL_BYTES)`);
+  }
+  const sizesMatch = plan.chunks.length === req.chunks.length && plan.chunks.every((c, i) => c.size === req.chunks[i]!.size);
+  if (!sizesMatch) {
+    throw new ApiError('weights_mismatch', 'the chunk plan does not match the weight specs: use planChunks from @modelfleet/protocol on the concatenated weight files', {
+      expected: plan.chunks.map((c) => c.size),
+      got: req.chunks.map((c) => c.size),
+    });
+  }
+  const distinct = [...new Set(req.chunks.map((c) => c.digest))];
+  const present = await Promise.all(distinct.map((d) => env.ARTIFACTS.head(r2Key.chunk(d))));
+  const missing = distinct.filter((_, i) => present[i] === null);
+
+  const id = crypto.randomUUID();
+  const now = Date.now();
+  const expiresAt = new Date(now + UPLOAD_TTL_MS).toISOString();
+  // The request can be megabytes (graph topologies); R2 holds it, D1 holds the bookkeeping.
+  await env.ARTIFACTS.put(uploadKey(id), JSON.stringify(req), { httpMetadata: { contentType: 'application/json' } });
+  await env.DB.prepare('INSERT INTO uploads (id, model_id, request, created_by, created_at, expires_at, state) VALUES (?, ?, ?, ?, ?, ?, ?)')
+    .bind(id, m.id, uploadKey(id), op.actor, new Date(now).toISOString(), expiresAt, 'open')
+    .run();
+  return { uploadId: id, model, expiresAt, totalBytes: plan.totalBytes, missing };
+}
+
+export async function openUpload(env: Env, id: string): Promise<UploadRow> {
+  const row = await env.DB.prepare(
+    'SELECT u.id, u.model_id, m.name AS model, u.created_by, u.expires_at, u.state FROM uploads u JOIN models m ON m.id = u.model_id WHERE u.id = ?',
+  ).bind(id).first<UploadRow>();
+  if (!row) throw new ApiError('not_found', `no upload ${id}; start one with POST /v1/models/{model}/uploads`);
+  if (row.state === 'committed') throw new ApiError('upload_committed', `upload ${id} was already committed`);
+  if (Date.parse(row.expires_at) <= Date.now()) throw new ApiError('upload_expired', `upload ${id} expired at ${row.expires_at}; start a new one`);
+  return row;
+}
+
+export async function loadUploadRequest(env: Env, id: string): Promise<UploadRequest> {
+  const object = await env.ARTIFACTS.get(uploadKey(id));
+  if (!object) throw new ApiError('upload_expired', `upload ${id} lost its staged request; start a new one`);
+  return object.json<UploadRequest>();
+}
+
+/** Step 2: stores one chunk if its bytes hash to the digest the plan names. */
+export async function putChunk(env: Env, id: string, digest: string, body: ArrayBuffer): Promise<{ digest: string; size: number; stored: boolean }> {
+  await openUpload(env, id);
+  const req = await loadUploadRequest(env, id);
+  const expected = req.chunks.find((c) => c.digest === digest);
+  if (!expected) throw new ApiError('chunk_not_in_upload', `chunk ${digest} is not part of upload ${id}`);
+  if (body.byteLength !== expected.size) {
+    throw new ApiError('chunk_digest_mismatch', `chunk ${digest} should be ${expected.size} bytes, got ${body.byteLength}`);
+  }
+  const actual = await sha256Hex(new Uint8Array(body));
+  if (actual !== digest) throw new ApiError('chunk_digest_mismatch', `chunk bytes hash to ${actual}, not ${digest}: the upload was corrupted, resend it`);
+  if (await env.ARTIFACTS.head(r2Key.chunk(digest))) return { digest, size: body.byteLength, stored: false };
+  // R2 re-checks the digest on write, so a flipped bit between here and storage is refused too.
+  await env.ARTIFACTS.put(r2Key.chunk(digest), body, { sha256: digest, httpMetadata: { contentType: 'application/octet-stream' } });
+  return { digest, size: body.byteLength, stored: true };
+}

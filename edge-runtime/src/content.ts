@@ -1,0 +1,62 @@
+/**
+ * @module content
+ * Content-addressed reads: manifests and chunks by SHA-256. Immutable, so they are cached for a
+ * year; ETag is the digest; Range requests let a device resume a large chunk (SPEC 5.4).
+ */
+import { DIGEST_PATTERN } from '@modelfleet/protocol';
+import { ApiError } from './http-error.ts';
+import { type EdgeEnv, r2Key } from './env.ts';
+import { TtlCache } from './ttl-cache.ts';
+
+export const IMMUTABLE = 'public, max-age=31536000, immutable';
+const servable = new TtlCache<boolean>();
+
+export function assertDigest(digest: string): void {
+  if (!DIGEST_PATTERN.test(digest)) throw new ApiError('bad_request', 'a digest is 64 lowercase hex characters (SHA-256)');
+}
+
+function notModified(request: Request, etag: string): boolean {
+  const header = request.headers.get('if-none-match');
+  return header !== null && header.split(',').some((t) => t.trim() === etag || t.trim() === '*');
+}
+
+export async function serveManifest(env: EdgeEnv, request: Request, digest: string): Promise<Response> {
+  assertDigest(digest);
+  const etag = `"${digest}"`;
+  const headers = { etag, 'cache-control': IMMUTABLE, 'content-type': 'application/json' };
+  if (notModified(request, etag)) return new Response(null, { status: 304, headers });
+  const object = await env.ARTIFACTS.get(r2Key.manifest(digest));
+  if (!object) throw new ApiError('not_found', `no manifest ${digest}`);
+  return new Response(object.body, { headers });
+}
+
+/** Only chunks referenced by an accepted version are served: a rejected upload's bytes never leave. */
+async function isServable(env: EdgeEnv, digest: string, ttlMs: number): Promise<boolean> {
+  return servable.get(digest, ttlMs, Date.now(), async () => {
+    const row = await env.DB.prepare(
+      `SELECT 1 AS ok FROM chunk_refs r JOIN versions v ON v.id = r.version_id WHERE r.digest = ? AND v.status = 'active' LIMIT 1`,
+    ).bind(digest).first();
+    return row !== null;
+  });
+}
+
+export async function serveChunk(env: EdgeEnv, request: Request, digest: string, ttlMs: number): Promise<Response> {
+  assertDigest(digest);
+  const etag = `"${digest}"`;
+  const base = { etag, 'cache-control': IMMUTABLE, 'content-type': 'application/octet-stream', 'accept-ranges': 'bytes' };
+  if (!(await isServable(env, digest, ttlMs))) throw new ApiError('not_found', `no chunk ${digest}`);
+  if (notModified(request, etag)) return new Response(null, { status: 304, headers: base });
+  const ranged = request.headers.has('range');
+  const object = await env.ARTIFACTS.get(r2Key.chunk(digest), ranged ? { range: request.headers } : {});
+  if (!object) throw new ApiError('not_found', `no chunk ${digest}`);
+  if (!ranged || !object.range) {
+    return new Response(object.body, { headers: { ...base, 'content-length': String(object.size) } });
+  }
+  const r = object.range as { offset?: number; length?: number; suffix?: number };
+  const offset = r.suffix !== undefined ? object.size - r.suffix : (r.offset ?? 0);
+  const length = r.suffix !== undefined ? r.suffix : (r.length ?? object.size - offset);
+  return new Response(object.body, {
+    status: 206,
+    headers: { ...base, 'content-length': String(length), 'content-range': `bytes ${offset}-${offset + length - 1}/${object.size}` },
+  });
+}

@@ -1,0 +1,23 @@
+/**
+ * @module env
+ * The bindings the edge runtime needs; the control plane's Env is a superset.
+ */
+export interface EdgeEnv {
+  DB: D1Database;
+  ARTIFACTS: R2Bucket;
+  DEVICE_LIMITER?: RateLimit;
+  EDGE_CACHE_TTL_MS?: string;
+  TICKET_TTL_SECONDS?: string;
+  TICKET_KEY?: string;
+}
+
+export function numberVar(value: string | undefined, fallback: number): number {
+  const n = value === undefined ? NaN : Number(value);
+  return Number.isFinite(n) && n >= 0 ? n : fallback;
+}
+
+/** R2 keys of content-addressed objects. */
+export const r2Key = {
+  chunk: (digest: string) => `chunks/${digest}`,
+  manifest: (digest: string) => `manifests/${digest}`,
+};

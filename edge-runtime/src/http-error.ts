@@ -1,0 +1,50 @@
+/**
+ * @module http-error
+ * The one HTTP error of the Worker: a protocol error code plus the status it maps to. Routes
+ * throw it; `errorResponse` renders `{ error: { code, message, details? } }` (protocol/errors).
+ */
+import { type ApiErrorBody, type ErrorCode, ProtocolError } from '@modelfleet/protocol';
+
+const STATUS: Partial<Record<ErrorCode, number>> = {
+  bad_request: 400, unknown_field: 400, malformed_model_json: 400, malformed_document: 400, unsupported_dtype: 400,
+  unauthorized: 401, token_expired: 401, app_key_invalid: 401,
+  forbidden: 403, model_not_in_app: 403,
+  not_found: 404, unknown_model: 404, unknown_version: 404,
+  method_not_allowed: 405,
+  conflict: 409, model_exists: 409, version_rejected: 409, upload_committed: 409, upload_incomplete: 409,
+  upload_expired: 410,
+  payload_too_large: 413, manifest_too_large: 413,
+  unsupported_media_type: 415,
+  weights_mismatch: 422, chunk_digest_mismatch: 422, chunk_not_in_upload: 422, validation_failed: 422,
+  root_invalid: 422, bad_signature: 422, threshold_not_met: 422, unknown_key: 422, root_expired: 422,
+  rate_limited: 429,
+  no_root: 503, signing_key_missing: 503, signing_key_not_in_root: 503,
+};
+
+export class ApiError extends Error {
+  override readonly name = 'ApiError';
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly details?: unknown,
+    readonly status: number = STATUS[code] ?? 400,
+  ) {
+    super(message);
+  }
+
+  static from(error: ProtocolError): ApiError {
+    return new ApiError(error.code, error.message, error.details);
+  }
+}
+
+export function errorBody(code: ErrorCode, message: string, details?: unknown): ApiErrorBody {
+  return { error: { code, message, ...(details === undefined ? {} : { details }) } };
+}
+
+/** Renders any thrown value; unknown errors become a generic 500 without internals. */
+export function errorResponse(error: unknown, headers?: HeadersInit): Response {
+  const e = error instanceof ProtocolError ? ApiError.from(error) : error;
+  if (e instanceof ApiError) return Response.json(errorBody(e.code, e.message, e.details), { status: e.status, headers });
+  console.error('unhandled error', error);
+  return Response.json(errorBody('internal', 'internal error; the request changed nothing, retry later'), { status: 500, headers });
+}

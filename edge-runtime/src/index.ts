@@ -1,0 +1,53 @@
+/**
+ * @module @modelfleet/edge-runtime
+ * The device-facing hot path, mounted by the control plane at /v1/edge. Read-only on the
+ * registry by construction: nothing here writes D1 or R2.
+ */
+import { Hono } from 'hono';
+import { APP_KEY_HEADER, appForKey, assertAppServesModel, limitDevice } from './apps.ts';
+import { serveChunk, serveManifest } from './content.ts';
+import { type EdgeEnv, numberVar } from './env.ts';
+import { ApiError, errorResponse } from './http-error.ts';
+import { ticketFor } from './tickets.ts';
+
+export { ApiError, errorBody, errorResponse } from './http-error.ts';
+export { type EdgeEnv, numberVar, r2Key } from './env.ts';
+export { APP_KEY_HEADER, APP_KEY_PREFIX } from './apps.ts';
+export { forgetAssignments, ticketSigner } from './tickets.ts';
+export { IMMUTABLE } from './content.ts';
+
+const DEVICE_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
+
+export function edgeRoutes<E extends EdgeEnv>(): Hono<{ Bindings: E }> {
+  const edge = new Hono<{ Bindings: E }>();
+  edge.onError((error) => errorResponse(error));
+
+  edge.get('/tickets/:model', async (c) => {
+    const ttl = numberVar(c.env.EDGE_CACHE_TTL_MS, 5000);
+    const app = await appForKey(c.env, c.req.header(APP_KEY_HEADER), ttl);
+    const device = c.req.query('device');
+    if (!device || !DEVICE_PATTERN.test(device)) {
+      throw new ApiError('bad_request', 'pass ?device=<stable device key> (1–128 of A-Z a-z 0-9 . _ : -)');
+    }
+    await limitDevice(c.env, app, device);
+    const model = c.req.param('model');
+    assertAppServesModel(app, model);
+    const { envelope, etag } = await ticketFor(c.env, model, ttl, numberVar(c.env.TICKET_TTL_SECONDS, 86400));
+    const headers = { etag, 'cache-control': 'private, no-cache' };
+    if (c.req.header('if-none-match') === etag) return c.body(null, 304, headers);
+    return c.json(envelope, 200, headers);
+  });
+
+  edge.get('/manifests/:digest', (c) => serveManifest(c.env, c.req.raw, c.req.param('digest')));
+  edge.get('/chunks/:digest', (c) => serveChunk(c.env, c.req.raw, c.req.param('digest'), numberVar(c.env.EDGE_CACHE_TTL_MS, 5000)));
+
+  // The chain of roots after the one a device pins (SPEC 1.1); public like the keys it lists.
+  edge.get('/roots', async (c) => {
+    const since = Number(c.req.query('since') ?? '0');
+    if (!Number.isInteger(since) || since < 0) throw new ApiError('bad_request', 'since must be a non-negative integer root version');
+    const { results } = await c.env.DB.prepare('SELECT envelope FROM roots WHERE version > ? ORDER BY version').bind(since).all<{ envelope: string }>();
+    return c.json({ roots: results.map((r) => JSON.parse(r.envelope)) }, 200, { 'cache-control': 'no-cache' });
+  });
+
+  return edge;
+}

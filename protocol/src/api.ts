@@ -1,0 +1,114 @@
+/**
+ * @module api
+ * Request and response bodies of the control plane's REST API (/v1). Requests are strict:
+ * an unknown field is refused (`unknown_field`) rather than silently dropped, because an
+ * operator who misspells `parentVersion` should hear about it at publish time.
+ */
+import { z } from 'zod';
+import { Baseline } from './baseline.ts';
+import { Golden, IoSchema } from './io-schema.ts';
+import { Digest, Lineage, ManifestChunk, Metrics, ModelFormat, ModelName, RuntimeRequirements } from './manifest.ts';
+import { TfjsModelJson } from './tfjs-model.ts';
+
+export const OperatorRole = z.enum(['viewer', 'publisher', 'operator', 'admin']);
+export type OperatorRole = z.infer<typeof OperatorRole>;
+/** Roles are ordered: each includes the rights of the ones before it. */
+export const ROLE_RANK: Record<OperatorRole, number> = { viewer: 0, publisher: 1, operator: 2, admin: 3 };
+
+export const AliasName = z.string().regex(/^[a-z][a-z0-9_-]{0,31}$/, 'lowercase letter first, then letters, digits, "_" or "-"');
+
+export const CreateModelRequest = z.strictObject({
+  name: ModelName,
+  description: z.string().max(1024).optional(),
+});
+
+export const UploadRequest = z.strictObject({
+  format: ModelFormat,
+  modelJson: TfjsModelJson,
+  /** The client's chunk plan (planChunks) with digests; the server recomputes and checks it. */
+  chunks: z.array(ManifestChunk).max(65536),
+  label: z.string().max(128).optional(),
+  io: IoSchema.optional(),
+  golden: Golden.optional(),
+  baseline: Baseline.optional(),
+  metrics: Metrics.optional(),
+  params: z.record(z.string(), z.unknown()).optional(),
+  lineage: Lineage.optional(),
+  runtime: RuntimeRequirements.optional(),
+});
+export type UploadRequest = z.infer<typeof UploadRequest>;
+
+export const UploadResponse = z.object({
+  uploadId: z.string(),
+  model: ModelName,
+  expiresAt: z.iso.datetime(),
+  totalBytes: z.number().int(),
+  /** Chunks the registry does not hold yet; only these need to be sent. */
+  missing: z.array(Digest),
+});
+export type UploadResponse = z.infer<typeof UploadResponse>;
+
+export const ChunkPutResponse = z.object({ digest: Digest, size: z.number().int(), stored: z.boolean() });
+
+export const ValidationCheck = z.object({ name: z.string(), ok: z.boolean(), ms: z.number(), detail: z.string().optional() });
+
+export const VersionStatus = z.enum(['active', 'rejected']);
+
+export const VersionSummary = z.object({
+  model: ModelName,
+  version: z.number().int(),
+  label: z.string().nullable(),
+  status: VersionStatus,
+  format: ModelFormat,
+  manifestDigest: Digest.nullable(),
+  totalBytes: z.number().int(),
+  metrics: z.record(z.string(), z.unknown()),
+  params: z.record(z.string(), z.unknown()),
+  lineage: z.record(z.string(), z.unknown()),
+  validation: z.object({
+    checks: z.array(ValidationCheck),
+    reasons: z.array(z.object({ code: z.string(), message: z.string() })),
+  }),
+  aliases: z.array(AliasName),
+  publishedBy: z.string(),
+  publishedAt: z.iso.datetime(),
+});
+export type VersionSummary = z.infer<typeof VersionSummary>;
+
+export const ModelSummary = z.object({
+  name: ModelName,
+  description: z.string(),
+  sequence: z.number().int(),
+  aliases: z.record(z.string(), z.number().int()),
+  latestVersion: z.number().int().nullable(),
+  createdAt: z.iso.datetime(),
+});
+export type ModelSummary = z.infer<typeof ModelSummary>;
+
+export const SetAliasRequest = z.strictObject({ version: z.number().int().min(1), reason: z.string().max(512).optional() });
+
+export const CreateTokenRequest = z.strictObject({
+  role: OperatorRole,
+  label: z.string().max(128).optional(),
+  expiresInSeconds: z.number().int().min(60).max(366 * 86400).optional(),
+});
+export const CreateTokenResponse = z.object({ id: z.string(), token: z.string(), role: OperatorRole, expiresAt: z.iso.datetime().nullable() });
+
+export const CreateAppRequest = z.strictObject({
+  name: z.string().min(1).max(128),
+  /** Model names this app's devices may fetch tickets for; ['*'] for all. */
+  models: z.array(z.union([ModelName, z.literal('*')])).min(1).max(256),
+});
+export const CreateAppResponse = z.object({ id: z.string(), appKey: z.string(), name: z.string(), models: z.array(z.string()) });
+
+export const AuditRecord = z.object({
+  id: z.number().int(),
+  at: z.iso.datetime(),
+  actor: z.string(),
+  action: z.string(),
+  subject: z.string(),
+  before: z.unknown().nullable(),
+  after: z.unknown().nullable(),
+  reason: z.string().nullable(),
+});
+export type AuditRecord = z.infer<typeof AuditRecord>;

@@ -1,0 +1,44 @@
+/**
+ * @module baseline
+ * The monitoring baseline carried (and so signed) in a manifest: what "normal" inputs and
+ * outputs looked like in training (DESIGN §7). Devices sketch against it; the control plane
+ * tests drift against it. This is the shape validated at publish; the drift issue fills it in.
+ */
+import { z } from 'zod';
+
+const increasing = (xs: number[]) => xs.every((x, i) => i === 0 || x > xs[i - 1]!);
+
+export const NumericFeatureBaseline = z.looseObject({
+  name: z.string().min(1),
+  kind: z.literal('numeric'),
+  /** B+1 strictly increasing, finite equiprobable bin edges from the training data. */
+  edges: z.array(z.number()).min(2).max(257).refine(increasing, 'edges must be strictly increasing'),
+  /** Probability-integral-transform table: points (x, F0(x)) with x and F0 non-decreasing. */
+  pit: z
+    .array(z.tuple([z.number(), z.number().min(0).max(1)]))
+    .min(2)
+    .refine((t) => t.every((p, i) => i === 0 || (p[0] >= t[i - 1]![0] && p[1] >= t[i - 1]![1])), 'pit must be non-decreasing')
+    .optional(),
+});
+
+export const CategoricalFeatureBaseline = z.looseObject({
+  name: z.string().min(1),
+  kind: z.literal('categorical'),
+  vocabulary: z.array(z.string()).min(1).max(4096).refine((v) => new Set(v).size === v.length, 'vocabulary has duplicates'),
+});
+
+export const OutputBaseline = z.looseObject({
+  classCounts: z.array(z.number().int().min(0)).optional(),
+  confidenceDeciles: z.array(z.number().min(0).max(1)).length(9).refine(increasingOrEqual, 'deciles must be non-decreasing').optional(),
+});
+function increasingOrEqual(xs: number[]) {
+  return xs.every((x, i) => i === 0 || x >= xs[i - 1]!);
+}
+
+export const Baseline = z
+  .looseObject({
+    features: z.array(z.discriminatedUnion('kind', [NumericFeatureBaseline, CategoricalFeatureBaseline])).max(512),
+    outputs: OutputBaseline.optional(),
+  })
+  .refine((b) => new Set(b.features.map((f) => f.name)).size === b.features.length, 'feature names must be unique');
+export type Baseline = z.infer<typeof Baseline>;

@@ -1,0 +1,64 @@
+/**
+ * @module errors
+ * The API error body and the closed list of codes every modelfleet component speaks.
+ * A code is something a caller can switch on; the message says what to do next.
+ */
+import { z } from 'zod';
+
+export const ERROR_CODES = [
+  // request shape
+  'bad_request', 'unknown_field', 'unsupported_media_type', 'payload_too_large', 'not_found',
+  'method_not_allowed', 'conflict',
+  // auth
+  'unauthorized', 'token_expired', 'forbidden', 'app_key_invalid', 'model_not_in_app', 'rate_limited',
+  // registry
+  'unknown_model', 'unknown_version', 'model_exists', 'version_rejected', 'upload_expired',
+  'upload_incomplete', 'upload_committed', 'malformed_model_json', 'unsupported_dtype',
+  'weights_mismatch', 'chunk_digest_mismatch', 'chunk_not_in_upload', 'validation_failed',
+  // trust
+  'no_root', 'root_invalid', 'root_expired', 'signing_key_missing', 'signing_key_not_in_root',
+  'bad_signature', 'threshold_not_met', 'unknown_key', 'ticket_expired', 'ticket_replayed',
+  'manifest_digest_mismatch', 'ticket_manifest_mismatch', 'manifest_too_large', 'malformed_document',
+  // server
+  'internal',
+] as const;
+
+export const ErrorCode = z.enum(ERROR_CODES);
+export type ErrorCode = z.infer<typeof ErrorCode>;
+
+/** `{ error: { code, message, details? } }` — the body of every non-2xx API response. */
+export const ApiErrorBody = z.object({
+  error: z.object({
+    code: ErrorCode,
+    message: z.string(),
+    details: z.unknown().optional(),
+  }),
+});
+export type ApiErrorBody = z.infer<typeof ApiErrorBody>;
+
+/** One error class for the protocol layer; consumers map `code` to their own surface. */
+export class ProtocolError extends Error {
+  override readonly name = 'ProtocolError';
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly details?: unknown,
+  ) {
+    super(message);
+  }
+
+  toBody(): ApiErrorBody {
+    return { error: { code: this.code, message: this.message, ...(this.details === undefined ? {} : { details: this.details }) } };
+  }
+}
+
+/** Parses with a zod schema, turning failures into a `malformed_document` ProtocolError. */
+export function parseOrThrow<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
+  const result = schema.safeParse(value);
+  if (!result.success) {
+    throw new ProtocolError('malformed_document', `${what} is malformed: ${z.prettifyError(result.error)}`, {
+      issues: result.error.issues.map((i) => ({ path: i.path.map(String), message: i.message })),
+    });
+  }
+  return result.data;
+}

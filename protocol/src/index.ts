@@ -1,0 +1,17 @@
+/**
+ * @module @modelfleet/protocol
+ * Every wire format of modelfleet and the pure functions on them. No platform imports:
+ * only the globals shared by workerd, browsers and Node (crypto.subtle, TextEncoder, atob).
+ */
+export * from './encoding.ts';
+export * from './errors.ts';
+export * from './keys.ts';
+export * from './envelope.ts';
+export * from './root.ts';
+export * from './baseline.ts';
+export * from './io-schema.ts';
+export * from './tfjs-model.ts';
+export * from './manifest.ts';
+export * from './ticket.ts';
+export * from './client-steps.ts';
+export * from './api.ts';

@@ -1,0 +1,35 @@
+/**
+ * @module ticket
+ * A ticket answers "which model should this device run now" (DESIGN §5). It is short-lived
+ * (expiry defeats freeze attacks) and carries a per-model sequence that only grows (defeats
+ * replaying an older assignment).
+ */
+import { z } from 'zod';
+import { utf8 } from './encoding.ts';
+import { type Envelope, PAYLOAD_TYPES, signEnvelope } from './envelope.ts';
+import type { Signer } from './keys.ts';
+import { Digest, ModelName } from './manifest.ts';
+
+export const Ticket = z.looseObject({
+  type: z.literal('modelfleet/ticket'),
+  specVersion: z.literal(1),
+  model: ModelName,
+  version: z.number().int().min(1),
+  manifestDigest: Digest,
+  /** Null while the device simply follows the champion alias. */
+  rolloutId: z.string().nullable(),
+  /** Which assignment produced this ticket: an alias name, or a rollout stage. */
+  stage: z.string().min(1),
+  sequence: z.number().int().min(0),
+  issuedAt: z.iso.datetime(),
+  expiresAt: z.iso.datetime(),
+});
+export type Ticket = z.infer<typeof Ticket>;
+
+export function serializeTicket(ticket: Ticket): Uint8Array {
+  return utf8(JSON.stringify(ticket));
+}
+
+export function signTicket(ticket: Ticket, signer: Signer): Promise<Envelope> {
+  return signEnvelope(PAYLOAD_TYPES.ticket, serializeTicket(ticket), [signer]);
+}
