@@ -8,6 +8,7 @@ export * from './errors.ts';
 export * from './keys.ts';
 export * from './envelope.ts';
 export * from './root.ts';
+export * from './keyset.ts';
 export * from './baseline.ts';
 export * from './io-schema.ts';
 export * from './tfjs-model.ts';

@@ -1,0 +1,88 @@
+/**
+ * Regenerates protocol/vectors/*.json. Vectors are committed: consumers check against fixed
+ * bytes, so regenerate only when a format changes on purpose (then every runtime must agree).
+ *   npm run vectors
+ */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  type KeyPairRecord, type Manifest, PAYLOAD_TYPES, createKeySet, generateKeyPair, manifestDigest, pae,
+  serializeManifest, signEnvelope, signInitialRoot, signManifest, signRotatedRoot, signerFrom, toBase64, utf8,
+} from '../src/index.ts';
+
+const out = join(import.meta.dirname, '..', 'vectors');
+const write = (name: string, value: unknown) => writeFileSync(join(out, name), JSON.stringify(value, null, 2) + '\n');
+
+async function signingCases() {
+  const cases = [];
+  for (const alg of ['ecdsa-p256-sha256', 'ed25519'] as const) {
+    const key = await generateKeyPair(alg);
+    const other = await generateKeyPair(alg);
+    const payload = utf8(JSON.stringify({ hello: 'modelfleet', alg, unicode: 'Grüße 👋' }));
+    const env = await signEnvelope(PAYLOAD_TYPES.ticket, payload, [await signerFrom(key)]);
+    const base = { alg, keyid: key.keyid, publicKey: key.publicKey, payloadType: env.payloadType, pae: toBase64(pae(env.payloadType, payload)) };
+    cases.push({ description: `${alg}: valid signature`, ...base, payload: env.payload, sig: env.signatures[0]!.sig, valid: true });
+    const tampered = payload.slice();
+    tampered[2] ^= 1;
+    cases.push({ description: `${alg}: payload changed after signing`, ...base, payload: toBase64(tampered), pae: toBase64(pae(env.payloadType, tampered)), sig: env.signatures[0]!.sig, valid: false });
+    const foreign = await signEnvelope(PAYLOAD_TYPES.ticket, payload, [await signerFrom(other)]);
+    cases.push({ description: `${alg}: signed by another key`, ...base, payload: env.payload, sig: foreign.signatures[0]!.sig, valid: false });
+  }
+  return { description: 'DSSE signatures: verify sig over pae (base64) with the SPKI public key; keyid = sha256(spki).', cases };
+}
+
+function demoManifest(version: number): Manifest {
+  return {
+    type: 'modelfleet/manifest', specVersion: 1, model: 'vector-model', version, format: 'tfjs-layers',
+    modelJson: { format: 'layers-model', modelTopology: { class_name: 'Sequential' } },
+    weights: [{ name: 'dense/kernel', dtype: 'float32', shape: [2, 1], offset: 0, size: 8, chunks: [0] }, { name: 'dense/bias', dtype: 'float32', shape: [1], offset: 8, size: 4, chunks: [0] }],
+    chunks: [{ digest: 'a'.repeat(64), size: 12 }],
+    totalBytes: 12,
+    io: { inputs: [{ name: 'x', dtype: 'float32', shape: [null, 2] }], outputs: [{ name: 'y', dtype: 'float32', shape: [null, 1] }] },
+    runtime: { backends: ['webgpu', 'wasm', 'cpu'] },
+    monitoring: { baseline: null },
+    metrics: { values: { auc: 0.9 } },
+    params: {},
+    lineage: {},
+    publishedAt: '2026-01-01T00:00:00.000Z',
+    publishedBy: 'vectors',
+  };
+}
+
+async function manifestCases() {
+  const cases = [];
+  for (const version of [1, 2]) {
+    const payload = serializeManifest(demoManifest(version));
+    cases.push({ description: `manifest v${version}`, payload: toBase64(payload), digest: await manifestDigest(payload) });
+  }
+  return { description: 'manifest digest = sha256 of the exact payload bytes (hex).', cases };
+}
+
+async function rotationCase() {
+  const v1Keys = await createKeySet();
+  const expires = new Date('2099-01-01T00:00:00Z');
+  const rootV1 = await signInitialRoot(v1Keys, expires);
+  const newRootKey: KeyPairRecord = await generateKeyPair();
+  const v2Keys = { ...v1Keys, root: [newRootKey] };
+  const rootV2 = await signRotatedRoot(v1Keys.root, 1, v2Keys, expires);
+  const release = await signerFrom(v1Keys.release[0]!);
+  const manifest = await signManifest(demoManifest(1), [release]);
+  const stranger = await signerFrom(await generateKeyPair());
+  const forged = await signManifest(demoManifest(1), [stranger]);
+  // A v2 signed only by the new key (not by root v1) must be refused.
+  const selfOnly = await signRotatedRoot([], 1, v2Keys, expires);
+  return {
+    description: 'Pin rootV1, update through chain, verify manifests against the release role of the newest root.',
+    pinned: rootV1,
+    chain: [rootV2],
+    badChain: [selfOnly],
+    manifest: { envelope: manifest.envelope, digest: manifest.digest, valid: true },
+    foreignManifest: { envelope: forged.envelope, digest: forged.digest, valid: false, code: 'unknown_key' },
+  };
+}
+
+write('signing.json', await signingCases());
+write('manifest-digests.json', await manifestCases());
+write('root-rotation.json', await rotationCase());
+
+console.log('wrote protocol/vectors/{signing,manifest-digests,root-rotation}.json');

@@ -1,0 +1,57 @@
+// Every runtime runs the shared vectors; here with our verifier and, independently, node:crypto.
+import { createHash, createPublicKey, verify as nodeVerify } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { type Envelope, type PublicKey, ProtocolError, fromBase64, manifestDigest, pae, updateRoot, verifyBytes, verifyInitialRoot, verifyManifest } from './index.ts';
+
+const vectors = (name: string) => JSON.parse(readFileSync(join(import.meta.dirname, '..', 'vectors', name), 'utf8'));
+
+describe('signing vectors', () => {
+  const { cases } = vectors('signing.json');
+  it.each(cases)('$description', async (v: { alg: PublicKey['alg']; publicKey: string; keyid: string; payloadType: string; payload: string; pae: string; sig: string; valid: boolean }) => {
+    const message = pae(v.payloadType, fromBase64(v.payload));
+    expect(Buffer.from(message).toString('base64')).toBe(v.pae);
+    expect(await verifyBytes({ alg: v.alg, spki: v.publicKey }, message, fromBase64(v.sig))).toBe(v.valid);
+    // Independent check with node:crypto, which knows nothing of our code.
+    const key = createPublicKey({ key: Buffer.from(v.publicKey, 'base64'), format: 'der', type: 'spki' });
+    const ok = v.alg === 'ed25519'
+      ? nodeVerify(null, message, key, Buffer.from(v.sig, 'base64'))
+      : nodeVerify('sha256', message, { key, dsaEncoding: 'ieee-p1363' }, Buffer.from(v.sig, 'base64'));
+    expect(ok).toBe(v.valid);
+    expect(createHash('sha256').update(Buffer.from(v.publicKey, 'base64')).digest('hex')).toBe(v.keyid);
+  });
+});
+
+describe('manifest digest vectors', () => {
+  const { cases } = vectors('manifest-digests.json');
+  it.each(cases)('$description', async (v: { payload: string; digest: string }) => {
+    expect(await manifestDigest(fromBase64(v.payload))).toBe(v.digest);
+    expect(createHash('sha256').update(Buffer.from(v.payload, 'base64')).digest('hex')).toBe(v.digest);
+  });
+});
+
+describe('root rotation vector', () => {
+  const v = vectors('root-rotation.json');
+  const now = new Date('2030-01-01T00:00:00Z');
+
+  it('verifies a manifest through the pinned root and the chain', async () => {
+    const pinned = await verifyInitialRoot(v.pinned as Envelope);
+    const newest = await updateRoot(pinned, v.chain as Envelope[], now);
+    expect(newest.version).toBe(2);
+    const { manifest } = await verifyManifest(v.manifest.envelope as Envelope, v.manifest.digest, newest);
+    expect(manifest.model).toBe('vector-model');
+  });
+
+  it('refuses a next root not signed by the previous root keys', async () => {
+    const pinned = await verifyInitialRoot(v.pinned as Envelope);
+    await expect(updateRoot(pinned, v.badChain as Envelope[], now)).rejects.toMatchObject({ code: 'unknown_key' });
+  });
+
+  it('refuses a manifest signed by a key outside the root', async () => {
+    const pinned = await verifyInitialRoot(v.pinned as Envelope);
+    const err = await verifyManifest(v.foreignManifest.envelope as Envelope, v.foreignManifest.digest, pinned).catch((e) => e);
+    expect(err).toBeInstanceOf(ProtocolError);
+    expect(err.code).toBe(v.foreignManifest.code);
+  });
+});

@@ -1,0 +1,78 @@
+/**
+ * npm run bench — prints one table, each figure beside its anchor measured in the same run:
+ *   (a) edge resolve (signed ticket + manifest) throughput vs a trivial JSON route of the same Worker;
+ *   (b) publish time of a ~20 MB model, and the bytes stored again when one tensor changes.
+ * Loopback only; bounded in time (about a minute in all).
+ */
+import { buildLargeLayersModel, withChangedTensor } from '../fixtures/models.ts';
+import { bundleWorker } from '../harness/bundle.ts';
+import { chunkArtifacts, createModel, publish } from '../harness/publish.ts';
+import { startWorker } from '../harness/worker.ts';
+import { closedLoop, get } from './load.ts';
+
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
+const rows: { bench: string; value: string; anchor: string; ratio: string; target: string }[] = [];
+const fmt = (n: number, d = 0) => n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
+
+const bundle = bundleWorker();
+console.log(`worker bundle: ${fmt(bundle.bytes / 1024)} KiB (wrangler dry run ${bundle.ms} ms)`);
+const worker = await startWorker({ http: true, vars: { EDGE_CACHE_TTL_MS: '5000', MAX_MODEL_BYTES: String(64 * 2 ** 20) } });
+try {
+  // --- (b) publish a ~20 MB model, then republish with one tensor changed -----------------
+  await createModel(worker, 'big');
+  const big = await buildLargeLayersModel(20 * 2 ** 20, 1);
+  let t = performance.now();
+  const first = await publish(worker, 'big', big);
+  const publishMs = performance.now() - t;
+  if (first.res.status !== 201) throw new Error(`publish failed: ${JSON.stringify(first.body)}`);
+  const totalBytes = big.weightData.byteLength;
+
+  const changed = withChangedTensor(big, big.modelJson.weightsManifest[0]!.weights[0]!.name);
+  const before = new Set(chunkArtifacts(big).map((c) => c.digest));
+  const changedChunks = chunkArtifacts(changed).filter((c) => !before.has(c.digest));
+  t = performance.now();
+  const second = await publish(worker, 'big', changed);
+  const republishMs = performance.now() - t;
+  if (second.res.status !== 201) throw new Error(`republish failed: ${JSON.stringify(second.body)}`);
+  const storedAgain = changedChunks.reduce((n, c) => n + c.size, 0);
+  const tensorBytes = (() => {
+    const w = changed.modelJson.weightsManifest[0]!.weights[0]!;
+    return w.shape.reduce((a, b) => a * b, 1) * 4;
+  })();
+
+  rows.push({ bench: `publish ${fmt(totalBytes / 2 ** 20, 1)} MiB model (stage+upload+validate+sign)`, value: `${fmt(publishMs)} ms`, anchor: `${fmt(first.chunks)} chunks`, ratio: `${fmt(totalBytes / 2 ** 20 / (publishMs / 1000), 1)} MiB/s`, target: '—' });
+  rows.push({ bench: 'republish, one tensor changed: chunks uploaded', value: `${second.uploaded} of ${second.chunks}`, anchor: `${changedChunks.length} changed`, ratio: second.uploaded === changedChunks.length ? 'equal' : 'DIFFERENT', target: 'only that tensor' });
+  rows.push({ bench: 'republish, one tensor changed: bytes stored again', value: `${fmt(storedAgain / 1024)} KiB`, anchor: `${fmt(totalBytes / 1024)} KiB full`, ratio: `${fmt((100 * storedAgain) / totalBytes, 2)} %`, target: `tensor ${fmt(tensorBytes / 1024)} KiB` });
+  rows.push({ bench: 'republish time', value: `${fmt(republishMs)} ms`, anchor: `${fmt(publishMs)} ms first`, ratio: `${fmt(republishMs / publishMs, 2)}×`, target: '—' });
+
+  // --- (a) edge resolve vs trivial route ------------------------------------------------------
+  await worker.api('/v1/models/big/aliases/champion', { method: 'PUT', json: { version: 2 } });
+  const app = (await (await worker.api('/v1/apps', { method: 'POST', json: { name: 'bench', models: ['*'] } })).json()) as { appKey: string };
+  const headers = { 'x-modelfleet-app-key': app.appKey };
+  const base = worker.url;
+  const manifestDigest = second.body.manifestDigest as string;
+  let device = 0;
+  const warm = async (fn: () => Promise<boolean>) => closedLoop(fn, { concurrency: CONCURRENCY, seconds: 1 });
+  const trivial = () => get(`${base}/v1/health`);
+  const ticket = () => get(`${base}/v1/edge/tickets/big?device=d${device++ % 5000}`, headers);
+  const resolve = async () => (await ticket()) && (await get(`${base}/v1/edge/manifests/${manifestDigest}`));
+  await warm(trivial);
+  await warm(resolve);
+  const anchor = await closedLoop(trivial, { concurrency: CONCURRENCY, seconds: SECONDS });
+  const tickets = await closedLoop(ticket, { concurrency: CONCURRENCY, seconds: SECONDS });
+  const resolves = await closedLoop(resolve, { concurrency: CONCURRENCY, seconds: SECONDS });
+  const errs = anchor.errors + tickets.errors + resolves.errors;
+  rows.unshift(
+    { bench: 'trivial JSON route GET /v1/health (anchor)', value: `${fmt(anchor.perSecond)} req/s`, anchor: '—', ratio: '1.00×', target: '—' },
+    { bench: 'edge ticket (app key, alias, signed ticket)', value: `${fmt(tickets.perSecond)} req/s`, anchor: `${fmt(anchor.perSecond)} req/s`, ratio: `${fmt(tickets.perSecond / anchor.perSecond, 2)}×`, target: '≥ 0.5×' },
+    { bench: 'edge resolve = ticket + manifest (2 requests)', value: `${fmt(resolves.perSecond * 2)} req/s`, anchor: `${fmt(anchor.perSecond)} req/s`, ratio: `${fmt((resolves.perSecond * 2) / anchor.perSecond, 2)}×`, target: '≥ 0.5×' },
+    { bench: '  latency p50 / p99 (resolve pair)', value: `${fmt(resolves.p50ms, 1)} / ${fmt(resolves.p99ms, 1)} ms`, anchor: `${fmt(anchor.p50ms, 1)} / ${fmt(anchor.p99ms, 1)} ms`, ratio: '—', target: '—' },
+  );
+  if (errs > 0) console.log(`WARNING: ${errs} failed requests during load`);
+} finally {
+  await worker.dispose();
+}
+
+console.log(`\nmodelfleet bench — Miniflare/workerd on loopback, ${CONCURRENCY} concurrent clients, ${SECONDS} s per route\n`);
+console.table(rows);

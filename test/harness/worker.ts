@@ -1,0 +1,85 @@
+/**
+ * @module worker (test harness)
+ * Starts the bundled Worker in workerd through Miniflare with real D1, R2 and KV (in memory,
+ * fresh per instance), migrations applied, a real key set and root v1 installed, and a
+ * bootstrap admin token. Tests talk to it over HTTP like any client, and reach the bindings
+ * directly to assert state or to tamper with stored bytes.
+ */
+import type { D1Database, R2Bucket } from '@cloudflare/workers-types';
+import { type KeySet, createTestTrust } from '@modelfleet/protocol/testing';
+import type { Envelope } from '@modelfleet/protocol';
+import { Miniflare } from 'miniflare';
+import { BUNDLE_DIR, BUNDLE_ENTRY } from './bundle.ts';
+import { applyMigrations } from './migrations.ts';
+
+export interface TestWorker {
+  url: string;
+  adminToken: string;
+  keys: KeySet;
+  rootEnvelope: Envelope;
+  db: D1Database;
+  r2: R2Bucket;
+  mf: Miniflare;
+  /** fetch relative to the worker, with the admin token unless `token` is given (null = none). */
+  api(path: string, init?: RequestInit & { token?: string | null; json?: unknown }): Promise<Response>;
+  dispose(): Promise<void>;
+}
+
+export interface StartOptions {
+  vars?: Record<string, string>;
+  /** Install root v1 through the API (default true). */
+  installRoot?: boolean;
+  /** Listen on a real port (benchmarks and the CLI need one). */
+  http?: boolean;
+  /** Requests per device per minute at the edge; unset means no limiter binding. */
+  deviceRateLimit?: number;
+}
+
+export async function startWorker(options: StartOptions = {}): Promise<TestWorker> {
+  const trust = await createTestTrust();
+  const adminToken = 'mft_test_admin_' + Math.random().toString(36).slice(2);
+  const mf = new Miniflare({
+    modules: [{ type: 'ESModule', path: BUNDLE_ENTRY }],
+    modulesRoot: BUNDLE_DIR,
+    compatibilityDate: '2026-04-01',
+    compatibilityFlags: ['nodejs_compat'],
+    cf: false,
+    d1Databases: { DB: 'modelfleet' },
+    r2Buckets: ['ARTIFACTS'],
+    kvNamespaces: ['CACHE'],
+    ...(options.deviceRateLimit ? { ratelimits: { DEVICE_LIMITER: { simple: { limit: options.deviceRateLimit, period: 60 } } } } : {}),
+    bindings: {
+      EDGE_CACHE_TTL_MS: '0',
+      TICKET_TTL_SECONDS: '86400',
+      MAX_MODEL_BYTES: String(64 * 2 ** 20),
+      RELEASE_KEY: JSON.stringify(trust.keys.release[0]),
+      TICKET_KEY: JSON.stringify(trust.keys.ticket[0]),
+      ADMIN_TOKEN: adminToken,
+      ...options.vars,
+    },
+    ...(options.http ? { host: '127.0.0.1', port: 0 } : {}),
+  });
+  const url = (await mf.ready).toString().replace(/\/$/, '');
+  const db = (await mf.getD1Database('DB')) as unknown as D1Database;
+  const r2 = (await mf.getR2Bucket('ARTIFACTS')) as unknown as R2Bucket;
+  await applyMigrations(db);
+
+  const api: TestWorker['api'] = async (path, init = {}) => {
+    const { token, json, ...rest } = init;
+    const headers = new Headers(rest.headers as HeadersInit | undefined);
+    const bearer = token === undefined ? adminToken : token;
+    if (bearer !== null && !headers.has('authorization')) headers.set('authorization', `Bearer ${bearer}`);
+    let body = rest.body;
+    if (json !== undefined) {
+      body = JSON.stringify(json);
+      if (!headers.has('content-type')) headers.set('content-type', 'application/json');
+    }
+    return (await mf.dispatchFetch(`http://127.0.0.1${path}`, { ...rest, headers, body } as never)) as unknown as Response;
+  };
+
+  if (options.installRoot !== false) {
+    const res = await api('/v1/keys/root', { method: 'PUT', json: trust.rootEnvelope });
+    if (res.status !== 200) throw new Error(`installing root v1 failed: ${res.status} ${await res.text()}`);
+  }
+  return { url, adminToken, keys: trust.keys, rootEnvelope: trust.rootEnvelope, db, r2, mf, api, dispose: () => mf.dispose() };
+}
