@@ -23,7 +23,7 @@ async function signingCases() {
     const base = { alg, keyid: key.keyid, publicKey: key.publicKey, payloadType: env.payloadType, pae: toBase64(pae(env.payloadType, payload)) };
     cases.push({ description: `${alg}: valid signature`, ...base, payload: env.payload, sig: env.signatures[0]!.sig, valid: true });
     const tampered = payload.slice();
-    tampered[2] ^= 1;
+    tampered[2] = tampered[2]! ^ 1;
     cases.push({ description: `${alg}: payload changed after signing`, ...base, payload: toBase64(tampered), pae: toBase64(pae(env.payloadType, tampered)), sig: env.signatures[0]!.sig, valid: false });
     const foreign = await signEnvelope(PAYLOAD_TYPES.ticket, payload, [await signerFrom(other)]);
     cases.push({ description: `${alg}: signed by another key`, ...base, payload: env.payload, sig: foreign.signatures[0]!.sig, valid: false });

@@ -35,7 +35,7 @@ describe('DSSE envelope', () => {
     const role = { keyids: [k.records[0]!.keyid], threshold: 1 };
     const env = await signEnvelope(PAYLOAD_TYPES.manifest, utf8('payload'), [k.signers[0]!]);
     const bytes = fromBase64(env.payload);
-    bytes[0] ^= 0x01;
+    bytes[0] = bytes[0]! ^ 0x01;
     await expect(verifyEnvelope({ ...env, payload: toBase64(bytes) }, PAYLOAD_TYPES.manifest, k.pub, role, 'm')).rejects.toMatchObject({ code: 'bad_signature' });
     const foreign = await signEnvelope(PAYLOAD_TYPES.manifest, utf8('payload'), [k.signers[1]!]);
     await expect(verifyEnvelope(foreign, PAYLOAD_TYPES.manifest, k.pub, role, 'm')).rejects.toMatchObject({ code: 'unknown_key' });

@@ -8,8 +8,9 @@ import { type Envelope, type PublicKey, ProtocolError, fromBase64, manifestDiges
 const vectors = (name: string) => JSON.parse(readFileSync(join(import.meta.dirname, '..', 'vectors', name), 'utf8'));
 
 describe('signing vectors', () => {
-  const { cases } = vectors('signing.json');
-  it.each(cases)('$description', async (v: { alg: PublicKey['alg']; publicKey: string; keyid: string; payloadType: string; payload: string; pae: string; sig: string; valid: boolean }) => {
+  type Case = { description: string; alg: PublicKey['alg']; publicKey: string; keyid: string; payloadType: string; payload: string; pae: string; sig: string; valid: boolean };
+  const cases: Case[] = vectors('signing.json').cases;
+  it.each(cases)('$description', async (v) => {
     const message = pae(v.payloadType, fromBase64(v.payload));
     expect(Buffer.from(message).toString('base64')).toBe(v.pae);
     expect(await verifyBytes({ alg: v.alg, spki: v.publicKey }, message, fromBase64(v.sig))).toBe(v.valid);
@@ -24,8 +25,8 @@ describe('signing vectors', () => {
 });
 
 describe('manifest digest vectors', () => {
-  const { cases } = vectors('manifest-digests.json');
-  it.each(cases)('$description', async (v: { payload: string; digest: string }) => {
+  const cases: { description: string; payload: string; digest: string }[] = vectors('manifest-digests.json').cases;
+  it.each(cases)('$description', async (v) => {
     expect(await manifestDigest(fromBase64(v.payload))).toBe(v.digest);
     expect(createHash('sha256').update(Buffer.from(v.payload, 'base64')).digest('hex')).toBe(v.digest);
   });

@@ -35,7 +35,7 @@ export async function putChunk(worker: TestWorker, uploadId: string, digest: str
     method: 'PUT',
     ...(token ? { token } : {}),
     headers: { 'content-type': 'application/octet-stream' },
-    body: bytes,
+    body: bytes as unknown as BodyInit,
   });
 }
 

@@ -6,8 +6,8 @@
  * directly to assert state or to tamper with stored bytes.
  */
 import type { D1Database, R2Bucket } from '@cloudflare/workers-types';
-import { type KeySet, createTestTrust } from '@modelfleet/protocol/testing';
-import type { Envelope } from '@modelfleet/protocol';
+import { createTestTrust } from '@modelfleet/protocol/testing';
+import type { Envelope, KeySet } from '@modelfleet/protocol';
 import { Miniflare } from 'miniflare';
 import { BUNDLE_DIR, BUNDLE_ENTRY } from './bundle.ts';
 import { applyMigrations } from './migrations.ts';

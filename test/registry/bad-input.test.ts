@@ -52,7 +52,7 @@ describe('auth', () => {
   it('a device app key on an operator route → 403 forbidden', async () =>
     expectRefused(await worker.api('/v1/models', { method: 'POST', token: tokens.app, json: { name: 'x' } }), 403, 'forbidden'));
   it('device routes cannot write: no PUT/POST exists under /v1/edge', async () => {
-    const res = await worker.api('/v1/edge/tickets/fraud?device=d', { method: 'POST', token: null, headers: { 'x-modelfleet-app-key': tokens.app } });
+    const res = await worker.api('/v1/edge/tickets/fraud?device=d', { method: 'POST', token: null, headers: { 'x-modelfleet-app-key': tokens.app! } });
     expect(res.status).toBe(404);
     expect(await registrySnapshot(worker)).toEqual(before);
   });
@@ -113,7 +113,7 @@ describe('model bytes', () => {
     const { body, chunks } = await stageUpload(worker, 'fraud', await buildLayersModel({ seed: 11, inputs: 4, hidden: 8, outputs: 1 }));
     const c = chunks[0]!;
     const bad = c.bytes.slice();
-    bad[0] ^= 0xff;
+    bad[0] = bad[0]! ^ 0xff;
     await expectRefused(await putChunk(worker, body.uploadId, c.digest, bad), 422, 'chunk_digest_mismatch');
     expect(await worker.r2.head(`chunks/${c.digest}`)).toBeNull();
   });
@@ -123,7 +123,7 @@ describe('model bytes', () => {
   });
   it('chunk with the wrong content type → 415', async () => {
     const { body, chunks } = await stageUpload(worker, 'fraud', artifacts);
-    const res = await worker.api(`/v1/uploads/${body.uploadId}/chunks/${chunks[0]!.digest}`, { method: 'PUT', body: chunks[0]!.bytes, headers: { 'content-type': 'text/plain' } });
+    const res = await worker.api(`/v1/uploads/${body.uploadId}/chunks/${chunks[0]!.digest}`, { method: 'PUT', body: chunks[0]!.bytes as unknown as BodyInit, headers: { 'content-type': 'text/plain' } });
     await expectRefused(res, 415, 'unsupported_media_type');
   });
   it('missing weight file (chunk never uploaded) → 409 upload_incomplete at commit', async () => {
@@ -148,7 +148,7 @@ describe('validation failures are recorded as rejected and never served', () => 
     expect(v).toMatchObject({ status: 'rejected', manifestDigest: null });
     const res = await worker.api(`/v1/models/fraud/aliases/champion`, { method: 'PUT', json: { version } });
     expect(res.status).toBe(409);
-    const ticket = await worker.api('/v1/edge/tickets/fraud?device=d1', { token: null, headers: { 'x-modelfleet-app-key': tokens.app } });
+    const ticket = await worker.api('/v1/edge/tickets/fraud?device=d1', { token: null, headers: { 'x-modelfleet-app-key': tokens.app! } });
     expect(JSON.parse(Buffer.from(((await ticket.json()) as any).payload, 'base64').toString()).version).toBe(1);
     const after = await registrySnapshot(worker);
     expect(after.aliases).toEqual(before.aliases);

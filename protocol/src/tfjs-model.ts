@@ -1,0 +1,124 @@
+/**
+ * @module tfjs-model
+ * The TF.js `model.json` as uploaded (layers and graph formats), and the chunk plan: how the
+ * concatenated weight bytes are cut into content-addressed chunks aligned to tensor boundaries
+ * (DESIGN §4, SPEC 5.1). Client and server compute the same plan from the same weight specs.
+ */
+import { z } from 'zod';
+
+export const WEIGHT_DTYPES = ['float32', 'int32', 'bool', 'uint8', 'float16', 'complex64'] as const;
+const QUANT_BYTES: Record<string, number> = { uint8: 1, uint16: 2, float16: 2 };
+const DTYPE_BYTES: Record<string, number> = { float32: 4, int32: 4, bool: 1, uint8: 1, float16: 2, complex64: 8 };
+
+export const WeightSpec = z.looseObject({
+  name: z.string().min(1),
+  shape: z.array(z.number().int().min(0)).max(8),
+  dtype: z.string().min(1),
+  quantization: z.looseObject({ dtype: z.enum(['uint8', 'uint16', 'float16']), scale: z.number().optional(), min: z.number().optional() }).optional(),
+});
+export type WeightSpec = z.infer<typeof WeightSpec>;
+
+export const TfjsModelJson = z.looseObject({
+  modelTopology: z.record(z.string(), z.unknown()),
+  format: z.string().optional(),
+  generatedBy: z.string().optional(),
+  convertedBy: z.string().nullable().optional(),
+  signature: z.record(z.string(), z.unknown()).optional(),
+  userDefinedMetadata: z.record(z.string(), z.unknown()).optional(),
+  modelInitializer: z.record(z.string(), z.unknown()).optional(),
+  weightsManifest: z.array(z.looseObject({ paths: z.array(z.string().min(1)).min(1), weights: z.array(WeightSpec) })).min(1),
+});
+export type TfjsModelJson = z.infer<typeof TfjsModelJson>;
+
+export class TfjsModelError extends Error {
+  override readonly name = 'TfjsModelError';
+  constructor(readonly code: 'malformed_model_json' | 'unsupported_dtype', message: string) {
+    super(message);
+  }
+}
+
+/** Bytes one weight occupies in the concatenated buffer (quantized weights: their stored dtype). */
+export function tensorByteLength(spec: WeightSpec): number {
+  const perElement = spec.quantization ? QUANT_BYTES[spec.quantization.dtype] : DTYPE_BYTES[spec.dtype];
+  if (perElement === undefined) {
+    throw new TfjsModelError('unsupported_dtype', `weight ${spec.name} has dtype ${spec.dtype}; supported: ${WEIGHT_DTYPES.join(', ')} (string tensors have no fixed size)`);
+  }
+  return spec.shape.reduce((n, d) => n * d, 1) * perElement;
+}
+
+/** All weight specs in buffer order (manifest groups in order, weights in order within each). */
+export function weightSpecsOf(modelJson: TfjsModelJson): WeightSpec[] {
+  const specs = modelJson.weightsManifest.flatMap((g) => g.weights);
+  const seen = new Set<string>();
+  for (const s of specs) {
+    if (seen.has(s.name)) throw new TfjsModelError('malformed_model_json', `weight ${s.name} appears twice in weightsManifest`);
+    seen.add(s.name);
+  }
+  return specs;
+}
+
+/** model.json minus its weightsManifest: the part a manifest embeds. */
+export function modelJsonWithoutWeights(modelJson: TfjsModelJson): Record<string, unknown> {
+  const { weightsManifest: _weights, ...rest } = modelJson;
+  return rest;
+}
+
+export type PlannedTensor = {
+  name: string;
+  dtype: string;
+  shape: number[];
+  quantization?: WeightSpec['quantization'];
+  offset: number;
+  size: number;
+  chunks: number[];
+};
+
+export interface ChunkPlan {
+  totalBytes: number;
+  chunks: { offset: number; size: number }[];
+  tensors: PlannedTensor[];
+}
+
+export const DEFAULT_MAX_CHUNK_BYTES = 4 * 2 ** 20;
+export const DEFAULT_PACK_BYTES = 256 * 2 ** 10;
+
+/**
+ * SPEC 5.1. Tensors smaller than `packBytes` are packed greedily while the chunk stays within
+ * `packBytes`; a larger tensor starts its own chunk(s), split every `maxChunkBytes`. So changing
+ * one large tensor re-sends only its chunks, and small tensors do not cost a request each.
+ * Zero-byte tensors occupy no chunk (`chunks: []`).
+ */
+export function planChunks(specs: WeightSpec[], opts: { maxChunkBytes?: number; packBytes?: number } = {}): ChunkPlan {
+  const maxChunk = opts.maxChunkBytes ?? DEFAULT_MAX_CHUNK_BYTES;
+  const pack = Math.min(opts.packBytes ?? DEFAULT_PACK_BYTES, maxChunk);
+  const chunks: ChunkPlan['chunks'] = [];
+  const tensors: PlannedTensor[] = [];
+  let offset = 0;
+  let open: { offset: number; size: number } | null = null; // the packing chunk being filled
+
+  for (const spec of specs) {
+    const size = tensorByteLength(spec);
+    const indices: number[] = [];
+    if (size > 0 && size < pack) {
+      if (!open || open.size + size > pack) {
+        open = { offset, size: 0 };
+        chunks.push(open);
+      }
+      open.size += size;
+      indices.push(chunks.length - 1);
+    } else if (size > 0) {
+      open = null;
+      for (let at = 0; at < size; at += maxChunk) {
+        chunks.push({ offset: offset + at, size: Math.min(maxChunk, size - at) });
+        indices.push(chunks.length - 1);
+      }
+    }
+    tensors.push({
+      name: spec.name, dtype: spec.dtype, shape: spec.shape,
+      ...(spec.quantization ? { quantization: spec.quantization } : {}),
+      offset, size, chunks: indices,
+    });
+    offset += size;
+  }
+  return { totalBytes: offset, chunks, tensors };
+}
