@@ -31,10 +31,11 @@ export const UploadRequest = z.strictObject({
   io: IoSchema.optional(),
   golden: Golden.optional(),
   baseline: Baseline.optional(),
-  metrics: Metrics.optional(),
+  // Manifests read these tolerantly; a publisher writing them gets told about typos.
+  metrics: z.strictObject(Metrics.shape).optional(),
   params: z.record(z.string(), z.unknown()).optional(),
-  lineage: Lineage.optional(),
-  runtime: RuntimeRequirements.optional(),
+  lineage: z.strictObject(Lineage.shape).optional(),
+  runtime: z.strictObject(RuntimeRequirements.shape).optional(),
 });
 export type UploadRequest = z.infer<typeof UploadRequest>;
 

@@ -27,7 +27,7 @@ export async function stageUpload(worker: TestWorker, model: string, artifacts: 
     ...(token ? { token } : {}),
     json: { format: 'tfjs-layers', modelJson: artifacts.modelJson, chunks: chunks.map(({ digest, size }) => ({ digest, size })), ...meta },
   });
-  return { res, body: (await res.json()) as Record<string, any>, chunks };
+  return { res, body: (await res.clone().json()) as Record<string, any>, chunks };
 }
 
 export async function putChunk(worker: TestWorker, uploadId: string, digest: string, bytes: Uint8Array, token?: string) {

@@ -1,0 +1,91 @@
+/**
+ * @module load
+ * Loads an uploaded model from memory with TF.js, strictly: every weight the topology needs
+ * must be present with the shape it expects, and no weight may be left over (layers).
+ */
+import type { TfjsModelJson } from '@modelfleet/protocol';
+import { type GraphModel, loadGraphModel } from '@tensorflow/tfjs-converter';
+import type * as tfc from '@tensorflow/tfjs-core';
+import { type LayersModel, loadLayersModel } from '@tensorflow/tfjs-layers';
+import type { IoSchema, IoTensor } from '@modelfleet/protocol';
+import { tfjs } from './tfjs-runtime.ts';
+
+export type LoadedModel =
+  | { kind: 'tfjs-layers'; model: LayersModel; io: IoSchema }
+  | { kind: 'tfjs-graph'; model: GraphModel; io: IoSchema };
+
+type Shape = readonly (number | null | undefined)[] | undefined;
+
+const dims = (shape: Shape): (number | null)[] => (shape ?? []).map((d) => (d === null || d === undefined || d < 0 ? null : d));
+
+function ioTensor(name: string, dtype: string | undefined, shape: Shape): IoTensor {
+  const t = dtype === 'int32' || dtype === 'bool' ? dtype : 'float32';
+  return { name, dtype: t, shape: dims(shape) };
+}
+
+export async function loadFromMemory(format: 'tfjs-layers' | 'tfjs-graph', modelJson: TfjsModelJson, weightData: ArrayBuffer): Promise<LoadedModel> {
+  const tf = await tfjs();
+  // model.json and ModelArtifacts share field names; only weightsManifest becomes weightSpecs.
+  const { weightsManifest, ...rest } = modelJson;
+  const artifacts = { ...rest, weightSpecs: weightsManifest.flatMap((g) => g.weights), weightData } as tfc.io.ModelArtifacts;
+  const handler = tf.io.fromMemory(artifacts);
+  if (format === 'tfjs-layers') {
+    const model = await loadLayersModel(handler, { strict: true });
+    // Layers io names are the names of the input and output layers (Sequential models do not
+    // fill inputNames/outputNames, so read them off the symbolic tensors' source layers).
+    const io = {
+      inputs: model.inputs.map((t) => ioTensor(t.sourceLayer.name, t.dtype, t.shape)),
+      outputs: model.outputs.map((t) => ioTensor(t.sourceLayer.name, t.dtype, t.shape)),
+    };
+    return { kind: 'tfjs-layers', model, io };
+  }
+  const model = await loadGraphModel(handler);
+  const inputs = model.inputs.map((t) => ioTensor(t.name, t.dtype, t.shape));
+  const loaded: LoadedModel = { kind: 'tfjs-graph', model, io: { inputs, outputs: model.outputs.map((t) => ioTensor(t.name, t.dtype, t.shape)) } };
+  if (model.outputs.some((t) => !t.shape)) loaded.io.outputs = await probeOutputShapes(loaded);
+  return loaded;
+}
+
+/**
+ * Graphs converted without a signature do not record output shapes; one run on zeros (batch 1)
+ * reveals them, and the batch dimension stays a wildcard when the inputs' is.
+ */
+async function probeOutputShapes(loaded: LoadedModel): Promise<IoTensor[]> {
+  const tf = await tfjs();
+  const batchFree = loaded.io.inputs.some((i) => i.shape[0] === null);
+  const zeros = Object.fromEntries(loaded.io.inputs.map((i) => [i.name, tf.zeros(i.shape.map((d) => d ?? 1), i.dtype)]));
+  try {
+    const names = loaded.io.outputs.map((o) => o.name);
+    const y = await (loaded.model as GraphModel).executeAsync(zeros, names);
+    const outs = Array.isArray(y) ? y : [y];
+    const shapes = outs.map((t, k) => ({ ...loaded.io.outputs[k]!, shape: t.shape.map((d, j) => (j === 0 && batchFree ? null : d)) }));
+    tf.dispose(outs);
+    return shapes;
+  } finally {
+    tf.dispose(Object.values(zeros));
+  }
+}
+
+/** Runs one example; returns flat outputs by output name. Tensors are disposed. */
+export async function runExample(loaded: LoadedModel, inputs: Record<string, tfc.Tensor>): Promise<Record<string, Float32Array | Int32Array | Uint8Array>> {
+  const names = loaded.io.outputs.map((o) => o.name);
+  let outs: tfc.Tensor[];
+  if (loaded.kind === 'tfjs-layers') {
+    const ordered = loaded.io.inputs.map((i) => inputs[i.name]!);
+    const y = loaded.model.predict(ordered.length === 1 ? ordered[0]! : ordered);
+    outs = Array.isArray(y) ? y : [y];
+  } else {
+    const y = await loaded.model.executeAsync(inputs, names);
+    outs = Array.isArray(y) ? y : [y];
+  }
+  const result: Record<string, Float32Array | Int32Array | Uint8Array> = {};
+  for (let i = 0; i < outs.length; i++) {
+    result[names[i]!] = (await outs[i]!.data()) as Float32Array | Int32Array | Uint8Array;
+    outs[i]!.dispose();
+  }
+  return result;
+}
+
+export function disposeModel(loaded: LoadedModel): void {
+  loaded.model.dispose();
+}
