@@ -51,3 +51,20 @@ export async function signRotatedRoot(previousRootKeys: KeyPairRecord[], previou
   const signers = await Promise.all([...previousRootKeys, ...next.root].map(signerFrom));
   return signRoot(rootFor(next, previousVersion + 1, expiresAt), signers);
 }
+
+/**
+ * The next root after `previous`: same release and ticket keys, root role replaced by
+ * `newRootKeys`. Sign it with the previous root keys and the new ones (SPEC 1.1).
+ */
+export function nextRoot(previous: Root, newRootKeys: KeyPairRecord[], expiresAt: Date, rootThreshold = 1): Root {
+  const kept = new Set([...previous.roles.release.keyids, ...previous.roles.ticket.keyids]);
+  const keys = Object.fromEntries(Object.entries(previous.keys).filter(([id]) => kept.has(id)));
+  for (const k of newRootKeys) keys[k.keyid] = publicKeyOf(k);
+  return {
+    ...previous,
+    version: previous.version + 1,
+    expiresAt: expiresAt.toISOString(),
+    keys,
+    roles: { ...previous.roles, root: { keyids: newRootKeys.map((k) => k.keyid), threshold: rootThreshold } },
+  };
+}

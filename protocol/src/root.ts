@@ -48,15 +48,22 @@ async function parseVerifiedRoot(payload: Uint8Array): Promise<Root> {
   return root;
 }
 
-/** Verifies a first (self-signed) root, as `keys init` or a fresh deployment produces it. */
-export async function verifyInitialRoot(envelope: Envelope): Promise<Root> {
+/**
+ * A root the client ships with is trusted as pinned; it must still be signed by a threshold of
+ * its own root keys, so a corrupted or hand-edited file is caught.
+ */
+export async function verifyPinnedRoot(envelope: Envelope): Promise<Root> {
   // Parse only to learn which keys to check; nothing is trusted until its own threshold verifies.
   const claimed = await parseVerifiedRoot(fromBase64(envelope.payload));
-  if (claimed.version !== 1) {
-    throw new ProtocolError('root_invalid', `a first root must have version 1, this one has ${claimed.version}`);
-  }
-  await verifyEnvelope(envelope, PAYLOAD_TYPES.root, claimed.keys, claimed.roles.root, 'root v1');
+  await verifyEnvelope(envelope, PAYLOAD_TYPES.root, claimed.keys, claimed.roles.root, `root v${claimed.version}`);
   return claimed;
+}
+
+/** Verifies a first root, as `keys init` or a fresh deployment produces it. */
+export async function verifyInitialRoot(envelope: Envelope): Promise<Root> {
+  const root = await verifyPinnedRoot(envelope);
+  if (root.version !== 1) throw new ProtocolError('root_invalid', `a first root must have version 1, this one has ${root.version}`);
+  return root;
 }
 
 /**

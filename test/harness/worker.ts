@@ -37,7 +37,7 @@ export interface StartOptions {
 
 export async function startWorker(options: StartOptions = {}): Promise<TestWorker> {
   const trust = await createTestTrust();
-  const adminToken = 'mft_test_admin_' + Math.random().toString(36).slice(2);
+  const adminToken = options.vars?.ADMIN_TOKEN ?? 'mft_test_admin_' + Math.random().toString(36).slice(2);
   const mf = new Miniflare({
     modules: [{ type: 'ESModule', path: BUNDLE_ENTRY }],
     modulesRoot: BUNDLE_DIR,

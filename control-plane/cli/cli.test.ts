@@ -1,0 +1,142 @@
+// The CLI end to end, in-process, against the real Worker in workerd on a real port.
+import { mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type Envelope, verifyInitialRoot } from '@modelfleet/protocol';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildGraphModel, buildLayersModel, goldenFor, type ModelArtifacts } from '../../test/fixtures/models.ts';
+import { type TestWorker, startWorker } from '../../test/harness/worker.ts';
+import { run } from './main.ts';
+
+let worker: TestWorker;
+let cwd: string;
+let appKey: string;
+
+async function cli(...argv: string[]) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await run(['--endpoint', worker.url, '--token', worker.adminToken, ...argv], {
+    stdout: (l) => out.push(l), stderr: (l) => err.push(l), tty: false, cwd, env: {},
+  });
+  return { code, out: out.join('\n'), err: err.join('\n') };
+}
+
+function writeModelDir(name: string, a: ModelArtifacts, extra: Record<string, unknown> = {}): string {
+  const dir = join(cwd, name);
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'model.json'), JSON.stringify(a.modelJson));
+  for (const [p, bytes] of Object.entries(a.weightFiles)) writeFileSync(join(dir, p), bytes);
+  for (const [p, v] of Object.entries(extra)) writeFileSync(join(dir, p), JSON.stringify(v));
+  return name;
+}
+
+beforeAll(async () => {
+  worker = await startWorker({ http: true, installRoot: false });
+  cwd = mkdtempSync(join(tmpdir(), 'modelfleet-cli-'));
+});
+afterAll(() => worker?.dispose());
+
+describe('modelfleet CLI', () => {
+  it('keys init writes a verifiable root and secrets, and refuses to overwrite', async () => {
+    const r = await cli('keys', 'init', '--upload');
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toContain('installed root v1');
+    const root = await verifyInitialRoot(JSON.parse(readFileSync(join(cwd, '.modelfleet/root.json'), 'utf8')) as Envelope);
+    expect(root.roles.release.keyids).toHaveLength(1);
+    expect(statSync(join(cwd, '.modelfleet/keys/root-v1.json')).mode & 0o777).toBe(0o600);
+    expect(readFileSync(join(cwd, '.dev.vars'), 'utf8')).toMatch(/^RELEASE_KEY='\{.*\}'$/m);
+    const again = await cli('keys', 'init');
+    expect(again.code).toBe(1);
+    expect(again.err).toContain('error conflict');
+  });
+
+  it('publish → versions list → alias set → verify, and republishing uploads nothing', async () => {
+    // The Worker must sign with the keys `keys init` generated: restart it with them.
+    const vars = Object.fromEntries(readFileSync(join(cwd, '.dev.vars'), 'utf8').trim().split('\n').map((l) => {
+      const i = l.indexOf('=');
+      return [l.slice(0, i), l.slice(i + 2, -1)];
+    }));
+    await worker.dispose();
+    worker = await startWorker({ http: true, installRoot: false, vars });
+    expect((await worker.api('/v1/keys/root', { method: 'PUT', json: JSON.parse(readFileSync(join(cwd, '.modelfleet/root.json'), 'utf8')) })).status).toBe(200);
+
+    const a = await buildLayersModel({ seed: 21, inputs: 5, hidden: 16, outputs: 2, shardBytes: 200 });
+    const dir = writeModelDir('fraud-v1', a, { 'golden.json': await goldenFor(a, 2), 'metrics.json': { evalSetDigest: 'e'.repeat(64), values: { auc: 0.93 } } });
+    const pub = await cli('publish', dir, '--model', 'fraud', '--create', '--golden', `${dir}/golden.json`, '--metrics', `${dir}/metrics.json`, '--alias', 'champion');
+    expect(pub.code, pub.err).toBe(0);
+    expect(pub.out).toMatch(/fraud v1 active \(tfjs-layers\)/);
+    expect(pub.err).toContain('100%');
+    const again = await cli('publish', dir, '--model', 'fraud');
+    expect(again.out).toMatch(/0 of \d+ chunks uploaded/);
+
+    const list = await cli('versions', 'list', '--model', 'fraud');
+    expect(list.out).toMatch(/^1\s+active\s+champion/m);
+    expect(list.out).toMatch(/^2\s+active/m);
+    expect((await cli('alias', 'set', '--model', 'fraud', 'challenger', '2')).out).toContain('challenger → v2');
+
+    appKey = JSON.parse((await cli('--json', 'apps', 'create', '--name', 'web')).out).appKey;
+    const v = await cli('verify', 'fraud:champion', '--app-key', appKey);
+    expect(v.code, v.err).toBe(0);
+    expect(v.out).toContain('verified fraud v1');
+  });
+
+  it('publishes a graph model', async () => {
+    const g = await buildGraphModel({ seed: 4 });
+    const r = await cli('publish', writeModelDir('graph', g), '--model', 'graph', '--create');
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toContain('(tfjs-graph)');
+  });
+
+  it('verify catches a tampered chunk in R2', async () => {
+    const digest = JSON.parse((await cli('--json', 'versions', 'list', '--model', 'fraud')).out)[1].manifestDigest as string;
+    const env = (await (await worker.api(`/v1/edge/manifests/${digest}`, { token: null })).json()) as Envelope;
+    const chunk = JSON.parse(Buffer.from(env.payload, 'base64').toString()).chunks[0];
+    const original = new Uint8Array(await (await worker.r2.get(`chunks/${chunk.digest}`))!.arrayBuffer());
+    const tampered = original.slice();
+    tampered[0] = tampered[0]! ^ 0xff;
+    await worker.r2.put(`chunks/${chunk.digest}`, tampered);
+    const r = await cli('verify', digest);
+    expect(r.code).toBe(1);
+    expect(r.err).toContain('error chunk_digest_mismatch');
+    await worker.r2.put(`chunks/${chunk.digest}`, original);
+    expect((await cli('verify', digest)).code).toBe(0);
+  });
+
+  it('verify refuses a root pinned from another key set', async () => {
+    const other = mkdtempSync(join(tmpdir(), 'modelfleet-other-'));
+    const prev = cwd;
+    cwd = other;
+    await cli('keys', 'init');
+    cwd = prev;
+    const r = await cli('verify', 'fraud:champion', '--app-key', appKey, '--root', join('..', other.split('/').pop()!, '.modelfleet/root.json'));
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/error (unknown_key|bad_signature)/);
+  });
+
+  it('rotate-root uploads root v2 and verify follows the chain from the pinned v1', async () => {
+    const pinnedV1 = readFileSync(join(cwd, '.modelfleet/roots/v1.json'), 'utf8');
+    const r = await cli('keys', 'rotate-root', '--upload');
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toContain('installed root v2');
+    writeFileSync(join(cwd, 'pinned-v1.json'), pinnedV1);
+    const v = await cli('verify', 'fraud:champion', '--app-key', appKey, '--root', 'pinned-v1.json');
+    expect(v.code, v.err).toBe(0);
+    expect(v.out).toContain('pinned v1, newest v2');
+  });
+
+  it('reports API and usage errors with a code and no stack', async () => {
+    const dir = writeModelDir('lonely', await buildLayersModel({ seed: 1 }));
+    const unknown = await cli('publish', dir, '--model', 'nosuch');
+    expect(unknown).toMatchObject({ code: 1 });
+    expect(unknown.err).toMatch(/^error unknown_model: /);
+    const wrong = await run(['--endpoint', worker.url, '--token', 'mft_wrong', 'versions', 'list', '--model', 'fraud'], { stdout: () => {}, stderr: () => {}, cwd, env: {} });
+    expect(wrong).toBe(1);
+    expect((await cli('alias', 'set', '--model', 'fraud', 'champion', 'x')).code).toBe(1);
+    expect((await cli('publish')).code).toBe(2);
+    writeFileSync(join(cwd, dir, 'group1-shard1of1.bin'), new Uint8Array(3));
+    const short = await cli('publish', dir, '--model', 'fraud');
+    expect(short.err).toContain('error weights_mismatch');
+    const missing = await cli('publish', writeModelDir('nofiles', { ...(await buildLayersModel({ seed: 2 })), weightFiles: {} }), '--model', 'fraud');
+    expect(missing.err).toContain('error missing_weight_file');
+  });
+});
