@@ -4,7 +4,7 @@
  * and an HTTP client that turns `{ error: { code, message } }` into a CliError.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { ApiErrorBody } from '@modelfleet/protocol';
 
 export interface CliIo {
@@ -86,7 +86,7 @@ function safeJson(text: string): unknown {
 
 /** Reads a JSON file given on the command line, with errors that name the flag. */
 export function readJsonFile(io: CliIo, path: string, flag: string): unknown {
-  const full = join(io.cwd, path);
+  const full = resolve(io.cwd, path);
   if (!existsSync(full)) throw new CliError('file_not_found', `${flag} ${path}: no such file`);
   try {
     return JSON.parse(readFileSync(full, 'utf8'));

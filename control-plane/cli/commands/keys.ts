@@ -4,7 +4,7 @@
  * are written to <dir>/keys/ (mode 0600, git-ignored); only signed root documents are uploaded.
  */
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import {
   type Envelope, KeyAlg, type KeyPairRecord, type Root, createKeySet, fromBase64, fromUtf8, generateKeyPair, nextRoot, parseEnvelope,
   signInitialRoot, signRoot, signerFrom, toBase64,
@@ -37,7 +37,7 @@ function readRoot(dir: string): { envelope: Envelope; root: Root } {
 export function registerKeys(program: Command, io: CliIo): void {
   const keys = program.command('keys').description('signing keys and the root of trust');
   const globals = () => program.opts<GlobalOptions>();
-  const dirOf = (d: string) => join(io.cwd, d);
+  const dirOf = (d: string) => resolve(io.cwd, d);
 
   keys.command('init')
     .description('create a key set and a self-signed root v1; put the online keys in .dev.vars')
@@ -59,7 +59,7 @@ export function registerKeys(program: Command, io: CliIo): void {
       writeFileSync(join(dir, 'root.json'), JSON.stringify(envelope, null, 2));
       writeFileSync(join(dir, 'roots', 'v1.json'), JSON.stringify(envelope, null, 2));
       const adminToken = 'mft_' + toBase64(crypto.getRandomValues(new Uint8Array(24))).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
-      upsertDotenv(join(io.cwd, o.devVars), { RELEASE_KEY: JSON.stringify(set.release[0]), TICKET_KEY: JSON.stringify(set.ticket[0]), ADMIN_TOKEN: adminToken });
+      upsertDotenv(resolve(io.cwd, o.devVars), { RELEASE_KEY: JSON.stringify(set.release[0]), TICKET_KEY: JSON.stringify(set.ticket[0]), ADMIN_TOKEN: adminToken });
       io.stdout(`root v1 written to ${join(o.dir, 'root.json')} (pin this file in your apps)`);
       io.stdout(`root keys in ${join(o.dir, 'keys')} (keep offline); release, ticket and admin secrets in ${o.devVars}`);
       if (o.upload) {

@@ -5,7 +5,7 @@
  */
 import type { UploadRequest, UploadResponse } from '@modelfleet/protocol';
 import type { Command } from 'commander';
-import { join } from 'node:path';
+import { resolve } from 'node:path';
 import { Api, CliError, type CliIo, type GlobalOptions, readJsonFile } from '../context.ts';
 import { readModelDir } from './model-dir.ts';
 import { progress } from './progress.ts';
@@ -31,7 +31,7 @@ async function withRetry<T>(attempt: () => Promise<T>): Promise<T> {
 }
 
 export async function publishDir(io: CliIo, api: Api, dir: string, o: PublishOptions) {
-  const model = readModelDir(join(io.cwd, dir));
+  const model = readModelDir(resolve(io.cwd, dir));
   const meta: Partial<UploadRequest> = {};
   if (o.metrics) meta.metrics = readJsonFile(io, o.metrics, '--metrics') as UploadRequest['metrics'];
   if (o.params) meta.params = readJsonFile(io, o.params, '--params') as UploadRequest['params'];

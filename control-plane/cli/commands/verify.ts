@@ -4,7 +4,7 @@
  * outside against the edge, with a pinned root. Every chunk is downloaded and hashed.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { resolve } from 'node:path';
 import {
   type Envelope, ProtocolError, type Ticket, checkManifestMatchesTicket, checkSizeCaps, parseEnvelope, updateRoot, verifyChunk, verifyPinnedRoot,
   verifyManifest, verifyTicket,
@@ -21,7 +21,7 @@ export function registerVerify(program: Command, io: CliIo): void {
       const api = Api.from(io, { ...program.opts<GlobalOptions>(), token: '' });
       const ok = (step: string, text: string) => io.stdout(`ok   ${step.padEnd(9)} ${text}`);
       try {
-        const rootPath = join(io.cwd, o.root);
+        const rootPath = resolve(io.cwd, o.root);
         if (!existsSync(rootPath)) throw new CliError('no_root', `pinned root ${o.root} not found`);
         // SPEC 1.1–1.2: pinned root, then the chain of rotations.
         const pinned = await verifyPinnedRoot(parseEnvelope(readFileSync(rootPath, 'utf8'), o.root));
