@@ -9,6 +9,7 @@ import type { Env } from './env.ts';
 import { createApp } from './http/openapi-app.ts';
 import { adminRoutes } from './routes/admin.ts';
 import { consoleRoutes } from './routes/console.tsx';
+import { documentEdge } from './routes/edge-docs.ts';
 import { modelRoutes } from './routes/models.ts';
 import { publishRoutes } from './routes/publish.ts';
 
@@ -31,6 +32,7 @@ export function buildApp() {
   app.route('/console', consoleRoutes);
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer', description: 'Operator token (mft_…)' });
+  documentEdge(app);
   app.doc31('/v1/openapi.json', {
     openapi: '3.1.0',
     info: { title: 'modelfleet control plane', version: '0.1.0', description: 'Registry, signing and edge delivery of on-device models.' },

@@ -26,6 +26,7 @@ it('serves an OpenAPI 3.1 document generated from the route schemas', async () =
   for (const [path, method] of [
     ['/v1/models', 'post'], ['/v1/models/{model}/uploads', 'post'], ['/v1/uploads/{upload}/chunks/{digest}', 'put'],
     ['/v1/uploads/{upload}/commit', 'post'], ['/v1/models/{model}/aliases/{alias}', 'put'], ['/v1/keys/root', 'put'], ['/v1/tokens', 'post'],
+    ['/v1/edge/tickets/{model}', 'get'], ['/v1/edge/manifests/{digest}', 'get'], ['/v1/edge/chunks/{digest}', 'get'], ['/v1/edge/roots', 'get'],
   ] as const) {
     expect(doc.paths[path]?.[method], `${method} ${path}`).toBeDefined();
   }
