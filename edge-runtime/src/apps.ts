@@ -3,11 +3,12 @@
  * Per-app device keys. They are public (shipped in web pages and apps), so they grant only
  * reads of the app's own models, and every device is rate-limited by (app, device).
  */
+import { APP_KEY_HEADER } from '@modelfleet/protocol';
 import { ApiError } from './http-error.ts';
 import type { EdgeEnv } from './env.ts';
 import { TtlCache } from './ttl-cache.ts';
 
-export const APP_KEY_HEADER = 'x-modelfleet-app-key';
+export { APP_KEY_HEADER };
 export const APP_KEY_PREFIX = 'mfa_';
 
 export interface App {

@@ -113,3 +113,6 @@ export const AuditRecord = z.object({
   reason: z.string().nullable(),
 });
 export type AuditRecord = z.infer<typeof AuditRecord>;
+
+/** Header that carries a device app key on /v1/edge routes. */
+export const APP_KEY_HEADER = 'x-modelfleet-app-key';

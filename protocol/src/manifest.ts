@@ -20,6 +20,7 @@ export const Backend = z.enum(['webgpu', 'wasm', 'cpu']);
 export type Backend = z.infer<typeof Backend>;
 
 export const ManifestChunk = z.object({ digest: Digest, size: z.number().int().min(1) });
+export type ManifestChunk = z.infer<typeof ManifestChunk>;
 
 export const ManifestWeight = z.looseObject({
   name: z.string().min(1),

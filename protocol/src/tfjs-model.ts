@@ -82,11 +82,14 @@ export interface ChunkPlan {
 export const DEFAULT_MAX_CHUNK_BYTES = 4 * 2 ** 20;
 export const DEFAULT_PACK_BYTES = 256 * 2 ** 10;
 
+/** The layer a weight belongs to: its name up to the last "/" ("dense_1/kernel" → "dense_1"). */
+const layerOf = (name: string) => name.slice(0, Math.max(0, name.lastIndexOf('/')));
+
 /**
- * SPEC 5.1. Tensors smaller than `packBytes` are packed greedily while the chunk stays within
- * `packBytes`; a larger tensor starts its own chunk(s), split every `maxChunkBytes`. So changing
- * one large tensor re-sends only its chunks, and small tensors do not cost a request each.
- * Zero-byte tensors occupy no chunk (`chunks: []`).
+ * SPEC 5.1. Consecutive tensors of one layer that are smaller than `packBytes` are packed into
+ * one chunk while it stays within `packBytes`; a larger tensor starts its own chunk(s), split
+ * every `maxChunkBytes`. So a retrain that changes one layer re-sends only that layer's chunks,
+ * and small tensors do not cost a request each. Zero-byte tensors occupy no chunk.
  */
 export function planChunks(specs: WeightSpec[], opts: { maxChunkBytes?: number; packBytes?: number } = {}): ChunkPlan {
   const maxChunk = opts.maxChunkBytes ?? DEFAULT_MAX_CHUNK_BYTES;
@@ -94,14 +97,14 @@ export function planChunks(specs: WeightSpec[], opts: { maxChunkBytes?: number; 
   const chunks: ChunkPlan['chunks'] = [];
   const tensors: PlannedTensor[] = [];
   let offset = 0;
-  let open: { offset: number; size: number } | null = null; // the packing chunk being filled
+  let open: { offset: number; size: number; layer: string } | null = null; // the packing chunk being filled
 
   for (const spec of specs) {
     const size = tensorByteLength(spec);
     const indices: number[] = [];
     if (size > 0 && size < pack) {
-      if (!open || open.size + size > pack) {
-        open = { offset, size: 0 };
+      if (!open || open.size + size > pack || open.layer !== layerOf(spec.name)) {
+        open = { offset, size: 0, layer: layerOf(spec.name) };
         chunks.push(open);
       }
       open.size += size;
@@ -120,5 +123,5 @@ export function planChunks(specs: WeightSpec[], opts: { maxChunkBytes?: number; 
     });
     offset += size;
   }
-  return { totalBytes: offset, chunks, tensors };
+  return { totalBytes: offset, chunks: chunks.map(({ offset: o, size }) => ({ offset: o, size })), tensors };
 }

@@ -1,6 +1,10 @@
 /**
  * @module @modelfleet/web-sdk
- * The browser SDK (issue 3) builds on the SPEC client steps below; until it lands, this package
- * exposes only those steps so that an app can verify tickets, manifests and chunks itself.
+ * Download, verify, cache and run modelfleet models. See README.md for the two ways in
+ * (npm ESM or the <script> IIFE) and protocol/SPEC.md for what is verified.
  */
-export { checkManifestMatchesTicket, checkSizeCaps, updateRoot, verifyChunk, verifyManifest, verifyTicket } from '@modelfleet/protocol';
+export { createClient, type Client, type ClientOptions, type LoadedModel, type ModelStatus, type Runner } from './client.ts';
+export { createEngine, type Engine, type Inputs, type Outputs } from './engine.ts';
+export { SdkError, SDK_ERROR_CODES, type SdkErrorCode } from './errors.ts';
+export { openStore, type ModelStore } from './store.ts';
+export { syncModel, type SyncProgress, type SyncResult } from './sync.ts';

@@ -1,0 +1,198 @@
+/**
+ * @module client
+ * `createClient` → `client.load(name)` → `model.predict(input)`. The client keeps a verified
+ * cache (sync.ts), runs inference through a Runner (a Web Worker in browsers, inline in tests),
+ * polls for new tickets in the background, and swaps models only between calls.
+ */
+import { type Backend, DEFAULT_SIZE_CAPS, type Envelope, type SizeCaps, parseEnvelope } from '@modelfleet/protocol';
+import { loadArtifacts } from './artifacts.ts';
+import type { Inputs, Outputs } from './engine.ts';
+import { SdkError, toSdkError } from './errors.ts';
+import { type ModelStore, openStore } from './store.ts';
+import { type SyncContext, type SyncProgress, type SyncResult, syncModel } from './sync.ts';
+
+export interface Runner {
+  init(preference: Backend[]): Promise<Backend>;
+  load(artifacts: Awaited<ReturnType<typeof loadArtifacts>>): Promise<number>;
+  predict(handle: number, inputs: Inputs): Promise<Outputs>;
+  unload(handle: number): void | Promise<void>;
+}
+
+export interface ClientOptions {
+  endpoint: string;
+  appKey: string;
+  /** The pinned root.json (object or JSON text) from `modelfleet keys init`. */
+  trustRoot: Envelope | string;
+  deviceId?: string;
+  fetch?: typeof fetch;
+  /** An open store, or the IndexedDB database name (default "modelfleet"). */
+  storage?: ModelStore | string;
+  backends?: Backend[];
+  /** Ticket polling period in ms (default 15 min, jittered ±20 %); 0 turns polling off. */
+  pollInterval?: number;
+  /** How long after its ticket expired a cached model is reported `stale` (ms, default 1 h). */
+  staleAfter?: number;
+  caps?: SizeCaps;
+  /** Chunks downloaded in parallel (default 4). */
+  parallel?: number;
+  runner: Runner;
+  now?: () => Date;
+}
+
+export type ModelStatus = {
+  version: number | null;
+  cachedVersion: number | null;
+  state: 'ready' | 'update-ready' | 'stale' | 'offline' | 'error';
+  backend: Backend | null;
+  lastError: { code: string; message: string } | null;
+  lastSync: string | null;
+};
+
+export interface LoadedModel {
+  readonly name: string;
+  readonly version: number;
+  readonly backend: Backend;
+  predict(input: Inputs): Promise<Outputs>;
+  /** Syncs now and, if a newer version is active in the cache, swaps to it after in-flight calls. */
+  reload(): Promise<{ version: number; changed: boolean; downloadedBytes: number }>;
+}
+
+export async function createClient(options: ClientOptions) {
+  if (!options.endpoint || !options.appKey || !options.trustRoot) {
+    throw new SdkError('invalid_config', 'createClient needs endpoint, appKey and trustRoot (the root.json your operator published)');
+  }
+  const now = options.now ?? (() => new Date());
+  const store = typeof options.storage === 'object' ? options.storage : await openStore(options.storage ?? 'modelfleet').catch((e) => {
+    throw new SdkError('storage_unavailable', `IndexedDB is not available here (${(e as Error).message}); models cannot be cached`, e);
+  });
+  let deviceId = options.deviceId ?? (await store.getMeta('deviceId'));
+  if (!deviceId) await store.putMeta('deviceId', (deviceId = crypto.randomUUID()));
+  const trustRoot = typeof options.trustRoot === 'string' ? parseEnvelope(options.trustRoot, 'trustRoot') : options.trustRoot;
+  const ctx: SyncContext = {
+    edge: { endpoint: options.endpoint.replace(/\/$/, ''), appKey: options.appKey, fetch: options.fetch ?? globalThis.fetch.bind(globalThis) },
+    store, trustRoot, deviceId, caps: options.caps ?? DEFAULT_SIZE_CAPS, parallel: options.parallel ?? 4, now,
+    ...(typeof navigator !== 'undefined' && navigator.storage?.estimate ? { estimate: () => navigator.storage.estimate() } : {}),
+  };
+  const runner = options.runner;
+  let backend: Promise<Backend> | undefined;
+  const status = new Map<string, ModelStatus>();
+  const models = new Map<string, { handle: number; version: number; inflight: Set<Promise<unknown>> }>();
+  let closed = false;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+
+  const entry = (name: string): ModelStatus => {
+    let s = status.get(name);
+    if (!s) status.set(name, (s = { version: null, cachedVersion: null, state: 'ready', backend: null, lastError: null, lastSync: null }));
+    return s;
+  };
+
+  /** SPEC 7: a failed sync is recorded; the active version keeps running. */
+  async function trySync(name: string, onProgress?: (p: SyncProgress) => void): Promise<SyncResult | null> {
+    const s = entry(name);
+    try {
+      const r = await syncModel(ctx, name, onProgress);
+      s.lastError = null;
+      s.lastSync = now().toISOString();
+      s.cachedVersion = r.version;
+      return r;
+    } catch (e) {
+      const err = toSdkError(e);
+      s.lastError = { code: err.code, message: err.message };
+      if (!(await store.state(name)).active) throw err;
+      return null;
+    }
+  }
+
+  async function instantiate(name: string) {
+    const state = await store.state(name);
+    if (!state.active) throw new SdkError('no_model', `no verified version of ${name} is cached and the control plane could not be reached`);
+    const artifacts = await loadArtifacts(store, state.active);
+    const preference = (options.backends ?? ['webgpu', 'wasm', 'cpu']).filter((b) => artifacts.backends.includes(b));
+    backend ??= runner.init(preference.length > 0 ? preference : ['cpu']);
+    const chosen = await backend;
+    try {
+      return { handle: await runner.load(artifacts), version: state.active.version, backend: chosen };
+    } catch (e) {
+      throw new SdkError('load_failed', `TF.js could not load ${name} v${state.active.version}: ${(e as Error).message}`, e);
+    }
+  }
+
+  function schedulePoll(): void {
+    if (!options.pollInterval || closed) return;
+    const jitter = 0.8 + Math.random() * 0.4;
+    timer = setTimeout(async () => {
+      for (const name of models.keys()) await trySync(name).catch(() => {});
+      schedulePoll();
+    }, options.pollInterval * jitter);
+  }
+  schedulePoll();
+
+  const client = {
+    deviceId,
+    async load(name: string, opts: { onProgress?: (p: SyncProgress) => void } = {}): Promise<LoadedModel> {
+      if (closed) throw new SdkError('closed', 'this client was closed; create a new one');
+      await trySync(name, opts.onProgress);
+      const first = await instantiate(name);
+      const current = { handle: first.handle, version: first.version, inflight: new Set<Promise<unknown>>() };
+      models.set(name, current);
+      Object.assign(entry(name), { version: first.version, backend: first.backend });
+      return {
+        name,
+        get version() { return current.version; },
+        backend: first.backend,
+        async predict(input: Inputs) {
+          if (closed) throw new SdkError('closed', 'this client was closed; create a new one');
+          const call = runner.predict(current.handle, input).catch((e) => {
+            throw new SdkError('inference_failed', `predict failed: ${(e as Error).message}`, e);
+          });
+          current.inflight.add(call);
+          try {
+            return await call;
+          } finally {
+            current.inflight.delete(call);
+          }
+        },
+        async reload() {
+          const synced = await trySync(name);
+          const downloadedBytes = synced?.kind === 'activated' ? synced.downloadedBytes : 0;
+          const active = (await store.state(name)).active;
+          if (!active || active.version === current.version) return { version: current.version, changed: false, downloadedBytes };
+          const next = await instantiate(name);
+          const old = current.handle;
+          await Promise.allSettled([...current.inflight]); // never swap mid-call
+          Object.assign(current, { handle: next.handle, version: next.version });
+          entry(name).version = next.version;
+          await runner.unload(old);
+          return { version: next.version, changed: true, downloadedBytes };
+        },
+      };
+    },
+
+    async status(): Promise<Record<string, ModelStatus>> {
+      const out: Record<string, ModelStatus> = {};
+      for (const [name, s] of status) {
+        const state = await store.state(name);
+        const expired = state.ticket ? Date.parse(state.ticket.expiresAt) + (options.staleAfter ?? 3600_000) < now().getTime() : true;
+        const cachedVersion = state.active?.version ?? null;
+        out[name] = {
+          ...s,
+          cachedVersion,
+          state: s.lastError && expired ? 'stale' : s.lastError?.code === 'network' ? 'offline' : s.lastError ? 'error'
+            : cachedVersion !== null && cachedVersion !== s.version ? 'update-ready' : 'ready',
+        };
+      }
+      return out;
+    },
+
+    async close(): Promise<void> {
+      closed = true;
+      if (timer) clearTimeout(timer);
+      for (const m of models.values()) await runner.unload(m.handle);
+      models.clear();
+      if (typeof options.storage !== 'object') store.close();
+    },
+  };
+  return client;
+}
+
+export type Client = Awaited<ReturnType<typeof createClient>>;

@@ -1,0 +1,107 @@
+/**
+ * @module engine
+ * TF.js inference for one page or worker: picks a backend (WebGPU → WASM → CPU, by capability
+ * and by what the manifest allows), loads models from artifacts, runs predict. The worker
+ * exposes this object through comlink; tests and the inline runner call it directly.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import { type GraphModel, loadGraphModel } from '@tensorflow/tfjs-converter';
+import { type LayersModel, loadLayersModel } from '@tensorflow/tfjs-layers';
+import type { Backend } from '@modelfleet/protocol';
+import type { ModelArtifacts } from './artifacts.ts';
+
+export type Inputs = number[] | number[][] | Record<string, number[] | number[][]>;
+/** Plain nested arrays by output name, shaped like the output tensors. */
+export type Outputs = Record<string, unknown>;
+
+interface Loaded { kind: ModelArtifacts['format']; model: LayersModel | GraphModel; io: ModelArtifacts['io'] }
+
+/** Registers optional backends lazily so a CPU-only build does not pay for WebGPU/WASM. */
+export type BackendLoaders = Partial<Record<Exclude<Backend, 'cpu'>, () => Promise<unknown>>>;
+
+export function createEngine(loaders: BackendLoaders = {}) {
+  const models = new Map<number, Loaded>();
+  let nextHandle = 1;
+  let backend: Backend | undefined;
+
+  async function tryBackend(name: Backend): Promise<boolean> {
+    try {
+      if (name !== 'cpu') {
+        if (name === 'webgpu' && !(globalThis as { navigator?: { gpu?: unknown } }).navigator?.gpu) return false;
+        const load = loaders[name];
+        if (!load) return false;
+        await load();
+      }
+      return await tf.setBackend(name);
+    } catch {
+      return false;
+    }
+  }
+
+  return {
+    /** Chooses the first backend in `preference` that works here; reports which. */
+    async init(preference: Backend[]): Promise<Backend> {
+      tf.enableProdMode();
+      for (const name of [...preference, 'cpu' as const]) {
+        if (await tryBackend(name)) {
+          await tf.ready();
+          backend = name;
+          return name;
+        }
+      }
+      throw new Error('no TF.js backend could start');
+    },
+
+    backend: () => backend,
+
+    async load(a: ModelArtifacts): Promise<number> {
+      const handler = tf.io.fromMemory({ ...a.modelJson, weightSpecs: a.weightSpecs, weightData: a.weightData } as tf.io.ModelArtifacts);
+      const model = a.format === 'tfjs-layers' ? await loadLayersModel(handler) : await loadGraphModel(handler);
+      const handle = nextHandle++;
+      models.set(handle, { kind: a.format, model, io: a.io });
+      return handle;
+    },
+
+    async predict(handle: number, inputs: Inputs): Promise<Outputs> {
+      const loaded = models.get(handle);
+      if (!loaded) throw new Error(`model handle ${handle} is not loaded`);
+      const names = loaded.io.inputs.map((i) => i.name);
+      const values = Array.isArray(inputs) ? { [names[0]!]: inputs } : inputs;
+      const tensors: Record<string, tf.Tensor> = {};
+      try {
+        for (const spec of loaded.io.inputs) {
+          const v = values[spec.name];
+          if (v === undefined) throw new Error(`input ${spec.name} is missing; the model takes ${names.join(', ')}`);
+          const rows = (Array.isArray(v[0]) ? v : [v]) as number[][];
+          tensors[spec.name] = tf.tensor2d(rows, undefined, spec.dtype);
+        }
+        const outNames = loaded.io.outputs.map((o) => o.name);
+        let outs: tf.Tensor[];
+        if (loaded.kind === 'tfjs-layers') {
+          const ordered = names.map((n) => tensors[n]!);
+          const y = (loaded.model as LayersModel).predict(ordered.length === 1 ? ordered[0]! : ordered);
+          outs = Array.isArray(y) ? y : [y];
+        } else {
+          const y = await (loaded.model as GraphModel).executeAsync(tensors, outNames);
+          outs = Array.isArray(y) ? y : [y];
+        }
+        const result: Outputs = {};
+        for (const [i, t] of outs.entries()) {
+          result[outNames[i]!] = await t.array();
+          t.dispose();
+        }
+        return result;
+      } finally {
+        tf.dispose(Object.values(tensors));
+      }
+    },
+
+    unload(handle: number): void {
+      models.get(handle)?.model.dispose();
+      models.delete(handle);
+    },
+  };
+}
+
+export type Engine = ReturnType<typeof createEngine>;
