@@ -4,6 +4,7 @@
  * registry by construction: nothing here writes D1 or R2.
  */
 import { Hono } from 'hono';
+import { cors } from 'hono/cors';
 import { APP_KEY_HEADER, appForKey, assertAppServesModel, limitDevice } from './apps.ts';
 import { serveChunk, serveManifest } from './content.ts';
 import { type EdgeEnv, numberVar } from './env.ts';
@@ -21,6 +22,15 @@ const DEVICE_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
 export function edgeRoutes<E extends EdgeEnv>(): Hono<{ Bindings: E }> {
   const edge = new Hono<{ Bindings: E }>();
   edge.onError((error) => errorResponse(error));
+  // Browsers load models cross-origin: any page may read the public device routes, and the SDK
+  // needs its headers (app key, Range, If-None-Match) allowed and ETag/Content-Range readable.
+  edge.use('*', cors({
+    origin: '*',
+    allowMethods: ['GET', 'OPTIONS'],
+    allowHeaders: [APP_KEY_HEADER, 'range', 'if-none-match'],
+    exposeHeaders: ['etag', 'content-range', 'content-length', 'accept-ranges'],
+    maxAge: 86400,
+  }));
 
   edge.get('/tickets/:model', async (c) => {
     const ttl = numberVar(c.env.EDGE_CACHE_TTL_MS, 5000);

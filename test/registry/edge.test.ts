@@ -52,6 +52,18 @@ describe('tickets', () => {
     expect(JSON.parse(Buffer.from(((await moved.json()) as any).payload, 'base64').toString()).sequence).toBe(seq1 + 1);
   });
 
+  it('allow cross-origin use from any page (CORS preflight and exposed headers)', async () => {
+    const pre = await worker.api('/v1/edge/tickets/fraud?device=x', {
+      method: 'OPTIONS', token: null,
+      headers: { origin: 'https://shop.example', 'access-control-request-method': 'GET', 'access-control-request-headers': 'x-modelfleet-app-key,range' },
+    });
+    expect(pre.status).toBe(204);
+    expect(pre.headers.get('access-control-allow-origin')).toBe('*');
+    expect(pre.headers.get('access-control-allow-headers')).toContain('x-modelfleet-app-key');
+    const res = await worker.api('/v1/edge/tickets/fraud?device=x', { token: null, headers: { origin: 'https://shop.example', 'x-modelfleet-app-key': appKey } });
+    expect(res.headers.get('access-control-expose-headers')).toContain('etag');
+  });
+
   it('are rate-limited per device', async () => {
     const statuses: number[] = [];
     for (let i = 0; i < 8; i++) statuses.push((await worker.api('/v1/edge/tickets/fraud?device=greedy', device(appKey))).status);

@@ -1,10 +1,9 @@
 /**
  * @module @modelfleet/web-sdk
- * Download, verify, cache and run modelfleet models. See README.md for the two ways in
- * (npm ESM or the <script> IIFE) and protocol/SPEC.md for what is verified.
+ * Download, verify, cache and run modelfleet models. In browsers, `createClient` runs inference
+ * in a Web Worker; `@modelfleet/web-sdk/engine` gives the TF.js engine for inline use (Node,
+ * tests). See README.md and protocol/SPEC.md.
  */
-export { createClient, type Client, type ClientOptions, type LoadedModel, type ModelStatus, type Runner } from './client.ts';
-export { createEngine, type Engine, type Inputs, type Outputs } from './engine.ts';
-export { SdkError, SDK_ERROR_CODES, type SdkErrorCode } from './errors.ts';
+export * from './browser.ts';
 export { openStore, type ModelStore } from './store.ts';
-export { syncModel, type SyncProgress, type SyncResult } from './sync.ts';
+export { syncModel, type SyncResult } from './sync.ts';

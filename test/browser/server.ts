@@ -1,0 +1,47 @@
+/**
+ * @module browser/server
+ * A static server for browser suites: the built SDK under /sdk/, test pages under /, model
+ * files written by the test under /models/, and the TF.js bundle under /tfjs/ for reference
+ * loads. Loopback only; the control plane runs separately (cross-origin, as in production).
+ */
+import { readFileSync, existsSync, statSync } from 'node:fs';
+import { type Server, createServer } from 'node:http';
+import { extname, join, normalize } from 'node:path';
+import { ROOT } from '../harness/bundle.ts';
+
+const TYPES: Record<string, string> = {
+  '.js': 'text/javascript', '.mjs': 'text/javascript', '.html': 'text/html', '.json': 'application/json', '.wasm': 'application/wasm',
+  '.bin': 'application/octet-stream', '.map': 'application/json',
+};
+
+export interface StaticServer { url: string; files: Map<string, Uint8Array | string>; close(): Promise<void> }
+
+export async function startStaticServer(): Promise<StaticServer> {
+  const files = new Map<string, Uint8Array | string>();
+  const mounts: [string, string][] = [
+    ['/sdk/', join(ROOT, 'web-sdk/dist')],
+    ['/tfjs/', join(ROOT, 'node_modules/@tensorflow/tfjs/dist')],
+    ['/', join(ROOT, 'test/browser/pages')],
+  ];
+  const server: Server = createServer((req, res) => {
+    const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
+    const type = TYPES[extname(path)] ?? 'application/octet-stream';
+    const memory = files.get(path);
+    if (memory !== undefined) {
+      res.writeHead(200, { 'content-type': type });
+      return res.end(memory);
+    }
+    for (const [prefix, dir] of mounts) {
+      if (!path.startsWith(prefix)) continue;
+      const file = normalize(join(dir, path.slice(prefix.length)));
+      if (file.startsWith(dir) && existsSync(file) && statSync(file).isFile()) {
+        res.writeHead(200, { 'content-type': type });
+        return res.end(readFileSync(file));
+      }
+    }
+    res.writeHead(404).end('not found');
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as { port: number };
+  return { url: `http://127.0.0.1:${port}`, files, close: () => new Promise((r) => server.close(() => r())) };
+}

@@ -1,0 +1,25 @@
+/**
+ * @module browser
+ * The browser entry (npm ESM and the <script> IIFE): createClient with inference in a Web
+ * Worker by default. `workerUrl` says where modelfleet.worker.js is served (default: beside
+ * this script).
+ */
+import { type ClientOptions, createClient as createCoreClient } from './client.ts';
+import { createWorkerRunner } from './worker-runner.ts';
+
+export { SdkError, SDK_ERROR_CODES, type SdkErrorCode } from './errors.ts';
+export type { Client, ClientOptions, LoadedModel, ModelStatus, Runner } from './client.ts';
+export type { Inputs, Outputs } from './engine.ts';
+export type { SyncProgress } from './sync.ts';
+
+declare const document: { currentScript?: { src?: string } | null } | undefined;
+// Captured at load time: document.currentScript is only set while a classic script runs.
+const scriptBase = typeof document !== 'undefined' && document?.currentScript?.src ? new URL('./', document.currentScript.src).href : undefined;
+
+export type BrowserClientOptions = Omit<ClientOptions, 'runner'> & { runner?: ClientOptions['runner']; workerUrl?: string | URL };
+
+export function createClient(options: BrowserClientOptions) {
+  const base = scriptBase ?? new URL('./', import.meta.url).href;
+  const runner = options.runner ?? createWorkerRunner(options.workerUrl ?? new URL('modelfleet.worker.js', base));
+  return createCoreClient({ ...options, runner });
+}
