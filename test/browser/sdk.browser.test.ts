@@ -94,6 +94,15 @@ describe('web SDK in Chromium', () => {
     b.forEach((x, i) => expect(Math.abs(x - a[i]!)).toBeLessThan(1e-5));
   });
 
+  it('a lost WebGPU device falls back to WASM without losing the request', async () => {
+    const page = await open('esm.html');
+    const r = await page.evaluate((c) => (globalThis as any).runDeviceLoss(c), cfg('layers', []));
+    expect(r).toMatchObject({ initial: 'webgpu', lost: true, now: 'wasm' });
+    const a = (Object.values(r.before)[0] as number[][]).flat();
+    const b = (Object.values(r.after)[0] as number[][]).flat();
+    b.forEach((x, i) => expect(Math.abs(x - a[i]!)).toBeLessThan(1e-5));
+  });
+
   it('a second load in the same browser comes from IndexedDB without downloading chunks', async () => {
     const page = await open('esm.html');
     const storage = `persist-${Math.random()}`;

@@ -1,14 +1,15 @@
 // Builds web-sdk/dist: ESM for npm (index.js + .d.ts), the <script> IIFE (global ModelFleet),
 // the inference worker (TF.js lives only here) and the WASM binaries it loads. Prints sizes.
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, readdirSync, rmSync, statSync, readFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { build } from 'esbuild';
 
 const pkg = resolve(import.meta.dirname, '..');
-const dist = join(pkg, 'dist');
+const outArg = process.argv.indexOf('--out');
+const dist = outArg > 0 ? resolve(process.argv[outArg + 1]) : join(pkg, 'dist');
 const require = createRequire(import.meta.url);
 rmSync(dist, { recursive: true, force: true });
 mkdirSync(dist, { recursive: true });
@@ -24,9 +25,9 @@ const wasmDir = dirname(require.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs
 for (const f of readdirSync(wasmDir).filter((f) => f.endsWith('.wasm'))) copyFileSync(join(wasmDir, f), join(dist, f));
 
 // Type declarations for npm consumers.
-execFileSync(join(pkg, '../node_modules/.bin/tsc'), ['-p', join(pkg, 'tsconfig.build.json')], { stdio: 'inherit' });
+execFileSync(join(pkg, '../node_modules/.bin/tsc'), ['-p', join(pkg, 'tsconfig.build.json'), '--outDir', join(dist, 'types')], { stdio: 'inherit' });
 
-export function sizes() {
+function sizes() {
   return Object.fromEntries(
     ['index.js', 'modelfleet.iife.js', 'modelfleet.worker.js'].map((f) => {
       const bytes = readFileSync(join(dist, f));
@@ -34,4 +35,6 @@ export function sizes() {
     }),
   );
 }
-for (const [f, s] of Object.entries(sizes())) console.log(`${f.padEnd(22)} ${(s.bytes / 1024).toFixed(1).padStart(8)} KiB  gzip ${(s.gzip / 1024).toFixed(1).padStart(7)} KiB`);
+const measured = sizes();
+writeFileSync(join(dist, 'sizes.json'), JSON.stringify(measured, null, 2));
+for (const [f, s] of Object.entries(measured)) console.log(`${f.padEnd(22)} ${(s.bytes / 1024).toFixed(1).padStart(8)} KiB  gzip ${(s.gzip / 1024).toFixed(1).padStart(7)} KiB`);

@@ -8,6 +8,7 @@ import { type ClientOptions, createClient as createCoreClient } from './client.t
 import { createWorkerRunner } from './worker-runner.ts';
 
 export { SdkError, SDK_ERROR_CODES, type SdkErrorCode } from './errors.ts';
+export { createWorkerRunner } from './worker-runner.ts';
 export type { Client, ClientOptions, LoadedModel, ModelStatus, Runner } from './client.ts';
 export type { Inputs, Outputs } from './engine.ts';
 export type { SyncProgress } from './sync.ts';

@@ -15,7 +15,7 @@ export type Inputs = number[] | number[][] | Record<string, number[] | number[][
 /** Plain nested arrays by output name, shaped like the output tensors. */
 export type Outputs = Record<string, unknown>;
 
-interface Loaded { kind: ModelArtifacts['format']; model: LayersModel | GraphModel; io: ModelArtifacts['io'] }
+interface Loaded { kind: ModelArtifacts['format']; model: LayersModel | GraphModel; io: ModelArtifacts['io']; artifacts: ModelArtifacts }
 
 /** Registers optional backends lazily so a CPU-only build does not pay for WebGPU/WASM. */
 export type BackendLoaders = Partial<Record<Exclude<Backend, 'cpu'>, () => Promise<unknown>>>;
@@ -24,6 +24,36 @@ export function createEngine(loaders: BackendLoaders = {}) {
   const models = new Map<number, Loaded>();
   let nextHandle = 1;
   let backend: Backend | undefined;
+  let remaining: Backend[] = [];
+  let deviceLost = false;
+
+  async function build(a: ModelArtifacts): Promise<LayersModel | GraphModel> {
+    const handler = tf.io.fromMemory({ ...a.modelJson, weightSpecs: a.weightSpecs, weightData: a.weightData } as tf.io.ModelArtifacts);
+    return a.format === 'tfjs-layers' ? loadLayersModel(handler) : loadGraphModel(handler);
+  }
+
+  function watchDevice(): void {
+    deviceLost = false;
+    const device = (tf.backend() as unknown as { device?: { lost?: Promise<unknown> } }).device;
+    device?.lost?.then(() => (deviceLost = true));
+  }
+
+  /** The GPU device is gone: move to the next backend and rebuild every model from its artifacts. */
+  async function fallBack(): Promise<void> {
+    for (const m of models.values()) {
+      try {
+        m.model.dispose();
+      } catch {} // its GPU buffers went with the device
+    }
+    while (remaining.length > 0) {
+      const name = remaining.shift()!;
+      if (await tryBackend(name)) {
+        backend = name;
+        break;
+      }
+    }
+    for (const m of models.values()) m.model = await build(m.artifacts);
+  }
 
   async function tryBackend(name: Backend): Promise<boolean> {
     try {
@@ -43,10 +73,13 @@ export function createEngine(loaders: BackendLoaders = {}) {
     /** Chooses the first backend in `preference` that works here; reports which. */
     async init(preference: Backend[]): Promise<Backend> {
       tf.enableProdMode();
-      for (const name of [...preference, 'cpu' as const]) {
+      const order = [...new Set([...preference, 'cpu' as const])];
+      for (const [i, name] of order.entries()) {
         if (await tryBackend(name)) {
           await tf.ready();
           backend = name;
+          remaining = order.slice(i + 1);
+          if (name === 'webgpu') watchDevice();
           return name;
         }
       }
@@ -56,14 +89,32 @@ export function createEngine(loaders: BackendLoaders = {}) {
     backend: () => backend,
 
     async load(a: ModelArtifacts): Promise<number> {
-      const handler = tf.io.fromMemory({ ...a.modelJson, weightSpecs: a.weightSpecs, weightData: a.weightData } as tf.io.ModelArtifacts);
-      const model = a.format === 'tfjs-layers' ? await loadLayersModel(handler) : await loadGraphModel(handler);
       const handle = nextHandle++;
-      models.set(handle, { kind: a.format, model, io: a.io });
+      // Artifacts are kept so a lost GPU device can be survived by rebuilding on another backend.
+      models.set(handle, { kind: a.format, model: await build(a), io: a.io, artifacts: a });
       return handle;
     },
 
+    /** Runs one call; if the WebGPU device is lost meanwhile, falls back and runs it again. */
     async predict(handle: number, inputs: Inputs): Promise<Outputs> {
+      try {
+        if (deviceLost && backend === 'webgpu') await fallBack();
+        return await this.run(handle, inputs);
+      } catch (e) {
+        if (backend !== 'webgpu' || !(deviceLost || /lost|destroyed|GPU/i.test(String((e as Error)?.message)))) throw e;
+        await fallBack();
+        return this.run(handle, inputs);
+      }
+    },
+
+    /** Diagnostics: destroys the WebGPU device, as a driver reset would (used by the fault suite). */
+    debugLoseGpuDevice(): boolean {
+      const device = (tf.backend() as unknown as { device?: { destroy(): void } }).device;
+      device?.destroy();
+      return !!device;
+    },
+
+    async run(handle: number, inputs: Inputs): Promise<Outputs> {
       const loaded = models.get(handle);
       if (!loaded) throw new Error(`model handle ${handle} is not loaded`);
       const names = loaded.io.inputs.map((i) => i.name);

@@ -20,7 +20,8 @@ export interface ModelState {
   pending?: VersionRef;
   /** SPEC 1.4: the highest ticket sequence accepted for this model. */
   highestSequence: number;
-  ticket?: { etag: string | null; expiresAt: string; fetchedAt: string; digest: string };
+  /** The last verified ticket, kept for If-None-Match polling (SPEC 1.5). */
+  ticket?: { etag: string | null; envelope: Envelope; expiresAt: string; issuedAt: string; fetchedAt: string; digest: string };
 }
 
 export interface StoredManifest {

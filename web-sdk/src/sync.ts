@@ -12,7 +12,7 @@ import {
 import { downloadChunks } from './download.ts';
 import { SdkError, toSdkError } from './errors.ts';
 import { type EdgeClient, edgeGet, edgeJson } from './http.ts';
-import type { ModelStore } from './store.ts';
+import type { ModelState, ModelStore } from './store.ts';
 
 export interface SyncContext {
   edge: EdgeClient;
@@ -48,11 +48,16 @@ export async function currentRoot(ctx: SyncContext): Promise<Root> {
   return root;
 }
 
-async function fetchTicket(ctx: SyncContext, model: string, root: Root, highestSequence: number): Promise<Ticket> {
-  const res = await edgeGet(ctx.edge, `/tickets/${encodeURIComponent(model)}?device=${encodeURIComponent(ctx.deviceId)}`);
-  const envelope = parseEnvelope(await res.text(), 'ticket');
-  // SPEC 1.3–1.4: signatures, then expiry (freeze) and sequence (replay).
-  return verifyTicket(envelope, root, { now: ctx.now(), highestSequence });
+async function fetchTicket(ctx: SyncContext, model: string, root: Root, state: ModelState): Promise<{ ticket: Ticket; envelope: Envelope; etag: string | null }> {
+  const path = `/tickets/${encodeURIComponent(model)}?device=${encodeURIComponent(ctx.deviceId)}`;
+  const prev = state.ticket;
+  // SPEC 1.5: poll with If-None-Match while the stored ticket has more than 10 % of its life left.
+  const fresh = prev?.etag && Date.parse(prev.expiresAt) - ctx.now().getTime() > 0.1 * (Date.parse(prev.expiresAt) - Date.parse(prev.issuedAt));
+  const res = await edgeGet(ctx.edge, path, fresh ? { 'if-none-match': prev!.etag! } : {});
+  const envelope = res.status === 304 && prev ? prev.envelope : parseEnvelope(await res.text(), 'ticket');
+  // SPEC 1.3–1.4: signatures, then expiry (freeze) and sequence (replay); a 304 re-checks the stored one.
+  const ticket = await verifyTicket(envelope, root, { now: ctx.now(), highestSequence: state.highestSequence });
+  return { ticket, envelope, etag: res.headers.get('etag') ?? prev?.etag ?? null };
 }
 
 async function fetchManifest(ctx: SyncContext, ticket: Ticket, root: Root): Promise<{ manifest: Manifest; payload: Uint8Array }> {
@@ -77,12 +82,12 @@ export async function syncModel(ctx: SyncContext, model: string, onProgress?: (p
     const root = await currentRoot(ctx);
     const state = await ctx.store.state(model);
     onProgress?.({ model, phase: 'ticket', loadedBytes: 0, totalBytes: 0 });
-    const ticket = await fetchTicket(ctx, model, root, state.highestSequence);
+    const { ticket, envelope, etag } = await fetchTicket(ctx, model, root, state);
     const recordTicket = async () => {
       const s = await ctx.store.state(model);
       await ctx.store.putState({
         ...s, highestSequence: Math.max(s.highestSequence, ticket.sequence),
-        ticket: { etag: null, expiresAt: ticket.expiresAt, fetchedAt: ctx.now().toISOString(), digest: ticket.manifestDigest },
+        ticket: { etag, envelope, expiresAt: ticket.expiresAt, issuedAt: ticket.issuedAt, fetchedAt: ctx.now().toISOString(), digest: ticket.manifestDigest },
       });
     };
     if (state.active?.digest === ticket.manifestDigest) {

@@ -8,7 +8,7 @@ import type { Runner } from './client.ts';
 import type { Engine } from './engine.ts';
 
 /** `workerUrl` defaults to modelfleet.worker.js beside the SDK script. */
-export function createWorkerRunner(workerUrl: string | URL): Runner & { terminate(): void } {
+export function createWorkerRunner(workerUrl: string | URL): Runner & { terminate(): void; engine: Comlink.Remote<Engine> } {
   const worker = new Worker(workerUrl, { type: 'module', name: 'modelfleet-inference' });
   const engine = Comlink.wrap<Engine>(worker);
   return {
@@ -17,5 +17,6 @@ export function createWorkerRunner(workerUrl: string | URL): Runner & { terminat
     predict: (handle, inputs) => engine.predict(handle, inputs),
     unload: (handle) => engine.unload(handle),
     terminate: () => worker.terminate(),
+    engine,
   };
 }

@@ -1,0 +1,23 @@
+// Bundle-size budget. The page-side SDK carries no TF.js (inference lives in the worker), so the
+// two are budgeted separately. Most of the page bundle is zod (protocol schemas).
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expect, it } from 'vitest';
+
+const BUDGET_GZIP_KIB = { 'index.js': 110, 'modelfleet.iife.js': 110, 'modelfleet.worker.js': 320 };
+
+it('ESM, IIFE and worker bundles build, ship types and WASM, and stay within budget', () => {
+  const out = mkdtempSync(join(tmpdir(), 'mf-sdk-dist-'));
+  execFileSync(process.execPath, [join(import.meta.dirname, '../scripts/build.mjs'), '--out', out], { stdio: 'pipe' });
+  const sizes = JSON.parse(readFileSync(join(out, 'sizes.json'), 'utf8')) as Record<string, { bytes: number; gzip: number }>;
+  for (const [file, budget] of Object.entries(BUDGET_GZIP_KIB)) {
+    expect(sizes[file]!.gzip / 1024, `${file} gzip KiB`).toBeLessThanOrEqual(budget);
+  }
+  expect(readFileSync(join(out, 'index.js'), 'utf8')).not.toContain('tfjs-core'); // TF.js stays in the worker
+  expect(readFileSync(join(out, 'modelfleet.iife.js'), 'utf8')).toMatch(/ModelFleet/);
+  expect(existsSync(join(out, 'tfjs-backend-wasm-simd.wasm'))).toBe(true);
+  expect(existsSync(join(out, 'types/web-sdk/src/index.d.ts'))).toBe(true);
+  console.log('web-sdk bundles (gzip KiB):', Object.fromEntries(Object.entries(sizes).map(([f, s]) => [f, +(s.gzip / 1024).toFixed(1)])));
+}, 60_000);

@@ -1,0 +1,36 @@
+// Background polling: If-None-Match/304 while nothing changes, a background download when the
+// champion moves, activation only on reload(), and `update-ready` in status meanwhile.
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { buildLayersModel } from '../../test/fixtures/models.ts';
+import type { TestWorker } from '../../test/harness/worker.ts';
+import { controlPlane, publishAs, sdkClient } from './helpers.ts';
+
+let worker: TestWorker & { appKey: string };
+beforeAll(async () => {
+  worker = await controlPlane();
+  await publishAs(worker, 'poll', await buildLayersModel({ seed: 61 }));
+});
+afterAll(() => worker?.dispose());
+
+it('polls with ETags, downloads in the background, swaps on reload only', async () => {
+  const seen: { path: string; status: number; conditional: boolean }[] = [];
+  const spy: typeof fetch = async (input, init) => {
+    const res = await fetch(input, init);
+    const url = new URL(String(input));
+    if (url.pathname.includes('/tickets/')) seen.push({ path: url.pathname, status: res.status, conditional: new Headers(init?.headers).has('if-none-match') });
+    return res;
+  };
+  const { client, store } = await sdkClient(worker, { fetch: spy, pollInterval: 100 });
+  const model = await client.load('poll');
+  await new Promise((r) => setTimeout(r, 400));
+  expect(seen.filter((s) => s.conditional && s.status === 304).length).toBeGreaterThanOrEqual(1);
+
+  await publishAs(worker, 'poll', await buildLayersModel({ seed: 62 }));
+  const deadline = Date.now() + 5000;
+  while ((await store.state('poll')).active?.version !== 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  expect((await store.state('poll')).active?.version).toBe(2); // downloaded and activated in storage…
+  expect(model.version).toBe(1); // …but the running model only changes on reload
+  expect((await client.status())['poll']).toMatchObject({ version: 1, cachedVersion: 2, state: 'update-ready' });
+  expect(await model.reload()).toMatchObject({ version: 2, changed: true, downloadedBytes: 0 });
+  await client.close();
+});
