@@ -10,6 +10,7 @@ import { buildLayersModel } from '../fixtures/models.ts';
 import { chunkArtifacts, createModel, publish, putChunk, stageUpload } from '../harness/publish.ts';
 import { startWorker } from '../harness/worker.ts';
 import { closedLoop, get } from './load.ts';
+import { sdkBench } from './sdk.ts';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
@@ -79,6 +80,7 @@ try {
     { bench: '  latency p50 / p99 (resolve pair)', value: `${fmt(resolves.p50ms, 1)} / ${fmt(resolves.p99ms, 1)} ms`, anchor: `${fmt(anchor.p50ms, 1)} / ${fmt(anchor.p99ms, 1)} ms`, ratio: '—', target: '—' },
   );
   if (errs > 0) console.log(`WARNING: ${errs} failed requests during load`);
+  rows.push(...(await sdkBench(worker, app.appKey)));
 
   // The same ticket route with the isolate cache off: every request reads D1 and signs.
   const cold = await startWorker({ http: true, vars: { EDGE_CACHE_TTL_MS: '0' } });

@@ -20,14 +20,15 @@ export interface ModelArtifacts {
   backends: Manifest['runtime']['backends'];
 }
 
-export async function loadArtifacts(store: ModelStore, ref: VersionRef): Promise<ModelArtifacts> {
+/** `fresh` holds chunks just downloaded and verified, so they need not be read back from IndexedDB. */
+export async function loadArtifacts(store: ModelStore, ref: VersionRef, fresh?: Map<string, Uint8Array>): Promise<ModelArtifacts> {
   const stored = await store.getManifest(ref.digest);
   if (!stored) throw new SdkError('no_model', `manifest ${ref.digest} is not in the cache; sync again`);
   const manifest = parseManifest(stored.payload);
   const weightData = new Uint8Array(manifest.totalBytes);
   let offset = 0;
   for (const chunk of manifest.chunks) {
-    const bytes = await store.getChunk(chunk.digest);
+    const bytes = fresh?.get(chunk.digest) ?? (await store.getChunk(chunk.digest));
     if (!bytes || bytes.byteLength !== chunk.size) throw new SdkError('no_model', `chunk ${chunk.digest} is missing from the cache; sync again`);
     weightData.set(new Uint8Array(bytes), offset);
     offset += chunk.size;

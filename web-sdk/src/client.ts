@@ -103,10 +103,11 @@ export async function createClient(options: ClientOptions) {
     }
   }
 
-  async function instantiate(name: string) {
+  async function instantiate(name: string, synced?: SyncResult | null) {
     const state = await store.state(name);
     if (!state.active) throw new SdkError('no_model', `no verified version of ${name} is cached and the control plane could not be reached`);
-    const artifacts = await loadArtifacts(store, state.active);
+    const fresh = synced?.kind === 'activated' && synced.digest === state.active.digest ? synced.fetched : undefined;
+    const artifacts = await loadArtifacts(store, state.active, fresh);
     const preference = (options.backends ?? ['webgpu', 'wasm', 'cpu']).filter((b) => artifacts.backends.includes(b));
     backend ??= runner.init(preference.length > 0 ? preference : ['cpu']);
     const chosen = await backend;
@@ -131,8 +132,7 @@ export async function createClient(options: ClientOptions) {
     deviceId,
     async load(name: string, opts: { onProgress?: (p: SyncProgress) => void } = {}): Promise<LoadedModel> {
       if (closed) throw new SdkError('closed', 'this client was closed; create a new one');
-      await trySync(name, opts.onProgress);
-      const first = await instantiate(name);
+      const first = await instantiate(name, await trySync(name, opts.onProgress));
       const current = { handle: first.handle, version: first.version, inflight: new Set<Promise<unknown>>() };
       models.set(name, current);
       Object.assign(entry(name), { version: first.version, backend: first.backend });
@@ -157,7 +157,7 @@ export async function createClient(options: ClientOptions) {
           const downloadedBytes = synced?.kind === 'activated' ? synced.downloadedBytes : 0;
           const active = (await store.state(name)).active;
           if (!active || active.version === current.version) return { version: current.version, changed: false, downloadedBytes };
-          const next = await instantiate(name);
+          const next = await instantiate(name, synced);
           const old = current.handle;
           await Promise.allSettled([...current.inflight]); // never swap mid-call
           Object.assign(current, { handle: next.handle, version: next.version });

@@ -14,6 +14,8 @@ export interface DownloadStats {
   chunks: number;
   bytes: number;
   resumedBytes: number;
+  /** The verified bytes, by digest, so the caller can load without reading them back. */
+  fetched: Map<string, Uint8Array>;
 }
 
 /** Partials smaller than this are not worth a Range request. */
@@ -63,8 +65,9 @@ async function fetchChunk(edge: EdgeClient, store: ModelStore, chunk: ManifestCh
     await store.deletePartial(chunk.digest);
     throw toSdkError(e);
   }
-  await store.putChunk(chunk.digest, bytes.slice().buffer);
+  await store.putChunk(chunk.digest, bytes.buffer.byteLength === bytes.length ? (bytes.buffer as ArrayBuffer) : bytes.slice().buffer);
   if (have) await store.deletePartial(chunk.digest);
+  stats.fetched.set(chunk.digest, bytes);
   stats.chunks++;
   stats.bytes += bytes.length - (have && received[0] === have ? have.length : 0);
 }
@@ -73,7 +76,7 @@ async function fetchChunk(edge: EdgeClient, store: ModelStore, chunk: ManifestCh
 export async function downloadChunks(
   edge: EdgeClient, store: ModelStore, chunks: ManifestChunk[], parallel: number, onBytes: (n: number) => void,
 ): Promise<DownloadStats> {
-  const stats: DownloadStats = { chunks: 0, bytes: 0, resumedBytes: 0 };
+  const stats: DownloadStats = { chunks: 0, bytes: 0, resumedBytes: 0, fetched: new Map() };
   let next = 0;
   let failure: unknown;
   await Promise.all(

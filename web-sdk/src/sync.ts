@@ -6,7 +6,7 @@
  * version is untouched because activation is the last step (SPEC 7).
  */
 import {
-  type Envelope, type Manifest, type Root, type SizeCaps, type Ticket, checkManifestMatchesTicket, checkSizeCaps, parseEnvelope,
+  type Envelope, type Manifest, type Root, type SizeCaps, type Ticket, checkManifestMatchesTicket, checkSizeCaps, fromBase64, parseEnvelope, payloadJson,
   updateRoot, verifyManifest, verifyPinnedRoot, verifyTicket,
 } from '@modelfleet/protocol';
 import { downloadChunks } from './download.ts';
@@ -28,7 +28,7 @@ export interface SyncContext {
 
 export type SyncResult =
   | { kind: 'up-to-date'; version: number }
-  | { kind: 'activated'; version: number; digest: string; downloadedBytes: number; downloadedChunks: number; resumedBytes: number };
+  | { kind: 'activated'; version: number; digest: string; downloadedBytes: number; downloadedChunks: number; resumedBytes: number; fetched: Map<string, Uint8Array> };
 
 export interface SyncProgress {
   model: string;
@@ -39,16 +39,16 @@ export interface SyncProgress {
 
 /** SPEC 1.1–1.2: the pinned root, then every newer root the edge lists, verified in order. */
 export async function currentRoot(ctx: SyncContext): Promise<Root> {
-  let root = await verifyPinnedRoot(ctx.trustRoot);
-  const stored = (await ctx.store.roots()).filter((e) => JSON.parse(atob(e.payload)).version > root.version);
-  const known = stored.length > 0 ? await updateRoot(root, stored, new Date(0)) : root; // expiry checked below
+  const pinned = await verifyPinnedRoot(ctx.trustRoot);
+  const stored = (await ctx.store.roots()).filter((e) => (payloadJson(fromBase64(e.payload), 'root') as { version: number }).version > pinned.version);
+  const known = stored.length > 0 ? await updateRoot(pinned, stored, new Date(0)) : pinned; // expiry is checked below, on the newest
   const { roots } = await edgeJson<{ roots: Envelope[] }>(ctx.edge, `/roots?since=${known.version}`);
-  root = await updateRoot(known, roots.map((r) => parseEnvelope(JSON.stringify(r), 'root')), ctx.now());
+  const root = await updateRoot(known, roots.map((r) => parseEnvelope(JSON.stringify(r), 'root')), ctx.now());
   for (const [i, envelope] of roots.entries()) await ctx.store.putRoot(known.version + i + 1, envelope);
   return root;
 }
 
-async function fetchTicket(ctx: SyncContext, model: string, root: Root, state: ModelState): Promise<{ ticket: Ticket; envelope: Envelope; etag: string | null }> {
+async function fetchTicket(ctx: SyncContext, model: string, rootPromise: Promise<Root>, state: ModelState): Promise<{ ticket: Ticket; envelope: Envelope; etag: string | null }> {
   const path = `/tickets/${encodeURIComponent(model)}?device=${encodeURIComponent(ctx.deviceId)}`;
   const prev = state.ticket;
   // SPEC 1.5: poll with If-None-Match while the stored ticket has more than 10 % of its life left.
@@ -56,7 +56,7 @@ async function fetchTicket(ctx: SyncContext, model: string, root: Root, state: M
   const res = await edgeGet(ctx.edge, path, fresh ? { 'if-none-match': prev!.etag! } : {});
   const envelope = res.status === 304 && prev ? prev.envelope : parseEnvelope(await res.text(), 'ticket');
   // SPEC 1.3–1.4: signatures, then expiry (freeze) and sequence (replay); a 304 re-checks the stored one.
-  const ticket = await verifyTicket(envelope, root, { now: ctx.now(), highestSequence: state.highestSequence });
+  const ticket = await verifyTicket(envelope, await rootPromise, { now: ctx.now(), highestSequence: state.highestSequence });
   return { ticket, envelope, etag: res.headers.get('etag') ?? prev?.etag ?? null };
 }
 
@@ -79,10 +79,11 @@ async function checkHeadroom(ctx: SyncContext, bytes: number): Promise<void> {
 
 export async function syncModel(ctx: SyncContext, model: string, onProgress?: (p: SyncProgress) => void): Promise<SyncResult> {
   try {
-    const root = await currentRoot(ctx);
     const state = await ctx.store.state(model);
     onProgress?.({ model, phase: 'ticket', loadedBytes: 0, totalBytes: 0 });
-    const { ticket, envelope, etag } = await fetchTicket(ctx, model, root, state);
+    // The ticket request travels while the root chain is checked; nothing is trusted before both.
+    const rootPromise = currentRoot(ctx);
+    const [root, { ticket, envelope, etag }] = await Promise.all([rootPromise, fetchTicket(ctx, model, rootPromise, state)]);
     const recordTicket = async () => {
       const s = await ctx.store.state(model);
       await ctx.store.putState({
@@ -122,7 +123,7 @@ export async function syncModel(ctx: SyncContext, model: string, onProgress?: (p
     await ctx.store.activate(model, ref, ticket.sequence); // SPEC 6.1
     await recordTicket();
     await ctx.store.collectGarbage(); // SPEC 6.2
-    return { kind: 'activated', version: ticket.version, digest: ticket.manifestDigest, downloadedBytes: stats.bytes, downloadedChunks: stats.chunks, resumedBytes: stats.resumedBytes };
+    return { kind: 'activated', version: ticket.version, digest: ticket.manifestDigest, downloadedBytes: stats.bytes, downloadedChunks: stats.chunks, resumedBytes: stats.resumedBytes, fetched: stats.fetched };
   } catch (e) {
     throw toSdkError(e);
   }
