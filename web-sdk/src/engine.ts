@@ -134,7 +134,15 @@ export function createEngine(loaders: BackendLoaders = {}) {
           const y = (loaded.model as LayersModel).predict(ordered.length === 1 ? ordered[0]! : ordered);
           outs = Array.isArray(y) ? y : [y];
         } else {
-          const y = await (loaded.model as GraphModel).executeAsync(tensors, outNames);
+          const graph = loaded.model as GraphModel;
+          // execute() for static graphs; executeAsync() only when the graph has control flow.
+          let y: tf.Tensor | tf.Tensor[];
+          try {
+            y = graph.execute(tensors, outNames);
+          } catch (e) {
+            if (!/executeAsync|dynamic|control flow/i.test((e as Error).message)) throw e;
+            y = await graph.executeAsync(tensors, outNames);
+          }
           outs = Array.isArray(y) ? y : [y];
         }
         const result: Outputs = {};

@@ -76,7 +76,7 @@ export async function referencePredict(a: ModelArtifacts, rows: number[][]): Pro
     return out;
   }
   const m = await tf.loadGraphModel(handler);
-  const y = (await m.executeAsync({ [m.inputs[0]!.name]: tf.tensor2d(rows) })) as tf.Tensor;
+  const y = m.execute({ [m.inputs[0]!.name]: tf.tensor2d(rows) }) as tf.Tensor;
   const out = await y.array();
   m.dispose();
   return out;

@@ -56,7 +56,7 @@ async function probeOutputShapes(loaded: LoadedModel): Promise<IoTensor[]> {
   const zeros = Object.fromEntries(loaded.io.inputs.map((i) => [i.name, tf.zeros(i.shape.map((d) => d ?? 1), i.dtype)]));
   try {
     const names = loaded.io.outputs.map((o) => o.name);
-    const y = await (loaded.model as GraphModel).executeAsync(zeros, names);
+    const y = await executeGraph(loaded.model as GraphModel, zeros, names);
     const outs = Array.isArray(y) ? y : [y];
     const shapes = outs.map((t, k) => ({ ...loaded.io.outputs[k]!, shape: t.shape.map((d, j) => (j === 0 && batchFree ? null : d)) }));
     tf.dispose(outs);
@@ -75,7 +75,7 @@ export async function runExample(loaded: LoadedModel, inputs: Record<string, tfc
     const y = loaded.model.predict(ordered.length === 1 ? ordered[0]! : ordered);
     outs = Array.isArray(y) ? y : [y];
   } else {
-    const y = await loaded.model.executeAsync(inputs, names);
+    const y = await executeGraph(loaded.model, inputs, names);
     outs = Array.isArray(y) ? y : [y];
   }
   const result: Record<string, Float32Array | Int32Array | Uint8Array> = {};
@@ -84,6 +84,16 @@ export async function runExample(loaded: LoadedModel, inputs: Record<string, tfc
     outs[i]!.dispose();
   }
   return result;
+}
+
+/** execute() for static graphs (synchronous, quiet); executeAsync() only for control flow. */
+export async function executeGraph(model: GraphModel, inputs: Record<string, tfc.Tensor>, names: string[]): Promise<tfc.Tensor | tfc.Tensor[]> {
+  try {
+    return model.execute(inputs, names);
+  } catch (e) {
+    if (/executeAsync|dynamic|control flow/i.test((e as Error).message)) return model.executeAsync(inputs, names);
+    throw e;
+  }
 }
 
 export function disposeModel(loaded: LoadedModel): void {
