@@ -15,6 +15,7 @@ export { ApiError, errorBody, errorResponse } from './http-error.ts';
 export { type EdgeEnv, numberVar, r2Key } from './env.ts';
 export { APP_KEY_HEADER, APP_KEY_PREFIX } from './apps.ts';
 export { forgetAssignments, ticketSigner } from './tickets.ts';
+export { signerFromSecret } from './secret-signer.ts';
 export { IMMUTABLE } from './content.ts';
 
 const DEVICE_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;

@@ -3,9 +3,10 @@
  * Resolves which version a device should run and signs a ticket for it (DESIGN §5). For now
  * the answer is the model's `champion` alias; rollouts will refine it per device bucket.
  */
-import { type Envelope, KeyPairRecord, type Signer, type Ticket, signTicket, signerFrom } from '@modelfleet/protocol';
+import { type Envelope, type Signer, type Ticket, signTicket } from '@modelfleet/protocol';
 import { ApiError } from './http-error.ts';
 import type { EdgeEnv } from './env.ts';
+import { signerFromSecret } from './secret-signer.ts';
 import { TtlCache } from './ttl-cache.ts';
 
 export interface Assignment {
@@ -18,17 +19,8 @@ export interface Assignment {
 
 const assignments = new TtlCache<Assignment>();
 const tickets = new TtlCache<{ envelope: Envelope; etag: string }>();
-let signerCache: { source: string; signer: Promise<Signer> } | undefined;
-
 export function ticketSigner(env: EdgeEnv): Promise<Signer> {
-  const source = env.TICKET_KEY;
-  if (!source) throw new ApiError('signing_key_missing', 'the ticket key is not configured (TICKET_KEY secret); run `modelfleet keys init`');
-  if (signerCache?.source !== source) {
-    const record = KeyPairRecord.safeParse(JSON.parse(source));
-    if (!record.success) throw new ApiError('signing_key_missing', 'TICKET_KEY is not a valid key record');
-    signerCache = { source, signer: signerFrom(record.data) };
-  }
-  return signerCache.signer;
+  return signerFromSecret('TICKET_KEY', env.TICKET_KEY);
 }
 
 async function loadAssignment(env: EdgeEnv, model: string): Promise<Assignment> {

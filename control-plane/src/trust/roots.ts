@@ -4,8 +4,8 @@
  * online release key (a Worker secret). Roots are signed offline by the operator's root keys
  * (`modelfleet keys init` / `keys rotate-root`); the Worker only checks and stores them.
  */
-import { ApiError } from '@modelfleet/edge-runtime';
-import { type Envelope, KeyPairRecord, fromBase64, fromUtf8, type Root, type Signer, parseEnvelope, signerFrom, verifyInitialRoot, verifyNextRoot } from '@modelfleet/protocol';
+import { ApiError, signerFromSecret } from '@modelfleet/edge-runtime';
+import { type Envelope, fromBase64, fromUtf8, type Root, type Signer, parseEnvelope, verifyInitialRoot, verifyNextRoot } from '@modelfleet/protocol';
 import type { Env } from '../env.ts';
 import type { Operator } from '../http/context.ts';
 import { auditStatement } from '../registry/audit.ts';
@@ -44,20 +44,11 @@ export async function putRoot(db: D1Database, envelope: Envelope, op: Operator):
   return root;
 }
 
-let releaseCache: { source: string; signer: Promise<Signer> } | undefined;
-
 /** The release signer, refused unless the current root lists its key under the release role. */
 export async function releaseSigner(env: Env): Promise<Signer> {
   const stored = await currentRoot(env.DB);
   if (!stored) throw new ApiError('no_root', 'no root of trust yet; run `modelfleet keys init` to create and upload one');
-  const source = env.RELEASE_KEY;
-  if (!source) throw new ApiError('signing_key_missing', 'the release key is not configured (RELEASE_KEY secret); run `modelfleet keys init`');
-  if (releaseCache?.source !== source) {
-    const record = KeyPairRecord.safeParse(JSON.parse(source));
-    if (!record.success) throw new ApiError('signing_key_missing', 'RELEASE_KEY is not a valid key record');
-    releaseCache = { source, signer: signerFrom(record.data) };
-  }
-  const signer = await releaseCache.signer;
+  const signer = await signerFromSecret('RELEASE_KEY', env.RELEASE_KEY);
   if (!stored.root.roles.release.keyids.includes(signer.keyid)) {
     throw new ApiError('signing_key_not_in_root', `the release key ${signer.keyid.slice(0, 12)}… is not in root v${stored.version}'s release role`);
   }
