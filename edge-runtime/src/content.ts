@@ -10,6 +10,11 @@ import { TtlCache } from './ttl-cache.ts';
 
 export const IMMUTABLE = 'public, max-age=31536000, immutable';
 const servable = new TtlCache<boolean>();
+// Manifests are immutable and small: an isolate keeps the most recent ones in memory, so the
+// device's second request of a resolve costs no R2 read.
+const manifests = new Map<string, ArrayBuffer>();
+const MAX_CACHED_MANIFESTS = 256;
+const MAX_CACHED_MANIFEST_BYTES = 1 << 20;
 
 export function assertDigest(digest: string): void {
   if (!DIGEST_PATTERN.test(digest)) throw new ApiError('bad_request', 'a digest is 64 lowercase hex characters (SHA-256)');
@@ -25,9 +30,17 @@ export async function serveManifest(env: EdgeEnv, request: Request, digest: stri
   const etag = `"${digest}"`;
   const headers = { etag, 'cache-control': IMMUTABLE, 'content-type': 'application/json' };
   if (notModified(request, etag)) return new Response(null, { status: 304, headers });
-  const object = await env.ARTIFACTS.get(r2Key.manifest(digest));
-  if (!object) throw new ApiError('not_found', `no manifest ${digest}`);
-  return new Response(object.body, { headers });
+  let bytes = manifests.get(digest);
+  if (!bytes) {
+    const object = await env.ARTIFACTS.get(r2Key.manifest(digest));
+    if (!object) throw new ApiError('not_found', `no manifest ${digest}`);
+    bytes = await object.arrayBuffer();
+    if (bytes.byteLength <= MAX_CACHED_MANIFEST_BYTES) {
+      if (manifests.size >= MAX_CACHED_MANIFESTS) manifests.delete(manifests.keys().next().value!); // oldest first
+      manifests.set(digest, bytes);
+    }
+  }
+  return new Response(bytes, { headers });
 }
 
 /** Only chunks referenced by an accepted version are served: a rejected upload's bytes never leave. */

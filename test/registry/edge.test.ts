@@ -103,6 +103,13 @@ describe('content-addressed objects', () => {
     expect((await worker.api(`/v1/edge/chunks/${'f'.repeat(64)}`, { token: null })).status).toBe(404);
   });
 
+  it('serves the same manifest bytes again from the isolate cache', async () => {
+    const first = await (await worker.api(`/v1/edge/manifests/${digest}`, { token: null })).text();
+    const second = await (await worker.api(`/v1/edge/manifests/${digest}`, { token: null })).text();
+    expect(second).toBe(first);
+    expect(JSON.parse(second).payloadType).toBe('application/vnd.modelfleet.manifest+json');
+  });
+
   it('reading never changes the registry', async () => {
     const before = await registrySnapshot(worker);
     await worker.api(`/v1/edge/manifests/${digest}`, { token: null });
