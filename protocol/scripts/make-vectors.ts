@@ -7,7 +7,8 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   type KeyPairRecord, type Manifest, PAYLOAD_TYPES, createKeySet, generateKeyPair, manifestDigest, pae,
-  serializeManifest, signEnvelope, signInitialRoot, signManifest, signRotatedRoot, signerFrom, toBase64, utf8,
+  addUpload, decodeUpload, emptyAggregate, encodeUpload, serializeManifest, signEnvelope, signInitialRoot, signManifest, signRotatedRoot,
+  signerFrom, sketchCategorical, sketchLayout, sketchNumeric, toBase64, uploadSize, utf8,
 } from '../src/index.ts';
 
 const out = join(import.meta.dirname, '..', 'vectors');
@@ -81,8 +82,27 @@ async function rotationCase() {
   };
 }
 
+async function sketchCases() {
+  const edges = [-2, -1.28, -0.84, -0.52, -0.25, 0, 0.25, 0.52, 0.84, 1.28, 2];
+  const baseline = { features: [{ name: 'amount', kind: 'numeric' as const, edges }, { name: 'country', kind: 'categorical' as const, vocabulary: ['de', 'fr', 'us'] }] };
+  const layout = await sketchLayout(baseline);
+  const devices = [0, 1, 2].map((d) => ({
+    amount: Array.from({ length: 12 + 20 * d }, (_, i) => (i % 7 === 6 ? null : Math.sin(i * 1.7 + d) * 2.5)),
+    country: Array.from({ length: 10 + d }, (_, i) => (['de', 'fr', 'us', 'zz', null] as const)[(i + d) % 5]!),
+  }));
+  const agg = emptyAggregate(layout, 20_000);
+  const cases = devices.map((d) => {
+    const upload = { schemaDigest: layout.schemaDigest, window: 20_000, features: [sketchNumeric(d.amount, edges), sketchCategorical(d.country, ['de', 'fr', 'us'])] };
+    const bytes = encodeUpload(layout, upload);
+    addUpload(agg, decodeUpload(layout, bytes));
+    return { values: d, sketches: upload.features, upload: toBase64(bytes) };
+  });
+  return { description: 'Sketch layout v1: schemaDigest from the baseline, per-device sketches, encoded uploads, and their exact aggregate.', baseline, schemaDigest: layout.schemaDigest, uploadBytes: uploadSize(layout), cases, aggregate: agg };
+}
+
 write('signing.json', await signingCases());
+write('sketch.json', await sketchCases());
 write('manifest-digests.json', await manifestCases());
 write('root-rotation.json', await rotationCase());
 
-console.log('wrote protocol/vectors/{signing,manifest-digests,root-rotation}.json');
+console.log('wrote protocol/vectors/{signing,manifest-digests,root-rotation,sketch}.json');

@@ -16,3 +16,6 @@ export * from './manifest.ts';
 export * from './ticket.ts';
 export * from './client-steps.ts';
 export * from './api.ts';
+export * from './sketch.ts';
+export * from './sketch-upload.ts';
+export * from './sketch-aggregate.ts';

@@ -56,3 +56,23 @@ describe('root rotation vector', () => {
     expect(err.code).toBe(v.foreignManifest.code);
   });
 });
+
+describe('sketch vectors', () => {
+  const v = vectors('sketch.json');
+  it('derive the same schema digest, sketches, upload bytes and aggregate', async () => {
+    const { sketchLayout, sketchNumeric, sketchCategorical, encodeUpload, decodeUpload, emptyAggregate, addUpload, uploadSize } = await import('./index.ts');
+    const layout = await sketchLayout(v.baseline);
+    expect(layout.schemaDigest).toBe(v.schemaDigest);
+    expect(uploadSize(layout)).toBe(v.uploadBytes);
+    const agg = emptyAggregate(layout, 20_000);
+    for (const c of v.cases) {
+      const [num, cat] = v.baseline.features;
+      const features = [sketchNumeric(c.values.amount, num.edges), sketchCategorical(c.values.country, cat.vocabulary)];
+      expect(features).toEqual(c.sketches);
+      const bytes = encodeUpload(layout, { schemaDigest: layout.schemaDigest, window: 20_000, features });
+      expect(Buffer.from(bytes).toString('base64')).toBe(c.upload);
+      addUpload(agg, decodeUpload(layout, bytes));
+    }
+    expect(agg).toEqual(v.aggregate);
+  });
+});

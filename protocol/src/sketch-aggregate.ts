@@ -1,0 +1,91 @@
+/**
+ * @module sketch-aggregate
+ * The fleet aggregate of one (model, version, window, cohort): per feature, the number of
+ * contributing devices and the exact integer sums the drift tests need — Σh and Σh² per bin
+ * (Rao–Scott), Σg and Σggᵀ of the Legendre components (device-level Hotelling). The individual
+ * vectors are not kept. Integer sums stay exact in float64 up to MAX_DEVICES contributions.
+ */
+import { ProtocolError } from './errors.ts';
+import type { SketchLayout } from './sketch.ts';
+import type { SketchUpload } from './sketch-upload.ts';
+
+/** 4096² · 2²⁴ and 16384² · 2²⁴ stay below 2⁵³: sums are exact integers. */
+export const MAX_DEVICES = 2 ** 24;
+
+export interface FeatureAggregate {
+  devices: number;
+  sumBins: number[];
+  sumBinSquares: number[];
+  sumComponents: number[];
+  /** Upper triangle of Σggᵀ, row by row: (0,0), (0,1), …, (K−1,K−1). */
+  sumComponentProducts: number[];
+}
+
+export interface SketchAggregate {
+  schemaDigest: string;
+  window: number;
+  devices: number;
+  features: FeatureAggregate[];
+}
+
+export function emptyAggregate(layout: SketchLayout, window: number): SketchAggregate {
+  return {
+    schemaDigest: layout.schemaDigest,
+    window,
+    devices: 0,
+    features: layout.features.map((f) => ({
+      devices: 0,
+      sumBins: new Array(f.bins).fill(0),
+      sumBinSquares: new Array(f.bins).fill(0),
+      sumComponents: new Array(f.components).fill(0),
+      sumComponentProducts: new Array((f.components * (f.components + 1)) / 2).fill(0),
+    })),
+  };
+}
+
+/** Adds one decoded upload into the aggregate, in place. */
+export function addUpload(agg: SketchAggregate, upload: SketchUpload): void {
+  if (upload.schemaDigest !== agg.schemaDigest || upload.window !== agg.window) {
+    throw new ProtocolError('sketch_schema_mismatch', 'upload belongs to another schema or window than this aggregate');
+  }
+  if (agg.devices >= MAX_DEVICES) throw new ProtocolError('sketch_out_of_range', `aggregate is full (${MAX_DEVICES} devices)`);
+  agg.devices++;
+  upload.features.forEach((s, i) => {
+    if (!s) return;
+    const f = agg.features[i]!;
+    f.devices++;
+    s.bins.forEach((h, b) => {
+      f.sumBins[b]! += h;
+      f.sumBinSquares[b]! += h * h;
+    });
+    let p = 0;
+    s.components.forEach((g, k) => {
+      f.sumComponents[k]! += g;
+      for (let l = k; l < s.components.length; l++) f.sumComponentProducts[p++]! += g * s.components[l]!;
+    });
+  });
+}
+
+/** a + b, as a new aggregate. Exact: the order of merges never changes a bit. */
+export function mergeSketches(a: SketchAggregate, b: SketchAggregate): SketchAggregate {
+  if (a.schemaDigest !== b.schemaDigest || a.window !== b.window || a.features.length !== b.features.length) {
+    throw new ProtocolError('sketch_schema_mismatch', 'only aggregates of the same schema and window can be merged');
+  }
+  if (a.devices + b.devices > MAX_DEVICES) throw new ProtocolError('sketch_out_of_range', `merged aggregate would exceed ${MAX_DEVICES} devices`);
+  const add = (x: number[], y: number[]) => x.map((v, i) => v + y[i]!);
+  return {
+    schemaDigest: a.schemaDigest,
+    window: a.window,
+    devices: a.devices + b.devices,
+    features: a.features.map((f, i) => {
+      const g = b.features[i]!;
+      return {
+        devices: f.devices + g.devices,
+        sumBins: add(f.sumBins, g.sumBins),
+        sumBinSquares: add(f.sumBinSquares, g.sumBinSquares),
+        sumComponents: add(f.sumComponents, g.sumComponents),
+        sumComponentProducts: add(f.sumComponentProducts, g.sumComponentProducts),
+      };
+    }),
+  };
+}

@@ -1,0 +1,136 @@
+/**
+ * @module sketch
+ * Privacy-aggregated feature sketches (DESIGN §7): what one device sends per model version and
+ * window, and how the control plane adds them up. Everything is integer fixed point so that
+ * merging is exact — associative, commutative and bit-for-bit reproducible in any order:
+ *  - a present feature's bin fractions are integers summing to exactly SKETCH_SCALE (L1 = 1,
+ *    so a heavy user weighs as one device); an absent feature (< MIN_SAMPLES values) is all 0;
+ *  - numeric features add K = 4 Legendre components of u = F0(x) (the PIT), as means in units
+ *    of 1/COMPONENT_SCALE, for the device-level smooth test.
+ */
+import type { Baseline } from './baseline.ts';
+import { sha256Hex, utf8 } from './encoding.ts';
+
+export const SKETCH_SCALE = 4096;
+export const COMPONENT_SCALE = 16384;
+export const SKETCH_K = 4;
+export const MAX_SAMPLES = 64;
+export const MIN_SAMPLES = 10;
+
+export interface LayoutFeature {
+  name: string;
+  kind: 'numeric' | 'categorical';
+  /** numeric: underflow, B interior bins, overflow, missing; categorical: vocabulary, OTHER, MISSING */
+  bins: number;
+  components: number;
+}
+
+export interface SketchLayout {
+  /** Digest of what the layout was derived from; every upload carries it. */
+  schemaDigest: string;
+  features: LayoutFeature[];
+}
+
+/** The layout every device and the control plane derive from the signed baseline. */
+export async function sketchLayout(baseline: Baseline): Promise<SketchLayout> {
+  const features: LayoutFeature[] = baseline.features.map((f) =>
+    f.kind === 'numeric'
+      ? { name: f.name, kind: 'numeric', bins: f.edges.length - 1 + 3, components: SKETCH_K }
+      : { name: f.name, kind: 'categorical', bins: f.vocabulary.length + 2, components: 0 },
+  );
+  // The digest covers what determines a value's bin: names, kinds, edges, PIT tables, vocabularies.
+  const described = baseline.features.map((f) =>
+    f.kind === 'numeric' ? ['n', f.name, f.edges, f.pit ?? null] : ['c', f.name, f.vocabulary],
+  );
+  return { schemaDigest: await sha256Hex(utf8(JSON.stringify(['modelfleet/sketch/v1', SKETCH_SCALE, COMPONENT_SCALE, described]))), features };
+}
+
+/**
+ * Largest-remainder rounding of counts to integers summing to exactly `scale` (ties: lower index
+ * first), so L1 normalisation is exact rather than approximately 1.
+ */
+export function quantizeFractions(counts: number[], scale = SKETCH_SCALE): number[] {
+  const total = counts.reduce((a, b) => a + b, 0);
+  if (total === 0) return counts.map(() => 0);
+  const exact = counts.map((c) => (c * scale) / total);
+  const out = exact.map(Math.floor);
+  let short = scale - out.reduce((a, b) => a + b, 0);
+  const order = exact.map((x, i) => [x - Math.floor(x), i] as const).sort((a, b) => b[0] - a[0] || a[1] - b[1]);
+  for (const [, i] of order) {
+    if (short-- <= 0) break;
+    out[i]!++;
+  }
+  return out;
+}
+
+/** u = F0(x): linear interpolation on the PIT table, or on the equiprobable edges without one. */
+export function pit(x: number, edges: number[], table?: [number, number][]): number {
+  const points = table ?? edges.map((e, i) => [e, i / (edges.length - 1)] as [number, number]);
+  if (x <= points[0]![0]) return 0;
+  if (x >= points[points.length - 1]![0]) return 1;
+  let lo = 0;
+  let hi = points.length - 1;
+  while (hi - lo > 1) {
+    const mid = (lo + hi) >> 1;
+    if (points[mid]![0] <= x) lo = mid;
+    else hi = mid;
+  }
+  const [x0, u0] = points[lo]!;
+  const [x1, u1] = points[hi]!;
+  return x1 === x0 ? u1 : u0 + ((x - x0) / (x1 - x0)) * (u1 - u0);
+}
+
+/** Legendre polynomials P1..P4 at t = 2u − 1; each lies in [−1, 1], mean 0 under the baseline. */
+export function legendre(u: number): [number, number, number, number] {
+  const t = 2 * u - 1;
+  const t2 = t * t;
+  return [t, (3 * t2 - 1) / 2, (5 * t2 * t - 3 * t) / 2, (35 * t2 * t2 - 30 * t2 + 3) / 8];
+}
+
+export interface FeatureSketch {
+  bins: number[];
+  components: number[];
+}
+
+/** Bin index of a numeric value: 0 underflow, 1..B interior, B+1 overflow, B+2 missing. */
+export function numericBin(x: number | null | undefined, edges: number[]): number {
+  const B = edges.length - 1;
+  if (x === null || x === undefined || !Number.isFinite(x)) return B + 2;
+  if (x < edges[0]!) return 0;
+  if (x > edges[B]!) return B + 1;
+  let lo = 0;
+  let hi = B; // edges[lo] <= x; the last interior bin is closed on the right
+  while (hi - lo > 1) {
+    const mid = (lo + hi) >> 1;
+    if (edges[mid]! <= x) lo = mid;
+    else hi = mid;
+  }
+  return lo + 1;
+}
+
+/** A device's sketch of one numeric feature; null when it saw fewer than MIN_SAMPLES values. */
+export function sketchNumeric(values: (number | null)[], edges: number[], table?: [number, number][]): FeatureSketch | null {
+  if (values.length < MIN_SAMPLES) return null;
+  const counts = new Array<number>(edges.length - 1 + 3).fill(0);
+  const sums = [0, 0, 0, 0];
+  let present = 0;
+  for (const x of values) {
+    counts[numericBin(x, edges)]!++;
+    if (x === null || !Number.isFinite(x)) continue;
+    present++;
+    legendre(pit(x, edges, table)).forEach((p, k) => (sums[k]! += p));
+  }
+  return {
+    bins: quantizeFractions(counts),
+    components: sums.map((s) => (present === 0 ? 0 : Math.round((s / present) * COMPONENT_SCALE) + 0)), // + 0: no -0
+  };
+}
+
+/** A device's sketch of one categorical feature: vocabulary, then OTHER, then MISSING. */
+export function sketchCategorical(values: (string | null)[], vocabulary: string[]): FeatureSketch | null {
+  if (values.length < MIN_SAMPLES) return null;
+  const index = new Map(vocabulary.map((v, i) => [v, i]));
+  const counts = new Array<number>(vocabulary.length + 2).fill(0);
+  for (const v of values) counts[v === null || v === undefined ? vocabulary.length + 1 : (index.get(v) ?? vocabulary.length)]!++;
+  return { bins: quantizeFractions(counts), components: [] };
+}
