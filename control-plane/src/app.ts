@@ -9,6 +9,7 @@ import type { Env } from './env.ts';
 import { createApp } from './http/openapi-app.ts';
 import { adminRoutes } from './routes/admin.ts';
 import { consoleRoutes } from './routes/console.tsx';
+import { driftRoutes } from './routes/drift.ts';
 import { documentEdge } from './routes/edge-docs.ts';
 import { modelRoutes } from './routes/models.ts';
 import { publishRoutes } from './routes/publish.ts';
@@ -29,6 +30,7 @@ export function buildApp() {
   app.route('/v1', modelRoutes);
   app.route('/v1', publishRoutes);
   app.route('/v1', adminRoutes);
+  app.route('/v1', driftRoutes);
   app.route('/console', consoleRoutes);
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer', description: 'Operator token (mft_…)' });

@@ -9,6 +9,7 @@ export interface Env {
   ARTIFACTS: R2Bucket;
   CACHE: KVNamespace;
   DEVICE_LIMITER?: RateLimit;
+  AGGREGATES?: DurableObjectNamespace<import('@modelfleet/edge-runtime').SketchAggregator>;
   MAX_CHUNK_BYTES?: string;
   MAX_MODEL_BYTES?: string;
   EDGE_CACHE_TTL_MS?: string;

@@ -5,6 +5,8 @@
 import { buildApp } from './app.ts';
 import type { Env } from './env.ts';
 
+export { SketchAggregator } from '@modelfleet/edge-runtime';
+
 const app = buildApp();
 
 export default { fetch: app.fetch } satisfies ExportedHandler<Env>;

@@ -9,6 +9,7 @@ export interface EdgeEnv {
   EDGE_CACHE_TTL_MS?: string;
   TICKET_TTL_SECONDS?: string;
   TICKET_KEY?: string;
+  AGGREGATES?: DurableObjectNamespace<import('./aggregator.ts').SketchAggregator>;
 }
 
 export function numberVar(value: string | undefined, fallback: number): number {

@@ -18,6 +18,8 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   weights_mismatch: 422, chunk_digest_mismatch: 422, chunk_not_in_upload: 422, validation_failed: 422,
   root_invalid: 422, bad_signature: 422, threshold_not_met: 422, unknown_key: 422, root_expired: 422,
   rate_limited: 429,
+  sketch_malformed: 400, sketch_schema_mismatch: 422, sketch_not_normalized: 422, sketch_out_of_range: 422,
+  sketch_replayed: 409, no_baseline: 422, window_closed: 422,
   no_root: 503, signing_key_missing: 503, signing_key_not_in_root: 503,
 };
 

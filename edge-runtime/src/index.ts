@@ -10,6 +10,7 @@ import { serveChunk, serveManifest } from './content.ts';
 import { type EdgeEnv, numberVar } from './env.ts';
 import { ApiError, errorResponse } from './http-error.ts';
 import { ticketFor } from './tickets.ts';
+import { ingestSketch } from './sketches.ts';
 
 export { ApiError, errorBody, errorResponse } from './http-error.ts';
 export { type EdgeEnv, numberVar, r2Key } from './env.ts';
@@ -17,8 +18,11 @@ export { APP_KEY_HEADER, APP_KEY_PREFIX } from './apps.ts';
 export { forgetAssignments, ticketSigner } from './tickets.ts';
 export { signerFromSecret } from './secret-signer.ts';
 export { IMMUTABLE } from './content.ts';
+export { SketchAggregator } from './aggregator.ts';
 
 const DEVICE_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
+/** 512 features of 32 slots would be 32 KiB; anything bigger is not a sketch. */
+const MAX_SKETCH_BYTES = 64 * 1024;
 
 export function edgeRoutes<E extends EdgeEnv>(): Hono<{ Bindings: E }> {
   const edge = new Hono<{ Bindings: E }>();
@@ -27,7 +31,7 @@ export function edgeRoutes<E extends EdgeEnv>(): Hono<{ Bindings: E }> {
   // needs its headers (app key, Range, If-None-Match) allowed and ETag/Content-Range readable.
   edge.use('*', cors({
     origin: '*',
-    allowMethods: ['GET', 'OPTIONS'],
+    allowMethods: ['GET', 'POST', 'OPTIONS'],
     allowHeaders: [APP_KEY_HEADER, 'range', 'if-none-match'],
     exposeHeaders: ['etag', 'content-range', 'content-length', 'accept-ranges'],
     maxAge: 86400,
@@ -47,6 +51,27 @@ export function edgeRoutes<E extends EdgeEnv>(): Hono<{ Bindings: E }> {
     const headers = { etag, 'cache-control': 'private, no-cache' };
     if (c.req.header('if-none-match') === etag) return c.body(null, 304, headers);
     return c.json(envelope, 200, headers);
+  });
+
+  // Sketch uploads: the only device write, and it never touches the registry (D1/R2).
+  edge.post('/sketches/:model/:version', async (c) => {
+    const ttl = numberVar(c.env.EDGE_CACHE_TTL_MS, 5000);
+    const app = await appForKey(c.env, c.req.header(APP_KEY_HEADER), ttl);
+    const device = c.req.query('device');
+    if (!device || !DEVICE_PATTERN.test(device)) throw new ApiError('bad_request', 'pass ?device=<stable device key>');
+    await limitDevice(c.env, app, device);
+    const model = c.req.param('model');
+    assertAppServesModel(app, model);
+    const version = Number(c.req.param('version'));
+    if (!Number.isInteger(version) || version < 1) throw new ApiError('bad_request', 'version must be a positive integer');
+    if ((c.req.header('content-type') ?? '').split(';')[0]!.trim() !== 'application/octet-stream') {
+      throw new ApiError('unsupported_media_type', 'send the sketch as application/octet-stream (protocol sketch layout v1)');
+    }
+    if (Number(c.req.header('content-length') ?? 0) > MAX_SKETCH_BYTES) throw new ApiError('payload_too_large', `sketch uploads are at most ${MAX_SKETCH_BYTES} bytes`);
+    const body = await c.req.arrayBuffer();
+    if (body.byteLength > MAX_SKETCH_BYTES) throw new ApiError('payload_too_large', `sketch uploads are at most ${MAX_SKETCH_BYTES} bytes`);
+    const result = await ingestSketch(c.env, { app, device, model, version, body, now: new Date(), ttlMs: ttl });
+    return c.json({ accepted: true, ...result }, 202);
   });
 
   edge.get('/manifests/:digest', (c) => serveManifest(c.env, c.req.raw, c.req.param('digest')));

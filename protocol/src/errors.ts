@@ -20,7 +20,8 @@ export const ERROR_CODES = [
   'bad_signature', 'threshold_not_met', 'unknown_key', 'ticket_expired', 'ticket_replayed',
   'manifest_digest_mismatch', 'ticket_manifest_mismatch', 'manifest_too_large', 'malformed_document',
   // feature sketches (drift)
-  'sketch_malformed', 'sketch_schema_mismatch', 'sketch_not_normalized', 'sketch_out_of_range',
+  'sketch_malformed', 'sketch_schema_mismatch', 'sketch_not_normalized', 'sketch_out_of_range', 'sketch_replayed',
+  'no_baseline', 'window_closed',
   // server
   'internal',
 ] as const;

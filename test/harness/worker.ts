@@ -47,6 +47,7 @@ export async function startWorker(options: StartOptions = {}): Promise<TestWorke
     d1Databases: { DB: 'modelfleet' },
     r2Buckets: ['ARTIFACTS'],
     kvNamespaces: ['CACHE'],
+    durableObjects: { AGGREGATES: { className: 'SketchAggregator', useSQLite: true } },
     ...(options.deviceRateLimit ? { ratelimits: { DEVICE_LIMITER: { simple: { limit: options.deviceRateLimit, period: 60 } } } } : {}),
     bindings: {
       EDGE_CACHE_TTL_MS: '0',

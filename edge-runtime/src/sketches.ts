@@ -1,0 +1,68 @@
+/**
+ * @module sketches
+ * Ingest of device feature sketches (DESIGN §7): validate at the edge — app scope, version,
+ * monitoring schema, layout, L1, ranges, size, window — then hand the decoded vector to the
+ * (model, version, window, cohort) Durable Object, which refuses a second upload per device.
+ */
+import {
+  type SketchLayout, decodeUpload, manifestDigest, parseEnvelope, parseManifest, fromBase64, sha256Hex, sketchLayout, uploadSize, utf8, windowOf,
+} from '@modelfleet/protocol';
+import type { App } from './apps.ts';
+import { type EdgeEnv, r2Key } from './env.ts';
+import { ApiError } from './http-error.ts';
+import { TtlCache } from './ttl-cache.ts';
+
+const versions = new TtlCache<string>();
+const layouts = new Map<string, Promise<SketchLayout | null>>(); // by manifest digest: immutable
+
+async function activeManifestDigest(env: EdgeEnv, model: string, version: number, ttlMs: number): Promise<string> {
+  return versions.get(`${model}@${version}`, ttlMs, Date.now(), async () => {
+    const row = await env.DB.prepare(
+      'SELECT v.manifest_digest AS digest, v.status FROM models m LEFT JOIN versions v ON v.model_id = m.id AND v.version = ? WHERE m.name = ?',
+    ).bind(version, model).first<{ digest: string | null; status: string | null }>();
+    if (!row) throw new ApiError('unknown_model', `no model named ${model}`);
+    if (!row.digest || row.status !== 'active') throw new ApiError('unknown_version', `model ${model} has no served version ${version}`);
+    return row.digest;
+  });
+}
+
+function layoutFor(env: EdgeEnv, digest: string): Promise<SketchLayout | null> {
+  let layout = layouts.get(digest);
+  if (!layout) {
+    layout = (async () => {
+      const object = await env.ARTIFACTS.get(r2Key.manifest(digest));
+      if (!object) throw new ApiError('unknown_version', `manifest ${digest} is missing`);
+      const payload = fromBase64(parseEnvelope(await object.text(), 'manifest').payload);
+      if ((await manifestDigest(payload)) !== digest) throw new ApiError('internal', `stored manifest ${digest} does not match its name`);
+      const baseline = parseManifest(payload).monitoring.baseline;
+      return baseline ? sketchLayout(baseline) : null;
+    })();
+    layout.catch(() => layouts.delete(digest));
+    layouts.set(digest, layout);
+  }
+  return layout;
+}
+
+export interface IngestRequest { app: App; device: string; model: string; version: number; body: ArrayBuffer; now: Date; ttlMs: number }
+
+export async function ingestSketch(env: EdgeEnv, req: IngestRequest): Promise<{ devices: number; window: number }> {
+  if (!env.AGGREGATES) throw new ApiError('internal', 'the AGGREGATES Durable Object is not bound');
+  const digest = await activeManifestDigest(env, req.model, req.version, req.ttlMs);
+  const layout = await layoutFor(env, digest);
+  if (!layout) throw new ApiError('no_baseline', `${req.model} v${req.version} was published without a monitoring baseline; nothing to sketch against`);
+  if (req.body.byteLength !== uploadSize(layout)) {
+    throw new ApiError(req.body.byteLength > uploadSize(layout) ? 'payload_too_large' : 'sketch_malformed', `an upload for ${req.model} v${req.version} is exactly ${uploadSize(layout)} bytes, got ${req.body.byteLength}`);
+  }
+  const upload = decodeUpload(layout, new Uint8Array(req.body));
+  const today = windowOf(req.now);
+  // The current day and the one before (late uploads) are open; older windows are closed.
+  if (upload.window !== today && upload.window !== today - 1) {
+    throw new ApiError('window_closed', `window ${upload.window} is closed (open: ${today - 1} and ${today}); sketches are sent for the current day`);
+  }
+  // Salted per window: the aggregate can refuse replays without being able to link a device across days.
+  const deviceHash = await sha256Hex(utf8(`${req.app.id}:${req.device}:${req.model}:${req.version}:${upload.window}`));
+  const stub = env.AGGREGATES.get(env.AGGREGATES.idFromName(`${req.model}/${req.version}/${upload.window}/all`));
+  const result = await stub.add(layout, deviceHash, upload);
+  if (!result.accepted) throw new ApiError('sketch_replayed', `this device already sent its sketch for window ${upload.window}`);
+  return { devices: result.devices, window: upload.window };
+}
