@@ -4,7 +4,9 @@
  * cache (sync.ts), runs inference through a Runner (a Web Worker in browsers, inline in tests),
  * polls for new tickets in the background, and swaps models only between calls.
  */
-import { type Backend, DEFAULT_SIZE_CAPS, type Envelope, type SizeCaps, parseEnvelope } from '@modelfleet/protocol';
+import { type Backend, DEFAULT_SIZE_CAPS, type Envelope, type SizeCaps, type SketchLayout, encodeUpload, parseEnvelope, parseManifest, sketchLayout, windowOf } from '@modelfleet/protocol';
+import { type Outbox, type OutboxStats, createOutbox } from './telemetry/outbox.ts';
+import { type Sketcher, createSketcher } from './telemetry/sketcher.ts';
 import { loadArtifacts } from './artifacts.ts';
 import type { Inputs, Outputs } from './engine.ts';
 import { SdkError, toSdkError } from './errors.ts';
@@ -37,6 +39,8 @@ export interface ClientOptions {
   parallel?: number;
   runner: Runner;
   now?: () => Date;
+  /** Sketch inputs for drift monitoring and upload them (default true; needs a baseline in the manifest). */
+  telemetry?: boolean;
 }
 
 export type ModelStatus = {
@@ -77,6 +81,47 @@ export async function createClient(options: ClientOptions) {
   let backend: Promise<Backend> | undefined;
   const status = new Map<string, ModelStatus>();
   const models = new Map<string, { handle: number; version: number; inflight: Set<Promise<unknown>> }>();
+  const outbox: Outbox = createOutbox(store, ctx.edge, deviceId, () => now().getTime());
+  const sketchers = new Map<string, { version: number; layout: SketchLayout; make: (window: number) => Sketcher; current: Sketcher } | null>();
+
+  /** Starts sketching a model version if its signed manifest carries a monitoring baseline. */
+  async function startSketching(name: string, version: number, digest: string): Promise<void> {
+    if (options.telemetry === false) return;
+    const stored = await store.getManifest(digest);
+    const baseline = stored ? parseManifest(stored.payload).monitoring.baseline : null;
+    if (!baseline) return void sketchers.set(name, null);
+    const layout = await sketchLayout(baseline);
+    const make = (window: number) => createSketcher(baseline, layout, window);
+    sketchers.set(name, { version, layout, make, current: make(windowOf(now())) });
+  }
+
+  /** Ends a model's window: its sketch goes to the outbox (one upload per device per window). */
+  async function closeWindow(name: string, next?: number): Promise<void> {
+    const s = sketchers.get(name);
+    if (!s) return;
+    const upload = s.current.build();
+    s.current = s.make(next ?? windowOf(now()));
+    if (!upload) return;
+    await outbox.enqueue({ model: name, version: s.version, window: upload.window, bytes: encodeUpload(s.layout, upload) });
+  }
+
+  /** Off the inference path: never delays or fails a predict. */
+  function observe(name: string, input: Inputs): void {
+    setTimeout(() => {
+      const s = sketchers.get(name);
+      if (!s) return;
+      try {
+        const first = Array.isArray(input) ? input : Object.values(input)[0];
+        if (!first) return;
+        const rows = (Array.isArray(first[0]) ? first : [first]) as number[][];
+        const window = windowOf(now());
+        if (window !== s.current.window) void closeWindow(name, window).then(() => outbox.flush()).catch(() => {});
+        s.current.observe(rows);
+      } catch {
+        // telemetry never breaks the host
+      }
+    }, 0);
+  }
   let closed = false;
   let timer: ReturnType<typeof setTimeout> | undefined;
 
@@ -135,6 +180,7 @@ export async function createClient(options: ClientOptions) {
       const first = await instantiate(name, await trySync(name, opts.onProgress));
       const current = { handle: first.handle, version: first.version, inflight: new Set<Promise<unknown>>() };
       models.set(name, current);
+      await startSketching(name, first.version, (await store.state(name)).active!.digest).catch(() => sketchers.set(name, null));
       Object.assign(entry(name), { version: first.version, backend: first.backend });
       return {
         name,
@@ -147,7 +193,9 @@ export async function createClient(options: ClientOptions) {
           });
           current.inflight.add(call);
           try {
-            return await call;
+            const out = await call;
+            observe(name, input);
+            return out;
           } finally {
             current.inflight.delete(call);
           }
@@ -162,6 +210,8 @@ export async function createClient(options: ClientOptions) {
           await Promise.allSettled([...current.inflight]); // never swap mid-call
           Object.assign(current, { handle: next.handle, version: next.version });
           entry(name).version = next.version;
+          await closeWindow(name).catch(() => {}); // the old version's sketch is sent as it was
+          await startSketching(name, next.version, active.digest).catch(() => sketchers.set(name, null));
           await runner.unload(old);
           return { version: next.version, changed: true, downloadedBytes };
         },
@@ -183,6 +233,19 @@ export async function createClient(options: ClientOptions) {
       }
       return out;
     },
+
+    /**
+     * Ends this device's drift window now: the sketches go to the outbox and uploads are tried.
+     * A device contributes once per window, so call it when the app is done for the day.
+     */
+    async flush(): Promise<OutboxStats> {
+      await new Promise((r) => setTimeout(r, 0)); // let pending observations land
+      for (const name of sketchers.keys()) await closeWindow(name).catch(() => {});
+      await outbox.flush();
+      return outbox.stats();
+    },
+
+    telemetry: () => outbox.stats(),
 
     async close(): Promise<void> {
       closed = true;

@@ -40,19 +40,23 @@ interface Schema extends DBSchema {
   models: { key: string; value: ModelState };
   roots: { key: number; value: Envelope };
   meta: { key: string; value: string };
+  outbox: { key: string; value: import('./telemetry/outbox.ts').OutboxItem };
 }
 
 export type ModelStore = Awaited<ReturnType<typeof openStore>>;
 
 export async function openStore(name = 'modelfleet') {
-  const db: IDBPDatabase<Schema> = await openDB<Schema>(name, 1, {
-    upgrade(d) {
-      d.createObjectStore('chunks');
-      d.createObjectStore('partials');
-      d.createObjectStore('manifests', { keyPath: 'digest' });
-      d.createObjectStore('models', { keyPath: 'model' });
-      d.createObjectStore('roots');
-      d.createObjectStore('meta');
+  const db: IDBPDatabase<Schema> = await openDB<Schema>(name, 2, {
+    upgrade(d, oldVersion) {
+      if (oldVersion < 1) {
+        d.createObjectStore('chunks');
+        d.createObjectStore('partials');
+        d.createObjectStore('manifests', { keyPath: 'digest' });
+        d.createObjectStore('models', { keyPath: 'model' });
+        d.createObjectStore('roots');
+        d.createObjectStore('meta');
+      }
+      if (oldVersion < 2) d.createObjectStore('outbox', { keyPath: 'id' }); // telemetry uploads
     },
   });
 

@@ -1,0 +1,71 @@
+// Device-side drift telemetry: predict inputs are sketched off the inference path, uploaded once
+// per window through the persisted outbox, and failures are counted, never thrown.
+import { type Baseline, windowOf } from '@modelfleet/protocol';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { buildLayersModel } from '../../test/fixtures/models.ts';
+import { createModel, publish } from '../../test/harness/publish.ts';
+import type { TestWorker } from '../../test/harness/worker.ts';
+import { OUTBOX_LIMIT } from '../src/telemetry/outbox.ts';
+import { controlPlane, faultyFetch, sdkClient, setChampion } from './helpers.ts';
+
+const edges = [-2, -1.28, -0.84, -0.52, -0.25, 0, 0.25, 0.52, 0.84, 1.28, 2];
+const baseline: Baseline = { features: ['a', 'b', 'c', 'd'].map((name) => ({ name, kind: 'numeric' as const, edges })) };
+let worker: TestWorker & { appKey: string };
+const rows = Array.from({ length: 40 }, (_, i) => [Math.sin(i), Math.cos(i), Math.sin(2 * i), i % 3 - 1]);
+const today = windowOf(new Date());
+const status = async () => (await (await worker.api(`/v1/models/drifty/versions/1/sketches/${today}`)).json()) as { devices: number };
+
+beforeAll(async () => {
+  worker = await controlPlane();
+  await createModel(worker, 'drifty');
+  expect((await publish(worker, 'drifty', await buildLayersModel({ seed: 81, inputs: 4 }), { baseline })).res.status).toBe(201);
+  await setChampion(worker, 'drifty', 1);
+});
+afterAll(() => worker?.dispose());
+
+it('sketches predict inputs and uploads once per window; a second flush is a counted duplicate', async () => {
+  const { client } = await sdkClient(worker, { deviceId: 'tel-1' });
+  const model = await client.load('drifty');
+  for (let i = 0; i < rows.length; i += 8) await model.predict(rows.slice(i, i + 8));
+  const stats = await client.flush();
+  expect(stats).toMatchObject({ sent: 1, queued: 0 });
+  expect(await status()).toMatchObject({ devices: 1 });
+  await model.predict(rows.slice(0, 20));
+  const again = await client.flush();
+  expect(again.dropped.duplicate).toBe(1); // the server refuses a second upload for the window
+  expect(await status()).toMatchObject({ devices: 1 });
+  await client.close();
+});
+
+it('keeps the sketch queued through 5xx and network failures, and sends it later', async () => {
+  let down = true;
+  // While "down", sketch uploads never reach the server.
+  const flaky: typeof fetch = (input, init) =>
+    down && String(input).includes('/sketches/') ? Promise.resolve(new Response('{}', { status: 503 })) : fetch(input, init);
+  let clock = Date.now();
+  const { client } = await sdkClient(worker, { deviceId: 'tel-2', fetch: flaky, now: () => new Date(clock) });
+  const model = await client.load('drifty');
+  await model.predict(rows);
+  const failed = await client.flush();
+  expect(failed).toMatchObject({ sent: 0, queued: 1 });
+  expect(failed.nextAttemptAt).toBeGreaterThan(clock);
+  down = false;
+  clock += 3600_000; // past the backoff
+  const ok = await client.telemetry();
+  expect(ok.queued).toBe(1);
+  const sent = await client.flush();
+  expect(sent).toMatchObject({ sent: 1, queued: 0 });
+  await client.close();
+});
+
+it('never lets telemetry fail a predict, and bounds the outbox', async () => {
+  const { client, store } = await sdkClient(worker, { deviceId: 'tel-3', fetch: faultyFetch([{ match: /\/sketches\//, rewrite: () => { throw new TypeError('offline'); } }]) });
+  for (let i = 0; i < OUTBOX_LIMIT + 5; i++) await store.db.put('outbox', { id: `x${i}`, model: 'drifty', version: 1, window: i, bytes: new Uint8Array(4), attempts: 0 });
+  const model = await client.load('drifty');
+  expect(await model.predict([[Number.NaN, Infinity, -Infinity, 1e308]])).toHaveProperty('out');
+  await model.predict(rows);
+  const stats = await client.flush();
+  expect(stats.dropped.queue_full).toBe(1);
+  expect(stats.queued).toBe(OUTBOX_LIMIT + 5);
+  await client.close();
+});
