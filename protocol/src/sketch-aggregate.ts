@@ -6,11 +6,25 @@
  * vectors are not kept. Integer sums stay exact in float64 up to MAX_DEVICES contributions.
  */
 import { ProtocolError } from './errors.ts';
-import type { SketchLayout } from './sketch.ts';
+import { COMPONENT_SCALE, type SketchLayout } from './sketch.ts';
 import type { SketchUpload } from './sketch-upload.ts';
 
 /** 4096² · 2²⁴ and 16384² · 2²⁴ stay below 2⁵³: sums are exact integers. */
 export const MAX_DEVICES = 2 ** 24;
+
+/**
+ * Each device's component vector is clipped to this L2 norm (= 1.0 in normalised units) before it
+ * is added: it bounds one device's influence, and so the DP noise needed, at half the unclipped
+ * bound of √K. Device means of 10–64 values rarely come near it, so the test loses nothing.
+ */
+export const COMPONENT_CLIP = COMPONENT_SCALE;
+
+/** Integer clipping: deterministic, so merges stay exact. */
+export function clipComponents(g: number[]): number[] {
+  const norm = Math.sqrt(g.reduce((s, x) => s + x * x, 0));
+  if (norm <= COMPONENT_CLIP) return g;
+  return g.map((x) => Math.trunc((x * COMPONENT_CLIP) / norm));
+}
 
 export interface FeatureAggregate {
   devices: number;
@@ -59,9 +73,10 @@ export function addUpload(agg: SketchAggregate, upload: SketchUpload): void {
       f.sumBinSquares[b]! += h * h;
     });
     let p = 0;
-    s.components.forEach((g, k) => {
-      f.sumComponents[k]! += g;
-      for (let l = k; l < s.components.length; l++) f.sumComponentProducts[p++]! += g * s.components[l]!;
+    const g = clipComponents(s.components);
+    g.forEach((x, k) => {
+      f.sumComponents[k]! += x;
+      for (let l = k; l < g.length; l++) f.sumComponentProducts[p++]! += x * g[l]!;
     });
   });
 }
