@@ -4,6 +4,7 @@
  * match the expected values within |actual − expected| ≤ atol + rtol·|expected|.
  */
 import type { Golden, IoSchema, NestedNumbers } from '@modelfleet/protocol';
+import type { Tensor } from '@tensorflow/tfjs-core';
 import { type LoadedModel, runExample } from './load.ts';
 import { tfjs } from './tfjs-runtime.ts';
 
@@ -19,15 +20,22 @@ function shapeOf(value: NestedNumbers): number[] {
   return shape;
 }
 
+const names = (ts: IoSchema['inputs']) => ts.map((x) => x.name).join(', ');
+
 export async function checkGolden(loaded: LoadedModel, io: IoSchema, golden: Golden): Promise<GoldenFailure | null> {
   const tf = await tfjs();
   const { atol, rtol } = { ...DEFAULT_TOLERANCE, ...golden.tolerance };
   for (const [index, example] of golden.examples.entries()) {
     const missing = io.inputs.filter((i) => !(i.name in example.inputs)).map((i) => i.name);
     if (missing.length > 0) {
-      return { code: 'golden_invalid', message: `golden example ${index} lacks input(s) ${missing.join(', ')}; the model's inputs are ${io.inputs.map((i) => i.name).join(', ')}` };
+      return { code: 'golden_invalid', message: `golden example ${index} lacks input(s) ${missing.join(', ')}; the model's inputs are ${names(io.inputs)}` };
     }
-    const inputs: Record<string, import('@tensorflow/tfjs-core').Tensor> = {};
+    // An expected output under a name the model lacks would otherwise be compared with nothing.
+    const unknown = Object.keys(example.outputs).filter((k) => !io.outputs.some((o) => o.name === k));
+    if (unknown.length > 0) {
+      return { code: 'golden_invalid', message: `golden example ${index} expects output(s) ${unknown.join(', ')}; the model's outputs are ${names(io.outputs)}` };
+    }
+    const inputs: Record<string, Tensor> = {};
     let outputs: Awaited<ReturnType<typeof runExample>>;
     try {
       for (const spec of io.inputs) {

@@ -1,13 +1,14 @@
 /**
  * @module load
  * Loads an uploaded model from memory with TF.js, strictly: every weight the topology needs
- * must be present with the shape it expects, and no weight may be left over (layers).
+ * must be present with the shape it expects; a layers model may not have weights left over.
+ * Also runs examples, and reads the model's own input/output signature.
  */
-import type { TfjsModelJson } from '@modelfleet/protocol';
 import { type GraphModel, loadGraphModel } from '@tensorflow/tfjs-converter';
 import type * as tfc from '@tensorflow/tfjs-core';
 import { type LayersModel, loadLayersModel } from '@tensorflow/tfjs-layers';
-import type { IoSchema, IoTensor } from '@modelfleet/protocol';
+import type { IoSchema, IoTensor, TfjsModelJson } from '@modelfleet/protocol';
+import { graphWeightProblems } from './graph-weights.ts';
 import { tfjs } from './tfjs-runtime.ts';
 
 export type LoadedModel =
@@ -23,27 +24,67 @@ function ioTensor(name: string, dtype: string | undefined, shape: Shape): IoTens
   return { name, dtype: t, shape: dims(shape) };
 }
 
-export async function loadFromMemory(format: 'tfjs-layers' | 'tfjs-graph', modelJson: TfjsModelJson, weightData: ArrayBuffer): Promise<LoadedModel> {
+export type LoadFailure = { code: 'model_unloadable' | 'weights_mismatch'; message: string };
+export type LoadOutcome = { ok: true; loaded: LoadedModel } | { ok: false; failure: LoadFailure };
+
+/**
+ * Loads the model from memory. A failure is classified by what failed: if the topology alone
+ * cannot be loaded the model is unloadable; if it can, the weights do not fit it.
+ */
+export async function loadFromMemory(format: 'tfjs-layers' | 'tfjs-graph', modelJson: TfjsModelJson, weightData: ArrayBuffer): Promise<LoadOutcome> {
   const tf = await tfjs();
   // model.json and ModelArtifacts share field names; only weightsManifest becomes weightSpecs.
   const { weightsManifest, ...rest } = modelJson;
-  const artifacts = { ...rest, weightSpecs: weightsManifest.flatMap((g) => g.weights), weightData } as tfc.io.ModelArtifacts;
-  const handler = tf.io.fromMemory(artifacts);
+  const weightSpecs = weightsManifest.flatMap((g) => g.weights);
+  const artifacts = { ...rest, weightSpecs, weightData } as tfc.io.ModelArtifacts;
+  const unloadable = (e: unknown): LoadOutcome => ({ ok: false, failure: { code: 'model_unloadable', message: `TF.js could not load the ${format} model: ${(e as Error).message}` } });
+
   if (format === 'tfjs-layers') {
-    const model = await loadLayersModel(handler, { strict: true });
+    let model: LayersModel;
+    try {
+      model = await loadLayersModel(tf.io.fromMemory(artifacts), { strict: true });
+    } catch (e) {
+      if (!(await layersTopologyLoads(modelJson))) return unloadable(e);
+      return { ok: false, failure: { code: 'weights_mismatch', message: `the weights do not fit the layers topology: ${(e as Error).message}` } };
+    }
     // Layers io names are the names of the input and output layers (Sequential models do not
     // fill inputNames/outputNames, so read them off the symbolic tensors' source layers).
     const io = {
       inputs: model.inputs.map((t) => ioTensor(t.sourceLayer.name, t.dtype, t.shape)),
       outputs: model.outputs.map((t) => ioTensor(t.sourceLayer.name, t.dtype, t.shape)),
     };
-    return { kind: 'tfjs-layers', model, io };
+    return { ok: true, loaded: { kind: 'tfjs-layers', model, io } };
   }
-  const model = await loadGraphModel(handler);
+
+  const problems = graphWeightProblems(modelJson.modelTopology, modelJson.modelInitializer, weightSpecs);
+  if (problems.length > 0) return { ok: false, failure: { code: 'weights_mismatch', message: `the weights do not fit the graph: ${problems.slice(0, 5).join('; ')}` } };
+  let model: GraphModel;
+  try {
+    model = await loadGraphModel(tf.io.fromMemory(artifacts));
+  } catch (e) {
+    return unloadable(e);
+  }
   const inputs = model.inputs.map((t) => ioTensor(t.name, t.dtype, t.shape));
   const loaded: LoadedModel = { kind: 'tfjs-graph', model, io: { inputs, outputs: model.outputs.map((t) => ioTensor(t.name, t.dtype, t.shape)) } };
-  if (model.outputs.some((t) => !t.shape)) loaded.io.outputs = await probeOutputShapes(loaded);
-  return loaded;
+  try {
+    if (model.outputs.some((t) => !t.shape)) loaded.io.outputs = await probeOutputShapes(loaded);
+  } catch (e) {
+    model.dispose();
+    return { ok: false, failure: { code: 'model_unloadable', message: `the ${format} model loads but does not run on zeros: ${(e as Error).message}` } };
+  }
+  return { ok: true, loaded };
+}
+
+/** Whether the layers topology builds without any weights (initialisers only); disposes it. */
+async function layersTopologyLoads(modelJson: TfjsModelJson): Promise<boolean> {
+  const tf = await tfjs();
+  try {
+    const bare = await loadLayersModel(tf.io.fromMemory({ modelTopology: modelJson.modelTopology }));
+    bare.dispose();
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /**

@@ -1,19 +1,48 @@
 /**
  * @module tfjs-runtime
- * TF.js inside workerd. The CPU backend is pure JS and needs no WebAssembly or WebGL; with
- * `nodejs_compat` TF.js believes it runs in Node, which is harmless because we never fetch
- * or touch files through it (models load from memory). Prod mode silences the "install
- * tfjs-node" banner and skips debug checks. Set up once per isolate.
+ * TF.js inside workerd, set up once per isolate (the isolate is reused across requests).
+ *
+ * What workerd looks like to tfjs-core's detection, and what we do about it:
+ * - `WorkerGlobalScope` exists, so IS_BROWSER is true and tfjs-core installs its browser
+ *   platform; with `nodejs_compat`, `process.versions.node` exists too, so IS_NODE is also
+ *   true, and the CPU backend would print its "install tfjs-node" banner on first use. We
+ *   install our own platform built on Worker globals instead of relying on that guess, and
+ *   set IS_NODE to false so nothing takes a Node path (`require('util')`, `process.hrtime`).
+ * - Code generation from strings (`eval`, `new Function`) throws in workerd; the CPU backend,
+ *   tfjs-layers and tfjs-converter (4.22) do not use it. WebGL, WebGPU and WASM backends are
+ *   not for a Worker: CPU is set explicitly.
+ * - Prod mode: no debug checks, no platform-overwrite or banner warnings.
+ * It works unchanged in Node (tests), where the same globals exist.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
+
+type Platform = Parameters<typeof tf.setPlatform>[1];
+
+/** tfjs-core's Platform on Worker globals: fetch, performance.now, TextEncoder/Decoder, setTimeout. */
+export const workerdPlatform: Platform = {
+  fetch: (path, init) => fetch(path, init),
+  // In deployed Workers the clock only advances across I/O (a Spectre mitigation), so
+  // TF.js's own timings (tf.time, profile) read 0 for pure compute; nothing here relies on them.
+  now: () => performance.now(),
+  encode(text, encoding) {
+    if (encoding !== 'utf-8' && encoding !== 'utf8') throw new Error(`the workerd platform encodes utf-8 only, not ${encoding}`);
+    return new TextEncoder().encode(text);
+  },
+  decode: (bytes, encoding) => new TextDecoder(encoding).decode(bytes),
+  setTimeoutCustom: (fn, delay) => void setTimeout(fn as () => void, delay),
+  isTypedArray: (a): a is Float32Array | Int32Array | Uint8Array | Uint8ClampedArray =>
+    a instanceof Float32Array || a instanceof Int32Array || a instanceof Uint8Array || a instanceof Uint8ClampedArray,
+};
 
 let ready: Promise<typeof tf> | undefined;
 
 export function tfjs(): Promise<typeof tf> {
   ready ??= (async () => {
-    tf.enableProdMode();
-    await tf.setBackend('cpu');
+    tf.enableProdMode(); // first: silences the warning setPlatform gives when replacing one
+    tf.env().set('IS_NODE', false);
+    tf.setPlatform('workerd', workerdPlatform);
+    if (!(await tf.setBackend('cpu'))) throw new Error('TF.js could not initialise its CPU backend');
     await tf.ready();
     return tf;
   })();
