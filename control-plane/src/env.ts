@@ -14,6 +14,10 @@ export interface Env {
   MAX_MODEL_BYTES?: string;
   EDGE_CACHE_TTL_MS?: string;
   TICKET_TTL_SECONDS?: string;
+  /** Daily privacy budget per model for drift releases (default 2). */
+  DRIFT_EPSILON_PER_DAY?: string;
+  /** Devices a window needs before anything is released (default 1000). */
+  DRIFT_MIN_DEVICES?: string;
   /** JSON `{ alg, keyid, privateKey }` (PKCS#8, base64) of the release role's online key. */
   RELEASE_KEY?: string;
   /** JSON `{ alg, keyid, privateKey }` of the ticket role's online key. */

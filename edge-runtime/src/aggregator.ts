@@ -7,7 +7,15 @@
  * as they were.
  */
 import { DurableObject } from 'cloudflare:workers';
-import { type SketchAggregate, type SketchLayout, type SketchUpload, addUpload, emptyAggregate, sha256Hex, utf8 } from '@modelfleet/protocol';
+import { COMPONENT_SCALE, type SketchAggregate, type SketchLayout, type SketchUpload, addUpload, emptyAggregate, sha256Hex, utf8 } from '@modelfleet/protocol';
+
+/** A standard normal draw from the platform CSPRNG (Box–Muller): DP noise must not be predictable. */
+function gaussian(): number {
+  const u = crypto.getRandomValues(new Uint32Array(2));
+  const a = (u[0]! + 1) / 4294967297;
+  const b = u[1]! / 4294967296;
+  return Math.sqrt(-2 * Math.log(a)) * Math.cos(2 * Math.PI * b);
+}
 
 export interface AddResult {
   accepted: boolean;
@@ -25,6 +33,7 @@ export class SketchAggregator extends DurableObject {
   /** Adds one validated upload; `device` is a salted hash of the device key, never the key. */
   async add(layout: SketchLayout, device: string, upload: SketchUpload): Promise<AddResult> {
     return this.ctx.storage.transactionSync(() => {
+      if (this.ctx.storage.kv.get<boolean>('closed')) return { accepted: false, devices: -1 };
       const agg = (this.ctx.storage.kv.get<SketchAggregate>('aggregate')) ?? emptyAggregate(layout, upload.window);
       if (this.sql.exec('SELECT 1 FROM seen WHERE device = ?', device).toArray().length > 0) {
         return { accepted: false, devices: agg.devices };
@@ -33,6 +42,25 @@ export class SketchAggregator extends DurableObject {
       this.sql.exec('INSERT INTO seen (device) VALUES (?)', device);
       this.ctx.storage.kv.put('aggregate', agg);
       return { accepted: true, devices: agg.devices };
+    });
+  }
+
+  /**
+   * Closes the window: with at least `minDevices`, returns the sums with Gaussian noise of σ
+   * (normalised units) on the released first moments, exactly once; the raw sums are then
+   * deleted, so fresh noise can never be drawn for the same data (an averaging attack).
+   */
+  async release(minDevices: number, sigma: number): Promise<{ devices: number; released: SketchAggregate | null; alreadyClosed: boolean }> {
+    return this.ctx.storage.transactionSync(() => {
+      if (this.ctx.storage.kv.get<boolean>('closed')) return { devices: this.ctx.storage.kv.get<number>('closedDevices') ?? 0, released: null, alreadyClosed: true };
+      const agg = this.ctx.storage.kv.get<SketchAggregate>('aggregate');
+      const devices = agg?.devices ?? 0;
+      this.ctx.storage.kv.put('closed', true);
+      this.ctx.storage.kv.put('closedDevices', devices);
+      this.ctx.storage.kv.delete('aggregate');
+      if (!agg || devices < minDevices) return { devices, released: null, alreadyClosed: false };
+      for (const f of agg.features) f.sumComponents = f.sumComponents.map((s) => s + sigma * COMPONENT_SCALE * gaussian());
+      return { devices, released: agg, alreadyClosed: false };
     });
   }
 

@@ -19,6 +19,7 @@ export { forgetAssignments, ticketSigner } from './tickets.ts';
 export { signerFromSecret } from './secret-signer.ts';
 export { IMMUTABLE } from './content.ts';
 export { SketchAggregator } from './aggregator.ts';
+export { aggregateStub, layoutForVersion } from './sketches.ts';
 
 const DEVICE_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
 /** 512 features of 32 slots would be 32 KiB; anything bigger is not a sketch. */

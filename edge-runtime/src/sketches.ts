@@ -26,6 +26,17 @@ async function activeManifestDigest(env: EdgeEnv, model: string, version: number
   });
 }
 
+/** The sketch layout of a served version, or null when it has no monitoring baseline. */
+export async function layoutForVersion(env: EdgeEnv, model: string, version: number, ttlMs = 0): Promise<SketchLayout | null> {
+  return layoutFor(env, await activeManifestDigest(env, model, version, ttlMs));
+}
+
+/** The Durable Object holding one (model, version, window, cohort) aggregate. */
+export function aggregateStub(env: EdgeEnv, model: string, version: number, window: number, cohort = 'all') {
+  if (!env.AGGREGATES) throw new ApiError('internal', 'the AGGREGATES Durable Object is not bound');
+  return env.AGGREGATES.get(env.AGGREGATES.idFromName(`${model}/${version}/${window}/${cohort}`));
+}
+
 function layoutFor(env: EdgeEnv, digest: string): Promise<SketchLayout | null> {
   let layout = layouts.get(digest);
   if (!layout) {
@@ -46,7 +57,6 @@ function layoutFor(env: EdgeEnv, digest: string): Promise<SketchLayout | null> {
 export interface IngestRequest { app: App; device: string; model: string; version: number; body: ArrayBuffer; now: Date; ttlMs: number }
 
 export async function ingestSketch(env: EdgeEnv, req: IngestRequest): Promise<{ devices: number; window: number }> {
-  if (!env.AGGREGATES) throw new ApiError('internal', 'the AGGREGATES Durable Object is not bound');
   const digest = await activeManifestDigest(env, req.model, req.version, req.ttlMs);
   const layout = await layoutFor(env, digest);
   if (!layout) throw new ApiError('no_baseline', `${req.model} v${req.version} was published without a monitoring baseline; nothing to sketch against`);
@@ -61,8 +71,9 @@ export async function ingestSketch(env: EdgeEnv, req: IngestRequest): Promise<{ 
   }
   // Salted per window: the aggregate can refuse replays without being able to link a device across days.
   const deviceHash = await sha256Hex(utf8(`${req.app.id}:${req.device}:${req.model}:${req.version}:${upload.window}`));
-  const stub = env.AGGREGATES.get(env.AGGREGATES.idFromName(`${req.model}/${req.version}/${upload.window}/all`));
+  const stub = aggregateStub(env, req.model, req.version, upload.window);
   const result = await stub.add(layout, deviceHash, upload);
+  if (result.devices < 0) throw new ApiError('window_closed', `window ${upload.window} was already closed and released`);
   if (!result.accepted) throw new ApiError('sketch_replayed', `this device already sent its sketch for window ${upload.window}`);
   return { devices: result.devices, window: upload.window };
 }

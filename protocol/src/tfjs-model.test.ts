@@ -1,8 +1,36 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { TfjsModelError, planChunks, tensorByteLength, weightSpecsOf, type WeightSpec } from './index.ts';
+import { TfjsModelError, TfjsModelJson, modelJsonWithoutWeights, planChunks, tensorByteLength, weightSpecsOf, type WeightSpec } from './index.ts';
 
 const w = (name: string, shape: number[], dtype = 'float32', quantization?: WeightSpec['quantization']): WeightSpec => ({ name, shape, dtype, ...(quantization ? { quantization } : {}) });
 const MiB = 2 ** 20;
+
+/** What SPEC 5.1 forbids, as sentences: [] when the plan is aligned. */
+function alignmentViolations(plan: ReturnType<typeof planChunks>, o: { packBytes: number; maxChunkBytes: number }): string[] {
+  const out: string[] = [];
+  const pack = Math.min(o.packBytes, o.maxChunkBytes);
+  let at = 0;
+  for (const [i, c] of plan.chunks.entries()) {
+    if (c.offset !== at || c.size <= 0 || c.size > o.maxChunkBytes) out.push(`chunk ${i} at ${c.offset}+${c.size} does not tile the buffer within the limit`);
+    at = c.offset + c.size;
+    const members = plan.tensors.filter((t) => t.chunks.includes(i));
+    if (members.length > 1) {
+      const small = members.every((t) => t.size < pack && t.chunks.length === 1);
+      const oneLayer = new Set(members.map((t) => t.name.split('/')[0])).size === 1;
+      const whole = c.size === members.reduce((n, t) => n + t.size, 0) && c.size <= pack;
+      if (!small || !oneLayer || !whole) out.push(`chunk ${i} packs ${members.map((t) => t.name).join(', ')}`);
+    } else if (members.length === 1) {
+      const t = members[0]!;
+      if (c.offset < t.offset || c.offset + c.size > t.offset + t.size) out.push(`chunk ${i} straddles ${t.name}`);
+    } else out.push(`chunk ${i} belongs to no tensor`);
+  }
+  if (at !== plan.totalBytes) out.push(`chunks end at ${at}, not ${plan.totalBytes}`);
+  for (const t of plan.tensors) {
+    const covered = t.chunks.map((i) => plan.chunks[i]!);
+    if (t.size === 0 ? covered.length > 0 : covered[0]!.offset > t.offset || covered.at(-1)!.offset + covered.at(-1)!.size < t.offset + t.size) out.push(`${t.name} is not covered by its chunks`);
+  }
+  return out;
+}
 
 describe('planChunks (SPEC 5.1)', () => {
   it('sizes every dtype, and quantized weights by their stored dtype', () => {
@@ -11,7 +39,17 @@ describe('planChunks (SPEC 5.1)', () => {
     expect(tensorByteLength(w('a', [5], 'int32'))).toBe(20);
     expect(tensorByteLength(w('a', [10], 'float32', { dtype: 'uint8', scale: 1, min: 0 }))).toBe(10);
     expect(tensorByteLength(w('a', [10], 'float32', { dtype: 'float16' }))).toBe(20);
-    expect(() => tensorByteLength(w('s', [1], 'string'))).toThrow(TfjsModelError);
+    expect(tensorByteLength(w('a', [10], 'int32', { dtype: 'uint16', scale: 1, min: 0 }))).toBe(20);
+    expect(tensorByteLength(w('scalar', []))).toBe(4);
+    expect(tensorByteLength(w('empty', [0, 3]))).toBe(0);
+  });
+
+  it('refuses string and other dtypes, naming the weight', () => {
+    expect(() => tensorByteLength(w('vocab/table', [3], 'string'))).toThrow(
+      expect.objectContaining({ name: 'TfjsModelError', code: 'unsupported_dtype', message: expect.stringMatching(/^weight vocab\/table has dtype string \(string tensors have no fixed size\)/) }),
+    );
+    for (const dtype of ['complex64', 'uint8', 'float64']) expect(() => tensorByteLength(w('x', [1], dtype))).toThrow(TfjsModelError);
+    expect(() => tensorByteLength(w('huge', [2 ** 30, 2 ** 30, 2 ** 30]))).toThrow(expect.objectContaining({ code: 'malformed_model_json' }));
   });
 
   it('packs small tensors of one layer, gives large ones their own chunks, splits at the limit', () => {
@@ -40,8 +78,57 @@ describe('planChunks (SPEC 5.1)', () => {
     expect(plan.chunks).toHaveLength(1);
   });
 
+  it('keeps every chunk within one tensor, or whole small tensors of one layer (property)', () => {
+    const spec = fc.record({
+      layer: fc.constantFrom('a', 'b', 'c'),
+      shape: fc.array(fc.integer({ min: 0, max: 12 }), { minLength: 0, maxLength: 3 }),
+      dtype: fc.constantFrom('float32', 'int32', 'bool'),
+    });
+    const opts = fc.record({ packBytes: fc.integer({ min: 1, max: 2000 }), maxChunkBytes: fc.integer({ min: 64, max: 3000 }) });
+    fc.assert(fc.property(fc.array(spec, { maxLength: 12 }), opts, (raw, o) => {
+      const plan = planChunks(raw.map((r, i) => w(`${r.layer}/w${i}`, r.shape, r.dtype)), o);
+      expect(alignmentViolations(plan, o)).toEqual([]);
+    }), { numRuns: 300 });
+  });
+
   it('refuses a weight listed twice', () => {
     const mj = { modelTopology: {}, weightsManifest: [{ paths: ['a.bin'], weights: [w('a', [1]), w('a', [1])] }] };
     expect(() => weightSpecsOf(mj)).toThrow(expect.objectContaining({ code: 'malformed_model_json' }));
+  });
+});
+
+describe('TfjsModelJson', () => {
+  const layers = {
+    format: 'layers-model', generatedBy: 'keras v2.15', convertedBy: 'TensorFlow.js Converter v4.22.0',
+    modelTopology: { class_name: 'Sequential', config: { layers: [] }, keras_version: '2.15' },
+    weightsManifest: [{ paths: ['group1-shard1of2.bin', 'group1-shard2of2.bin'], weights: [w('d/kernel', [4, 8]), w('d/bias', [8])] }, { paths: ['group2.bin'], weights: [w('e/kernel', [8, 1])] }],
+    trainingConfig: { loss: 'mse' },
+  };
+  const graph = {
+    format: 'graph-model', modelTopology: { node: [], versions: { producer: 1 } }, signature: { inputs: {}, outputs: {} },
+    userDefinedMetadata: { labels: ['a'] }, modelInitializer: { node: [] },
+    weightsManifest: [{ paths: ['g.bin'], weights: [{ name: 'c', shape: [2], dtype: 'float32', quantization: { dtype: 'uint8', scale: 0.1, min: -1, original_dtype: 'float32' } }] }],
+  };
+
+  it('reads layers and graph model.json, keeping fields it does not know', () => {
+    expect(TfjsModelJson.parse(layers)).toEqual(layers);
+    expect(TfjsModelJson.parse(graph)).toEqual(graph);
+  });
+
+  it('lists weights in buffer order across groups, and strips only the manifest for embedding', () => {
+    expect(weightSpecsOf(TfjsModelJson.parse(layers)).map((s) => s.name)).toEqual(['d/kernel', 'd/bias', 'e/kernel']);
+    const { weightsManifest: _, ...rest } = layers;
+    expect(modelJsonWithoutWeights(TfjsModelJson.parse(layers))).toEqual(rest);
+  });
+
+  it.each([
+    ['no weightsManifest', { modelTopology: {} }],
+    ['no modelTopology', { weightsManifest: layers.weightsManifest }],
+    ['a negative dimension', { ...layers, weightsManifest: [{ paths: ['a.bin'], weights: [w('a', [-1, 4])] }] }],
+    ['a fractional dimension', { ...layers, weightsManifest: [{ paths: ['a.bin'], weights: [w('a', [1.5])] }] }],
+    ['a group without paths', { ...layers, weightsManifest: [{ paths: [], weights: [] }] }],
+    ['an unknown quantization dtype', { ...layers, weightsManifest: [{ paths: ['a.bin'], weights: [w('a', [1], 'float32', { dtype: 'int4' as 'uint8' })] }] }],
+  ])('refuses %s', (_, json) => {
+    expect(TfjsModelJson.safeParse(json).success).toBe(false);
   });
 });

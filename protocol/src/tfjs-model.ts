@@ -6,9 +6,13 @@
  */
 import { z } from 'zod';
 
-export const WEIGHT_DTYPES = ['float32', 'int32', 'bool', 'uint8', 'float16', 'complex64'] as const;
+/**
+ * Weight dtypes we publish, and bytes per element. `string` (variable length) and `complex64`
+ * are refused for now. A quantized weight is stored as its quantization dtype.
+ */
+export const WEIGHT_DTYPES = ['float32', 'int32', 'bool'] as const;
+const DTYPE_BYTES: Record<string, number> = { float32: 4, int32: 4, bool: 1 };
 const QUANT_BYTES: Record<string, number> = { uint8: 1, uint16: 2, float16: 2 };
-const DTYPE_BYTES: Record<string, number> = { float32: 4, int32: 4, bool: 1, uint8: 1, float16: 2, complex64: 8 };
 
 export const WeightSpec = z.looseObject({
   name: z.string().min(1),
@@ -37,13 +41,19 @@ export class TfjsModelError extends Error {
   }
 }
 
-/** Bytes one weight occupies in the concatenated buffer (quantized weights: their stored dtype). */
+/**
+ * Bytes one weight occupies in the concatenated buffer (quantized weights: their stored dtype).
+ * @example tensorByteLength({ name: 'dense/kernel', shape: [4, 8], dtype: 'float32' }) // 128
+ */
 export function tensorByteLength(spec: WeightSpec): number {
-  const perElement = spec.quantization ? QUANT_BYTES[spec.quantization.dtype] : DTYPE_BYTES[spec.dtype];
-  if (perElement === undefined) {
-    throw new TfjsModelError('unsupported_dtype', `weight ${spec.name} has dtype ${spec.dtype}; supported: ${WEIGHT_DTYPES.join(', ')} (string tensors have no fixed size)`);
+  if (!(WEIGHT_DTYPES as readonly string[]).includes(spec.dtype)) {
+    const why = spec.dtype === 'string' ? 'string tensors have no fixed size' : 'TF.js cannot decode it as a weight';
+    throw new TfjsModelError('unsupported_dtype', `weight ${spec.name} has dtype ${spec.dtype} (${why}); supported: ${WEIGHT_DTYPES.join(', ')}, optionally quantized to uint8, uint16 or float16`);
   }
-  return spec.shape.reduce((n, d) => n * d, 1) * perElement;
+  const perElement = spec.quantization ? QUANT_BYTES[spec.quantization.dtype]! : DTYPE_BYTES[spec.dtype]!;
+  const bytes = spec.shape.reduce((n, d) => n * d, 1) * perElement;
+  if (!Number.isSafeInteger(bytes)) throw new TfjsModelError('malformed_model_json', `weight ${spec.name} has shape [${spec.shape.join(',')}], too large to be a weight`);
+  return bytes;
 }
 
 /** All weight specs in buffer order (manifest groups in order, weights in order within each). */

@@ -36,8 +36,11 @@ export function smoothTest(input: SmoothTestInput): SmoothTestResult | null {
   let p = 0;
   for (let k = 0; k < K; k++) {
     for (let l = k; l < K; l++) {
-      const s = (input.sumComponentProducts[p++]! - N * mean[k]! * mean[l]!) / (N - 1); // across-device covariance
-      const v = s / N + (k === l ? (input.noiseSigma / N) ** 2 : 0); // Cov(mean) = S/N + σ²/N² I
+      // Score-test form: the device covariance under "no drift" (mean 0) is E[g gᵀ], estimated by
+      // Σggᵀ/N. Unlike the covariance about the (noisy) released mean it is always positive
+      // semi-definite, and it keeps the test calibrated when it matters — under the null.
+      const m2 = input.sumComponentProducts[p++]! / N;
+      const v = m2 / N + (k === l ? (input.noiseSigma / N) ** 2 : 0); // Cov(mean) = M/N + σ²/N² I
       cov[k]![l] = v;
       cov[l]![k] = v;
     }

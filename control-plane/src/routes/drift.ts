@@ -9,6 +9,8 @@ import { z } from 'zod';
 import { requireRole } from '../auth/operators.ts';
 import { createApp } from '../http/openapi-app.ts';
 import { findModel } from '../registry/models.ts';
+import { closeWindow, privacyLedger } from '../drift/close.ts';
+import { windowOf } from '@modelfleet/protocol';
 import { ModelParam, bearer, errorResponses, json } from './shared.ts';
 
 export const driftRoutes = createApp();
@@ -26,4 +28,41 @@ driftRoutes.openapi(
     const stub = c.env.AGGREGATES.get(c.env.AGGREGATES.idFromName(`${model}/${version}/${window}/all`));
     return c.json({ window, ...(await stub.status()) }, 200);
   },
+);
+
+const WindowParams = ModelParam.extend({ version: z.coerce.number().int().min(1), window: z.coerce.number().int().min(0) });
+
+driftRoutes.openapi(
+  createRoute({
+    method: 'post', path: '/models/{model}/versions/{version}/sketches/{window}/close', security: bearer, middleware: [requireRole('operator')] as const,
+    request: { params: WindowParams },
+    responses: { 200: json(z.object({ devices: z.number().int(), released: z.boolean(), alarm: z.boolean(), noiseSigma: z.number().nullable(), verdict: z.unknown() }), 'The window, released once (idempotent)'), ...errorResponses },
+  }),
+  async (c) => {
+    const { model, version, window } = c.req.valid('param');
+    return c.json(await closeWindow(c.env, model, version, window, c.get('operator').actor), 200);
+  },
+);
+
+driftRoutes.openapi(
+  createRoute({
+    method: 'get', path: '/models/{model}/drift', security: bearer, middleware: [requireRole('viewer')] as const,
+    request: { params: ModelParam, query: z.object({ limit: z.coerce.number().int().min(1).max(366).default(30) }) },
+    responses: { 200: json(z.object({ windows: z.array(z.record(z.string(), z.unknown())) }), 'Closed windows, newest first, with per-feature verdicts'), ...errorResponses },
+  }),
+  async (c) => {
+    const m = await findModel(c.env.DB, c.req.valid('param').model);
+    const { results } = await c.env.DB.prepare('SELECT version, window, cohort, devices, released, alarm, noise_sigma AS noiseSigma, verdict, closed_at AS closedAt FROM drift_windows WHERE model_id = ? ORDER BY window DESC, version DESC LIMIT ?')
+      .bind(m.id, c.req.valid('query').limit).all<Record<string, unknown>>();
+    return c.json({ windows: results.map((r) => ({ ...r, released: r.released === 1, alarm: r.alarm === 1, verdict: r.verdict ? JSON.parse(String(r.verdict)) : null })) }, 200);
+  },
+);
+
+driftRoutes.openapi(
+  createRoute({
+    method: 'get', path: '/models/{model}/privacy', security: bearer, middleware: [requireRole('viewer')] as const,
+    request: { params: ModelParam },
+    responses: { 200: json(z.object({ model: z.string(), delta: z.number(), releasesLastYear: z.number(), rhoLastYear: z.number(), epsilonLastYear: z.number() }), 'zCDP ledger: spend over the last 365 windows'), ...errorResponses },
+  }),
+  async (c) => c.json(await privacyLedger(c.env, c.req.valid('param').model, windowOf(new Date())), 200),
 );

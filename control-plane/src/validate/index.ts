@@ -13,6 +13,7 @@ import { Golden, IoSchema, TfjsModelError, TfjsModelJson, tensorByteLength, weig
 import { checkGolden } from './golden.ts';
 import { ioMismatches } from './io-match.ts';
 import { disposeModel, loadFromMemory } from './load.ts';
+import { exclusive } from './tfjs-runtime.ts';
 
 export type ValidationCode = 'model_unloadable' | 'weights_mismatch' | 'io_mismatch' | 'golden_mismatch' | 'non_finite_output' | 'golden_invalid';
 /** One step of validation as recorded with the version; `ms` is wall time (see tfjs-runtime). */
@@ -34,7 +35,12 @@ export type ValidationResult =
   | { ok: true; io: IoSchema; checks: Check[] }
   | { ok: false; reasons: Reason[]; checks: Check[] };
 
-export async function validateModel(input: ValidationInput): Promise<ValidationResult> {
+/** Validations in one isolate take turns (see `exclusive`). */
+export function validateModel(input: ValidationInput): Promise<ValidationResult> {
+  return exclusive(() => validate(input));
+}
+
+async function validate(input: ValidationInput): Promise<ValidationResult> {
   const checks: Check[] = [];
   const reasons: Reason[] = [];
   const record = (name: string, started: number, problem?: Reason | null) => {

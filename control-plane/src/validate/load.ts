@@ -9,7 +9,7 @@ import type * as tfc from '@tensorflow/tfjs-core';
 import { type LayersModel, loadLayersModel } from '@tensorflow/tfjs-layers';
 import type { IoSchema, IoTensor, TfjsModelJson } from '@modelfleet/protocol';
 import { graphWeightProblems } from './graph-weights.ts';
-import { tfjs } from './tfjs-runtime.ts';
+import { scopedLoad, tfjs } from './tfjs-runtime.ts';
 
 export type LoadedModel =
   | { kind: 'tfjs-layers'; model: LayersModel; io: IoSchema }
@@ -23,6 +23,8 @@ function ioTensor(name: string, dtype: string | undefined, shape: Shape): IoTens
   const t = dtype === 'int32' || dtype === 'bool' ? dtype : 'float32';
   return { name, dtype: t, shape: dims(shape) };
 }
+
+const layersWeights = (m: LayersModel) => m.weights.map((w) => w.read());
 
 export type LoadFailure = { code: 'model_unloadable' | 'weights_mismatch'; message: string };
 export type LoadOutcome = { ok: true; loaded: LoadedModel } | { ok: false; failure: LoadFailure };
@@ -42,7 +44,7 @@ export async function loadFromMemory(format: 'tfjs-layers' | 'tfjs-graph', model
   if (format === 'tfjs-layers') {
     let model: LayersModel;
     try {
-      model = await loadLayersModel(tf.io.fromMemory(artifacts), { strict: true });
+      model = await scopedLoad(() => loadLayersModel(tf.io.fromMemory(artifacts), { strict: true }), layersWeights);
     } catch (e) {
       if (!(await layersTopologyLoads(modelJson))) return unloadable(e);
       return { ok: false, failure: { code: 'weights_mismatch', message: `the weights do not fit the layers topology: ${(e as Error).message}` } };
@@ -60,7 +62,7 @@ export async function loadFromMemory(format: 'tfjs-layers' | 'tfjs-graph', model
   if (problems.length > 0) return { ok: false, failure: { code: 'weights_mismatch', message: `the weights do not fit the graph: ${problems.slice(0, 5).join('; ')}` } };
   let model: GraphModel;
   try {
-    model = await loadGraphModel(tf.io.fromMemory(artifacts));
+    model = await scopedLoad(() => loadGraphModel(tf.io.fromMemory(artifacts)), (m) => Object.values(m.weights).flat());
   } catch (e) {
     return unloadable(e);
   }
@@ -79,7 +81,7 @@ export async function loadFromMemory(format: 'tfjs-layers' | 'tfjs-graph', model
 async function layersTopologyLoads(modelJson: TfjsModelJson): Promise<boolean> {
   const tf = await tfjs();
   try {
-    const bare = await loadLayersModel(tf.io.fromMemory({ modelTopology: modelJson.modelTopology }));
+    const bare = await scopedLoad(() => loadLayersModel(tf.io.fromMemory({ modelTopology: modelJson.modelTopology })), layersWeights);
     bare.dispose();
     return true;
   } catch {

@@ -48,3 +48,38 @@ export function tfjs(): Promise<typeof tf> {
   })();
   return ready;
 }
+
+let turn: Promise<unknown> = Promise.resolve();
+
+/**
+ * Runs `fn` when no other call to `exclusive` is running in this isolate. TF.js state is
+ * global (engine scopes, registered variables), validation is CPU-bound so overlapping gains
+ * nothing, and one model in memory at a time keeps a large upload within the isolate's memory.
+ */
+export function exclusive<T>(fn: () => Promise<T>): Promise<T> {
+  const run = turn.then(fn, fn);
+  turn = run.catch(() => undefined);
+  return run;
+}
+
+/**
+ * Runs a model load in an engine scope so that nothing it created outlives it by accident:
+ * on success every tensor but `keep(result)` (the model's weights) is disposed; on failure
+ * (tfjs-layers creates the variables, then finds a weight that does not fit) everything is,
+ * the variables, which scopes do not track, by name. Call it inside `exclusive`.
+ */
+export async function scopedLoad<T>(load: () => Promise<T>, keep: (result: T) => tf.Tensor[]): Promise<T> {
+  const engine = tf.engine();
+  const variablesBefore = new Set(Object.keys(engine.state.registeredVariables));
+  engine.startScope();
+  let result: T;
+  try {
+    result = await load();
+  } catch (e) {
+    engine.endScope();
+    for (const [name, v] of Object.entries(engine.state.registeredVariables)) if (!variablesBefore.has(name)) v.dispose();
+    throw e;
+  }
+  engine.endScope(keep(result));
+  return result;
+}
