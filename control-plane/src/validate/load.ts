@@ -90,8 +90,8 @@ async function layersTopologyLoads(modelJson: TfjsModelJson): Promise<boolean> {
 }
 
 /**
- * Graphs converted without a signature do not record output shapes; one run on zeros (batch 1)
- * reveals them, and the batch dimension stays a wildcard when the inputs' is.
+ * TF.js reports no output shapes for graph models (not even from a signature); one run on
+ * zeros (batch 1) reveals them, and the batch dimension stays a wildcard when the inputs' is.
  */
 async function probeOutputShapes(loaded: LoadedModel): Promise<IoTensor[]> {
   const tf = await tfjs();

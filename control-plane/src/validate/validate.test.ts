@@ -40,13 +40,19 @@ async function validate(a: ModelArtifacts, over: { modelJson?: unknown; weightDa
 }
 
 const codes = (r: Result) => (r.reasons ?? []).map((x) => x.code);
-const numTensors = async () => ((await (await mf.dispatchFetch('http://validate/tensors')).json()) as { numTensors: number }).numTensors;
+const runtime = async () => (await (await mf.dispatchFetch('http://validate/runtime')).json()) as { platform: string; backend: string; flags: Record<string, boolean>; numTensors: number };
+const numTensors = async () => (await runtime()).numTensors;
 
 let layers: ModelArtifacts;
 let graph: ModelArtifacts;
 beforeAll(async () => {
   layers = await buildLayersModel({ seed: 7, inputs: 4, hidden: 8, outputs: 2, shardBytes: 64 });
   graph = await buildGraphModel({ seed: 9, inputs: 5, outputs: 3 });
+});
+
+it('runs TF.js on our workerd platform with the CPU backend, not as Node', async () => {
+  // workerd defines WorkerGlobalScope (IS_BROWSER) and, with nodejs_compat, process.versions.node.
+  expect(await runtime()).toMatchObject({ platform: 'workerd', backend: 'cpu', flags: { IS_BROWSER: true, IS_NODE: false, PROD: true } });
 });
 
 describe('accepts', () => {
