@@ -87,7 +87,7 @@ describe('web SDK in Chromium', () => {
   it('a lost WebGPU device falls back to WASM without losing the request', async () => {
     const page = await open('esm.html');
     const r = await page.evaluate((c) => (globalThis as any).runDeviceLoss(c), cfg('layers', []));
-    expect(r).toMatchObject({ initial: 'webgpu', lost: true, now: 'wasm' });
+    expect(r).toMatchObject({ initial: 'webgpu', lost: true, now: 'wasm', reported: 'wasm', statusBackend: 'wasm' });
     const a = (Object.values(r.before)[0] as number[][]).flat();
     const b = (Object.values(r.after)[0] as number[][]).flat();
     b.forEach((x, i) => expect(Math.abs(x - a[i]!)).toBeLessThan(1e-5));

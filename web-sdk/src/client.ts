@@ -16,7 +16,7 @@ import { type SyncContext, type SyncProgress, type SyncResult, syncModel } from 
 export interface Runner {
   init(preference: Backend[]): Promise<Backend>;
   load(artifacts: Awaited<ReturnType<typeof loadArtifacts>>): Promise<number>;
-  predict(handle: number, inputs: Inputs): Promise<Outputs>;
+  predict(handle: number, inputs: Inputs): Promise<{ outputs: Outputs; backend: Backend }>;
   unload(handle: number): void | Promise<void>;
 }
 
@@ -55,6 +55,7 @@ export type ModelStatus = {
 export interface LoadedModel {
   readonly name: string;
   readonly version: number;
+  /** The backend of the last call (it changes if a lost WebGPU device forced a fallback). */
   readonly backend: Backend;
   predict(input: Inputs): Promise<Outputs>;
   /** Syncs now and, if a newer version is active in the cache, swaps to it after in-flight calls. */
@@ -178,14 +179,14 @@ export async function createClient(options: ClientOptions) {
     async load(name: string, opts: { onProgress?: (p: SyncProgress) => void } = {}): Promise<LoadedModel> {
       if (closed) throw new SdkError('closed', 'this client was closed; create a new one');
       const first = await instantiate(name, await trySync(name, opts.onProgress));
-      const current = { handle: first.handle, version: first.version, inflight: new Set<Promise<unknown>>() };
+      const current = { handle: first.handle, version: first.version, backend: first.backend, inflight: new Set<Promise<unknown>>() };
       models.set(name, current);
       await startSketching(name, first.version, (await store.state(name)).active!.digest).catch(() => sketchers.set(name, null));
       Object.assign(entry(name), { version: first.version, backend: first.backend });
       return {
         name,
         get version() { return current.version; },
-        backend: first.backend,
+        get backend() { return current.backend; },
         async predict(input: Inputs) {
           if (closed) throw new SdkError('closed', 'this client was closed; create a new one');
           const call = runner.predict(current.handle, input).catch((e) => {
@@ -193,9 +194,10 @@ export async function createClient(options: ClientOptions) {
           });
           current.inflight.add(call);
           try {
-            const out = await call;
+            const { outputs, backend: answeredBy } = await call;
+            if (answeredBy !== current.backend) entry(name).backend = current.backend = answeredBy;
             observe(name, input);
-            return out;
+            return outputs;
           } finally {
             current.inflight.delete(call);
           }

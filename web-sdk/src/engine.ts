@@ -95,15 +95,18 @@ export function createEngine(loaders: BackendLoaders = {}) {
       return handle;
     },
 
-    /** Runs one call; if the WebGPU device is lost meanwhile, falls back and runs it again. */
-    async predict(handle: number, inputs: Inputs): Promise<Outputs> {
+    /**
+     * Runs one call; if the WebGPU device is lost meanwhile, falls back and runs it again. The
+     * backend that answered comes back with the outputs (no extra round trip to the worker).
+     */
+    async predict(handle: number, inputs: Inputs): Promise<{ outputs: Outputs; backend: Backend }> {
       try {
         if (deviceLost && backend === 'webgpu') await fallBack();
-        return await this.run(handle, inputs);
+        return { outputs: await this.run(handle, inputs), backend: backend! };
       } catch (e) {
         if (backend !== 'webgpu' || !(deviceLost || /lost|destroyed|GPU/i.test(String((e as Error)?.message)))) throw e;
         await fallBack();
-        return this.run(handle, inputs);
+        return { outputs: await this.run(handle, inputs), backend: backend! };
       }
     },
 
