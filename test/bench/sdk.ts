@@ -60,7 +60,7 @@ export async function sdkBench(worker: TestWorker, appKey: string): Promise<Row[
       { bench: 'SDK warm load from IndexedDB (ticket check + load)', value: `${fmt(ready.warm)} ms`, anchor: `${fmt(ready.cold)} ms cold`, ratio: `${fmt(ready.warm / ready.cold, 2)}×`, target: '—' },
       { bench: '  warm load vs plain tf.loadLayersModel over HTTP', value: `${fmt(ready.warm)} ms`, anchor: `${fmt(ready.plain)} ms`, ratio: `${fmt(ready.warm / ready.plain, 2)}×`, target: '—' },
     );
-    for (const [batch, iters] of [[1, 30], [256, 10]] as const) {
+    for (const [batch, iters] of [[1, 40], [256, 20]] as const) {
       const r = await page.evaluate((a) => (globalThis as any).predictLatency(a), { cfg, url, width, batch, iters });
       rows.push({ bench: `predict batch ${batch}: worker (SDK) vs main-thread TF.js, CPU`, value: `${fmt(r.sdk, 2)} ms`, anchor: `${fmt(r.plain, 2)} ms`, ratio: `${fmt(r.sdk / r.plain, 2)}×`, target: batch === 256 ? '≤ 1.10×' : '—' });
     }
