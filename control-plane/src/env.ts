@@ -10,7 +10,6 @@ export interface Env {
   CACHE: KVNamespace;
   DEVICE_LIMITER?: RateLimit;
   AGGREGATES?: DurableObjectNamespace<import('@modelfleet/edge-runtime').SketchAggregator>;
-  MAX_CHUNK_BYTES?: string;
   MAX_MODEL_BYTES?: string;
   EDGE_CACHE_TTL_MS?: string;
   TICKET_TTL_SECONDS?: string;

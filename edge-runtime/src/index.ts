@@ -3,6 +3,7 @@
  * The device-facing hot path, mounted by the control plane at /v1/edge. Read-only on the
  * registry by construction: nothing here writes D1 or R2.
  */
+import type { SketchAccepted } from '@modelfleet/protocol';
 import { Hono } from 'hono';
 import { cors } from 'hono/cors';
 import { APP_KEY_HEADER, appForKey, assertAppServesModel, limitDevice } from './apps.ts';
@@ -72,7 +73,8 @@ export function edgeRoutes<E extends EdgeEnv>(): Hono<{ Bindings: E }> {
     const body = await c.req.arrayBuffer();
     if (body.byteLength > MAX_SKETCH_BYTES) throw new ApiError('payload_too_large', `sketch uploads are at most ${MAX_SKETCH_BYTES} bytes`);
     const result = await ingestSketch(c.env, { app, device, model, version, body, now: new Date(), ttlMs: ttl });
-    return c.json({ accepted: true, ...result }, 202);
+    const accepted: SketchAccepted = { accepted: true, ...result };
+    return c.json(accepted, 202);
   });
 
   edge.get('/manifests/:digest', (c) => serveManifest(c.env, c.req.raw, c.req.param('digest')));

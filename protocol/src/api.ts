@@ -114,5 +114,9 @@ export const AuditRecord = z.object({
 });
 export type AuditRecord = z.infer<typeof AuditRecord>;
 
+/** 202 answer to a device's sketch upload (POST /v1/edge/sketches/{model}/{version}). */
+export const SketchAccepted = z.object({ accepted: z.literal(true), devices: z.number().int(), window: z.number().int() });
+export type SketchAccepted = z.infer<typeof SketchAccepted>;
+
 /** Header that carries a device app key on /v1/edge routes. */
 export const APP_KEY_HEADER = 'x-modelfleet-app-key';

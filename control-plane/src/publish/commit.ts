@@ -13,7 +13,6 @@ import type { Operator } from '../http/context.ts';
 import { auditStatement } from '../registry/audit.ts';
 import { releaseSigner } from '../trust/roots.ts';
 import { validateModel } from '../validate/index.ts';
-import { MAX_CHUNK_BYTES } from './limits.ts';
 import { loadUploadRequest, openUpload } from './uploads.ts';
 
 export interface CommitResult {
@@ -51,7 +50,7 @@ async function assembleWeights(env: Env, req: UploadRequest): Promise<Uint8Array
 }
 
 function buildManifest(model: string, version: number, req: UploadRequest, io: Manifest['io'], op: Operator, at: string): Manifest {
-  const plan = planChunks(weightSpecsOf(req.modelJson), { maxChunkBytes: MAX_CHUNK_BYTES });
+  const plan = planChunks(weightSpecsOf(req.modelJson));
   return {
     type: 'modelfleet/manifest',
     specVersion: 1,

@@ -12,7 +12,7 @@ import { TfjsModelError, type UploadRequest, type UploadResponse, planChunks, sh
 import type { Env } from '../env.ts';
 import type { Operator } from '../http/context.ts';
 import { findModel } from '../registry/models.ts';
-import { MAX_CHUNK_BYTES, UPLOAD_TTL_MS, maxModelBytes } from './limits.ts';
+import { UPLOAD_TTL_MS, maxModelBytes } from './limits.ts';
 
 export const uploadKey = (id: string) => `uploads/${id}.json`;
 
@@ -30,7 +30,7 @@ export async function createUpload(env: Env, model: string, req: UploadRequest, 
   const m = await findModel(env.DB, model);
   let plan;
   try {
-    plan = planChunks(weightSpecsOf(req.modelJson), { maxChunkBytes: MAX_CHUNK_BYTES });
+    plan = planChunks(weightSpecsOf(req.modelJson));
   } catch (e) {
     if (e instanceof TfjsModelError) throw new ApiError(e.code, e.message);
     throw e;
