@@ -10,6 +10,10 @@ export interface Env {
   CACHE: KVNamespace;
   DEVICE_LIMITER?: RateLimit;
   AGGREGATES?: DurableObjectNamespace<import('@modelfleet/edge-runtime').SketchAggregator>;
+  /** Producer for webhook deliveries (the same Worker consumes it). */
+  WEBHOOKS?: Queue<import('./webhooks/events.ts').DeliveryMessage>;
+  /** First retry delay of a failed webhook delivery, doubling per attempt (default 30 s). */
+  WEBHOOK_RETRY_BASE_SECONDS?: string;
   MAX_MODEL_BYTES?: string;
   EDGE_CACHE_TTL_MS?: string;
   TICKET_TTL_SECONDS?: string;

@@ -5,6 +5,11 @@
 import { buildApp } from './app.ts';
 import { closeYesterday } from './drift/scheduled.ts';
 import type { Env } from './env.ts';
+import type { DeliveryMessage } from './webhooks/events.ts';
+import { consumeDeliveries, sweepDeliveries } from './webhooks/deliver.ts';
+
+/** wrangler.toml [triggers]: the daily drift close; the other cron is the webhook sweep. */
+const DAILY_CRON = '15 0 * * *';
 
 export { SketchAggregator } from '@modelfleet/edge-runtime';
 
@@ -12,6 +17,11 @@ const app = buildApp();
 
 export default {
   fetch: app.fetch,
-  // Daily (wrangler.toml [triggers]): close and release yesterday's drift windows.
-  scheduled: (event, env, ctx) => ctx.waitUntil(closeYesterday(env, new Date(event.scheduledTime))),
-} satisfies ExportedHandler<Env>;
+  scheduled: (event, env, ctx) => {
+    const now = new Date(event.scheduledTime);
+    // Daily: close and release yesterday's drift windows. Every few minutes: re-queue webhook
+    // deliveries whose queue message was lost.
+    ctx.waitUntil(event.cron === DAILY_CRON ? closeYesterday(env, now) : sweepDeliveries(env, now));
+  },
+  queue: (batch, env) => consumeDeliveries(batch, env),
+} satisfies ExportedHandler<Env, DeliveryMessage>;

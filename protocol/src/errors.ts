@@ -22,6 +22,8 @@ export const ERROR_CODES = [
   // feature sketches (drift)
   'sketch_malformed', 'sketch_schema_mismatch', 'sketch_not_normalized', 'sketch_out_of_range', 'sketch_replayed',
   'no_baseline', 'window_closed',
+  // webhooks
+  'webhook_url_invalid', 'webhook_stale',
   // server
   'internal',
 ] as const;

@@ -19,3 +19,4 @@ export * from './api.ts';
 export * from './sketch.ts';
 export * from './sketch-upload.ts';
 export * from './sketch-aggregate.ts';
+export * from './webhook.ts';

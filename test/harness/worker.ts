@@ -20,6 +20,8 @@ export interface TestWorker {
   db: D1Database;
   r2: R2Bucket;
   mf: Miniflare;
+  /** Fires the Worker's scheduled handler as the Cron Trigger `cron` would at `time`. */
+  trigger(cron: string, time: Date): Promise<void>;
   /** fetch relative to the worker, with the admin token unless `token` is given (null = none). */
   api(path: string, init?: RequestInit & { token?: string | null; json?: unknown }): Promise<Response>;
   dispose(): Promise<void>;
@@ -48,6 +50,10 @@ export async function startWorker(options: StartOptions = {}): Promise<TestWorke
     r2Buckets: ['ARTIFACTS'],
     kvNamespaces: ['CACHE'],
     durableObjects: { AGGREGATES: { className: 'SketchAggregator', useSQLite: true } },
+    queueProducers: { WEBHOOKS: 'modelfleet-webhooks' },
+    queueConsumers: { 'modelfleet-webhooks': { maxBatchSize: 10, maxBatchTimeout: 0, maxRetries: 10 } },
+    // Lets tests fire Cron Triggers at an injected time (/cdn-cgi/handler/scheduled).
+    unsafeTriggerHandlers: true,
     ...(options.deviceRateLimit ? { ratelimits: { DEVICE_LIMITER: { simple: { limit: options.deviceRateLimit, period: 60 } } } } : {}),
     bindings: {
       EDGE_CACHE_TTL_MS: '0',
@@ -56,6 +62,7 @@ export async function startWorker(options: StartOptions = {}): Promise<TestWorke
       RELEASE_KEY: JSON.stringify(trust.keys.release[0]),
       TICKET_KEY: JSON.stringify(trust.keys.ticket[0]),
       ADMIN_TOKEN: adminToken,
+      WEBHOOK_RETRY_BASE_SECONDS: '0',
       ...options.vars,
     },
     ...(options.http ? { host: '127.0.0.1', port: 0 } : {}),
@@ -82,5 +89,9 @@ export async function startWorker(options: StartOptions = {}): Promise<TestWorke
     const res = await api('/v1/keys/root', { method: 'PUT', json: trust.rootEnvelope });
     if (res.status !== 200) throw new Error(`installing root v1 failed: ${res.status} ${await res.text()}`);
   }
-  return { url, adminToken, keys: trust.keys, rootEnvelope: trust.rootEnvelope, db, r2, mf, api, dispose: () => mf.dispose() };
+  const trigger = async (cron: string, time: Date) => {
+    const res = (await mf.dispatchFetch(`http://127.0.0.1/cdn-cgi/handler/scheduled?cron=${encodeURIComponent(cron)}&time=${time.getTime()}`)) as unknown as Response;
+    if (!res.ok) throw new Error(`scheduled ${cron} failed: ${res.status} ${await res.text()}`);
+  };
+  return { url, adminToken, keys: trust.keys, rootEnvelope: trust.rootEnvelope, db, r2, mf, api, trigger, dispose: () => mf.dispose() };
 }

@@ -9,6 +9,7 @@ import type { Env } from '../env.ts';
 import { auditStatement } from '../registry/audit.ts';
 import { findModel } from '../registry/models.ts';
 import { DEFAULT_DETECT, detectDrift } from './detect.ts';
+import { type EventInput, enqueueEvent, eventStatements } from '../webhooks/events.ts';
 import { epsilonFor, noiseSigma, rhoFor } from './privacy.ts';
 
 export const DELTA = 1e-6;
@@ -41,12 +42,15 @@ export async function closeWindow(env: Env, model: string, version: number, wind
   const at = new Date().toISOString();
   const db = env.DB;
   const rho = rhoFor(epsilon, DELTA);
+  const alarmEvent = verdict?.alarm ? driftAlarmEvent(m, version, window, r.devices, sigma, verdict, at) : null;
   await db.batch([
     db.prepare('INSERT INTO drift_windows (model_id, version, window, cohort, devices, released, aggregate, verdict, alarm, noise_sigma, closed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)')
       .bind(m.id, version, window, 'all', r.devices, r.released ? 1 : 0, r.released ? JSON.stringify(r.released) : null, verdict ? JSON.stringify(verdict) : null, verdict?.alarm ? 1 : 0, r.released ? sigma : null, at),
     ...(r.released ? [db.prepare('INSERT INTO privacy_ledger (model_id, window, rho, epsilon, delta, released_at) VALUES (?, ?, ?, ?, ?, ?)').bind(m.id, window, rho, epsilonFor(rho, DELTA), DELTA, at)] : []),
     auditStatement(db, { actor, action: 'drift.close', subject: `model/${model}/version/${version}/drift/${window}`, after: { devices: r.devices, released: !!r.released, alarm: !!verdict?.alarm } }, at),
+    ...(alarmEvent ? [eventStatements(db, alarmEvent)] : []),
   ]);
+  if (alarmEvent) await enqueueEvent(env, alarmEvent.id);
   return { model, version, window, devices: r.devices, released: !!r.released, alarm: !!verdict?.alarm, noiseSigma: r.released ? sigma : null, verdict };
 }
 
@@ -56,4 +60,19 @@ export async function privacyLedger(env: Env, model: string, today: number) {
   const row = await env.DB.prepare('SELECT COUNT(*) AS releases, COALESCE(SUM(rho), 0) AS rho FROM privacy_ledger WHERE model_id = ? AND window > ?')
     .bind(m.id, today - 365).first<{ releases: number; rho: number }>();
   return { model, delta: DELTA, releasesLastYear: row!.releases, rhoLastYear: row!.rho, epsilonLastYear: row!.rho > 0 ? epsilonFor(row!.rho, DELTA) : 0 };
+}
+
+/** The CloudEvent of an alarmed window: the alarmed features with their p-values and effect sizes. */
+function driftAlarmEvent(m: { id: number; name: string }, version: number, window: number, devices: number, sigma: number, verdict: ReturnType<typeof detectDrift>, at: string): EventInput {
+  return {
+    id: `drift.alarm/${m.name}/${version}/${window}`,
+    type: 'dev.modelfleet.drift.alarm',
+    model: m,
+    subject: `versions/${version}/drift/${window}`,
+    time: at,
+    data: {
+      model: m.name, version, window, devices, noiseSigma: sigma,
+      features: verdict.features.filter((f) => f.alarm).map((f) => ({ name: f.name, test: f.test, p: f.p, statistic: f.statistic, effects: f.effects })),
+    },
+  };
 }
