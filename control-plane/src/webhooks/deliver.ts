@@ -7,18 +7,11 @@
 import { signWebhook } from '@modelfleet/protocol';
 import { numberVar } from '@modelfleet/edge-runtime';
 import type { Env } from '../env.ts';
+import { backoffSeconds } from './backoff.ts';
 import { type DeliveryMessage, enqueue } from './events.ts';
 
 export const MAX_ATTEMPTS = 8;
 const TIMEOUT_MS = 10_000;
-const MAX_DELAY_SECONDS = 3600;
-
-/** Exponential backoff with full jitter: base·2^(n−1), at most an hour. */
-export function backoffSeconds(attempts: number, baseSeconds: number, random = Math.random()): number {
-  const cap = Math.min(MAX_DELAY_SECONDS, baseSeconds * 2 ** Math.max(0, attempts - 1));
-  return Math.round(cap * (0.5 + random / 2));
-}
-
 export type AttemptOutcome = { kind: 'done' } | { kind: 'retry'; delaySeconds: number };
 
 interface Row {

@@ -1,5 +1,5 @@
 import { expect, it } from 'vitest';
-import { backoffSeconds } from './deliver.ts';
+import { backoffSeconds } from './backoff.ts';
 
 it('backs off exponentially with jitter in [½, 1] of the cap, at most an hour', () => {
   expect([1, 2, 3, 4].map((n) => backoffSeconds(n, 30, 1))).toEqual([30, 60, 120, 240]);
