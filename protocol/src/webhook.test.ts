@@ -16,7 +16,7 @@ describe('webhook signatures (Standard Webhooks)', () => {
     const body = event('e1');
     const now = 1_800_000_000_000;
     const h = await signWebhook(secret, 'e1', now / 1000, body);
-    const oldSig = (await signWebhook(old, 'e1', now / 1000, body))['webhook-signature'];
+    const oldSig = (await signWebhook(old, 'e1', now / 1000, body))['webhook-signature']!;
     const headers = (sig: string) => new Headers({ ...h, 'webhook-signature': sig });
     expect((await verifyWebhook(secret, new Headers(h), body, now)).id).toBe('e1');
     expect((await verifyWebhook(secret, headers(`${oldSig} ${h['webhook-signature']}`), body, now)).id).toBe('e1');
