@@ -34,7 +34,7 @@ export function edgeRoutes<E extends EdgeEnv>(): Hono<{ Bindings: E }> {
   edge.use('*', cors({
     origin: '*',
     allowMethods: ['GET', 'POST', 'OPTIONS'],
-    allowHeaders: [APP_KEY_HEADER, 'range', 'if-none-match'],
+    allowHeaders: [APP_KEY_HEADER, 'content-type', 'range', 'if-none-match'], // sketch uploads are application/octet-stream
     exposeHeaders: ['etag', 'content-range', 'content-length', 'accept-ranges'],
     maxAge: 86400,
   }));

@@ -1,12 +1,9 @@
 // The web SDK in real Chromium against the real control plane (workerd): the ESM page and the
 // script-tag page, layers and graph models, CPU and WebGPU (SwiftShader), compared with plain
 // TF.js loading the same model.json over HTTP.
-import { execFileSync } from 'node:child_process';
-import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildGraphModel, buildLayersModel, type ModelArtifacts } from '../fixtures/models.ts';
-import { ROOT } from '../harness/bundle.ts';
 import { createModel, publish } from '../harness/publish.ts';
 import { type TestWorker, startWorker } from '../harness/worker.ts';
 import { launchChromium } from './chromium.ts';
@@ -42,7 +39,6 @@ const cfg = (model: string, backends: string[], storage = `db-${Math.random()}`)
 });
 
 beforeAll(async () => {
-  execFileSync(process.execPath, [join(ROOT, 'web-sdk/scripts/build.mjs')], { stdio: 'pipe' });
   [worker, site, browser] = await Promise.all([startWorker({ http: true }), startStaticServer(), launchChromium()]);
   appKey = ((await (await worker.api('/v1/apps', { method: 'POST', json: { name: 'browser', models: ['*'] } })).json()) as { appKey: string }).appKey;
   models.layers = await buildLayersModel({ seed: 51, inputs: 16, hidden: 32, outputs: 3 });
