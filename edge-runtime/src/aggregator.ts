@@ -7,7 +7,7 @@
  * as they were.
  */
 import { DurableObject } from 'cloudflare:workers';
-import { COMPONENT_SCALE, type SketchAggregate, type SketchLayout, type SketchUpload, addUpload, emptyAggregate, sha256Hex, utf8 } from '@modelfleet/protocol';
+import { type ReleaseNoise, type SketchAggregate, type SketchLayout, type SketchUpload, addReleaseNoise, addUpload, emptyAggregate, sha256Hex, utf8 } from '@modelfleet/protocol';
 
 /** A standard normal draw from the platform CSPRNG (Box–Muller): DP noise must not be predictable. */
 function gaussian(): number {
@@ -46,11 +46,11 @@ export class SketchAggregator extends DurableObject {
   }
 
   /**
-   * Closes the window: with at least `minDevices`, returns the sums with Gaussian noise of σ
-   * (normalised units) on the released first moments, exactly once; the raw sums are then
-   * deleted, so fresh noise can never be drawn for the same data (an averaging attack).
+   * Closes the window: with at least `minDevices`, returns every sum with Gaussian noise (σ per
+   * group, normalised units), exactly once; the raw sums are then deleted, so fresh noise can
+   * never be drawn for the same data (an averaging attack).
    */
-  async release(minDevices: number, sigma: number): Promise<{ devices: number; released: SketchAggregate | null; alreadyClosed: boolean }> {
+  async release(minDevices: number, noise: ReleaseNoise): Promise<{ devices: number; released: SketchAggregate | null; alreadyClosed: boolean }> {
     return this.ctx.storage.transactionSync(() => {
       if (this.ctx.storage.kv.get<boolean>('closed')) return { devices: this.ctx.storage.kv.get<number>('closedDevices') ?? 0, released: null, alreadyClosed: true };
       const agg = this.ctx.storage.kv.get<SketchAggregate>('aggregate');
@@ -59,7 +59,7 @@ export class SketchAggregator extends DurableObject {
       this.ctx.storage.kv.put('closedDevices', devices);
       this.ctx.storage.kv.delete('aggregate');
       if (!agg || devices < minDevices) return { devices, released: null, alreadyClosed: false };
-      for (const f of agg.features) f.sumComponents = f.sumComponents.map((s) => s + sigma * COMPONENT_SCALE * gaussian());
+      addReleaseNoise(agg, noise, gaussian);
       return { devices, released: agg, alreadyClosed: false };
     });
   }

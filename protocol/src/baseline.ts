@@ -25,7 +25,9 @@ export const CategoricalFeatureBaseline = z.looseObject({
   name: z.string().min(1),
   kind: z.literal('categorical'),
   vocabulary: z.array(z.string()).min(1).max(4096).refine((v) => new Set(v).size === v.length, 'vocabulary has duplicates'),
-});
+  /** Training frequencies of vocabulary…, OTHER, MISSING (length vocabulary + 2); the Rao–Scott test needs them. */
+  frequencies: z.array(z.number().min(0)).optional(),
+}).refine((f) => !f.frequencies || (f.frequencies.length === f.vocabulary.length + 2 && f.frequencies.some((x) => x > 0)), 'frequencies needs one entry per vocabulary item plus OTHER and MISSING, not all zero');
 
 export const OutputBaseline = z.looseObject({
   classCounts: z.array(z.number().int().min(0)).optional(),

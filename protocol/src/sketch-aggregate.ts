@@ -6,7 +6,7 @@
  * vectors are not kept. Integer sums stay exact in float64 up to MAX_DEVICES contributions.
  */
 import { ProtocolError } from './errors.ts';
-import { COMPONENT_SCALE, type SketchLayout } from './sketch.ts';
+import { COMPONENT_SCALE, SKETCH_SCALE, type SketchLayout } from './sketch.ts';
 import type { SketchUpload } from './sketch-upload.ts';
 
 /** 4096² · 2²⁴ and 16384² · 2²⁴ stay below 2⁵³: sums are exact integers. */
@@ -103,4 +103,37 @@ export function mergeSketches(a: SketchAggregate, b: SketchAggregate): SketchAgg
       };
     }),
   };
+}
+
+/**
+ * Per-group Gaussian noise σ for a release, in normalised units (bins as fractions of 1,
+ * components in [−1, 1]); each group has its own share of the privacy budget. Numeric features
+ * release bins (for effect sizes), components and their second moments; categorical features
+ * release bins and bin squares (the Rao–Scott test's inputs).
+ */
+export interface ReleaseNoise {
+  components: number;
+  componentProducts: number;
+  numericBins: number;
+  categoricalBins: number;
+  categoricalSquares: number;
+}
+
+/**
+ * Adds the release noise to every sum that leaves the aggregate, in place, and zeroes what is
+ * not released (numeric bin squares: no test uses them, so they get no budget). Device counts
+ * are not noised: they gate `minDevices` and are the denominators of every test (see README,
+ * "What the privacy guarantee covers"). `normal` draws N(0, 1): the platform CSPRNG in the
+ * Durable Object, a seeded generator in simulations.
+ */
+export function addReleaseNoise(agg: SketchAggregate, noise: ReleaseNoise, normal: () => number): void {
+  const S = SKETCH_SCALE;
+  const C = COMPONENT_SCALE;
+  for (const f of agg.features) {
+    const numeric = f.sumComponents.length > 0;
+    f.sumBins = f.sumBins.map((s) => s + (numeric ? noise.numericBins : noise.categoricalBins) * S * normal());
+    f.sumBinSquares = f.sumBinSquares.map((s) => (numeric ? 0 : s + noise.categoricalSquares * S * S * normal()));
+    f.sumComponents = f.sumComponents.map((s) => s + noise.components * C * normal());
+    f.sumComponentProducts = f.sumComponentProducts.map((s) => s + noise.componentProducts * C * C * normal());
+  }
 }

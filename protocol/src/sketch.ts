@@ -23,6 +23,8 @@ export interface LayoutFeature {
   /** numeric: underflow, B interior bins, overflow, missing; categorical: vocabulary, OTHER, MISSING */
   bins: number;
   components: number;
+  /** categorical with training frequencies: the expected bin fractions (sum 1). */
+  expected?: number[];
 }
 
 export interface SketchLayout {
@@ -36,13 +38,18 @@ export async function sketchLayout(baseline: Baseline): Promise<SketchLayout> {
   const features: LayoutFeature[] = baseline.features.map((f) =>
     f.kind === 'numeric'
       ? { name: f.name, kind: 'numeric', bins: f.edges.length - 1 + 3, components: SKETCH_K }
-      : { name: f.name, kind: 'categorical', bins: f.vocabulary.length + 2, components: 0 },
+      : { name: f.name, kind: 'categorical', bins: f.vocabulary.length + 2, components: 0, ...(f.frequencies ? { expected: normalise(f.frequencies) } : {}) },
   );
   // The digest covers what determines a value's bin: names, kinds, edges, PIT tables, vocabularies.
   const described = baseline.features.map((f) =>
     f.kind === 'numeric' ? ['n', f.name, f.edges, f.pit ?? null] : ['c', f.name, f.vocabulary],
   );
   return { schemaDigest: await sha256Hex(utf8(JSON.stringify(['modelfleet/sketch/v1', SKETCH_SCALE, COMPONENT_SCALE, described]))), features };
+}
+
+function normalise(xs: number[]): number[] {
+  const total = xs.reduce((a, b) => a + b, 0);
+  return xs.map((x) => x / total);
 }
 
 /**

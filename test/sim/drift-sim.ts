@@ -6,10 +6,10 @@
  * aggregated exactly, DP noise is added to the released first moments, and the detector runs.
  * A naive pooled χ² on decile bins runs beside it for comparison.
  */
-import { type Baseline, type SketchLayout, addUpload, emptyAggregate, sketchLayout, sketchNumeric, SKETCH_SCALE, COMPONENT_SCALE } from '@modelfleet/protocol';
+import { type Baseline, type ReleaseNoise, type SketchLayout, addReleaseNoise, addUpload, emptyAggregate, sketchLayout, sketchNumeric, SKETCH_SCALE } from '@modelfleet/protocol';
 import { detectDrift } from '../../control-plane/src/drift/detect.ts';
 import { chi2Survival, normalCdf, normalQuantile } from '../../control-plane/src/drift/math.ts';
-import { noiseSigma } from '../../control-plane/src/drift/privacy.ts';
+import { releaseNoise } from '../../control-plane/src/drift/privacy.ts';
 
 export interface SimConfig {
   runs: number;
@@ -25,7 +25,7 @@ export interface SimConfig {
   seed: number;
 }
 
-export interface SimResult { alarmRate: number; naiveAlarmRate: number; runs: number; noiseSigma: number }
+export interface SimResult { alarmRate: number; naiveAlarmRate: number; runs: number; noise: ReleaseNoise }
 
 function rng(seed: number) {
   let s = seed >>> 0;
@@ -62,7 +62,7 @@ export async function simulate(cfg: SimConfig): Promise<SimResult> {
   const baseline = normalBaseline(cfg.features);
   const layout: SketchLayout = await sketchLayout(baseline);
   const feature = baseline.features[0]! as { edges: number[]; pit: [number, number][] };
-  const sigma = Number.isFinite(cfg.epsilon) ? noiseSigma(layout, cfg.epsilon, 1e-6) : 0;
+  const noise = Number.isFinite(cfg.epsilon) ? releaseNoise(layout, cfg.epsilon, 1e-6) : { components: 0, componentProducts: 0, numericBins: 0, categoricalBins: 0, categoricalSquares: 0 };
   const { normal } = rng(cfg.seed);
   const within = Math.sqrt(1 - cfg.tau ** 2);
   const B = feature.edges.length - 1;
@@ -88,10 +88,9 @@ export async function simulate(cfg: SimConfig): Promise<SimResult> {
       return chi2Survival(chi2, B - 1) < cfg.familyAlpha / cfg.features;
     });
     if (naive) naiveAlarms++;
-    // The daily release: Gaussian noise on the component sums (second moments are released
-    // weekly on their own budget and treated as known for the day).
-    for (const f of agg.features) f.sumComponents = f.sumComponents.map((s) => s + sigma * COMPONENT_SCALE * normal());
-    if (detectDrift(layout, agg, { familyAlpha: cfg.familyAlpha, minSigmaShift: 0.05, minDevices: 0, noiseSigma: sigma }).alarm) alarms++;
+    // The daily release: Gaussian noise on every released sum, as the Durable Object adds it.
+    addReleaseNoise(agg, noise, normal);
+    if (detectDrift(layout, agg, { familyAlpha: cfg.familyAlpha, minSigmaShift: 0.05, minCategoryShift: 0.01, minDevices: 0, noise }).alarm) alarms++;
   }
-  return { alarmRate: alarms / cfg.runs, naiveAlarmRate: naiveAlarms / cfg.runs, runs: cfg.runs, noiseSigma: sigma };
+  return { alarmRate: alarms / cfg.runs, naiveAlarmRate: naiveAlarms / cfg.runs, runs: cfg.runs, noise };
 }

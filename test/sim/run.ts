@@ -18,7 +18,7 @@ for (const [label, cfg] of [
 ] as const) {
   const t = performance.now();
   const r = await simulate(cfg);
-  rows.push({ scenario: label, runs: r.runs, 'smooth test alarms': pct(r.alarmRate), 'naive pooled χ² alarms': pct(r.naiveAlarmRate), 'noise σ (sums)': r.noiseSigma.toFixed(1), seconds: ((performance.now() - t) / 1000).toFixed(1) });
+  rows.push({ scenario: label, runs: r.runs, 'smooth test alarms': pct(r.alarmRate), 'naive pooled χ² alarms': pct(r.naiveAlarmRate), 'noise σ (component sums)': r.noise.components.toFixed(1), seconds: ((performance.now() - t) / 1000).toFixed(1) });
 }
 console.log('\nmodelfleet drift simulation — τ = 0.3 device heterogeneity, 20 values/device/day, 20 features, family α = 1 % (Bonferroni)\n');
 console.table(rows);

@@ -5,12 +5,13 @@
  * tests on what was released. Idempotent: a closed window answers with what it released.
  */
 import { ApiError, aggregateStub, layoutForVersion, numberVar } from '@modelfleet/edge-runtime';
+import type { ReleaseNoise } from '@modelfleet/protocol';
 import type { Env } from '../env.ts';
 import { auditStatement } from '../registry/audit.ts';
 import { findModel } from '../registry/models.ts';
 import { DEFAULT_DETECT, detectDrift } from './detect.ts';
 import { type EventInput, enqueueEvent, eventStatements } from '../webhooks/events.ts';
-import { epsilonFor, noiseSigma, rhoFor } from './privacy.ts';
+import { epsilonFor, releaseNoise, rhoSpent } from './privacy.ts';
 
 export const DELTA = 1e-6;
 
@@ -21,37 +22,43 @@ export interface WindowResult {
   devices: number;
   released: boolean;
   alarm: boolean;
+  /** σ of the noise on the component sums (the smooth test's input); `noise` has every group. */
   noiseSigma: number | null;
+  noise: ReleaseNoise | null;
   verdict: ReturnType<typeof detectDrift> | null;
 }
 
 export async function closeWindow(env: Env, model: string, version: number, window: number, actor: string): Promise<WindowResult> {
   const m = await findModel(env.DB, model);
-  const existing = await env.DB.prepare('SELECT devices, released, verdict, alarm, noise_sigma FROM drift_windows WHERE model_id = ? AND version = ? AND window = ? AND cohort = ?')
-    .bind(m.id, version, window, 'all').first<{ devices: number; released: number; verdict: string | null; alarm: number; noise_sigma: number | null }>();
+  const existing = await env.DB.prepare('SELECT devices, released, verdict, alarm, noise_sigma, noise FROM drift_windows WHERE model_id = ? AND version = ? AND window = ? AND cohort = ?')
+    .bind(m.id, version, window, 'all').first<{ devices: number; released: number; verdict: string | null; alarm: number; noise_sigma: number | null; noise: string | null }>();
   if (existing) {
-    return { model, version, window, devices: existing.devices, released: existing.released === 1, alarm: existing.alarm === 1, noiseSigma: existing.noise_sigma, verdict: existing.verdict ? JSON.parse(existing.verdict) : null };
+    return {
+      model, version, window, devices: existing.devices, released: existing.released === 1, alarm: existing.alarm === 1,
+      noiseSigma: existing.noise_sigma, noise: existing.noise ? JSON.parse(existing.noise) : null, verdict: existing.verdict ? JSON.parse(existing.verdict) : null,
+    };
   }
   const layout = await layoutForVersion(env, model, version);
   if (!layout) throw new ApiError('no_baseline', `${model} v${version} has no monitoring baseline`);
   const epsilon = numberVar(env.DRIFT_EPSILON_PER_DAY, 2);
   const minDevices = numberVar(env.DRIFT_MIN_DEVICES, DEFAULT_DETECT.minDevices);
-  const sigma = noiseSigma(layout, epsilon, DELTA);
-  const r = await aggregateStub(env, model, version, window).release(minDevices, sigma);
-  const verdict = r.released ? detectDrift(layout, r.released, { ...DEFAULT_DETECT, minDevices, noiseSigma: sigma }) : null;
+  const noise = releaseNoise(layout, epsilon, DELTA);
+  const sigma = noise.components;
+  const r = await aggregateStub(env, model, version, window).release(minDevices, noise);
+  const verdict = r.released ? detectDrift(layout, r.released, { ...DEFAULT_DETECT, minDevices, noise }) : null;
   const at = new Date().toISOString();
   const db = env.DB;
-  const rho = rhoFor(epsilon, DELTA);
+  const rho = rhoSpent(layout, noise);
   const alarmEvent = verdict?.alarm ? driftAlarmEvent(m, version, window, r.devices, sigma, verdict, at) : null;
   await db.batch([
-    db.prepare('INSERT INTO drift_windows (model_id, version, window, cohort, devices, released, aggregate, verdict, alarm, noise_sigma, closed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)')
-      .bind(m.id, version, window, 'all', r.devices, r.released ? 1 : 0, r.released ? JSON.stringify(r.released) : null, verdict ? JSON.stringify(verdict) : null, verdict?.alarm ? 1 : 0, r.released ? sigma : null, at),
+    db.prepare('INSERT INTO drift_windows (model_id, version, window, cohort, devices, released, aggregate, verdict, alarm, noise_sigma, noise, closed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)')
+      .bind(m.id, version, window, 'all', r.devices, r.released ? 1 : 0, r.released ? JSON.stringify(r.released) : null, verdict ? JSON.stringify(verdict) : null, verdict?.alarm ? 1 : 0, r.released ? sigma : null, r.released ? JSON.stringify(noise) : null, at),
     ...(r.released ? [db.prepare('INSERT INTO privacy_ledger (model_id, window, rho, epsilon, delta, released_at) VALUES (?, ?, ?, ?, ?, ?)').bind(m.id, window, rho, epsilonFor(rho, DELTA), DELTA, at)] : []),
     auditStatement(db, { actor, action: 'drift.close', subject: `model/${model}/version/${version}/drift/${window}`, after: { devices: r.devices, released: !!r.released, alarm: !!verdict?.alarm } }, at),
     ...(alarmEvent ? [eventStatements(db, alarmEvent)] : []),
   ]);
   if (alarmEvent) await enqueueEvent(env, alarmEvent.id);
-  return { model, version, window, devices: r.devices, released: !!r.released, alarm: !!verdict?.alarm, noiseSigma: r.released ? sigma : null, verdict };
+  return { model, version, window, devices: r.devices, released: !!r.released, alarm: !!verdict?.alarm, noiseSigma: r.released ? sigma : null, noise: r.released ? noise : null, verdict };
 }
 
 /** Privacy spend per model: ρ adds up across releases; the last 365 windows give the annual ε. */

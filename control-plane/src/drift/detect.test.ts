@@ -1,31 +1,129 @@
-import { type Baseline, addUpload, emptyAggregate, sketchLayout, sketchNumeric } from '@modelfleet/protocol';
+import { type Baseline, addReleaseNoise, addUpload, emptyAggregate, sketchCategorical, sketchLayout, sketchNumeric } from '@modelfleet/protocol';
 import { describe, expect, it } from 'vitest';
-import { detectDrift } from './detect.ts';
-import { epsilonFor, noiseSigma, rhoFor } from './privacy.ts';
+import { DEFAULT_DETECT, detectDrift } from './detect.ts';
+import { epsilonFor, releaseNoise, rhoFor, rhoSpent } from './privacy.ts';
 
 const edges = [-4, -1.28, -0.84, -0.52, -0.25, 0, 0.25, 0.52, 0.84, 1.28, 4];
-const baseline: Baseline = { features: [{ name: 'x', kind: 'numeric', edges }, { name: 'c', kind: 'categorical', vocabulary: ['a', 'b'] }] };
+const vocabulary = ['card', 'bank', 'wallet'];
+const frequencies = [0.5, 0.3, 0.15, 0.04, 0.01]; // + OTHER, MISSING
+const baseline: Baseline = { features: [{ name: 'x', kind: 'numeric', edges }, { name: 'c', kind: 'categorical', vocabulary, frequencies }] };
+const noNoise = { components: 0, componentProducts: 0, numericBins: 0, categoricalBins: 0, categoricalSquares: 0 };
+const opts = { ...DEFAULT_DETECT, minDevices: 100, noise: noNoise };
 
-describe('drift detection', () => {
-  it('zCDP conversion round-trips and the noise shrinks as ε grows', async () => {
+/** Seeded uniform (mulberry32). */
+function rng(seed: number) {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) | 0;
+    let t = Math.imul(s ^ (s >>> 15), 1 | s);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+const categories = [...vocabulary, 'something-else', null];
+
+/**
+ * Devices whose category mix differs from the fleet's: each mixes the fleet's p with weight τ on
+ * a favourite category drawn from p itself, so the fleet mean stays p while devices differ.
+ */
+function categoricalFleet(devices: number, shift: number, random: () => number, tau = 0.4) {
+  const p = frequencies.map((f, j) => (j === 2 ? f + shift : j === 0 ? f - shift : f));
+  const draw = () => {
+    let u = random();
+    for (let j = 0; j < p.length; j++) if ((u -= p[j]!) < 0) return categories[j]!;
+    return null;
+  };
+  return Array.from({ length: devices }, () => {
+    const favourite = draw();
+    return Array.from({ length: 30 }, () => (random() < tau ? favourite : draw()));
+  });
+}
+
+describe('privacy accounting', () => {
+  it('zCDP conversion round-trips; the split spends exactly the daily ρ; noise shrinks as ε grows', async () => {
     expect(epsilonFor(rhoFor(2, 1e-6), 1e-6)).toBeCloseTo(2, 10);
     const layout = await sketchLayout(baseline);
-    expect(noiseSigma(layout, 1, 1e-6)).toBeGreaterThan(noiseSigma(layout, 4, 1e-6));
+    expect(rhoSpent(layout, releaseNoise(layout, 2, 1e-6))).toBeCloseTo(rhoFor(2, 1e-6), 12);
+    const [a, b] = [releaseNoise(layout, 1, 1e-6), releaseNoise(layout, 4, 1e-6)];
+    for (const g of ['components', 'componentProducts', 'numericBins', 'categoricalBins', 'categoricalSquares'] as const) expect(a[g]).toBeGreaterThan(b[g]);
+    // A layout without numeric features spends nothing on components: the whole ρ goes to bins.
+    const cat = await sketchLayout({ features: [baseline.features[1]!] });
+    const n = releaseNoise(cat, 2, 1e-6);
+    expect(n.components).toBe(0);
+    expect(rhoSpent(cat, n)).toBeCloseTo(rhoFor(2, 1e-6), 12);
   });
 
-  it('flags a strong shift with its effect sizes, and not the untested categorical feature', async () => {
+  it('the release noises every group it lets out and zeroes what it keeps back', async () => {
+    const layout = await sketchLayout(baseline);
+    const agg = emptyAggregate(layout, 1);
+    addUpload(agg, { schemaDigest: layout.schemaDigest, window: 1, features: [sketchNumeric(new Array(20).fill(0.1), edges), sketchCategorical(new Array(20).fill('bank'), vocabulary)] });
+    const raw = structuredClone(agg);
+    addReleaseNoise(agg, { components: 1, componentProducts: 2, numericBins: 3, categoricalBins: 4, categoricalSquares: 5 }, () => 1);
+    const [num, cat] = agg.features;
+    const [rawNum, rawCat] = raw.features;
+    expect(num!.sumBins).toEqual(rawNum!.sumBins.map((x) => x + 3 * 4096));
+    expect(num!.sumBinSquares.every((x) => x === 0)).toBe(true); // numeric bin squares are not released
+    expect(num!.sumComponents).toEqual(rawNum!.sumComponents.map((x) => x + 16384));
+    expect(num!.sumComponentProducts).toEqual(rawNum!.sumComponentProducts.map((x) => x + 2 * 16384 ** 2));
+    expect(cat!.sumBins).toEqual(rawCat!.sumBins.map((x) => x + 4 * 4096));
+    expect(cat!.sumBinSquares).toEqual(rawCat!.sumBinSquares.map((x) => x + 5 * 4096 ** 2));
+  });
+});
+
+describe('drift detection', () => {
+  it('flags a strong numeric shift with its effect sizes', async () => {
     const layout = await sketchLayout(baseline);
     const agg = emptyAggregate(layout, 1);
     for (let d = 0; d < 300; d++) {
       const values = Array.from({ length: 30 }, (_, i) => Math.sin(d * 97 + i * 13) * 1.2 + 0.8); // far from N(0,1)
       addUpload(agg, { schemaDigest: layout.schemaDigest, window: 1, features: [sketchNumeric(values, edges), null] });
     }
-    const r = detectDrift(layout, agg, { familyAlpha: 0.01, minSigmaShift: 0.05, minDevices: 100, noiseSigma: 0 });
+    const r = detectDrift(layout, agg, opts);
     expect(r.alarm).toBe(true);
     expect(r.features[0]).toMatchObject({ test: 'smooth', alarm: true, devices: 300 });
     expect(r.features[0]!.p!).toBeLessThan(1e-10);
     expect(r.features[0]!.effects.psi).toBeGreaterThan(0.1);
-    expect(r.features[1]).toMatchObject({ test: 'none', alarm: false });
-    expect(detectDrift(layout, agg, { familyAlpha: 0.01, minSigmaShift: 0.05, minDevices: 1000, noiseSigma: 0 }).alarm).toBe(false); // too few devices
+    expect(r.features[1]).toMatchObject({ test: 'rao-scott', alarm: false, devices: 0 });
+    expect(detectDrift(layout, agg, { ...opts, minDevices: 1000 }).alarm).toBe(false); // too few devices
+  });
+
+  it('Rao–Scott stays near nominal on heterogeneous devices where pooled Pearson over-alarms, and finds a 5-point shift', async () => {
+    const layout = await sketchLayout(baseline);
+    const random = rng(7);
+    const runs = 200;
+    let alarms = 0;
+    let naive = 0;
+    for (let run = 0; run < runs; run++) {
+      const agg = emptyAggregate(layout, 1);
+      let pooled = new Array(5).fill(0);
+      for (const values of categoricalFleet(400, 0, random)) {
+        const s = sketchCategorical(values, vocabulary)!;
+        pooled = pooled.map((x, j) => x + (s.bins[j]! / 4096) * 30);
+        addUpload(agg, { schemaDigest: layout.schemaDigest, window: 1, features: [null, s] });
+      }
+      const r = detectDrift(layout, agg, { ...opts, familyAlpha: 0.05 }).features[1]!;
+      if (r.p! < 0.05) alarms++;
+      const n = pooled.reduce((a, b) => a + b, 0);
+      const pearson = pooled.reduce((s, o, j) => s + (o - n * frequencies[j]!) ** 2 / (n * frequencies[j]!), 0);
+      if (pearson > 9.488) naive++; // χ²₄ at 0.05
+    }
+    expect(alarms / runs).toBeLessThanOrEqual(0.09);
+    expect(alarms / runs).toBeGreaterThanOrEqual(0.01);
+    expect(naive / runs).toBeGreaterThan(0.3);
+
+    const agg = emptyAggregate(layout, 1);
+    for (const values of categoricalFleet(2000, 0.05, random)) addUpload(agg, { schemaDigest: layout.schemaDigest, window: 1, features: [null, sketchCategorical(values, vocabulary)] });
+    const gauss = () => Math.sqrt(-2 * Math.log(random() || 1e-12)) * Math.cos(2 * Math.PI * random());
+    addReleaseNoise(agg, releaseNoise(layout, 2, 1e-6), gauss);
+    const shifted = detectDrift(layout, agg, { ...opts, noise: releaseNoise(layout, 2, 1e-6) }).features[1]!;
+    expect(shifted).toMatchObject({ test: 'rao-scott', alarm: true });
+    expect(shifted.effects.linf).toBeGreaterThan(0.02);
+  });
+
+  it('without training frequencies a categorical feature is described, not tested', async () => {
+    const layout = await sketchLayout({ features: [{ name: 'c', kind: 'categorical', vocabulary }] });
+    const agg = emptyAggregate(layout, 1);
+    for (let d = 0; d < 200; d++) addUpload(agg, { schemaDigest: layout.schemaDigest, window: 1, features: [sketchCategorical(new Array(20).fill('card'), vocabulary)] });
+    expect(detectDrift(layout, agg, opts).features[0]).toMatchObject({ test: 'none', alarm: false, p: null });
   });
 });

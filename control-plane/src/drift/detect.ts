@@ -1,26 +1,30 @@
 /**
  * @module drift/detect
- * Per-feature tests on a released window, Bonferroni across features, an effect-size floor, and
+ * Per-feature tests on a released window — the device-level smooth test for numeric features,
+ * device-level Rao–Scott χ² for categorical ones with training frequencies — Bonferroni across features, an effect-size floor, and
  * effect sizes beside the p-values (DESIGN §7). A feature alarms only when it is significant
  * after correction, its effect is above the floor, and enough devices contributed.
  */
-import { COMPONENT_SCALE, SKETCH_SCALE, type SketchAggregate, type SketchLayout } from '@modelfleet/protocol';
+import { COMPONENT_SCALE, type ReleaseNoise, SKETCH_SCALE, type SketchAggregate, type SketchLayout } from '@modelfleet/protocol';
+import { raoScott } from './rao-scott.ts';
 import { smoothTest } from './smooth-test.ts';
 
 export interface DetectOptions {
   familyAlpha: number;
-  /** Minimum implied location shift, in baseline σ, for an alarm. */
+  /** Minimum implied location shift, in baseline σ, for a numeric alarm. */
   minSigmaShift: number;
+  /** Minimum largest change of a category's share (L∞) for a categorical alarm. */
+  minCategoryShift: number;
   minDevices: number;
-  /** DP noise σ on released first-moment sums (normalised units). */
-  noiseSigma: number;
+  /** DP noise σ per released group (normalised units). */
+  noise: ReleaseNoise;
 }
 
-export const DEFAULT_DETECT: Omit<DetectOptions, 'noiseSigma'> = { familyAlpha: 0.01, minSigmaShift: 0.05, minDevices: 1000 };
+export const DEFAULT_DETECT: Omit<DetectOptions, 'noise'> = { familyAlpha: 0.01, minSigmaShift: 0.05, minCategoryShift: 0.01, minDevices: 1000 };
 
 export interface FeatureVerdict {
   name: string;
-  test: 'smooth' | 'none';
+  test: 'smooth' | 'rao-scott' | 'none';
   devices: number;
   statistic: number | null;
   p: number | null;
@@ -28,37 +32,63 @@ export interface FeatureVerdict {
   alarm: boolean;
 }
 
-/** Bin-based effect sizes against equiprobable interior bins (tails folded into the end bins). */
-function binEffects(sumBins: number[], devices: number): { psi: number; js: number; linf: number } {
+/**
+ * Effect sizes of observed bin fractions `p` against expected `q`: bias-corrected PSI (its
+ * expectation under no drift, ≈ (B − 1)/n, subtracted, so small fleets compare with large ones),
+ * Jensen–Shannon divergence and the largest absolute difference.
+ */
+function effects(p: number[], q: number[], devices: number): { psi: number; js: number; linf: number } {
+  const B = p.length;
+  const pp = p.map((x) => Math.max(x, 1e-6));
+  const qq = q.map((x) => Math.max(x, 1e-6));
+  const m = pp.map((x, i) => (x + qq[i]!) / 2);
+  const psi = pp.reduce((s, x, i) => s + (x - qq[i]!) * Math.log(x / qq[i]!), 0) - (B - 1) / Math.max(devices, 1);
+  const js = 0.5 * pp.reduce((s, x, i) => s + x * Math.log(x / m[i]!) + qq[i]! * Math.log(qq[i]! / m[i]!), 0);
+  return { psi, js, linf: Math.max(...p.map((x, i) => Math.abs(x - q[i]!))) };
+}
+
+/** Numeric bins against the equiprobable interior bins (tails folded into the end bins, missing left out). */
+function numericEffects(sumBins: number[], devices: number) {
   const B = sumBins.length - 3;
   const counts = sumBins.slice(1, B + 1);
   counts[0]! += sumBins[0]!;
   counts[B - 1]! += sumBins[B + 1]!;
-  const total = counts.reduce((a, b) => a + b, 0) || 1;
-  const p = counts.map((c) => Math.max(c / total, 1e-6));
-  const q = 1 / B;
-  const m = p.map((x) => (x + q) / 2);
-  // PSI's expected value under no drift is ≈ (B − 1)/n; subtracting it makes small fleets comparable.
-  const psi = p.reduce((s, x) => s + (x - q) * Math.log(x / q), 0) - (B - 1) / Math.max(devices, 1);
-  const js = 0.5 * p.reduce((s, x, i) => s + x * Math.log(x / m[i]!) + q * Math.log(q / m[i]!), 0);
-  return { psi, js, linf: Math.max(...p.map((x) => Math.abs(x - q))) };
+  const total = counts.reduce((a, b) => a + Math.max(b, 0), 0) || 1;
+  return effects(counts.map((c) => Math.max(c, 0) / total), new Array(B).fill(1 / B), devices);
 }
 
 export function detectDrift(layout: SketchLayout, agg: SketchAggregate, options: DetectOptions): { features: FeatureVerdict[]; alarm: boolean } {
-  const tested = layout.features.filter((f) => f.kind === 'numeric').length;
+  const tested = layout.features.filter((f) => f.kind === 'numeric' || f.expected).length;
   const alpha = options.familyAlpha / Math.max(tested, 1); // Bonferroni
   const features = layout.features.map((f, i): FeatureVerdict => {
     const a = agg.features[i]!;
-    const effects = binEffects(a.sumBins.map((s) => s / SKETCH_SCALE), a.devices);
-    if (f.kind !== 'numeric') return { name: f.name, test: 'none', devices: a.devices, statistic: null, p: null, effects: { ...effects, sigmaShift: null }, alarm: false };
+    const enough = a.devices >= options.minDevices;
+    if (f.kind === 'categorical') {
+      const total = a.sumBins.reduce((s, x) => s + Math.max(x, 0), 0) || 1;
+      const observed = a.sumBins.map((x) => Math.max(x, 0) / total);
+      const q = f.expected ?? new Array(f.bins).fill(1 / f.bins);
+      const fx = { ...effects(observed, q, a.devices), sigmaShift: null };
+      if (!f.expected) return { name: f.name, test: 'none', devices: a.devices, statistic: null, p: null, effects: fx, alarm: false };
+      const r = raoScott({
+        devices: a.devices,
+        sumFractions: a.sumBins.map((s) => s / SKETCH_SCALE),
+        sumSquares: a.sumBinSquares.map((s) => s / SKETCH_SCALE ** 2),
+        expected: f.expected,
+        noise: { fractions: options.noise.categoricalBins, squares: options.noise.categoricalSquares },
+      });
+      const alarm = !!r && r.p < alpha && fx.linf >= options.minCategoryShift && enough;
+      return { name: f.name, test: 'rao-scott', devices: a.devices, statistic: r?.statistic ?? null, p: r?.p ?? null, effects: fx, alarm };
+    }
+    const fx = numericEffects(a.sumBins.map((s) => s / SKETCH_SCALE), a.devices);
     const r = smoothTest({
       devices: a.devices,
       sumComponents: a.sumComponents.map((s) => s / COMPONENT_SCALE),
       sumComponentProducts: a.sumComponentProducts.map((s) => s / COMPONENT_SCALE ** 2),
-      noiseSigma: options.noiseSigma,
+      noiseSigma: options.noise.components,
+      productsNoiseSigma: options.noise.componentProducts,
     });
-    const alarm = !!r && r.p < alpha && r.sigmaShift >= options.minSigmaShift && a.devices >= options.minDevices;
-    return { name: f.name, test: 'smooth', devices: a.devices, statistic: r?.statistic ?? null, p: r?.p ?? null, effects: { ...effects, sigmaShift: r?.sigmaShift ?? null }, alarm };
+    const alarm = !!r && r.p < alpha && r.sigmaShift >= options.minSigmaShift && enough;
+    return { name: f.name, test: 'smooth', devices: a.devices, statistic: r?.statistic ?? null, p: r?.p ?? null, effects: { ...fx, sigmaShift: r?.sigmaShift ?? null }, alarm };
   });
   return { features, alarm: features.some((f) => f.alarm) };
 }

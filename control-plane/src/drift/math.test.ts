@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { chi2Survival, normalCdf, normalQuantile, solveSpd } from './math.ts';
+import { chi2Survival, clipEigenvalues, normalCdf, normalQuantile, solveSpd } from './math.ts';
 
 describe('drift math', () => {
   it('χ² survival matches closed forms and tables', () => {
@@ -15,5 +15,12 @@ describe('drift math', () => {
   it('solves symmetric positive-definite systems and flags singular ones', () => {
     expect(solveSpd([[4, 2], [2, 3]], [2, 1])!.map((v) => +v.toFixed(12))).toEqual([0.5, 0]);
     expect(solveSpd([[1, 1], [1, 1]], [1, 1])).toBeNull();
+  });
+  it('projects a symmetric matrix to PSD: PSD input unchanged, negative eigenvalues floored', () => {
+    const spd = [[4, 2, 0], [2, 3, 1], [0, 1, 2]];
+    clipEigenvalues(spd, 0).forEach((r, i) => r.forEach((x, j) => expect(x).toBeCloseTo(spd[i]![j]!, 10)));
+    // [[1, 2], [2, 1]] has eigenvalues 3 and −1 (vectors (1,1)/√2 and (1,−1)/√2): clipping gives 1.5·[[1,1],[1,1]].
+    clipEigenvalues([[1, 2], [2, 1]], 0).flat().forEach((x) => expect(x).toBeCloseTo(1.5, 10));
+    expect(solveSpd(clipEigenvalues([[1, 2], [2, 1]], 0.1), [1, 1])).not.toBeNull();
   });
 });

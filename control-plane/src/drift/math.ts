@@ -126,3 +126,48 @@ export function solveSpd(A: number[][], b: number[]): number[] | null {
   }
   return x;
 }
+
+/**
+ * The nearest positive semi-definite matrix (in Frobenius norm) to a small symmetric A, with
+ * eigenvalues floored at `floor`: cyclic Jacobi rotations, then V·max(Λ, floor)·Vᵀ. Used on
+ * second moments released with DP noise, which can tip a rank-deficient matrix negative.
+ */
+export function clipEigenvalues(A: number[][], floor: number): number[][] {
+  const n = A.length;
+  const a = A.map((r) => [...r]);
+  const v: number[][] = A.map((_, i) => A.map((__, j) => (i === j ? 1 : 0)));
+  for (let sweep = 0; sweep < 50; sweep++) {
+    let off = 0;
+    for (let p = 0; p < n; p++) for (let q = p + 1; q < n; q++) off += a[p]![q]! ** 2;
+    if (off < 1e-30) break;
+    for (let p = 0; p < n; p++) {
+      for (let q = p + 1; q < n; q++) {
+        if (Math.abs(a[p]![q]!) < 1e-300) continue;
+        const theta = (a[q]![q]! - a[p]![p]!) / (2 * a[p]![q]!);
+        const t = Math.sign(theta || 1) / (Math.abs(theta) + Math.sqrt(theta * theta + 1));
+        const c = 1 / Math.sqrt(t * t + 1);
+        const s = t * c;
+        for (let k = 0; k < n; k++) {
+          const akp = a[k]![p]!;
+          const akq = a[k]![q]!;
+          a[k]![p] = c * akp - s * akq;
+          a[k]![q] = s * akp + c * akq;
+        }
+        for (let k = 0; k < n; k++) {
+          const apk = a[p]![k]!;
+          const aqk = a[q]![k]!;
+          a[p]![k] = c * apk - s * aqk;
+          a[q]![k] = s * apk + c * aqk;
+        }
+        for (let k = 0; k < n; k++) {
+          const vkp = v[k]![p]!;
+          const vkq = v[k]![q]!;
+          v[k]![p] = c * vkp - s * vkq;
+          v[k]![q] = s * vkp + c * vkq;
+        }
+      }
+    }
+  }
+  const lambda = a.map((r, i) => Math.max(r[i]!, floor));
+  return A.map((_, i) => A.map((__, j) => lambda.reduce((s, l, k) => s + v[i]![k]! * l * v[j]![k]!, 0)));
+}

@@ -3,8 +3,13 @@
  * Central differential privacy for released aggregates: the Gaussian mechanism accounted in
  * zero-concentrated DP (Bun & Steinke 2016). A release with noise σ on sums of L2 sensitivity Δ
  * costs ρ = Δ²/(2σ²); ρ adds up across releases; (ε, δ) follows from ρ by ε = ρ + 2√(ρ ln 1/δ).
+ *
+ * Everything a window releases is noised: bin sums and bin-square sums (categorical tests,
+ * effect sizes), Legendre component sums (the smooth test) and their second moments (its
+ * variance). The daily ρ is split between these groups; the split favours the component sums,
+ * whose precision decides the smooth test's power.
  */
-import { COMPONENT_CLIP, COMPONENT_SCALE, type SketchLayout } from '@modelfleet/protocol';
+import type { ReleaseNoise, SketchLayout } from '@modelfleet/protocol';
 
 /** The ρ whose (ε, δ) conversion equals `epsilon`. */
 export function rhoFor(epsilon: number, delta: number): number {
@@ -16,18 +21,34 @@ export function epsilonFor(rho: number, delta: number): number {
   return rho + 2 * Math.sqrt(rho * Math.log(1 / delta));
 }
 
+/** Shares of the daily ρ per released group (renormalised over the groups a layout has). */
+export const BUDGET_SPLIT: ReleaseNoise = { components: 0.5, componentProducts: 0.25, numericBins: 0.05, categoricalBins: 0.15, categoricalSquares: 0.05 };
+
+const GROUPS = Object.keys(BUDGET_SPLIT) as (keyof ReleaseNoise)[];
+
 /**
- * L2 sensitivity of one device's daily release, in normalised units: the clipped Legendre
- * component sums of every numeric feature (L2 ≤ 1 each after COMPONENT_CLIP). Bin histograms
- * (L2 ≤ 1 per feature) are the input of effect sizes and categorical tests and are released on
- * their own budget.
+ * Squared L2 sensitivity of one device's contribution to each group, in normalised units: a
+ * device adds, per feature, a bin vector with L1 = 1 (so L2 ≤ 1, and its squares L2 ≤ 1) and,
+ * per numeric feature, a component vector clipped to L2 ≤ 1 (so ‖ggᵀ‖_F ≤ 1).
  */
-export function sensitivity(layout: SketchLayout): number {
-  const clip = COMPONENT_CLIP / COMPONENT_SCALE;
-  return Math.sqrt(layout.features.reduce((s, f) => s + (f.components > 0 ? clip * clip : 0), 0));
+export function sensitivities(layout: SketchLayout): ReleaseNoise {
+  const numeric = layout.features.filter((f) => f.components > 0).length;
+  const categorical = layout.features.length - numeric;
+  return { components: numeric, componentProducts: numeric, numericBins: numeric, categoricalBins: categorical, categoricalSquares: categorical };
 }
 
-/** Noise σ (normalised units, per coordinate of the sums) that spends `epsilon` per release. */
-export function noiseSigma(layout: SketchLayout, epsilon: number, delta: number): number {
-  return sensitivity(layout) / Math.sqrt(2 * rhoFor(epsilon, delta));
+/** Noise σ per group that together spend `epsilon` (at `delta`) on one release. */
+export function releaseNoise(layout: SketchLayout, epsilon: number, delta: number): ReleaseNoise {
+  const rho = rhoFor(epsilon, delta);
+  const d2 = sensitivities(layout);
+  const share = GROUPS.reduce((s, g) => s + (d2[g] > 0 ? BUDGET_SPLIT[g] : 0), 0);
+  const out: ReleaseNoise = { components: 0, componentProducts: 0, numericBins: 0, categoricalBins: 0, categoricalSquares: 0 };
+  for (const g of GROUPS) if (d2[g] > 0) out[g] = Math.sqrt(d2[g] / (2 * rho * (BUDGET_SPLIT[g] / share)));
+  return out;
+}
+
+/** ρ actually spent by a release with these σ (the ledger records it). */
+export function rhoSpent(layout: SketchLayout, noise: ReleaseNoise): number {
+  const d2 = sensitivities(layout);
+  return GROUPS.reduce((s, g) => s + (d2[g] > 0 ? d2[g] / (2 * noise[g] ** 2) : 0), 0);
 }

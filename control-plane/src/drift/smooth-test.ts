@@ -6,7 +6,7 @@
  * whose users differ from the average counts once, not once per value — and the DP noise on the
  * released sums enters the covariance exactly, so the χ²_K reference stays calibrated.
  */
-import { chi2Survival, solveSpd } from './math.ts';
+import { chi2Survival, clipEigenvalues, solveSpd } from './math.ts';
 
 export interface SmoothTestInput {
   devices: number;
@@ -16,6 +16,8 @@ export interface SmoothTestInput {
   sumComponentProducts: number[];
   /** σ of the DP noise on each coordinate of sumComponents (0 without noise). */
   noiseSigma: number;
+  /** σ of the DP noise on each coordinate of sumComponentProducts (0 without noise). */
+  productsNoiseSigma?: number;
 }
 
 export interface SmoothTestResult {
@@ -32,19 +34,24 @@ export function smoothTest(input: SmoothTestInput): SmoothTestResult | null {
   const K = input.sumComponents.length;
   if (N < K + 2 || K === 0) return null;
   const mean = input.sumComponents.map((s) => s / N);
-  const cov: number[][] = Array.from({ length: K }, () => new Array<number>(K).fill(0));
+  // Score-test form: the device covariance under "no drift" (mean 0) is E[g gᵀ], estimated by
+  // Σggᵀ/N. Unlike the covariance about the (noisy) released mean it is PSD before noise and
+  // keeps the test calibrated when it matters — under the null. The released Σggᵀ carries DP
+  // noise of its own (σ_P/N per entry of M): M is projected back to PSD, and one σ_P/N more on
+  // the diagonal keeps the test conservative for that noise.
+  const M: number[][] = Array.from({ length: K }, () => new Array<number>(K).fill(0));
   let p = 0;
   for (let k = 0; k < K; k++) {
     for (let l = k; l < K; l++) {
-      // Score-test form: the device covariance under "no drift" (mean 0) is E[g gᵀ], estimated by
-      // Σggᵀ/N. Unlike the covariance about the (noisy) released mean it is always positive
-      // semi-definite, and it keeps the test calibrated when it matters — under the null.
       const m2 = input.sumComponentProducts[p++]! / N;
-      const v = m2 / N + (k === l ? (input.noiseSigma / N) ** 2 : 0); // Cov(mean) = M/N + σ²/N² I
-      cov[k]![l] = v;
-      cov[l]![k] = v;
+      M[k]![l] = m2;
+      M[l]![k] = m2;
     }
   }
+  const sigmaP = input.productsNoiseSigma ?? 0;
+  const psd = sigmaP > 0 ? clipEigenvalues(M, 0) : M;
+  // Cov(mean) = M/N + σ²/N² I (+ the allowance for noise in M).
+  const cov = psd.map((row, k) => row.map((m, l) => m / N + (k === l ? (input.noiseSigma / N) ** 2 + sigmaP / N ** 2 : 0)));
   const x = solveSpd(cov, mean);
   if (!x) return null;
   const statistic = mean.reduce((s, m, k) => s + m * x[k]!, 0);
