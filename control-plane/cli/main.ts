@@ -5,6 +5,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { CliError, type CliIo } from './context.ts';
+import { registerBaseline } from './commands/baseline.ts';
 import { registerKeys } from './commands/keys.ts';
 import { registerPublish } from './commands/publish.ts';
 import { registerRegistry } from './commands/registry.ts';
@@ -34,6 +35,7 @@ export async function run(argv: string[], overrides: Partial<CliIo> = {}): Promi
   registerPublish(program, io);
   registerRegistry(program, io);
   registerVerify(program, io);
+  registerBaseline(program, io);
   try {
     await program.parseAsync(argv, { from: 'user' });
     return 0;

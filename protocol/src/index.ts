@@ -10,6 +10,7 @@ export * from './envelope.ts';
 export * from './root.ts';
 export * from './keyset.ts';
 export * from './baseline.ts';
+export * from './baseline-build.ts';
 export * from './io-schema.ts';
 export * from './tfjs-model.ts';
 export * from './manifest.ts';
