@@ -72,7 +72,12 @@ export function quantizeFractions(counts: number[], scale = SKETCH_SCALE): numbe
 
 /** u = F0(x): linear interpolation on the PIT table, or on the equiprobable edges without one. */
 export function pit(x: number, edges: number[], table?: [number, number][]): number {
-  const points = table ?? edges.map((e, i) => [e, i / (edges.length - 1)] as [number, number]);
+  return pitOn(table ?? edgePoints(edges), x);
+}
+
+const edgePoints = (edges: number[]) => edges.map((e, i) => [e, i / (edges.length - 1)] as [number, number]);
+
+function pitOn(points: [number, number][], x: number): number {
   if (x <= points[0]![0]) return 0;
   if (x >= points[points.length - 1]![0]) return 1;
   let lo = 0;
@@ -120,12 +125,19 @@ export function sketchNumeric(values: (number | null)[], edges: number[], table?
   if (values.length < MIN_SAMPLES) return null;
   const counts = new Array<number>(edges.length - 1 + 3).fill(0);
   const sums = [0, 0, 0, 0];
+  const points = table ?? edgePoints(edges);
   let present = 0;
   for (const x of values) {
     counts[numericBin(x, edges)]!++;
     if (x === null || !Number.isFinite(x)) continue;
     present++;
-    legendre(pit(x, edges, table)).forEach((p, k) => (sums[k]! += p));
+    // legendre() inlined (same arithmetic, same order: bit-identical sums) — this runs on devices.
+    const t = 2 * pitOn(points, x) - 1;
+    const t2 = t * t;
+    sums[0]! += t;
+    sums[1]! += (3 * t2 - 1) / 2;
+    sums[2]! += (5 * t2 * t - 3 * t) / 2;
+    sums[3]! += (35 * t2 * t2 - 30 * t2 + 3) / 8;
   }
   return {
     bins: quantizeFractions(counts),

@@ -10,6 +10,7 @@ import { buildLayersModel } from '../fixtures/models.ts';
 import { chunkArtifacts, createModel, publish, putChunk, stageUpload } from '../harness/publish.ts';
 import { startWorker } from '../harness/worker.ts';
 import { closedLoop, get } from './load.ts';
+import { driftBench } from './drift.ts';
 import { sdkBench } from './sdk.ts';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
@@ -81,6 +82,7 @@ try {
   );
   if (errs > 0) console.log(`WARNING: ${errs} failed requests during load`);
   rows.push(...(await sdkBench(worker, app.appKey)));
+  rows.push(...(await driftBench(worker, app.appKey, SECONDS, CONCURRENCY)));
 
   // The same ticket route with the isolate cache off: every request reads D1 and signs.
   const cold = await startWorker({ http: true, vars: { EDGE_CACHE_TTL_MS: '0' } });
