@@ -42,5 +42,6 @@ export const Baseline = z
     features: z.array(z.discriminatedUnion('kind', [NumericFeatureBaseline, CategoricalFeatureBaseline])).max(512),
     outputs: OutputBaseline.optional(),
   })
-  .refine((b) => new Set(b.features.map((f) => f.name)).size === b.features.length, 'feature names must be unique');
+  .refine((b) => new Set(b.features.map((f) => f.name)).size === b.features.length, 'feature names must be unique')
+  .refine((b) => b.features.every((f) => !f.name.startsWith('@')), 'feature names starting with @ are reserved (@output.class, @output.confidence)');
 export type Baseline = z.infer<typeof Baseline>;

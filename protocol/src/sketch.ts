@@ -25,6 +25,8 @@ export interface LayoutFeature {
   components: number;
   /** categorical with training frequencies: the expected bin fractions (sum 1). */
   expected?: number[];
+  /** numeric: the bin edges (for effect sizes and charts on the control plane). */
+  edges?: number[];
 }
 
 export interface SketchLayout {
@@ -33,15 +35,46 @@ export interface SketchLayout {
   features: LayoutFeature[];
 }
 
+/** Names of the pseudo-features that monitor a model's outputs (prediction drift). */
+export const OUTPUT_CLASS = '@output.class';
+export const OUTPUT_CONFIDENCE = '@output.confidence';
+
+/** A monitored feature: an input column, or a view of the outputs (top class, its confidence). */
+export type MonitoredFeature =
+  | (Extract<Baseline['features'][number], { kind: 'numeric' }> & { source: 'input' | 'output-confidence' })
+  | (Extract<Baseline['features'][number], { kind: 'categorical' }> & { source: 'input' | 'output-class' });
+
+const increasing = (xs: number[]) => xs.filter((x, i) => i === 0 || x > xs[i - 1]!);
+
+/**
+ * The input features, then — when the baseline has outputs — the predicted class (categorical,
+ * training frequencies = validation class counts) and the top-class confidence (numeric, bins
+ * at the validation deciles, so equiprobable by construction).
+ */
+export function monitoredFeatures(baseline: Baseline): MonitoredFeature[] {
+  const out: MonitoredFeature[] = baseline.features.map((f) => ({ ...f, source: 'input' }) as MonitoredFeature);
+  const o = baseline.outputs;
+  if (o?.classCounts) {
+    out.push({ name: OUTPUT_CLASS, kind: 'categorical', source: 'output-class', vocabulary: o.classCounts.map((_, i) => String(i)), frequencies: [...o.classCounts, 0, 0] });
+  }
+  if (o?.confidenceDeciles) {
+    const classes = o.classCounts?.length ?? 2;
+    const edges = increasing([Math.min(1 / classes, o.confidenceDeciles[0]!), ...o.confidenceDeciles, 1]);
+    if (edges.length >= 2) out.push({ name: OUTPUT_CONFIDENCE, kind: 'numeric', source: 'output-confidence', edges });
+  }
+  return out;
+}
+
 /** The layout every device and the control plane derive from the signed baseline. */
 export async function sketchLayout(baseline: Baseline): Promise<SketchLayout> {
-  const features: LayoutFeature[] = baseline.features.map((f) =>
+  const monitored = monitoredFeatures(baseline);
+  const features: LayoutFeature[] = monitored.map((f) =>
     f.kind === 'numeric'
-      ? { name: f.name, kind: 'numeric', bins: f.edges.length - 1 + 3, components: SKETCH_K }
+      ? { name: f.name, kind: 'numeric', bins: f.edges.length - 1 + 3, components: SKETCH_K, edges: f.edges }
       : { name: f.name, kind: 'categorical', bins: f.vocabulary.length + 2, components: 0, ...(f.frequencies ? { expected: normalise(f.frequencies) } : {}) },
   );
   // The digest covers what determines a value's bin: names, kinds, edges, PIT tables, vocabularies.
-  const described = baseline.features.map((f) =>
+  const described = monitored.map((f) =>
     f.kind === 'numeric' ? ['n', f.name, f.edges, f.pit ?? null] : ['c', f.name, f.vocabulary],
   );
   return { schemaDigest: await sha256Hex(utf8(JSON.stringify(['modelfleet/sketch/v1', SKETCH_SCALE, COMPONENT_SCALE, described]))), features };

@@ -31,6 +31,10 @@ afterAll(() => worker?.dispose());
 
 it('releases a window once, with noise, and alarms on the shifted feature only', async () => {
   expect((await close('fraud', viewer)).status).toBe(403);
+  // Yesterday's window left the CUSUM just under its threshold: today's drift carries it over.
+  const id = ((await worker.db.prepare("SELECT id FROM models WHERE name = 'fraud'").first()) as { id: number }).id;
+  await worker.db.prepare("INSERT INTO drift_windows (model_id, version, window, cohort, devices, released, alarm, cusum, closed_at) VALUES (?, 1, ?, 'all', 30, 1, 0, 5.9, ?)")
+    .bind(id, today - 1, new Date().toISOString()).run();
   const res = await close();
   expect(res.status).toBe(200);
   const r = (await res.json()) as any;
@@ -38,13 +42,16 @@ it('releases a window once, with noise, and alarms on the shifted feature only',
   expect(r.noiseSigma).toBeGreaterThan(0);
   expect(r.verdict.features.map((f: any) => f.alarm)).toEqual([true, false, false]);
   expect(r.verdict.features[0].effects.sigmaShift).toBeGreaterThan(0.5);
+  // 1 of 3 features alarmed (≥ 25 %) and the carried CUSUM crossed h: retraining is requested, the CUSUM restarts.
+  expect(r.retrain).toMatchObject({ reasons: ['cusum', 'share'], cusum: 0 });
+  expect(r.retrain.score).toBeGreaterThan(3);
   const again = (await (await close()).json()) as any;
   expect(again).toEqual(r); // idempotent: the same release, no fresh noise
   const privacy = (await (await worker.api('/v1/models/fraud/privacy', { token: viewer })).json()) as any;
   expect(privacy.releasesLastYear).toBe(1);
   expect(privacy.epsilonLastYear).toBeCloseTo(1000, 6);
   const list = (await (await worker.api('/v1/models/fraud/drift', { token: viewer })).json()) as any;
-  expect(list.windows).toHaveLength(1);
+  expect(list.windows).toHaveLength(2); // today's and the seeded yesterday
   expect(list.windows[0]).toMatchObject({ window: today, devices: 30, released: true, alarm: true });
 });
 

@@ -7,7 +7,7 @@
  * A naive pooled χ² on decile bins runs beside it for comparison.
  */
 import { type Baseline, type ReleaseNoise, type SketchLayout, addReleaseNoise, addUpload, emptyAggregate, sketchLayout, sketchNumeric, SKETCH_SCALE } from '@modelfleet/protocol';
-import { detectDrift } from '../../control-plane/src/drift/detect.ts';
+import { DEFAULT_DETECT, detectDrift } from '../../control-plane/src/drift/detect.ts';
 import { chi2Survival, normalCdf, normalQuantile } from '../../control-plane/src/drift/math.ts';
 import { releaseNoise } from '../../control-plane/src/drift/privacy.ts';
 
@@ -90,7 +90,7 @@ export async function simulate(cfg: SimConfig): Promise<SimResult> {
     if (naive) naiveAlarms++;
     // The daily release: Gaussian noise on every released sum, as the Durable Object adds it.
     addReleaseNoise(agg, noise, normal);
-    if (detectDrift(layout, agg, { familyAlpha: cfg.familyAlpha, minSigmaShift: 0.05, minCategoryShift: 0.01, minDevices: 0, noise }).alarm) alarms++;
+    if (detectDrift(layout, agg, { ...DEFAULT_DETECT, familyAlpha: cfg.familyAlpha, minDevices: 0, noise }).alarm) alarms++;
   }
   return { alarmRate: alarms / cfg.runs, naiveAlarmRate: naiveAlarms / cfg.runs, runs: cfg.runs, noise };
 }

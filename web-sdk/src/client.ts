@@ -107,7 +107,7 @@ export async function createClient(options: ClientOptions) {
   }
 
   /** Off the inference path: never delays or fails a predict. */
-  function observe(name: string, input: Inputs): void {
+  function observe(name: string, input: Inputs, outputs: Outputs): void {
     setTimeout(() => {
       const s = sketchers.get(name);
       if (!s) return;
@@ -117,7 +117,9 @@ export async function createClient(options: ClientOptions) {
         const rows = (Array.isArray(first[0]) ? first : [first]) as number[][];
         const window = windowOf(now());
         if (window !== s.current.window) void closeWindow(name, window).then(() => outbox.flush()).catch(() => {});
-        s.current.observe(rows);
+        const out = Object.values(outputs)[0];
+        const outRows = Array.isArray(out) ? ((Array.isArray(out[0]) ? out : [out]) as number[][]) : undefined;
+        s.current.observe(rows, outRows);
       } catch {
         // telemetry never breaks the host
       }
@@ -196,7 +198,7 @@ export async function createClient(options: ClientOptions) {
           try {
             const { outputs, backend: answeredBy } = await call;
             if (answeredBy !== current.backend) entry(name).backend = current.backend = answeredBy;
-            observe(name, input);
+            observe(name, input, outputs);
             return outputs;
           } finally {
             current.inflight.delete(call);

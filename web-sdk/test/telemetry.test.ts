@@ -1,6 +1,6 @@
 // Device-side drift telemetry: predict inputs are sketched off the inference path, uploaded once
 // per window through the persisted outbox, and failures are counted, never thrown.
-import { type Baseline, windowOf } from '@modelfleet/protocol';
+import { type Baseline, OUTPUT_CLASS, OUTPUT_CONFIDENCE, decodeUpload, sketchLayout, windowOf } from '@modelfleet/protocol';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { buildLayersModel } from '../../test/fixtures/models.ts';
 import { createModel, publish } from '../../test/harness/publish.ts';
@@ -67,5 +67,31 @@ it('never lets telemetry fail a predict, and bounds the outbox', async () => {
   const stats = await client.flush();
   expect(stats.dropped.queue_full).toBe(1);
   expect(stats.queued).toBe(OUTBOX_LIMIT + 5);
+  await client.close();
+});
+
+it('sketches the outputs too: predicted class and confidence against the output baseline', async () => {
+  const withOutputs: Baseline = { ...baseline, outputs: { classCounts: [60, 40], confidenceDeciles: [0.52, 0.55, 0.58, 0.6, 0.63, 0.67, 0.72, 0.8, 0.9] } };
+  await createModel(worker, 'scored');
+  expect((await publish(worker, 'scored', await buildLayersModel({ seed: 82, inputs: 4 }), { baseline: withOutputs })).res.status).toBe(201);
+  await setChampion(worker, 'scored', 1);
+  const layout = await sketchLayout(withOutputs);
+  expect(layout.features.map((f) => f.name)).toEqual(['a', 'b', 'c', 'd', OUTPUT_CLASS, OUTPUT_CONFIDENCE]);
+  const sent: Uint8Array[] = [];
+  const spy: typeof fetch = async (input, init) => {
+    if (String(input).includes('/sketches/scored/')) sent.push(new Uint8Array(init!.body as ArrayBuffer));
+    return fetch(input, init);
+  };
+  const { client } = await sdkClient(worker, { deviceId: 'tel-4', fetch: spy });
+  const model = await client.load('scored');
+  const probs = ((await model.predict(rows)) as Record<string, number[][]>).out!.map((r) => r[0]!);
+  expect((await client.flush()).sent).toBe(1);
+  const upload = decodeUpload(layout, sent[0]!);
+  const positives = probs.filter((p) => p > 0.5).length;
+  const classBins = upload.features[4]!.bins; // '0', '1', OTHER, MISSING
+  expect(classBins[1]! / 4096).toBeCloseTo(positives / rows.length, 3);
+  expect(classBins.slice(2)).toEqual([0, 0]);
+  const confidence = upload.features[5]!;
+  expect(confidence.bins.reduce((a, b) => a + b, 0)).toBe(4096);
   await client.close();
 });

@@ -12,6 +12,7 @@ import { findModel } from '../registry/models.ts';
 import { DEFAULT_DETECT, detectDrift } from './detect.ts';
 import { type EventInput, enqueueEvent, eventStatements } from '../webhooks/events.ts';
 import { epsilonFor, releaseNoise, rhoSpent } from './privacy.ts';
+import { type RetrainDecision, retrainDecision } from './retrain.ts';
 
 export const DELTA = 1e-6;
 
@@ -26,16 +27,19 @@ export interface WindowResult {
   noiseSigma: number | null;
   noise: ReleaseNoise | null;
   verdict: ReturnType<typeof detectDrift> | null;
+  /** The retrain trigger after this window (null when nothing was released). */
+  retrain: RetrainDecision | null;
 }
 
 export async function closeWindow(env: Env, model: string, version: number, window: number, actor: string): Promise<WindowResult> {
   const m = await findModel(env.DB, model);
-  const existing = await env.DB.prepare('SELECT devices, released, verdict, alarm, noise_sigma, noise FROM drift_windows WHERE model_id = ? AND version = ? AND window = ? AND cohort = ?')
-    .bind(m.id, version, window, 'all').first<{ devices: number; released: number; verdict: string | null; alarm: number; noise_sigma: number | null; noise: string | null }>();
+  const existing = await env.DB.prepare('SELECT devices, released, verdict, alarm, noise_sigma, noise, retrain FROM drift_windows WHERE model_id = ? AND version = ? AND window = ? AND cohort = ?')
+    .bind(m.id, version, window, 'all').first<{ devices: number; released: number; verdict: string | null; alarm: number; noise_sigma: number | null; noise: string | null; retrain: string | null }>();
   if (existing) {
     return {
       model, version, window, devices: existing.devices, released: existing.released === 1, alarm: existing.alarm === 1,
       noiseSigma: existing.noise_sigma, noise: existing.noise ? JSON.parse(existing.noise) : null, verdict: existing.verdict ? JSON.parse(existing.verdict) : null,
+      retrain: existing.retrain ? JSON.parse(existing.retrain) : null,
     };
   }
   const layout = await layoutForVersion(env, model, version);
@@ -46,19 +50,26 @@ export async function closeWindow(env: Env, model: string, version: number, wind
   const sigma = noise.components;
   const r = await aggregateStub(env, model, version, window).release(minDevices, noise);
   const verdict = r.released ? detectDrift(layout, r.released, { ...DEFAULT_DETECT, minDevices, noise }) : null;
+  // The CUSUM carries over from the version's last released window before this one.
+  const previous = await env.DB.prepare('SELECT cusum FROM drift_windows WHERE model_id = ? AND version = ? AND window < ? AND released = 1 ORDER BY window DESC LIMIT 1')
+    .bind(m.id, version, window).first<{ cusum: number | null }>();
+  const retrain = verdict ? retrainDecision(previous?.cusum ?? 0, verdict) : null;
   const at = new Date().toISOString();
   const db = env.DB;
   const rho = rhoSpent(layout, noise);
   const alarmEvent = verdict?.alarm ? driftAlarmEvent(m, version, window, r.devices, sigma, verdict, at) : null;
+  const retrainEvent = retrain && retrain.reasons.length > 0 ? retrainRequestedEvent(m, version, window, r.devices, retrain, verdict!, at) : null;
+  const events = [alarmEvent, retrainEvent].filter((e): e is EventInput => e !== null);
   await db.batch([
-    db.prepare('INSERT INTO drift_windows (model_id, version, window, cohort, devices, released, aggregate, verdict, alarm, noise_sigma, noise, closed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)')
-      .bind(m.id, version, window, 'all', r.devices, r.released ? 1 : 0, r.released ? JSON.stringify(r.released) : null, verdict ? JSON.stringify(verdict) : null, verdict?.alarm ? 1 : 0, r.released ? sigma : null, r.released ? JSON.stringify(noise) : null, at),
+    db.prepare('INSERT INTO drift_windows (model_id, version, window, cohort, devices, released, aggregate, verdict, alarm, noise_sigma, noise, cusum, retrain, closed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)')
+      .bind(m.id, version, window, 'all', r.devices, r.released ? 1 : 0, r.released ? JSON.stringify(r.released) : null, verdict ? JSON.stringify(verdict) : null, verdict?.alarm ? 1 : 0,
+        r.released ? sigma : null, r.released ? JSON.stringify(noise) : null, retrain?.cusum ?? null, retrain ? JSON.stringify(retrain) : null, at),
     ...(r.released ? [db.prepare('INSERT INTO privacy_ledger (model_id, window, rho, epsilon, delta, released_at) VALUES (?, ?, ?, ?, ?, ?)').bind(m.id, window, rho, epsilonFor(rho, DELTA), DELTA, at)] : []),
     auditStatement(db, { actor, action: 'drift.close', subject: `model/${model}/version/${version}/drift/${window}`, after: { devices: r.devices, released: !!r.released, alarm: !!verdict?.alarm } }, at),
-    ...(alarmEvent ? [eventStatements(db, alarmEvent)] : []),
+    ...events.map((e) => eventStatements(db, e)),
   ]);
-  if (alarmEvent) await enqueueEvent(env, alarmEvent.id);
-  return { model, version, window, devices: r.devices, released: !!r.released, alarm: !!verdict?.alarm, noiseSigma: r.released ? sigma : null, noise: r.released ? noise : null, verdict };
+  for (const e of events) await enqueueEvent(env, e.id);
+  return { model, version, window, devices: r.devices, released: !!r.released, alarm: !!verdict?.alarm, noiseSigma: r.released ? sigma : null, noise: r.released ? noise : null, verdict, retrain };
 }
 
 /** Privacy spend per model: ρ adds up across releases; the last 365 windows give the annual ε. */
@@ -80,6 +91,22 @@ function driftAlarmEvent(m: { id: number; name: string }, version: number, windo
     data: {
       model: m.name, version, window, devices, noiseSigma: sigma,
       features: verdict.features.filter((f) => f.alarm).map((f) => ({ name: f.name, test: f.test, p: f.p, statistic: f.statistic, effects: f.effects })),
+      outputs: verdict.outputs,
+    },
+  };
+}
+
+/** The CloudEvent asking the training pipeline for a new model, with the reasons and evidence. */
+function retrainRequestedEvent(m: { id: number; name: string }, version: number, window: number, devices: number, retrain: RetrainDecision, verdict: ReturnType<typeof detectDrift>, at: string): EventInput {
+  return {
+    id: `drift.retrain/${m.name}/${version}/${window}`,
+    type: 'dev.modelfleet.drift.retrain_requested',
+    model: m,
+    subject: `versions/${version}/drift/${window}`,
+    time: at,
+    data: {
+      model: m.name, version, window, devices, reasons: retrain.reasons, windowScore: retrain.score,
+      alarmedFeatures: verdict.features.filter((f) => f.alarm).map((f) => f.name), outputs: verdict.outputs,
     },
   };
 }

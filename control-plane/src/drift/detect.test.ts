@@ -1,4 +1,4 @@
-import { type Baseline, addReleaseNoise, addUpload, emptyAggregate, sketchCategorical, sketchLayout, sketchNumeric } from '@modelfleet/protocol';
+import { type Baseline, OUTPUT_CLASS, OUTPUT_CONFIDENCE, addReleaseNoise, addUpload, emptyAggregate, monitoredFeatures, sketchCategorical, sketchLayout, sketchNumeric } from '@modelfleet/protocol';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_DETECT, detectDrift } from './detect.ts';
 import { epsilonFor, releaseNoise, rhoFor, rhoSpent } from './privacy.ts';
@@ -125,5 +125,37 @@ describe('drift detection', () => {
     const agg = emptyAggregate(layout, 1);
     for (let d = 0; d < 200; d++) addUpload(agg, { schemaDigest: layout.schemaDigest, window: 1, features: [sketchCategorical(new Array(20).fill('card'), vocabulary)] });
     expect(detectDrift(layout, agg, opts).features[0]).toMatchObject({ test: 'none', alarm: false, p: null });
+  });
+});
+
+describe('prediction drift and label-free accuracy', () => {
+  const deciles = Array.from({ length: 9 }, (_, k) => 0.55 + 0.05 * k); // validation confidence ~ U(0.5, 1)
+  const scored: Baseline = { features: [], outputs: { classCounts: [500, 500], confidenceDeciles: deciles } };
+
+  async function fleet(confidence: (d: number, i: number) => number, positive: (d: number, i: number) => boolean) {
+    const layout = await sketchLayout(scored);
+    const agg = emptyAggregate(layout, 1);
+    const [cls, conf] = monitoredFeatures(scored) as any[];
+    for (let d = 0; d < 400; d++) {
+      const classes = Array.from({ length: 40 }, (_, i) => (positive(d, i) ? '1' : '0'));
+      const confidences = Array.from({ length: 40 }, (_, i) => confidence(d, i));
+      addUpload(agg, { schemaDigest: layout.schemaDigest, window: 1, features: [sketchCategorical(classes, cls.vocabulary), sketchNumeric(confidences, conf.edges)] });
+    }
+    return detectDrift(layout, agg, opts);
+  }
+
+  it('a fleet like validation: no prediction drift, estimated accuracy ≈ the baseline', async () => {
+    const r = await fleet((d, i) => 0.5 + (((d * 7 + i * 13) % 40) + 0.5) / 80, (d, i) => (d + i) % 2 === 0);
+    expect(r.outputs).toMatchObject({ predictionDrift: false, accuracyAlarm: false });
+    expect(r.outputs!.baselineAccuracy!).toBeCloseTo(0.75, 2);
+    expect(Math.abs(r.outputs!.accuracyDrop!)).toBeLessThan(0.01);
+  });
+
+  it('less confident, more positive predictions: prediction drift and an accuracy alarm', async () => {
+    const r = await fleet((d, i) => 0.5 + (((d * 7 + i * 13) % 40) + 0.5) / 133, (d, i) => (d + i) % 3 !== 0);
+    expect(r.features.map((f) => [f.name, f.alarm])).toEqual([[OUTPUT_CLASS, true], [OUTPUT_CONFIDENCE, true]]);
+    expect(r.outputs).toMatchObject({ predictionDrift: true, accuracyAlarm: true });
+    expect(r.outputs!.estimatedAccuracy!).toBeCloseTo(0.65, 1);
+    expect(r.outputs!.accuracyDrop!).toBeGreaterThan(0.05);
   });
 });

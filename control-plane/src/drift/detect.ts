@@ -5,7 +5,7 @@
  * effect sizes beside the p-values (DESIGN §7). A feature alarms only when it is significant
  * after correction, its effect is above the floor, and enough devices contributed.
  */
-import { COMPONENT_SCALE, type ReleaseNoise, SKETCH_SCALE, type SketchAggregate, type SketchLayout } from '@modelfleet/protocol';
+import { COMPONENT_SCALE, OUTPUT_CLASS, OUTPUT_CONFIDENCE, type ReleaseNoise, SKETCH_SCALE, type SketchAggregate, type SketchLayout } from '@modelfleet/protocol';
 import { raoScott } from './rao-scott.ts';
 import { smoothTest } from './smooth-test.ts';
 
@@ -15,12 +15,14 @@ export interface DetectOptions {
   minSigmaShift: number;
   /** Minimum largest change of a category's share (L∞) for a categorical alarm. */
   minCategoryShift: number;
+  /** Drop of label-free estimated accuracy that, with significant confidence drift, asks for retraining. */
+  minAccuracyDrop: number;
   minDevices: number;
   /** DP noise σ per released group (normalised units). */
   noise: ReleaseNoise;
 }
 
-export const DEFAULT_DETECT: Omit<DetectOptions, 'noise'> = { familyAlpha: 0.01, minSigmaShift: 0.05, minCategoryShift: 0.01, minDevices: 1000 };
+export const DEFAULT_DETECT: Omit<DetectOptions, 'noise'> = { familyAlpha: 0.01, minSigmaShift: 0.05, minCategoryShift: 0.01, minAccuracyDrop: 0.05, minDevices: 1000 };
 
 export interface FeatureVerdict {
   name: string;
@@ -57,7 +59,51 @@ function numericEffects(sumBins: number[], devices: number) {
   return effects(counts.map((c) => Math.max(c, 0) / total), new Array(B).fill(1 / B), devices);
 }
 
-export function detectDrift(layout: SketchLayout, agg: SketchAggregate, options: DetectOptions): { features: FeatureVerdict[]; alarm: boolean } {
+export interface OutputVerdict {
+  /** The predicted-class mix or the confidence distribution moved (their feature alarms). */
+  predictionDrift: boolean;
+  /** Mean top-class confidence over devices: the accuracy a calibrated model expects, without labels. */
+  estimatedAccuracy: number | null;
+  baselineAccuracy: number | null;
+  accuracyDrop: number | null;
+  /** Significant confidence drift with a drop of at least `minAccuracyDrop`. */
+  accuracyAlarm: boolean;
+}
+
+export interface DriftVerdict { features: FeatureVerdict[]; outputs: OutputVerdict | null; alarm: boolean }
+
+/**
+ * Label-free accuracy: with calibrated confidences, E[correct] = E[top-class confidence]. The
+ * fleet's mean confidence comes from the released bins (bin midpoints); the baseline's from the
+ * validation deciles (equiprobable bins). Needs calibration to be meaningful — DESIGN §7.
+ */
+function meanConfidence(edges: number[], fractions: number[] | null): number {
+  const B = edges.length - 1;
+  const mids = edges.slice(0, B).map((e, b) => (e + edges[b + 1]!) / 2);
+  if (!fractions) return mids.reduce((a, b) => a + b, 0) / B;
+  const interior = fractions.slice(1, B + 1);
+  interior[0]! += fractions[0]!; // below the lowest decile: the lowest bin
+  interior[B - 1]! += fractions[B + 1]!;
+  const total = interior.reduce((a, b) => a + Math.max(b, 0), 0) || 1;
+  return interior.reduce((s, f, b) => s + (Math.max(f, 0) / total) * mids[b]!, 0);
+}
+
+function outputVerdict(layout: SketchLayout, agg: SketchAggregate, features: FeatureVerdict[], options: DetectOptions): OutputVerdict | null {
+  const classAt = layout.features.findIndex((f) => f.name === OUTPUT_CLASS);
+  const confAt = layout.features.findIndex((f) => f.name === OUTPUT_CONFIDENCE);
+  if (classAt < 0 && confAt < 0) return null;
+  const predictionDrift = [classAt, confAt].some((i) => i >= 0 && features[i]!.alarm);
+  const edges = confAt >= 0 ? layout.features[confAt]!.edges : undefined;
+  if (!edges || agg.features[confAt]!.devices === 0) {
+    return { predictionDrift, estimatedAccuracy: null, baselineAccuracy: edges ? meanConfidence(edges, null) : null, accuracyDrop: null, accuracyAlarm: false };
+  }
+  const estimatedAccuracy = meanConfidence(edges, agg.features[confAt]!.sumBins.map((s) => s / SKETCH_SCALE));
+  const baselineAccuracy = meanConfidence(edges, null);
+  const accuracyDrop = baselineAccuracy - estimatedAccuracy;
+  return { predictionDrift, estimatedAccuracy, baselineAccuracy, accuracyDrop, accuracyAlarm: features[confAt]!.alarm && accuracyDrop >= options.minAccuracyDrop };
+}
+
+export function detectDrift(layout: SketchLayout, agg: SketchAggregate, options: DetectOptions): DriftVerdict {
   const tested = layout.features.filter((f) => f.kind === 'numeric' || f.expected).length;
   const alpha = options.familyAlpha / Math.max(tested, 1); // Bonferroni
   const features = layout.features.map((f, i): FeatureVerdict => {
@@ -90,5 +136,5 @@ export function detectDrift(layout: SketchLayout, agg: SketchAggregate, options:
     const alarm = !!r && r.p < alpha && r.sigmaShift >= options.minSigmaShift && enough;
     return { name: f.name, test: 'smooth', devices: a.devices, statistic: r?.statistic ?? null, p: r?.p ?? null, effects: { ...fx, sigmaShift: r?.sigmaShift ?? null }, alarm };
   });
-  return { features, alarm: features.some((f) => f.alarm) };
+  return { features, outputs: outputVerdict(layout, agg, features, options), alarm: features.some((f) => f.alarm) };
 }

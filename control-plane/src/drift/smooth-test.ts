@@ -6,6 +6,7 @@
  * whose users differ from the average counts once, not once per value — and the DP noise on the
  * released sums enters the covariance exactly, so the χ²_K reference stays calibrated.
  */
+import { MAX_SAMPLES } from '@modelfleet/protocol';
 import { chi2Survival, clipEigenvalues, solveSpd } from './math.ts';
 
 export interface SmoothTestInput {
@@ -37,8 +38,8 @@ export function smoothTest(input: SmoothTestInput): SmoothTestResult | null {
   // Score-test form: the device covariance under "no drift" (mean 0) is E[g gᵀ], estimated by
   // Σggᵀ/N. Unlike the covariance about the (noisy) released mean it is PSD before noise and
   // keeps the test calibrated when it matters — under the null. The released Σggᵀ carries DP
-  // noise of its own (σ_P/N per entry of M): M is projected back to PSD, and one σ_P/N more on
-  // the diagonal keeps the test conservative for that noise.
+  // noise of its own (σ_P/N per entry of M): M is projected back to PSD (with the floor below),
+  // and one σ_P/N more on the diagonal keeps the test conservative for that noise.
   const M: number[][] = Array.from({ length: K }, () => new Array<number>(K).fill(0));
   let p = 0;
   for (let k = 0; k < K; k++) {
@@ -49,7 +50,11 @@ export function smoothTest(input: SmoothTestInput): SmoothTestResult | null {
     }
   }
   const sigmaP = input.productsNoiseSigma ?? 0;
-  const psd = sigmaP > 0 ? clipEigenvalues(M, 0) : M;
+  // Under the null a device's mean of P_k over at most MAX_SAMPLES independent values varies at
+  // least 1/((2k+1)·MAX_SAMPLES), so no eigenvalue of M is below 1/((2K+1)·MAX_SAMPLES): flooring
+  // there changes nothing under the null, and keeps M invertible when devices sent identical
+  // sketches or DP noise tipped it.
+  const psd = clipEigenvalues(M, 1 / ((2 * K + 1) * MAX_SAMPLES));
   // Cov(mean) = M/N + σ²/N² I (+ the allowance for noise in M).
   const cov = psd.map((row, k) => row.map((m, l) => m / N + (k === l ? (input.noiseSigma / N) ** 2 + sigmaP / N ** 2 : 0)));
   const x = solveSpd(cov, mean);

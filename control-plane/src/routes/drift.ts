@@ -36,7 +36,7 @@ driftRoutes.openapi(
   createRoute({
     method: 'post', path: '/models/{model}/versions/{version}/sketches/{window}/close', security: bearer, middleware: [requireRole('operator')] as const,
     request: { params: WindowParams },
-    responses: { 200: json(z.object({ devices: z.number().int(), released: z.boolean(), alarm: z.boolean(), noiseSigma: z.number().nullable(), verdict: z.unknown() }), 'The window, released once (idempotent)'), ...errorResponses },
+    responses: { 200: json(z.object({ devices: z.number().int(), released: z.boolean(), alarm: z.boolean(), noiseSigma: z.number().nullable(), noise: z.unknown(), verdict: z.unknown(), retrain: z.unknown() }), 'The window, released once (idempotent), with per-feature verdicts, output drift and the retrain trigger'), ...errorResponses },
   }),
   async (c) => {
     const { model, version, window } = c.req.valid('param');
@@ -48,13 +48,14 @@ driftRoutes.openapi(
   createRoute({
     method: 'get', path: '/models/{model}/drift', security: bearer, middleware: [requireRole('viewer')] as const,
     request: { params: ModelParam, query: z.object({ limit: z.coerce.number().int().min(1).max(366).default(30) }) },
-    responses: { 200: json(z.object({ windows: z.array(z.record(z.string(), z.unknown())) }), 'Closed windows, newest first, with per-feature verdicts'), ...errorResponses },
+    responses: { 200: json(z.object({ windows: z.array(z.record(z.string(), z.unknown())) }), 'Closed windows, newest first, with per-feature verdicts, output drift, CUSUM and retrain requests'), ...errorResponses },
   }),
   async (c) => {
     const m = await findModel(c.env.DB, c.req.valid('param').model);
-    const { results } = await c.env.DB.prepare('SELECT version, window, cohort, devices, released, alarm, noise_sigma AS noiseSigma, verdict, closed_at AS closedAt FROM drift_windows WHERE model_id = ? ORDER BY window DESC, version DESC LIMIT ?')
+    const { results } = await c.env.DB.prepare('SELECT version, window, cohort, devices, released, alarm, noise_sigma AS noiseSigma, noise, verdict, cusum, retrain, closed_at AS closedAt FROM drift_windows WHERE model_id = ? ORDER BY window DESC, version DESC LIMIT ?')
       .bind(m.id, c.req.valid('query').limit).all<Record<string, unknown>>();
-    return c.json({ windows: results.map((r) => ({ ...r, released: r.released === 1, alarm: r.alarm === 1, verdict: r.verdict ? JSON.parse(String(r.verdict)) : null })) }, 200);
+    const parse = (v: unknown) => (v ? JSON.parse(String(v)) : null);
+    return c.json({ windows: results.map((r) => ({ ...r, released: r.released === 1, alarm: r.alarm === 1, noise: parse(r.noise), verdict: parse(r.verdict), retrain: parse(r.retrain) })) }, 200);
   },
 );
 
