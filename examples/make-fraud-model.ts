@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { buildBaseline } from '@modelfleet/protocol';
 import * as tf from '@tensorflow/tfjs';
 
 tf.enableProdMode();
@@ -86,13 +87,12 @@ for (const x of goldenInputs) {
 }
 write('golden.json', { tolerance: { atol: 1e-5, rtol: 1e-4 }, examples });
 
-const quantile = (sorted: number[], q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
-write('baseline.json', {
-  features: FEATURES.map((name, j) => {
-    const sorted = train.map((r) => r.x[j]!).sort((a, c) => a - c);
-    const edges = [...new Set(Array.from({ length: 11 }, (_, k) => quantile(sorted, k / 10)))];
-    return { name, kind: 'numeric', edges: edges.length >= 2 ? edges : [sorted[0]!, sorted[0]! + 1] };
-  }),
-  outputs: { confidenceDeciles: Array.from({ length: 9 }, (_, k) => quantile([...scores].sort((a, c) => a - c), (k + 1) / 10)) },
-});
+// The monitoring baseline, as `modelfleet baseline train.csv --schema … --predictions …` computes it:
+// equiprobable bins + PIT tables from the training data, class counts and confidence deciles
+// from the model's outputs on the evaluation set.
+write('baseline.json', buildBaseline(
+  FEATURES.map((name) => ({ name, kind: 'numeric' as const })),
+  (name) => train.map((r) => r.x[FEATURES.indexOf(name)]!),
+  [...scores].map((p) => [p]),
+));
 console.log(`wrote ${OUT}: auc ${auc.toFixed(3)}, accuracy ${accuracy.toFixed(3)}`);
