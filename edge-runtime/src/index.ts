@@ -55,27 +55,31 @@ export function edgeRoutes<E extends EdgeEnv>(): Hono<{ Bindings: E }> {
     return c.json(envelope, 200, headers);
   });
 
-  // Sketch uploads: the only device write, and it never touches the registry (D1/R2).
-  edge.post('/sketches/:model/:version', async (c) => {
-    const ttl = numberVar(c.env.EDGE_CACHE_TTL_MS, 5000);
-    const app = await appForKey(c.env, c.req.header(APP_KEY_HEADER), ttl);
-    const device = c.req.query('device');
-    if (!device || !DEVICE_PATTERN.test(device)) throw new ApiError('bad_request', 'pass ?device=<stable device key>');
-    await limitDevice(c.env, app, device);
-    const model = c.req.param('model');
-    assertAppServesModel(app, model);
-    const version = Number(c.req.param('version'));
-    if (!Number.isInteger(version) || version < 1) throw new ApiError('bad_request', 'version must be a positive integer');
-    if ((c.req.header('content-type') ?? '').split(';')[0]!.trim() !== 'application/octet-stream') {
-      throw new ApiError('unsupported_media_type', 'send the sketch as application/octet-stream (protocol sketch layout v1)');
-    }
-    if (Number(c.req.header('content-length') ?? 0) > MAX_SKETCH_BYTES) throw new ApiError('payload_too_large', `sketch uploads are at most ${MAX_SKETCH_BYTES} bytes`);
-    const body = await c.req.arrayBuffer();
-    if (body.byteLength > MAX_SKETCH_BYTES) throw new ApiError('payload_too_large', `sketch uploads are at most ${MAX_SKETCH_BYTES} bytes`);
-    const result = await ingestSketch(c.env, { app, device, model, version, body, now: new Date(), ttlMs: ttl });
-    const accepted: SketchAccepted = { accepted: true, ...result };
-    return c.json(accepted, 202);
-  });
+  // Sketch uploads, the only device writes; they never touch the registry (D1/R2). Drift sketches
+  // (against the version's signed baseline) and health records (against the built-in health
+  // layout) share validation, aggregation and release.
+  for (const channel of ['sketches', 'health'] as const) {
+    edge.post(`/${channel}/:model/:version`, async (c) => {
+      const ttl = numberVar(c.env.EDGE_CACHE_TTL_MS, 5000);
+      const app = await appForKey(c.env, c.req.header(APP_KEY_HEADER), ttl);
+      const device = c.req.query('device');
+      if (!device || !DEVICE_PATTERN.test(device)) throw new ApiError('bad_request', 'pass ?device=<stable device key>');
+      await limitDevice(c.env, app, device);
+      const model = c.req.param('model');
+      assertAppServesModel(app, model);
+      const version = Number(c.req.param('version'));
+      if (!Number.isInteger(version) || version < 1) throw new ApiError('bad_request', 'version must be a positive integer');
+      if ((c.req.header('content-type') ?? '').split(';')[0]!.trim() !== 'application/octet-stream') {
+        throw new ApiError('unsupported_media_type', 'send the sketch as application/octet-stream (protocol sketch layout v1)');
+      }
+      if (Number(c.req.header('content-length') ?? 0) > MAX_SKETCH_BYTES) throw new ApiError('payload_too_large', `sketch uploads are at most ${MAX_SKETCH_BYTES} bytes`);
+      const body = await c.req.arrayBuffer();
+      if (body.byteLength > MAX_SKETCH_BYTES) throw new ApiError('payload_too_large', `sketch uploads are at most ${MAX_SKETCH_BYTES} bytes`);
+      const result = await ingestSketch(c.env, { app, device, model, version, body, now: new Date(), ttlMs: ttl, channel });
+      const accepted: SketchAccepted = { accepted: true, ...result };
+      return c.json(accepted, 202);
+    });
+  }
 
   edge.get('/manifests/:digest', (c) => serveManifest(c.env, c.req.raw, c.req.param('digest')));
   edge.get('/chunks/:digest', (c) => serveChunk(c.env, c.req.raw, c.req.param('digest'), numberVar(c.env.EDGE_CACHE_TTL_MS, 5000)));

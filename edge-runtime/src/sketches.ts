@@ -5,7 +5,7 @@
  * (model, version, window, cohort) Durable Object, which refuses a second upload per device.
  */
 import {
-  type SketchLayout, decodeUpload, manifestDigest, parseEnvelope, parseManifest, fromBase64, sha256Hex, sketchLayout, uploadSize, utf8, windowOf,
+  type SketchLayout, decodeUpload, healthLayout, manifestDigest, parseEnvelope, parseManifest, fromBase64, sha256Hex, sketchLayout, uploadSize, utf8, windowOf,
 } from '@modelfleet/protocol';
 import type { App } from './apps.ts';
 import { type EdgeEnv, r2Key } from './env.ts';
@@ -54,11 +54,17 @@ function layoutFor(env: EdgeEnv, digest: string): Promise<SketchLayout | null> {
   return layout;
 }
 
-export interface IngestRequest { app: App; device: string; model: string; version: number; body: ArrayBuffer; now: Date; ttlMs: number }
+export type SketchChannel = 'sketches' | 'health';
+
+export interface IngestRequest { app: App; device: string; model: string; version: number; body: ArrayBuffer; now: Date; ttlMs: number; channel?: SketchChannel }
+
+/** The aggregate cohort of a channel: drift sketches per cohort ('all' for now), health apart. */
+export const cohortOf = (channel: SketchChannel) => (channel === 'health' ? 'health' : 'all');
 
 export async function ingestSketch(env: EdgeEnv, req: IngestRequest): Promise<{ devices: number; window: number }> {
+  const channel = req.channel ?? 'sketches';
   const digest = await activeManifestDigest(env, req.model, req.version, req.ttlMs);
-  const layout = await layoutFor(env, digest);
+  const layout = channel === 'health' ? await healthLayout() : await layoutFor(env, digest);
   if (!layout) throw new ApiError('no_baseline', `${req.model} v${req.version} was published without a monitoring baseline; nothing to sketch against`);
   if (req.body.byteLength !== uploadSize(layout)) {
     throw new ApiError(req.body.byteLength > uploadSize(layout) ? 'payload_too_large' : 'sketch_malformed', `an upload for ${req.model} v${req.version} is exactly ${uploadSize(layout)} bytes, got ${req.body.byteLength}`);
@@ -70,8 +76,8 @@ export async function ingestSketch(env: EdgeEnv, req: IngestRequest): Promise<{ 
     throw new ApiError('window_closed', `window ${upload.window} is closed (open: ${today - 1} and ${today}); sketches are sent for the current day`);
   }
   // Salted per window: the aggregate can refuse replays without being able to link a device across days.
-  const deviceHash = await sha256Hex(utf8(`${req.app.id}:${req.device}:${req.model}:${req.version}:${upload.window}`));
-  const stub = aggregateStub(env, req.model, req.version, upload.window);
+  const deviceHash = await sha256Hex(utf8(`${req.app.id}:${req.device}:${req.model}:${req.version}:${upload.window}:${channel}`));
+  const stub = aggregateStub(env, req.model, req.version, upload.window, cohortOf(channel));
   const result = await stub.add(layout, deviceHash, upload);
   if (result.devices < 0) throw new ApiError('window_closed', `window ${upload.window} was already closed and released`);
   if (!result.accepted) throw new ApiError('sketch_replayed', `this device already sent its sketch for window ${upload.window}`);

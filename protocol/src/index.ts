@@ -21,3 +21,4 @@ export * from './sketch.ts';
 export * from './sketch-upload.ts';
 export * from './sketch-aggregate.ts';
 export * from './webhook.ts';
+export * from './health.ts';

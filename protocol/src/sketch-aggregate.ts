@@ -121,7 +121,7 @@ export interface ReleaseNoise {
 
 /**
  * Adds the release noise to every sum that leaves the aggregate, in place, and zeroes what is
- * not released (numeric bin squares: no test uses them, so they get no budget). Device counts
+ * not released (numeric bin squares: no test uses them; any group whose σ is infinite). Device counts
  * are not noised: they gate `minDevices` and are the denominators of every test (see README,
  * "What the privacy guarantee covers"). `normal` draws N(0, 1): the platform CSPRNG in the
  * Durable Object, a seeded generator in simulations.
@@ -129,11 +129,13 @@ export interface ReleaseNoise {
 export function addReleaseNoise(agg: SketchAggregate, noise: ReleaseNoise, normal: () => number): void {
   const S = SKETCH_SCALE;
   const C = COMPONENT_SCALE;
+  // A group with infinite σ has no budget: it is withheld (zeroed), never released exact.
+  const noised = (xs: number[], sigma: number, unit: number) => xs.map((x) => (Number.isFinite(sigma) ? x + sigma * unit * normal() : 0));
   for (const f of agg.features) {
     const numeric = f.sumComponents.length > 0;
-    f.sumBins = f.sumBins.map((s) => s + (numeric ? noise.numericBins : noise.categoricalBins) * S * normal());
-    f.sumBinSquares = f.sumBinSquares.map((s) => (numeric ? 0 : s + noise.categoricalSquares * S * S * normal()));
-    f.sumComponents = f.sumComponents.map((s) => s + noise.components * C * normal());
-    f.sumComponentProducts = f.sumComponentProducts.map((s) => s + noise.componentProducts * C * C * normal());
+    f.sumBins = noised(f.sumBins, numeric ? noise.numericBins : noise.categoricalBins, S);
+    f.sumBinSquares = numeric ? f.sumBinSquares.map(() => 0) : noised(f.sumBinSquares, noise.categoricalSquares, S * S);
+    f.sumComponents = noised(f.sumComponents, noise.components, C);
+    f.sumComponentProducts = noised(f.sumComponentProducts, noise.componentProducts, C * C);
   }
 }

@@ -178,9 +178,12 @@ export function sketchNumeric(values: (number | null)[], edges: number[], table?
   };
 }
 
-/** A device's sketch of one categorical feature: vocabulary, then OTHER, then MISSING. */
-export function sketchCategorical(values: (string | null)[], vocabulary: string[]): FeatureSketch | null {
-  if (values.length < MIN_SAMPLES) return null;
+/**
+ * A device's sketch of one categorical feature: vocabulary, then OTHER, then MISSING. Health
+ * counters pass `minSamples` 1 (one load a day is a full record); drift features keep MIN_SAMPLES.
+ */
+export function sketchCategorical(values: (string | null)[], vocabulary: string[], minSamples = MIN_SAMPLES): FeatureSketch | null {
+  if (values.length < Math.max(1, minSamples)) return null;
   const index = new Map(vocabulary.map((v, i) => [v, i]));
   const counts = new Array<number>(vocabulary.length + 2).fill(0);
   for (const v of values) counts[v === null || v === undefined ? vocabulary.length + 1 : (index.get(v) ?? vocabulary.length)]!++;

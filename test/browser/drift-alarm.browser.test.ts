@@ -55,7 +55,8 @@ it('shifted inputs on real devices end in a signed drift alarm at the receiver',
     endpoint: worker.url, appKey, trustRoot: worker.rootEnvelope, models: ['drifting', 'steady'], devices: DEVICES, edges, shift: { drifting: 1.5 },
   }) as { device: string; telemetry: { sent: number; queued: number; dropped: Record<string, number> } }[];
   expect(new Set(report.map((r) => r.device)).size).toBe(DEVICES);
-  for (const r of report) expect(r.telemetry).toMatchObject({ sent: 2, queued: 0, dropped: { queue_full: 0, rejected: 0, duplicate: 0, storage_error: 0 } });
+  // A sketch and a health record per model.
+  for (const r of report) expect(r.telemetry).toMatchObject({ sent: 4, queued: 0, dropped: { queue_full: 0, rejected: 0, duplicate: 0, storage_error: 0 } });
 
   const today = windowOf(new Date());
   for (const model of ['drifting', 'steady']) {
@@ -77,7 +78,14 @@ it('shifted inputs on real devices end in a signed drift alarm at the receiver',
 
   const windows = async (model: string) => ((await (await worker.api(`/v1/models/${model}/drift`)).json()) as { windows: any[] }).windows;
   expect((await windows('steady'))[0]).toMatchObject({ window: today, devices: DEVICES, released: true, alarm: false });
-  expect((await windows('drifting'))[0]).toMatchObject({ window: today, devices: DEVICES, released: true, alarm: true });
+  const drifting = (await windows('drifting'))[0];
+  expect(drifting).toMatchObject({ window: today, devices: DEVICES, released: true, alarm: true });
+  // The devices' health came with it: every load fine, CPU answered, no errors. (20 devices on a tenth
+  // of ε = 50: a released share carries noise of σ ≈ 0.05, so the bounds are wide.)
+  expect(drifting.health.devices).toBe(DEVICES);
+  expect(drifting.health.summary.load.shares.ok).toBeGreaterThan(0.75);
+  expect(drifting.health.summary.backend.shares.cpu).toBeGreaterThan(0.75);
+  expect(drifting.health.summary.predict.shares.inference_error).toBeLessThan(0.25);
   await new Promise((r) => setTimeout(r, 300));
   expect(receiver.received).toHaveLength(1); // nothing for the steady model
 }, 180_000);

@@ -2,7 +2,7 @@
 // spend, run the drift tests on what was released; refuse uploads to a closed window.
 import { windowOf } from '@modelfleet/protocol';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { baseline, createApp, createToken, uploadSketch } from '../fixtures/drift.ts';
+import { baseline, createApp, createToken, uploadHealth, uploadSketch } from '../fixtures/drift.ts';
 import { buildLayersModel } from '../fixtures/models.ts';
 import { createModel, publish } from '../harness/publish.ts';
 import { type TestWorker, startWorker } from '../harness/worker.ts';
@@ -25,6 +25,13 @@ beforeAll(async () => {
   appKey = await createApp(worker);
   viewer = await createToken(worker, 'viewer');
   for (let d = 0; d < 30; d++) expect((await upload(`device-${'x'.repeat(d)}`, 1.5)).status).toBe(202);
+  // Health: every device loaded once; 1 in 10 predictions errored on the 10 devices with d < 10; latencies 1–3 ms,
+  // with one slow device at 300 ms; WebGPU on two thirds of the devices.
+  for (let d = 0; d < 30; d++) {
+    const counts = { load: { ok: 1 }, predict: { ok: d < 10 ? 18 : 20, inference_error: d < 10 ? 2 : 0 }, latencies: Array.from({ length: 20 }, (_, i) => (d === 29 ? 300 : 1 + (i % 3))), backend: d % 3 === 0 ? { cpu: 20 } : { webgpu: 20 } };
+    expect((await uploadHealth(worker, appKey, `device-${'x'.repeat(d)}`, counts)).status).toBe(202);
+  }
+  expect((await uploadHealth(worker, appKey, 'device-', { load: { ok: 1 }, predict: {}, latencies: [], backend: {} })).status).toBe(409); // replayed
   for (let d = 0; d < 5; d++) expect((await upload(`device-${'y'.repeat(d)}`, 0, 'quiet')).status).toBe(202);
 });
 afterAll(() => worker?.dispose());
@@ -44,6 +51,15 @@ it('releases a window once, with noise, and alarms on the shifted feature only',
   expect(r.verdict.features[0].effects.sigmaShift).toBeGreaterThan(0.5);
   // 1 of 3 features alarmed (≥ 25 %) and the carried CUSUM crossed h: retraining is requested, the CUSUM restarts.
   expect(r.retrain).toMatchObject({ reasons: ['cusum', 'share'], cusum: 0 });
+  // Device health, released with the window on its 10 % of the budget: one device, one vote. With 30
+  // devices the noise on a share is σ ≈ 0.005 at ε = 1000; shares are checked to ±0.05.
+  expect(r.healthDevices).toBe(30);
+  expect(r.health.predict.shares.inference_error).toBeCloseTo((10 * 0.1) / 30, 1);
+  expect(r.health.load.shares.ok).toBeCloseTo(1, 1);
+  expect(r.health.backend.shares.webgpu).toBeCloseTo(2 / 3, 1);
+  expect(r.health.latency.p50Ms).toBeGreaterThan(1);
+  expect(r.health.latency.p50Ms).toBeLessThan(4);
+  expect(r.health.latency.p95Ms).toBeGreaterThan(4); // the slow device's share sits above the 95th percentile's bin
   expect(r.retrain.score).toBeGreaterThan(3);
   const again = (await (await close()).json()) as any;
   expect(again).toEqual(r); // idempotent: the same release, no fresh noise

@@ -1,6 +1,6 @@
 // Sketch ingest at the edge into the per-window Durable Object: valid uploads count once per
 // device; every bad upload gets a coded error and leaves the aggregate exactly as it was.
-import { type Baseline, encodeUpload, sketchLayout, sketchNumeric, windowOf } from '@modelfleet/protocol';
+import { type Baseline, encodeUpload, healthLayout, healthUpload, sketchLayout, sketchNumeric, windowOf } from '@modelfleet/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildLayersModel } from '../fixtures/models.ts';
 import { createModel, publish } from '../harness/publish.ts';
@@ -20,12 +20,12 @@ const sketchBytes = (seed: number, window = today, digest?: string) =>
     features: [0, 1, 2].map((f) => sketchNumeric(Array.from({ length: 30 }, (_, i) => Math.sin(seed * 13 + i * 7 + f)), edges)),
   });
 
-const send = (body: Uint8Array | string, { device = 'dev-1', model = 'fraud', version = 1, type = 'application/octet-stream', key = appKey } = {}) =>
-  worker.api(`/v1/edge/sketches/${model}/${version}?device=${device}`, {
+const send = (body: Uint8Array | string, { device = 'dev-1', model = 'fraud', version = 1, type = 'application/octet-stream', key = appKey, channel = 'sketches' } = {}) =>
+  worker.api(`/v1/edge/${channel}/${model}/${version}?device=${device}`, {
     method: 'POST', token: null, body: body as unknown as BodyInit, headers: { 'content-type': type, 'x-modelfleet-app-key': key },
   });
 
-const status = async () => (await (await worker.api(`/v1/models/fraud/versions/1/sketches/${today}`)).json()) as { devices: number; digest: string | null };
+const status = async (cohort = 'all', model = 'fraud') => (await (await worker.api(`/v1/models/${model}/versions/1/sketches/${today}?cohort=${cohort}`)).json()) as { devices: number; digest: string | null };
 
 beforeAll(async () => {
   worker = await startWorker();
@@ -74,5 +74,33 @@ describe('sketch ingest', () => {
     const before = await count();
     await send(sketchBytes(20), { device: 'dev-20' });
     expect(await count()).toBe(before);
+  });
+});
+
+describe('health ingest', () => {
+  const healthBytes = async (errors: number) => {
+    const l = await healthLayout();
+    return encodeUpload(l, (await healthUpload({ load: { ok: 1 }, predict: { ok: 20, inference_error: errors }, latencies: new Array(12).fill(2), backend: { wasm: 20 } }, today))!);
+  };
+
+  it('takes health records for any served version, baseline or not, once per device per window', async () => {
+    expect((await send(await healthBytes(1), { device: 'h-1', channel: 'health' })).status).toBe(202);
+    expect((await send(await healthBytes(0), { device: 'h-1', model: 'plain', channel: 'health' })).status).toBe(202);
+    expect(await status('health')).toMatchObject({ devices: 1 });
+    expect(await status('health', 'plain')).toMatchObject({ devices: 1 });
+    expect(await status('all')).toMatchObject({ devices: 3 }); // the drift aggregate is a different one
+  });
+
+  const refusals: [string, () => Promise<Response>, number, string][] = [
+    ['replayed health record', async () => send(await healthBytes(2), { device: 'h-1', channel: 'health' }), 409, 'sketch_replayed'],
+    ['a drift sketch sent as health', () => send(sketchBytes(30), { device: 'h-2', channel: 'health' }), 413, 'payload_too_large'],
+    ['garbage bytes', async () => send(new Uint8Array((await healthBytes(0)).length).fill(9), { device: 'h-3', channel: 'health' }), 400, 'sketch_malformed'],
+    ['L1 ≠ 1', async () => { const b = await healthBytes(0); b[44] = b[44]! + 1; return send(b, { device: 'h-4', channel: 'health' }); }, 422, 'sketch_not_normalized'],
+  ];
+  it.each(refusals)('refuses %s and leaves the health aggregate unchanged', async (_, request, httpStatus, code) => {
+    const before = await status('health');
+    const res = await request();
+    expect({ status: res.status, code: ((await res.json()) as { error: { code: string } }).error.code }).toEqual({ status: httpStatus, code });
+    expect(await status('health')).toEqual(before);
   });
 });

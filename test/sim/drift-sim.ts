@@ -9,7 +9,7 @@
 import { type Baseline, type ReleaseNoise, type SketchLayout, addReleaseNoise, addUpload, emptyAggregate, sketchLayout, sketchNumeric, SKETCH_SCALE } from '@modelfleet/protocol';
 import { DEFAULT_DETECT, detectDrift } from '../../control-plane/src/drift/detect.ts';
 import { chi2Survival, normalCdf, normalQuantile } from '../../control-plane/src/drift/math.ts';
-import { releaseNoise } from '../../control-plane/src/drift/privacy.ts';
+import { HEALTH_SHARE, releaseNoiseForRho, rhoFor } from '../../control-plane/src/drift/privacy.ts';
 
 export interface SimConfig {
   runs: number;
@@ -62,7 +62,8 @@ export async function simulate(cfg: SimConfig): Promise<SimResult> {
   const baseline = normalBaseline(cfg.features);
   const layout: SketchLayout = await sketchLayout(baseline);
   const feature = baseline.features[0]! as { edges: number[]; pit: [number, number][] };
-  const noise = Number.isFinite(cfg.epsilon) ? releaseNoise(layout, cfg.epsilon, 1e-6) : { components: 0, componentProducts: 0, numericBins: 0, categoricalBins: 0, categoricalSquares: 0 };
+  // As in production when devices also send health records: drift gets 1 − HEALTH_SHARE of the day's ρ.
+  const noise = Number.isFinite(cfg.epsilon) ? releaseNoiseForRho(layout, rhoFor(cfg.epsilon, 1e-6) * (1 - HEALTH_SHARE)) : { components: 0, componentProducts: 0, numericBins: 0, categoricalBins: 0, categoricalSquares: 0 };
   const { normal } = rng(cfg.seed);
   const within = Math.sqrt(1 - cfg.tau ** 2);
   const B = feature.edges.length - 1;

@@ -4,8 +4,9 @@
  * cache (sync.ts), runs inference through a Runner (a Web Worker in browsers, inline in tests),
  * polls for new tickets in the background, and swaps models only between calls.
  */
-import { type Backend, DEFAULT_SIZE_CAPS, type Envelope, type SizeCaps, type SketchLayout, encodeUpload, parseEnvelope, parseManifest, sketchLayout, windowOf } from '@modelfleet/protocol';
+import { type Backend, DEFAULT_SIZE_CAPS, type Envelope, type SizeCaps, type SketchLayout, encodeUpload, healthLayout, parseEnvelope, parseManifest, sketchLayout, windowOf } from '@modelfleet/protocol';
 import { type Outbox, type OutboxStats, createOutbox } from './telemetry/outbox.ts';
+import { type HealthRecorder, allFinite, createHealthRecorder } from './telemetry/health.ts';
 import { type Sketcher, createSketcher } from './telemetry/sketcher.ts';
 import { loadArtifacts } from './artifacts.ts';
 import type { Inputs, Outputs } from './engine.ts';
@@ -84,6 +85,11 @@ export async function createClient(options: ClientOptions) {
   const models = new Map<string, { handle: number; version: number; inflight: Set<Promise<unknown>> }>();
   const outbox: Outbox = createOutbox(store, ctx.edge, deviceId, () => now().getTime());
   const sketchers = new Map<string, { version: number; layout: SketchLayout; make: (window: number) => Sketcher; current: Sketcher } | null>();
+  // Health is recorded for every model version, baseline or not.
+  const healths = new Map<string, { version: number; current: HealthRecorder }>();
+  const startHealth = (name: string, version: number) => {
+    if (options.telemetry !== false) healths.set(name, { version, current: createHealthRecorder(windowOf(now())) });
+  };
 
   /** Starts sketching a model version if its signed manifest carries a monitoring baseline. */
   async function startSketching(name: string, version: number, digest: string): Promise<void> {
@@ -96,27 +102,38 @@ export async function createClient(options: ClientOptions) {
     sketchers.set(name, { version, layout, make, current: make(windowOf(now())) });
   }
 
-  /** Ends a model's window: its sketch goes to the outbox (one upload per device per window). */
+  /** Ends a model's window: its sketch and health record go to the outbox (one each per device per window). */
   async function closeWindow(name: string, next?: number): Promise<void> {
+    const window = next ?? windowOf(now());
+    const h = healths.get(name);
+    if (h) {
+      const record = await h.current.build().catch(() => null);
+      const layout = await healthLayout();
+      h.current = createHealthRecorder(window);
+      if (record) await outbox.enqueue({ model: name, version: h.version, window: record.window, bytes: encodeUpload(layout, record), channel: 'health' });
+    }
     const s = sketchers.get(name);
     if (!s) return;
     const upload = s.current.build();
-    s.current = s.make(next ?? windowOf(now()));
+    s.current = s.make(window);
     if (!upload) return;
     await outbox.enqueue({ model: name, version: s.version, window: upload.window, bytes: encodeUpload(s.layout, upload) });
   }
 
   /** Off the inference path: never delays or fails a predict. */
-  function observe(name: string, input: Inputs, outputs: Outputs): void {
+  function observe(name: string, input: Inputs, outputs: Outputs, ms: number, answeredBy: Backend): void {
     setTimeout(() => {
-      const s = sketchers.get(name);
-      if (!s) return;
       try {
+        const window = windowOf(now());
+        const h = healths.get(name);
+        if (h && window !== h.current.window) void closeWindow(name, window).then(() => outbox.flush()).catch(() => {});
+        h?.current.predict(allFinite(outputs) ? 'ok' : 'non_finite', ms, answeredBy);
+        const s = sketchers.get(name);
+        if (!s) return;
         const first = Array.isArray(input) ? input : Object.values(input)[0];
         if (!first) return;
         const rows = (Array.isArray(first[0]) ? first : [first]) as number[][];
-        const window = windowOf(now());
-        if (window !== s.current.window) void closeWindow(name, window).then(() => outbox.flush()).catch(() => {});
+        if (!h && window !== s.current.window) void closeWindow(name, window).then(() => outbox.flush()).catch(() => {});
         const out = Object.values(outputs)[0];
         const outRows = Array.isArray(out) ? ((Array.isArray(out[0]) ? out : [out]) as number[][]) : undefined;
         s.current.observe(rows, outRows);
@@ -146,6 +163,7 @@ export async function createClient(options: ClientOptions) {
     } catch (e) {
       const err = toSdkError(e);
       s.lastError = { code: err.code, message: err.message };
+      healths.get(name)?.current.syncFailed(err.code);
       if (!(await store.state(name)).active) throw err;
       return null;
     }
@@ -183,6 +201,8 @@ export async function createClient(options: ClientOptions) {
       const first = await instantiate(name, await trySync(name, opts.onProgress));
       const current = { handle: first.handle, version: first.version, backend: first.backend, inflight: new Set<Promise<unknown>>() };
       models.set(name, current);
+      startHealth(name, first.version);
+      healths.get(name)?.current.load('ok');
       await startSketching(name, first.version, (await store.state(name)).active!.digest).catch(() => sketchers.set(name, null));
       Object.assign(entry(name), { version: first.version, backend: first.backend });
       return {
@@ -191,14 +211,19 @@ export async function createClient(options: ClientOptions) {
         get backend() { return current.backend; },
         async predict(input: Inputs) {
           if (closed) throw new SdkError('closed', 'this client was closed; create a new one');
+          const started = performance.now();
           const call = runner.predict(current.handle, input).catch((e) => {
+            try {
+              healths.get(name)?.current.predict('inference_error', performance.now() - started, current.backend);
+            } catch {} // telemetry never breaks the host
             throw new SdkError('inference_failed', `predict failed: ${(e as Error).message}`, e);
           });
           current.inflight.add(call);
           try {
             const { outputs, backend: answeredBy } = await call;
+            const ms = performance.now() - started;
             if (answeredBy !== current.backend) entry(name).backend = current.backend = answeredBy;
-            observe(name, input, outputs);
+            observe(name, input, outputs, ms, answeredBy);
             return outputs;
           } finally {
             current.inflight.delete(call);
@@ -214,7 +239,9 @@ export async function createClient(options: ClientOptions) {
           await Promise.allSettled([...current.inflight]); // never swap mid-call
           Object.assign(current, { handle: next.handle, version: next.version });
           entry(name).version = next.version;
-          await closeWindow(name).catch(() => {}); // the old version's sketch is sent as it was
+          await closeWindow(name).catch(() => {}); // the old version's sketch and health are sent as they were
+          startHealth(name, next.version);
+          healths.get(name)?.current.load('ok');
           await startSketching(name, next.version, active.digest).catch(() => sketchers.set(name, null));
           await runner.unload(old);
           return { version: next.version, changed: true, downloadedBytes };
@@ -244,7 +271,7 @@ export async function createClient(options: ClientOptions) {
      */
     async flush(): Promise<OutboxStats> {
       await new Promise((r) => setTimeout(r, 0)); // let pending observations land
-      for (const name of sketchers.keys()) await closeWindow(name).catch(() => {});
+      for (const name of new Set([...sketchers.keys(), ...healths.keys()])) await closeWindow(name).catch(() => {});
       await outbox.flush();
       return outbox.stats();
     },

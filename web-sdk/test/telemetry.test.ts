@@ -1,6 +1,6 @@
 // Device-side drift telemetry: predict inputs are sketched off the inference path, uploaded once
 // per window through the persisted outbox, and failures are counted, never thrown.
-import { type Baseline, OUTPUT_CLASS, OUTPUT_CONFIDENCE, decodeUpload, sketchLayout, windowOf } from '@modelfleet/protocol';
+import { type Baseline, OUTPUT_CLASS, OUTPUT_CONFIDENCE, decodeUpload, healthLayout, quantizeFractions, sketchLayout, windowOf } from '@modelfleet/protocol';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { buildLayersModel } from '../../test/fixtures/models.ts';
 import { createModel, publish } from '../../test/harness/publish.ts';
@@ -28,11 +28,11 @@ it('sketches predict inputs and uploads once per window; a second flush is a cou
   const model = await client.load('drifty');
   for (let i = 0; i < rows.length; i += 8) await model.predict(rows.slice(i, i + 8));
   const stats = await client.flush();
-  expect(stats).toMatchObject({ sent: 1, queued: 0 });
+  expect(stats).toMatchObject({ sent: 2, queued: 0 }); // the sketch and the health record
   expect(await status()).toMatchObject({ devices: 1 });
   await model.predict(rows.slice(0, 20));
   const again = await client.flush();
-  expect(again.dropped.duplicate).toBe(1); // the server refuses a second upload for the window
+  expect(again.dropped.duplicate).toBe(2); // the server refuses a second upload of each for the window
   expect(await status()).toMatchObject({ devices: 1 });
   await client.close();
 });
@@ -47,14 +47,14 @@ it('keeps the sketch queued through 5xx and network failures, and sends it later
   const model = await client.load('drifty');
   await model.predict(rows);
   const failed = await client.flush();
-  expect(failed).toMatchObject({ sent: 0, queued: 1 });
+  expect(failed).toMatchObject({ sent: 0, queued: 2 });
   expect(failed.nextAttemptAt).toBeGreaterThan(clock);
   down = false;
   clock += 3600_000; // past the backoff
   const ok = await client.telemetry();
-  expect(ok.queued).toBe(1);
+  expect(ok.queued).toBe(2);
   const sent = await client.flush();
-  expect(sent).toMatchObject({ sent: 1, queued: 0 });
+  expect(sent).toMatchObject({ sent: 2, queued: 0 });
   await client.close();
 });
 
@@ -65,7 +65,7 @@ it('never lets telemetry fail a predict, and bounds the outbox', async () => {
   expect(await model.predict([[Number.NaN, Infinity, -Infinity, 1e308]])).toHaveProperty('out');
   await model.predict(rows);
   const stats = await client.flush();
-  expect(stats.dropped.queue_full).toBe(1);
+  expect(stats.dropped.queue_full).toBe(2); // this window's sketch and health record
   expect(stats.queued).toBe(OUTBOX_LIMIT + 5);
   await client.close();
 });
@@ -85,7 +85,8 @@ it('sketches the outputs too: predicted class and confidence against the output 
   const { client } = await sdkClient(worker, { deviceId: 'tel-4', fetch: spy });
   const model = await client.load('scored');
   const probs = ((await model.predict(rows)) as Record<string, number[][]>).out!.map((r) => r[0]!);
-  expect((await client.flush()).sent).toBe(1);
+  expect((await client.flush()).sent).toBe(2);
+  expect(sent).toHaveLength(1); // the health record went to /health/
   const upload = decodeUpload(layout, sent[0]!);
   const positives = probs.filter((p) => p > 0.5).length;
   const classBins = upload.features[4]!.bins; // '0', '1', OTHER, MISSING
@@ -93,5 +94,26 @@ it('sketches the outputs too: predicted class and confidence against the output 
   expect(classBins.slice(2)).toEqual([0, 0]);
   const confidence = upload.features[5]!;
   expect(confidence.bins.reduce((a, b) => a + b, 0)).toBe(4096);
+  await client.close();
+});
+
+it('records health: loads, predict outcomes with non-finite outputs, latency and backend', async () => {
+  const health: Uint8Array[] = [];
+  const spy: typeof fetch = async (input, init) => {
+    if (String(input).includes('/health/drifty/1')) health.push(new Uint8Array(init!.body as ArrayBuffer));
+    return fetch(input, init);
+  };
+  const { client } = await sdkClient(worker, { deviceId: 'tel-5', fetch: spy });
+  const model = await client.load('drifty');
+  for (let i = 0; i < 15; i++) await model.predict(rows.slice(i, i + 2));
+  await model.predict([[Number.NaN, 0, 0, 0]]); // NaN in, NaN out
+  await expect(model.predict([[1, 2]])).rejects.toMatchObject({ code: 'inference_failed' }); // wrong width
+  expect((await client.flush()).sent).toBe(2);
+  const layout = await healthLayout();
+  const [load, predict, latency, backend] = decodeUpload(layout, health[0]!).features;
+  expect(load!.bins.slice(0, 3)).toEqual([4096, 0, 0]); // one load, ok
+  expect(predict!.bins.slice(0, 3)).toEqual(quantizeFractions([15, 1, 1, 0, 0]).slice(0, 3)); // ok, inference_error, non_finite
+  expect(latency!.bins.reduce((a, b) => a + b, 0)).toBe(4096); // 16 timed calls (errors are not timed)
+  expect(backend!.bins.slice(0, 3)).toEqual([0, 0, 4096]); // cpu answered every call
   await client.close();
 });

@@ -5,13 +5,14 @@
  * tests on what was released. Idempotent: a closed window answers with what it released.
  */
 import { ApiError, aggregateStub, layoutForVersion, numberVar } from '@modelfleet/edge-runtime';
-import type { ReleaseNoise } from '@modelfleet/protocol';
+import { type ReleaseNoise, healthLayout } from '@modelfleet/protocol';
 import type { Env } from '../env.ts';
 import { auditStatement } from '../registry/audit.ts';
 import { findModel } from '../registry/models.ts';
 import { DEFAULT_DETECT, detectDrift } from './detect.ts';
 import { type EventInput, enqueueEvent, eventStatements } from '../webhooks/events.ts';
-import { epsilonFor, releaseNoise, rhoSpent } from './privacy.ts';
+import { type HealthSummary, summarizeHealth } from './health-summary.ts';
+import { HEALTH_SHARE, HEALTH_SPLIT, epsilonFor, releaseNoiseForRho, rhoFor, rhoSpent } from './privacy.ts';
 import { type RetrainDecision, retrainDecision } from './retrain.ts';
 
 export const DELTA = 1e-6;
@@ -29,6 +30,9 @@ export interface WindowResult {
   verdict: ReturnType<typeof detectDrift> | null;
   /** The retrain trigger after this window (null when nothing was released). */
   retrain: RetrainDecision | null;
+  /** Device health released with the window (its own aggregate, on HEALTH_SHARE of the budget). */
+  health: HealthSummary | null;
+  healthDevices: number;
 }
 
 export async function closeWindow(env: Env, model: string, version: number, window: number, actor: string): Promise<WindowResult> {
@@ -40,23 +44,30 @@ export async function closeWindow(env: Env, model: string, version: number, wind
       model, version, window, devices: existing.devices, released: existing.released === 1, alarm: existing.alarm === 1,
       noiseSigma: existing.noise_sigma, noise: existing.noise ? JSON.parse(existing.noise) : null, verdict: existing.verdict ? JSON.parse(existing.verdict) : null,
       retrain: existing.retrain ? JSON.parse(existing.retrain) : null,
+      ...(await healthRow(env, m.id, version, window)),
     };
   }
-  const layout = await layoutForVersion(env, model, version);
-  if (!layout) throw new ApiError('no_baseline', `${model} v${version} has no monitoring baseline`);
+  const layout = await layoutForVersion(env, model, version); // null: no baseline, health only
+  const health = await healthLayout();
   const epsilon = numberVar(env.DRIFT_EPSILON_PER_DAY, 2);
   const minDevices = numberVar(env.DRIFT_MIN_DEVICES, DEFAULT_DETECT.minDevices);
-  const noise = releaseNoise(layout, epsilon, DELTA);
-  const sigma = noise.components;
-  const r = await aggregateStub(env, model, version, window).release(minDevices, noise);
-  const verdict = r.released ? detectDrift(layout, r.released, { ...DEFAULT_DETECT, minDevices, noise }) : null;
+  const rho = rhoFor(epsilon, DELTA);
+  // Health first: when it is released it takes HEALTH_SHARE of the day's ρ, otherwise the drift
+  // release keeps the whole budget (device counts, which decide this, are public — README).
+  const healthNoise = releaseNoiseForRho(health, layout ? rho * HEALTH_SHARE : rho, HEALTH_SPLIT);
+  const h = await aggregateStub(env, model, version, window, 'health').release(minDevices, healthNoise);
+  const noise = layout ? releaseNoiseForRho(layout, h.released ? rho * (1 - HEALTH_SHARE) : rho) : null;
+  const sigma = noise?.components ?? 0;
+  const r = layout && noise ? await aggregateStub(env, model, version, window).release(minDevices, noise) : { devices: 0, released: null };
+  const healthSummary = h.released ? summarizeHealth(h.released) : null;
+  const verdict = layout && noise && r.released ? detectDrift(layout, r.released, { ...DEFAULT_DETECT, minDevices, noise }) : null;
   // The CUSUM carries over from the version's last released window before this one.
   const previous = await env.DB.prepare('SELECT cusum FROM drift_windows WHERE model_id = ? AND version = ? AND window < ? AND released = 1 ORDER BY window DESC LIMIT 1')
     .bind(m.id, version, window).first<{ cusum: number | null }>();
   const retrain = verdict ? retrainDecision(previous?.cusum ?? 0, verdict) : null;
   const at = new Date().toISOString();
   const db = env.DB;
-  const rho = rhoSpent(layout, noise);
+  const spent = (layout && noise && r.released ? rhoSpent(layout, noise) : 0) + (h.released ? rhoSpent(health, healthNoise) : 0);
   const alarmEvent = verdict?.alarm ? driftAlarmEvent(m, version, window, r.devices, sigma, verdict, at) : null;
   const retrainEvent = retrain && retrain.reasons.length > 0 ? retrainRequestedEvent(m, version, window, r.devices, retrain, verdict!, at) : null;
   const events = [alarmEvent, retrainEvent].filter((e): e is EventInput => e !== null);
@@ -64,12 +75,23 @@ export async function closeWindow(env: Env, model: string, version: number, wind
     db.prepare('INSERT INTO drift_windows (model_id, version, window, cohort, devices, released, aggregate, verdict, alarm, noise_sigma, noise, cusum, retrain, closed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)')
       .bind(m.id, version, window, 'all', r.devices, r.released ? 1 : 0, r.released ? JSON.stringify(r.released) : null, verdict ? JSON.stringify(verdict) : null, verdict?.alarm ? 1 : 0,
         r.released ? sigma : null, r.released ? JSON.stringify(noise) : null, retrain?.cusum ?? null, retrain ? JSON.stringify(retrain) : null, at),
-    ...(r.released ? [db.prepare('INSERT INTO privacy_ledger (model_id, window, rho, epsilon, delta, released_at) VALUES (?, ?, ?, ?, ?, ?)').bind(m.id, window, rho, epsilonFor(rho, DELTA), DELTA, at)] : []),
-    auditStatement(db, { actor, action: 'drift.close', subject: `model/${model}/version/${version}/drift/${window}`, after: { devices: r.devices, released: !!r.released, alarm: !!verdict?.alarm } }, at),
+    db.prepare('INSERT INTO drift_windows (model_id, version, window, cohort, devices, released, aggregate, verdict, alarm, noise, closed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?)')
+      .bind(m.id, version, window, 'health', h.devices, h.released ? 1 : 0, h.released ? JSON.stringify(h.released) : null, healthSummary ? JSON.stringify(healthSummary) : null, h.released ? JSON.stringify(healthNoise) : null, at),
+    ...(spent > 0 ? [db.prepare('INSERT INTO privacy_ledger (model_id, window, rho, epsilon, delta, released_at) VALUES (?, ?, ?, ?, ?, ?)').bind(m.id, window, spent, epsilonFor(spent, DELTA), DELTA, at)] : []),
+    auditStatement(db, { actor, action: 'drift.close', subject: `model/${model}/version/${version}/drift/${window}`, after: { devices: r.devices, released: !!r.released, alarm: !!verdict?.alarm, healthDevices: h.devices, healthReleased: !!h.released } }, at),
     ...events.map((e) => eventStatements(db, e)),
   ]);
   for (const e of events) await enqueueEvent(env, e.id);
-  return { model, version, window, devices: r.devices, released: !!r.released, alarm: !!verdict?.alarm, noiseSigma: r.released ? sigma : null, noise: r.released ? noise : null, verdict, retrain };
+  return {
+    model, version, window, devices: r.devices, released: !!r.released, alarm: !!verdict?.alarm, noiseSigma: r.released ? sigma : null, noise: r.released ? noise : null,
+    verdict, retrain, health: healthSummary, healthDevices: h.devices,
+  };
+}
+
+async function healthRow(env: Env, modelId: number, version: number, window: number): Promise<{ health: HealthSummary | null; healthDevices: number }> {
+  const row = await env.DB.prepare("SELECT devices, verdict FROM drift_windows WHERE model_id = ? AND version = ? AND window = ? AND cohort = 'health'")
+    .bind(modelId, version, window).first<{ devices: number; verdict: string | null }>();
+  return { health: row?.verdict ? JSON.parse(row.verdict) : null, healthDevices: row?.devices ?? 0 };
 }
 
 /** Privacy spend per model: ρ adds up across releases; the last 365 windows give the annual ε. */

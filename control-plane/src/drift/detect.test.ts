@@ -1,7 +1,7 @@
-import { type Baseline, OUTPUT_CLASS, OUTPUT_CONFIDENCE, addReleaseNoise, addUpload, emptyAggregate, monitoredFeatures, sketchCategorical, sketchLayout, sketchNumeric } from '@modelfleet/protocol';
+import { type Baseline, OUTPUT_CLASS, OUTPUT_CONFIDENCE, addReleaseNoise, healthLayout, healthUpload, addUpload, emptyAggregate, monitoredFeatures, sketchCategorical, sketchLayout, sketchNumeric } from '@modelfleet/protocol';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_DETECT, detectDrift } from './detect.ts';
-import { epsilonFor, releaseNoise, rhoFor, rhoSpent } from './privacy.ts';
+import { HEALTH_SPLIT, epsilonFor, releaseNoise, releaseNoiseForRho, rhoFor, rhoSpent } from './privacy.ts';
 
 const edges = [-4, -1.28, -0.84, -0.52, -0.25, 0, 0.25, 0.52, 0.84, 1.28, 4];
 const vocabulary = ['card', 'bank', 'wallet'];
@@ -51,6 +51,24 @@ describe('privacy accounting', () => {
     const n = releaseNoise(cat, 2, 1e-6);
     expect(n.components).toBe(0);
     expect(rhoSpent(cat, n)).toBeCloseTo(rhoFor(2, 1e-6), 12);
+  });
+
+  it('a health release spends its whole budget on bin shares and withholds the rest', async () => {
+    const layout = await healthLayout();
+    const noise = releaseNoiseForRho(layout, 0.5, HEALTH_SPLIT);
+    expect(noise.components).toBe(Infinity);
+    expect(noise.componentProducts).toBe(Infinity);
+    expect(noise.categoricalSquares).toBe(Infinity);
+    expect(rhoSpent(layout, noise)).toBeCloseTo(0.5, 12);
+    const agg = emptyAggregate(layout, 1);
+    addUpload(agg, (await healthUpload({ load: { ok: 1 }, predict: { ok: 30 }, latencies: new Array(20).fill(3), backend: { wasm: 30 } }, 1))!);
+    addReleaseNoise(agg, noise, () => 0);
+    for (const f of agg.features) {
+      expect(f.sumComponents.every((x) => x === 0)).toBe(true);
+      expect(f.sumComponentProducts.every((x) => x === 0)).toBe(true);
+      expect(f.sumBinSquares.every((x) => x === 0)).toBe(true);
+    }
+    expect(agg.features[3]!.sumBins.slice(0, 3)).toEqual([0, 4096, 0]); // wasm: the bins stay
   });
 
   it('the release noises every group it lets out and zeroes what it keeps back', async () => {

@@ -37,18 +37,40 @@ export function sensitivities(layout: SketchLayout): ReleaseNoise {
   return { components: numeric, componentProducts: numeric, numericBins: numeric, categoricalBins: categorical, categoricalSquares: categorical };
 }
 
+/**
+ * Share of the daily budget that goes to health records when a version has both a monitoring
+ * baseline and health data; the drift release gets the rest. A device contributes to both, so
+ * both spends count against its ε per day.
+ */
+export const HEALTH_SHARE = 0.1;
+
 /** Noise σ per group that together spend `epsilon` (at `delta`) on one release. */
 export function releaseNoise(layout: SketchLayout, epsilon: number, delta: number): ReleaseNoise {
-  const rho = rhoFor(epsilon, delta);
+  return releaseNoiseForRho(layout, rhoFor(epsilon, delta));
+}
+
+/**
+ * Health records need only their bin shares (outcome mixes, the latency histogram): the rest of
+ * their layout is withheld, so the whole health budget sharpens what is read.
+ */
+export const HEALTH_SPLIT: ReleaseNoise = { components: 0, componentProducts: 0, numericBins: 0.25, categoricalBins: 0.75, categoricalSquares: 0 };
+
+/**
+ * Noise σ per group that together spend `rho` (zCDP) on one release. A group with no share is
+ * withheld: σ = ∞, which addReleaseNoise turns into zeros (and which spends nothing).
+ */
+export function releaseNoiseForRho(layout: SketchLayout, rho: number, split: ReleaseNoise = BUDGET_SPLIT): ReleaseNoise {
   const d2 = sensitivities(layout);
-  const share = GROUPS.reduce((s, g) => s + (d2[g] > 0 ? BUDGET_SPLIT[g] : 0), 0);
+  const share = GROUPS.reduce((s, g) => s + (d2[g] > 0 ? split[g] : 0), 0);
   const out: ReleaseNoise = { components: 0, componentProducts: 0, numericBins: 0, categoricalBins: 0, categoricalSquares: 0 };
-  for (const g of GROUPS) if (d2[g] > 0) out[g] = Math.sqrt(d2[g] / (2 * rho * (BUDGET_SPLIT[g] / share)));
+  for (const g of GROUPS) {
+    if (d2[g] > 0) out[g] = split[g] > 0 ? Math.sqrt(d2[g] / (2 * rho * (split[g] / share))) : Infinity;
+  }
   return out;
 }
 
 /** ρ actually spent by a release with these σ (the ledger records it). */
 export function rhoSpent(layout: SketchLayout, noise: ReleaseNoise): number {
   const d2 = sensitivities(layout);
-  return GROUPS.reduce((s, g) => s + (d2[g] > 0 ? d2[g] / (2 * noise[g] ** 2) : 0), 0);
+  return GROUPS.reduce((s, g) => s + (d2[g] > 0 && Number.isFinite(noise[g]) ? d2[g] / (2 * noise[g] ** 2) : 0), 0);
 }

@@ -1,7 +1,8 @@
 /**
  * @module drift/scheduled
- * The daily Cron Trigger: closes yesterday's window for every served version that has a
- * monitoring baseline. Failures are logged per version and do not stop the others.
+ * The daily Cron Trigger: closes yesterday's window for every served version (drift sketches
+ * where it has a monitoring baseline, health records for all). Failures are logged per version
+ * and do not stop the others.
  */
 import { windowOf } from '@modelfleet/protocol';
 import type { Env } from '../env.ts';
@@ -19,7 +20,6 @@ export async function closeYesterday(env: Env, now: Date): Promise<{ closed: num
       await closeWindow(env, model, version, window, 'cron');
       closed++;
     } catch (e) {
-      if ((e as { code?: string }).code === 'no_baseline') continue;
       failed++;
       console.error(`drift close ${model} v${version} window ${window}:`, e);
     }

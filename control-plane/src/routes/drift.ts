@@ -4,7 +4,7 @@
  * window closes and noise is added; until then only the device count and a digest are shown.
  */
 import { createRoute } from '@hono/zod-openapi';
-import { ApiError } from '@modelfleet/edge-runtime';
+import { aggregateStub } from '@modelfleet/edge-runtime';
 import { z } from 'zod';
 import { requireRole } from '../auth/operators.ts';
 import { createApp } from '../http/openapi-app.ts';
@@ -18,14 +18,16 @@ export const driftRoutes = createApp();
 driftRoutes.openapi(
   createRoute({
     method: 'get', path: '/models/{model}/versions/{version}/sketches/{window}', security: bearer, middleware: [requireRole('viewer')] as const,
-    request: { params: ModelParam.extend({ version: z.coerce.number().int().min(1), window: z.coerce.number().int().min(0) }) },
-    responses: { 200: json(z.object({ window: z.number().int(), devices: z.number().int(), digest: z.string().nullable() }), 'Contributions so far'), ...errorResponses },
+    request: {
+      params: ModelParam.extend({ version: z.coerce.number().int().min(1), window: z.coerce.number().int().min(0) }),
+      query: z.object({ cohort: z.enum(['all', 'health']).default('all') }),
+    },
+    responses: { 200: json(z.object({ window: z.number().int(), devices: z.number().int(), digest: z.string().nullable() }), 'Contributions so far (drift sketches, or health records with cohort=health)'), ...errorResponses },
   }),
   async (c) => {
     const { model, version, window } = c.req.valid('param');
     await findModel(c.env.DB, model);
-    if (!c.env.AGGREGATES) throw new ApiError('internal', 'the AGGREGATES Durable Object is not bound');
-    const stub = c.env.AGGREGATES.get(c.env.AGGREGATES.idFromName(`${model}/${version}/${window}/all`));
+    const stub = aggregateStub(c.env, model, version, window, c.req.valid('query').cohort);
     return c.json({ window, ...(await stub.status()) }, 200);
   },
 );
@@ -48,14 +50,20 @@ driftRoutes.openapi(
   createRoute({
     method: 'get', path: '/models/{model}/drift', security: bearer, middleware: [requireRole('viewer')] as const,
     request: { params: ModelParam, query: z.object({ limit: z.coerce.number().int().min(1).max(366).default(30) }) },
-    responses: { 200: json(z.object({ windows: z.array(z.record(z.string(), z.unknown())) }), 'Closed windows, newest first, with per-feature verdicts, output drift, CUSUM and retrain requests'), ...errorResponses },
+    responses: { 200: json(z.object({ windows: z.array(z.record(z.string(), z.unknown())) }), 'Closed windows, newest first: per-feature verdicts, output drift, CUSUM, retrain requests and device health'), ...errorResponses },
   }),
   async (c) => {
     const m = await findModel(c.env.DB, c.req.valid('param').model);
-    const { results } = await c.env.DB.prepare('SELECT version, window, cohort, devices, released, alarm, noise_sigma AS noiseSigma, noise, verdict, cusum, retrain, closed_at AS closedAt FROM drift_windows WHERE model_id = ? ORDER BY window DESC, version DESC LIMIT ?')
+    const { results } = await c.env.DB.prepare("SELECT version, window, devices, released, alarm, noise_sigma AS noiseSigma, noise, verdict, cusum, retrain, closed_at AS closedAt FROM drift_windows WHERE model_id = ? AND cohort = 'all' ORDER BY window DESC, version DESC LIMIT ?")
       .bind(m.id, c.req.valid('query').limit).all<Record<string, unknown>>();
+    const { results: health } = await c.env.DB.prepare("SELECT version, window, devices, verdict FROM drift_windows WHERE model_id = ? AND cohort = 'health' ORDER BY window DESC LIMIT ?")
+      .bind(m.id, c.req.valid('query').limit * 4).all<{ version: number; window: number; devices: number; verdict: string | null }>();
+    const healthOf = new Map(health.map((h) => [`${h.version}/${h.window}`, { devices: h.devices, summary: h.verdict ? JSON.parse(h.verdict) : null }]));
     const parse = (v: unknown) => (v ? JSON.parse(String(v)) : null);
-    return c.json({ windows: results.map((r) => ({ ...r, released: r.released === 1, alarm: r.alarm === 1, noise: parse(r.noise), verdict: parse(r.verdict), retrain: parse(r.retrain) })) }, 200);
+    return c.json({ windows: results.map((r) => ({
+      ...r, released: r.released === 1, alarm: r.alarm === 1, noise: parse(r.noise), verdict: parse(r.verdict), retrain: parse(r.retrain),
+      health: healthOf.get(`${r.version}/${r.window}`) ?? null,
+    })) }, 200);
   },
 );
 
