@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import {
   type KeyPairRecord, type Manifest, PAYLOAD_TYPES, createKeySet, generateKeyPair, manifestDigest, pae,
   addUpload, decodeUpload, emptyAggregate, encodeUpload, serializeManifest, signEnvelope, signInitialRoot, signManifest, signRotatedRoot,
-  signerFrom, sketchCategorical, sketchLayout, sketchNumeric, toBase64, uploadSize, utf8,
+  signerFrom, sketchCategorical, sketchLayout, sketchNumeric, toBase64, uploadSize, utf8, bucketOf,
 } from '../src/index.ts';
 
 const out = join(import.meta.dirname, '..', 'vectors');
@@ -100,9 +100,38 @@ async function sketchCases() {
   return { description: 'Sketch layout v1: schemaDigest from the baseline, per-device sketches, encoded uploads, and their exact aggregate.', baseline, schemaDigest: layout.schemaDigest, uploadBytes: uploadSize(layout), cases, aggregate: agg };
 }
 
-write('signing.json', await signingCases());
-write('sketch.json', await sketchCases());
-write('manifest-digests.json', await manifestCases());
-write('root-rotation.json', await rotationCase());
+/**
+ * Bucketing: ASCII, non-ASCII (accents, CJK, emoji, combining marks) and odd ids, several salts,
+ * and ids found by search so that buckets 0, 9999 and the edges of common percentages appear.
+ */
+async function bucketingCases() {
+  const salts = ['fraud:v2', 'rollout-7f3a', 'Sälz-🧂', ''];
+  const ids: string[] = [];
+  for (let i = 0; i < 2500; i++) ids.push(`device-${i}`);
+  for (let i = 0; i < 200; i++) ids.push(`Gerät-ü-${i}`, `设备-${i}`, `📱-${i}`, `e\u0301-${i}`); // the last: e + combining acute (not NFC-normalised)
+  ids.push('', ' ', ':', 'a:b:c', 'x'.repeat(128));
+  const cases: { salt: string; deviceKey: string; bucket: number }[] = [];
+  for (const salt of salts.slice(0, 3)) for (const deviceKey of ids) cases.push({ salt, deviceKey, bucket: await bucketOf(salt, deviceKey) });
+  for (const deviceKey of ids.slice(0, 200)) cases.push({ salt: '', deviceKey, bucket: await bucketOf('', deviceKey) });
+  // Edges: find ids landing on buckets at either side of 1 %, 5 %, 25 %, 50 % and the ends.
+  const wanted = new Set([0, 99, 100, 499, 500, 2499, 2500, 4999, 5000, 9899, 9900, 9999]);
+  for (let i = 0; wanted.size > 0 && i < 5_000_000; i++) {
+    const deviceKey = `edge-${i}`;
+    const bucket = await bucketOf('fraud:v2', deviceKey);
+    if (wanted.delete(bucket)) cases.push({ salt: 'fraud:v2', deviceKey, bucket });
+  }
+  return {
+    description: 'bucket = uint32 big-endian of the first 4 bytes of SHA-256(utf8(salt + ":" + deviceKey)), mod 10000. Challenger: bucket < percent·100.',
+    cases,
+  };
+}
 
-console.log('wrote protocol/vectors/{signing,manifest-digests,root-rotation,sketch}.json');
+const only = process.argv.slice(2);
+const want = (name: string) => only.length === 0 || only.includes(name);
+if (want('signing')) write('signing.json', await signingCases());
+if (want('sketch')) write('sketch.json', await sketchCases());
+if (want('manifest-digests')) write('manifest-digests.json', await manifestCases());
+if (want('root-rotation')) write('root-rotation.json', await rotationCase());
+if (want('bucketing')) write('bucketing.json', await bucketingCases());
+
+console.log(`wrote protocol/vectors/${only.length ? only.join(', ') : 'all'} (npm run vectors -- bucketing writes one)`);

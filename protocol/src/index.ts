@@ -22,3 +22,4 @@ export * from './sketch-upload.ts';
 export * from './sketch-aggregate.ts';
 export * from './webhook.ts';
 export * from './health.ts';
+export * from './rollout.ts';

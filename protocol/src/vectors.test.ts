@@ -3,7 +3,7 @@ import { createHash, createPublicKey, verify as nodeVerify } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { type Envelope, type PublicKey, ProtocolError, fromBase64, manifestDigest, pae, updateRoot, verifyBytes, verifyInitialRoot, verifyManifest } from './index.ts';
+import { type Envelope, type PublicKey, ProtocolError, bucketOf, fromBase64, manifestDigest, pae, updateRoot, verifyBytes, verifyInitialRoot, verifyManifest } from './index.ts';
 
 const vectors = (name: string) => JSON.parse(readFileSync(join(import.meta.dirname, '..', 'vectors', name), 'utf8'));
 
@@ -74,5 +74,22 @@ describe('sketch vectors', () => {
       addUpload(agg, decodeUpload(layout, bytes));
     }
     expect(agg).toEqual(v.aggregate);
+  });
+});
+
+describe('bucketing vectors', () => {
+  const { cases }: { cases: { salt: string; deviceKey: string; bucket: number }[] } = vectors('bucketing.json');
+
+  it('has at least 10,000 cases, non-ASCII ids and every edge bucket', () => {
+    expect(cases.length).toBeGreaterThanOrEqual(10_000);
+    expect(cases.some((c) => /[^\x00-\x7f]/.test(c.deviceKey))).toBe(true);
+    for (const b of [0, 99, 100, 499, 500, 2499, 2500, 4999, 5000, 9999]) expect(cases.some((c) => c.bucket === b)).toBe(true);
+  });
+
+  it('bucketOf agrees with every case, and so does node:crypto on its own', async () => {
+    for (const c of cases) {
+      const independent = createHash('sha256').update(Buffer.from(`${c.salt}:${c.deviceKey}`, 'utf8')).digest().readUInt32BE(0) % 10_000;
+      expect([independent, await bucketOf(c.salt, c.deviceKey)], `${c.salt} / ${c.deviceKey}`).toEqual([c.bucket, c.bucket]);
+    }
   });
 });
