@@ -13,6 +13,7 @@ import { driftRoutes } from './routes/drift.ts';
 import { documentEdge } from './routes/edge-docs.ts';
 import { modelRoutes } from './routes/models.ts';
 import { publishRoutes } from './routes/publish.ts';
+import { rolloutRoutes } from './routes/rollouts.ts';
 import { webhookRoutes } from './routes/webhooks.ts';
 
 export function buildApp() {
@@ -33,6 +34,7 @@ export function buildApp() {
   app.route('/v1', adminRoutes);
   app.route('/v1', driftRoutes);
   app.route('/v1', webhookRoutes);
+  app.route('/v1', rolloutRoutes);
   app.route('/console', consoleRoutes);
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer', description: 'Operator token (mft_…)' });

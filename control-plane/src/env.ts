@@ -14,6 +14,10 @@ export interface Env {
   WEBHOOKS?: Queue<import('./webhooks/events.ts').DeliveryMessage>;
   /** First retry delay of a failed webhook delivery, doubling per attempt (default 30 s). */
   WEBHOOK_RETRY_BASE_SECONDS?: string;
+  /** One Durable Object per rollout: serialises its transitions, its alarm advances the steps. */
+  ROLLOUTS?: DurableObjectNamespace<import('./rollouts/coordinator.ts').RolloutCoordinator>;
+  /** Seconds between a running rollout's analysis ticks (default 60). */
+  ROLLOUT_TICK_SECONDS?: string;
   MAX_MODEL_BYTES?: string;
   EDGE_CACHE_TTL_MS?: string;
   TICKET_TTL_SECONDS?: string;

@@ -12,6 +12,7 @@ import { consumeDeliveries, sweepDeliveries } from './webhooks/deliver.ts';
 const DAILY_CRON = '15 0 * * *';
 
 export { SketchAggregator } from '@modelfleet/edge-runtime';
+export { RolloutCoordinator } from './rollouts/coordinator.ts';
 
 const app = buildApp();
 

@@ -49,7 +49,7 @@ export function edgeRoutes<E extends EdgeEnv>(): Hono<{ Bindings: E }> {
     await limitDevice(c.env, app, device);
     const model = c.req.param('model');
     assertAppServesModel(app, model);
-    const { envelope, etag } = await ticketFor(c.env, model, ttl, numberVar(c.env.TICKET_TTL_SECONDS, 86400));
+    const { envelope, etag } = await ticketFor(c.env, model, device, ttl, numberVar(c.env.TICKET_TTL_SECONDS, 86400));
     const headers = { etag, 'cache-control': 'private, no-cache' };
     if (c.req.header('if-none-match') === etag) return c.body(null, 304, headers);
     return c.json(envelope, 200, headers);

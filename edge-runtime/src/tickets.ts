@@ -1,9 +1,12 @@
 /**
  * @module tickets
- * Resolves which version a device should run and signs a ticket for it (DESIGN §5). For now
- * the answer is the model's `champion` alias; rollouts will refine it per device bucket.
+ * Resolves which version a device should run and signs a ticket for it (DESIGN §5, §8): the
+ * model's `champion`, or — while a rollout is running or paused — the challenger for devices
+ * whose bucket (SHA-256 of salt:device) falls in its range. The control range and the rest stay
+ * on the champion; the stage in the ticket says which. Tickets are cached per assignment, not
+ * per device: there are at most three per model and sequence.
  */
-import { type Envelope, type Signer, type Ticket, signTicket } from '@modelfleet/protocol';
+import { type Envelope, type Signer, type Ticket, bucketOf, rolloutCohort, signTicket } from '@modelfleet/protocol';
 import { ApiError } from './http-error.ts';
 import type { EdgeEnv } from './env.ts';
 import { signerFromSecret } from './secret-signer.ts';
@@ -15,6 +18,7 @@ export interface Assignment {
   manifestDigest: string;
   sequence: number;
   stage: string;
+  rollout: { id: string; salt: string; percent: number; version: number; manifestDigest: string } | null;
 }
 
 const assignments = new TtlCache<Assignment>();
@@ -37,29 +41,48 @@ async function loadAssignment(env: EdgeEnv, model: string): Promise<Assignment> 
   if (row.version === null || row.manifest_digest === null || row.status !== 'active') {
     throw new ApiError('unknown_version', `model ${model} has no champion yet; an operator must set the champion alias`);
   }
-  return { model, version: row.version, manifestDigest: row.manifest_digest, sequence: row.sequence, stage: 'champion' };
+  const rollout = await env.DB.prepare(
+    `SELECT r.id, r.salt, r.percent, r.challenger_version AS version, v.manifest_digest AS digest
+       FROM rollouts r JOIN models m ON m.id = r.model_id
+       JOIN versions v ON v.model_id = r.model_id AND v.version = r.challenger_version AND v.status = 'active'
+      WHERE m.name = ? AND r.state IN ('running', 'paused') AND r.percent > 0`,
+  ).bind(model).first<{ id: string; salt: string; percent: number; version: number; digest: string }>();
+  return {
+    model, version: row.version, manifestDigest: row.manifest_digest, sequence: row.sequence, stage: 'champion',
+    rollout: rollout ? { id: rollout.id, salt: rollout.salt, percent: rollout.percent, version: rollout.version, manifestDigest: rollout.digest } : null,
+  };
 }
 
-/** The signed ticket for a model, reused within the cache TTL (signing is the costly part). */
-export async function ticketFor(env: EdgeEnv, model: string, ttlMs: number, ticketTtlSeconds: number): Promise<{ envelope: Envelope; etag: string }> {
+/** Which version this device runs now, and as what stage. */
+async function resolve(a: Assignment, device: string): Promise<{ version: number; manifestDigest: string; stage: string; rolloutId: string | null }> {
+  if (!a.rollout) return { version: a.version, manifestDigest: a.manifestDigest, stage: 'champion', rolloutId: null };
+  const cohort = rolloutCohort(await bucketOf(a.rollout.salt, device), a.rollout.percent);
+  return cohort === 'challenger'
+    ? { version: a.rollout.version, manifestDigest: a.rollout.manifestDigest, stage: 'challenger', rolloutId: a.rollout.id }
+    : { version: a.version, manifestDigest: a.manifestDigest, stage: cohort === 'control' ? 'control' : 'champion', rolloutId: a.rollout.id };
+}
+
+/** The signed ticket for a device, reused within the cache TTL (signing is the costly part). */
+export async function ticketFor(env: EdgeEnv, model: string, device: string, ttlMs: number, ticketTtlSeconds: number): Promise<{ envelope: Envelope; etag: string }> {
   const now = Date.now();
   const a = await assignments.get(model, ttlMs, now, () => loadAssignment(env, model));
-  const key = `${a.model}|${a.version}|${a.sequence}|${a.stage}`;
+  const r = await resolve(a, device);
+  const key = `${a.model}|${r.version}|${a.sequence}|${r.stage}|${r.rolloutId}`;
   return tickets.get(key, ttlMs, now, async () => {
     const ticket: Ticket = {
       type: 'modelfleet/ticket',
       specVersion: 1,
       model: a.model,
-      version: a.version,
-      manifestDigest: a.manifestDigest,
-      rolloutId: null,
-      stage: a.stage,
+      version: r.version,
+      manifestDigest: r.manifestDigest,
+      rolloutId: r.rolloutId,
+      stage: r.stage,
       sequence: a.sequence,
       issuedAt: new Date(now).toISOString(),
       expiresAt: new Date(now + ticketTtlSeconds * 1000).toISOString(),
     };
     const envelope = await signTicket(ticket, await ticketSigner(env));
-    return { envelope, etag: `W/"${a.sequence}-${a.version}-${a.manifestDigest.slice(0, 16)}"` };
+    return { envelope, etag: `W/"${a.sequence}-${r.version}-${r.manifestDigest.slice(0, 16)}-${r.stage}"` };
   });
 }
 

@@ -49,7 +49,7 @@ export async function startWorker(options: StartOptions = {}): Promise<TestWorke
     d1Databases: { DB: 'modelfleet' },
     r2Buckets: ['ARTIFACTS'],
     kvNamespaces: ['CACHE'],
-    durableObjects: { AGGREGATES: { className: 'SketchAggregator', useSQLite: true } },
+    durableObjects: { AGGREGATES: { className: 'SketchAggregator', useSQLite: true }, ROLLOUTS: { className: 'RolloutCoordinator', useSQLite: true } },
     queueProducers: { WEBHOOKS: 'modelfleet-webhooks' },
     queueConsumers: { 'modelfleet-webhooks': { maxBatchSize: 10, maxBatchTimeout: 0, maxRetries: 10 } },
     // Lets tests fire Cron Triggers at an injected time (/cdn-cgi/handler/scheduled).

@@ -28,6 +28,22 @@ export function auditStatement(db: D1Database, entry: AuditEntry, at = new Date(
     );
 }
 
+/**
+ * The same record, written only if `condition` (SQL with `?` placeholders, bound to
+ * `conditionParams`) holds inside the batch — for records of a change that may lose a race.
+ */
+export function auditStatementIf(db: D1Database, entry: AuditEntry, at: string, condition: string, conditionParams: unknown[]): D1PreparedStatement {
+  return db
+    .prepare(`INSERT INTO audit (at, actor, action, subject, before, after, reason) SELECT ?, ?, ?, ?, ?, ?, ? WHERE ${condition}`)
+    .bind(
+      at, entry.actor, entry.action, entry.subject,
+      entry.before === undefined ? null : JSON.stringify(entry.before),
+      entry.after === undefined ? null : JSON.stringify(entry.after),
+      entry.reason ?? null,
+      ...conditionParams,
+    );
+}
+
 interface AuditRow {
   id: number; at: string; actor: string; action: string; subject: string;
   before: string | null; after: string | null; reason: string | null;

@@ -89,7 +89,17 @@ export async function setAlias(db: D1Database, name: string, alias: string, vers
   const m = await findModel(db, name);
   const before = (await aliasesOf(db, m.id))[alias] ?? null;
   const at = new Date().toISOString();
+  // Moving the champion by hand (a hotfix, a rollback) ends a live rollout in the same batch.
+  const supersede = alias === 'champion'
+    ? [
+      db.prepare(`INSERT INTO audit (at, actor, action, subject, before, after, reason)
+                  SELECT ?, ?, 'rollout.supersede', 'rollout/' || id, NULL, NULL, ? FROM rollouts WHERE model_id = ? AND state IN ('draft', 'running', 'paused')`)
+        .bind(at, op.actor, `champion set to v${version} by hand`, m.id),
+      db.prepare("UPDATE rollouts SET state = 'aborted', percent = 0, updated_at = ? WHERE model_id = ? AND state IN ('draft', 'running', 'paused')").bind(at, m.id),
+    ]
+    : [];
   await db.batch([
+    ...supersede,
     db.prepare(
       `INSERT INTO aliases (model_id, name, version, updated_at, updated_by) VALUES (?, ?, ?, ?, ?)
        ON CONFLICT (model_id, name) DO UPDATE SET version = excluded.version, updated_at = excluded.updated_at, updated_by = excluded.updated_by`,

@@ -1,0 +1,60 @@
+/**
+ * @module rollouts/coordinator
+ * One Durable Object per rollout (DESIGN §8). It serialises the rollout's transitions — operator
+ * actions and its own alarm — so two operators promoting at once cannot both advance, and its
+ * alarm drives the steps: when a step has baked, the analysis decides promote, hold or roll
+ * back, and the decision is recorded with its evidence. State lives in D1 (rollouts/store.ts),
+ * where the edge reads it; the object keeps only which rollout it is.
+ */
+import { DurableObject } from 'cloudflare:workers';
+import { ApiError, numberVar } from '@modelfleet/edge-runtime';
+import { type ErrorCode, ProtocolError } from '@modelfleet/protocol';
+import type { Env } from '../env.ts';
+import { analyse } from './analysis.ts';
+import type { RolloutView } from './machine.ts';
+import { type TransitionInput, applyTransition, findRollout } from './store.ts';
+
+export class RolloutCoordinator extends DurableObject<Env> {
+  /**
+   * Runs one transition with no other event of this object in between (not even across awaits).
+   * Coded errors come back as values: an exception loses its code crossing the RPC boundary.
+   */
+  async act(id: string, input: Omit<TransitionInput, 'at'>): Promise<{ view: RolloutView } | { error: { code: ErrorCode; message: string; details?: unknown } }> {
+    return this.ctx.blockConcurrencyWhile(async () => {
+      try {
+        await this.ctx.storage.put('id', id);
+        const after = await applyTransition(this.env.DB, id, input);
+        if (after.state === 'running') await this.schedule();
+        else if (after.state !== 'paused') await this.ctx.storage.deleteAlarm();
+        return { view: after };
+      } catch (e) {
+        if (e instanceof ApiError || e instanceof ProtocolError) return { error: { code: e.code, message: e.message, ...(e.details === undefined ? {} : { details: e.details }) } };
+        throw e;
+      }
+    });
+  }
+
+  private async schedule(): Promise<void> {
+    await this.ctx.storage.setAlarm(Date.now() + numberVar(this.env.ROLLOUT_TICK_SECONDS, 60) * 1000);
+  }
+
+  /** Each tick: once the step has baked, analyse and act; otherwise wait for the next tick. */
+  override async alarm(): Promise<void> {
+    await this.ctx.blockConcurrencyWhile(async () => {
+      const id = await this.ctx.storage.get<string>('id');
+      if (!id) return;
+      const r = await findRollout(this.env.DB, id);
+      if (r.state !== 'running') return; // paused, ended or superseded: no more ticks
+      const bakeMs = r.plan.steps[r.step]!.bakeSeconds * 1000;
+      if (r.stepStartedAt && Date.now() - Date.parse(r.stepStartedAt) >= bakeMs) {
+        const decision = await analyse(this.env, r);
+        await this.env.DB.prepare('UPDATE rollouts SET decision = ? WHERE id = ?').bind(JSON.stringify(decision), id).run();
+        if (decision.outcome === 'promote') await applyTransition(this.env.DB, id, { action: 'promote', actor: 'analysis', reason: decision.summary, evidence: decision, expectStep: r.step });
+        if (decision.outcome === 'rollback') await applyTransition(this.env.DB, id, { action: 'rollback', actor: 'analysis', reason: decision.summary, evidence: decision, expectStep: r.step });
+        const now = await findRollout(this.env.DB, id);
+        if (now.state !== 'running') return;
+      }
+      await this.schedule();
+    });
+  }
+}

@@ -1,0 +1,42 @@
+/**
+ * @module rollouts/create
+ * A new rollout as a draft: the champion is whatever the `champion` alias points at now; the
+ * challenger must be a served version other than it; at most one rollout per model is live
+ * (a unique partial index makes a concurrent second create fail, not double up).
+ */
+import { ApiError } from '@modelfleet/edge-runtime';
+import { RolloutPlan, toHex } from '@modelfleet/protocol';
+import type { Operator } from '../http/context.ts';
+import { auditStatement } from '../registry/audit.ts';
+import { findModel, getVersion } from '../registry/models.ts';
+import type { RolloutView } from './machine.ts';
+
+export async function createRollout(db: D1Database, model: string, challenger: number, planInput: unknown, op: Operator, reason?: string): Promise<RolloutView> {
+  const parsed = RolloutPlan.safeParse(planInput ?? {});
+  if (!parsed.success) throw new ApiError('bad_request', `invalid rollout plan: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  const plan = parsed.data;
+  const m = await findModel(db, model);
+  const champion = await db.prepare("SELECT version FROM aliases WHERE model_id = ? AND name = 'champion'").bind(m.id).first<{ version: number }>();
+  if (!champion) throw new ApiError('unknown_version', `${model} has no champion to roll out against; set the champion alias first`);
+  const target = await getVersion(db, model, challenger);
+  if (target.status !== 'active') throw new ApiError('version_rejected', `version ${challenger} of ${model} failed validation and can never be served`);
+  if (challenger === champion.version) throw new ApiError('conflict', `version ${challenger} is already the champion`);
+  const live = await db.prepare("SELECT id FROM rollouts WHERE model_id = ? AND state IN ('draft', 'running', 'paused')").bind(m.id).first<{ id: string }>();
+  if (live) throw new ApiError('conflict', `rollout ${live.id} of ${model} is still live; promote, abort or kill it first`, { rollout: live.id });
+  const id = `ro_${toHex(crypto.getRandomValues(new Uint8Array(8)))}`;
+  // A fresh salt per rollout spreads canary risk across the fleet; a plan may pin one.
+  const salt = plan.salt ?? `${model}:${challenger}:${id}`;
+  const at = new Date().toISOString();
+  const view: RolloutView = { id, model, champion: champion.version, challenger, plan, salt, state: 'draft', step: 0, percent: 0, stepStartedAt: null };
+  try {
+    await db.batch([
+      db.prepare('INSERT INTO rollouts (id, model_id, champion_version, challenger_version, plan, salt, state, step, percent, created_by, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, 0, 0, ?, ?, ?)')
+        .bind(id, m.id, champion.version, challenger, JSON.stringify(plan), salt, 'draft', op.actor, at, at),
+      auditStatement(db, { actor: op.actor, action: 'rollout.create', subject: `rollout/${id}`, after: view, ...(reason ? { reason } : {}) }, at),
+    ]);
+  } catch (e) {
+    if (/UNIQUE/i.test(String((e as Error).message))) throw new ApiError('conflict', `another rollout of ${model} went live at the same time`);
+    throw e;
+  }
+  return view;
+}

@@ -1,0 +1,101 @@
+/**
+ * @module routes/rollouts
+ * Staged rollouts: create (and start) as an operator, act on one (promote, pause, resume, abort,
+ * kill), read them as a viewer with their decision and audit history. Every action goes through
+ * the rollout's coordinator Durable Object, which serialises it with the analysis alarm.
+ */
+import { createRoute } from '@hono/zod-openapi';
+import { ApiError } from '@modelfleet/edge-runtime';
+import { AuditRecord, RolloutPlan } from '@modelfleet/protocol';
+import { z } from 'zod';
+import { requireRole } from '../auth/operators.ts';
+import type { Env } from '../env.ts';
+import { jsonBody } from '../http/guards.ts';
+import { createApp } from '../http/openapi-app.ts';
+import { listAudit } from '../registry/audit.ts';
+import { findModel } from '../registry/models.ts';
+import type { RolloutCoordinator } from '../rollouts/coordinator.ts';
+import { createRollout } from '../rollouts/create.ts';
+import type { RolloutAction } from '../rollouts/machine.ts';
+import { type TransitionInput, findRollout, listRollouts } from '../rollouts/store.ts';
+import { ModelParam, bearer, errorResponses, json, jsonRequest } from './shared.ts';
+
+export const rolloutRoutes = createApp();
+
+const View = z.object({
+  id: z.string(), model: z.string(), champion: z.number().int(), challenger: z.number().int(), plan: RolloutPlan, salt: z.string(),
+  state: z.enum(['draft', 'running', 'paused', 'promoted', 'rolled-back', 'aborted']), step: z.number().int(), percent: z.number(), stepStartedAt: z.string().nullable(),
+});
+const IdParam = z.object({ id: z.string().regex(/^ro_[0-9a-f]{16}$/) });
+
+/** Runs an action through the rollout's coordinator; its coded errors become ApiErrors again. */
+async function act(env: Env, id: string, input: Omit<TransitionInput, 'at'>) {
+  if (!env.ROLLOUTS) throw new ApiError('internal', 'the ROLLOUTS Durable Object is not bound');
+  const r = (await env.ROLLOUTS.get(env.ROLLOUTS.idFromName(id)).act(id, input)) as Awaited<ReturnType<RolloutCoordinator['act']>>;
+  if ('error' in r) throw new ApiError(r.error.code, r.error.message, r.error.details);
+  return r.view;
+}
+
+const CreateRollout = z.strictObject({
+  challenger: z.number().int().min(1),
+  plan: z.unknown().optional().meta({ description: 'RolloutPlan; omitted = 1 → 5 → 25 → 50 → 100 % with 1 h bakes and the default safety metrics' }),
+  start: z.boolean().default(true),
+  reason: z.string().max(500).optional(),
+});
+
+rolloutRoutes.openapi(
+  createRoute({ method: 'post', path: '/models/{model}/rollouts', security: bearer, middleware: [requireRole('operator'), ...jsonBody] as const,
+    request: { params: ModelParam, ...jsonRequest(CreateRollout) }, responses: { 201: json(View, 'The rollout (running unless start = false)'), ...errorResponses } }),
+  async (c) => {
+    const body = c.req.valid('json');
+    const op = c.get('operator');
+    const draft = await createRollout(c.env.DB, c.req.valid('param').model, body.challenger, body.plan, op, body.reason);
+    const view = body.start ? await act(c.env, draft.id, { action: 'start', actor: op.actor, ...(body.reason ? { reason: body.reason } : {}) }) : draft;
+    return c.json(view, 201);
+  },
+);
+
+rolloutRoutes.openapi(
+  createRoute({ method: 'get', path: '/models/{model}/rollouts', security: bearer, middleware: [requireRole('viewer')] as const,
+    request: { params: ModelParam }, responses: { 200: json(z.object({ rollouts: z.array(View.extend({ decision: z.unknown() })) }), 'Newest first'), ...errorResponses } }),
+  async (c) => {
+    const m = await findModel(c.env.DB, c.req.valid('param').model);
+    return c.json({ rollouts: await listRollouts(c.env.DB, m.id) }, 200);
+  },
+);
+
+rolloutRoutes.openapi(
+  createRoute({ method: 'get', path: '/rollouts/{id}', security: bearer, middleware: [requireRole('viewer')] as const,
+    request: { params: IdParam },
+    responses: { 200: json(View.extend({ decision: z.unknown(), history: z.array(AuditRecord) }), 'The rollout, its last decision and its audit history (oldest first)'), ...errorResponses } }),
+  async (c) => {
+    const { id } = c.req.valid('param');
+    const { modelId: _m, ...view } = await findRollout(c.env.DB, id);
+    const history = (await listAudit(c.env.DB, { subject: `rollout/${id}`, limit: 1000 })).reverse();
+    return c.json({ ...view, history }, 200);
+  },
+);
+
+const Act = z.strictObject({
+  /** The step the operator saw: a promote that raced another one fails instead of advancing twice. */
+  step: z.number().int().min(0).optional(),
+  reason: z.string().max(500).optional(),
+});
+
+rolloutRoutes.openapi(
+  createRoute({ method: 'post', path: '/rollouts/{id}/{action}', security: bearer, middleware: [requireRole('operator'), ...jsonBody] as const,
+    request: { params: IdParam.extend({ action: z.enum(['promote', 'pause', 'resume', 'abort', 'kill']) }), ...jsonRequest(Act) },
+    responses: { 200: json(View, 'The rollout after the action'), ...errorResponses } }),
+  async (c) => {
+    const { id, action } = c.req.valid('param');
+    const body = c.req.valid('json');
+    if (action === 'promote' && body.step === undefined) throw new ApiError('bad_request', 'promote needs { "step": <the step you are promoting from> } so that two promotes cannot both advance');
+    await findRollout(c.env.DB, id); // 404 before waking an object
+    const view = await act(c.env, id, {
+      action: action as RolloutAction, actor: c.get('operator').actor,
+      ...(body.step !== undefined ? { expectStep: body.step } : {}),
+      ...(body.reason ? { reason: body.reason } : action === 'kill' ? { reason: 'kill switch' } : {}),
+    });
+    return c.json(view, 200);
+  },
+);
