@@ -9,6 +9,7 @@ import { registerBaseline } from './commands/baseline.ts';
 import { registerKeys } from './commands/keys.ts';
 import { registerPublish } from './commands/publish.ts';
 import { registerRegistry } from './commands/registry.ts';
+import { registerRollout } from './commands/rollout.ts';
 import { registerVerify } from './commands/verify.ts';
 
 export function defaultIo(): CliIo {
@@ -36,6 +37,7 @@ export async function run(argv: string[], overrides: Partial<CliIo> = {}): Promi
   registerRegistry(program, io);
   registerVerify(program, io);
   registerBaseline(program, io);
+  registerRollout(program, io);
   try {
     await program.parseAsync(argv, { from: 'user' });
     return 0;
