@@ -1,0 +1,21 @@
+// Fast CI variant of `npm run sim:rollout`: uniform buckets, no flip-flops while a rollout grows,
+// and the kill switch reaching every simulated device.
+import { expect, it } from 'vitest';
+import { bucketingUniformity, fleetRollout } from './rollout-sim.ts';
+
+it('buckets are uniform over 10,000 buckets for 200,000 ids under 10 salts', () => {
+  const u = bucketingUniformity(10, 200_000);
+  console.log(`sim (CI): bucketing ${u.passed}/10 salts pass at α = 0.001, worst p ${u.worstP.toExponential(2)}`);
+  expect(u.passed).toBeGreaterThanOrEqual(9);
+}, 60_000);
+
+it('1,000 devices through 1 → 50 %: no flip-flops, shares on target, the kill switch brings all back', async () => {
+  const f = await fleetRollout(1000, { cacheTtlMs: 500 });
+  console.log(`sim (CI): flip-flops ${f.flipFlops}, shares ${f.shares.map((s) => (100 * s).toFixed(1)).join('/')} %, kill → champion ${f.killToChampionMs} ms, back ${(100 * f.backWithinTwoPolls).toFixed(1)} %`);
+  expect(f.flipFlops).toBe(0);
+  expect(f.shares[0]).toBeLessThan(0.03);
+  expect(f.shares[3]).toBeGreaterThan(0.45);
+  expect(f.shares[3]).toBeLessThan(0.55);
+  expect(f.killToChampionMs).toBeLessThan(2000);
+  expect(f.backWithinTwoPolls).toBe(1);
+}, 120_000);
