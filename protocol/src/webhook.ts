@@ -13,6 +13,7 @@ import { ProtocolError } from './errors.ts';
 export const EVENT_TYPES = [
   'dev.modelfleet.drift.alarm',
   'dev.modelfleet.drift.retrain_requested',
+  'dev.modelfleet.rollout.transition',
   'dev.modelfleet.webhook.ping',
 ] as const;
 export const EventType = z.enum(EVENT_TYPES);

@@ -1,21 +1,32 @@
 /**
  * @module rollouts/analysis
- * The step analysis: challenger cohort vs control cohort on each configured metric. NoData is
- * never a pass — a metric without `minSample` devices in both cohorts holds the rollout.
+ * The step analysis (DESIGN §8): challenger vs champion on each configured metric, from the
+ * device health released with each day's window (drift/close.ts) — the challenger version's
+ * devices against the champion version's, in the latest window closed after the step started.
+ * Every comparison carries its threshold, observed difference, sample sizes and data freshness.
  *
- * Not built yet: the cohort-split health and sketch aggregates it reads (the edge will route a
- * device's health records by its rollout cohort) and the metric tests. Until then every metric
- * reports NoData, so the alarm records "hold" with that evidence and steps advance only by an
- * operator's promote.
+ * Rates are device-level shares (one device, one vote). A metric passes when the upper end of
+ * the difference (observed + 2 SE, SE from the share's binomial spread and the DP noise) is within
+ * tolerance, fails when the lower end (observed − 2 SE) exceeds it, and is inconclusive between;
+ * below `minSample` devices in either arm it has no data. NoData and inconclusive hold; a failed
+ * critical metric rolls back; all passing promotes.
+ *
+ * Not yet: an equal-sized control cohort split at ingest (the champion arm is every champion
+ * device), hourly data within a day, sketch-based prediction drift and label feedback metrics
+ * (they report no data), a sample-ratio-mismatch check.
  */
+import type { MetricCheck } from '@modelfleet/protocol';
+import type { HealthSummary } from '../drift/health-summary.ts';
 import type { Env } from '../env.ts';
 import type { RolloutView } from './machine.ts';
 
 export interface MetricResult {
   metric: string;
-  status: 'pass' | 'fail' | 'no_data';
+  status: 'pass' | 'fail' | 'inconclusive' | 'no_data';
   threshold: number;
+  /** challenger − champion (rates, latency); champion − challenger for accuracies. */
   observed: number | null;
+  standardError: number | null;
   sample: { challenger: number; control: number };
   freshness: string | null;
   critical: boolean;
@@ -29,15 +40,61 @@ export interface Decision {
   metrics: MetricResult[];
 }
 
-export async function analyse(_env: Env, r: RolloutView): Promise<Decision> {
-  const metrics: MetricResult[] = r.plan.analysis.map((m) => ({
-    metric: m.metric, status: 'no_data', threshold: m.tolerance, observed: null, sample: { challenger: 0, control: 0 }, freshness: null, critical: m.critical,
-  }));
-  const failedCritical = metrics.some((m) => m.status === 'fail' && m.critical);
-  const outcome = failedCritical ? 'rollback' : metrics.every((m) => m.status === 'pass') ? 'promote' : 'hold';
-  const missing = metrics.filter((m) => m.status === 'no_data').map((m) => m.metric);
-  return {
-    outcome, step: r.step, at: new Date().toISOString(), metrics,
-    summary: outcome === 'hold' ? `hold: no data for ${missing.join(', ')}` : outcome,
-  };
+interface Arm { devices: number; summary: HealthSummary; noise: number; closedAt: string }
+
+/** The latest released health window of a version that closed after `since`. */
+async function arm(env: Env, modelId: number, version: number, since: string): Promise<Arm | null> {
+  const row = await env.DB.prepare(
+    "SELECT devices, verdict, noise, closed_at FROM drift_windows WHERE model_id = ? AND version = ? AND cohort = 'health' AND released = 1 AND closed_at >= ? ORDER BY window DESC LIMIT 1",
+  ).bind(modelId, version, since).first<{ devices: number; verdict: string; noise: string | null; closed_at: string }>();
+  if (!row) return null;
+  const noise = row.noise ? (JSON.parse(row.noise) as { categoricalBins?: number | null }).categoricalBins ?? 0 : 0;
+  return { devices: row.devices, summary: JSON.parse(row.verdict) as HealthSummary, noise, closedAt: row.closed_at };
+}
+
+const RATES: Record<string, (h: HealthSummary) => { value: number; n: number }> = {
+  load_failure_rate: (h) => ({ value: h.load.shares.load_failed ?? 0, n: h.load.devices }),
+  verify_failure_rate: (h) => ({ value: h.load.shares.verify_failed ?? 0, n: h.load.devices }),
+  inference_error_rate: (h) => ({ value: h.predict.shares.inference_error ?? 0, n: h.predict.devices }),
+  non_finite_rate: (h) => ({ value: h.predict.shares.non_finite ?? 0, n: h.predict.devices }),
+};
+
+export function judge(check: MetricCheck, challenger: Arm | null, control: Arm | null): MetricResult {
+  const base = { metric: check.metric, threshold: check.tolerance, critical: check.critical };
+  const noData = (sample = { challenger: challenger?.devices ?? 0, control: control?.devices ?? 0 }): MetricResult =>
+    ({ ...base, status: 'no_data', observed: null, standardError: null, sample, freshness: challenger && control ? [challenger.closedAt, control.closedAt].sort()[0]! : null });
+  if (!challenger || !control) return noData();
+  const freshness = [challenger.closedAt, control.closedAt].sort()[0]!;
+  if (check.metric === 'latency_p95_ms') {
+    const a = challenger.summary.latency;
+    const b = control.summary.latency;
+    const sample = { challenger: a.devices, control: b.devices };
+    if (a.devices < check.minSample || b.devices < check.minSample || a.p95Ms === null || b.p95Ms === null) return noData(sample);
+    const observed = a.p95Ms - b.p95Ms;
+    return { ...base, status: observed <= check.tolerance ? 'pass' : 'fail', observed, standardError: null, sample, freshness };
+  }
+  const rate = RATES[check.metric];
+  if (!rate) return noData({ challenger: 0, control: 0 }); // sketch and feedback metrics: not wired yet
+  const a = rate(challenger.summary);
+  const b = rate(control.summary);
+  const sample = { challenger: a.n, control: b.n };
+  if (a.n < check.minSample || b.n < check.minSample) return noData(sample);
+  const variance = (p: number, n: number, noise: number) => (p * (1 - p)) / n + (noise / n) ** 2;
+  const standardError = Math.sqrt(variance(a.value, a.n, challenger.noise) + variance(b.value, b.n, control.noise));
+  const observed = a.value - b.value;
+  const status = observed + 2 * standardError <= check.tolerance ? 'pass' : observed - 2 * standardError > check.tolerance ? 'fail' : 'inconclusive';
+  return { ...base, status, observed, standardError, sample, freshness };
+}
+
+export async function analyse(env: Env, r: RolloutView & { modelId: number }): Promise<Decision> {
+  const since = r.stepStartedAt ?? new Date(0).toISOString();
+  const [challenger, control] = await Promise.all([arm(env, r.modelId, r.challenger, since), arm(env, r.modelId, r.champion, since)]);
+  const metrics = r.plan.analysis.map((check) => judge(check, challenger, control));
+  const failed = metrics.filter((m) => m.status === 'fail');
+  const outcome = failed.some((m) => m.critical) ? 'rollback' : metrics.length > 0 && metrics.every((m) => m.status === 'pass') ? 'promote' : 'hold';
+  const pending = metrics.filter((m) => m.status !== 'pass').map((m) => `${m.metric} ${m.status.replace('_', ' ')}`);
+  const summary = outcome === 'rollback'
+    ? `roll back: ${failed.filter((m) => m.critical).map((m) => `${m.metric} ${m.observed?.toFixed(4)} > ${m.threshold}`).join(', ')}`
+    : outcome === 'promote' ? `promote: all ${metrics.length} metrics within tolerance` : `hold: ${pending.join(', ')}`;
+  return { outcome, summary, step: r.step, at: new Date().toISOString(), metrics };
 }

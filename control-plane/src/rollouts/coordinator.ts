@@ -10,6 +10,7 @@ import { DurableObject } from 'cloudflare:workers';
 import { ApiError, numberVar } from '@modelfleet/edge-runtime';
 import { type ErrorCode, ProtocolError } from '@modelfleet/protocol';
 import type { Env } from '../env.ts';
+import { enqueueEvent } from '../webhooks/events.ts';
 import { analyse } from './analysis.ts';
 import type { RolloutView } from './machine.ts';
 import { type TransitionInput, applyTransition, findRollout } from './store.ts';
@@ -23,7 +24,8 @@ export class RolloutCoordinator extends DurableObject<Env> {
     return this.ctx.blockConcurrencyWhile(async () => {
       try {
         await this.ctx.storage.put('id', id);
-        const after = await applyTransition(this.env.DB, id, input);
+        const { view: after, eventId } = await applyTransition(this.env.DB, id, input);
+        await enqueueEvent(this.env, eventId);
         if (after.state === 'running') await this.schedule();
         else if (after.state !== 'paused') await this.ctx.storage.deleteAlarm();
         return { view: after };
@@ -49,8 +51,11 @@ export class RolloutCoordinator extends DurableObject<Env> {
       if (r.stepStartedAt && Date.now() - Date.parse(r.stepStartedAt) >= bakeMs) {
         const decision = await analyse(this.env, r);
         await this.env.DB.prepare('UPDATE rollouts SET decision = ? WHERE id = ?').bind(JSON.stringify(decision), id).run();
-        if (decision.outcome === 'promote') await applyTransition(this.env.DB, id, { action: 'promote', actor: 'analysis', reason: decision.summary, evidence: decision, expectStep: r.step });
-        if (decision.outcome === 'rollback') await applyTransition(this.env.DB, id, { action: 'rollback', actor: 'analysis', reason: decision.summary, evidence: decision, expectStep: r.step });
+        if (decision.outcome !== 'hold') {
+          const action = decision.outcome === 'promote' ? 'promote' : 'rollback';
+          const { eventId } = await applyTransition(this.env.DB, id, { action, actor: 'analysis', reason: decision.summary, evidence: decision, expectStep: r.step });
+          await enqueueEvent(this.env, eventId);
+        }
         const now = await findRollout(this.env.DB, id);
         if (now.state !== 'running') return;
       }

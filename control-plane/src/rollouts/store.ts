@@ -8,6 +8,7 @@
 import { ApiError } from '@modelfleet/edge-runtime';
 import { RolloutPlan } from '@modelfleet/protocol';
 import { auditStatementIf } from '../registry/audit.ts';
+import { type EventInput, eventStatements } from '../webhooks/events.ts';
 import { type RolloutAction, type RolloutView, transition } from './machine.ts';
 
 interface Row {
@@ -35,8 +36,11 @@ export async function listRollouts(db: D1Database, modelId: number): Promise<(Ro
 
 export interface TransitionInput { action: RolloutAction; actor: string; reason?: string; evidence?: unknown; expectStep?: number; at?: Date }
 
-/** Applies one transition in one D1 batch; returns the new view. Throws `conflict` when it lost a race. */
-export async function applyTransition(db: D1Database, id: string, input: TransitionInput): Promise<RolloutView> {
+/**
+ * Applies one transition in one D1 batch; returns the new view and the id of its webhook event
+ * (for the caller to queue). Throws `conflict` when it lost a race.
+ */
+export async function applyTransition(db: D1Database, id: string, input: TransitionInput): Promise<{ view: RolloutView; eventId: string }> {
   const before = await findRollout(db, id);
   const at = (input.at ?? new Date()).toISOString();
   const after = transition(before, input.action, at, input.expectStep);
@@ -56,9 +60,27 @@ export async function applyTransition(db: D1Database, id: string, input: Transit
       before: strip(before), after: { ...strip(after), ...(input.evidence === undefined ? {} : { evidence: input.evidence }) }, ...(input.reason ? { reason: input.reason } : {}),
     }, at, took, tookParams),
   ];
+  const event = transitionEvent(before, after, input, at);
+  statements.push(eventStatements(db, event, undefined, { sql: took, params: tookParams }));
   const [update] = await db.batch(statements);
   if (update!.meta.changes !== 1) throw new ApiError('conflict', `rollout ${id} changed while this ${input.action} was applied; nothing was done, reload and retry`);
-  return after;
+  return { view: after, eventId: event.id };
+}
+
+/** The CloudEvent of a transition: every decision, by an operator or by the analysis. */
+export function transitionEvent(before: RolloutView & { modelId: number }, after: RolloutView, input: TransitionInput, at: string): EventInput {
+  return {
+    id: `rollout/${after.id}/${input.action}/${at}`,
+    type: 'dev.modelfleet.rollout.transition',
+    model: { id: before.modelId, name: after.model },
+    subject: `rollouts/${after.id}`,
+    time: at,
+    data: {
+      rollout: after.id, action: input.action, actor: input.actor, reason: input.reason ?? null,
+      from: { state: before.state, step: before.step, percent: before.percent }, to: { state: after.state, step: after.step, percent: after.percent },
+      champion: after.champion, challenger: after.challenger, evidence: input.evidence ?? null,
+    },
+  };
 }
 
 /** Only the view's own fields go to the audit log (replay reads them back). */

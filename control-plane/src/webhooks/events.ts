@@ -34,17 +34,20 @@ export function cloudEvent(e: EventInput): CloudEvent {
 
 /**
  * One pending delivery per live webhook subscribed to the type (and to the model, if scoped);
- * with `onlyWebhook`, to that webhook alone whatever it subscribed to (a ping tests the receiver).
+ * with `onlyWebhook`, to that webhook alone whatever it subscribed to (a ping tests the receiver);
+ * with `guard`, only if that SQL condition holds in the batch (a change that may lose a race).
  */
-export function eventStatements(db: D1Database, e: EventInput, onlyWebhook?: string): D1PreparedStatement {
+export function eventStatements(db: D1Database, e: EventInput, onlyWebhook?: string, guard?: { sql: string; params: unknown[] }): D1PreparedStatement {
+  let n = 0; // guard placeholders are numbered after the seven above
   const event = cloudEvent(e);
   const at = event.time;
   return db.prepare(
     `INSERT OR IGNORE INTO webhook_deliveries (webhook_id, event_id, type, subject, payload, status, attempts, next_attempt_at, created_at, updated_at)
      SELECT w.id, ?1, ?2, ?3, ?4, 'pending', 0, ?5, ?5, ?5 FROM webhooks w
      WHERE w.deleted_at IS NULL AND (?7 IS NULL OR w.id = ?7)
-       AND (?7 IS NOT NULL OR ((w.model_id IS NULL OR w.model_id = ?6) AND EXISTS (SELECT 1 FROM json_each(w.events) WHERE value = ?2)))`,
-  ).bind(event.id, event.type, event.subject ?? null, JSON.stringify(event), at, e.model?.id ?? null, onlyWebhook ?? null);
+       AND (?7 IS NOT NULL OR ((w.model_id IS NULL OR w.model_id = ?6) AND EXISTS (SELECT 1 FROM json_each(w.events) WHERE value = ?2)))
+       ${guard ? `AND ${guard.sql.replace(/\?/g, () => `?${8 + n++}`)}` : ''}`,
+  ).bind(event.id, event.type, event.subject ?? null, JSON.stringify(event), at, e.model?.id ?? null, onlyWebhook ?? null, ...(guard?.params ?? []));
 }
 
 export interface DeliveryMessage {

@@ -1,0 +1,34 @@
+import { describe, expect, it } from 'vitest';
+import type { HealthSummary } from '../drift/health-summary.ts';
+import { judge } from './analysis.ts';
+
+const summary = (errorShare: number, devices: number, p95: number | null = 10): HealthSummary => ({
+  devices,
+  load: { devices, shares: { ok: 1, load_failed: 0, verify_failed: 0 } },
+  predict: { devices, shares: { ok: 1 - errorShare, inference_error: errorShare, non_finite: 0 } },
+  backend: { devices, shares: { webgpu: 0, wasm: 1, cpu: 0 } },
+  latency: { devices, p50Ms: 5, p95Ms: p95, over1sShare: 0 },
+});
+const arm = (errorShare: number, devices: number, p95?: number | null) => ({ devices, summary: summary(errorShare, devices, p95), noise: 0, closedAt: '2026-11-22T00:15:00.000Z' });
+const check = (metric: 'inference_error_rate' | 'latency_p95_ms', tolerance: number, minSample = 1000) => ({ metric, tolerance, minSample, critical: true });
+
+describe('rollout metric judgement', () => {
+  it('has no data below the minimum sample, or without a window — never a pass', () => {
+    expect(judge(check('inference_error_rate', 0.01), arm(0, 999), arm(0, 5000))).toMatchObject({ status: 'no_data', sample: { challenger: 999, control: 5000 } });
+    expect(judge(check('inference_error_rate', 0.01), null, arm(0, 5000))).toMatchObject({ status: 'no_data', observed: null });
+  });
+
+  it('passes when the upper bound is within tolerance, fails when the lower bound is beyond, otherwise is inconclusive', () => {
+    expect(judge(check('inference_error_rate', 0.01), arm(0.001, 20_000), arm(0.001, 20_000)).status).toBe('pass');
+    expect(judge(check('inference_error_rate', 0.01), arm(0.05, 20_000), arm(0.001, 20_000))).toMatchObject({ status: 'fail', freshness: '2026-11-22T00:15:00.000Z' });
+    const close = judge(check('inference_error_rate', 0.01), arm(0.012, 2000), arm(0.001, 2000));
+    expect(close.status).toBe('inconclusive');
+    expect(close.observed!).toBeCloseTo(0.011, 6);
+  });
+
+  it('compares latency p95 against its tolerance', () => {
+    expect(judge(check('latency_p95_ms', 20), arm(0, 5000, 30), arm(0, 5000, 15)).status).toBe('pass');
+    expect(judge(check('latency_p95_ms', 20), arm(0, 5000, 60), arm(0, 5000, 15))).toMatchObject({ status: 'fail', observed: 45 });
+    expect(judge(check('latency_p95_ms', 20), arm(0, 5000, null), arm(0, 5000, 15)).status).toBe('no_data');
+  });
+});

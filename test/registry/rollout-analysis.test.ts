@@ -1,0 +1,87 @@
+// The rollout alarm's automated analysis on real released health: a challenger whose devices
+// error more than the tolerance is rolled back by the alarm, with the evidence recorded; one
+// within tolerance is promoted to its next step.
+import { verifyWebhook, windowOf } from '@modelfleet/protocol';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { createApp, uploadHealth } from '../fixtures/drift.ts';
+import { buildLayersModel } from '../fixtures/models.ts';
+import { createModel, publish } from '../harness/publish.ts';
+import { type Receiver, startReceiver } from '../harness/webhook-receiver.ts';
+import { type TestWorker, startWorker } from '../harness/worker.ts';
+
+let worker: TestWorker;
+let appKey: string;
+let receiver: Receiver;
+let secret: string;
+const today = windowOf(new Date());
+const analysis = [{ metric: 'inference_error_rate', tolerance: 0.01, minSample: 20, critical: true }];
+const plan = { steps: [{ percent: 10, bakeSeconds: 1 }, { percent: 100, bakeSeconds: 3600 }], analysis };
+
+async function model(name: string) {
+  await createModel(worker, name);
+  for (const seed of [1, 2]) expect((await publish(worker, name, await buildLayersModel({ seed }))).res.status).toBe(201);
+  await worker.api(`/v1/models/${name}/aliases/champion`, { method: 'PUT', json: { version: 1 } });
+}
+
+/** 40 devices per version report a day of health; then the day's windows close and release. */
+async function dayOfHealth(name: string, challengerErrors: number) {
+  for (const [version, errors] of [[1, 0], [2, challengerErrors]] as const) {
+    for (let d = 0; d < 40; d++) {
+      const res = await uploadHealth(worker, appKey, `${name}-v${version}-${d}`, { load: { ok: 1 }, predict: { ok: 20 - errors, inference_error: errors }, latencies: new Array(20).fill(2), backend: { wasm: 20 } }, { model: name, version });
+      expect(res.status).toBe(202);
+    }
+    expect((await worker.api(`/v1/models/${name}/versions/${version}/sketches/${today}/close`, { method: 'POST' })).status).toBe(200);
+  }
+}
+
+async function waitFor(id: string, done: (r: any) => boolean) {
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    const r = (await (await worker.api(`/v1/rollouts/${id}`)).json()) as any;
+    if (done(r) || Date.now() > deadline) return r;
+    await new Promise((res) => setTimeout(res, 250));
+  }
+}
+
+beforeAll(async () => {
+  worker = await startWorker({ vars: { ROLLOUT_TICK_SECONDS: '1', DRIFT_MIN_DEVICES: '20', DRIFT_EPSILON_PER_DAY: '1000' } });
+  appKey = await createApp(worker);
+  receiver = await startReceiver();
+  await model('regressed');
+  const hook = await worker.api('/v1/webhooks', { method: 'POST', json: { url: `${receiver.url}/rollouts`, events: ['dev.modelfleet.rollout.transition'], model: 'regressed' } });
+  expect(hook.status).toBe(201);
+  secret = ((await hook.json()) as { secret: string }).secret;
+  await model('healthy');
+});
+afterAll(async () => {
+  await receiver?.close();
+  await worker?.dispose();
+});
+
+it('rolls back a challenger whose devices error more, recording metric, threshold, observed, sample and freshness', async () => {
+  const { id } = (await (await worker.api('/v1/models/regressed/rollouts', { method: 'POST', json: { challenger: 2, plan } })).json()) as { id: string };
+  await dayOfHealth('regressed', 5); // 25 % of the challenger's predictions fail
+  const r = await waitFor(id, (x) => x.state !== 'running');
+  expect(r).toMatchObject({ state: 'rolled-back', percent: 0 });
+  const [m] = r.decision.metrics;
+  expect(m).toMatchObject({ metric: 'inference_error_rate', status: 'fail', threshold: 0.01, sample: { challenger: 40, control: 40 }, critical: true });
+  expect(m.observed).toBeGreaterThan(0.2);
+  expect(Date.parse(m.freshness)).toBeGreaterThan(0);
+  const last = r.history.at(-1);
+  expect(last).toMatchObject({ action: 'rollout.rollback', actor: 'analysis' });
+  expect(last.after.evidence.outcome).toBe('rollback');
+  // Every transition went to the webhook as a signed CloudEvent: start, then the rollback with its evidence.
+  const got = await receiver.waitFor(2);
+  const events = await Promise.all(got.map((g) => verifyWebhook(secret, new Headers(g.headers as Record<string, string>), g.body)));
+  expect(events.map((e) => (e.data as any).action)).toEqual(['start', 'rollback']);
+  expect(events[1]!.data).toMatchObject({ rollout: id, actor: 'analysis', to: { state: 'rolled-back', percent: 0 }, evidence: { outcome: 'rollback' } });
+});
+
+it('promotes a challenger within tolerance to its next step, then holds for fresh data', async () => {
+  const { id } = (await (await worker.api('/v1/models/healthy/rollouts', { method: 'POST', json: { challenger: 2, plan } })).json()) as { id: string };
+  await dayOfHealth('healthy', 0);
+  const r = await waitFor(id, (x) => x.step === 1);
+  expect(r).toMatchObject({ state: 'running', step: 1, percent: 100 });
+  expect(r.history.find((h: any) => h.action === 'rollout.promote')).toMatchObject({ actor: 'analysis' });
+  expect(r.decision).toMatchObject({ outcome: 'promote', step: 0 });
+});
