@@ -24,6 +24,8 @@ export const ERROR_CODES = [
   'no_baseline', 'window_closed',
   // webhooks
   'webhook_url_invalid', 'webhook_stale',
+  // rollouts
+  'gate_failed',
   // server
   'internal',
 ] as const;

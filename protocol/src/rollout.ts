@@ -74,6 +74,18 @@ export const DEFAULT_ANALYSIS: MetricCheck[] = [
   { metric: 'latency_p95_ms', tolerance: 20, minSample: 1000, critical: false },
 ];
 
+/**
+ * The champion/challenger gate: a publisher (CI) may start a rollout on its own only when the
+ * challenger beats the champion on `metric` by `margin`, both measured on the same evaluation set
+ * (equal evalSetDigest in their manifests). Otherwise it takes an operator.
+ */
+export const RolloutGate = z.strictObject({
+  metric: z.string().min(1).max(64),
+  margin: z.number().min(0).default(0),
+  higherIsBetter: z.boolean().default(true),
+});
+export type RolloutGate = z.infer<typeof RolloutGate>;
+
 export const RolloutPlan = z.strictObject({
   steps: z.array(RolloutStep).min(1).max(20).default(DEFAULT_STEPS)
     .refine((s) => s.every((x, i) => i === 0 || x.percent > s[i - 1]!.percent), 'step percentages must increase')
@@ -83,5 +95,6 @@ export const RolloutPlan = z.strictObject({
   targeting: Targeting.optional(),
   /** Bucketing salt; omitted = fresh per rollout (spreads canary risk over the fleet). */
   salt: z.string().min(1).max(128).optional(),
+  gate: RolloutGate.optional(),
 });
 export type RolloutPlan = z.infer<typeof RolloutPlan>;

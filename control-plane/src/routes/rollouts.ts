@@ -44,7 +44,8 @@ const CreateRollout = z.strictObject({
 });
 
 rolloutRoutes.openapi(
-  createRoute({ method: 'post', path: '/models/{model}/rollouts', security: bearer, middleware: [requireRole('operator'), ...jsonBody] as const,
+  createRoute({ method: 'post', path: '/models/{model}/rollouts', security: bearer, middleware: [requireRole('publisher'), ...jsonBody] as const,
+    description: 'Operators create any rollout; a publisher (CI) only one whose plan.gate passes (the challenger beats the champion on the same evaluation set).',
     request: { params: ModelParam, ...jsonRequest(CreateRollout) }, responses: { 201: json(View, 'The rollout (running unless start = false)'), ...errorResponses } }),
   async (c) => {
     const body = c.req.valid('json');
