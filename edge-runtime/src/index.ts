@@ -3,7 +3,7 @@
  * The device-facing hot path, mounted by the control plane at /v1/edge. Read-only on the
  * registry by construction: nothing here writes D1 or R2.
  */
-import type { SketchAccepted } from '@modelfleet/protocol';
+import { type DeviceProfile, PROFILE_PARAMS, type SketchAccepted } from '@modelfleet/protocol';
 import { Hono } from 'hono';
 import { cors } from 'hono/cors';
 import { APP_KEY_HEADER, appForKey, assertAppServesModel, limitDevice } from './apps.ts';
@@ -14,6 +14,29 @@ import { ticketFor } from './tickets.ts';
 import { ingestSketch } from './sketches.ts';
 
 export { ApiError, errorBody, errorResponse } from './http-error.ts';
+
+const TIERS = new Set(['low', 'mid', 'high']);
+const BACKEND_NAMES = new Set(['webgpu', 'wasm', 'cpu']);
+const short = (v: string | undefined) => (v && v.length <= 40 ? v : undefined);
+
+/** The device's self-description from the ticket query (targeting); unknown or odd values are dropped. */
+function profileOf(query: (k: string) => string | undefined): DeviceProfile {
+  const tier = (v: string | undefined) => (v && TIERS.has(v) ? (v as 'low' | 'mid' | 'high') : undefined);
+  const backends = query(PROFILE_PARAMS.backends)?.split(',').filter((b) => BACKEND_NAMES.has(b)) as DeviceProfile['backends'];
+  const p: DeviceProfile = {};
+  const platform = short(query(PROFILE_PARAMS.platform));
+  const sdkVersion = short(query(PROFILE_PARAMS.sdkVersion));
+  const appVersion = short(query(PROFILE_PARAMS.appVersion));
+  const memoryTier = tier(query(PROFILE_PARAMS.memoryTier));
+  const storageTier = tier(query(PROFILE_PARAMS.storageTier));
+  if (platform) p.platform = platform;
+  if (sdkVersion) p.sdkVersion = sdkVersion;
+  if (appVersion) p.appVersion = appVersion;
+  if (backends?.length) p.backends = backends;
+  if (memoryTier) p.memoryTier = memoryTier;
+  if (storageTier) p.storageTier = storageTier;
+  return p;
+}
 export { type EdgeEnv, numberVar, r2Key } from './env.ts';
 export { APP_KEY_HEADER, APP_KEY_PREFIX } from './apps.ts';
 export { forgetAssignments, ticketSigner } from './tickets.ts';
@@ -49,7 +72,7 @@ export function edgeRoutes<E extends EdgeEnv>(): Hono<{ Bindings: E }> {
     await limitDevice(c.env, app, device);
     const model = c.req.param('model');
     assertAppServesModel(app, model);
-    const { envelope, etag } = await ticketFor(c.env, model, device, ttl, numberVar(c.env.TICKET_TTL_SECONDS, 86400));
+    const { envelope, etag } = await ticketFor(c.env, model, device, ttl, numberVar(c.env.TICKET_TTL_SECONDS, 86400), profileOf((k) => c.req.query(k)));
     const headers = { etag, 'cache-control': 'private, no-cache' };
     if (c.req.header('if-none-match') === etag) return c.body(null, 304, headers);
     return c.json(envelope, 200, headers);

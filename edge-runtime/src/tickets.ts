@@ -6,7 +6,7 @@
  * on the champion; the stage in the ticket says which. Tickets are cached per assignment, not
  * per device: there are at most three per model and sequence.
  */
-import { type Envelope, type Signer, type Ticket, bucketOf, rolloutCohort, signTicket } from '@modelfleet/protocol';
+import { type DeviceProfile, type Envelope, type Signer, type Targeting, type Ticket, bucketOf, eligible, rolloutCohort, signTicket } from '@modelfleet/protocol';
 import { ApiError } from './http-error.ts';
 import type { EdgeEnv } from './env.ts';
 import { signerFromSecret } from './secret-signer.ts';
@@ -18,7 +18,7 @@ export interface Assignment {
   manifestDigest: string;
   sequence: number;
   stage: string;
-  rollout: { id: string; salt: string; percent: number; version: number; manifestDigest: string } | null;
+  rollout: { id: string; salt: string; percent: number; version: number; manifestDigest: string; targeting: Targeting | undefined } | null;
 }
 
 const assignments = new TtlCache<Assignment>();
@@ -42,20 +42,22 @@ async function loadAssignment(env: EdgeEnv, model: string): Promise<Assignment> 
     throw new ApiError('unknown_version', `model ${model} has no champion yet; an operator must set the champion alias`);
   }
   const rollout = await env.DB.prepare(
-    `SELECT r.id, r.salt, r.percent, r.challenger_version AS version, v.manifest_digest AS digest
+    `SELECT r.id, r.salt, r.percent, r.plan, r.challenger_version AS version, v.manifest_digest AS digest
        FROM rollouts r JOIN models m ON m.id = r.model_id
        JOIN versions v ON v.model_id = r.model_id AND v.version = r.challenger_version AND v.status = 'active'
       WHERE m.name = ? AND r.state IN ('running', 'paused') AND r.percent > 0`,
-  ).bind(model).first<{ id: string; salt: string; percent: number; version: number; digest: string }>();
+  ).bind(model).first<{ id: string; salt: string; percent: number; plan: string; version: number; digest: string }>();
   return {
     model, version: row.version, manifestDigest: row.manifest_digest, sequence: row.sequence, stage: 'champion',
-    rollout: rollout ? { id: rollout.id, salt: rollout.salt, percent: rollout.percent, version: rollout.version, manifestDigest: rollout.digest } : null,
+    rollout: rollout
+      ? { id: rollout.id, salt: rollout.salt, percent: rollout.percent, version: rollout.version, manifestDigest: rollout.digest, targeting: (JSON.parse(rollout.plan) as { targeting?: Targeting }).targeting }
+      : null,
   };
 }
 
-/** Which version this device runs now, and as what stage. */
-async function resolve(a: Assignment, device: string): Promise<{ version: number; manifestDigest: string; stage: string; rolloutId: string | null }> {
-  if (!a.rollout) return { version: a.version, manifestDigest: a.manifestDigest, stage: 'champion', rolloutId: null };
+/** Which version this device runs now, and as what stage; devices outside the targeting stay on the champion. */
+async function resolve(a: Assignment, device: string, profile: DeviceProfile): Promise<{ version: number; manifestDigest: string; stage: string; rolloutId: string | null }> {
+  if (!a.rollout || !eligible(a.rollout.targeting, profile)) return { version: a.version, manifestDigest: a.manifestDigest, stage: 'champion', rolloutId: null };
   const cohort = rolloutCohort(await bucketOf(a.rollout.salt, device), a.rollout.percent);
   return cohort === 'challenger'
     ? { version: a.rollout.version, manifestDigest: a.rollout.manifestDigest, stage: 'challenger', rolloutId: a.rollout.id }
@@ -63,10 +65,10 @@ async function resolve(a: Assignment, device: string): Promise<{ version: number
 }
 
 /** The signed ticket for a device, reused within the cache TTL (signing is the costly part). */
-export async function ticketFor(env: EdgeEnv, model: string, device: string, ttlMs: number, ticketTtlSeconds: number): Promise<{ envelope: Envelope; etag: string }> {
+export async function ticketFor(env: EdgeEnv, model: string, device: string, ttlMs: number, ticketTtlSeconds: number, profile: DeviceProfile = {}): Promise<{ envelope: Envelope; etag: string }> {
   const now = Date.now();
   const a = await assignments.get(model, ttlMs, now, () => loadAssignment(env, model));
-  const r = await resolve(a, device);
+  const r = await resolve(a, device, profile);
   const key = `${a.model}|${r.version}|${a.sequence}|${r.stage}|${r.rolloutId}`;
   return tickets.get(key, ttlMs, now, async () => {
     const ticket: Ticket = {

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { RolloutPlan, bucketOf, rolloutCohort } from './index.ts';
+import { RolloutPlan, bucketOf, eligible, rolloutCohort } from './index.ts';
 
 describe('rollout plan', () => {
   it('defaults to 1 → 5 → 25 → 50 → 100 % with safety metrics', () => {
@@ -40,5 +40,20 @@ describe('cohorts', () => {
       }),
       { numRuns: 2000 },
     );
+  });
+});
+
+describe('targeting', () => {
+  it('admits only devices that say they match every targeted attribute', () => {
+    const t = { platforms: ['web'], appVersions: ['2.*', '1.9.3'], backends: ['webgpu' as const], memoryTiers: ['mid' as const, 'high' as const] };
+    const ok = { platform: 'web', appVersion: '2.0.1', backends: ['webgpu' as const, 'wasm' as const], memoryTier: 'high' as const };
+    expect(eligible(undefined, {})).toBe(true);
+    expect(eligible(t, ok)).toBe(true);
+    expect(eligible(t, { ...ok, appVersion: '1.9.3' })).toBe(true);
+    expect(eligible(t, { ...ok, appVersion: '1.9.30' })).toBe(false);
+    expect(eligible(t, { ...ok, backends: ['wasm'] })).toBe(false);
+    expect(eligible(t, { ...ok, memoryTier: 'low' })).toBe(false);
+    const { memoryTier: _m, ...silent } = ok;
+    expect(eligible(t, silent)).toBe(false); // an attribute the device did not send is not a match
   });
 });

@@ -65,6 +65,40 @@ export const Targeting = z.strictObject({
 });
 export type Targeting = z.infer<typeof Targeting>;
 
+/**
+ * What a device says about itself when it asks for a ticket (query parameters), for targeting.
+ * Tiers: memory low ≤ 2 GB < mid ≤ 4 GB < high; storage quota low < 1 GB ≤ mid < 10 GB ≤ high.
+ */
+export interface DeviceProfile {
+  platform?: string;
+  sdkVersion?: string;
+  appVersion?: string;
+  backends?: ('webgpu' | 'wasm' | 'cpu')[];
+  memoryTier?: 'low' | 'mid' | 'high';
+  storageTier?: 'low' | 'mid' | 'high';
+}
+
+export const PROFILE_PARAMS = { platform: 'platform', sdkVersion: 'sdk', appVersion: 'app', backends: 'backends', memoryTier: 'mem', storageTier: 'storage' } as const;
+
+/** Exact match, or a prefix with a trailing `*` ("2.3.*"). */
+const matches = (value: string, patterns: string[]) => patterns.some((p) => (p.endsWith('*') ? value.startsWith(p.slice(0, -1)) : value === p));
+
+/**
+ * Whether a device may be put on the challenger. A targeted attribute the device did not send
+ * makes it ineligible: a device never gets a model whose requirements it may fail.
+ */
+export function eligible(targeting: Targeting | undefined, d: DeviceProfile): boolean {
+  if (!targeting) return true;
+  const t = targeting;
+  if (t.platforms && !(d.platform && matches(d.platform, t.platforms))) return false;
+  if (t.sdkVersions && !(d.sdkVersion && matches(d.sdkVersion, t.sdkVersions))) return false;
+  if (t.appVersions && !(d.appVersion && matches(d.appVersion, t.appVersions))) return false;
+  if (t.backends && !(d.backends && d.backends.some((b) => t.backends!.includes(b)))) return false;
+  if (t.memoryTiers && !(d.memoryTier && t.memoryTiers.includes(d.memoryTier))) return false;
+  if (t.storageTiers && !(d.storageTier && t.storageTiers.includes(d.storageTier))) return false;
+  return true;
+}
+
 export const DEFAULT_STEPS: RolloutStep[] = [1, 5, 25, 50, 100].map((percent) => ({ percent, bakeSeconds: 3600 }));
 export const DEFAULT_ANALYSIS: MetricCheck[] = [
   { metric: 'load_failure_rate', tolerance: 0.01, minSample: 1000, critical: true },

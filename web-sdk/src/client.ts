@@ -11,6 +11,7 @@ import { type Sketcher, createSketcher } from './telemetry/sketcher.ts';
 import { loadArtifacts } from './artifacts.ts';
 import type { Inputs, Outputs } from './engine.ts';
 import { SdkError, toSdkError } from './errors.ts';
+import { detectProfile, profileQuery } from './profile.ts';
 import { type ModelStore, openStore } from './store.ts';
 import { type SyncContext, type SyncProgress, type SyncResult, syncModel } from './sync.ts';
 
@@ -42,6 +43,10 @@ export interface ClientOptions {
   now?: () => Date;
   /** Sketch inputs for drift monitoring and upload them (default true; needs a baseline in the manifest). */
   telemetry?: boolean;
+  /** Reported for rollout targeting (default "web"; the React Native bridge says react-native-ios|android). */
+  platform?: string;
+  /** The host app's version, for rollouts that target app versions. */
+  appVersion?: string;
 }
 
 export type ModelStatus = {
@@ -79,6 +84,7 @@ export async function createClient(options: ClientOptions) {
     store, trustRoot, deviceId, caps: options.caps ?? DEFAULT_SIZE_CAPS, parallel: options.parallel ?? 4, now,
     ...(typeof navigator !== 'undefined' && navigator.storage?.estimate ? { estimate: () => navigator.storage.estimate() } : {}),
   };
+  ctx.profileQuery = profileQuery(await detectProfile({ ...(options.platform ? { platform: options.platform } : {}), ...(options.appVersion ? { appVersion: options.appVersion } : {}) }, ctx.estimate));
   const runner = options.runner;
   let backend: Promise<Backend> | undefined;
   const status = new Map<string, ModelStatus>();
