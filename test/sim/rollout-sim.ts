@@ -120,3 +120,94 @@ export async function fleetRollout(devices: number, opts: { concurrency?: number
 }
 
 export { rolloutCohort };
+
+/**
+ * A/A runs of the step analysis: challenger and champion devices drawn from the same error-rate
+ * distribution (device heterogeneity: each device's rate ~ Beta around `rate`), aggregated, noised
+ * and summarised with the production code, judged with the default safety metrics. A run that
+ * rolls back is a false rollback.
+ */
+export async function aaRuns(runs: number, devicesPerArm: number, opts: { rate?: number; epsilon?: number; regressionPp?: number; seed?: number } = {}): Promise<{ runs: number; rollbacks: number; promotes: number; holds: number }> {
+  const { addReleaseNoise, addUpload, emptyAggregate, healthLayout, healthUpload, DEFAULT_ANALYSIS } = await import('@modelfleet/protocol');
+  const { summarizeHealth } = await import('../../control-plane/src/drift/health-summary.ts');
+  const { HEALTH_SHARE, HEALTH_SPLIT, releaseNoiseForRho, rhoFor } = await import('../../control-plane/src/drift/privacy.ts');
+  const { judge } = await import('../../control-plane/src/rollouts/analysis.ts');
+  const layout = await healthLayout();
+  const noise = releaseNoiseForRho(layout, rhoFor(opts.epsilon ?? 2, 1e-6) * HEALTH_SHARE, HEALTH_SPLIT);
+  let s = (opts.seed ?? 7) >>> 0;
+  const uniform = () => {
+    s = (s + 0x6d2b79f5) | 0;
+    let t = Math.imul(s ^ (s >>> 15), 1 | s);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  const normal = () => Math.sqrt(-2 * Math.log(uniform() || 1e-12)) * Math.cos(2 * Math.PI * uniform());
+  const rate = opts.rate ?? 0.002;
+  const arm = async (extra: number) => {
+    const agg = emptyAggregate(layout, 1);
+    for (let d = 0; d < devicesPerArm; d++) {
+      const deviceRate = Math.min(1, Math.max(0, rate * Math.exp(0.5 * normal() - 0.125) + extra)); // heterogeneous devices
+      const calls = 50 + Math.floor(uniform() * 150);
+      let errors = 0;
+      for (let c = 0; c < calls; c++) if (uniform() < deviceRate) errors++;
+      addUpload(agg, (await healthUpload({ load: { ok: 1 }, predict: { ok: calls - errors, inference_error: errors }, latencies: Array.from({ length: 20 }, () => 2 + uniform() * 6), backend: { wasm: calls } }, 1))!);
+    }
+    addReleaseNoise(agg, noise, normal);
+    return { devices: devicesPerArm, summary: summarizeHealth(agg), noise: noise.categoricalBins, closedAt: new Date().toISOString() };
+  };
+  const counts = { runs, rollbacks: 0, promotes: 0, holds: 0 };
+  for (let r = 0; r < runs; r++) {
+    const [challenger, control] = [await arm((opts.regressionPp ?? 0) / 100), await arm(0)];
+    const metrics = DEFAULT_ANALYSIS.map((c) => judge({ ...c, minSample: Math.min(c.minSample, devicesPerArm) }, challenger, control));
+    if (metrics.some((m) => m.status === 'fail' && m.critical)) counts.rollbacks++;
+    else if (metrics.every((m) => m.status === 'pass')) counts.promotes++;
+    else counts.holds++;
+  }
+  return counts;
+}
+
+/**
+ * An injected regression against the real Worker: the challenger's devices report 2 pp more
+ * inference errors; the day's window closes (Cron Trigger at an injected time); the rollout's
+ * alarm analyses and rolls back. Measured: from the window close to a challenger device being
+ * served a signed champion ticket.
+ */
+export async function regressionToRollback(devicesPerArm: number): Promise<{ ms: number; decision: string }> {
+  const { healthLayout, healthUpload, encodeUpload, windowOf } = await import('@modelfleet/protocol');
+  const worker = await startWorker({ http: true, vars: { EDGE_CACHE_TTL_MS: '1000', ROLLOUT_TICK_SECONDS: '1', DRIFT_MIN_DEVICES: String(devicesPerArm), DRIFT_EPSILON_PER_DAY: '2' } });
+  try {
+    await createModel(worker, 'reg');
+    for (const seed of [1, 2]) await publish(worker, 'reg', await buildLayersModel({ seed }));
+    await worker.api('/v1/models/reg/aliases/champion', { method: 'PUT', json: { version: 1 } });
+    const appKey = await createApp(worker);
+    const plan = { steps: [{ percent: 50, bakeSeconds: 1 }, { percent: 100, bakeSeconds: 3600 }], salt: 'reg-salt', analysis: [{ metric: 'inference_error_rate', tolerance: 0.005, minSample: devicesPerArm, critical: true }] };
+    const { id } = (await (await worker.api('/v1/models/reg/rollouts', { method: 'POST', json: { challenger: 2, plan } })).json()) as { id: string };
+    const layout = await healthLayout();
+    const window = windowOf(new Date());
+    let canary = '';
+    for (const [version, errors] of [[1, 2], [2, 6]] as const) { // 1 % vs 3 % of 200 calls: +2 pp
+      let next = 0;
+      await Promise.all(Array.from({ length: 16 }, async () => {
+        while (next < devicesPerArm) {
+          const d = `reg-v${version}-${next++}`;
+          const record = await healthUpload({ load: { ok: 1 }, predict: { ok: 200 - errors, inference_error: errors }, latencies: [3, 4, 5, 6, 7, 3, 4, 5, 6, 7], backend: { wasm: 200 } }, window);
+          const res = await fetch(`${worker.url}/v1/edge/health/reg/${version}?device=${d}`, { method: 'POST', body: encodeUpload(layout, record!) as unknown as BodyInit, headers: { 'content-type': 'application/octet-stream', 'x-modelfleet-app-key': appKey } });
+          await res.arrayBuffer();
+        }
+      }));
+    }
+    for (let i = 0; !canary; i++) if (rolloutCohort(bucket('reg-salt', `c-${i}`), 50) === 'challenger') canary = `c-${i}`;
+    const version = async () => {
+      const res = await fetch(`${worker.url}/v1/edge/tickets/reg?device=${canary}`, { headers: { 'x-modelfleet-app-key': appKey } });
+      return (JSON.parse(new TextDecoder().decode(fromBase64(((await res.json()) as { payload: string }).payload))) as TicketBody).version;
+    };
+    if ((await version()) !== 2) throw new Error('the canary is not on the challenger');
+    const started = Date.now();
+    await worker.trigger('15 0 * * *', new Date((window + 1) * 86_400_000 + 15 * 60_000));
+    while ((await version()) !== 1 && Date.now() - started < 60_000) await new Promise((r) => setTimeout(r, 100));
+    const r = (await (await worker.api(`/v1/rollouts/${id}`)).json()) as { state: string; decision: { summary: string } | null };
+    return { ms: Date.now() - started, decision: `${r.state}: ${r.decision?.summary ?? 'no decision'}` };
+  } finally {
+    await worker.dispose();
+  }
+}
