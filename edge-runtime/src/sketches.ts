@@ -10,6 +10,7 @@ import {
 import type { App } from './apps.ts';
 import { type EdgeEnv, r2Key } from './env.ts';
 import { ApiError } from './http-error.ts';
+import { controlArm } from './tickets.ts';
 import { TtlCache } from './ttl-cache.ts';
 
 const versions = new TtlCache<string>();
@@ -58,8 +59,12 @@ export type SketchChannel = 'sketches' | 'health';
 
 export interface IngestRequest { app: App; device: string; model: string; version: number; body: ArrayBuffer; now: Date; ttlMs: number; channel?: SketchChannel }
 
-/** The aggregate cohort of a channel: drift sketches per cohort ('all' for now), health apart. */
-export const cohortOf = (channel: SketchChannel) => (channel === 'health' ? 'health' : 'all');
+/**
+ * The aggregate cohort of an upload: drift sketches go to 'all'; health to 'health', except a
+ * rollout's control devices reporting on the champion, which go to 'health-control' (only there,
+ * so each device still lands in exactly one aggregate).
+ */
+export const cohortOf = (channel: SketchChannel, control: string | null = null) => (channel === 'health' ? (control ? 'health-control' : 'health') : 'all');
 
 export async function ingestSketch(env: EdgeEnv, req: IngestRequest): Promise<{ devices: number; window: number }> {
   const channel = req.channel ?? 'sketches';
@@ -77,7 +82,8 @@ export async function ingestSketch(env: EdgeEnv, req: IngestRequest): Promise<{ 
   }
   // Salted per window: the aggregate can refuse replays without being able to link a device across days.
   const deviceHash = await sha256Hex(utf8(`${req.app.id}:${req.device}:${req.model}:${req.version}:${upload.window}:${channel}`));
-  const stub = aggregateStub(env, req.model, req.version, upload.window, cohortOf(channel));
+  const control = channel === 'health' ? await controlArm(env, req.model, req.version, req.device, req.ttlMs) : null;
+  const stub = aggregateStub(env, req.model, req.version, upload.window, cohortOf(channel, control));
   const result = await stub.add(layout, deviceHash, upload);
   if (result.devices < 0) throw new ApiError('window_closed', `window ${upload.window} was already closed and released`);
   if (!result.accepted) throw new ApiError('sketch_replayed', `this device already sent its sketch for window ${upload.window}`);

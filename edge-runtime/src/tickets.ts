@@ -88,6 +88,17 @@ export async function ticketFor(env: EdgeEnv, model: string, device: string, ttl
   });
 }
 
+/**
+ * The live rollout's control range, for health ingest: a device in it that reports on the
+ * champion version is counted in the control arm (a disjoint set of devices, so it costs no extra
+ * privacy budget). Null when no rollout is live or the model has no champion.
+ */
+export async function controlArm(env: EdgeEnv, model: string, version: number, device: string, ttlMs: number): Promise<string | null> {
+  const a = await assignments.get(model, ttlMs, Date.now(), () => loadAssignment(env, model)).catch(() => null);
+  if (!a?.rollout || version !== a.version) return null;
+  return rolloutCohort(await bucketOf(a.rollout.salt, device), a.rollout.percent) === 'control' ? a.rollout.id : null;
+}
+
 /** For tests and the control plane after it moves an alias in the same isolate. */
 export function forgetAssignments(): void {
   assignments.clear();

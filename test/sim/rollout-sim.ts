@@ -185,11 +185,19 @@ export async function regressionToRollback(devicesPerArm: number): Promise<{ ms:
     const layout = await healthLayout();
     const window = windowOf(new Date());
     let canary = '';
+    // Devices as the edge assigns them: the challenger's from the challenger range, the champion's
+    // from the equal control range.
+    const rangeIds = (cohort: 'challenger' | 'control') => {
+      const out: string[] = [];
+      for (let i = 0; out.length < devicesPerArm; i++) if (rolloutCohort(bucket('reg-salt', `reg-${i}`), 50) === cohort) out.push(`reg-${i}`);
+      return out;
+    };
     for (const [version, errors] of [[1, 2], [2, 6]] as const) { // 1 % vs 3 % of 200 calls: +2 pp
+      const ids = rangeIds(version === 2 ? 'challenger' : 'control');
       let next = 0;
       await Promise.all(Array.from({ length: 16 }, async () => {
         while (next < devicesPerArm) {
-          const d = `reg-v${version}-${next++}`;
+          const d = ids[next++]!;
           const record = await healthUpload({ load: { ok: 1 }, predict: { ok: 200 - errors, inference_error: errors }, latencies: [3, 4, 5, 6, 7, 3, 4, 5, 6, 7], backend: { wasm: 200 } }, window);
           const res = await fetch(`${worker.url}/v1/edge/health/reg/${version}?device=${d}`, { method: 'POST', body: encodeUpload(layout, record!) as unknown as BodyInit, headers: { 'content-type': 'application/octet-stream', 'x-modelfleet-app-key': appKey } });
           await res.arrayBuffer();

@@ -56,7 +56,11 @@ export async function closeWindow(env: Env, model: string, version: number, wind
   // release keeps the whole budget (device counts, which decide this, are public — README).
   const healthNoise = releaseNoiseForRho(health, layout ? rho * HEALTH_SHARE : rho, HEALTH_SPLIT);
   const h = await aggregateStub(env, model, version, window, 'health').release(minDevices, healthNoise);
-  const noise = layout ? releaseNoiseForRho(layout, h.released ? rho * (1 - HEALTH_SHARE) : rho) : null;
+  // A rollout's control devices report into their own aggregate: disjoint devices, so releasing it
+  // with the same noise costs no more budget (parallel composition).
+  const hc = await aggregateStub(env, model, version, window, 'health-control').release(minDevices, healthNoise);
+  const healthReleased = !!(h.released || hc.released);
+  const noise = layout ? releaseNoiseForRho(layout, healthReleased ? rho * (1 - HEALTH_SHARE) : rho) : null;
   const sigma = noise?.components ?? 0;
   const r = layout && noise ? await aggregateStub(env, model, version, window).release(minDevices, noise) : { devices: 0, released: null };
   const healthSummary = h.released ? summarizeHealth(h.released) : null;
@@ -67,7 +71,7 @@ export async function closeWindow(env: Env, model: string, version: number, wind
   const retrain = verdict ? retrainDecision(previous?.cusum ?? 0, verdict) : null;
   const at = new Date().toISOString();
   const db = env.DB;
-  const spent = (layout && noise && r.released ? rhoSpent(layout, noise) : 0) + (h.released ? rhoSpent(health, healthNoise) : 0);
+  const spent = (layout && noise && r.released ? rhoSpent(layout, noise) : 0) + (healthReleased ? rhoSpent(health, healthNoise) : 0);
   const alarmEvent = verdict?.alarm ? driftAlarmEvent(m, version, window, r.devices, sigma, verdict, at) : null;
   const retrainEvent = retrain && retrain.reasons.length > 0 ? retrainRequestedEvent(m, version, window, r.devices, retrain, verdict!, at) : null;
   const events = [alarmEvent, retrainEvent].filter((e): e is EventInput => e !== null);
@@ -77,6 +81,10 @@ export async function closeWindow(env: Env, model: string, version: number, wind
         r.released ? sigma : null, r.released ? JSON.stringify(noise) : null, retrain?.cusum ?? null, retrain ? JSON.stringify(retrain) : null, at),
     db.prepare('INSERT INTO drift_windows (model_id, version, window, cohort, devices, released, aggregate, verdict, alarm, noise, closed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?)')
       .bind(m.id, version, window, 'health', h.devices, h.released ? 1 : 0, h.released ? JSON.stringify(h.released) : null, healthSummary ? JSON.stringify(healthSummary) : null, h.released ? JSON.stringify(healthNoise) : null, at),
+    ...(hc.devices > 0
+      ? [db.prepare('INSERT INTO drift_windows (model_id, version, window, cohort, devices, released, aggregate, verdict, alarm, noise, closed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?)')
+        .bind(m.id, version, window, 'health-control', hc.devices, hc.released ? 1 : 0, hc.released ? JSON.stringify(hc.released) : null, hc.released ? JSON.stringify(summarizeHealth(hc.released)) : null, hc.released ? JSON.stringify(healthNoise) : null, at)]
+      : []),
     ...(spent > 0 ? [db.prepare('INSERT INTO privacy_ledger (model_id, window, rho, epsilon, delta, released_at) VALUES (?, ?, ?, ?, ?, ?)').bind(m.id, window, spent, epsilonFor(spent, DELTA), DELTA, at)] : []),
     auditStatement(db, { actor, action: 'drift.close', subject: `model/${model}/version/${version}/drift/${window}`, after: { devices: r.devices, released: !!r.released, alarm: !!verdict?.alarm, healthDevices: h.devices, healthReleased: !!h.released } }, at),
     ...events.map((e) => eventStatements(db, e)),

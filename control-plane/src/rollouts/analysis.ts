@@ -11,9 +11,10 @@
  * below `minSample` devices in either arm it has no data. NoData and inconclusive hold; a failed
  * critical metric rolls back; all passing promotes.
  *
- * Not yet: an equal-sized control cohort split at ingest (the champion arm is every champion
- * device), hourly data within a day, sketch-based prediction drift and label feedback metrics
- * (they report no data), a sample-ratio-mismatch check.
+ * The control arm is the rollout's control range (its devices' champion health is aggregated
+ * apart at ingest) when it reported, else every champion device; with a control range, a
+ * sample-ratio check joins the metrics. Not yet: data within a day, sketch-based prediction drift
+ * and label feedback metrics (they report no data).
  */
 import type { MetricCheck } from '@modelfleet/protocol';
 import type { HealthSummary } from '../drift/health-summary.ts';
@@ -42,11 +43,11 @@ export interface Decision {
 
 interface Arm { devices: number; summary: HealthSummary; noise: number; closedAt: string }
 
-/** The latest released health window of a version that closed after `since`. */
-async function arm(env: Env, modelId: number, version: number, since: string): Promise<Arm | null> {
+/** The latest released health window of a version (in a cohort) that closed after `since`. */
+async function arm(env: Env, modelId: number, version: number, since: string, cohort = 'health'): Promise<Arm | null> {
   const row = await env.DB.prepare(
-    "SELECT devices, verdict, noise, closed_at FROM drift_windows WHERE model_id = ? AND version = ? AND cohort = 'health' AND released = 1 AND closed_at >= ? ORDER BY window DESC LIMIT 1",
-  ).bind(modelId, version, since).first<{ devices: number; verdict: string; noise: string | null; closed_at: string }>();
+    'SELECT devices, verdict, noise, closed_at FROM drift_windows WHERE model_id = ? AND version = ? AND cohort = ? AND released = 1 AND closed_at >= ? ORDER BY window DESC LIMIT 1',
+  ).bind(modelId, version, cohort, since).first<{ devices: number; verdict: string; noise: string | null; closed_at: string }>();
   if (!row) return null;
   const noise = row.noise ? (JSON.parse(row.noise) as { categoricalBins?: number | null }).categoricalBins ?? 0 : 0;
   return { devices: row.devices, summary: JSON.parse(row.verdict) as HealthSummary, noise, closedAt: row.closed_at };
@@ -86,10 +87,30 @@ export function judge(check: MetricCheck, challenger: Arm | null, control: Arm |
   return { ...base, status, observed, standardError, sample, freshness };
 }
 
+/**
+ * Sample-ratio mismatch: the challenger and control ranges are equal, so their reporting devices
+ * should be too (binomial, p = ½). A mismatch at p < 0.001 means assignment or reporting is broken
+ * and nothing else can be trusted: the metric fails (non-critical: the rollout holds).
+ */
+export function sampleRatio(challenger: number, control: number, freshness: string): MetricResult {
+  const n = challenger + control;
+  const z = n > 0 ? (challenger - control) / Math.sqrt(n) : 0;
+  return {
+    metric: 'sample_ratio', status: Math.abs(z) > 3.29 ? 'fail' : 'pass', threshold: 3.29, observed: z, standardError: null,
+    sample: { challenger, control }, freshness, critical: false,
+  };
+}
+
 export async function analyse(env: Env, r: RolloutView & { modelId: number }): Promise<Decision> {
   const since = r.stepStartedAt ?? new Date(0).toISOString();
-  const [challenger, control] = await Promise.all([arm(env, r.modelId, r.challenger, since), arm(env, r.modelId, r.champion, since)]);
+  // The control range when its devices reported (equal size, same days); else every champion device.
+  const [challenger, controlRange, champion] = await Promise.all([
+    arm(env, r.modelId, r.challenger, since), arm(env, r.modelId, r.champion, since, 'health-control'), arm(env, r.modelId, r.champion, since),
+  ]);
+  const control = controlRange ?? champion;
   const metrics = r.plan.analysis.map((check) => judge(check, challenger, control));
+  // Targeting keeps ineligible devices off the challenger but not out of the control range: no SRM then.
+  if (challenger && controlRange && !r.plan.targeting) metrics.push(sampleRatio(challenger.devices, controlRange.devices, challenger.closedAt));
   const failed = metrics.filter((m) => m.status === 'fail');
   const outcome = failed.some((m) => m.critical) ? 'rollback' : metrics.length > 0 && metrics.every((m) => m.status === 'pass') ? 'promote' : 'hold';
   const pending = metrics.filter((m) => m.status !== 'pass').map((m) => `${m.metric} ${m.status.replace('_', ' ')}`);
