@@ -7,6 +7,7 @@
  * A naive pooled χ² on decile bins runs beside it for comparison.
  */
 import { type Baseline, type ReleaseNoise, type SketchLayout, addReleaseNoise, addUpload, emptyAggregate, sketchLayout, sketchNumeric, SKETCH_SCALE } from '@modelfleet/protocol';
+import { seededUniform } from '@modelfleet/protocol/testing';
 import { DEFAULT_DETECT, detectDrift } from '../../control-plane/src/drift/detect.ts';
 import { chi2Survival, normalCdf, normalQuantile } from '../../control-plane/src/drift/math.ts';
 import { HEALTH_SHARE, releaseNoiseForRho, rhoFor } from '../../control-plane/src/drift/privacy.ts';
@@ -28,13 +29,7 @@ export interface SimConfig {
 export interface SimResult { alarmRate: number; naiveAlarmRate: number; runs: number; noise: ReleaseNoise }
 
 function rng(seed: number) {
-  let s = seed >>> 0;
-  const uniform = () => {
-    s = (s + 0x6d2b79f5) | 0;
-    let t = Math.imul(s ^ (s >>> 15), 1 | s);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const uniform = seededUniform(seed);
   let spare: number | null = null;
   const normal = () => {
     if (spare !== null) {

@@ -6,6 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { BUCKETS, fromBase64, rolloutCohort } from '@modelfleet/protocol';
+import { seededUniform } from '@modelfleet/protocol/testing';
 import { normalCdf } from '../../control-plane/src/drift/math.ts';
 import { buildLayersModel } from '../fixtures/models.ts';
 import { createApp } from '../fixtures/drift.ts';
@@ -134,13 +135,7 @@ export async function aaRuns(runs: number, devicesPerArm: number, opts: { rate?:
   const { judge } = await import('../../control-plane/src/rollouts/analysis.ts');
   const layout = await healthLayout();
   const noise = releaseNoiseForRho(layout, rhoFor(opts.epsilon ?? 2, 1e-6) * HEALTH_SHARE, HEALTH_SPLIT);
-  let s = (opts.seed ?? 7) >>> 0;
-  const uniform = () => {
-    s = (s + 0x6d2b79f5) | 0;
-    let t = Math.imul(s ^ (s >>> 15), 1 | s);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const uniform = seededUniform(opts.seed ?? 7);
   const normal = () => Math.sqrt(-2 * Math.log(uniform() || 1e-12)) * Math.cos(2 * Math.PI * uniform());
   const rate = opts.rate ?? 0.002;
   const arm = async (extra: number) => {

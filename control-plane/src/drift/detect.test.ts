@@ -1,4 +1,5 @@
 import { type Baseline, OUTPUT_CLASS, OUTPUT_CONFIDENCE, addReleaseNoise, healthLayout, healthUpload, addUpload, emptyAggregate, monitoredFeatures, sketchCategorical, sketchLayout, sketchNumeric } from '@modelfleet/protocol';
+import { seededUniform } from '@modelfleet/protocol/testing';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_DETECT, detectDrift } from './detect.ts';
 import { HEALTH_SPLIT, epsilonFor, releaseNoise, releaseNoiseForRho, rhoFor, rhoSpent } from './privacy.ts';
@@ -10,16 +11,7 @@ const baseline: Baseline = { features: [{ name: 'x', kind: 'numeric', edges }, {
 const noNoise = { components: 0, componentProducts: 0, numericBins: 0, categoricalBins: 0, categoricalSquares: 0 };
 const opts = { ...DEFAULT_DETECT, minDevices: 100, noise: noNoise };
 
-/** Seeded uniform (mulberry32). */
-function rng(seed: number) {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) | 0;
-    let t = Math.imul(s ^ (s >>> 15), 1 | s);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = seededUniform;
 const categories = [...vocabulary, 'something-else', null];
 
 /**

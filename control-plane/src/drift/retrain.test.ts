@@ -1,3 +1,4 @@
+import { seededUniform } from '@modelfleet/protocol/testing';
 import { describe, expect, it } from 'vitest';
 import type { DriftVerdict, FeatureVerdict } from './detect.ts';
 import { retrainDecision, windowScore } from './retrain.ts';
@@ -5,16 +6,7 @@ import { retrainDecision, windowScore } from './retrain.ts';
 const feature = (p: number | null, alarm = false): FeatureVerdict => ({ name: 'f', test: 'smooth', devices: 5000, statistic: null, p, effects: { psi: 0, js: 0, linf: 0, sigmaShift: 0 }, alarm });
 const verdict = (ps: (number | null)[], alarms: boolean[] = [], outputs: DriftVerdict['outputs'] = null): DriftVerdict => ({ features: ps.map((p, i) => feature(p, alarms[i] ?? false)), outputs, alarm: alarms.some(Boolean) });
 
-/** Seeded uniform (mulberry32). */
-function rng(seed: number) {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) | 0;
-    let t = Math.imul(s ^ (s >>> 15), 1 | s);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = seededUniform;
 
 describe('retrain trigger', () => {
   it('scores a window by its Bonferroni-adjusted smallest p', () => {
