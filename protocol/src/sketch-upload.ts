@@ -65,18 +65,25 @@ export function decodeUpload(layout: SketchLayout, bytes: Uint8Array): SketchUpl
   const window = view.getUint32(40, true);
   let at = SKETCH_HEADER_BYTES;
   let present = 0;
+  // One pass per feature, checks folded in: the Durable Object decodes every upload.
   const features = layout.features.map((f) => {
-    const bins: number[] = [];
-    const components: number[] = [];
-    for (let b = 0; b < f.bins; b++, at += 2) bins.push(view.getUint16(at, true));
-    for (let k = 0; k < f.components; k++, at += 2) components.push(view.getInt16(at, true));
-    const sum = bins.reduce((a, b) => a + b, 0);
+    const bins = new Array<number>(f.bins);
+    const components = new Array<number>(f.components);
+    let sum = 0;
+    for (let b = 0; b < f.bins; b++, at += 2) sum += bins[b] = view.getUint16(at, true);
+    let nonzero = false;
+    let outOfRange = false;
+    for (let k = 0; k < f.components; k++, at += 2) {
+      const c = (components[k] = view.getInt16(at, true));
+      if (c !== 0) nonzero = true;
+      if (c > COMPONENT_SCALE || c < -COMPONENT_SCALE) outOfRange = true;
+    }
     if (sum === 0) {
-      if (components.some((c) => c !== 0)) throw refuse('sketch_out_of_range', `feature ${f.name} is absent but carries components`);
+      if (nonzero) throw refuse('sketch_out_of_range', `feature ${f.name} is absent but carries components`);
       return null;
     }
     if (sum !== SKETCH_SCALE) throw refuse('sketch_not_normalized', `feature ${f.name} bins sum to ${sum}, not ${SKETCH_SCALE} (L1 = 1)`);
-    if (components.some((c) => Math.abs(c) > COMPONENT_SCALE)) throw refuse('sketch_out_of_range', `feature ${f.name} has a component outside [−1, 1]`);
+    if (outOfRange) throw refuse('sketch_out_of_range', `feature ${f.name} has a component outside [−1, 1]`);
     present++;
     return { bins, components };
   });

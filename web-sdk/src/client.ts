@@ -84,7 +84,9 @@ export async function createClient(options: ClientOptions) {
     store, trustRoot, deviceId, caps: options.caps ?? DEFAULT_SIZE_CAPS, parallel: options.parallel ?? 4, now,
     ...(typeof navigator !== 'undefined' && navigator.storage?.estimate ? { estimate: () => navigator.storage.estimate() } : {}),
   };
-  ctx.profileQuery = profileQuery(await detectProfile({ ...(options.platform ? { platform: options.platform } : {}), ...(options.appVersion ? { appVersion: options.appVersion } : {}) }, ctx.estimate));
+  // Not awaited here: the storage estimate can take tens of ms; the first ticket request waits for it
+  // while the root chain is fetched alongside.
+  ctx.profileQuery = detectProfile({ ...(options.platform ? { platform: options.platform } : {}), ...(options.appVersion ? { appVersion: options.appVersion } : {}) }, ctx.estimate).then(profileQuery);
   const runner = options.runner;
   let backend: Promise<Backend> | undefined;
   const status = new Map<string, ModelStatus>();

@@ -24,8 +24,8 @@ export interface SyncContext {
   now: () => Date;
   /** navigator.storage.estimate, when the platform has it (SPEC 4.2). */
   estimate?: () => Promise<{ usage?: number; quota?: number }>;
-  /** Ticket query suffix describing the device for rollout targeting (profile.ts). */
-  profileQuery?: string;
+  /** Ticket query suffix describing the device for rollout targeting (profile.ts); detected once, lazily. */
+  profileQuery?: Promise<string>;
 }
 
 export type SyncResult =
@@ -51,7 +51,7 @@ export async function currentRoot(ctx: SyncContext): Promise<Root> {
 }
 
 async function fetchTicket(ctx: SyncContext, model: string, rootPromise: Promise<Root>, state: ModelState): Promise<{ ticket: Ticket; envelope: Envelope; etag: string | null }> {
-  const path = `/tickets/${encodeURIComponent(model)}?device=${encodeURIComponent(ctx.deviceId)}${ctx.profileQuery ?? ''}`;
+  const path = `/tickets/${encodeURIComponent(model)}?device=${encodeURIComponent(ctx.deviceId)}${(await ctx.profileQuery?.catch(() => '')) ?? ''}`;
   const prev = state.ticket;
   // SPEC 1.5: poll with If-None-Match while the stored ticket has more than 10 % of its life left.
   const fresh = prev?.etag && Date.parse(prev.expiresAt) - ctx.now().getTime() > 0.1 * (Date.parse(prev.expiresAt) - Date.parse(prev.issuedAt));
