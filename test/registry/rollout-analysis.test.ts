@@ -1,9 +1,9 @@
 // The rollout alarm's automated analysis on real released health: a challenger whose devices
 // error more than the tolerance is rolled back by the alarm, with the evidence recorded; one
 // within tolerance is promoted to its next step.
-import { bucketOf, rolloutCohort, verifyWebhook, windowOf } from '@modelfleet/protocol';
+import { bucketOf, encodeUpload, monitoredFeatures, rolloutCohort, sketchCategorical, sketchLayout, sketchNumeric, verifyWebhook, windowOf } from '@modelfleet/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApp, uploadHealth } from '../fixtures/drift.ts';
+import { baseline, createApp, deviceValues, edges, uploadHealth } from '../fixtures/drift.ts';
 import { buildLayersModel } from '../fixtures/models.ts';
 import { createModel, publish } from '../harness/publish.ts';
 import { type Receiver, startReceiver } from '../harness/webhook-receiver.ts';
@@ -132,5 +132,36 @@ describe('control range', () => {
     expect(r.decision.outcome).toBe('hold');
     expect(r.decision.metrics.find((m: any) => m.metric === 'sample_ratio')).toMatchObject({ status: 'fail', sample: { challenger: 80, control: 24 } });
     expect(r.state).toBe('running');
+  });
+});
+
+describe('output metrics', () => {
+  it('rolls back a challenger whose predictions moved off its validation baseline while the champion’s did not', async () => {
+    const deciles = Array.from({ length: 9 }, (_, k) => 0.55 + 0.05 * k);
+    const monitored = { ...baseline, outputs: { classCounts: [50, 50], confidenceDeciles: deciles } };
+    await createModel(worker, 'outputs');
+    for (const seed of [1, 2]) expect((await publish(worker, 'outputs', await buildLayersModel({ seed, inputs: 3 }), { baseline: monitored })).res.status).toBe(201);
+    await worker.api('/v1/models/outputs/aliases/champion', { method: 'PUT', json: { version: 1 } });
+    const p = { steps: [{ percent: 10, bakeSeconds: 1 }, { percent: 100, bakeSeconds: 3600 }], salt: 'outputs-salt', analysis: [{ metric: 'prediction_drift', tolerance: 0, minSample: 20, critical: true }] };
+    const { id } = (await (await worker.api('/v1/models/outputs/rollouts', { method: 'POST', json: { challenger: 2, plan: p } })).json()) as { id: string };
+    const layout = await sketchLayout(monitored);
+    const [, , , cls, conf] = monitoredFeatures(monitored) as any[];
+    for (const version of [1, 2]) {
+      for (let d = 0; d < 30; d++) {
+        const inputs = deviceValues(`o-${d}`, 0).map((v) => sketchNumeric(v, edges));
+        // v1 predicts like validation (half each class, confidences across the deciles); v2 says "1" with low confidence.
+        const classes = Array.from({ length: 40 }, (_, i) => (version === 1 ? String((i + d) % 2) : '1'));
+        const confidence = Array.from({ length: 40 }, (_, i) => (version === 1 ? 0.5 + (((i * 17 + d) % 40) + 0.5) / 80 : 0.5 + (((i * 17 + d) % 40) + 0.5) / 400));
+        const upload = { schemaDigest: layout.schemaDigest, window: today, features: [...inputs, sketchCategorical(classes, cls.vocabulary), sketchNumeric(confidence, conf.edges)] };
+        const res = await worker.api(`/v1/edge/sketches/outputs/${version}?device=o-v${version}-${d}`, {
+          method: 'POST', token: null, body: encodeUpload(layout, upload) as unknown as BodyInit, headers: { 'content-type': 'application/octet-stream', 'x-modelfleet-app-key': appKey },
+        });
+        expect(res.status).toBe(202);
+      }
+      expect((await worker.api(`/v1/models/outputs/versions/${version}/sketches/${today}/close`, { method: 'POST' })).status).toBe(200);
+    }
+    const r = await waitFor(id, (x) => x.state !== 'running');
+    expect(r.state).toBe('rolled-back');
+    expect(r.decision.metrics[0]).toMatchObject({ metric: 'prediction_drift', status: 'fail', observed: 1, sample: { challenger: 30, control: 30 } });
   });
 });

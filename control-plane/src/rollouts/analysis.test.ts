@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { HealthSummary } from '../drift/health-summary.ts';
-import { judge } from './analysis.ts';
+import { judge, judgeOutputs } from './analysis.ts';
 
 const summary = (errorShare: number, devices: number, p95: number | null = 10): HealthSummary => ({
   devices,
@@ -30,5 +30,27 @@ describe('rollout metric judgement', () => {
     expect(judge(check('latency_p95_ms', 20), arm(0, 5000, 30), arm(0, 5000, 15)).status).toBe('pass');
     expect(judge(check('latency_p95_ms', 20), arm(0, 5000, 60), arm(0, 5000, 15))).toMatchObject({ status: 'fail', observed: 45 });
     expect(judge(check('latency_p95_ms', 20), arm(0, 5000, null), arm(0, 5000, 15)).status).toBe('no_data');
+  });
+});
+
+describe('output metrics from drift verdicts', () => {
+  const outputs = (predictionDrift: boolean, estimatedAccuracy: number | null) => ({ predictionDrift, estimatedAccuracy, baselineAccuracy: 0.9, accuracyDrop: null, accuracyAlarm: false });
+  const drift = (pd: boolean, acc: number | null, devices = 5000) => ({ devices, outputs: outputs(pd, acc), closedAt: '2026-11-22T00:15:00.000Z' });
+  const check = (metric: 'prediction_drift' | 'estimated_accuracy', tolerance = 0.02) => ({ metric, tolerance, minSample: 1000, critical: true });
+
+  it('prediction drift fails only when the challenger alone moved off its baseline', () => {
+    expect(judgeOutputs(check('prediction_drift'), drift(false, 0.9), drift(false, 0.9)).status).toBe('pass');
+    expect(judgeOutputs(check('prediction_drift'), drift(true, 0.9), drift(false, 0.9))).toMatchObject({ status: 'fail', observed: 1 });
+    expect(judgeOutputs(check('prediction_drift'), drift(true, 0.9), drift(true, 0.9)).status).toBe('inconclusive'); // the inputs moved
+  });
+
+  it('estimated accuracy compares the label-free estimates; missing verdicts or small samples are no data', () => {
+    expect(judgeOutputs(check('estimated_accuracy'), drift(false, 0.89), drift(false, 0.9)).status).toBe('pass');
+    const worse = judgeOutputs(check('estimated_accuracy'), drift(false, 0.8), drift(false, 0.9));
+    expect(worse.status).toBe('fail');
+    expect(worse.observed!).toBeCloseTo(0.1, 10);
+    expect(judgeOutputs(check('estimated_accuracy'), null, drift(false, 0.9)).status).toBe('no_data');
+    expect(judgeOutputs(check('estimated_accuracy'), drift(false, 0.9, 10), drift(false, 0.9)).status).toBe('no_data');
+    expect(judgeOutputs(check('estimated_accuracy'), drift(false, null), drift(false, 0.9)).status).toBe('no_data');
   });
 });

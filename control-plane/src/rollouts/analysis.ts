@@ -13,10 +13,12 @@
  *
  * The control arm is the rollout's control range (its devices' champion health is aggregated
  * apart at ingest) when it reported, else every champion device; with a control range, a
- * sample-ratio check joins the metrics. Not yet: data within a day, sketch-based prediction drift
- * and label feedback metrics (they report no data).
+ * sample-ratio check joins the metrics. Prediction drift and estimated accuracy come from the
+ * versions' released drift verdicts (judgeOutputs). Not yet: data within a day, label feedback
+ * (label_accuracy reports no data).
  */
 import type { MetricCheck } from '@modelfleet/protocol';
+import type { DriftVerdict, OutputVerdict } from '../drift/detect.ts';
 import type { HealthSummary } from '../drift/health-summary.ts';
 import type { Env } from '../env.ts';
 import type { RolloutView } from './machine.ts';
@@ -52,6 +54,42 @@ async function arm(env: Env, modelId: number, version: number, since: string, co
   const noise = row.noise ? (JSON.parse(row.noise) as { categoricalBins?: number | null }).categoricalBins ?? 0 : 0;
   return { devices: row.devices, summary: JSON.parse(row.verdict) as HealthSummary, noise, closedAt: row.closed_at };
 }
+
+/** A version's released drift verdict (its output monitoring) in the latest window after `since`. */
+export interface DriftArm { devices: number; outputs: OutputVerdict | null; closedAt: string }
+
+async function driftArm(env: Env, modelId: number, version: number, since: string): Promise<DriftArm | null> {
+  const row = await env.DB.prepare(
+    "SELECT devices, verdict, closed_at FROM drift_windows WHERE model_id = ? AND version = ? AND cohort = 'all' AND released = 1 AND closed_at >= ? ORDER BY window DESC LIMIT 1",
+  ).bind(modelId, version, since).first<{ devices: number; verdict: string | null; closed_at: string }>();
+  if (!row?.verdict) return null;
+  return { devices: row.devices, outputs: (JSON.parse(row.verdict) as DriftVerdict).outputs, closedAt: row.closed_at };
+}
+
+/**
+ * Output metrics from the drift verdicts: prediction drift fails when the challenger's predictions
+ * moved off its validation baseline while the champion's did not (both moving is the inputs'
+ * doing: inconclusive); estimated accuracy compares the label-free estimates (calibrated models).
+ */
+export function judgeOutputs(check: MetricCheck, challenger: DriftArm | null, control: DriftArm | null): MetricResult {
+  const base = { metric: check.metric, threshold: check.tolerance, critical: check.critical, standardError: null };
+  const sample = { challenger: challenger?.devices ?? 0, control: control?.devices ?? 0 };
+  const a = challenger?.outputs;
+  const b = control?.outputs;
+  if (!a || !b || sample.challenger < check.minSample || sample.control < check.minSample) {
+    return { ...base, status: 'no_data', observed: null, sample, freshness: challenger && control ? [challenger.closedAt, control.closedAt].sort()[0]! : null };
+  }
+  const freshness = [challenger!.closedAt, control!.closedAt].sort()[0]!;
+  if (check.metric === 'prediction_drift') {
+    const status = !a.predictionDrift ? 'pass' : b.predictionDrift ? 'inconclusive' : 'fail';
+    return { ...base, status, observed: a.predictionDrift ? 1 : 0, sample, freshness };
+  }
+  if (a.estimatedAccuracy === null || b.estimatedAccuracy === null) return { ...base, status: 'no_data', observed: null, sample, freshness };
+  const observed = b.estimatedAccuracy - a.estimatedAccuracy; // harm: how much lower the challenger's estimate is
+  return { ...base, status: observed <= check.tolerance ? 'pass' : 'fail', observed, sample, freshness };
+}
+
+const OUTPUT_METRICS = new Set(['prediction_drift', 'estimated_accuracy']);
 
 const RATES: Record<string, (h: HealthSummary) => { value: number; n: number }> = {
   load_failure_rate: (h) => ({ value: h.load.shares.load_failed ?? 0, n: h.load.devices }),
@@ -108,7 +146,11 @@ export async function analyse(env: Env, r: RolloutView & { modelId: number }): P
     arm(env, r.modelId, r.challenger, since), arm(env, r.modelId, r.champion, since, 'health-control'), arm(env, r.modelId, r.champion, since),
   ]);
   const control = controlRange ?? champion;
-  const metrics = r.plan.analysis.map((check) => judge(check, challenger, control));
+  const needsOutputs = r.plan.analysis.some((c) => OUTPUT_METRICS.has(c.metric));
+  const [challengerDrift, championDrift] = needsOutputs
+    ? await Promise.all([driftArm(env, r.modelId, r.challenger, since), driftArm(env, r.modelId, r.champion, since)])
+    : [null, null];
+  const metrics = r.plan.analysis.map((check) => (OUTPUT_METRICS.has(check.metric) ? judgeOutputs(check, challengerDrift, championDrift) : judge(check, challenger, control)));
   // Targeting keeps ineligible devices off the challenger but not out of the control range: no SRM then.
   if (challenger && controlRange && !r.plan.targeting) metrics.push(sampleRatio(challenger.devices, controlRange.devices, challenger.closedAt));
   const failed = metrics.filter((m) => m.status === 'fail');
