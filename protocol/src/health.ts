@@ -16,6 +16,8 @@ export const LATENCY_EDGES_MS = [0, ...Array.from({ length: 12 }, (_, i) => 2 **
 export const LOAD_OUTCOMES = ['ok', 'load_failed', 'verify_failed'] as const;
 export const PREDICT_OUTCOMES = ['ok', 'inference_error', 'non_finite'] as const;
 export const BACKENDS = ['webgpu', 'wasm', 'cpu'] as const;
+/** `model.feedback(label)`: whether the app's label matched the model's top class. */
+export const FEEDBACK_OUTCOMES = ['correct', 'incorrect'] as const;
 
 export const HEALTH_BASELINE: Baseline = {
   features: [
@@ -23,6 +25,7 @@ export const HEALTH_BASELINE: Baseline = {
     { name: 'predict', kind: 'categorical', vocabulary: [...PREDICT_OUTCOMES] },
     { name: 'latency_ms', kind: 'numeric', edges: LATENCY_EDGES_MS },
     { name: 'backend', kind: 'categorical', vocabulary: [...BACKENDS] },
+    { name: 'feedback', kind: 'categorical', vocabulary: [...FEEDBACK_OUTCOMES] },
   ],
 };
 
@@ -35,6 +38,7 @@ export interface HealthCounts {
   /** Up to MAX_SAMPLES latencies (a reservoir sample), ms. */
   latencies: number[];
   backend: Partial<Record<(typeof BACKENDS)[number], number>>;
+  feedback?: Partial<Record<(typeof FEEDBACK_OUTCOMES)[number], number>>;
 }
 
 const expand = (counts: Record<string, number | undefined>) => Object.entries(counts).flatMap(([k, n]) => new Array<string>(Math.max(0, Math.floor(n ?? 0))).fill(k));
@@ -55,6 +59,7 @@ export async function healthUpload(counts: HealthCounts, window: number): Promis
     sketchCategorical(expand(cap(counts.predict)), [...PREDICT_OUTCOMES], 1),
     counts.latencies.length > 0 ? sketchNumeric(counts.latencies.slice(0, MAX_SAMPLES), LATENCY_EDGES_MS) : null,
     sketchCategorical(expand(cap(counts.backend)), [...BACKENDS], 1),
+    sketchCategorical(expand(cap(counts.feedback ?? {})), [...FEEDBACK_OUTCOMES], 1),
   ];
   if (features.every((f) => f === null)) return null;
   return { schemaDigest: l.schemaDigest, window, features };

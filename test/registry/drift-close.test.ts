@@ -28,7 +28,7 @@ beforeAll(async () => {
   // Health: every device loaded once; 1 in 10 predictions errored on the 10 devices with d < 10; latencies 1–3 ms,
   // with three slow devices (10 %) at 300 ms; WebGPU on two thirds of the devices.
   for (let d = 0; d < 30; d++) {
-    const counts = { load: { ok: 1 }, predict: { ok: d < 10 ? 18 : 20, inference_error: d < 10 ? 2 : 0 }, latencies: Array.from({ length: 20 }, (_, i) => (d >= 27 ? 300 : 1 + (i % 3))), backend: d % 3 === 0 ? { cpu: 20 } : { webgpu: 20 } };
+    const counts = { load: { ok: 1 }, predict: { ok: d < 10 ? 18 : 20, inference_error: d < 10 ? 2 : 0 }, latencies: Array.from({ length: 20 }, (_, i) => (d >= 27 ? 300 : 1 + (i % 3))), backend: d % 3 === 0 ? { cpu: 20 } : { webgpu: 20 }, feedback: { correct: 9, incorrect: 1 } };
     expect((await uploadHealth(worker, appKey, `device-${'x'.repeat(d)}`, counts)).status).toBe(202);
   }
   expect((await uploadHealth(worker, appKey, 'device-', { load: { ok: 1 }, predict: {}, latencies: [], backend: {} })).status).toBe(409); // replayed
@@ -57,6 +57,7 @@ it('releases a window once, with noise, and alarms on the shifted feature only',
   expect(r.health.predict.shares.inference_error).toBeCloseTo((10 * 0.1) / 30, 1);
   expect(r.health.load.shares.ok).toBeCloseTo(1, 1);
   expect(r.health.backend.shares.webgpu).toBeCloseTo(2 / 3, 1);
+  expect(r.health.feedback.shares.correct).toBeCloseTo(0.9, 1);
   expect(r.health.latency.p50Ms).toBeGreaterThan(1);
   expect(r.health.latency.p50Ms).toBeLessThan(4);
   expect(r.health.latency.p95Ms).toBeGreaterThan(100); // the slow 10 % put the 95th percentile in their 256–512 ms bin

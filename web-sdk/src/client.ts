@@ -7,7 +7,7 @@
 import { type Backend, DEFAULT_SIZE_CAPS, type Envelope, type SizeCaps, type SketchLayout, encodeUpload, healthLayout, parseEnvelope, parseManifest, sketchLayout, windowOf } from '@modelfleet/protocol';
 import { type Outbox, type OutboxStats, createOutbox } from './telemetry/outbox.ts';
 import { type HealthRecorder, allFinite, createHealthRecorder } from './telemetry/health.ts';
-import { type Sketcher, createSketcher } from './telemetry/sketcher.ts';
+import { type Sketcher, createSketcher, topClass } from './telemetry/sketcher.ts';
 import { loadArtifacts } from './artifacts.ts';
 import type { Inputs, Outputs } from './engine.ts';
 import { SdkError, toSdkError } from './errors.ts';
@@ -66,6 +66,20 @@ export interface LoadedModel {
   predict(input: Inputs): Promise<Outputs>;
   /** Syncs now and, if a newer version is active in the cache, swaps to it after in-flight calls. */
   reload(): Promise<{ version: number; changed: boolean; downloadedBytes: number }>;
+  /**
+   * The true label for a prediction, when the app learns it: counted as correct or incorrect
+   * against the top class of `prediction` (default: the first row of the last predict) and sent
+   * with the day's health record — never the label itself. Rollouts compare label accuracy.
+   */
+  feedback(label: number | string, prediction?: number[]): void;
+}
+
+/** Top class of the first row of the first output (one sigmoid unit = binary). */
+function firstRowTop(outputs: Outputs): number | null {
+  const first = Object.values(outputs)[0];
+  if (!Array.isArray(first)) return null;
+  const row = (Array.isArray(first[0]) ? first[0] : first) as number[];
+  return topClass(row)?.[0] ?? null;
 }
 
 export async function createClient(options: ClientOptions) {
@@ -207,7 +221,7 @@ export async function createClient(options: ClientOptions) {
     async load(name: string, opts: { onProgress?: (p: SyncProgress) => void } = {}): Promise<LoadedModel> {
       if (closed) throw new SdkError('closed', 'this client was closed; create a new one');
       const first = await instantiate(name, await trySync(name, opts.onProgress));
-      const current = { handle: first.handle, version: first.version, backend: first.backend, inflight: new Set<Promise<unknown>>() };
+      const current = { handle: first.handle, version: first.version, backend: first.backend, inflight: new Set<Promise<unknown>>(), lastTop: null as number | null };
       models.set(name, current);
       startHealth(name, first.version);
       healths.get(name)?.current.load('ok');
@@ -230,12 +244,19 @@ export async function createClient(options: ClientOptions) {
           try {
             const { outputs, backend: answeredBy } = await call;
             const ms = performance.now() - started;
+            current.lastTop = firstRowTop(outputs);
             if (answeredBy !== current.backend) entry(name).backend = current.backend = answeredBy;
             observe(name, input, outputs, ms, answeredBy);
             return outputs;
           } finally {
             current.inflight.delete(call);
           }
+        },
+        feedback(label: number | string, prediction?: number[]) {
+          try {
+            const predicted = prediction ? topClass(prediction)?.[0] ?? null : current.lastTop;
+            if (predicted !== null) healths.get(name)?.current.feedback(String(label) === String(predicted));
+          } catch {} // telemetry never breaks the host
         },
         async reload() {
           const synced = await trySync(name);

@@ -97,7 +97,7 @@ it('sketches the outputs too: predicted class and confidence against the output 
   await client.close();
 });
 
-it('records health: loads, predict outcomes with non-finite outputs, latency and backend', async () => {
+it('records health: loads, predict outcomes with non-finite outputs, latency, backend and label feedback', async () => {
   const health: Uint8Array[] = [];
   const spy: typeof fetch = async (input, init) => {
     if (String(input).includes('/health/drifty/1')) health.push(new Uint8Array(init!.body as ArrayBuffer));
@@ -106,11 +106,16 @@ it('records health: loads, predict outcomes with non-finite outputs, latency and
   const { client } = await sdkClient(worker, { deviceId: 'tel-5', fetch: spy });
   const model = await client.load('drifty');
   for (let i = 0; i < 15; i++) await model.predict(rows.slice(i, i + 2));
+  model.feedback(0, [0.2]); // one sigmoid output: 0.2 → class 0, confirmed
+  model.feedback(1, [0.2]); // contradicted
+  model.feedback('1', [0.9]); // confirmed
   await model.predict([[Number.NaN, 0, 0, 0]]); // NaN in, NaN out
+  model.feedback(1); // the last prediction was not finite: nothing to compare, not counted
   await expect(model.predict([[1, 2]])).rejects.toMatchObject({ code: 'inference_failed' }); // wrong width
   expect((await client.flush()).sent).toBe(2);
   const layout = await healthLayout();
-  const [load, predict, latency, backend] = decodeUpload(layout, health[0]!).features;
+  const [load, predict, latency, backend, feedback] = decodeUpload(layout, health[0]!).features;
+  expect(feedback!.bins).toEqual(quantizeFractions([2, 1, 0, 0])); // correct, incorrect (labels never leave the device)
   expect(load!.bins.slice(0, 3)).toEqual([4096, 0, 0]); // one load, ok
   expect(predict!.bins.slice(0, 3)).toEqual(quantizeFractions([15, 1, 1, 0, 0]).slice(0, 3)); // ok, inference_error, non_finite
   expect(latency!.bins.reduce((a, b) => a + b, 0)).toBe(4096); // 16 timed calls (errors are not timed)

@@ -3,13 +3,15 @@
  * Reads a released (noised) health aggregate: per counter, the fleet's mean share of each
  * outcome (one device, one vote), and latency quantiles from the log-binned histogram.
  */
-import { BACKENDS, LATENCY_EDGES_MS, LOAD_OUTCOMES, PREDICT_OUTCOMES, SKETCH_SCALE, type SketchAggregate } from '@modelfleet/protocol';
+import { BACKENDS, FEEDBACK_OUTCOMES, LATENCY_EDGES_MS, LOAD_OUTCOMES, PREDICT_OUTCOMES, SKETCH_SCALE, type SketchAggregate } from '@modelfleet/protocol';
 
 export interface HealthSummary {
   devices: number;
   load: { devices: number; shares: Record<string, number> };
   predict: { devices: number; shares: Record<string, number> };
   backend: { devices: number; shares: Record<string, number> };
+  /** Label feedback from the app (`model.feedback`): share of predictions the label confirmed. */
+  feedback: { devices: number; shares: Record<string, number> };
   /** p50 / p95 in ms from the histogram (linear within a bin); null when no device reported latency. */
   latency: { devices: number; p50Ms: number | null; p95Ms: number | null; over1sShare: number };
 }
@@ -37,7 +39,7 @@ export function histogramQuantile(sumBins: number[], edges: number[], q: number)
 }
 
 export function summarizeHealth(agg: SketchAggregate): HealthSummary {
-  const [load, predict, latency, backend] = agg.features;
+  const [load, predict, latency, backend, feedback] = agg.features;
   const B = LATENCY_EDGES_MS.length - 1;
   const lat = latency!.sumBins;
   const latTotal = lat.slice(0, B + 2).reduce((a, b) => a + Math.max(b, 0), 0);
@@ -46,6 +48,7 @@ export function summarizeHealth(agg: SketchAggregate): HealthSummary {
     load: { devices: load!.devices, shares: shares(load!.sumBins, LOAD_OUTCOMES) },
     predict: { devices: predict!.devices, shares: shares(predict!.sumBins, PREDICT_OUTCOMES) },
     backend: { devices: backend!.devices, shares: shares(backend!.sumBins, BACKENDS) },
+    feedback: { devices: feedback!.devices, shares: shares(feedback!.sumBins, FEEDBACK_OUTCOMES) },
     latency: {
       devices: latency!.devices,
       p50Ms: histogramQuantile(lat, LATENCY_EDGES_MS, 0.5),

@@ -2,14 +2,15 @@ import { describe, expect, it } from 'vitest';
 import type { HealthSummary } from '../drift/health-summary.ts';
 import { judge, judgeOutputs } from './analysis.ts';
 
-const summary = (errorShare: number, devices: number, p95: number | null = 10): HealthSummary => ({
+const summary = (errorShare: number, devices: number, p95: number | null = 10, correct = 0.9): HealthSummary => ({
   devices,
   load: { devices, shares: { ok: 1, load_failed: 0, verify_failed: 0 } },
   predict: { devices, shares: { ok: 1 - errorShare, inference_error: errorShare, non_finite: 0 } },
   backend: { devices, shares: { webgpu: 0, wasm: 1, cpu: 0 } },
+  feedback: { devices, shares: { correct, incorrect: 1 - correct } },
   latency: { devices, p50Ms: 5, p95Ms: p95, over1sShare: 0 },
 });
-const arm = (errorShare: number, devices: number, p95?: number | null) => ({ devices, summary: summary(errorShare, devices, p95), noise: 0, closedAt: '2026-11-22T00:15:00.000Z' });
+const arm = (errorShare: number, devices: number, p95?: number | null, correct?: number) => ({ devices, summary: summary(errorShare, devices, p95, correct), noise: 0, closedAt: '2026-11-22T00:15:00.000Z' });
 const check = (metric: 'inference_error_rate' | 'latency_p95_ms', tolerance: number, minSample = 1000) => ({ metric, tolerance, minSample, critical: true });
 
 describe('rollout metric judgement', () => {
@@ -24,6 +25,13 @@ describe('rollout metric judgement', () => {
     const close = judge(check('inference_error_rate', 0.01), arm(0.012, 2000), arm(0.001, 2000));
     expect(close.status).toBe('inconclusive');
     expect(close.observed!).toBeCloseTo(0.011, 6);
+  });
+
+  it('label accuracy: harm is how much lower the challenger is', () => {
+    const c = { metric: 'label_accuracy' as const, tolerance: 0.01, minSample: 1000, critical: true };
+    expect(judge(c, arm(0, 20_000, 10, 0.95), arm(0, 20_000, 10, 0.9)).status).toBe('pass');
+    expect(judge(c, arm(0, 20_000, 10, 0.8), arm(0, 20_000, 10, 0.9))).toMatchObject({ status: 'fail' });
+    expect(judge(c, arm(0, 20_000, 10, 0.8), arm(0, 20_000, 10, 0.9)).observed!).toBeCloseTo(0.1, 10);
   });
 
   it('compares latency p95 against its tolerance', () => {

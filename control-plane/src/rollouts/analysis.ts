@@ -14,8 +14,8 @@
  * The control arm is the rollout's control range (its devices' champion health is aggregated
  * apart at ingest) when it reported, else every champion device; with a control range, a
  * sample-ratio check joins the metrics. Prediction drift and estimated accuracy come from the
- * versions' released drift verdicts (judgeOutputs). Not yet: data within a day, label feedback
- * (label_accuracy reports no data).
+ * versions' released drift verdicts (judgeOutputs); label accuracy from the apps' feedback in the
+ * health records. Not yet: data within a day.
  */
 import type { MetricCheck } from '@modelfleet/protocol';
 import type { DriftVerdict, OutputVerdict } from '../drift/detect.ts';
@@ -91,7 +91,9 @@ export function judgeOutputs(check: MetricCheck, challenger: DriftArm | null, co
 
 const OUTPUT_METRICS = new Set(['prediction_drift', 'estimated_accuracy']);
 
-const RATES: Record<string, (h: HealthSummary) => { value: number; n: number }> = {
+/** Device-level rates; `better: 'higher'` for accuracies (harm = control − challenger). */
+const RATES: Record<string, (h: HealthSummary) => { value: number; n: number; better?: 'higher' }> = {
+  label_accuracy: (h) => ({ value: h.feedback?.shares.correct ?? 0, n: h.feedback?.devices ?? 0, better: 'higher' }),
   load_failure_rate: (h) => ({ value: h.load.shares.load_failed ?? 0, n: h.load.devices }),
   verify_failure_rate: (h) => ({ value: h.load.shares.verify_failed ?? 0, n: h.load.devices }),
   inference_error_rate: (h) => ({ value: h.predict.shares.inference_error ?? 0, n: h.predict.devices }),
@@ -120,7 +122,7 @@ export function judge(check: MetricCheck, challenger: Arm | null, control: Arm |
   if (a.n < check.minSample || b.n < check.minSample) return noData(sample);
   const variance = (p: number, n: number, noise: number) => (p * (1 - p)) / n + (noise / n) ** 2;
   const standardError = Math.sqrt(variance(a.value, a.n, challenger.noise) + variance(b.value, b.n, control.noise));
-  const observed = a.value - b.value;
+  const observed = a.better === 'higher' ? b.value - a.value : a.value - b.value;
   const status = observed + 2 * standardError <= check.tolerance ? 'pass' : observed - 2 * standardError > check.tolerance ? 'fail' : 'inconclusive';
   return { ...base, status, observed, standardError, sample, freshness };
 }

@@ -18,6 +18,7 @@ export interface HealthRecorder {
   /** A failed sync: counted as verify_failed when the code says the bytes or signatures were wrong. */
   syncFailed(code: string): void;
   predict(outcome: 'ok' | 'inference_error' | 'non_finite', ms: number, backend: Backend | null): void;
+  feedback(correct: boolean): void;
   build(): Promise<SketchUpload | null>;
 }
 
@@ -31,7 +32,7 @@ export function allFinite(value: unknown): boolean {
 }
 
 export function createHealthRecorder(window: number, random: () => number = Math.random): HealthRecorder {
-  const counts: HealthCounts = { load: {}, predict: {}, latencies: [], backend: {} };
+  const counts: HealthCounts = { load: {}, predict: {}, latencies: [], backend: {}, feedback: {} };
   let latencySeen = 0;
   const bump = <K extends string>(c: Partial<Record<K, number>>, k: K) => void (c[k] = (c[k] ?? 0) + 1);
   return {
@@ -51,6 +52,7 @@ export function createHealthRecorder(window: number, random: () => number = Math
         if (j < MAX_SAMPLES) counts.latencies[j] = ms;
       }
     },
+    feedback: (correct) => bump(counts.feedback!, correct ? 'correct' : 'incorrect'),
     build: () => healthUpload(counts, window),
   };
 }
