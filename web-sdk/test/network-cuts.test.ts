@@ -7,7 +7,7 @@ import { buildLayersModel } from '../../test/fixtures/models.ts';
 import type { TestWorker } from '../../test/harness/worker.ts';
 import { openStore } from '../src/store.ts';
 import { type SyncContext, syncModel } from '../src/sync.ts';
-import { assertCacheIntact, controlPlane, freshDbName, publishAs, setChampion } from './helpers.ts';
+import { assertCacheIntact, controlPlane, freshDbName, publishAs } from './helpers.ts';
 
 const CUTS = Number(process.env.SDK_CUTS ?? 1000);
 let worker: TestWorker & { appKey: string };

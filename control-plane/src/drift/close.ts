@@ -4,7 +4,7 @@
  * only if enough devices contributed; record the privacy spend in the ledger; run the drift
  * tests on what was released. Idempotent: a closed window answers with what it released.
  */
-import { ApiError, aggregateStub, layoutForVersion, numberVar } from '@modelfleet/edge-runtime';
+import { aggregateStub, layoutForVersion, numberVar } from '@modelfleet/edge-runtime';
 import { type ReleaseNoise, healthLayout } from '@modelfleet/protocol';
 import type { Env } from '../env.ts';
 import { auditStatement } from '../registry/audit.ts';
