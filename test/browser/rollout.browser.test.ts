@@ -1,11 +1,12 @@
 // A real SDK page through a rollout: at its step the device (chosen in the challenger bucket)
-// moves to the challenger and downloads it; the kill switch sends it back to the champion with
-// no download on the way back (the champion's chunks are still cached), and a device in the
-// control range never leaves the champion.
-import { bucketOf, rolloutCohort } from '@modelfleet/protocol';
+// moves to the challenger and downloads it; after an injected regression (the challenger's devices
+// report errors, the day's window closes) the rollout's alarm rolls back and the device returns to
+// the champion with no download (its chunks are still cached); a device in the control range
+// never leaves the champion.
+import { bucketOf, rolloutCohort, windowOf } from '@modelfleet/protocol';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { createApp } from '../fixtures/drift.ts';
+import { createApp, uploadHealth } from '../fixtures/drift.ts';
 import { buildLayersModel } from '../fixtures/models.ts';
 import { createModel, publish } from '../harness/publish.ts';
 import { type TestWorker, startWorker } from '../harness/worker.ts';
@@ -27,7 +28,9 @@ async function device(deviceId: string): Promise<Page> {
 const call = (page: Page, fn: string, arg?: unknown) => page.evaluate(([f, a]) => (globalThis as any).device[f as string](a), [fn, arg] as const);
 
 beforeAll(async () => {
-  [worker, site, browser] = await Promise.all([startWorker({ http: true }), startStaticServer(), launchChromium()]);
+  [worker, site, browser] = await Promise.all([
+    startWorker({ http: true, vars: { ROLLOUT_TICK_SECONDS: '1', DRIFT_MIN_DEVICES: '20', DRIFT_EPSILON_PER_DAY: '1000' } }), startStaticServer(), launchChromium(),
+  ]);
   await createModel(worker, 'fraud');
   for (const seed of [21, 22]) expect((await publish(worker, 'fraud', await buildLayersModel({ seed, inputs: 4 }))).res.status).toBe(201);
   await worker.api('/v1/models/fraud/aliases/champion', { method: 'PUT', json: { version: 1 } });
@@ -39,10 +42,13 @@ afterAll(async () => {
   await worker?.dispose();
 });
 
-it('a device moves to the challenger at its step and back after the kill switch, downloading nothing the second time', async () => {
-  const plan = { steps: [{ percent: 20, bakeSeconds: 3600 }, { percent: 100, bakeSeconds: 0 }], salt: 'e2e-salt' };
+it('a device moves to the challenger at its step and back after an injected regression, downloading nothing the second time', async () => {
+  const plan = {
+    steps: [{ percent: 20, bakeSeconds: 1 }, { percent: 100, bakeSeconds: 0 }], salt: 'e2e-salt',
+    analysis: [{ metric: 'inference_error_rate', tolerance: 0.05, minSample: 20, critical: true }],
+  };
   // Devices are chosen by their bucket under the rollout's salt, as the edge will compute it.
-  const ids = await Promise.all(Array.from({ length: 200 }, async (_, i) => ({ id: `browser-${i}`, cohort: rolloutCohort(await bucketOf(plan.salt, `browser-${i}`), 20) })));
+  const ids = await Promise.all(Array.from({ length: 400 }, async (_, i) => ({ id: `browser-${i}`, cohort: rolloutCohort(await bucketOf(plan.salt, `browser-${i}`), 20) })));
   const inChallenger = ids.find((d) => d.cohort === 'challenger')!.id;
   const inControl = ids.find((d) => d.cohort === 'control')!.id;
   const cfg = (deviceId: string) => ({ endpoint: worker.url, appKey, trustRoot: worker.rootEnvelope, deviceId, storage: `db-${deviceId}` });
@@ -63,7 +69,25 @@ it('a device moves to the challenger at its step and back after the kill switch,
   expect(up.out).not.toEqual(v1.out); // really another model
   expect(await call(control, 'reload')).toMatchObject({ version: 1, changed: false, downloadedBytes: 0 });
 
-  expect((await worker.api(`/v1/rollouts/${id}/kill`, { method: 'POST', json: {} })).status).toBe(200);
+  // The injected regression: the challenger's devices (the canary among them) fail 30 % of their
+  // predictions; the control range's do not. The day's window closes (Cron Trigger at an injected
+  // time) and the rollout's alarm rolls it back on the released health.
+  const arm = (cohort: 'challenger' | 'control') => ids.filter((d) => d.cohort === cohort).slice(0, 25).map((d) => d.id);
+  for (const [version, devices, errors] of [[2, arm('challenger'), 6], [1, arm('control'), 0]] as const) {
+    for (const d of devices) {
+      const res = await uploadHealth(worker, appKey, d, { load: { ok: 1 }, predict: { ok: 20 - errors, inference_error: errors }, latencies: new Array(20).fill(3), backend: { cpu: 20 } }, { model: 'fraud', version });
+      expect(res.status).toBe(202);
+    }
+  }
+  const today = windowOf(new Date());
+  await worker.trigger('15 0 * * *', new Date((today + 1) * 86_400_000 + 15 * 60_000));
+  const deadline = Date.now() + 20_000;
+  let state = '';
+  while (state !== 'rolled-back' && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 250));
+    state = ((await (await worker.api(`/v1/rollouts/${id}`)).json()) as { state: string }).state;
+  }
+  expect(state).toBe('rolled-back');
   const back = await call(canary, 'reload');
   expect(back).toMatchObject({ version: 1, changed: true, downloadedBytes: 0 });
   expect(back.out).toEqual(v1.out);
