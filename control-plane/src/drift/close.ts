@@ -5,7 +5,7 @@
  * tests on what was released. Idempotent: a closed window answers with what it released.
  */
 import { aggregateStub, layoutForVersion, numberVar } from '@modelfleet/edge-runtime';
-import { type ReleaseNoise, healthLayout } from '@modelfleet/protocol';
+import { type ReleaseNoise, type SketchAggregate, healthLayout } from '@modelfleet/protocol';
 import type { Env } from '../env.ts';
 import { auditStatement } from '../registry/audit.ts';
 import { findModel } from '../registry/models.ts';
@@ -75,16 +75,17 @@ export async function closeWindow(env: Env, model: string, version: number, wind
   const alarmEvent = verdict?.alarm ? driftAlarmEvent(m, version, window, r.devices, sigma, verdict, at) : null;
   const retrainEvent = retrain && retrain.reasons.length > 0 ? retrainRequestedEvent(m, version, window, r.devices, retrain, verdict!, at) : null;
   const events = [alarmEvent, retrainEvent].filter((e): e is EventInput => e !== null);
+  // A health row keeps the released (noised) sums and their summary, never anything raw.
+  const healthStatement = (cohort: string, x: { devices: number; released: SketchAggregate | null }) =>
+    db.prepare('INSERT INTO drift_windows (model_id, version, window, cohort, devices, released, aggregate, verdict, alarm, noise, closed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?)')
+      .bind(m.id, version, window, cohort, x.devices, x.released ? 1 : 0, x.released ? JSON.stringify(x.released) : null,
+        x.released ? JSON.stringify(summarizeHealth(x.released)) : null, x.released ? JSON.stringify(healthNoise) : null, at);
   await db.batch([
     db.prepare('INSERT INTO drift_windows (model_id, version, window, cohort, devices, released, aggregate, verdict, alarm, noise_sigma, noise, cusum, retrain, closed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)')
       .bind(m.id, version, window, 'all', r.devices, r.released ? 1 : 0, r.released ? JSON.stringify(r.released) : null, verdict ? JSON.stringify(verdict) : null, verdict?.alarm ? 1 : 0,
         r.released ? sigma : null, r.released ? JSON.stringify(noise) : null, retrain?.cusum ?? null, retrain ? JSON.stringify(retrain) : null, at),
-    db.prepare('INSERT INTO drift_windows (model_id, version, window, cohort, devices, released, aggregate, verdict, alarm, noise, closed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?)')
-      .bind(m.id, version, window, 'health', h.devices, h.released ? 1 : 0, h.released ? JSON.stringify(h.released) : null, healthSummary ? JSON.stringify(healthSummary) : null, h.released ? JSON.stringify(healthNoise) : null, at),
-    ...(hc.devices > 0
-      ? [db.prepare('INSERT INTO drift_windows (model_id, version, window, cohort, devices, released, aggregate, verdict, alarm, noise, closed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?)')
-        .bind(m.id, version, window, 'health-control', hc.devices, hc.released ? 1 : 0, hc.released ? JSON.stringify(hc.released) : null, hc.released ? JSON.stringify(summarizeHealth(hc.released)) : null, hc.released ? JSON.stringify(healthNoise) : null, at)]
-      : []),
+    healthStatement('health', h),
+    ...(hc.devices > 0 ? [healthStatement('health-control', hc)] : []),
     ...(spent > 0 ? [db.prepare('INSERT INTO privacy_ledger (model_id, window, rho, epsilon, delta, released_at) VALUES (?, ?, ?, ?, ?, ?)').bind(m.id, window, spent, epsilonFor(spent, DELTA), DELTA, at)] : []),
     auditStatement(db, { actor, action: 'drift.close', subject: `model/${model}/version/${version}/drift/${window}`, after: { devices: r.devices, released: !!r.released, alarm: !!verdict?.alarm, healthDevices: h.devices, healthReleased: !!h.released } }, at),
     ...events.map((e) => eventStatements(db, e)),
