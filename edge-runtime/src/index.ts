@@ -81,7 +81,7 @@ export function edgeRoutes<E extends EdgeEnv>(): Hono<{ Bindings: E }> {
   // Sketch uploads, the only device writes; they never touch the registry (D1/R2). Drift sketches
   // (against the version's signed baseline) and health records (against the built-in health
   // layout) share validation, aggregation and release.
-  for (const channel of ['sketches', 'health'] as const) {
+  for (const channel of ['sketches', 'health', 'step-health'] as const) {
     edge.post(`/${channel}/:model/:version`, async (c) => {
       const ttl = numberVar(c.env.EDGE_CACHE_TTL_MS, 5000);
       const app = await appForKey(c.env, c.req.header(APP_KEY_HEADER), ttl);
@@ -98,7 +98,8 @@ export function edgeRoutes<E extends EdgeEnv>(): Hono<{ Bindings: E }> {
       if (Number(c.req.header('content-length') ?? 0) > MAX_SKETCH_BYTES) throw new ApiError('payload_too_large', `sketch uploads are at most ${MAX_SKETCH_BYTES} bytes`);
       const body = await c.req.arrayBuffer();
       if (body.byteLength > MAX_SKETCH_BYTES) throw new ApiError('payload_too_large', `sketch uploads are at most ${MAX_SKETCH_BYTES} bytes`);
-      const result = await ingestSketch(c.env, { app, device, model, version, body, now: new Date(), ttlMs: ttl, channel });
+      const rollout = c.req.query('rollout');
+      const result = await ingestSketch(c.env, { app, device, model, version, body, now: new Date(), ttlMs: ttl, channel, ...(rollout ? { rollout } : {}) });
       const accepted: SketchAccepted = { accepted: true, ...result };
       return c.json(accepted, 202);
     });

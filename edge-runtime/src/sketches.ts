@@ -5,12 +5,12 @@
  * (model, version, window, cohort) Durable Object, which refuses a second upload per device.
  */
 import {
-  type SketchLayout, decodeUpload, healthLayout, manifestDigest, parseEnvelope, parseManifest, fromBase64, sha256Hex, sketchLayout, uploadSize, utf8, windowOf,
+  type SketchLayout, type SketchUpload, decodeUpload, healthLayout, manifestDigest, parseEnvelope, parseManifest, fromBase64, sha256Hex, sketchLayout, uploadSize, utf8, windowOf,
 } from '@modelfleet/protocol';
 import type { App } from './apps.ts';
 import { type EdgeEnv, r2Key } from './env.ts';
 import { ApiError } from './http-error.ts';
-import { controlArm } from './tickets.ts';
+import { controlArm, stepOf } from './tickets.ts';
 import { TtlCache } from './ttl-cache.ts';
 
 const versions = new TtlCache<string>();
@@ -55,9 +55,9 @@ function layoutFor(env: EdgeEnv, digest: string): Promise<SketchLayout | null> {
   return layout;
 }
 
-export type SketchChannel = 'sketches' | 'health';
+export type SketchChannel = 'sketches' | 'health' | 'step-health';
 
-export interface IngestRequest { app: App; device: string; model: string; version: number; body: ArrayBuffer; now: Date; ttlMs: number; channel?: SketchChannel }
+export interface IngestRequest { app: App; device: string; model: string; version: number; body: ArrayBuffer; now: Date; ttlMs: number; channel?: SketchChannel; rollout?: string }
 
 /**
  * The aggregate cohort of an upload: drift sketches go to 'all'; health to 'health', except a
@@ -69,12 +69,13 @@ export const cohortOf = (channel: SketchChannel, control: string | null = null) 
 export async function ingestSketch(env: EdgeEnv, req: IngestRequest): Promise<{ devices: number; window: number }> {
   const channel = req.channel ?? 'sketches';
   const digest = await activeManifestDigest(env, req.model, req.version, req.ttlMs);
-  const layout = channel === 'health' ? await healthLayout() : await layoutFor(env, digest);
+  const layout = channel === 'sketches' ? await layoutFor(env, digest) : await healthLayout();
   if (!layout) throw new ApiError('no_baseline', `${req.model} v${req.version} was published without a monitoring baseline; nothing to sketch against`);
   if (req.body.byteLength !== uploadSize(layout)) {
     throw new ApiError(req.body.byteLength > uploadSize(layout) ? 'payload_too_large' : 'sketch_malformed', `an upload for ${req.model} v${req.version} is exactly ${uploadSize(layout)} bytes, got ${req.body.byteLength}`);
   }
   const upload = decodeUpload(layout, new Uint8Array(req.body));
+  if (channel === 'step-health') return ingestStep(env, req, layout, upload);
   const today = windowOf(req.now);
   // The current day and the one before (late uploads) are open; older windows are closed.
   if (upload.window !== today && upload.window !== today - 1) {
@@ -87,5 +88,21 @@ export async function ingestSketch(env: EdgeEnv, req: IngestRequest): Promise<{ 
   const result = await stub.add(layout, deviceHash, upload);
   if (result.devices < 0) throw new ApiError('window_closed', `window ${upload.window} was already closed and released`);
   if (!result.accepted) throw new ApiError('sketch_replayed', `this device already sent its sketch for window ${upload.window}`);
+  return { devices: result.devices, window: upload.window };
+}
+
+/**
+ * A rollout step's health record: the "window" is the ticket sequence that names the step, the
+ * device must be in the live rollout's challenger range (reporting on the challenger) or control
+ * range (on the champion), and it lands in that step's aggregate for its version, once.
+ */
+async function ingestStep(env: EdgeEnv, req: IngestRequest, layout: SketchLayout, upload: SketchUpload): Promise<{ devices: number; window: number }> {
+  if (!req.rollout) throw new ApiError('bad_request', 'a step-health record names its rollout: ?rollout=<id>');
+  const step = await stepOf(env, req.model, req.version, req.device, req.rollout, req.ttlMs);
+  if (upload.window !== step.sequence) throw new ApiError('window_closed', `step ${upload.window} of rollout ${req.rollout} is over (the current step is ${step.sequence})`);
+  const deviceHash = await sha256Hex(utf8(`${req.app.id}:${req.device}:${req.model}:${req.version}:${upload.window}:step`));
+  const result = await aggregateStub(env, req.model, req.version, upload.window, `step-${req.rollout}`).add(layout, deviceHash, upload);
+  if (result.devices < 0) throw new ApiError('window_closed', `step ${upload.window} of rollout ${req.rollout} was already analysed`);
+  if (!result.accepted) throw new ApiError('sketch_replayed', `this device already sent its record for step ${upload.window}`);
   return { devices: result.devices, window: upload.window };
 }

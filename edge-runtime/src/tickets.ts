@@ -99,6 +99,16 @@ export async function controlArm(env: EdgeEnv, model: string, version: number, d
   return rolloutCohort(await bucketOf(a.rollout.salt, device), a.rollout.percent) === 'control' ? a.rollout.id : null;
 }
 
+/** Where a step-health record belongs: the live rollout's current step, in the device's range. */
+export async function stepOf(env: EdgeEnv, model: string, version: number, device: string, rolloutId: string, ttlMs: number): Promise<{ sequence: number; cohort: 'challenger' | 'control' }> {
+  const a = await assignments.get(model, ttlMs, Date.now(), () => loadAssignment(env, model));
+  if (!a.rollout || a.rollout.id !== rolloutId) throw new ApiError('window_closed', `rollout ${rolloutId} of ${model} is not running`);
+  const cohort = rolloutCohort(await bucketOf(a.rollout.salt, device), a.rollout.percent);
+  if (cohort === 'challenger' && version === a.rollout.version) return { sequence: a.sequence, cohort };
+  if (cohort === 'control' && version === a.version) return { sequence: a.sequence, cohort };
+  throw new ApiError('bad_request', `this device is not in rollout ${rolloutId}'s ${version === a.rollout.version ? 'challenger' : 'control'} range for v${version}`);
+}
+
 /** For tests and the control plane after it moves an alias in the same isolate. */
 export function forgetAssignments(): void {
   assignments.clear();

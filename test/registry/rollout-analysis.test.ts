@@ -1,7 +1,7 @@
 // The rollout alarm's automated analysis on real released health: a challenger whose devices
 // error more than the tolerance is rolled back by the alarm, with the evidence recorded; one
 // within tolerance is promoted to its next step.
-import { bucketOf, encodeUpload, monitoredFeatures, rolloutCohort, sketchCategorical, sketchLayout, sketchNumeric, verifyWebhook, windowOf } from '@modelfleet/protocol';
+import { bucketOf, encodeUpload, healthLayout, healthUpload, monitoredFeatures, rolloutCohort, sketchCategorical, sketchLayout, sketchNumeric, verifyWebhook, windowOf } from '@modelfleet/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { baseline, createApp, deviceValues, edges, uploadHealth } from '../fixtures/drift.ts';
 import { buildLayersModel } from '../fixtures/models.ts';
@@ -163,5 +163,45 @@ describe('output metrics', () => {
     const r = await waitFor(id, (x) => x.state !== 'running');
     expect(r.state).toBe('rolled-back');
     expect(r.decision.metrics[0]).toMatchObject({ metric: 'prediction_drift', status: 'fail', observed: 1, sample: { challenger: 30, control: 30 } });
+  });
+});
+
+describe('step records', () => {
+  it('rolls back within the step on the devices’ per-step records, without waiting for the window; refuses bad records', async () => {
+    await model('stepped');
+    const p = { steps: [{ percent: 50, bakeSeconds: 1 }, { percent: 100, bakeSeconds: 3600 }], salt: 'step-salt', analysis };
+    const { id } = (await (await worker.api('/v1/models/stepped/rollouts', { method: 'POST', json: { challenger: 2, plan: p } })).json()) as { id: string };
+    const sequence = ((await (await worker.api('/v1/models/stepped')).json()) as { sequence: number }).sequence;
+    const layout = await healthLayout();
+    const ids = async (cohort: 'challenger' | 'control', n: number) => {
+      const out: string[] = [];
+      for (let i = 0; out.length < n; i++) if (rolloutCohort(await bucketOf('step-salt', `s-${i}`), 50) === cohort) out.push(`s-${i}`);
+      return out;
+    };
+    const send = async (device: string, version: number, errors: number, opts: { window?: number; rollout?: string } = {}) => {
+      const record = await healthUpload({ load: { ok: 1 }, predict: { ok: 20 - errors, inference_error: errors }, latencies: new Array(12).fill(2), backend: { cpu: 20 } }, opts.window ?? sequence);
+      return worker.api(`/v1/edge/step-health/stepped/${version}?device=${device}&rollout=${opts.rollout ?? id}`, {
+        method: 'POST', token: null, body: encodeUpload(layout, record!) as unknown as BodyInit, headers: { 'content-type': 'application/octet-stream', 'x-modelfleet-app-key': appKey },
+      });
+    };
+    const [challengers, controls] = [await ids('challenger', 30), await ids('control', 30)];
+    const refusals: [Promise<Response>, number, string][] = [
+      [send(challengers[0]!, 2, 0, { rollout: 'ro_0000000000000000' }), 422, 'window_closed'],
+      [send(challengers[0]!, 2, 0, { window: sequence - 1 }), 422, 'window_closed'],
+      [send(controls[0]!, 2, 0), 400, 'bad_request'], // a control-range device does not run the challenger
+    ];
+    for (const [request, status, code] of refusals) {
+      const res = await request;
+      expect([res.status, ((await res.json()) as any).error.code]).toEqual([status, code]);
+    }
+    for (const d of challengers) expect((await send(d, 2, 5)).status).toBe(202); // 25 % errors
+    for (const d of controls) expect((await send(d, 1, 0)).status).toBe(202);
+    expect((await send(controls[0]!, 1, 0)).status).toBe(409); // once per step
+    const r = await waitFor(id, (x) => x.state !== 'running');
+    expect(r.state).toBe('rolled-back');
+    expect(r.decision.metrics[0]).toMatchObject({ metric: 'inference_error_rate', status: 'fail', sample: { challenger: 30, control: 30 } });
+    expect(r.decision.metrics[1]).toMatchObject({ metric: 'sample_ratio', status: 'pass' });
+    // Nothing was closed by the cron: the decision came from the step's own records.
+    expect((await worker.db.prepare("SELECT COUNT(*) AS n FROM drift_windows WHERE model_id = (SELECT id FROM models WHERE name = 'stepped')").first<{ n: number }>())!.n).toBe(0);
   });
 });

@@ -132,7 +132,7 @@ export async function aaRuns(runs: number, devicesPerArm: number, opts: { rate?:
   const { addReleaseNoise, addUpload, emptyAggregate, healthLayout, healthUpload, DEFAULT_ANALYSIS } = await import('@modelfleet/protocol');
   const { summarizeHealth } = await import('../../control-plane/src/drift/health-summary.ts');
   const { HEALTH_SHARE, HEALTH_SPLIT, releaseNoiseForRho, rhoFor } = await import('../../control-plane/src/drift/privacy.ts');
-  const { judge } = await import('../../control-plane/src/rollouts/analysis.ts');
+  const { judge } = await import('../../control-plane/src/rollouts/judge.ts');
   const layout = await healthLayout();
   const noise = releaseNoiseForRho(layout, rhoFor(opts.epsilon ?? 2, 1e-6) * HEALTH_SHARE, HEALTH_SPLIT);
   const uniform = seededUniform(opts.seed ?? 7);

@@ -8,6 +8,7 @@ import { type Backend, DEFAULT_SIZE_CAPS, type Envelope, type SizeCaps, type Ske
 import { type Outbox, type OutboxStats, createOutbox } from './telemetry/outbox.ts';
 import { type HealthRecorder, allFinite, createHealthRecorder } from './telemetry/health.ts';
 import { type Sketcher, createSketcher, topClass } from './telemetry/sketcher.ts';
+import { createStepHealth } from './telemetry/step-health.ts';
 import { loadArtifacts } from './artifacts.ts';
 import type { Inputs, Outputs } from './engine.ts';
 import { SdkError, toSdkError } from './errors.ts';
@@ -109,6 +110,7 @@ export async function createClient(options: ClientOptions) {
   const sketchers = new Map<string, { version: number; layout: SketchLayout; make: (window: number) => Sketcher; current: Sketcher } | null>();
   // Health is recorded for every model version, baseline or not.
   const healths = new Map<string, { version: number; current: HealthRecorder }>();
+  const steps = createStepHealth(store, outbox);
   const startHealth = (name: string, version: number) => {
     if (options.telemetry !== false) healths.set(name, { version, current: createHealthRecorder(windowOf(now())) });
   };
@@ -149,7 +151,10 @@ export async function createClient(options: ClientOptions) {
         const window = windowOf(now());
         const h = healths.get(name);
         if (h && window !== h.current.window) void closeWindow(name, window).then(() => outbox.flush()).catch(() => {});
-        h?.current.predict(allFinite(outputs) ? 'ok' : 'non_finite', ms, answeredBy);
+        const outcome = allFinite(outputs) ? 'ok' : 'non_finite';
+        h?.current.predict(outcome, ms, answeredBy);
+        const version = models.get(name)?.version;
+        if (version !== undefined) steps.recorder(name, version)?.predict(outcome, ms, answeredBy);
         const s = sketchers.get(name);
         if (!s) return;
         const first = Array.isArray(input) ? input : Object.values(input)[0];
@@ -206,11 +211,24 @@ export async function createClient(options: ClientOptions) {
     }
   }
 
+  /** Rollout steps: track the ticket's step for the running version and send its record when due. */
+  async function followStep(name: string): Promise<void> {
+    if (options.telemetry === false) return;
+    try {
+      await steps.onSync(name, models.get(name)?.version);
+      await steps.send(name);
+    } catch {} // telemetry never breaks the host
+  }
+
   function schedulePoll(): void {
     if (!options.pollInterval || closed) return;
     const jitter = 0.8 + Math.random() * 0.4;
     timer = setTimeout(async () => {
-      for (const name of models.keys()) await trySync(name).catch(() => {});
+      for (const name of models.keys()) {
+        await trySync(name).catch(() => {});
+        await followStep(name);
+      }
+      await outbox.flush().catch(() => {});
       schedulePoll();
     }, options.pollInterval * jitter);
   }
@@ -225,6 +243,7 @@ export async function createClient(options: ClientOptions) {
       models.set(name, current);
       startHealth(name, first.version);
       healths.get(name)?.current.load('ok');
+      await followStep(name);
       await startSketching(name, first.version, (await store.state(name)).active!.digest).catch(() => sketchers.set(name, null));
       Object.assign(entry(name), { version: first.version, backend: first.backend });
       return {
@@ -237,6 +256,7 @@ export async function createClient(options: ClientOptions) {
           const call = runner.predict(current.handle, input).catch((e) => {
             try {
               healths.get(name)?.current.predict('inference_error', performance.now() - started, current.backend);
+              steps.recorder(name, current.version)?.predict('inference_error', performance.now() - started, current.backend);
             } catch {} // telemetry never breaks the host
             throw new SdkError('inference_failed', `predict failed: ${(e as Error).message}`, e);
           });
@@ -255,7 +275,10 @@ export async function createClient(options: ClientOptions) {
         feedback(label: number | string, prediction?: number[]) {
           try {
             const predicted = prediction ? topClass(prediction)?.[0] ?? null : current.lastTop;
-            if (predicted !== null) healths.get(name)?.current.feedback(String(label) === String(predicted));
+            if (predicted !== null) {
+              healths.get(name)?.current.feedback(String(label) === String(predicted));
+              steps.recorder(name, current.version)?.feedback(String(label) === String(predicted));
+            }
           } catch {} // telemetry never breaks the host
         },
         async reload() {
@@ -271,6 +294,7 @@ export async function createClient(options: ClientOptions) {
           await closeWindow(name).catch(() => {}); // the old version's sketch and health are sent as they were
           startHealth(name, next.version);
           healths.get(name)?.current.load('ok');
+          await followStep(name);
           await startSketching(name, next.version, active.digest).catch(() => sketchers.set(name, null));
           await runner.unload(old);
           return { version: next.version, changed: true, downloadedBytes };
@@ -300,6 +324,7 @@ export async function createClient(options: ClientOptions) {
      */
     async flush(): Promise<OutboxStats> {
       await new Promise((r) => setTimeout(r, 0)); // let pending observations land
+      for (const name of steps.names()) await steps.send(name).catch(() => {});
       for (const name of new Set([...sketchers.keys(), ...healths.keys()])) await closeWindow(name).catch(() => {});
       await outbox.flush();
       return outbox.stats();

@@ -19,6 +19,8 @@ export interface HealthRecorder {
   syncFailed(code: string): void;
   predict(outcome: 'ok' | 'inference_error' | 'non_finite', ms: number, backend: Backend | null): void;
   feedback(correct: boolean): void;
+  /** Predictions recorded so far (a step record waits for a few). */
+  predictions(): number;
   build(): Promise<SketchUpload | null>;
 }
 
@@ -53,6 +55,7 @@ export function createHealthRecorder(window: number, random: () => number = Math
       }
     },
     feedback: (correct) => bump(counts.feedback!, correct ? 'correct' : 'incorrect'),
+    predictions: () => Object.values(counts.predict).reduce<number>((a, b) => a + (b ?? 0), 0),
     build: () => healthUpload(counts, window),
   };
 }

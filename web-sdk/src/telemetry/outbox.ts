@@ -10,7 +10,12 @@ import type { ModelStore } from '../store.ts';
 export const OUTBOX_LIMIT = 64;
 export type DropReason = 'queue_full' | 'rejected' | 'duplicate' | 'storage_error';
 
-export interface OutboxItem { id: string; model: string; version: number; window: number; bytes: Uint8Array; attempts: number; channel?: 'sketches' | 'health' }
+export interface OutboxItem {
+  id: string; model: string; version: number; window: number; bytes: Uint8Array; attempts: number;
+  channel?: 'sketches' | 'health' | 'step-health';
+  /** Extra query for the upload (a step-health record names its rollout). */
+  query?: string;
+}
 
 export interface OutboxStats { queued: number; sent: number; dropped: Record<DropReason, number>; nextAttemptAt: number }
 
@@ -27,7 +32,7 @@ export function createOutbox(store: ModelStore, edge: { endpoint: string; appKey
           stats.dropped.queue_full++;
           return;
         }
-        await store.db.put('outbox', { ...item, id: `${item.model}@${item.version}/${item.window}${item.channel === 'health' ? '/health' : ''}`, attempts: 0 });
+        await store.db.put('outbox', { ...item, id: `${item.model}@${item.version}/${item.window}${item.channel && item.channel !== 'sketches' ? `/${item.channel}` : ''}`, attempts: 0 });
       } catch {
         stats.dropped.storage_error++;
       }
@@ -46,7 +51,7 @@ export function createOutbox(store: ModelStore, edge: { endpoint: string; appKey
       for (const item of items) {
         let status: number;
         try {
-          const res = await edge.fetch(`${edge.endpoint}/v1/edge/${item.channel ?? 'sketches'}/${encodeURIComponent(item.model)}/${item.version}?device=${encodeURIComponent(deviceId)}`, {
+          const res = await edge.fetch(`${edge.endpoint}/v1/edge/${item.channel ?? 'sketches'}/${encodeURIComponent(item.model)}/${item.version}?device=${encodeURIComponent(deviceId)}${item.query ?? ''}`, {
             method: 'POST', headers: { [APP_KEY_HEADER]: edge.appKey, 'content-type': 'application/octet-stream' }, body: item.bytes as unknown as BodyInit,
           });
           status = res.status;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { HealthSummary } from '../drift/health-summary.ts';
-import { judge, judgeOutputs } from './analysis.ts';
+import { judge, judgeOutputs } from './judge.ts';
 
 const summary = (errorShare: number, devices: number, p95: number | null = 10, correct = 0.9): HealthSummary => ({
   devices,

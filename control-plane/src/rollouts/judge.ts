@@ -1,0 +1,108 @@
+/**
+ * @module rollouts/judge
+ * Pure judgement of one metric for a rollout step: challenger arm vs control arm (see
+ * analysis.ts for where the arms come from). No I/O, so simulations run the production rule.
+ */
+import type { MetricCheck } from '@modelfleet/protocol';
+import type { OutputVerdict } from '../drift/detect.ts';
+import type { HealthSummary } from '../drift/health-summary.ts';
+
+export interface MetricResult {
+  metric: string;
+  status: 'pass' | 'fail' | 'inconclusive' | 'no_data';
+  threshold: number;
+  /** challenger − champion (rates, latency); champion − challenger for accuracies. */
+  observed: number | null;
+  standardError: number | null;
+  sample: { challenger: number; control: number };
+  freshness: string | null;
+  critical: boolean;
+}
+
+export interface Decision {
+  outcome: 'promote' | 'hold' | 'rollback';
+  summary: string;
+  step: number;
+  at: string;
+  metrics: MetricResult[];
+}
+
+export interface Arm { devices: number; summary: HealthSummary; noise: number; closedAt: string }
+
+/** A version's released drift verdict (its output monitoring) in the latest window after `since`. */
+export interface DriftArm { devices: number; outputs: OutputVerdict | null; closedAt: string }
+
+
+/**
+ * Output metrics from the drift verdicts: prediction drift fails when the challenger's predictions
+ * moved off its validation baseline while the champion's did not (both moving is the inputs'
+ * doing: inconclusive); estimated accuracy compares the label-free estimates (calibrated models).
+ */
+export function judgeOutputs(check: MetricCheck, challenger: DriftArm | null, control: DriftArm | null): MetricResult {
+  const base = { metric: check.metric, threshold: check.tolerance, critical: check.critical, standardError: null };
+  const sample = { challenger: challenger?.devices ?? 0, control: control?.devices ?? 0 };
+  const a = challenger?.outputs;
+  const b = control?.outputs;
+  if (!a || !b || sample.challenger < check.minSample || sample.control < check.minSample) {
+    return { ...base, status: 'no_data', observed: null, sample, freshness: challenger && control ? [challenger.closedAt, control.closedAt].sort()[0]! : null };
+  }
+  const freshness = [challenger!.closedAt, control!.closedAt].sort()[0]!;
+  if (check.metric === 'prediction_drift') {
+    const status = !a.predictionDrift ? 'pass' : b.predictionDrift ? 'inconclusive' : 'fail';
+    return { ...base, status, observed: a.predictionDrift ? 1 : 0, sample, freshness };
+  }
+  if (a.estimatedAccuracy === null || b.estimatedAccuracy === null) return { ...base, status: 'no_data', observed: null, sample, freshness };
+  const observed = b.estimatedAccuracy - a.estimatedAccuracy; // harm: how much lower the challenger's estimate is
+  return { ...base, status: observed <= check.tolerance ? 'pass' : 'fail', observed, sample, freshness };
+}
+
+/** Device-level rates; `better: 'higher'` for accuracies (harm = control − challenger). */
+const RATES: Record<string, (h: HealthSummary) => { value: number; n: number; better?: 'higher' }> = {
+  label_accuracy: (h) => ({ value: h.feedback?.shares.correct ?? 0, n: h.feedback?.devices ?? 0, better: 'higher' }),
+  load_failure_rate: (h) => ({ value: h.load.shares.load_failed ?? 0, n: h.load.devices }),
+  verify_failure_rate: (h) => ({ value: h.load.shares.verify_failed ?? 0, n: h.load.devices }),
+  inference_error_rate: (h) => ({ value: h.predict.shares.inference_error ?? 0, n: h.predict.devices }),
+  non_finite_rate: (h) => ({ value: h.predict.shares.non_finite ?? 0, n: h.predict.devices }),
+};
+
+export function judge(check: MetricCheck, challenger: Arm | null, control: Arm | null): MetricResult {
+  const base = { metric: check.metric, threshold: check.tolerance, critical: check.critical };
+  const noData = (sample = { challenger: challenger?.devices ?? 0, control: control?.devices ?? 0 }): MetricResult =>
+    ({ ...base, status: 'no_data', observed: null, standardError: null, sample, freshness: challenger && control ? [challenger.closedAt, control.closedAt].sort()[0]! : null });
+  if (!challenger || !control) return noData();
+  const freshness = [challenger.closedAt, control.closedAt].sort()[0]!;
+  if (check.metric === 'latency_p95_ms') {
+    const a = challenger.summary.latency;
+    const b = control.summary.latency;
+    const sample = { challenger: a.devices, control: b.devices };
+    if (a.devices < check.minSample || b.devices < check.minSample || a.p95Ms === null || b.p95Ms === null) return noData(sample);
+    const observed = a.p95Ms - b.p95Ms;
+    return { ...base, status: observed <= check.tolerance ? 'pass' : 'fail', observed, standardError: null, sample, freshness };
+  }
+  const rate = RATES[check.metric];
+  if (!rate) return noData({ challenger: 0, control: 0 }); // sketch and feedback metrics: not wired yet
+  const a = rate(challenger.summary);
+  const b = rate(control.summary);
+  const sample = { challenger: a.n, control: b.n };
+  if (a.n < check.minSample || b.n < check.minSample) return noData(sample);
+  const variance = (p: number, n: number, noise: number) => (p * (1 - p)) / n + (noise / n) ** 2;
+  const standardError = Math.sqrt(variance(a.value, a.n, challenger.noise) + variance(b.value, b.n, control.noise));
+  const observed = a.better === 'higher' ? b.value - a.value : a.value - b.value;
+  const status = observed + 2 * standardError <= check.tolerance ? 'pass' : observed - 2 * standardError > check.tolerance ? 'fail' : 'inconclusive';
+  return { ...base, status, observed, standardError, sample, freshness };
+}
+
+/**
+ * Sample-ratio mismatch: the challenger and control ranges are equal, so their reporting devices
+ * should be too (binomial, p = ½). A mismatch at p < 0.001 means assignment or reporting is broken
+ * and nothing else can be trusted: the metric fails (non-critical: the rollout holds).
+ */
+export function sampleRatio(challenger: number, control: number, freshness: string): MetricResult {
+  const n = challenger + control;
+  const z = n > 0 ? (challenger - control) / Math.sqrt(n) : 0;
+  return {
+    metric: 'sample_ratio', status: Math.abs(z) > 3.29 ? 'fail' : 'pass', threshold: 3.29, observed: z, standardError: null,
+    sample: { challenger, control }, freshness, critical: false,
+  };
+}
+

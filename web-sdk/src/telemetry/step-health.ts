@@ -1,0 +1,50 @@
+/**
+ * @module telemetry/step-health
+ * Health during a rollout step, so the rollout's analysis need not wait for the day's window:
+ * while this device's ticket puts it in a rollout's challenger or control range, what it runs is
+ * also recorded per step (the ticket's sequence names the step) and sent once per step, at the
+ * first poll after MIN_STEP_PREDICTIONS predictions. Counting never throws into the app.
+ */
+import { type Ticket, encodeUpload, fromBase64, healthLayout } from '@modelfleet/protocol';
+import type { ModelStore } from '../store.ts';
+import { type HealthRecorder, createHealthRecorder } from './health.ts';
+import type { Outbox } from './outbox.ts';
+
+export const MIN_STEP_PREDICTIONS = 10;
+
+interface Step { key: string; rollout: string; sequence: number; version: number; recorder: HealthRecorder; sent: boolean }
+
+export function createStepHealth(store: ModelStore, outbox: Outbox) {
+  const steps = new Map<string, Step>();
+  return {
+    /** After a sync: follow the ticket into (or out of) a rollout step, for the version that runs. */
+    async onSync(name: string, runningVersion: number | undefined): Promise<void> {
+      const stored = (await store.state(name)).ticket;
+      const t = stored ? (JSON.parse(new TextDecoder().decode(fromBase64(stored.envelope.payload))) as Ticket) : null;
+      const inRange = t?.rolloutId && (t.stage === 'challenger' || t.stage === 'control') && t.version === runningVersion;
+      if (!t || !inRange || runningVersion === undefined) return void steps.delete(name);
+      const key = `${t.rolloutId}:${t.sequence}:${runningVersion}`;
+      if (steps.get(name)?.key !== key) {
+        steps.set(name, { key, rollout: t.rolloutId!, sequence: t.sequence, version: runningVersion, recorder: createHealthRecorder(t.sequence), sent: false });
+      }
+    },
+    /** The recorder for what `version` does now, if this device is in a step's range. */
+    recorder(name: string, version: number): HealthRecorder | undefined {
+      const s = steps.get(name);
+      return s && s.version === version && !s.sent ? s.recorder : undefined;
+    },
+    /** Queues the step's record once it has enough predictions (once per step). */
+    async send(name: string): Promise<void> {
+      const s = steps.get(name);
+      if (!s || s.sent || s.recorder.predictions() < MIN_STEP_PREDICTIONS) return;
+      const record = await s.recorder.build();
+      s.sent = true;
+      if (!record) return;
+      await outbox.enqueue({
+        model: name, version: s.version, window: s.sequence, bytes: encodeUpload(await healthLayout(), record),
+        channel: 'step-health', query: `&rollout=${encodeURIComponent(s.rollout)}`,
+      });
+    },
+    names: () => [...steps.keys()],
+  };
+}

@@ -1,0 +1,64 @@
+// Step health from the SDK: a device in a rollout's challenger range records what it runs during
+// the step and sends it once (named by the ticket's sequence, with the rollout id); a device
+// outside the ranges sends none.
+import { bucketOf, rolloutCohort } from '@modelfleet/protocol';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { buildLayersModel } from '../../test/fixtures/models.ts';
+import type { TestWorker } from '../../test/harness/worker.ts';
+import { controlPlane, publishAs, sdkClient, setChampion } from './helpers.ts';
+
+let worker: TestWorker & { appKey: string };
+let rollout: string;
+const salt = 'sdk-step-salt';
+
+beforeAll(async () => {
+  worker = await controlPlane();
+  await publishAs(worker, 'stepper', await buildLayersModel({ seed: 61 }));
+  await publishAs(worker, 'stepper', await buildLayersModel({ seed: 62 }), false);
+  await setChampion(worker, 'stepper', 1);
+  const res = await worker.api('/v1/models/stepper/rollouts', { method: 'POST', json: { challenger: 2, plan: { steps: [{ percent: 20, bakeSeconds: 3600 }, { percent: 100, bakeSeconds: 0 }], salt } } });
+  rollout = ((await res.json()) as { id: string }).id;
+});
+afterAll(() => worker?.dispose());
+
+async function deviceIn(cohort: 'challenger' | 'rest'): Promise<string> {
+  for (let i = 0; ; i++) if (rolloutCohort(await bucketOf(salt, `sd-${i}`), 20) === cohort) return `sd-${i}`;
+}
+
+it('a challenger-range device sends one step record for the step, with the rollout and the ticket sequence', async () => {
+  const sent: { url: string; status: number }[] = [];
+  const spy: typeof fetch = async (input, init) => {
+    const res = await fetch(input, init);
+    if (String(input).includes('/step-health/')) sent.push({ url: String(input), status: res.status });
+    return res;
+  };
+  const { client } = await sdkClient(worker, { deviceId: await deviceIn('challenger'), fetch: spy });
+  const model = await client.load('stepper');
+  expect(model.version).toBe(2);
+  const rows = Array.from({ length: 4 }, (_, i) => [i, 1, 2, 3]);
+  for (let i = 0; i < 12; i++) await model.predict(rows); // a step record waits for 10 predict calls
+  expect((await client.flush()).dropped.rejected).toBe(0);
+  expect(sent).toHaveLength(1);
+  expect(sent[0]!.status).toBe(202);
+  expect(sent[0]!.url).toContain(`/v1/edge/step-health/stepper/2?device=`);
+  expect(sent[0]!.url).toContain(`&rollout=${rollout}`);
+  await model.predict(rows);
+  await client.flush();
+  expect(sent).toHaveLength(1); // once per step
+  await client.close();
+});
+
+it('a device outside both ranges sends no step record', async () => {
+  const sent: string[] = [];
+  const spy: typeof fetch = (input, init) => {
+    if (String(input).includes('/step-health/')) sent.push(String(input));
+    return fetch(input, init);
+  };
+  const { client } = await sdkClient(worker, { deviceId: await deviceIn('rest'), fetch: spy });
+  const model = await client.load('stepper');
+  expect(model.version).toBe(1);
+  for (let i = 0; i < 12; i++) await model.predict([[0, 1, 2, 3]]);
+  await client.flush();
+  expect(sent).toEqual([]);
+  await client.close();
+});
