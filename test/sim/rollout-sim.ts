@@ -163,11 +163,11 @@ export async function aaRuns(runs: number, devicesPerArm: number, opts: { rate?:
 
 /**
  * An injected regression against the real Worker: the challenger's devices report 2 pp more
- * inference errors; the day's window closes (Cron Trigger at an injected time); the rollout's
- * alarm analyses and rolls back. Measured: from the window close to a challenger device being
- * served a signed champion ticket.
+ * inference errors — in the day's health records (then the window closes by a Cron Trigger at an
+ * injected time) or in per-step records; the rollout's alarm analyses and rolls back. Measured:
+ * from the data being complete to a challenger device being served a signed champion ticket.
  */
-export async function regressionToRollback(devicesPerArm: number): Promise<{ ms: number; decision: string }> {
+export async function regressionToRollback(devicesPerArm: number, via: 'window' | 'step' = 'window'): Promise<{ ms: number; decision: string }> {
   const { healthLayout, healthUpload, encodeUpload, windowOf } = await import('@modelfleet/protocol');
   const worker = await startWorker({ http: true, vars: { EDGE_CACHE_TTL_MS: '1000', ROLLOUT_TICK_SECONDS: '1', DRIFT_MIN_DEVICES: String(devicesPerArm), DRIFT_EPSILON_PER_DAY: '2' } });
   try {
@@ -178,7 +178,10 @@ export async function regressionToRollback(devicesPerArm: number): Promise<{ ms:
     const plan = { steps: [{ percent: 50, bakeSeconds: 1 }, { percent: 100, bakeSeconds: 3600 }], salt: 'reg-salt', analysis: [{ metric: 'inference_error_rate', tolerance: 0.005, minSample: devicesPerArm, critical: true }] };
     const { id } = (await (await worker.api('/v1/models/reg/rollouts', { method: 'POST', json: { challenger: 2, plan } })).json()) as { id: string };
     const layout = await healthLayout();
-    const window = windowOf(new Date());
+    const sequence = ((await (await worker.api('/v1/models/reg')).json()) as { sequence: number }).sequence;
+    const window = via === 'step' ? sequence : windowOf(new Date());
+    const path = (version: number, device: string) =>
+      via === 'step' ? `/v1/edge/step-health/reg/${version}?device=${device}&rollout=${id}` : `/v1/edge/health/reg/${version}?device=${device}`;
     let canary = '';
     // Devices as the edge assigns them: the challenger's from the challenger range, the champion's
     // from the equal control range.
@@ -194,7 +197,7 @@ export async function regressionToRollback(devicesPerArm: number): Promise<{ ms:
         while (next < devicesPerArm) {
           const d = ids[next++]!;
           const record = await healthUpload({ load: { ok: 1 }, predict: { ok: 200 - errors, inference_error: errors }, latencies: [3, 4, 5, 6, 7, 3, 4, 5, 6, 7], backend: { wasm: 200 } }, window);
-          const res = await fetch(`${worker.url}/v1/edge/health/reg/${version}?device=${d}`, { method: 'POST', body: encodeUpload(layout, record!) as unknown as BodyInit, headers: { 'content-type': 'application/octet-stream', 'x-modelfleet-app-key': appKey } });
+          const res = await fetch(`${worker.url}${path(version, d)}`, { method: 'POST', body: encodeUpload(layout, record!) as unknown as BodyInit, headers: { 'content-type': 'application/octet-stream', 'x-modelfleet-app-key': appKey } });
           await res.arrayBuffer();
         }
       }));
@@ -206,7 +209,7 @@ export async function regressionToRollback(devicesPerArm: number): Promise<{ ms:
     };
     if ((await version()) !== 2) throw new Error('the canary is not on the challenger');
     const started = Date.now();
-    await worker.trigger('15 0 * * *', new Date((window + 1) * 86_400_000 + 15 * 60_000));
+    if (via === 'window') await worker.trigger('15 0 * * *', new Date((window + 1) * 86_400_000 + 15 * 60_000));
     while ((await version()) !== 1 && Date.now() - started < 60_000) await new Promise((r) => setTimeout(r, 100));
     const r = (await (await worker.api(`/v1/rollouts/${id}`)).json()) as { state: string; decision: { summary: string } | null };
     return { ms: Date.now() - started, decision: `${r.state}: ${r.decision?.summary ?? 'no decision'}` };
