@@ -201,7 +201,8 @@ describe('step records', () => {
     expect(r.state).toBe('rolled-back');
     expect(r.decision.metrics[0]).toMatchObject({ metric: 'inference_error_rate', status: 'fail', sample: { challenger: 30, control: 30 } });
     expect(r.decision.metrics[1]).toMatchObject({ metric: 'sample_ratio', status: 'pass' });
-    // Nothing was closed by the cron: the decision came from the step's own records.
-    expect((await worker.db.prepare("SELECT COUNT(*) AS n FROM drift_windows WHERE model_id = (SELECT id FROM models WHERE name = 'stepped')").first<{ n: number }>())!.n).toBe(0);
+    // No day's window was closed: the decision came from the step's own records, released once and kept.
+    const rows = (await worker.db.prepare("SELECT cohort, window, devices FROM drift_windows WHERE model_id = (SELECT id FROM models WHERE name = 'stepped') ORDER BY version").all()).results;
+    expect(rows).toEqual([{ cohort: `step-${id}`, window: sequence, devices: 30 }, { cohort: `step-${id}`, window: sequence, devices: 30 }]);
   });
 });

@@ -183,6 +183,7 @@ export async function regressionToRollback(devicesPerArm: number, via: 'window' 
     const path = (version: number, device: string) =>
       via === 'step' ? `/v1/edge/step-health/reg/${version}?device=${device}&rollout=${id}` : `/v1/edge/health/reg/${version}?device=${device}`;
     let canary = '';
+    const refused = new Map<string, number>();
     // Devices as the edge assigns them: the challenger's from the challenger range, the champion's
     // from the equal control range.
     const rangeIds = (cohort: 'challenger' | 'control') => {
@@ -198,10 +199,12 @@ export async function regressionToRollback(devicesPerArm: number, via: 'window' 
           const d = ids[next++]!;
           const record = await healthUpload({ load: { ok: 1 }, predict: { ok: 200 - errors, inference_error: errors }, latencies: [3, 4, 5, 6, 7, 3, 4, 5, 6, 7], backend: { wasm: 200 } }, window);
           const res = await fetch(`${worker.url}${path(version, d)}`, { method: 'POST', body: encodeUpload(layout, record!) as unknown as BodyInit, headers: { 'content-type': 'application/octet-stream', 'x-modelfleet-app-key': appKey } });
-          await res.arrayBuffer();
+          const text = await res.text();
+          if (res.status !== 202) refused.set(text.slice(0, 120), (refused.get(text.slice(0, 120)) ?? 0) + 1);
         }
       }));
     }
+    if (refused.size > 0) throw new Error(`uploads refused: ${JSON.stringify([...refused])}`);
     for (let i = 0; !canary; i++) if (rolloutCohort(bucket('reg-salt', `c-${i}`), 50) === 'challenger') canary = `c-${i}`;
     const version = async () => {
       const res = await fetch(`${worker.url}/v1/edge/tickets/reg?device=${canary}`, { headers: { 'x-modelfleet-app-key': appKey } });

@@ -31,11 +31,11 @@ import type { RolloutView } from './machine.ts';
 export type { Decision, MetricResult } from './judge.ts';
 
 
-/** The latest released health window of a version (in a cohort) that closed after `since`. */
-async function arm(env: Env, modelId: number, version: number, since: string, cohort = 'health'): Promise<Arm | null> {
+/** The latest released health window of a version (in a cohort) that closed after `since` (or exactly `window`). */
+async function arm(env: Env, modelId: number, version: number, since: string, cohort = 'health', window?: number): Promise<Arm | null> {
   const row = await env.DB.prepare(
-    'SELECT devices, verdict, noise, closed_at FROM drift_windows WHERE model_id = ? AND version = ? AND cohort = ? AND released = 1 AND closed_at >= ? ORDER BY window DESC LIMIT 1',
-  ).bind(modelId, version, cohort, since).first<{ devices: number; verdict: string; noise: string | null; closed_at: string }>();
+    'SELECT devices, verdict, noise, closed_at FROM drift_windows WHERE model_id = ? AND version = ? AND cohort = ? AND released = 1 AND closed_at >= ? AND (?5 IS NULL OR window = ?5) ORDER BY window DESC LIMIT 1',
+  ).bind(modelId, version, cohort, since, window ?? null).first<{ devices: number; verdict: string; noise: string | null; closed_at: string }>();
   if (!row) return null;
   const noise = row.noise ? (JSON.parse(row.noise) as { categoricalBins?: number | null }).categoricalBins ?? 0 : 0;
   return { devices: row.devices, summary: JSON.parse(row.verdict) as HealthSummary, noise, closedAt: row.closed_at };
@@ -60,8 +60,13 @@ async function stepArms(env: Env, r: RolloutView & { modelId: number }): Promise
   if (!env.AGGREGATES) return null;
   const seq = await env.DB.prepare('SELECT sequence FROM models WHERE id = ?').bind(r.modelId).first<{ sequence: number }>();
   if (!seq) return null;
+  const cohort = `step-${r.id}`;
+  // Released once per step and kept: later ticks of the same step judge the same data again.
+  const kept = async (version: number) => arm(env, r.modelId, version, '', cohort, seq.sequence);
+  const [keptA, keptB] = await Promise.all([kept(r.challenger), kept(r.champion)]);
+  if (keptA && keptB) return { challenger: keptA, control: keptB };
   const need = Math.max(numberVar(env.DRIFT_MIN_DEVICES, 1000), Math.min(...r.plan.analysis.map((c) => c.minSample)));
-  const stub = (version: number) => aggregateStub(env, r.model, version, seq.sequence, `step-${r.id}`);
+  const stub = (version: number) => aggregateStub(env, r.model, version, seq.sequence, cohort);
   const [a, b] = await Promise.all([stub(r.challenger).status(), stub(r.champion).status()]);
   if (a.devices < need || b.devices < need) return null;
   const layout = await healthLayout();
@@ -70,8 +75,14 @@ async function stepArms(env: Env, r: RolloutView & { modelId: number }): Promise
   if (!ra.released || !rb.released) return null;
   const at = new Date().toISOString();
   const rho = rhoSpent(layout, noise); // disjoint devices in the two arms: one spend
-  await env.DB.prepare('INSERT INTO privacy_ledger (model_id, window, rho, epsilon, delta, released_at) VALUES (?, ?, ?, ?, ?, ?)')
-    .bind(r.modelId, windowOf(new Date()), rho, epsilonFor(rho, DELTA), DELTA, at).run();
+  const row = (version: number, x: SketchAggregate) =>
+    env.DB.prepare('INSERT INTO drift_windows (model_id, version, window, cohort, devices, released, aggregate, verdict, alarm, noise, closed_at) VALUES (?, ?, ?, ?, ?, 1, ?, ?, 0, ?, ?)')
+      .bind(r.modelId, version, seq.sequence, cohort, x.devices, JSON.stringify(x), JSON.stringify(summarizeHealth(x)), JSON.stringify(noise), at);
+  await env.DB.batch([
+    row(r.challenger, ra.released),
+    row(r.champion, rb.released),
+    env.DB.prepare('INSERT INTO privacy_ledger (model_id, window, rho, epsilon, delta, released_at) VALUES (?, ?, ?, ?, ?, ?)').bind(r.modelId, windowOf(new Date()), rho, epsilonFor(rho, DELTA), DELTA, at),
+  ]);
   const toArm = (x: SketchAggregate): Arm => ({ devices: x.devices, summary: summarizeHealth(x), noise: noise.categoricalBins, closedAt: at });
   return { challenger: toArm(ra.released), control: toArm(rb.released) };
 }

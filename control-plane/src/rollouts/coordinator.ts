@@ -49,7 +49,10 @@ export class RolloutCoordinator extends DurableObject<Env> {
       if (r.state !== 'running') return; // paused, ended or superseded: no more ticks
       const bakeMs = r.plan.steps[r.step]!.bakeSeconds * 1000;
       if (r.stepStartedAt && Date.now() - Date.parse(r.stepStartedAt) >= bakeMs) {
-        const decision = await analyse(this.env, r);
+        // A failing analysis must not stop the ticks (or leave an old decision standing): it holds, and says why.
+        const decision = await analyse(this.env, r).catch((e: unknown) => ({
+          outcome: 'hold' as const, summary: `hold: analysis failed (${e instanceof Error ? e.message : String(e)})`, step: r.step, at: new Date().toISOString(), metrics: [],
+        }));
         await this.env.DB.prepare('UPDATE rollouts SET decision = ? WHERE id = ?').bind(JSON.stringify(decision), id).run();
         if (decision.outcome !== 'hold') {
           const action = decision.outcome === 'promote' ? 'promote' : 'rollback';
