@@ -111,33 +111,23 @@ export async function privacyLedger(env: Env, model: string, today: number) {
   return { model, delta: DELTA, releasesLastYear: row!.releases, rhoLastYear: row!.rho, epsilonLastYear: row!.rho > 0 ? epsilonFor(row!.rho, DELTA) : 0 };
 }
 
-/** The CloudEvent of an alarmed window: the alarmed features with their p-values and effect sizes. */
-function driftAlarmEvent(m: { id: number; name: string }, version: number, window: number, devices: number, sigma: number, verdict: ReturnType<typeof detectDrift>, at: string): EventInput {
-  return {
-    id: `drift.alarm/${m.name}/${version}/${window}`,
-    type: 'dev.modelfleet.drift.alarm',
-    model: m,
-    subject: `versions/${version}/drift/${window}`,
-    time: at,
-    data: {
-      model: m.name, version, window, devices, noiseSigma: sigma,
-      features: verdict.features.filter((f) => f.alarm).map((f) => ({ name: f.name, test: f.test, p: f.p, statistic: f.statistic, effects: f.effects })),
-      outputs: verdict.outputs,
-    },
-  };
+/** A window's CloudEvent: the id is stable per (kind, model, version, window), so receivers deduplicate. */
+function windowEvent(kind: 'alarm' | 'retrain', type: EventInput['type'], m: { id: number; name: string }, version: number, window: number, at: string, data: Record<string, unknown>): EventInput {
+  return { id: `drift.${kind}/${m.name}/${version}/${window}`, type, model: m, subject: `versions/${version}/drift/${window}`, time: at, data: { model: m.name, version, window, ...data } };
 }
 
-/** The CloudEvent asking the training pipeline for a new model, with the reasons and evidence. */
+/** An alarmed window: the alarmed features with their p-values and effect sizes. */
+function driftAlarmEvent(m: { id: number; name: string }, version: number, window: number, devices: number, sigma: number, verdict: ReturnType<typeof detectDrift>, at: string): EventInput {
+  return windowEvent('alarm', 'dev.modelfleet.drift.alarm', m, version, window, at, {
+    devices, noiseSigma: sigma, outputs: verdict.outputs,
+    features: verdict.features.filter((f) => f.alarm).map((f) => ({ name: f.name, test: f.test, p: f.p, statistic: f.statistic, effects: f.effects })),
+  });
+}
+
+/** A request to the training pipeline for a new model, with the reasons and evidence. */
 function retrainRequestedEvent(m: { id: number; name: string }, version: number, window: number, devices: number, retrain: RetrainDecision, verdict: ReturnType<typeof detectDrift>, at: string): EventInput {
-  return {
-    id: `drift.retrain/${m.name}/${version}/${window}`,
-    type: 'dev.modelfleet.drift.retrain_requested',
-    model: m,
-    subject: `versions/${version}/drift/${window}`,
-    time: at,
-    data: {
-      model: m.name, version, window, devices, reasons: retrain.reasons, windowScore: retrain.score,
-      alarmedFeatures: verdict.features.filter((f) => f.alarm).map((f) => f.name), outputs: verdict.outputs,
-    },
-  };
+  return windowEvent('retrain', 'dev.modelfleet.drift.retrain_requested', m, version, window, at, {
+    devices, reasons: retrain.reasons, windowScore: retrain.score, outputs: verdict.outputs,
+    alarmedFeatures: verdict.features.filter((f) => f.alarm).map((f) => f.name),
+  });
 }
