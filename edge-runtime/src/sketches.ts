@@ -83,7 +83,7 @@ export async function ingestSketch(env: EdgeEnv, req: IngestRequest): Promise<{ 
   }
   // Salted per window: the aggregate can refuse replays without being able to link a device across days.
   const deviceHash = await sha256Hex(utf8(`${req.app.id}:${req.device}:${req.model}:${req.version}:${upload.window}:${channel}`));
-  const control = channel === 'health' ? await controlArm(env, req.model, req.version, req.device, req.ttlMs) : null;
+  const control = channel === 'health' ? await controlArm(env, req.model, req.version, req.device, req.rollout, req.ttlMs) : null;
   const stub = aggregateStub(env, req.model, req.version, upload.window, cohortOf(channel, control));
   const result = await stub.add(layout, deviceHash, upload);
   if (result.devices < 0) throw new ApiError('window_closed', `window ${upload.window} was already closed and released`);

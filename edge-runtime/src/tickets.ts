@@ -91,11 +91,14 @@ export async function ticketFor(env: EdgeEnv, model: string, device: string, ttl
 /**
  * The live rollout's control range, for health ingest: a device in it that reports on the
  * champion version is counted in the control arm (a disjoint set of devices, so it costs no extra
- * privacy budget). Null when no rollout is live or the model has no champion.
+ * privacy budget). The device names the rollout only when its ticket put it in the control range,
+ * which the edge gave only to devices the targeting admits: the control arm then holds eligible
+ * devices, like the challenger arm. Null when no rollout is live, none is named, or out of range.
  */
-export async function controlArm(env: EdgeEnv, model: string, version: number, device: string, ttlMs: number): Promise<string | null> {
+export async function controlArm(env: EdgeEnv, model: string, version: number, device: string, named: string | undefined, ttlMs: number): Promise<string | null> {
+  if (!named) return null;
   const a = await assignments.get(model, ttlMs, Date.now(), () => loadAssignment(env, model)).catch(() => null);
-  if (!a?.rollout || version !== a.version) return null;
+  if (!a?.rollout || a.rollout.id !== named || version !== a.version) return null;
   return rolloutCohort(await bucketOf(a.rollout.salt, device), a.rollout.percent) === 'control' ? a.rollout.id : null;
 }
 

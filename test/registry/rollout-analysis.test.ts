@@ -97,20 +97,23 @@ describe('control range', () => {
     for (let i = 0; out.length < n; i++) if (rolloutCohort(await bucketOf(salt, `${prefix}-${i}`), 20) === cohort) out.push(`${prefix}-${i}`);
     return out;
   };
-  const report = async (name: string, version: number, ids: string[], errors: number) => {
+  const report = async (name: string, version: number, ids: string[], errors: number, rollout?: string) => {
     for (const d of ids) {
-      const res = await uploadHealth(worker, appKey, d, { load: { ok: 1 }, predict: { ok: 20 - errors, inference_error: errors }, latencies: new Array(20).fill(2), backend: { wasm: 20 } }, { model: name, version });
+      const res = await uploadHealth(worker, appKey, d, { load: { ok: 1 }, predict: { ok: 20 - errors, inference_error: errors }, latencies: new Array(20).fill(2), backend: { wasm: 20 } }, { model: name, version, ...(rollout ? { rollout } : {}) });
       expect(res.status).toBe(202);
     }
   };
-  const run = async (name: string, counts: { challenger: number; control: number }) => {
+  const run = async (name: string, counts: { challenger: number; control: number; ineligible?: number }, targeting?: object) => {
     await model(name);
-    const p = { steps: [{ percent: 20, bakeSeconds: 1 }, { percent: 100, bakeSeconds: 3600 }], salt, analysis };
+    const p = { steps: [{ percent: 20, bakeSeconds: 1 }, { percent: 100, bakeSeconds: 3600 }], salt, analysis, ...(targeting ? { targeting } : {}) };
     const { id } = (await (await worker.api(`/v1/models/${name}/rollouts`, { method: 'POST', json: { challenger: 2, plan: p } })).json()) as { id: string };
     // Challenger and control devices err alike (every call, say a broken input pipeline in the
     // region both ranges happen to sample); the rest of the champion fleet does not.
     await report(name, 2, await pick('challenger', counts.challenger, `${name}-a`), 20);
-    await report(name, 1, await pick('control', counts.control, `${name}-b`), 20);
+    await report(name, 1, await pick('control', counts.control, `${name}-b`), 20, id);
+    // Devices in the control range the targeting left out: their tickets name no rollout, so they
+    // do not name it either and count with the rest of the champion fleet.
+    await report(name, 1, await pick('control', counts.ineligible ?? 0, `${name}-i`), 0);
     await report(name, 1, await pick('rest', 30, `${name}-c`), 0);
     for (const v of [1, 2]) expect((await worker.api(`/v1/models/${name}/versions/${v}/sketches/${today}/close`, { method: 'POST' })).status).toBe(200);
     return id;
@@ -124,6 +127,16 @@ describe('control range', () => {
     expect(errors).toMatchObject({ metric: 'inference_error_rate', status: 'pass', sample: { challenger: 30, control: 30 } });
     expect(Math.abs(errors.observed)).toBeLessThan(0.02);
     expect(srm).toMatchObject({ metric: 'sample_ratio', status: 'pass', sample: { challenger: 30, control: 30 } });
+  });
+
+  it('keeps devices the targeting left out of the control arm, so a targeted plan still gets its SRM check', async () => {
+    const id = await run('targeted', { challenger: 30, control: 30, ineligible: 50 }, { platforms: ['web'] });
+    const r = await waitFor(id, (x) => x.decision?.metrics.some((m: any) => m.metric === 'sample_ratio'));
+    const [errors, srm] = r.decision.metrics;
+    // With the 50 ineligible (error-free) devices counted, control would look 3× larger and healthier.
+    expect(errors).toMatchObject({ metric: 'inference_error_rate', status: 'pass', sample: { challenger: 30, control: 30 } });
+    expect(srm).toMatchObject({ metric: 'sample_ratio', status: 'pass', sample: { challenger: 30, control: 30 } });
+    expect(r.decision.outcome).toBe('promote');
   });
 
   it('holds on a sample-ratio mismatch between the equal ranges', async () => {

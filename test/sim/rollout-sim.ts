@@ -181,7 +181,7 @@ export async function regressionToRollback(devicesPerArm: number, via: 'window' 
     const sequence = ((await (await worker.api('/v1/models/reg')).json()) as { sequence: number }).sequence;
     const window = via === 'step' ? sequence : windowOf(new Date());
     const path = (version: number, device: string) =>
-      via === 'step' ? `/v1/edge/step-health/reg/${version}?device=${device}&rollout=${id}` : `/v1/edge/health/reg/${version}?device=${device}`;
+      via === 'step' ? `/v1/edge/step-health/reg/${version}?device=${device}&rollout=${id}` : `/v1/edge/health/reg/${version}?device=${device}${version === 1 ? `&rollout=${id}` : ''}`;
     let canary = '';
     const refused = new Map<string, number>();
     // Devices as the edge assigns them: the challenger's from the challenger range, the champion's

@@ -134,7 +134,12 @@ export async function createClient(options: ClientOptions) {
       const record = await h.current.build().catch(() => null);
       const layout = await healthLayout();
       h.current = createHealthRecorder(window);
-      if (record) await outbox.enqueue({ model: name, version: h.version, window: record.window, bytes: encodeUpload(layout, record), channel: 'health' });
+      // A device its ticket put in a rollout's control range says so: only eligible devices count
+      // in the control arm, so targeted rollouts compare like with like (and the SRM check holds).
+      const control = await steps.controlRollout(name, h.version).catch(() => null);
+      if (record) {
+        await outbox.enqueue({ model: name, version: h.version, window: record.window, bytes: encodeUpload(layout, record), channel: 'health', ...(control ? { query: `&rollout=${encodeURIComponent(control)}` } : {}) });
+      }
     }
     const s = sketchers.get(name);
     if (!s) return;

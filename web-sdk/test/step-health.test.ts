@@ -21,8 +21,8 @@ beforeAll(async () => {
 });
 afterAll(() => worker?.dispose());
 
-async function deviceIn(cohort: 'challenger' | 'rest'): Promise<string> {
-  for (let i = 0; ; i++) if (rolloutCohort(await bucketOf(salt, `sd-${i}`), 20) === cohort) return `sd-${i}`;
+async function deviceIn(cohort: 'challenger' | 'control' | 'rest', prefix = 'sd'): Promise<string> {
+  for (let i = 0; ; i++) if (rolloutCohort(await bucketOf(salt, `${prefix}-${i}`), 20) === cohort) return `${prefix}-${i}`;
 }
 
 it('a challenger-range device sends one step record for the step, with the rollout and the ticket sequence', async () => {
@@ -61,4 +61,30 @@ it('a device outside both ranges sends no step record', async () => {
   await client.flush();
   expect(sent).toEqual([]);
   await client.close();
+});
+
+it('a control-range device names the rollout on its daily health record and counts in the control arm; others do not', async () => {
+  const { windowOf } = await import('@modelfleet/protocol');
+  const contributions = async (cohort: string) =>
+    ((await (await worker.api(`/v1/models/stepper/versions/1/sketches/${windowOf(new Date())}?cohort=${cohort}`)).json()) as { devices: number }).devices;
+  const before = { control: await contributions('health-control'), health: await contributions('health') };
+  for (const cohort of ['control', 'rest'] as const) {
+    const urls: string[] = [];
+    const spy: typeof fetch = async (input, init) => {
+      if (String(input).includes('/health/stepper/')) urls.push(String(input));
+      return fetch(input, init);
+    };
+    const { client } = await sdkClient(worker, { deviceId: await deviceIn(cohort, 'daily'), fetch: spy });
+    const model = await client.load('stepper');
+    expect(model.version).toBe(1);
+    await model.predict([[0, 1, 2, 3]]);
+    await client.flush();
+    const daily = urls.filter((u) => u.includes('/v1/edge/health/'));
+    expect(daily).toHaveLength(1);
+    if (cohort === 'control') expect(daily[0]).toContain(`&rollout=${rollout}`);
+    else expect(daily[0]).not.toContain('rollout=');
+    await client.close();
+  }
+  expect(await contributions('health-control')).toBe(before.control + 1);
+  expect(await contributions('health')).toBe(before.health + 1);
 });

@@ -101,8 +101,8 @@ export async function analyse(env: Env, r: RolloutView & { modelId: number }): P
     ? await Promise.all([driftArm(env, r.modelId, r.challenger, since), driftArm(env, r.modelId, r.champion, since)])
     : [null, null];
   const metrics = r.plan.analysis.map((check) => (OUTPUT_METRICS.has(check.metric) ? judgeOutputs(check, challengerDrift, championDrift) : judge(check, challenger, control)));
-  // Targeting keeps ineligible devices off the challenger but not out of the control range: no SRM then.
-  if (challenger && controlRange && !r.plan.targeting) metrics.push(sampleRatio(challenger.devices, controlRange.devices, challenger.closedAt));
+  // Both arms hold only devices the targeting admits (control devices name the rollout their ticket gave).
+  if (challenger && controlRange) metrics.push(sampleRatio(challenger.devices, controlRange.devices, challenger.closedAt));
   const failed = metrics.filter((m) => m.status === 'fail');
   const outcome = failed.some((m) => m.critical) ? 'rollback' : metrics.length > 0 && metrics.every((m) => m.status === 'pass') ? 'promote' : 'hold';
   const pending = metrics.filter((m) => m.status !== 'pass').map((m) => `${m.metric} ${m.status.replace('_', ' ')}`);

@@ -16,11 +16,19 @@ interface Step { key: string; rollout: string; sequence: number; version: number
 
 export function createStepHealth(store: ModelStore, outbox: Outbox) {
   const steps = new Map<string, Step>();
+  const ticketOf = async (name: string): Promise<Ticket | null> => {
+    const stored = (await store.state(name)).ticket;
+    return stored ? (JSON.parse(new TextDecoder().decode(fromBase64(stored.envelope.payload))) as Ticket) : null;
+  };
   return {
+    /** The rollout whose control range this device's ticket puts it in, while it runs the champion `version`. */
+    async controlRollout(name: string, version: number): Promise<string | null> {
+      const t = await ticketOf(name);
+      return t?.rolloutId && t.stage === 'control' && t.version === version ? t.rolloutId : null;
+    },
     /** After a sync: follow the ticket into (or out of) a rollout step, for the version that runs. */
     async onSync(name: string, runningVersion: number | undefined): Promise<void> {
-      const stored = (await store.state(name)).ticket;
-      const t = stored ? (JSON.parse(new TextDecoder().decode(fromBase64(stored.envelope.payload))) as Ticket) : null;
+      const t = await ticketOf(name);
       const inRange = t?.rolloutId && (t.stage === 'challenger' || t.stage === 'control') && t.version === runningVersion;
       if (!t || !inRange || runningVersion === undefined) return void steps.delete(name);
       const key = `${t.rolloutId}:${t.sequence}:${runningVersion}`;
