@@ -27,6 +27,8 @@ export interface LayoutFeature {
   expected?: number[];
   /** numeric: the bin edges (for effect sizes and charts on the control plane). */
   edges?: number[];
+  /** categorical: the vocabulary (bin labels for charts; the digest already covers it). */
+  vocabulary?: string[];
 }
 
 export interface SketchLayout {
@@ -71,7 +73,7 @@ export async function sketchLayout(baseline: Baseline): Promise<SketchLayout> {
   const features: LayoutFeature[] = monitored.map((f) =>
     f.kind === 'numeric'
       ? { name: f.name, kind: 'numeric', bins: f.edges.length - 1 + 3, components: SKETCH_K, edges: f.edges }
-      : { name: f.name, kind: 'categorical', bins: f.vocabulary.length + 2, components: 0, ...(f.frequencies ? { expected: normalise(f.frequencies) } : {}) },
+      : { name: f.name, kind: 'categorical', bins: f.vocabulary.length + 2, components: 0, vocabulary: f.vocabulary, ...(f.frequencies ? { expected: normalise(f.frequencies) } : {}) },
   );
   // The digest covers what determines a value's bin: names, kinds, edges, PIT tables, vocabularies.
   const described = monitored.map((f) =>

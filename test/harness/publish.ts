@@ -53,8 +53,8 @@ export async function publish(worker: TestWorker, model: string, artifacts: Mode
   return { res, body: (await res.json()) as Record<string, any>, uploaded: staged.body.missing.length as number, chunks: staged.chunks.length };
 }
 
-export async function createModel(worker: TestWorker, name: string): Promise<void> {
-  const res = await worker.api('/v1/models', { method: 'POST', json: { name } });
+export async function createModel(worker: TestWorker, name: string, description?: string): Promise<void> {
+  const res = await worker.api('/v1/models', { method: 'POST', json: { name, ...(description ? { description } : {}) } });
   if (res.status !== 201) throw new Error(`create model: ${res.status} ${await res.text()}`);
 }
 

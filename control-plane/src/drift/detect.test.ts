@@ -95,6 +95,13 @@ describe('drift detection', () => {
     expect(r.features[0]!.effects.psi).toBeGreaterThan(0.1);
     expect(r.features[1]).toMatchObject({ test: 'rao-scott', alarm: false, devices: 0 });
     expect(detectDrift(layout, agg, { ...opts, minDevices: 1000 }).alarm).toBe(false); // too few devices
+    // The chart's bins: released shares beside the baseline's equiprobable ones, labelled by edges.
+    const bins = r.features[0]!.bins;
+    expect(bins.labels).toHaveLength(edges.length - 1);
+    expect(bins.labels[0]).toMatch(/^<…/);
+    expect(bins.expected.every((q) => Math.abs(q - 1 / (edges.length - 1)) < 1e-4)).toBe(true);
+    expect(bins.observed.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 3);
+    expect(Math.max(...bins.observed.map((p, i) => Math.abs(p - bins.expected[i]!)))).toBeCloseTo(r.features[0]!.effects.linf, 3);
   });
 
   it('Rao–Scott stays near nominal on heterogeneous devices where pooled Pearson over-alarms, and finds a 5-point shift', async () => {
@@ -134,7 +141,10 @@ describe('drift detection', () => {
     const layout = await sketchLayout({ features: [{ name: 'c', kind: 'categorical', vocabulary }] });
     const agg = emptyAggregate(layout, 1);
     for (let d = 0; d < 200; d++) addUpload(agg, { schemaDigest: layout.schemaDigest, window: 1, features: [sketchCategorical(new Array(20).fill('card'), vocabulary)] });
-    expect(detectDrift(layout, agg, opts).features[0]).toMatchObject({ test: 'none', alarm: false, p: null });
+    const f = detectDrift(layout, agg, opts).features[0]!;
+    expect(f).toMatchObject({ test: 'none', alarm: false, p: null });
+    expect(f.bins.labels).toEqual([...vocabulary, 'OTHER', 'MISSING']);
+    expect(f.bins.observed[vocabulary.indexOf('card')]).toBeCloseTo(1, 3);
   });
 });
 

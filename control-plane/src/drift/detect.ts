@@ -31,8 +31,13 @@ export interface FeatureVerdict {
   statistic: number | null;
   p: number | null;
   effects: { sigmaShift: number | null; psi: number; js: number; linf: number };
+  /** The released (noised) bin shares beside the baseline's, for charts: already public, no extra budget. */
+  bins: { labels: string[]; observed: number[]; expected: number[] };
   alarm: boolean;
 }
+
+const round4 = (xs: number[]) => xs.map((x) => Math.round(x * 1e4) / 1e4);
+const fmtEdge = (x: number) => String(Math.round(x * 1000) / 1000);
 
 /**
  * Effect sizes of observed bin fractions `p` against expected `q`: bias-corrected PSI (its
@@ -50,13 +55,16 @@ function effects(p: number[], q: number[], devices: number): { psi: number; js: 
 }
 
 /** Numeric bins against the equiprobable interior bins (tails folded into the end bins, missing left out). */
-function numericEffects(sumBins: number[], devices: number) {
+function numericEffects(sumBins: number[], devices: number, edges: number[] | undefined) {
   const B = sumBins.length - 3;
   const counts = sumBins.slice(1, B + 1);
   counts[0]! += sumBins[0]!;
   counts[B - 1]! += sumBins[B + 1]!;
   const total = counts.reduce((a, b) => a + Math.max(b, 0), 0) || 1;
-  return effects(counts.map((c) => Math.max(c, 0) / total), new Array(B).fill(1 / B), devices);
+  const observed = counts.map((c) => Math.max(c, 0) / total);
+  const expected = new Array(B).fill(1 / B);
+  const labels = Array.from({ length: B }, (_, i) => (edges ? `${i === 0 ? '<' : fmtEdge(edges[i]!)}…${i === B - 1 ? '>' : fmtEdge(edges[i + 1]!)}` : `bin ${i + 1}`));
+  return { fx: effects(observed, expected, devices), bins: { labels, observed: round4(observed), expected: round4(expected) } };
 }
 
 export interface OutputVerdict {
@@ -114,7 +122,8 @@ export function detectDrift(layout: SketchLayout, agg: SketchAggregate, options:
       const observed = a.sumBins.map((x) => Math.max(x, 0) / total);
       const q = f.expected ?? new Array(f.bins).fill(1 / f.bins);
       const fx = { ...effects(observed, q, a.devices), sigmaShift: null };
-      if (!f.expected) return { name: f.name, test: 'none', devices: a.devices, statistic: null, p: null, effects: fx, alarm: false };
+      const bins = { labels: [...(f.vocabulary ?? observed.slice(2).map((_, k) => `#${k}`)), 'OTHER', 'MISSING'], observed: round4(observed), expected: round4(q) };
+      if (!f.expected) return { name: f.name, test: 'none', devices: a.devices, statistic: null, p: null, effects: fx, bins, alarm: false };
       const r = raoScott({
         devices: a.devices,
         sumFractions: a.sumBins.map((s) => s / SKETCH_SCALE),
@@ -123,9 +132,9 @@ export function detectDrift(layout: SketchLayout, agg: SketchAggregate, options:
         noise: { fractions: options.noise.categoricalBins, squares: options.noise.categoricalSquares },
       });
       const alarm = !!r && r.p < alpha && fx.linf >= options.minCategoryShift && enough;
-      return { name: f.name, test: 'rao-scott', devices: a.devices, statistic: r?.statistic ?? null, p: r?.p ?? null, effects: fx, alarm };
+      return { name: f.name, test: 'rao-scott', devices: a.devices, statistic: r?.statistic ?? null, p: r?.p ?? null, effects: fx, bins, alarm };
     }
-    const fx = numericEffects(a.sumBins.map((s) => s / SKETCH_SCALE), a.devices);
+    const { fx, bins } = numericEffects(a.sumBins.map((s) => s / SKETCH_SCALE), a.devices, f.edges);
     const r = smoothTest({
       devices: a.devices,
       sumComponents: a.sumComponents.map((s) => s / COMPONENT_SCALE),
@@ -134,7 +143,7 @@ export function detectDrift(layout: SketchLayout, agg: SketchAggregate, options:
       productsNoiseSigma: options.noise.componentProducts,
     });
     const alarm = !!r && r.p < alpha && r.sigmaShift >= options.minSigmaShift && enough;
-    return { name: f.name, test: 'smooth', devices: a.devices, statistic: r?.statistic ?? null, p: r?.p ?? null, effects: { ...fx, sigmaShift: r?.sigmaShift ?? null }, alarm };
+    return { name: f.name, test: 'smooth', devices: a.devices, statistic: r?.statistic ?? null, p: r?.p ?? null, effects: { ...fx, sigmaShift: r?.sigmaShift ?? null }, bins, alarm };
   });
   return { features, outputs: outputVerdict(layout, agg, features, options), alarm: features.some((f) => f.alarm) };
 }

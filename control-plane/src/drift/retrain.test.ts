@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { DriftVerdict, FeatureVerdict } from './detect.ts';
 import { retrainDecision, windowScore } from './retrain.ts';
 
-const feature = (p: number | null, alarm = false): FeatureVerdict => ({ name: 'f', test: 'smooth', devices: 5000, statistic: null, p, effects: { psi: 0, js: 0, linf: 0, sigmaShift: 0 }, alarm });
+const feature = (p: number | null, alarm = false): FeatureVerdict => ({ name: 'f', test: 'smooth', devices: 5000, statistic: null, p, effects: { psi: 0, js: 0, linf: 0, sigmaShift: 0 }, bins: { labels: [], observed: [], expected: [] }, alarm });
 const verdict = (ps: (number | null)[], alarms: boolean[] = [], outputs: DriftVerdict['outputs'] = null): DriftVerdict => ({ features: ps.map((p, i) => feature(p, alarms[i] ?? false)), outputs, alarm: alarms.some(Boolean) });
 
 const rng = seededUniform;
