@@ -5,10 +5,11 @@
  */
 import { ApiError, edgeRoutes, errorResponse } from '@modelfleet/edge-runtime';
 import { HTTPException } from 'hono/http-exception';
+import { bindApi } from './console/api.ts';
+import { consoleRoutes } from './console/routes.tsx';
 import type { Env } from './env.ts';
 import { createApp } from './http/openapi-app.ts';
 import { adminRoutes } from './routes/admin.ts';
-import { consoleRoutes } from './routes/console.tsx';
 import { driftRoutes } from './routes/drift.ts';
 import { documentEdge } from './routes/edge-docs.ts';
 import { modelRoutes } from './routes/models.ts';
@@ -36,6 +37,7 @@ export function buildApp() {
   app.route('/v1', webhookRoutes);
   app.route('/v1', rolloutRoutes);
   app.route('/console', consoleRoutes);
+  bindApi((request, env, ctx) => app.fetch(request, env, ctx));
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer', description: 'Operator token (mft_…)' });
   documentEdge(app);

@@ -8,7 +8,7 @@ import { type ApiErrorBody, type ErrorCode, ProtocolError } from '@modelfleet/pr
 const STATUS: Partial<Record<ErrorCode, number>> = {
   bad_request: 400, unknown_field: 400, malformed_model_json: 400, malformed_document: 400, unsupported_dtype: 400,
   unauthorized: 401, token_expired: 401, app_key_invalid: 401,
-  forbidden: 403, model_not_in_app: 403,
+  forbidden: 403, model_not_in_app: 403, csrf_failed: 403,
   not_found: 404, unknown_model: 404, unknown_version: 404,
   method_not_allowed: 405,
   conflict: 409, model_exists: 409, version_rejected: 409, upload_committed: 409, upload_incomplete: 409,

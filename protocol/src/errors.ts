@@ -10,7 +10,7 @@ export const ERROR_CODES = [
   'bad_request', 'unknown_field', 'unsupported_media_type', 'payload_too_large', 'not_found',
   'method_not_allowed', 'conflict',
   // auth
-  'unauthorized', 'token_expired', 'forbidden', 'app_key_invalid', 'model_not_in_app', 'rate_limited',
+  'unauthorized', 'token_expired', 'forbidden', 'app_key_invalid', 'model_not_in_app', 'rate_limited', 'csrf_failed',
   // registry
   'unknown_model', 'unknown_version', 'model_exists', 'version_rejected', 'upload_expired',
   'upload_incomplete', 'upload_committed', 'malformed_model_json', 'unsupported_dtype',

@@ -22,6 +22,11 @@ export function hashToken(token: string): Promise<string> {
 async function authenticate(env: AppEnv['Bindings'], header: string | undefined): Promise<Operator> {
   const token = header?.match(/^Bearer\s+(\S+)$/i)?.[1];
   if (!token) throw new ApiError('unauthorized', 'send an operator token: Authorization: Bearer mft_…');
+  return authenticateToken(env, token);
+}
+
+/** The operator a token names (the console's session cookie holds one), or a coded refusal. */
+export async function authenticateToken(env: AppEnv['Bindings'], token: string): Promise<Operator> {
   if (token.startsWith(APP_KEY_PREFIX)) {
     throw new ApiError('forbidden', 'this is a device app key; operator routes need an operator token');
   }

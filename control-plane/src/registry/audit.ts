@@ -49,13 +49,17 @@ interface AuditRow {
   before: string | null; after: string | null; reason: string | null;
 }
 
-export async function listAudit(db: D1Database, opts: { subject?: string; limit: number; before?: number }): Promise<AuditRecord[]> {
+/** Escapes LIKE wildcards so filters match literally. */
+const literal = (s: string) => s.replace(/[\\%_]/g, (ch) => `\\${ch}`);
+
+export async function listAudit(db: D1Database, opts: { subject?: string; action?: string; actor?: string; limit: number; before?: number }): Promise<AuditRecord[]> {
   const { results } = await db
     .prepare(
-      `SELECT * FROM audit WHERE (?1 IS NULL OR subject = ?1 OR subject LIKE ?1 || '/%') AND (?2 IS NULL OR id < ?2)
+      `SELECT * FROM audit WHERE (?1 IS NULL OR subject = ?1 OR subject LIKE ?5 || '/%' ESCAPE '\\') AND (?2 IS NULL OR id < ?2)
+         AND (?4 IS NULL OR action = ?4 OR action LIKE ?6 || '.%' ESCAPE '\\') AND (?7 IS NULL OR actor LIKE '%' || ?7 || '%' ESCAPE '\\')
        ORDER BY id DESC LIMIT ?3`,
     )
-    .bind(opts.subject ?? null, opts.before ?? null, opts.limit)
+    .bind(opts.subject ?? null, opts.before ?? null, opts.limit, opts.action ?? null, opts.subject ? literal(opts.subject) : null, opts.action ? literal(opts.action) : null, opts.actor ? literal(opts.actor) : null)
     .all<AuditRow>();
   return results.map((r) => ({
     ...r,

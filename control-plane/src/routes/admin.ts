@@ -103,10 +103,16 @@ adminRoutes.openapi(
 
 adminRoutes.openapi(
   createRoute({ method: 'get', path: '/audit', security: bearer, middleware: [requireRole('viewer')] as const,
-    request: { query: z.object({ subject: z.string().max(256).optional(), limit: z.coerce.number().int().min(1).max(1000).default(100), before: z.coerce.number().int().optional() }) },
+    request: { query: z.object({
+      subject: z.string().max(256).optional().meta({ description: 'exact subject or its children (model/fraud matches model/fraud/v2)' }),
+      action: z.string().max(64).optional().meta({ description: 'exact action or its family (rollout matches rollout.promote)' }),
+      actor: z.string().max(128).optional().meta({ description: 'substring of the actor' }),
+      limit: z.coerce.number().int().min(1).max(1000).default(100), before: z.coerce.number().int().optional(),
+    }) },
     responses: { 200: json(z.object({ records: z.array(AuditRecord) }), 'Newest first'), ...errorResponses } }),
   async (c) => {
     const q = c.req.valid('query');
-    return c.json({ records: await listAudit(c.env.DB, { limit: q.limit, ...(q.subject ? { subject: q.subject } : {}), ...(q.before ? { before: q.before } : {}) }) }, 200);
+    const filters = { ...(q.subject ? { subject: q.subject } : {}), ...(q.action ? { action: q.action } : {}), ...(q.actor ? { actor: q.actor } : {}), ...(q.before ? { before: q.before } : {}) };
+    return c.json({ records: await listAudit(c.env.DB, { limit: q.limit, ...filters }) }, 200);
   },
 );

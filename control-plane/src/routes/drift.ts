@@ -4,12 +4,13 @@
  * window closes and noise is added; until then only the device count and a digest are shown.
  */
 import { createRoute } from '@hono/zod-openapi';
-import { aggregateStub } from '@modelfleet/edge-runtime';
+import { aggregateStub, numberVar } from '@modelfleet/edge-runtime';
 import { z } from 'zod';
 import { requireRole } from '../auth/operators.ts';
 import { createApp } from '../http/openapi-app.ts';
 import { findModel } from '../registry/models.ts';
 import { closeWindow, privacyLedger } from '../drift/close.ts';
+import { DEFAULT_DETECT } from '../drift/detect.ts';
 import { windowOf } from '@modelfleet/protocol';
 import { ModelParam, bearer, errorResponses, json } from './shared.ts';
 
@@ -50,7 +51,14 @@ driftRoutes.openapi(
   createRoute({
     method: 'get', path: '/models/{model}/drift', security: bearer, middleware: [requireRole('viewer')] as const,
     request: { params: ModelParam, query: z.object({ limit: z.coerce.number().int().min(1).max(366).default(30) }) },
-    responses: { 200: json(z.object({ windows: z.array(z.record(z.string(), z.unknown())) }), 'Closed windows, newest first: per-feature verdicts, output drift, CUSUM, retrain requests and device health'), ...errorResponses },
+    responses: {
+      200: json(z.object({
+        minDevices: z.number().int().meta({ description: 'devices a window needs before it is released' }),
+        familyAlpha: z.number().meta({ description: 'false-alarm rate per window over all features (Bonferroni-split per feature)' }),
+        windows: z.array(z.record(z.string(), z.unknown())),
+      }), 'Closed windows, newest first: per-feature verdicts (with released bin shares), output drift, CUSUM, retrain requests and device health'),
+      ...errorResponses,
+    },
   }),
   async (c) => {
     const m = await findModel(c.env.DB, c.req.valid('param').model);
@@ -60,7 +68,7 @@ driftRoutes.openapi(
       .bind(m.id, c.req.valid('query').limit * 4).all<{ version: number; window: number; devices: number; verdict: string | null }>();
     const healthOf = new Map(health.map((h) => [`${h.version}/${h.window}`, { devices: h.devices, summary: h.verdict ? JSON.parse(h.verdict) : null }]));
     const parse = (v: unknown) => (v ? JSON.parse(String(v)) : null);
-    return c.json({ windows: results.map((r) => ({
+    return c.json({ minDevices: numberVar(c.env.DRIFT_MIN_DEVICES, DEFAULT_DETECT.minDevices), familyAlpha: DEFAULT_DETECT.familyAlpha, windows: results.map((r) => ({
       ...r, released: r.released === 1, alarm: r.alarm === 1, noise: parse(r.noise), verdict: parse(r.verdict), retrain: parse(r.retrain),
       health: healthOf.get(`${r.version}/${r.window}`) ?? null,
     })) }, 200);

@@ -1,0 +1,83 @@
+/**
+ * The drift page's charts, drawn with uPlot from the JSON the server embedded
+ * (#drift-data): per feature, −log10 p per window with the alarm threshold and alarm markers, and
+ * the latest window's released bins beside the baseline; estimated accuracy; devices vs
+ * minDevices. Charts follow their container's width (phones included).
+ */
+import uPlot from 'uplot';
+
+interface Feature { name: string; p: number | null; alarm: boolean; bins?: { labels: string[]; observed: number[]; expected: number[] } }
+interface Window { day: string; window: number; devices: number; verdict: { features: Feature[]; outputs: { predictionDrift: boolean; estimatedAccuracy: number | null; baselineAccuracy: number | null } | null } | null }
+interface Data { windows: Window[]; features: string[]; threshold: number; minDevices: number }
+
+const el = document.getElementById('drift-data');
+const data = el ? (JSON.parse(el.textContent ?? '{}') as Data) : null;
+const RED = '#cf222e';
+const BLUE = '#0969da';
+const GREY = '#57606a';
+const x = data?.windows.map((w) => w.window * 86_400) ?? [];
+const score = (p: number | null) => (p === null ? null : -Math.log10(Math.max(p, 1e-300)));
+const width = (node: HTMLElement) => Math.max(260, node.clientWidth || 320);
+const points = (stroke: string) => ({ show: true, size: 9, stroke, fill: stroke });
+/** Windows are UTC days: label ticks by date, at least a day apart. */
+const dayAxis: uPlot.Axis = { space: 60, incrs: [86_400, 7 * 86_400, 30 * 86_400], values: (_u, ticks) => ticks.map((t) => new Date(t * 1000).toISOString().slice(5, 10)) };
+const percentAxis: uPlot.Axis = { size: 50, values: (_u, t) => t.map((v) => `${(v * 100).toFixed(v < 0.2 ? 1 : 0)}%`) };
+
+function mount(node: HTMLElement, opts: Omit<uPlot.Options, 'width'>, series: uPlot.AlignedData) {
+  const plot = new uPlot({ ...opts, width: width(node) }, series, node);
+  new ResizeObserver(() => plot.setSize({ width: width(node), height: opts.height })).observe(node);
+}
+
+function scoreChart(node: HTMLElement, name: string) {
+  const feature = (w: Window) => w.verdict?.features.find((f) => f.name === name);
+  const s = data!.windows.map((w) => score(feature(w)?.p ?? null));
+  const alarms = data!.windows.map((w, i) => (feature(w)?.alarm ? s[i]! : null));
+  mount(node, {
+    height: 180, legend: { show: true },
+    series: [{}, { label: '−log₁₀ p', stroke: BLUE, width: 2, points: { show: true } }, { label: 'threshold', stroke: GREY, dash: [6, 4] }, { label: 'alarm', stroke: RED, width: 0, points: points(RED) }],
+    axes: [dayAxis, { label: '−log₁₀ p', size: 50 }],
+  }, [x, s, x.map(() => score(data!.threshold)), alarms]);
+}
+
+function binsChart(node: HTMLElement, name: string) {
+  const latest = data!.windows.at(-1)?.verdict?.features.find((f) => f.name === name)?.bins;
+  if (!latest) return void (node.textContent = 'no released bins');
+  const idx = latest.labels.map((_, i) => i);
+  const bars = uPlot.paths.bars!({ size: [0.4, 40], align: 0 });
+  mount(node, {
+    height: 180, scales: { x: { time: false, range: [-0.6, idx.length - 0.4] } },
+    series: [{}, { label: 'released', fill: `${BLUE}99`, stroke: BLUE, paths: bars, points: { show: false } }, { label: 'baseline', stroke: GREY, dash: [4, 3], points: { show: true } }],
+    axes: [{ values: (_u, ticks) => ticks.map((t) => latest.labels[t] ?? ''), rotate: -30, size: 50, space: 20 } as uPlot.Axis, percentAxis],
+  }, [idx, latest.observed, latest.expected]);
+}
+
+function accuracyChart(node: HTMLElement) {
+  const out = data!.windows.map((w) => w.verdict?.outputs ?? null);
+  if (!out.some(Boolean)) return void (node.textContent = 'This model has no monitored outputs (publish its baseline with --predictions).');
+  const est = out.map((o) => o?.estimatedAccuracy ?? null);
+  mount(node, {
+    height: 180,
+    series: [{}, { label: 'estimated accuracy', stroke: BLUE, width: 2 }, { label: 'validation', stroke: GREY, dash: [6, 4] }, { label: 'prediction drift', stroke: RED, width: 0, points: points(RED) }],
+    axes: [dayAxis, percentAxis],
+  }, [x, est, out.map((o) => o?.baselineAccuracy ?? null), out.map((o, i) => (o?.predictionDrift ? est[i]! : null))]);
+}
+
+function devicesChart(node: HTMLElement) {
+  mount(node, {
+    height: 180,
+    series: [{}, { label: 'devices', stroke: BLUE, width: 2, points: { show: true } }, { label: 'minDevices', stroke: GREY, dash: [6, 4] }],
+    axes: [dayAxis, { size: 60 }],
+  }, [x, data!.windows.map((w) => w.devices), x.map(() => data!.minDevices)]);
+}
+
+if (data) {
+  for (const node of document.querySelectorAll<HTMLElement>('[data-chart]')) {
+    const name = node.dataset.feature ?? '';
+    const kind = node.dataset.chart;
+    if (kind === 'score') scoreChart(node, name);
+    else if (kind === 'bins') binsChart(node, name);
+    else if (kind === 'accuracy') accuracyChart(node);
+    else if (kind === 'devices') devicesChart(node);
+    node.dataset.drawn = '1';
+  }
+}

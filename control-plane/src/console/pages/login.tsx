@@ -1,0 +1,24 @@
+/** @module console/pages/login — the sign-in form: an operator token, posted once, kept in an HttpOnly cookie. */
+import { Page } from '../layout.tsx';
+
+const WHY: Record<string, string> = {
+  token_expired: 'Your token has expired. Ask an admin for a new one.',
+  unauthorized: 'That token is unknown or revoked.',
+  signed_out: 'Signed out.',
+};
+
+export function LoginPage({ error }: { error?: string | undefined }) {
+  const text = error ? (WHY[error] ?? 'Sign-in failed.') : null;
+  return (
+    <Page title="Sign in" flash={text ? { kind: error === 'signed_out' ? 'ok' : 'error', text } : null}>
+      <h1>Sign in</h1>
+      <form method="post" action="/console/login" class="stack">
+        <label for="token">Operator token
+          <input id="token" name="token" type="password" autocomplete="current-password" placeholder="mft_…" required maxlength={256} />
+        </label>
+        <p class="muted">The token is kept in an HttpOnly cookie for this console only; scripts on the page cannot read it. Viewer tokens see everything and change nothing.</p>
+        <button type="submit" class="primary">Sign in</button>
+      </form>
+    </Page>
+  );
+}

@@ -1,0 +1,131 @@
+/**
+ * @module console/pages/rollout
+ * One rollout: its steps as progress bars (assigned share; challenger and control devices that
+ * reported in the current step), the current decision with its evidence (metric, threshold,
+ * observed, standard error, sample, freshness), the operator's buttons for what the state allows,
+ * and the audit timeline. The panel is re-fetched by the app island every few seconds and after
+ * each action, so effects show without a reload.
+ */
+import { ActionForm, Badge, num, when } from '../components.tsx';
+import { Page, type PageProps } from '../layout.tsx';
+
+export interface MetricView { metric: string; status: string; threshold: number; observed: number | null; standardError: number | null; sample: { challenger: number; control: number }; freshness: string | null; critical: boolean }
+export interface RolloutView {
+  id: string; model: string; champion: number; challenger: number; state: string; step: number; percent: number; stepStartedAt: string | null;
+  plan: { steps: { percent: number; bakeSeconds: number }[]; analysis: { metric: string; tolerance: number; minSample: number; critical: boolean }[]; targeting?: Record<string, unknown> };
+  decision: { outcome: string; summary: string; step: number; at: string; metrics: MetricView[] } | null;
+  history: { at: string; actor: string; action: string; reason: string | null; after: { state?: string; step?: number; percent?: number } | null }[];
+}
+export interface StepReport { challenger: number; control: number }
+
+const LIVE = new Set(['running', 'paused']);
+const bake = (s: number) => (s >= 3600 ? `${(s / 3600).toFixed(s % 3600 ? 1 : 0)} h` : s >= 60 ? `${Math.round(s / 60)} min` : `${s} s`);
+
+export function RolloutPanel({ r, report, csrf, canOperate }: { r: RolloutView; report: StepReport | null; csrf: string | undefined; canOperate: boolean }) {
+  const live = LIVE.has(r.state);
+  const base = `/console/rollouts/${r.id}`;
+  return (
+    <div id="rollout-panel" data-state={r.state} data-step={r.step} aria-live="polite">
+      <p>
+        <Badge status={r.state} /> <strong>v{r.champion} → v{r.challenger}</strong>, {r.state === 'promoted' ? 'now the champion' : `${r.percent} % of eligible devices on the challenger`}
+        {r.stepStartedAt && live ? <>, step {r.step + 1} of {r.plan.steps.length} since {when(r.stepStartedAt)}</> : null}
+      </p>
+      <h2 id="steps-h">Steps</h2>
+      <ol class="steps" aria-labelledby="steps-h">
+        {r.plan.steps.map((s, i) => {
+          const done = r.state === 'promoted' || i < r.step;
+          const current = live && i === r.step;
+          return (
+            <li class={current ? 'current' : ''} aria-current={current ? 'step' : undefined}>
+              <span>{s.percent} % · {bake(s.bakeSeconds)}</span>
+              <div class="bars">
+                <div><span>assigned</span><progress max={100} value={done || current ? s.percent : 0} aria-label={`step ${i + 1} assigned`}>{s.percent} %</progress><span>{done ? 'done' : current ? `${s.percent} % of eligible` : 'waiting'}</span></div>
+                {current && report && (
+                  <div><span>reporting</span><progress max={Math.max(minSample(r), 1)} value={Math.min(report.challenger, minSample(r))} aria-label="challenger devices reporting in this step">{report.challenger}</progress>
+                    <span>{report.challenger.toLocaleString('en-US')} challenger / {report.control.toLocaleString('en-US')} control</span></div>
+                )}
+              </div>
+            </li>
+          );
+        })}
+      </ol>
+      <p class="muted">Reporting: devices that sent a health record for this step (after 10 predictions); the analysis needs {minSample(r).toLocaleString('en-US')} per arm.</p>
+
+      <h2>Decision</h2>
+      {r.decision ? (
+        <>
+          <p><Badge status={r.decision.outcome === 'rollback' ? 'bad' : r.decision.outcome === 'promote' ? 'ok' : 'hold'}>{r.decision.outcome}</Badge> {r.decision.summary} <span class="muted">(step {r.decision.step + 1}, {when(r.decision.at)})</span></p>
+          <div class="table-wrap">
+            <table class="responsive" id="evidence">
+              <caption class="sr-only">Evidence for the decision</caption>
+              <thead><tr><th scope="col">Metric</th><th scope="col">Status</th><th scope="col" class="num">Threshold</th><th scope="col" class="num">Observed</th><th scope="col" class="num">± SE</th><th scope="col" class="num">Sample (challenger / control)</th><th scope="col">Data as of</th></tr></thead>
+              <tbody>
+                {r.decision.metrics.map((m) => (
+                  <tr data-metric={m.metric}>
+                    <td data-label="Metric">{m.metric}{m.critical ? '' : <span class="muted"> (non-critical)</span>}</td>
+                    <td data-label="Status"><Badge status={m.status} /></td>
+                    <td data-label="Threshold" class="num">{num(m.threshold, 4)}</td>
+                    <td data-label="Observed" class="num">{num(m.observed, 4)}</td>
+                    <td data-label="± SE" class="num">{num(m.standardError, 4)}</td>
+                    <td data-label="Sample" class="num">{m.sample.challenger.toLocaleString('en-US')} / {m.sample.control.toLocaleString('en-US')}</td>
+                    <td data-label="Data as of">{when(m.freshness)}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        </>
+      ) : <p class="muted">No analysis yet: nothing is a pass without data.</p>}
+
+      {csrf && canOperate && live && (
+        <div class="actions" role="group" aria-label="Rollout actions">
+          {r.state === 'running' && <ActionForm name="promote" action={`${base}/promote`} csrf={csrf} fields={{ step: r.step }} label={r.step + 1 < r.plan.steps.length ? `Promote to ${r.plan.steps[r.step + 1]!.percent} %` : 'Promote to champion'} kind="primary" confirm={`Promote v${r.challenger} past step ${r.step + 1}?`} />}
+          {r.state === 'running' && <ActionForm name="pause" action={`${base}/pause`} csrf={csrf} label="Pause" />}
+          {r.state === 'paused' && <ActionForm name="resume" action={`${base}/resume`} csrf={csrf} label="Resume" />}
+          <ActionForm name="abort" action={`${base}/abort`} csrf={csrf} label="Abort" confirm={`Abort and return every device to v${r.champion}?`} reason />
+          <ActionForm name="kill" action={`${base}/kill`} csrf={csrf} label="Kill switch" kind="danger" confirm={`KILL SWITCH: every device returns to v${r.champion} at its next poll. Continue?`} />
+        </div>
+      )}
+
+      <h2>Timeline</h2>
+      <ol class="timeline" reversed>
+        {[...r.history].reverse().map((h) => (
+          <li><strong>{h.action.replace('rollout.', '')}</strong> by {h.actor} · {when(h.at)}{h.after?.state ? <> → <Badge status={h.after.state} /></> : null}{h.reason ? <div class="muted">{h.reason}</div> : null}</li>
+        ))}
+      </ol>
+    </div>
+  );
+}
+
+const minSample = (r: RolloutView) => Math.max(1, ...r.plan.analysis.map((m) => m.minSample));
+
+export function RolloutPage({ r, report, canOperate, ...page }: Omit<PageProps, 'title'> & { r: RolloutView; report: StepReport | null; canOperate: boolean }) {
+  return (
+    <Page title={`Rollout ${r.id}`} {...page}>
+      <h1><a href={`/console/models/${encodeURIComponent(r.model)}`}>{r.model}</a> · rollout <code>{r.id}</code></h1>
+      {r.plan.targeting && <p class="muted">Targeting: <code>{JSON.stringify(r.plan.targeting)}</code></p>}
+      <div data-live={`/console/rollouts/${r.id}/panel`}>
+        <RolloutPanel r={r} report={report} csrf={page.csrf} canOperate={canOperate} />
+      </div>
+    </Page>
+  );
+}
+
+export function RolloutsPage({ rows, ...page }: Omit<PageProps, 'title'> & { rows: { id: string; model: string; state: string; percent: number; champion: number; challenger: number; stepStartedAt: string | null }[] }) {
+  return (
+    <Page title="Rollouts" {...page}>
+      <h1>Rollouts</h1>
+      {rows.length === 0 ? <p class="muted">No rollouts yet. Start one from a model's page.</p> : (
+        <div class="table-wrap">
+          <table class="responsive">
+            <thead><tr><th scope="col">Rollout</th><th scope="col">Model</th><th scope="col">State</th><th scope="col">Versions</th><th scope="col" class="num">Share</th><th scope="col">Step started</th></tr></thead>
+            <tbody>{rows.map((r) => (
+              <tr><td data-label="Rollout"><a href={`/console/rollouts/${r.id}`}><code>{r.id}</code></a></td><td data-label="Model">{r.model}</td><td data-label="State"><Badge status={r.state} /></td>
+                <td data-label="Versions">v{r.champion} → v{r.challenger}</td><td data-label="Share" class="num">{r.percent} %</td><td data-label="Step started">{when(r.stepStartedAt)}</td></tr>
+            ))}</tbody>
+          </table>
+        </div>
+      )}
+    </Page>
+  );
+}

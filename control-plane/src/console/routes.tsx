@@ -1,0 +1,252 @@
+/**
+ * @module console/routes
+ * The operator console at /console: server-rendered Hono JSX pages with two small script islands
+ * (actions + live panels, charts). Every page reads, and every form writes, through the public
+ * API with the session's token (console/api.ts), so roles, validation and audit are the API's.
+ * Pages send a strict CSP (no inline script or style), no-store caching and frame denial.
+ */
+import { ApiError } from '@modelfleet/edge-runtime';
+import { Hono, type Context } from 'hono';
+import { getCookie, setCookie, deleteCookie } from 'hono/cookie';
+import { csrf as sameOrigin } from 'hono/csrf';
+import { authenticateToken } from '../auth/operators.ts';
+import { api, apiOrNull } from './api.ts';
+import { ASSETS } from './assets.gen.ts';
+import { Page } from './layout.tsx';
+import { DriftPage, type WindowView } from './pages/drift.tsx';
+import { LoginPage } from './pages/login.tsx';
+import { AuditPage, DeliveriesPage } from './pages/logs.tsx';
+import { ModelPage, type VersionView } from './pages/model.tsx';
+import { type ModelRow, ModelsPage } from './pages/models.tsx';
+import { RolloutPage, RolloutPanel, RolloutsPage, type RolloutView, type StepReport } from './pages/rollout.tsx';
+import { type ConsoleEnv, can, endSession, requireCsrf, requireSession, startSession } from './session.ts';
+
+const FLASH = 'mf_flash';
+const CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+const ROLLOUT_ACTIONS = ['promote', 'pause', 'resume', 'abort', 'kill'] as const;
+
+export const consoleRoutes = new Hono<ConsoleEnv>();
+
+consoleRoutes.use('*', async (c, next) => {
+  await next();
+  c.header('content-security-policy', CSP);
+  c.header('x-frame-options', 'DENY');
+  c.header('referrer-policy', 'same-origin');
+  c.header('x-content-type-options', 'nosniff');
+  if (!c.req.path.startsWith('/console/assets/')) c.header('cache-control', 'no-store');
+});
+
+consoleRoutes.get('/assets/:name', (c) => {
+  const a = ASSETS[c.req.param('name')];
+  if (!a) throw new ApiError('not_found', 'no such console asset');
+  return c.body(a.text, 200, { 'content-type': a.type, 'cache-control': 'public, max-age=31536000, immutable' });
+});
+
+// --- sign in / out ---------------------------------------------------------------------------
+consoleRoutes.get('/login', (c) => c.html(<LoginPage error={c.req.query('error')} />));
+consoleRoutes.post('/login', sameOrigin(), async (c) => {
+  const form = await c.req.parseBody();
+  const token = typeof form.token === 'string' ? form.token.trim() : '';
+  try {
+    if (!token || token.length > 256) throw new ApiError('unauthorized', 'no token');
+    await authenticateToken(c.env, token);
+  } catch (e) {
+    return c.html(<LoginPage error={e instanceof ApiError ? e.code : 'unauthorized'} />, 401);
+  }
+  startSession(c, token);
+  return c.redirect('/console', 303);
+});
+
+// Everything below needs a session; writes also need the CSRF token.
+consoleRoutes.use('*', async (c, next) => (c.req.path.startsWith('/console/assets/') ? next() : requireSession(c, next)));
+consoleRoutes.post('*', requireCsrf);
+
+consoleRoutes.post('/logout', (c) => {
+  endSession(c);
+  return c.redirect('/console/login?error=signed_out', 303);
+});
+
+/** Page props every page shares: who is signed in, the CSRF token, and a one-shot flash. */
+function common(c: Context<ConsoleEnv>) {
+  const raw = getCookie(c, FLASH);
+  let flash: { kind: 'ok' | 'error'; text: string } | null = null;
+  if (raw) {
+    deleteCookie(c, FLASH, { path: '/console' });
+    try {
+      const f = JSON.parse(raw) as { kind?: string; text?: string };
+      if (typeof f.text === 'string') flash = { kind: f.kind === 'error' ? 'error' : 'ok', text: f.text.slice(0, 500) };
+    } catch { /* a mangled flash is dropped */ }
+  }
+  return { operator: c.get('operator'), csrf: c.get('csrf'), flash };
+}
+
+/** After a form post: JSON for the island, or a redirect with a one-shot flash for plain forms. */
+function done(c: Context<ConsoleEnv>, back: string, outcome: { ok: true; text: string } | { ok: false; error: ApiError }) {
+  if ((c.req.header('accept') ?? '').includes('application/json')) {
+    // `location`: where the island should go next (a new rollout's page); absent = stay and refresh.
+    return outcome.ok ? c.json({ ok: true, message: outcome.text, ...(back !== new URL(c.req.header('referer') ?? '/', c.req.url).pathname ? { location: back } : {}) })
+      : c.json({ error: { code: outcome.error.code, message: outcome.error.message } }, outcome.error.status as 400);
+  }
+  const flash = outcome.ok ? { kind: 'ok', text: outcome.text } : { kind: 'error', text: `${outcome.error.code}: ${outcome.error.message}` };
+  setCookie(c, FLASH, JSON.stringify(flash), { httpOnly: true, sameSite: 'Strict', path: '/console', maxAge: 60 });
+  return c.redirect(back, 303);
+}
+
+/** Runs an API write; `run` may name the page to go to on success (else `back`). */
+async function attempt(c: Context<ConsoleEnv>, back: string, text: string, run: () => Promise<unknown>) {
+  try {
+    const next = await run();
+    return done(c, typeof next === 'string' ? next : back, { ok: true, text });
+  } catch (e) {
+    if (!(e instanceof ApiError)) throw e;
+    return done(c, back, { ok: false, error: e });
+  }
+}
+
+const field = (form: Record<string, unknown>, name: string) => (typeof form[name] === 'string' ? (form[name] as string).trim() : '');
+
+// --- pages -----------------------------------------------------------------------------------
+consoleRoutes.get('/', async (c) => {
+  const { models } = await api<{ models: { name: string; description: string; aliases: Record<string, number>; latestVersion: number | null; createdAt: string }[] }>(c, '/models');
+  const rows: ModelRow[] = await Promise.all(models.map(async (m) => {
+    const enc = encodeURIComponent(m.name);
+    const [{ rollouts }, drift] = await Promise.all([api(c, `/models/${enc}/rollouts`), api(c, `/models/${enc}/drift?limit=1`)]);
+    const live = (rollouts as RolloutView[]).find((r) => r.state === 'running' || r.state === 'paused') ?? null;
+    const w = (drift.windows as WindowView[])[0];
+    return {
+      name: m.name, description: m.description, champion: m.aliases.champion ?? null, latestVersion: m.latestVersion, createdAt: m.createdAt,
+      rollout: live && { id: live.id, state: live.state, percent: live.percent, challenger: live.challenger },
+      drift: w ? { window: w.window, alarm: w.alarm, version: w.version } : null,
+    };
+  }));
+  return c.html(<ModelsPage rows={rows} {...common(c)} />);
+});
+
+consoleRoutes.get('/models/:name', async (c) => {
+  const enc = encodeURIComponent(c.req.param('name'));
+  const [model, { versions }, { rollouts }] = await Promise.all([api(c, `/models/${enc}`), api(c, `/models/${enc}/versions`), api(c, `/models/${enc}/rollouts`)]);
+  // Key ids from the signed manifests themselves (public, content-addressed).
+  const withKeys: VersionView[] = await Promise.all((versions as VersionView[]).map(async (v) => {
+    const env = v.manifestDigest ? await apiOrNull<{ signatures: { keyid: string }[] }>(c, `/edge/manifests/${v.manifestDigest}`) : null;
+    return { ...v, signatures: env?.signatures.map((s) => ({ keyid: s.keyid })) ?? [] };
+  }));
+  const pick = (q: string | undefined) => withKeys.find((v) => String(v.version) === q);
+  const a = pick(c.req.query('a'));
+  const b = pick(c.req.query('b'));
+  const op = c.get('operator');
+  return c.html(
+    <ModelPage {...common(c)} model={{
+      ...model, versions: withKeys, rollouts, compare: a && b ? [a, b] : null, canOperate: can(op, 'operator'), canPublish: can(op, 'publisher'),
+    }} />,
+  );
+});
+
+consoleRoutes.get('/models/:name/drift', async (c) => {
+  const name = c.req.param('name');
+  const enc = encodeURIComponent(name);
+  const [model, { versions }, drift, ledger] = await Promise.all([
+    api(c, `/models/${enc}`), api(c, `/models/${enc}/versions`), api(c, `/models/${enc}/drift?limit=90`), apiOrNull(c, `/models/${enc}/privacy`),
+  ]);
+  const wanted = Number(c.req.query('version') ?? model.aliases.champion ?? model.latestVersion ?? 1);
+  const windows = (drift.windows as WindowView[]).filter((w) => w.version === wanted);
+  return c.html(
+    <DriftPage {...common(c)} d={{
+      model: name, version: wanted, versions: (versions as VersionView[]).map((v) => v.version), minDevices: drift.minDevices, familyAlpha: drift.familyAlpha, windows,
+      ledger: ledger && ledger.releasesLastYear > 0 ? ledger : null,
+    }} />,
+  );
+});
+
+async function rolloutWithReport(c: Context<ConsoleEnv>, id: string): Promise<{ r: RolloutView; report: StepReport | null }> {
+  const r = await api<RolloutView>(c, `/rollouts/${encodeURIComponent(id)}`);
+  if (r.state !== 'running' && r.state !== 'paused') return { r, report: null };
+  const enc = encodeURIComponent(r.model);
+  const { sequence } = await api<{ sequence: number }>(c, `/models/${enc}`);
+  const count = async (version: number) => (await apiOrNull<{ devices: number }>(c, `/models/${enc}/versions/${version}/sketches/${sequence}?cohort=step-${r.id}`))?.devices ?? 0;
+  const [challenger, control] = await Promise.all([count(r.challenger), count(r.champion)]);
+  return { r, report: { challenger, control } };
+}
+
+consoleRoutes.get('/rollouts', async (c) => {
+  const { models } = await api<{ models: { name: string }[] }>(c, '/models');
+  const lists = await Promise.all(models.map((m) => api<{ rollouts: RolloutView[] }>(c, `/models/${encodeURIComponent(m.name)}/rollouts`)));
+  const rows = lists.flatMap((l) => l.rollouts).sort((a, b) => String(b.stepStartedAt ?? '').localeCompare(String(a.stepStartedAt ?? '')));
+  return c.html(<RolloutsPage rows={rows} {...common(c)} />);
+});
+
+consoleRoutes.get('/rollouts/:id', async (c) => {
+  const { r, report } = await rolloutWithReport(c, c.req.param('id'));
+  return c.html(<RolloutPage r={r} report={report} canOperate={can(c.get('operator'), 'operator')} {...common(c)} />);
+});
+
+/** The live panel alone, for the island's polling. */
+consoleRoutes.get('/rollouts/:id/panel', async (c) => {
+  const { r, report } = await rolloutWithReport(c, c.req.param('id'));
+  return c.html(<RolloutPanel r={r} report={report} csrf={c.get('csrf')} canOperate={can(c.get('operator'), 'operator')} />);
+});
+
+consoleRoutes.get('/audit', async (c) => {
+  const filters = { subject: c.req.query('subject') || undefined, action: c.req.query('action') || undefined, actor: c.req.query('actor') || undefined };
+  const q = new URLSearchParams(Object.entries({ ...filters, before: c.req.query('before') }).filter(([, v]) => v) as [string, string][]);
+  const { records } = await api(c, `/audit?limit=100&${q}`);
+  return c.html(<AuditPage rows={records} filters={filters} {...common(c)} />);
+});
+
+consoleRoutes.get('/deliveries', async (c) => {
+  const filters = { status: c.req.query('status') || undefined, type: c.req.query('type') || undefined };
+  const q = new URLSearchParams(Object.entries(filters).filter(([, v]) => v) as [string, string][]);
+  const { deliveries } = await api(c, `/deliveries?limit=200&${q}`);
+  const { EVENT_TYPES } = await import('@modelfleet/protocol');
+  return c.html(<DeliveriesPage rows={deliveries} filters={filters} types={[...EVENT_TYPES]} canOperate={can(c.get('operator'), 'operator')} {...common(c)} />);
+});
+
+// --- actions ---------------------------------------------------------------------------------
+consoleRoutes.post('/models/:name/aliases', async (c) => {
+  const name = c.req.param('name');
+  const form = await c.req.parseBody();
+  const alias = field(form, 'alias');
+  const version = Number(field(form, 'version'));
+  const back = `/console/models/${encodeURIComponent(name)}`;
+  return attempt(c, back, `${alias} → v${version}`, () => api(c, `/models/${encodeURIComponent(name)}/aliases/${encodeURIComponent(alias)}`, { method: 'PUT', json: { version } }));
+});
+
+consoleRoutes.post('/models/:name/rollouts', async (c) => {
+  const name = c.req.param('name');
+  const form = await c.req.parseBody();
+  const bakeSeconds = Math.round(Number(field(form, 'bakeMinutes') || '60') * 60);
+  const steps = field(form, 'steps').split(',').map((p) => ({ percent: Number(p), bakeSeconds }));
+  const reason = field(form, 'reason');
+  return attempt(c, `/console/models/${encodeURIComponent(name)}`, 'rollout started', async () => {
+    const { id } = await api<{ id: string }>(c, `/models/${encodeURIComponent(name)}/rollouts`, { method: 'POST', json: { challenger: Number(field(form, 'challenger')), plan: { steps }, ...(reason ? { reason } : {}) } });
+    return `/console/rollouts/${id}`; // a started rollout opens its own page
+  });
+});
+
+consoleRoutes.post('/rollouts/:id/:action', async (c) => {
+  const id = c.req.param('id');
+  const action = c.req.param('action') as (typeof ROLLOUT_ACTIONS)[number];
+  if (!ROLLOUT_ACTIONS.includes(action)) throw new ApiError('not_found', `no rollout action ${action}`);
+  const form = await c.req.parseBody();
+  const step = field(form, 'step');
+  const reason = field(form, 'reason');
+  const json = { ...(step ? { step: Number(step) } : {}), ...(reason ? { reason } : {}) };
+  return attempt(c, `/console/rollouts/${encodeURIComponent(id)}`, `${action}: done`, () => api(c, `/rollouts/${encodeURIComponent(id)}/${action}`, { method: 'POST', json }));
+});
+
+consoleRoutes.post('/deliveries/:id/retry', async (c) =>
+  attempt(c, '/console/deliveries', `delivery ${c.req.param('id')} queued again`, () => api(c, `/deliveries/${encodeURIComponent(c.req.param('id'))}/retry`, { method: 'POST' })));
+
+/** API refusals on pages render as a page saying what went wrong (same status), never a stack. */
+consoleRoutes.onError((e, c) => {
+  const error = e instanceof ApiError ? e : new ApiError('internal', 'the console failed to render this page');
+  if (!(e instanceof ApiError)) console.error('console', e);
+  if (error.code === 'csrf_failed' && (c.req.header('accept') ?? '').includes('application/json')) return c.json({ error: { code: error.code, message: error.message } }, 403);
+  const operator = (c as Context<ConsoleEnv>).get('operator');
+  return c.html(
+    <Page title="Error" {...(operator ? { operator, csrf: (c as Context<ConsoleEnv>).get('csrf') } : {})} flash={{ kind: 'error', text: `${error.code}: ${error.message}` }}>
+      <h1>Something was refused</h1>
+      <p><a href="/console">Back to the models</a></p>
+    </Page>,
+    error.status as 400,
+  );
+});
