@@ -119,9 +119,24 @@ try {
       '--metrics', `${d}/metrics.json`, '--params', `${d}/params.json`, '--golden', `${d}/golden.json`, '--baseline', `${d}/baseline.json`, '--lineage', `${d}/lineage.json`], 'publish demo model'));
   }
 
+  // 7. A demo rollout, so the console has one to show: the same network republished as a
+  // challenger, at 5 % of the fleet with hour-long bakes (nothing promotes without data).
+  const { rollouts } = await api('GET', '/v1/models/fraud-demo/rollouts', token);
+  if (rollouts.length === 0) {
+    step('publishing a demo challenger (fraud-demo v2) and starting a demo rollout at 5 %');
+    const d = 'examples/fraud-model';
+    process.stdout.write(runOrDie(process.execPath, [cli, '--endpoint', endpoint, '--token', token, 'publish', d, '--model', 'fraud-demo', '--label', 'demo challenger',
+      '--metrics', `${d}/metrics.json`, '--params', `${d}/params.json`, '--golden', `${d}/golden.json`, '--baseline', `${d}/baseline.json`, '--lineage', `${d}/lineage.json`], 'publish demo challenger'));
+    const { latestVersion } = await api('GET', '/v1/models/fraud-demo', token);
+    await api('POST', '/v1/models/fraud-demo/rollouts', token, {
+      challenger: latestVersion, reason: 'demo rollout started by npm start',
+      plan: { salt: 'modelfleet-demo', steps: [{ percent: 5, bakeSeconds: 3600 }, { percent: 25, bakeSeconds: 3600 }, { percent: 100, bakeSeconds: 0 }] },
+    });
+  }
+
   console.log(`
   modelfleet is running — ${endpoint}
-    console      ${endpoint}/console
+    console      ${endpoint}/console  (sign in with the admin token below)
     admin token  ${token}
     app key      ${dev.appKey}
     OpenAPI      ${endpoint}/v1/openapi.json

@@ -62,10 +62,10 @@ document.addEventListener('submit', async (event) => {
   const form = event.target as HTMLFormElement;
   if (!form.matches('[data-action-form]')) return;
   event.preventDefault();
-  if (form.dataset.busy) return; // a second click while the first is in flight
-  const text = form.dataset.confirm;
-  if (text && !(await confirmDialog(text))) return;
+  if (form.dataset.busy) return; // a second click while the first is asked or in flight
   form.dataset.busy = '1';
+  const text = form.dataset.confirm;
+  if (text && !(await confirmDialog(text))) return void delete form.dataset.busy;
   const buttons = [...form.querySelectorAll('button')];
   buttons.forEach((b) => (b.disabled = true));
   try {

@@ -39,7 +39,7 @@ export function RolloutPanel({ r, report, csrf, canOperate }: { r: RolloutView; 
             <li class={current ? 'current' : ''} aria-current={current ? 'step' : undefined}>
               <span>{s.percent} % · {bake(s.bakeSeconds)}</span>
               <div class="bars">
-                <div><span>assigned</span><progress max={100} value={done || current ? s.percent : 0} aria-label={`step ${i + 1} assigned`}>{s.percent} %</progress><span>{done ? 'done' : current ? `${s.percent} % of eligible` : 'waiting'}</span></div>
+                <div><span>assigned</span><progress max={100} value={done || current ? s.percent : 0} aria-label={`step ${i + 1} assigned`}>{s.percent} %</progress><span>{done ? 'done' : current ? `${s.percent} % of eligible` : !live && i === r.step && r.state !== 'draft' ? `stopped (${r.state})` : 'waiting'}</span></div>
                 {current && report && (
                   <div><span>reporting</span><progress max={Math.max(minSample(r), 1)} value={Math.min(report.challenger, minSample(r))} aria-label="challenger devices reporting in this step">{report.challenger}</progress>
                     <span>{report.challenger.toLocaleString('en-US')} challenger / {report.control.toLocaleString('en-US')} control</span></div>

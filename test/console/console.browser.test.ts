@@ -1,0 +1,254 @@
+// The operator console in real Chromium against the real Worker (workerd through Miniflare) with
+// seeded data: sign in, models, compare versions, start / promote / abort rollouts, the kill
+// switch returning the fleet, a drift alarm on the chart; a viewer sees no buttons and the API
+// refuses them; expired and wrong tokens, forged CSRF, double clicks and XSS in names.
+// Screenshots of each page go to .screenshots/console/ (git-ignored).
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { bucketOf, rolloutCohort } from '@modelfleet/protocol';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ROOT } from '../harness/bundle.ts';
+import { type TestWorker, startWorker } from '../harness/worker.ts';
+import { launchChromium } from '../browser/chromium.ts';
+import { type Seeded, seedConsole, seedModel } from './seed.ts';
+
+const SHOTS = join(ROOT, '.screenshots/console');
+let worker: TestWorker;
+let seeded: Seeded;
+let browser: Browser;
+
+beforeAll(async () => {
+  mkdirSync(SHOTS, { recursive: true });
+  [worker, browser] = await Promise.all([
+    startWorker({ http: true, vars: { DRIFT_MIN_DEVICES: '20', DRIFT_EPSILON_PER_DAY: '1000', EDGE_CACHE_TTL_MS: '0', ROLLOUT_TICK_SECONDS: '3600' } }),
+    launchChromium(),
+  ]);
+  seeded = await seedConsole(worker);
+}, 180_000);
+afterAll(async () => {
+  await browser?.close();
+  await worker?.dispose();
+});
+
+async function signIn(token: string, viewport = { width: 1280, height: 900 }): Promise<{ context: BrowserContext; page: Page }> {
+  const context = await browser.newContext({ viewport });
+  const page = await context.newPage();
+  page.on('pageerror', (e) => { throw e; });
+  await page.goto(`${worker.url}/console`);
+  expect(new URL(page.url()).pathname).toBe('/console/login');
+  await page.getByLabel('Operator token').fill(token);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.waitForURL(`${worker.url}/console`);
+  return { context, page };
+}
+const shot = (page: Page, name: string) => page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+const rollout = async (id: string) => (await (await worker.api(`/v1/rollouts/${id}`)).json()) as any;
+const audit = async (subject: string) => ((await (await worker.api(`/v1/audit?subject=${subject}&limit=1000`)).json()) as { records: any[] }).records;
+
+describe('operator', () => {
+  let page: Page;
+  let context: BrowserContext;
+  beforeAll(async () => ({ page, context } = await signIn(seeded.operator)));
+  afterAll(() => context?.close());
+
+  it('signs in with an HttpOnly session cookie and lists the models with their champion and drift', async () => {
+    const cookie = (await context.cookies()).find((c) => c.name === 'mf_console')!;
+    expect(cookie).toMatchObject({ httpOnly: true, sameSite: 'Strict', path: '/console' });
+    expect(await page.evaluate(() => document.cookie)).not.toContain('mft_'); // scripts cannot read the token
+    const fraud = page.getByRole('row', { name: /fraud/ });
+    await expect.poll(() => fraud.textContent()).toContain('v1');
+    expect(await fraud.textContent()).toContain('alarm');
+    expect(await page.getByRole('row', { name: /quiet/ }).textContent()).toContain('no closed window');
+    await shot(page, 'models');
+  });
+
+  it('opens a model and compares two versions, with deltas on the same evaluation set', async () => {
+    await page.getByRole('link', { name: 'fraud' }).first().click();
+    await page.getByLabel('First').selectOption('1');
+    await page.getByLabel('Second').selectOption('3');
+    await page.getByRole('button', { name: 'Compare' }).click();
+    const comparison = page.locator('#comparison');
+    expect(await comparison.getByRole('row', { name: /^auc/ }).textContent()).toMatch(/0\.91.*0\.93.*\(\+0\.02\)/);
+    expect(await comparison.getByRole('row', { name: /^parent/ }).textContent()).toContain('v2');
+    // Signatures: each version's manifest key id, from the signed manifest itself.
+    expect(await page.locator('tr[data-version="3"]').textContent()).toMatch(/[0-9a-f]{16}/);
+    await shot(page, 'model');
+  });
+
+  let id = '';
+  it('starts a rollout, promotes it without a reload, and a double click promotes once', async () => {
+    await page.goto(`${worker.url}/console/models/fraud`);
+    await page.getByLabel('Challenger').selectOption('2');
+    await page.getByLabel(/Steps/).selectOption('10,50,100');
+    await page.getByTestId('start-rollout').click();
+    await page.getByTestId('confirm').click();
+    await page.waitForURL(/\/console\/rollouts\/ro_/);
+    id = page.url().split('/').at(-1)!;
+    expect(await rollout(id)).toMatchObject({ state: 'running', percent: 10, challenger: 2 });
+    await page.evaluate(() => ((window as any).stillHere = true)); // survives only if nothing reloads
+    await page.getByTestId('promote').dblclick();
+    await page.getByTestId('confirm').click();
+    await page.locator('#rollout-panel[data-step="1"]').waitFor();
+    expect(await page.locator('#rollout-panel').textContent()).toContain('50 % of eligible devices');
+    expect(await page.evaluate(() => (window as any).stillHere)).toBe(true);
+    expect(await page.locator('dialog').count()).toBe(0);
+    expect((await rollout(id)).step).toBe(1);
+    expect((await audit(`rollout/${id}`)).filter((r) => r.action === 'rollout.promote')).toHaveLength(1);
+    await shot(page, 'rollout');
+  });
+
+  it('shows an action taken elsewhere without a reload (live panel)', async () => {
+    expect((await worker.api(`/v1/rollouts/${id}/pause`, { method: 'POST', json: { reason: 'from the CLI' } })).status).toBe(200);
+    await page.locator('#rollout-panel[data-state="paused"]').waitFor({ timeout: 10_000 });
+    await page.getByTestId('resume').click();
+    await page.locator('#rollout-panel[data-state="running"]').waitFor();
+  });
+
+  it('the kill switch, after confirmation, returns the fleet to the champion', async () => {
+    const challengerDevice = await (async () => {
+      for (let i = 0; ; i++) if (rolloutCohort(await bucketOf((await rollout(id)).salt, `k-${i}`), 50) === 'challenger') return `k-${i}`;
+    })();
+    const ticketVersion = async () => {
+      const res = await worker.api(`/v1/edge/tickets/fraud?device=${challengerDevice}`, { token: null, headers: { 'x-modelfleet-app-key': seeded.appKey } });
+      const env = (await res.json()) as { payload: string };
+      return (JSON.parse(Buffer.from(env.payload, 'base64').toString()) as { version: number }).version;
+    };
+    expect(await ticketVersion()).toBe(2);
+    await page.getByTestId('kill').click();
+    expect(await page.locator('dialog').textContent()).toContain('KILL SWITCH');
+    await page.getByRole('button', { name: 'Cancel' }).click(); // cancelling does nothing
+    expect((await rollout(id)).state).toBe('running');
+    await page.getByTestId('kill').click();
+    await page.getByTestId('confirm').click();
+    await page.locator('#rollout-panel[data-state="rolled-back"]').waitFor();
+    expect(await ticketVersion()).toBe(1);
+    expect(await page.getByTestId('promote').count()).toBe(0); // nothing left to act on
+    await shot(page, 'rollout-killed');
+  });
+
+  it('aborts another rollout from the rollouts list', async () => {
+    const created = await worker.api('/v1/models/quiet/rollouts', { method: 'POST', json: { challenger: 2, plan: { steps: [{ percent: 5, bakeSeconds: 3600 }, { percent: 100, bakeSeconds: 0 }] } } });
+    const other = ((await created.json()) as { id: string }).id;
+    await page.goto(`${worker.url}/console/rollouts`);
+    await page.getByRole('link', { name: other }).click();
+    await page.getByLabel('Reason for abort').fill('wrong build');
+    await page.getByTestId('abort').click();
+    await page.getByTestId('confirm').click();
+    await page.locator('#rollout-panel[data-state="aborted"]').waitFor();
+    expect(await page.locator('.timeline').textContent()).toContain('wrong build');
+    expect((await rollout(other)).state).toBe('aborted');
+  });
+
+  it('shows the drift alarm on the feature chart, with bins against the baseline and the ledger', async () => {
+    await page.goto(`${worker.url}/console/models/fraud/drift`);
+    await page.locator('[data-chart="score"][data-feature="f0"][data-drawn] canvas').waitFor();
+    expect(await page.locator('section[data-feature="f0"] .badge.alarm').count()).toBe(1);
+    expect(await page.locator('section[data-feature="f1"] .badge.alarm').count()).toBe(0);
+    const data = JSON.parse((await page.locator('#drift-data').textContent())!);
+    const latest = data.windows.at(-1);
+    expect(latest.verdict.features[0]).toMatchObject({ name: 'f0', alarm: true });
+    expect(latest.verdict.features[0].bins.observed).toHaveLength(10);
+    expect(await page.locator(`tr[data-window="${seeded.today}"]`).textContent()).toContain('f0');
+    expect(await page.locator('#ledger').textContent()).toMatch(/Releases, last 365 days\s*2/);
+    await shot(page, 'drift');
+  });
+
+  it('filters the audit log by action family and the webhook log by status', async () => {
+    await page.goto(`${worker.url}/console/audit`);
+    await page.getByLabel('Action').fill('rollout');
+    await page.getByRole('button', { name: 'Filter' }).click();
+    const actions = await page.locator('#audit tbody tr').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-action')));
+    expect(actions.length).toBeGreaterThan(3);
+    expect(actions.every((a) => a!.startsWith('rollout.'))).toBe(true);
+    await shot(page, 'audit');
+    await page.goto(`${worker.url}/console/deliveries?status=failed`);
+    expect(await page.locator('#deliveries tbody tr:not([data-status="failed"])').count()).toBe(0);
+  });
+
+  it('fits a phone: no horizontal scrolling on the rollout page at 390 px', async () => {
+    const phone = await signIn(seeded.operator, { width: 390, height: 844 });
+    await phone.page.goto(`${worker.url}/console/rollouts/${id}`);
+    expect(await phone.page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+    await shot(phone.page, 'rollout-phone');
+    await phone.context.close();
+  });
+});
+
+describe('refusals', () => {
+  it('a viewer sees no action buttons, and the API refuses the action anyway', async () => {
+    await worker.api('/v1/models/fraud/rollouts', { method: 'POST', json: { challenger: 3, plan: { steps: [{ percent: 10, bakeSeconds: 3600 }, { percent: 100, bakeSeconds: 0 }] } } });
+    const id = ((await (await worker.api('/v1/models/fraud/rollouts')).json()) as { rollouts: any[] }).rollouts.find((r) => r.state === 'running').id;
+    const { page, context } = await signIn(seeded.viewer);
+    await page.goto(`${worker.url}/console/rollouts/${id}`);
+    expect(await page.locator('#rollout-panel').textContent()).toContain('v1 → v3');
+    expect(await page.locator('[data-action-form]').count()).toBe(0);
+    await page.goto(`${worker.url}/console/models/fraud`);
+    expect(await page.getByTestId('start-rollout').count()).toBe(0);
+    expect(await page.getByTestId('set-alias').count()).toBe(0);
+    const before = await audit(`rollout/${id}`);
+    // The form the viewer does not have, posted by hand with a valid CSRF token: the API says no.
+    const csrf = await page.locator('meta[name="csrf-token"]').getAttribute('content');
+    const res = await page.evaluate(async ([rid, token]) => {
+      const r = await fetch(`/console/rollouts/${rid}/promote`, { method: 'POST', headers: { accept: 'application/json', 'x-csrf-token': token!, 'content-type': 'application/x-www-form-urlencoded' }, body: 'step=0' });
+      return { status: r.status, body: await r.json() };
+    }, [id, csrf] as const);
+    expect(res).toMatchObject({ status: 403, body: { error: { code: 'forbidden' } } });
+    expect(await audit(`rollout/${id}`)).toEqual(before);
+    await context.close();
+  });
+
+  it('refuses a forged or missing CSRF token and a cross-site Origin; nothing changes', async () => {
+    const { page, context } = await signIn(seeded.operator);
+    const id = ((await (await worker.api('/v1/models/fraud/rollouts')).json()) as { rollouts: any[] }).rollouts.find((r) => r.state === 'running').id;
+    const before = await audit(`rollout/${id}`);
+    const csrf = (await page.locator('meta[name="csrf-token"]').getAttribute('content'))!;
+    const post = (headers: Record<string, string>) => page.request.post(`${worker.url}/console/rollouts/${id}/abort`, { headers: { accept: 'application/json', ...headers }, form: { reason: 'x' }, maxRedirects: 0 });
+    for (const [headers, why] of [
+      [{ 'x-csrf-token': 'f'.repeat(40), origin: worker.url }, 'forged token'],
+      [{ origin: worker.url }, 'no token'],
+      [{ 'x-csrf-token': csrf, origin: 'http://evil.example' }, 'cross-site origin'],
+    ] as const) {
+      const res = await post(headers);
+      expect(res.status(), why).toBe(403);
+      expect((await res.json()).error.code, why).toBe('csrf_failed');
+    }
+    expect(await audit(`rollout/${id}`)).toEqual(before);
+    await context.close();
+  });
+
+  it('a wrong token is refused at sign-in; an expired one ends the session with the reason', async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await page.goto(`${worker.url}/console/login`);
+    await page.getByLabel('Operator token').fill('mft_not_a_real_token');
+    const [res] = await Promise.all([page.waitForResponse((r) => r.url().endsWith('/console/login') && r.request().method() === 'POST'), page.getByRole('button', { name: 'Sign in' }).click()]);
+    expect(res.status()).toBe(401);
+    expect(await page.getByRole('alert').textContent()).toContain('unknown or revoked');
+    expect((await context.cookies()).some((c) => c.name === 'mf_console')).toBe(false);
+    await context.close();
+
+    const token = ((await (await worker.api('/v1/tokens', { method: 'POST', json: { role: 'operator', expiresInSeconds: 3600 } })).json()) as { token: string }).token;
+    const session = await signIn(token);
+    await worker.db.prepare("UPDATE tokens SET expires_at = '2020-01-01T00:00:00.000Z' WHERE expires_at IS NOT NULL").run();
+    await session.page.goto(`${worker.url}/console/models/fraud`);
+    expect(new URL(session.page.url()).pathname).toBe('/console/login');
+    expect(await session.page.getByRole('alert').textContent()).toContain('expired');
+    expect((await session.context.cookies()).some((c) => c.name === 'mf_console')).toBe(false);
+    await session.context.close();
+  });
+
+  it('renders a script in a model description or version label as text', async () => {
+    const evil = '<img src=x onerror="window.__xss=1"></script><script>window.__xss=2</script>';
+    await seedModel(worker, 'xss', 1, { description: evil, label: () => evil.slice(0, 120) });
+    const { page, context } = await signIn(seeded.operator);
+    for (const path of ['/console', '/console/models/xss', '/console/audit?subject=model/xss']) {
+      await page.goto(`${worker.url}${path}`);
+      expect(await page.evaluate(() => (window as any).__xss), path).toBeUndefined();
+      expect(await page.locator('img[src="x"]').count(), path).toBe(0);
+    }
+    await page.goto(`${worker.url}/console/models/xss`);
+    expect(await page.locator('main').textContent()).toContain('<img src=x onerror=');
+    await context.close();
+  });
+});
