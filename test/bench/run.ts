@@ -12,6 +12,7 @@ import { startWorker } from '../harness/worker.ts';
 import { closedLoop, get } from './load.ts';
 import { driftBench } from './drift.ts';
 import { sdkBench } from './sdk.ts';
+import { consoleBench } from './console.ts';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
@@ -83,6 +84,7 @@ try {
   if (errs > 0) console.log(`WARNING: ${errs} failed requests during load`);
   rows.push(...(await sdkBench(worker, app.appKey)));
   rows.push(...(await driftBench(worker, app.appKey, SECONDS, CONCURRENCY)));
+  rows.push(...(await consoleBench()));
 
   // The same ticket route with the isolate cache off: every request reads D1 and signs.
   const cold = await startWorker({ http: true, vars: { EDGE_CACHE_TTL_MS: '0' } });
