@@ -55,7 +55,7 @@ describe('operator', () => {
   it('signs in with an HttpOnly session cookie and lists the models with their champion and drift', async () => {
     const cookie = (await context.cookies()).find((c) => c.name === 'mf_console')!;
     expect(cookie).toMatchObject({ httpOnly: true, sameSite: 'Strict', path: '/console' });
-    expect(await page.evaluate(() => document.cookie)).not.toContain('mft_'); // scripts cannot read the token
+    expect(await page.evaluate(() => (globalThis as any).document.cookie)).not.toContain('mft_'); // scripts cannot read the token
     const fraud = page.getByRole('row', { name: /fraud/ });
     await expect.poll(() => fraud.textContent()).toContain('v1');
     expect(await fraud.textContent()).toContain('alarm');
@@ -86,12 +86,12 @@ describe('operator', () => {
     await page.waitForURL(/\/console\/rollouts\/ro_/);
     id = page.url().split('/').at(-1)!;
     expect(await rollout(id)).toMatchObject({ state: 'running', percent: 10, challenger: 2 });
-    await page.evaluate(() => ((window as any).stillHere = true)); // survives only if nothing reloads
+    await page.evaluate(() => ((globalThis as any).stillHere = true)); // survives only if nothing reloads
     await page.getByTestId('promote').dblclick();
     await page.getByTestId('confirm').click();
     await page.locator('#rollout-panel[data-step="1"]').waitFor();
     expect(await page.locator('#rollout-panel').textContent()).toContain('50 % of eligible devices');
-    expect(await page.evaluate(() => (window as any).stillHere)).toBe(true);
+    expect(await page.evaluate(() => (globalThis as any).stillHere)).toBe(true);
     expect(await page.locator('dialog').count()).toBe(0);
     expect((await rollout(id)).step).toBe(1);
     expect((await audit(`rollout/${id}`)).filter((r) => r.action === 'rollout.promote')).toHaveLength(1);
@@ -169,7 +169,7 @@ describe('operator', () => {
   it('fits a phone: no horizontal scrolling on the rollout page at 390 px', async () => {
     const phone = await signIn(seeded.operator, { width: 390, height: 844 });
     await phone.page.goto(`${worker.url}/console/rollouts/${id}`);
-    expect(await phone.page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+    expect(await phone.page.evaluate(() => (globalThis as any).document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
     await shot(phone.page, 'rollout-phone');
     await phone.context.close();
   });
@@ -244,7 +244,7 @@ describe('refusals', () => {
     const { page, context } = await signIn(seeded.operator);
     for (const path of ['/console', '/console/models/xss', '/console/audit?subject=model/xss']) {
       await page.goto(`${worker.url}${path}`);
-      expect(await page.evaluate(() => (window as any).__xss), path).toBeUndefined();
+      expect(await page.evaluate(() => (globalThis as any).__xss), path).toBeUndefined();
       expect(await page.locator('img[src="x"]').count(), path).toBe(0);
     }
     await page.goto(`${worker.url}/console/models/xss`);
