@@ -64,9 +64,10 @@ export class SketchAggregator extends DurableObject {
     });
   }
 
-  /** How many devices contributed and a digest of the raw sums (never the sums themselves). */
-  async status(): Promise<{ devices: number; digest: string | null }> {
+  /** How many devices contributed and a digest of the raw sums (never the sums themselves); after the release, how many had. */
+  async status(): Promise<{ devices: number; digest: string | null; closed: boolean }> {
+    if (this.ctx.storage.kv.get<boolean>('closed')) return { devices: this.ctx.storage.kv.get<number>('closedDevices') ?? 0, digest: null, closed: true };
     const agg = this.ctx.storage.kv.get<SketchAggregate>('aggregate');
-    return { devices: agg?.devices ?? 0, digest: agg ? await sha256Hex(utf8(JSON.stringify(agg))) : null };
+    return { devices: agg?.devices ?? 0, digest: agg ? await sha256Hex(utf8(JSON.stringify(agg))) : null, closed: false };
   }
 }

@@ -99,7 +99,9 @@ export function edgeRoutes<E extends EdgeEnv>(): Hono<{ Bindings: E }> {
       const body = await c.req.arrayBuffer();
       if (body.byteLength > MAX_SKETCH_BYTES) throw new ApiError('payload_too_large', `sketch uploads are at most ${MAX_SKETCH_BYTES} bytes`);
       const rollout = c.req.query('rollout');
-      const result = await ingestSketch(c.env, { app, device, model, version, body, now: new Date(), ttlMs: ttl, channel, ...(rollout ? { rollout } : {}) });
+      const phase = c.req.query('phase');
+      if (phase !== undefined && (channel !== 'step-health' || (phase !== 'loaded' && phase !== 'used'))) throw new ApiError('bad_request', 'phase is loaded or used, and only for step-health records');
+      const result = await ingestSketch(c.env, { app, device, model, version, body, now: new Date(), ttlMs: ttl, channel, ...(rollout ? { rollout } : {}), ...(phase ? { phase } : {}) });
       const accepted: SketchAccepted = { accepted: true, ...result };
       return c.json(accepted, 202);
     });

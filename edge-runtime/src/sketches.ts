@@ -57,7 +57,7 @@ function layoutFor(env: EdgeEnv, digest: string): Promise<SketchLayout | null> {
 
 export type SketchChannel = 'sketches' | 'health' | 'step-health';
 
-export interface IngestRequest { app: App; device: string; model: string; version: number; body: ArrayBuffer; now: Date; ttlMs: number; channel?: SketchChannel; rollout?: string }
+export interface IngestRequest { app: App; device: string; model: string; version: number; body: ArrayBuffer; now: Date; ttlMs: number; channel?: SketchChannel; rollout?: string; phase?: 'loaded' | 'used' }
 
 /**
  * The aggregate cohort of an upload: drift sketches go to 'all'; health to 'health', except a
@@ -100,8 +100,11 @@ async function ingestStep(env: EdgeEnv, req: IngestRequest, layout: SketchLayout
   if (!req.rollout) throw new ApiError('bad_request', 'a step-health record names its rollout: ?rollout=<id>');
   const step = await stepOf(env, req.model, req.version, req.device, req.rollout, req.ttlMs);
   if (upload.window !== step.sequence) throw new ApiError('window_closed', `step ${upload.window} of rollout ${req.rollout} is over (the current step is ${step.sequence})`);
-  const deviceHash = await sha256Hex(utf8(`${req.app.id}:${req.device}:${req.model}:${req.version}:${upload.window}:step`));
-  const result = await aggregateStub(env, req.model, req.version, upload.window, `step-${req.rollout}`).add(layout, deviceHash, upload);
+  // 'loaded' records (sent when the device starts running the step's version) only count devices
+  // for the console's progress; the analysis judges the 'used' records (after some predictions).
+  const loaded = req.phase === 'loaded';
+  const deviceHash = await sha256Hex(utf8(`${req.app.id}:${req.device}:${req.model}:${req.version}:${upload.window}:step${loaded ? ':loaded' : ''}`));
+  const result = await aggregateStub(env, req.model, req.version, upload.window, `step-${req.rollout}${loaded ? '-loaded' : ''}`).add(layout, deviceHash, upload);
   if (result.devices < 0) throw new ApiError('window_closed', `step ${upload.window} of rollout ${req.rollout} was already analysed`);
   if (!result.accepted) throw new ApiError('sketch_replayed', `this device already sent its record for step ${upload.window}`);
   return { devices: result.devices, window: upload.window };

@@ -5,7 +5,7 @@
 // Screenshots of each page go to .screenshots/console/ (git-ignored).
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { bucketOf, rolloutCohort } from '@modelfleet/protocol';
+import { type HealthCounts, bucketOf, encodeUpload, healthLayout, healthUpload, rolloutCohort } from '@modelfleet/protocol';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT } from '../harness/bundle.ts';
@@ -115,6 +115,19 @@ describe('operator', () => {
       return (JSON.parse(Buffer.from(env.payload, 'base64').toString()) as { version: number }).version;
     };
     expect(await ticketVersion()).toBe(2);
+    // The device reports as the SDK does: it runs the challenger ("loaded"), then used it; the bars follow.
+    const { sequence } = (await (await worker.api('/v1/models/fraud')).json()) as { sequence: number };
+    const layout = await healthLayout();
+    const report = async (phase: string, counts: HealthCounts) => worker.api(`/v1/edge/step-health/fraud/2?device=${challengerDevice}&rollout=${id}${phase}`, {
+      method: 'POST', token: null, body: encodeUpload(layout, (await healthUpload(counts, sequence))!) as unknown as BodyInit,
+      headers: { 'content-type': 'application/octet-stream', 'x-modelfleet-app-key': seeded.appKey },
+    });
+    expect((await report('&phase=loaded', { load: { ok: 1 }, predict: {}, latencies: [], backend: {} })).status).toBe(202);
+    await expect.poll(() => page.locator('[data-bar="downloaded"]').textContent(), { timeout: 10_000 }).toContain('1 device');
+    expect(await page.locator('[data-bar="active"]').textContent()).toContain('0 challenger / 0 control');
+    expect((await report('', { load: { ok: 1 }, predict: { ok: 20 }, latencies: [2, 3, 4], backend: { wasm: 20 } })).status).toBe(202);
+    await expect.poll(() => page.locator('[data-bar="active"]').textContent(), { timeout: 10_000 }).toContain('1 challenger / 0 control');
+    await shot(page, 'rollout-progress');
     await page.getByTestId('kill').click();
     expect(await page.locator('dialog').textContent()).toContain('KILL SWITCH');
     await page.getByRole('button', { name: 'Cancel' }).click(); // cancelling does nothing

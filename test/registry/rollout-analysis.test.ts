@@ -191,9 +191,9 @@ describe('step records', () => {
       for (let i = 0; out.length < n; i++) if (rolloutCohort(await bucketOf('step-salt', `s-${i}`), 50) === cohort) out.push(`s-${i}`);
       return out;
     };
-    const send = async (device: string, version: number, errors: number, opts: { window?: number; rollout?: string } = {}) => {
+    const send = async (device: string, version: number, errors: number, opts: { window?: number; rollout?: string; query?: string; channel?: string } = {}) => {
       const record = await healthUpload({ load: { ok: 1 }, predict: { ok: 20 - errors, inference_error: errors }, latencies: new Array(12).fill(2), backend: { cpu: 20 } }, opts.window ?? sequence);
-      return worker.api(`/v1/edge/step-health/stepped/${version}?device=${device}&rollout=${opts.rollout ?? id}`, {
+      return worker.api(`/v1/edge/${opts.channel ?? 'step-health'}/stepped/${version}?device=${device}&rollout=${opts.rollout ?? id}${opts.query ?? ''}`, {
         method: 'POST', token: null, body: encodeUpload(layout, record!) as unknown as BodyInit, headers: { 'content-type': 'application/octet-stream', 'x-modelfleet-app-key': appKey },
       });
     };
@@ -202,11 +202,19 @@ describe('step records', () => {
       [send(challengers[0]!, 2, 0, { rollout: 'ro_0000000000000000' }), 422, 'window_closed'],
       [send(challengers[0]!, 2, 0, { window: sequence - 1 }), 422, 'window_closed'],
       [send(controls[0]!, 2, 0), 400, 'bad_request'], // a control-range device does not run the challenger
+      [send(challengers[0]!, 2, 0, { query: '&phase=bogus' }), 400, 'bad_request'],
+      [send(challengers[0]!, 2, 0, { query: '&phase=loaded', channel: 'health' }), 400, 'bad_request'], // phases are for step records
     ];
     for (const [request, status, code] of refusals) {
       const res = await request;
       expect([res.status, ((await res.json()) as any).error.code]).toEqual([status, code]);
     }
+    // "Loaded" records count devices that run the step's version; they are not judged.
+    const contributions = async (version: number, cohort: string) => (await (await worker.api(`/v1/models/stepped/versions/${version}/sketches/${sequence}?cohort=${cohort}`)).json()) as { devices: number; closed: boolean };
+    for (const d of challengers.slice(0, 3)) expect((await send(d, 2, 0, { query: '&phase=loaded' })).status).toBe(202);
+    expect((await send(challengers[0]!, 2, 0, { query: '&phase=loaded' })).status).toBe(409);
+    expect(await contributions(2, `step-${id}-loaded`)).toMatchObject({ devices: 3, closed: false });
+    expect(await contributions(2, `step-${id}`)).toMatchObject({ devices: 0 });
     for (const d of challengers) expect((await send(d, 2, 5)).status).toBe(202); // 25 % errors
     expect((await send(controls[0]!, 1, 0)).status).toBe(202);
     expect((await send(controls[0]!, 1, 0)).status).toBe(409); // once per step
@@ -217,6 +225,7 @@ describe('step records', () => {
     expect(r.decision.metrics[0]).toMatchObject({ metric: 'inference_error_rate', status: 'fail', sample: { challenger: 30 } });
     expect(r.decision.metrics[0].sample.control).toBeGreaterThanOrEqual(20);
     expect(r.decision.metrics[1]).toMatchObject({ metric: 'sample_ratio', status: 'pass' });
+    expect(await contributions(2, `step-${id}`)).toEqual({ window: sequence, devices: 30, digest: null, closed: true }); // released: the count it had
     // No day's window was closed: the decision came from the step's own records, released once and kept.
     const rows = (await worker.db.prepare("SELECT cohort, window FROM drift_windows WHERE model_id = (SELECT id FROM models WHERE name = 'stepped') ORDER BY version").all()).results;
     expect(rows).toEqual([{ cohort: `step-${id}`, window: sequence }, { cohort: `step-${id}`, window: sequence }]);

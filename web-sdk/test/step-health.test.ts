@@ -1,6 +1,6 @@
-// Step health from the SDK: a device in a rollout's challenger range records what it runs during
-// the step and sends it once (named by the ticket's sequence, with the rollout id); a device
-// outside the ranges sends none.
+// Step health from the SDK: a device in a rollout's challenger range says once that it runs the
+// step's version ("loaded"), records what it runs during the step and sends that once (named by
+// the ticket's sequence, with the rollout id); a device outside the ranges sends none.
 import { bucketOf, rolloutCohort } from '@modelfleet/protocol';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { buildLayersModel } from '../../test/fixtures/models.ts';
@@ -38,13 +38,20 @@ it('a challenger-range device sends one step record for the step, with the rollo
   const rows = Array.from({ length: 4 }, (_, i) => [i, 1, 2, 3]);
   for (let i = 0; i < 12; i++) await model.predict(rows); // a step record waits for 10 predict calls
   expect((await client.flush()).dropped.rejected).toBe(0);
-  expect(sent).toHaveLength(1);
-  expect(sent[0]!.status).toBe(202);
-  expect(sent[0]!.url).toContain(`/v1/edge/step-health/stepper/2?device=`);
-  expect(sent[0]!.url).toContain(`&rollout=${rollout}`);
+  // First a "loaded" record (the device runs the step's version), then the step's record of use.
+  expect(sent.map((s) => s.status)).toEqual([202, 202]);
+  const [loaded, used] = [sent.filter((s) => s.url.includes('phase=loaded')), sent.filter((s) => !s.url.includes('phase='))];
+  expect([loaded.length, used.length]).toEqual([1, 1]);
+  expect(loaded[0]!.url).toContain(`&rollout=${rollout}&phase=loaded`);
+  expect(used[0]!.url).toContain(`/v1/edge/step-health/stepper/2?device=`);
+  expect(used[0]!.url).toContain(`&rollout=${rollout}`);
+  const sequence = ((await (await worker.api('/v1/models/stepper')).json()) as { sequence: number }).sequence;
+  const devices = async (cohort: string) => ((await (await worker.api(`/v1/models/stepper/versions/2/sketches/${sequence}?cohort=${cohort}`)).json()) as { devices: number }).devices;
+  expect(await devices(`step-${rollout}-loaded`)).toBe(1);
+  expect(await devices(`step-${rollout}`)).toBe(1);
   await model.predict(rows);
   await client.flush();
-  expect(sent).toHaveLength(1); // once per step
+  expect(sent).toHaveLength(2); // once per step
   await client.close();
 });
 

@@ -32,7 +32,8 @@ export function createOutbox(store: ModelStore, edge: { endpoint: string; appKey
           stats.dropped.queue_full++;
           return;
         }
-        await store.db.put('outbox', { ...item, id: `${item.model}@${item.version}/${item.window}${item.channel && item.channel !== 'sketches' ? `/${item.channel}` : ''}`, attempts: 0 });
+        // One item per (model, version, window, channel, query): a step's "loaded" and "used" records are two.
+        await store.db.put('outbox', { ...item, id: `${item.model}@${item.version}/${item.window}${item.channel && item.channel !== 'sketches' ? `/${item.channel}` : ''}${item.query ?? ''}`, attempts: 0 });
       } catch {
         stats.dropped.storage_error++;
       }

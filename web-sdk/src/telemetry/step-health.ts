@@ -3,9 +3,11 @@
  * Health during a rollout step, so the rollout's analysis need not wait for the day's window:
  * while this device's ticket puts it in a rollout's challenger or control range, what it runs is
  * also recorded per step (the ticket's sequence names the step) and sent once per step, at the
- * first poll after MIN_STEP_PREDICTIONS predictions. Counting never throws into the app.
+ * first poll after MIN_STEP_PREDICTIONS predictions. When the device starts running the step's
+ * version it also sends a one-load "loaded" record, so the console can tell devices that
+ * downloaded and activated it from those that used it. Counting never throws into the app.
  */
-import { type Ticket, encodeUpload, fromBase64, healthLayout } from '@modelfleet/protocol';
+import { type Ticket, encodeUpload, fromBase64, healthLayout, healthUpload } from '@modelfleet/protocol';
 import type { ModelStore } from '../store.ts';
 import { type HealthRecorder, createHealthRecorder } from './health.ts';
 import type { Outbox } from './outbox.ts';
@@ -34,6 +36,11 @@ export function createStepHealth(store: ModelStore, outbox: Outbox) {
       const key = `${t.rolloutId}:${t.sequence}:${runningVersion}`;
       if (steps.get(name)?.key !== key) {
         steps.set(name, { key, rollout: t.rolloutId!, sequence: t.sequence, version: runningVersion, recorder: createHealthRecorder(t.sequence), sent: false });
+        const loaded = await healthUpload({ load: { ok: 1 }, predict: {}, latencies: [], backend: {} }, t.sequence);
+        await outbox.enqueue({
+          model: name, version: runningVersion, window: t.sequence, bytes: encodeUpload(await healthLayout(), loaded!),
+          channel: 'step-health', query: `&rollout=${encodeURIComponent(t.rolloutId!)}&phase=loaded`,
+        });
       }
     },
     /** The recorder for what `version` does now, if this device is in a step's range. */

@@ -16,7 +16,8 @@ export interface RolloutView {
   decision: { outcome: string; summary: string; step: number; at: string; metrics: MetricView[] } | null;
   history: { at: string; actor: string; action: string; reason: string | null; after: { state?: string; step?: number; percent?: number } | null }[];
 }
-export interface StepReport { challenger: number; control: number }
+/** Devices in the current step: challenger devices that started running it (downloaded and activated), and devices per arm that used it (sent their step record). */
+export interface StepReport { loaded: number; challenger: number; control: number }
 
 const LIVE = new Set(['running', 'paused']);
 const bake = (s: number) => (s >= 3600 ? `${(s / 3600).toFixed(s % 3600 ? 1 : 0)} h` : s >= 60 ? `${Math.round(s / 60)} min` : `${s} s`);
@@ -41,15 +42,19 @@ export function RolloutPanel({ r, report, csrf, canOperate }: { r: RolloutView; 
               <div class="bars">
                 <div><span>assigned</span><progress max={100} value={done || current ? s.percent : 0} aria-label={`step ${i + 1} assigned`}>{s.percent} %</progress><span>{done ? 'done' : current ? `${s.percent} % of eligible` : !live && i === r.step && r.state !== 'draft' ? `stopped (${r.state})` : 'waiting'}</span></div>
                 {current && report && (
-                  <div><span>reporting</span><progress max={Math.max(minSample(r), 1)} value={Math.min(report.challenger, minSample(r))} aria-label="challenger devices reporting in this step">{report.challenger}</progress>
-                    <span>{report.challenger.toLocaleString('en-US')} challenger / {report.control.toLocaleString('en-US')} control</span></div>
+                  <>
+                    <div data-bar="downloaded"><span>downloaded</span><progress max={scale(r, report)} value={report.loaded} aria-label="challenger devices that downloaded and activated the challenger in this step">{report.loaded}</progress>
+                      <span>{report.loaded.toLocaleString('en-US')} device{report.loaded === 1 ? '' : 's'}</span></div>
+                    <div data-bar="active"><span>active</span><progress max={scale(r, report)} value={report.challenger} aria-label="challenger devices that used the challenger in this step">{report.challenger}</progress>
+                      <span>{report.challenger.toLocaleString('en-US')} challenger / {report.control.toLocaleString('en-US')} control</span></div>
+                  </>
                 )}
               </div>
             </li>
           );
         })}
       </ol>
-      <p class="muted">Reporting: devices that sent a health record for this step (after 10 predictions); the analysis needs {minSample(r).toLocaleString('en-US')} per arm.</p>
+      <p class="muted">Assigned: the share of eligible devices the edge puts on the challenger. Downloaded: challenger devices that verified, stored and activated it in this step. Active: devices that used their version in this step (10 predictions) and reported; the analysis needs {minSample(r).toLocaleString('en-US')} per arm.</p>
 
       <h2>Decision</h2>
       {r.decision ? (
@@ -98,6 +103,8 @@ export function RolloutPanel({ r, report, csrf, canOperate }: { r: RolloutView; 
 }
 
 const minSample = (r: RolloutView) => Math.max(1, ...r.plan.analysis.map((m) => m.minSample));
+/** Bars fill toward what the analysis needs, or the most devices seen when more came. */
+const scale = (r: RolloutView, report: StepReport) => Math.max(minSample(r), report.loaded, report.challenger);
 
 export function RolloutPage({ r, report, canOperate, ...page }: Omit<PageProps, 'title'> & { r: RolloutView; report: StepReport | null; canOperate: boolean }) {
   return (
