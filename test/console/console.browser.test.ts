@@ -9,6 +9,7 @@ import { type HealthCounts, bucketOf, encodeUpload, healthLayout, healthUpload, 
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT } from '../harness/bundle.ts';
+import { type Receiver, startReceiver } from '../harness/webhook-receiver.ts';
 import { type TestWorker, startWorker } from '../harness/worker.ts';
 import { launchChromium } from '../browser/chromium.ts';
 import { type Seeded, seedConsole, seedModel } from './seed.ts';
@@ -17,6 +18,7 @@ const SHOTS = join(ROOT, '.screenshots/console');
 let worker: TestWorker;
 let seeded: Seeded;
 let browser: Browser;
+let receiver: Receiver;
 
 beforeAll(async () => {
   mkdirSync(SHOTS, { recursive: true });
@@ -25,8 +27,13 @@ beforeAll(async () => {
     launchChromium(),
   ]);
   seeded = await seedConsole(worker);
+  // Rollout decisions go to a local receiver: the delivery log has rows to show and filter.
+  receiver = await startReceiver();
+  const hook = await worker.api('/v1/webhooks', { method: 'POST', json: { url: `${receiver.url}/hooks`, events: ['dev.modelfleet.rollout.transition'] } });
+  expect(hook.status).toBe(201);
 }, 180_000);
 afterAll(async () => {
+  await receiver?.close();
   await browser?.close();
   await worker?.dispose();
 });
@@ -175,8 +182,34 @@ describe('operator', () => {
     expect(actions.length).toBeGreaterThan(3);
     expect(actions.every((a) => a!.startsWith('rollout.'))).toBe(true);
     await shot(page, 'audit');
+    await receiver.waitFor(3);
+    await page.goto(`${worker.url}/console/deliveries`);
+    await page.getByLabel('Status').selectOption('delivered');
+    await page.getByRole('button', { name: 'Filter' }).click();
+    const delivered = await page.locator('#deliveries tbody tr').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-status')));
+    expect(delivered.length).toBeGreaterThanOrEqual(3);
+    expect(new Set(delivered)).toEqual(new Set(['delivered']));
+    expect(await page.locator('#deliveries').textContent()).toContain('dev.modelfleet.rollout.transition');
+    await shot(page, 'deliveries');
     await page.goto(`${worker.url}/console/deliveries?status=failed`);
-    expect(await page.locator('#deliveries tbody tr:not([data-status="failed"])').count()).toBe(0);
+    expect(await page.locator('#deliveries tbody tr').count()).toBe(0);
+  });
+
+  it('sets an alias from the model page', async () => {
+    await page.goto(`${worker.url}/console/models/quiet`);
+    await page.getByLabel('Alias', { exact: true }).fill('staging');
+    await page.locator('#alias-version').selectOption('2');
+    await page.getByTestId('set-alias').click();
+    await page.getByTestId('confirm').click();
+    await page.locator('tr[data-version="2"]', { hasText: 'staging' }).waitFor();
+    expect(((await (await worker.api('/v1/models/quiet')).json()) as { aliases: Record<string, number> }).aliases.staging).toBe(2);
+    // A bad alias name comes back as the API's coded error, shown on the page; nothing changes.
+    await page.getByLabel('Alias', { exact: true }).evaluate((el) => el.removeAttribute('pattern'));
+    await page.getByLabel('Alias', { exact: true }).fill('Not An Alias!');
+    await page.getByTestId('set-alias').click();
+    await page.getByTestId('confirm').click();
+    await expect.poll(() => page.getByRole('alert').textContent()).toMatch(/bad_request|unknown_field|invalid/i);
+    expect(Object.keys(((await (await worker.api('/v1/models/quiet')).json()) as { aliases: Record<string, number> }).aliases).sort()).toEqual(['champion', 'staging']);
   });
 
   it('fits a phone: no horizontal scrolling on the rollout page at 390 px', async () => {
