@@ -3,7 +3,7 @@
  * The device-facing hot path, mounted by the control plane at /v1/edge. Read-only on the
  * registry by construction: nothing here writes D1 or R2.
  */
-import { type DeviceProfile, PROFILE_PARAMS, type SketchAccepted } from '@modelfleet/protocol';
+import { type DeviceProfile, PROFILE_PARAMS, type SketchAccepted, STEP_PHASES, type StepPhase } from '@modelfleet/protocol';
 import { Hono } from 'hono';
 import { cors } from 'hono/cors';
 import { APP_KEY_HEADER, appForKey, assertAppServesModel, limitDevice } from './apps.ts';
@@ -99,8 +99,8 @@ export function edgeRoutes<E extends EdgeEnv>(): Hono<{ Bindings: E }> {
       const body = await c.req.arrayBuffer();
       if (body.byteLength > MAX_SKETCH_BYTES) throw new ApiError('payload_too_large', `sketch uploads are at most ${MAX_SKETCH_BYTES} bytes`);
       const rollout = c.req.query('rollout');
-      const phase = c.req.query('phase');
-      if (phase !== undefined && (channel !== 'step-health' || (phase !== 'loaded' && phase !== 'used'))) throw new ApiError('bad_request', 'phase is loaded or used, and only for step-health records');
+      const phase = c.req.query('phase') as StepPhase | undefined;
+      if (phase !== undefined && (channel !== 'step-health' || !STEP_PHASES.includes(phase))) throw new ApiError('bad_request', `phase is ${STEP_PHASES.join(' or ')}, and only for step-health records`);
       const result = await ingestSketch(c.env, { app, device, model, version, body, now: new Date(), ttlMs: ttl, channel, ...(rollout ? { rollout } : {}), ...(phase ? { phase } : {}) });
       const accepted: SketchAccepted = { accepted: true, ...result };
       return c.json(accepted, 202);

@@ -5,7 +5,7 @@
  * (model, version, window, cohort) Durable Object, which refuses a second upload per device.
  */
 import {
-  type SketchLayout, type SketchUpload, decodeUpload, healthLayout, manifestDigest, parseEnvelope, parseManifest, fromBase64, sha256Hex, sketchLayout, uploadSize, utf8, windowOf,
+  type StepPhase, type SketchLayout, type SketchUpload, decodeUpload, healthLayout, manifestDigest, parseEnvelope, parseManifest, fromBase64, sha256Hex, sketchLayout, uploadSize, utf8, windowOf,
 } from '@modelfleet/protocol';
 import type { App } from './apps.ts';
 import { type EdgeEnv, r2Key } from './env.ts';
@@ -57,7 +57,7 @@ function layoutFor(env: EdgeEnv, digest: string): Promise<SketchLayout | null> {
 
 export type SketchChannel = 'sketches' | 'health' | 'step-health';
 
-export interface IngestRequest { app: App; device: string; model: string; version: number; body: ArrayBuffer; now: Date; ttlMs: number; channel?: SketchChannel; rollout?: string; phase?: 'loaded' | 'used' }
+export interface IngestRequest { app: App; device: string; model: string; version: number; body: ArrayBuffer; now: Date; ttlMs: number; channel?: SketchChannel; rollout?: string; phase?: StepPhase }
 
 /**
  * The aggregate cohort of an upload: drift sketches go to 'all'; health to 'health', except a

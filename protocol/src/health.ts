@@ -19,6 +19,14 @@ export const BACKENDS = ['webgpu', 'wasm', 'cpu'] as const;
 /** `model.feedback(label)`: whether the app's label matched the model's top class. */
 export const FEEDBACK_OUTCOMES = ['correct', 'incorrect'] as const;
 
+/**
+ * A rollout step's records (`/v1/edge/step-health/…?rollout=<id>&phase=`): `loaded` once when the
+ * device starts running the step's version (counted, never judged), `used` (the default) once
+ * after some predictions (the analysis's sample).
+ */
+export const STEP_PHASES = ['loaded', 'used'] as const;
+export type StepPhase = (typeof STEP_PHASES)[number];
+
 export const HEALTH_BASELINE: Baseline = {
   features: [
     { name: 'load', kind: 'categorical', vocabulary: [...LOAD_OUTCOMES] },

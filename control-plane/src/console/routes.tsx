@@ -6,6 +6,7 @@
  * Pages send a strict CSP (no inline script or style), no-store caching and frame denial.
  */
 import { ApiError } from '@modelfleet/edge-runtime';
+import { EVENT_TYPES } from '@modelfleet/protocol';
 import { Hono, type Context } from 'hono';
 import { getCookie, setCookie, deleteCookie } from 'hono/cookie';
 import { csrf as sameOrigin } from 'hono/csrf';
@@ -80,27 +81,28 @@ function common(c: Context<ConsoleEnv>) {
   return { operator: c.get('operator'), csrf: c.get('csrf'), flash };
 }
 
-/** After a form post: JSON for the island, or a redirect with a one-shot flash for plain forms. */
-function done(c: Context<ConsoleEnv>, back: string, outcome: { ok: true; text: string } | { ok: false; error: ApiError }) {
-  if ((c.req.header('accept') ?? '').includes('application/json')) {
-    // `location`: where the island should go next (a new rollout's page); absent = stay and refresh.
-    return outcome.ok ? c.json({ ok: true, message: outcome.text, ...(back !== new URL(c.req.header('referer') ?? '/', c.req.url).pathname ? { location: back } : {}) })
-      : c.json({ error: { code: outcome.error.code, message: outcome.error.message } }, outcome.error.status as 400);
-  }
-  const flash = outcome.ok ? { kind: 'ok', text: outcome.text } : { kind: 'error', text: `${outcome.error.code}: ${outcome.error.message}` };
-  setCookie(c, FLASH, JSON.stringify(flash), { httpOnly: true, sameSite: 'Strict', path: '/console', maxAge: 60 });
-  return c.redirect(back, 303);
-}
-
-/** Runs an API write; `run` may name the page to go to on success (else `back`). */
+/**
+ * Runs an API write from a form. The island (Accept: JSON) gets `{ ok, message, location? }` or
+ * the coded error; a plain form gets a 303 to `back` (or the page `run` names, e.g. a new
+ * rollout's) with a one-shot flash.
+ */
 async function attempt(c: Context<ConsoleEnv>, back: string, text: string, run: () => Promise<unknown>) {
+  let outcome: { next: string | null } | { error: ApiError };
   try {
     const next = await run();
-    return done(c, typeof next === 'string' ? next : back, { ok: true, text });
+    outcome = { next: typeof next === 'string' ? next : null };
   } catch (e) {
     if (!(e instanceof ApiError)) throw e;
-    return done(c, back, { ok: false, error: e });
+    outcome = { error: e };
   }
+  if ((c.req.header('accept') ?? '').includes('application/json')) {
+    return 'error' in outcome
+      ? c.json({ error: { code: outcome.error.code, message: outcome.error.message } }, outcome.error.status as 400)
+      : c.json({ ok: true, message: text, ...(outcome.next ? { location: outcome.next } : {}) });
+  }
+  const flash = 'error' in outcome ? { kind: 'error', text: `${outcome.error.code}: ${outcome.error.message}` } : { kind: 'ok', text };
+  setCookie(c, FLASH, JSON.stringify(flash), { httpOnly: true, sameSite: 'Strict', path: '/console', maxAge: 60 });
+  return c.redirect('error' in outcome ? back : (outcome.next ?? back), 303);
 }
 
 const field = (form: Record<string, unknown>, name: string) => (typeof form[name] === 'string' ? (form[name] as string).trim() : '');
@@ -196,7 +198,6 @@ consoleRoutes.get('/deliveries', async (c) => {
   const filters = { status: c.req.query('status') || undefined, type: c.req.query('type') || undefined };
   const q = new URLSearchParams(Object.entries(filters).filter(([, v]) => v) as [string, string][]);
   const { deliveries } = await api(c, `/deliveries?limit=200&${q}`);
-  const { EVENT_TYPES } = await import('@modelfleet/protocol');
   return c.html(<DeliveriesPage rows={deliveries} filters={filters} types={[...EVENT_TYPES]} canOperate={can(c.get('operator'), 'operator')} {...common(c)} />);
 });
 

@@ -7,7 +7,7 @@
  * version it also sends a one-load "loaded" record, so the console can tell devices that
  * downloaded and activated it from those that used it. Counting never throws into the app.
  */
-import { type Ticket, encodeUpload, fromBase64, healthLayout, healthUpload } from '@modelfleet/protocol';
+import { type StepPhase, type Ticket, encodeUpload, fromBase64, healthLayout, healthUpload } from '@modelfleet/protocol';
 import type { ModelStore } from '../store.ts';
 import { type HealthRecorder, createHealthRecorder } from './health.ts';
 import type { Outbox } from './outbox.ts';
@@ -39,7 +39,7 @@ export function createStepHealth(store: ModelStore, outbox: Outbox) {
         const loaded = await healthUpload({ load: { ok: 1 }, predict: {}, latencies: [], backend: {} }, t.sequence);
         await outbox.enqueue({
           model: name, version: runningVersion, window: t.sequence, bytes: encodeUpload(await healthLayout(), loaded!),
-          channel: 'step-health', query: `&rollout=${encodeURIComponent(t.rolloutId!)}&phase=loaded`,
+          channel: 'step-health', query: `&rollout=${encodeURIComponent(t.rolloutId!)}&phase=${'loaded' satisfies StepPhase}`,
         });
       }
     },
