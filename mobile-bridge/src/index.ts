@@ -1,6 +1,9 @@
 /**
- * @module @modelfleet/mobile-bridge
- * The React Native bridge (issue 7) will host the web SDK in a WebView; it shares the SPEC
- * client steps of the protocol package, re-exported here for native-side checks.
+ * @module @modelfleet/react-native
+ * The web SDK on phones: `<ModelFleetProvider config>` runs it in a hidden WebView, `useModel`
+ * loads and predicts, `createBridgeClient` is the imperative API. See README.md.
  */
-export { verifyChunk, verifyManifest, verifyTicket } from '@modelfleet/protocol';
+export { ModelFleetProvider, useBridgeClient, type ProviderConfig } from './react/provider.tsx';
+export { useModel, type ModelState } from './react/use-model.ts';
+export { createBridgeClient, type BridgeClient, type BridgeClientOptions, type BridgeModel } from './client.ts';
+export { BridgeError, BRIDGE_ERROR_CODES, type BridgeErrorCode } from './protocol.ts';

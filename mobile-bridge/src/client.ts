@@ -1,0 +1,112 @@
+/**
+ * @module client (bridge)
+ * `createBridgeClient` mirrors the web SDK's `createClient` (same options, same error codes) for
+ * code on the React Native side: requests go to the page over the endpoint, which waits for the
+ * page's "ready" and sends the configuration once (again after the WebView restarts).
+ */
+import { createEndpoint, type CallOptions, type Endpoint } from './endpoint.ts';
+import { BridgeError, type ClientConfig, type PageEvent, packValue, unpackValue } from './protocol.ts';
+
+/** The web SDK's options that make sense across the bridge; `os` is the native platform. */
+export type BridgeClientOptions = Omit<ClientConfig, 'os' | 'trustRoot'> & { trustRoot: string | object; os: ClientConfig['os']; timeoutMs?: number };
+
+export interface BridgeModel {
+  readonly name: string;
+  readonly version: number;
+  readonly backend: string;
+  predict(inputs: unknown, options?: CallOptions): Promise<Record<string, unknown>>;
+  reload(): Promise<{ version: number; changed: boolean; downloadedBytes: number }>;
+  feedback(label: number | string): Promise<void>;
+}
+
+export interface BridgeClient {
+  /** Feed it the WebView's onMessage data. */
+  receive(raw: unknown): void;
+  load(name: string, options?: CallOptions): Promise<BridgeModel>;
+  status(): Promise<Record<string, unknown>>;
+  flush(): Promise<unknown>;
+  onEvent(listener: (event: PageEvent) => void): () => void;
+  /** The WebView's content process died or reloaded: pending calls fail, the next call re-inits. */
+  reset(reason?: string): void;
+  close(): Promise<void>;
+  readonly endpoint: Endpoint;
+}
+
+export function createBridgeClient(options: BridgeClientOptions, transport: { post(raw: string): void }): BridgeClient {
+  const { timeoutMs, ...rest } = options;
+  const config = { ...rest, trustRoot: typeof rest.trustRoot === 'string' ? rest.trustRoot : JSON.stringify(rest.trustRoot) } as ClientConfig;
+  let endpoint = createEndpoint((raw) => transport.post(raw), timeoutMs ? { timeoutMs } : {});
+  let ready!: Promise<void>;
+  let markReady!: () => void;
+  let initialized: Promise<unknown> | null = null;
+  let pageUp = false;
+  const listeners = new Set<(event: PageEvent) => void>();
+  const arm = () => {
+    pageUp = false;
+    ready = new Promise<void>((r) => (markReady = () => ((pageUp = true), r())));
+  };
+  arm();
+  const wire = () => endpoint.onEvent((e) => {
+    if (e.event === 'ready') {
+      initialized = null; // a (re)started page has no client yet
+      markReady();
+    }
+    listeners.forEach((l) => l(e));
+  });
+  wire();
+
+  /** Waits for the page, then sends init once; every request goes through here. */
+  async function call(body: Parameters<Endpoint['call']>[0], opts?: CallOptions) {
+    await ready;
+    initialized ??= endpoint.call({ kind: 'init', config }).catch((e) => {
+      initialized = null;
+      throw e;
+    });
+    await initialized;
+    return endpoint.call(body, opts);
+  }
+
+  const client: BridgeClient = {
+    receive: (raw) => endpoint.receive(raw),
+    async load(name, opts) {
+      const view = (await call({ kind: 'load', model: name }, opts)) as { version: number; backend: string };
+      const model: BridgeModel = {
+        name,
+        version: view.version,
+        backend: view.backend,
+        predict: async (inputs, o) => unpackValue(await call({ kind: 'predict', model: name, inputs: packValue(inputs) }, o)) as Record<string, unknown>,
+        async reload() {
+          const r = (await call({ kind: 'reload', model: name })) as { version: number; changed: boolean; downloadedBytes: number; backend: string };
+          Object.assign(model, { version: r.version, backend: r.backend });
+          return { version: r.version, changed: r.changed, downloadedBytes: r.downloadedBytes };
+        },
+        feedback: async (label) => void (await call({ kind: 'feedback', model: name, label })),
+      };
+      return model;
+    },
+    status: async () => (await call({ kind: 'status' })) as Record<string, unknown>,
+    flush: () => call({ kind: 'flush' }),
+    onEvent(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    reset(reason = 'the WebView restarted') {
+      endpoint.close(reason);
+      endpoint = createEndpoint((raw) => transport.post(raw), timeoutMs ? { timeoutMs } : {});
+      wire();
+      initialized = null;
+      arm();
+    },
+    async close() {
+      // Best effort: tell a running page to release its models; a page that never started has none.
+      if (pageUp && initialized) await endpoint.call({ kind: 'close' }, { timeoutMs: 2000 }).catch(() => {});
+      endpoint.close('closed by the app');
+    },
+    get endpoint() {
+      return endpoint;
+    },
+  };
+  return client;
+}
+
+export { BridgeError };
