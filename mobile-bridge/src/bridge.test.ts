@@ -3,7 +3,6 @@
 // every failure a coded error, and nothing left pending.
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createBridgeClient } from './client.ts';
-import { createEndpoint } from './endpoint.ts';
 import { BRIDGE_VERSION, MAX_MESSAGE_CHARS, Request, decode, encode, packValue, unpackValue } from './protocol.ts';
 import { type PageClient, type PageModel, createPageServer } from './webview/serve.ts';
 
