@@ -1,6 +1,7 @@
 /**
  * Vitest global setup: bundle the Worker once for every suite that starts it, and build the web
- * SDK once for the browser suites (building it per suite would race on web-sdk/dist).
+ * SDK and the React Native bridge's WebView page once for the browser suites (building them per
+ * suite would race on their dist folders).
  */
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
@@ -9,4 +10,5 @@ import { ROOT, bundleWorker } from './bundle.ts';
 export default function setup(): void {
   bundleWorker();
   execFileSync(process.execPath, [join(ROOT, 'web-sdk/scripts/build.mjs')], { stdio: 'pipe' });
+  execFileSync(process.execPath, [join(ROOT, 'mobile-bridge/scripts/build-page.mjs'), '--quiet'], { stdio: 'pipe' });
 }

@@ -1,0 +1,110 @@
+// The React Native bridge's WebView page in real Chromium against the real control plane: the
+// page is the bundled dist/page.html, window.ReactNativeWebView.postMessage is shimmed to hand
+// messages to the real bridge client running here in Node (as it runs in the RN app), and
+// messages go in as `message` events, as react-native-webview delivers them. Load, predict,
+// update to a new version, a tampered chunk refused; the edge sees the platform react-native-*.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { type BridgeClient, createBridgeClient } from '../../mobile-bridge/src/client.ts';
+import { referencePredict } from '../../web-sdk/test/helpers.ts';
+import { createApp } from '../fixtures/drift.ts';
+import { type ModelArtifacts, buildLayersModel } from '../fixtures/models.ts';
+import { ROOT } from '../harness/bundle.ts';
+import { createModel, publish } from '../harness/publish.ts';
+import { type TestWorker, startWorker } from '../harness/worker.ts';
+import { launchChromium } from './chromium.ts';
+import { type StaticServer, startStaticServer } from './server.ts';
+
+let worker: TestWorker;
+let site: StaticServer;
+let browser: Browser;
+let page: Page;
+let bridge: BridgeClient;
+let model: Awaited<ReturnType<BridgeClient['load']>>;
+const versions: ModelArtifacts[] = [];
+const tickets: string[] = [];
+const rows = [[0.1, 0.2, 0.3, 0.4], [1, -1, 0.5, 2]];
+
+async function publishVersion(seed: number) {
+  const a = await buildLayersModel({ seed, inputs: 4 });
+  const r = await publish(worker, 'phone', a);
+  expect(r.res.status).toBe(201);
+  await worker.api('/v1/models/phone/aliases/champion', { method: 'PUT', json: { version: r.body.version } });
+  versions.push(a);
+}
+
+/** Opens the bundled page with the React Native shim and wires it to a bridge client here. */
+export async function openBridgePage(b: Browser, s: StaticServer, options: Parameters<typeof createBridgeClient>[0]) {
+  s.files.set('/bridge.html', readFileSync(join(ROOT, 'mobile-bridge/dist/page.html'), 'utf8'));
+  const p = await b.newPage();
+  p.on('pageerror', (e) => console.error(`[bridge page] ${e.message}`));
+  let client!: BridgeClient;
+  await p.exposeFunction('__toNative', (raw: string) => client.receive(raw));
+  await p.addInitScript(() => {
+    (globalThis as any).ReactNativeWebView = { postMessage: (m: string) => (globalThis as any).__toNative(m) };
+  });
+  client = createBridgeClient(options, {
+    post: (raw) => void p.evaluate((m) => (globalThis as any).dispatchEvent(new MessageEvent('message', { data: m })), raw).catch(() => {}),
+  });
+  await p.goto(`${s.url}/bridge.html`);
+  return { page: p, client };
+}
+
+beforeAll(async () => {
+  [worker, site, browser] = await Promise.all([startWorker({ http: true }), startStaticServer(), launchChromium()]);
+  await createModel(worker, 'phone');
+  await publishVersion(81);
+  const appKey = await createApp(worker);
+  ({ page, client: bridge } = await openBridgePage(browser, site, {
+    endpoint: worker.url, appKey, trustRoot: worker.rootEnvelope, os: 'android', backends: ['cpu'], pollInterval: 0, deviceId: 'phone-1',
+  }));
+  page.on('request', (r) => r.url().includes('/v1/edge/tickets/') && tickets.push(r.url()));
+}, 120_000);
+afterAll(async () => {
+  await bridge?.close();
+  await browser?.close();
+  await site?.close();
+  await worker?.dispose();
+});
+
+it('loads and predicts through the bridge like TF.js itself, reporting react-native-android to the edge', async () => {
+  model = await bridge.load('phone');
+  expect(model).toMatchObject({ name: 'phone', version: 1, backend: 'cpu' });
+  expect(await model.predict(rows)).toEqual({ out: await referencePredict(versions[0]!, rows) });
+  expect(tickets.length).toBeGreaterThan(0);
+  expect(tickets[0]).toContain('platform=react-native-android');
+});
+
+it('updates to a new version on reload and predicts with it', async () => {
+  await publishVersion(82);
+  const r = await model.reload();
+  expect(r).toMatchObject({ version: 2, changed: true });
+  expect(r.downloadedBytes).toBeGreaterThan(0);
+  expect(model.version).toBe(2);
+  expect(await model.predict(rows)).toEqual({ out: await referencePredict(versions[1]!, rows) });
+});
+
+it('refuses a tampered chunk: the update is not activated, v2 keeps answering, the code reaches the app', async () => {
+  await publishVersion(83);
+  await page.route('**/v1/edge/chunks/**', async (route) => {
+    const res = await route.fetch();
+    const bytes = Buffer.from(await res.body());
+    bytes[bytes.length >> 1] ^= 0x01;
+    await route.fulfill({ response: res, body: bytes });
+  });
+  const r = await model.reload();
+  expect(r).toMatchObject({ version: 2, changed: false });
+  const status = (await bridge.status()) as Record<string, { version: number; lastError: { code: string } | null }>;
+  expect(status.phone).toMatchObject({ version: 2, lastError: { code: 'chunk_digest_mismatch' } });
+  expect(await model.predict(rows)).toEqual({ out: await referencePredict(versions[1]!, rows) });
+  await page.unroute('**/v1/edge/chunks/**');
+});
+
+it('a model that does not exist comes back as the SDK’s coded error; with the network clean again, v3 activates', async () => {
+  await expect(bridge.load('no-such-model')).rejects.toMatchObject({ code: expect.stringMatching(/unknown_model|not_found|model_not_in_app/) });
+  expect(bridge.endpoint.pending).toBe(0);
+  expect(await model.reload()).toMatchObject({ version: 3, changed: true });
+  expect(await model.predict(rows)).toEqual({ out: await referencePredict(versions[2]!, rows) });
+});
