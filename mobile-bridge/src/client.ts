@@ -4,7 +4,7 @@
  * code on the React Native side: requests go to the page over the endpoint, which waits for the
  * page's "ready" and sends the configuration once (again after the WebView restarts).
  */
-import { createEndpoint, type CallOptions, type Endpoint } from './endpoint.ts';
+import { DEFAULT_TIMEOUT_MS, createEndpoint, type CallOptions, type Endpoint } from './endpoint.ts';
 import { BridgeError, type ClientConfig, type PageEvent, packValue, unpackValue } from './protocol.ts';
 
 /** The web SDK's options that make sense across the bridge; `os` is the native platform. */
@@ -55,9 +55,18 @@ export function createBridgeClient(options: BridgeClientOptions, transport: { po
   });
   wire();
 
+  /** Waits for the page (within the call's timeout: a page that never starts fails the call). */
+  function pageReady(opts?: CallOptions): Promise<void> {
+    if (pageUp) return Promise.resolve();
+    const ms = opts?.timeoutMs ?? timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new BridgeError('timeout', `the WebView page did not start within ${ms} ms`)), ms)));
+    return Promise.race([ready, late]).finally(() => clearTimeout(timer));
+  }
+
   /** Waits for the page, then sends init once; every request goes through here. */
   async function call(body: Parameters<Endpoint['call']>[0], opts?: CallOptions) {
-    await ready;
+    await pageReady(opts);
     initialized ??= endpoint.call({ kind: 'init', config }).catch((e) => {
       initialized = null;
       throw e;

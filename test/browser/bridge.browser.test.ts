@@ -91,7 +91,7 @@ it('refuses a tampered chunk: the update is not activated, v2 keeps answering, t
   await page.route('**/v1/edge/chunks/**', async (route) => {
     const res = await route.fetch();
     const bytes = Buffer.from(await res.body());
-    bytes[bytes.length >> 1] ^= 0x01;
+    bytes[bytes.length >> 1] = bytes[bytes.length >> 1]! ^ 0x01;
     await route.fulfill({ response: res, body: bytes });
   });
   const r = await model.reload();

@@ -17,7 +17,9 @@ const BridgeContext = createContext<BridgeClient | null>(null);
 export type ProviderConfig = Omit<BridgeClientOptions, 'os'> & { os?: BridgeClientOptions['os'] };
 
 export function ModelFleetProvider({ config, children }: { config: ProviderConfig; children?: ReactNode }) {
-  const webview = useRef<WebView>(null);
+  // Kept after unmount so the closing message still reaches the page (refs are cleared first).
+  const webview = useRef<WebView | null>(null);
+  const keep = (w: WebView | null) => void (w && (webview.current = w));
   const key = JSON.stringify(config); // a new configuration is a new client
   const client = useMemo(
     () => createBridgeClient({ ...config, os: config.os ?? (Platform.OS === 'ios' || Platform.OS === 'android' ? Platform.OS : 'other') }, { post: (raw) => webview.current?.postMessage(raw) }),
@@ -30,7 +32,8 @@ export function ModelFleetProvider({ config, children }: { config: ProviderConfi
       {children}
       <View style={styles.hidden} pointerEvents="none" importantForAccessibility="no-hide-descendants">
         <WebView
-          ref={webview}
+          key={key /* a new configuration gets a fresh page (and its ready) */}
+          ref={keep}
           source={{ html: PAGE_HTML, baseUrl: 'https://modelfleet.invalid/' }}
           originWhitelist={['*']}
           javaScriptEnabled
