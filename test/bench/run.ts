@@ -13,6 +13,7 @@ import { closedLoop, get } from './load.ts';
 import { driftBench } from './drift.ts';
 import { sdkBench } from './sdk.ts';
 import { consoleBench } from './console.ts';
+import { bridgeBench } from './bridge.ts';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
@@ -84,6 +85,7 @@ try {
   if (errs > 0) console.log(`WARNING: ${errs} failed requests during load`);
   rows.push(...(await sdkBench(worker, app.appKey)));
   rows.push(...(await driftBench(worker, app.appKey, SECONDS, CONCURRENCY)));
+  rows.push(...(await bridgeBench(worker, app.appKey)));
   rows.push(...(await consoleBench()));
 
   // The same ticket route with the isolate cache off: every request reads D1 and signs.
