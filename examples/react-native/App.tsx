@@ -1,0 +1,47 @@
+/**
+ * A minimal app: the fraud-demo model from `npm start`, verified and run on the phone through
+ * @modelfleet/react-native. Edit ENDPOINT / APP_KEY (printed by `npm start`) and root.json.
+ */
+import { useState } from 'react';
+import { Button, SafeAreaView, StyleSheet, Text, View } from 'react-native';
+import { ModelFleetProvider, useModel } from '@modelfleet/react-native';
+import trustRoot from './root.json';
+
+// Your computer's LAN address, where `npm start` runs (the phone must reach it).
+const ENDPOINT = 'http://192.168.1.20:8787';
+const APP_KEY = 'mfa_…printed by npm start…';
+
+function Score() {
+  const fraud = useModel('fraud-demo');
+  const [score, setScore] = useState<string>('—');
+  const run = async () => {
+    // The 12 features of the first example in examples/fraud-model/golden.json.
+    const out = await fraud.predict([[48.413, 23, 0.786, 31.862, 0, 18, 131, 0, 1, 24.365, 0, 819]]);
+    setScore(JSON.stringify(out));
+  };
+  return (
+    <View style={styles.card}>
+      <Text style={styles.title}>fraud-demo</Text>
+      <Text>status: {fraud.status}{fraud.error ? ` (${fraud.error.code}: ${fraud.error.message})` : ''}</Text>
+      <Text>version: {fraud.version ?? '—'} · backend: {fraud.backend ?? '—'}</Text>
+      <Button title="Score a transaction" onPress={run} disabled={fraud.status !== 'ready'} />
+      <Text selectable>{score}</Text>
+    </View>
+  );
+}
+
+export default function App() {
+  return (
+    <SafeAreaView style={styles.screen}>
+      <ModelFleetProvider config={{ endpoint: ENDPOINT, appKey: APP_KEY, trustRoot, appVersion: '1.0.0' }}>
+        <Score />
+      </ModelFleetProvider>
+    </SafeAreaView>
+  );
+}
+
+const styles = StyleSheet.create({
+  screen: { flex: 1, padding: 24 },
+  card: { gap: 12 },
+  title: { fontSize: 22, fontWeight: '600' },
+});
