@@ -3,7 +3,7 @@
 // every failure a coded error, and nothing left pending.
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createBridgeClient } from './client.ts';
-import { BRIDGE_VERSION, MAX_MESSAGE_CHARS, Request, decode, encode, packValue, unpackValue } from './protocol.ts';
+import { BRIDGE_VERSION, MAX_MESSAGE_CHARS, Request, decode, encode, packValue, unpackValue } from '@modelfleet/protocol/bridge';
 import { type PageClient, type PageModel, createPageServer } from './webview/serve.ts';
 
 afterEach(() => vi.useRealTimers());

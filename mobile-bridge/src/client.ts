@@ -5,7 +5,7 @@
  * page's "ready" and sends the configuration once (again after the WebView restarts).
  */
 import { DEFAULT_TIMEOUT_MS, createEndpoint, type CallOptions, type Endpoint } from './endpoint.ts';
-import { BridgeError, type ClientConfig, type PageEvent, packValue, unpackValue } from './protocol.ts';
+import { BridgeError, type ClientConfig, type PageEvent, packValue, unpackValue } from '@modelfleet/protocol/bridge';
 
 /** The web SDK's options that make sense across the bridge; `os` is the native platform. */
 export type BridgeClientOptions = Omit<ClientConfig, 'os' | 'trustRoot'> & { trustRoot: string | object; os: ClientConfig['os']; timeoutMs?: number };

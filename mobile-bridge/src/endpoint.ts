@@ -5,7 +5,7 @@
  * order, malformed or unknown replies counted and dropped, and every pending request rejected
  * when the bridge closes — nothing is ever left waiting.
  */
-import { BRIDGE_VERSION, BridgeError, type PageEvent, PageMessage, type Reply, type Request, decode, encode } from './protocol.ts';
+import { BRIDGE_VERSION, BridgeError, type PageEvent, PageMessage, type Reply, type Request, decode, encode } from '@modelfleet/protocol/bridge';
 
 type Body<R> = R extends unknown ? Omit<R, 'v' | 'id'> : never;
 export type RequestBody = Body<Request>;

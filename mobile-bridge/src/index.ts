@@ -6,4 +6,4 @@
 export { ModelFleetProvider, useBridgeClient, type ProviderConfig } from './react/provider.tsx';
 export { useModel, type ModelState } from './react/use-model.ts';
 export { createBridgeClient, type BridgeClient, type BridgeClientOptions, type BridgeModel } from './client.ts';
-export { BridgeError, BRIDGE_ERROR_CODES, type BridgeErrorCode } from './protocol.ts';
+export { BridgeError, BRIDGE_ERROR_CODES, type BridgeErrorCode } from '@modelfleet/protocol/bridge';

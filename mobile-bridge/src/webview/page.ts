@@ -8,7 +8,7 @@
  */
 import { createClient } from '@modelfleet/web-sdk/client';
 import { createEngine } from '@modelfleet/web-sdk/engine';
-import type { ClientConfig } from '../protocol.ts';
+import type { ClientConfig } from '@modelfleet/protocol/bridge';
 import { type PageClient, createPageServer } from './serve.ts';
 
 interface RNWindow { ReactNativeWebView?: { postMessage(data: string): void } }

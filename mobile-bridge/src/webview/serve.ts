@@ -7,7 +7,7 @@
  * is answered with id "?" so the host can count it. The SDK is injected, so this runs in tests
  * without a WebView.
  */
-import { BRIDGE_VERSION, BridgeError, type ClientConfig, type Reply, Request, decode, encode, packValue, unpackValue } from '../protocol.ts';
+import { BRIDGE_VERSION, BridgeError, type ClientConfig, type Reply, Request, decode, encode, packValue, unpackValue } from '@modelfleet/protocol/bridge';
 
 /** What the page needs from the web SDK (createClient's client and its loaded models). */
 export interface PageModel { readonly version: number; readonly backend: string; predict(inputs: never): Promise<unknown>; feedback(label: number | string): void; reload(): Promise<{ version: number; changed: boolean; downloadedBytes: number }> }

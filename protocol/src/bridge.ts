@@ -1,11 +1,13 @@
 /**
- * @module protocol (bridge)
- * The messages between the React Native side and the hidden WebView that runs the web SDK,
+ * @module bridge
+ * The messages between the React Native side and the hidden WebView that runs the web SDK
+ * (@modelfleet/react-native),
  * defined once and validated on both sides with zod. Plain JSON strings (WebView messages are
  * strings on both platforms); typed arrays travel as base64 (`{ $f32: "…" }`), never as
  * transferables. Every request has an id; the page answers each id once, in any order.
  */
 import { z } from 'zod';
+import { fromBase64, toBase64 } from './encoding.ts';
 
 export const BRIDGE_VERSION = 1;
 /** Largest message either side accepts (encoded JSON characters). */
@@ -94,35 +96,6 @@ export function encode(message: Request | Reply | PageEvent): string {
 }
 
 // --- binary values --------------------------------------------------------------------------
-const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
-
-function toBase64(bytes: Uint8Array): string {
-  let out = '';
-  for (let i = 0; i < bytes.length; i += 3) {
-    const n = (bytes[i]! << 16) | ((bytes[i + 1] ?? 0) << 8) | (bytes[i + 2] ?? 0);
-    out += B64[(n >> 18) & 63]! + B64[(n >> 12) & 63]! + (i + 1 < bytes.length ? B64[(n >> 6) & 63]! : '=') + (i + 2 < bytes.length ? B64[n & 63]! : '=');
-  }
-  return out;
-}
-
-function fromBase64(s: string): Uint8Array {
-  const clean = s.replace(/=+$/, '');
-  const out = new Uint8Array(Math.floor((clean.length * 3) / 4));
-  let bits = 0;
-  let acc = 0;
-  let j = 0;
-  for (const ch of clean) {
-    const v = B64.indexOf(ch);
-    if (v < 0) throw new BridgeError('malformed_message', 'bad base64 in a binary value');
-    acc = (acc << 6) | v;
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out[j++] = (acc >> bits) & 255;
-    }
-  }
-  return out;
-}
 
 /** Typed arrays → `{ $f32: base64 }` (little-endian float32), recursively; the rest as JSON. */
 export function packValue(value: unknown): unknown {
@@ -139,9 +112,14 @@ export function unpackValue(value: unknown): unknown {
   if (value && typeof value === 'object') {
     const o = value as Record<string, unknown>;
     if (typeof o.$f32 === 'string' && Object.keys(o).length === 1) {
-      const bytes = fromBase64(o.$f32);
+      let bytes: Uint8Array;
+      try {
+        bytes = fromBase64(o.$f32);
+      } catch {
+        throw new BridgeError('malformed_message', 'bad base64 in a binary value');
+      }
       if (bytes.length % 4 !== 0) throw new BridgeError('malformed_message', 'a float32 value is not a whole number of floats');
-      return Array.from(new Float32Array(bytes.buffer, bytes.byteOffset, bytes.length / 4));
+      return Array.from(new Float32Array(bytes.slice().buffer, 0, bytes.length / 4));
     }
     return Object.fromEntries(Object.entries(o).map(([k, v]) => [k, unpackValue(v)]));
   }
