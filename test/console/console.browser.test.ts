@@ -260,6 +260,12 @@ describe('refusals', () => {
       expect((await res.json()).error.code, why).toBe('csrf_failed');
     }
     expect(await audit(`rollout/${id}`)).toEqual(before);
+    // The same form without script: the token in the form field, a 303 back with the effect done.
+    const plain = await page.request.post(`${worker.url}/console/rollouts/${id}/pause`, { headers: { origin: worker.url }, form: { _csrf: csrf, reason: 'no script' }, maxRedirects: 0 });
+    expect(plain.status()).toBe(303);
+    expect(plain.headers().location).toBe(`/console/rollouts/${id}`);
+    expect((await rollout(id)).state).toBe('paused');
+    expect((await audit(`rollout/${id}`))[0]).toMatchObject({ action: 'rollout.pause', reason: 'no script' });
     await context.close();
   });
 
