@@ -2,16 +2,19 @@
 // Builds dist/page.html: the WebView page with the web SDK, TF.js and the bridge inlined in one
 // file, so the app ships it as an asset and the WebView needs no network to start (models still
 // come from the edge). Prints its size.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { build } from 'esbuild';
 
 const pkg = resolve(import.meta.dirname, '..');
+// WASM without a network: the SIMD binary goes into the page as base64 (see useInlineWasm in page.ts).
+const simd = readFileSync(createRequire(import.meta.url).resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm'));
 const out = await build({
   entryPoints: [join(pkg, 'src/webview/page.ts')], bundle: true, minify: true, format: 'iife', target: 'es2020', platform: 'browser',
   write: false, legalComments: 'none', logLevel: 'warning',
-  define: { 'import.meta.url': '"about:blank"' },
+  define: { 'import.meta.url': '"about:blank"', __WASM_SIMD_BASE64__: JSON.stringify(simd.toString('base64')) },
 });
 const js = out.outputFiles[0].text.replace(/<\/script/gi, '<\\/script');
 const html = `<!doctype html><html><head><meta charset="utf-8"><meta name="viewport" content="width=device-width"><title>modelfleet bridge</title></head><body><script>${js}</script></body></html>`;

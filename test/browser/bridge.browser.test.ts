@@ -2,11 +2,14 @@
 // page is the bundled dist/page.html, window.ReactNativeWebView.postMessage is shimmed to hand
 // messages to the real bridge client running here in Node (as it runs in the RN app), and
 // messages go in as `message` events, as react-native-webview delivers them. Load, predict,
-// update to a new version, a tampered chunk refused; the edge sees the platform react-native-*.
+// update to a new version, a tampered chunk refused; the edge sees the platform react-native-*;
+// sketches and health records reach the control plane from the page; WASM runs from the binary
+// inlined in the page and WebGPU where the browser has it.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { type Baseline, windowOf } from '@modelfleet/protocol';
 import { type BridgeClient, createBridgeClient } from '../../mobile-bridge/src/client.ts';
 import { referencePredict } from '../../web-sdk/test/helpers.ts';
 import { createApp } from '../fixtures/drift.ts';
@@ -26,10 +29,13 @@ let model: Awaited<ReturnType<BridgeClient['load']>>;
 const versions: ModelArtifacts[] = [];
 const tickets: string[] = [];
 const rows = [[0.1, 0.2, 0.3, 0.4], [1, -1, 0.5, 2]];
+// A drift baseline in every manifest, so the page sketches inputs as the web SDK does.
+const baseline: Baseline = { features: ['a', 'b', 'c', 'd'].map((name) => ({ name, kind: 'numeric' as const, edges: [-2, -1, -0.5, 0, 0.5, 1, 2] })) };
+let appKey: string;
 
 async function publishVersion(seed: number) {
   const a = await buildLayersModel({ seed, inputs: 4 });
-  const r = await publish(worker, 'phone', a);
+  const r = await publish(worker, 'phone', a, { baseline });
   expect(r.res.status).toBe(201);
   await worker.api('/v1/models/phone/aliases/champion', { method: 'PUT', json: { version: r.body.version } });
   versions.push(a);
@@ -56,7 +62,7 @@ beforeAll(async () => {
   [worker, site, browser] = await Promise.all([startWorker({ http: true }), startStaticServer(), launchChromium()]);
   await createModel(worker, 'phone');
   await publishVersion(81);
-  const appKey = await createApp(worker);
+  appKey = await createApp(worker);
   ({ page, client: bridge } = await openBridgePage(browser, site, {
     endpoint: worker.url, appKey, trustRoot: worker.rootEnvelope, os: 'android', backends: ['cpu'], pollInterval: 0, deviceId: 'phone-1',
   }));
@@ -107,4 +113,36 @@ it('a model that does not exist comes back as the SDK’s coded error; with the 
   expect(bridge.endpoint.pending).toBe(0);
   expect(await model.reload()).toMatchObject({ version: 3, changed: true });
   expect(await model.predict(rows)).toEqual({ out: await referencePredict(versions[2]!, rows) });
+});
+
+it('sends the sketch and the health record from the page, as the web SDK does', async () => {
+  for (let i = 0; i < 10; i++) await model.predict([[Math.sin(i), Math.cos(i), i % 3 - 1, 0.5]]);
+  const stats = (await bridge.flush()) as { sent: number; queued: number; dropped: Record<string, number> };
+  expect(stats).toMatchObject({ queued: 0 });
+  expect(stats.sent).toBeGreaterThanOrEqual(2);
+  expect(Object.values(stats.dropped).every((n) => n === 0)).toBe(true);
+  const sketches = await (await worker.api(`/v1/models/phone/versions/3/sketches/${windowOf(new Date())}`)).json();
+  expect(sketches).toMatchObject({ devices: 1 });
+});
+
+it.each([
+  ['wasm', ['wasm', 'cpu']],
+  ['webgpu', undefined], // the default order; this Chromium has WebGPU (SwiftShader)
+] as const)('runs on %s in the page (no .wasm fetched: the binary is inlined) and matches TF.js CPU', async (backend, backends) => {
+  const other = await openBridgePage(browser, site, {
+    endpoint: worker.url, appKey, trustRoot: worker.rootEnvelope, os: 'ios', pollInterval: 0, deviceId: `phone-${backend}`, ...(backends ? { backends: [...backends] } : {}),
+  });
+  const fetched: string[] = [];
+  other.page.on('request', (r) => fetched.push(r.url()));
+  try {
+    const m = await other.client.load('phone');
+    expect(m.backend).toBe(backend);
+    const out = (await m.predict(rows)) as { out: number[][] };
+    const ref = (await referencePredict(versions.at(-1)!, rows)) as number[][];
+    out.out.flat().forEach((x, i) => expect(Math.abs(x - ref.flat()[i]!)).toBeLessThan(1e-5));
+    expect(fetched.filter((u) => u.endsWith('.wasm'))).toEqual([]);
+  } finally {
+    await other.client.close();
+    await other.page.close();
+  }
 });
