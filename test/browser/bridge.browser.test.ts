@@ -1,5 +1,7 @@
 // The React Native bridge's WebView page in real Chromium against the real control plane: the
-// page is the bundled dist/page.html, window.ReactNativeWebView.postMessage is shimmed to hand
+// page is the bundled dist/page.html at the provider's origin (https://modelfleet.invalid/, a
+// secure context), the control plane answers as a public https host (https://edge.modelfleet.test,
+// routed to the Worker, so its CORS headers decide), window.ReactNativeWebView.postMessage is shimmed to hand
 // messages to the real bridge client running here in Node (as it runs in the RN app), and
 // messages go in as `message` events, as react-native-webview delivers them. Load, predict,
 // update to a new version, a tampered chunk refused; the edge sees the platform react-native-*;
@@ -11,6 +13,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { type Baseline, windowOf } from '@modelfleet/protocol';
 import { type BridgeClient, createBridgeClient } from '../../mobile-bridge/src/client.ts';
+import { PAGE_BASE_URL } from '../../mobile-bridge/src/page-origin.ts';
 import { referencePredict } from '../../web-sdk/test/helpers.ts';
 import { createApp } from '../fixtures/drift.ts';
 import { type ModelArtifacts, buildLayersModel } from '../fixtures/models.ts';
@@ -18,10 +21,8 @@ import { ROOT } from '../harness/bundle.ts';
 import { createModel, publish } from '../harness/publish.ts';
 import { type TestWorker, startWorker } from '../harness/worker.ts';
 import { launchChromium } from './chromium.ts';
-import { type StaticServer, startStaticServer } from './server.ts';
 
 let worker: TestWorker;
-let site: StaticServer;
 let browser: Browser;
 let page: Page;
 let bridge: BridgeClient;
@@ -41,37 +42,46 @@ async function publishVersion(seed: number) {
   versions.push(a);
 }
 
-/** Opens the bundled page with the React Native shim and wires it to a bridge client here. */
-export async function openBridgePage(b: Browser, s: StaticServer, options: Parameters<typeof createBridgeClient>[0]) {
-  s.files.set('/bridge.html', readFileSync(join(ROOT, 'mobile-bridge/dist/page.html'), 'utf8'));
+/** The control plane's address as the page sees it: a public https host, as in production. */
+const EDGE = 'https://edge.modelfleet.test';
+const toWorker = (url: string) => worker.url + url.slice(EDGE.length);
+
+/**
+ * Opens the bundled page where the provider puts it, with the React Native shim, and wires it to
+ * a bridge client here. Requests to EDGE go to the Worker; Playwright answers CORS preflights
+ * itself, the Worker's own CORS headers on each response are what Chromium checks.
+ */
+async function openBridgePage(b: Browser, options: Omit<Parameters<typeof createBridgeClient>[0], 'endpoint'>) {
+  const html = readFileSync(join(ROOT, 'mobile-bridge/dist/page.html'), 'utf8');
   const p = await b.newPage();
+  await p.route(`${PAGE_BASE_URL}**`, (r) => r.fulfill({ contentType: 'text/html', body: html }));
+  await p.route(`${EDGE}/**`, async (r) => r.fulfill({ response: await r.fetch({ url: toWorker(r.request().url()) }) }));
   p.on('pageerror', (e) => console.error(`[bridge page] ${e.message}`));
   let client!: BridgeClient;
   await p.exposeFunction('__toNative', (raw: string) => client.receive(raw));
   await p.addInitScript(() => {
     (globalThis as any).ReactNativeWebView = { postMessage: (m: string) => (globalThis as any).__toNative(m) };
   });
-  client = createBridgeClient(options, {
+  client = createBridgeClient({ ...options, endpoint: EDGE }, {
     post: (raw) => void p.evaluate((m) => (globalThis as any).dispatchEvent(new MessageEvent('message', { data: m })), raw).catch(() => {}),
   });
-  await p.goto(`${s.url}/bridge.html`);
+  await p.goto(PAGE_BASE_URL);
   return { page: p, client };
 }
 
 beforeAll(async () => {
-  [worker, site, browser] = await Promise.all([startWorker({ http: true }), startStaticServer(), launchChromium()]);
+  [worker, browser] = await Promise.all([startWorker({ http: true }), launchChromium()]);
   await createModel(worker, 'phone');
   await publishVersion(81);
   appKey = await createApp(worker);
-  ({ page, client: bridge } = await openBridgePage(browser, site, {
-    endpoint: worker.url, appKey, trustRoot: worker.rootEnvelope, os: 'android', backends: ['cpu'], pollInterval: 0, deviceId: 'phone-1',
+  ({ page, client: bridge } = await openBridgePage(browser, {
+    appKey, trustRoot: worker.rootEnvelope, os: 'android', backends: ['cpu'], pollInterval: 0, deviceId: 'phone-1',
   }));
   page.on('request', (r) => r.url().includes('/v1/edge/tickets/') && tickets.push(r.url()));
 }, 120_000);
 afterAll(async () => {
   await bridge?.close();
   await browser?.close();
-  await site?.close();
   await worker?.dispose();
 });
 
@@ -95,7 +105,7 @@ it('updates to a new version on reload and predicts with it', async () => {
 it('refuses a tampered chunk: the update is not activated, v2 keeps answering, the code reaches the app', async () => {
   await publishVersion(83);
   await page.route('**/v1/edge/chunks/**', async (route) => {
-    const res = await route.fetch();
+    const res = await route.fetch({ url: toWorker(route.request().url()) });
     const bytes = Buffer.from(await res.body());
     bytes[bytes.length >> 1] = bytes[bytes.length >> 1]! ^ 0x01;
     await route.fulfill({ response: res, body: bytes });
@@ -129,8 +139,8 @@ it.each([
   ['wasm', ['wasm', 'cpu']],
   ['webgpu', undefined], // the default order; this Chromium has WebGPU (SwiftShader)
 ] as const)('runs on %s in the page (no .wasm fetched: the binary is inlined) and matches TF.js CPU', async (backend, backends) => {
-  const other = await openBridgePage(browser, site, {
-    endpoint: worker.url, appKey, trustRoot: worker.rootEnvelope, os: 'ios', pollInterval: 0, deviceId: `phone-${backend}`, ...(backends ? { backends: [...backends] } : {}),
+  const other = await openBridgePage(browser, {
+    appKey, trustRoot: worker.rootEnvelope, os: 'ios', pollInterval: 0, deviceId: `phone-${backend}`, ...(backends ? { backends: [...backends] } : {}),
   });
   const fetched: string[] = [];
   other.page.on('request', (r) => fetched.push(r.url()));

@@ -10,6 +10,7 @@ import { type ReactNode, createContext, useContext, useEffect, useMemo, useRef }
 import { Platform, StyleSheet, View } from 'react-native';
 import { WebView } from 'react-native-webview';
 import { type BridgeClient, type BridgeClientOptions, createBridgeClient } from '../client.ts';
+import { PAGE_BASE_URL } from '../page-origin.ts';
 import { PAGE_HTML } from './page-html.gen.ts';
 
 const BridgeContext = createContext<BridgeClient | null>(null);
@@ -34,7 +35,7 @@ export function ModelFleetProvider({ config, children }: { config: ProviderConfi
         <WebView
           key={key /* a new configuration gets a fresh page (and its ready) */}
           ref={keep}
-          source={{ html: PAGE_HTML, baseUrl: 'https://modelfleet.invalid/' }}
+          source={{ html: PAGE_HTML, baseUrl: PAGE_BASE_URL }}
           originWhitelist={['*']}
           javaScriptEnabled
           onMessage={(e) => client.receive(e.nativeEvent.data)}
