@@ -1,14 +1,17 @@
 /**
  * A minimal app: the fraud-demo model from `npm start`, verified and run on the phone through
- * @modelfleet/react-native. Edit ENDPOINT / APP_KEY (printed by `npm start`) and root.json.
+ * @modelfleet/react-native. Set APP_KEY (printed by `npm start`) and copy root.json; see README.md.
  */
 import { useState } from 'react';
-import { Button, SafeAreaView, StyleSheet, Text, View } from 'react-native';
+import { Button, StyleSheet, Text, View } from 'react-native';
 import { ModelFleetProvider, useModel } from '@modelfleet/react-native';
 import trustRoot from './root.json';
 
-// Your computer's LAN address, where `npm start` runs (the phone must reach it).
-const ENDPOINT = 'http://192.168.1.20:8787';
+// The control plane as the phone sees it. 127.0.0.1 works on an Android phone over USB after
+// `adb reverse tcp:8787 tcp:8787`, on an Android emulator likewise, and on the iOS Simulator.
+// A phone on Wi-Fi needs an https:// address (README, "Any phone over HTTPS"): the WebView page is
+// an https page, and it may call plain http only on the loopback address.
+const ENDPOINT = 'http://127.0.0.1:8787';
 const APP_KEY = 'mfa_…printed by npm start…';
 
 function Score() {
@@ -32,16 +35,16 @@ function Score() {
 
 export default function App() {
   return (
-    <SafeAreaView style={styles.screen}>
+    <View style={styles.screen}>
       <ModelFleetProvider config={{ endpoint: ENDPOINT, appKey: APP_KEY, trustRoot, appVersion: '1.0.0' }}>
         <Score />
       </ModelFleetProvider>
-    </SafeAreaView>
+    </View>
   );
 }
 
 const styles = StyleSheet.create({
-  screen: { flex: 1, padding: 24 },
+  screen: { flex: 1, padding: 24, paddingTop: 64 },
   card: { gap: 12 },
   title: { fontSize: 22, fontWeight: '600' },
 });
