@@ -7,11 +7,10 @@ import { Button, StyleSheet, Text, View } from 'react-native';
 import { ModelFleetProvider, useModel } from '@modelfleet/react-native';
 import trustRoot from './root.json';
 
-// The control plane as the phone sees it. 127.0.0.1 works on an Android phone over USB after
-// `adb reverse tcp:8787 tcp:8787`, on an Android emulator likewise, and on the iOS Simulator.
-// A phone on Wi-Fi needs an https:// address (README, "Any phone over HTTPS"): the WebView page is
-// an https page, and it may call plain http only on the loopback address.
-const ENDPOINT = 'http://127.0.0.1:8787';
+// The control plane as the phone sees it: an https:// address (README step 2). The WebView page is
+// an https page with a public origin, so plain http or a LAN/loopback address is refused by
+// mixed-content or Local Network Access rules in current WebViews.
+const ENDPOINT = 'https://REPLACE-ME.trycloudflare.com';
 const APP_KEY = 'mfa_…printed by npm start…';
 
 function Score() {
