@@ -39,6 +39,7 @@ export function createBridgeClient(options: BridgeClientOptions, transport: { po
   let ready!: Promise<void>;
   let markReady!: () => void;
   let initialized: Promise<unknown> | null = null;
+  let initDone = false; // the page has a client to release on close
   let pageUp = false;
   const listeners = new Set<(event: PageEvent) => void>();
   const arm = () => {
@@ -49,6 +50,7 @@ export function createBridgeClient(options: BridgeClientOptions, transport: { po
   const wire = () => endpoint.onEvent((e) => {
     if (e.event === 'ready') {
       initialized = null; // a (re)started page has no client yet
+      initDone = false;
       markReady();
     }
     listeners.forEach((l) => l(e));
@@ -67,10 +69,13 @@ export function createBridgeClient(options: BridgeClientOptions, transport: { po
   /** Waits for the page, then sends init once; every request goes through here. */
   async function call(body: Parameters<Endpoint['call']>[0], opts?: CallOptions) {
     await pageReady(opts);
-    initialized ??= endpoint.call({ kind: 'init', config }).catch((e) => {
-      initialized = null;
-      throw e;
-    });
+    initialized ??= endpoint.call({ kind: 'init', config }).then(
+      () => void (initDone = true),
+      (e) => {
+        initialized = null;
+        throw e;
+      },
+    );
     await initialized;
     return endpoint.call(body, opts);
   }
@@ -104,11 +109,13 @@ export function createBridgeClient(options: BridgeClientOptions, transport: { po
       endpoint = createEndpoint((raw) => transport.post(raw), timeoutMs ? { timeoutMs } : {});
       wire();
       initialized = null;
+      initDone = false;
       arm();
     },
     async close() {
-      // Best effort: tell a running page to release its models; a page that never started has none.
-      if (pageUp && initialized) await endpoint.call({ kind: 'close' }, { timeoutMs: 2000 }).catch(() => {});
+      // Best effort: tell a running page to release its models; a page whose init never answered
+      // has none, and waiting 2 s on it would only delay the app's unmount.
+      if (pageUp && initDone) await endpoint.call({ kind: 'close' }, { timeoutMs: 2000 }).catch(() => {});
       endpoint.close('closed by the app');
     },
     get endpoint() {
