@@ -72,6 +72,21 @@ describe('protocol', () => {
 });
 
 describe('bridge client ↔ page server', () => {
+  it('carries the web SDK options that cross JSON to the page’s createClient; refuses bad ones', async () => {
+    const configs: unknown[] = [];
+    let server: ReturnType<typeof createPageServer>;
+    const options = { endpoint: 'https://edge.example', appKey: 'k', trustRoot: '{}', os: 'ios' as const, staleAfter: 60_000, caps: { maxTotalBytes: 2 ** 20, maxChunkBytes: 2 ** 18 }, parallel: 2, appVersion: '3.1.0' };
+    const bridge = createBridgeClient(options, { post: (raw) => queueMicrotask(() => server.receive(raw)) });
+    server = createPageServer((raw) => queueMicrotask(() => bridge.receive(raw)), async (config) => (configs.push(config), fakePage()));
+    server.announce();
+    await bridge.load('fraud');
+    expect(configs).toEqual([{ endpoint: 'https://edge.example', appKey: 'k', trustRoot: '{}', os: 'ios', staleAfter: 60_000, caps: { maxTotalBytes: 2 ** 20, maxChunkBytes: 2 ** 18 }, parallel: 2, appVersion: '3.1.0' }]);
+    const bad = createBridgeClient({ ...options, parallel: 0 }, { post: (raw) => queueMicrotask(() => server2.receive(raw)) });
+    const server2 = createPageServer((raw) => queueMicrotask(() => bad.receive(raw)), async () => fakePage());
+    server2.announce();
+    await expect(bad.load('fraud')).rejects.toMatchObject({ code: 'malformed_message' });
+  });
+
   it('waits for the page, sends init once, loads and predicts', async () => {
     const { bridge, toPage } = wire();
     const model = await bridge.load('fraud');

@@ -37,6 +37,9 @@ export const ClientConfig = z.strictObject({
   deviceId: z.string().min(1).max(128).optional(),
   backends: z.array(z.enum(['webgpu', 'wasm', 'cpu'])).min(1).optional(),
   pollInterval: z.number().int().min(0).optional(),
+  staleAfter: z.number().int().min(0).optional(),
+  caps: z.strictObject({ maxTotalBytes: z.number().int().min(1), maxChunkBytes: z.number().int().min(1) }).optional(),
+  parallel: z.number().int().min(1).max(16).optional(),
   telemetry: z.boolean().optional(),
   appVersion: z.string().max(64).optional(),
   /** Where the page finds the TF.js WASM binaries (an https URL or the app's asset path); without it WASM is skipped. */
