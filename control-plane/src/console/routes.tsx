@@ -164,7 +164,7 @@ async function rolloutWithReport(c: Context<ConsoleEnv>, id: string): Promise<{ 
   if (r.state !== 'running' && r.state !== 'paused') return { r, report: null };
   const enc = encodeURIComponent(r.model);
   const { sequence } = await api<{ sequence: number }>(c, `/models/${enc}`);
-  const count = async (version: number, cohort: string) => Math.max(0, (await apiOrNull<{ devices: number }>(c, `/models/${enc}/versions/${version}/sketches/${sequence}?cohort=${cohort}`))?.devices ?? 0);
+  const count = async (version: number, cohort: string) => (await apiOrNull<{ devices: number }>(c, `/models/${enc}/versions/${version}/sketches/${sequence}?cohort=${cohort}`))?.devices ?? 0;
   const [loaded, challenger, control] = await Promise.all([count(r.challenger, `step-${r.id}-loaded`), count(r.challenger, `step-${r.id}`), count(r.champion, `step-${r.id}`)]);
   return { r, report: { loaded, challenger, control } };
 }

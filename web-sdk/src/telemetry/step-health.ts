@@ -7,7 +7,7 @@
  * version it also sends a one-load "loaded" record, so the console can tell devices that
  * downloaded and activated it from those that used it. Counting never throws into the app.
  */
-import { type StepPhase, type Ticket, encodeUpload, fromBase64, healthLayout, healthUpload } from '@modelfleet/protocol';
+import { type StepPhase, type Ticket, encodeUpload, fromBase64, healthLayout, healthUpload, payloadJson } from '@modelfleet/protocol';
 import type { ModelStore } from '../store.ts';
 import { type HealthRecorder, createHealthRecorder } from './health.ts';
 import type { Outbox } from './outbox.ts';
@@ -20,7 +20,7 @@ export function createStepHealth(store: ModelStore, outbox: Outbox) {
   const steps = new Map<string, Step>();
   const ticketOf = async (name: string): Promise<Ticket | null> => {
     const stored = (await store.state(name)).ticket;
-    return stored ? (JSON.parse(new TextDecoder().decode(fromBase64(stored.envelope.payload))) as Ticket) : null;
+    return stored ? (payloadJson(fromBase64(stored.envelope.payload), 'ticket') as Ticket) : null; // verified when it was stored
   };
   return {
     /** The rollout whose control range this device's ticket puts it in, while it runs the champion `version`. */
