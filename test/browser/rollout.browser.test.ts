@@ -9,6 +9,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createApp, uploadHealth } from '../fixtures/drift.ts';
 import { buildLayersModel } from '../fixtures/models.ts';
 import { createModel, publish } from '../harness/publish.ts';
+import { pollUntil } from '../harness/poll.ts';
 import { type TestWorker, startWorker } from '../harness/worker.ts';
 import { launchChromium } from './chromium.ts';
 import { type StaticServer, startStaticServer } from './server.ts';
@@ -81,12 +82,7 @@ it('a device moves to the challenger at its step and back after an injected regr
   }
   const today = windowOf(new Date());
   await worker.trigger('15 0 * * *', new Date((today + 1) * 86_400_000 + 15 * 60_000));
-  const deadline = Date.now() + 20_000;
-  let state = '';
-  while (state !== 'rolled-back' && Date.now() < deadline) {
-    await new Promise((r) => setTimeout(r, 250));
-    state = ((await (await worker.api(`/v1/rollouts/${id}`)).json()) as { state: string }).state;
-  }
+  const { state } = await pollUntil(async () => (await (await worker.api(`/v1/rollouts/${id}`)).json()) as { state: string }, (x) => x.state !== 'running', { what: `rollout ${id} to end` });
   expect(state).toBe('rolled-back');
   const back = await call(canary, 'reload');
   expect(back).toMatchObject({ version: 1, changed: true, downloadedBytes: 0 });

@@ -8,6 +8,7 @@ import { replay } from '../../control-plane/src/rollouts/machine.ts';
 import { createApp, createToken } from '../fixtures/drift.ts';
 import { buildLayersModel } from '../fixtures/models.ts';
 import { createModel, publish } from '../harness/publish.ts';
+import { pollUntil } from '../harness/poll.ts';
 import { type TestWorker, startWorker } from '../harness/worker.ts';
 
 let worker: TestWorker;
@@ -84,12 +85,7 @@ describe('a rollout from v1 to v2', () => {
   });
 
   it('its alarm analyses a baked step and holds on NoData, never promoting', async () => {
-    const deadline = Date.now() + 15_000;
-    let r = await get(id);
-    while (!r.decision && Date.now() < deadline) {
-      await new Promise((res) => setTimeout(res, 250));
-      r = await get(id);
-    }
+    const r = await pollUntil(() => get(id), (x: any) => !!x.decision, { what: `a decision on ${id}` });
     expect(r.decision).toMatchObject({ outcome: 'hold', step: 0 });
     expect(r.decision.metrics.every((m: any) => m.status === 'no_data' && m.observed === null)).toBe(true);
     expect(r).toMatchObject({ state: 'running', step: 0, percent: 10 });

@@ -40,29 +40,42 @@ export class RolloutCoordinator extends DurableObject<Env> {
     await this.ctx.storage.setAlarm(Date.now() + numberVar(this.env.ROLLOUT_TICK_SECONDS, 60) * 1000);
   }
 
-  /** Each tick: once the step has baked, analyse and act; otherwise wait for the next tick. */
+  /**
+   * Each tick: once the step has baked, analyse and act; otherwise wait for the next tick.
+   * A tick that throws (a D1 hiccup, say) still schedules the next one: workerd retries a thrown
+   * alarm only a few times, after which a running rollout would never be judged again.
+   */
   override async alarm(): Promise<void> {
     await this.ctx.blockConcurrencyWhile(async () => {
       const id = await this.ctx.storage.get<string>('id');
       if (!id) return;
-      const r = await findRollout(this.env.DB, id);
-      if (r.state !== 'running') return; // paused, ended or superseded: no more ticks
-      const bakeMs = r.plan.steps[r.step]!.bakeSeconds * 1000;
-      if (r.stepStartedAt && Date.now() - Date.parse(r.stepStartedAt) >= bakeMs) {
-        // A failing analysis must not stop the ticks (or leave an old decision standing): it holds, and says why.
-        const decision = await analyse(this.env, r).catch((e: unknown) => ({
-          outcome: 'hold' as const, summary: `hold: analysis failed (${e instanceof Error ? e.message : String(e)})`, step: r.step, at: new Date().toISOString(), metrics: [],
-        }));
-        await this.env.DB.prepare('UPDATE rollouts SET decision = ? WHERE id = ?').bind(JSON.stringify(decision), id).run();
-        if (decision.outcome !== 'hold') {
-          const action = decision.outcome === 'promote' ? 'promote' : 'rollback';
-          const { eventId } = await applyTransition(this.env.DB, id, { action, actor: 'analysis', reason: decision.summary, evidence: decision, expectStep: r.step });
-          await enqueueEvent(this.env, eventId);
-        }
-        const now = await findRollout(this.env.DB, id);
-        if (now.state !== 'running') return;
+      let running = true;
+      try {
+        running = await this.tick(id);
+      } catch (e) {
+        running = !(e instanceof ApiError && e.code === 'not_found'); // a rollout that is gone needs no ticks
+        console.error(`rollout ${id}: tick failed${running ? ', retrying on the next one' : ''}:`, e instanceof Error ? e.message : e);
       }
-      await this.schedule();
+      if (running) await this.schedule();
     });
+  }
+
+  /** One tick; false once the rollout is no longer running (no more ticks). */
+  private async tick(id: string): Promise<boolean> {
+    const r = await findRollout(this.env.DB, id);
+    if (r.state !== 'running') return false; // paused, ended or superseded
+    const bakeMs = r.plan.steps[r.step]!.bakeSeconds * 1000;
+    if (!r.stepStartedAt || Date.now() - Date.parse(r.stepStartedAt) < bakeMs) return true;
+    // A failing analysis must not leave an old decision standing: it holds, and says why.
+    const decision = await analyse(this.env, r).catch((e: unknown) => ({
+      outcome: 'hold' as const, summary: `hold: analysis failed (${e instanceof Error ? e.message : String(e)})`, step: r.step, at: new Date().toISOString(), metrics: [],
+    }));
+    await this.env.DB.prepare('UPDATE rollouts SET decision = ? WHERE id = ?').bind(JSON.stringify(decision), id).run();
+    if (decision.outcome !== 'hold') {
+      const action = decision.outcome === 'promote' ? 'promote' : 'rollback';
+      const { eventId } = await applyTransition(this.env.DB, id, { action, actor: 'analysis', reason: decision.summary, evidence: decision, expectStep: r.step });
+      await enqueueEvent(this.env, eventId);
+    }
+    return (await findRollout(this.env.DB, id)).state === 'running';
   }
 }
