@@ -2,6 +2,7 @@
 // round trips, out-of-order replies, timeouts, cancellation, malformed and oversized messages —
 // every failure a coded error, and nothing left pending.
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { pollUntil } from '../../test/harness/poll.ts';
 import { createBridgeClient } from './client.ts';
 import { BRIDGE_VERSION, MAX_MESSAGE_CHARS, Request, decode, encode, packValue, unpackValue } from '@modelfleet/protocol/bridge';
 import { type PageClient, type PageModel, createPageServer } from './webview/serve.ts';
@@ -119,7 +120,8 @@ describe('bridge client ↔ page server', () => {
     expect(model).not.toBeNull();
     await expect(model!.predict([[1]])).rejects.toMatchObject({ code: 'timeout' });
     expect(bridge.endpoint.pending).toBe(0);
-    await new Promise((r) => setTimeout(r, 250));
+    // The page answers 200 ms after the post: wait (bounded) for that late answer to arrive and be dropped.
+    await pollUntil(async () => bridge.endpoint.dropped.unknownId, (n) => n > 0, { timeoutMs: 5_000, what: 'the late answer', everyMs: 20 });
     expect(bridge.endpoint.dropped.unknownId).toBe(1);
   });
 

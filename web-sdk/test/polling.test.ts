@@ -2,6 +2,7 @@
 // champion moves, activation only on reload(), and `update-ready` in status meanwhile.
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { buildLayersModel } from '../../test/fixtures/models.ts';
+import { pollUntil } from '../../test/harness/poll.ts';
 import type { TestWorker } from '../../test/harness/worker.ts';
 import { controlPlane, publishAs, sdkClient } from './helpers.ts';
 
@@ -22,8 +23,8 @@ it('polls with ETags, downloads in the background, swaps on reload only', async 
   };
   const { client, store } = await sdkClient(worker, { fetch: spy, pollInterval: 100 });
   const model = await client.load('poll');
-  await new Promise((r) => setTimeout(r, 400));
-  expect(seen.filter((s) => s.conditional && s.status === 304).length).toBeGreaterThanOrEqual(1);
+  // Polls every ~100 ms; wait (bounded) for the first conditional 304 rather than a fixed sleep.
+  await pollUntil(async () => seen.filter((s) => s.conditional && s.status === 304).length, (n) => n >= 1, { timeoutMs: 10_000, what: 'a conditional poll answered 304', everyMs: 50 });
 
   await publishAs(worker, 'poll', await buildLayersModel({ seed: 62 }));
   const deadline = Date.now() + 5000;
