@@ -16,7 +16,13 @@ function Probe({ name }: { name: string }) {
   return <Text>{`${m.status}:${m.version ?? '-'}:${m.backend ?? '-'}:${m.error?.code ?? '-'}`}</Text>;
 }
 const kinds = () => webviewHost.received.map((r) => JSON.parse(r).kind);
-const settle = () => act(() => new Promise((r) => setTimeout(r, 20)));
+/** Lets React and the mocked page run until `done` holds (bounded: a cold or loaded machine is slow, not broken). */
+async function settle(done: () => boolean, timeoutMs = 5000) {
+  const deadline = Date.now() + timeoutMs;
+  do await act(() => new Promise((r) => setTimeout(r, 10)));
+  while (!done() && Date.now() < deadline);
+}
+const latest = () => seen.at(-1);
 let tree: ReactTestRenderer;
 
 beforeEach(() => {
@@ -33,7 +39,7 @@ describe('ModelFleetProvider', () => {
     await act(async () => {
       tree = create(<ModelFleetProvider config={config}><Probe name="fraud" /><Probe name="fraud" /></ModelFleetProvider>);
     });
-    await settle();
+    await settle(() => kinds().filter((k) => k === 'load').length >= 2);
     expect(webviewHost.mounted).toBe(1);
     const view = tree.root.findByProps({ testID: 'modelfleet-webview' });
     expect(view.props.accessibilityLabel).toContain('modelfleet bridge');
@@ -51,7 +57,7 @@ describe('useModel', () => {
       tree = create(<ModelFleetProvider config={config}><Probe name="fraud" /></ModelFleetProvider>);
     });
     expect(seen[0]).toMatchObject({ status: 'loading', version: null, backend: null, error: null });
-    await settle();
+    await settle(() => latest()?.status !== 'loading');
     const last = seen.at(-1)!;
     expect(last).toMatchObject({ status: 'ready', version: 7, backend: 'webgpu', error: null });
     expect(JSON.stringify(tree.toJSON())).toContain('ready:7:webgpu:-');
@@ -66,7 +72,7 @@ describe('useModel', () => {
     await act(async () => {
       tree = create(<ModelFleetProvider config={config}><Probe name="broken" /></ModelFleetProvider>);
     });
-    await settle();
+    await settle(() => latest()?.status !== 'loading');
     expect(seen.at(-1)).toMatchObject({ status: 'error', error: { code: 'chunk_digest_mismatch' } });
     await expect(seen.at(-1)!.predict([[1]])).rejects.toMatchObject({ code: 'not_ready' });
   });
@@ -76,17 +82,17 @@ describe('useModel', () => {
     await act(async () => {
       tree = create(<ModelFleetProvider config={{ ...config, timeoutMs: 50 }}><Probe name="fraud" /></ModelFleetProvider>);
     });
-    await act(() => new Promise((r) => setTimeout(r, 120)));
+    await settle(() => latest()?.status !== 'loading');
     expect(seen.at(-1)).toMatchObject({ status: 'error', error: { code: 'timeout' } });
 
     webviewHost.frozen = false;
     // A new configuration remounts the page; it answers again.
     await act(async () => tree.update(<ModelFleetProvider config={{ ...config, timeoutMs: 5000 }}><Probe name="fraud" /></ModelFleetProvider>));
-    await settle();
+    await settle(() => latest()?.status === 'ready');
     expect(seen.at(-1)).toMatchObject({ status: 'ready', version: 7 });
     webviewHost.frozen = true;
     const pending = seen.at(-1)!.predict([[1]]);
-    await new Promise((r) => setTimeout(r, 10)); // posted; the page holds its answer
+    await settle(() => JSON.parse(webviewHost.received.at(-1)!).kind === 'predict'); // posted; the page holds its answer
     expect(JSON.parse(webviewHost.received.at(-1)!)).toMatchObject({ kind: 'predict' });
     const failed = expect(pending).rejects.toMatchObject({ code: 'bridge_closed' });
     await act(async () => webviewHost.crash());
