@@ -64,7 +64,7 @@ describe('operator', () => {
     expect(cookie).toMatchObject({ httpOnly: true, sameSite: 'Strict', path: '/console' });
     expect(await page.evaluate(() => (globalThis as any).document.cookie)).not.toContain('mft_'); // scripts cannot read the token
     const fraud = page.getByRole('row', { name: /fraud/ });
-    await expect.poll(() => fraud.textContent()).toContain('v1');
+    await expect.poll(() => fraud.textContent(), { timeout: 15_000 }).toContain('v1');
     expect(await fraud.textContent()).toContain('alarm');
     expect(await page.getByRole('row', { name: /quiet/ }).textContent()).toContain('no closed window');
     await shot(page, 'models');
@@ -107,7 +107,7 @@ describe('operator', () => {
 
   it('shows an action taken elsewhere without a reload (live panel)', async () => {
     expect((await worker.api(`/v1/rollouts/${id}/pause`, { method: 'POST', json: { reason: 'from the CLI' } })).status).toBe(200);
-    await page.locator('#rollout-panel[data-state="paused"]').waitFor({ timeout: 10_000 });
+    await page.locator('#rollout-panel[data-state="paused"]').waitFor({ timeout: 30_000 });
     await page.getByTestId('resume').click();
     await page.locator('#rollout-panel[data-state="running"]').waitFor();
   });
@@ -130,10 +130,10 @@ describe('operator', () => {
       headers: { 'content-type': 'application/octet-stream', 'x-modelfleet-app-key': seeded.appKey },
     });
     expect((await report('&phase=loaded', { load: { ok: 1 }, predict: {}, latencies: [], backend: {} })).status).toBe(202);
-    await expect.poll(() => page.locator('[data-bar="downloaded"]').textContent(), { timeout: 10_000 }).toContain('1 device');
+    await expect.poll(() => page.locator('[data-bar="downloaded"]').textContent(), { timeout: 30_000 }).toContain('1 device');
     expect(await page.locator('[data-bar="active"]').textContent()).toContain('0 challenger / 0 control');
     expect((await report('', { load: { ok: 1 }, predict: { ok: 20 }, latencies: [2, 3, 4], backend: { wasm: 20 } })).status).toBe(202);
-    await expect.poll(() => page.locator('[data-bar="active"]').textContent(), { timeout: 10_000 }).toContain('1 challenger / 0 control');
+    await expect.poll(() => page.locator('[data-bar="active"]').textContent(), { timeout: 30_000 }).toContain('1 challenger / 0 control');
     await shot(page, 'rollout-progress');
     await page.getByTestId('kill').click();
     expect(await page.locator('dialog').textContent()).toContain('KILL SWITCH');
@@ -208,7 +208,7 @@ describe('operator', () => {
     await page.getByLabel('Alias', { exact: true }).fill('Not An Alias!');
     await page.getByTestId('set-alias').click();
     await page.getByTestId('confirm').click();
-    await expect.poll(() => page.getByRole('alert').textContent()).toMatch(/bad_request|unknown_field|invalid/i);
+    await expect.poll(() => page.getByRole('alert').textContent(), { timeout: 15_000 }).toMatch(/bad_request|unknown_field|invalid/i);
     expect(Object.keys(((await (await worker.api('/v1/models/quiet')).json()) as { aliases: Record<string, number> }).aliases).sort()).toEqual(['champion', 'staging']);
   });
 

@@ -8,6 +8,7 @@ import { baseline, createApp, createToken, uploadSketch } from '../fixtures/drif
 import { buildLayersModel } from '../fixtures/models.ts';
 import { createModel, publish } from '../harness/publish.ts';
 import { type Receiver, header, startReceiver } from '../harness/webhook-receiver.ts';
+import { pollUntil } from '../harness/poll.ts';
 import { type TestWorker, startWorker } from '../harness/worker.ts';
 
 let worker: TestWorker;
@@ -22,15 +23,8 @@ async function register(body: Record<string, unknown>, token?: string) {
 const deliveries = async (query = '') => ((await (await worker.api(`/v1/deliveries${query}`)).json()) as any).deliveries as any[];
 const webhookRows = async () => (await worker.db.prepare('SELECT id FROM webhooks').all()).results;
 
-async function until<T>(what: string, f: () => Promise<T | undefined | false>, ms = 15_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await f();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+const until = async <T,>(what: string, f: () => Promise<T | undefined | false>, ms = 15_000): Promise<T> =>
+  (await pollUntil(f, Boolean, { what, timeoutMs: ms, everyMs: 50 })) as T;
 
 /** Checks the signature with node:crypto alone, as a receiver without our library would. */
 function independentlyValid(secret: string, id: string, ts: string, body: string, signature: string): boolean {

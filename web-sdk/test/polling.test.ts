@@ -27,9 +27,8 @@ it('polls with ETags, downloads in the background, swaps on reload only', async 
   await pollUntil(async () => seen.filter((s) => s.conditional && s.status === 304).length, (n) => n >= 1, { timeoutMs: 10_000, what: 'a conditional poll answered 304', everyMs: 50 });
 
   await publishAs(worker, 'poll', await buildLayersModel({ seed: 62 }));
-  const deadline = Date.now() + 5000;
-  while ((await store.state('poll')).active?.version !== 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-  expect((await store.state('poll')).active?.version).toBe(2); // downloaded and activated in storage…
+  const stored = await pollUntil(() => store.state('poll'), (st) => st.active?.version === 2, { timeoutMs: 20_000, what: 'v2 activated in storage', everyMs: 50 });
+  expect(stored.active?.version).toBe(2); // downloaded and activated in storage…
   expect(model.version).toBe(1); // …but the running model only changes on reload
   expect((await client.status())['poll']).toMatchObject({ version: 1, cachedVersion: 2, state: 'update-ready' });
   expect(await model.reload()).toMatchObject({ version: 2, changed: true, downloadedBytes: 0 });
