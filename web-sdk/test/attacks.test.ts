@@ -132,6 +132,16 @@ describe('attacks on an update', () => {
     await client.close();
   });
 
+  it('storage quota exceeded on a first load → storage_quota thrown, nothing activated', async () => {
+    const fresh = await openStore(freshDbName());
+    const full = { ...fresh, putChunk: async () => { throw new DOMException('quota', 'QuotaExceededError'); } } as ModelStore;
+    const { client } = await sdkClient(worker, { store: full });
+    await expect(client.load('fraud')).rejects.toMatchObject({ code: 'storage_quota' });
+    expect((await fresh.state('fraud')).active).toBeUndefined();
+    expect(await fresh.db.getAllKeys('chunks')).toEqual([]);
+    await client.close();
+  });
+
   it('control plane answering 5xx → server_error, model keeps running', () =>
     expectRefusedUpdate('server_error', { fetch: faultyFetch([{ match: /\/tickets\//, rewrite: () => json({ error: { code: 'internal', message: 'boom' } }, 503) }]) }));
 
