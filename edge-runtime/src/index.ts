@@ -81,7 +81,7 @@ export function edgeRoutes<E extends EdgeEnv>(): Hono<{ Bindings: E }> {
   // Sketch uploads, the only device writes; they never touch the registry (D1/R2). Drift sketches
   // (against the version's signed baseline) and health records (against the built-in health
   // layout) share validation, aggregation and release.
-  for (const channel of ['sketches', 'health', 'step-health'] as const) {
+  for (const channel of ['sketches', 'health', 'step-health', 'step-sketches'] as const) {
     edge.post(`/${channel}/:model/:version`, async (c) => {
       const ttl = numberVar(c.env.EDGE_CACHE_TTL_MS, 5000);
       const app = await appForKey(c.env, c.req.header(APP_KEY_HEADER), ttl);

@@ -5,7 +5,7 @@
  * (model, version, window, cohort) Durable Object, which refuses a second upload per device.
  */
 import {
-  type StepPhase, type SketchLayout, type SketchUpload, decodeUpload, healthLayout, manifestDigest, parseEnvelope, parseManifest, fromBase64, sha256Hex, sketchLayout, uploadSize, utf8, windowOf,
+  type StepPhase, type SketchLayout, type SketchUpload, decodeUpload, healthLayout, manifestDigest, parseEnvelope, parseManifest, fromBase64, sha256Hex, sketchLayout, stepCohort, uploadSize, utf8, windowOf,
 } from '@modelfleet/protocol';
 import type { App } from './apps.ts';
 import { type EdgeEnv, r2Key } from './env.ts';
@@ -55,7 +55,7 @@ function layoutFor(env: EdgeEnv, digest: string): Promise<SketchLayout | null> {
   return layout;
 }
 
-export type SketchChannel = 'sketches' | 'health' | 'step-health';
+export type SketchChannel = 'sketches' | 'health' | 'step-health' | 'step-sketches';
 
 export interface IngestRequest { app: App; device: string; model: string; version: number; body: ArrayBuffer; now: Date; ttlMs: number; channel?: SketchChannel; rollout?: string; phase?: StepPhase }
 
@@ -69,13 +69,14 @@ export const cohortOf = (channel: SketchChannel, control: string | null = null) 
 export async function ingestSketch(env: EdgeEnv, req: IngestRequest): Promise<{ devices: number; window: number }> {
   const channel = req.channel ?? 'sketches';
   const digest = await activeManifestDigest(env, req.model, req.version, req.ttlMs);
-  const layout = channel === 'sketches' ? await layoutFor(env, digest) : await healthLayout();
+  const drift = channel === 'sketches' || channel === 'step-sketches'; // against the version's baseline
+  const layout = drift ? await layoutFor(env, digest) : await healthLayout();
   if (!layout) throw new ApiError('no_baseline', `${req.model} v${req.version} was published without a monitoring baseline; nothing to sketch against`);
   if (req.body.byteLength !== uploadSize(layout)) {
     throw new ApiError(req.body.byteLength > uploadSize(layout) ? 'payload_too_large' : 'sketch_malformed', `an upload for ${req.model} v${req.version} is exactly ${uploadSize(layout)} bytes, got ${req.body.byteLength}`);
   }
   const upload = decodeUpload(layout, new Uint8Array(req.body));
-  if (channel === 'step-health') return ingestStep(env, req, layout, upload);
+  if (channel === 'step-health' || channel === 'step-sketches') return ingestStep(env, req, layout, upload, channel);
   const today = windowOf(req.now);
   // The current day and the one before (late uploads) are open; older windows are closed.
   if (upload.window !== today && upload.window !== today - 1) {
@@ -92,20 +93,21 @@ export async function ingestSketch(env: EdgeEnv, req: IngestRequest): Promise<{ 
 }
 
 /**
- * A rollout step's health record: the "window" is the ticket sequence that names the step, the
- * device must be in the live rollout's challenger range (reporting on the challenger) or control
- * range (on the champion), and it lands in that step's aggregate for its version, once.
+ * A rollout step's health record or drift sketch: the "window" is the ticket sequence that names
+ * the step, the device must be in the live rollout's challenger range (reporting on the
+ * challenger) or control range (on the champion), and it lands in that step's aggregate for its
+ * version, once per kind.
  */
-async function ingestStep(env: EdgeEnv, req: IngestRequest, layout: SketchLayout, upload: SketchUpload): Promise<{ devices: number; window: number }> {
-  if (!req.rollout) throw new ApiError('bad_request', 'a step-health record names its rollout: ?rollout=<id>');
+async function ingestStep(env: EdgeEnv, req: IngestRequest, layout: SketchLayout, upload: SketchUpload, channel: 'step-health' | 'step-sketches'): Promise<{ devices: number; window: number }> {
+  if (!req.rollout) throw new ApiError('bad_request', `a ${channel} upload names its rollout: ?rollout=<id>`);
   const step = await stepOf(env, req.model, req.version, req.device, req.rollout, req.ttlMs);
   if (upload.window !== step.sequence) throw new ApiError('window_closed', `step ${upload.window} of rollout ${req.rollout} is over (the current step is ${step.sequence})`);
   // 'loaded' records (sent when the device starts running the step's version) only count devices
   // for the console's progress; the analysis judges the 'used' records (after some predictions).
-  const loaded = req.phase === 'loaded';
-  const deviceHash = await sha256Hex(utf8(`${req.app.id}:${req.device}:${req.model}:${req.version}:${upload.window}:step${loaded ? ':loaded' : ''}`));
-  const result = await aggregateStub(env, req.model, req.version, upload.window, `step-${req.rollout}${loaded ? '-loaded' : ''}`).add(layout, deviceHash, upload);
+  const kind = channel === 'step-sketches' ? 'sketches' : req.phase === 'loaded' ? 'loaded' : 'used';
+  const deviceHash = await sha256Hex(utf8(`${req.app.id}:${req.device}:${req.model}:${req.version}:${upload.window}:step${kind === 'used' ? '' : `:${kind}`}`));
+  const result = await aggregateStub(env, req.model, req.version, upload.window, stepCohort(req.rollout, kind)).add(layout, deviceHash, upload);
   if (result.devices < 0) throw new ApiError('window_closed', `step ${upload.window} of rollout ${req.rollout} was already analysed`);
-  if (!result.accepted) throw new ApiError('sketch_replayed', `this device already sent its record for step ${upload.window}`);
+  if (!result.accepted) throw new ApiError('sketch_replayed', `this device already sent its ${kind === 'sketches' ? 'sketch' : 'record'} for step ${upload.window}`);
   return { devices: result.devices, window: upload.window };
 }

@@ -27,6 +27,13 @@ export const FEEDBACK_OUTCOMES = ['correct', 'incorrect'] as const;
 export const STEP_PHASES = ['loaded', 'used'] as const;
 export type StepPhase = (typeof STEP_PHASES)[number];
 
+/**
+ * The aggregate a rollout step's uploads land in (the window is the step's ticket sequence):
+ * health records by phase, and the step's drift sketches (`/v1/edge/step-sketches/…`, inputs and
+ * outputs against the version's signed baseline) for prediction drift and estimated accuracy.
+ */
+export const stepCohort = (rollout: string, kind: StepPhase | 'sketches' = 'used') => `step-${rollout}${kind === 'used' ? '' : `-${kind}`}`;
+
 export const HEALTH_BASELINE: Baseline = {
   features: [
     { name: 'load', kind: 'categorical', vocabulary: [...LOAD_OUTCOMES] },

@@ -177,6 +177,65 @@ describe('output metrics', () => {
   });
 });
 
+describe('step sketches', () => {
+  it('rolls back within the step on the ranges’ step sketches (prediction drift), with no window closed; refuses bad sketches', async () => {
+    const deciles = Array.from({ length: 9 }, (_, k) => 0.55 + 0.05 * k);
+    const monitored = { ...baseline, outputs: { classCounts: [50, 50], confidenceDeciles: deciles } };
+    await createModel(worker, 'step-outputs');
+    for (const seed of [1, 2]) expect((await publish(worker, 'step-outputs', await buildLayersModel({ seed, inputs: 3 }), { baseline: monitored })).res.status).toBe(201);
+    await worker.api('/v1/models/step-outputs/aliases/champion', { method: 'PUT', json: { version: 1 } });
+    const salt = 'step-outputs-salt';
+    const p = { steps: [{ percent: 50, bakeSeconds: 1 }, { percent: 100, bakeSeconds: 3600 }], salt, analysis: [{ metric: 'prediction_drift', tolerance: 0, minSample: 20, critical: true }] };
+    const { id } = (await (await worker.api('/v1/models/step-outputs/rollouts', { method: 'POST', json: { challenger: 2, plan: p } })).json()) as { id: string };
+    const sequence = ((await (await worker.api('/v1/models/step-outputs')).json()) as { sequence: number }).sequence;
+    const layout = await sketchLayout(monitored);
+    const [, , , cls, conf] = monitoredFeatures(monitored) as any[];
+    const ids = async (cohort: 'challenger' | 'control', n: number) => {
+      const out: string[] = [];
+      for (let i = 0; out.length < n; i++) if (rolloutCohort(await bucketOf(salt, `so-${i}`), 50) === cohort) out.push(`so-${i}`);
+      return out;
+    };
+    // As in the daily test: v1 predicts like validation, v2 says "1" with low confidence.
+    const sketch = (device: string, version: number, window = sequence) => {
+      const d = Number(device.split('-')[1]);
+      const classes = Array.from({ length: 40 }, (_, i) => (version === 1 ? String((i + d) % 2) : '1'));
+      const confidence = Array.from({ length: 40 }, (_, i) => (version === 1 ? 0.5 + (((i * 17 + d) % 40) + 0.5) / 80 : 0.5 + (((i * 17 + d) % 40) + 0.5) / 400));
+      const inputs = deviceValues(device, 0).map((v) => sketchNumeric(v, edges));
+      return encodeUpload(layout, { schemaDigest: layout.schemaDigest, window, features: [...inputs, sketchCategorical(classes, cls.vocabulary), sketchNumeric(confidence, conf.edges)] });
+    };
+    const send = (device: string, version: number, opts: { body?: Uint8Array; rollout?: string } = {}) =>
+      worker.api(`/v1/edge/step-sketches/step-outputs/${version}?device=${device}&rollout=${opts.rollout ?? id}`, {
+        method: 'POST', token: null, body: (opts.body ?? sketch(device, version)) as unknown as BodyInit, headers: { 'content-type': 'application/octet-stream', 'x-modelfleet-app-key': appKey },
+      });
+    const [challengers, controls] = [await ids('challenger', 30), await ids('control', 30)];
+    const refusals: [Promise<Response>, number, string][] = [
+      [send(challengers[0]!, 2, { rollout: 'ro_0000000000000000' }), 422, 'window_closed'],
+      [send(challengers[0]!, 2, { body: sketch(challengers[0]!, 2, sequence - 1) }), 422, 'window_closed'], // an earlier step
+      [send(controls[0]!, 2), 400, 'bad_request'], // a control-range device does not run the challenger
+      [send(challengers[0]!, 2, { body: sketch(challengers[0]!, 2).slice(0, -4) }), 400, 'sketch_malformed'],
+    ];
+    for (const [request, status, code] of refusals) {
+      const res = await request;
+      expect([res.status, ((await res.json()) as any).error.code]).toEqual([status, code]);
+    }
+    const contributions = async (version: number) => (await (await worker.api(`/v1/models/step-outputs/versions/${version}/sketches/${sequence}?cohort=step-${id}-sketches`)).json()) as { devices: number; closed: boolean };
+    expect(await contributions(2)).toMatchObject({ devices: 0, closed: false }); // the refusals left nothing behind
+    for (const d of challengers) expect((await send(d, 2)).status).toBe(202);
+    expect((await send(challengers[0]!, 2)).status).toBe(409); // once per step
+    // The alarm releases the step's sketches as soon as both arms have 20 devices; later ones find it closed.
+    for (const d of controls) expect([202, 422]).toContain((await send(d, 1)).status);
+    const r = await waitFor(id, (x) => x.state !== 'running');
+    expect(r.state).toBe('rolled-back');
+    expect(r.decision.metrics[0]).toMatchObject({ metric: 'prediction_drift', status: 'fail', observed: 1, sample: { challenger: 30 } });
+    expect(r.decision.metrics[0].sample.control).toBeGreaterThanOrEqual(20);
+    expect(await contributions(2)).toMatchObject({ devices: 30, closed: true });
+    // No day's window was closed: the step's sketches were released once (both arms, one ledger entry) and judged.
+    const rows = (await worker.db.prepare("SELECT cohort, window, released FROM drift_windows WHERE model_id = (SELECT id FROM models WHERE name = 'step-outputs') AND cohort LIKE '%-sketches' ORDER BY version").all()).results;
+    expect(rows).toEqual([{ cohort: `step-${id}-sketches`, window: sequence, released: 1 }, { cohort: `step-${id}-sketches`, window: sequence, released: 1 }]);
+    expect((await worker.db.prepare("SELECT COUNT(*) AS n FROM drift_windows WHERE model_id = (SELECT id FROM models WHERE name = 'step-outputs') AND cohort = 'all'").first<{ n: number }>())!.n).toBe(0);
+  });
+});
+
 describe('step records', () => {
   it('rolls back within the step on the devices’ per-step records, without waiting for the window; refuses bad records', async () => {
     await model('stepped');

@@ -110,7 +110,11 @@ export async function createClient(options: ClientOptions) {
   const sketchers = new Map<string, { version: number; layout: SketchLayout; make: (window: number) => Sketcher; current: Sketcher } | null>();
   // Health is recorded for every model version, baseline or not.
   const healths = new Map<string, { version: number; current: HealthRecorder }>();
-  const steps = createStepHealth(store, outbox);
+  // A step sketches like the day does, with the running version's baseline.
+  const steps = createStepHealth(store, outbox, (name, version) => {
+    const s = sketchers.get(name);
+    return s && s.version === version ? s : null;
+  });
   const startHealth = (name: string, version: number) => {
     if (options.telemetry !== false) healths.set(name, { version, current: createHealthRecorder(windowOf(now())) });
   };
@@ -169,6 +173,7 @@ export async function createClient(options: ClientOptions) {
         const out = Object.values(outputs)[0];
         const outRows = Array.isArray(out) ? ((Array.isArray(out[0]) ? out : [out]) as number[][]) : undefined;
         s.current.observe(rows, outRows);
+        if (version !== undefined) steps.sketcher(name, version)?.observe(rows, outRows);
       } catch {
         // telemetry never breaks the host
       }

@@ -3,12 +3,15 @@
 // the ticket's sequence, with the rollout id); a device outside the ranges sends none.
 import { bucketOf, rolloutCohort } from '@modelfleet/protocol';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { baseline } from '../../test/fixtures/drift.ts';
 import { buildLayersModel } from '../../test/fixtures/models.ts';
+import { createModel, publish } from '../../test/harness/publish.ts';
 import type { TestWorker } from '../../test/harness/worker.ts';
 import { controlPlane, publishAs, sdkClient, setChampion } from './helpers.ts';
 
 let worker: TestWorker & { appKey: string };
 let rollout: string;
+let sketchy: string; // a rollout of a model with a monitoring baseline
 const salt = 'sdk-step-salt';
 
 beforeAll(async () => {
@@ -18,6 +21,11 @@ beforeAll(async () => {
   await setChampion(worker, 'stepper', 1);
   const res = await worker.api('/v1/models/stepper/rollouts', { method: 'POST', json: { challenger: 2, plan: { steps: [{ percent: 20, bakeSeconds: 3600 }, { percent: 100, bakeSeconds: 0 }], salt } } });
   rollout = ((await res.json()) as { id: string }).id;
+  await createModel(worker, 'sketchy');
+  for (const seed of [64, 65]) expect((await publish(worker, 'sketchy', await buildLayersModel({ seed, inputs: 3 }), { baseline })).res.status).toBe(201);
+  await setChampion(worker, 'sketchy', 1);
+  const r2 = await worker.api('/v1/models/sketchy/rollouts', { method: 'POST', json: { challenger: 2, plan: { steps: [{ percent: 20, bakeSeconds: 3600 }, { percent: 100, bakeSeconds: 0 }], salt } } });
+  sketchy = ((await r2.json()) as { id: string }).id;
 });
 afterAll(() => worker?.dispose());
 
@@ -94,4 +102,43 @@ it('a control-range device names the rollout on its daily health record and coun
   }
   expect(await contributions('health-control')).toBe(before.control + 1);
   expect(await contributions('health')).toBe(before.health + 1);
+});
+
+it('with a monitoring baseline, each range device also sends the step’s sketch of inputs and outputs, once', async () => {
+  const sequence = ((await (await worker.api('/v1/models/sketchy')).json()) as { sequence: number }).sequence;
+  for (const [cohort, version] of [['challenger', 2], ['control', 1]] as const) {
+    const sent: { url: string; status: number }[] = [];
+    const spy: typeof fetch = async (input, init) => {
+      const res = await fetch(input, init);
+      if (String(input).includes('/step-')) sent.push({ url: String(input), status: res.status });
+      return res;
+    };
+    const { client } = await sdkClient(worker, { deviceId: await deviceIn(cohort, 'sk'), fetch: spy });
+    const model = await client.load('sketchy');
+    expect(model.version).toBe(version);
+    for (let i = 0; i < 12; i++) await model.predict(Array.from({ length: 4 }, (_, r) => [Math.sin(i + r), Math.cos(i * r), (i % 5) / 5 - 0.5]));
+    expect((await client.flush()).dropped.rejected).toBe(0);
+    const sketches = sent.filter((s) => s.url.includes('/v1/edge/step-sketches/'));
+    expect(sketches.map((s) => s.status)).toEqual([202]);
+    expect(sketches[0]!.url).toContain(`/step-sketches/sketchy/${version}?device=`);
+    expect(sketches[0]!.url).toContain(`&rollout=${sketchy}`);
+    const devices = ((await (await worker.api(`/v1/models/sketchy/versions/${version}/sketches/${sequence}?cohort=step-${sketchy}-sketches`)).json()) as { devices: number }).devices;
+    expect(devices).toBe(1);
+    await model.predict([[0, 0, 0]]);
+    await client.flush();
+    expect(sent.filter((s) => s.url.includes('/step-sketches/'))).toHaveLength(1); // once per step
+    await client.close();
+  }
+});
+
+it('without a baseline, a step sends its record but no sketch', async () => {
+  const sent: string[] = [];
+  const spy: typeof fetch = (input, init) => (sent.push(String(input)), fetch(input, init));
+  const { client } = await sdkClient(worker, { deviceId: await deviceIn('challenger', 'nb'), fetch: spy });
+  const model = await client.load('stepper');
+  for (let i = 0; i < 12; i++) await model.predict([[0, 1, 2, 3]]);
+  await client.flush();
+  expect(sent.filter((u) => u.includes('/step-health/') && !u.includes('phase='))).toHaveLength(1);
+  expect(sent.filter((u) => u.includes('/step-sketches/'))).toEqual([]);
+  await client.close();
 });

@@ -6,7 +6,7 @@
  * Pages send a strict CSP (no inline script or style), no-store caching and frame denial.
  */
 import { ApiError } from '@modelfleet/edge-runtime';
-import { EVENT_TYPES } from '@modelfleet/protocol';
+import { EVENT_TYPES, stepCohort } from '@modelfleet/protocol';
 import { Hono, type Context } from 'hono';
 import { getCookie, setCookie, deleteCookie } from 'hono/cookie';
 import { csrf as sameOrigin } from 'hono/csrf';
@@ -165,7 +165,7 @@ async function rolloutWithReport(c: Context<ConsoleEnv>, id: string): Promise<{ 
   const enc = encodeURIComponent(r.model);
   const { sequence } = await api<{ sequence: number }>(c, `/models/${enc}`);
   const count = async (version: number, cohort: string) => (await apiOrNull<{ devices: number }>(c, `/models/${enc}/versions/${version}/sketches/${sequence}?cohort=${cohort}`))?.devices ?? 0;
-  const [loaded, challenger, control] = await Promise.all([count(r.challenger, `step-${r.id}-loaded`), count(r.challenger, `step-${r.id}`), count(r.champion, `step-${r.id}`)]);
+  const [loaded, challenger, control] = await Promise.all([count(r.challenger, stepCohort(r.id, 'loaded')), count(r.challenger, stepCohort(r.id)), count(r.champion, stepCohort(r.id))]);
   return { r, report: { loaded, challenger, control } };
 }
 

@@ -18,12 +18,12 @@
  * health records. Devices in a step's ranges also send a record per step (web-sdk step-health),
  * released once both arms have enough devices, so a step need not wait for the day's window.
  */
-import { aggregateStub, numberVar } from '@modelfleet/edge-runtime';
-import { type SketchAggregate, healthLayout, windowOf } from '@modelfleet/protocol';
+import { aggregateStub, layoutForVersion, numberVar } from '@modelfleet/edge-runtime';
+import { type SketchAggregate, healthLayout, stepCohort, windowOf } from '@modelfleet/protocol';
 import { DELTA } from '../drift/close.ts';
 import { type HealthSummary, summarizeHealth } from '../drift/health-summary.ts';
 import { HEALTH_SHARE, HEALTH_SPLIT, epsilonFor, releaseNoiseForRho, rhoFor, rhoSpent } from '../drift/privacy.ts';
-import type { DriftVerdict } from '../drift/detect.ts';
+import { DEFAULT_DETECT, type DriftVerdict, detectDrift } from '../drift/detect.ts';
 import type { Env } from '../env.ts';
 import { type Arm, type Decision, type DriftArm, judge, judgeOutputs, sampleRatio } from './judge.ts';
 import type { RolloutView } from './machine.ts';
@@ -41,32 +41,32 @@ async function arm(env: Env, modelId: number, version: number, since: string, co
   return { devices: row.devices, summary: JSON.parse(row.verdict) as HealthSummary, noise, closedAt: row.closed_at };
 }
 
-async function driftArm(env: Env, modelId: number, version: number, since: string): Promise<DriftArm | null> {
+async function driftArm(env: Env, modelId: number, version: number, since: string, cohort = 'all', window?: number): Promise<DriftArm | null> {
   const row = await env.DB.prepare(
-    "SELECT devices, verdict, closed_at FROM drift_windows WHERE model_id = ? AND version = ? AND cohort = 'all' AND released = 1 AND closed_at >= ? ORDER BY window DESC LIMIT 1",
-  ).bind(modelId, version, since).first<{ devices: number; verdict: string | null; closed_at: string }>();
+    'SELECT devices, verdict, closed_at FROM drift_windows WHERE model_id = ? AND version = ? AND cohort = ? AND released = 1 AND closed_at >= ? AND (?5 IS NULL OR window = ?5) ORDER BY window DESC LIMIT 1',
+  ).bind(modelId, version, cohort, since, window ?? null).first<{ devices: number; verdict: string | null; closed_at: string }>();
   if (!row?.verdict) return null;
   return { devices: row.devices, outputs: (JSON.parse(row.verdict) as DriftVerdict).outputs, closedAt: row.closed_at };
 }
 
 const OUTPUT_METRICS = new Set(['prediction_drift', 'estimated_accuracy']);
 
+/** Devices each arm needs before a step's aggregates are released: the release floor, and the plan's smallest minSample. */
+const stepNeed = (env: Env, r: RolloutView) => Math.max(numberVar(env.DRIFT_MIN_DEVICES, 1000), Math.min(...r.plan.analysis.map((c) => c.minSample)));
+
 /**
  * The step's own health records (sent by devices in the challenger and control ranges during the
  * step), released once — with the health budget, recorded in the ledger — when both arms have
  * enough devices; null until then, and the day's windows are used instead.
  */
-async function stepArms(env: Env, r: RolloutView & { modelId: number }): Promise<{ challenger: Arm; control: Arm } | null> {
-  if (!env.AGGREGATES) return null;
-  const seq = await env.DB.prepare('SELECT sequence FROM models WHERE id = ?').bind(r.modelId).first<{ sequence: number }>();
-  if (!seq) return null;
-  const cohort = `step-${r.id}`;
+async function stepArms(env: Env, r: RolloutView & { modelId: number }, sequence: number): Promise<{ challenger: Arm; control: Arm } | null> {
+  const cohort = stepCohort(r.id);
   // Released once per step and kept: later ticks of the same step judge the same data again.
-  const kept = async (version: number) => arm(env, r.modelId, version, '', cohort, seq.sequence);
+  const kept = async (version: number) => arm(env, r.modelId, version, '', cohort, sequence);
   const [keptA, keptB] = await Promise.all([kept(r.challenger), kept(r.champion)]);
   if (keptA && keptB) return { challenger: keptA, control: keptB };
-  const need = Math.max(numberVar(env.DRIFT_MIN_DEVICES, 1000), Math.min(...r.plan.analysis.map((c) => c.minSample)));
-  const stub = (version: number) => aggregateStub(env, r.model, version, seq.sequence, cohort);
+  const need = stepNeed(env, r);
+  const stub = (version: number) => aggregateStub(env, r.model, version, sequence, cohort);
   const [a, b] = await Promise.all([stub(r.challenger).status(), stub(r.champion).status()]);
   if (a.devices < need || b.devices < need) return null;
   const layout = await healthLayout();
@@ -77,7 +77,7 @@ async function stepArms(env: Env, r: RolloutView & { modelId: number }): Promise
   const rho = rhoSpent(layout, noise); // disjoint devices in the two arms: one spend
   const row = (version: number, x: SketchAggregate) =>
     env.DB.prepare('INSERT INTO drift_windows (model_id, version, window, cohort, devices, released, aggregate, verdict, alarm, noise, closed_at) VALUES (?, ?, ?, ?, ?, 1, ?, ?, 0, ?, ?)')
-      .bind(r.modelId, version, seq.sequence, cohort, x.devices, JSON.stringify(x), JSON.stringify(summarizeHealth(x)), JSON.stringify(noise), at);
+      .bind(r.modelId, version, sequence, cohort, x.devices, JSON.stringify(x), JSON.stringify(summarizeHealth(x)), JSON.stringify(noise), at);
   await env.DB.batch([
     row(r.challenger, ra.released),
     row(r.champion, rb.released),
@@ -87,9 +87,44 @@ async function stepArms(env: Env, r: RolloutView & { modelId: number }): Promise
   return { challenger: toArm(ra.released), control: toArm(rb.released) };
 }
 
+/**
+ * The step's drift sketches (inputs and outputs against each version's signed baseline, sent by
+ * devices in the two ranges), released once — on the drift share of the day's budget, in the
+ * ledger — when both arms have enough devices, and tested like a day's window; their output
+ * verdicts feed prediction drift and estimated accuracy. Null until then (the daily windows serve).
+ */
+async function stepDriftArms(env: Env, r: RolloutView & { modelId: number }, sequence: number): Promise<{ challenger: DriftArm; control: DriftArm } | null> {
+  const cohort = stepCohort(r.id, 'sketches');
+  const [keptA, keptB] = await Promise.all([driftArm(env, r.modelId, r.challenger, '', cohort, sequence), driftArm(env, r.modelId, r.champion, '', cohort, sequence)]);
+  if (keptA && keptB) return { challenger: keptA, control: keptB };
+  const need = stepNeed(env, r);
+  const stub = (version: number) => aggregateStub(env, r.model, version, sequence, cohort);
+  const [a, b] = await Promise.all([stub(r.challenger).status(), stub(r.champion).status()]);
+  if (a.devices < need || b.devices < need) return null;
+  const [la, lb] = await Promise.all([layoutForVersion(env, r.model, r.challenger), layoutForVersion(env, r.model, r.champion)]);
+  if (!la || !lb) return null; // a version without a baseline has no sketches to judge
+  const rho = rhoFor(numberVar(env.DRIFT_EPSILON_PER_DAY, 2), DELTA) * (1 - HEALTH_SHARE);
+  const [na, nb] = [releaseNoiseForRho(la, rho), releaseNoiseForRho(lb, rho)];
+  const [ra, rb] = await Promise.all([stub(r.challenger).release(need, na), stub(r.champion).release(need, nb)]);
+  if (!ra.released || !rb.released) return null;
+  const at = new Date().toISOString();
+  const [va, vb] = [detectDrift(la, ra.released, { ...DEFAULT_DETECT, minDevices: need, noise: na }), detectDrift(lb, rb.released, { ...DEFAULT_DETECT, minDevices: need, noise: nb })];
+  const row = (version: number, x: SketchAggregate, verdict: DriftVerdict, noise: typeof na) =>
+    env.DB.prepare('INSERT INTO drift_windows (model_id, version, window, cohort, devices, released, aggregate, verdict, alarm, noise_sigma, noise, closed_at) VALUES (?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?)')
+      .bind(r.modelId, version, sequence, cohort, x.devices, JSON.stringify(x), JSON.stringify(verdict), verdict.alarm ? 1 : 0, noise.components, JSON.stringify(noise), at);
+  const spent = Math.max(rhoSpent(la, na), rhoSpent(lb, nb)); // disjoint devices in the two arms: the larger spend
+  await env.DB.batch([
+    row(r.challenger, ra.released, va, na),
+    row(r.champion, rb.released, vb, nb),
+    env.DB.prepare('INSERT INTO privacy_ledger (model_id, window, rho, epsilon, delta, released_at) VALUES (?, ?, ?, ?, ?, ?)').bind(r.modelId, windowOf(new Date()), spent, epsilonFor(spent, DELTA), DELTA, at),
+  ]);
+  return { challenger: { devices: ra.released.devices, outputs: va.outputs, closedAt: at }, control: { devices: rb.released.devices, outputs: vb.outputs, closedAt: at } };
+}
+
 export async function analyse(env: Env, r: RolloutView & { modelId: number }): Promise<Decision> {
   const since = r.stepStartedAt ?? new Date(0).toISOString();
-  const step = await stepArms(env, r);
+  const sequence = env.AGGREGATES ? (await env.DB.prepare('SELECT sequence FROM models WHERE id = ?').bind(r.modelId).first<{ sequence: number }>())?.sequence : undefined;
+  const step = sequence === undefined ? null : await stepArms(env, r, sequence);
   // The step's own records when there are enough; else the day's windows: the control range when
   // its devices reported (equal size, same days), else every champion device.
   const [challenger, controlRange, champion] = step
@@ -97,9 +132,12 @@ export async function analyse(env: Env, r: RolloutView & { modelId: number }): P
     : await Promise.all([arm(env, r.modelId, r.challenger, since), arm(env, r.modelId, r.champion, since, 'health-control'), arm(env, r.modelId, r.champion, since)]);
   const control = controlRange ?? champion;
   const needsOutputs = r.plan.analysis.some((c) => OUTPUT_METRICS.has(c.metric));
-  const [challengerDrift, championDrift] = needsOutputs
-    ? await Promise.all([driftArm(env, r.modelId, r.challenger, since), driftArm(env, r.modelId, r.champion, since)])
-    : [null, null];
+  // Output metrics: the step's own sketches (challenger vs control range) when both arms sent
+  // enough; else the versions' daily windows (the challenger vs every champion device).
+  const stepDrift = needsOutputs && sequence !== undefined ? await stepDriftArms(env, r, sequence) : null;
+  const [challengerDrift, championDrift] = stepDrift
+    ? [stepDrift.challenger, stepDrift.control]
+    : needsOutputs ? await Promise.all([driftArm(env, r.modelId, r.challenger, since), driftArm(env, r.modelId, r.champion, since)]) : [null, null];
   const metrics = r.plan.analysis.map((check) => (OUTPUT_METRICS.has(check.metric) ? judgeOutputs(check, challengerDrift, championDrift) : judge(check, challenger, control)));
   // Both arms hold only devices the targeting admits (control devices name the rollout their ticket gave).
   if (challenger && controlRange) metrics.push(sampleRatio(challenger.devices, controlRange.devices, challenger.closedAt));

@@ -12,7 +12,7 @@ export type DropReason = 'queue_full' | 'rejected' | 'duplicate' | 'storage_erro
 
 export interface OutboxItem {
   id: string; model: string; version: number; window: number; bytes: Uint8Array; attempts: number;
-  channel?: 'sketches' | 'health' | 'step-health';
+  channel?: 'sketches' | 'health' | 'step-health' | 'step-sketches';
   /** Extra query for the upload (a step-health record names its rollout). */
   query?: string;
 }

@@ -5,18 +5,28 @@
  * also recorded per step (the ticket's sequence names the step) and sent once per step, at the
  * first poll after MIN_STEP_PREDICTIONS predictions. When the device starts running the step's
  * version it also sends a one-load "loaded" record, so the console can tell devices that
- * downloaded and activated it from those that used it. Counting never throws into the app.
+ * downloaded and activated it from those that used it. A model with a monitoring baseline also
+ * sketches the step's inputs and outputs and sends that sketch with the record, so prediction drift
+ * and estimated accuracy are judged per step too. Counting never throws into the app.
  */
-import { type StepPhase, type Ticket, encodeUpload, fromBase64, healthLayout, healthUpload, payloadJson } from '@modelfleet/protocol';
+import { type SketchLayout, type StepPhase, type Ticket, encodeUpload, fromBase64, healthLayout, healthUpload, payloadJson } from '@modelfleet/protocol';
 import type { ModelStore } from '../store.ts';
 import { type HealthRecorder, createHealthRecorder } from './health.ts';
 import type { Outbox } from './outbox.ts';
+import type { Sketcher } from './sketcher.ts';
 
 export const MIN_STEP_PREDICTIONS = 10;
 
-interface Step { key: string; rollout: string; sequence: number; version: number; recorder: HealthRecorder; sent: boolean }
+/** How a running model version sketches (its signed baseline's layout), or null when it has no baseline. */
+export type SketchFactory = (name: string, version: number) => { layout: SketchLayout; make: (window: number) => Sketcher } | null;
 
-export function createStepHealth(store: ModelStore, outbox: Outbox) {
+interface Step {
+  key: string; rollout: string; sequence: number; version: number; recorder: HealthRecorder; sent: boolean;
+  /** Made at the first observation (the baseline is read after the first sync); null: no baseline. */
+  sketch?: { layout: SketchLayout; current: Sketcher } | null;
+}
+
+export function createStepHealth(store: ModelStore, outbox: Outbox, sketchFor: SketchFactory = () => null) {
   const steps = new Map<string, Step>();
   const ticketOf = async (name: string): Promise<Ticket | null> => {
     const stored = (await store.state(name)).ticket;
@@ -48,17 +58,26 @@ export function createStepHealth(store: ModelStore, outbox: Outbox) {
       const s = steps.get(name);
       return s && s.version === version && !s.sent ? s.recorder : undefined;
     },
-    /** Queues the step's record once it has enough predictions (once per step). */
+    /** The step's sketcher for what `version` does now, if this device is in a step's range and the version has a baseline. */
+    sketcher(name: string, version: number): Sketcher | undefined {
+      const s = steps.get(name);
+      if (!s || s.version !== version || s.sent) return undefined;
+      if (s.sketch === undefined) {
+        const f = sketchFor(name, version);
+        s.sketch = f ? { layout: f.layout, current: f.make(s.sequence) } : null; // the step's sequence is its window
+      }
+      return s.sketch?.current;
+    },
+    /** Queues the step's record (and sketch) once it has enough predictions (once per step). */
     async send(name: string): Promise<void> {
       const s = steps.get(name);
       if (!s || s.sent || s.recorder.predictions() < MIN_STEP_PREDICTIONS) return;
       const record = await s.recorder.build();
+      const sketch = s.sketch ? s.sketch.current.build() : null;
       s.sent = true;
-      if (!record) return;
-      await outbox.enqueue({
-        model: name, version: s.version, window: s.sequence, bytes: encodeUpload(await healthLayout(), record),
-        channel: 'step-health', query: `&rollout=${encodeURIComponent(s.rollout)}`,
-      });
+      const query = `&rollout=${encodeURIComponent(s.rollout)}`;
+      if (record) await outbox.enqueue({ model: name, version: s.version, window: s.sequence, bytes: encodeUpload(await healthLayout(), record), channel: 'step-health', query });
+      if (sketch) await outbox.enqueue({ model: name, version: s.version, window: s.sequence, bytes: encodeUpload(s.sketch!.layout, sketch), channel: 'step-sketches', query });
     },
     names: () => [...steps.keys()],
   };
