@@ -39,6 +39,16 @@ function scoreChart(node: HTMLElement, name: string) {
   }, [x, s, x.map(() => score(data!.threshold)), alarms]);
 }
 
+/**
+ * A numeric bin "a…b" is labelled by its lower edge (the first, open one as "<b"): the full
+ * ranges of ten bins overlap on a card's width. Categories keep their names.
+ */
+function shortBinLabel(label: string): string {
+  const [lo, hi] = label.split('…');
+  if (hi === undefined) return label;
+  return lo === '<' ? `<${hi}` : lo!;
+}
+
 function binsChart(node: HTMLElement, name: string) {
   const latest = data!.windows.at(-1)?.verdict?.features.find((f) => f.name === name)?.bins;
   if (!latest) return void (node.textContent = 'no released bins');
@@ -47,7 +57,7 @@ function binsChart(node: HTMLElement, name: string) {
   mount(node, {
     height: 180, scales: { x: { time: false, range: [-0.6, idx.length - 0.4] } },
     series: [{}, { label: 'released', fill: `${BLUE}99`, stroke: BLUE, paths: bars, points: { show: false } }, { label: 'baseline', stroke: GREY, dash: [4, 3], points: { show: true } }],
-    axes: [{ values: (_u, ticks) => ticks.map((t) => latest.labels[t] ?? ''), rotate: -30, size: 50, space: 20 } as uPlot.Axis, percentAxis],
+    axes: [{ values: (_u, ticks) => ticks.map((t) => shortBinLabel(latest.labels[t] ?? '')), rotate: -45, size: 48, space: 14 } as uPlot.Axis, percentAxis],
   }, [idx, latest.observed, latest.expected]);
 }
 
