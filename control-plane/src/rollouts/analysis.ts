@@ -15,8 +15,9 @@
  * apart at ingest) when it reported, else every champion device; with a control range, a
  * sample-ratio check joins the metrics. Prediction drift and estimated accuracy come from the
  * versions' released drift verdicts (judgeOutputs); label accuracy from the apps' feedback in the
- * health records. Devices in a step's ranges also send a record per step (web-sdk step-health),
- * released once both arms have enough devices, so a step need not wait for the day's window.
+ * health records. Devices in a step's ranges also send a record, and with a baseline a sketch,
+ * per step (web-sdk step-health), released once both arms have enough devices, so a step need not
+ * wait for the day's window for either kind of metric.
  */
 import { aggregateStub, layoutForVersion, numberVar } from '@modelfleet/edge-runtime';
 import { type SketchAggregate, healthLayout, stepCohort, windowOf } from '@modelfleet/protocol';
