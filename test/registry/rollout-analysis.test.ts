@@ -146,26 +146,33 @@ describe('control range', () => {
   });
 });
 
+// Output monitoring: a baseline with the predicted class and top-class confidence, two versions published with it.
+const deciles = Array.from({ length: 9 }, (_, k) => 0.55 + 0.05 * k);
+const monitored = { ...baseline, outputs: { classCounts: [50, 50], confidenceDeciles: deciles } };
+async function outputModel(name: string) {
+  await createModel(worker, name);
+  for (const seed of [1, 2]) expect((await publish(worker, name, await buildLayersModel({ seed, inputs: 3 }), { baseline: monitored })).res.status).toBe(201);
+  await worker.api(`/v1/models/${name}/aliases/champion`, { method: 'PUT', json: { version: 1 } });
+}
+/** Device `d`'s sketch: v1 predicts like validation (half each class, confidences across the deciles); v2 says "1" with low confidence. */
+async function outputSketch(d: number, inputsOf: string, version: number, window: number): Promise<Uint8Array> {
+  const layout = await sketchLayout(monitored);
+  const [, , , cls, conf] = monitoredFeatures(monitored) as any[];
+  const inputs = deviceValues(inputsOf, 0).map((v) => sketchNumeric(v, edges));
+  const classes = Array.from({ length: 40 }, (_, i) => (version === 1 ? String((i + d) % 2) : '1'));
+  const confidence = Array.from({ length: 40 }, (_, i) => (version === 1 ? 0.5 + (((i * 17 + d) % 40) + 0.5) / 80 : 0.5 + (((i * 17 + d) % 40) + 0.5) / 400));
+  return encodeUpload(layout, { schemaDigest: layout.schemaDigest, window, features: [...inputs, sketchCategorical(classes, cls.vocabulary), sketchNumeric(confidence, conf.edges)] });
+}
+
 describe('output metrics', () => {
   it('rolls back a challenger whose predictions moved off its validation baseline while the champion’s did not', async () => {
-    const deciles = Array.from({ length: 9 }, (_, k) => 0.55 + 0.05 * k);
-    const monitored = { ...baseline, outputs: { classCounts: [50, 50], confidenceDeciles: deciles } };
-    await createModel(worker, 'outputs');
-    for (const seed of [1, 2]) expect((await publish(worker, 'outputs', await buildLayersModel({ seed, inputs: 3 }), { baseline: monitored })).res.status).toBe(201);
-    await worker.api('/v1/models/outputs/aliases/champion', { method: 'PUT', json: { version: 1 } });
+    await outputModel('outputs');
     const p = { steps: [{ percent: 10, bakeSeconds: 1 }, { percent: 100, bakeSeconds: 3600 }], salt: 'outputs-salt', analysis: [{ metric: 'prediction_drift', tolerance: 0, minSample: 20, critical: true }] };
     const { id } = (await (await worker.api('/v1/models/outputs/rollouts', { method: 'POST', json: { challenger: 2, plan: p } })).json()) as { id: string };
-    const layout = await sketchLayout(monitored);
-    const [, , , cls, conf] = monitoredFeatures(monitored) as any[];
     for (const version of [1, 2]) {
       for (let d = 0; d < 30; d++) {
-        const inputs = deviceValues(`o-${d}`, 0).map((v) => sketchNumeric(v, edges));
-        // v1 predicts like validation (half each class, confidences across the deciles); v2 says "1" with low confidence.
-        const classes = Array.from({ length: 40 }, (_, i) => (version === 1 ? String((i + d) % 2) : '1'));
-        const confidence = Array.from({ length: 40 }, (_, i) => (version === 1 ? 0.5 + (((i * 17 + d) % 40) + 0.5) / 80 : 0.5 + (((i * 17 + d) % 40) + 0.5) / 400));
-        const upload = { schemaDigest: layout.schemaDigest, window: today, features: [...inputs, sketchCategorical(classes, cls.vocabulary), sketchNumeric(confidence, conf.edges)] };
         const res = await worker.api(`/v1/edge/sketches/outputs/${version}?device=o-v${version}-${d}`, {
-          method: 'POST', token: null, body: encodeUpload(layout, upload) as unknown as BodyInit, headers: { 'content-type': 'application/octet-stream', 'x-modelfleet-app-key': appKey },
+          method: 'POST', token: null, body: (await outputSketch(d, `o-${d}`, version, today)) as unknown as BodyInit, headers: { 'content-type': 'application/octet-stream', 'x-modelfleet-app-key': appKey },
         });
         expect(res.status).toBe(202);
       }
@@ -179,40 +186,27 @@ describe('output metrics', () => {
 
 describe('step sketches', () => {
   it('rolls back within the step on the ranges’ step sketches (prediction drift), with no window closed; refuses bad sketches', async () => {
-    const deciles = Array.from({ length: 9 }, (_, k) => 0.55 + 0.05 * k);
-    const monitored = { ...baseline, outputs: { classCounts: [50, 50], confidenceDeciles: deciles } };
-    await createModel(worker, 'step-outputs');
-    for (const seed of [1, 2]) expect((await publish(worker, 'step-outputs', await buildLayersModel({ seed, inputs: 3 }), { baseline: monitored })).res.status).toBe(201);
-    await worker.api('/v1/models/step-outputs/aliases/champion', { method: 'PUT', json: { version: 1 } });
+    await outputModel('step-outputs');
     const salt = 'step-outputs-salt';
     const p = { steps: [{ percent: 50, bakeSeconds: 1 }, { percent: 100, bakeSeconds: 3600 }], salt, analysis: [{ metric: 'prediction_drift', tolerance: 0, minSample: 20, critical: true }] };
     const { id } = (await (await worker.api('/v1/models/step-outputs/rollouts', { method: 'POST', json: { challenger: 2, plan: p } })).json()) as { id: string };
     const sequence = ((await (await worker.api('/v1/models/step-outputs')).json()) as { sequence: number }).sequence;
-    const layout = await sketchLayout(monitored);
-    const [, , , cls, conf] = monitoredFeatures(monitored) as any[];
     const ids = async (cohort: 'challenger' | 'control', n: number) => {
       const out: string[] = [];
       for (let i = 0; out.length < n; i++) if (rolloutCohort(await bucketOf(salt, `so-${i}`), 50) === cohort) out.push(`so-${i}`);
       return out;
     };
-    // As in the daily test: v1 predicts like validation, v2 says "1" with low confidence.
-    const sketch = (device: string, version: number, window = sequence) => {
-      const d = Number(device.split('-')[1]);
-      const classes = Array.from({ length: 40 }, (_, i) => (version === 1 ? String((i + d) % 2) : '1'));
-      const confidence = Array.from({ length: 40 }, (_, i) => (version === 1 ? 0.5 + (((i * 17 + d) % 40) + 0.5) / 80 : 0.5 + (((i * 17 + d) % 40) + 0.5) / 400));
-      const inputs = deviceValues(device, 0).map((v) => sketchNumeric(v, edges));
-      return encodeUpload(layout, { schemaDigest: layout.schemaDigest, window, features: [...inputs, sketchCategorical(classes, cls.vocabulary), sketchNumeric(confidence, conf.edges)] });
-    };
-    const send = (device: string, version: number, opts: { body?: Uint8Array; rollout?: string } = {}) =>
+    const sketch = (device: string, version: number, window = sequence) => outputSketch(Number(device.split('-')[1]), device, version, window);
+    const send = async (device: string, version: number, opts: { body?: Uint8Array; rollout?: string } = {}) =>
       worker.api(`/v1/edge/step-sketches/step-outputs/${version}?device=${device}&rollout=${opts.rollout ?? id}`, {
-        method: 'POST', token: null, body: (opts.body ?? sketch(device, version)) as unknown as BodyInit, headers: { 'content-type': 'application/octet-stream', 'x-modelfleet-app-key': appKey },
+        method: 'POST', token: null, body: (opts.body ?? (await sketch(device, version))) as unknown as BodyInit, headers: { 'content-type': 'application/octet-stream', 'x-modelfleet-app-key': appKey },
       });
     const [challengers, controls] = [await ids('challenger', 30), await ids('control', 30)];
     const refusals: [Promise<Response>, number, string][] = [
       [send(challengers[0]!, 2, { rollout: 'ro_0000000000000000' }), 422, 'window_closed'],
-      [send(challengers[0]!, 2, { body: sketch(challengers[0]!, 2, sequence - 1) }), 422, 'window_closed'], // an earlier step
+      [send(challengers[0]!, 2, { body: await sketch(challengers[0]!, 2, sequence - 1) }), 422, 'window_closed'], // an earlier step
       [send(controls[0]!, 2), 400, 'bad_request'], // a control-range device does not run the challenger
-      [send(challengers[0]!, 2, { body: sketch(challengers[0]!, 2).slice(0, -4) }), 400, 'sketch_malformed'],
+      [send(challengers[0]!, 2, { body: (await sketch(challengers[0]!, 2)).slice(0, -4) }), 400, 'sketch_malformed'],
     ];
     for (const [request, status, code] of refusals) {
       const res = await request;
