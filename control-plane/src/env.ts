@@ -23,6 +23,12 @@ export interface Env {
   TICKET_TTL_SECONDS?: string;
   /** Daily privacy budget per model for drift releases (default 2). */
   DRIFT_EPSILON_PER_DAY?: string;
+  /**
+   * Daily privacy budget per model for rollout-step releases, on top of the daily window's
+   * (default: DRIFT_EPSILON_PER_DAY, so a device in a step's range is released at most twice that
+   * per day); once spent, steps wait for the day's window.
+   */
+  ROLLOUT_STEP_EPSILON_PER_DAY?: string;
   /** Devices a window needs before anything is released (default 1000). */
   DRIFT_MIN_DEVICES?: string;
   /** JSON `{ alg, keyid, privateKey }` (PKCS#8, base64) of the release role's online key. */

@@ -1,9 +1,9 @@
 // The rollout alarm's automated analysis on real released health: a challenger whose devices
 // error more than the tolerance is rolled back by the alarm, with the evidence recorded; one
 // within tolerance is promoted to its next step.
-import { bucketOf, encodeUpload, healthLayout, healthUpload, monitoredFeatures, rolloutCohort, sketchCategorical, sketchLayout, sketchNumeric, verifyWebhook, windowOf } from '@modelfleet/protocol';
+import { bucketOf, encodeUpload, healthLayout, healthUpload, rolloutCohort, verifyWebhook, windowOf } from '@modelfleet/protocol';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { baseline, createApp, deviceValues, edges, uploadHealth } from '../fixtures/drift.ts';
+import { createApp, monitoredBaseline, outputSketch, uploadHealth } from '../fixtures/drift.ts';
 import { buildLayersModel } from '../fixtures/models.ts';
 import { createModel, publish } from '../harness/publish.ts';
 import { type Receiver, startReceiver } from '../harness/webhook-receiver.ts';
@@ -146,22 +146,11 @@ describe('control range', () => {
   });
 });
 
-// Output monitoring: a baseline with the predicted class and top-class confidence, two versions published with it.
-const deciles = Array.from({ length: 9 }, (_, k) => 0.55 + 0.05 * k);
-const monitored = { ...baseline, outputs: { classCounts: [50, 50], confidenceDeciles: deciles } };
+// Output monitoring: two versions published with a baseline that monitors the predicted class and confidence.
 async function outputModel(name: string) {
   await createModel(worker, name);
-  for (const seed of [1, 2]) expect((await publish(worker, name, await buildLayersModel({ seed, inputs: 3 }), { baseline: monitored })).res.status).toBe(201);
+  for (const seed of [1, 2]) expect((await publish(worker, name, await buildLayersModel({ seed, inputs: 3 }), { baseline: monitoredBaseline })).res.status).toBe(201);
   await worker.api(`/v1/models/${name}/aliases/champion`, { method: 'PUT', json: { version: 1 } });
-}
-/** Device `d`'s sketch: v1 predicts like validation (half each class, confidences across the deciles); v2 says "1" with low confidence. */
-async function outputSketch(d: number, inputsOf: string, version: number, window: number): Promise<Uint8Array> {
-  const layout = await sketchLayout(monitored);
-  const [, , , cls, conf] = monitoredFeatures(monitored) as any[];
-  const inputs = deviceValues(inputsOf, 0).map((v) => sketchNumeric(v, edges));
-  const classes = Array.from({ length: 40 }, (_, i) => (version === 1 ? String((i + d) % 2) : '1'));
-  const confidence = Array.from({ length: 40 }, (_, i) => (version === 1 ? 0.5 + (((i * 17 + d) % 40) + 0.5) / 80 : 0.5 + (((i * 17 + d) % 40) + 0.5) / 400));
-  return encodeUpload(layout, { schemaDigest: layout.schemaDigest, window, features: [...inputs, sketchCategorical(classes, cls.vocabulary), sketchNumeric(confidence, conf.edges)] });
 }
 
 describe('output metrics', () => {
@@ -172,7 +161,7 @@ describe('output metrics', () => {
     for (const version of [1, 2]) {
       for (let d = 0; d < 30; d++) {
         const res = await worker.api(`/v1/edge/sketches/outputs/${version}?device=o-v${version}-${d}`, {
-          method: 'POST', token: null, body: (await outputSketch(d, `o-${d}`, version, today)) as unknown as BodyInit, headers: { 'content-type': 'application/octet-stream', 'x-modelfleet-app-key': appKey },
+          method: 'POST', token: null, body: (await outputSketch(d, `o-${d}`, version as 1 | 2, today)) as unknown as BodyInit, headers: { 'content-type': 'application/octet-stream', 'x-modelfleet-app-key': appKey },
         });
         expect(res.status).toBe(202);
       }
@@ -196,7 +185,7 @@ describe('step sketches', () => {
       for (let i = 0; out.length < n; i++) if (rolloutCohort(await bucketOf(salt, `so-${i}`), 50) === cohort) out.push(`so-${i}`);
       return out;
     };
-    const sketch = (device: string, version: number, window = sequence) => outputSketch(Number(device.split('-')[1]), device, version, window);
+    const sketch = (device: string, version: number, window = sequence) => outputSketch(Number(device.split('-')[1]), device, version as 1 | 2, window);
     const send = async (device: string, version: number, opts: { body?: Uint8Array; rollout?: string } = {}) =>
       worker.api(`/v1/edge/step-sketches/step-outputs/${version}?device=${device}&rollout=${opts.rollout ?? id}`, {
         method: 'POST', token: null, body: (opts.body ?? (await sketch(device, version))) as unknown as BodyInit, headers: { 'content-type': 'application/octet-stream', 'x-modelfleet-app-key': appKey },

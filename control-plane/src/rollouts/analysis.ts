@@ -56,11 +56,36 @@ const OUTPUT_METRICS = new Set(['prediction_drift', 'estimated_accuracy']);
 const stepNeed = (env: Env, r: RolloutView) => Math.max(numberVar(env.DRIFT_MIN_DEVICES, 1000), Math.min(...r.plan.analysis.map((c) => c.minSample)));
 
 /**
+ * What a model's step releases may still spend today (zCDP ρ): ROLLOUT_STEP_EPSILON_PER_DAY minus
+ * the day's 'step' entries in the ledger. `take` reserves a release's ρ, or says no (and
+ * remembers that it did, for the decision's summary).
+ */
+async function stepBudget(env: Env, modelId: number) {
+  const cap = rhoFor(numberVar(env.ROLLOUT_STEP_EPSILON_PER_DAY, numberVar(env.DRIFT_EPSILON_PER_DAY, 2)), DELTA);
+  const row = await env.DB.prepare("SELECT COALESCE(SUM(rho), 0) AS rho FROM privacy_ledger WHERE model_id = ? AND window = ? AND scope = 'step'")
+    .bind(modelId, windowOf(new Date())).first<{ rho: number }>();
+  let left = cap - (row?.rho ?? 0);
+  const budget = {
+    refused: false,
+    take(rho: number): boolean {
+      if (rho > left * (1 + 1e-9)) return !(budget.refused = true); // 1e-9: ρ recomputed from the noise scales
+      left -= rho;
+      return true;
+    },
+  };
+  return budget;
+}
+type StepBudget = Awaited<ReturnType<typeof stepBudget>>;
+
+const ledgerStep = (env: Env, modelId: number, rho: number, at: string) =>
+  env.DB.prepare("INSERT INTO privacy_ledger (model_id, window, rho, epsilon, delta, released_at, scope) VALUES (?, ?, ?, ?, ?, ?, 'step')").bind(modelId, windowOf(new Date()), rho, epsilonFor(rho, DELTA), DELTA, at);
+
+/**
  * The step's own health records (sent by devices in the challenger and control ranges during the
  * step), released once — with the health budget, recorded in the ledger — when both arms have
  * enough devices; null until then, and the day's windows are used instead.
  */
-async function stepArms(env: Env, r: RolloutView & { modelId: number }, sequence: number): Promise<{ challenger: Arm; control: Arm } | null> {
+async function stepArms(env: Env, r: RolloutView & { modelId: number }, sequence: number, budget: StepBudget): Promise<{ challenger: Arm; control: Arm } | null> {
   const cohort = stepCohort(r.id);
   // Released once per step and kept: later ticks of the same step judge the same data again.
   const kept = async (version: number) => arm(env, r.modelId, version, '', cohort, sequence);
@@ -72,17 +97,18 @@ async function stepArms(env: Env, r: RolloutView & { modelId: number }, sequence
   if (a.devices < need || b.devices < need) return null;
   const layout = await healthLayout();
   const noise = releaseNoiseForRho(layout, rhoFor(numberVar(env.DRIFT_EPSILON_PER_DAY, 2), DELTA) * HEALTH_SHARE, HEALTH_SPLIT);
+  const rho = rhoSpent(layout, noise); // disjoint devices in the two arms: one spend
+  if (!budget.take(rho)) return null;
   const [ra, rb] = await Promise.all([stub(r.challenger).release(need, noise), stub(r.champion).release(need, noise)]);
   if (!ra.released || !rb.released) return null;
   const at = new Date().toISOString();
-  const rho = rhoSpent(layout, noise); // disjoint devices in the two arms: one spend
   const row = (version: number, x: SketchAggregate) =>
     env.DB.prepare('INSERT INTO drift_windows (model_id, version, window, cohort, devices, released, aggregate, verdict, alarm, noise, closed_at) VALUES (?, ?, ?, ?, ?, 1, ?, ?, 0, ?, ?)')
       .bind(r.modelId, version, sequence, cohort, x.devices, JSON.stringify(x), JSON.stringify(summarizeHealth(x)), JSON.stringify(noise), at);
   await env.DB.batch([
     row(r.challenger, ra.released),
     row(r.champion, rb.released),
-    env.DB.prepare('INSERT INTO privacy_ledger (model_id, window, rho, epsilon, delta, released_at) VALUES (?, ?, ?, ?, ?, ?)').bind(r.modelId, windowOf(new Date()), rho, epsilonFor(rho, DELTA), DELTA, at),
+    ledgerStep(env, r.modelId, rho, at),
   ]);
   const toArm = (x: SketchAggregate): Arm => ({ devices: x.devices, summary: summarizeHealth(x), noise: noise.categoricalBins, closedAt: at });
   return { challenger: toArm(ra.released), control: toArm(rb.released) };
@@ -94,7 +120,7 @@ async function stepArms(env: Env, r: RolloutView & { modelId: number }, sequence
  * ledger — when both arms have enough devices, and tested like a day's window; their output
  * verdicts feed prediction drift and estimated accuracy. Null until then (the daily windows serve).
  */
-async function stepDriftArms(env: Env, r: RolloutView & { modelId: number }, sequence: number): Promise<{ challenger: DriftArm; control: DriftArm } | null> {
+async function stepDriftArms(env: Env, r: RolloutView & { modelId: number }, sequence: number, budget: StepBudget): Promise<{ challenger: DriftArm; control: DriftArm } | null> {
   const cohort = stepCohort(r.id, 'sketches');
   const [keptA, keptB] = await Promise.all([driftArm(env, r.modelId, r.challenger, '', cohort, sequence), driftArm(env, r.modelId, r.champion, '', cohort, sequence)]);
   if (keptA && keptB) return { challenger: keptA, control: keptB };
@@ -106,6 +132,8 @@ async function stepDriftArms(env: Env, r: RolloutView & { modelId: number }, seq
   if (!la || !lb) return null; // a version without a baseline has no sketches to judge
   const rho = rhoFor(numberVar(env.DRIFT_EPSILON_PER_DAY, 2), DELTA) * (1 - HEALTH_SHARE);
   const [na, nb] = [releaseNoiseForRho(la, rho), releaseNoiseForRho(lb, rho)];
+  const spent = Math.max(rhoSpent(la, na), rhoSpent(lb, nb)); // disjoint devices in the two arms: the larger spend
+  if (!budget.take(spent)) return null;
   const [ra, rb] = await Promise.all([stub(r.challenger).release(need, na), stub(r.champion).release(need, nb)]);
   if (!ra.released || !rb.released) return null;
   const at = new Date().toISOString();
@@ -113,11 +141,10 @@ async function stepDriftArms(env: Env, r: RolloutView & { modelId: number }, seq
   const row = (version: number, x: SketchAggregate, verdict: DriftVerdict, noise: typeof na) =>
     env.DB.prepare('INSERT INTO drift_windows (model_id, version, window, cohort, devices, released, aggregate, verdict, alarm, noise_sigma, noise, closed_at) VALUES (?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?)')
       .bind(r.modelId, version, sequence, cohort, x.devices, JSON.stringify(x), JSON.stringify(verdict), verdict.alarm ? 1 : 0, noise.components, JSON.stringify(noise), at);
-  const spent = Math.max(rhoSpent(la, na), rhoSpent(lb, nb)); // disjoint devices in the two arms: the larger spend
   await env.DB.batch([
     row(r.challenger, ra.released, va, na),
     row(r.champion, rb.released, vb, nb),
-    env.DB.prepare('INSERT INTO privacy_ledger (model_id, window, rho, epsilon, delta, released_at) VALUES (?, ?, ?, ?, ?, ?)').bind(r.modelId, windowOf(new Date()), spent, epsilonFor(spent, DELTA), DELTA, at),
+    ledgerStep(env, r.modelId, spent, at),
   ]);
   return { challenger: { devices: ra.released.devices, outputs: va.outputs, closedAt: at }, control: { devices: rb.released.devices, outputs: vb.outputs, closedAt: at } };
 }
@@ -125,7 +152,8 @@ async function stepDriftArms(env: Env, r: RolloutView & { modelId: number }, seq
 export async function analyse(env: Env, r: RolloutView & { modelId: number }): Promise<Decision> {
   const since = r.stepStartedAt ?? new Date(0).toISOString();
   const sequence = env.AGGREGATES ? (await env.DB.prepare('SELECT sequence FROM models WHERE id = ?').bind(r.modelId).first<{ sequence: number }>())?.sequence : undefined;
-  const step = sequence === undefined ? null : await stepArms(env, r, sequence);
+  const budget = await stepBudget(env, r.modelId);
+  const step = sequence === undefined ? null : await stepArms(env, r, sequence, budget);
   // The step's own records when there are enough; else the day's windows: the control range when
   // its devices reported (equal size, same days), else every champion device.
   const [challenger, controlRange, champion] = step
@@ -135,7 +163,7 @@ export async function analyse(env: Env, r: RolloutView & { modelId: number }): P
   const needsOutputs = r.plan.analysis.some((c) => OUTPUT_METRICS.has(c.metric));
   // Output metrics: the step's own sketches (challenger vs control range) when both arms sent
   // enough; else the versions' daily windows (the challenger vs every champion device).
-  const stepDrift = needsOutputs && sequence !== undefined ? await stepDriftArms(env, r, sequence) : null;
+  const stepDrift = needsOutputs && sequence !== undefined ? await stepDriftArms(env, r, sequence, budget) : null;
   const [challengerDrift, championDrift] = stepDrift
     ? [stepDrift.challenger, stepDrift.control]
     : needsOutputs ? await Promise.all([driftArm(env, r.modelId, r.challenger, since), driftArm(env, r.modelId, r.champion, since)]) : [null, null];
@@ -147,6 +175,7 @@ export async function analyse(env: Env, r: RolloutView & { modelId: number }): P
   const pending = metrics.filter((m) => m.status !== 'pass').map((m) => `${m.metric} ${m.status.replace('_', ' ')}`);
   const summary = outcome === 'rollback'
     ? `roll back: ${failed.filter((m) => m.critical).map((m) => `${m.metric} ${m.observed?.toFixed(4)} > ${m.threshold}`).join(', ')}`
-    : outcome === 'promote' ? `promote: all ${metrics.length} metrics within tolerance` : `hold: ${pending.join(', ')}`;
+    : outcome === 'promote' ? `promote: all ${metrics.length} metrics within tolerance` : `hold: ${pending.join(', ')}`
+      + (budget.refused ? " (today's step privacy budget is spent: waiting for the day's window)" : '');
   return { outcome, summary, step: r.step, at: new Date().toISOString(), metrics };
 }
