@@ -103,7 +103,11 @@ describe('control range', () => {
   };
   const run = async (name: string, counts: { challenger: number; control: number; ineligible?: number }, targeting?: object) => {
     await model(name);
-    const p = { steps: [{ percent: 20, bakeSeconds: 1 }, { percent: 100, bakeSeconds: 3600 }], salt, analysis, ...(targeting ? { targeting } : {}) };
+    // Both ranges err on every call, so each share sits near 1 where a 30-device arm's SE is ~0.02:
+    // a 0.05 tolerance would pass only when the noise happens to be small (it held in CI). What is
+    // tested is which devices form the control arm — against the whole champion fleet the
+    // difference is 0.5 — so the tolerance is 0.2, far from both.
+    const p = { steps: [{ percent: 20, bakeSeconds: 1 }, { percent: 100, bakeSeconds: 3600 }], salt, analysis: [{ ...analysis[0]!, tolerance: 0.2 }], ...(targeting ? { targeting } : {}) };
     const { id } = (await (await worker.api(`/v1/models/${name}/rollouts`, { method: 'POST', json: { challenger: 2, plan: p } })).json()) as { id: string };
     // Challenger and control devices err alike (every call, say a broken input pipeline in the
     // region both ranges happen to sample); the rest of the champion fleet does not.
@@ -123,7 +127,7 @@ describe('control range', () => {
     expect(r.decision.outcome).toBe('promote'); // against all champion devices it would have been a rollback
     const [errors, srm] = r.decision.metrics;
     expect(errors).toMatchObject({ metric: 'inference_error_rate', status: 'pass', sample: { challenger: 30, control: 30 } });
-    expect(Math.abs(errors.observed)).toBeLessThan(0.02);
+    expect(Math.abs(errors.observed)).toBeLessThan(0.1); // vs 0.5 against every champion device
     expect(srm).toMatchObject({ metric: 'sample_ratio', status: 'pass', sample: { challenger: 30, control: 30 } });
   });
 

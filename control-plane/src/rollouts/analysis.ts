@@ -68,7 +68,11 @@ async function stepBudget(env: Env, modelId: number) {
   const budget = {
     refused: false,
     take(rho: number): boolean {
-      if (rho > left * (1 + 1e-9)) return !(budget.refused = true); // 1e-9: ρ recomputed from the noise scales
+      // cap · 1e-9: a release's ρ is recomputed from its noise scales, so it may exceed its share by a rounding error.
+      if (rho > left + cap * 1e-9) {
+        budget.refused = true;
+        return false;
+      }
       left -= rho;
       return true;
     },
