@@ -9,7 +9,7 @@ import { BUCKETS, fromBase64, rolloutCohort } from '@modelfleet/protocol';
 import { seededUniform } from '@modelfleet/protocol/testing';
 import { normalCdf } from '../../control-plane/src/drift/math.ts';
 import { buildLayersModel } from '../fixtures/models.ts';
-import { createApp } from '../fixtures/drift.ts';
+import { createApp, monitoredBaseline, outputSketch } from '../fixtures/drift.ts';
 import { createModel, publish } from '../harness/publish.ts';
 import { startWorker } from '../harness/worker.ts';
 
@@ -216,6 +216,50 @@ export async function regressionToRollback(devicesPerArm: number, via: 'window' 
     while ((await version()) !== 1 && Date.now() - started < 60_000) await new Promise((r) => setTimeout(r, 100));
     const r = (await (await worker.api(`/v1/rollouts/${id}`)).json()) as { state: string; decision: { summary: string } | null };
     return { ms: Date.now() - started, decision: `${r.state}: ${r.decision?.summary ?? 'no decision'}` };
+  } finally {
+    await worker.dispose();
+  }
+}
+
+/**
+ * Prediction drift judged within a step from the ranges' step sketches (no window close): the
+ * challenger's devices predict like their validation baseline (`drifted: false`, an A/A run) or
+ * say one class with low confidence (`drifted: true`). Measured: the decision, and the time from
+ * the last sketch to it.
+ */
+export async function stepOutputDecision(devicesPerArm: number, drifted: boolean): Promise<{ ms: number; state: string; summary: string }> {
+  const worker = await startWorker({ http: true, vars: { EDGE_CACHE_TTL_MS: '1000', ROLLOUT_TICK_SECONDS: '1', DRIFT_MIN_DEVICES: String(devicesPerArm), DRIFT_EPSILON_PER_DAY: '2' } });
+  try {
+    await createModel(worker, 'po');
+    for (const seed of [1, 2]) await publish(worker, 'po', await buildLayersModel({ seed, inputs: 3 }), { baseline: monitoredBaseline });
+    await worker.api('/v1/models/po/aliases/champion', { method: 'PUT', json: { version: 1 } });
+    const appKey = await createApp(worker);
+    const plan = { steps: [{ percent: 50, bakeSeconds: 1 }, { percent: 100, bakeSeconds: 3600 }], salt: 'po-salt', analysis: [{ metric: 'prediction_drift', tolerance: 0, minSample: devicesPerArm, critical: true }] };
+    const { id } = (await (await worker.api('/v1/models/po/rollouts', { method: 'POST', json: { challenger: 2, plan } })).json()) as { id: string };
+    const sequence = ((await (await worker.api('/v1/models/po')).json()) as { sequence: number }).sequence;
+    const refused = new Map<string, number>();
+    for (const version of [1, 2] as const) {
+      const ids: string[] = [];
+      for (let i = 0; ids.length < devicesPerArm; i++) if (rolloutCohort(bucket('po-salt', `po-${i}`), 50) === (version === 2 ? 'challenger' : 'control')) ids.push(`po-${i}`);
+      let next = 0;
+      await Promise.all(Array.from({ length: 16 }, async () => {
+        while (next < ids.length) {
+          const k = next++;
+          const body = await outputSketch(k, ids[k]!, version === 2 && drifted ? 2 : 1, sequence);
+          const res = await fetch(`${worker.url}/v1/edge/step-sketches/po/${version}?device=${ids[k]}&rollout=${id}`, { method: 'POST', body: body as unknown as BodyInit, headers: { 'content-type': 'application/octet-stream', 'x-modelfleet-app-key': appKey } });
+          const text = await res.text();
+          if (res.status !== 202) refused.set(text.slice(0, 120), (refused.get(text.slice(0, 120)) ?? 0) + 1);
+        }
+      }));
+    }
+    if (refused.size > 0) throw new Error(`uploads refused: ${JSON.stringify([...refused])}`);
+    const started = Date.now();
+    for (;;) {
+      const r = (await (await worker.api(`/v1/rollouts/${id}`)).json()) as { state: string; step: number; decision: { summary: string; metrics: { status: string }[] } | null };
+      const decided = r.state !== 'running' || r.step > 0 || (r.decision?.metrics[0] && r.decision.metrics[0].status !== 'no_data');
+      if (decided || Date.now() - started > 60_000) return { ms: Date.now() - started, state: r.step > 0 ? 'promoted a step' : r.state, summary: r.decision?.summary ?? 'no decision' };
+      await new Promise((res) => setTimeout(res, 100));
+    }
   } finally {
     await worker.dispose();
   }

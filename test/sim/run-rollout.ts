@@ -1,9 +1,10 @@
 /**
  * npm run sim:rollout — the rollout fleet simulator.
  *   SIM_SALTS × SIM_IDS (default 100 × 1,000,000) for bucketing uniformity; SIM_DEVICES (default
- *   10,000) simulated devices against the real Worker for flip-flops and the kill switch.
+ *   10,000) simulated devices against the real Worker for flip-flops and the kill switch; SIM_OUTPUT_RUNS
+ *   (default 3) A/A and drifted runs of prediction drift judged from step sketches.
  */
-import { aaRuns, bucketingUniformity, fleetRollout, regressionToRollback } from './rollout-sim.ts';
+import { aaRuns, bucketingUniformity, fleetRollout, regressionToRollback, stepOutputDecision } from './rollout-sim.ts';
 
 const salts = Number(process.env.SIM_SALTS ?? 100);
 const ids = Number(process.env.SIM_IDS ?? 1_000_000);
@@ -29,6 +30,14 @@ const steps: { ms: number; decision: string }[] = [];
 for (let i = 0; i < stepRuns; i++) steps.push(await regressionToRollback(5000, 'step'));
 const stepRolledBack = steps.filter((s) => s.decision.startsWith('rolled-back'));
 const stepMs = stepRolledBack.map((s) => s.ms).sort((a, b) => a - b);
+// Prediction drift from the ranges' step sketches (drift share of ε = 2): A/A runs and drifted challengers.
+const outputRuns = Number(process.env.SIM_OUTPUT_RUNS ?? 3);
+t = performance.now();
+const outputs: Record<'aa' | 'drifted', { ms: number; state: string; summary: string }[]> = { aa: [], drifted: [] };
+for (let i = 0; i < outputRuns; i++) for (const kind of ['aa', 'drifted'] as const) outputs[kind].push(await stepOutputDecision(arms, kind === 'drifted'));
+const outputSeconds = (performance.now() - t) / 1000;
+const tally = (xs: { state: string }[]) => Object.entries(xs.reduce<Record<string, number>>((m, x) => ((m[x.state] = (m[x.state] ?? 0) + 1), m), {})).map(([k, n]) => `${n} ${k}`).join(', ');
+const medianMs = (xs: { ms: number }[]) => xs.map((x) => x.ms).sort((a, b) => a - b)[xs.length >> 1] ?? 0;
 
 console.log('\nmodelfleet rollout simulation\n');
 console.table([
@@ -46,6 +55,8 @@ console.table([
     value: `${stepRolledBack.length} of ${stepRuns} rolled back${stepMs.length ? `, median ${(stepMs[stepMs.length >> 1]! / 1000).toFixed(1)} s from the last record` : ''}; others: ${steps.filter((s) => !s.decision.startsWith('rolled-back')).map((s) => s.decision.split(':')[0]).join(', ') || 'none'}`,
     target: '—', seconds: '',
   },
+  { measure: `prediction drift from step sketches, ${arms.toLocaleString('en-US')} devices per arm, A/A, ${outputRuns} runs`, value: tally(outputs.aa), target: 'none rolled back', seconds: outputSeconds.toFixed(0) },
+  { measure: `  the same with a drifted challenger (one class, low confidence), ${outputRuns} runs`, value: `${tally(outputs.drifted)}; median ${medianMs(outputs.drifted)} ms from the last sketch`, target: 'all rolled back', seconds: '' },
 ]);
 console.log('Daily records wait for the window close; per-step records are judged at the first alarm tick after both arms have enough devices.');
 console.log(`${f.requests.toLocaleString('en-US')} ticket requests against the Worker in workerd.`);
