@@ -52,22 +52,32 @@ async function driftArm(env: Env, modelId: number, version: number, since: strin
 
 const OUTPUT_METRICS = new Set(['prediction_drift', 'estimated_accuracy']);
 
-/** Devices each arm needs before a step's aggregates are released: the release floor, and the plan's smallest minSample. */
-const stepNeed = (env: Env, r: RolloutView) => Math.max(numberVar(env.DRIFT_MIN_DEVICES, 1000), Math.min(...r.plan.analysis.map((c) => c.minSample)));
+/**
+ * The step's two aggregates of `cohort` (challenger and champion version) once both arms have the
+ * devices a release needs — the release floor and the plan's smallest minSample — else null.
+ */
+async function readyArms(env: Env, r: RolloutView, sequence: number, cohort: string) {
+  const need = Math.max(numberVar(env.DRIFT_MIN_DEVICES, 1000), Math.min(...r.plan.analysis.map((c) => c.minSample)));
+  const challenger = aggregateStub(env, r.model, r.challenger, sequence, cohort);
+  const champion = aggregateStub(env, r.model, r.champion, sequence, cohort);
+  const [a, b] = await Promise.all([challenger.status(), champion.status()]);
+  return a.devices >= need && b.devices >= need ? { need, challenger, champion } : null;
+}
 
 /**
  * What a model's step releases may still spend today (zCDP ρ): ROLLOUT_STEP_EPSILON_PER_DAY minus
- * the day's 'step' entries in the ledger. `take` reserves a release's ρ, or says no (and
- * remembers that it did, for the decision's summary).
+ * the day's 'step' entries in the ledger, read only when a release is about to be made (most
+ * ticks release nothing). `take` reserves a release's ρ, or says no (and remembers that it did,
+ * for the decision's summary).
  */
-async function stepBudget(env: Env, modelId: number) {
+function stepBudget(env: Env, modelId: number) {
   const cap = rhoFor(numberVar(env.ROLLOUT_STEP_EPSILON_PER_DAY, numberVar(env.DRIFT_EPSILON_PER_DAY, 2)), DELTA);
-  const row = await env.DB.prepare("SELECT COALESCE(SUM(rho), 0) AS rho FROM privacy_ledger WHERE model_id = ? AND window = ? AND scope = 'step'")
-    .bind(modelId, windowOf(new Date())).first<{ rho: number }>();
-  let left = cap - (row?.rho ?? 0);
+  let left: number | undefined;
   const budget = {
     refused: false,
-    take(rho: number): boolean {
+    async take(rho: number): Promise<boolean> {
+      left ??= cap - ((await env.DB.prepare("SELECT COALESCE(SUM(rho), 0) AS rho FROM privacy_ledger WHERE model_id = ? AND window = ? AND scope = 'step'")
+        .bind(modelId, windowOf(new Date())).first<{ rho: number }>())?.rho ?? 0);
       // cap · 1e-9: a release's ρ is recomputed from its noise scales, so it may exceed its share by a rounding error.
       if (rho > left + cap * 1e-9) {
         budget.refused = true;
@@ -79,7 +89,7 @@ async function stepBudget(env: Env, modelId: number) {
   };
   return budget;
 }
-type StepBudget = Awaited<ReturnType<typeof stepBudget>>;
+type StepBudget = ReturnType<typeof stepBudget>;
 
 const ledgerStep = (env: Env, modelId: number, rho: number, at: string) =>
   env.DB.prepare("INSERT INTO privacy_ledger (model_id, window, rho, epsilon, delta, released_at, scope) VALUES (?, ?, ?, ?, ?, ?, 'step')").bind(modelId, windowOf(new Date()), rho, epsilonFor(rho, DELTA), DELTA, at);
@@ -95,15 +105,13 @@ async function stepArms(env: Env, r: RolloutView & { modelId: number }, sequence
   const kept = async (version: number) => arm(env, r.modelId, version, '', cohort, sequence);
   const [keptA, keptB] = await Promise.all([kept(r.challenger), kept(r.champion)]);
   if (keptA && keptB) return { challenger: keptA, control: keptB };
-  const need = stepNeed(env, r);
-  const stub = (version: number) => aggregateStub(env, r.model, version, sequence, cohort);
-  const [a, b] = await Promise.all([stub(r.challenger).status(), stub(r.champion).status()]);
-  if (a.devices < need || b.devices < need) return null;
+  const ready = await readyArms(env, r, sequence, cohort);
+  if (!ready) return null;
   const layout = await healthLayout();
   const noise = releaseNoiseForRho(layout, rhoFor(numberVar(env.DRIFT_EPSILON_PER_DAY, 2), DELTA) * HEALTH_SHARE, HEALTH_SPLIT);
   const rho = rhoSpent(layout, noise); // disjoint devices in the two arms: one spend
-  if (!budget.take(rho)) return null;
-  const [ra, rb] = await Promise.all([stub(r.challenger).release(need, noise), stub(r.champion).release(need, noise)]);
+  if (!(await budget.take(rho))) return null;
+  const [ra, rb] = await Promise.all([ready.challenger.release(ready.need, noise), ready.champion.release(ready.need, noise)]);
   if (!ra.released || !rb.released) return null;
   const at = new Date().toISOString();
   const row = (version: number, x: SketchAggregate) =>
@@ -128,20 +136,18 @@ async function stepDriftArms(env: Env, r: RolloutView & { modelId: number }, seq
   const cohort = stepCohort(r.id, 'sketches');
   const [keptA, keptB] = await Promise.all([driftArm(env, r.modelId, r.challenger, '', cohort, sequence), driftArm(env, r.modelId, r.champion, '', cohort, sequence)]);
   if (keptA && keptB) return { challenger: keptA, control: keptB };
-  const need = stepNeed(env, r);
-  const stub = (version: number) => aggregateStub(env, r.model, version, sequence, cohort);
-  const [a, b] = await Promise.all([stub(r.challenger).status(), stub(r.champion).status()]);
-  if (a.devices < need || b.devices < need) return null;
+  const ready = await readyArms(env, r, sequence, cohort);
+  if (!ready) return null;
   const [la, lb] = await Promise.all([layoutForVersion(env, r.model, r.challenger), layoutForVersion(env, r.model, r.champion)]);
   if (!la || !lb) return null; // a version without a baseline has no sketches to judge
   const rho = rhoFor(numberVar(env.DRIFT_EPSILON_PER_DAY, 2), DELTA) * (1 - HEALTH_SHARE);
   const [na, nb] = [releaseNoiseForRho(la, rho), releaseNoiseForRho(lb, rho)];
   const spent = Math.max(rhoSpent(la, na), rhoSpent(lb, nb)); // disjoint devices in the two arms: the larger spend
-  if (!budget.take(spent)) return null;
-  const [ra, rb] = await Promise.all([stub(r.challenger).release(need, na), stub(r.champion).release(need, nb)]);
+  if (!(await budget.take(spent))) return null;
+  const [ra, rb] = await Promise.all([ready.challenger.release(ready.need, na), ready.champion.release(ready.need, nb)]);
   if (!ra.released || !rb.released) return null;
   const at = new Date().toISOString();
-  const [va, vb] = [detectDrift(la, ra.released, { ...DEFAULT_DETECT, minDevices: need, noise: na }), detectDrift(lb, rb.released, { ...DEFAULT_DETECT, minDevices: need, noise: nb })];
+  const [va, vb] = [detectDrift(la, ra.released, { ...DEFAULT_DETECT, minDevices: ready.need, noise: na }), detectDrift(lb, rb.released, { ...DEFAULT_DETECT, minDevices: ready.need, noise: nb })];
   const row = (version: number, x: SketchAggregate, verdict: DriftVerdict, noise: typeof na) =>
     env.DB.prepare('INSERT INTO drift_windows (model_id, version, window, cohort, devices, released, aggregate, verdict, alarm, noise_sigma, noise, closed_at) VALUES (?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?)')
       .bind(r.modelId, version, sequence, cohort, x.devices, JSON.stringify(x), JSON.stringify(verdict), verdict.alarm ? 1 : 0, noise.components, JSON.stringify(noise), at);
@@ -156,7 +162,7 @@ async function stepDriftArms(env: Env, r: RolloutView & { modelId: number }, seq
 export async function analyse(env: Env, r: RolloutView & { modelId: number }): Promise<Decision> {
   const since = r.stepStartedAt ?? new Date(0).toISOString();
   const sequence = env.AGGREGATES ? (await env.DB.prepare('SELECT sequence FROM models WHERE id = ?').bind(r.modelId).first<{ sequence: number }>())?.sequence : undefined;
-  const budget = await stepBudget(env, r.modelId);
+  const budget = stepBudget(env, r.modelId);
   const step = sequence === undefined ? null : await stepArms(env, r, sequence, budget);
   // The step's own records when there are enough; else the day's windows: the control range when
   // its devices reported (equal size, same days), else every champion device.
