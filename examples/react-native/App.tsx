@@ -19,7 +19,9 @@ function Score() {
   const run = async () => {
     // The 12 features of the first example in examples/fraud-model/golden.json.
     const out = await fraud.predict([[48.413, 23, 0.786, 31.862, 0, 18, 131, 0, 1, 24.365, 0, 819]]);
-    setScore(JSON.stringify(out));
+    // Outputs are typed tensors ({ dtype, shape, data }); one sigmoid unit per row here.
+    const [first] = Object.values(out);
+    setScore(first ? `fraud probability ${first.data[0]!.toFixed(3)}` : 'no output');
   };
   return (
     <View style={styles.card}>

@@ -49,13 +49,21 @@ function wire(page = fakePage(), options: { timeoutMs?: number } = {}) {
 }
 
 describe('protocol', () => {
-  it('round-trips float32 arrays as base64 inside JSON, bit for bit', () => {
-    const v = { a: new Float32Array([1.5, -0, 3.4028234663852886e38, Number.NaN]), b: [[1, 2]], c: 'x' };
-    const back = unpackValue(JSON.parse(JSON.stringify(packValue(v)))) as { a: number[]; b: number[][]; c: string };
-    expect(back.a.slice(0, 3)).toEqual([1.5, -0, 3.4028234663852886e38]);
+  it('round-trips typed arrays as base64 inside JSON, bit for bit and keeping their dtype', () => {
+    const v = {
+      a: new Float32Array([1.5, -0, 3.4028234663852886e38, Number.NaN]), i: new Int32Array([2 ** 31 - 1, -7]), u: new Uint8Array([0, 255]),
+      t: { dtype: 'float32', shape: [1, 2], data: new Float32Array([0.25, 0.75]) }, b: [[1, 2]], c: 'x',
+    };
+    const back = unpackValue(JSON.parse(JSON.stringify(packValue(v)))) as typeof v;
+    expect(back.a).toBeInstanceOf(Float32Array);
+    expect([...back.a.slice(0, 3)]).toEqual([1.5, -0, 3.4028234663852886e38]);
     expect(Number.isNaN(back.a[3])).toBe(true);
+    expect(back.i).toEqual(new Int32Array([2 ** 31 - 1, -7])); // not rounded through float32
+    expect(back.u).toEqual(new Uint8Array([0, 255]));
+    expect(back.t).toEqual({ dtype: 'float32', shape: [1, 2], data: new Float32Array([0.25, 0.75]) });
     expect(back.b).toEqual([[1, 2]]);
-    expect(() => unpackValue({ $f32: 'AAA' })).toThrow(/whole number of floats|base64/);
+    expect(() => unpackValue({ $f32: 'AAA' })).toThrow(/whole number of elements|base64/);
+    expect(() => unpackValue({ $i32: 'AAAA' })).toThrow(/whole number of elements/);
   });
 
   it('refuses what is not the protocol with coded errors', () => {
@@ -92,8 +100,8 @@ describe('bridge client ↔ page server', () => {
     const { bridge, toPage } = wire();
     const model = await bridge.load('fraud');
     expect(model).toMatchObject({ version: 3, backend: 'wasm' });
-    expect(await model.predict([[21]])).toEqual({ out: [42] });
-    expect(await model.predict([new Float32Array([4])])).toEqual({ out: [8] }); // typed arrays cross as base64
+    expect(await model.predict([[21]])).toEqual({ out: new Float32Array([42]) });
+    expect(await model.predict([new Float32Array([4])])).toEqual({ out: new Float32Array([8]) }); // typed arrays cross as base64
     expect(toPage.map((r) => JSON.parse(r).kind)).toEqual(['init', 'load', 'predict', 'predict']);
     expect(await bridge.status()).toEqual({ fraud: { state: 'ready' } });
     expect(bridge.endpoint.pending).toBe(0);
@@ -104,7 +112,7 @@ describe('bridge client ↔ page server', () => {
     const model = await bridge.load('fraud');
     const order: number[] = [];
     const calls = [1, 2, 3].map((x) => model.predict([[x]]).then((r) => (order.push(x), r)));
-    expect(await Promise.all(calls)).toEqual([{ out: [2] }, { out: [4] }, { out: [6] }]);
+    expect(await Promise.all(calls)).toEqual([2, 4, 6].map((y) => ({ out: new Float32Array([y]) })));
     expect(order[order.length - 1]).toBe(1); // the slow one answered last, each to its own caller
   });
 
@@ -145,7 +153,7 @@ describe('bridge client ↔ page server', () => {
     const model = await bridge.load('fraud');
     for (const junk of ['{', 42, JSON.stringify({ v: BRIDGE_VERSION, id: 'r999', ok: true }), 'z'.repeat(MAX_MESSAGE_CHARS + 1)]) bridge.receive(junk);
     expect(bridge.endpoint.dropped.malformed).toBe(4);
-    expect(await model.predict([[2]])).toEqual({ out: [4] });
+    expect(await model.predict([[2]])).toEqual({ out: new Float32Array([4]) });
   });
 
   it('answers a malformed request with its id and a coded error', async () => {

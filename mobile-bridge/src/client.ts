@@ -10,11 +10,22 @@ import { BridgeError, type ClientConfig, type PageEvent, packValue, unpackValue 
 /** The web SDK's options that make sense across the bridge; `os` is the native platform. */
 export type BridgeClientOptions = Omit<ClientConfig, 'os' | 'trustRoot'> & { trustRoot: string | object; os: ClientConfig['os']; timeoutMs?: number };
 
+/** An output as the web SDK gives it: its values in a typed array, with shape and dtype. */
+export type BridgeOutputTensor =
+  | { dtype: 'float32'; shape: number[]; data: Float32Array }
+  | { dtype: 'int32'; shape: number[]; data: Int32Array }
+  | { dtype: 'bool'; shape: number[]; data: Uint8Array };
+
 export interface BridgeModel {
   readonly name: string;
   readonly version: number;
   readonly backend: string;
-  predict(inputs: unknown, options?: CallOptions): Promise<Record<string, unknown>>;
+  /**
+   * Nested arrays, `{ data, shape }` typed tensors, or either by input name (images stay on the
+   * page side: pass their pixels as `{ data: Uint8Array, shape: [1, h, w, 3] }`). Typed arrays
+   * cross as base64 keeping their dtype; outputs come back as typed tensors.
+   */
+  predict(inputs: unknown, options?: CallOptions): Promise<Record<string, BridgeOutputTensor>>;
   reload(): Promise<{ version: number; changed: boolean; downloadedBytes: number }>;
   feedback(label: number | string): Promise<void>;
 }
@@ -88,7 +99,7 @@ export function createBridgeClient(options: BridgeClientOptions, transport: { po
         name,
         version: view.version,
         backend: view.backend,
-        predict: async (inputs, o) => unpackValue(await call({ kind: 'predict', model: name, inputs: packValue(inputs) }, o)) as Record<string, unknown>,
+        predict: async (inputs, o) => unpackValue(await call({ kind: 'predict', model: name, inputs: packValue(inputs) }, o)) as Record<string, BridgeOutputTensor>,
         async reload() {
           const r = (await call({ kind: 'reload', model: name })) as { version: number; changed: boolean; downloadedBytes: number; backend: string };
           Object.assign(model, { version: r.version, backend: r.backend });

@@ -3,7 +3,7 @@
  * The messages between the React Native side and the hidden WebView that runs the web SDK
  * (@modelfleet/react-native),
  * defined once and validated on both sides with zod. Plain JSON strings (WebView messages are
- * strings on both platforms); typed arrays travel as base64 (`{ $f32: "…" }`), never as
+ * strings on both platforms); typed arrays travel as base64 (`{ $f32: "…" }`, `$i32`, `$u8`), never as
  * transferables. Every request has an id; the page answers each id once, in any order.
  */
 import { z } from 'zod';
@@ -100,29 +100,47 @@ export function encode(message: Request | Reply | PageEvent): string {
 
 // --- binary values --------------------------------------------------------------------------
 
-/** Typed arrays → `{ $f32: base64 }` (little-endian float32), recursively; the rest as JSON. */
+/** Tags of binary values: each typed array travels as base64 of its little-endian bytes. */
+const BINARY = {
+  $f32: { type: Float32Array, bytes: 4 },
+  $i32: { type: Int32Array, bytes: 4 },
+  $u8: { type: Uint8Array, bytes: 1 },
+} as const;
+type BinaryTag = keyof typeof BINARY;
+
+const base64Of = (v: ArrayBufferView) => toBase64(new Uint8Array(v.buffer, v.byteOffset, v.byteLength));
+
+/**
+ * Typed arrays → `{ $f32 | $i32 | $u8: base64 }`, recursively (tensor data and outputs keep their
+ * dtype); other typed arrays as float32; the rest as JSON.
+ */
 export function packValue(value: unknown): unknown {
-  if (value instanceof Float32Array) return { $f32: toBase64(new Uint8Array(value.buffer, value.byteOffset, value.byteLength)) };
+  if (value instanceof Float32Array) return { $f32: base64Of(value) };
+  if (value instanceof Int32Array) return { $i32: base64Of(value) };
+  if (value instanceof Uint8Array) return { $u8: base64Of(value) };
   if (ArrayBuffer.isView(value)) return packValue(Float32Array.from(value as unknown as ArrayLike<number>));
   if (Array.isArray(value)) return value.map(packValue);
   if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, packValue(v)]));
   return value;
 }
 
-/** The inverse of packValue: `{ $f32 }` back to number arrays (what the SDK takes and gives). */
+/** The inverse of packValue: each tagged value back to its typed array. */
 export function unpackValue(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(unpackValue);
   if (value && typeof value === 'object') {
     const o = value as Record<string, unknown>;
-    if (typeof o.$f32 === 'string' && Object.keys(o).length === 1) {
+    const keys = Object.keys(o);
+    const tag = keys.length === 1 && keys[0]! in BINARY ? (keys[0] as BinaryTag) : undefined;
+    if (tag && typeof o[tag] === 'string') {
       let bytes: Uint8Array;
       try {
-        bytes = fromBase64(o.$f32);
+        bytes = fromBase64(o[tag]);
       } catch {
         throw new BridgeError('malformed_message', 'bad base64 in a binary value');
       }
-      if (bytes.length % 4 !== 0) throw new BridgeError('malformed_message', 'a float32 value is not a whole number of floats');
-      return Array.from(new Float32Array(bytes.slice().buffer, 0, bytes.length / 4));
+      const { type, bytes: size } = BINARY[tag];
+      if (bytes.length % size !== 0) throw new BridgeError('malformed_message', `a ${tag} value is not a whole number of elements`);
+      return new type(bytes.slice().buffer, 0, bytes.length / size);
     }
     return Object.fromEntries(Object.entries(o).map(([k, v]) => [k, unpackValue(v)]));
   }

@@ -47,7 +47,7 @@ export async function driftBench(worker: TestWorker, appKey: string, seconds: nu
   const predictTimes: number[] = [];
   for (let i = 0; i < 520; i++) {
     const t = performance.now();
-    await engine.predict(handle, row);
+    await engine.predict(handle, [{ kind: 'tensor', name: 'x', dtype: 'float32', shape: [1, F], data: Float32Array.from(row[0]!) }]);
     if (i >= 20) predictTimes.push(performance.now() - t);
   }
   const predictMs = median(predictTimes);

@@ -21,6 +21,7 @@ import { ROOT } from '../harness/bundle.ts';
 import { createModel, publish } from '../harness/publish.ts';
 import { type TestWorker, startWorker } from '../harness/worker.ts';
 import { launchChromium } from './chromium.ts';
+import { toArrays } from '../../web-sdk/src/tensors.ts';
 
 let worker: TestWorker;
 let browser: Browser;
@@ -88,7 +89,7 @@ afterAll(async () => {
 it('loads and predicts through the bridge like TF.js itself, reporting react-native-android to the edge', async () => {
   model = await bridge.load('phone');
   expect(model).toMatchObject({ name: 'phone', version: 1, backend: 'cpu' });
-  expect(await model.predict(rows)).toEqual({ out: await referencePredict(versions[0]!, rows) });
+  expect(toArrays(await model.predict(rows))).toEqual({ out: await referencePredict(versions[0]!, rows) });
   expect(tickets.length).toBeGreaterThan(0);
   expect(tickets[0]).toContain('platform=react-native-android');
 });
@@ -99,7 +100,7 @@ it('updates to a new version on reload and predicts with it', async () => {
   expect(r).toMatchObject({ version: 2, changed: true });
   expect(r.downloadedBytes).toBeGreaterThan(0);
   expect(model.version).toBe(2);
-  expect(await model.predict(rows)).toEqual({ out: await referencePredict(versions[1]!, rows) });
+  expect(toArrays(await model.predict(rows))).toEqual({ out: await referencePredict(versions[1]!, rows) });
 });
 
 it('refuses a tampered chunk: the update is not activated, v2 keeps answering, the code reaches the app', async () => {
@@ -114,7 +115,7 @@ it('refuses a tampered chunk: the update is not activated, v2 keeps answering, t
   expect(r).toMatchObject({ version: 2, changed: false });
   const status = (await bridge.status()) as Record<string, { version: number; lastError: { code: string } | null }>;
   expect(status.phone).toMatchObject({ version: 2, lastError: { code: 'chunk_digest_mismatch' } });
-  expect(await model.predict(rows)).toEqual({ out: await referencePredict(versions[1]!, rows) });
+  expect(toArrays(await model.predict(rows))).toEqual({ out: await referencePredict(versions[1]!, rows) });
   await page.unroute('**/v1/edge/chunks/**');
 });
 
@@ -122,7 +123,7 @@ it('a model that does not exist comes back as the SDK’s coded error; with the 
   await expect(bridge.load('no-such-model')).rejects.toMatchObject({ code: expect.stringMatching(/unknown_model|not_found|model_not_in_app/) });
   expect(bridge.endpoint.pending).toBe(0);
   expect(await model.reload()).toMatchObject({ version: 3, changed: true });
-  expect(await model.predict(rows)).toEqual({ out: await referencePredict(versions[2]!, rows) });
+  expect(toArrays(await model.predict(rows))).toEqual({ out: await referencePredict(versions[2]!, rows) });
 });
 
 it('sends the sketch and the health record from the page, as the web SDK does', async () => {
@@ -147,9 +148,10 @@ it.each([
   try {
     const m = await other.client.load('phone');
     expect(m.backend).toBe(backend);
-    const out = (await m.predict(rows)) as { out: number[][] };
+    const out = await m.predict(rows);
     const ref = (await referencePredict(versions.at(-1)!, rows)) as number[][];
-    out.out.flat().forEach((x, i) => expect(Math.abs(x - ref.flat()[i]!)).toBeLessThan(1e-5));
+    expect(out.out!.shape).toEqual([rows.length, ref[0]!.length]);
+    out.out!.data.forEach((x, i) => expect(Math.abs(x - ref.flat()[i]!)).toBeLessThan(1e-5));
     expect(fetched.filter((u) => u.endsWith('.wasm'))).toEqual([]);
   } finally {
     await other.client.close();

@@ -10,7 +10,10 @@ import { createWorkerRunner } from './worker-runner.ts';
 export { SdkError, SDK_ERROR_CODES, type SdkErrorCode } from './errors.ts';
 export { createWorkerRunner } from './worker-runner.ts';
 export type { Client, ClientOptions, LoadedModel, ModelStatus, Runner } from './client.ts';
-export type { Inputs, Outputs } from './engine.ts';
+export { toArray, toArrays } from './tensors.ts';
+export type {
+  ImageOptions, ImageSource, InputValue, Inputs, NestedArray, OutputTensor, Outputs, PredictOptions, TensorData, TensorInput,
+} from './tensors.ts';
 export type { SyncProgress } from './sync.ts';
 
 declare const document: { currentScript?: { src?: string } | null } | undefined;

@@ -10,7 +10,8 @@ import { type HealthRecorder, allFinite, createHealthRecorder } from './telemetr
 import { type Sketcher, createSketcher, topClass } from './telemetry/sketcher.ts';
 import { createStepHealth } from './telemetry/step-health.ts';
 import { loadArtifacts } from './artifacts.ts';
-import type { Inputs, Outputs } from './engine.ts';
+import { prepareInputs } from './inputs.ts';
+import type { Inputs, Outputs, PredictOptions, WireInput } from './tensors.ts';
 import { SdkError, toSdkError } from './errors.ts';
 import { detectProfile, profileQuery } from './profile.ts';
 import { type ModelStore, openStore } from './store.ts';
@@ -19,7 +20,8 @@ import { type SyncContext, type SyncProgress, type SyncResult, syncModel } from 
 export interface Runner {
   init(preference: Backend[]): Promise<Backend>;
   load(artifacts: Awaited<ReturnType<typeof loadArtifacts>>): Promise<number>;
-  predict(handle: number, inputs: Inputs): Promise<{ outputs: Outputs; backend: Backend }>;
+  /** `transfer`: buffers and bitmaps inside `inputs` to move rather than copy (a worker runner moves them). */
+  predict(handle: number, inputs: WireInput[], transfer?: Transferable[]): Promise<{ outputs: Outputs; backend: Backend }>;
   unload(handle: number): void | Promise<void>;
 }
 
@@ -64,7 +66,13 @@ export interface LoadedModel {
   readonly version: number;
   /** The backend of the last call (it changes if a lost WebGPU device forced a fallback). */
   readonly backend: Backend;
-  predict(input: Inputs): Promise<Outputs>;
+  /**
+   * Runs the model. `input`: nested arrays, `{ data, shape }` (its buffer moves to the worker),
+   * an image source or a batch of them, or all of these by input name. Checked against the
+   * signed signature first: a bad input throws an SdkError (`input_shape`, `input_dtype`, …)
+   * and nothing runs. Outputs are typed arrays with shape and dtype; `toArrays()` nests them.
+   */
+  predict(input: Inputs, options?: PredictOptions): Promise<Outputs>;
   /** Syncs now and, if a newer version is active in the cache, swaps to it after in-flight calls. */
   reload(): Promise<{ version: number; changed: boolean; downloadedBytes: number }>;
   /**
@@ -75,12 +83,31 @@ export interface LoadedModel {
   feedback(label: number | string, prediction?: number[]): void;
 }
 
+/** The first output's rows (rank 1 or 2 only: tabular outputs feed prediction-drift sketches). */
+function outputRows(outputs: Outputs): number[][] | undefined {
+  const first = Object.values(outputs)[0];
+  if (!first || first.shape.length > 2 || first.shape.length === 0) return undefined;
+  return matrixRows(first.data, first.shape);
+}
+
+/** A rank-1 or rank-2 tensor's values as rows (rank 1 is one row). */
+function matrixRows(data: ArrayLike<number>, shape: readonly number[]): number[][] {
+  const width = shape.length === 2 ? shape[1]! : shape[0]!;
+  const rows: number[][] = [];
+  for (let at = 0; at + width <= data.length && width > 0; at += width) rows.push(Array.prototype.slice.call(data, at, at + width) as number[]);
+  return rows;
+}
+
+/** The first input's rows, when it is tabular (rank ≤ 2): what the drift baseline describes. */
+function inputRows(wire: WireInput[], first: string): number[][] | null {
+  const w = wire.find((i) => i.name === first);
+  return w?.kind === 'tensor' && w.shape.length >= 1 && w.shape.length <= 2 ? matrixRows(w.data, w.shape) : null;
+}
+
 /** Top class of the first row of the first output (one sigmoid unit = binary). */
 function firstRowTop(outputs: Outputs): number | null {
-  const first = Object.values(outputs)[0];
-  if (!Array.isArray(first)) return null;
-  const row = (Array.isArray(first[0]) ? first[0] : first) as number[];
-  return topClass(row)?.[0] ?? null;
+  const row = outputRows(outputs)?.[0];
+  return row ? (topClass(row)?.[0] ?? null) : null;
 }
 
 export async function createClient(options: ClientOptions) {
@@ -153,8 +180,8 @@ export async function createClient(options: ClientOptions) {
     await outbox.enqueue({ model: name, version: s.version, window: upload.window, bytes: encodeUpload(s.layout, upload) });
   }
 
-  /** Off the inference path: never delays or fails a predict. */
-  function observe(name: string, input: Inputs, outputs: Outputs, ms: number, answeredBy: Backend): void {
+  /** Off the inference path: never delays or fails a predict. `rows`: the first input, copied before it moved. */
+  function observe(name: string, rows: number[][] | null, outputs: Outputs, ms: number, answeredBy: Backend): void {
     setTimeout(() => {
       try {
         const window = windowOf(now());
@@ -165,13 +192,9 @@ export async function createClient(options: ClientOptions) {
         const version = models.get(name)?.version;
         if (version !== undefined) steps.recorder(name, version)?.predict(outcome, ms, answeredBy);
         const s = sketchers.get(name);
-        if (!s) return;
-        const first = Array.isArray(input) ? input : Object.values(input)[0];
-        if (!first) return;
-        const rows = (Array.isArray(first[0]) ? first : [first]) as number[][];
+        if (!s || !rows) return;
         if (!h && window !== s.current.window) void closeWindow(name, window).then(() => outbox.flush()).catch(() => {});
-        const out = Object.values(outputs)[0];
-        const outRows = Array.isArray(out) ? ((Array.isArray(out[0]) ? out : [out]) as number[][]) : undefined;
+        const outRows = outputRows(outputs);
         s.current.observe(rows, outRows);
         if (version !== undefined) steps.sketcher(name, version)?.observe(rows, outRows);
       } catch {
@@ -215,7 +238,8 @@ export async function createClient(options: ClientOptions) {
     backend ??= runner.init(preference.length > 0 ? preference : ['cpu']);
     const chosen = await backend;
     try {
-      return { handle: await runner.load(artifacts), version: state.active.version, backend: chosen };
+      const io = artifacts.io; // read before load: the runner may move the artifacts to its worker
+      return { handle: await runner.load(artifacts), version: state.active.version, backend: chosen, io };
     } catch (e) {
       throw new SdkError('load_failed', `TF.js could not load ${name} v${state.active.version}: ${(e as Error).message}`, e);
     }
@@ -249,7 +273,7 @@ export async function createClient(options: ClientOptions) {
     async load(name: string, opts: { onProgress?: (p: SyncProgress) => void } = {}): Promise<LoadedModel> {
       if (closed) throw new SdkError('closed', 'this client was closed; create a new one');
       const first = await instantiate(name, await trySync(name, opts.onProgress));
-      const current = { handle: first.handle, version: first.version, backend: first.backend, inflight: new Set<Promise<unknown>>(), lastTop: null as number | null };
+      const current = { handle: first.handle, version: first.version, backend: first.backend, io: first.io, inflight: new Set<Promise<unknown>>(), lastTop: null as number | null };
       models.set(name, current);
       startHealth(name, first.version);
       healths.get(name)?.current.load('ok');
@@ -260,10 +284,14 @@ export async function createClient(options: ClientOptions) {
         name,
         get version() { return current.version; },
         get backend() { return current.backend; },
-        async predict(input: Inputs) {
+        async predict(input: Inputs, predictOptions?: PredictOptions) {
           if (closed) throw new SdkError('closed', 'this client was closed; create a new one');
+          // Checked and packed before anything runs: a bad input is the app's error, not the model's.
+          const prepared = await prepareInputs(current.io, input, predictOptions);
+          // Tabular inputs are copied for the drift sketch before their buffers move to the worker.
+          const rows = sketchers.get(name) ? inputRows(prepared.wire, current.io.inputs[0]!.name) : null;
           const started = performance.now();
-          const call = runner.predict(current.handle, input).catch((e) => {
+          const call = runner.predict(current.handle, prepared.wire, prepared.transfer).catch((e) => {
             try {
               healths.get(name)?.current.predict('inference_error', performance.now() - started, current.backend);
               steps.recorder(name, current.version)?.predict('inference_error', performance.now() - started, current.backend);
@@ -276,7 +304,7 @@ export async function createClient(options: ClientOptions) {
             const ms = performance.now() - started;
             current.lastTop = firstRowTop(outputs);
             if (answeredBy !== current.backend) entry(name).backend = current.backend = answeredBy;
-            observe(name, input, outputs, ms, answeredBy);
+            observe(name, rows, outputs, ms, answeredBy);
             return outputs;
           } finally {
             current.inflight.delete(call);
@@ -299,7 +327,7 @@ export async function createClient(options: ClientOptions) {
           const next = await instantiate(name, synced);
           const old = current.handle;
           await Promise.allSettled([...current.inflight]); // never swap mid-call
-          Object.assign(current, { handle: next.handle, version: next.version });
+          Object.assign(current, { handle: next.handle, version: next.version, io: next.io });
           entry(name).version = next.version;
           await closeWindow(name).catch(() => {}); // the old version's sketch and health are sent as they were
           startHealth(name, next.version);

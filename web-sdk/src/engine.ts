@@ -8,14 +8,42 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { type GraphModel, loadGraphModel } from '@tensorflow/tfjs-converter';
 import { type LayersModel, loadLayersModel } from '@tensorflow/tfjs-layers';
-import type { Backend } from '@modelfleet/protocol';
+import type { Backend, IoSchema } from '@modelfleet/protocol';
 import type { ModelArtifacts } from './artifacts.ts';
+import { imagePixels } from './image-pixels.ts';
+import { type OutputTensor, type Outputs, type WireInput, type WireTensor, formatShape } from './tensors.ts';
 
-export type Inputs = number[] | number[][] | Record<string, number[] | number[][]>;
-/** Plain nested arrays by output name, shaped like the output tensors. */
-export type Outputs = Record<string, unknown>;
+interface Loaded {
+  kind: ModelArtifacts['format'];
+  model: LayersModel | GraphModel;
+  io: ModelArtifacts['io'];
+  artifacts: ModelArtifacts;
+  /** Learnt on the first call: the graph has control flow and needs executeAsync. */
+  async?: boolean;
+}
 
-interface Loaded { kind: ModelArtifacts['format']; model: LayersModel | GraphModel; io: ModelArtifacts['io']; artifacts: ModelArtifacts }
+/**
+ * The worker's own check of what the page sent (the page checks first, with coded errors; this
+ * guards a Runner called directly): every input present, dtype and fixed dimensions as signed.
+ */
+function checkWire(io: IoSchema, inputs: WireInput[]): void {
+  for (const spec of io.inputs) {
+    const w = inputs.find((i) => i.name === spec.name);
+    if (!w) throw new Error(`input ${spec.name} is missing; the model takes ${io.inputs.map((i) => i.name).join(', ')}`);
+    const fits = w.shape.length === spec.shape.length && spec.shape.every((d, i) => d === null || d === w.shape[i]);
+    if (w.dtype !== spec.dtype || !fits) throw new Error(`input ${spec.name} takes ${spec.dtype}${formatShape(spec.shape)}; got ${w.dtype}${formatShape(w.shape)}`);
+  }
+}
+
+/** Images become plain tensors: their pixels read and normalised (images.ts). */
+const materialise = (w: WireInput): WireTensor => (w.kind === 'images' ? { kind: 'tensor', name: w.name, dtype: w.dtype, shape: w.shape, data: imagePixels(w) } : w);
+
+/** The output's values in an array of its own (see run: the backend may still hold the one it read). */
+async function outputOf(t: tf.Tensor): Promise<OutputTensor> {
+  if (t.dtype !== 'float32' && t.dtype !== 'int32' && t.dtype !== 'bool') throw new Error(`an output has dtype ${t.dtype}; modelfleet returns float32, int32 and bool outputs`);
+  const data = (await t.data()) as Float32Array | Int32Array | Uint8Array;
+  return { dtype: t.dtype, shape: t.shape, data: data.slice() } as OutputTensor;
+}
 
 /** Registers optional backends lazily so a CPU-only build does not pay for WebGPU/WASM. */
 export type BackendLoaders = Partial<Record<Exclude<Backend, 'cpu'>, () => Promise<unknown>>>;
@@ -99,7 +127,9 @@ export function createEngine(loaders: BackendLoaders = {}) {
      * Runs one call; if the WebGPU device is lost meanwhile, falls back and runs it again. The
      * backend that answered comes back with the outputs (no extra round trip to the worker).
      */
-    async predict(handle: number, inputs: Inputs): Promise<{ outputs: Outputs; backend: Backend }> {
+    async predict(handle: number, wire: WireInput[]): Promise<{ outputs: Outputs; backend: Backend }> {
+      // Pixels are read once (the bitmaps are closed), so a retry after a lost device reuses them.
+      const inputs = wire.map(materialise);
       try {
         if (deviceLost && backend === 'webgpu') await fallBack();
         return { outputs: await this.run(handle, inputs), backend: backend! };
@@ -117,44 +147,43 @@ export function createEngine(loaders: BackendLoaders = {}) {
       return !!device;
     },
 
-    async run(handle: number, inputs: Inputs): Promise<Outputs> {
+    async run(handle: number, inputs: WireInput[]): Promise<Outputs> {
       const loaded = models.get(handle);
       if (!loaded) throw new Error(`model handle ${handle} is not loaded`);
-      const names = loaded.io.inputs.map((i) => i.name);
-      const values = Array.isArray(inputs) ? { [names[0]!]: inputs } : inputs;
+      checkWire(loaded.io, inputs);
       const tensors: Record<string, tf.Tensor> = {};
+      let outs: tf.Tensor[] = [];
       try {
-        for (const spec of loaded.io.inputs) {
-          const v = values[spec.name];
-          if (v === undefined) throw new Error(`input ${spec.name} is missing; the model takes ${names.join(', ')}`);
-          const rows = (Array.isArray(v[0]) ? v : [v]) as number[][];
-          tensors[spec.name] = tf.tensor2d(rows, undefined, spec.dtype);
+        for (const w of inputs) {
+          tensors[w.name] = tf.tensor(materialise(w).data, w.shape, w.dtype);
         }
         const outNames = loaded.io.outputs.map((o) => o.name);
-        let outs: tf.Tensor[];
         if (loaded.kind === 'tfjs-layers') {
-          const ordered = names.map((n) => tensors[n]!);
+          const ordered = loaded.io.inputs.map((i) => tensors[i.name]!);
           const y = (loaded.model as LayersModel).predict(ordered.length === 1 ? ordered[0]! : ordered);
           outs = Array.isArray(y) ? y : [y];
         } else {
           const graph = loaded.model as GraphModel;
-          // execute() for static graphs; executeAsync() only when the graph has control flow.
-          let y: tf.Tensor | tf.Tensor[];
-          try {
-            y = graph.execute(tensors, outNames);
-          } catch (e) {
-            if (!/executeAsync|dynamic|control flow/i.test((e as Error).message)) throw e;
-            y = await graph.executeAsync(tensors, outNames);
+          // execute() for static graphs; executeAsync() when the graph has control flow (learnt once).
+          let y: tf.Tensor | tf.Tensor[] | undefined;
+          if (!loaded.async) {
+            try {
+              y = graph.execute(tensors, outNames);
+            } catch (e) {
+              if (!/executeAsync|dynamic|control flow/i.test((e as Error).message)) throw e;
+              loaded.async = true;
+            }
           }
+          y ??= await graph.executeAsync(tensors, outNames);
           outs = Array.isArray(y) ? y : [y];
         }
+        // A copy of each output's values: on CPU (and WebGPU once read) the backend hands out the
+        // array it stores, which another live tensor may share; the copy is ours to move to the page.
         const result: Outputs = {};
-        for (const [i, t] of outs.entries()) {
-          result[outNames[i]!] = await t.array();
-          t.dispose();
-        }
+        for (const [i, t] of outs.entries()) result[outNames[i]!] = await outputOf(t);
         return result;
       } finally {
+        tf.dispose(outs);
         tf.dispose(Object.values(tensors));
       }
     },

@@ -9,6 +9,8 @@ export const SDK_ERROR_CODES = [
   ...ERROR_CODES,
   'invalid_config', 'network', 'server_error', 'storage_quota', 'storage_unavailable', 'no_model', 'load_failed',
   'inference_failed', 'backend_unavailable', 'closed', 'bad_input',
+  // predict's inputs, refused before anything runs (inputs.ts, images.ts)
+  'input_missing', 'input_unknown', 'input_shape', 'input_dtype', 'input_value', 'input_detached',
 ] as const;
 export type SdkErrorCode = (typeof SDK_ERROR_CODES)[number];
 

@@ -1,7 +1,8 @@
 /**
  * @module worker-runner
  * Runs the engine in a module Web Worker through comlink, so inference never blocks the page.
- * Weights are transferred, not copied. Errors cross the worker as message + name only.
+ * Weights, input tensors, image bitmaps and outputs are transferred, not copied. Errors cross
+ * the worker as message + name only.
  */
 import * as Comlink from 'comlink';
 import type { Runner } from './client.ts';
@@ -14,7 +15,7 @@ export function createWorkerRunner(workerUrl: string | URL): Runner & { terminat
   return {
     init: (preference) => engine.init(preference),
     load: (artifacts) => engine.load(Comlink.transfer(artifacts, [artifacts.weightData])),
-    predict: (handle, inputs) => engine.predict(handle, inputs),
+    predict: (handle, inputs, transfer = []) => engine.predict(handle, Comlink.transfer(inputs, transfer)),
     unload: (handle) => engine.unload(handle),
     terminate: () => worker.terminate(),
     engine,

@@ -4,7 +4,8 @@
  * backends load on demand; WASM binaries are fetched from beside this script.
  */
 import * as Comlink from 'comlink';
-import { createEngine } from './engine.ts';
+import { type Engine, createEngine } from './engine.ts';
+import type { WireInput } from './tensors.ts';
 
 const here = new URL('./', import.meta.url).href;
 
@@ -16,4 +17,11 @@ const engine = createEngine({
   },
 });
 
-Comlink.expose(engine);
+// Outputs go back to the page by transfer: their arrays are the worker's own copies (engine.ts).
+Comlink.expose({
+  ...engine,
+  async predict(handle: number, wire: WireInput[]) {
+    const answer = await engine.predict(handle, wire);
+    return Comlink.transfer(answer, Object.values(answer.outputs).map((o) => o.data.buffer as ArrayBuffer));
+  },
+} satisfies Engine);

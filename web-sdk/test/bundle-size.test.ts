@@ -6,7 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
 
-const BUDGET_GZIP_KIB = { 'index.js': 110, 'modelfleet.iife.js': 110, 'modelfleet.worker.js': 320 };
+// The page bundles grew 1.4 KiB with predict's input checks and image packing (inputs.ts, images.ts).
+const BUDGET_GZIP_KIB = { 'index.js': 113, 'modelfleet.iife.js': 113, 'modelfleet.worker.js': 320 };
 
 it('ESM, IIFE and worker bundles build, ship types and WASM, and stay within budget', () => {
   const out = mkdtempSync(join(tmpdir(), 'mf-sdk-dist-'));

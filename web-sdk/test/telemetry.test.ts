@@ -1,10 +1,13 @@
 // Device-side drift telemetry: predict inputs are sketched off the inference path, uploaded once
 // per window through the persisted outbox, and failures are counted, never thrown.
+import { toArrays } from '../src/tensors.ts';
 import { type Baseline, OUTPUT_CLASS, OUTPUT_CONFIDENCE, decodeUpload, healthLayout, quantizeFractions, sketchLayout, windowOf } from '@modelfleet/protocol';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { buildLayersModel } from '../../test/fixtures/models.ts';
 import { createModel, publish } from '../../test/harness/publish.ts';
 import type { TestWorker } from '../../test/harness/worker.ts';
+import type { Runner } from '../src/client.ts';
+import { createEngine } from '../src/engine.ts';
 import { OUTBOX_LIMIT } from '../src/telemetry/outbox.ts';
 import { controlPlane, faultyFetch, sdkClient, setChampion } from './helpers.ts';
 
@@ -84,7 +87,7 @@ it('sketches the outputs too: predicted class and confidence against the output 
   };
   const { client } = await sdkClient(worker, { deviceId: 'tel-4', fetch: spy });
   const model = await client.load('scored');
-  const probs = ((await model.predict(rows)) as Record<string, number[][]>).out!.map((r) => r[0]!);
+  const probs = (toArrays(await model.predict(rows)).out as number[][]).map((r) => r[0]!);
   expect((await client.flush()).sent).toBe(2);
   expect(sent).toHaveLength(1); // the health record went to /health/
   const upload = decodeUpload(layout, sent[0]!);
@@ -103,7 +106,11 @@ it('records health: loads, predict outcomes with non-finite outputs, latency, ba
     if (String(input).includes('/health/drifty/1')) health.push(new Uint8Array(init!.body as ArrayBuffer));
     return fetch(input, init);
   };
-  const { client } = await sdkClient(worker, { deviceId: 'tel-5', fetch: spy });
+  // The model fails once, as a kernel would; a bad input is the app's error and is not counted.
+  const engine = createEngine();
+  let failNext = false;
+  const runner: Runner = { ...engine, predict: (h, w) => (failNext ? ((failNext = false), Promise.reject(new Error('kernel failed'))) : engine.predict(h, w)) };
+  const { client } = await sdkClient(worker, { deviceId: 'tel-5', fetch: spy, runner });
   const model = await client.load('drifty');
   for (let i = 0; i < 15; i++) await model.predict(rows.slice(i, i + 2));
   model.feedback(0, [0.2]); // one sigmoid output: 0.2 → class 0, confirmed
@@ -111,7 +118,9 @@ it('records health: loads, predict outcomes with non-finite outputs, latency, ba
   model.feedback('1', [0.9]); // confirmed
   await model.predict([[Number.NaN, 0, 0, 0]]); // NaN in, NaN out
   model.feedback(1); // the last prediction was not finite: nothing to compare, not counted
-  await expect(model.predict([[1, 2]])).rejects.toMatchObject({ code: 'inference_failed' }); // wrong width
+  await expect(model.predict([[1, 2]])).rejects.toMatchObject({ code: 'input_shape' }); // wrong width: refused, not run
+  failNext = true;
+  await expect(model.predict([[1, 2, 3, 4]])).rejects.toMatchObject({ code: 'inference_failed' });
   expect((await client.flush()).sent).toBe(2);
   const layout = await healthLayout();
   const [load, predict, latency, backend, feedback] = decodeUpload(layout, health[0]!).features;
