@@ -21,6 +21,9 @@ export async function startStaticServer(): Promise<StaticServer> {
   const mounts: [string, string][] = [
     ['/sdk/', join(ROOT, 'web-sdk/dist')],
     ['/tfjs/', join(ROOT, 'node_modules/@tensorflow/tfjs/dist')],
+    // Plain TF.js's own WASM and WebGPU backends, for reference runs on the same backend as the SDK.
+    ['/tfjs-wasm/', join(ROOT, 'node_modules/@tensorflow/tfjs-backend-wasm/dist')],
+    ['/tfjs-webgpu/', join(ROOT, 'node_modules/@tensorflow/tfjs-backend-webgpu/dist')],
     ['/', join(ROOT, 'test/browser/pages')],
   ];
   const server: Server = createServer((req, res) => {

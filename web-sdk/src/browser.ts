@@ -22,8 +22,22 @@ const scriptBase = typeof document !== 'undefined' && document?.currentScript?.s
 
 export type BrowserClientOptions = Omit<ClientOptions, 'runner'> & { runner?: ClientOptions['runner']; workerUrl?: string | URL };
 
-export function createClient(options: BrowserClientOptions) {
+export async function createClient(options: BrowserClientOptions) {
   const base = scriptBase ?? new URL('./', import.meta.url).href;
-  const runner = options.runner ?? createWorkerRunner(options.workerUrl ?? new URL('modelfleet.worker.js', base));
-  return createCoreClient({ ...options, runner });
+  const own = options.runner ? undefined : createWorkerRunner(options.workerUrl ?? new URL('modelfleet.worker.js', base));
+  const client = await createCoreClient({ ...options, runner: options.runner ?? own! }).catch((e) => {
+    own?.terminate();
+    throw e;
+  });
+  // A worker the SDK started is the SDK's to stop: close() frees its TF.js memory and GPU device.
+  const close = client.close.bind(client);
+  return Object.assign(client, {
+    async close() {
+      try {
+        await close();
+      } finally {
+        own?.terminate();
+      }
+    },
+  });
 }

@@ -4,7 +4,7 @@
  * cache (sync.ts), runs inference through a Runner (a Web Worker in browsers, inline in tests),
  * polls for new tickets in the background, and swaps models only between calls.
  */
-import { type Backend, DEFAULT_SIZE_CAPS, type Envelope, type SizeCaps, type SketchLayout, encodeUpload, healthLayout, parseEnvelope, parseManifest, sketchLayout, windowOf } from '@modelfleet/protocol';
+import { type Backend, DEFAULT_SIZE_CAPS, type IoSchema, type Envelope, type SizeCaps, type SketchLayout, encodeUpload, healthLayout, parseEnvelope, parseManifest, sketchLayout, windowOf } from '@modelfleet/protocol';
 import { type Outbox, type OutboxStats, createOutbox } from './telemetry/outbox.ts';
 import { type HealthRecorder, allFinite, createHealthRecorder } from './telemetry/health.ts';
 import { type Sketcher, createSketcher, topClass } from './telemetry/sketcher.ts';
@@ -66,6 +66,8 @@ export interface LoadedModel {
   readonly version: number;
   /** The backend of the last call (it changes if a lost WebGPU device forced a fallback). */
   readonly backend: Backend;
+  /** The signed input/output signature of the running version (null = any size). */
+  readonly io: IoSchema;
   /**
    * Runs the model. `input`: nested arrays, `{ data, shape }` (its buffer moves to the worker),
    * an image source or a batch of them, or all of these by input name. Checked against the
@@ -284,6 +286,7 @@ export async function createClient(options: ClientOptions) {
         name,
         get version() { return current.version; },
         get backend() { return current.backend; },
+        get io() { return current.io; },
         async predict(input: Inputs, predictOptions?: PredictOptions) {
           if (closed) throw new SdkError('closed', 'this client was closed; create a new one');
           // Checked and packed before anything runs: a bad input is the app's error, not the model's.
