@@ -120,6 +120,7 @@ function ioProblem(declared: IoSchema, actual: IoSchema): Reason | null {
   const problems = ioMismatches(declared, actual);
   return problems.length > 0 ? { code: 'io_mismatch', message: problems.join('; ') } : null;
 }
+
 /** A malformed model.json, an unsupported dtype, or a byte count that differs from the specs'. */
 function weightsProblem(input: ValidationInput): Reason | null {
   const parsed = TfjsModelJson.safeParse(input.modelJson);
