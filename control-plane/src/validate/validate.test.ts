@@ -280,6 +280,8 @@ describe('real third-party models', () => {
 
   // handtrack: uint8 image (int32 in TF.js) [1,-1,-1,3], a while loop (executeAsync), eight
   // outputs. It resizes its input to 320×320 itself, so no output size follows the input's.
+  // One run takes ~2 s alone on 2 cores and up to ~7 s inside the whole suite: hence 120 s.
+  const SLOW = 120_000;
   const HANDTRACK_OUTPUTS = [
     ['Identity_2', [1, 100]], ['Identity_4', [1, 100]], ['Identity_6', [1, 12804, 4]], ['Identity_1', [1, 100, 4]],
     ['Identity_3', [1, 100, 8]], ['Identity_5', [1]], ['Identity', [1, 100]], ['Identity_7', [1, 12804, 8]],
@@ -297,7 +299,7 @@ describe('real third-party models', () => {
     expect(probeOf(r)).toBe('input_tensor int32[1,64,64,3] (default) on zeros; again on zeros at input_tensor[1,96,96,3]: output sizes that changed are recorded as any size');
     expect(r.io).toEqual(handtrackIo([1, null, null, 3], (s) => [...s]));
     expect(await numTensors()).toBe(before);
-  });
+  }, SLOW);
 
   it('handtrack with a declared io [1,128,128,3]: one run at it, and the version records 128×128', async () => {
     const r = await validate(real('handtrack'), { io: handtrackIo([1, 128, 128, 3]) });
@@ -305,7 +307,7 @@ describe('real third-party models', () => {
     expect(r.ok, JSON.stringify(r.reasons)).toBe(true);
     expect(probeOf(r)).toBe('input_tensor int32[1,128,128,3] (io) on zeros');
     expect(r.io).toEqual(handtrackIo([1, 128, 128, 3], (s) => [...s]));
-  });
+  }, SLOW);
 
   it('handtrack with a golden example at 48×48 computed by plain TF.js in Node', async () => {
     const keep = ['Identity_2', 'Identity_4', 'Identity_1', 'Identity_5'];
@@ -315,7 +317,7 @@ describe('real third-party models', () => {
     expect(r.ok, JSON.stringify(r.reasons)).toBe(true);
     expect(probeOf(r)).toBe('input_tensor int32[1,48,48,3] (golden) on golden example 0; again on zeros at input_tensor[1,64,64,3]: output sizes that changed are recorded as any size');
     expect(r.checks.map((c) => c.name)).toEqual(['weights', 'load', 'probe', 'io', 'golden']);
-  });
+  }, SLOW);
 });
 
 it('gives concurrent requests in one isolate the right answers', async () => {
