@@ -66,12 +66,18 @@ describe('modelfleet CLI', () => {
     expect(pub.code, pub.err).toBe(0);
     expect(pub.out).toMatch(/fraud v1 active \(tfjs-layers\)/);
     expect(pub.err).toContain('100%');
+    // What validation ran is printed, and kept with the version (`versions show`).
+    expect(pub.out).toContain('validation ran hidden_input float32[1,5] (golden) on golden example 0');
     const again = await cli('publish', dir, '--model', 'fraud');
     expect(again.out).toMatch(/0 of \d+ chunks uploaded/);
 
     const list = await cli('versions', 'list', '--model', 'fraud');
     expect(list.out).toMatch(/^1\s+active\s+champion/m);
     expect(list.out).toMatch(/^2\s+active/m);
+    const show = await cli('versions', 'show', '--model', 'fraud', '2');
+    expect(show.code, show.err).toBe(0);
+    expect(show.out).toMatch(/^fraud v2 active \(tfjs-layers\), manifest [0-9a-f]{64}$/m);
+    expect(show.out).toMatch(/^probe\s+ok\s+[\d.]+\s+hidden_input float32\[1,5\] \(default\) on zeros$/m);
     expect((await cli('alias', 'set', '--model', 'fraud', 'challenger', '2')).out).toContain('challenger → v2');
 
     appKey = JSON.parse((await cli('--json', 'apps', 'create', '--name', 'web')).out).appKey;
@@ -128,7 +134,7 @@ describe('modelfleet CLI', () => {
     const dir = writeModelDir('lonely', await buildLayersModel({ seed: 1 }));
     const unknown = await cli('publish', dir, '--model', 'nosuch');
     expect(unknown).toMatchObject({ code: 1 });
-    expect(unknown.err).toMatch(/^error unknown_model: /);
+    expect(unknown.err).toBe(`error unknown_model: there is no model nosuch at ${worker.url}: pass --create to create it with this publish, or run \`modelfleet models create nosuch\` first`);
     const wrong = await run(['--endpoint', worker.url, '--token', 'mft_wrong', 'versions', 'list', '--model', 'fraud'], { stdout: () => {}, stderr: () => {}, cwd, env: {} });
     expect(wrong).toBe(1);
     expect((await cli('alias', 'set', '--model', 'fraud', 'champion', 'x')).code).toBe(1);
@@ -138,5 +144,41 @@ describe('modelfleet CLI', () => {
     expect(short.err).toContain('error weights_mismatch');
     const missing = await cli('publish', writeModelDir('nofiles', { ...(await buildLayersModel({ seed: 2 })), weightFiles: {} }), '--model', 'fraud');
     expect(missing.err).toContain('error missing_weight_file');
+  });
+
+  describe('an upload request too large for the registry names the file', () => {
+    // One example whose input is 530,000 numbers of ~17 characters: 8.6 MiB of JSON, as in issue 12.
+    const hugeGolden = { examples: [{ inputs: { hidden_input: [Array.from({ length: 530_000 }, (_, i) => 0.1234567891 + i * 1e-12)] }, outputs: {} }] };
+    let sent: string[];
+    const recording = (respond?: (url: string, init?: RequestInit) => Response | undefined): typeof fetch => async (input, init) => {
+      sent.push(`${init?.method ?? 'GET'} ${new URL(String(input)).pathname}`);
+      return respond?.(String(input), init) ?? fetch(input, init);
+    };
+    const publishWith = (f: typeof fetch, ...argv: string[]) => {
+      sent = [];
+      const err: string[] = [];
+      return run(['--endpoint', worker.url, '--token', worker.adminToken, 'publish', ...argv], { stdout: () => {}, stderr: (l) => err.push(l), tty: false, cwd, env: {}, fetch: f })
+        .then((code) => ({ code, err: err.join('\n') }));
+    };
+
+    it('before anything is sent (the model is not even created)', async () => {
+      const dir = writeModelDir('huge', await buildLayersModel({ seed: 3 }), { 'golden.json': hugeGolden });
+      const r = await publishWith(recording(), dir, '--model', 'huge', '--create', '--golden', `${dir}/golden.json`);
+      expect(r.code).toBe(1);
+      expect(r.err).toMatch(/^error payload_too_large: --golden huge\/golden\.json is 8\.\d MiB; the upload request \(model\.json, golden examples, baseline and metadata: 8\.\d MiB here\) may be at most 8\.0 MiB: keep fewer golden examples/);
+      expect(sent).toEqual([]);
+    });
+
+    it("from the server's 413 when its limit is smaller than the CLI's", async () => {
+      const golden = { examples: [{ inputs: { hidden_input: [Array.from({ length: 2000 }, (_, i) => i / 7)] }, outputs: {} }] };
+      const dir = writeModelDir('small-limit', await buildLayersModel({ seed: 4 }), { 'golden.json': golden });
+      const smaller = recording((url, init) => (init?.method === 'POST' && url.endsWith('/uploads')
+        ? Response.json({ error: { code: 'payload_too_large', message: 'request body exceeds 1024 bytes', details: { limit: 1024 } } }, { status: 413 })
+        : undefined));
+      const r = await publishWith(smaller, dir, '--model', 'fraud', '--golden', `${dir}/golden.json`);
+      expect(r.code).toBe(1);
+      expect(r.err).toMatch(/^error payload_too_large: --golden small-limit\/golden\.json is 3\d\.\d KiB; the upload request \(.*: 3\d\.\d KiB here\) may be at most 1\.0 KiB: keep fewer golden examples/);
+      expect(sent).toEqual(['POST /v1/models/fraud/uploads']);
+    });
   });
 });

@@ -22,6 +22,17 @@ export const CreateModelRequest = z.strictObject({
   description: z.string().max(1024).optional(),
 });
 
+/**
+ * The most bytes one upload request (step 1: model.json, golden examples, baseline, metadata)
+ * may have; weights travel as chunks. Server and clients share it, as they share the chunk
+ * limit, so a client can name the file that does not fit before sending it. 8 MiB holds one
+ * honest golden example of an image model with room for a large graph topology: a 224×224×3
+ * float32 image is 2.8 MiB of JSON (0.5 MiB as uint8 integers), handtrack at 320×320 with all
+ * eight outputs 3.9 MiB, its topology 0.6 MiB. The Worker parses, re-serialises and later
+ * re-parses this body beside the model's weights within 128 MB, so it is not raised further.
+ */
+export const MAX_UPLOAD_REQUEST_BYTES = 8 * 2 ** 20;
+
 export const UploadRequest = z.strictObject({
   format: ModelFormat,
   modelJson: TfjsModelJson,

@@ -80,6 +80,8 @@ describe('operator', () => {
     expect(await comparison.getByRole('row', { name: /^parent/ }).textContent()).toContain('v2');
     // Signatures: each version's manifest key id, from the signed manifest itself.
     expect(await page.locator('tr[data-version="3"]').textContent()).toMatch(/[0-9a-f]{16}/);
+    // The validation record says what ran: the probe's shapes and where they came from.
+    expect(await page.locator('tr[data-version="3"] [data-check="probe"]').textContent()).toMatch(/^probe ok, [\d.]+ ms: hidden_input float32\[1,3\] \(default\) on zeros$/);
     await shot(page, 'model');
   });
 

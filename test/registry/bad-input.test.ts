@@ -1,4 +1,5 @@
 // Bad input gets a coded error with the right status, and the registry is left as it was.
+import { MAX_UPLOAD_REQUEST_BYTES } from '@modelfleet/protocol';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { buildLayersModel, goldenFor } from '../fixtures/models.ts';
 import { chunkArtifacts, createModel, publish, putChunk, registrySnapshot, stageUpload } from '../harness/publish.ts';
@@ -109,6 +110,8 @@ describe('model bytes', () => {
   });
   it('oversized JSON body → 413 payload_too_large', async () => {
     const res = await worker.api('/v1/models', { method: 'POST', body: JSON.stringify({ name: 'x', description: 'y'.repeat(9 * 2 ** 20) }), headers: { 'content-type': 'application/json' } });
+    // The limit travels with the error, so the CLI can say which of its files is too large.
+    expect(((await res.clone().json()) as { error: { details: unknown } }).error.details).toEqual({ limit: MAX_UPLOAD_REQUEST_BYTES });
     await expectRefused(res, 413, 'payload_too_large');
   });
   it('chunk bytes that do not hash to their digest → 422 chunk_digest_mismatch, nothing stored', async () => {

@@ -56,6 +56,10 @@ describe.each([
     expect(v).toMatchObject({ status: 'active', format, label: 'first', metrics: { values: { auc: 0.91 } }, params: { epochs: 3 }, lineage: { codeCommit: 'abc1234' } });
     expect(v.validation.checks.length).toBeGreaterThanOrEqual(3);
     expect(v.validation.checks.every((c: { ok: boolean }) => c.ok)).toBe(true);
+    // The commit answer and the version record both say which shapes validation ran (SPEC 9.1).
+    const probe = v.validation.checks.find((c: { name: string }) => c.name === 'probe');
+    expect(probe.detail).toMatch(/^(hidden_input float32\[1,6\]|x float32\[1,5\]) \(golden\) on golden example 0$/);
+    expect(committed.checks).toEqual(v.validation.checks);
   });
 
   it('serves a signed ticket, manifest and chunks that node:crypto verifies', async () => {

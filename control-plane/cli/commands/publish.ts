@@ -3,12 +3,15 @@
  * `publish <dir>`: stage the upload, send only the chunks the registry lacks (4 at a time,
  * retried with backoff), commit, and report what validation said.
  */
-import type { UploadRequest, UploadResponse } from '@modelfleet/protocol';
+import type { UploadRequest, UploadResponse, VersionSummary } from '@modelfleet/protocol';
 import type { Command } from 'commander';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { Api, CliError, type CliIo, type GlobalOptions, readJsonFile } from '../context.ts';
 import { readModelDir } from './model-dir.ts';
 import { progress } from './progress.ts';
+import { checkUploadSize, oversizeError } from './upload-size.ts';
+
+type Check = VersionSummary['validation']['checks'][number];
 
 const PARALLEL = 4;
 const RETRIES = 3;
@@ -41,13 +44,25 @@ export async function publishDir(io: CliIo, api: Api, dir: string, o: PublishOpt
   if (o.lineage) meta.lineage = readJsonFile(io, o.lineage, '--lineage') as UploadRequest['lineage'];
   if (o.label) meta.label = o.label;
 
+  const body: UploadRequest = { format: model.format, modelJson: model.modelJson, chunks: model.chunks.map(({ digest, size }) => ({ digest, size })), ...meta };
+  const parts = { modelJson: join(dir, 'model.json'), ...(o.golden ? { golden: `--golden ${o.golden}` } : {}), ...(o.baseline ? { baseline: `--baseline ${o.baseline}` } : {}) };
+  checkUploadSize(body, parts); // before --create: a refused publish changes nothing
+
   if (o.create) {
     await api.request('POST', '/v1/models', { name: o.model }).catch((e) => {
       if (!(e instanceof CliError && e.code === 'model_exists')) throw e;
     });
   }
-  const body: UploadRequest = { format: model.format, modelJson: model.modelJson, chunks: model.chunks.map(({ digest, size }) => ({ digest, size })), ...meta };
-  const staged = await api.request<UploadResponse>('POST', `/v1/models/${o.model}/uploads`, body);
+  const staged = await api.request<UploadResponse>('POST', `/v1/models/${o.model}/uploads`, body).catch((e: unknown) => {
+    if (!(e instanceof CliError)) throw e;
+    if (e.code === 'unknown_model') {
+      throw new CliError(e.code, `there is no model ${o.model} at ${api.endpoint}: pass --create to create it with this publish, or run \`modelfleet models create ${o.model}\` first`);
+    }
+    // A server with a smaller limit than ours (or the weights' MAX_MODEL_BYTES, which has no `limit`).
+    const limit = (e.details as { limit?: unknown } | undefined)?.limit;
+    if (e.code === 'payload_too_large' && typeof limit === 'number') throw oversizeError(body, parts, limit);
+    throw e;
+  });
 
   const missing = new Set(staged.missing);
   const todo = model.chunks.filter((c) => missing.delete(c.digest));
@@ -67,9 +82,15 @@ export async function publishDir(io: CliIo, api: Api, dir: string, o: PublishOpt
   } finally {
     bar.stop();
   }
-  const committed = await api.request<{ version: number; status: string; manifestDigest: string }>('POST', `/v1/uploads/${staged.uploadId}/commit`);
+  const committed = await api.request<{ version: number; status: string; manifestDigest: string; checks?: Check[] }>('POST', `/v1/uploads/${staged.uploadId}/commit`);
   if (o.alias) await api.request('PUT', `/v1/models/${o.model}/aliases/${o.alias}`, { version: committed.version, reason: 'set at publish' });
   return { ...committed, format: model.format, uploadedChunks: todo.length, totalChunks: model.chunks.length, uploadedBytes: bytes, totalBytes: model.totalBytes };
+}
+
+/** The probe check's record: which shapes validation ran the model at, and where they came from. */
+export function probeLine(checks: Check[] | undefined): string | undefined {
+  const probe = checks?.find((c) => c.name === 'probe');
+  return probe?.detail && `validation ran ${probe.detail}`;
 }
 
 export function registerPublish(program: Command, io: CliIo): void {
@@ -93,10 +114,14 @@ export function registerPublish(program: Command, io: CliIo): void {
         io.stdout(`${o.model} v${r.version} ${r.status} (${r.format}), manifest ${r.manifestDigest}`);
         io.stdout(`${r.uploadedChunks} of ${r.totalChunks} chunks uploaded (${r.uploadedBytes} of ${r.totalBytes} bytes), the rest already in the registry`);
         if (o.alias) io.stdout(`alias ${o.alias} → v${r.version}`);
+        const ran = probeLine(r.checks);
+        if (ran) io.stdout(ran);
       } catch (e) {
         if (e instanceof CliError && e.code === 'validation_failed') {
-          const d = e.details as { version: number; reasons: { code: string; message: string }[] };
+          const d = e.details as { version: number; reasons: { code: string; message: string }[]; checks?: Check[] };
           for (const reason of d.reasons ?? []) io.stderr(`  ${reason.code}: ${reason.message}`);
+          const ran = probeLine(d.checks);
+          if (ran && d.checks?.find((c) => c.name === 'probe')?.ok) io.stderr(`  (${ran})`);
           throw new CliError(e.code, `version ${d.version} was recorded as rejected and will never be served`);
         }
         throw e;

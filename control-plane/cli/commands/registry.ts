@@ -1,6 +1,6 @@
 /**
  * @module cli/commands/registry
- * `models create`, `versions list`, `alias set`, `tokens create`, `apps create`.
+ * `models create`, `versions list`, `versions show`, `alias set`, `tokens create`, `apps create`.
  */
 import type { ModelSummary, VersionSummary } from '@modelfleet/protocol';
 import type { Command } from 'commander';
@@ -16,7 +16,8 @@ export function registerRegistry(program: Command, io: CliIo): void {
       io.stdout(json() ? JSON.stringify(m, null, 2) : `created model ${m.name}`);
     });
 
-  program.command('versions').description('model versions').command('list').requiredOption('--model <name>', 'model name')
+  const versions = program.command('versions').description('model versions');
+  versions.command('list').requiredOption('--model <name>', 'model name')
     .action(async (o: { model: string }) => {
       const { versions } = await api().request<{ versions: VersionSummary[] }>('GET', `/v1/models/${o.model}/versions`);
       if (json()) return io.stdout(JSON.stringify(versions, null, 2));
@@ -25,6 +26,15 @@ export function registerRegistry(program: Command, io: CliIo): void {
         manifest: v.manifestDigest ? v.manifestDigest.slice(0, 12) : '-', published: v.publishedAt.slice(0, 19).replace('T', ' '),
         reasons: v.validation.reasons.map((r) => r.code).join(','),
       }))));
+    });
+
+  versions.command('show <version>').description('one version: status, manifest and what validation ran').requiredOption('--model <name>', 'model name')
+    .action(async (version: string, o: { model: string }) => {
+      const v = await api().request<VersionSummary>('GET', `/v1/models/${o.model}/versions/${encodeURIComponent(version)}`);
+      if (json()) return io.stdout(JSON.stringify(v, null, 2));
+      io.stdout(`${v.model} v${v.version} ${v.status} (${v.format}), manifest ${v.manifestDigest ?? '-'}${v.aliases.length ? `, aliases ${v.aliases.join(', ')}` : ''}`);
+      for (const r of v.validation.reasons) io.stdout(`  ${r.code}: ${r.message}`);
+      io.stdout(table(v.validation.checks.map((c) => ({ check: c.name, result: c.ok ? 'ok' : 'failed', ms: c.ms, detail: c.detail ?? '' }))));
     });
 
   program.command('alias').description('aliases (champion, challenger, …)').command('set <alias> <version>').requiredOption('--model <name>', 'model name')

@@ -4,18 +4,23 @@
  * refused before they are read, so an oversized upload costs the Worker nothing.
  */
 import { ApiError } from '@modelfleet/edge-runtime';
+import { MAX_UPLOAD_REQUEST_BYTES } from '@modelfleet/protocol';
 import type { MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import type { AppEnv } from './context.ts';
 
-/** JSON bodies (model.json, golden examples, metrics) are bounded separately from chunks. */
-export const MAX_JSON_BYTES = 8 * 2 ** 20;
+/**
+ * JSON bodies (model.json, golden examples, metrics) are bounded separately from chunks; the
+ * upload request is the largest, and its limit is the protocol's (the CLI checks it first).
+ */
+export const MAX_JSON_BYTES = MAX_UPLOAD_REQUEST_BYTES;
 
 export function limitBody(maxBytes: number): MiddlewareHandler<AppEnv> {
   return bodyLimit({
     maxSize: maxBytes,
     onError: () => {
-      throw new ApiError('payload_too_large', `request body exceeds ${maxBytes} bytes`);
+      // `limit` lets a client say which of the files it sent made the body too large.
+      throw new ApiError('payload_too_large', `request body exceeds ${maxBytes} bytes`, { limit: maxBytes });
     },
   });
 }

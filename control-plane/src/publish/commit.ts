@@ -12,7 +12,7 @@ import type { Env } from '../env.ts';
 import type { Operator } from '../http/context.ts';
 import { auditStatement } from '../registry/audit.ts';
 import { releaseSigner } from '../trust/roots.ts';
-import { validateModel } from '../validate/index.ts';
+import { type Check, validateModel } from '../validate/index.ts';
 import { loadUploadRequest, openUpload } from './uploads.ts';
 
 export interface CommitResult {
@@ -22,6 +22,8 @@ export interface CommitResult {
   manifestDigest: string | null;
   totalBytes: number;
   reasons: { code: string; message: string }[];
+  /** What validation ran, as recorded with the version (the probe check names the shapes run). */
+  checks: Check[];
 }
 
 /** Reads every chunk back from R2 and re-hashes it: what is signed is what devices will get. */
@@ -126,5 +128,5 @@ export async function commitUpload(env: Env, uploadId: string, op: Operator): Pr
   } catch (e) {
     throw new ApiError('conflict', `version ${version} of ${upload.model} was taken by a concurrent publish; commit again`, { cause: String(e) });
   }
-  return { model: upload.model, version, status, manifestDigest: digest, totalBytes, reasons: validation.reasons };
+  return { model: upload.model, version, status, manifestDigest: digest, totalBytes, reasons: validation.reasons, checks: validation.checks };
 }

@@ -4,7 +4,7 @@
  */
 import { createRoute } from '@hono/zod-openapi';
 import { ApiError } from '@modelfleet/edge-runtime';
-import { ApiErrorBody, ChunkPutResponse, Digest, UploadRequest, UploadResponse } from '@modelfleet/protocol';
+import { ApiErrorBody, ChunkPutResponse, Digest, UploadRequest, UploadResponse, ValidationCheck } from '@modelfleet/protocol';
 import { z } from 'zod';
 import { requireRole } from '../auth/operators.ts';
 import { jsonBody, limitBody, requireContentType } from '../http/guards.ts';
@@ -37,6 +37,7 @@ publishRoutes.openapi(
 const CommitResponse = z.object({
   model: z.string(), version: z.number().int(), status: z.enum(['active', 'rejected']), manifestDigest: Digest.nullable(),
   totalBytes: z.number().int(), reasons: z.array(z.object({ code: z.string(), message: z.string() })),
+  checks: z.array(ValidationCheck),
 });
 
 publishRoutes.openapi(

@@ -1,7 +1,8 @@
 /**
  * @module validate
  * CI on publish, inside the Worker (DESIGN §3): the model loads in TF.js, its weights match the
- * topology, the declared io matches its signature, and the golden examples reproduce. A pure
+ * topology, it runs (probe.ts), the declared io matches its signature, and the golden examples
+ * reproduce. A pure
  * function of the upload: no bindings, so it is the same in tests and in production. Every
  * outcome about the model is a value; it throws only for bugs.
  *
@@ -10,13 +11,17 @@
  * if (!result.ok) reject(result.reasons); else record(result.io);
  */
 import { Golden, IoSchema, TfjsModelError, TfjsModelJson, tensorByteLength, weightSpecsOf } from '@modelfleet/protocol';
-import { checkGolden } from './golden.ts';
-import { ioMismatches } from './io-match.ts';
+import { checkGolden, exampleTensors, goldenFits } from './golden.ts';
+import { ioMismatches, narrowIo } from './io-match.ts';
 import { disposeModel, loadFromMemory } from './load.ts';
+import { probe, probeInputs } from './probe.ts';
 import { exclusive } from './tfjs-runtime.ts';
 
 export type ValidationCode = 'model_unloadable' | 'weights_mismatch' | 'io_mismatch' | 'golden_mismatch' | 'non_finite_output' | 'golden_invalid';
-/** One step of validation as recorded with the version; `ms` is wall time (see tfjs-runtime). */
+/**
+ * One step of validation as recorded with the version; `ms` is wall time (see tfjs-runtime).
+ * The `probe` check's detail names the shapes the model was run at and where they came from.
+ */
 export interface Check { name: string; ok: boolean; ms: number; detail?: string }
 export interface Reason { code: ValidationCode; message: string }
 
@@ -26,7 +31,7 @@ export interface ValidationInput {
   modelJson: TfjsModelJson;
   /** All weight files concatenated in manifest order. */
   weightData: ArrayBuffer;
-  /** The declared signature; when absent the model's own is returned as `io`. */
+  /** The declared signature; `io` is the model's own, narrowed by this one where it is more specific. */
   io?: IoSchema;
   golden?: Golden;
 }
@@ -43,8 +48,9 @@ export function validateModel(input: ValidationInput): Promise<ValidationResult>
 async function validate(input: ValidationInput): Promise<ValidationResult> {
   const checks: Check[] = [];
   const reasons: Reason[] = [];
+  const since = (started: number) => Math.round((performance.now() - started) * 10) / 10;
   const record = (name: string, started: number, problem?: Reason | null) => {
-    checks.push({ name, ok: !problem, ms: Math.round((performance.now() - started) * 10) / 10, ...(problem ? { detail: problem.message } : {}) });
+    checks.push({ name, ok: !problem, ms: since(started), ...(problem ? { detail: problem.message } : {}) });
     if (problem) reasons.push(problem);
     return !problem;
   };
@@ -62,29 +68,56 @@ async function validate(input: ValidationInput): Promise<ValidationResult> {
   const { loaded } = outcome;
 
   try {
-    // (c) the declared io, if any, against the model's own signature.
+    // (c) what can be told without running: a declared io and golden examples that parse, and
+    // golden inputs that fit the io the version would be recorded with.
     t = performance.now();
-    if (!record('io', t, input.io === undefined ? null : ioProblem(input.io, loaded.io))) return failed();
-
-    // (d) the golden examples reproduce.
-    if (input.golden !== undefined) {
-      t = performance.now();
-      const golden = Golden.safeParse(input.golden);
-      const problem = golden.success
-        ? await checkGolden(loaded, loaded.io, golden.data)
-        : { code: 'golden_invalid' as const, message: `golden is malformed at ${golden.error.issues[0]?.path.join('.') || 'the top'}: ${golden.error.issues[0]?.message ?? ''}` };
-      if (!record('golden', t, problem)) return failed();
+    const declared = input.io === undefined ? undefined : IoSchema.safeParse(input.io);
+    if (declared && !declared.success) {
+      record('io', t, { code: 'io_mismatch', message: `the declared io is not an io schema: ${declared.error.issues[0]?.message ?? ''}` });
+      return failed();
     }
-    return { ok: true, io: loaded.io, checks };
+    const parsed = input.golden === undefined ? undefined : Golden.safeParse(input.golden);
+    const narrowed = narrowIo(declared?.data, loaded.io);
+    const unfit = !parsed ? null : parsed.success ? goldenFits(narrowed, parsed.data) : malformedGolden(parsed.error.issues[0]);
+    const golden = parsed?.data;
+    if (unfit) {
+      record('golden', t, unfit);
+      return failed();
+    }
+
+    // (d) one run at the probe shapes (probe.ts): it runs, and graph output shapes.
+    t = performance.now();
+    const inputs = probeInputs(narrowed.inputs, loaded.io.inputs, golden);
+    const probed = await probe(loaded, inputs, narrowed.inputs, golden && (() => exampleTensors(loaded.io, golden.examples[0]!.inputs)));
+    checks.push({ name: 'probe', ok: probed.ok, ms: since(t), detail: probed.ok ? probed.detail : probed.message });
+    if (!probed.ok) {
+      reasons.push({ code: probed.code, message: probed.message });
+      return failed();
+    }
+    loaded.io.outputs = probed.outputs;
+
+    // (e) the declared io, if any, against the model's own signature.
+    t = performance.now();
+    if (!record('io', t, declared ? ioProblem(declared.data, loaded.io) : null)) return failed();
+
+    // (f) the golden examples reproduce.
+    if (golden) {
+      t = performance.now();
+      if (!record('golden', t, await checkGolden(loaded, loaded.io, golden, probed.example))) return failed();
+    }
+    // The declared io, where it is narrower, is what devices are promised (io-match.ts).
+    return { ok: true, io: narrowIo(declared?.data, loaded.io), checks };
   } finally {
     disposeModel(loaded);
   }
 }
 
-function ioProblem(declared: unknown, actual: IoSchema): Reason | null {
-  const io = IoSchema.safeParse(declared);
-  if (!io.success) return { code: 'io_mismatch', message: `the declared io is not an io schema: ${io.error.issues[0]?.message ?? ''}` };
-  const problems = ioMismatches(io.data, actual);
+function malformedGolden(issue: { path: PropertyKey[]; message: string } | undefined): Reason {
+  return { code: 'golden_invalid', message: `golden is malformed at ${issue?.path.join('.') || 'the top'}: ${issue?.message ?? ''}` };
+}
+
+function ioProblem(declared: IoSchema, actual: IoSchema): Reason | null {
+  const problems = ioMismatches(declared, actual);
   return problems.length > 0 ? { code: 'io_mismatch', message: problems.join('; ') } : null;
 }
 

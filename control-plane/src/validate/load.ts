@@ -2,7 +2,8 @@
  * @module load
  * Loads an uploaded model from memory with TF.js, strictly: every weight the topology needs
  * must be present with the shape it expects; a layers model may not have weights left over.
- * Also runs examples, and reads the model's own input/output signature.
+ * Also runs examples, and reads the model's own input/output signature (graph models' output
+ * shapes are read by running it: probe.ts).
  */
 import { type GraphModel, loadGraphModel } from '@tensorflow/tfjs-converter';
 import type * as tfc from '@tensorflow/tfjs-core';
@@ -11,15 +12,16 @@ import type { IoSchema, IoTensor, TfjsModelJson } from '@modelfleet/protocol';
 import { graphWeightProblems } from './graph-weights.ts';
 import { scopedLoad, tfjs } from './tfjs-runtime.ts';
 
+/** `outputsKnown`: whether `io.outputs` shapes come from TF.js (else they are [] until probed). */
 export type LoadedModel =
-  | { kind: 'tfjs-layers'; model: LayersModel; io: IoSchema }
-  | { kind: 'tfjs-graph'; model: GraphModel; io: IoSchema };
+  | { kind: 'tfjs-layers'; model: LayersModel; io: IoSchema; outputsKnown: true }
+  | { kind: 'tfjs-graph'; model: GraphModel; io: IoSchema; outputsKnown: boolean };
 
 type Shape = readonly (number | null | undefined)[] | undefined;
 
 const dims = (shape: Shape): (number | null)[] => (shape ?? []).map((d) => (d === null || d === undefined || d < 0 ? null : d));
 
-function ioTensor(name: string, dtype: string | undefined, shape: Shape): IoTensor {
+export function ioTensor(name: string, dtype: string | undefined, shape: Shape): IoTensor {
   const t = dtype === 'int32' || dtype === 'bool' ? dtype : 'float32';
   return { name, dtype: t, shape: dims(shape) };
 }
@@ -55,7 +57,7 @@ export async function loadFromMemory(format: 'tfjs-layers' | 'tfjs-graph', model
       inputs: model.inputs.map((t) => ioTensor(t.sourceLayer.name, t.dtype, t.shape)),
       outputs: model.outputs.map((t) => ioTensor(t.sourceLayer.name, t.dtype, t.shape)),
     };
-    return { ok: true, loaded: { kind: 'tfjs-layers', model, io } };
+    return { ok: true, loaded: { kind: 'tfjs-layers', model, io, outputsKnown: true } };
   }
 
   const problems = graphWeightProblems(modelJson.modelTopology, modelJson.modelInitializer, weightSpecs);
@@ -66,15 +68,10 @@ export async function loadFromMemory(format: 'tfjs-layers' | 'tfjs-graph', model
   } catch (e) {
     return unloadable(e);
   }
-  const inputs = model.inputs.map((t) => ioTensor(t.name, t.dtype, t.shape));
-  const loaded: LoadedModel = { kind: 'tfjs-graph', model, io: { inputs, outputs: model.outputs.map((t) => ioTensor(t.name, t.dtype, t.shape)) } };
-  try {
-    if (model.outputs.some((t) => !t.shape)) loaded.io.outputs = await probeOutputShapes(loaded);
-  } catch (e) {
-    model.dispose();
-    return { ok: false, failure: { code: 'model_unloadable', message: `the ${format} model loads but does not run on zeros: ${(e as Error).message}` } };
-  }
-  return { ok: true, loaded };
+  // TF.js reports no output shapes for graph models (not even from a signature): they stay
+  // unknown (`outputsKnown: false`) until the probe runs the graph (probe.ts).
+  const io = { inputs: model.inputs.map((t) => ioTensor(t.name, t.dtype, t.shape)), outputs: model.outputs.map((t) => ioTensor(t.name, t.dtype, t.shape)) };
+  return { ok: true, loaded: { kind: 'tfjs-graph', model, io, outputsKnown: model.outputs.every((t) => t.shape) } };
 }
 
 /** Whether the layers topology builds without any weights (initialisers only); disposes it. */
@@ -89,42 +86,28 @@ async function layersTopologyLoads(modelJson: TfjsModelJson): Promise<boolean> {
   }
 }
 
-/**
- * TF.js reports no output shapes for graph models (not even from a signature); one run on
- * zeros (batch 1) reveals them, and the batch dimension stays a wildcard when the inputs' is.
- */
-async function probeOutputShapes(loaded: LoadedModel): Promise<IoTensor[]> {
-  const tf = await tfjs();
-  const batchFree = loaded.io.inputs.some((i) => i.shape[0] === null);
-  const zeros = Object.fromEntries(loaded.io.inputs.map((i) => [i.name, tf.zeros(i.shape.map((d) => d ?? 1), i.dtype)]));
-  try {
-    const names = loaded.io.outputs.map((o) => o.name);
-    const y = await executeGraph(loaded.model as GraphModel, zeros, names);
-    const outs = Array.isArray(y) ? y : [y];
-    const shapes = outs.map((t, k) => ({ ...loaded.io.outputs[k]!, shape: t.shape.map((d, j) => (j === 0 && batchFree ? null : d)) }));
-    tf.dispose(outs);
-    return shapes;
-  } finally {
-    tf.dispose(Object.values(zeros));
-  }
-}
-
-/** Runs one example; returns flat outputs by output name. Tensors are disposed. */
-export async function runExample(loaded: LoadedModel, inputs: Record<string, tfc.Tensor>): Promise<Record<string, Float32Array | Int32Array | Uint8Array>> {
-  const names = loaded.io.outputs.map((o) => o.name);
-  let outs: tfc.Tensor[];
+/** Runs the model on `inputs` (by input name); the output tensors in `io.outputs` order, for the caller to dispose. */
+export async function runTensors(loaded: LoadedModel, inputs: Record<string, tfc.Tensor>): Promise<tfc.Tensor[]> {
   if (loaded.kind === 'tfjs-layers') {
     const ordered = loaded.io.inputs.map((i) => inputs[i.name]!);
     const y = loaded.model.predict(ordered.length === 1 ? ordered[0]! : ordered);
-    outs = Array.isArray(y) ? y : [y];
-  } else {
-    const y = await executeGraph(loaded.model, inputs, names);
-    outs = Array.isArray(y) ? y : [y];
+    return Array.isArray(y) ? y : [y];
   }
-  const result: Record<string, Float32Array | Int32Array | Uint8Array> = {};
-  for (let i = 0; i < outs.length; i++) {
-    result[names[i]!] = (await outs[i]!.data()) as Float32Array | Int32Array | Uint8Array;
-    outs[i]!.dispose();
+  const y = await executeGraph(loaded.model, inputs, loaded.io.outputs.map((o) => o.name));
+  return Array.isArray(y) ? y : [y];
+}
+
+/** Flat output values by output name. */
+export type Outputs = Record<string, Float32Array | Int32Array | Uint8Array>;
+
+/** Runs one example; returns flat outputs by output name. Tensors are disposed. */
+export async function runExample(loaded: LoadedModel, inputs: Record<string, tfc.Tensor>): Promise<Outputs> {
+  const outs = await runTensors(loaded, inputs);
+  const result: Outputs = {};
+  try {
+    for (const [i, out] of outs.entries()) result[loaded.io.outputs[i]!.name] = (await out.data()) as Float32Array | Int32Array | Uint8Array;
+  } finally {
+    for (const out of outs) out.dispose();
   }
   return result;
 }

@@ -64,7 +64,8 @@ export function ModelPage({ model, ...page }: Omit<PageProps, 'title'> & { model
                   <td data-label="Lineage">{v.lineage.parentVersion ? `from v${String(v.lineage.parentVersion)}` : 'root'}{v.lineage.codeCommit ? <> · <code>{String(v.lineage.codeCommit).slice(0, 8)}</code></> : ''}</td>
                   <td data-label="Validation">{v.validation.reasons.length
                     ? <><Badge status="bad">failed</Badge> {v.validation.reasons.map((r) => r.message).join('; ')}</>
-                    : <Badge status="ok">{`${v.validation.checks.length} checks`}</Badge>}</td>
+                    : <Badge status="ok">{`${v.validation.checks.length} checks`}</Badge>}
+                    <Checks checks={v.validation.checks} /></td>
                   <td data-label="Signed by">{v.signatures.length ? v.signatures.map((s) => <code>{s.keyid.slice(0, 16)}</code>) : '—'}</td>
                   <td data-label="Published">{when(v.publishedAt)} <span class="muted">{v.publishedBy}</span></td>
                 </tr>
@@ -125,6 +126,15 @@ export function ModelPage({ model, ...page }: Omit<PageProps, 'title'> & { model
         </section>
       )}
     </Page>
+  );
+}
+
+/** The validation record, each check with its time; the probe's says which shapes the model ran at and why. */
+function Checks({ checks }: { checks: VersionSummary['validation']['checks'] }) {
+  return (
+    <details><summary>what ran</summary>
+      <ul class="mono">{checks.map((c) => <li data-check={c.name}>{c.name} {c.ok ? 'ok' : 'failed'}, {c.ms} ms{c.detail ? `: ${c.detail}` : ''}</li>)}</ul>
+    </details>
   );
 }
 
