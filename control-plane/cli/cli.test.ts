@@ -6,20 +6,15 @@ import { type Envelope, verifyInitialRoot } from '@modelfleet/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildGraphModel, buildLayersModel, goldenFor, type ModelArtifacts } from '../../test/fixtures/models.ts';
 import { type TestWorker, startWorker } from '../../test/harness/worker.ts';
+import { runCli } from '../../test/harness/cli.ts';
 import { run } from './main.ts';
 
 let worker: TestWorker;
 let cwd: string;
 let appKey: string;
 
-async function cli(...argv: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await run(['--endpoint', worker.url, '--token', worker.adminToken, ...argv], {
-    stdout: (l) => out.push(l), stderr: (l) => err.push(l), tty: false, cwd, env: {},
-  });
-  return { code, out: out.join('\n'), err: err.join('\n') };
-}
+/** The CLI as a user runs it, against the current worker (some tests restart it). */
+const cli = (...argv: string[]) => runCli(worker, cwd, ...argv);
 
 function writeModelDir(name: string, a: ModelArtifacts, extra: Record<string, unknown> = {}): string {
   const dir = join(cwd, name);

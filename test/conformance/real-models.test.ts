@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { run } from '../../control-plane/cli/main.ts';
+import { runCli } from '../harness/cli.ts';
 import { launchChromium } from '../browser/chromium.ts';
 import { type StaticServer, startStaticServer } from '../browser/server.ts';
 import { REAL_MODELS, type RealModelId, ensureRealModels, readRealModel } from '../fixtures/real-models.ts';
@@ -32,14 +32,8 @@ let browser: Browser;
 let appKey: string;
 let cwd: string;
 
-async function cli(...argv: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await run(['--endpoint', worker.url, '--token', worker.adminToken, ...argv], {
-    stdout: (l) => out.push(l), stderr: (l) => err.push(l), tty: false, cwd, env: {},
-  });
-  return { code, out: out.join('\n'), err: err.join('\n') };
-}
+/** The CLI as a user runs it, against the current worker (some tests restart it). */
+const cli = (...argv: string[]) => runCli(worker, cwd, ...argv);
 
 beforeAll(async () => {
   const dirs = ensureRealModels();
