@@ -81,6 +81,18 @@ describe('web SDK in Node', () => {
     await setChampion(worker, 'fraud', 1);
   });
 
+  it('a model of at most 64 KiB arrives inside the ticket bundle: one request, no manifest or chunk fetch', async () => {
+    const tiny = await buildLayersModel({ seed: 33 });
+    await publishAs(worker, 'tiny', tiny);
+    const fetched: string[] = [];
+    const { client, store } = await sdkClient(worker, { fetch: (input, init) => (fetched.push(new URL(String(input)).pathname), fetch(input, init)) });
+    const model = await client.load('tiny');
+    expect(fetched).toEqual(['/v1/edge/tickets/tiny']);
+    expect(await model.predict(rows.map((r) => r.slice(0, 4)))).toEqual({ out: await referencePredict(tiny, rows.map((r) => r.slice(0, 4))) });
+    await assertCacheIntact(store);
+    await client.close();
+  });
+
   it('offline: runs the cached model and says why it could not update', async () => {
     const { client, store } = await sdkClient(worker);
     await client.load('fraud');
