@@ -3,7 +3,8 @@
  * against update bytes. For each model and target: chunk count, the download time of all chunks
  * in Chromium under emulated network (40 ms RTT, 20 Mbit/s; fresh context per run, SHA-256 of
  * each chunk as it arrives, median of 3) beside one request for the model's own weight files,
- * and the bytes a device re-downloads when only the last layer changes. Then, at the default
+ * the same on loopback (the device's own cost per request), and the bytes a device re-downloads
+ * when only the last layer changes. Then, at the default
  * target, download time by concurrency. Run it when the default is in question; it takes ~3 min.
  */
 import { createHash } from 'node:crypto';
@@ -11,9 +12,9 @@ import { DEFAULT_PACK_BYTES, planChunks, weightSpecsOf } from '@modelfleet/proto
 import type { Browser } from 'playwright-core';
 import { launchChromium } from '../browser/chromium.ts';
 import { type StaticServer, startStaticServer } from '../browser/server.ts';
-import { buildLargeLayersModel, buildLayersModel } from '../fixtures/models.ts';
+import { buildLargeLayersModel, buildLayersModel, withRetrainedTensors } from '../fixtures/models.ts';
 import { readRealModel } from '../fixtures/real-models.ts';
-import { EMULATED, median } from './cold-load.ts';
+import { EMULATED, lastLayerInWeightOrder, median } from './cold-load.ts';
 
 const KiB = 1024;
 const TARGETS = [64 * KiB, 128 * KiB, 256 * KiB, 512 * KiB, 1024 * KiB, 2048 * KiB, 4096 * KiB];
@@ -21,16 +22,8 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 
 interface Subject { id: string; modelJson: any; weightData: Uint8Array; files: Uint8Array[]; lastLayer: string[]; timed: boolean }
 
-/** The same weights with every byte of the named tensors changed: a retrain of those tensors only. */
-function retrained(s: Subject): Uint8Array {
-  const plan = planChunks(weightSpecsOf(s.modelJson));
-  const out = s.weightData.slice();
-  for (const t of plan.tensors.filter((t) => s.lastLayer.includes(t.name))) {
-    // Flip the lowest bit of every element's first byte: finite floats stay finite (float16 included).
-    for (let i = t.offset; i < t.offset + t.size; i += 2) out[i] = out[i]! ^ 1;
-  }
-  return out;
-}
+/** The same weights with the last layer retrained (every byte of its tensors changed). */
+const retrained = (s: Subject) => withRetrainedTensors(s, s.lastLayer).weightData;
 
 const digest = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 
@@ -39,13 +32,15 @@ function planFor(s: Subject, target: number, weights = s.weightData) {
   return plan.chunks.map((c) => ({ ...c, digest: digest(weights.subarray(c.offset, c.offset + c.size)) }));
 }
 
-async function timedDownload(browser: Browser, site: StaticServer, urls: string[], parallel: number): Promise<number> {
+async function timedDownload(browser: Browser, site: StaticServer, urls: string[], parallel: number, emulate = true): Promise<number> {
   const context = await browser.newContext();
   try {
     const page = await context.newPage();
-    const cdp = await context.newCDPSession(page);
-    await cdp.send('Network.enable');
-    await cdp.send('Network.emulateNetworkConditions', EMULATED);
+    if (emulate) {
+      const cdp = await context.newCDPSession(page);
+      await cdp.send('Network.enable');
+      await cdp.send('Network.emulateNetworkConditions', EMULATED);
+    }
     await page.goto(`${site.url}/chunks.html`);
     const r = (await page.evaluate(`download(${JSON.stringify({ urls, parallel })})`)) as { ms: number };
     return r.ms;
@@ -67,7 +62,7 @@ async function subjects(): Promise<Subject[]> {
   };
   return [
     // movenet: the last layer in weight order (its final separable conv, weights + offset).
-    real('movenet-lightning', (names) => names.filter((n) => n.includes('/separable_conv2d_2/'))),
+    real('movenet-lightning', () => lastLayerInWeightOrder(weightSpecsOf(readRealModel('movenet-lightning').modelJson))),
     // nsfw: the classifier head, dense_3 (Keras lists weights alphabetically: it sits mid-buffer).
     real('nsfw-mobilenet-v2', (names) => names.filter((n) => n.startsWith('dense_3/'))),
     await synthetic('sdkbench 1024-1024-16', buildLayersModel({ seed: 71, inputs: 1024, hidden: 1024, outputs: 16 }), 'out', true),
@@ -90,19 +85,25 @@ try {
       const before = new Set(chunks.map((c) => c.digest));
       const update = planFor(s, target, v2).filter((c) => !before.has(c.digest)).reduce((n, c) => n + c.size, 0);
       const urls = chunks.map((c, i) => (site.files.set(`/c/${s.id}/${target}/${i}`, s.weightData.subarray(c.offset, c.offset + c.size)), `/c/${s.id}/${target}/${i}`));
-      return { target, chunks, update, urls, ms: [] as number[] };
+      return { target, chunks, update, urls, ms: [] as number[], loopback: [] as number[] };
     });
     const plain: number[] = [];
+    const plainLoopback: number[] = [];
     // Rounds alternate over every plan and the plain files, so machine drift spreads evenly.
     for (let r = 0; s.timed && r < ROUNDS; r++) {
       plain.push(await timedDownload(browser, site, fileUrls, 4));
-      for (const p of plans) p.ms.push(await timedDownload(browser, site, p.urls, 6));
+      plainLoopback.push(await timedDownload(browser, site, fileUrls, 4, false));
+      for (const p of plans) {
+        p.ms.push(await timedDownload(browser, site, p.urls, 6));
+        p.loopback.push(await timedDownload(browser, site, p.urls, 6, false));
+      }
     }
     for (const p of plans) {
       rows.push({
         model: s.id, target: `${fmt(p.target / KiB)} KiB`, chunks: String(p.chunks.length),
         'emulated download (6 parallel)': s.timed ? `${fmt(median(p.ms))} ms` : '—',
         'weight files, plain': s.timed ? `${fmt(median(plain))} ms` : '—',
+        'loopback (plain)': s.timed ? `${fmt(median(p.loopback))} ms (${fmt(median(plainLoopback))})` : '—',
         'last-layer update': `${fmt(p.update / KiB, 1)} KiB (changed ${fmt(changedBytes / KiB, 1)} KiB)`,
       });
     }

@@ -23,20 +23,32 @@ export interface ColdModel {
   weightFiles: Record<string, Uint8Array>;
 }
 
-export interface SdkRun { ms: number; fromNavigation: number; phases: [string, number][]; warmMs?: number; error?: string }
-export interface PlainRun { ms: number; fromNavigation: number; error?: string }
+export interface SdkRun { ms: number; fromNavigation: number; phases: [string, number][]; requests: number; warmMs?: number; error?: string }
+export interface PlainRun { ms: number; fromNavigation: number; requests: number; error?: string }
+
+/**
+ * The last layer in weight order: the tensors sharing the name prefix (up to the last "/") of the
+ * last floating-point tensor (converted graphs end with folded int32 constants, not a layer).
+ */
+export function lastLayerInWeightOrder(specs: { name: string; dtype: string }[]): string[] {
+  const last = specs.findLast((w) => w.dtype === 'float32')!;
+  const prefix = last.name.slice(0, last.name.lastIndexOf('/') + 1);
+  return specs.filter((w) => w.name.startsWith(prefix) && !w.name.slice(prefix.length).includes('/')).map((w) => w.name);
+}
 
 export const median = (xs: number[]) => {
   const s = xs.slice().sort((a, b) => a - b);
   return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
 };
 
-/** The demo model as `npm start` publishes it. */
-export function fraudModel(): ColdModel {
+/** The demo model with what `npm start` publishes beside it (the baseline goes into the manifest). */
+export function fraudModel(): ColdModel & { meta: Record<string, unknown> } {
   const dir = join(ROOT, 'examples/fraud-model');
-  const modelJson = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8')) as { weightsManifest: { paths: string[] }[] };
+  const read = (f: string) => JSON.parse(readFileSync(join(dir, f), 'utf8'));
+  const modelJson = read('model.json') as { weightsManifest: { paths: string[] }[] };
   const weightFiles = Object.fromEntries(modelJson.weightsManifest.flatMap((g) => g.paths).map((p) => [p, new Uint8Array(readFileSync(join(dir, p)))]));
-  return { name: 'fraud-demo', format: 'tfjs-layers', modelJson, weightFiles };
+  const meta = Object.fromEntries(['metrics', 'params', 'golden', 'baseline', 'lineage'].map((k) => [k, read(`${k}.json`)]));
+  return { name: 'fraud-demo', format: 'tfjs-layers', modelJson, weightFiles, meta };
 }
 
 export function serveModel(site: StaticServer, m: ColdModel): string {
@@ -87,8 +99,30 @@ export async function coldSeries(browser: Browser, site: StaticServer, m: ColdMo
   return out;
 }
 
-/** Median time at which each SDK progress phase began, ms from the timer's start. */
-export function phaseMedians(runs: SdkRun[]): Record<string, number> {
-  const names = [...new Set(runs.flatMap((r) => r.phases.map(([p]) => p)))];
-  return Object.fromEntries(names.map((n) => [n, median(runs.map((r) => r.phases.find(([p]) => p === n)?.[1] ?? NaN).filter((x) => !Number.isNaN(x)))]));
+/**
+ * Where the SDK's cold load goes, from its progress phases (median ms per step): client start
+ * (IndexedDB open, device id); the ticket bundle round trip with root and ticket checks; the
+ * manifest's verification and storage (and a small model's inline chunks); the chunk downloads,
+ * each hashed and stored; activation (one transaction) and garbage collection; the load into the
+ * worker (backend ready, weights transferred, TF.js model built).
+ */
+export function phaseSteps(runs: SdkRun[]): string {
+  const steps: [string, string, string][] = [
+    ['client start', 'start', 'ticket'], ['ticket bundle', 'ticket', 'manifest'], ['manifest', 'manifest', 'download|activate'],
+    ['chunks', 'download', 'activate'], ['activate', 'activate', 'load'], ['load in worker', 'load', 'end'],
+  ];
+  const at = (r: SdkRun, names: string) => {
+    for (const n of names.split('|')) {
+      if (n === 'start') return 0;
+      if (n === 'end') return r.ms;
+      const hit = r.phases.find(([p]) => p === n);
+      if (hit) return hit[1];
+    }
+    return NaN;
+  };
+  return steps
+    .map(([label, from, to]) => [label, median(runs.map((r) => at(r, to) - at(r, from)).filter((x) => !Number.isNaN(x)))] as const)
+    .filter(([, ms]) => !Number.isNaN(ms))
+    .map(([label, ms]) => `${label} ${Math.round(ms)}`)
+    .join(' · ');
 }
