@@ -21,7 +21,7 @@ const apps = new TtlCache<App | null>();
 
 export async function appForKey(env: EdgeEnv, key: string | undefined, ttlMs: number): Promise<App> {
   if (!key || !key.startsWith(APP_KEY_PREFIX) || key.length > 128) {
-    throw new ApiError('app_key_invalid', `send the app's device key in the ${APP_KEY_HEADER} header (it starts with ${APP_KEY_PREFIX})`);
+    throw new ApiError('app_key_invalid', `send the app's device key in the ${APP_KEY_HEADER} header (tickets also take it as ?key=); it starts with ${APP_KEY_PREFIX}`);
   }
   const app = await apps.get(key, ttlMs, Date.now(), async () => {
     const row = await env.DB.prepare('SELECT id, name, models FROM apps WHERE app_key = ?').bind(key).first<{ id: string; name: string; models: string }>();

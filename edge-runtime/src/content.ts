@@ -25,21 +25,28 @@ function notModified(request: Request, etag: string): boolean {
   return header !== null && header.split(',').some((t) => t.trim() === etag || t.trim() === '*');
 }
 
-export async function serveManifest(env: EdgeEnv, request: Request, digest: string): Promise<Response> {
-  assertDigest(digest);
-  const etag = `"${digest}"`;
-  const headers = { etag, 'cache-control': IMMUTABLE, 'content-type': 'application/json' };
-  if (notModified(request, etag)) return new Response(null, { status: 304, headers });
+/** A stored manifest envelope's bytes, from the isolate's memory when it has them; null if absent. */
+export async function manifestBytes(env: EdgeEnv, digest: string): Promise<ArrayBuffer | null> {
   let bytes = manifests.get(digest);
   if (!bytes) {
     const object = await env.ARTIFACTS.get(r2Key.manifest(digest));
-    if (!object) throw new ApiError('not_found', `no manifest ${digest}`);
+    if (!object) return null;
     bytes = await object.arrayBuffer();
     if (bytes.byteLength <= MAX_CACHED_MANIFEST_BYTES) {
       if (manifests.size >= MAX_CACHED_MANIFESTS) manifests.delete(manifests.keys().next().value!); // oldest first
       manifests.set(digest, bytes);
     }
   }
+  return bytes;
+}
+
+export async function serveManifest(env: EdgeEnv, request: Request, digest: string): Promise<Response> {
+  assertDigest(digest);
+  const etag = `"${digest}"`;
+  const headers = { etag, 'cache-control': IMMUTABLE, 'content-type': 'application/json' };
+  if (notModified(request, etag)) return new Response(null, { status: 304, headers });
+  const bytes = await manifestBytes(env, digest);
+  if (!bytes) throw new ApiError('not_found', `no manifest ${digest}`);
   return new Response(bytes, { headers });
 }
 

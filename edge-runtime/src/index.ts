@@ -3,10 +3,11 @@
  * The device-facing hot path, mounted by the control plane at /v1/edge. Read-only on the
  * registry by construction: nothing here writes D1 or R2.
  */
-import { type DeviceProfile, PROFILE_PARAMS, type SketchAccepted, STEP_PHASES, type StepPhase } from '@modelfleet/protocol';
+import { type DeviceProfile, HAVE_PATTERN, HAVE_PREFIX, MAX_HAVE, PROFILE_PARAMS, type SketchAccepted, STEP_PHASES, type StepPhase } from '@modelfleet/protocol';
 import { Hono } from 'hono';
 import { cors } from 'hono/cors';
 import { APP_KEY_HEADER, appForKey, assertAppServesModel, limitDevice } from './apps.ts';
+import { bundleEtag, ticketBundle } from './bundle.ts';
 import { serveChunk, serveManifest } from './content.ts';
 import { type EdgeEnv, numberVar } from './env.ts';
 import { ApiError, errorResponse } from './http-error.ts';
@@ -64,7 +65,8 @@ export function edgeRoutes<E extends EdgeEnv>(): Hono<{ Bindings: E }> {
 
   edge.get('/tickets/:model', async (c) => {
     const ttl = numberVar(c.env.EDGE_CACHE_TTL_MS, 5000);
-    const app = await appForKey(c.env, c.req.header(APP_KEY_HEADER), ttl);
+    // SPEC 1.3: the key may come as `?key=`, which keeps a browser's GET free of a CORS preflight.
+    const app = await appForKey(c.env, c.req.header(APP_KEY_HEADER) ?? c.req.query('key'), ttl);
     const device = c.req.query('device');
     if (!device || !DEVICE_PATTERN.test(device)) {
       throw new ApiError('bad_request', 'pass ?device=<stable device key> (1–128 of A-Z a-z 0-9 . _ : -)');
@@ -72,10 +74,21 @@ export function edgeRoutes<E extends EdgeEnv>(): Hono<{ Bindings: E }> {
     await limitDevice(c.env, app, device);
     const model = c.req.param('model');
     assertAppServesModel(app, model);
-    const { envelope, etag } = await ticketFor(c.env, model, device, ttl, numberVar(c.env.TICKET_TTL_SECONDS, 86400), profileOf((k) => c.req.query(k)));
-    const headers = { etag, 'cache-control': 'private, no-cache' };
-    if (c.req.header('if-none-match') === etag) return c.body(null, 304, headers);
-    return c.json(envelope, 200, headers);
+    const ticket = await ticketFor(c.env, model, device, ttl, numberVar(c.env.TICKET_TTL_SECONDS, 86400), profileOf((k) => c.req.query(k)));
+    if (c.req.query('bundle') === '1') {
+      // SPEC 1.6: the ticket with newer roots, the manifest and a small model's chunks.
+      const root = Number(c.req.query('root') ?? '0');
+      if (!Number.isInteger(root) || root < 0) throw new ApiError('bad_request', 'root must be the non-negative version of the newest root the device trusts');
+      const have = c.req.query('have');
+      if (have !== undefined && !HAVE_PATTERN.test(have)) throw new ApiError('bad_request', `have lists at most ${MAX_HAVE} manifest digests by their first ${HAVE_PREFIX} hex characters, comma-separated`);
+      const etag = await bundleEtag(c.env, ticket, ttl);
+      const headers = { etag, 'cache-control': 'private, no-cache' };
+      if (c.req.header('if-none-match') === etag) return c.body(null, 304, headers);
+      return c.json(await ticketBundle(c.env, ticket, { root, have: have?.split(',') ?? [], ttlMs: ttl }), 200, headers);
+    }
+    const headers = { etag: ticket.etag, 'cache-control': 'private, no-cache' };
+    if (c.req.header('if-none-match') === ticket.etag) return c.body(null, 304, headers);
+    return c.json(ticket.envelope, 200, headers);
   });
 
   // Sketch uploads, the only device writes; they never touch the registry (D1/R2). Drift sketches

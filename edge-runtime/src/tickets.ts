@@ -22,7 +22,10 @@ export interface Assignment {
 }
 
 const assignments = new TtlCache<Assignment>();
-const tickets = new TtlCache<{ envelope: Envelope; etag: string }>();
+const tickets = new TtlCache<SignedTicket>();
+
+/** A signed ticket, its ETag, and the manifest it names (for the bundle, SPEC 1.6). */
+export interface SignedTicket { envelope: Envelope; etag: string; manifestDigest: string }
 export function ticketSigner(env: EdgeEnv): Promise<Signer> {
   return signerFromSecret('TICKET_KEY', env.TICKET_KEY);
 }
@@ -65,7 +68,7 @@ async function resolve(a: Assignment, device: string, profile: DeviceProfile): P
 }
 
 /** The signed ticket for a device, reused within the cache TTL (signing is the costly part). */
-export async function ticketFor(env: EdgeEnv, model: string, device: string, ttlMs: number, ticketTtlSeconds: number, profile: DeviceProfile = {}): Promise<{ envelope: Envelope; etag: string }> {
+export async function ticketFor(env: EdgeEnv, model: string, device: string, ttlMs: number, ticketTtlSeconds: number, profile: DeviceProfile = {}): Promise<SignedTicket> {
   const now = Date.now();
   const a = await assignments.get(model, ttlMs, now, () => loadAssignment(env, model));
   const r = await resolve(a, device, profile);
@@ -84,7 +87,7 @@ export async function ticketFor(env: EdgeEnv, model: string, device: string, ttl
       expiresAt: new Date(now + ticketTtlSeconds * 1000).toISOString(),
     };
     const envelope = await signTicket(ticket, await ticketSigner(env));
-    return { envelope, etag: `W/"${a.sequence}-${r.version}-${r.manifestDigest.slice(0, 16)}-${r.stage}"` };
+    return { envelope, etag: `W/"${a.sequence}-${r.version}-${r.manifestDigest.slice(0, 16)}-${r.stage}"`, manifestDigest: r.manifestDigest };
   });
 }
 

@@ -9,6 +9,7 @@ import {
   type KeyPairRecord, type Manifest, PAYLOAD_TYPES, createKeySet, generateKeyPair, manifestDigest, pae,
   addUpload, decodeUpload, emptyAggregate, encodeUpload, serializeManifest, signEnvelope, signInitialRoot, signManifest, signRotatedRoot,
   signerFrom, sketchCategorical, sketchLayout, sketchNumeric, toBase64, uploadSize, utf8, bucketOf,
+  DEFAULT_MAX_CHUNK_BYTES, DEFAULT_PACK_BYTES, type WeightSpec, planChunks,
 } from '../src/index.ts';
 
 const out = join(import.meta.dirname, '..', 'vectors');
@@ -126,6 +127,40 @@ async function bucketingCases() {
   };
 }
 
+/**
+ * Chunk plans (SPEC 5.1) for weight lists a publisher in any language must cut the same way:
+ * names that share no layer, the packing target's edges, a split tensor, empty and quantized ones.
+ */
+function chunkPlanCases() {
+  const KiB = 1024;
+  const f32 = (name: string, bytes: number): WeightSpec => ({ name, shape: [bytes / 4], dtype: 'float32' });
+  const graph = Array.from({ length: 12 }, (_, i) => f32(`StatefulPartitionedCall/op_${i}/ReadVariableOp`, 4 * (1 + ((i * 37) % 500))));
+  const lists: { description: string; weights: WeightSpec[] }[] = [
+    { description: 'converted graph model: neighbours share no layer name, all packed into one chunk', weights: graph },
+    { description: 'small tensors up to the target, then one that would overflow it starts the next chunk', weights: [f32('a/k', 200 * KiB), f32('a/b', 56 * KiB), f32('b/k', 4), f32('b/b', 4)] },
+    { description: 'a tensor of exactly the target gets its own chunk and closes the open one', weights: [f32('x', 400), f32('y', DEFAULT_PACK_BYTES), f32('z', 400)] },
+    { description: 'a tensor above the chunk limit is split every 4 MiB', weights: [f32('head/bias', 40), f32('body/kernel', 9 * 1024 * KiB), f32('tail/bias', 40)] },
+    {
+      description: 'empty tensors occupy no chunk; quantized tensors count their stored bytes',
+      weights: [
+        { name: 'empty', shape: [0, 3], dtype: 'float32' },
+        { name: 'q8', shape: [1000], dtype: 'float32', quantization: { dtype: 'uint8', scale: 0.01, min: -1 } },
+        { name: 'q16', shape: [1000], dtype: 'float32', quantization: { dtype: 'float16' } },
+        { name: 'axis', shape: [], dtype: 'int32' },
+        { name: 'mask', shape: [3], dtype: 'bool' },
+      ],
+    },
+  ];
+  const cases = lists.map(({ description, weights }) => {
+    const plan = planChunks(weights);
+    return { description, weights, totalBytes: plan.totalBytes, chunks: plan.chunks, tensorChunks: plan.tensors.map((t) => t.chunks) };
+  });
+  return {
+    description: 'planChunks (SPEC 5.1): tensors in order; one below packBytes joins the open chunk while it stays within packBytes, else opens one; one of packBytes or more gets its own chunks, split every maxChunkBytes. Names and values never matter.',
+    packBytes: DEFAULT_PACK_BYTES, maxChunkBytes: DEFAULT_MAX_CHUNK_BYTES, cases,
+  };
+}
+
 const only = process.argv.slice(2);
 const want = (name: string) => only.length === 0 || only.includes(name);
 if (want('signing')) write('signing.json', await signingCases());
@@ -133,5 +168,6 @@ if (want('sketch')) write('sketch.json', await sketchCases());
 if (want('manifest-digests')) write('manifest-digests.json', await manifestCases());
 if (want('root-rotation')) write('root-rotation.json', await rotationCase());
 if (want('bucketing')) write('bucketing.json', await bucketingCases());
+if (want('chunk-plan')) write('chunk-plan.json', chunkPlanCases());
 
 console.log(`wrote protocol/vectors/${only.length ? only.join(', ') : 'all'} (npm run vectors -- bucketing writes one)`);

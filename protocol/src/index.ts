@@ -15,6 +15,7 @@ export * from './io-schema.ts';
 export * from './tfjs-model.ts';
 export * from './manifest.ts';
 export * from './ticket.ts';
+export * from './ticket-bundle.ts';
 export * from './client-steps.ts';
 export * from './api.ts';
 export * from './sketch.ts';

@@ -3,7 +3,7 @@ import { createHash, createPublicKey, verify as nodeVerify } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { type Envelope, type PublicKey, ProtocolError, bucketOf, fromBase64, manifestDigest, pae, updateRoot, verifyBytes, verifyInitialRoot, verifyManifest } from './index.ts';
+import { type Envelope, type PublicKey, ProtocolError, type WeightSpec, bucketOf, planChunks, fromBase64, manifestDigest, pae, updateRoot, verifyBytes, verifyInitialRoot, verifyManifest } from './index.ts';
 
 const vectors = (name: string) => JSON.parse(readFileSync(join(import.meta.dirname, '..', 'vectors', name), 'utf8'));
 
@@ -21,6 +21,15 @@ describe('signing vectors', () => {
       : nodeVerify('sha256', message, { key, dsaEncoding: 'ieee-p1363' }, Buffer.from(v.sig, 'base64'));
     expect(ok).toBe(v.valid);
     expect(createHash('sha256').update(Buffer.from(v.publicKey, 'base64')).digest('hex')).toBe(v.keyid);
+  });
+});
+
+describe('chunk plan vectors (SPEC 5.1)', () => {
+  const v = vectors('chunk-plan.json');
+  type Case = { description: string; weights: WeightSpec[]; totalBytes: number; chunks: { offset: number; size: number }[]; tensorChunks: number[][] };
+  it.each(v.cases as Case[])('$description', (c) => {
+    const plan = planChunks(c.weights, { packBytes: v.packBytes, maxChunkBytes: v.maxChunkBytes });
+    expect({ totalBytes: plan.totalBytes, chunks: plan.chunks, tensorChunks: plan.tensors.map((t) => t.chunks) }).toEqual({ totalBytes: c.totalBytes, chunks: c.chunks, tensorChunks: c.tensorChunks });
   });
 });
 

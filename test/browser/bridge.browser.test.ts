@@ -111,12 +111,24 @@ it('refuses a tampered chunk: the update is not activated, v2 keeps answering, t
     bytes[bytes.length >> 1] = bytes[bytes.length >> 1]! ^ 0x01;
     await route.fulfill({ response: res, body: bytes });
   });
+  // A model this small travels inside the ticket bundle (SPEC 1.6): tamper with it there too.
+  await page.route('**/v1/edge/tickets/**', async (route) => {
+    const res = await route.fetch({ url: toWorker(route.request().url()) });
+    const bundle = (await res.json()) as { chunks?: { data: string }[] };
+    for (const c of bundle.chunks ?? []) {
+      const bytes = Buffer.from(c.data, 'base64');
+      bytes[bytes.length >> 1] = bytes[bytes.length >> 1]! ^ 0x01;
+      c.data = bytes.toString('base64');
+    }
+    await route.fulfill({ response: res, json: bundle });
+  });
   const r = await model.reload();
   expect(r).toMatchObject({ version: 2, changed: false });
   const status = (await bridge.status()) as Record<string, { version: number; lastError: { code: string } | null }>;
   expect(status.phone).toMatchObject({ version: 2, lastError: { code: 'chunk_digest_mismatch' } });
   expect(toArrays(await model.predict(rows))).toEqual({ out: await referencePredict(versions[1]!, rows) });
   await page.unroute('**/v1/edge/chunks/**');
+  await page.unroute('**/v1/edge/tickets/**');
 });
 
 it('a model that does not exist comes back as the SDK’s coded error; with the network clean again, v3 activates', async () => {

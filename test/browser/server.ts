@@ -16,7 +16,11 @@ const TYPES: Record<string, string> = {
 
 export interface StaticServer { url: string; files: Map<string, Uint8Array | string>; close(): Promise<void> }
 
-export async function startStaticServer(): Promise<StaticServer> {
+/**
+ * `cacheLibraries`: the SDK and TF.js bundles are sent cacheable (an hour), so a page can put
+ * them in the HTTP cache before a timer starts, as a returning visitor would have them.
+ */
+export async function startStaticServer(opts: { cacheLibraries?: boolean } = {}): Promise<StaticServer> {
   const files = new Map<string, Uint8Array | string>();
   const mounts: [string, string][] = [
     ['/sdk/', join(ROOT, 'web-sdk/dist')],
@@ -38,7 +42,7 @@ export async function startStaticServer(): Promise<StaticServer> {
       if (!path.startsWith(prefix)) continue;
       const file = normalize(join(dir, path.slice(prefix.length)));
       if (file.startsWith(dir) && existsSync(file) && statSync(file).isFile()) {
-        res.writeHead(200, { 'content-type': type });
+        res.writeHead(200, { 'content-type': type, ...(opts.cacheLibraries && prefix !== '/' ? { 'cache-control': 'public, max-age=3600' } : {}) });
         return res.end(readFileSync(file));
       }
     }

@@ -20,11 +20,17 @@ export interface ModelArtifacts {
   backends: Manifest['runtime']['backends'];
 }
 
-/** `fresh` holds chunks just downloaded and verified, so they need not be read back from IndexedDB. */
-export async function loadArtifacts(store: ModelStore, ref: VersionRef, fresh?: Map<string, Uint8Array>): Promise<ModelArtifacts> {
-  const stored = await store.getManifest(ref.digest);
-  if (!stored) throw new SdkError('no_model', `manifest ${ref.digest} is not in the cache; sync again`);
-  const manifest = parseManifest(stored.payload);
+/**
+ * `fresh` holds chunks just downloaded and verified, and `verified` the manifest the sync just
+ * verified and stored, so neither is read back from IndexedDB.
+ */
+export async function loadArtifacts(store: ModelStore, ref: VersionRef, fresh?: Map<string, Uint8Array>, verified?: Manifest): Promise<ModelArtifacts> {
+  let manifest = verified;
+  if (!manifest) {
+    const stored = await store.getManifest(ref.digest);
+    if (!stored) throw new SdkError('no_model', `manifest ${ref.digest} is not in the cache; sync again`);
+    manifest = parseManifest(stored.payload);
+  }
   const weightData = new Uint8Array(manifest.totalBytes);
   let offset = 0;
   for (const chunk of manifest.chunks) {

@@ -40,7 +40,11 @@ export interface ClientOptions {
   /** How long after its ticket expired a cached model is reported `stale` (ms, default 1 h). */
   staleAfter?: number;
   caps?: SizeCaps;
-  /** Chunks downloaded in parallel (default 4). */
+  /**
+   * Chunk requests in flight (default 6). Measured under 40 ms RTT and 20 Mbit/s: one at a time
+   * took 1.6× as long and two 1.15×; 4 to 16 were within 2 % of each other. 6 is what a browser
+   * opens per host over HTTP/1.1, so more would only queue there.
+   */
   parallel?: number;
   runner: Runner;
   now?: () => Date;
@@ -125,7 +129,7 @@ export async function createClient(options: ClientOptions) {
   const trustRoot = typeof options.trustRoot === 'string' ? parseEnvelope(options.trustRoot, 'trustRoot') : options.trustRoot;
   const ctx: SyncContext = {
     edge: { endpoint: options.endpoint.replace(/\/$/, ''), appKey: options.appKey, fetch: options.fetch ?? globalThis.fetch.bind(globalThis) },
-    store, trustRoot, deviceId, caps: options.caps ?? DEFAULT_SIZE_CAPS, parallel: options.parallel ?? 4, now,
+    store, trustRoot, deviceId, caps: options.caps ?? DEFAULT_SIZE_CAPS, parallel: options.parallel ?? 6, now,
     ...(typeof navigator !== 'undefined' && navigator.storage?.estimate ? { estimate: () => navigator.storage.estimate() } : {}),
   };
   // Not awaited here: the storage estimate can take tens of ms; the first ticket request waits for it
@@ -213,11 +217,18 @@ export async function createClient(options: ClientOptions) {
     return s;
   };
 
+  /** Starts the runner's backend once, with the backends the model allows that the app prefers. */
+  function startBackend(allowed: Backend[]): Promise<Backend> {
+    const preference = (options.backends ?? ['webgpu', 'wasm', 'cpu']).filter((b) => allowed.includes(b));
+    return (backend ??= runner.init(preference.length > 0 ? preference : ['cpu']));
+  }
+
   /** SPEC 7: a failed sync is recorded; the active version keeps running. */
   async function trySync(name: string, onProgress?: (p: SyncProgress) => void): Promise<SyncResult | null> {
     const s = entry(name);
     try {
-      const r = await syncModel(ctx, name, onProgress);
+      // The backend starts while the chunks download (worker start and TF.js init overlap the network).
+      const r = await syncModel(ctx, name, onProgress, { manifestVerified: (m) => void startBackend(m.runtime.backends).catch(() => {}) });
       s.lastError = null;
       s.lastSync = now().toISOString();
       s.cachedVersion = r.version;
@@ -231,14 +242,13 @@ export async function createClient(options: ClientOptions) {
     }
   }
 
-  async function instantiate(name: string, synced?: SyncResult | null) {
+  async function instantiate(name: string, synced?: SyncResult | null, onProgress?: (p: SyncProgress) => void) {
     const state = await store.state(name);
     if (!state.active) throw new SdkError('no_model', `no verified version of ${name} is cached and the control plane could not be reached`);
-    const fresh = synced?.kind === 'activated' && synced.digest === state.active.digest ? synced.fetched : undefined;
-    const artifacts = await loadArtifacts(store, state.active, fresh);
-    const preference = (options.backends ?? ['webgpu', 'wasm', 'cpu']).filter((b) => artifacts.backends.includes(b));
-    backend ??= runner.init(preference.length > 0 ? preference : ['cpu']);
-    const chosen = await backend;
+    const just = synced?.kind === 'activated' && synced.digest === state.active.digest ? synced : undefined;
+    const artifacts = await loadArtifacts(store, state.active, just?.fetched, just?.manifest);
+    onProgress?.({ model: name, phase: 'load', loadedBytes: artifacts.weightData.byteLength, totalBytes: artifacts.weightData.byteLength });
+    const chosen = await startBackend(artifacts.backends);
     try {
       const io = artifacts.io; // read before load: the runner may move the artifacts to its worker
       return { handle: await runner.load(artifacts), version: state.active.version, backend: chosen, io };
@@ -274,7 +284,7 @@ export async function createClient(options: ClientOptions) {
     deviceId,
     async load(name: string, opts: { onProgress?: (p: SyncProgress) => void } = {}): Promise<LoadedModel> {
       if (closed) throw new SdkError('closed', 'this client was closed; create a new one');
-      const first = await instantiate(name, await trySync(name, opts.onProgress));
+      const first = await instantiate(name, await trySync(name, opts.onProgress), opts.onProgress);
       const current = { handle: first.handle, version: first.version, backend: first.backend, io: first.io, inflight: new Set<Promise<unknown>>(), lastTop: null as number | null };
       models.set(name, current);
       startHealth(name, first.version);

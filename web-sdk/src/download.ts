@@ -44,21 +44,26 @@ const concat = (parts: Uint8Array[]) => {
   return out;
 };
 
-async function fetchChunk(edge: EdgeClient, store: ModelStore, chunk: ManifestChunk, onBytes: (n: number) => void, stats: DownloadStats): Promise<void> {
+/** The network half: the chunk's bytes, resumed with Range from a stored partial if there is one. */
+async function receiveChunk(edge: EdgeClient, store: ModelStore, chunk: ManifestChunk, onBytes: (n: number) => void): Promise<{ bytes: Uint8Array; resumed: number }> {
   const partial = await store.getPartial(chunk.digest);
   const have = partial && partial.byteLength < chunk.size ? new Uint8Array(partial) : undefined;
   const received: Uint8Array[] = have ? [have] : [];
   try {
     const res = await edgeGet(edge, `/chunks/${chunk.digest}`, have ? { range: `bytes=${have.length}-` } : {});
     if (have && res.status !== 206) received.length = 0; // server ignored the range: start over
-    else if (have) stats.resumedBytes += have.length;
     await readBody(res, onBytes, received);
   } catch (e) {
     const got = concat(received);
     if (got.length >= MIN_PARTIAL && got.length < chunk.size) await store.putPartial(chunk.digest, got.slice().buffer).catch(() => {});
     throw e instanceof SdkError ? e : new SdkError('network', `download of chunk ${chunk.digest.slice(0, 12)} was cut after ${got.length} bytes; it resumes on the next sync`, e);
   }
-  const bytes = concat(received);
+  return { bytes: concat(received), resumed: have && received[0] === have ? have.length : 0 };
+}
+
+/** The storage half, off the download lane so the next request goes out while this one hashes and writes. */
+async function keepChunk(store: ModelStore, chunk: ManifestChunk, got: { bytes: Uint8Array; resumed: number }, stats: DownloadStats): Promise<void> {
+  const { bytes, resumed } = got;
   try {
     await verifyChunk(bytes, chunk); // SPEC 5.2: never store a bad chunk
   } catch (e) {
@@ -66,31 +71,40 @@ async function fetchChunk(edge: EdgeClient, store: ModelStore, chunk: ManifestCh
     throw toSdkError(e);
   }
   await store.putChunk(chunk.digest, bytes.buffer.byteLength === bytes.length ? (bytes.buffer as ArrayBuffer) : bytes.slice().buffer);
-  if (have) await store.deletePartial(chunk.digest);
+  if (resumed > 0) await store.deletePartial(chunk.digest);
   stats.fetched.set(chunk.digest, bytes);
   stats.chunks++;
-  stats.bytes += bytes.length - (have && received[0] === have ? have.length : 0);
+  stats.bytes += bytes.length - resumed;
+  stats.resumedBytes += resumed;
 }
 
-/** Downloads `chunks` with at most `parallel` in flight; the first failure stops new fetches. */
+/**
+ * Downloads `chunks` with at most `parallel` requests in flight; each chunk is verified and
+ * stored while the lane fetches the next. The first failure stops new requests; what is in
+ * flight finishes (and a cut one keeps its partial).
+ */
 export async function downloadChunks(
   edge: EdgeClient, store: ModelStore, chunks: ManifestChunk[], parallel: number, onBytes: (n: number) => void,
 ): Promise<DownloadStats> {
   const stats: DownloadStats = { chunks: 0, bytes: 0, resumedBytes: 0, fetched: new Map() };
   let next = 0;
   let failure: unknown;
+  const keeping: Promise<void>[] = [];
+  const fail = (e: unknown) => void (failure ??= e);
   await Promise.all(
     Array.from({ length: Math.min(parallel, chunks.length) }, async () => {
       while (failure === undefined && next < chunks.length) {
         const chunk = chunks[next++]!;
         try {
-          await fetchChunk(edge, store, chunk, onBytes, stats);
+          const got = await receiveChunk(edge, store, chunk, onBytes);
+          keeping.push(keepChunk(store, chunk, got, stats).catch(fail));
         } catch (e) {
-          failure ??= e;
+          fail(e);
         }
       }
     }),
   );
+  await Promise.all(keeping);
   if (failure !== undefined) throw toSdkError(failure);
   return stats;
 }

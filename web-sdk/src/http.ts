@@ -3,7 +3,6 @@
  * The SDK's view of the edge: typed GETs with coded errors. `fetch` is injected (tests fault
  * it; apps may add auth or retries).
  */
-import { APP_KEY_HEADER } from '@modelfleet/protocol';
 import { SdkError } from './errors.ts';
 
 export interface EdgeClient {
@@ -12,10 +11,17 @@ export interface EdgeClient {
   fetch: typeof fetch;
 }
 
-export async function edgeGet(edge: EdgeClient, path: string, headers: Record<string, string> = {}): Promise<Response> {
+/**
+ * `withAppKey` only for routes that answer per app (tickets), and then as `?key=` (SPEC 1.3):
+ * a GET without custom headers is CORS-simple, so a browser sends it without a preflight OPTIONS
+ * round trip. Roots, manifests and chunks are public and carry no key (before, every chunk URL
+ * cost a preflight).
+ */
+export async function edgeGet(edge: EdgeClient, path: string, headers: Record<string, string> = {}, withAppKey = false): Promise<Response> {
   let res: Response;
+  const key = withAppKey ? `${path.includes('?') ? '&' : '?'}key=${encodeURIComponent(edge.appKey)}` : '';
   try {
-    res = await edge.fetch(`${edge.endpoint}/v1/edge${path}`, { headers: { [APP_KEY_HEADER]: edge.appKey, ...headers } });
+    res = await edge.fetch(`${edge.endpoint}/v1/edge${path}${key}`, { headers });
   } catch (e) {
     throw new SdkError('network', `cannot reach ${edge.endpoint} (${(e as Error).message}); the SDK keeps running the cached model`, e);
   }

@@ -20,8 +20,11 @@ export interface ModelState {
   pending?: VersionRef;
   /** SPEC 1.4: the highest ticket sequence accepted for this model. */
   highestSequence: number;
-  /** The last verified ticket, kept for If-None-Match polling (SPEC 1.5). */
-  ticket?: { etag: string | null; envelope: Envelope; expiresAt: string; issuedAt: string; fetchedAt: string; digest: string };
+  /**
+   * The last verified ticket, kept for If-None-Match polling (SPEC 1.5); `bundled` when its ETag
+   * is a bundle's, which also covers the roots (SPEC 1.6).
+   */
+  ticket?: { etag: string | null; envelope: Envelope; expiresAt: string; issuedAt: string; fetchedAt: string; digest: string; bundled?: boolean };
 }
 
 export interface StoredManifest {

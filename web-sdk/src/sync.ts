@@ -1,17 +1,18 @@
 /**
  * @module sync
- * The client flow of protocol/SPEC.md for one model: root chain, ticket, manifest, caps,
- * chunks, atomic activation, garbage collection. Expected outcomes are values; anything that
- * must not be ignored (bad signature, corrupt chunk, replay) throws an SdkError, and the active
- * version is untouched because activation is the last step (SPEC 7).
+ * The client flow of protocol/SPEC.md for one model: ticket bundle (roots, ticket, manifest, a
+ * small model's chunks), caps, chunks, atomic activation, garbage collection. Expected outcomes
+ * are values; anything that must not be ignored (bad signature, corrupt chunk, replay) throws an
+ * SdkError, and the active version is untouched because activation is the last step (SPEC 7).
  */
 import {
-  type Envelope, type Manifest, type Root, type SizeCaps, type Ticket, checkManifestMatchesTicket, checkSizeCaps, fromBase64, parseEnvelope, payloadJson,
-  updateRoot, verifyManifest, verifyPinnedRoot, verifyTicket,
+  type Envelope, type Manifest, type Root, type SizeCaps, type Ticket, type TicketBundle, bundleQuery, checkManifestMatchesTicket, checkSizeCaps,
+  decodeInlineChunk, parseEnvelope, parseManifest, parseTicketResponse, verifyChunk, verifyManifest, verifyTicket,
 } from '@modelfleet/protocol';
 import { downloadChunks } from './download.ts';
 import { SdkError, toSdkError } from './errors.ts';
 import { type EdgeClient, edgeGet, edgeJson } from './http.ts';
+import { acceptRoots, knownRoot, knownRootVersion } from './roots.ts';
 import type { ModelState, ModelStore } from './store.ts';
 
 export interface SyncContext {
@@ -30,40 +31,53 @@ export interface SyncContext {
 
 export type SyncResult =
   | { kind: 'up-to-date'; version: number }
-  | { kind: 'activated'; version: number; digest: string; downloadedBytes: number; downloadedChunks: number; resumedBytes: number; fetched: Map<string, Uint8Array> };
+  | {
+    kind: 'activated'; version: number; digest: string; downloadedBytes: number; downloadedChunks: number; resumedBytes: number;
+    /** What was just verified (chunks by digest, and the manifest unless it came from the cache), for loading without reading back. */
+    fetched: Map<string, Uint8Array>; manifest?: Manifest;
+  };
 
 export interface SyncProgress {
   model: string;
-  phase: 'ticket' | 'manifest' | 'download' | 'activate';
+  /** `download` is first reported at 0 bytes when the chunk requests go out; `load` is the model entering the runner. */
+  phase: 'ticket' | 'manifest' | 'download' | 'activate' | 'load';
   loadedBytes: number;
   totalBytes: number;
 }
 
-/** SPEC 1.1–1.2: the pinned root, then every newer root the edge lists, verified in order. */
-export async function currentRoot(ctx: SyncContext): Promise<Root> {
-  const pinned = await verifyPinnedRoot(ctx.trustRoot);
-  const stored = (await ctx.store.roots()).filter((e) => (payloadJson(fromBase64(e.payload), 'root') as { version: number }).version > pinned.version);
-  const known = stored.length > 0 ? await updateRoot(pinned, stored, new Date(0)) : pinned; // expiry is checked below, on the newest
-  const { roots } = await edgeJson<{ roots: Envelope[] }>(ctx.edge, `/roots?since=${known.version}`);
-  const root = await updateRoot(known, roots.map((r) => parseEnvelope(JSON.stringify(r), 'root')), ctx.now());
-  for (const [i, envelope] of roots.entries()) await ctx.store.putRoot(known.version + i + 1, envelope);
-  return root;
+export interface SyncHooks {
+  /** The version to download has a verified manifest (SPEC 2–4): a runner can start its backend now. */
+  manifestVerified?: (manifest: Manifest) => void;
 }
 
-async function fetchTicket(ctx: SyncContext, model: string, rootPromise: Promise<Root>, state: ModelState): Promise<{ ticket: Ticket; envelope: Envelope; etag: string | null }> {
-  const path = `/tickets/${encodeURIComponent(model)}?device=${encodeURIComponent(ctx.deviceId)}${(await ctx.profileQuery?.catch(() => '')) ?? ''}`;
+interface TicketAnswer { envelope: Envelope; bundle: TicketBundle | null; etag: string | null; notModified: boolean }
+
+async function fetchTicket(ctx: SyncContext, model: string, state: ModelState): Promise<TicketAnswer> {
+  // SPEC 1.6: ask for the bundle; name the complete manifests held so the edge leaves them out.
+  const have = [state.active?.digest, state.lastKnownGood?.digest].filter((d): d is string => !!d);
+  const [profile, rootVersion] = await Promise.all([ctx.profileQuery?.catch(() => '') ?? '', knownRootVersion(ctx.trustRoot, ctx.store)]);
+  const path = `/tickets/${encodeURIComponent(model)}?device=${encodeURIComponent(ctx.deviceId)}${profile}${bundleQuery(rootVersion, have)}`;
   const prev = state.ticket;
   // SPEC 1.5: poll with If-None-Match while the stored ticket has more than 10 % of its life left.
   const fresh = prev?.etag && Date.parse(prev.expiresAt) - ctx.now().getTime() > 0.1 * (Date.parse(prev.expiresAt) - Date.parse(prev.issuedAt));
-  const res = await edgeGet(ctx.edge, path, fresh ? { 'if-none-match': prev!.etag! } : {});
-  const envelope = res.status === 304 && prev ? prev.envelope : parseEnvelope(await res.text(), 'ticket');
-  // SPEC 1.3–1.4: signatures, then expiry (freeze) and sequence (replay); a 304 re-checks the stored one.
-  const ticket = await verifyTicket(envelope, await rootPromise, { now: ctx.now(), highestSequence: state.highestSequence });
-  return { ticket, envelope, etag: res.headers.get('etag') ?? prev?.etag ?? null };
+  const res = await edgeGet(ctx.edge, path, fresh ? { 'if-none-match': prev!.etag! } : {}, true);
+  // A 304 answers a bundle's ETag, which covers the newest root: nothing new to verify but the stored ticket.
+  if (res.status === 304 && prev) return { envelope: prev.envelope, bundle: null, etag: prev.etag, notModified: prev.bundled === true };
+  const parsed = parseTicketResponse(await res.text());
+  return { envelope: parsed.ticket, bundle: parsed.bundle, etag: res.headers.get('etag') ?? prev?.etag ?? null, notModified: false };
 }
 
-async function fetchManifest(ctx: SyncContext, ticket: Ticket, root: Root): Promise<{ manifest: Manifest; payload: Uint8Array }> {
-  const envelope = parseEnvelope(await (await edgeGet(ctx.edge, `/manifests/${ticket.manifestDigest}`)).text(), 'manifest');
+/** SPEC 1.1–1.2: newer roots come with the bundle; a server without bundles is asked for them. */
+async function newerRoots(ctx: SyncContext, answer: TicketAnswer, known: Root): Promise<Envelope[]> {
+  if (answer.bundle) return answer.bundle.roots;
+  if (answer.notModified) return [];
+  const { roots } = await edgeJson<{ roots: unknown[] }>(ctx.edge, `/roots?since=${known.version}`);
+  return roots.map((r) => parseEnvelope(JSON.stringify(r), 'root'));
+}
+
+/** SPEC 2–4: the manifest from the bundle, else fetched by digest; verified, matched and capped either way. */
+async function obtainManifest(ctx: SyncContext, ticket: Ticket, root: Root, inline: Envelope | undefined): Promise<{ manifest: Manifest; payload: Uint8Array }> {
+  const envelope = inline ?? parseEnvelope(await (await edgeGet(ctx.edge, `/manifests/${ticket.manifestDigest}`)).text(), 'manifest');
   const verified = await verifyManifest(envelope, ticket.manifestDigest, root); // SPEC 2.2–2.4
   checkManifestMatchesTicket(verified.manifest, ticket); // SPEC 3
   checkSizeCaps(verified.manifest, ctx.caps); // SPEC 4.1
@@ -79,18 +93,43 @@ async function checkHeadroom(ctx: SyncContext, bytes: number): Promise<void> {
   }
 }
 
-export async function syncModel(ctx: SyncContext, model: string, onProgress?: (p: SyncProgress) => void): Promise<SyncResult> {
+/** SPEC 5.2 for chunks that came inside the bundle: verified before they are stored or used. */
+async function keepInline(ctx: SyncContext, chunks: Manifest['chunks'], bundle: TicketBundle | null, fetched: Map<string, Uint8Array>): Promise<{ rest: Manifest['chunks']; inlineBytes: number }> {
+  const inline = new Map((bundle?.chunks ?? []).map((c) => [c.digest, c]));
+  const rest: Manifest['chunks'] = [];
+  let inlineBytes = 0;
+  for (const chunk of chunks) {
+    const carried = inline.get(chunk.digest);
+    if (!carried) {
+      rest.push(chunk);
+      continue;
+    }
+    const bytes = decodeInlineChunk(carried);
+    await verifyChunk(bytes, chunk);
+    await ctx.store.putChunk(chunk.digest, bytes.buffer as ArrayBuffer);
+    fetched.set(chunk.digest, bytes);
+    inlineBytes += bytes.length;
+  }
+  return { rest, inlineBytes };
+}
+
+export async function syncModel(ctx: SyncContext, model: string, onProgress?: (p: SyncProgress) => void, hooks: SyncHooks = {}): Promise<SyncResult> {
   try {
     const state = await ctx.store.state(model);
     onProgress?.({ model, phase: 'ticket', loadedBytes: 0, totalBytes: 0 });
-    // The ticket request travels while the root chain is checked; nothing is trusted before both.
-    const rootPromise = currentRoot(ctx);
-    const [root, { ticket, envelope, etag }] = await Promise.all([rootPromise, fetchTicket(ctx, model, rootPromise, state)]);
+    // The request travels while the pinned and stored roots verify; nothing is trusted before both.
+    const [known, answer] = await Promise.all([knownRoot(ctx.trustRoot, ctx.store), fetchTicket(ctx, model, state)]);
+    const root = await acceptRoots(ctx.store, known, await newerRoots(ctx, answer, known), ctx.now());
+    // SPEC 1.3–1.4: signatures, then expiry (freeze) and sequence (replay); a 304 re-checks the stored one.
+    const ticket = await verifyTicket(answer.envelope, root, { now: ctx.now(), highestSequence: state.highestSequence });
     const recordTicket = async () => {
       const s = await ctx.store.state(model);
       await ctx.store.putState({
         ...s, highestSequence: Math.max(s.highestSequence, ticket.sequence),
-        ticket: { etag, envelope, expiresAt: ticket.expiresAt, issuedAt: ticket.issuedAt, fetchedAt: ctx.now().toISOString(), digest: ticket.manifestDigest },
+        ticket: {
+          etag: answer.etag, envelope: answer.envelope, expiresAt: ticket.expiresAt, issuedAt: ticket.issuedAt, fetchedAt: ctx.now().toISOString(), digest: ticket.manifestDigest,
+          ...(answer.bundle || answer.notModified ? { bundled: true } : {}),
+        },
       });
     };
     if (state.active?.digest === ticket.manifestDigest) {
@@ -100,32 +139,43 @@ export async function syncModel(ctx: SyncContext, model: string, onProgress?: (p
 
     const ref = { digest: ticket.manifestDigest, version: ticket.version };
     const cached = await ctx.store.getManifest(ticket.manifestDigest);
+    const fetched = new Map<string, Uint8Array>();
     let chunks: Manifest['chunks'];
     let totalBytes: number;
+    let inlineBytes = 0;
+    let verified: Manifest | undefined;
     if (cached && (await ctx.store.missing(cached.chunks)).length === 0) {
       chunks = []; // a rollback to a cached version downloads nothing (SPEC 5.3)
       totalBytes = 0;
+      checkManifestMatchesTicket(parseManifest(cached.payload), ticket); // SPEC 3
     } else {
       onProgress?.({ model, phase: 'manifest', loadedBytes: 0, totalBytes: 0 });
-      const { manifest, payload } = await fetchManifest(ctx, ticket, root);
+      const { manifest, payload } = await obtainManifest(ctx, ticket, root, answer.bundle?.manifest);
+      hooks.manifestVerified?.(manifest);
+      verified = manifest;
       await ctx.store.putManifest({ digest: ticket.manifestDigest, model, version: manifest.version, payload, chunks: manifest.chunks.map((c) => c.digest) });
       await ctx.store.putState({ ...(await ctx.store.state(model)), pending: ref });
       const missing = new Set(await ctx.store.missing(manifest.chunks.map((c) => c.digest)));
-      chunks = manifest.chunks.filter((c) => missing.delete(c.digest)); // each distinct digest once
+      const needed = manifest.chunks.filter((c) => missing.delete(c.digest)); // each distinct digest once
+      await checkHeadroom(ctx, needed.reduce((n, c) => n + c.size, 0));
+      ({ rest: chunks, inlineBytes } = await keepInline(ctx, needed, answer.bundle, fetched));
       totalBytes = chunks.reduce((n, c) => n + c.size, 0);
-      await checkHeadroom(ctx, totalBytes);
     }
 
     let loaded = 0;
+    if (chunks.length > 0) onProgress?.({ model, phase: 'download', loadedBytes: 0, totalBytes });
     const stats = await downloadChunks(ctx.edge, ctx.store, chunks, ctx.parallel, (n) => {
       loaded += n;
       onProgress?.({ model, phase: 'download', loadedBytes: loaded, totalBytes });
     });
+    for (const [digest, bytes] of fetched) stats.fetched.set(digest, bytes);
+    stats.bytes += inlineBytes; // bytes that came inside the bundle count as downloaded
+    stats.chunks += fetched.size;
     onProgress?.({ model, phase: 'activate', loadedBytes: totalBytes, totalBytes });
     await ctx.store.activate(model, ref, ticket.sequence); // SPEC 6.1
     await recordTicket();
     await ctx.store.collectGarbage(); // SPEC 6.2
-    return { kind: 'activated', version: ticket.version, digest: ticket.manifestDigest, downloadedBytes: stats.bytes, downloadedChunks: stats.chunks, resumedBytes: stats.resumedBytes, fetched: stats.fetched };
+    return { kind: 'activated', version: ticket.version, digest: ticket.manifestDigest, downloadedBytes: stats.bytes, downloadedChunks: stats.chunks, resumedBytes: stats.resumedBytes, fetched: stats.fetched, ...(verified ? { manifest: verified } : {}) };
   } catch (e) {
     throw toSdkError(e);
   }

@@ -38,6 +38,22 @@ beforeEach(async () => {
   await setChampion(worker, 'fraud', v2.version);
 });
 
+/**
+ * A network that edits the manifest envelope wherever the device gets it: inside the ticket
+ * bundle (SPEC 1.6) or from /manifests/ (SPEC 2.1).
+ */
+function editManifest(edit: (env: Envelope) => Envelope | Promise<Envelope>): typeof fetch {
+  return faultyFetch([
+    { match: /\/manifests\//, rewrite: async (_, res) => json(await edit((await res.json()) as Envelope)) },
+    { match: /\/tickets\//, rewrite: async (_, res) => {
+      if (res.status !== 200) return res;
+      const bundle = (await res.json()) as { manifest?: Envelope };
+      if (bundle.manifest) bundle.manifest = await edit(bundle.manifest);
+      return json(bundle);
+    } },
+  ]);
+}
+
 /** Loads with a hostile network or device; the update must fail with `code` and v1 must keep running. */
 async function expectRefusedUpdate(code: string, extra: Partial<ClientOptions>) {
   const { client } = await sdkClient(worker, { store, ...extra });
@@ -72,22 +88,16 @@ describe('attacks on an update', () => {
 
   it('manifest re-signed by an unknown key → unknown_key', async () => {
     const stranger = await signerFrom((await createKeySet()).release[0]!);
-    await expectRefusedUpdate('unknown_key', {
-      fetch: faultyFetch([{ match: /\/manifests\//, rewrite: async (_, res) => {
-        const env = (await res.json()) as Envelope;
-        return json(await signEnvelope(PAYLOAD_TYPES.manifest, fromBase64(env.payload), [stranger]));
-      } }]),
-    });
+    await expectRefusedUpdate('unknown_key', { fetch: editManifest((env) => signEnvelope(PAYLOAD_TYPES.manifest, fromBase64(env.payload), [stranger])) });
   });
 
   it('manifest bytes edited after signing → bad signature or digest mismatch', async () => {
     await expectRefusedUpdate('manifest_digest_mismatch', {
-      fetch: faultyFetch([{ match: /\/manifests\//, rewrite: async (_, res) => {
-        const env = (await res.json()) as Envelope;
+      fetch: editManifest((env) => {
         const m = payloadOf(env);
         m.params = { evil: true };
-        return json({ ...env, payload: toBase64(new TextEncoder().encode(JSON.stringify(m))) });
-      } }]),
+        return { ...env, payload: toBase64(new TextEncoder().encode(JSON.stringify(m))) };
+      }),
     });
   });
 
@@ -150,6 +160,39 @@ describe('attacks on an update', () => {
     const other = await createKeySet();
     const { signRotatedRoot } = await import('@modelfleet/protocol');
     const fake = await signRotatedRoot(other.root, 1, other, new Date(Date.now() + 86400_000));
-    await expectRefusedUpdate('unknown_key', { fetch: faultyFetch([{ match: /\/roots$/, rewrite: () => json({ roots: [fake] }) }]) });
+    await expectRefusedUpdate('unknown_key', {
+      fetch: faultyFetch([
+        { match: /\/roots$/, rewrite: () => json({ roots: [fake] }) },
+        { match: /\/tickets\//, rewrite: async (_, res) => json({ ...(await res.json()), roots: [fake] }) }, // the bundle's roots (SPEC 1.6)
+      ]),
+    });
+  });
+});
+
+describe('attacks on a model small enough to travel inside the ticket bundle (SPEC 1.6)', () => {
+  it('flipped byte in an inline chunk → chunk_digest_mismatch, nothing stored', async () => {
+    const tiny1 = await buildLayersModel({ seed: 43 });
+    await publishAs(worker, 'tiny', tiny1);
+    const tinyStore = await openStore(freshDbName());
+    const { client } = await sdkClient(worker, { store: tinyStore });
+    expect((await client.load('tiny')).version).toBe(1);
+    await client.close();
+    await publishAs(worker, 'tiny', await buildLayersModel({ seed: 44 }));
+    const before = await tinyStore.db.getAllKeys('chunks');
+    const flip = faultyFetch([{ match: /\/tickets\//, rewrite: async (_, res) => {
+      const bundle = (await res.json()) as { chunks?: { digest: string; data: string }[] };
+      expect(bundle.chunks?.length).toBeGreaterThan(0);
+      const bytes = fromBase64(bundle.chunks![0]!.data);
+      bytes[0] = bytes[0]! ^ 0x01;
+      bundle.chunks![0]!.data = toBase64(bytes);
+      return json(bundle);
+    } }]);
+    const { client: c2 } = await sdkClient(worker, { store: tinyStore, fetch: flip });
+    const model = await c2.load('tiny');
+    expect(model.version).toBe(1);
+    expect((await c2.status())['tiny']!.lastError?.code).toBe('chunk_digest_mismatch');
+    expect(await tinyStore.db.getAllKeys('chunks')).toEqual(before);
+    await assertCacheIntact(tinyStore);
+    await c2.close();
   });
 });

@@ -1,5 +1,6 @@
 // load → predict equals plain TF.js; updates download only changed chunks; rollbacks download
 // nothing; offline keeps serving. Real control plane in workerd, IndexedDB via fake-indexeddb.
+import { DEFAULT_PACK_BYTES, planChunks, weightSpecsOf } from '@modelfleet/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildGraphModel, buildLayersModel, withChangedTensor, type ModelArtifacts } from '../../test/fixtures/models.ts';
 import type { TestWorker } from '../../test/harness/worker.ts';
@@ -56,9 +57,13 @@ describe('web SDK in Node', () => {
     expect(sync).toMatchObject({ version: 2, cachedVersion: 2, state: 'ready' });
     expect(toArrays(await inflight)).toEqual({ out: await referencePredict(v1, rows) });
     expect(r).toMatchObject({ version: 2, changed: true });
+    // Exactly the chunk holding out/kernel (SPEC 5.1 packs it with its neighbours up to the target):
+    // at most the changed bytes plus one chunk.
     const changedBytes = 512 * 3 * 4; // out/kernel
-    expect(r.downloadedBytes).toBeGreaterThanOrEqual(changedBytes);
-    expect(r.downloadedBytes).toBeLessThanOrEqual(changedBytes * 1.02);
+    const plan = planChunks(weightSpecsOf(v1.modelJson));
+    const holding = plan.tensors.find((t) => t.name === 'out/kernel')!.chunks.reduce((n, i) => n + plan.chunks[i]!.size, 0);
+    expect(r.downloadedBytes).toBe(holding);
+    expect(r.downloadedBytes).toBeLessThanOrEqual(changedBytes + DEFAULT_PACK_BYTES);
     expect(model.version).toBe(2);
     expect(toArrays(await model.predict(rows))).toEqual({ out: await referencePredict(v2, rows) });
     const state = await store.state('fraud');
@@ -75,6 +80,18 @@ describe('web SDK in Node', () => {
     await client.close();
     await c2.close();
     await setChampion(worker, 'fraud', 1);
+  });
+
+  it('a model of at most 64 KiB arrives inside the ticket bundle: one request, no manifest or chunk fetch', async () => {
+    const tiny = await buildLayersModel({ seed: 33 });
+    await publishAs(worker, 'tiny', tiny);
+    const fetched: string[] = [];
+    const { client, store } = await sdkClient(worker, { fetch: (input, init) => (fetched.push(new URL(String(input)).pathname), fetch(input, init)) });
+    const model = await client.load('tiny');
+    expect(fetched).toEqual(['/v1/edge/tickets/tiny']);
+    expect(await model.predict(rows.map((r) => r.slice(0, 4)))).toEqual({ out: await referencePredict(tiny, rows.map((r) => r.slice(0, 4))) });
+    await assertCacheIntact(store);
+    await client.close();
   });
 
   it('offline: runs the cached model and says why it could not update', async () => {

@@ -25,8 +25,9 @@ async function record(paths: string[]): Promise<Map<string, Uint8Array>> {
 }
 
 async function recordChampion(): Promise<Map<string, Uint8Array>> {
-  const base = await record(['/v1/edge/roots?since=1', '/v1/edge/tickets/cuts?device=d']);
-  const ticket = JSON.parse(Buffer.from(JSON.parse(new TextDecoder().decode(base.get('/v1/edge/tickets/cuts')!)).payload, 'base64').toString());
+  // The ticket bundle (SPEC 1.6) as the SDK asks for it: ticket, newer roots and the manifest in one body.
+  const base = await record(['/v1/edge/roots?since=1', '/v1/edge/tickets/cuts?device=d&bundle=1&root=1']);
+  const ticket = JSON.parse(Buffer.from(JSON.parse(new TextDecoder().decode(base.get('/v1/edge/tickets/cuts')!)).ticket.payload, 'base64').toString());
   const m = await record([`/v1/edge/manifests/${ticket.manifestDigest}`]);
   const manifest = JSON.parse(Buffer.from(JSON.parse(new TextDecoder().decode(m.values().next().value!)).payload, 'base64').toString());
   const chunks = await record(manifest.chunks.map((c: { digest: string }) => `/v1/edge/chunks/${c.digest}`));

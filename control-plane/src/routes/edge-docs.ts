@@ -5,7 +5,7 @@
  * from the same protocol schemas that the handlers and the SDK use.
  */
 import type { OpenAPIHono } from '@hono/zod-openapi';
-import { ApiErrorBody, Digest, Envelope, ModelName } from '@modelfleet/protocol';
+import { ApiErrorBody, Digest, Envelope, HAVE_PATTERN, ModelName, TicketBundle } from '@modelfleet/protocol';
 import { z } from 'zod';
 import type { AppEnv } from '../http/context.ts';
 
@@ -14,12 +14,21 @@ const error = (description: string) => ({ description, content: { 'application/j
 export function documentEdge(app: OpenAPIHono<AppEnv>): void {
   const r = app.openAPIRegistry;
   r.registerComponent('securitySchemes', 'appKey', { type: 'apiKey', in: 'header', name: 'x-modelfleet-app-key', description: 'Public per-app device key (mfa_…)' });
+  r.registerComponent('securitySchemes', 'appKeyQuery', { type: 'apiKey', in: 'query', name: 'key', description: 'The same key as a query parameter: a browser GET without custom headers needs no CORS preflight (SPEC 1.3)' });
   r.registerPath({
-    method: 'get', path: '/v1/edge/tickets/{model}', tags: ['edge'], security: [{ appKey: [] }],
-    summary: 'Signed ticket: which version this device should run (SPEC §1)',
-    request: { params: z.object({ model: ModelName }), query: z.object({ device: z.string().regex(/^[A-Za-z0-9._:-]{1,128}$/) }) },
+    method: 'get', path: '/v1/edge/tickets/{model}', tags: ['edge'], security: [{ appKey: [] }, { appKeyQuery: [] }],
+    summary: 'Signed ticket: which version this device should run (SPEC §1); with bundle=1, the ticket bundle (SPEC 1.6)',
+    request: {
+      params: z.object({ model: ModelName }),
+      query: z.object({
+        device: z.string().regex(/^[A-Za-z0-9._:-]{1,128}$/),
+        bundle: z.literal('1').optional().meta({ description: 'Answer the ticket bundle: ticket, newer roots, the manifest, a small model\'s chunks (SPEC 1.6)' }),
+        root: z.coerce.number().int().min(0).optional().meta({ description: 'With bundle: the newest root version the device holds; later roots come in the bundle' }),
+        have: z.string().regex(HAVE_PATTERN).optional().meta({ description: 'With bundle: up to 4 manifests the device stores complete (first 16 hex of their digests); the bundle leaves a named one out' }),
+      }),
+    },
     responses: {
-      200: { description: 'Ticket envelope (DSSE, ticket role)', content: { 'application/json': { schema: Envelope } } },
+      200: { description: 'Ticket envelope (DSSE, ticket role); with bundle=1 the ticket bundle, whose ETag also names the newest root', content: { 'application/json': { schema: z.union([Envelope, TicketBundle]) } } },
       304: { description: 'Unchanged since the ETag sent in If-None-Match' },
       401: error('Missing or unknown app key'), 403: error('Model not in this app'), 404: error('Unknown model or no champion'), 429: error('Rate limited'),
     },
