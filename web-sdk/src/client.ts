@@ -4,7 +4,7 @@
  * cache (sync.ts), runs inference through a Runner (a Web Worker in browsers, inline in tests),
  * polls for new tickets in the background, and swaps models only between calls.
  */
-import { type Backend, DEFAULT_SIZE_CAPS, type IoSchema, type Envelope, type SizeCaps, type SketchLayout, encodeUpload, healthLayout, parseEnvelope, parseManifest, sketchLayout, windowOf } from '@modelfleet/protocol';
+import { type Backend, DEFAULT_SIZE_CAPS, type DeviceProfile, type IoSchema, type Envelope, type SizeCaps, type SketchLayout, encodeUpload, healthLayout, parseEnvelope, parseManifest, sketchLayout, windowOf } from '@modelfleet/protocol';
 import { type Outbox, type OutboxStats, createOutbox } from './telemetry/outbox.ts';
 import { type HealthRecorder, allFinite, createHealthRecorder } from './telemetry/health.ts';
 import { type Sketcher, createSketcher, topClass } from './telemetry/sketcher.ts';
@@ -13,7 +13,7 @@ import { loadArtifacts } from './artifacts.ts';
 import { prepareInputs } from './inputs.ts';
 import type { Inputs, Outputs, PredictOptions, WireInput } from './tensors.ts';
 import { SdkError, toSdkError } from './errors.ts';
-import { detectProfile, profileQuery } from './profile.ts';
+import { detectProfile, profileQuery, storageTierOf } from './profile.ts';
 import { type ModelStore, openStore } from './store.ts';
 import { type SyncContext, type SyncProgress, type SyncResult, syncModel } from './sync.ts';
 
@@ -124,7 +124,11 @@ export async function createClient(options: ClientOptions) {
   const store = typeof options.storage === 'object' ? options.storage : await openStore(options.storage ?? 'modelfleet').catch((e) => {
     throw new SdkError('storage_unavailable', `IndexedDB is not available here (${(e as Error).message}); models cannot be cached`, e);
   });
-  let deviceId = options.deviceId ?? (await store.getMeta('deviceId'));
+  const [storedId, cachedTier] = await Promise.all([
+    options.deviceId ? undefined : store.getMeta('deviceId'),
+    store.getMeta('storageTier').catch(() => undefined) as Promise<DeviceProfile['storageTier']>,
+  ]);
+  let deviceId = options.deviceId ?? storedId;
   if (!deviceId) await store.putMeta('deviceId', (deviceId = crypto.randomUUID()));
   const trustRoot = typeof options.trustRoot === 'string' ? parseEnvelope(options.trustRoot, 'trustRoot') : options.trustRoot;
   const ctx: SyncContext = {
@@ -132,9 +136,19 @@ export async function createClient(options: ClientOptions) {
     store, trustRoot, deviceId, caps: options.caps ?? DEFAULT_SIZE_CAPS, parallel: options.parallel ?? 6, now,
     ...(typeof navigator !== 'undefined' && navigator.storage?.estimate ? { estimate: () => navigator.storage.estimate() } : {}),
   };
-  // Not awaited here: the storage estimate can take tens of ms; the first ticket request waits for it
-  // while the root chain is fetched alongside.
-  ctx.profileQuery = detectProfile({ ...(options.platform ? { platform: options.platform } : {}), ...(options.appVersion ? { appVersion: options.appVersion } : {}) }, ctx.estimate).then(profileQuery);
+  // Rollout targeting: what the device knows at once, plus the storage tier from the last quota
+  // estimate (kept in IndexedDB). The estimate takes 20–40 ms in a fresh browser profile, so no
+  // request waits for it: a new device's first ticket goes without a storage tier (targeted as
+  // unknown: it stays on the champion of a rollout that targets storage tiers) until it resolves.
+  const known = detectProfile({ ...(options.platform ? { platform: options.platform } : {}), ...(options.appVersion ? { appVersion: options.appVersion } : {}) });
+  let query = profileQuery({ ...known, ...(cachedTier ? { storageTier: cachedTier } : {}) });
+  ctx.profileQuery = () => query;
+  void ctx.estimate?.().then(({ quota }) => {
+    const tier = storageTierOf(quota);
+    if (!tier) return;
+    query = profileQuery({ ...known, storageTier: tier });
+    if (tier !== cachedTier) return store.putMeta('storageTier', tier);
+  }).catch(() => {});
   const runner = options.runner;
   let backend: Promise<Backend> | undefined;
   const status = new Map<string, ModelStatus>();
@@ -284,7 +298,10 @@ export async function createClient(options: ClientOptions) {
     deviceId,
     async load(name: string, opts: { onProgress?: (p: SyncProgress) => void } = {}): Promise<LoadedModel> {
       if (closed) throw new SdkError('closed', 'this client was closed; create a new one');
-      const first = await instantiate(name, await trySync(name, opts.onProgress), opts.onProgress);
+      const synced = await trySync(name, opts.onProgress);
+      (globalThis.performance as Performance | undefined)?.mark?.('modelfleet:load:synced');
+      const first = await instantiate(name, synced, opts.onProgress);
+      (globalThis.performance as Performance | undefined)?.mark?.('modelfleet:load:instantiated');
       const current = { handle: first.handle, version: first.version, backend: first.backend, io: first.io, inflight: new Set<Promise<unknown>>(), lastTop: null as number | null };
       models.set(name, current);
       startHealth(name, first.version);

@@ -10,7 +10,8 @@ export const SDK_VERSION = '0.1.0';
 
 const tier = (x: number, low: number, mid: number): 'low' | 'mid' | 'high' => (x <= low ? 'low' : x <= mid ? 'mid' : 'high');
 
-export async function detectProfile(opts: { platform?: string; appVersion?: string }, estimate?: () => Promise<{ quota?: number }>): Promise<DeviceProfile> {
+/** What the device knows of itself at once: platform, versions, backends, memory tier. */
+export function detectProfile(opts: { platform?: string; appVersion?: string }): DeviceProfile {
   const nav = (typeof navigator === 'undefined' ? {} : navigator) as { gpu?: unknown; deviceMemory?: number };
   const profile: DeviceProfile = {
     platform: opts.platform ?? 'web',
@@ -19,9 +20,12 @@ export async function detectProfile(opts: { platform?: string; appVersion?: stri
   };
   if (opts.appVersion) profile.appVersion = opts.appVersion;
   if (typeof nav.deviceMemory === 'number') profile.memoryTier = tier(nav.deviceMemory, 2, 4);
-  const quota = await estimate?.().then((e) => e.quota).catch(() => undefined);
-  if (typeof quota === 'number') profile.storageTier = quota < 2 ** 30 ? 'low' : quota < 10 * 2 ** 30 ? 'mid' : 'high';
   return profile;
+}
+
+/** The storage tier from navigator.storage.estimate()'s quota. */
+export function storageTierOf(quota: number | undefined): DeviceProfile['storageTier'] {
+  return typeof quota === 'number' ? (quota < 2 ** 30 ? 'low' : quota < 10 * 2 ** 30 ? 'mid' : 'high') : undefined;
 }
 
 /** The profile as ticket query parameters. */

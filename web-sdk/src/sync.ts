@@ -25,8 +25,8 @@ export interface SyncContext {
   now: () => Date;
   /** navigator.storage.estimate, when the platform has it (SPEC 4.2). */
   estimate?: () => Promise<{ usage?: number; quota?: number }>;
-  /** Ticket query suffix describing the device for rollout targeting (profile.ts); detected once, lazily. */
-  profileQuery?: Promise<string>;
+  /** Ticket query suffix describing the device for rollout targeting (profile.ts), as known now. */
+  profileQuery?: () => string;
 }
 
 export type SyncResult =
@@ -50,12 +50,17 @@ export interface SyncHooks {
   manifestVerified?: (manifest: Manifest) => void;
 }
 
+/** A User Timing mark (`modelfleet:sync:<step>`), for profiling a load in the browser's performance panel. */
+const mark = (step: string) => (globalThis.performance as Performance | undefined)?.mark?.(`modelfleet:sync:${step}`);
+
 interface TicketAnswer { envelope: Envelope; bundle: TicketBundle | null; etag: string | null; notModified: boolean }
 
 async function fetchTicket(ctx: SyncContext, model: string, state: ModelState): Promise<TicketAnswer> {
   // SPEC 1.6: ask for the bundle; name the complete manifests held so the edge leaves them out.
   const have = [state.active?.digest, state.lastKnownGood?.digest].filter((d): d is string => !!d);
-  const [profile, rootVersion] = await Promise.all([ctx.profileQuery?.catch(() => '') ?? '', knownRootVersion(ctx.trustRoot, ctx.store)]);
+  const profile = ctx.profileQuery?.() ?? '';
+  const rootVersion = await knownRootVersion(ctx.trustRoot, ctx.store);
+  mark('ticket-request');
   const path = `/tickets/${encodeURIComponent(model)}?device=${encodeURIComponent(ctx.deviceId)}${profile}${bundleQuery(rootVersion, have)}`;
   const prev = state.ticket;
   // SPEC 1.5: poll with If-None-Match while the stored ticket has more than 10 % of its life left.
@@ -115,11 +120,15 @@ async function keepInline(ctx: SyncContext, chunks: Manifest['chunks'], bundle: 
 
 export async function syncModel(ctx: SyncContext, model: string, onProgress?: (p: SyncProgress) => void, hooks: SyncHooks = {}): Promise<SyncResult> {
   try {
+    mark('start');
     const state = await ctx.store.state(model);
+    mark('state');
     onProgress?.({ model, phase: 'ticket', loadedBytes: 0, totalBytes: 0 });
     // The request travels while the pinned and stored roots verify; nothing is trusted before both.
     const [known, answer] = await Promise.all([knownRoot(ctx.trustRoot, ctx.store), fetchTicket(ctx, model, state)]);
+    mark('ticket-answered');
     const root = await acceptRoots(ctx.store, known, await newerRoots(ctx, answer, known), ctx.now());
+    mark('roots');
     // SPEC 1.3–1.4: signatures, then expiry (freeze) and sequence (replay); a 304 re-checks the stored one.
     const ticket = await verifyTicket(answer.envelope, root, { now: ctx.now(), highestSequence: state.highestSequence });
     const recordTicket = async () => {
@@ -132,6 +141,7 @@ export async function syncModel(ctx: SyncContext, model: string, onProgress?: (p
         },
       });
     };
+    mark('ticket-verified');
     if (state.active?.digest === ticket.manifestDigest) {
       await recordTicket();
       return { kind: 'up-to-date', version: state.active.version };
@@ -151,14 +161,20 @@ export async function syncModel(ctx: SyncContext, model: string, onProgress?: (p
     } else {
       onProgress?.({ model, phase: 'manifest', loadedBytes: 0, totalBytes: 0 });
       const { manifest, payload } = await obtainManifest(ctx, ticket, root, answer.bundle?.manifest);
+      mark('manifest-verified');
       hooks.manifestVerified?.(manifest);
       verified = manifest;
       await ctx.store.putManifest({ digest: ticket.manifestDigest, model, version: manifest.version, payload, chunks: manifest.chunks.map((c) => c.digest) });
+      mark('manifest-stored');
       await ctx.store.putState({ ...(await ctx.store.state(model)), pending: ref });
+      mark('pending');
       const missing = new Set(await ctx.store.missing(manifest.chunks.map((c) => c.digest)));
       const needed = manifest.chunks.filter((c) => missing.delete(c.digest)); // each distinct digest once
+      mark('missing');
       await checkHeadroom(ctx, needed.reduce((n, c) => n + c.size, 0));
+      mark('headroom');
       ({ rest: chunks, inlineBytes } = await keepInline(ctx, needed, answer.bundle, fetched));
+      mark('inline');
       totalBytes = chunks.reduce((n, c) => n + c.size, 0);
     }
 
@@ -172,9 +188,13 @@ export async function syncModel(ctx: SyncContext, model: string, onProgress?: (p
     stats.bytes += inlineBytes; // bytes that came inside the bundle count as downloaded
     stats.chunks += fetched.size;
     onProgress?.({ model, phase: 'activate', loadedBytes: totalBytes, totalBytes });
+    mark('downloaded');
     await ctx.store.activate(model, ref, ticket.sequence); // SPEC 6.1
+    mark('activated');
     await recordTicket();
+    mark('ticket-recorded');
     await ctx.store.collectGarbage(); // SPEC 6.2
+    mark('collected');
     return { kind: 'activated', version: ticket.version, digest: ticket.manifestDigest, downloadedBytes: stats.bytes, downloadedChunks: stats.chunks, resumedBytes: stats.resumedBytes, fetched: stats.fetched, ...(verified ? { manifest: verified } : {}) };
   } catch (e) {
     throw toSdkError(e);

@@ -40,3 +40,33 @@ it('sends its profile and gets the challenger only when eligible', async () => {
     await client.close();
   }
 });
+
+it('never waits for the storage estimate: the first ticket goes without a tier, later ones (and the next start) carry it', async () => {
+  // The quota estimate takes tens of ms in a fresh browser profile; here it answers only once the
+  // first ticket request has gone out (the download's headroom check, later, does wait for it).
+  let answer!: (e: { quota: number }) => void;
+  const estimate = new Promise<{ quota: number }>((r) => (answer = r));
+  const previous = Object.getOwnPropertyDescriptor(globalThis, 'navigator');
+  Object.defineProperty(globalThis, 'navigator', { value: { storage: { estimate: () => estimate } }, configurable: true });
+  try {
+    const tiers: (string | null)[] = [];
+    const spy: typeof fetch = (input, init) => {
+      if (String(input).includes('/tickets/')) tiers.push(new URL(String(input)).searchParams.get('storage'));
+      answer({ quota: 50 * 2 ** 30 });
+      return fetch(input, init);
+    };
+    const { client, store } = await sdkClient(worker, { deviceId: 'tier-1', fetch: spy });
+    const model = await client.load('scorer');
+    await estimate;
+    await new Promise((r) => setTimeout(r, 10));
+    await model.reload();
+    await client.close();
+    const again = await sdkClient(worker, { deviceId: 'tier-1', fetch: spy, store });
+    await again.client.load('scorer');
+    await again.client.close();
+    expect(tiers).toEqual([null, 'high', 'high']); // the tier was kept in IndexedDB for the next start
+  } finally {
+    if (previous) Object.defineProperty(globalThis, 'navigator', previous);
+    else delete (globalThis as { navigator?: unknown }).navigator;
+  }
+});
