@@ -14,14 +14,18 @@ const TYPES: Record<string, string> = {
   '.bin': 'application/octet-stream', '.map': 'application/json',
 };
 
-export interface StaticServer { url: string; files: Map<string, Uint8Array | string>; close(): Promise<void> }
+/** A file the test serves from memory; with `type`, under that content type whatever its extension. */
+export type ServedFile = Uint8Array | string | { body: Uint8Array | string; type: string };
+export interface StaticServer { url: string; files: Map<string, ServedFile>; close(): Promise<void> }
 
 /**
  * `cacheLibraries`: the SDK and TF.js bundles are sent cacheable (an hour), so a page can put
  * them in the HTTP cache before a timer starts, as a returning visitor would have them.
  */
-export async function startStaticServer(opts: { cacheLibraries?: boolean } = {}): Promise<StaticServer> {
-  const files = new Map<string, Uint8Array | string>();
+export async function startStaticServer(opts: { cacheLibraries?: boolean; cors?: boolean } = {}): Promise<StaticServer> {
+  const files = new Map<string, ServedFile>();
+  // `cors`: readable from any origin, as a CDN serves the SDK (unpkg, jsDelivr).
+  const cors = opts.cors ? { 'access-control-allow-origin': '*' } : {};
   const mounts: [string, string][] = [
     ['/sdk/', join(ROOT, 'web-sdk/dist')],
     ['/tfjs/', join(ROOT, 'node_modules/@tensorflow/tfjs/dist')],
@@ -35,18 +39,19 @@ export async function startStaticServer(opts: { cacheLibraries?: boolean } = {})
     const type = TYPES[extname(path)] ?? 'application/octet-stream';
     const memory = files.get(path);
     if (memory !== undefined) {
-      res.writeHead(200, { 'content-type': type });
-      return res.end(memory);
+      const typed = typeof memory === 'object' && 'body' in memory ? memory : undefined;
+      res.writeHead(200, { 'content-type': typed?.type ?? type, ...cors });
+      return res.end(typed ? typed.body : memory);
     }
     for (const [prefix, dir] of mounts) {
       if (!path.startsWith(prefix)) continue;
       const file = normalize(join(dir, path.slice(prefix.length)));
       if (file.startsWith(dir) && existsSync(file) && statSync(file).isFile()) {
-        res.writeHead(200, { 'content-type': type, ...(opts.cacheLibraries && prefix !== '/' ? { 'cache-control': 'public, max-age=3600' } : {}) });
+        res.writeHead(200, { 'content-type': type, ...cors, ...(opts.cacheLibraries && prefix !== '/' ? { 'cache-control': 'public, max-age=3600' } : {}) });
         return res.end(readFileSync(file));
       }
     }
-    res.writeHead(404).end('not found');
+    res.writeHead(404, cors).end('not found');
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const { port } = server.address() as { port: number };

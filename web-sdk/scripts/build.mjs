@@ -1,7 +1,7 @@
 // Builds web-sdk/dist: ESM for npm (index.js + .d.ts), the <script> IIFE (global ModelFleet),
 // the inference worker (TF.js lives only here) and the WASM binaries it loads. Prints sizes.
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -22,7 +22,8 @@ await build({
 });
 await build({ ...common, entryPoints: [join(pkg, 'src/worker.ts')], format: 'esm', outfile: join(dist, 'modelfleet.worker.js'), splitting: false });
 const wasmDir = dirname(require.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm'));
-for (const f of readdirSync(wasmDir).filter((f) => f.endsWith('.wasm'))) copyFileSync(join(wasmDir, f), join(dist, f));
+// The two binaries the worker can fetch (worker.ts names them; the multi-threaded one is not used).
+for (const f of ['tfjs-backend-wasm.wasm', 'tfjs-backend-wasm-simd.wasm']) copyFileSync(join(wasmDir, f), join(dist, f));
 
 // Type declarations for npm consumers.
 execFileSync(join(pkg, '../node_modules/.bin/tsc'), ['-p', join(pkg, 'tsconfig.build.json'), '--outDir', join(dist, 'types')], { stdio: 'inherit' });

@@ -23,6 +23,8 @@ export interface Runner {
   /** `transfer`: buffers and bitmaps inside `inputs` to move rather than copy (a worker runner moves them). */
   predict(handle: number, inputs: WireInput[], transfer?: Transferable[]): Promise<{ outputs: Outputs; backend: Backend }>;
   unload(handle: number): void | Promise<void>;
+  /** Backends tried before the chosen one, and why each did not start (reported by status()). */
+  backendProblems?(): Promise<{ backend: Backend; reason: string }[]>;
 }
 
 export interface ClientOptions {
@@ -63,6 +65,8 @@ export type ModelStatus = {
   backend: Backend | null;
   lastError: { code: string; message: string } | null;
   lastSync: string | null;
+  /** Backends preferred over the one running that did not start, with TF.js's reason (e.g. a WASM binary that 404s). */
+  backendProblems: { backend: Backend; reason: string }[];
 };
 
 export interface LoadedModel {
@@ -151,6 +155,7 @@ export async function createClient(options: ClientOptions) {
   }).catch(() => {});
   const runner = options.runner;
   let backend: Promise<Backend> | undefined;
+  let backendProblems: { backend: Backend; reason: string }[] = [];
   const status = new Map<string, ModelStatus>();
   const models = new Map<string, { handle: number; version: number; inflight: Set<Promise<unknown>> }>();
   const outbox: Outbox = createOutbox(store, ctx.edge, deviceId, () => now().getTime());
@@ -227,14 +232,18 @@ export async function createClient(options: ClientOptions) {
 
   const entry = (name: string): ModelStatus => {
     let s = status.get(name);
-    if (!s) status.set(name, (s = { version: null, cachedVersion: null, state: 'ready', backend: null, lastError: null, lastSync: null }));
+    if (!s) status.set(name, (s = { version: null, cachedVersion: null, state: 'ready', backend: null, lastError: null, lastSync: null, backendProblems: [] }));
     return s;
   };
 
   /** Starts the runner's backend once, with the backends the model allows that the app prefers. */
   function startBackend(allowed: Backend[]): Promise<Backend> {
     const preference = (options.backends ?? ['webgpu', 'wasm', 'cpu']).filter((b) => allowed.includes(b));
-    return (backend ??= runner.init(preference.length > 0 ? preference : ['cpu']));
+    return (backend ??= runner.init(preference.length > 0 ? preference : ['cpu']).then(async (chosen) => {
+      // A fallback is never silent: what did not start, and why, goes into status().
+      backendProblems = (await runner.backendProblems?.().catch(() => [])) ?? [];
+      return chosen;
+    }));
   }
 
   /** SPEC 7: a failed sync is recorded; the active version keeps running. */
@@ -378,6 +387,7 @@ export async function createClient(options: ClientOptions) {
         const cachedVersion = state.active?.version ?? null;
         out[name] = {
           ...s,
+          backendProblems,
           cachedVersion,
           state: s.lastError && expired ? 'stale' : s.lastError?.code === 'network' ? 'offline' : s.lastError ? 'error'
             : cachedVersion !== null && cachedVersion !== s.version ? 'update-ready' : 'ready',

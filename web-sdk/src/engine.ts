@@ -83,18 +83,34 @@ export function createEngine(loaders: BackendLoaders = {}) {
     for (const m of models.values()) m.model = await build(m.artifacts);
   }
 
+  /** Why each backend before the chosen one did not start (reported in the client's status). */
+  const problems: { backend: Backend; reason: string }[] = [];
+
   async function tryBackend(name: Backend): Promise<boolean> {
+    // TF.js reports a backend that fails to initialise (a WASM binary that 404s, a GPU adapter that
+    // refuses) only through console.warn and `false`; keep what it says as the reason.
+    const said: string[] = [];
+    const warn = console.warn;
     try {
       if (name !== 'cpu') {
-        if (name === 'webgpu' && !(globalThis as { navigator?: { gpu?: unknown } }).navigator?.gpu) return false;
+        if (name === 'webgpu' && !(globalThis as { navigator?: { gpu?: unknown } }).navigator?.gpu) return fail(name, 'this browser has no WebGPU (navigator.gpu)');
         const load = loaders[name];
-        if (!load) return false;
+        if (!load) return fail(name, 'not built into this worker');
         await load();
       }
-      return await tf.setBackend(name);
-    } catch {
-      return false;
+      console.warn = (...args: unknown[]) => void said.push(args.map(String).join(' '));
+      if (await tf.setBackend(name)) return true;
+      return fail(name, said.filter((l) => !/^Initialization of backend/.test(l)).join('; ').slice(0, 300) || 'TF.js could not initialise it');
+    } catch (e) {
+      return fail(name, (e as Error)?.message ?? String(e));
+    } finally {
+      console.warn = warn;
     }
+  }
+
+  function fail(name: Backend, reason: string): false {
+    problems.push({ backend: name, reason });
+    return false;
   }
 
   return {
@@ -115,6 +131,9 @@ export function createEngine(loaders: BackendLoaders = {}) {
     },
 
     backend: () => backend,
+
+    /** Backends tried before the chosen one, and why each did not start. */
+    backendProblems: async () => [...problems],
 
     async load(a: ModelArtifacts): Promise<number> {
       const handle = nextHandle++;

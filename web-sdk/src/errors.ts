@@ -8,7 +8,7 @@ import { ERROR_CODES, ProtocolError } from '@modelfleet/protocol';
 export const SDK_ERROR_CODES = [
   ...ERROR_CODES,
   'invalid_config', 'network', 'server_error', 'storage_quota', 'storage_unavailable', 'no_model', 'load_failed',
-  'inference_failed', 'backend_unavailable', 'closed', 'bad_input',
+  'inference_failed', 'backend_unavailable', 'closed', 'bad_input', 'worker_failed', 'unsupported_environment',
   // predict's inputs, refused before anything runs (inputs.ts, images.ts)
   'input_missing', 'input_unknown', 'input_shape', 'input_dtype', 'input_value', 'input_detached',
 ] as const;
