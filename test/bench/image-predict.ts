@@ -16,7 +16,7 @@ type Row = { bench: string; value: string; anchor: string; ratio: string; target
 
 const PAGE = `<!doctype html><meta charset="utf-8"><script src="/tfjs/tf.min.js"></script><script src="/tfjs-wasm/tf-backend-wasm.min.js"></script>
 <script type="module">
-  import { createClient } from '/sdk/index.js';
+  import { createClient } from '/sdk/modelfleet.esm.js';
   tf.wasm.setWasmPaths('/tfjs-wasm/');
   const median = (xs) => xs.slice().sort((a, b) => a - b)[Math.floor(xs.length / 2)];
   window.imagePredict = async ({ cfg, model, url, backend, iterations }) => {

@@ -10,6 +10,7 @@ import { type GraphModel, loadGraphModel } from '@tensorflow/tfjs-converter';
 import { type LayersModel, loadLayersModel } from '@tensorflow/tfjs-layers';
 import type { Backend, IoSchema } from '@modelfleet/protocol';
 import type { ModelArtifacts } from './artifacts.ts';
+import type { EngineApi } from './engine-api.ts';
 import { imagePixels } from './image-pixels.ts';
 import { type OutputTensor, type Outputs, type WireInput, type WireTensor, formatShape } from './tensors.ts';
 
@@ -48,7 +49,7 @@ async function outputOf(t: tf.Tensor): Promise<OutputTensor> {
 /** Registers optional backends lazily so a CPU-only build does not pay for WebGPU/WASM. */
 export type BackendLoaders = Partial<Record<Exclude<Backend, 'cpu'>, () => Promise<unknown>>>;
 
-export function createEngine(loaders: BackendLoaders = {}) {
+export function createEngine(loaders: BackendLoaders = {}): EngineApi {
   const models = new Map<number, Loaded>();
   let nextHandle = 1;
   let backend: Backend | undefined;
@@ -214,4 +215,4 @@ export function createEngine(loaders: BackendLoaders = {}) {
   };
 }
 
-export type Engine = ReturnType<typeof createEngine>;
+export type { EngineApi } from './engine-api.ts';

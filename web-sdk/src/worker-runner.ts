@@ -12,7 +12,7 @@
 import * as Comlink from 'comlink';
 import type { Runner } from './client.ts';
 import { SdkError } from './errors.ts';
-import type { WorkerApi } from './worker.ts';
+import type { WorkerApi } from './engine-api.ts';
 
 export interface WorkerRunnerOptions {
   /** How long the worker may take to start and answer (ms, default 15 000). */

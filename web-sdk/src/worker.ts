@@ -5,7 +5,8 @@
  */
 import { env } from '@tensorflow/tfjs-core';
 import * as Comlink from 'comlink';
-import { type Engine, createEngine } from './engine.ts';
+import { createEngine } from './engine.ts';
+import type { WorkerApi } from './engine-api.ts';
 import type { WireInput } from './tensors.ts';
 
 /**
@@ -46,6 +47,4 @@ Comlink.expose({
   configure(options: { wasmPaths?: string | Record<string, string> }) {
     if (options.wasmPaths) wasmPaths = typeof options.wasmPaths === 'string' ? options.wasmPaths : { ...WASM_FILES, ...options.wasmPaths };
   },
-} satisfies Engine & { configure(o: object): void });
-
-export type WorkerApi = Engine & { configure(options: { wasmPaths?: string | Record<string, string> }): void };
+} satisfies WorkerApi);
