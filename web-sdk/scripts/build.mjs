@@ -18,9 +18,10 @@ const require = createRequire(import.meta.url);
 rmSync(dist, { recursive: true, force: true });
 mkdirSync(dist, { recursive: true });
 
-const common = { bundle: true, minify: true, sourcemap: true, target: 'es2022', platform: 'browser', logLevel: 'warning', legalComments: 'none' };
-// The npm entries: readable (the app's bundler minifies), protocol and TF.js from the app's node_modules.
-const library = { ...common, minify: false, format: 'esm', external: ['@modelfleet/protocol', '@modelfleet/protocol/*'] };
+const common = { bundle: true, minify: true, sourcemap: true, target: 'es2022', platform: 'browser', logLevel: 'warning', legalComments: 'none', define: { __MODELFLEET_IIFE__: 'false' } };
+// The npm entries: readable (the app's bundler minifies); their dependencies (protocol, idb, comlink)
+// and, for engine.js, TF.js come from the app's node_modules.
+const library = { ...common, minify: false, format: 'esm', external: ['@modelfleet/protocol', '@modelfleet/protocol/*', 'idb', 'comlink'] };
 await build({ ...library, entryPoints: [join(pkg, 'src/index.ts')], outfile: join(dist, 'index.js') });
 await build({ ...library, entryPoints: [join(pkg, 'src/engine.ts')], outfile: join(dist, 'engine.js'), platform: 'neutral', external: [...library.external, '@tensorflow/*'] });
 // Self-contained ESM (protocol, zod, idb and comlink inside, minified): for pages without a
@@ -28,7 +29,7 @@ await build({ ...library, entryPoints: [join(pkg, 'src/engine.ts')], outfile: jo
 await build({ ...common, entryPoints: [join(pkg, 'src/index.ts')], format: 'esm', outfile: join(dist, 'modelfleet.esm.js') });
 await build({
   ...common, entryPoints: [join(pkg, 'src/browser.ts')], format: 'iife', globalName: 'ModelFleet', outfile: join(dist, 'modelfleet.iife.js'),
-  define: { 'import.meta.url': 'undefined' }, // the IIFE finds its worker via document.currentScript
+  define: { 'import.meta.url': 'undefined', __MODELFLEET_IIFE__: 'true' }, // the IIFE finds its worker via document.currentScript
 });
 await build({ ...common, entryPoints: [join(pkg, 'src/worker.ts')], format: 'esm', outfile: join(dist, 'modelfleet.worker.js'), splitting: false });
 const wasmDir = dirname(require.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm'));

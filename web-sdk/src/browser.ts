@@ -18,8 +18,12 @@ export type {
 export type { SyncProgress } from './sync.ts';
 
 declare const document: { currentScript?: { src?: string } | null } | undefined;
-// Captured at load time: document.currentScript is only set while a classic script (the IIFE) runs.
-const scriptBase = typeof document !== 'undefined' && document?.currentScript?.src ? document.currentScript.src : undefined;
+/** Set to true by the <script> (IIFE) build only (web-sdk/scripts/build.mjs). */
+declare const __MODELFLEET_IIFE__: boolean | undefined;
+// The <script> build finds its worker beside its own src, captured at load time (currentScript is
+// only set while a classic script runs). Never in the ESM build: an app's bundler may well load
+// the SDK inside a classic-script chunk (Next.js does), whose src says nothing about the worker.
+const scriptBase = typeof __MODELFLEET_IIFE__ !== 'undefined' && __MODELFLEET_IIFE__ && typeof document !== 'undefined' ? document?.currentScript?.src : undefined;
 
 export type BrowserClientOptions = Omit<ClientOptions, 'runner'> & {
   runner?: ClientOptions['runner'];
