@@ -50,7 +50,9 @@ for (const file of walk(types).filter((f) => f.endsWith('.d.ts'))) {
 copyFileSync(join(pkg, 'README.md'), join(stage, 'README.md'));
 const typesEntry = './types/mobile-bridge/src/index.d.ts';
 writeFileSync(join(stage, 'package.json'), JSON.stringify({
-  name: self.name, version: self.version, private: true, description: self.description, license: 'Apache-2.0', type: 'module',
+  name: self.name, version: self.version, description: self.description, license: 'Apache-2.0', type: 'module',
+  repository: { type: 'git', url: 'https://github.com/modelfleet/modelfleet.git', directory: 'mobile-bridge' },
+  engines: { node: '>=20.19' },
   main: './index.js', types: typesEntry,
   exports: { '.': { types: typesEntry, default: './index.js' }, './package.json': './package.json' },
   sideEffects: false,
