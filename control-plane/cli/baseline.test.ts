@@ -60,21 +60,30 @@ describe('modelfleet baseline', () => {
     expect(JSON.parse(jsonl.out)).toEqual(JSON.parse(csv.out));
   });
 
+  it('--json with --out says what was written; without --out the baseline is the JSON', async () => {
+    const r = await cli('--json', 'baseline', 'train.csv', '--schema', 'schema.json', '--out', 'b.json');
+    expect([r.code, r.err]).toEqual([0, '']);
+    expect(JSON.parse(r.out)).toEqual({ out: 'b.json', rows: 2000, features: ['amount', 'hour', 'channel'], classes: null });
+    const inline = await cli('--json', 'baseline', 'train.csv', '--schema', 'schema.json');
+    expect(JSON.parse(inline.out)).toEqual(JSON.parse(readFileSync(join(dir, 'b.json'), 'utf8')));
+  });
+
   it('refuses bad input with coded errors', async () => {
     writeFileSync(join(dir, 'const.csv'), 'x\n' + '5\n'.repeat(50));
     writeFileSync(join(dir, 'x.json'), JSON.stringify({ features: [{ name: 'x', kind: 'numeric' }] }));
     writeFileSync(join(dir, 'bad-schema.json'), JSON.stringify({ features: [{ name: 'x', kind: 'ordinal' }] }));
-    const cases: [string[], string][] = [
-      [['baseline', 'train.csv', '--schema', 'x.json'], 'error bad_request: train.csv has no column x'],
-      [['baseline', 'const.csv', '--schema', 'x.json'], 'error bad_request: feature x is constant'],
-      [['baseline', 'train.csv', '--schema', 'bad-schema.json'], 'error bad_schema'],
-      [['baseline', 'train.txt', '--schema', 'schema.json'], 'error file_not_found'],
-      [['baseline', 'schema.json', '--schema', 'schema.json'], 'error unsupported_format'],
-      [['baseline', 'train.csv', '--schema', 'schema.json', '--bins', '1'], 'error bad_request: --bins'],
+    // Exit 3 (input) for what is wrong in the files, 2 (usage) for a flag out of range.
+    const cases: [string[], string, number][] = [
+      [['baseline', 'train.csv', '--schema', 'x.json'], 'error bad_request: train.csv has no column x', 3],
+      [['baseline', 'const.csv', '--schema', 'x.json'], 'error bad_request: feature x is constant', 3],
+      [['baseline', 'train.csv', '--schema', 'bad-schema.json'], 'error bad_schema', 3],
+      [['baseline', 'train.txt', '--schema', 'schema.json'], 'error file_not_found', 3],
+      [['baseline', 'schema.json', '--schema', 'schema.json'], 'error unsupported_format', 3],
+      [['baseline', 'train.csv', '--schema', 'schema.json', '--bins', '1'], 'error bad_request: --bins', 2],
     ];
-    for (const [argv, message] of cases) {
+    for (const [argv, message, code] of cases) {
       const r = await cli(...argv);
-      expect([r.code, r.err], argv.join(' ')).toEqual([1, expect.stringContaining(message)]);
+      expect([r.code, r.err], argv.join(' ')).toEqual([code, expect.stringContaining(message)]);
     }
   });
 });

@@ -1,11 +1,14 @@
 /**
  * @module cli/context
- * What every command needs: where the control plane is, which token to use, how to print,
- * and an HTTP client that turns `{ error: { code, message } }` into a CliError.
+ * What every command needs: where the control plane is, which token to use, how to print
+ * (text or `--json`), and an HTTP client that turns `{ error: { code, message } }` into a
+ * CliError of the right family. Loaded only when a command runs (not for `--help`): it pulls in
+ * the protocol package.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ApiErrorBody } from '@modelfleet/protocol';
+import { CliError, familyOfResponse } from './errors.ts';
 
 export interface CliIo {
   stdout: (line: string) => void;
@@ -17,30 +20,55 @@ export interface CliIo {
   env: Record<string, string | undefined>;
 }
 
-/** An error the CLI reports as `error <code>: <message>` and exit code 1. */
-export class CliError extends Error {
-  constructor(readonly code: string, message: string, readonly details?: unknown) {
-    super(message);
-  }
+export interface GlobalOptions { endpoint?: string; token?: string; json?: boolean }
+
+/** What a command's implementation is handed: the process's io and the global flags. */
+export interface Ctx { io: CliIo; globals: GlobalOptions }
+
+/** Prints a command's result: the value as JSON under `--json`, else the text lines. */
+export function emit(c: Ctx, value: unknown, text: () => string | string[]): void {
+  if (c.globals.json) return c.io.stdout(JSON.stringify(value, null, 2));
+  const lines = text();
+  for (const line of Array.isArray(lines) ? lines : [lines]) c.io.stdout(line);
 }
 
 export interface DevConfig { endpoint?: string; adminToken?: string; appKey?: string }
 
+const DEV_JSON = join('.modelfleet', 'dev.json');
+const DEFAULT_ENDPOINT = 'http://127.0.0.1:8787';
+
 /** `.modelfleet/dev.json`, written by `npm start`, supplies local defaults. */
 export function devConfig(io: CliIo): DevConfig {
-  const path = join(io.cwd, '.modelfleet', 'dev.json');
+  const path = join(io.cwd, DEV_JSON);
   return existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as DevConfig) : {};
 }
 
-export interface GlobalOptions { endpoint?: string; token?: string; json?: boolean }
+const trim = (url: string) => url.replace(/\/+$/, '');
 
 export class Api {
-  constructor(private readonly io: CliIo, readonly endpoint: string, private readonly token: string | undefined) {}
+  constructor(
+    private readonly io: CliIo,
+    readonly endpoint: string,
+    private readonly token: string | undefined,
+    /** Where endpoint and token came from, for error messages that say what to change. */
+    readonly sources: { endpoint: string; token: string },
+  ) {}
 
-  static from(io: CliIo, opts: GlobalOptions): Api {
+  /**
+   * Endpoint: --endpoint, MODELFLEET_ENDPOINT, dev.json, the local default. Token: --token,
+   * MODELFLEET_TOKEN, dev.json's (only for dev.json's own endpoint: a local admin token is not
+   * sent to a deployed control plane), then `fallback` (the key set's ADMIN_TOKEN, for `keys`).
+   */
+  static from(io: CliIo, opts: GlobalOptions, fallback?: { token: string | undefined; source: string }): Api {
     const dev = devConfig(io);
-    const endpoint = (opts.endpoint ?? io.env.MODELFLEET_ENDPOINT ?? dev.endpoint ?? 'http://127.0.0.1:8787').replace(/\/$/, '');
-    return new Api(io, endpoint, opts.token ?? io.env.MODELFLEET_TOKEN ?? dev.adminToken);
+    const [endpoint, endpointSource] = opts.endpoint ? [opts.endpoint, '--endpoint']
+      : io.env.MODELFLEET_ENDPOINT ? [io.env.MODELFLEET_ENDPOINT, 'MODELFLEET_ENDPOINT']
+        : dev.endpoint ? [dev.endpoint, DEV_JSON] : [DEFAULT_ENDPOINT, 'the built-in default'];
+    const devToken = dev.adminToken && dev.endpoint && trim(dev.endpoint) === trim(endpoint) ? dev.adminToken : undefined;
+    const [token, tokenSource] = opts.token !== undefined ? [opts.token, '--token']
+      : io.env.MODELFLEET_TOKEN ? [io.env.MODELFLEET_TOKEN, 'MODELFLEET_TOKEN']
+        : devToken ? [devToken, DEV_JSON] : fallback?.token ? [fallback.token, fallback.source] : [undefined, 'none'];
+    return new Api(io, trim(endpoint), token, { endpoint: endpointSource, token: tokenSource });
   }
 
   async request<T>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<T> {
@@ -64,15 +92,30 @@ export class Api {
     try {
       res = await this.io.fetch(`${this.endpoint}${path}`, { method, headers: h, ...(payload === undefined ? {} : { body: payload }) });
     } catch (e) {
-      throw new CliError('unreachable', `cannot reach ${this.endpoint} (${(e as Error).message}); is the control plane running (npm start)?`);
+      throw this.unreachable(e as Error);
     }
-    if (!res.ok) {
-      const text = await res.text();
-      const parsed = ApiErrorBody.safeParse(safeJson(text));
-      if (parsed.success) throw new CliError(parsed.data.error.code, parsed.data.error.message, parsed.data.error.details);
-      throw new CliError(`http_${res.status}`, `${method} ${path} answered ${res.status}: ${text.slice(0, 200)}`);
-    }
+    if (!res.ok) throw this.refusal(method, path, res.status, await res.text());
     return res;
+  }
+
+  private unreachable(e: Error): CliError {
+    const cause = (e.cause as { code?: string; message?: string } | undefined);
+    const why = cause?.code ?? cause?.message ?? e.message;
+    return new CliError('unavailable', 'unreachable',
+      `cannot reach the control plane at ${this.endpoint} (${why}; endpoint from ${this.sources.endpoint}): pass --endpoint <url> or set MODELFLEET_ENDPOINT to your control plane's URL; for a local one, \`npm start\` in the modelfleet repository serves ${DEFAULT_ENDPOINT}`,
+      { endpoint: this.endpoint, endpointSource: this.sources.endpoint, cause: why });
+  }
+
+  private refusal(method: string, path: string, status: number, text: string): CliError {
+    const parsed = ApiErrorBody.safeParse(safeJson(text));
+    if (!parsed.success) return new CliError(familyOfResponse(status, ''), `http_${status}`, `${method} ${path} at ${this.endpoint} answered ${status}: ${text.slice(0, 200)}`);
+    const { code, message, details } = parsed.data.error;
+    const family = familyOfResponse(status, code);
+    if (code === 'unauthorized' && !this.token) {
+      return new CliError(family, code, 'no operator token: pass --token or set MODELFLEET_TOKEN (the admin token is ADMIN_TOKEN in .modelfleet/secrets.json, written by `modelfleet keys init`; `modelfleet tokens create` makes narrower ones)', details);
+    }
+    const from = family === 'auth' && this.token ? ` (token from ${this.sources.token})` : '';
+    return new CliError(family, code, message + from, details);
   }
 }
 
@@ -87,11 +130,11 @@ function safeJson(text: string): unknown {
 /** Reads a JSON file given on the command line, with errors that name the flag. */
 export function readJsonFile(io: CliIo, path: string, flag: string): unknown {
   const full = resolve(io.cwd, path);
-  if (!existsSync(full)) throw new CliError('file_not_found', `${flag} ${path}: no such file`);
+  if (!existsSync(full)) throw new CliError('input', 'file_not_found', `${flag} ${path}: no such file`);
   try {
     return JSON.parse(readFileSync(full, 'utf8'));
   } catch (e) {
-    throw new CliError('bad_json', `${flag} ${path} is not valid JSON: ${(e as Error).message}`);
+    throw new CliError('input', 'bad_json', `${flag} ${path} is not valid JSON: ${(e as Error).message}`);
   }
 }
 

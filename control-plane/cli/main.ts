@@ -1,16 +1,17 @@
 /**
  * @module cli/main
  * `modelfleet` — the operator and pipeline CLI. `run()` is the whole program, so tests call it
- * in-process with their own io; bin.mjs calls it with the process's.
+ * in-process with their own io; bin.mjs (in the repository) and bin.ts (the published package)
+ * call it with the process's. Errors become `error <code>: <message>` on stderr, or under
+ * `--json` the API's error shape `{ "error": { code, message, details? } }` on stdout, so that
+ * a script reads one JSON document from stdout whatever happened; the exit code says which
+ * family it was (errors.ts).
  */
-import { Command, CommanderError } from 'commander';
-import { CliError, type CliIo } from './context.ts';
-import { registerBaseline } from './commands/baseline.ts';
-import { registerKeys } from './commands/keys.ts';
-import { registerPublish } from './commands/publish.ts';
-import { registerRegistry } from './commands/registry.ts';
-import { registerRollout } from './commands/rollout.ts';
-import { registerVerify } from './commands/verify.ts';
+import { CommanderError } from 'commander';
+import type { CliIo } from './context.ts';
+import { CliError } from './errors.ts';
+import manifest from './package.json' with { type: 'json' };
+import { buildProgram } from './program.ts';
 
 export function defaultIo(): CliIo {
   return {
@@ -23,31 +24,35 @@ export function defaultIo(): CliIo {
   };
 }
 
+/** `--json` anywhere before `--`: known before parsing, so that a usage error is JSON too. */
+const wantsJson = (argv: string[]) => argv.slice(0, argv.includes('--') ? argv.indexOf('--') : argv.length).includes('--json');
+
+/** commander.missingMandatoryOptionValue → missing_mandatory_option_value */
+const usageCode = (code: string) => code.replace(/^commander\./, '').replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+
 export async function run(argv: string[], overrides: Partial<CliIo> = {}): Promise<number> {
   const io = { ...defaultIo(), ...overrides };
-  const program = new Command('modelfleet')
-    .description('publish, sign, verify and manage on-device models')
-    .option('--endpoint <url>', 'control plane URL (env MODELFLEET_ENDPOINT; default from .modelfleet/dev.json or http://127.0.0.1:8787)')
-    .option('--token <token>', 'operator token (env MODELFLEET_TOKEN; default from .modelfleet/dev.json)')
-    .option('--json', 'machine-readable output')
-    .exitOverride()
-    .configureOutput({ writeOut: (s) => io.stdout(s.trimEnd()), writeErr: (s) => io.stderr(s.trimEnd()) });
-  registerKeys(program, io);
-  registerPublish(program, io);
-  registerRegistry(program, io);
-  registerVerify(program, io);
-  registerBaseline(program, io);
-  registerRollout(program, io);
+  const json = wantsJson(argv);
+  const fail = (e: CliError) => {
+    if (json) io.stdout(JSON.stringify(e.toJSON(), null, 2));
+    else io.stderr(`error ${e.code}: ${e.message}`);
+    return e.exitCode;
+  };
   try {
-    await program.parseAsync(argv, { from: 'user' });
+    await buildProgram(io, manifest.version, { json }).parseAsync(argv, { from: 'user' });
     return 0;
   } catch (e) {
-    if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2;
-    if (e instanceof CliError) {
-      io.stderr(`error ${e.code}: ${e.message}`);
-      return 1;
+    if (e instanceof CommanderError) {
+      if (e.exitCode === 0) return 0; // --help, --version
+      // Commander has printed its message (or the help) already, unless under --json.
+      const message = e.code === 'commander.help' ? 'a command is required: see `modelfleet --help`' : e.message.replace(/^error: /, '');
+      const error = new CliError('usage', usageCode(e.code === 'commander.help' ? 'commander.missingCommand' : e.code), message);
+      return json ? fail(error) : error.exitCode;
     }
-    io.stderr(`error internal: ${(e as Error).stack ?? String(e)}`);
+    if (e instanceof CliError) return fail(e);
+    const err = e as Error;
+    if (json) return fail(new CliError('internal', 'internal', String(err.message ?? err), { stack: err.stack }));
+    io.stderr(`error internal: ${err.stack ?? String(e)}`);
     return 1;
   }
 }

@@ -34,6 +34,6 @@ it('creates, shows, promotes, lists and kills a rollout', async () => {
   expect((await cli('rollout', 'list', '--model', 'fraud')).out).toMatch(/ro_[0-9a-f]{16}\s+v1\s+v2\s+running\s+5%/);
   expect((await cli('rollout', 'kill', id)).out).toContain('rolled-back  0% on the challenger');
   const again = await cli('rollout', 'resume', id);
-  expect(again.code).toBe(1);
+  expect(again.code).toBe(5); // refused
   expect(again.err).toMatch(/^error conflict: cannot resume rollout/);
 });

@@ -15,6 +15,7 @@ import { sdkBench } from './sdk.ts';
 import { consoleBench } from './console.ts';
 import { bridgeBench } from './bridge.ts';
 import { imagePredictBench } from './image-predict.ts';
+import { cliBench } from './cli.ts';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
@@ -89,6 +90,7 @@ try {
   rows.push(...(await imagePredictBench(worker, app.appKey)));
   rows.push(...(await bridgeBench(worker, app.appKey)));
   rows.push(...(await consoleBench()));
+  rows.push(...(await cliBench()));
 
   // The same ticket route with the isolate cache off: every request reads D1 and signs.
   const cold = await startWorker({ http: true, vars: { EDGE_CACHE_TTL_MS: '0' } });

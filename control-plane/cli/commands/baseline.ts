@@ -8,10 +8,10 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { extname, resolve } from 'node:path';
 import { ProtocolError, buildBaseline } from '@modelfleet/protocol';
-import type { Command } from 'commander';
 import { parse } from 'csv-parse/sync';
 import { z } from 'zod';
-import { CliError, type CliIo, readJsonFile } from '../context.ts';
+import { type CliIo, type Ctx, emit, readJsonFile } from '../context.ts';
+import { CliError } from '../errors.ts';
 
 const Schema = z.strictObject({
   features: z.array(z.strictObject({ name: z.string().min(1), kind: z.enum(['numeric', 'categorical']) })).min(1).max(512),
@@ -22,14 +22,14 @@ type Row = Record<string, unknown>;
 /** Rows of a CSV file with a header line, or of a JSON-lines file of objects. */
 function readRows(io: CliIo, path: string, flag: string): Row[] {
   const full = resolve(io.cwd, path);
-  if (!existsSync(full)) throw new CliError('file_not_found', `${flag} ${path}: no such file`);
+  if (!existsSync(full)) throw new CliError('input', 'file_not_found', `${flag} ${path}: no such file`);
   const text = readFileSync(full, 'utf8');
   const ext = extname(path).toLowerCase();
   if (ext === '.csv') {
     try {
       return parse(text, { columns: true, skip_empty_lines: true, trim: true }) as Row[];
     } catch (e) {
-      throw new CliError('bad_csv', `${flag} ${path}: ${(e as Error).message}`);
+      throw new CliError('input', 'bad_csv', `${flag} ${path}: ${(e as Error).message}`);
     }
   }
   if (ext === '.jsonl' || ext === '.ndjson') {
@@ -38,11 +38,11 @@ function readRows(io: CliIo, path: string, flag: string): Row[] {
       try {
         return [JSON.parse(line) as Row];
       } catch (e) {
-        throw new CliError('bad_json', `${flag} ${path} line ${i + 1}: ${(e as Error).message}`);
+        throw new CliError('input', 'bad_json', `${flag} ${path} line ${i + 1}: ${(e as Error).message}`);
       }
     });
   }
-  throw new CliError('unsupported_format', `${flag} ${path}: use .csv (with a header) or .jsonl`);
+  throw new CliError('input', 'unsupported_format', `${flag} ${path}: use .csv (with a header) or .jsonl`);
 }
 
 /** Predictions: JSON lines of probability arrays (or `{ "probabilities": [...] }`), or CSV rows of numbers. */
@@ -50,42 +50,37 @@ function readPredictions(io: CliIo, path: string): number[][] {
   return readRows(io, path, '--predictions').map((r, i) => {
     const raw = Array.isArray(r) ? r : Array.isArray(r.probabilities) ? r.probabilities : Object.values(r);
     const p = (raw as unknown[]).map(Number);
-    if (p.length === 0 || p.some((x) => !Number.isFinite(x))) throw new CliError('bad_request', `--predictions row ${i + 1} is not a list of probabilities`);
+    if (p.length === 0 || p.some((x) => !Number.isFinite(x))) throw new CliError('input', 'bad_request', `--predictions row ${i + 1} is not a list of probabilities`);
     return p;
   });
 }
 
-export function registerBaseline(program: Command, io: CliIo): void {
-  program.command('baseline <data>')
-    .description('compute a monitoring baseline from training data (.csv with header, or .jsonl)')
-    .requiredOption('--schema <file>', 'JSON: { "features": [{ "name": "amount", "kind": "numeric" }, …] } in model input order')
-    .option('--predictions <file>', "the model's outputs on validation data (.jsonl of probability arrays)")
-    .option('--bins <n>', 'equiprobable bins per numeric feature', '10')
-    .option('--max-vocabulary <n>', 'most frequent values kept per categorical feature (the rest is OTHER)', '64')
-    .option('--out <file>', 'write the baseline here (default: stdout)')
-    .action((data: string, o: { schema: string; predictions?: string; bins: string; maxVocabulary: string; out?: string }) => {
-      const schema = Schema.safeParse(readJsonFile(io, o.schema, '--schema'));
-      if (!schema.success) throw new CliError('bad_schema', `--schema ${o.schema}: ${z.prettifyError(schema.error)}`);
-      const bins = Number(o.bins);
-      const maxVocabulary = Number(o.maxVocabulary);
-      if (!Number.isInteger(bins) || bins < 2 || bins > 256) throw new CliError('bad_request', `--bins must be an integer in 2…256, got ${o.bins}`);
-      if (!Number.isInteger(maxVocabulary) || maxVocabulary < 1 || maxVocabulary > 4096) throw new CliError('bad_request', `--max-vocabulary must be in 1…4096, got ${o.maxVocabulary}`);
-      const rows = readRows(io, data, 'data');
-      if (rows.length === 0) throw new CliError('bad_request', `${data} has no rows`);
-      for (const f of schema.data.features) {
-        if (!(f.name in rows[0]!)) throw new CliError('bad_request', `${data} has no column ${f.name} (columns: ${Object.keys(rows[0]!).join(', ')})`);
-      }
-      const column = (name: string) => rows.map((r) => (r[name] === undefined || r[name] === null ? null : (r[name] as number | string)));
-      let baseline;
-      try {
-        baseline = buildBaseline(schema.data.features, column, o.predictions ? readPredictions(io, o.predictions) : null, { bins, maxVocabulary });
-      } catch (e) {
-        if (e instanceof ProtocolError) throw new CliError(e.code, e.message);
-        throw e;
-      }
-      const text = JSON.stringify(baseline, null, 2);
-      if (o.out) writeFileSync(resolve(io.cwd, o.out), text + '\n');
-      else io.stdout(text);
-      io.stderr(`baseline: ${rows.length} rows, ${baseline.features.map((f) => (f.kind === 'numeric' ? `${f.name} (${f.edges.length - 1} bins)` : `${f.name} (${f.vocabulary.length} values)`)).join(', ')}${baseline.outputs ? `, outputs (${baseline.outputs.classCounts?.length} classes)` : ''}`);
-    });
+export function baseline(c: Ctx, data: string, o: { schema: string; predictions?: string; bins: string; maxVocabulary: string; out?: string }): void {
+  const { io } = c;
+  const schema = Schema.safeParse(readJsonFile(io, o.schema, '--schema'));
+  if (!schema.success) throw new CliError('input', 'bad_schema', `--schema ${o.schema}: ${z.prettifyError(schema.error)}`);
+  const bins = Number(o.bins);
+  const maxVocabulary = Number(o.maxVocabulary);
+  if (!Number.isInteger(bins) || bins < 2 || bins > 256) throw new CliError('usage', 'bad_request', `--bins must be an integer in 2…256, got ${o.bins}`);
+  if (!Number.isInteger(maxVocabulary) || maxVocabulary < 1 || maxVocabulary > 4096) throw new CliError('usage', 'bad_request', `--max-vocabulary must be in 1…4096, got ${o.maxVocabulary}`);
+  const rows = readRows(io, data, 'data');
+  if (rows.length === 0) throw new CliError('input', 'bad_request', `${data} has no rows`);
+  for (const f of schema.data.features) {
+    if (!(f.name in rows[0]!)) throw new CliError('input', 'bad_request', `${data} has no column ${f.name} (columns: ${Object.keys(rows[0]!).join(', ')})`);
+  }
+  const column = (name: string) => rows.map((r) => (r[name] === undefined || r[name] === null ? null : (r[name] as number | string)));
+  let baseline;
+  try {
+    baseline = buildBaseline(schema.data.features, column, o.predictions ? readPredictions(io, o.predictions) : null, { bins, maxVocabulary });
+  } catch (e) {
+    if (e instanceof ProtocolError) throw new CliError('input', e.code, e.message);
+    throw e;
+  }
+  const features = baseline.features.map((f) => (f.kind === 'numeric' ? `${f.name} (${f.edges.length - 1} bins)` : `${f.name} (${f.vocabulary.length} values)`));
+  const summary = `baseline: ${rows.length} rows, ${features.join(', ')}${baseline.outputs ? `, outputs (${baseline.outputs.classCounts?.length} classes)` : ''}`;
+  if (!c.globals.json) io.stderr(summary); // under --json, stderr carries warnings only
+  // Without --out the baseline is the result, in text and --json mode alike; with it, --json says what was written.
+  if (!o.out) return io.stdout(JSON.stringify(baseline, null, 2));
+  writeFileSync(resolve(io.cwd, o.out), JSON.stringify(baseline, null, 2) + '\n');
+  emit(c, { out: o.out, rows: rows.length, features: baseline.features.map((f) => f.name), classes: baseline.outputs?.classCounts?.length ?? null }, () => []);
 }

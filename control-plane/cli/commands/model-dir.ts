@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type ModelFormat, TfjsModelError, TfjsModelJson, planChunks, weightSpecsOf } from '@modelfleet/protocol';
-import { CliError } from '../context.ts';
+import { CliError } from '../errors.ts';
 
 export interface ModelDir {
   format: ModelFormat;
@@ -23,27 +23,27 @@ export function detectFormat(modelJson: TfjsModelJson): ModelFormat {
 
 export function readModelDir(dir: string): ModelDir {
   const path = join(dir, 'model.json');
-  if (!existsSync(path)) throw new CliError('file_not_found', `${path} not found: a TF.js model directory holds model.json and its weight files`);
+  if (!existsSync(path)) throw new CliError('input', 'file_not_found', `${path} not found: a TF.js model directory holds model.json and its weight files`);
   let parsed: unknown;
   try {
     parsed = JSON.parse(readFileSync(path, 'utf8'));
   } catch (e) {
-    throw new CliError('malformed_model_json', `${path} is not JSON: ${(e as Error).message}`);
+    throw new CliError('input', 'malformed_model_json', `${path} is not JSON: ${(e as Error).message}`);
   }
   const result = TfjsModelJson.safeParse(parsed);
-  if (!result.success) throw new CliError('malformed_model_json', `${path} is not a TF.js model.json: ${result.error.issues[0]?.path.join('.')}: ${result.error.issues[0]?.message}`);
+  if (!result.success) throw new CliError('input', 'malformed_model_json', `${path} is not a TF.js model.json: ${result.error.issues[0]?.path.join('.')}: ${result.error.issues[0]?.message}`);
   const modelJson = result.data;
 
   const files = modelJson.weightsManifest.flatMap((g) => g.paths).map((p) => {
     const file = join(dir, p);
-    if (!existsSync(file)) throw new CliError('missing_weight_file', `weight file ${p} named in model.json is missing from ${dir}`);
+    if (!existsSync(file)) throw new CliError('input', 'missing_weight_file', `weight file ${p} named in model.json is missing from ${dir}`);
     return new Uint8Array(readFileSync(file));
   });
   const weights = Buffer.concat(files);
   try {
     const plan = planChunks(weightSpecsOf(modelJson));
     if (plan.totalBytes !== weights.length) {
-      throw new CliError('weights_mismatch', `model.json declares ${plan.totalBytes} bytes of weights (dtype × shape), the weight files hold ${weights.length}`);
+      throw new CliError('input', 'weights_mismatch', `model.json declares ${plan.totalBytes} bytes of weights (dtype × shape), the weight files hold ${weights.length}`);
     }
     const chunks = plan.chunks.map((c) => {
       const bytes = new Uint8Array(weights.buffer, weights.byteOffset + c.offset, c.size);
@@ -51,7 +51,7 @@ export function readModelDir(dir: string): ModelDir {
     });
     return { format: detectFormat(modelJson), modelJson, chunks, totalBytes: plan.totalBytes };
   } catch (e) {
-    if (e instanceof TfjsModelError) throw new CliError(e.code, e.message);
+    if (e instanceof TfjsModelError) throw new CliError('input', e.code, e.message);
     throw e;
   }
 }

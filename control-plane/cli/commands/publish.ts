@@ -4,9 +4,9 @@
  * retried with backoff), commit, and report what validation said.
  */
 import type { UploadRequest, UploadResponse, VersionSummary } from '@modelfleet/protocol';
-import type { Command } from 'commander';
 import { join, resolve } from 'node:path';
-import { Api, CliError, type CliIo, type GlobalOptions, readJsonFile } from '../context.ts';
+import { Api, type CliIo, type Ctx, emit, readJsonFile } from '../context.ts';
+import { CliError } from '../errors.ts';
 import { readModelDir } from './model-dir.ts';
 import { progress } from './progress.ts';
 import { checkUploadSize, oversizeError } from './upload-size.ts';
@@ -19,6 +19,8 @@ const RETRIES = 3;
 interface PublishOptions {
   model: string; metrics?: string; params?: string; golden?: string; baseline?: string; io?: string; lineage?: string;
   label?: string; alias?: string; create?: boolean;
+  /** No progress output (under --json, stderr carries warnings only). */
+  quiet?: boolean;
 }
 
 async function withRetry<T>(attempt: () => Promise<T>): Promise<T> {
@@ -26,8 +28,8 @@ async function withRetry<T>(attempt: () => Promise<T>): Promise<T> {
     try {
       return await attempt();
     } catch (e) {
-      // API refusals (bad digest, auth) will not change on retry; transport failures might.
-      if (i + 1 >= RETRIES || (e instanceof CliError && e.code !== 'unreachable' && !e.code.startsWith('http_5'))) throw e;
+      // API refusals (bad digest, auth) will not change on retry; transport failures and 5xx might.
+      if (i + 1 >= RETRIES || (e instanceof CliError && e.family !== 'unavailable')) throw e;
       await new Promise((r) => setTimeout(r, 250 * 2 ** i));
     }
   }
@@ -56,7 +58,7 @@ export async function publishDir(io: CliIo, api: Api, dir: string, o: PublishOpt
   const staged = await api.request<UploadResponse>('POST', `/v1/models/${o.model}/uploads`, body).catch((e: unknown) => {
     if (!(e instanceof CliError)) throw e;
     if (e.code === 'unknown_model') {
-      throw new CliError(e.code, `there is no model ${o.model} at ${api.endpoint}: pass --create to create it with this publish, or run \`modelfleet models create ${o.model}\` first`);
+      throw new CliError('refused', e.code, `there is no model ${o.model} at ${api.endpoint}: pass --create to create it with this publish, or run \`modelfleet models create ${o.model}\` first`);
     }
     // A server with a smaller limit than ours (or the weights' MAX_MODEL_BYTES, which has no `limit`).
     const limit = (e.details as { limit?: unknown } | undefined)?.limit;
@@ -67,7 +69,7 @@ export async function publishDir(io: CliIo, api: Api, dir: string, o: PublishOpt
   const missing = new Set(staged.missing);
   const todo = model.chunks.filter((c) => missing.delete(c.digest));
   const bytes = todo.reduce((n, c) => n + c.size, 0);
-  const bar = progress(io, bytes, `uploading ${o.model}`);
+  const bar = o.quiet ? { add() {}, stop() {} } : progress(io, bytes, `uploading ${o.model}`);
   try {
     let next = 0;
     await Promise.all(
@@ -93,38 +95,28 @@ export function probeLine(checks: Check[] | undefined): string | undefined {
   return probe?.detail && `validation ran ${probe.detail}`;
 }
 
-export function registerPublish(program: Command, io: CliIo): void {
-  program.command('publish <modelDir>')
-    .description('validate, sign and store a TF.js model directory (model.json + weight files)')
-    .requiredOption('--model <name>', 'model name in the registry')
-    .option('--metrics <file>', 'metrics JSON: { evalSetDigest, values: { name: number } }')
-    .option('--params <file>', 'training parameters JSON')
-    .option('--golden <file>', 'golden examples JSON: { examples: [{ inputs, outputs }], tolerance? }')
-    .option('--baseline <file>', 'monitoring baseline JSON (feature bins, vocabularies)')
-    .option('--io <file>', 'declared input/output schema JSON (checked against the model)')
-    .option('--lineage <file>', 'lineage JSON: { dataDigest, codeCommit, parentVersion }')
-    .option('--label <label>', 'a human label for the version')
-    .option('--alias <alias>', 'point this alias (e.g. champion) at the new version')
-    .option('--create', 'create the model if it does not exist')
-    .action(async (dir: string, o: PublishOptions) => {
-      const api = Api.from(io, program.opts<GlobalOptions>());
-      try {
-        const r = await publishDir(io, api, dir, o);
-        if (program.opts<GlobalOptions>().json) return io.stdout(JSON.stringify(r, null, 2));
-        io.stdout(`${o.model} v${r.version} ${r.status} (${r.format}), manifest ${r.manifestDigest}`);
-        io.stdout(`${r.uploadedChunks} of ${r.totalChunks} chunks uploaded (${r.uploadedBytes} of ${r.totalBytes} bytes), the rest already in the registry`);
-        if (o.alias) io.stdout(`alias ${o.alias} → v${r.version}`);
-        const ran = probeLine(r.checks);
-        if (ran) io.stdout(ran);
-      } catch (e) {
-        if (e instanceof CliError && e.code === 'validation_failed') {
-          const d = e.details as { version: number; reasons: { code: string; message: string }[]; checks?: Check[] };
-          for (const reason of d.reasons ?? []) io.stderr(`  ${reason.code}: ${reason.message}`);
-          const ran = probeLine(d.checks);
-          if (ran && d.checks?.find((c) => c.name === 'probe')?.ok) io.stderr(`  (${ran})`);
-          throw new CliError(e.code, `version ${d.version} was recorded as rejected and will never be served`);
-        }
-        throw e;
+export async function publish(c: Ctx, dir: string, o: PublishOptions): Promise<void> {
+  const api = Api.from(c.io, c.globals);
+  try {
+    const r = await publishDir(c.io, api, dir, { ...o, quiet: c.globals.json === true });
+    const ran = probeLine(r.checks);
+    emit(c, r, () => [
+      `${o.model} v${r.version} ${r.status} (${r.format}), manifest ${r.manifestDigest}`,
+      `${r.uploadedChunks} of ${r.totalChunks} chunks uploaded (${r.uploadedBytes} of ${r.totalBytes} bytes), the rest already in the registry`,
+      ...(o.alias ? [`alias ${o.alias} → v${r.version}`] : []),
+      ...(ran ? [ran] : []),
+    ]);
+  } catch (e) {
+    if (e instanceof CliError && e.code === 'validation_failed') {
+      const d = e.details as { version: number; reasons: { code: string; message: string }[]; checks?: Check[] };
+      if (!c.globals.json) {
+        for (const reason of d.reasons ?? []) c.io.stderr(`  ${reason.code}: ${reason.message}`);
+        const ran = probeLine(d.checks);
+        if (ran && d.checks?.find((ch) => ch.name === 'probe')?.ok) c.io.stderr(`  (${ran})`);
       }
-    });
+      // Under --json the reasons and checks travel in details.
+      throw new CliError('rejected', e.code, `version ${d.version} was recorded as rejected and will never be served`, d);
+    }
+    throw e;
+  }
 }

@@ -8,7 +8,7 @@
  * checkUploadSize(body, { golden: '--golden g.json', modelJson: 'm/model.json' }); // names g.json if it is the largest
  */
 import { MAX_UPLOAD_REQUEST_BYTES, type UploadRequest } from '@modelfleet/protocol';
-import { CliError } from '../context.ts';
+import { CliError } from '../errors.ts';
 
 const mib = (bytes: number) => (bytes < 2 ** 20 ? `${(bytes / 2 ** 10).toFixed(1)} KiB` : `${(bytes / 2 ** 20).toFixed(1)} MiB`);
 const bytesOf = (value: unknown) => (value === undefined ? 0 : Buffer.byteLength(JSON.stringify(value)));
@@ -29,8 +29,9 @@ export function oversizeError(body: UploadRequest, parts: Partial<Record<'golden
   const total = bytesOf(body);
   const sizes = Object.entries(parts).map(([key, label]) => ({ key, label: label!, bytes: bytesOf(body[key as keyof UploadRequest]) }));
   const worst = sizes.sort((a, b) => b.bytes - a.bytes)[0]!;
+  // 'refused' whether the CLI or the server finds it: the same code exits with the same number.
   return new CliError(
-    'payload_too_large',
+    'refused', 'payload_too_large',
     `${worst.label} is ${mib(worst.bytes)}; the upload request (model.json, golden examples, baseline and metadata: ${mib(total)} here) may be at most ${mib(limit)}: ${REMEDY[worst.key]}`,
     { limit, total, parts: Object.fromEntries(sizes.map((s) => [s.label, s.bytes])) },
   );

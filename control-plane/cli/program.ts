@@ -1,0 +1,111 @@
+/**
+ * @module cli/program
+ * The whole command line surface in one place: commands, arguments, options and help text.
+ * Each action is loaded when it runs (`lazy`), so `--help` and a mistyped flag load commander
+ * and this file only — not the protocol package, zod, csv-parse or cli-progress.
+ */
+import { Command } from 'commander';
+import type { CliIo, Ctx, GlobalOptions } from './context.ts';
+
+type Action = (c: Ctx, ...args: never[]) => unknown;
+
+/** `json`: commander's own error output is left out; run() prints the error as JSON instead. */
+export function buildProgram(io: CliIo, version: string, { json }: { json: boolean }): Command {
+  const program = new Command('modelfleet');
+  /** Commander calls actions with (...arguments, options, command); the implementation gets ctx first. */
+  const lazy = <M, K extends keyof M>(load: () => Promise<M>, name: K) => async (...args: unknown[]) => {
+    const fn = (await load())[name] as Action;
+    await fn({ io, globals: program.opts<GlobalOptions>() }, ...(args.slice(0, -1) as never[]));
+  };
+  const keys = () => import('./commands/keys.ts');
+  const keysInit = () => import('./commands/keys-init.ts');
+  const registry = () => import('./commands/registry.ts');
+  const rollout = () => import('./commands/rollout.ts');
+
+  program
+    .description('publish, sign, verify and manage on-device models')
+    .version(version, '-V, --version')
+    .option('--endpoint <url>', 'control plane URL (env MODELFLEET_ENDPOINT; default from .modelfleet/dev.json or http://127.0.0.1:8787)')
+    .option('--token <token>', 'operator token (env MODELFLEET_TOKEN; default from .modelfleet/dev.json for its endpoint)')
+    .option('--json', 'machine-readable output: results and errors as JSON on stdout')
+    .addHelpText('after', '\nExit codes: 0 ok, 1 internal, 2 usage, 3 input, 4 auth, 5 refused, 6 rejected, 7 verification, 8 unavailable.')
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => io.stdout(s.trimEnd()), writeErr: json ? () => {} : (s) => io.stderr(s.trimEnd()) });
+
+  const k = program.command('keys').description('signing keys and the root of trust');
+  k.command('init')
+    .description('create the key set and root v1 once (later runs keep it); --upload installs root v1 on the control plane')
+    .option('--dir <dir>', 'where root keys, root.json and secrets.json go', '.modelfleet')
+    .option('--dev-vars <file>', 'dotenv file for `wrangler dev` (local Worker secrets)', '.dev.vars')
+    .option('--alg <alg>', 'ecdsa-p256-sha256 or ed25519', 'ecdsa-p256-sha256')
+    .option('--expires-days <n>', 'root lifetime in days', '365')
+    .option('--upload', 'install the key set\'s roots on the control plane (token: --token, or ADMIN_TOKEN from secrets.json)')
+    .option('--force', 'generate a new key set even if one exists (the old one is moved to <dir>/replaced/)')
+    .action(lazy(keysInit, 'keysInit'));
+  k.command('rotate-root')
+    .description('replace the root keys: root v(n+1) signed by the old and the new root keys')
+    .option('--dir <dir>', 'where root keys and root.json are', '.modelfleet')
+    .option('--expires-days <n>', 'lifetime of the new root in days', '365')
+    .option('--upload', 'install the new root on the control plane')
+    .action(lazy(keys, 'rotateRoot'));
+  k.command('list').description('show the current root and the online key ids').action(lazy(keys, 'listKeys'));
+
+  program.command('publish <modelDir>')
+    .description('validate, sign and store a TF.js model directory (model.json + weight files)')
+    .requiredOption('--model <name>', 'model name in the registry')
+    .option('--metrics <file>', 'metrics JSON: { evalSetDigest, values: { name: number } }')
+    .option('--params <file>', 'training parameters JSON')
+    .option('--golden <file>', 'golden examples JSON: { examples: [{ inputs, outputs }], tolerance? }')
+    .option('--baseline <file>', 'monitoring baseline JSON (feature bins, vocabularies)')
+    .option('--io <file>', 'declared input/output schema JSON (checked against the model)')
+    .option('--lineage <file>', 'lineage JSON: { dataDigest, codeCommit, parentVersion }')
+    .option('--label <label>', 'a human label for the version')
+    .option('--alias <alias>', 'point this alias (e.g. champion) at the new version')
+    .option('--create', 'create the model if it does not exist')
+    .action(lazy(() => import('./commands/publish.ts'), 'publish'));
+
+  program.command('models').description('models').command('create <name>').option('--description <text>', 'what the model does')
+    .action(lazy(registry, 'createModel'));
+  const versions = program.command('versions').description('model versions');
+  versions.command('list').requiredOption('--model <name>', 'model name').action(lazy(registry, 'listVersions'));
+  versions.command('show <version>').description('one version: status, manifest and what validation ran').requiredOption('--model <name>', 'model name')
+    .action(lazy(registry, 'showVersion'));
+  program.command('alias').description('aliases (champion, challenger, …)').command('set <alias> <version>').requiredOption('--model <name>', 'model name')
+    .option('--reason <text>', 'recorded in the audit log')
+    .action(lazy(registry, 'setAlias'));
+  program.command('tokens').description('operator tokens').command('create').requiredOption('--role <role>', 'viewer | publisher | operator | admin')
+    .option('--label <label>', 'who or what uses it').option('--expires-in <seconds>', 'lifetime in seconds')
+    .action(lazy(registry, 'createToken'));
+  program.command('apps').description('device apps').command('create').requiredOption('--name <name>', 'app name')
+    .option('--models <list>', 'comma-separated model names, or *', '*')
+    .action(lazy(registry, 'createApp'));
+
+  program.command('verify <target>')
+    .description('verify a manifest (by digest, or model[:alias] via a ticket) and all its chunks, as a device would')
+    .option('--root <file>', 'the pinned root.json', '.modelfleet/root.json')
+    .option('--app-key <key>', 'device app key, for model[:alias] targets (env MODELFLEET_APP_KEY)')
+    .action(lazy(() => import('./commands/verify.ts'), 'verify'));
+
+  program.command('baseline <data>')
+    .description('compute a monitoring baseline from training data (.csv with header, or .jsonl)')
+    .requiredOption('--schema <file>', 'JSON: { "features": [{ "name": "amount", "kind": "numeric" }, …] } in model input order')
+    .option('--predictions <file>', "the model's outputs on validation data (.jsonl of probability arrays)")
+    .option('--bins <n>', 'equiprobable bins per numeric feature', '10')
+    .option('--max-vocabulary <n>', 'most frequent values kept per categorical feature (the rest is OTHER)', '64')
+    .option('--out <file>', 'write the baseline here (default: stdout)')
+    .action(lazy(() => import('./commands/baseline.ts'), 'baseline'));
+
+  const r = program.command('rollout').description('staged rollouts of a challenger version');
+  r.command('create').requiredOption('--model <name>', 'model name').requiredOption('--challenger <version>', 'version to roll out')
+    .option('--plan <file>', 'RolloutPlan JSON (steps, analysis, targeting, salt); default 1 → 5 → 25 → 50 → 100 %')
+    .option('--draft', 'create without starting').option('--reason <text>', 'recorded in the audit log')
+    .action(lazy(rollout, 'createRollout'));
+  r.command('status <id>').action(lazy(rollout, 'rolloutStatus'));
+  r.command('list').requiredOption('--model <name>', 'model name').action(lazy(rollout, 'listRollouts'));
+  for (const action of ['promote', 'pause', 'resume', 'abort', 'kill'] as const) {
+    r.command(`${action} <id>`).option('--reason <text>', 'recorded in the audit log')
+      .description(action === 'kill' ? 'kill switch: the whole fleet returns to the champion now' : `${action} the rollout`)
+      .action(async (id: string, o: { reason?: string }, command: Command) => lazy(rollout, 'rolloutAction')(action, id, o, command));
+  }
+  return program;
+}
