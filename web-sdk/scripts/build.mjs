@@ -1,11 +1,13 @@
 // Builds web-sdk/dist: ESM for npm (index.js + .d.ts), the <script> IIFE (global ModelFleet),
-// the inference worker (TF.js lives only here) and the WASM binaries it loads. Prints sizes.
+// the inference worker (TF.js lives only here; the WebGPU and WASM backends are chunks of their
+// own, fetched only when the engine tries them) and the WASM binaries. Prints sizes
+// (bundle-report.mjs).
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
-import { gzipSync } from 'node:zlib';
 import { build } from 'esbuild';
+import { bundleReport, reportLines } from './bundle-report.mjs';
 
 const pkg = resolve(import.meta.dirname, '..');
 const outArg = process.argv.indexOf('--out');
@@ -14,27 +16,23 @@ const require = createRequire(import.meta.url);
 rmSync(dist, { recursive: true, force: true });
 mkdirSync(dist, { recursive: true });
 
-const common = { bundle: true, minify: true, sourcemap: true, target: 'es2022', platform: 'browser', logLevel: 'warning', legalComments: 'none' };
-await build({ ...common, entryPoints: [join(pkg, 'src/index.ts')], format: 'esm', outfile: join(dist, 'index.js') });
-await build({
+const common = { bundle: true, minify: true, sourcemap: true, target: 'es2022', platform: 'browser', logLevel: 'warning', legalComments: 'none', metafile: true };
+const esm = await build({ ...common, entryPoints: [join(pkg, 'src/index.ts')], format: 'esm', outfile: join(dist, 'index.js') });
+const iife = await build({
   ...common, entryPoints: [join(pkg, 'src/browser.ts')], format: 'iife', globalName: 'ModelFleet', outfile: join(dist, 'modelfleet.iife.js'),
   define: { 'import.meta.url': 'undefined' }, // the IIFE finds its worker via document.currentScript
 });
-await build({ ...common, entryPoints: [join(pkg, 'src/worker.ts')], format: 'esm', outfile: join(dist, 'modelfleet.worker.js'), splitting: false });
+// Splitting turns worker.ts's dynamic imports of the WebGPU and WASM backends into chunks beside
+// the worker (resolved from its URL); TF.js core goes into a chunk that both import statically.
+const worker = await build({
+  ...common, entryPoints: { 'modelfleet.worker': join(pkg, 'src/worker.ts') }, format: 'esm', outdir: dist, splitting: true, chunkNames: 'modelfleet.worker-[name]-[hash]',
+});
 const wasmDir = dirname(require.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm'));
 for (const f of readdirSync(wasmDir).filter((f) => f.endsWith('.wasm'))) copyFileSync(join(wasmDir, f), join(dist, f));
 
 // Type declarations for npm consumers.
 execFileSync(join(pkg, '../node_modules/.bin/tsc'), ['-p', join(pkg, 'tsconfig.build.json'), '--outDir', join(dist, 'types')], { stdio: 'inherit' });
 
-function sizes() {
-  return Object.fromEntries(
-    ['index.js', 'modelfleet.iife.js', 'modelfleet.worker.js'].map((f) => {
-      const bytes = readFileSync(join(dist, f));
-      return [f, { bytes: statSync(join(dist, f)).size, gzip: gzipSync(bytes).length }];
-    }),
-  );
-}
-const measured = sizes();
+const measured = bundleReport(dist, { 'index.js': esm.metafile, 'modelfleet.iife.js': iife.metafile }, { meta: worker.metafile, entry: 'modelfleet.worker.js' });
 writeFileSync(join(dist, 'sizes.json'), JSON.stringify(measured, null, 2));
-for (const [f, s] of Object.entries(measured)) console.log(`${f.padEnd(22)} ${(s.bytes / 1024).toFixed(1).padStart(8)} KiB  gzip ${(s.gzip / 1024).toFixed(1).padStart(7)} KiB`);
+for (const line of reportLines(measured)) console.log(line);
