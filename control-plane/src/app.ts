@@ -8,6 +8,7 @@ import { HTTPException } from 'hono/http-exception';
 import { bindApi } from './console/api.ts';
 import { consoleRoutes } from './console/routes.tsx';
 import type { Env } from './env.ts';
+import { classicDefinitions } from './http/classic-schemas.ts';
 import { createApp } from './http/openapi-app.ts';
 import { adminRoutes } from './routes/admin.ts';
 import { driftRoutes } from './routes/drift.ts';
@@ -41,6 +42,12 @@ export function buildApp() {
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer', description: 'Operator token (mft_…)' });
   documentEdge(app);
+  let classic = false; // protocol's zod/mini schemas, rebuilt as classic zod for the generator (once, when first asked)
+  app.use('/v1/openapi.json', async (_, next) => {
+    if (!classic) classicDefinitions(app.openAPIRegistry as unknown as Parameters<typeof classicDefinitions>[0]);
+    classic = true;
+    await next();
+  });
   app.doc31('/v1/openapi.json', {
     openapi: '3.1.0',
     info: { title: 'modelfleet control plane', version: '0.1.0', description: 'Registry, signing and edge delivery of on-device models.' },

@@ -6,7 +6,8 @@
  */
 import { z } from 'zod';
 import { Baseline } from './baseline.ts';
-import { Golden, IoSchema } from './io-schema.ts';
+import { Golden } from './golden.ts';
+import { IoSchema } from './io-schema.ts';
 import { Digest, Lineage, ManifestChunk, Metrics, ModelFormat, ModelName, RuntimeRequirements } from './manifest.ts';
 import { TfjsModelJson } from './tfjs-model.ts';
 
@@ -39,9 +40,9 @@ export const UploadRequest = z.strictObject({
   /** The client's chunk plan (planChunks) with digests; the server recomputes and checks it. */
   chunks: z.array(ManifestChunk).max(65536),
   label: z.string().max(128).optional(),
-  io: IoSchema.optional(),
+  io: z.optional(IoSchema),
   golden: Golden.optional(),
-  baseline: Baseline.optional(),
+  baseline: z.optional(Baseline),
   // Manifests read these tolerantly; a publisher writing them gets told about typos.
   metrics: z.strictObject(Metrics.shape).optional(),
   params: z.record(z.string(), z.unknown()).optional(),
@@ -72,7 +73,7 @@ export const VersionSummary = z.object({
   label: z.string().nullable(),
   status: VersionStatus,
   format: ModelFormat,
-  manifestDigest: Digest.nullable(),
+  manifestDigest: z.nullable(Digest),
   totalBytes: z.number().int(),
   metrics: z.record(z.string(), z.unknown()),
   params: z.record(z.string(), z.unknown()),
@@ -128,6 +129,3 @@ export type AuditRecord = z.infer<typeof AuditRecord>;
 /** 202 answer to a device's sketch upload (POST /v1/edge/sketches/{model}/{version}). */
 export const SketchAccepted = z.object({ accepted: z.literal(true), devices: z.number().int(), window: z.number().int() });
 export type SketchAccepted = z.infer<typeof SketchAccepted>;
-
-/** Header that carries a device app key on /v1/edge routes. */
-export const APP_KEY_HEADER = 'x-modelfleet-app-key';

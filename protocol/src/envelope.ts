@@ -3,7 +3,7 @@
  * DSSE envelopes (github.com/secure-systems-lab/dsse): the exact payload bytes, base64, plus
  * signatures over PAE(payloadType, payload). Verify the bytes, then parse them (SPEC §0).
  */
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { fromBase64, fromUtf8, toBase64, utf8 } from './encoding.ts';
 import { ProtocolError, parseOrThrow } from './errors.ts';
 import { type PublicKey, type Signer, verifyBytes } from './keys.ts';
@@ -15,9 +15,9 @@ export const PAYLOAD_TYPES = {
 } as const;
 
 export const Envelope = z.object({
-  payloadType: z.string().min(1),
-  payload: z.string().regex(/^[A-Za-z0-9+/]*={0,2}$/, 'must be base64'),
-  signatures: z.array(z.object({ keyid: z.string().min(1), sig: z.string().min(1) })).min(1).max(16),
+  payloadType: z.string().check(z.minLength(1)),
+  payload: z.string().check(z.regex(/^[A-Za-z0-9+/]*={0,2}$/, 'must be base64')),
+  signatures: z.array(z.object({ keyid: z.string().check(z.minLength(1)), sig: z.string().check(z.minLength(1)) })).check(z.minLength(1), z.maxLength(16)),
 });
 export type Envelope = z.infer<typeof Envelope>;
 

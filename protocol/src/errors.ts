@@ -3,7 +3,8 @@
  * The API error body and the closed list of codes every modelfleet component speaks.
  * A code is something a caller can switch on; the message says what to do next.
  */
-import { z } from 'zod';
+import * as z from 'zod/mini';
+import en from 'zod/v4/locales/en.js';
 
 export const ERROR_CODES = [
   // request shape
@@ -38,7 +39,7 @@ export const ApiErrorBody = z.object({
   error: z.object({
     code: ErrorCode,
     message: z.string(),
-    details: z.unknown().optional(),
+    details: z.optional(z.unknown()),
   }),
 });
 export type ApiErrorBody = z.infer<typeof ApiErrorBody>;
@@ -59,9 +60,13 @@ export class ProtocolError extends Error {
   }
 }
 
-/** Parses with a zod schema, turning failures into a `malformed_document` ProtocolError. */
-export function parseOrThrow<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
-  const result = schema.safeParse(value);
+// English issue messages for this parse only: zod/mini loads no locale (its default says
+// "Invalid input"), and setting one with z.config would change the host app's own zod.
+const english = en().localeError;
+
+/** Parses with a zod schema (mini or classic), turning failures into a `malformed_document` ProtocolError. */
+export function parseOrThrow<T>(schema: z.core.$ZodType<T>, value: unknown, what: string): T {
+  const result = z.safeParse(schema, value, { error: english });
   if (!result.success) {
     throw new ProtocolError('malformed_document', `${what} is malformed: ${z.prettifyError(result.error)}`, {
       issues: result.error.issues.map((i) => ({ path: i.path.map(String), message: i.message })),

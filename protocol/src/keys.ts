@@ -4,25 +4,25 @@
  * Ed25519. Public keys travel as SPKI, private keys as PKCS#8, both base64; a key's id is the
  * hex SHA-256 of its SPKI bytes, so an id can never be claimed by another key.
  */
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { exactBuffer, fromBase64, sha256Hex, toBase64 } from './encoding.ts';
 import { ProtocolError } from './errors.ts';
 
 export const KeyAlg = z.enum(['ecdsa-p256-sha256', 'ed25519']);
 export type KeyAlg = z.infer<typeof KeyAlg>;
 
-const base64 = z.string().regex(/^[A-Za-z0-9+/]*={0,2}$/, 'must be base64');
+const base64 = () => z.string().check(z.regex(/^[A-Za-z0-9+/]*={0,2}$/, 'must be base64'), z.minLength(1));
 
 /** A public key as listed in a root document. */
-export const PublicKey = z.object({ alg: KeyAlg, spki: base64.min(1) });
+export const PublicKey = z.object({ alg: KeyAlg, spki: base64() });
 export type PublicKey = z.infer<typeof PublicKey>;
 
 /** A key pair as kept by its holder (a Worker secret, or a file of the operator's). */
 export const KeyPairRecord = z.object({
-  keyid: z.string().regex(/^[0-9a-f]{64}$/),
+  keyid: z.string().check(z.regex(/^[0-9a-f]{64}$/)),
   alg: KeyAlg,
-  publicKey: base64.min(1),
-  privateKey: base64.min(1),
+  publicKey: base64(),
+  privateKey: base64(),
 });
 export type KeyPairRecord = z.infer<typeof KeyPairRecord>;
 

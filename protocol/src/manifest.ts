@@ -4,7 +4,7 @@
  * Weights are content-addressed chunks aligned to tensor boundaries (DESIGN §4); the manifest's
  * own name is the SHA-256 of its exact bytes, and the release role signs those bytes.
  */
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { Baseline } from './baseline.ts';
 import { sha256Hex, utf8 } from './encoding.ts';
 import { type Envelope, PAYLOAD_TYPES, payloadJson, signEnvelope } from './envelope.ts';
@@ -12,46 +12,46 @@ import { parseOrThrow } from './errors.ts';
 import { IoSchema } from './io-schema.ts';
 import type { Signer } from './keys.ts';
 
-export const Digest = z.string().regex(/^[0-9a-f]{64}$/, 'must be a lowercase hex SHA-256');
-export const ModelName = z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'lowercase letters, digits, ".", "_" or "-", at most 64');
+export const Digest = z.string().check(z.regex(/^[0-9a-f]{64}$/, 'must be a lowercase hex SHA-256'));
+export const ModelName = z.string().check(z.regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'lowercase letters, digits, ".", "_" or "-", at most 64'));
 export const ModelFormat = z.enum(['tfjs-layers', 'tfjs-graph']);
 export type ModelFormat = z.infer<typeof ModelFormat>;
 export const Backend = z.enum(['webgpu', 'wasm', 'cpu']);
 export type Backend = z.infer<typeof Backend>;
 
-export const ManifestChunk = z.object({ digest: Digest, size: z.number().int().min(1) });
+export const ManifestChunk = z.object({ digest: Digest, size: z.int().check(z.minimum(1)) });
 export type ManifestChunk = z.infer<typeof ManifestChunk>;
 
 export const ManifestWeight = z.looseObject({
-  name: z.string().min(1),
-  dtype: z.string().min(1),
-  shape: z.array(z.number().int().min(0)),
-  quantization: z.record(z.string(), z.unknown()).optional(),
+  name: z.string().check(z.minLength(1)),
+  dtype: z.string().check(z.minLength(1)),
+  shape: z.array(z.int().check(z.minimum(0))),
+  quantization: z.optional(z.record(z.string(), z.unknown())),
   /** Byte offset and length in the concatenated weight buffer. */
-  offset: z.number().int().min(0),
-  size: z.number().int().min(0),
+  offset: z.int().check(z.minimum(0)),
+  size: z.int().check(z.minimum(0)),
   /** Indices into `chunks` holding this tensor's bytes. */
-  chunks: z.array(z.number().int().min(0)),
+  chunks: z.array(z.int().check(z.minimum(0))),
 });
 
 export const Metrics = z.looseObject({
   /** Digest of the evaluation set these values were computed on; comparisons need equal digests. */
-  evalSetDigest: Digest.optional(),
+  evalSetDigest: z.optional(Digest),
   values: z.record(z.string(), z.number()),
 });
 export type Metrics = z.infer<typeof Metrics>;
 
 export const Lineage = z.looseObject({
-  dataDigest: Digest.optional(),
-  codeCommit: z.string().regex(/^[0-9a-f]{7,64}$/, 'a git commit id').optional(),
-  parentVersion: z.number().int().min(1).optional(),
+  dataDigest: z.optional(Digest),
+  codeCommit: z.optional(z.string().check(z.regex(/^[0-9a-f]{7,64}$/, 'a git commit id'))),
+  parentVersion: z.optional(z.int().check(z.minimum(1))),
 });
 export type Lineage = z.infer<typeof Lineage>;
 
 export const RuntimeRequirements = z.looseObject({
   /** Backends the model may run on, in order of preference. */
-  backends: z.array(Backend).min(1).default(['webgpu', 'wasm', 'cpu']),
-  minMemoryMB: z.number().int().min(0).optional(),
+  backends: z._default(z.array(Backend).check(z.minLength(1)), ['webgpu', 'wasm', 'cpu']),
+  minMemoryMB: z.optional(z.int().check(z.minimum(0))),
 });
 export type RuntimeRequirements = z.infer<typeof RuntimeRequirements>;
 
@@ -60,24 +60,24 @@ export const Manifest = z
     type: z.literal('modelfleet/manifest'),
     specVersion: z.literal(1),
     model: ModelName,
-    version: z.number().int().min(1),
-    label: z.string().max(128).optional(),
+    version: z.int().check(z.minimum(1)),
+    label: z.optional(z.string().check(z.maxLength(128))),
     format: ModelFormat,
     /** The uploaded model.json without its weightsManifest (topology, signature, metadata). */
     modelJson: z.record(z.string(), z.unknown()),
     weights: z.array(ManifestWeight),
     chunks: z.array(ManifestChunk),
-    totalBytes: z.number().int().min(0),
+    totalBytes: z.int().check(z.minimum(0)),
     io: IoSchema,
     runtime: RuntimeRequirements,
-    monitoring: z.looseObject({ baseline: Baseline.nullable() }),
+    monitoring: z.looseObject({ baseline: z.nullable(Baseline) }),
     metrics: Metrics,
     params: z.record(z.string(), z.unknown()),
     lineage: Lineage,
     publishedAt: z.iso.datetime(),
     publishedBy: z.string(),
   })
-  .superRefine((m, ctx) => {
+  .check(z.superRefine((m, ctx) => {
     const sum = m.chunks.reduce((n, c) => n + c.size, 0);
     if (sum !== m.totalBytes) ctx.addIssue({ code: 'custom', message: `chunk sizes add up to ${sum}, totalBytes says ${m.totalBytes}` });
     // Each tensor must lie inside the chunks it names, so a device can verify tensor by tensor.
@@ -93,7 +93,7 @@ export const Manifest = z
         starts[first]! <= w.offset && w.offset + w.size <= starts[last]! + m.chunks[last]!.size;
       if (!ok) ctx.addIssue({ code: 'custom', message: `weight ${w.name} is not covered by the chunks it names`, path: ['weights'] });
     }
-  });
+  }));
 export type Manifest = z.infer<typeof Manifest>;
 
 /** The exact bytes that are signed, stored and named by their digest. */

@@ -10,6 +10,7 @@
  * percent ≤ 50. Growing the percentage with a fixed salt never moves a device back.
  */
 import { z } from 'zod';
+import type { DeviceProfile } from './device-request.ts';
 import { utf8 } from './encoding.ts';
 
 export const BUCKETS = 10_000;
@@ -64,21 +65,6 @@ export const Targeting = z.strictObject({
   storageTiers: z.array(z.enum(['low', 'mid', 'high'])).min(1).optional(),
 });
 export type Targeting = z.infer<typeof Targeting>;
-
-/**
- * What a device says about itself when it asks for a ticket (query parameters), for targeting.
- * Tiers: memory low ≤ 2 GB < mid ≤ 4 GB < high; storage quota low < 1 GB ≤ mid < 10 GB ≤ high.
- */
-export interface DeviceProfile {
-  platform?: string;
-  sdkVersion?: string;
-  appVersion?: string;
-  backends?: ('webgpu' | 'wasm' | 'cpu')[];
-  memoryTier?: 'low' | 'mid' | 'high';
-  storageTier?: 'low' | 'mid' | 'high';
-}
-
-export const PROFILE_PARAMS = { platform: 'platform', sdkVersion: 'sdk', appVersion: 'app', backends: 'backends', memoryTier: 'mem', storageTier: 'storage' } as const;
 
 /** Exact match, or a prefix with a trailing `*` ("2.3.*"). */
 const matches = (value: string, patterns: string[]) => patterns.some((p) => (p.endsWith('*') ? value.startsWith(p.slice(0, -1)) : value === p));

@@ -4,18 +4,20 @@
  * thresholds, a version and an expiry. Rotation follows TUF: root N+1 is valid only when signed
  * by a threshold of root N's root keys *and* a threshold of its own (SPEC §1).
  */
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { fromBase64, utf8 } from './encoding.ts';
 import { type Envelope, PAYLOAD_TYPES, payloadJson, signEnvelope, verifyEnvelope } from './envelope.ts';
 import { ProtocolError, parseOrThrow } from './errors.ts';
 import { PublicKey, type Signer, assertKeyId } from './keys.ts';
 
-const KeyId = z.string().regex(/^[0-9a-f]{64}$/);
+const KeyId = z.string().check(z.regex(/^[0-9a-f]{64}$/));
 
 export const Role = z
-  .object({ keyids: z.array(KeyId).min(1).max(16), threshold: z.number().int().min(1) })
-  .refine((r) => r.threshold <= r.keyids.length, 'threshold exceeds the number of keys')
-  .refine((r) => new Set(r.keyids).size === r.keyids.length, 'duplicate key ids');
+  .object({ keyids: z.array(KeyId).check(z.minLength(1), z.maxLength(16)), threshold: z.int().check(z.minimum(1)) })
+  .check(
+    z.refine((r) => r.threshold <= r.keyids.length, 'threshold exceeds the number of keys'),
+    z.refine((r) => new Set(r.keyids).size === r.keyids.length, 'duplicate key ids'),
+  );
 export type Role = z.infer<typeof Role>;
 
 export const ROLE_NAMES = ['root', 'release', 'ticket'] as const;
@@ -25,12 +27,12 @@ export const Root = z
   .looseObject({
     type: z.literal('modelfleet/root'),
     specVersion: z.literal(1),
-    version: z.number().int().min(1),
+    version: z.int().check(z.minimum(1)),
     expiresAt: z.iso.datetime(),
     keys: z.record(KeyId, PublicKey),
     roles: z.object({ root: Role, release: Role, ticket: Role }),
   })
-  .refine((r) => ROLE_NAMES.every((name) => r.roles[name].keyids.every((id) => id in r.keys)), 'a role names a key that is not listed');
+  .check(z.refine((r) => ROLE_NAMES.every((name) => r.roles[name].keyids.every((id) => id in r.keys)), 'a role names a key that is not listed'));
 export type Root = z.infer<typeof Root>;
 
 /** Serialises a root to the exact bytes that get signed. */

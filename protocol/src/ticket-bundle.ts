@@ -6,7 +6,7 @@
  * (SPEC 2.1), and, for a model of at most INLINE_CHUNK_BYTES, its chunks (SPEC 5.2). Being here
  * makes nothing trusted: each part is verified exactly as if it had been fetched on its own.
  */
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { fromBase64, toBase64 } from './encoding.ts';
 import { Envelope } from './envelope.ts';
 import { parseOrThrow, ProtocolError } from './errors.ts';
@@ -25,7 +25,7 @@ export const HAVE_PREFIX = 16;
 /** The `have` query value: comma-separated digest prefixes. */
 export const HAVE_PATTERN = new RegExp(`^[0-9a-f]{${HAVE_PREFIX}}(,[0-9a-f]{${HAVE_PREFIX}}){0,${MAX_HAVE - 1}}$`);
 
-export const InlineChunk = z.object({ digest: Digest, data: z.string().regex(/^[A-Za-z0-9+/]*={0,2}$/, 'must be base64') });
+export const InlineChunk = z.object({ digest: Digest, data: z.string().check(z.regex(/^[A-Za-z0-9+/]*={0,2}$/, 'must be base64')) });
 export type InlineChunk = z.infer<typeof InlineChunk>;
 
 export const TicketBundle = z.looseObject({
@@ -34,9 +34,9 @@ export const TicketBundle = z.looseObject({
   /** Root envelopes with a version above the request's `root`, oldest first. */
   roots: z.array(Envelope),
   /** The manifest envelope named by the ticket; absent when `have` named it. */
-  manifest: Envelope.optional(),
+  manifest: z.optional(Envelope),
   /** The manifest's chunks, when its weights are at most INLINE_CHUNK_BYTES. */
-  chunks: z.array(InlineChunk).optional(),
+  chunks: z.optional(z.array(InlineChunk)),
 });
 export type TicketBundle = z.infer<typeof TicketBundle>;
 

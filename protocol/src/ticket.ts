@@ -4,7 +4,7 @@
  * (expiry defeats freeze attacks) and carries a per-model sequence that only grows (defeats
  * replaying an older assignment).
  */
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { utf8 } from './encoding.ts';
 import { type Envelope, PAYLOAD_TYPES, signEnvelope } from './envelope.ts';
 import type { Signer } from './keys.ts';
@@ -14,13 +14,13 @@ export const Ticket = z.looseObject({
   type: z.literal('modelfleet/ticket'),
   specVersion: z.literal(1),
   model: ModelName,
-  version: z.number().int().min(1),
+  version: z.int().check(z.minimum(1)),
   manifestDigest: Digest,
   /** Null while the device simply follows the champion alias. */
-  rolloutId: z.string().nullable(),
+  rolloutId: z.nullable(z.string()),
   /** Which assignment produced this ticket: an alias name, or a rollout stage. */
-  stage: z.string().min(1),
-  sequence: z.number().int().min(0),
+  stage: z.string().check(z.minLength(1)),
+  sequence: z.int().check(z.minimum(0)),
   issuedAt: z.iso.datetime(),
   expiresAt: z.iso.datetime(),
 });

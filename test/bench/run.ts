@@ -16,6 +16,7 @@ import { consoleBench } from './console.ts';
 import { bridgeBench } from './bridge.ts';
 import { imagePredictBench } from './image-predict.ts';
 import { cliBench } from './cli.ts';
+import { weightBench } from './weight.ts';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
@@ -86,6 +87,7 @@ try {
   );
   if (errs > 0) console.log(`WARNING: ${errs} failed requests during load`);
   rows.push(...(await sdkBench(worker, app.appKey)));
+  rows.push(...weightBench());
   rows.push(...(await driftBench(worker, app.appKey, SECONDS, CONCURRENCY)));
   rows.push(...(await imagePredictBench(worker, app.appKey)));
   rows.push(...(await bridgeBench(worker, app.appKey)));

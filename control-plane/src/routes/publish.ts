@@ -35,7 +35,7 @@ publishRoutes.openapi(
 );
 
 const CommitResponse = z.object({
-  model: z.string(), version: z.number().int(), status: z.enum(['active', 'rejected']), manifestDigest: Digest.nullable(),
+  model: z.string(), version: z.number().int(), status: z.enum(['active', 'rejected']), manifestDigest: z.nullable(Digest),
   totalBytes: z.number().int(), reasons: z.array(z.object({ code: z.string(), message: z.string() })),
   checks: z.array(ValidationCheck),
 });

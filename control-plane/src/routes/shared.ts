@@ -15,13 +15,21 @@ export const errorResponses = {
 export const ModelParam = z.object({ model: ModelName });
 export const VersionParam = z.object({ model: ModelName, version: z.coerce.number().int().min(1) });
 
-export const json = <T extends z.ZodType>(schema: T, description: string) => ({
+/**
+ * The device-side formats in protocol/ are zod/mini schemas (they keep the web SDK small);
+ * @hono/zod-openapi types its routes with classic zod. At run time the validator calls a mini
+ * schema's `safeParseAsync` as a classic one's, and the document is generated from classic copies
+ * (http/classic-schemas.ts).
+ */
+const classic = <T extends z.core.$ZodType>(schema: T) => schema as unknown as z.ZodType<z.output<T>, z.input<T>>;
+
+export const json = <T extends z.core.$ZodType>(schema: T, description: string) => ({
   description,
-  content: { 'application/json': { schema } },
+  content: { 'application/json': { schema: classic(schema) } },
 });
 
-export const jsonRequest = <T extends z.ZodType>(schema: T) => ({
-  body: { content: { 'application/json': { schema } }, required: true },
+export const jsonRequest = <T extends z.core.$ZodType>(schema: T) => ({
+  body: { content: { 'application/json': { schema: classic(schema) } }, required: true },
 });
 
 export const bearer = [{ bearer: [] }];
