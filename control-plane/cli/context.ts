@@ -78,7 +78,10 @@ export class Api {
 
   /** Like request, but returns the Response (for bytes); still throws on API errors. */
   async raw(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Response> {
-    const h: Record<string, string> = { ...headers };
+    // A fresh connection for every request: a kept-alive socket left idle while validation ran
+    // (a publish's commit takes seconds) may be closed by the server just as the next request
+    // reuses it, failing a commit that cannot simply be retried (UND_ERR_SOCKET; PLATFORM.md).
+    const h: Record<string, string> = { connection: 'close', ...headers };
     if (this.token && !('x-modelfleet-app-key' in h)) h.authorization = `Bearer ${this.token}`;
     let payload: BodyInit | undefined;
     if (body instanceof Uint8Array) {
