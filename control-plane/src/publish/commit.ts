@@ -12,8 +12,7 @@ import type { Env } from '../env.ts';
 import type { Operator } from '../http/context.ts';
 import { auditStatement } from '../registry/audit.ts';
 import { releaseSigner } from '../trust/roots.ts';
-import type { Check } from '../validate/index.ts';
-import { loadValidator } from '../validate/lazy.ts';
+import { type Check, validateModel } from '../validate/index.ts';
 import { loadUploadRequest, openUpload } from './uploads.ts';
 
 export interface CommitResult {
@@ -81,9 +80,6 @@ export async function commitUpload(env: Env, uploadId: string, op: Operator): Pr
   const req = await loadUploadRequest(env, uploadId);
   const signer = await releaseSigner(env); // fail before validation work if signing cannot happen
   const weights = await assembleWeights(env, req);
-  // TF.js (~1.6 MB of the bundle) is evaluated on the first commit in an isolate, not at start-up:
-  // isolates that only serve devices and operators never pay for it (validate/lazy.ts).
-  const { validateModel } = await loadValidator();
   const result = await validateModel({
     format: req.format,
     modelJson: req.modelJson,
