@@ -1,28 +1,37 @@
 #!/usr/bin/env node
 // `npm start`: the control plane and edge runtime under `wrangler dev` on local D1/R2/KV, with a
 // development key set, root v1, a demo app key and the demo model published as champion.
-// Idempotent: state persists in .wrangler/state (or MODELFLEET_STATE_DIR) between starts.
+// Idempotent: state persists in .wrangler/state (or MODELFLEET_STATE_DIR) between starts, and a
+// second start finds the demo in place (start/demo.mjs).
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
+import { createApi } from './start/api.mjs';
+import { setUpDemo } from './start/demo.mjs';
+import { listenerOf, portIsFree } from './start/ports.mjs';
 
 const root = resolve(import.meta.dirname, '..');
+const host = '127.0.0.1';
 const port = Number(process.env.PORT ?? 8787);
-const endpoint = `http://127.0.0.1:${port}`;
+const endpoint = `http://${host}:${port}`;
 const stateDir = process.env.MODELFLEET_STATE_DIR ? resolve(process.env.MODELFLEET_STATE_DIR) : join(root, '.wrangler', 'state');
 const keysDir = resolve(root, process.env.MODELFLEET_KEYS_DIR ?? '.modelfleet');
 const devVars = resolve(root, process.env.MODELFLEET_DEV_VARS ?? '.dev.vars');
+// A loaded 2-core machine has taken over 60 s to bring wrangler dev up (PLATFORM.md).
+const readyTimeoutMs = Number(process.env.MODELFLEET_START_TIMEOUT_MS ?? 180_000);
 const env = { ...process.env, WRANGLER_SEND_METRICS: 'false', CLOUDFLARE_CF_FETCH_ENABLED: 'false', NO_UPDATE_NOTIFIER: '1' };
 const wrangler = join(root, 'node_modules', '.bin', 'wrangler');
 const cli = join(root, 'control-plane', 'cli', 'bin.mjs');
+const shown = (path) => (path.startsWith(root + '/') ? relative(root, path) : path);
 const step = (text) => console.log(`modelfleet: ${text}`);
+const fail = (text) => {
+  console.error(`modelfleet: ${text}`);
+  process.exit(1);
+};
 
 function runOrDie(cmd, args, what) {
   const r = spawnSync(cmd, args, { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8' });
-  if (r.status !== 0) {
-    console.error(`modelfleet: ${what} failed (exit ${r.status})\n${r.stdout}\n${r.stderr}`);
-    process.exit(1);
-  }
+  if (r.status !== 0) fail(`${what} failed (exit ${r.status})\n${r.stdout}\n${r.stderr}`);
   return r.stdout;
 }
 
@@ -35,21 +44,22 @@ function readDevVars() {
   );
 }
 
-async function api(method, path, token, body) {
-  const res = await fetch(endpoint + path, {
-    method,
-    headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
-    ...(body ? { body: JSON.stringify(body) } : {}),
-  });
-  const json = await res.json();
-  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(json)}`);
-  return json;
+// 0. The HTTP port, before anything is written: a taken port is a sentence, not a stack trace.
+if (!(await portIsFree(port, host))) {
+  const answer = await fetch(`${endpoint}/v1/health`, { headers: { connection: 'close' }, signal: AbortSignal.timeout(2000) }).then((r) => r.json(), () => null).catch(() => null);
+  const holder = listenerOf(port);
+  fail(answer?.ok === true
+    ? `modelfleet is already running on ${endpoint}${holder ? ` (${holder})` : ''}. Use that one, stop it (Ctrl-C in its terminal), or start another with PORT=<port> and its own MODELFLEET_STATE_DIR.`
+    : `port ${port} on ${host} is taken by ${holder ?? 'another process'}. Stop it, or start on another port: PORT=${port + 1} npm start`);
 }
 
 // 1. Keys: generated once, kept in .dev.vars (Worker secrets) and .modelfleet/ (root keys, root.json).
-if (!existsSync(devVars) || !existsSync(join(keysDir, 'root.json'))) {
-  step('generating a development key set (.dev.vars, .modelfleet/; both git-ignored)');
-  runOrDie(process.execPath, [cli, 'keys', 'init', '--force', '--dir', keysDir, '--dev-vars', devVars], 'keys init');
+// Never regenerated over existing root keys: a registry that trusts them would refuse new ones.
+if (!existsSync(join(keysDir, 'root.json'))) {
+  step(`generating a development key set (${shown(devVars)}, ${shown(keysDir)}/; both git-ignored)`);
+  runOrDie(process.execPath, [cli, 'keys', 'init', '--dir', keysDir, '--dev-vars', devVars], 'keys init');
+} else if (!existsSync(devVars)) {
+  fail(`${shown(keysDir)}/root.json exists but ${shown(devVars)} (the Worker's keys and admin token) does not. Restore it, or start over: remove ${shown(keysDir)}/ and ${shown(stateDir)}/ (local data is lost).`);
 }
 const secrets = readDevVars();
 
@@ -58,9 +68,11 @@ step('applying D1 migrations');
 mkdirSync(stateDir, { recursive: true });
 runOrDie(wrangler, ['d1', 'migrations', 'apply', 'modelfleet', '--local', '--persist-to', stateDir], 'wrangler d1 migrations apply');
 
-// 3. wrangler dev, held as our child so signals reach it.
+// 3. wrangler dev, held as our child so signals reach it. Inspector on port 0: the system picks a
+// free one when it binds (the default 9229, 9230… collides with any other dev server or debugger).
 step(`starting wrangler dev on ${endpoint}`);
-const dev = spawn(wrangler, ['dev', '--ip', '127.0.0.1', '--port', String(port), '--persist-to', stateDir, '--env-file', devVars, '--log-level', 'warn', '--show-interactive-dev-session=false'], {
+const dev = spawn(wrangler, ['dev', '--ip', host, '--port', String(port), '--inspector-port', '0', '--persist-to', stateDir, '--env-file', devVars,
+  '--log-level', 'warn', '--show-interactive-dev-session=false'], {
   cwd: root, env, stdio: ['ignore', 'inherit', 'inherit'], detached: true, // own process group: wrangler's bin wrapper, its cli and workerd go down together
 });
 let exiting = false;
@@ -78,78 +90,41 @@ dev.on('exit', (code) => {
   process.exit(code ?? 0);
 });
 
-const deadline = Date.now() + 60_000;
+const deadline = Date.now() + readyTimeoutMs;
 for (;;) {
   try {
-    if ((await fetch(`${endpoint}/v1/health`)).ok) break;
+    if ((await fetch(`${endpoint}/v1/health`, { headers: { connection: 'close' }, signal: AbortSignal.timeout(5000) })).ok) break;
   } catch {}
   if (Date.now() > deadline) {
-    console.error(`modelfleet: ${endpoint}/v1/health did not answer within 60 s; is port ${port} free? (set PORT to use another)`);
+    console.error(`modelfleet: ${endpoint}/v1/health did not answer within ${readyTimeoutMs / 1000} s (a busy machine can be this slow: MODELFLEET_START_TIMEOUT_MS raises the wait)`);
     stop('SIGTERM');
     process.exit(1);
   }
   await new Promise((r) => setTimeout(r, 250));
 }
 
+// 4–7. Root, demo app, demo model, challenger and rollout: each only if not there yet.
 try {
-  // 4. Root of trust.
   const token = secrets.ADMIN_TOKEN;
-  const keys = await api('GET', '/v1/keys', token);
-  if (!keys.root) {
-    step('installing root v1');
-    await api('PUT', '/v1/keys/root', token, JSON.parse(readFileSync(join(keysDir, 'root.json'), 'utf8')));
-  }
-  // 5. A demo app (device key), remembered in .modelfleet/dev.json for the CLI.
-  const devJsonPath = join(keysDir, 'dev.json');
-  const dev = existsSync(devJsonPath) ? JSON.parse(readFileSync(devJsonPath, 'utf8')) : {};
-  if (!dev.appKey || dev.endpoint !== endpoint || dev.stateDir !== stateDir) {
-    const app = await api('POST', '/v1/apps', token, { name: 'demo', models: ['*'] });
-    dev.appKey = app.appKey;
-  }
-  Object.assign(dev, { endpoint, adminToken: token, stateDir });
-  writeFileSync(devJsonPath, JSON.stringify(dev, null, 2), { mode: 0o600 });
-
-  // 6. The demo model, published once.
-  const models = await api('GET', '/v1/models', token);
-  const demo = models.models.find((m) => m.name === 'fraud-demo');
-  if (!demo || demo.latestVersion === null) {
-    step('publishing examples/fraud-model as fraud-demo (validated in the Worker, signed, champion)');
-    const d = 'examples/fraud-model';
-    process.stdout.write(runOrDie(process.execPath, [cli, '--endpoint', endpoint, '--token', token, 'publish', d, '--model', 'fraud-demo', '--create', '--alias', 'champion',
-      '--metrics', `${d}/metrics.json`, '--params', `${d}/params.json`, '--golden', `${d}/golden.json`, '--baseline', `${d}/baseline.json`, '--lineage', `${d}/lineage.json`], 'publish demo model'));
-  }
-
-  // 7. A demo rollout, so the console has one to show: the same network republished as a
-  // challenger, at 5 % of the fleet with hour-long bakes (nothing promotes without data).
-  const { rollouts } = await api('GET', '/v1/models/fraud-demo/rollouts', token);
-  if (rollouts.length === 0) {
-    step('publishing a demo challenger (fraud-demo v2) and starting a demo rollout at 5 %');
-    const d = 'examples/fraud-model';
-    process.stdout.write(runOrDie(process.execPath, [cli, '--endpoint', endpoint, '--token', token, 'publish', d, '--model', 'fraud-demo', '--label', 'demo challenger',
-      '--metrics', `${d}/metrics.json`, '--params', `${d}/params.json`, '--golden', `${d}/golden.json`, '--baseline', `${d}/baseline.json`, '--lineage', `${d}/lineage.json`], 'publish demo challenger'));
-    const { latestVersion } = await api('GET', '/v1/models/fraud-demo', token);
-    await api('POST', '/v1/models/fraud-demo/rollouts', token, {
-      challenger: latestVersion, reason: 'demo rollout started by npm start',
-      plan: { salt: 'modelfleet-demo', steps: [{ percent: 5, bakeSeconds: 3600 }, { percent: 25, bakeSeconds: 3600 }, { percent: 100, bakeSeconds: 0 }] },
-    });
-  }
+  const publish = (args) => process.stdout.write(runOrDie(process.execPath, [cli, '--endpoint', endpoint, '--token', token, 'publish', ...args], `publish ${args.join(' ')}`));
+  const { appKey } = await setUpDemo({ api: createApi(endpoint, token), publish, keysDir, endpoint, stateDir, token, log: step });
 
   console.log(`
   modelfleet is running — ${endpoint}
     console      ${endpoint}/console  (sign in with the admin token below)
     admin token  ${token}
-    app key      ${dev.appKey}
+    app key      ${appKey}
     OpenAPI      ${endpoint}/v1/openapi.json
 
   try:
-    curl -s -H 'x-modelfleet-app-key: ${dev.appKey}' '${endpoint}/v1/edge/tickets/fraud-demo?device=my-laptop'
+    curl -s -H 'x-modelfleet-app-key: ${appKey}' '${endpoint}/v1/edge/tickets/fraud-demo?device=my-laptop'
     npx modelfleet verify fraud-demo:champion
     npx modelfleet versions list --model fraud-demo
 
-  Ctrl-C stops it; state stays in ${stateDir.replace(root + '/', '')}.
+  Ctrl-C stops it; state stays in ${shown(stateDir)}.
 `);
 } catch (e) {
-  console.error(`modelfleet: setup failed: ${e.message}`);
+  console.error(`modelfleet: setup failed: ${e.message}\n  Run npm start again: the set-up finishes what is missing and repeats nothing.`);
   stop('SIGTERM');
   process.exitCode = 1;
 }

@@ -17,6 +17,7 @@ import { bridgeBench } from './bridge.ts';
 import { imagePredictBench } from './image-predict.ts';
 import { cliBench } from './cli.ts';
 import { weightBench } from './weight.ts';
+import { startupBench } from './startup.ts';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
@@ -93,6 +94,7 @@ try {
   rows.push(...(await bridgeBench(worker, app.appKey)));
   rows.push(...(await consoleBench()));
   rows.push(...(await cliBench()));
+  rows.push(...(await startupBench()));
 
   // The same ticket route with the isolate cache off: every request reads D1 and signs.
   const cold = await startWorker({ http: true, vars: { EDGE_CACHE_TTL_MS: '0' } });

@@ -8,7 +8,7 @@
 import type { D1Database, R2Bucket } from '@cloudflare/workers-types';
 import { createTestTrust } from '@modelfleet/protocol/testing';
 import type { Envelope, KeySet } from '@modelfleet/protocol';
-import { Miniflare } from 'miniflare';
+import { Miniflare, type MiniflareOptions } from 'miniflare';
 import { BUNDLE_DIR, BUNDLE_ENTRY } from './bundle.ts';
 import { applyMigrations } from './migrations.ts';
 
@@ -20,6 +20,8 @@ export interface TestWorker {
   db: D1Database;
   r2: R2Bucket;
   mf: Miniflare;
+  /** Restarts workerd with the same options: a fresh isolate on the same D1/R2/KV/DO state. */
+  restart(): Promise<void>;
   /** Fires the Worker's scheduled handler as the Cron Trigger `cron` would at `time`. */
   trigger(cron: string, time: Date): Promise<void>;
   /** fetch relative to the worker, with the admin token unless `token` is given (null = none). */
@@ -35,12 +37,14 @@ export interface StartOptions {
   http?: boolean;
   /** Requests per device per minute at the edge; unset means no limiter binding. */
   deviceRateLimit?: number;
+  /** Open workerd's V8 inspector on a free port (for `evaluateInWorker`, inspector.ts). */
+  inspector?: boolean;
 }
 
 export async function startWorker(options: StartOptions = {}): Promise<TestWorker> {
   const trust = await createTestTrust();
   const adminToken = options.vars?.ADMIN_TOKEN ?? 'mft_test_admin_' + Math.random().toString(36).slice(2);
-  const mf = new Miniflare({
+  const mfOptions: MiniflareOptions = {
     modules: [{ type: 'ESModule', path: BUNDLE_ENTRY }],
     modulesRoot: BUNDLE_DIR,
     compatibilityDate: '2026-04-01',
@@ -66,7 +70,9 @@ export async function startWorker(options: StartOptions = {}): Promise<TestWorke
       ...options.vars,
     },
     ...(options.http ? { host: '127.0.0.1', port: 0 } : {}),
-  });
+    ...(options.inspector ? { inspectorPort: 0 } : {}),
+  };
+  const mf = new Miniflare(mfOptions);
   const url = (await mf.ready).toString().replace(/\/$/, '');
   const db = (await mf.getD1Database('DB')) as unknown as D1Database;
   const r2 = (await mf.getR2Bucket('ARTIFACTS')) as unknown as R2Bucket;
@@ -93,5 +99,7 @@ export async function startWorker(options: StartOptions = {}): Promise<TestWorke
     const res = (await mf.dispatchFetch(`http://127.0.0.1/cdn-cgi/handler/scheduled?cron=${encodeURIComponent(cron)}&time=${time.getTime()}`)) as unknown as Response;
     if (!res.ok) throw new Error(`scheduled ${cron} failed: ${res.status} ${await res.text()}`);
   };
-  return { url, adminToken, keys: trust.keys, rootEnvelope: trust.rootEnvelope, db, r2, mf, api, trigger, dispose: () => mf.dispose() };
+  // In-memory storage outlives setOptions (Miniflare keeps it for the instance's lifetime).
+  const restart = () => mf.setOptions(mfOptions);
+  return { url, adminToken, keys: trust.keys, rootEnvelope: trust.rootEnvelope, db, r2, mf, api, restart, trigger, dispose: () => mf.dispose() };
 }

@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { bundleWorker } from '../harness/bundle.ts';
+import { BUNDLE_ENTRY, bundleWorker } from '../harness/bundle.ts';
 import { type TestWorker, startWorker } from '../harness/worker.ts';
 
 let worker: TestWorker;
@@ -11,11 +11,22 @@ beforeAll(async () => {
 });
 afterAll(() => worker?.dispose());
 
-it('wrangler deploy --dry-run bundles the Worker within the 3 MiB (gzip) free-plan limit', () => {
-  const { entry } = bundleWorker();
+it('wrangler deploy --dry-run bundles the Worker within the size limits: 3 MiB gzip (the former Free limit), 64 MiB uncompressed', () => {
+  const { entry, bytes } = bundleWorker();
   const gz = gzipSync(readFileSync(entry)).length;
   expect(gz).toBeGreaterThan(10_000);
   expect(gz).toBeLessThan(3 * 2 ** 20);
+  expect(bytes).toBeLessThan(64 * 2 ** 20);
+});
+
+it('the bundle is minified, keeps function names for stack traces, and has a source map back to our files', () => {
+  const source = readFileSync(BUNDLE_ENTRY, 'utf8');
+  // esbuild writes a `// path` line before each module unless it minifies.
+  expect(source).not.toContain('// control-plane/src/publish/commit.ts');
+  // keep_names: the original name is set on the renamed function, and V8 prints it in stacks.
+  expect(source).toContain('"commitUpload"');
+  const map = JSON.parse(readFileSync(`${BUNDLE_ENTRY}.map`, 'utf8')) as { sources: string[] };
+  expect(map.sources.some((s) => s.endsWith('control-plane/src/publish/commit.ts'))).toBe(true);
 });
 
 it('serves an OpenAPI 3.1 document generated from the route schemas', async () => {

@@ -11,11 +11,9 @@
  * if (!result.ok) reject(result.reasons); else record(result.io);
  */
 import { Golden, IoSchema, TfjsModelError, TfjsModelJson, tensorByteLength, weightSpecsOf } from '@modelfleet/protocol';
-import { checkGolden, exampleTensors, goldenFits } from './golden.ts';
+import type * as Engine from './engine.ts';
 import { ioMismatches, narrowIo } from './io-match.ts';
-import { disposeModel, loadFromMemory } from './load.ts';
-import { probe, probeInputs } from './probe.ts';
-import { exclusive } from './tfjs-runtime.ts';
+import { loadEngine } from './lazy.ts';
 
 export type ValidationCode = 'model_unloadable' | 'weights_mismatch' | 'io_mismatch' | 'golden_mismatch' | 'non_finite_output' | 'golden_invalid';
 /**
@@ -40,12 +38,17 @@ export type ValidationResult =
   | { ok: true; io: IoSchema; checks: Check[] }
   | { ok: false; reasons: Reason[]; checks: Check[] };
 
-/** Validations in one isolate take turns (see `exclusive`). */
-export function validateModel(input: ValidationInput): Promise<ValidationResult> {
-  return exclusive(() => validate(input));
+/**
+ * Validations in one isolate take turns (see `exclusive`). The first one in an isolate loads
+ * TF.js (lazy.ts).
+ */
+export async function validateModel(input: ValidationInput): Promise<ValidationResult> {
+  const engine = await loadEngine();
+  return engine.exclusive(() => validate(engine, input));
 }
 
-async function validate(input: ValidationInput): Promise<ValidationResult> {
+async function validate(engine: typeof Engine, input: ValidationInput): Promise<ValidationResult> {
+  const { checkGolden, disposeModel, exampleTensors, goldenFits, loadFromMemory, probe, probeInputs } = engine;
   const checks: Check[] = [];
   const reasons: Reason[] = [];
   const since = (started: number) => Math.round((performance.now() - started) * 10) / 10;
