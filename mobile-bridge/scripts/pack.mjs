@@ -48,6 +48,7 @@ for (const file of walk(types).filter((f) => f.endsWith('.d.ts'))) {
 }
 
 copyFileSync(join(pkg, 'README.md'), join(stage, 'README.md'));
+copyFileSync(join(root, 'LICENSE'), join(stage, 'LICENSE'));
 const typesEntry = './types/mobile-bridge/src/index.d.ts';
 writeFileSync(join(stage, 'package.json'), JSON.stringify({
   name: self.name, version: self.version, description: self.description, license: 'Apache-2.0', type: 'module',

@@ -25,6 +25,7 @@ it('packs a self-contained @modelfleet/react-native', () => {
   const imports = new Set([...js.matchAll(/^import .* from "([^"]+)";$/gm)].map((m) => m[1]));
   expect([...imports].sort()).toEqual(['react', 'react-native', 'react-native-webview', 'react/jsx-runtime']);
   expect(js).toContain('<title>modelfleet bridge</title>'); // the page, inlined
+  expect(readFileSync(join(stage, 'LICENSE'), 'utf8')).toContain('Apache License');
 
   const declarations = walk(join(stage, 'types'));
   expect(existsSync(join(stage, manifest.types))).toBe(true);

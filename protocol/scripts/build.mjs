@@ -1,6 +1,7 @@
 // Builds protocol/dist for the published @modelfleet/protocol: one ESM file per entry (shared code
 // split into chunks, zod left to the consumer's bundler as a dependency) and .d.ts declarations.
 // Runs on prepack; the repository itself imports the sources (tsconfig paths).
+import { copyFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { build } from 'esbuild';
 import { buildDirAtomically } from '../../scripts/lib/atomic-dir.mjs';
@@ -14,4 +15,5 @@ await buildDirAtomically(join(pkg, 'dist'), async (dist) => {
     external: ['zod'], sourcemap: true, legalComments: 'none', logLevel: 'warning',
   });
   emitDeclarations(join(pkg, 'tsconfig.build.json'), join(dist, 'types'));
+  copyFileSync(join(pkg, '../LICENSE'), join(dist, 'LICENSE'));
 });

@@ -3,6 +3,7 @@
 // a client component). Each app is served as built and runs a real third-party model (facemesh)
 // in Chromium against the local control plane: load, predict, then reload with the control plane
 // unreachable — the model comes from IndexedDB and gives the same outputs.
+import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { type Server, createServer } from 'node:http';
 import { extname, join, normalize } from 'node:path';
@@ -54,6 +55,28 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   await worker?.dispose();
+});
+
+/** Lists a tarball's files and reads its manifest (without installing it). */
+function tarball(path: string): { files: string[]; manifest: Record<string, any> } {
+  const files = execFileSync('tar', ['-tzf', path], { encoding: 'utf8' }).trim().split('\n').map((f) => f.replace(/^package\//, ''));
+  const manifest = JSON.parse(execFileSync('tar', ['-xzOf', path, 'package/package.json'], { encoding: 'utf8' }));
+  return { files, manifest };
+}
+
+it.each([0, 1])('tarball %i is ready to publish: licence, metadata, exports that resolve inside it, no sources', (i) => {
+  const { files, manifest } = tarball(tarballs[i]!);
+  expect(manifest).toMatchObject({ license: 'Apache-2.0', engines: { node: '>=20.19' }, type: 'module' });
+  expect(manifest).toHaveProperty('sideEffects'); // false, or the files that must not be shaken out
+  expect(manifest.repository?.url).toMatch(/^https:\/\/github\.com\//);
+  expect(manifest.private).toBeUndefined();
+  expect(files).toContain('dist/LICENSE');
+  expect(files.filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'))).toEqual([]);
+  // Every export target (types and import) is a file in the tarball.
+  const targets = Object.values(manifest.exports as Record<string, string | Record<string, string>>).flatMap((t) => (typeof t === 'string' ? [t] : Object.values(t)));
+  for (const target of targets) expect(files, target).toContain(target.replace(/^\.\//, ''));
+  // Only what runs on a device is a dependency: TF.js is an optional peer, never installed for the page.
+  for (const dep of Object.keys(manifest.dependencies ?? {})) expect(['@modelfleet/protocol', 'idb', 'comlink', 'zod']).toContain(dep);
 });
 
 describe.each(APPS)('a $name app', ({ name, out }) => {

@@ -24,7 +24,7 @@ afterAll(() => worker?.dispose());
 it('the tarball holds the build, a manifest with no dependencies, and imports only Node built-ins', () => {
   const files = execFileSync('tar', ['-tzf', cli.tarball], { encoding: 'utf8' }).trim().split('\n').sort();
   expect(files.filter((f) => !f.startsWith('package/dist/chunks/'))).toEqual([
-    'package/README.md', 'package/dist/THIRD_PARTY_LICENSES.txt', 'package/dist/modelfleet.mjs', 'package/package.json',
+    'package/README.md', 'package/dist/LICENSE', 'package/dist/THIRD_PARTY_LICENSES.txt', 'package/dist/modelfleet.mjs', 'package/package.json',
   ]);
   expect(files.every((f) => !f.endsWith('.ts'))).toBe(true);
   const pkgDir = join(cli.dir, 'node_modules/modelfleet');

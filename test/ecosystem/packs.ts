@@ -55,3 +55,14 @@ export function freshApp(name: string, tarballs: string[]): string {
 export function buildApp(dir: string): string {
   return npm(['run', 'build'], dir);
 }
+
+/** Packs @modelfleet/react-native with its own script (it bundles its workspace dependencies). */
+export function packReactNative(): string {
+  const into = join(ECOSYSTEM_CACHE, 'packs', 'react-native');
+  rmSync(into, { recursive: true, force: true });
+  // The WebView page is the global set-up's build; the script stages and packs around it.
+  execFileSync(process.execPath, [join(ROOT, 'mobile-bridge/scripts/pack.mjs'), '--out', into, '--no-page-build'], { stdio: 'pipe' });
+  const tarball = readdirSync(into).find((f) => f.endsWith('.tgz'));
+  if (!tarball) throw new Error(`mobile-bridge/scripts/pack.mjs wrote no tarball into ${into}`);
+  return join(into, tarball);
+}

@@ -43,6 +43,7 @@ await buildDirAtomically(target, async (dist) => {
   const wasmDir = dirname(require.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm'));
   // The two binaries the worker can fetch (worker.ts names them; the multi-threaded one is not used).
   for (const f of ['tfjs-backend-wasm.wasm', 'tfjs-backend-wasm-simd.wasm']) copyFileSync(join(wasmDir, f), join(dist, f));
+  copyFileSync(join(pkg, '../LICENSE'), join(dist, 'LICENSE'));
 
   // Type declarations for npm consumers, against protocol's published declarations (built afresh:
   // a stale protocol/dist would be what Node resolves the ESM's import to).

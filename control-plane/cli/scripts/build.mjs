@@ -5,7 +5,7 @@
 // needs neither tsx nor TypeScript at run time. Each command's implementation is its own chunk,
 // loaded when the command runs (program.ts), so `--help` parses only commander and the
 // command table. The licences of the bundled packages go to dist/THIRD_PARTY_LICENSES.txt.
-import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { build } from 'esbuild';
 
@@ -37,6 +37,7 @@ const notices = [...packages].sort(([a], [b]) => a.localeCompare(b)).map(([name,
   return `${name}@${pkg.version} (${pkg.license})\n\n${readFileSync(join(dir, file), 'utf8').trim()}\n`;
 });
 writeFileSync(join(dist, 'THIRD_PARTY_LICENSES.txt'), `The modelfleet CLI bundles these packages:\n\n${notices.join('\n---\n\n')}`);
+copyFileSync(join(cli, '../../LICENSE'), join(dist, 'LICENSE')); // this package's own licence
 
 if (!quiet) {
   const outputs = Object.entries(result.metafile.outputs).filter(([f]) => f.endsWith('.mjs'));
