@@ -76,7 +76,7 @@ it('npm start publishes the demo model and a demo rollout, serves signed tickets
   expect(login.status).toBe(303);
   const cookie = login.headers.get('set-cookie')!.split(';')[0]!;
   const page = await (await fetch(`${base}/console/rollouts`, { headers: { cookie } })).text();
-  expect(page).toContain('fraud-demo');
+  expect(page, `${page}\n--- npm start said:\n${first.output().slice(-4000)}`).toContain('fraud-demo');
   expect(page).toMatch(/badge running/);
 
   // A second start on the same port finds the first and says so, before touching anything.

@@ -18,7 +18,7 @@ it('1,000 devices through 1 → 50 %: no flip-flops, shares on target, the kill 
   expect(f.shares[3]).toBeLessThan(0.55);
   expect(f.killToChampionMs).toBeLessThan(2000);
   expect(f.backWithinTwoPolls).toBe(1);
-}, 120_000);
+}, 300_000);
 
 it('A/A step analyses never roll back; a +2 pp regression on real devices is rolled back by the alarm', async () => {
   const { aaRuns, regressionToRollback } = await import('./rollout-sim.ts');
@@ -28,4 +28,4 @@ it('A/A step analyses never roll back; a +2 pp regression on real devices is rol
   expect(aa.rollbacks).toBe(0);
   expect(reg.decision).toMatch(/^rolled-back: roll back: inference_error_rate/);
   expect(reg.ms).toBeLessThan(30_000);
-}, 120_000);
+}, 300_000);
