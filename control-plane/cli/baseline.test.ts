@@ -38,7 +38,13 @@ describe('modelfleet baseline', () => {
     expect(amount.edges).toHaveLength(11);
     expect(amount.edges[5]).toBeGreaterThan(15); // median of exp(N(3,1)) ≈ e³ ≈ 20
     expect(amount.edges[5]).toBeLessThan(26);
-    expect(amount.pit.at(-1)[1]).toBe(1);
+    expect(amount.pit.at(-1)[2]).toBe(1);
+    expect(amount.rows).toBe(2000);
+    expect(amount.shares.reduce((a: number, b: number) => a + b, 0)).toBeCloseTo(1, 12);
+    // hour takes 24 values, each ~4 % of the rows: every one is an atom, F jumps by its share there.
+    const jumps = hour.pit.filter((p: number[]) => p[2]! - p[1]! > 0.03);
+    expect(jumps).toHaveLength(24);
+    expect(hour.shares.reduce((a: number, b: number) => a + b, 0)).toBeCloseTo(1, 12);
     expect(hour.edges.length).toBeLessThanOrEqual(11); // ties collapse; edges stay strictly increasing
     expect(channel.vocabulary).toEqual(['card', 'bank', 'wallet']);
     expect(channel.frequencies).toEqual([858 / 2000, 572 / 2000, 285 / 2000, 0, 285 / 2000]); // 2,000 rows cycling through 7 values
