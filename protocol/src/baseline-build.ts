@@ -60,7 +60,13 @@ function cdfTable(sorted: number[], pitPoints: number): PitPoint[] {
   const room = Math.max(MAX_PIT_POINTS - knots.length, 0);
   const atoms = runs.length > room ? [...runs].sort((a, b) => b[1] - a[1]).slice(0, room) : runs;
   const xs = dedupe([...knots, ...atoms.map(([x]) => x)].sort((a, b) => a - b));
-  return xs.map((x) => [x, countBelow(sorted, x, false) / n, countBelow(sorted, x, true) / n]);
+  return xs.map((x) => {
+    const lo = countBelow(sorted, x, false);
+    const hi = countBelow(sorted, x, true);
+    // A value held by one row is a sample of a continuous part, not an atom: the CDF passes through
+    // the middle of its step, so the table interpolates continuously (a step there would make u discrete).
+    return hi - lo === 1 ? [x, (lo + 0.5) / n, (lo + 0.5) / n] : [x, lo / n, hi / n];
+  });
 }
 
 export function numericBaseline(name: string, values: number[], bins = 10, pitPoints = 128): NumericFeatureBaseline {

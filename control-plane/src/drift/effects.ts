@@ -13,7 +13,8 @@
  * Intervals come from a parametric bootstrap over the sampling and DP noise of both sides, with
  * a seed derived from the released numbers, so a window always shows the same interval.
  */
-import { normalQuantile, quantileOf, seededNormal } from './math.ts';
+import { seededNormal } from '@modelfleet/protocol';
+import { normalQuantile, quantileOf } from './math.ts';
 
 export interface Interval { estimate: number; low: number; high: number }
 export interface ShiftEstimate extends Interval { censored: boolean }

@@ -172,22 +172,6 @@ export function clipEigenvalues(A: number[][], floor: number): number[][] {
   return A.map((_, i) => A.map((__, j) => lambda.reduce((s, l, k) => s + v[i]![k]! * l * v[j]![k]!, 0)));
 }
 
-/**
- * A seeded N(0, 1) generator (mulberry32 + Box–Muller): for bootstrap intervals, which must be
- * reproducible from the released numbers alone — never for privacy noise.
- */
-export function seededNormal(seed: number): () => number {
-  let a = seed >>> 0;
-  const uniform = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-  return () => Math.sqrt(-2 * Math.log(1 - uniform())) * Math.cos(2 * Math.PI * uniform());
-}
-
 /** The q-quantile (type 7) of unsorted values. */
 export function quantileOf(values: number[], q: number): number {
   const s = [...values].sort((a, b) => a - b);
