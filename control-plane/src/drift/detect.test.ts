@@ -1,4 +1,4 @@
-import { type Baseline, OUTPUT_CLASS, OUTPUT_CONFIDENCE, addReleaseNoise, outputBaseline, healthLayout, healthUpload, addUpload, emptyAggregate, monitoredFeatures, sketchCategorical, sketchLayout, sketchNumeric } from '@modelfleet/protocol';
+import { type Baseline, OUTPUT_CLASS, OUTPUT_CONFIDENCE, addReleaseNoise, numericBaseline, outputBaseline, seededNormal, healthLayout, healthUpload, addUpload, emptyAggregate, monitoredFeatures, sketchCategorical, sketchLayout, sketchNumeric } from '@modelfleet/protocol';
 import { seededUniform } from '@modelfleet/protocol/testing';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_DETECT, detectDrift } from './detect.ts';
@@ -207,5 +207,39 @@ describe('prediction drift and label-free accuracy', () => {
     expect(r.outputs!.accuracyDrop!).toBeCloseTo(r.outputs!.baselineAccuracy! - 0.15, 10);
     const few = await fleet(labelled, likeValidation, (d, i) => (d + i) % 2 === 0, { feedback: { devices: 10, accuracy: 0.15 } });
     expect(few.r.outputs).toMatchObject({ feedbackAccuracy: null, accuracyAlarm: false });
+  });
+});
+
+describe('non-finite device values', () => {
+  // A baseline from 5,000 rows of which 2 % had no value; devices send NaN/±Infinity at some rate.
+  const normal = seededNormal(8);
+  const training = Array.from({ length: 5000 }, (_, i) => (i % 50 === 0 ? NaN : normal()));
+  const b: Baseline = { features: [numericBaseline('x', training)] };
+
+  async function window(nonFiniteShare: number) {
+    const layout = await sketchLayout(b);
+    const f = b.features[0] as { edges: number[]; pit: [number, number, number][] };
+    const agg = emptyAggregate(layout, 1);
+    const bad = [NaN, Infinity, -Infinity];
+    for (let d = 0; d < 500; d++) {
+      const values = Array.from({ length: 40 }, (_, i) => (((d * 40 + i) * 0.6180339887) % 1 < nonFiniteShare ? bad[i % 3]! : normal()));
+      addUpload(agg, { schemaDigest: layout.schemaDigest, window: 1, features: [sketchNumeric(values, f.edges, f.pit)] });
+    }
+    return detectDrift(layout, agg, opts).features[0]!;
+  }
+
+  it('count as missing: at the baseline’s missing rate nothing alarms, and the location ignores them', async () => {
+    const f = await window(0.02);
+    expect(f.alarm).toBe(false);
+    expect(f.missing!.observed).toBeCloseTo(0.02, 2);
+    expect(Math.abs(f.effects.location!.estimate)).toBeLessThan(0.05);
+  });
+
+  it('a pipeline that starts sending NaN alarms on the missing share, named as such, not as a location shift', async () => {
+    const f = await window(0.1);
+    expect(f.alarm).toBe(true);
+    expect(f.missing).toMatchObject({ expected: 0.002 * 10 });
+    expect(f.missing!.observed).toBeCloseTo(0.1, 2);
+    expect(Math.abs(f.effects.location!.estimate)).toBeLessThan(0.05);
   });
 });
