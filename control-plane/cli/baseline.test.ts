@@ -74,6 +74,31 @@ describe('modelfleet baseline', () => {
     expect(JSON.parse(inline.out)).toEqual(JSON.parse(readFileSync(join(dir, 'b.json'), 'utf8')));
   });
 
+  it('warns when the baseline is too small for the fleets it will meet, with the power it leaves', async () => {
+    const rows = readFileSync(join(dir, 'train.csv'), 'utf8').split('\n');
+    writeFileSync(join(dir, 'small.csv'), rows.slice(0, 122).join('\n')); // header + 121 rows
+    const small = await cli('baseline', 'small.csv', '--schema', 'schema.json', '--out', 'small.json');
+    expect(small.code, small.err).toBe(0);
+    expect(small.err).toMatch(/warning: 121 baseline rows limit drift detection to location shifts of about 0\.\d\dσ or more/);
+    expect(small.err).toContain('would reach 0.1σ');
+    const big = await cli('baseline', 'train.csv', '--schema', 'schema.json', '--out', 'big.json');
+    expect(big.err).not.toContain('warning'); // 2,000 rows over 3 features reach ~0.08σ: no warning
+  });
+
+  it('labels on the predictions give a reliability table; without them a note says accuracy stays uncalibrated', async () => {
+    writeFileSync(join(dir, 'labelled.jsonl'), Array.from({ length: 100 }, (_, i) => JSON.stringify({ probabilities: [1 - i / 100, i / 100], label: i % 3 === 0 ? 0 : 1 })).join('\n'));
+    const r = await cli('baseline', 'train.csv', '--schema', 'schema.json', '--predictions', 'labelled.jsonl', '--out', 'labelled.json');
+    expect(r.code, r.err).toBe(0);
+    const b = Baseline.parse(JSON.parse(readFileSync(join(dir, 'labelled.json'), 'utf8')));
+    expect(b.outputs!.reliability!.counts.reduce((a, c) => a + c, 0)).toBe(100);
+    expect(r.err).not.toContain('uncalibrated');
+    const plain = await cli('baseline', 'train.csv', '--schema', 'schema.json', '--predictions', 'preds.jsonl', '--out', 'plain.json');
+    expect(plain.err).toContain('uncalibrated');
+    writeFileSync(join(dir, 'half.jsonl'), [JSON.stringify({ probabilities: [0.2, 0.8], label: 1 }), ...Array.from({ length: 30 }, () => JSON.stringify({ probabilities: [0.3, 0.7] }))].join('\n'));
+    const half = await cli('baseline', 'train.csv', '--schema', 'schema.json', '--predictions', 'half.jsonl');
+    expect([half.code, half.err]).toEqual([3, expect.stringContaining('label every row or none')]);
+  });
+
   it('refuses bad input with coded errors', async () => {
     writeFileSync(join(dir, 'const.csv'), 'x\n' + '5\n'.repeat(50));
     writeFileSync(join(dir, 'x.json'), JSON.stringify({ features: [{ name: 'x', kind: 'numeric' }] }));
