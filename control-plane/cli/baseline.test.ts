@@ -38,7 +38,7 @@ describe('modelfleet baseline', () => {
     expect(amount.edges).toHaveLength(11);
     expect(amount.edges[5]).toBeGreaterThan(15); // median of exp(N(3,1)) ≈ e³ ≈ 20
     expect(amount.edges[5]).toBeLessThan(26);
-    expect(amount.pit.at(-1)[2]).toBe(1);
+    expect(amount.pit.at(-1)[2]).toBeCloseTo(1, 3); // the largest row is one value: F passes through the middle of its step
     expect(amount.rows).toBe(2000);
     expect(amount.shares.reduce((a: number, b: number) => a + b, 0)).toBeCloseTo(1, 12);
     // hour takes 24 values, each ~4 % of the rows: every one is an atom, F jumps by its share there.
