@@ -31,3 +31,12 @@ export function seededUniform(seed: number): () => number {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
+
+/**
+ * Seeded uniform 32-bit words (the same mulberry32 stream as `seededUniform`, before scaling),
+ * for the discrete Gaussian release noise in reproducible simulations and tests.
+ */
+export function seededWords(seed: number): () => number {
+  const uniform = seededUniform(seed);
+  return () => uniform() * 4294967296; // exact: uniform() is a word divided by 2³²
+}

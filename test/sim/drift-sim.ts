@@ -7,7 +7,7 @@
  * A naive pooled χ² on decile bins runs beside it for comparison.
  */
 import { type Baseline, type ReleaseNoise, type SketchLayout, addReleaseNoise, addUpload, emptyAggregate, sketchLayout, sketchNumeric, SKETCH_SCALE } from '@modelfleet/protocol';
-import { seededUniform } from '@modelfleet/protocol/testing';
+import { seededUniform, seededWords } from '@modelfleet/protocol/testing';
 import { DEFAULT_DETECT, detectDrift } from '../../control-plane/src/drift/detect.ts';
 import { chi2Survival, normalCdf, normalQuantile } from '../../control-plane/src/drift/math.ts';
 import { HEALTH_SHARE, releaseNoiseForRho, rhoFor } from '../../control-plane/src/drift/privacy.ts';
@@ -60,6 +60,8 @@ export async function simulate(cfg: SimConfig): Promise<SimResult> {
   // As in production when devices also send health records: drift gets 1 − HEALTH_SHARE of the day's ρ.
   const noise = Number.isFinite(cfg.epsilon) ? releaseNoiseForRho(layout, rhoFor(cfg.epsilon, 1e-6) * (1 - HEALTH_SHARE)) : { components: 0, componentProducts: 0, numericBins: 0, categoricalBins: 0, categoricalSquares: 0 };
   const { normal } = rng(cfg.seed);
+  // The release noise has its own seeded stream: the fleet's data stays the same whatever it draws.
+  const words = seededWords(cfg.seed ^ 0x5eed);
   const within = Math.sqrt(1 - cfg.tau ** 2);
   const B = feature.edges.length - 1;
   let alarms = 0;
@@ -84,8 +86,8 @@ export async function simulate(cfg: SimConfig): Promise<SimResult> {
       return chi2Survival(chi2, B - 1) < cfg.familyAlpha / cfg.features;
     });
     if (naive) naiveAlarms++;
-    // The daily release: Gaussian noise on every released sum, as the Durable Object adds it.
-    addReleaseNoise(agg, noise, normal);
+    // The daily release: discrete Gaussian noise on every released sum, as the Durable Object adds it.
+    addReleaseNoise(agg, noise, words);
     if (detectDrift(layout, agg, { ...DEFAULT_DETECT, familyAlpha: cfg.familyAlpha, minDevices: 0, noise }).alarm) alarms++;
   }
   return { alarmRate: alarms / cfg.runs, naiveAlarmRate: naiveAlarms / cfg.runs, runs: cfg.runs, noise };
