@@ -24,13 +24,16 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   no_root: 503, signing_key_missing: 503, signing_key_not_in_root: 503,
 };
 
+/** The HTTP status a coded error is answered with (400 for codes without their own). */
+export const statusOf = (code: ErrorCode): number => STATUS[code] ?? 400;
+
 export class ApiError extends Error {
   override readonly name = 'ApiError';
   constructor(
     readonly code: ErrorCode,
     message: string,
     readonly details?: unknown,
-    readonly status: number = STATUS[code] ?? 400,
+    readonly status: number = statusOf(code),
   ) {
     super(message);
   }
