@@ -187,9 +187,14 @@ export function discreteGaussian(sigma2: Rational, words: RandomWords): bigint {
  */
 export function varianceOf(sigma: number): Rational {
   if (!(sigma > 0) || !Number.isFinite(sigma)) throw new RangeError(`σ must be positive and finite, got ${sigma}`);
+  // σ = m / 2^shift exactly: doubling a double is exact, and at most ~1074 doublings make it whole.
+  let scaled = sigma;
   let shift = 0;
-  while (!Number.isInteger(sigma * 2 ** shift)) shift++; // exact: scaling a double by 2^k
-  const m = BigInt(sigma * 2 ** shift);
+  while (!Number.isInteger(scaled)) {
+    scaled *= 2;
+    shift++;
+  }
+  const m = BigInt(scaled);
   let num = m * m;
   let den = 1n << BigInt(2 * shift);
   const excess = Math.min(bitLength(num) - 64, 2 * shift);
