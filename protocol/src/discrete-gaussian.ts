@@ -65,7 +65,11 @@ function belowNumber(n: number, words: RandomWords): number {
   }
 }
 
-const bitLength = (n: bigint) => n.toString(2).length;
+/** Bits of n > 0: from its hex digits (a quarter of the work of toString(2); this is hot). */
+function bitLength(n: bigint): number {
+  const hex = n.toString(16);
+  return hex.length * 4 - Math.clz32(parseInt(hex[0]!, 16)) + 28;
+}
 
 /** A uniform BigInt in [0, n), n ≥ 1: the fewest words that cover n − 1, top bits masked, rejection. */
 export function uniformBelow(n: bigint, words: RandomWords): bigint {
@@ -81,10 +85,23 @@ export function uniformBelow(n: bigint, words: RandomWords): bigint {
   }
 }
 
-/** Bernoulli(num/den), 0 ≤ num ≤ den: exact. */
+/**
+ * Bernoulli(num/den), 0 ≤ num ≤ den: exact. For a big den, a uniform U ∈ [0, 1) is compared with
+ * p = num/den 32 bits at a time (long division of p against fresh words), which almost always
+ * settles on the first word: one BigInt division instead of a multi-word uniform below den.
+ */
 function bernoulli(num: bigint, den: bigint, words: RandomWords): boolean {
   if (den <= SAFE) return belowNumber(Number(den), words) < Number(num);
-  return uniformBelow(den, words) < num;
+  let r = num;
+  for (;;) {
+    r <<= 32n;
+    const digit = r / den; // p's next 32 bits, in [0, 2³²] (2³² only when p = 1)
+    r -= digit * den;
+    const w = words();
+    const d = Number(digit);
+    if (w !== d) return w < d;
+    if (r === 0n) return false; // p ended here: U's remaining bits cannot fall below zeros
+  }
 }
 
 /** Bernoulli(num/den) on numbers, den ≤ 2⁵³ (the hot path of the discrete Laplace). */

@@ -14,20 +14,27 @@ import { normalBaseline } from '../sim/drift-sim.ts';
 export interface Row { bench: string; value: string; anchor: string; ratio: string; target: string }
 const fmt = (n: number, d = 1) => n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
 
-/** Draws per second of `draw` over about `ms` milliseconds, after a JIT warm-up. */
-function rate(draw: () => number, ms = 400): number {
+/**
+ * Draws per second of `draw`: the median of 7 rounds of ~60 ms after a JIT warm-up, so a burst
+ * of load from other processes moves one round, not the figure.
+ */
+function rate(draw: () => number): number {
   let sink = 0;
   for (let i = 0; i < 20_000; i++) sink += draw();
-  let n = 0;
-  const start = performance.now();
-  let now = start;
-  while (now - start < ms) {
-    for (let i = 0; i < 1000; i++) sink += draw();
-    n += 1000;
-    now = performance.now();
+  const rounds: number[] = [];
+  for (let r = 0; r < 7; r++) {
+    let n = 0;
+    const start = performance.now();
+    let now = start;
+    while (now - start < 60) {
+      for (let i = 0; i < 500; i++) sink += draw();
+      n += 500;
+      now = performance.now();
+    }
+    rounds.push(n / ((now - start) / 1000));
   }
   if (sink === 0.5) console.log(''); // keeps the loop from being optimised away
-  return n / ((now - start) / 1000);
+  return rounds.sort((a, b) => a - b)[3]!;
 }
 
 /** The float sampler the release used before (Box–Muller on two CSPRNG words), as the anchor. */
@@ -76,12 +83,16 @@ export async function noiseBench(): Promise<Row[]> {
     });
   }
   const sums = agg.features.reduce((n, f) => n + f.sumBins.length + f.sumComponents.length + f.sumComponentProducts.length, 0);
+  // Median over 41 releases (each on a fresh copy of the same sums), after 10 for the JIT.
   const time = (release: (a: SketchAggregate) => void) => {
-    const copies = Array.from({ length: 60 }, () => structuredClone(agg));
-    for (const c of copies.slice(0, 10)) release(c); // warm-up
-    const start = performance.now();
-    for (const c of copies.slice(10)) release(c);
-    return (performance.now() - start) / 50;
+    const copies = Array.from({ length: 51 }, () => structuredClone(agg));
+    for (const c of copies.slice(0, 10)) release(c);
+    const times = copies.slice(10).map((c) => {
+      const start = performance.now();
+      release(c);
+      return performance.now() - start;
+    });
+    return times.sort((a, b) => a - b)[20]!;
   };
   const discreteMs = time((a) => addReleaseNoise(a, noise, words));
   const floatMs = time((a) => floatRelease(a, noise, boxMuller(words, 1)));
