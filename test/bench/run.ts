@@ -11,6 +11,7 @@ import { buildLayersModel } from '../fixtures/models.ts';
 import { chunkArtifacts, createModel, publish, putChunk, stageUpload } from '../harness/publish.ts';
 import { startWorker } from '../harness/worker.ts';
 import { closedLoop, get } from './load.ts';
+import { accuracyBench } from './accuracy.ts';
 import { driftBench } from './drift.ts';
 import { noiseBench } from './noise.ts';
 import { sdkBench } from './sdk.ts';
@@ -92,6 +93,7 @@ try {
   rows.push(...(await sdkBench(worker, app.appKey)));
   rows.push(...weightBench());
   rows.push(...(await driftBench(worker, app.appKey, SECONDS, CONCURRENCY)));
+  rows.push(...(await accuracyBench()));
   rows.push(...(await noiseBench()));
   rows.push(...(await imagePredictBench(worker, app.appKey)));
   rows.push(...(await bridgeBench(worker, app.appKey)));
