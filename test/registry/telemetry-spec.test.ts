@@ -4,7 +4,7 @@
 // byte for byte, uploads them through the real edge in workerd, and sees them counted in the closed
 // window; its refusals come back with the codes SPEC 10.7 and /v1/openapi.json document.
 // (Signature checks of SPEC §1–§2 are other suites' business; this one is about §10.)
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import * as protocol from '@modelfleet/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildLayersModel } from '../fixtures/models.ts';
@@ -33,10 +33,11 @@ const HEALTH_BASELINE = {
 };
 
 // ---- SPEC 10.2: the layout ------------------------------------------------------------------------
-type Numeric = { name: string; kind: 'numeric'; edges: number[]; pit?: [number, number][] };
+type Point = [number, number] | [number, number, number];
+type Numeric = { name: string; kind: 'numeric'; edges: number[]; pit?: Point[] };
 type Categorical = { name: string; kind: 'categorical'; vocabulary: string[] };
 type Feature = Numeric | Categorical;
-interface SpecBaseline { features: Feature[]; outputs?: { classCounts?: number[]; confidenceDeciles?: number[] } }
+interface SpecBaseline { features: Feature[]; outputs?: { classCounts?: number[]; confidenceDeciles?: number[]; confidence?: Omit<Numeric, 'name' | 'kind'> } }
 interface Layout { digest: string; features: (Feature & { bins: number; components: number })[]; bytes: number }
 
 const sha256 = (s: string) => createHash('sha256').update(s, 'utf8').digest('hex');
@@ -46,7 +47,9 @@ function specLayout(baseline: SpecBaseline): Layout {
   const classes = baseline.outputs?.classCounts;
   if (classes) monitored.push({ name: '@output.class', kind: 'categorical', vocabulary: classes.map((_, i) => String(i)) });
   const d = baseline.outputs?.confidenceDeciles;
-  if (d) {
+  const confidence = baseline.outputs?.confidence;
+  if (confidence) monitored.push({ name: '@output.confidence', kind: 'numeric', edges: confidence.edges, ...(confidence.pit ? { pit: confidence.pit } : {}) });
+  else if (d) {
     const edges: number[] = [];
     for (const e of [Math.min(1 / (classes?.length ?? 2), d[0]!), ...d, 1]) if (edges.length === 0 || e > edges[edges.length - 1]!) edges.push(e);
     if (edges.length >= 2) monitored.push({ name: '@output.confidence', kind: 'numeric', edges });
@@ -79,14 +82,22 @@ function numericBin(x: Value, edges: number[]): number {
   return B; // x = e_B
 }
 
-function pit(x: number, points: [number, number][]): number {
-  if (x <= points[0]![0]) return 0;
-  if (x >= points[points.length - 1]![0]) return 1;
-  let k = 0;
-  while (points[k + 1]![0] <= x) k++;
-  const [x0, u0] = points[k]!;
-  const [x1, u1] = points[k + 1]!;
-  return x1 === x0 ? u1 : u0 + ((x - x0) / (x1 - x0)) * (u1 - u0);
+/** v uniform in [0, 1) from a CSPRNG (SPEC 10.4), drawn only inside a jump. */
+const v = () => randomBytes(4).readUInt32LE(0) / 2 ** 32;
+
+/** SPEC 10.4's randomized PIT on points [x, F(x−), F(x)] (a 2-element point has F(x−) = F(x)). */
+function pit(x: number, table: Point[]): number {
+  const points = table.map((p) => (p.length === 2 ? [p[0], p[1], p[1]] : p) as [number, number, number]);
+  const within = (lo: number, hi: number) => (hi > lo ? lo + v() * (hi - lo) : lo);
+  const first = points[0]!;
+  const last = points[points.length - 1]!;
+  if (x < first[0]) return within(0, first[1]);
+  if (x > last[0]) return within(last[2], 1);
+  const j = points.findIndex((p) => p[0] >= x);
+  if (points[j]![0] === x) return within(points[j]![1], points[j]![2]);
+  const [x0, , f0] = points[j - 1]!;
+  const [x1, f1minus] = points[j]!;
+  return f0 + ((x - x0) / (x1 - x0)) * (f1minus - f0);
 }
 
 function encodeFeature(f: Layout['features'][number], values: Value[], minSamples = MIN_SAMPLES): Encoded | null {
@@ -96,10 +107,11 @@ function encodeFeature(f: Layout['features'][number], values: Value[], minSample
     for (const v of values) counts[v === null ? f.vocabulary.length + 1 : f.vocabulary.indexOf(String(v)) >= 0 ? f.vocabulary.indexOf(String(v)) : f.vocabulary.length]!++;
     return { bins: quantise(counts), components: [] };
   }
-  const points = f.pit ?? f.edges.map((e, k) => [e, k / (f.edges.length - 1)] as [number, number]);
+  const points = f.pit ?? f.edges.map((e, k) => [e, k / (f.edges.length - 1)] as Point);
   const sums = [0, 0, 0, 0];
   let m = 0;
-  for (const x of values) {
+  for (const raw of values) {
+    const x = typeof raw === 'number' ? Math.fround(raw) : raw; // float32 first
     counts[numericBin(x, f.edges)]!++;
     if (typeof x !== 'number' || !Number.isFinite(x)) continue;
     m++;
@@ -147,7 +159,8 @@ function healthRecord(layout: Layout, counters: Record<string, number>[], latenc
 // ---- The fleet ----------------------------------------------------------------------------------
 const baseline: SpecBaseline = {
   features: [
-    { name: 'amount', kind: 'numeric', edges: [-2, -1, 0, 1, 2], pit: [[-3, 0], [-1, 0.16], [0, 0.5], [1, 0.84], [3, 1]] },
+    // An atom at 0 (40 % → 60 %): values of exactly 0 get u spread over the jump (SPEC 10.4).
+    { name: 'amount', kind: 'numeric', edges: [-2, -1, 0, 1, 2], pit: [[-3, 0], [-1, 0.16], [0, 0.4, 0.6], [1, 0.84], [3, 1]] },
     { name: 'age', kind: 'numeric', edges: [0, 0.25, 0.5, 0.75, 1] },
     { name: 'channel', kind: 'categorical', vocabulary: ['web', 'app', 'pos'] },
   ],
@@ -167,7 +180,7 @@ const deviceSketch = (d: number, digest?: string) => {
   const rand = (i: number) => Math.sin(d * 97 + i * 13.7) * 0.5 + 0.5; // deterministic, in [0, 1]
   const n = 20 + d;
   const values: Value[][] = [
-    Array.from({ length: n }, (_, i) => (i === 3 ? null : 4 * rand(i) - 2)), // one missing value
+    Array.from({ length: n }, (_, i) => (i === 3 ? null : i % 4 === 0 ? 0 : 4 * rand(i) - 2)), // one missing value, a quarter exactly 0
     Array.from({ length: n }, (_, i) => rand(i + 100)),
     Array.from({ length: n }, (_, i) => ['web', 'app', 'pos', 'kiosk'][Math.floor(rand(i + 200) * 4) % 4]!),
     Array.from({ length: n }, (_, i) => String(rand(i + 300) < 0.6 ? 0 : 1)),
