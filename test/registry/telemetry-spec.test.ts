@@ -267,6 +267,10 @@ describe('a device telemetry client built from SPEC.md §10 alone', () => {
     new DataView(unnormalised.buffer).setUint16(HEADER_BYTES, new DataView(unnormalised.buffer).getUint16(HEADER_BYTES, true) + 1, true);
     await expectRefused(await post('sketches', 'spec-8', unnormalised), 'sketches', 422, 'sketch_not_normalized');
     await expectRefused(await post('sketches', 'spec-9', new Uint8Array(MAX_UPLOAD_BYTES + 1)), 'sketches', 413, 'payload_too_large');
+    const malformedRollout = await worker.api(`/v1/edge/health/spec/1?device=spec-12&rollout=not-a-rollout`, {
+      method: 'POST', token: null, body: healthRecord(health, [{ ok: 1 }, { ok: 3 }, { cpu: 3 }, {}], [], today) as unknown as BodyInit, headers: { 'content-type': 'application/octet-stream', 'x-modelfleet-app-key': appKey },
+    });
+    await expectRefused(malformedRollout, 'health', 400, 'bad_request');
     const stale = deviceSketch(10);
     new DataView(stale.buffer).setUint32(40, today - 2, true);
     await expectRefused(await post('sketches', 'spec-10', stale), 'sketches', 422, 'window_closed');
