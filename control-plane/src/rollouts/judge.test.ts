@@ -60,5 +60,8 @@ describe('output metrics from drift verdicts', () => {
     expect(judgeOutputs(check('estimated_accuracy'), null, drift(false, 0.9)).status).toBe('no_data');
     expect(judgeOutputs(check('estimated_accuracy'), drift(false, 0.9, 10), drift(false, 0.9)).status).toBe('no_data');
     expect(judgeOutputs(check('estimated_accuracy'), drift(false, null), drift(false, 0.9)).status).toBe('no_data');
+    // An uncalibrated estimate (mean confidence, no reliability table) is no evidence between two models.
+    const uncalibrated = { ...drift(false, 0.95), outputs: { ...drift(false, 0.95).outputs, calibrated: false } };
+    expect(judgeOutputs(check('estimated_accuracy'), uncalibrated, drift(false, 0.9)).status).toBe('no_data');
   });
 });
