@@ -16,8 +16,9 @@ import { type ModelStore, openStore } from '../src/store.ts';
 let dbCounter = 0;
 export const freshDbName = () => `mf-test-${process.pid}-${++dbCounter}`;
 
-export async function controlPlane(): Promise<TestWorker & { appKey: string }> {
-  const worker = await startWorker({ http: true });
+/** `vars`: Worker settings (the real-data drift suite lowers DRIFT_MIN_DEVICES for its fast variant). */
+export async function controlPlane(vars?: Record<string, string>): Promise<TestWorker & { appKey: string }> {
+  const worker = await startWorker({ http: true, ...(vars ? { vars } : {}) });
   const res = await worker.api('/v1/apps', { method: 'POST', json: { name: 'sdk-tests', models: ['*'] } });
   return Object.assign(worker, { appKey: ((await res.json()) as { appKey: string }).appKey });
 }
