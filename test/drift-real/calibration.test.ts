@@ -16,8 +16,8 @@ import { type Fleet, closeWindow, publishDataSet, runFleet } from './fleet.ts';
 import { type FeatureTruth, truthOf } from './truth.ts';
 
 const FULL = process.env.DRIFT_REAL_FULL === '1';
-const DEVICES = Number(process.env.TMP_DEVICES) || (FULL ? 2000 : 300);
-const VARS: Record<string, string> = FULL ? {} : { DRIFT_MIN_DEVICES: process.env.TMP_DEVICES ? '10' : '250', DRIFT_EPSILON_PER_DAY: '15' };
+const DEVICES = FULL ? 2000 : 300;
+const VARS: Record<string, string> = FULL ? {} : { DRIFT_MIN_DEVICES: '250', DRIFT_EPSILON_PER_DAY: '15' };
 const ROWS_PER_DEVICE = 20;
 /** "Clearly moved": the classical two-sample test on all raw rows is this far past any doubt. */
 const CLEARLY = 1e-6;
