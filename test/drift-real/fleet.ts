@@ -57,6 +57,23 @@ export async function publishDataSet(worker: Fleet, ds: DataSet, names: string[]
   return { baseline, trainingAccuracy: correct / predictions.length };
 }
 
+/**
+ * fetch that reads each response to its end before the SDK sees it. The outbox cancels the body of
+ * an upload's acknowledgement, which resets the keep-alive connection mid-response, and workerd
+ * logs a "Connection reset by peer" stack for each (dozens per fleet: noise, not a failure).
+ */
+const drainingFetch: typeof fetch = async (input, init) => {
+  const res = await fetch(input, init);
+  const body = [101, 204, 205, 304].includes(res.status) ? null : await res.arrayBuffer();
+  const headers = new Headers(res.headers);
+  // fetch already decoded a compressed body: its encoding and length no longer describe these bytes.
+  if (headers.has('content-encoding')) {
+    headers.delete('content-encoding');
+    headers.delete('content-length');
+  }
+  return new Response(body, { status: res.status, statusText: res.statusText, headers });
+};
+
 /** `count` rows drawn without replacement (a device sees distinct records), seeded. */
 export function sampleRows(rows: number[][], count: number, random: () => number): number[][] {
   const idx = rows.map((_, i) => i);
@@ -81,7 +98,7 @@ export async function runFleet(worker: Fleet, model: string, rows: number[][], o
   const device = async (d: number) => {
     const client = await createClient({
       endpoint: worker.url, appKey: worker.appKey, trustRoot: worker.rootEnvelope as Envelope, storage: await openStore(freshDbName()),
-      runner: createEngine(), backends: ['cpu'], pollInterval: 0, deviceId: `${model}-device-${d}`, now: () => opts.now,
+      runner: createEngine(), backends: ['cpu'], pollInterval: 0, deviceId: `${model}-device-${d}`, now: () => opts.now, fetch: drainingFetch,
     });
     try {
       const m = await client.load(model);
