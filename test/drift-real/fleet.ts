@@ -26,7 +26,8 @@ export type Fleet = TestWorker & { appKey: string };
 
 /**
  * `modelfleet baseline train.jsonl --schema schema.json --predictions val.jsonl --out baseline.json`
- * on the data set's training rows, in a scratch directory, exactly as a user would run it.
+ * on the data set's training rows and the model's labelled predictions on them, in a scratch
+ * directory, exactly as a user would run it.
  */
 export async function cliBaseline(worker: Fleet, ds: DataSet, predictions: number[][]): Promise<Baseline> {
   const dir = mkdtempSync(join(tmpdir(), `mf-drift-real-${ds.id}-`));
@@ -34,7 +35,8 @@ export async function cliBaseline(worker: Fleet, ds: DataSet, predictions: numbe
     const lines = ds.baseline.map((r) => JSON.stringify(Object.fromEntries(ds.features.map((f, i) => [f.name, r[i]]))));
     writeFileSync(join(dir, 'train.jsonl'), lines.join('\n') + '\n');
     writeFileSync(join(dir, 'schema.json'), JSON.stringify({ features: ds.features }));
-    writeFileSync(join(dir, 'val.jsonl'), predictions.map((p) => JSON.stringify(p)).join('\n') + '\n');
+    // With each row's true label, so the baseline carries a reliability table and label-free accuracy is calibrated (and can alarm).
+    writeFileSync(join(dir, 'val.jsonl'), predictions.map((p, i) => JSON.stringify({ probabilities: p, label: ds.labels[i] })).join('\n') + '\n');
     const r = await runCli(worker, dir, 'baseline', 'train.jsonl', '--schema', 'schema.json', '--predictions', 'val.jsonl', '--out', 'baseline.json');
     if (r.code !== 0) throw new Error(`modelfleet baseline failed (${r.code}): ${r.err}`);
     return JSON.parse(readFileSync(join(dir, 'baseline.json'), 'utf8')) as Baseline;
