@@ -5,6 +5,7 @@
  * tests drift against it. This is the shape validated at publish; the drift issue fills it in.
  */
 import * as z from 'zod/mini';
+import { reservedNameProblem } from './input-stats.ts';
 
 const increasing = (xs: number[]) => xs.every((x, i) => i === 0 || x > xs[i - 1]!);
 
@@ -44,6 +45,9 @@ export const Baseline = z
   })
   .check(
     z.refine((b) => new Set(b.features.map((f) => f.name)).size === b.features.length, 'feature names must be unique'),
-    z.refine((b) => b.features.every((f) => !f.name.startsWith('@')), 'feature names starting with @ are reserved (@output.class, @output.confidence)'),
+    // @ is reserved (@output.…); only declared input statistics (@input.<input>.<stat>, input-stats.ts) pass.
+    z.refine((b) => b.features.every((f) => !reservedNameProblem(f)), {
+      error: (iss) => (iss.input as { features: { name: string; kind: string }[] }).features.map(reservedNameProblem).find((p) => p !== null) ?? 'reserved_feature_name',
+    }),
   );
 export type Baseline = z.infer<typeof Baseline>;
