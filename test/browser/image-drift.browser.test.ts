@@ -7,7 +7,7 @@
 // window: "dark" alarms on brightness, never on width or height; "steady" does not alarm.
 // The worker's numbers equal the CLI's bit for bit on the same PNG files (lossless: both decoders
 // give the same pixels); JPEG decoders (Chromium's, jpeg-js) may differ by rounding.
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { IMAGE_STATS, imageStats, windowOf } from '@modelfleet/protocol';
