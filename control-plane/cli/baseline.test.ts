@@ -38,7 +38,13 @@ describe('modelfleet baseline', () => {
     expect(amount.edges).toHaveLength(11);
     expect(amount.edges[5]).toBeGreaterThan(15); // median of exp(N(3,1)) ≈ e³ ≈ 20
     expect(amount.edges[5]).toBeLessThan(26);
-    expect(amount.pit.at(-1)[1]).toBe(1);
+    expect(amount.pit.at(-1)[2]).toBeCloseTo(1, 3); // the largest row is one value: F passes through the middle of its step
+    expect(amount.rows).toBe(2000);
+    expect(amount.shares.reduce((a: number, b: number) => a + b, 0)).toBeCloseTo(1, 12);
+    // hour takes 24 values, each ~4 % of the rows: every one is an atom, F jumps by its share there.
+    const jumps = hour.pit.filter((p: number[]) => p[2]! - p[1]! > 0.03);
+    expect(jumps).toHaveLength(24);
+    expect(hour.shares.reduce((a: number, b: number) => a + b, 0)).toBeCloseTo(1, 12);
     expect(hour.edges.length).toBeLessThanOrEqual(11); // ties collapse; edges stay strictly increasing
     expect(channel.vocabulary).toEqual(['card', 'bank', 'wallet']);
     expect(channel.frequencies).toEqual([858 / 2000, 572 / 2000, 285 / 2000, 0, 285 / 2000]); // 2,000 rows cycling through 7 values
@@ -66,6 +72,31 @@ describe('modelfleet baseline', () => {
     expect(JSON.parse(r.out)).toEqual({ out: 'b.json', rows: 2000, features: ['amount', 'hour', 'channel'], classes: null });
     const inline = await cli('--json', 'baseline', 'train.csv', '--schema', 'schema.json');
     expect(JSON.parse(inline.out)).toEqual(JSON.parse(readFileSync(join(dir, 'b.json'), 'utf8')));
+  });
+
+  it('warns when the baseline is too small for the fleets it will meet, with the power it leaves', async () => {
+    const rows = readFileSync(join(dir, 'train.csv'), 'utf8').split('\n');
+    writeFileSync(join(dir, 'small.csv'), rows.slice(0, 122).join('\n')); // header + 121 rows
+    const small = await cli('baseline', 'small.csv', '--schema', 'schema.json', '--out', 'small.json');
+    expect(small.code, small.err).toBe(0);
+    expect(small.err).toMatch(/warning: 121 baseline rows limit drift detection to location shifts of about 0\.\d\dσ or more/);
+    expect(small.err).toContain('would reach 0.1σ');
+    const big = await cli('baseline', 'train.csv', '--schema', 'schema.json', '--out', 'big.json');
+    expect(big.err).not.toContain('warning'); // 2,000 rows over 3 features reach ~0.08σ: no warning
+  });
+
+  it('labels on the predictions give a reliability table; without them a note says accuracy stays uncalibrated', async () => {
+    writeFileSync(join(dir, 'labelled.jsonl'), Array.from({ length: 100 }, (_, i) => JSON.stringify({ probabilities: [1 - i / 100, i / 100], label: i % 3 === 0 ? 0 : 1 })).join('\n'));
+    const r = await cli('baseline', 'train.csv', '--schema', 'schema.json', '--predictions', 'labelled.jsonl', '--out', 'labelled.json');
+    expect(r.code, r.err).toBe(0);
+    const b = Baseline.parse(JSON.parse(readFileSync(join(dir, 'labelled.json'), 'utf8')));
+    expect(b.outputs!.reliability!.counts.reduce((a, c) => a + c, 0)).toBe(100);
+    expect(r.err).not.toContain('uncalibrated');
+    const plain = await cli('baseline', 'train.csv', '--schema', 'schema.json', '--predictions', 'preds.jsonl', '--out', 'plain.json');
+    expect(plain.err).toContain('uncalibrated');
+    writeFileSync(join(dir, 'half.jsonl'), [JSON.stringify({ probabilities: [0.2, 0.8], label: 1 }), ...Array.from({ length: 30 }, () => JSON.stringify({ probabilities: [0.3, 0.7] }))].join('\n'));
+    const half = await cli('baseline', 'train.csv', '--schema', 'schema.json', '--predictions', 'half.jsonl');
+    expect([half.code, half.err]).toEqual([3, expect.stringContaining('label every row or none')]);
   });
 
   it('refuses bad input with coded errors', async () => {

@@ -59,7 +59,7 @@ describe('sketch merge', () => {
           addUpload(agg, { schemaDigest: layout.schemaDigest, window: 1, features: [sketchNumeric(values, edges), null, null] });
         }
         const pooled = new Array(edges.length + 2).fill(0);
-        for (const x of devices.flat()) pooled[numericBin(x, edges)]++;
+        for (const x of devices.flat()) pooled[numericBin(Math.fround(x), edges)]++; // devices bin float32 values
         // Each sample weighs SKETCH_SCALE / 64 units: the device-weighted sum is the pooled count, exactly.
         expect(agg.features[0]!.sumBins).toEqual(pooled.map((c) => (c * SKETCH_SCALE) / 64));
       }),

@@ -6,9 +6,11 @@
  *  - a present feature's bin fractions are integers summing to exactly SKETCH_SCALE (L1 = 1,
  *    so a heavy user weighs as one device); an absent feature (< MIN_SAMPLES values) is all 0;
  *  - numeric features add K = 4 Legendre components of u = F0(x) (the PIT), as means in units
- *    of 1/COMPONENT_SCALE, for the device-level smooth test.
+ *    of 1/COMPONENT_SCALE, for the device-level smooth test. Where F0 jumps (a value that many
+ *    training rows share) u is drawn uniformly inside the jump with the platform CSPRNG — the
+ *    randomized PIT — so u is uniform under the baseline for discrete and rounded data too.
  */
-import type { Baseline } from './baseline.ts';
+import type { Baseline, PitPoint } from './baseline.ts';
 import { sha256Hex, utf8 } from './encoding.ts';
 import { parseInputStat } from './input-stats.ts';
 
@@ -24,8 +26,18 @@ export interface LayoutFeature {
   /** numeric: underflow, B interior bins, overflow, missing; categorical: vocabulary, OTHER, MISSING */
   bins: number;
   components: number;
-  /** categorical with training frequencies: the expected bin fractions (sum 1). */
+  /**
+   * The baseline's expected fractions: categorical (with training frequencies) over vocabulary,
+   * OTHER, MISSING; numeric over the B interior bins (the training shares; equal without them).
+   */
   expected?: number[];
+  /** Training rows behind the baseline: the tests add its sampling error (absent: treated as exact). */
+  rows?: number;
+  /** numeric: the training share of rows with no finite value (absent: not tested). */
+  missing?: number;
+  /** @output.confidence with a reliability table: validation accuracy per interior bin, and overall. */
+  accuracy?: number[];
+  validationAccuracy?: number;
   /** numeric: the bin edges (for effect sizes and charts on the control plane). */
   edges?: number[];
   /** categorical: the vocabulary (bin labels for charts; the digest already covers it). */
@@ -59,9 +71,11 @@ export function monitoredFeatures(baseline: Baseline): MonitoredFeature[] {
   const out: MonitoredFeature[] = baseline.features.map((f) => ({ ...f, source: parseInputStat(f.name) ? 'input-stat' : 'input' }) as MonitoredFeature);
   const o = baseline.outputs;
   if (o?.classCounts) {
-    out.push({ name: OUTPUT_CLASS, kind: 'categorical', source: 'output-class', vocabulary: o.classCounts.map((_, i) => String(i)), frequencies: [...o.classCounts, 0, 0] });
+    out.push({ name: OUTPUT_CLASS, kind: 'categorical', source: 'output-class', vocabulary: o.classCounts.map((_, i) => String(i)), frequencies: [...o.classCounts, 0, 0], rows: o.classCounts.reduce((a, b) => a + b, 0) });
   }
-  if (o?.confidenceDeciles) {
+  if (o?.confidence) {
+    out.push({ ...o.confidence, name: OUTPUT_CONFIDENCE, source: 'output-confidence' });
+  } else if (o?.confidenceDeciles) {
     const classes = o.classCounts?.length ?? 2;
     const edges = increasing([Math.min(1 / classes, o.confidenceDeciles[0]!), ...o.confidenceDeciles, 1]);
     if (edges.length >= 2) out.push({ name: OUTPUT_CONFIDENCE, kind: 'numeric', source: 'output-confidence', edges });
@@ -72,10 +86,15 @@ export function monitoredFeatures(baseline: Baseline): MonitoredFeature[] {
 /** The layout every device and the control plane derive from the signed baseline. */
 export async function sketchLayout(baseline: Baseline): Promise<SketchLayout> {
   const monitored = monitoredFeatures(baseline);
+  const reliability = baseline.outputs?.confidence ? baseline.outputs.reliability : undefined;
   const features: LayoutFeature[] = monitored.map((f) =>
     f.kind === 'numeric'
-      ? { name: f.name, kind: 'numeric', bins: f.edges.length - 1 + 3, components: SKETCH_K, edges: f.edges }
-      : { name: f.name, kind: 'categorical', bins: f.vocabulary.length + 2, components: 0, vocabulary: f.vocabulary, ...(f.frequencies ? { expected: normalise(f.frequencies) } : {}) },
+      ? {
+          name: f.name, kind: 'numeric', bins: f.edges.length - 1 + 3, components: SKETCH_K, edges: f.edges,
+          ...(f.shares ? { expected: normalise(f.shares) } : {}), ...rowsOf(f), ...(f.missing !== undefined ? { missing: f.missing } : {}),
+          ...(f.source === 'output-confidence' && reliability ? { accuracy: reliability.accuracy, validationAccuracy: reliability.validationAccuracy } : {}),
+        }
+      : { name: f.name, kind: 'categorical', bins: f.vocabulary.length + 2, components: 0, vocabulary: f.vocabulary, ...(f.frequencies ? { expected: normalise(f.frequencies) } : {}), ...rowsOf(f) },
   );
   // The digest covers what determines a value's bin: names, kinds, edges, PIT tables, vocabularies.
   const described = monitored.map((f) =>
@@ -83,6 +102,8 @@ export async function sketchLayout(baseline: Baseline): Promise<SketchLayout> {
   );
   return { schemaDigest: await sha256Hex(utf8(JSON.stringify(['modelfleet/sketch/v1', SKETCH_SCALE, COMPONENT_SCALE, described]))), features };
 }
+
+const rowsOf = (f: { rows?: number | undefined }) => (f.rows ? { rows: f.rows } : {});
 
 function normalise(xs: number[]): number[] {
   const total = xs.reduce((a, b) => a + b, 0);
@@ -107,16 +128,40 @@ export function quantizeFractions(counts: number[], scale = SKETCH_SCALE): numbe
   return out;
 }
 
-/** u = F0(x): linear interpolation on the PIT table, or on the equiprobable edges without one. */
-export function pit(x: number, edges: number[], table?: [number, number][]): number {
-  return pitOn(table ?? edgePoints(edges), x);
+/** A uniform draw in [0, 1) from the platform CSPRNG (WebCrypto: browsers, workers, Node ≥ 19). */
+export function cryptoUniform(): () => number {
+  const pool = new Uint32Array(256);
+  let next = pool.length;
+  return () => {
+    if (next === pool.length) {
+      globalThis.crypto.getRandomValues(pool);
+      next = 0;
+    }
+    return pool[next++]! / 2 ** 32;
+  };
 }
 
-const edgePoints = (edges: number[]) => edges.map((e, i) => [e, i / (edges.length - 1)] as [number, number]);
+/**
+ * u = F0(x), randomized within jumps: at a table point x_j, u = F(x_j−) + v·(F(x_j) − F(x_j−));
+ * between points, linear from F(x_j) to F(x_{j+1}−); below the first point v·F(x_0−), above the
+ * last F(x_last) + v·(1 − F(x_last)). v is uniform in [0, 1) and only drawn inside a jump.
+ * Without a table, the equal-share bin edges serve (older baselines).
+ */
+export function pit(x: number, edges: number[], table?: PitPoint[], uniform: () => number = Math.random): number {
+  return pitOn(table ?? edgePoints(edges), x, uniform);
+}
 
-function pitOn(points: [number, number][], x: number): number {
-  if (x <= points[0]![0]) return 0;
-  if (x >= points[points.length - 1]![0]) return 1;
+const edgePoints = (edges: number[]): PitPoint[] => edges.map((e, i) => [e, i / (edges.length - 1)]);
+
+const below = (p: PitPoint) => p[1];
+const atOrBelow = (p: PitPoint) => (p.length === 3 ? p[2] : p[1]);
+
+function pitOn(points: PitPoint[], x: number, uniform: () => number): number {
+  const first = points[0]!;
+  const last = points[points.length - 1]!;
+  const within = (lo: number, hi: number) => (hi > lo ? lo + uniform() * (hi - lo) : lo);
+  if (x < first[0]) return within(0, below(first));
+  if (x > last[0]) return within(atOrBelow(last), 1);
   let lo = 0;
   let hi = points.length - 1;
   while (hi - lo > 1) {
@@ -124,9 +169,11 @@ function pitOn(points: [number, number][], x: number): number {
     if (points[mid]![0] <= x) lo = mid;
     else hi = mid;
   }
-  const [x0, u0] = points[lo]!;
-  const [x1, u1] = points[hi]!;
-  return x1 === x0 ? u1 : u0 + ((x - x0) / (x1 - x0)) * (u1 - u0);
+  if (points[hi]![0] === x) lo = hi;
+  const p = points[lo]!;
+  if (p[0] === x) return within(below(p), atOrBelow(p));
+  const q = points[hi]!;
+  return atOrBelow(p) + ((x - p[0]) / (q[0] - p[0])) * (below(q) - atOrBelow(p));
 }
 
 /** Legendre polynomials P1..P4 at t = 2u − 1; each lies in [−1, 1], mean 0 under the baseline. */
@@ -135,6 +182,10 @@ export function legendre(u: number): [number, number, number, number] {
   const t2 = t * t;
   return [t, (3 * t2 - 1) / 2, (5 * t2 * t - 3 * t) / 2, (35 * t2 * t2 - 30 * t2 + 3) / 8];
 }
+
+let shared: (() => number) | null = null;
+/** One CSPRNG pool per realm, made on first use (protocol must load where WebCrypto is absent too). */
+const defaultUniform = () => (shared ??= cryptoUniform());
 
 export interface FeatureSketch {
   bins: number[];
@@ -157,19 +208,25 @@ export function numericBin(x: number | null | undefined, edges: number[]): numbe
   return lo + 1;
 }
 
-/** A device's sketch of one numeric feature; null when it saw fewer than MIN_SAMPLES values. */
-export function sketchNumeric(values: (number | null)[], edges: number[], table?: [number, number][]): FeatureSketch | null {
+/**
+ * A device's sketch of one numeric feature; null when it saw fewer than MIN_SAMPLES values.
+ * Values are taken as float32 (what a TF.js tensor holds, and what the baseline was built from);
+ * non-finite values (NaN, ±Infinity) count as MISSING and take no part in the PIT.
+ * `uniform` draws the randomized PIT inside atoms: the CSPRNG on devices, a fixed sequence in vectors.
+ */
+export function sketchNumeric(values: (number | null)[], edges: number[], table?: PitPoint[], uniform: () => number = defaultUniform()): FeatureSketch | null {
   if (values.length < MIN_SAMPLES) return null;
   const counts = new Array<number>(edges.length - 1 + 3).fill(0);
   const sums = [0, 0, 0, 0];
   const points = table ?? edgePoints(edges);
   let present = 0;
-  for (const x of values) {
+  for (const raw of values) {
+    const x = raw === null || raw === undefined ? null : Math.fround(raw);
     counts[numericBin(x, edges)]!++;
     if (x === null || !Number.isFinite(x)) continue;
     present++;
     // legendre() inlined (same arithmetic, same order: bit-identical sums) — this runs on devices.
-    const t = 2 * pitOn(points, x) - 1;
+    const t = 2 * pitOn(points, x, uniform) - 1;
     const t2 = t * t;
     sums[0]! += t;
     sums[1]! += (3 * t2 - 1) / 2;

@@ -21,13 +21,4 @@ export async function createTestTrust(alg: 'ecdsa-p256-sha256' | 'ed25519' = 'ec
   return { keys, root: rootFor(keys, 1, expires), rootEnvelope: await signInitialRoot(keys, expires) };
 }
 
-/** A seeded uniform generator on [0, 1) (mulberry32), for reproducible simulations and tests. */
-export function seededUniform(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) | 0;
-    let t = Math.imul(s ^ (s >>> 15), 1 | s);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededUniform } from './random.ts';

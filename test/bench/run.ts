@@ -10,6 +10,7 @@ import { buildLayersModel } from '../fixtures/models.ts';
 import { chunkArtifacts, createModel, publish, putChunk, stageUpload } from '../harness/publish.ts';
 import { startWorker } from '../harness/worker.ts';
 import { closedLoop, get } from './load.ts';
+import { accuracyBench } from './accuracy.ts';
 import { driftBench } from './drift.ts';
 import { sdkBench } from './sdk.ts';
 import { consoleBench } from './console.ts';
@@ -90,6 +91,7 @@ try {
   rows.push(...(await sdkBench(worker, app.appKey)));
   rows.push(...weightBench());
   rows.push(...(await driftBench(worker, app.appKey, SECONDS, CONCURRENCY)));
+  rows.push(...(await accuracyBench()));
   rows.push(...(await imagePredictBench(worker, app.appKey)));
   rows.push(...(await bridgeBench(worker, app.appKey)));
   rows.push(...(await consoleBench()));

@@ -173,6 +173,11 @@ describe('operator', () => {
     expect(latest.verdict.features[0].bins.observed).toHaveLength(10);
     expect(await page.locator(`tr[data-window="${seeded.today}"]`).textContent()).toContain('f0');
     expect(await page.locator('#ledger').textContent()).toMatch(/Releases, last 365 days\s*2/);
+    expect(await page.locator('#ledger').textContent()).toContain('ε = 1,000'); // the per-day budget beside the yearly total
+    // Signed effects with intervals: the fixture moves f0 up, so its location is positive and its interval excludes 0.
+    const effects = await page.locator('[data-effects="f0"]').textContent();
+    expect(effects).toMatch(/Location \+\d\.\d\dσ \[\+\d\.\d\d, \+\d\.\d\d\]/);
+    expect(await page.locator('#effect-floor').textContent()).toContain('0.05 baseline σ');
     await shot(page, 'drift');
   });
 

@@ -9,7 +9,7 @@
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { extname, resolve } from 'node:path';
-import { IMAGE_STATS, type ImageStat, ProtocolError, buildBaseline, inputStatName } from '@modelfleet/protocol';
+import { IMAGE_STATS, type ImageStat, ProtocolError, baselineDetectableShift, baselineRowsFor, buildBaseline, inputStatName } from '@modelfleet/protocol';
 import { parse } from 'csv-parse/sync';
 import { z } from 'zod';
 import { type CliIo, type Ctx, emit, readJsonFile } from '../context.ts';
@@ -47,14 +47,36 @@ function readRows(io: CliIo, path: string, flag: string): Row[] {
   throw new CliError('input', 'unsupported_format', `${flag} ${path}: use .csv (with a header) or .jsonl`);
 }
 
-/** Predictions: JSON lines of probability arrays (or `{ "probabilities": [...] }`), or CSV rows of numbers. */
-function readPredictions(io: CliIo, path: string): number[][] {
-  return readRows(io, path, '--predictions').map((r, i) => {
+/**
+ * Predictions: JSON lines of probability arrays, or `{ "probabilities": [...], "label": k }` (the
+ * true class: with a label on every row the baseline gets a reliability table, which calibrated
+ * label-free accuracy needs), or CSV rows of numbers.
+ */
+function readPredictions(io: CliIo, path: string): { predictions: number[][]; labels: number[] | null } {
+  const rows = readRows(io, path, '--predictions');
+  const labels: number[] = [];
+  const predictions = rows.map((r, i) => {
     const raw = Array.isArray(r) ? r : Array.isArray(r.probabilities) ? r.probabilities : Object.values(r);
     const p = (raw as unknown[]).map(Number);
     if (p.length === 0 || p.some((x) => !Number.isFinite(x))) throw new CliError('input', 'bad_request', `--predictions row ${i + 1} is not a list of probabilities`);
+    if (!Array.isArray(r) && r.label !== undefined) {
+      const k = Number(r.label);
+      if (!Number.isInteger(k) || k < 0 || k >= Math.max(p.length, 2)) throw new CliError('input', 'bad_request', `--predictions row ${i + 1}: label must be a class index in 0…${Math.max(p.length, 2) - 1}`);
+      labels.push(k);
+    }
     return p;
   });
+  if (labels.length > 0 && labels.length !== predictions.length) throw new CliError('input', 'bad_request', `--predictions: ${labels.length} of ${predictions.length} rows have a label; label every row or none`);
+  return { predictions, labels: labels.length > 0 ? labels : null };
+}
+
+/** A warning when the baseline's own sampling error, not the fleet, will limit what drift it can find. */
+function smallBaselineWarning(rows: number, features: number, unit: 'rows' | 'images' = 'rows'): string | null {
+  const shift = baselineDetectableShift(rows, features);
+  if (shift <= 0.1) return null;
+  return `warning: ${rows} baseline ${unit} limit drift detection to location shifts of about ${shift.toFixed(2)}σ or more `
+    + `(80 % power at α = 0.01 over ${features} features), however many devices report; `
+    + `${baselineRowsFor(0.1, features).toLocaleString('en-US')} ${unit} would reach 0.1σ.`;
 }
 
 type Options = { schema?: string; images?: string; input?: string; stats?: string; predictions?: string; bins: string; maxVocabulary: string; out?: string };
@@ -75,7 +97,8 @@ export async function baseline(c: Ctx, data: string | undefined, o: Options): Pr
   const column = (name: string) => rows.map((r) => (r[name] === undefined || r[name] === null ? null : (r[name] as number | string)));
   let baseline;
   try {
-    baseline = buildBaseline(schema.data.features, column, o.predictions ? readPredictions(io, o.predictions) : null, { bins, maxVocabulary });
+    const outputs = o.predictions ? readPredictions(io, o.predictions) : null;
+    baseline = buildBaseline(schema.data.features, column, outputs?.predictions ?? null, { bins, maxVocabulary, labels: outputs?.labels ?? null });
   } catch (e) {
     if (e instanceof ProtocolError) throw new CliError('input', e.code, e.message);
     throw e;
@@ -96,6 +119,12 @@ function write(c: Ctx, baseline: ReturnType<typeof buildBaseline>, count: number
   const features = baseline.features.map((f) => (f.kind === 'numeric' ? `${f.name} (${f.edges.length - 1} bins)` : `${f.name} (${f.vocabulary.length} values)`));
   const summary = `baseline: ${count} ${unit}, ${features.join(', ')}${baseline.outputs ? `, outputs (${baseline.outputs.classCounts?.length} classes)` : ''}`;
   if (!c.globals.json) io.stderr(summary); // under --json, stderr carries warnings only
+  const fewest = Math.min(...baseline.features.map((f) => f.rows ?? count));
+  const warning = smallBaselineWarning(fewest, baseline.features.length, unit);
+  if (warning) io.stderr(warning);
+  if (baseline.outputs && !baseline.outputs.reliability) {
+    io.stderr('note: the predictions carry no labels, so label-free accuracy will be shown uncalibrated and raise no alarm; add "label" to each --predictions row to calibrate it.');
+  }
   // Without --out the baseline is the result, in text and --json mode alike; with it, --json says what was written.
   if (!out) return io.stdout(JSON.stringify(baseline, null, 2));
   writeFileSync(resolve(io.cwd, out), JSON.stringify(baseline, null, 2) + '\n');
@@ -125,7 +154,8 @@ async function imageBaseline(c: Ctx, data: string | undefined, o: Options): Prom
   const byName = new Map(kept.map((s) => [inputStatName(o.input!, s), values[s]]));
   let baseline;
   try {
-    baseline = buildBaseline([...byName.keys()].map((name) => ({ name, kind: 'numeric' as const })), (name) => byName.get(name)!, o.predictions ? readPredictions(io, o.predictions) : null, { bins, maxVocabulary });
+    const outputs = o.predictions ? readPredictions(io, o.predictions) : null;
+    baseline = buildBaseline([...byName.keys()].map((name) => ({ name, kind: 'numeric' as const })), (name) => byName.get(name)!, outputs?.predictions ?? null, { bins, maxVocabulary, labels: outputs?.labels ?? null });
   } catch (e) {
     if (e instanceof ProtocolError) throw new CliError('input', e.code, e.message);
     throw e;

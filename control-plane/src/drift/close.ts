@@ -64,7 +64,9 @@ export async function closeWindow(env: Env, model: string, version: number, wind
   const sigma = noise?.components ?? 0;
   const r = layout && noise ? await aggregateStub(env, model, version, window).release(minDevices, noise) : { devices: 0, released: null };
   const healthSummary = h.released ? summarizeHealth(h.released) : null;
-  const verdict = layout && noise && r.released ? detectDrift(layout, r.released, { ...DEFAULT_DETECT, minDevices, noise }) : null;
+  const verdict = layout && noise && r.released
+    ? detectDrift(layout, r.released, { ...DEFAULT_DETECT, minDevices, noise }, { feedback: feedbackOf(healthSummary), metricsAccuracy: await metricsAccuracy(env, m.id, version) })
+    : null;
   // The CUSUM carries over from the version's last released window before this one.
   const previous = await env.DB.prepare('SELECT cusum FROM drift_windows WHERE model_id = ? AND version = ? AND window < ? AND released = 1 ORDER BY window DESC LIMIT 1')
     .bind(m.id, version, window).first<{ cusum: number | null }>();
@@ -95,6 +97,21 @@ export async function closeWindow(env: Env, model: string, version: number, wind
     model, version, window, devices: r.devices, released: !!r.released, alarm: !!verdict?.alarm, noiseSigma: r.released ? sigma : null, noise: r.released ? noise : null,
     verdict, retrain, health: healthSummary, healthDevices: h.devices,
   };
+}
+
+/** Label accuracy from the window's released feedback counts (devices that sent labels). */
+function feedbackOf(h: HealthSummary | null) {
+  if (!h || h.feedback.devices === 0) return null;
+  const correct = h.feedback.shares.correct ?? 0;
+  const incorrect = h.feedback.shares.incorrect ?? 0;
+  return correct + incorrect > 0 ? { devices: h.feedback.devices, accuracy: correct / (correct + incorrect) } : null;
+}
+
+/** The version's published `metrics.values.accuracy`, the reference when its baseline has no reliability table. */
+async function metricsAccuracy(env: Env, modelId: number, version: number): Promise<number | null> {
+  const row = await env.DB.prepare('SELECT metrics FROM versions WHERE model_id = ? AND version = ?').bind(modelId, version).first<{ metrics: string }>();
+  const value = row ? (JSON.parse(row.metrics) as { values?: Record<string, unknown> }).values?.accuracy : undefined;
+  return typeof value === 'number' && value >= 0 && value <= 1 ? value : null;
 }
 
 async function healthRow(env: Env, modelId: number, version: number, window: number): Promise<{ health: HealthSummary | null; healthDevices: number }> {

@@ -1,4 +1,4 @@
-import { type Baseline, OUTPUT_CLASS, OUTPUT_CONFIDENCE, addReleaseNoise, healthLayout, healthUpload, addUpload, emptyAggregate, monitoredFeatures, sketchCategorical, sketchLayout, sketchNumeric } from '@modelfleet/protocol';
+import { type Baseline, OUTPUT_CLASS, OUTPUT_CONFIDENCE, addReleaseNoise, numericBaseline, outputBaseline, seededNormal, healthLayout, healthUpload, addUpload, emptyAggregate, monitoredFeatures, sketchCategorical, sketchLayout, sketchNumeric } from '@modelfleet/protocol';
 import { seededUniform } from '@modelfleet/protocol/testing';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_DETECT, detectDrift } from './detect.ts';
@@ -149,33 +149,97 @@ describe('drift detection', () => {
 });
 
 describe('prediction drift and label-free accuracy', () => {
-  const deciles = Array.from({ length: 9 }, (_, k) => 0.55 + 0.05 * k); // validation confidence ~ U(0.5, 1)
-  const scored: Baseline = { features: [], outputs: { classCounts: [500, 500], confidenceDeciles: deciles } };
+  // An over-confident binary model: validation confidence c ~ U(0.5, 1), but P(correct | c) = 2c − 1,
+  // so its validation accuracy is 50 % while its mean confidence says 75 %.
+  const correctGiven = (c: number) => 2 * c - 1;
+  const random = rng(7);
+  const validation = Array.from({ length: 4000 }, (_, i) => {
+    const c = 0.5 + (i + 0.5) / 8000;
+    const predicted = i % 2;
+    return { probs: predicted === 1 ? [1 - c, c] : [c, 1 - c], label: random() < correctGiven(c) ? predicted : 1 - predicted };
+  });
+  const labelled: Baseline = { features: [], outputs: outputBaseline(validation.map((v) => v.probs), validation.map((v) => v.label)) };
+  const unlabelled: Baseline = { features: [], outputs: outputBaseline(validation.map((v) => v.probs)) };
 
-  async function fleet(confidence: (d: number, i: number) => number, positive: (d: number, i: number) => boolean) {
-    const layout = await sketchLayout(scored);
+  /** 400 devices × 40 predictions with confidences from `confidence`; returns the verdict and the fleet's true accuracy. */
+  async function fleet(b: Baseline, confidence: (d: number, i: number) => number, positive: (d: number, i: number) => boolean, context = {}) {
+    const layout = await sketchLayout(b);
     const agg = emptyAggregate(layout, 1);
-    const [cls, conf] = monitoredFeatures(scored) as any[];
+    const [cls, conf] = monitoredFeatures(b) as any[];
+    let truth = 0;
     for (let d = 0; d < 400; d++) {
       const classes = Array.from({ length: 40 }, (_, i) => (positive(d, i) ? '1' : '0'));
       const confidences = Array.from({ length: 40 }, (_, i) => confidence(d, i));
-      addUpload(agg, { schemaDigest: layout.schemaDigest, window: 1, features: [sketchCategorical(classes, cls.vocabulary), sketchNumeric(confidences, conf.edges)] });
+      truth += confidences.reduce((s, c) => s + correctGiven(c), 0) / 40 / 400;
+      addUpload(agg, { schemaDigest: layout.schemaDigest, window: 1, features: [sketchCategorical(classes, cls.vocabulary), sketchNumeric(confidences, conf.edges, conf.pit)] });
     }
-    return detectDrift(layout, agg, opts);
+    return { r: detectDrift(layout, agg, opts, context), truth };
   }
+  const likeValidation = (d: number, i: number) => 0.5 + (((d * 7 + i * 13) % 40) + 0.5) / 80;
+  const lessConfident = (d: number, i: number) => 0.5 + (((d * 7 + i * 13) % 40) + 0.5) / 133;
 
-  it('a fleet like validation: no prediction drift, estimated accuracy ≈ the baseline', async () => {
-    const r = await fleet((d, i) => 0.5 + (((d * 7 + i * 13) % 40) + 0.5) / 80, (d, i) => (d + i) % 2 === 0);
-    expect(r.outputs).toMatchObject({ predictionDrift: false, accuracyAlarm: false });
-    expect(r.outputs!.baselineAccuracy!).toBeCloseTo(0.75, 2);
-    expect(Math.abs(r.outputs!.accuracyDrop!)).toBeLessThan(0.01);
+  it('a fleet like validation: no prediction drift, calibrated estimate ≈ the real validation accuracy, not the mean confidence', async () => {
+    expect(labelled.outputs!.reliability!.validationAccuracy).toBeCloseTo(0.5, 1);
+    const { r, truth } = await fleet(labelled, likeValidation, (d, i) => (d + i) % 2 === 0);
+    expect(r.outputs).toMatchObject({ predictionDrift: false, accuracyAlarm: false, calibrated: true });
+    expect(r.outputs!.baselineAccuracy!).toBe(labelled.outputs!.reliability!.validationAccuracy);
+    expect(Math.abs(r.outputs!.estimatedAccuracy! - truth)).toBeLessThan(0.03);
+    expect(Math.abs(r.outputs!.accuracyDrop!)).toBeLessThan(0.03);
   });
 
-  it('less confident, more positive predictions: prediction drift and an accuracy alarm', async () => {
-    const r = await fleet((d, i) => 0.5 + (((d * 7 + i * 13) % 40) + 0.5) / 133, (d, i) => (d + i) % 3 !== 0);
+  it('less confident, more positive predictions: prediction drift, and an accuracy alarm from the calibrated estimate', async () => {
+    const { r, truth } = await fleet(labelled, lessConfident, (d, i) => (d + i) % 3 !== 0);
     expect(r.features.map((f) => [f.name, f.alarm])).toEqual([[OUTPUT_CLASS, true], [OUTPUT_CONFIDENCE, true]]);
-    expect(r.outputs).toMatchObject({ predictionDrift: true, accuracyAlarm: true });
-    expect(r.outputs!.estimatedAccuracy!).toBeCloseTo(0.65, 1);
+    expect(r.outputs).toMatchObject({ predictionDrift: true, accuracyAlarm: true, calibrated: true });
+    expect(Math.abs(r.outputs!.estimatedAccuracy! - truth)).toBeLessThan(0.03); // true ≈ 0.38; mean confidence would say ≈ 0.69
     expect(r.outputs!.accuracyDrop!).toBeGreaterThan(0.05);
+  });
+
+  it('without labels the estimate is uncalibrated: shown, never an alarm; metrics.accuracy is the reference', async () => {
+    const { r } = await fleet(unlabelled, lessConfident, (d, i) => (d + i) % 3 !== 0, { metricsAccuracy: 0.5 });
+    expect(r.outputs).toMatchObject({ predictionDrift: true, calibrated: false, accuracyAlarm: false, baselineAccuracy: 0.5, accuracyDrop: null });
+    expect(r.outputs!.estimatedAccuracy!).toBeGreaterThan(0.6); // mean confidence: what the old estimate reported
+  });
+
+  it('label feedback is preferred when enough devices send it: it alarms without confidence drift', async () => {
+    const { r } = await fleet(labelled, likeValidation, (d, i) => (d + i) % 2 === 0, { feedback: { devices: 400, accuracy: 0.15 } });
+    expect(r.outputs).toMatchObject({ predictionDrift: false, feedbackAccuracy: 0.15, accuracyAlarm: true });
+    expect(r.outputs!.accuracyDrop!).toBeCloseTo(r.outputs!.baselineAccuracy! - 0.15, 10);
+    const few = await fleet(labelled, likeValidation, (d, i) => (d + i) % 2 === 0, { feedback: { devices: 10, accuracy: 0.15 } });
+    expect(few.r.outputs).toMatchObject({ feedbackAccuracy: null, accuracyAlarm: false });
+  });
+});
+
+describe('non-finite device values', () => {
+  // A baseline from 5,000 rows of which 2 % had no value; devices send NaN/±Infinity at some rate.
+  const normal = seededNormal(8);
+  const training = Array.from({ length: 5000 }, (_, i) => (i % 50 === 0 ? NaN : normal()));
+  const b: Baseline = { features: [numericBaseline('x', training)] };
+
+  async function window(nonFiniteShare: number) {
+    const layout = await sketchLayout(b);
+    const f = b.features[0] as { edges: number[]; pit: [number, number, number][] };
+    const agg = emptyAggregate(layout, 1);
+    const bad = [NaN, Infinity, -Infinity];
+    for (let d = 0; d < 500; d++) {
+      const values = Array.from({ length: 40 }, (_, i) => (((d * 40 + i) * 0.6180339887) % 1 < nonFiniteShare ? bad[i % 3]! : normal()));
+      addUpload(agg, { schemaDigest: layout.schemaDigest, window: 1, features: [sketchNumeric(values, f.edges, f.pit)] });
+    }
+    return detectDrift(layout, agg, opts).features[0]!;
+  }
+
+  it('count as missing: at the baseline’s missing rate nothing alarms, and the location ignores them', async () => {
+    const f = await window(0.02);
+    expect(f.alarm).toBe(false);
+    expect(f.missing!.observed).toBeCloseTo(0.02, 2);
+    expect(Math.abs(f.effects.location!.estimate)).toBeLessThan(0.05);
+  });
+
+  it('a pipeline that starts sending NaN alarms on the missing share, named as such, not as a location shift', async () => {
+    const f = await window(0.1);
+    expect(f.alarm).toBe(true);
+    expect(f.missing).toMatchObject({ expected: 0.002 * 10 });
+    expect(f.missing!.observed).toBeCloseTo(0.1, 2);
+    expect(Math.abs(f.effects.location!.estimate)).toBeLessThan(0.05);
   });
 });

@@ -1,21 +1,28 @@
 /**
  * @module drift/detect
- * Per-feature tests on a released window — the device-level smooth test for numeric features,
- * device-level Rao–Scott χ² for categorical ones with training frequencies — Bonferroni across features, an effect-size floor, and
- * effect sizes beside the p-values (DESIGN §7). A feature alarms only when it is significant
- * after correction, its effect is above the floor, and enough devices contributed.
+ * Per-feature tests on a released window — the device-level smooth test for numeric features
+ * (plus a missing-share test where the baseline records one), device-level Rao–Scott χ² for
+ * categorical ones with training frequencies — Bonferroni across features, an effect-size floor,
+ * and effect sizes with intervals beside the p-values (README, "Drift monitoring"). A feature
+ * alarms only when it is significant after correction, its effect is above the floor, and enough
+ * devices contributed. Both tests include the baseline's own sampling error (its `rows`).
  */
-import { COMPONENT_SCALE, OUTPUT_CLASS, OUTPUT_CONFIDENCE, type ReleaseNoise, SKETCH_SCALE, type SketchAggregate, type SketchLayout } from '@modelfleet/protocol';
+import { COMPONENT_SCALE, type LayoutFeature, type ReleaseNoise, SKETCH_SCALE, type SketchAggregate, type SketchLayout } from '@modelfleet/protocol';
+import { type AccuracyContext, type OutputVerdict, outputVerdict } from './accuracy.ts';
+import { type Interval, type ShiftEstimate, divergenceEffects, shiftEffects } from './effects.ts';
+import { normalCdf } from './math.ts';
 import { raoScott } from './rao-scott.ts';
 import { smoothTest } from './smooth-test.ts';
+
+export type { OutputVerdict } from './accuracy.ts';
 
 export interface DetectOptions {
   familyAlpha: number;
   /** Minimum implied location shift, in baseline σ, for a numeric alarm. */
   minSigmaShift: number;
-  /** Minimum largest change of a category's share (L∞) for a categorical alarm. */
+  /** Minimum largest change of a category's (or the missing) share (L∞) for a categorical alarm. */
   minCategoryShift: number;
-  /** Drop of label-free estimated accuracy that, with significant confidence drift, asks for retraining. */
+  /** Drop of the calibrated label-free (or label-based) accuracy that asks for retraining. */
   minAccuracyDrop: number;
   minDevices: number;
   /** DP noise σ per released group (normalised units). */
@@ -24,126 +31,137 @@ export interface DetectOptions {
 
 export const DEFAULT_DETECT: Omit<DetectOptions, 'noise'> = { familyAlpha: 0.01, minSigmaShift: 0.05, minCategoryShift: 0.01, minAccuracyDrop: 0.05, minDevices: 1000 };
 
+export interface FeatureEffects {
+  /** √π·‖mean Legendre components‖: shape change on the smooth test's scale (capped at √π by the device clip; the floor reads it). */
+  sigmaShift: number | null;
+  /** Signed location shift in baseline normal-score units (numeric), with its 95 % interval. */
+  location?: ShiftEstimate | null;
+  /** Spread ratio fleet/baseline (numeric), when the fit can tell. */
+  scale?: Interval | null;
+  /** Noise-aware PSI and Jensen–Shannon (bias under no drift removed). */
+  psi: number;
+  js: number;
+  psiInterval?: [number, number];
+  jsInterval?: [number, number];
+  linf: number;
+}
+
 export interface FeatureVerdict {
   name: string;
   test: 'smooth' | 'rao-scott' | 'none';
   devices: number;
   statistic: number | null;
   p: number | null;
-  effects: { sigmaShift: number | null; psi: number; js: number; linf: number };
+  effects: FeatureEffects;
   /** The released (noised) bin shares beside the baseline's, for charts: already public, no extra budget. */
   bins: { labels: string[]; observed: number[]; expected: number[] };
+  /** Share of values that were missing or non-finite (NaN, ±Infinity), fleet vs baseline (numeric with a recorded baseline share). */
+  missing?: { observed: number; expected: number; p: number } | null;
   alarm: boolean;
-}
-
-const round4 = (xs: number[]) => xs.map((x) => Math.round(x * 1e4) / 1e4);
-const fmtEdge = (x: number) => String(Math.round(x * 1000) / 1000);
-
-/**
- * Effect sizes of observed bin fractions `p` against expected `q`: bias-corrected PSI (its
- * expectation under no drift, ≈ (B − 1)/n, subtracted, so small fleets compare with large ones),
- * Jensen–Shannon divergence and the largest absolute difference.
- */
-function effects(p: number[], q: number[], devices: number): { psi: number; js: number; linf: number } {
-  const B = p.length;
-  const pp = p.map((x) => Math.max(x, 1e-6));
-  const qq = q.map((x) => Math.max(x, 1e-6));
-  const m = pp.map((x, i) => (x + qq[i]!) / 2);
-  const psi = pp.reduce((s, x, i) => s + (x - qq[i]!) * Math.log(x / qq[i]!), 0) - (B - 1) / Math.max(devices, 1);
-  const js = 0.5 * pp.reduce((s, x, i) => s + x * Math.log(x / m[i]!) + qq[i]! * Math.log(qq[i]! / m[i]!), 0);
-  return { psi, js, linf: Math.max(...p.map((x, i) => Math.abs(x - q[i]!))) };
-}
-
-/** Numeric bins against the equiprobable interior bins (tails folded into the end bins, missing left out). */
-function numericEffects(sumBins: number[], devices: number, edges: number[] | undefined) {
-  const B = sumBins.length - 3;
-  const counts = sumBins.slice(1, B + 1);
-  counts[0]! += sumBins[0]!;
-  counts[B - 1]! += sumBins[B + 1]!;
-  const total = counts.reduce((a, b) => a + Math.max(b, 0), 0) || 1;
-  const observed = counts.map((c) => Math.max(c, 0) / total);
-  const expected = new Array(B).fill(1 / B);
-  const labels = Array.from({ length: B }, (_, i) => (edges ? `${i === 0 ? '<' : fmtEdge(edges[i]!)}…${i === B - 1 ? '>' : fmtEdge(edges[i + 1]!)}` : `bin ${i + 1}`));
-  return { fx: effects(observed, expected, devices), bins: { labels, observed: round4(observed), expected: round4(expected) } };
-}
-
-export interface OutputVerdict {
-  /** The predicted-class mix or the confidence distribution moved (their feature alarms). */
-  predictionDrift: boolean;
-  /** Mean top-class confidence over devices: the accuracy a calibrated model expects, without labels. */
-  estimatedAccuracy: number | null;
-  baselineAccuracy: number | null;
-  accuracyDrop: number | null;
-  /** Significant confidence drift with a drop of at least `minAccuracyDrop`. */
-  accuracyAlarm: boolean;
 }
 
 export interface DriftVerdict { features: FeatureVerdict[]; outputs: OutputVerdict | null; alarm: boolean }
 
-/**
- * Label-free accuracy: with calibrated confidences, E[correct] = E[top-class confidence]. The
- * fleet's mean confidence comes from the released bins (bin midpoints); the baseline's from the
- * validation deciles (equiprobable bins). Needs calibration to be meaningful — DESIGN §7.
- */
-function meanConfidence(edges: number[], fractions: number[] | null): number {
-  const B = edges.length - 1;
-  const mids = edges.slice(0, B).map((e, b) => (e + edges[b + 1]!) / 2);
-  if (!fractions) return mids.reduce((a, b) => a + b, 0) / B;
-  const interior = fractions.slice(1, B + 1);
-  interior[0]! += fractions[0]!; // below the lowest decile: the lowest bin
-  interior[B - 1]! += fractions[B + 1]!;
-  const total = interior.reduce((a, b) => a + Math.max(b, 0), 0) || 1;
-  return interior.reduce((s, f, b) => s + (Math.max(f, 0) / total) * mids[b]!, 0);
+const round4 = (xs: number[]) => xs.map((x) => Math.round(x * 1e4) / 1e4);
+const fmtEdge = (x: number) => String(Math.round(x * 1000) / 1000);
+
+function normalised(xs: number[]): number[] {
+  const total = xs.reduce((a, b) => a + Math.max(b, 0), 0) || 1;
+  return xs.map((x) => Math.max(x, 0) / total);
 }
 
-function outputVerdict(layout: SketchLayout, agg: SketchAggregate, features: FeatureVerdict[], options: DetectOptions): OutputVerdict | null {
-  const classAt = layout.features.findIndex((f) => f.name === OUTPUT_CLASS);
-  const confAt = layout.features.findIndex((f) => f.name === OUTPUT_CONFIDENCE);
-  if (classAt < 0 && confAt < 0) return null;
-  const predictionDrift = [classAt, confAt].some((i) => i >= 0 && features[i]!.alarm);
-  const edges = confAt >= 0 ? layout.features[confAt]!.edges : undefined;
-  if (!edges || agg.features[confAt]!.devices === 0) {
-    return { predictionDrift, estimatedAccuracy: null, baselineAccuracy: edges ? meanConfidence(edges, null) : null, accuracyDrop: null, accuracyAlarm: false };
-  }
-  const estimatedAccuracy = meanConfidence(edges, agg.features[confAt]!.sumBins.map((s) => s / SKETCH_SCALE));
-  const baselineAccuracy = meanConfidence(edges, null);
-  const accuracyDrop = baselineAccuracy - estimatedAccuracy;
-  return { predictionDrift, estimatedAccuracy, baselineAccuracy, accuracyDrop, accuracyAlarm: features[confAt]!.alarm && accuracyDrop >= options.minAccuracyDrop };
+/** Interior bins with the tails folded into the end bins (missing left out), fleet vs the baseline's shares. */
+function numericBins(f: LayoutFeature, fractions: number[]) {
+  const B = fractions.length - 3;
+  const folded = fractions.slice(1, B + 1);
+  folded[0]! += fractions[0]!;
+  folded[B - 1]! += fractions[B + 1]!;
+  const expected = f.expected ?? new Array<number>(B).fill(1 / B);
+  const edges = f.edges;
+  const labels = Array.from({ length: B }, (_, i) => (edges ? `${i === 0 ? '<' : fmtEdge(edges[i]!)}…${i === B - 1 ? '>' : fmtEdge(edges[i + 1]!)}` : `bin ${i + 1}`));
+  return { labels, folded, expected };
 }
 
-export function detectDrift(layout: SketchLayout, agg: SketchAggregate, options: DetectOptions): DriftVerdict {
+/** Two-sided two-sample test of the missing share, fleet vs baseline (pooled binomial variances). */
+function missingTest(f: LayoutFeature, fractions: number[], devices: number, noise: number) {
+  if (f.missing === undefined) return null;
+  const total = fractions.reduce((a, b) => a + b, 0) || 1;
+  const observed = fractions[fractions.length - 1]! / total;
+  const n = f.rows ?? Infinity;
+  const pooled = Math.min(Math.max((Math.max(observed, 0) * devices + f.missing * (Number.isFinite(n) ? n : 0)) / (devices + (Number.isFinite(n) ? n : 0)), 0), 1);
+  const v = (pooled * (1 - pooled)) / devices + (noise / devices) ** 2 + (Number.isFinite(n) ? (pooled * (1 - pooled)) / n : 0);
+  const z = (observed - f.missing) / Math.sqrt(v || 1e-300);
+  return { observed, expected: f.missing, p: 2 * normalCdf(-Math.abs(z)) };
+}
+
+function interval(i: Interval): [number, number] {
+  return [i.low, i.high];
+}
+
+function categoricalVerdict(f: LayoutFeature, a: SketchAggregate['features'][number], options: DetectOptions, alpha: number): FeatureVerdict {
+  const fractions = a.sumBins.map((s) => s / SKETCH_SCALE);
+  const N = Math.max(a.devices, 1);
+  const observed = normalised(fractions);
+  const q = f.expected ?? new Array(f.bins).fill(1 / f.bins);
+  const div = divergenceEffects({ observed: fractions.map((x) => x / N), expected: q, devices: a.devices, noise: options.noise.categoricalBins / N, rows: f.rows ?? Infinity });
+  const effects: FeatureEffects = {
+    sigmaShift: null, psi: div.psi.estimate, js: div.js.estimate, psiInterval: interval(div.psi), jsInterval: interval(div.js),
+    linf: Math.max(...observed.map((x, i) => Math.abs(x - q[i]!))),
+  };
+  const bins = { labels: [...(f.vocabulary ?? observed.slice(2).map((_, k) => `#${k}`)), 'OTHER', 'MISSING'], observed: round4(observed), expected: round4(q) };
+  if (!f.expected) return { name: f.name, test: 'none', devices: a.devices, statistic: null, p: null, effects, bins, alarm: false };
+  const r = raoScott({
+    devices: a.devices,
+    sumFractions: fractions,
+    sumSquares: a.sumBinSquares.map((s) => s / SKETCH_SCALE ** 2),
+    expected: f.expected,
+    noise: { fractions: options.noise.categoricalBins, squares: options.noise.categoricalSquares },
+    ...(f.rows ? { baselineRows: f.rows } : {}),
+  });
+  const alarm = !!r && r.p < alpha && effects.linf >= options.minCategoryShift && a.devices >= options.minDevices;
+  return { name: f.name, test: 'rao-scott', devices: a.devices, statistic: r?.statistic ?? null, p: r?.p ?? null, effects, bins, alarm };
+}
+
+function numericVerdict(f: LayoutFeature, a: SketchAggregate['features'][number], options: DetectOptions, alpha: number): FeatureVerdict {
+  const fractions = a.sumBins.map((s) => s / SKETCH_SCALE);
+  const N = Math.max(a.devices, 1);
+  const { labels, folded, expected } = numericBins(f, fractions);
+  const rows = f.rows ?? Infinity;
+  const noise = options.noise.numericBins / N;
+  // Location reads the unfolded cells (a fleet beyond the baseline's range is censored, not folded away).
+  const cells = fractions.slice(0, fractions.length - 1);
+  const shift = shiftEffects({ observed: cells.map((x) => x / N), expected: [0, ...expected, 0], devices: a.devices, noise, rows });
+  const div = divergenceEffects({ observed: folded.map((x) => x / N), expected, devices: a.devices, noise, rows });
+  const observed = normalised(folded);
+  const r = smoothTest({
+    devices: a.devices,
+    sumComponents: a.sumComponents.map((s) => s / COMPONENT_SCALE),
+    sumComponentProducts: a.sumComponentProducts.map((s) => s / COMPONENT_SCALE ** 2),
+    noiseSigma: options.noise.components,
+    productsNoiseSigma: options.noise.componentProducts,
+    ...(f.rows ? { baselineRows: f.rows } : {}),
+  });
+  const missing = missingTest(f, fractions, N, options.noise.numericBins);
+  const ps = [r?.p, missing?.p].filter((p): p is number => typeof p === 'number');
+  const p = ps.length > 0 ? Math.min(1, ps.length * Math.min(...ps)) : null;
+  const effects: FeatureEffects = {
+    sigmaShift: r?.sigmaShift ?? null, location: shift?.location ?? null, scale: shift?.scale ?? null,
+    psi: div.psi.estimate, js: div.js.estimate, psiInterval: interval(div.psi), jsInterval: interval(div.js),
+    linf: Math.max(...observed.map((x, i) => Math.abs(x - expected[i]!))),
+  };
+  const big = (r?.sigmaShift ?? 0) >= options.minSigmaShift || Math.abs(effects.location?.estimate ?? 0) >= options.minSigmaShift
+    || (missing !== null && Math.abs(missing.observed - missing.expected) >= options.minCategoryShift);
+  const alarm = p !== null && p < alpha && big && a.devices >= options.minDevices;
+  return {
+    name: f.name, test: 'smooth', devices: a.devices, statistic: r?.statistic ?? null, p, effects,
+    bins: { labels, observed: round4(observed), expected: round4(expected) }, missing, alarm,
+  };
+}
+
+export function detectDrift(layout: SketchLayout, agg: SketchAggregate, options: DetectOptions, context: AccuracyContext = {}): DriftVerdict {
   const tested = layout.features.filter((f) => f.kind === 'numeric' || f.expected).length;
   const alpha = options.familyAlpha / Math.max(tested, 1); // Bonferroni
-  const features = layout.features.map((f, i): FeatureVerdict => {
-    const a = agg.features[i]!;
-    const enough = a.devices >= options.minDevices;
-    if (f.kind === 'categorical') {
-      const total = a.sumBins.reduce((s, x) => s + Math.max(x, 0), 0) || 1;
-      const observed = a.sumBins.map((x) => Math.max(x, 0) / total);
-      const q = f.expected ?? new Array(f.bins).fill(1 / f.bins);
-      const fx = { ...effects(observed, q, a.devices), sigmaShift: null };
-      const bins = { labels: [...(f.vocabulary ?? observed.slice(2).map((_, k) => `#${k}`)), 'OTHER', 'MISSING'], observed: round4(observed), expected: round4(q) };
-      if (!f.expected) return { name: f.name, test: 'none', devices: a.devices, statistic: null, p: null, effects: fx, bins, alarm: false };
-      const r = raoScott({
-        devices: a.devices,
-        sumFractions: a.sumBins.map((s) => s / SKETCH_SCALE),
-        sumSquares: a.sumBinSquares.map((s) => s / SKETCH_SCALE ** 2),
-        expected: f.expected,
-        noise: { fractions: options.noise.categoricalBins, squares: options.noise.categoricalSquares },
-      });
-      const alarm = !!r && r.p < alpha && fx.linf >= options.minCategoryShift && enough;
-      return { name: f.name, test: 'rao-scott', devices: a.devices, statistic: r?.statistic ?? null, p: r?.p ?? null, effects: fx, bins, alarm };
-    }
-    const { fx, bins } = numericEffects(a.sumBins.map((s) => s / SKETCH_SCALE), a.devices, f.edges);
-    const r = smoothTest({
-      devices: a.devices,
-      sumComponents: a.sumComponents.map((s) => s / COMPONENT_SCALE),
-      sumComponentProducts: a.sumComponentProducts.map((s) => s / COMPONENT_SCALE ** 2),
-      noiseSigma: options.noise.components,
-      productsNoiseSigma: options.noise.componentProducts,
-    });
-    const alarm = !!r && r.p < alpha && r.sigmaShift >= options.minSigmaShift && enough;
-    return { name: f.name, test: 'smooth', devices: a.devices, statistic: r?.statistic ?? null, p: r?.p ?? null, effects: { ...fx, sigmaShift: r?.sigmaShift ?? null }, bins, alarm };
-  });
-  return { features, outputs: outputVerdict(layout, agg, features, options), alarm: features.some((f) => f.alarm) };
+  const features = layout.features.map((f, i): FeatureVerdict =>
+    f.kind === 'categorical' ? categoricalVerdict(f, agg.features[i]!, options, alpha) : numericVerdict(f, agg.features[i]!, options, alpha));
+  return { features, outputs: outputVerdict(layout, agg, features, options, context), alarm: features.some((f) => f.alarm) };
 }

@@ -171,3 +171,11 @@ export function clipEigenvalues(A: number[][], floor: number): number[][] {
   const lambda = a.map((r, i) => Math.max(r[i]!, floor));
   return A.map((_, i) => A.map((__, j) => lambda.reduce((s, l, k) => s + v[i]![k]! * l * v[j]![k]!, 0)));
 }
+
+/** The q-quantile (type 7) of unsorted values. */
+export function quantileOf(values: number[], q: number): number {
+  const s = [...values].sort((a, b) => a - b);
+  const h = (s.length - 1) * q;
+  const lo = Math.floor(h);
+  return s[lo]! + (h - lo) * (s[Math.min(lo + 1, s.length - 1)]! - s[lo]!);
+}

@@ -44,7 +44,7 @@ describe('retrain trigger', () => {
 
   it('fires at once on broad drift, prediction drift or an accuracy drop', () => {
     expect(retrainDecision(0, verdict([1e-9, 1e-9, 0.5, 0.5], [true, true, false, false])).reasons).toEqual(['share']);
-    const outputs = { predictionDrift: true, estimatedAccuracy: 0.7, baselineAccuracy: 0.8, accuracyDrop: 0.1, accuracyAlarm: true };
+    const outputs = { predictionDrift: true, estimatedAccuracy: 0.7, calibrated: true, baselineAccuracy: 0.8, feedbackAccuracy: null, accuracyDrop: 0.1, accuracyAlarm: true };
     expect(retrainDecision(0, verdict([0.4], [], outputs)).reasons).toEqual(['prediction_drift', 'accuracy']);
     expect(retrainDecision(0, verdict([0.4])).reasons).toEqual([]);
   });

@@ -19,6 +19,12 @@ export interface SmoothTestInput {
   noiseSigma: number;
   /** σ of the DP noise on each coordinate of sumComponentProducts (0 without noise). */
   productsNoiseSigma?: number;
+  /**
+   * Training rows behind the PIT table (absent: exact). Devices map values through the
+   * baseline's empirical CDF, not the population's, so the fleet mean of P_k carries the
+   * baseline's own sampling error, Var = 1/((2k+1)·n) — the two-sample form of the test.
+   */
+  baselineRows?: number;
 }
 
 export interface SmoothTestResult {
@@ -56,7 +62,8 @@ export function smoothTest(input: SmoothTestInput): SmoothTestResult | null {
   // sketches or DP noise tipped it.
   const psd = clipEigenvalues(M, 1 / ((2 * K + 1) * MAX_SAMPLES));
   // Cov(mean) = M/N + σ²/N² I (+ the allowance for noise in M).
-  const cov = psd.map((row, k) => row.map((m, l) => m / N + (k === l ? (input.noiseSigma / N) ** 2 + sigmaP / N ** 2 : 0)));
+  const n = input.baselineRows ?? Infinity;
+  const cov = psd.map((row, k) => row.map((m, l) => m / N + (k === l ? (input.noiseSigma / N) ** 2 + sigmaP / N ** 2 + 1 / ((2 * k + 3) * n) : 0)));
   const x = solveSpd(cov, mean);
   if (!x) return null;
   const statistic = mean.reduce((s, m, k) => s + m * x[k]!, 0);

@@ -42,7 +42,7 @@ describe('rollout metric judgement', () => {
 });
 
 describe('output metrics from drift verdicts', () => {
-  const outputs = (predictionDrift: boolean, estimatedAccuracy: number | null) => ({ predictionDrift, estimatedAccuracy, baselineAccuracy: 0.9, accuracyDrop: null, accuracyAlarm: false });
+  const outputs = (predictionDrift: boolean, estimatedAccuracy: number | null) => ({ predictionDrift, estimatedAccuracy, calibrated: true, baselineAccuracy: 0.9, feedbackAccuracy: null, accuracyDrop: null, accuracyAlarm: false });
   const drift = (pd: boolean, acc: number | null, devices = 5000) => ({ devices, outputs: outputs(pd, acc), closedAt: '2026-11-22T00:15:00.000Z' });
   const check = (metric: 'prediction_drift' | 'estimated_accuracy', tolerance = 0.02) => ({ metric, tolerance, minSample: 1000, critical: true });
 
@@ -60,5 +60,8 @@ describe('output metrics from drift verdicts', () => {
     expect(judgeOutputs(check('estimated_accuracy'), null, drift(false, 0.9)).status).toBe('no_data');
     expect(judgeOutputs(check('estimated_accuracy'), drift(false, 0.9, 10), drift(false, 0.9)).status).toBe('no_data');
     expect(judgeOutputs(check('estimated_accuracy'), drift(false, null), drift(false, 0.9)).status).toBe('no_data');
+    // An uncalibrated estimate (mean confidence, no reliability table) is no evidence between two models.
+    const uncalibrated = { ...drift(false, 0.95), outputs: { ...drift(false, 0.95).outputs, calibrated: false } };
+    expect(judgeOutputs(check('estimated_accuracy'), uncalibrated, drift(false, 0.9)).status).toBe('no_data');
   });
 });

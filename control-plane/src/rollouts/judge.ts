@@ -51,7 +51,11 @@ export function judgeOutputs(check: MetricCheck, challenger: DriftArm | null, co
     const status = !a.predictionDrift ? 'pass' : b.predictionDrift ? 'inconclusive' : 'fail';
     return { ...base, status, observed: a.predictionDrift ? 1 : 0, sample, freshness };
   }
-  if (a.estimatedAccuracy === null || b.estimatedAccuracy === null) return { ...base, status: 'no_data', observed: null, sample, freshness };
+  // Challenger and control are different models: mean confidences are comparable only when each is
+  // calibrated by its own reliability table. Uncalibrated estimates are no evidence either way.
+  if (a.estimatedAccuracy === null || b.estimatedAccuracy === null || a.calibrated !== true || b.calibrated !== true) {
+    return { ...base, status: 'no_data', observed: null, sample, freshness };
+  }
   const observed = b.estimatedAccuracy - a.estimatedAccuracy; // harm: how much lower the challenger's estimate is
   return { ...base, status: observed <= check.tolerance ? 'pass' : 'fail', observed, sample, freshness };
 }

@@ -55,6 +55,8 @@ driftRoutes.openapi(
       200: json(z.object({
         minDevices: z.number().int().meta({ description: 'devices a window needs before it is released' }),
         familyAlpha: z.number().meta({ description: 'false-alarm rate per window over all features (Bonferroni-split per feature)' }),
+        epsilonPerDay: z.number().meta({ description: 'privacy budget ε per device per model per day (δ = 1e-6) that each daily release spends at most' }),
+        effectFloor: z.object({ sigma: z.number(), share: z.number() }).meta({ description: 'smallest effect that alarms: location/shape shift in baseline σ (numeric), change of a share (categorical, missing)' }),
         windows: z.array(z.record(z.string(), z.unknown())),
       }), 'Closed windows, newest first: per-feature verdicts (with released bin shares), output drift, CUSUM, retrain requests and device health'),
       ...errorResponses,
@@ -68,7 +70,10 @@ driftRoutes.openapi(
       .bind(m.id, c.req.valid('query').limit * 4).all<{ version: number; window: number; devices: number; verdict: string | null }>();
     const healthOf = new Map(health.map((h) => [`${h.version}/${h.window}`, { devices: h.devices, summary: h.verdict ? JSON.parse(h.verdict) : null }]));
     const parse = (v: unknown) => (v ? JSON.parse(String(v)) : null);
-    return c.json({ minDevices: numberVar(c.env.DRIFT_MIN_DEVICES, DEFAULT_DETECT.minDevices), familyAlpha: DEFAULT_DETECT.familyAlpha, windows: results.map((r) => ({
+    return c.json({
+      minDevices: numberVar(c.env.DRIFT_MIN_DEVICES, DEFAULT_DETECT.minDevices), familyAlpha: DEFAULT_DETECT.familyAlpha,
+      epsilonPerDay: numberVar(c.env.DRIFT_EPSILON_PER_DAY, 2), effectFloor: { sigma: DEFAULT_DETECT.minSigmaShift, share: DEFAULT_DETECT.minCategoryShift },
+      windows: results.map((r) => ({
       ...r, released: r.released === 1, alarm: r.alarm === 1, noise: parse(r.noise), verdict: parse(r.verdict), retrain: parse(r.retrain),
       health: healthOf.get(`${r.version}/${r.window}`) ?? null,
     })) }, 200);

@@ -73,7 +73,7 @@ export function createSketcher(baseline: Baseline, layout: SketchLayout, window:
       const sketches = features.map((f, i) => {
         const r = reservoirs[i]!;
         return f.kind === 'numeric'
-          ? sketchNumeric(r as (number | null)[], f.edges, f.pit as [number, number][] | undefined)
+          ? sketchNumeric(r as (number | null)[], f.edges, f.pit)
           : sketchCategorical(r.map((v) => (v === null ? null : String(v))), f.vocabulary);
       });
       return sketches.some((s) => s !== null) ? { schemaDigest: layout.schemaDigest, window, features: sketches } : null;

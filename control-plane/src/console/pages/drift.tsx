@@ -9,14 +9,16 @@
 import { Badge, DataScript, num, pct, when } from '../components.tsx';
 import { Page, type PageProps } from '../layout.tsx';
 
-export interface FeatureVerdictView { name: string; test: string; devices: number; p: number | null; alarm: boolean; effects: { sigmaShift: number | null; psi: number; js: number; linf: number }; bins?: { labels: string[]; observed: number[]; expected: number[] } }
+import type { FeatureEffects, OutputVerdict } from '../../drift/detect.ts';
+
+export interface FeatureVerdictView { name: string; test: string; devices: number; p: number | null; alarm: boolean; effects: FeatureEffects; bins?: { labels: string[]; observed: number[]; expected: number[] }; missing?: { observed: number; expected: number } | null }
 export interface WindowView {
   version: number; window: number; devices: number; released: boolean; alarm: boolean; noiseSigma: number | null; closedAt: string;
-  verdict: { features: FeatureVerdictView[]; outputs: { predictionDrift: boolean; estimatedAccuracy: number | null; baselineAccuracy: number | null; accuracyAlarm: boolean } | null } | null;
+  verdict: { features: FeatureVerdictView[]; outputs: Partial<OutputVerdict> & Pick<OutputVerdict, 'predictionDrift' | 'estimatedAccuracy' | 'baselineAccuracy' | 'accuracyAlarm'> | null } | null;
   retrain: { score: number; cusum: number; reasons: string[] } | null;
 }
 export interface DriftView {
-  model: string; version: number; versions: number[]; minDevices: number; familyAlpha: number;
+  model: string; version: number; versions: number[]; minDevices: number; familyAlpha: number; epsilonPerDay: number; effectFloor: { sigma: number; share: number };
   windows: WindowView[];
   ledger: { delta: number; releasesLastYear: number; rhoLastYear: number; epsilonLastYear: number } | null;
 }
@@ -45,6 +47,7 @@ export function DriftPage({ d, ...page }: Omit<PageProps, 'title'> & { d: DriftV
           </p>
           <DataScript id="drift-data" data={{ windows: windows.map((w) => ({ ...w, day: dayOf(w.window) })), features, threshold: d.familyAlpha / Math.max(tested, 1), minDevices: d.minDevices }} />
           <h2>Features</h2>
+          <p class="muted" id="effect-floor">A feature alarms when its p-value is under the threshold <em>and</em> its effect is at least {num(d.effectFloor.sigma, 2)} baseline σ (numeric location or shape) or {pct(d.effectFloor.share, 0)} of a share (categories, missing values): with many devices, tiny harmless shifts are significant, and the floor keeps them quiet. Effects come with 95 % intervals from the sampling and privacy noise of both the fleet and the baseline.</p>
           <div class="grid">
             {features.map((name) => {
               const f = latest!.verdict!.features.find((x) => x.name === name)!;
@@ -57,7 +60,7 @@ export function DriftPage({ d, ...page }: Omit<PageProps, 'title'> & { d: DriftV
                   </figure>
                   <figure>
                     <div class="chart" data-chart="bins" data-feature={name} role="img" aria-label={`${name}: released bin shares against the baseline in the latest window`} />
-                    <figcaption class="muted">Latest window: released (noised) bin shares vs the baseline. σ shift {num(f.effects.sigmaShift, 3)}, PSI {num(f.effects.psi, 3)}, L∞ {num(f.effects.linf, 3)}.</figcaption>
+                    <figcaption class="muted">Latest window: released (noised) bin shares vs the baseline's own shares. <Effects f={f} /></figcaption>
                   </figure>
                 </section>
               );
@@ -66,7 +69,7 @@ export function DriftPage({ d, ...page }: Omit<PageProps, 'title'> & { d: DriftV
           <h2>Outputs and devices</h2>
           <div class="grid">
             <figure class="card"><div class="chart" data-chart="accuracy" role="img" aria-label="Estimated accuracy per window against the validation baseline" />
-              <figcaption class="muted">Label-free estimated accuracy (mean top-class confidence) vs validation; red points: prediction drift.</figcaption></figure>
+              <figcaption class="muted"><AccuracyNote o={latest!.verdict?.outputs ?? null} /> Red points: prediction drift.</figcaption></figure>
             <figure class="card"><div class="chart" data-chart="devices" role="img" aria-label="Devices contributing per window against minDevices" />
               <figcaption class="muted">Devices contributing per window; dashed: minDevices ({d.minDevices.toLocaleString('en-US')}).</figcaption></figure>
           </div>
@@ -80,7 +83,7 @@ export function DriftPage({ d, ...page }: Omit<PageProps, 'title'> & { d: DriftV
                   <td data-label="Devices" class="num">{w.devices.toLocaleString('en-US')}</td>
                   <td data-label="Verdict">{!w.released ? <Badge status="no_data">withheld</Badge> : w.alarm ? <Badge status="alarm">alarm</Badge> : <Badge status="ok">ok</Badge>}</td>
                   <td data-label="Alarmed">{w.verdict?.features.filter((f) => f.alarm).map((f) => f.name).join(', ') || '—'}</td>
-                  <td data-label="Outputs">{w.verdict?.outputs ? <>{w.verdict.outputs.predictionDrift ? 'prediction drift; ' : ''}est. accuracy {pct(w.verdict.outputs.estimatedAccuracy, 1)}</> : '—'}</td>
+                  <td data-label="Outputs">{w.verdict?.outputs ? <>{w.verdict.outputs.predictionDrift ? 'prediction drift; ' : ''}est. accuracy {pct(w.verdict.outputs.estimatedAccuracy, 1)}{w.verdict.outputs.calibrated === false ? ' (uncalibrated)' : ''}{w.verdict.outputs.feedbackAccuracy != null ? <>; labels {pct(w.verdict.outputs.feedbackAccuracy, 1)}</> : null}</> : '—'}</td>
                   <td data-label="Noise σ" class="num">{num(w.noiseSigma, 4)}</td>
                   <td data-label="Retrain">{w.retrain?.reasons.join(', ') || '—'}</td>
                   <td data-label="Closed">{when(w.closedAt)}</td>
@@ -93,11 +96,36 @@ export function DriftPage({ d, ...page }: Omit<PageProps, 'title'> & { d: DriftV
       <h2>Privacy ledger</h2>
       {d.ledger ? (
         <dl class="kv" id="ledger">
+          <dt>Budget per device per day</dt><dd>ε = {num(d.epsilonPerDay, 3)} (δ = {d.ledger.delta}) for each daily release</dd>
           <dt>Releases, last 365 days</dt><dd>{d.ledger.releasesLastYear}</dd>
           <dt>ρ spent (zCDP)</dt><dd>{num(d.ledger.rhoLastYear, 4)}</dd>
-          <dt>ε spent at δ = {d.ledger.delta}</dt><dd>{num(d.ledger.epsilonLastYear, 3)}</dd>
+          <dt>ε spent over the year at δ = {d.ledger.delta}</dt><dd>{num(d.ledger.epsilonLastYear, 3)} (what all releases of the year add up to for a device in every one, by zCDP composition)</dd>
         </dl>
       ) : <p class="muted">No releases yet.</p>}
     </Page>
   );
+}
+
+const signed = (x: number, digits: number) => `${x >= 0 ? '+' : '−'}${Math.abs(x).toFixed(digits)}`;
+
+/** Signed location shift and scale with intervals, PSI with its interval, L∞ — what moved, which way, how sure. */
+function Effects({ f }: { f: FeatureVerdictView }) {
+  const e = f.effects;
+  const loc = e.location;
+  return (
+    <span data-effects={f.name}>
+      {loc ? <>Location {e.location!.censored ? (loc.estimate >= 0 ? '≥ ' : '≤ ') : ''}{signed(loc.estimate, 2)}σ [{signed(loc.low, 2)}, {signed(loc.high, 2)}]{e.location!.censored ? ' (beyond the baseline’s range: a bound)' : ''}. </> : null}
+      {e.scale ? <>Spread ×{num(e.scale.estimate, 2)} [{num(e.scale.low, 2)}, {num(e.scale.high, 2)}]. </> : null}
+      PSI {num(e.psi, 3)}{e.psiInterval ? <> [{num(e.psiInterval[0], 3)}, {num(e.psiInterval[1], 3)}]</> : null}, L∞ {num(e.linf, 3)}.
+      {f.missing ? <> Missing {pct(f.missing.observed, 1)} (baseline {pct(f.missing.expected, 1)}).</> : null}
+    </span>
+  );
+}
+
+function AccuracyNote({ o }: { o: WindowView['verdict'] extends infer V ? (V extends { outputs: infer O } ? O : null) : null }) {
+  if (!o) return <>Label-free estimated accuracy vs validation.</>;
+  if (o.calibrated === false) {
+    return <>Estimated accuracy is the mean top-class confidence, <strong>uncalibrated</strong>: it raises no alarm. Publish the baseline from labelled validation predictions to calibrate it.{o.baselineAccuracy != null ? <> Reference: metrics.accuracy {pct(o.baselineAccuracy, 1)}.</> : null}</>;
+  }
+  return <>Calibrated label-free accuracy (validation accuracy per confidence bin, weighted by the fleet’s confidence mix) vs the validation accuracy {pct(o.baselineAccuracy ?? null, 1)}{o.feedbackAccuracy != null ? <>; label feedback says {pct(o.feedbackAccuracy, 1)} (preferred)</> : null}.</>;
 }

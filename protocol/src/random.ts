@@ -1,0 +1,35 @@
+/**
+ * @module random
+ * Seeded generators for what must be reproducible — simulations, tests, and the bootstrap
+ * intervals of released effect sizes (recomputed from public numbers). Never for privacy noise
+ * or the device's randomized PIT: those use the platform CSPRNG.
+ */
+
+/** A seeded uniform generator on [0, 1) (mulberry32). */
+export function seededUniform(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) | 0;
+    let t = Math.imul(s ^ (s >>> 15), 1 | s);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Seeded N(0, 1) draws (Box–Muller, both values used) over `uniform`. */
+export function normalFrom(uniform: () => number): () => number {
+  let spare: number | null = null;
+  return () => {
+    if (spare !== null) {
+      const v = spare;
+      spare = null;
+      return v;
+    }
+    const r = Math.sqrt(-2 * Math.log(1 - uniform()));
+    const a = 2 * Math.PI * uniform();
+    spare = r * Math.sin(a);
+    return r * Math.cos(a);
+  };
+}
+
+export const seededNormal = (seed: number) => normalFrom(seededUniform(seed));
