@@ -63,9 +63,10 @@ describe('modelfleet baseline --images', () => {
     const at = (s: ImageStat) => b.features.find((f) => f.name === `@input.image.${s}`) as { edges: number[]; pit: [number, number][] };
     for (const s of IMAGE_STATS) {
       const values = device.map((d) => d[`@input.image.${s}`]!);
-      // The extreme edges are the extreme values: the baseline holds the device's numbers exactly.
-      expect(at(s).edges[0], s).toBe(Math.min(...values));
-      expect(at(s).edges.at(-1), s).toBe(Math.max(...values));
+      // The extreme edges are the extreme values: the baseline holds the device's numbers exactly
+      // (as float32, like every baseline value: the sketch takes values as float32 too).
+      expect(at(s).edges[0], s).toBe(Math.fround(Math.min(...values)));
+      expect(at(s).edges.at(-1), s).toBe(Math.fround(Math.max(...values)));
       // The training images, sketched as a device would against their own baseline, fill the bins about evenly.
       const sketch = sketchNumeric(values, at(s).edges, at(s).pit)!;
       expect(sketch.bins[0]! + sketch.bins.at(-2)! + sketch.bins.at(-1)!, s).toBe(0); // nothing under, over or missing
