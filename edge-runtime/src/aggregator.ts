@@ -7,15 +7,13 @@
  * as they were.
  */
 import { DurableObject } from 'cloudflare:workers';
-import { type ReleaseNoise, type SketchAggregate, type SketchLayout, type SketchUpload, addReleaseNoise, addUpload, emptyAggregate, sha256Hex, utf8 } from '@modelfleet/protocol';
+import { type ReleaseNoise, type SketchAggregate, type SketchLayout, type SketchUpload, addReleaseNoise, addUpload, cryptoWords, emptyAggregate, sha256Hex, utf8 } from '@modelfleet/protocol';
 
-/** A standard normal draw from the platform CSPRNG (Box–Muller): DP noise must not be predictable. */
-function gaussian(): number {
-  const u = crypto.getRandomValues(new Uint32Array(2));
-  const a = (u[0]! + 1) / 4294967297;
-  const b = u[1]! / 4294967296;
-  return Math.sqrt(-2 * Math.log(a)) * Math.cos(2 * Math.PI * b);
-}
+/**
+ * Words for the discrete Gaussian release noise, from the platform CSPRNG: DP noise must not be
+ * predictable. Drawn lazily (workerd refuses random values at global scope).
+ */
+const words = cryptoWords();
 
 export interface AddResult {
   accepted: boolean;
@@ -46,7 +44,7 @@ export class SketchAggregator extends DurableObject {
   }
 
   /**
-   * Closes the window: with at least `minDevices`, returns every sum with Gaussian noise (σ per
+   * Closes the window: with at least `minDevices`, returns every sum with discrete Gaussian noise (σ per
    * group, normalised units), exactly once; the raw sums are then deleted, so fresh noise can
    * never be drawn for the same data (an averaging attack).
    */
@@ -59,7 +57,7 @@ export class SketchAggregator extends DurableObject {
       this.ctx.storage.kv.put('closedDevices', devices);
       this.ctx.storage.kv.delete('aggregate');
       if (!agg || devices < minDevices) return { devices, released: null, alreadyClosed: false };
-      addReleaseNoise(agg, noise, gaussian);
+      addReleaseNoise(agg, noise, words);
       return { devices, released: agg, alreadyClosed: false };
     });
   }

@@ -21,8 +21,12 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   sketch_malformed: 400, sketch_schema_mismatch: 422, sketch_not_normalized: 422, sketch_out_of_range: 422,
   sketch_replayed: 409, no_baseline: 422, window_closed: 422,
   webhook_url_invalid: 422, gate_failed: 422,
+  internal: 500, // a server fault, coded or not (errorResponse renders unknown errors as this too)
   no_root: 503, signing_key_missing: 503, signing_key_not_in_root: 503,
 };
+
+/** The HTTP status a coded error is answered with (400 for codes without their own). */
+export const statusOf = (code: ErrorCode): number => STATUS[code] ?? 400;
 
 export class ApiError extends Error {
   override readonly name = 'ApiError';
@@ -30,7 +34,7 @@ export class ApiError extends Error {
     readonly code: ErrorCode,
     message: string,
     readonly details?: unknown,
-    readonly status: number = STATUS[code] ?? 400,
+    readonly status: number = statusOf(code),
   ) {
     super(message);
   }

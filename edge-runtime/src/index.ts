@@ -3,7 +3,9 @@
  * The device-facing hot path, mounted by the control plane at /v1/edge. Read-only on the
  * registry by construction: nothing here writes D1 or R2.
  */
-import { type DeviceProfile, HAVE_PATTERN, HAVE_PREFIX, MAX_HAVE, PROFILE_PARAMS, type SketchAccepted, STEP_PHASES, type StepPhase } from '@modelfleet/protocol';
+import {
+  DEVICE_KEY_PATTERN, type DeviceProfile, HAVE_PATTERN, HAVE_PREFIX, MAX_HAVE, MAX_SKETCH_BYTES, PROFILE_PARAMS, ROLLOUT_ID_PATTERN, SKETCH_CHANNELS, SKETCH_CONTENT_TYPE, type SketchAccepted, STEP_PHASES, type StepPhase,
+} from '@modelfleet/protocol';
 import { Hono } from 'hono';
 import { cors } from 'hono/cors';
 import { APP_KEY_HEADER, appForKey, assertAppServesModel, limitDevice } from './apps.ts';
@@ -44,11 +46,10 @@ export { forgetAssignments, ticketSigner } from './tickets.ts';
 export { signerFromSecret } from './secret-signer.ts';
 export { IMMUTABLE } from './content.ts';
 export { SketchAggregator } from './aggregator.ts';
-export { aggregateStub, layoutForVersion } from './sketches.ts';
+export { UPLOAD_ERRORS, aggregateStub, layoutForVersion } from './sketches.ts';
+export { statusOf } from './http-error.ts';
 
-const DEVICE_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
-/** 512 features of 32 slots would be 32 KiB; anything bigger is not a sketch. */
-const MAX_SKETCH_BYTES = 64 * 1024;
+const DEVICE_PATTERN = DEVICE_KEY_PATTERN;
 
 export function edgeRoutes<E extends EdgeEnv>(): Hono<{ Bindings: E }> {
   const edge = new Hono<{ Bindings: E }>();
@@ -93,8 +94,9 @@ export function edgeRoutes<E extends EdgeEnv>(): Hono<{ Bindings: E }> {
 
   // Sketch uploads, the only device writes; they never touch the registry (D1/R2). Drift sketches
   // (against the version's signed baseline) and health records (against the built-in health
-  // layout) share validation, aggregation and release.
-  for (const channel of ['sketches', 'health', 'step-health', 'step-sketches'] as const) {
+  // layout) share validation, aggregation and release. SPEC §10 specifies them for any runtime;
+  // control-plane routes/edge-docs.ts documents them from the same constants and UPLOAD_ERRORS.
+  for (const channel of SKETCH_CHANNELS) {
     edge.post(`/${channel}/:model/:version`, async (c) => {
       const ttl = numberVar(c.env.EDGE_CACHE_TTL_MS, 5000);
       const app = await appForKey(c.env, c.req.header(APP_KEY_HEADER), ttl);
@@ -105,13 +107,14 @@ export function edgeRoutes<E extends EdgeEnv>(): Hono<{ Bindings: E }> {
       assertAppServesModel(app, model);
       const version = Number(c.req.param('version'));
       if (!Number.isInteger(version) || version < 1) throw new ApiError('bad_request', 'version must be a positive integer');
-      if ((c.req.header('content-type') ?? '').split(';')[0]!.trim() !== 'application/octet-stream') {
+      if ((c.req.header('content-type') ?? '').split(';')[0]!.trim() !== SKETCH_CONTENT_TYPE) {
         throw new ApiError('unsupported_media_type', 'send the sketch as application/octet-stream (protocol sketch layout v1)');
       }
       if (Number(c.req.header('content-length') ?? 0) > MAX_SKETCH_BYTES) throw new ApiError('payload_too_large', `sketch uploads are at most ${MAX_SKETCH_BYTES} bytes`);
       const body = await c.req.arrayBuffer();
       if (body.byteLength > MAX_SKETCH_BYTES) throw new ApiError('payload_too_large', `sketch uploads are at most ${MAX_SKETCH_BYTES} bytes`);
       const rollout = c.req.query('rollout');
+      if (rollout !== undefined && !ROLLOUT_ID_PATTERN.test(rollout)) throw new ApiError('bad_request', 'rollout is a rollout id (ro_ and 16 hex digits)');
       const phase = c.req.query('phase') as StepPhase | undefined;
       if (phase !== undefined && (channel !== 'step-health' || !STEP_PHASES.includes(phase))) throw new ApiError('bad_request', `phase is ${STEP_PHASES.join(' or ')}, and only for step-health records`);
       const result = await ingestSketch(c.env, { app, device, model, version, body, now: new Date(), ttlMs: ttl, channel, ...(rollout ? { rollout } : {}), ...(phase ? { phase } : {}) });

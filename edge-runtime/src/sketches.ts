@@ -5,7 +5,7 @@
  * (model, version, window, cohort) Durable Object, which refuses a second upload per device.
  */
 import {
-  type StepPhase, type SketchLayout, type SketchUpload, decodeUpload, healthLayout, manifestDigest, parseEnvelope, parseManifest, fromBase64, sha256Hex, sketchLayout, stepCohort, uploadSize, utf8, windowOf,
+  type ErrorCode, type SketchChannel, type StepPhase, type SketchLayout, type SketchUpload, decodeUpload, healthLayout, manifestDigest, parseEnvelope, parseManifest, fromBase64, sha256Hex, sketchLayout, stepCohort, uploadSize, utf8, windowOf,
 } from '@modelfleet/protocol';
 import type { App } from './apps.ts';
 import { type EdgeEnv, r2Key } from './env.ts';
@@ -55,7 +55,34 @@ function layoutFor(env: EdgeEnv, digest: string): Promise<SketchLayout | null> {
   return layout;
 }
 
-export type SketchChannel = 'sketches' | 'health' | 'step-health' | 'step-sketches';
+export type { SketchChannel };
+
+/**
+ * Every coded refusal of a telemetry upload, with when it happens and which channels can give it
+ * (none listed: all four). The OpenAPI document (control-plane routes/edge-docs.ts) and SPEC 10.7
+ * list these; test/registry/telemetry-spec.test.ts checks that the codes a client really gets are
+ * the documented ones.
+ */
+export const UPLOAD_ERRORS: { code: ErrorCode; when: string; channels?: SketchChannel[] }[] = [
+  { code: 'bad_request', when: 'device key missing or not 1–128 of A-Z a-z 0-9 . _ : -; version not a positive integer; phase on a channel other than step-health or not loaded/used; rollout not a rollout id' },
+  { code: 'bad_request', when: 'no ?rollout=, or the device is not in the rollout\'s challenger range (for the rollout\'s version) or control range (for the champion)', channels: ['step-health', 'step-sketches'] },
+  { code: 'sketch_malformed', when: 'body shorter than the layout needs; bad magic or layout version; feature count differs from the layout; no feature present' },
+  { code: 'app_key_invalid', when: 'x-modelfleet-app-key header missing or unknown' },
+  { code: 'model_not_in_app', when: 'the app may not fetch this model' },
+  { code: 'unknown_model', when: 'no model of that name' },
+  { code: 'unknown_version', when: 'the version is not an active (served) version of the model' },
+  { code: 'sketch_replayed', when: 'this device already uploaded for this (model, version, window, channel; phase for step-health)' },
+  { code: 'payload_too_large', when: 'Content-Length or body over 65536 bytes, or body longer than the layout needs' },
+  { code: 'unsupported_media_type', when: 'Content-Type is not application/octet-stream' },
+  { code: 'sketch_schema_mismatch', when: 'the upload\'s schema digest is not the layout\'s (sketched against another baseline)' },
+  { code: 'sketch_not_normalized', when: 'a present feature\'s bins do not sum to exactly 4096' },
+  { code: 'sketch_out_of_range', when: 'a component outside [−16384, 16384], or an absent feature (bins all 0) with a non-zero component' },
+  { code: 'no_baseline', when: 'the version was published without a monitoring baseline', channels: ['sketches', 'step-sketches'] },
+  { code: 'window_closed', when: 'window is neither the current UTC day nor the one before, or was already closed and released', channels: ['sketches', 'health'] },
+  { code: 'window_closed', when: 'the rollout is not running, the window is not the current step\'s sequence, or the step was already analysed', channels: ['step-health', 'step-sketches'] },
+  { code: 'rate_limited', when: 'too many requests from this device' },
+  { code: 'internal', when: 'server fault; nothing was counted, retry later' },
+];
 
 export interface IngestRequest { app: App; device: string; model: string; version: number; body: ArrayBuffer; now: Date; ttlMs: number; channel?: SketchChannel; rollout?: string; phase?: StepPhase }
 

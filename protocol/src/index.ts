@@ -30,6 +30,7 @@ export * from './device-request.ts';
 export * from './sketch.ts';
 export * from './sketch-upload.ts';
 export * from './sketch-aggregate.ts';
+export * from './discrete-gaussian.ts';
 export * from './webhook.ts';
 export * from './health.ts';
 export * from './rollout.ts';

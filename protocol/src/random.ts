@@ -1,8 +1,9 @@
 /**
  * @module random
  * Seeded generators for what must be reproducible — simulations, tests, and the bootstrap
- * intervals of released effect sizes (recomputed from public numbers). Never for privacy noise
- * or the device's randomized PIT: those use the platform CSPRNG.
+ * intervals of released effect sizes (recomputed from public numbers), and the release noise of
+ * simulations. Never for privacy noise that is released, or the device's randomized PIT: those
+ * use the platform CSPRNG.
  */
 
 /** A seeded uniform generator on [0, 1) (mulberry32). */
@@ -33,3 +34,12 @@ export function normalFrom(uniform: () => number): () => number {
 }
 
 export const seededNormal = (seed: number) => normalFrom(seededUniform(seed));
+
+/**
+ * Seeded uniform 32-bit words (the same mulberry32 stream as `seededUniform`, before scaling):
+ * the discrete Gaussian release noise's source in reproducible simulations and tests.
+ */
+export function seededWords(seed: number): () => number {
+  const uniform = seededUniform(seed);
+  return () => uniform() * 4294967296; // exact: uniform() is a word divided by 2³²
+}

@@ -5,6 +5,7 @@
  * (Rao–Scott), Σg and Σggᵀ of the Legendre components (device-level Hotelling). The individual
  * vectors are not kept. Integer sums stay exact in float64 up to MAX_DEVICES contributions.
  */
+import { type RandomWords, discreteGaussianSampler } from './discrete-gaussian.ts';
 import { ProtocolError } from './errors.ts';
 import { COMPONENT_SCALE, SKETCH_SCALE, type SketchLayout } from './sketch.ts';
 import type { SketchUpload } from './sketch-upload.ts';
@@ -112,7 +113,7 @@ export function mergeSketches(a: SketchAggregate, b: SketchAggregate): SketchAgg
 }
 
 /**
- * Per-group Gaussian noise σ for a release, in normalised units (bins as fractions of 1,
+ * Per-group (discrete) Gaussian noise σ for a release, in normalised units (bins as fractions of 1,
  * components in [−1, 1]); each group has its own share of the privacy budget. Numeric features
  * release bins (for effect sizes), components and their second moments; categorical features
  * release bins and bin squares (the Rao–Scott test's inputs).
@@ -129,14 +130,25 @@ export interface ReleaseNoise {
  * Adds the release noise to every sum that leaves the aggregate, in place, and zeroes what is
  * not released (numeric bin squares: no test uses them; any group whose σ is infinite). Device counts
  * are not noised: they gate `minDevices` and are the denominators of every test (see README,
- * "What the privacy guarantee covers"). `normal` draws N(0, 1): the platform CSPRNG in the
- * Durable Object, a seeded generator in simulations.
+ * "What the privacy guarantee covers").
+ *
+ * The noise is the discrete Gaussian (discrete-gaussian.ts), exact on the integer sums: σ is in
+ * normalised units, so in the sums' integer units it is σ·SKETCH_SCALE for bins, σ·SKETCH_SCALE²
+ * for bin squares, σ·COMPONENT_SCALE for components and σ·COMPONENT_SCALE² for their products
+ * (powers of two, so those products are exact doubles). Every released sum stays an integer.
+ * `words` draws uniform 32-bit words: the platform CSPRNG (`cryptoWords`) in the Durable Object,
+ * a seeded generator in simulations and tests.
  */
-export function addReleaseNoise(agg: SketchAggregate, noise: ReleaseNoise, normal: () => number): void {
+export function addReleaseNoise(agg: SketchAggregate, noise: ReleaseNoise, words: RandomWords): void {
   const S = SKETCH_SCALE;
   const C = COMPONENT_SCALE;
   // A group with infinite σ has no budget: it is withheld (zeroed), never released exact.
-  const noised = (xs: number[], sigma: number, unit: number) => xs.map((x) => (Number.isFinite(sigma) ? x + sigma * unit * normal() : 0));
+  const noised = (xs: number[], sigma: number, unit: number) => {
+    if (!Number.isFinite(sigma)) return xs.map(() => 0);
+    if (sigma === 0 || xs.length === 0) return xs.slice(); // σ = 0 spends ∞ ρ; the ledger says so
+    const draw = discreteGaussianSampler(sigma * unit, words);
+    return xs.map((x) => x + draw());
+  };
   for (const f of agg.features) {
     const numeric = f.sumComponents.length > 0;
     f.sumBins = noised(f.sumBins, numeric ? noise.numericBins : noise.categoricalBins, S);

@@ -1,7 +1,8 @@
 /**
  * npm run bench — prints one table, each figure beside its anchor measured in the same run:
  *   (a) edge resolve (signed ticket + manifest) throughput vs a trivial JSON route of the same Worker;
- *   (b) publish time of a ~20 MB model, and the bytes stored again when one tensor changes.
+ *   (b) publish time of a ~20 MB model, and the bytes stored again when one tensor changes;
+ *   and the other modules' rows (drift, release noise, SDK, …), each with its own anchor.
  * Loopback only; bounded in time (about a minute in all).
  */
 import { buildLargeLayersModel, withChangedTensor } from '../fixtures/models.ts';
@@ -12,6 +13,7 @@ import { startWorker } from '../harness/worker.ts';
 import { closedLoop, get } from './load.ts';
 import { accuracyBench } from './accuracy.ts';
 import { driftBench } from './drift.ts';
+import { noiseBench } from './noise.ts';
 import { sdkBench } from './sdk.ts';
 import { consoleBench } from './console.ts';
 import { bridgeBench } from './bridge.ts';
@@ -92,6 +94,7 @@ try {
   rows.push(...weightBench());
   rows.push(...(await driftBench(worker, app.appKey, SECONDS, CONCURRENCY)));
   rows.push(...(await accuracyBench()));
+  rows.push(...(await noiseBench()));
   rows.push(...(await imagePredictBench(worker, app.appKey)));
   rows.push(...(await bridgeBench(worker, app.appKey)));
   rows.push(...(await consoleBench()));

@@ -12,7 +12,7 @@
  */
 import {
   type Baseline, type ReleaseNoise, type SketchLayout, SKETCH_SCALE, addReleaseNoise, addUpload, categoricalBaseline, emptyAggregate,
-  normalFrom, numericBaseline, seededUniform, sketchCategorical, sketchLayout, sketchNumeric,
+  normalFrom, numericBaseline, seededUniform, seededWords, sketchCategorical, sketchLayout, sketchNumeric,
 } from '@modelfleet/protocol';
 import { DEFAULT_DETECT, detectDrift } from '../../control-plane/src/drift/detect.ts';
 import { chi2Survival, normalCdf, normalQuantile } from '../../control-plane/src/drift/math.ts';
@@ -72,6 +72,8 @@ const noiseFor = (layout: SketchLayout, epsilon: number): ReleaseNoise =>
 export async function simulate(cfg: SimConfig): Promise<SimResult> {
   const uniform = seededUniform(cfg.seed);
   const normal = normalFrom(uniform);
+  // The release noise has its own seeded stream: the fleet's data stays the same whatever it draws.
+  const words = seededWords(cfg.seed ^ 0x5eed);
   const shape = SHAPES[cfg.shape ?? 'normal'];
   const within = Math.sqrt(1 - cfg.tau ** 2);
   let alarms = 0;
@@ -103,8 +105,8 @@ export async function simulate(cfg: SimConfig): Promise<SimResult> {
       return chi2Survival(chi2, B - 1) < cfg.familyAlpha / cfg.features;
     });
     if (naive) naiveAlarms++;
-    // The daily release: noise on every released sum, as the Durable Object adds it.
-    addReleaseNoise(agg, noise, normal);
+    // The daily release: discrete Gaussian noise on every released sum, as the Durable Object adds it.
+    addReleaseNoise(agg, noise, words);
     if (detectDrift(layout, agg, { ...DEFAULT_DETECT, familyAlpha: cfg.familyAlpha, minDevices: 0, noise }).alarm) alarms++;
   }
   return { alarmRate: alarms / cfg.runs, naiveAlarmRate: naiveAlarms / cfg.runs, runs: cfg.runs, noise: noise! };
@@ -137,6 +139,7 @@ export async function simulateCategorical(cfg: CategoricalSimConfig): Promise<Si
     return labels[labels.length - 1]!;
   };
   const fleet = FREQUENCIES.map((f, j) => (j === 0 ? f - cfg.moved : j === 2 ? f + cfg.moved : f) * (1 - cfg.unseen));
+  const words = seededWords(cfg.seed ^ 0x5eed); // the release noise's own stream
   let alarms = 0;
   let noise: ReleaseNoise | null = null;
   for (let run = 0; run < cfg.runs; run++) {
@@ -150,7 +153,7 @@ export async function simulateCategorical(cfg: CategoricalSimConfig): Promise<Si
       const values = Array.from({ length: cfg.samplesPerDevice }, () => (uniform() < cfg.tau ? favourite : draw([...fleet, cfg.unseen], [...CATEGORIES, 'new'])));
       addUpload(agg, { schemaDigest: layout.schemaDigest, window: 1, features: [sketchCategorical(values, vocabulary)] });
     }
-    addReleaseNoise(agg, noise, normalFrom(uniform));
+    addReleaseNoise(agg, noise, words);
     if (detectDrift(layout, agg, { ...DEFAULT_DETECT, minDevices: 0, noise }).alarm) alarms++;
   }
   return { alarmRate: alarms / cfg.runs, naiveAlarmRate: NaN, runs: cfg.runs, noise: noise! };

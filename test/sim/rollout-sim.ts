@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { BUCKETS, fromBase64, rolloutCohort } from '@modelfleet/protocol';
-import { seededUniform } from '@modelfleet/protocol/testing';
+import { seededUniform, seededWords } from '@modelfleet/protocol/testing';
 import { normalCdf } from '../../control-plane/src/drift/math.ts';
 import { buildLayersModel } from '../fixtures/models.ts';
 import { createApp, monitoredBaseline, outputSketch } from '../fixtures/drift.ts';
@@ -137,6 +137,7 @@ export async function aaRuns(runs: number, devicesPerArm: number, opts: { rate?:
   const noise = releaseNoiseForRho(layout, rhoFor(opts.epsilon ?? 2, 1e-6) * HEALTH_SHARE, HEALTH_SPLIT);
   const uniform = seededUniform(opts.seed ?? 7);
   const normal = () => Math.sqrt(-2 * Math.log(uniform() || 1e-12)) * Math.cos(2 * Math.PI * uniform());
+  const words = seededWords((opts.seed ?? 7) ^ 0x5eed); // the release noise's own stream
   const rate = opts.rate ?? 0.002;
   const arm = async (extra: number) => {
     const agg = emptyAggregate(layout, 1);
@@ -147,7 +148,7 @@ export async function aaRuns(runs: number, devicesPerArm: number, opts: { rate?:
       for (let c = 0; c < calls; c++) if (uniform() < deviceRate) errors++;
       addUpload(agg, (await healthUpload({ load: { ok: 1 }, predict: { ok: calls - errors, inference_error: errors }, latencies: Array.from({ length: 20 }, () => 2 + uniform() * 6), backend: { wasm: calls } }, 1))!);
     }
-    addReleaseNoise(agg, noise, normal);
+    addReleaseNoise(agg, noise, words);
     return { devices: devicesPerArm, summary: summarizeHealth(agg), noise: noise.categoricalBins, closedAt: new Date().toISOString() };
   };
   const counts = { runs, rollbacks: 0, promotes: 0, holds: 0 };

@@ -1,6 +1,6 @@
 /**
  * @module drift/close
- * Window close (DESIGN §7): release the window's aggregate once, with calibrated Gaussian noise,
+ * Window close (DESIGN §7): release the window's aggregate once, with calibrated discrete Gaussian noise,
  * only if enough devices contributed; record the privacy spend in the ledger; run the drift
  * tests on what was released. Idempotent: a closed window answers with what it released.
  */

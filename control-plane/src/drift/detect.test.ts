@@ -1,5 +1,5 @@
 import { type Baseline, OUTPUT_CLASS, OUTPUT_CONFIDENCE, addReleaseNoise, numericBaseline, outputBaseline, seededNormal, healthLayout, healthUpload, addUpload, emptyAggregate, monitoredFeatures, sketchCategorical, sketchLayout, sketchNumeric } from '@modelfleet/protocol';
-import { seededUniform } from '@modelfleet/protocol/testing';
+import { seededUniform, seededWords } from '@modelfleet/protocol/testing';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_DETECT, detectDrift } from './detect.ts';
 import { HEALTH_SPLIT, epsilonFor, releaseNoise, releaseNoiseForRho, rhoFor, rhoSpent } from './privacy.ts';
@@ -54,13 +54,16 @@ describe('privacy accounting', () => {
     expect(rhoSpent(layout, noise)).toBeCloseTo(0.5, 12);
     const agg = emptyAggregate(layout, 1);
     addUpload(agg, (await healthUpload({ load: { ok: 1 }, predict: { ok: 30 }, latencies: new Array(20).fill(3), backend: { wasm: 30 } }, 1))!);
-    addReleaseNoise(agg, noise, () => 0);
+    addReleaseNoise(agg, noise, seededWords(1));
     for (const f of agg.features) {
       expect(f.sumComponents.every((x) => x === 0)).toBe(true);
       expect(f.sumComponentProducts.every((x) => x === 0)).toBe(true);
       expect(f.sumBinSquares.every((x) => x === 0)).toBe(true);
     }
-    expect(agg.features[3]!.sumBins.slice(0, 3)).toEqual([0, 4096, 0]); // wasm: the bins stay
+    // The bins stay, noised (discrete Gaussian: integers, never exactly the raw [0, 4096, 0] here).
+    const wasm = agg.features[3]!.sumBins.slice(0, 3);
+    expect(wasm.every(Number.isInteger)).toBe(true);
+    expect(wasm).not.toEqual([0, 4096, 0]);
   });
 
   it('the release noises every group it lets out and zeroes what it keeps back', async () => {
@@ -68,15 +71,20 @@ describe('privacy accounting', () => {
     const agg = emptyAggregate(layout, 1);
     addUpload(agg, { schemaDigest: layout.schemaDigest, window: 1, features: [sketchNumeric(new Array(20).fill(0.1), edges), sketchCategorical(new Array(20).fill('bank'), vocabulary)] });
     const raw = structuredClone(agg);
-    addReleaseNoise(agg, { components: 1, componentProducts: 2, numericBins: 3, categoricalBins: 4, categoricalSquares: 5 }, () => 1);
+    addReleaseNoise(agg, { components: 1, componentProducts: 2, numericBins: 3, categoricalBins: 4, categoricalSquares: 5 }, seededWords(2));
     const [num, cat] = agg.features;
     const [rawNum, rawCat] = raw.features;
-    expect(num!.sumBins).toEqual(rawNum!.sumBins.map((x) => x + 3 * 4096));
+    // Each released sum moves by integer noise within 6σ (in its integer units); none stays exact.
+    const noisedBy = (out: number[], before: number[], sigma: number) => {
+      expect(out.every(Number.isInteger)).toBe(true);
+      expect(out.every((x, i) => x !== before[i] && Math.abs(x - before[i]!) < 6 * sigma)).toBe(true);
+    };
+    noisedBy(num!.sumBins, rawNum!.sumBins, 3 * 4096);
     expect(num!.sumBinSquares.every((x) => x === 0)).toBe(true); // numeric bin squares are not released
-    expect(num!.sumComponents).toEqual(rawNum!.sumComponents.map((x) => x + 16384));
-    expect(num!.sumComponentProducts).toEqual(rawNum!.sumComponentProducts.map((x) => x + 2 * 16384 ** 2));
-    expect(cat!.sumBins).toEqual(rawCat!.sumBins.map((x) => x + 4 * 4096));
-    expect(cat!.sumBinSquares).toEqual(rawCat!.sumBinSquares.map((x) => x + 5 * 4096 ** 2));
+    noisedBy(num!.sumComponents, rawNum!.sumComponents, 16384);
+    noisedBy(num!.sumComponentProducts, rawNum!.sumComponentProducts, 2 * 16384 ** 2);
+    noisedBy(cat!.sumBins, rawCat!.sumBins, 4 * 4096);
+    noisedBy(cat!.sumBinSquares, rawCat!.sumBinSquares, 5 * 4096 ** 2);
   });
 });
 
@@ -130,8 +138,7 @@ describe('drift detection', () => {
 
     const agg = emptyAggregate(layout, 1);
     for (const values of categoricalFleet(2000, 0.05, random)) addUpload(agg, { schemaDigest: layout.schemaDigest, window: 1, features: [null, sketchCategorical(values, vocabulary)] });
-    const gauss = () => Math.sqrt(-2 * Math.log(random() || 1e-12)) * Math.cos(2 * Math.PI * random());
-    addReleaseNoise(agg, releaseNoise(layout, 2, 1e-6), gauss);
+    addReleaseNoise(agg, releaseNoise(layout, 2, 1e-6), seededWords(3));
     const shifted = detectDrift(layout, agg, { ...opts, noise: releaseNoise(layout, 2, 1e-6) }).features[1]!;
     expect(shifted).toMatchObject({ test: 'rao-scott', alarm: true });
     expect(shifted.effects.linf).toBeGreaterThan(0.02);

@@ -85,8 +85,9 @@ function numericBins(f: LayoutFeature, fractions: number[]) {
 /** Two-sided two-sample test of the missing share, fleet vs baseline (pooled binomial variances). */
 function missingTest(f: LayoutFeature, fractions: number[], devices: number, noise: number) {
   if (f.missing === undefined) return null;
-  const total = fractions.reduce((a, b) => a + b, 0) || 1;
-  const observed = fractions[fractions.length - 1]! / total;
+  // Each device's fractions sum to exactly 1, so the exact device count is the denominator; the
+  // noised total would put the noise of every bin into it (a ratio of noises has heavy tails).
+  const observed = fractions[fractions.length - 1]! / devices;
   const n = f.rows ?? Infinity;
   const pooled = Math.min(Math.max((Math.max(observed, 0) * devices + f.missing * (Number.isFinite(n) ? n : 0)) / (devices + (Number.isFinite(n) ? n : 0)), 0), 1);
   const v = (pooled * (1 - pooled)) / devices + (noise / devices) ** 2 + (Number.isFinite(n) ? (pooled * (1 - pooled)) / n : 0);

@@ -3,6 +3,8 @@
  * Central differential privacy for released aggregates: the Gaussian mechanism accounted in
  * zero-concentrated DP (Bun & Steinke 2016). A release with noise σ on sums of L2 sensitivity Δ
  * costs ρ = Δ²/(2σ²); ρ adds up across releases; (ε, δ) follows from ρ by ε = ρ + 2√(ρ ln 1/δ).
+ * The noise actually added is the discrete Gaussian on the integer sums (protocol
+ * discrete-gaussian.ts), for which the same ρ holds (Canonne, Kamath & Steinke 2020, Thm 4).
  *
  * Everything a window releases is noised: bin sums and bin-square sums (categorical tests,
  * effect sizes), Legendre component sums (the smooth test) and their second moments (its
