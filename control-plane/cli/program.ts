@@ -86,9 +86,12 @@ export function buildProgram(io: CliIo, version: string, { json }: { json: boole
     .option('--app-key <key>', 'device app key, for model[:alias] targets (env MODELFLEET_APP_KEY)')
     .action(lazy(() => import('./commands/verify.ts'), 'verify'));
 
-  program.command('baseline <data>')
-    .description('compute a monitoring baseline from training data (.csv with header, or .jsonl)')
-    .requiredOption('--schema <file>', 'JSON: { "features": [{ "name": "amount", "kind": "numeric" }, …] } in model input order')
+  program.command('baseline [data]')
+    .description('compute a monitoring baseline from training data (.csv with header, or .jsonl), or from training images (--images)')
+    .option('--schema <file>', 'JSON: { "features": [{ "name": "amount", "kind": "numeric" }, …] } in model input order (with data)')
+    .option('--images <dir>', 'instead of data: JPEG/PNG training images (subfolders too); monitors their statistics (@input.<name>.brightness, …)')
+    .option('--input <name>', 'with --images: the model input the images feed')
+    .option('--stats <list>', 'with --images: which statistics (default all: mean_r,mean_g,mean_b,std_r,std_g,std_b,brightness,contrast,width,height)')
     .option('--predictions <file>', "the model's outputs on validation data (.jsonl of probability arrays)")
     .option('--bins <n>', 'equiprobable bins per numeric feature', '10')
     .option('--max-vocabulary <n>', 'most frequent values kept per categorical feature (the rest is OTHER)', '64')

@@ -12,6 +12,7 @@
  * tables come from: the tests add the baseline's own sampling error (two-sample form).
  */
 import * as z from 'zod/mini';
+import { reservedNameProblem } from './input-stats.ts';
 
 const increasing = (xs: number[]) => xs.every((x, i) => i === 0 || x > xs[i - 1]!);
 const share = () => z.number().check(z.minimum(0), z.maximum(1));
@@ -79,7 +80,10 @@ export const Baseline = z
   })
   .check(
     z.refine((b) => new Set(b.features.map((f) => f.name)).size === b.features.length, 'feature names must be unique'),
-    z.refine((b) => b.features.every((f) => !f.name.startsWith('@')), 'feature names starting with @ are reserved (@output.class, @output.confidence)'),
+    // @ is reserved (@output.…); only declared input statistics (@input.<input>.<stat>, input-stats.ts) pass.
+    z.refine((b) => b.features.every((f) => !reservedNameProblem(f)), {
+      error: (iss) => (iss.input as { features: { name: string; kind: string }[] }).features.map(reservedNameProblem).find((p) => p !== null) ?? 'reserved_feature_name',
+    }),
   );
 export type Baseline = z.infer<typeof Baseline>;
 export type NumericFeatureBaseline = z.infer<typeof NumericFeatureBaseline>;

@@ -16,6 +16,7 @@ export * from './root.ts';
 export * from './keyset.ts';
 export * from './baseline.ts';
 export * from './baseline-build.ts';
+export * from './input-stats.ts';
 export * from './random.ts';
 export * from './io-schema.ts';
 export * from './golden.ts';

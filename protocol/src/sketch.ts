@@ -12,6 +12,7 @@
  */
 import type { Baseline, PitPoint } from './baseline.ts';
 import { sha256Hex, utf8 } from './encoding.ts';
+import { parseInputStat } from './input-stats.ts';
 
 export const SKETCH_SCALE = 4096;
 export const COMPONENT_SCALE = 16384;
@@ -53,9 +54,9 @@ export interface SketchLayout {
 export const OUTPUT_CLASS = '@output.class';
 export const OUTPUT_CONFIDENCE = '@output.confidence';
 
-/** A monitored feature: an input column, or a view of the outputs (top class, its confidence). */
+/** A monitored feature: an input column, a declared input statistic, or a view of the outputs (top class, its confidence). */
 export type MonitoredFeature =
-  | (Extract<Baseline['features'][number], { kind: 'numeric' }> & { source: 'input' | 'output-confidence' })
+  | (Extract<Baseline['features'][number], { kind: 'numeric' }> & { source: 'input' | 'input-stat' | 'output-confidence' })
   | (Extract<Baseline['features'][number], { kind: 'categorical' }> & { source: 'input' | 'output-class' });
 
 const increasing = (xs: number[]) => xs.filter((x, i) => i === 0 || x > xs[i - 1]!);
@@ -66,7 +67,8 @@ const increasing = (xs: number[]) => xs.filter((x, i) => i === 0 || x > xs[i - 1
  * at the validation deciles, so equiprobable by construction).
  */
 export function monitoredFeatures(baseline: Baseline): MonitoredFeature[] {
-  const out: MonitoredFeature[] = baseline.features.map((f) => ({ ...f, source: 'input' }) as MonitoredFeature);
+  // 'input-stat': a statistic the device computes per example (@input.<input>.<stat>, input-stats.ts), not a column.
+  const out: MonitoredFeature[] = baseline.features.map((f) => ({ ...f, source: parseInputStat(f.name) ? 'input-stat' : 'input' }) as MonitoredFeature);
   const o = baseline.outputs;
   if (o?.classCounts) {
     out.push({ name: OUTPUT_CLASS, kind: 'categorical', source: 'output-class', vocabulary: o.classCounts.map((_, i) => String(i)), frequencies: [...o.classCounts, 0, 0], rows: o.classCounts.reduce((a, b) => a + b, 0) });

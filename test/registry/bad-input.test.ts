@@ -167,4 +167,10 @@ describe('validation failures are recorded as rejected and never served', () => 
     expect(r.res.status).toBe(422);
     expect(r.body.error.details.reasons.map((x: any) => x.code)).toContain('golden_mismatch');
   });
+  it('a baseline declaring statistics of an input the model does not have → io_mismatch', async () => {
+    const baseline = { features: [{ name: '@input.no_such_input.brightness', kind: 'numeric' as const, edges: [0, 100, 255] }] };
+    const r = await publish(worker, 'fraud', artifacts, { baseline });
+    expect(r.res.status).toBe(422);
+    expect(r.body.error.details.reasons).toEqual([{ code: 'io_mismatch', message: expect.stringMatching(/^the baseline declares statistics of input\(s\) no_such_input; the model's inputs are \S+/) }]);
+  });
 });

@@ -4,7 +4,7 @@
  * cache (sync.ts), runs inference through a Runner (a Web Worker in browsers, inline in tests),
  * polls for new tickets in the background, and swaps models only between calls.
  */
-import { type Backend, DEFAULT_SIZE_CAPS, type DeviceProfile, type IoSchema, type Envelope, type SizeCaps, type SketchLayout, encodeUpload, healthLayout, parseEnvelope, parseManifest, sketchLayout, windowOf } from '@modelfleet/protocol';
+import { type Backend, DEFAULT_SIZE_CAPS, type DeviceProfile, type IoSchema, type Envelope, type SizeCaps, type SketchLayout, declaredInputStats, encodeUpload, healthLayout, parseEnvelope, parseManifest, sketchLayout, windowOf } from '@modelfleet/protocol';
 import { type Outbox, type OutboxStats, createOutbox } from './telemetry/outbox.ts';
 import { type HealthRecorder, allFinite, createHealthRecorder } from './telemetry/health.ts';
 import { type Sketcher, createSketcher, topClass } from './telemetry/sketcher.ts';
@@ -21,7 +21,8 @@ export interface Runner {
   init(preference: Backend[]): Promise<Backend>;
   load(artifacts: Awaited<ReturnType<typeof loadArtifacts>>): Promise<number>;
   /** `transfer`: buffers and bitmaps inside `inputs` to move rather than copy (a worker runner moves them). */
-  predict(handle: number, inputs: WireInput[], transfer?: Transferable[]): Promise<{ outputs: Outputs; backend: Backend }>;
+  /** `inputStats`: per example, the declared statistics of measured inputs (engine.ts). */
+  predict(handle: number, inputs: WireInput[], transfer?: Transferable[]): Promise<{ outputs: Outputs; backend: Backend; inputStats?: Record<string, number>[] }>;
   unload(handle: number): void | Promise<void>;
   /** Backends tried before the chosen one, and why each did not start (reported by status()). */
   backendProblems?(): Promise<{ backend: Backend; reason: string }[]>;
@@ -159,7 +160,8 @@ export async function createClient(options: ClientOptions) {
   const status = new Map<string, ModelStatus>();
   const models = new Map<string, { handle: number; version: number; inflight: Set<Promise<unknown>> }>();
   const outbox: Outbox = createOutbox(store, ctx.edge, deviceId, () => now().getTime());
-  const sketchers = new Map<string, { version: number; layout: SketchLayout; make: (window: number) => Sketcher; current: Sketcher } | null>();
+  // `measure`: inputs whose declared statistics (@input.<input>.<stat>) the worker computes.
+  const sketchers = new Map<string, { version: number; layout: SketchLayout; measure: ReadonlySet<string>; make: (window: number) => Sketcher; current: Sketcher } | null>();
   // Health is recorded for every model version, baseline or not.
   const healths = new Map<string, { version: number; current: HealthRecorder }>();
   // A step sketches like the day does, with the running version's baseline.
@@ -179,7 +181,7 @@ export async function createClient(options: ClientOptions) {
     if (!baseline) return void sketchers.set(name, null);
     const layout = await sketchLayout(baseline);
     const make = (window: number) => createSketcher(baseline, layout, window);
-    sketchers.set(name, { version, layout, make, current: make(windowOf(now())) });
+    sketchers.set(name, { version, layout, measure: new Set(declaredInputStats(baseline.features).keys()), make, current: make(windowOf(now())) });
   }
 
   /** Ends a model's window: its sketch and health record go to the outbox (one each per device per window). */
@@ -205,8 +207,11 @@ export async function createClient(options: ClientOptions) {
     await outbox.enqueue({ model: name, version: s.version, window: upload.window, bytes: encodeUpload(s.layout, upload) });
   }
 
-  /** Off the inference path: never delays or fails a predict. `rows`: the first input, copied before it moved. */
-  function observe(name: string, rows: number[][] | null, outputs: Outputs, ms: number, answeredBy: Backend): void {
+  /**
+   * Off the inference path: never delays or fails a predict. `rows`: the first input, copied before
+   * it moved; `stats`: the worker's declared input statistics, per example.
+   */
+  function observe(name: string, rows: number[][] | null, outputs: Outputs, ms: number, answeredBy: Backend, stats?: Record<string, number>[]): void {
     setTimeout(() => {
       try {
         const window = windowOf(now());
@@ -217,11 +222,11 @@ export async function createClient(options: ClientOptions) {
         const version = models.get(name)?.version;
         if (version !== undefined) steps.recorder(name, version)?.predict(outcome, ms, answeredBy);
         const s = sketchers.get(name);
-        if (!s || !rows) return;
+        if (!s || (!rows && !stats)) return;
         if (!h && window !== s.current.window) void closeWindow(name, window).then(() => outbox.flush()).catch(() => {});
         const outRows = outputRows(outputs);
-        s.current.observe(rows, outRows);
-        if (version !== undefined) steps.sketcher(name, version)?.observe(rows, outRows);
+        s.current.observe(rows ?? [], outRows, stats);
+        if (version !== undefined) steps.sketcher(name, version)?.observe(rows ?? [], outRows, stats);
       } catch {
         // telemetry never breaks the host
       }
@@ -326,7 +331,7 @@ export async function createClient(options: ClientOptions) {
         async predict(input: Inputs, predictOptions?: PredictOptions) {
           if (closed) throw new SdkError('closed', 'this client was closed; create a new one');
           // Checked and packed before anything runs: a bad input is the app's error, not the model's.
-          const prepared = await prepareInputs(current.io, input, predictOptions);
+          const prepared = await prepareInputs(current.io, input, predictOptions, sketchers.get(name)?.measure);
           // Tabular inputs are copied for the drift sketch before their buffers move to the worker.
           const rows = sketchers.get(name) ? inputRows(prepared.wire, current.io.inputs[0]!.name) : null;
           const started = performance.now();
@@ -339,11 +344,11 @@ export async function createClient(options: ClientOptions) {
           });
           current.inflight.add(call);
           try {
-            const { outputs, backend: answeredBy } = await call;
+            const { outputs, backend: answeredBy, inputStats } = await call;
             const ms = performance.now() - started;
             current.lastTop = firstRowTop(outputs);
             if (answeredBy !== current.backend) entry(name).backend = current.backend = answeredBy;
-            observe(name, rows, outputs, ms, answeredBy);
+            observe(name, rows, outputs, ms, answeredBy, inputStats);
             return outputs;
           } finally {
             current.inflight.delete(call);

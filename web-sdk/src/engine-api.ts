@@ -6,6 +6,7 @@
  */
 import type { Backend } from '@modelfleet/protocol';
 import type { ModelArtifacts } from './artifacts.ts';
+import type { InputStats } from './input-measure.ts';
 import type { Outputs, WireInput } from './tensors.ts';
 
 export interface BackendProblem {
@@ -23,8 +24,11 @@ export interface EngineApi {
   backendProblems(): Promise<BackendProblem[]>;
   /** Builds a model from verified artifacts; returns its handle. */
   load(artifacts: ModelArtifacts): Promise<number>;
-  /** Runs one call (a lost WebGPU device falls back and runs it again); the backend that answered comes back too. */
-  predict(handle: number, inputs: WireInput[]): Promise<{ outputs: Outputs; backend: Backend }>;
+  /**
+   * Runs one call (a lost WebGPU device falls back and runs it again); the backend that answered
+   * comes back too, and the declared statistics of measured inputs, per example.
+   */
+  predict(handle: number, inputs: WireInput[]): Promise<{ outputs: Outputs; backend: Backend; inputStats?: InputStats }>;
   /** One call on the current backend, no fallback. */
   run(handle: number, inputs: WireInput[]): Promise<Outputs>;
   unload(handle: number): void;

@@ -12,6 +12,7 @@ import type { Backend, IoSchema } from '@modelfleet/protocol';
 import type { ModelArtifacts } from './artifacts.ts';
 import type { EngineApi } from './engine-api.ts';
 import { imagePixels } from './image-pixels.ts';
+import { type InputStats, measureImage, measureTensor } from './input-measure.ts';
 import { type OutputTensor, type Outputs, type WireInput, type WireTensor, formatShape } from './tensors.ts';
 
 interface Loaded {
@@ -36,8 +37,16 @@ function checkWire(io: IoSchema, inputs: WireInput[]): void {
   }
 }
 
-/** Images become plain tensors: their pixels read and normalised (images.ts). */
-const materialise = (w: WireInput): WireTensor => (w.kind === 'images' ? { kind: 'tensor', name: w.name, dtype: w.dtype, shape: w.shape, data: imagePixels(w) } : w);
+/**
+ * Images become plain tensors: their pixels read and normalised (images.ts). With `stats`, inputs
+ * the page marked as measured are summarised on the way (input-measure.ts).
+ */
+function materialise(w: WireInput, stats?: InputStats): WireTensor {
+  const measured = stats && w.measure ? stats : undefined;
+  if (w.kind === 'images') return { kind: 'tensor', name: w.name, dtype: w.dtype, shape: w.shape, data: imagePixels(w, measured && measureImage(measured, w.name)) };
+  if (measured) measureTensor(measured, w);
+  return w;
+}
 
 /** The output's values in an array of its own (see run: the backend may still hold the one it read). */
 async function outputOf(t: tf.Tensor): Promise<OutputTensor> {
@@ -147,16 +156,18 @@ export function createEngine(loaders: BackendLoaders = {}): EngineApi {
      * Runs one call; if the WebGPU device is lost meanwhile, falls back and runs it again. The
      * backend that answered comes back with the outputs (no extra round trip to the worker).
      */
-    async predict(handle: number, wire: WireInput[]): Promise<{ outputs: Outputs; backend: Backend }> {
+    async predict(handle: number, wire: WireInput[]): Promise<{ outputs: Outputs; backend: Backend; inputStats?: InputStats }> {
       // Pixels are read once (the bitmaps are closed), so a retry after a lost device reuses them.
-      const inputs = wire.map(materialise);
+      const stats: InputStats = [];
+      const inputs = wire.map((w) => materialise(w, stats));
+      const measured = stats.length > 0 ? { inputStats: stats } : {};
       try {
         if (deviceLost && backend === 'webgpu') await fallBack();
-        return { outputs: await this.run(handle, inputs), backend: backend! };
+        return { outputs: await this.run(handle, inputs), backend: backend!, ...measured };
       } catch (e) {
         if (backend !== 'webgpu' || !(deviceLost || /lost|destroyed|GPU/i.test(String((e as Error)?.message)))) throw e;
         await fallBack();
-        return { outputs: await this.run(handle, inputs), backend: backend! };
+        return { outputs: await this.run(handle, inputs), backend: backend!, ...measured };
       }
     },
 

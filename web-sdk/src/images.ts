@@ -60,9 +60,11 @@ function imageGeometry(spec: IoTensor): { batch: number | null; height: number |
 
 /**
  * Packs a batch of images for one input. Sizes are checked before any bitmap is made.
+ * `measure`: the baseline declares statistics of this input; a resized image then also travels
+ * at its own size, since the statistics are of the source (protocol input-stats.ts).
  * @example const { wire, transfer } = await fromImages(spec, [video], { mean: 127.5, std: 127.5 });
  */
-export async function fromImages(spec: IoTensor, sources: ImageSource[], o: ImageOptions): Promise<{ wire: WireImages; transfer: Transferable[] }> {
+export async function fromImages(spec: IoTensor, sources: ImageSource[], o: ImageOptions, measure = false): Promise<{ wire: WireImages; transfer: Transferable[] }> {
   const g = imageGeometry(spec);
   if (g.batch !== null && sources.length !== g.batch) {
     throw new SdkError('input_shape', `input ${spec.name} takes a batch of ${g.batch} image(s) ${formatShape(spec.shape)}; got ${sources.length}`);
@@ -105,11 +107,27 @@ export async function fromImages(spec: IoTensor, sources: ImageSource[], o: Imag
       });
       images.push({ bitmap });
       transfer.push(bitmap);
+      if (measure && !same) {
+        // The worker measures the source, not the resized copy (a second read of a live video may be a later frame).
+        const s = sizes[i]!;
+        if (is(src, 'ImageData')) {
+          const rgba = new Uint8ClampedArray((src as ImageData).data);
+          images[images.length - 1]!.source = { rgba, width: s.width, height: s.height };
+          transfer.push(rgba.buffer);
+        } else {
+          const source = await createImageBitmap(src as ImageBitmapSource, { premultiplyAlpha: 'none' });
+          images[images.length - 1]!.source = { bitmap: source };
+          transfer.push(source);
+        }
+      }
     }
   } catch (e) {
-    for (const p of images) if ('bitmap' in p) p.bitmap.close();
+    for (const p of images) {
+      if ('bitmap' in p) p.bitmap.close();
+      if (p.source && 'bitmap' in p.source) p.source.bitmap.close();
+    }
     if (e instanceof SdkError) throw e;
     throw new SdkError('input_value', `image for input ${spec.name} could not be read (${(e as Error).message}); is it loaded, decodable and same-origin or CORS-enabled?`, e);
   }
-  return { wire: { kind: 'images', name: spec.name, dtype: spec.dtype, shape: [sources.length, height, width, g.channels], images, mean, std }, transfer };
+  return { wire: { kind: 'images', name: spec.name, dtype: spec.dtype, shape: [sources.length, height, width, g.channels], images, mean, std, ...(measure ? { measure } : {}) }, transfer };
 }

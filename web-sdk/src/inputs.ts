@@ -152,11 +152,12 @@ function fromTyped(spec: IoTensor, value: TensorInput, transfer: boolean, moved:
 /**
  * Checks and packs every input. Throws SdkError (`input_missing`, `input_unknown`, `input_shape`,
  * `input_dtype`, `input_value`, `input_detached`, `bad_input`) before anything is moved.
+ * `measure`: inputs whose declared statistics the worker computes (the baseline's @input features).
  *
  * @example
  * const { wire, transfer } = await prepareInputs(io, { data: pixels, shape: [1, 192, 192, 3] });
  */
-export async function prepareInputs(io: IoSchema, input: Inputs, options: PredictOptions = {}): Promise<PreparedInputs> {
+export async function prepareInputs(io: IoSchema, input: Inputs, options: PredictOptions = {}, measure?: ReadonlySet<string>): Promise<PreparedInputs> {
   const bound = bind(io, input);
   // Check everything first, so that a bad second input never leaves the first one's buffer moved.
   const plans: (() => Promise<WireInput> | WireInput)[] = [];
@@ -166,7 +167,7 @@ export async function prepareInputs(io: IoSchema, input: Inputs, options: Predic
     if (isImageSource(value) || (Array.isArray(value) && value.length > 0 && isImageSource((value as unknown[])[0]))) {
       const sources = (Array.isArray(value) ? value : [value]) as ImageSource[];
       plans.push(async () => {
-        const packed = await fromImages(spec, sources, options.image ?? {});
+        const packed = await fromImages(spec, sources, options.image ?? {}, measure?.has(spec.name));
         transfer.push(...packed.transfer);
         return packed.wire;
       });
@@ -181,5 +182,7 @@ export async function prepareInputs(io: IoSchema, input: Inputs, options: Predic
   }
   const wire: WireInput[] = [];
   for (const plan of plans) wire.push(await plan());
+  // Declared statistics (@input.<name>.mean/std): the worker measures these tensors per example.
+  for (const w of wire) if (w.kind === 'tensor' && measure?.has(w.name)) w.measure = true;
   return { wire, transfer: [...moved, ...transfer] };
 }

@@ -81,10 +81,16 @@ export interface WireTensor {
   dtype: Dtype;
   shape: number[];
   data: Float32Array | Int32Array | Uint8Array;
+  /** The baseline declares statistics of this input (@input.<name>.mean/std): the worker measures each example. */
+  measure?: boolean;
 }
 
 /** Pixels of one image: a bitmap to draw, or RGBA bytes taken from an ImageData. */
-export type WirePixels = { bitmap: ImageBitmap } | { rgba: Uint8ClampedArray; width: number; height: number };
+export type WirePixels = SourcePixels & {
+  /** Only when the input is measured and the image was resized: the source at its own size (statistics are of the source). */
+  source?: SourcePixels;
+};
+export type SourcePixels = { bitmap: ImageBitmap } | { rgba: Uint8ClampedArray; width: number; height: number };
 
 /** A batch of images, already at the size the model takes; the worker reads and normalises them. */
 export interface WireImages {
@@ -97,6 +103,8 @@ export interface WireImages {
   /** Per channel, length `channels`. */
   mean: number[];
   std: number[];
+  /** The baseline declares statistics of this input (@input.<name>.brightness, …): the worker measures each image. */
+  measure?: boolean;
 }
 
 export type WireInput = WireTensor | WireImages;

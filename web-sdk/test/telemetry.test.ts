@@ -1,7 +1,7 @@
 // Device-side drift telemetry: predict inputs are sketched off the inference path, uploaded once
 // per window through the persisted outbox, and failures are counted, never thrown.
 import { toArrays } from '../src/tensors.ts';
-import { type Baseline, OUTPUT_CLASS, OUTPUT_CONFIDENCE, decodeUpload, healthLayout, quantizeFractions, sketchLayout, windowOf } from '@modelfleet/protocol';
+import { type Baseline, OUTPUT_CLASS, OUTPUT_CONFIDENCE, decodeUpload, healthLayout, quantizeFractions, sketchLayout, sketchNumeric, tensorStats, windowOf } from '@modelfleet/protocol';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { buildLayersModel } from '../../test/fixtures/models.ts';
 import { createModel, publish } from '../../test/harness/publish.ts';
@@ -129,5 +129,44 @@ it('records health: loads, predict outcomes with non-finite outputs, latency, ba
   expect(predict!.bins.slice(0, 3)).toEqual(quantizeFractions([15, 1, 1, 0, 0]).slice(0, 3)); // ok, inference_error, non_finite
   expect(latency!.bins.reduce((a, b) => a + b, 0)).toBe(4096); // 16 timed calls (errors are not timed)
   expect(backend!.bins.slice(0, 3)).toEqual([0, 0, 4096]); // cpu answered every call
+  await client.close();
+});
+
+it('measures the declared statistics of tensor inputs in the worker and sketches them beside the columns', async () => {
+  await createModel(worker, 'measured');
+  const artifacts = await buildLayersModel({ seed: 83, inputs: 3 });
+  expect((await publish(worker, 'measured', artifacts)).res.status).toBe(201);
+  await setChampion(worker, 'measured', 1);
+  const probe = await sdkClient(worker, { deviceId: 'tel-6' });
+  const input = (await probe.client.load('measured')).io.inputs[0]!.name; // as the signed io signature names it
+  await probe.client.close();
+  // Column 0, then two statistics of the same input: the column keeps its index, the statistics go by name.
+  const measured: Baseline = {
+    features: [
+      { name: 'a', kind: 'numeric', edges },
+      { name: `@input.${input}.mean`, kind: 'numeric', edges: [-1, -0.5, 0, 0.5, 1] },
+      { name: `@input.${input}.std`, kind: 'numeric', edges: [0, 0.25, 0.5, 0.75, 1, 1.5] },
+    ],
+  };
+  expect((await publish(worker, 'measured', artifacts, { baseline: measured })).res.status).toBe(201);
+  await setChampion(worker, 'measured', 2);
+  const sent: Uint8Array[] = [];
+  const spy: typeof fetch = async (url, init) => {
+    if (String(url).includes('/sketches/measured/2')) sent.push(new Uint8Array(init!.body as ArrayBuffer));
+    return fetch(url, init);
+  };
+  const { client } = await sdkClient(worker, { deviceId: 'tel-7', fetch: spy });
+  const model = await client.load('measured');
+  const three = rows.map((r) => r.slice(0, 3));
+  for (let i = 0; i < 32; i += 8) await model.predict(three.slice(i, i + 8)); // nested arrays
+  await model.predict({ data: Float32Array.from(three.slice(32).flat()), shape: [8, 3] }); // { data, shape }
+  expect((await client.flush()).sent).toBe(2);
+  const layout = await sketchLayout(measured);
+  const upload = decodeUpload(layout, sent[0]!);
+  // What the device sent is exactly the sketch of each row's statistics (on the float32 values the model got).
+  const stats = three.map((r) => tensorStats(Float32Array.from(r)));
+  expect(upload.features[0]).toEqual(sketchNumeric(three.map((r) => r[0]!), edges));
+  expect(upload.features[1]).toEqual(sketchNumeric(stats.map((s) => s.mean), measured.features[1]!.edges as number[]));
+  expect(upload.features[2]).toEqual(sketchNumeric(stats.map((s) => s.std), measured.features[2]!.edges as number[]));
   await client.close();
 });

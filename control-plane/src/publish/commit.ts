@@ -6,13 +6,13 @@
  */
 import { ApiError, r2Key } from '@modelfleet/edge-runtime';
 import {
-  type Manifest, type UploadRequest, modelJsonWithoutWeights, planChunks, sha256Hex, signManifest, weightSpecsOf,
+  type Manifest, type UploadRequest, declaredInputStats, modelJsonWithoutWeights, planChunks, sha256Hex, signManifest, weightSpecsOf,
 } from '@modelfleet/protocol';
 import type { Env } from '../env.ts';
 import type { Operator } from '../http/context.ts';
 import { auditStatement } from '../registry/audit.ts';
 import { releaseSigner } from '../trust/roots.ts';
-import { type Check, validateModel } from '../validate/index.ts';
+import { type Check, type ValidationResult, validateModel } from '../validate/index.ts';
 import { loadUploadRequest, openUpload } from './uploads.ts';
 
 export interface CommitResult {
@@ -75,18 +75,33 @@ function buildManifest(model: string, version: number, req: UploadRequest, io: M
   };
 }
 
+/**
+ * A baseline's declared input statistics (@input.<input>.<stat>) must name inputs of the model as
+ * signed: a typo would otherwise publish a baseline whose devices never measure anything. Refused
+ * like any validation failure (io_mismatch), so the version is recorded as rejected.
+ */
+function withBaselineInputs(result: ValidationResult, baseline: UploadRequest['baseline']): ValidationResult {
+  if (!result.ok || !baseline) return result;
+  const names = new Set(result.io.inputs.map((i) => i.name));
+  const unknown = [...declaredInputStats(baseline.features).keys()].filter((n) => !names.has(n));
+  if (unknown.length === 0) return result;
+  const message = `the baseline declares statistics of input(s) ${unknown.join(', ')}; the model's inputs are ${[...names].join(', ')}`;
+  return { ok: false, reasons: [{ code: 'io_mismatch', message }], checks: result.checks };
+}
+
 export async function commitUpload(env: Env, uploadId: string, op: Operator): Promise<CommitResult> {
   const upload = await openUpload(env, uploadId);
   const req = await loadUploadRequest(env, uploadId);
   const signer = await releaseSigner(env); // fail before validation work if signing cannot happen
   const weights = await assembleWeights(env, req);
-  const result = await validateModel({
+  const validated = await validateModel({
     format: req.format,
     modelJson: req.modelJson,
     weightData: weights.buffer as ArrayBuffer,
     ...(req.io ? { io: req.io } : {}),
     ...(req.golden ? { golden: req.golden } : {}),
   });
+  const result = withBaselineInputs(validated, req.baseline);
   const at = new Date().toISOString();
   const next = await env.DB.prepare('SELECT COALESCE(MAX(version), 0) + 1 AS v FROM versions WHERE model_id = ?').bind(upload.model_id).first<{ v: number }>();
   const version = next!.v;

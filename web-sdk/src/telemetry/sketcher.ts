@@ -3,14 +3,19 @@
  * Sketches what a model sees and says, per window, without keeping raw inputs: a reservoir of
  * at most MAX_SAMPLES values per monitored feature (Algorithm R), turned into the protocol's
  * sketch at window end. Baseline feature i is input column i; with an output baseline, the
- * predicted class and its confidence are monitored too (prediction drift).
+ * predicted class and its confidence are monitored too (prediction drift). Declared input
+ * statistics (@input.<input>.<stat>) are not columns: the worker measures them per example and
+ * they arrive by name.
  */
 import { type Baseline, MAX_SAMPLES, type SketchLayout, type SketchUpload, monitoredFeatures, sketchCategorical, sketchNumeric } from '@modelfleet/protocol';
 
 export interface Sketcher {
   readonly window: number;
-  /** `outputs`: the first output's rows (probabilities), when the model has one. */
-  observe(rows: number[][], outputs?: number[][]): void;
+  /**
+   * `outputs`: the first output's rows (probabilities), when the model has one; `stats`: per
+   * example, the worker's input statistics by feature name.
+   */
+  observe(rows: number[][], outputs?: number[][], stats?: Record<string, number>[]): void;
   /** The upload for this window, or null when no feature saw enough values. */
   build(): SketchUpload | null;
 }
@@ -26,7 +31,9 @@ export function topClass(probs: number[]): [number, number] | null {
 
 export function createSketcher(baseline: Baseline, layout: SketchLayout, window: number, random: () => number = Math.random): Sketcher {
   const features = monitoredFeatures(baseline);
-  const inputs = features.filter((f) => f.source === 'input').length;
+  // Column c of a row feeds the c-th tabular feature; declared statistics sit apart, by name.
+  const columns = features.flatMap((f, i) => (f.source === 'input' ? [i] : []));
+  const statAt = features.flatMap((f, i) => (f.source === 'input-stat' ? [i] : []));
   const classAt = features.findIndex((f) => f.source === 'output-class');
   const confidenceAt = features.findIndex((f) => f.source === 'output-confidence');
   const reservoirs = features.map(() => [] as (number | string | null)[]);
@@ -42,11 +49,17 @@ export function createSketcher(baseline: Baseline, layout: SketchLayout, window:
   };
   return {
     window,
-    observe(rows, outputs) {
+    observe(rows, outputs, stats) {
       for (const row of rows) {
-        for (let f = 0; f < inputs; f++) {
-          const raw = row[f];
-          keep(f, typeof raw === 'number' && Number.isFinite(raw) ? raw : null);
+        for (let c = 0; c < columns.length; c++) {
+          const raw = row[c];
+          keep(columns[c]!, typeof raw === 'number' && Number.isFinite(raw) ? raw : null);
+        }
+      }
+      for (const example of statAt.length > 0 ? (stats ?? []) : []) {
+        for (const f of statAt) {
+          const v = example[features[f]!.name];
+          keep(f, typeof v === 'number' && Number.isFinite(v) ? v : null);
         }
       }
       if (!outputs || (classAt < 0 && confidenceAt < 0)) return;
