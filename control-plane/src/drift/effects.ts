@@ -95,7 +95,7 @@ const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 export function shiftEffects(b: BinInput): { location: ShiftEstimate; scale: Interval | null } | null {
   const cells = b.observed.length;
   const c = 1 / (2 * Math.max(b.devices, 1));
-  const fit = (p: number[], q: number[]) => {
+  const fit = (p: number[], q: number[], unitScale = false) => {
     const z0: number[] = [];
     const z1: number[] = [];
     let censored = false;
@@ -115,15 +115,18 @@ export function shiftEffects(b: BinInput): { location: ShiftEstimate; scale: Int
     const m1 = mean(z1);
     const sxx = z0.reduce((s, z) => s + (z - m0) ** 2, 0);
     const slope = sxx > 1e-9 ? z0.reduce((s, z, i) => s + (z - m0) * (z1[i]! - m1), 0) / sxx : NaN;
-    // z1 = (z0 − μ)/s: μ = m0 − s·m1. A flat or inverted fit (everything piled in one tail) keeps s = 1.
-    const scale = slope > 0.05 ? 1 / slope : null;
+    // z1 = (z0 − μ)/s: μ = m0 − s·m1. A flat or inverted fit (everything piled in one tail) keeps s = 1,
+    // and so does a censored one: clamped points flatten the slope, and 1/slope would blow μ up (a
+    // summer that left the winter range read +49σ) — with s = 1, μ is the bound the data can support.
+    const scale = slope > 0.05 && !censored && !unitScale ? 1 / slope : null;
     return { location: m0 - (scale ?? 1) * m1, scale, censored };
   };
   const point = fit(b.observed, b.expected);
   if (!point) return null;
   const se = standardErrors(b);
   const normal = seededNormal(seedOf([...b.observed, b.devices, 1]));
-  const draws = Array.from({ length: DRAWS }, () => fit(perturb(b.observed, se.fleet, normal), normalise(perturb(b.expected, se.base, normal))));
+  // A censored point estimate is a bound: its interval keeps s = 1 in every draw too.
+  const draws = Array.from({ length: DRAWS }, () => fit(perturb(b.observed, se.fleet, normal), normalise(perturb(b.expected, se.base, normal)), point.censored));
   const loc = draws.map((d) => d?.location ?? point.location);
   const sc = draws.map((d) => d?.scale).filter((s): s is number => typeof s === 'number');
   return {
