@@ -1,7 +1,7 @@
 // Real-data drift calibration (issue 14): four public data sets (vega-datasets), a model trained on
 // each, its baseline from `modelfleet baseline`, real web-SDK clients predicting and sketching,
 // and the window closed through the API. (a) A fleet replaying the baseline's own rows must raise
-// nothing; (b) a fleet on a really different population must alarm on the features an independent
+// nothing, nor one on held-out rows of the same population (baseline from a random half); (b) a fleet on a really different population must alarm on the features an independent
 // test on the raw rows says clearly moved, each numeric one with a signed location whose sign agrees
 // with the direction of the move on the raw rows (and, for a large move, whose 95 % interval excludes 0).
 //
@@ -15,7 +15,7 @@
 // p-values are near 1): a false alarm is far rarer than the family's 1 %. The noise is the full
 // variant's to carry: DRIFT_REAL_FULL=1 runs 2,000 devices per fleet at the defaults (ε = 2/day,
 // minDevices 1,000).
-import { windowOf } from '@modelfleet/protocol';
+import { seededUniform, windowOf } from '@modelfleet/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { controlPlane } from '../../web-sdk/test/helpers.ts';
 import { DATA_SETS, type DataSet, type DataSetId } from './datasets.ts';
@@ -43,9 +43,22 @@ beforeAll(async () => {
     sets[id as DataSetId] = ds;
     // Two models with the same weights and baseline: one day's window each for the replay and the shift.
     trainingAccuracy[id as DataSetId] = (await publishDataSet(worker, ds, [`${id}-replay`, `${id}-shift`])).trainingAccuracy;
+    // The sharper null: model and baseline from every other row, devices on the rows it never saw.
+    await publishDataSet(worker, { ...ds, baseline: half(ds.baseline, 0), labels: half(ds.labels, 0) }, [`${id}-holdout`]);
   }
 }, 240_000);
 afterAll(() => worker?.dispose());
+
+/**
+ * A seeded random half of the baseline rows (`start` 0) or the other half (1). Not every other row:
+ * penguins come in male/female pairs, so a parity split is a real shift of the sexes (it alarmed at
+ * p = 3e-13 on beak length, correctly).
+ */
+function half<T>(xs: T[], start: 0 | 1): T[] {
+  const random = seededUniform(1404);
+  const side = xs.map(() => random() < 0.5 ? 0 : 1);
+  return xs.filter((_, i) => side[i] === start);
+}
 
 type Location = { estimate: number; low: number; high: number; censored?: boolean } | null;
 
@@ -84,6 +97,20 @@ describe.each(Object.keys(DATA_SETS) as DataSetId[])('%s', (id) => {
     expect(r.verdict.outputs).toMatchObject({ calibrated: true, accuracyAlarm: false });
     expect(r.alarm).toBe(false);
     expect(r.retrain.reasons, 'retrain request on the replay').toEqual([]);
+  }, FLEET_TIMEOUT);
+
+  // Replaying the baseline's own rows carries no baseline sampling error, so the two-sample test is
+  // conservative there. Held-out rows of the same population carry it: the null the tests claim.
+  it(`rows the baseline never saw, from the same population, raise no alarm (${DEVICES} devices)`, async () => {
+    const ds = sets[id];
+    const unseen = half(ds.baseline, 1);
+    expect(await runFleet(worker, `${id}-holdout`, unseen, { devices: DEVICES, rowsPerDevice: Math.min(ROWS_PER_DEVICE, unseen.length), seed: 1403, now: NOW })).toBe(DEVICES);
+    const r = await closeWindow(worker, `${id}-holdout`, today);
+    const features = summary(r);
+    console.info(`[drift-real] ${id} held-out (${unseen.length} rows vs a ${ds.baseline.length - unseen.length}-row baseline): ${JSON.stringify({ features, outputs: r.verdict?.outputs, retrain: r.retrain })}`);
+    expect(r).toMatchObject({ devices: DEVICES, released: true });
+    expect(Object.entries(features).filter(([, f]) => f.alarm).map(([name, f]) => `${name} (p = ${f.p})`), 'features that alarmed on held-out rows').toEqual([]);
+    expect(r.retrain.reasons, 'retrain request on held-out rows').toEqual([]);
   }, FLEET_TIMEOUT);
 
   it(`the real shift alarms on the features that moved, with the right sign (${DEVICES} devices)`, async () => {
