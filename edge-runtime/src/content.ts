@@ -69,6 +69,13 @@ export async function serveChunk(env: EdgeEnv, request: Request, digest: string,
   const ranged = request.headers.has('range');
   const object = await env.ARTIFACTS.get(r2Key.chunk(digest), ranged ? { range: request.headers } : {});
   if (!object) throw new ApiError('not_found', `no chunk ${digest}`);
+  // A range that starts at or past the end cannot be satisfied (RFC 9110 §15.5.17): R2 answers it
+  // with the whole object, which a client would take for the range it asked for.
+  const start = /^bytes=(\d+)-\d*$/.exec(request.headers.get('range') ?? '')?.[1];
+  if (ranged && start !== undefined && Number(start) >= object.size) {
+    await object.body.cancel();
+    return new Response(null, { status: 416, headers: { ...base, 'content-range': `bytes */${object.size}` } });
+  }
   if (!ranged || !object.range) {
     return new Response(object.body, { headers: { ...base, 'content-length': String(object.size) } });
   }

@@ -12,6 +12,7 @@ import { APP_KEY_HEADER, appForKey, assertAppServesModel, limitDevice } from './
 import { bundleEtag, ticketBundle } from './bundle.ts';
 import { serveChunk, serveManifest } from './content.ts';
 import { type EdgeEnv, numberVar } from './env.ts';
+import { readBounded } from './bounded-body.ts';
 import { ApiError, errorResponse } from './http-error.ts';
 import { ticketFor } from './tickets.ts';
 import { ingestSketch } from './sketches.ts';
@@ -111,8 +112,7 @@ export function edgeRoutes<E extends EdgeEnv>(): Hono<{ Bindings: E }> {
         throw new ApiError('unsupported_media_type', 'send the sketch as application/octet-stream (protocol sketch layout v1)');
       }
       if (Number(c.req.header('content-length') ?? 0) > MAX_SKETCH_BYTES) throw new ApiError('payload_too_large', `sketch uploads are at most ${MAX_SKETCH_BYTES} bytes`);
-      const body = await c.req.arrayBuffer();
-      if (body.byteLength > MAX_SKETCH_BYTES) throw new ApiError('payload_too_large', `sketch uploads are at most ${MAX_SKETCH_BYTES} bytes`);
+      const body = await readBounded(c.req.raw.body, MAX_SKETCH_BYTES, 'sketch uploads');
       const rollout = c.req.query('rollout');
       if (rollout !== undefined && !ROLLOUT_ID_PATTERN.test(rollout)) throw new ApiError('bad_request', 'rollout is a rollout id (ro_ and 16 hex digits)');
       const phase = c.req.query('phase') as StepPhase | undefined;

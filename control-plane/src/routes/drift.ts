@@ -4,7 +4,7 @@
  * window closes and noise is added; until then only the device count and a digest are shown.
  */
 import { createRoute } from '@hono/zod-openapi';
-import { aggregateStub, numberVar } from '@modelfleet/edge-runtime';
+import { ApiError, aggregateStub, numberVar } from '@modelfleet/edge-runtime';
 import { z } from 'zod';
 import { requireRole } from '../auth/operators.ts';
 import { createApp } from '../http/openapi-app.ts';
@@ -43,6 +43,9 @@ driftRoutes.openapi(
   }),
   async (c) => {
     const { model, version, window } = c.req.valid('param');
+    // Closing a day that has not begun would refuse every upload of that day (issue 15).
+    const today = windowOf(new Date());
+    if (window > today) throw new ApiError('bad_request', `window ${window} is in the future (today is ${today}); a window closes on or after its day`);
     return c.json(await closeWindow(c.env, model, version, window, c.get('operator').actor), 200);
   },
 );

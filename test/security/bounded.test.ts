@@ -1,0 +1,76 @@
+// Bounded input (issue 15, "Bounded bodies everywhere"), against the real Worker in workerd: each
+// attack failed on the code before this change and must keep failing the attacker after it.
+//  - a chunked (no Content-Length) upload to a device route was read whole before its 413;
+//  - `Range: bytes=<past the end>-` answered 206 with the whole chunk;
+//  - an operator could close tomorrow's window, after which every upload that day was refused.
+import { type Baseline, windowOf } from '@modelfleet/protocol';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildLayersModel } from '../fixtures/models.ts';
+import { createModel, publish } from '../harness/publish.ts';
+import { type TestWorker, startWorker } from '../harness/worker.ts';
+
+const edges = [-2, -1, 0, 1, 2];
+const baseline: Baseline = { features: [{ name: 'f0', kind: 'numeric', edges }] };
+let worker: TestWorker;
+let appKey: string;
+let chunk: { digest: string; size: number };
+const today = windowOf(new Date());
+
+beforeAll(async () => {
+  worker = await startWorker({ http: true });
+  await createModel(worker, 'fraud');
+  const r = await publish(worker, 'fraud', await buildLayersModel({ seed: 1, inputs: 1 }), { baseline });
+  expect(r.res.status).toBe(201);
+  appKey = ((await (await worker.api('/v1/apps', { method: 'POST', json: { name: 'web', models: ['*'] } })).json()) as { appKey: string }).appKey;
+  await worker.api('/v1/models/fraud/aliases/champion', { method: 'PUT', json: { version: 1 } });
+  const envelope = (await (await worker.api(`/v1/edge/manifests/${r.body.manifestDigest}`, { token: null })).json()) as { payload: string };
+  chunk = JSON.parse(Buffer.from(envelope.payload, 'base64').toString()).chunks[0];
+});
+afterAll(() => worker?.dispose());
+
+describe('bounded bodies', () => {
+  it('a chunked 64 MiB body to a device route is refused at the cap, without reading the rest', async () => {
+    const piece = new Uint8Array(64 * 1024).fill(7);
+    let pulled = 0;
+    const total = 64 * 1024 * 1024;
+    const body = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (pulled >= total) return controller.close();
+        pulled += piece.byteLength;
+        controller.enqueue(piece);
+      },
+    });
+    const res = await fetch(`${worker.url}/v1/edge/sketches/fraud/1?device=attacker-1`, {
+      method: 'POST', body, duplex: 'half', headers: { 'content-type': 'application/octet-stream', 'x-modelfleet-app-key': appKey },
+    } as RequestInit);
+    expect(res.status).toBe(413);
+    expect(await res.json()).toMatchObject({ error: { code: 'payload_too_large' } });
+    // The server stopped reading at the 64 KiB cap; what the client had buffered by then is far below the 64 MiB it offered.
+    expect(pulled).toBeLessThan(total / 4);
+    // Nothing was counted, and the edge still takes a real upload.
+    const status = (await (await worker.api(`/v1/models/fraud/versions/1/sketches/${today}`)).json()) as { devices: number };
+    expect(status.devices).toBe(0);
+  });
+});
+
+describe('ranges', () => {
+  it('a range past the end is 416 with the size, not 206 with the whole chunk; a valid range is still 206', async () => {
+    const past = await fetch(`${worker.url}/v1/edge/chunks/${chunk.digest}`, { headers: { range: 'bytes=99999999-' } });
+    expect(past.status).toBe(416);
+    expect(past.headers.get('content-range')).toBe(`bytes */${chunk.size}`);
+    expect((await past.arrayBuffer()).byteLength).toBe(0);
+    const first = await fetch(`${worker.url}/v1/edge/chunks/${chunk.digest}`, { headers: { range: 'bytes=0-3' } });
+    expect(first.status).toBe(206);
+    expect((await first.arrayBuffer()).byteLength).toBe(4);
+  });
+});
+
+describe('windows', () => {
+  it('an operator cannot close a window that has not begun; the day stays open for uploads', async () => {
+    const res = await worker.api(`/v1/models/fraud/versions/1/sketches/${today + 1}/close`, { method: 'POST' });
+    expect(res.status).toBe(400);
+    expect(await res.json()).toMatchObject({ error: { code: 'bad_request', message: expect.stringContaining('in the future') } });
+    const windows = (await (await worker.api('/v1/models/fraud/drift')).json()) as { windows: unknown[] };
+    expect(windows.windows).toHaveLength(0);
+  });
+});
