@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { Baseline } from './baseline.ts';
 import { Golden } from './golden.ts';
 import { IoSchema } from './io-schema.ts';
+import { MAX_JSON_DEPTH, depthWithin } from './json-depth.ts';
 import { Digest, Lineage, ManifestChunk, Metrics, ModelFormat, ModelName, RuntimeRequirements } from './manifest.ts';
 import { TfjsModelJson } from './tfjs-model.ts';
 
@@ -45,7 +46,7 @@ export const UploadRequest = z.strictObject({
   baseline: z.optional(Baseline),
   // Manifests read these tolerantly; a publisher writing them gets told about typos.
   metrics: z.strictObject(Metrics.shape).optional(),
-  params: z.record(z.string(), z.unknown()).optional(),
+  params: z.record(z.string(), z.unknown()).refine((p) => depthWithin(p, MAX_JSON_DEPTH), `params may nest at most ${MAX_JSON_DEPTH} levels`).optional(),
   lineage: z.strictObject(Lineage.shape).optional(),
   runtime: z.strictObject(RuntimeRequirements.shape).optional(),
 });

@@ -21,6 +21,7 @@ export * from './random.ts';
 export * from './io-schema.ts';
 export * from './golden.ts';
 export * from './tfjs-model.ts';
+export * from './json-depth.ts';
 export * from './manifest.ts';
 export * from './ticket.ts';
 export * from './ticket-bundle.ts';

@@ -2,7 +2,10 @@
 // attack failed on the code before this change and must keep failing the attacker after it.
 //  - a chunked (no Content-Length) upload to a device route was read whole before its 413;
 //  - `Range: bytes=<past the end>-` answered 206 with the whole chunk;
-//  - an operator could close tomorrow's window, after which every upload that day was refused.
+//  - an operator could close tomorrow's window, after which every upload that day was refused;
+//  - a publisher's model.json declaring a huge tensor was chunk-planned (allocating per chunk) before
+//    its size was checked: 4.3 s and 339 MB for [2^42]; [2^40, 1024] is 2^30 chunks, which never ends;
+//  - a 10,000-deep `params` passed validation and then failed every serialisation: a permanent 500.
 import { type Baseline, windowOf } from '@modelfleet/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildLayersModel } from '../fixtures/models.ts';
@@ -72,5 +75,31 @@ describe('windows', () => {
     expect(await res.json()).toMatchObject({ error: { code: 'bad_request', message: expect.stringContaining('in the future') } });
     const windows = (await (await worker.api('/v1/models/fraud/drift')).json()) as { windows: unknown[] };
     expect(windows.windows).toHaveLength(0);
+  });
+});
+
+describe('publisher uploads', () => {
+  it('a model.json declaring 4 PiB of weights is refused from its declared size, before any chunk is planned', async () => {
+    const artifacts = await buildLayersModel({ seed: 3, inputs: 1 });
+    const modelJson = structuredClone(artifacts.modelJson) as any;
+    modelJson.weightsManifest[0].weights.push({ name: 'huge/kernel', shape: [2 ** 40, 1024], dtype: 'float32' });
+    const res = await worker.api('/v1/models/fraud/uploads', { method: 'POST', json: { format: 'tfjs-layers', modelJson, chunks: [] } });
+    expect(res.status).toBe(413);
+    expect(await res.json()).toMatchObject({ error: { code: 'payload_too_large', message: expect.stringMatching(/^model weights are 45035996273705\d\d bytes/) } }); // 2^52 + the model's own
+  }, 30_000);
+
+  it('params nested deeper than 32 levels are a coded 400; the registry keeps answering', async () => {
+    let deep: Record<string, unknown> = { leaf: 1 };
+    for (let i = 0; i < 10_000; i++) deep = { d: deep };
+    const artifacts = await buildLayersModel({ seed: 4, inputs: 1 });
+    const res = await worker.api('/v1/models/fraud/uploads', {
+      method: 'POST', body: `{"format":"tfjs-layers","modelJson":${JSON.stringify(artifacts.modelJson)},"chunks":[],"params":${'{"d":'.repeat(10_000)}1${'}'.repeat(10_000)}}`,
+      headers: { 'content-type': 'application/json' },
+    });
+    expect(res.status).toBe(400);
+    expect(JSON.stringify(await res.json())).toContain('at most 32 levels');
+    expect((await worker.api('/v1/models/fraud/versions')).status).toBe(200);
+    const shallow = await worker.api('/v1/models/fraud/uploads', { method: 'POST', json: { format: 'tfjs-layers', modelJson: artifacts.modelJson, chunks: [], params: { a: { b: { c: 1 } } } } });
+    expect(shallow.status).not.toBe(400); // 422 weights_mismatch (no chunks sent): past validation
   });
 });

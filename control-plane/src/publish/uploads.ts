@@ -8,7 +8,7 @@
  * boundaries that straddle tensors or lie about sizes.
  */
 import { ApiError, r2Key } from '@modelfleet/edge-runtime';
-import { TfjsModelError, type UploadRequest, type UploadResponse, planChunks, sha256Hex, weightSpecsOf } from '@modelfleet/protocol';
+import { TfjsModelError, type UploadRequest, type UploadResponse, planChunks, sha256Hex, tensorByteLength, weightSpecsOf } from '@modelfleet/protocol';
 import type { Env } from '../env.ts';
 import type { Operator } from '../http/context.ts';
 import { findModel } from '../registry/models.ts';
@@ -30,13 +30,17 @@ export async function createUpload(env: Env, model: string, req: UploadRequest, 
   const m = await findModel(env.DB, model);
   let plan;
   try {
-    plan = planChunks(weightSpecsOf(req.modelJson));
+    const specs = weightSpecsOf(req.modelJson);
+    // The declared size is checked before planning: planning allocates per chunk, and a [2^42]
+    // tensor once spent 4.3 s and 339 MB there before the size check refused it (issue 15).
+    const declared = specs.reduce((sum, s) => sum + tensorByteLength(s), 0);
+    if (declared > maxModelBytes(env)) {
+      throw new ApiError('payload_too_large', `model weights are ${declared} bytes; this registry accepts at most ${maxModelBytes(env)} (MAX_MODEL_BYTES)`);
+    }
+    plan = planChunks(specs);
   } catch (e) {
     if (e instanceof TfjsModelError) throw new ApiError(e.code, e.message);
     throw e;
-  }
-  if (plan.totalBytes > maxModelBytes(env)) {
-    throw new ApiError('payload_too_large', `model weights are ${plan.totalBytes} bytes; this registry accepts at most ${maxModelBytes(env)} (MAX_MODEL_BYTES)`);
   }
   const sizesMatch = plan.chunks.length === req.chunks.length && plan.chunks.every((c, i) => c.size === req.chunks[i]!.size);
   if (!sizesMatch) {
