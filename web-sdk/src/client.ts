@@ -11,22 +11,15 @@ import { type Sketcher, createSketcher, topClass } from './telemetry/sketcher.ts
 import { createStepHealth } from './telemetry/step-health.ts';
 import { loadArtifacts } from './artifacts.ts';
 import { prepareInputs } from './inputs.ts';
-import type { Inputs, Outputs, PredictOptions, WireInput } from './tensors.ts';
+import type { Inputs, Outputs, PredictOptions } from './tensors.ts';
+import { firstRowTop, inputRows, outputRows } from './telemetry/rows.ts';
 import { SdkError, toSdkError } from './errors.ts';
+import type { Runner } from './runner.ts';
 import { detectProfile, profileQuery, storageTierOf } from './profile.ts';
 import { type ModelStore, openStore } from './store.ts';
 import { type SyncContext, type SyncProgress, type SyncResult, syncModel } from './sync.ts';
 
-export interface Runner {
-  init(preference: Backend[]): Promise<Backend>;
-  load(artifacts: Awaited<ReturnType<typeof loadArtifacts>>): Promise<number>;
-  /** `transfer`: buffers and bitmaps inside `inputs` to move rather than copy (a worker runner moves them). */
-  /** `inputStats`: per example, the declared statistics of measured inputs (engine.ts). */
-  predict(handle: number, inputs: WireInput[], transfer?: Transferable[]): Promise<{ outputs: Outputs; backend: Backend; inputStats?: Record<string, number>[] }>;
-  unload(handle: number): void | Promise<void>;
-  /** Backends tried before the chosen one, and why each did not start (reported by status()). */
-  backendProblems?(): Promise<{ backend: Backend; reason: string }[]>;
-}
+export type { Runner } from './runner.ts';
 
 export interface ClientOptions {
   endpoint: string;
@@ -92,33 +85,6 @@ export interface LoadedModel {
    * with the day's health record — never the label itself. Rollouts compare label accuracy.
    */
   feedback(label: number | string, prediction?: number[]): void;
-}
-
-/** The first output's rows (rank 1 or 2 only: tabular outputs feed prediction-drift sketches). */
-function outputRows(outputs: Outputs): number[][] | undefined {
-  const first = Object.values(outputs)[0];
-  if (!first || first.shape.length > 2 || first.shape.length === 0) return undefined;
-  return matrixRows(first.data, first.shape);
-}
-
-/** A rank-1 or rank-2 tensor's values as rows (rank 1 is one row). */
-function matrixRows(data: ArrayLike<number>, shape: readonly number[]): number[][] {
-  const width = shape.length === 2 ? shape[1]! : shape[0]!;
-  const rows: number[][] = [];
-  for (let at = 0; at + width <= data.length && width > 0; at += width) rows.push(Array.prototype.slice.call(data, at, at + width) as number[]);
-  return rows;
-}
-
-/** The first input's rows, when it is tabular (rank ≤ 2): what the drift baseline describes. */
-function inputRows(wire: WireInput[], first: string): number[][] | null {
-  const w = wire.find((i) => i.name === first);
-  return w?.kind === 'tensor' && w.shape.length >= 1 && w.shape.length <= 2 ? matrixRows(w.data, w.shape) : null;
-}
-
-/** Top class of the first row of the first output (one sigmoid unit = binary). */
-function firstRowTop(outputs: Outputs): number | null {
-  const row = outputRows(outputs)?.[0];
-  return row ? (topClass(row)?.[0] ?? null) : null;
 }
 
 export async function createClient(options: ClientOptions) {

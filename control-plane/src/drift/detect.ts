@@ -9,7 +9,7 @@
  */
 import { COMPONENT_SCALE, type LayoutFeature, type ReleaseNoise, SKETCH_SCALE, type SketchAggregate, type SketchLayout } from '@modelfleet/protocol';
 import { type AccuracyContext, type OutputVerdict, outputVerdict } from './accuracy.ts';
-import { type Interval, type ShiftEstimate, divergenceEffects, shiftEffects } from './effects.ts';
+import { type Interval, type ShiftEstimate, divergenceEffects, normalise, shiftEffects } from './effects.ts';
 import { normalCdf } from './math.ts';
 import { raoScott } from './rao-scott.ts';
 import { smoothTest } from './smooth-test.ts';
@@ -65,11 +65,6 @@ export interface DriftVerdict { features: FeatureVerdict[]; outputs: OutputVerdi
 const round4 = (xs: number[]) => xs.map((x) => Math.round(x * 1e4) / 1e4);
 const fmtEdge = (x: number) => String(Math.round(x * 1000) / 1000);
 
-function normalised(xs: number[]): number[] {
-  const total = xs.reduce((a, b) => a + Math.max(b, 0), 0) || 1;
-  return xs.map((x) => Math.max(x, 0) / total);
-}
-
 /** Interior bins with the tails folded into the end bins (missing left out), fleet vs the baseline's shares. */
 function numericBins(f: LayoutFeature, fractions: number[]) {
   const B = fractions.length - 3;
@@ -102,7 +97,7 @@ function interval(i: Interval): [number, number] {
 function categoricalVerdict(f: LayoutFeature, a: SketchAggregate['features'][number], options: DetectOptions, alpha: number): FeatureVerdict {
   const fractions = a.sumBins.map((s) => s / SKETCH_SCALE);
   const N = Math.max(a.devices, 1);
-  const observed = normalised(fractions);
+  const observed = normalise(fractions);
   const q = f.expected ?? new Array(f.bins).fill(1 / f.bins);
   const div = divergenceEffects({ observed: fractions.map((x) => x / N), expected: q, devices: a.devices, noise: options.noise.categoricalBins / N, rows: f.rows ?? Infinity });
   const effects: FeatureEffects = {
@@ -133,7 +128,7 @@ function numericVerdict(f: LayoutFeature, a: SketchAggregate['features'][number]
   const cells = fractions.slice(0, fractions.length - 1);
   const shift = shiftEffects({ observed: cells.map((x) => x / N), expected: [0, ...expected, 0], devices: a.devices, noise, rows });
   const div = divergenceEffects({ observed: folded.map((x) => x / N), expected, devices: a.devices, noise, rows });
-  const observed = normalised(folded);
+  const observed = normalise(folded);
   const r = smoothTest({
     devices: a.devices,
     sumComponents: a.sumComponents.map((s) => s / COMPONENT_SCALE),

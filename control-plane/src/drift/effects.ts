@@ -135,7 +135,8 @@ export function shiftEffects(b: BinInput): { location: ShiftEstimate; scale: Int
   };
 }
 
-function normalise(xs: number[]): number[] {
+/** Shares from noised sums: negatives clipped to 0, then divided by the total. */
+export function normalise(xs: number[]): number[] {
   const c = xs.map((x) => Math.max(x, 0));
   const total = c.reduce((a, b) => a + b, 0) || 1;
   return c.map((x) => x / total);
