@@ -71,8 +71,11 @@ runOrDie(wrangler, ['d1', 'migrations', 'apply', 'modelfleet', '--local', '--per
 // 3. wrangler dev, held as our child so signals reach it. Inspector on port 0: the system picks a
 // free one when it binds (the default 9229, 9230… collides with any other dev server or debugger).
 step(`starting wrangler dev on ${endpoint}`);
+// Every local device shares 127.0.0.1, one client network: the per-network cap and the network
+// floor of protocol SPEC §11.3 (wrangler.toml's production values) are lifted for local use.
+const localVars = ['NETWORK_DEVICE_CAP:0', 'DRIFT_MIN_NETWORKS:1', 'ROLLOUT_MIN_NETWORKS:1'].flatMap((v) => ['--var', v]);
 const dev = spawn(wrangler, ['dev', '--ip', host, '--port', String(port), '--inspector-port', '0', '--persist-to', stateDir, '--env-file', devVars,
-  '--log-level', 'warn', '--show-interactive-dev-session=false'], {
+  ...localVars, '--log-level', 'warn', '--show-interactive-dev-session=false'], {
   cwd: root, env, stdio: ['ignore', 'inherit', 'inherit'], detached: true, // own process group: wrangler's bin wrapper, its cli and workerd go down together
 });
 let exiting = false;

@@ -31,6 +31,9 @@ export interface Env {
   ROLLOUT_STEP_EPSILON_PER_DAY?: string;
   /** Devices a window needs before anything is released (default 1000). */
   DRIFT_MIN_DEVICES?: string;
+  /** Distinct client networks an alarm (DRIFT_) or a rollout decision (ROLLOUT_) must rest on (drift/networks.ts). */
+  DRIFT_MIN_NETWORKS?: string;
+  ROLLOUT_MIN_NETWORKS?: string;
   /** JSON `{ alg, keyid, privateKey }` (PKCS#8, base64) of the release role's online key. */
   RELEASE_KEY?: string;
   /** JSON `{ alg, keyid, privateKey }` of the ticket role's online key. */

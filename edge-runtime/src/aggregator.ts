@@ -18,7 +18,15 @@ const words = cryptoWords();
 export interface AddResult {
   accepted: boolean;
   devices: number;
+  /** Refused because its network already holds `cap` unattested devices here (SPEC 11.3). */
+  capped?: boolean;
 }
+
+/** Where an upload comes from: a keyed digest of its network, the cap per network (0 = none), and whether the device is attested. */
+export interface UploadSource { network: string; cap: number; attested: boolean }
+
+/** How many distinct networks stand behind this aggregate, and what their caps refused. */
+export interface NetworkCounts { networks: number; attested: number; capped: number; largest: number }
 
 export class SketchAggregator extends DurableObject {
   private readonly sql = this.ctx.storage.sql;
@@ -26,15 +34,29 @@ export class SketchAggregator extends DurableObject {
   constructor(ctx: DurableObjectState, env: Cloudflare.Env) {
     super(ctx, env);
     this.sql.exec('CREATE TABLE IF NOT EXISTS seen (device TEXT PRIMARY KEY)');
+    // Per network: unattested and attested devices counted here (the digest, never an address).
+    this.sql.exec('CREATE TABLE IF NOT EXISTS networks (tag TEXT PRIMARY KEY, devices INTEGER NOT NULL, attested INTEGER NOT NULL)');
   }
 
   /** Adds one validated upload; `device` is a salted hash of the device key, never the key. */
-  async add(layout: SketchLayout, device: string, upload: SketchUpload): Promise<AddResult> {
+  async add(layout: SketchLayout, device: string, upload: SketchUpload, source?: UploadSource): Promise<AddResult> {
     return this.ctx.storage.transactionSync(() => {
       if (this.ctx.storage.kv.get<boolean>('closed')) return { accepted: false, devices: -1 };
       const agg = (this.ctx.storage.kv.get<SketchAggregate>('aggregate')) ?? emptyAggregate(layout, upload.window);
       if (this.sql.exec('SELECT 1 FROM seen WHERE device = ?', device).toArray().length > 0) {
         return { accepted: false, devices: agg.devices };
+      }
+      if (source) {
+        // One network adds at most `cap` unattested devices: ids invented behind one address stop there.
+        const row = this.sql.exec<{ devices: number }>('SELECT devices FROM networks WHERE tag = ?', source.network).toArray()[0];
+        if (!source.attested && source.cap > 0 && (row?.devices ?? 0) >= source.cap) {
+          this.ctx.storage.kv.put('capped', (this.ctx.storage.kv.get<number>('capped') ?? 0) + 1);
+          return { accepted: false, devices: agg.devices, capped: true };
+        }
+        this.sql.exec(
+          'INSERT INTO networks (tag, devices, attested) VALUES (?1, ?2, ?3) ON CONFLICT (tag) DO UPDATE SET devices = devices + ?2, attested = attested + ?3',
+          source.network, source.attested ? 0 : 1, source.attested ? 1 : 0,
+        );
       }
       addUpload(agg, upload);
       this.sql.exec('INSERT INTO seen (device) VALUES (?)', device);
@@ -60,6 +82,14 @@ export class SketchAggregator extends DurableObject {
       addReleaseNoise(agg, noise, words);
       return { devices, released: agg, alreadyClosed: false };
     });
+  }
+
+  /** Distinct networks behind the aggregate (kept after the release: counts, not data). */
+  async networkCounts(): Promise<NetworkCounts> {
+    const row = this.sql.exec<{ networks: number; attested: number; largest: number | null }>(
+      'SELECT COUNT(*) AS networks, COALESCE(SUM(attested), 0) AS attested, MAX(devices + attested) AS largest FROM networks',
+    ).toArray()[0]!;
+    return { networks: row.networks, attested: row.attested, capped: this.ctx.storage.kv.get<number>('capped') ?? 0, largest: row.largest ?? 0 };
   }
 
   /** How many devices contributed and a digest of the raw sums (never the sums themselves); after the release, how many had. */

@@ -9,6 +9,13 @@ export interface EdgeEnv {
   EDGE_CACHE_TTL_MS?: string;
   TICKET_TTL_SECONDS?: string;
   TICKET_KEY?: string;
+  /** `off` accepts telemetry without a ticket's proof (a fleet whose SDKs predate proofs); default required. */
+  UPLOAD_PROOF?: string;
+  /** Distinct unattested devices per client network per aggregate; 0 = no cap. */
+  NETWORK_DEVICE_CAP?: string;
+  /** Cloudflare Turnstile secret: devices that pass it are attested (exempt from network caps). */
+  TURNSTILE_SECRET?: string;
+  TURNSTILE_VERIFY_URL?: string;
   AGGREGATES?: DurableObjectNamespace<import('./aggregator.ts').SketchAggregator>;
 }
 

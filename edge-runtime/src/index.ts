@@ -4,7 +4,7 @@
  * registry by construction: nothing here writes D1 or R2.
  */
 import {
-  DEVICE_KEY_PATTERN, type DeviceProfile, HAVE_PATTERN, HAVE_PREFIX, MAX_HAVE, MAX_SKETCH_BYTES, PROFILE_PARAMS, ROLLOUT_ID_PATTERN, SKETCH_CHANNELS, SKETCH_CONTENT_TYPE, type SketchAccepted, STEP_PHASES, type StepPhase,
+  ATTESTATION_HEADER, PROOF_HEADER, DEVICE_KEY_PATTERN, type DeviceProfile, HAVE_PATTERN, HAVE_PREFIX, MAX_HAVE, MAX_SKETCH_BYTES, PROFILE_PARAMS, ROLLOUT_ID_PATTERN, SKETCH_CHANNELS, SKETCH_CONTENT_TYPE, type SketchAccepted, STEP_PHASES, type StepPhase,
 } from '@modelfleet/protocol';
 import { Hono } from 'hono';
 import { cors } from 'hono/cors';
@@ -16,6 +16,7 @@ import { readBounded } from './bounded-body.ts';
 import { ApiError, errorResponse } from './http-error.ts';
 import { ticketFor } from './tickets.ts';
 import { ingestSketch } from './sketches.ts';
+import { attested, issueProof, networkOf } from './provenance.ts';
 
 export { ApiError, errorBody, errorResponse } from './http-error.ts';
 
@@ -46,7 +47,7 @@ export { APP_KEY_HEADER, APP_KEY_PREFIX } from './apps.ts';
 export { forgetAssignments, ticketSigner } from './tickets.ts';
 export { signerFromSecret } from './secret-signer.ts';
 export { IMMUTABLE } from './content.ts';
-export { SketchAggregator } from './aggregator.ts';
+export { type NetworkCounts, SketchAggregator } from './aggregator.ts';
 export { UPLOAD_ERRORS, aggregateStub, layoutForVersion } from './sketches.ts';
 export { statusOf } from './http-error.ts';
 
@@ -60,8 +61,8 @@ export function edgeRoutes<E extends EdgeEnv>(): Hono<{ Bindings: E }> {
   edge.use('*', cors({
     origin: '*',
     allowMethods: ['GET', 'POST', 'OPTIONS'],
-    allowHeaders: [APP_KEY_HEADER, 'content-type', 'range', 'if-none-match'], // sketch uploads are application/octet-stream
-    exposeHeaders: ['etag', 'content-range', 'content-length', 'accept-ranges'],
+    allowHeaders: [APP_KEY_HEADER, PROOF_HEADER, ATTESTATION_HEADER, 'content-type', 'range', 'if-none-match'], // sketch uploads are application/octet-stream
+    exposeHeaders: ['etag', 'content-range', 'content-length', 'accept-ranges', PROOF_HEADER],
     maxAge: 86400,
   }));
 
@@ -77,6 +78,8 @@ export function edgeRoutes<E extends EdgeEnv>(): Hono<{ Bindings: E }> {
     const model = c.req.param('model');
     assertAppServesModel(app, model);
     const ticket = await ticketFor(c.env, model, device, ttl, numberVar(c.env.TICKET_TTL_SECONDS, 86400), profileOf((k) => c.req.query(k)));
+    // SPEC 11.1: the device's upload proof for this assignment, on every answer (304s included).
+    const proof = await issueProof(c.env, { app: app.id, device, model }, { ...ticket.assignment, attested: await attested(c.env, c.req.header(ATTESTATION_HEADER), c.req.raw.headers) });
     if (c.req.query('bundle') === '1') {
       // SPEC 1.6: the ticket with newer roots, the manifest and a small model's chunks.
       const root = Number(c.req.query('root') ?? '0');
@@ -84,11 +87,11 @@ export function edgeRoutes<E extends EdgeEnv>(): Hono<{ Bindings: E }> {
       const have = c.req.query('have');
       if (have !== undefined && !HAVE_PATTERN.test(have)) throw new ApiError('bad_request', `have lists at most ${MAX_HAVE} manifest digests by their first ${HAVE_PREFIX} hex characters, comma-separated`);
       const etag = await bundleEtag(c.env, ticket, ttl);
-      const headers = { etag, 'cache-control': 'private, no-cache' };
+      const headers = { etag, 'cache-control': 'private, no-cache', [PROOF_HEADER]: proof };
       if (c.req.header('if-none-match') === etag) return c.body(null, 304, headers);
       return c.json(await ticketBundle(c.env, ticket, { root, have: have?.split(',') ?? [], ttlMs: ttl }), 200, headers);
     }
-    const headers = { etag: ticket.etag, 'cache-control': 'private, no-cache' };
+    const headers = { etag: ticket.etag, 'cache-control': 'private, no-cache', [PROOF_HEADER]: proof };
     if (c.req.header('if-none-match') === ticket.etag) return c.body(null, 304, headers);
     return c.json(ticket.envelope, 200, headers);
   });
@@ -117,7 +120,9 @@ export function edgeRoutes<E extends EdgeEnv>(): Hono<{ Bindings: E }> {
       if (rollout !== undefined && !ROLLOUT_ID_PATTERN.test(rollout)) throw new ApiError('bad_request', 'rollout is a rollout id (ro_ and 16 hex digits)');
       const phase = c.req.query('phase') as StepPhase | undefined;
       if (phase !== undefined && (channel !== 'step-health' || !STEP_PHASES.includes(phase))) throw new ApiError('bad_request', `phase is ${STEP_PHASES.join(' or ')}, and only for step-health records`);
-      const result = await ingestSketch(c.env, { app, device, model, version, body, now: new Date(), ttlMs: ttl, channel, ...(rollout ? { rollout } : {}), ...(phase ? { phase } : {}) });
+      const proof = c.req.header(PROOF_HEADER);
+      const network = await networkOf(c.env, c.req.raw.headers);
+      const result = await ingestSketch(c.env, { app, device, model, version, body, now: new Date(), ttlMs: ttl, channel, network, ...(proof ? { proof } : {}), ...(rollout ? { rollout } : {}), ...(phase ? { phase } : {}) });
       const accepted: SketchAccepted = { accepted: true, ...result };
       return c.json(accepted, 202);
     });

@@ -10,6 +10,7 @@ import {
 import type { App } from './apps.ts';
 import { type EdgeEnv, r2Key } from './env.ts';
 import { ApiError } from './http-error.ts';
+import { type ProofExpectation, checkProof } from './provenance.ts';
 import { controlArm, stepOf } from './tickets.ts';
 import { TtlCache } from './ttl-cache.ts';
 
@@ -80,11 +81,32 @@ export const UPLOAD_ERRORS: { code: ErrorCode; when: string; channels?: SketchCh
   { code: 'no_baseline', when: 'the version was published without a monitoring baseline', channels: ['sketches', 'step-sketches'] },
   { code: 'window_closed', when: 'window is neither the current UTC day nor the one before, or was already closed and released', channels: ['sketches', 'health'] },
   { code: 'window_closed', when: 'the rollout is not running, the window is not the current step\'s sequence, or the step was already analysed', channels: ['step-health', 'step-sketches'] },
+  { code: 'proof_required', when: 'no x-modelfleet-proof header (the proof returned with the ticket for this version)' },
+  { code: 'proof_invalid', when: 'the proof is not this edge\'s for this app, device and model; it is for another version; it is older than 3 days; or, for a step, it names another rollout, step or range' },
+  { code: 'network_limited', when: 'the client network already added its cap of unattested devices to this aggregate (NETWORK_DEVICE_CAP, default 4)' },
   { code: 'rate_limited', when: 'too many requests from this device' },
   { code: 'internal', when: 'server fault; nothing was counted, retry later' },
 ];
 
-export interface IngestRequest { app: App; device: string; model: string; version: number; body: ArrayBuffer; now: Date; ttlMs: number; channel?: SketchChannel; rollout?: string; phase?: StepPhase }
+export interface IngestRequest {
+  app: App; device: string; model: string; version: number; body: ArrayBuffer; now: Date; ttlMs: number; channel?: SketchChannel; rollout?: string; phase?: StepPhase;
+  /** The x-modelfleet-proof header (SPEC 11.1). */
+  proof?: string;
+  /** The client network's tag and cap (SPEC 11.3); absent = uncapped (direct calls in tests of the aggregate). */
+  network?: { tag: string; cap: number };
+}
+
+const proven = (env: EdgeEnv, req: IngestRequest, want: ProofExpectation) => checkProof(env, { app: req.app.id, device: req.device, model: req.model }, req.proof, want, req.now);
+
+/** Adds to the aggregate under the network cap; a refusal says which rule refused. */
+async function addTo(stub: ReturnType<typeof aggregateStub>, layout: SketchLayout, deviceHash: string, upload: SketchUpload, req: IngestRequest, attested: boolean, what: string) {
+  const source = req.network ? { network: req.network.tag, cap: req.network.cap, attested } : undefined;
+  const result = await stub.add(layout, deviceHash, upload, source);
+  if (result.devices < 0) throw new ApiError('window_closed', `${what} was already closed and released`);
+  if (result.capped) throw new ApiError('network_limited', `this network already added ${req.network!.cap} unattested devices to ${what}; attested devices are not capped (SPEC 11.3)`);
+  if (!result.accepted) throw new ApiError('sketch_replayed', `this device already sent its upload for ${what}`);
+  return result;
+}
 
 /**
  * The aggregate cohort of an upload: drift sketches go to 'all'; health to 'health', except a
@@ -109,13 +131,14 @@ export async function ingestSketch(env: EdgeEnv, req: IngestRequest): Promise<{ 
   if (upload.window !== today && upload.window !== today - 1) {
     throw new ApiError('window_closed', `window ${upload.window} is closed (open: ${today - 1} and ${today}); sketches are sent for the current day`);
   }
+  const claims = await proven(env, req, { version: req.version });
   // Salted per window: the aggregate can refuse replays without being able to link a device across days.
   const deviceHash = await sha256Hex(utf8(`${req.app.id}:${req.device}:${req.model}:${req.version}:${upload.window}:${channel}`));
-  const control = channel === 'health' ? await controlArm(env, req.model, req.version, req.device, req.rollout, req.ttlMs) : null;
+  // The control arm takes devices whose ticket put them there (the proof says so) and whose bucket still does.
+  const named = claims.stage === 'control' && claims.rollout === req.rollout ? req.rollout : undefined;
+  const control = channel === 'health' ? await controlArm(env, req.model, req.version, req.device, named, req.ttlMs) : null;
   const stub = aggregateStub(env, req.model, req.version, upload.window, cohortOf(channel, control));
-  const result = await stub.add(layout, deviceHash, upload);
-  if (result.devices < 0) throw new ApiError('window_closed', `window ${upload.window} was already closed and released`);
-  if (!result.accepted) throw new ApiError('sketch_replayed', `this device already sent its sketch for window ${upload.window}`);
+  const result = await addTo(stub, layout, deviceHash, upload, req, claims.attested, `window ${upload.window}`);
   return { devices: result.devices, window: upload.window };
 }
 
@@ -129,12 +152,12 @@ async function ingestStep(env: EdgeEnv, req: IngestRequest, layout: SketchLayout
   if (!req.rollout) throw new ApiError('bad_request', `a ${channel} upload names its rollout: ?rollout=<id>`);
   const step = await stepOf(env, req.model, req.version, req.device, req.rollout, req.ttlMs);
   if (upload.window !== step.sequence) throw new ApiError('window_closed', `step ${upload.window} of rollout ${req.rollout} is over (the current step is ${step.sequence})`);
+  const claims = await proven(env, req, { version: req.version, rollout: req.rollout, sequence: step.sequence, stages: [step.cohort] });
   // 'loaded' records (sent when the device starts running the step's version) only count devices
   // for the console's progress; the analysis judges the 'used' records (after some predictions).
   const kind = channel === 'step-sketches' ? 'sketches' : req.phase === 'loaded' ? 'loaded' : 'used';
   const deviceHash = await sha256Hex(utf8(`${req.app.id}:${req.device}:${req.model}:${req.version}:${upload.window}:step${kind === 'used' ? '' : `:${kind}`}`));
-  const result = await aggregateStub(env, req.model, req.version, upload.window, stepCohort(req.rollout, kind)).add(layout, deviceHash, upload);
-  if (result.devices < 0) throw new ApiError('window_closed', `step ${upload.window} of rollout ${req.rollout} was already analysed`);
-  if (!result.accepted) throw new ApiError('sketch_replayed', `this device already sent its ${kind === 'sketches' ? 'sketch' : 'record'} for step ${upload.window}`);
+  const stub = aggregateStub(env, req.model, req.version, upload.window, stepCohort(req.rollout, kind));
+  const result = await addTo(stub, layout, deviceHash, upload, req, claims.attested, `step ${upload.window} of rollout ${req.rollout} (${kind})`);
   return { devices: result.devices, window: upload.window };
 }

@@ -25,7 +25,11 @@ const assignments = new TtlCache<Assignment>();
 const tickets = new TtlCache<SignedTicket>();
 
 /** A signed ticket, its ETag, and the manifest it names (for the bundle, SPEC 1.6). */
-export interface SignedTicket { envelope: Envelope; etag: string; manifestDigest: string }
+export interface SignedTicket {
+  envelope: Envelope; etag: string; manifestDigest: string;
+  /** What the ticket assigns, for the device's upload proof (provenance.ts). */
+  assignment: { version: number; stage: 'champion' | 'challenger' | 'control'; sequence: number; rollout: string | null };
+}
 export function ticketSigner(env: EdgeEnv): Promise<Signer> {
   return signerFromSecret('TICKET_KEY', env.TICKET_KEY);
 }
@@ -59,7 +63,7 @@ async function loadAssignment(env: EdgeEnv, model: string): Promise<Assignment> 
 }
 
 /** Which version this device runs now, and as what stage; devices outside the targeting stay on the champion. */
-async function resolve(a: Assignment, device: string, profile: DeviceProfile): Promise<{ version: number; manifestDigest: string; stage: string; rolloutId: string | null }> {
+async function resolve(a: Assignment, device: string, profile: DeviceProfile): Promise<{ version: number; manifestDigest: string; stage: 'champion' | 'challenger' | 'control'; rolloutId: string | null }> {
   if (!a.rollout || !eligible(a.rollout.targeting, profile)) return { version: a.version, manifestDigest: a.manifestDigest, stage: 'champion', rolloutId: null };
   const cohort = rolloutCohort(await bucketOf(a.rollout.salt, device), a.rollout.percent);
   return cohort === 'challenger'
@@ -87,7 +91,10 @@ export async function ticketFor(env: EdgeEnv, model: string, device: string, ttl
       expiresAt: new Date(now + ticketTtlSeconds * 1000).toISOString(),
     };
     const envelope = await signTicket(ticket, await ticketSigner(env));
-    return { envelope, etag: `W/"${a.sequence}-${r.version}-${r.manifestDigest.slice(0, 16)}-${r.stage}"`, manifestDigest: r.manifestDigest };
+    return {
+      envelope, etag: `W/"${a.sequence}-${r.version}-${r.manifestDigest.slice(0, 16)}-${r.stage}"`, manifestDigest: r.manifestDigest,
+      assignment: { version: r.version, stage: r.stage, sequence: a.sequence, rollout: r.rolloutId },
+    };
   });
 }
 

@@ -23,6 +23,8 @@ export const ERROR_CODES = [
   // feature sketches (drift)
   'sketch_malformed', 'sketch_schema_mismatch', 'sketch_not_normalized', 'sketch_out_of_range', 'sketch_replayed',
   'no_baseline', 'window_closed',
+  // telemetry provenance (SPEC §11)
+  'proof_required', 'proof_invalid', 'network_limited', 'attestation_failed',
   // webhooks
   'webhook_url_invalid', 'webhook_stale',
   // rollouts

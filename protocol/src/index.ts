@@ -35,3 +35,4 @@ export * from './discrete-gaussian.ts';
 export * from './webhook.ts';
 export * from './health.ts';
 export * from './rollout.ts';
+export * from './upload-proof.ts';

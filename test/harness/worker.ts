@@ -11,6 +11,7 @@ import type { Envelope, KeySet } from '@modelfleet/protocol';
 import { Miniflare, type MiniflareOptions } from 'miniflare';
 import { BUNDLE_DIR, BUNDLE_ENTRY } from './bundle.ts';
 import { applyMigrations } from './migrations.ts';
+import { PROOF_HEADER, proofForUpload } from './proofs.ts';
 
 export interface TestWorker {
   url: string;
@@ -24,8 +25,12 @@ export interface TestWorker {
   restart(): Promise<void>;
   /** Fires the Worker's scheduled handler as the Cron Trigger `cron` would at `time`. */
   trigger(cron: string, time: Date): Promise<void>;
-  /** fetch relative to the worker, with the admin token unless `token` is given (null = none). */
-  api(path: string, init?: RequestInit & { token?: string | null; json?: unknown }): Promise<Response>;
+  /**
+   * fetch relative to the worker, with the admin token unless `token` is given (null = none). A
+   * device upload without an x-modelfleet-proof header gets the proof its ticket would carry
+   * (proofs.ts) unless `proof` is null.
+   */
+  api(path: string, init?: RequestInit & { token?: string | null; json?: unknown; proof?: null }): Promise<Response>;
   dispose(): Promise<void>;
 }
 
@@ -43,6 +48,7 @@ export interface StartOptions {
 
 export async function startWorker(options: StartOptions = {}): Promise<TestWorker> {
   const trust = await createTestTrust();
+  const ticketSecret = options.vars?.TICKET_KEY ?? JSON.stringify(trust.keys.ticket[0]);
   const adminToken = options.vars?.ADMIN_TOKEN ?? 'mft_test_admin_' + Math.random().toString(36).slice(2);
   const mfOptions: MiniflareOptions = {
     modules: [{ type: 'ESModule', path: BUNDLE_ENTRY }],
@@ -64,8 +70,13 @@ export async function startWorker(options: StartOptions = {}): Promise<TestWorke
       TICKET_TTL_SECONDS: '86400',
       MAX_MODEL_BYTES: String(64 * 2 ** 20),
       RELEASE_KEY: JSON.stringify(trust.keys.release[0]),
-      TICKET_KEY: JSON.stringify(trust.keys.ticket[0]),
+      TICKET_KEY: ticketSecret,
       ADMIN_TOKEN: adminToken,
+      // Every simulated device shares 127.0.0.1: no per-network cap, one network enough to decide.
+      // test/security/ and the simulations set these to production values with simulated addresses.
+      NETWORK_DEVICE_CAP: '0',
+      ROLLOUT_MIN_NETWORKS: '1',
+      DRIFT_MIN_NETWORKS: '1',
       WEBHOOK_RETRY_BASE_SECONDS: '0',
       ...options.vars,
     },
@@ -74,13 +85,17 @@ export async function startWorker(options: StartOptions = {}): Promise<TestWorke
   };
   const mf = new Miniflare(mfOptions);
   const url = (await mf.ready).toString().replace(/\/$/, '');
-  const db = (await mf.getD1Database('DB')) as unknown as D1Database;
+  let db = (await mf.getD1Database('DB')) as unknown as D1Database;
   const r2 = (await mf.getR2Bucket('ARTIFACTS')) as unknown as R2Bucket;
   await applyMigrations(db);
 
   const api: TestWorker['api'] = async (path, init = {}) => {
-    const { token, json, ...rest } = init;
+    const { token, json, proof, ...rest } = init;
     const headers = new Headers(rest.headers as HeadersInit | undefined);
+    if (proof !== null && rest.method === 'POST' && !headers.has(PROOF_HEADER)) {
+      const minted = await proofForUpload(db, ticketSecret, path, headers);
+      if (minted) headers.set(PROOF_HEADER, minted);
+    }
     const bearer = token === undefined ? adminToken : token;
     if (bearer !== null && !headers.has('authorization')) headers.set('authorization', `Bearer ${bearer}`);
     let body = rest.body;
@@ -100,6 +115,10 @@ export async function startWorker(options: StartOptions = {}): Promise<TestWorke
     if (!res.ok) throw new Error(`scheduled ${cron} failed: ${res.status} ${await res.text()}`);
   };
   // In-memory storage outlives setOptions (Miniflare keeps it for the instance's lifetime).
-  const restart = () => mf.setOptions(mfOptions);
+  // Stubs from before a restart are poisoned: the harness's own D1 handle (proof minting) is renewed.
+  const restart = async () => {
+    await mf.setOptions(mfOptions);
+    db = (await mf.getD1Database('DB')) as unknown as D1Database;
+  };
   return { url, adminToken, keys: trust.keys, rootEnvelope: trust.rootEnvelope, db, r2, mf, api, restart, trigger, dispose: () => mf.dispose() };
 }

@@ -69,10 +69,12 @@ describe('a rollout from v1 to v2', () => {
     id = r.id;
     expect(r).toMatchObject({ state: 'running', step: 0, percent: 10, champion: 1, challenger: 2 });
     expect((await create({ challenger: 3 })).status).toBe(409); // one live rollout per model
+    // The salt is the server's secret (SPEC 11.2): the test reads it where the edge does.
+    const { salt } = (await worker.db.prepare('SELECT salt FROM rollouts WHERE id = ?').bind(id).first<{ salt: string }>())!;
     const stages: Record<string, number> = {};
     for (const d of devices) {
       const t = await ticket(d);
-      const cohort = rolloutCohort(await bucketOf(r.salt, d), 10);
+      const cohort = rolloutCohort(await bucketOf(salt, d), 10);
       expect(t.sequence).toBeGreaterThan(before);
       expect(t.rolloutId).toBe(id);
       expect([t.version, t.stage]).toEqual(cohort === 'challenger' ? [2, 'challenger'] : [1, cohort === 'control' ? 'control' : 'champion']);

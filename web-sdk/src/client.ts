@@ -50,6 +50,11 @@ export interface ClientOptions {
   platform?: string;
   /** The host app's version, for rollouts that target app versions. */
   appVersion?: string;
+  /**
+   * Device attestation (SPEC 11.4): returns `turnstile:<token>` from a Cloudflare Turnstile widget
+   * (or null). Asked at most once a day per model; attested devices are not capped per network.
+   */
+  attest?: () => Promise<string | null>;
 }
 
 export type ModelStatus = {
@@ -105,6 +110,7 @@ export async function createClient(options: ClientOptions) {
   const ctx: SyncContext = {
     edge: { endpoint: options.endpoint.replace(/\/$/, ''), appKey: options.appKey, fetch: options.fetch ?? globalThis.fetch.bind(globalThis) },
     store, trustRoot, deviceId, caps: options.caps ?? DEFAULT_SIZE_CAPS, parallel: options.parallel ?? 6, now,
+    ...(options.attest ? { attest: options.attest } : {}),
     ...(typeof navigator !== 'undefined' && navigator.storage?.estimate ? { estimate: () => navigator.storage.estimate() } : {}),
   };
   // Rollout targeting: what the device knows at once, plus the storage tier from the last quota

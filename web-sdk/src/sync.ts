@@ -7,12 +7,13 @@
  */
 import {
   type Envelope, type Manifest, type Root, type SizeCaps, type Ticket, type TicketBundle, bundleQuery, checkManifestMatchesTicket, checkSizeCaps,
-  decodeInlineChunk, parseEnvelope, parseManifest, parseTicketResponse, verifyChunk, verifyManifest, verifyTicket,
+  ATTESTATION_HEADER, PROOF_HEADER, windowOf, decodeInlineChunk, parseEnvelope, parseManifest, parseTicketResponse, verifyChunk, verifyManifest, verifyTicket,
 } from '@modelfleet/protocol';
 import { downloadChunks } from './download.ts';
 import { SdkError, toSdkError } from './errors.ts';
 import { type EdgeClient, edgeGet, edgeJson } from './http.ts';
 import { acceptRoots, knownRoot, knownRootVersion } from './roots.ts';
+import { keepProof, latestProof } from './telemetry/proofs.ts';
 import type { ModelState, ModelStore } from './store.ts';
 
 export interface SyncContext {
@@ -27,6 +28,8 @@ export interface SyncContext {
   estimate?: () => Promise<{ usage?: number; quota?: number }>;
   /** Ticket query suffix describing the device for rollout targeting (profile.ts), as known now. */
   profileQuery?: () => string;
+  /** A fresh attestation token (`<provider>:<token>`, SPEC 11.4), asked for when the device holds no attested proof of today. */
+  attest?: () => Promise<string | null>;
 }
 
 export type SyncResult =
@@ -53,7 +56,16 @@ export interface SyncHooks {
 /** A User Timing mark (`modelfleet:sync:<step>`), for profiling a load in the browser's performance panel. */
 const mark = (step: string) => (globalThis.performance as Performance | undefined)?.mark?.(`modelfleet:sync:${step}`);
 
-interface TicketAnswer { envelope: Envelope; bundle: TicketBundle | null; etag: string | null; notModified: boolean }
+interface TicketAnswer { envelope: Envelope; bundle: TicketBundle | null; etag: string | null; notModified: boolean; proof: string | null }
+
+/** The attestation header for a ticket request: only when the stored proof is not an attested one from today. */
+async function attestation(ctx: SyncContext, model: string): Promise<Record<string, string>> {
+  if (!ctx.attest) return {};
+  const held = await latestProof(ctx.store, model);
+  if (held?.attested && held.day === windowOf(ctx.now())) return {};
+  const token = await ctx.attest().catch(() => null);
+  return token ? { [ATTESTATION_HEADER]: token } : {};
+}
 
 async function fetchTicket(ctx: SyncContext, model: string, state: ModelState): Promise<TicketAnswer> {
   // SPEC 1.6: ask for the bundle; name the complete manifests held so the edge leaves them out.
@@ -65,11 +77,12 @@ async function fetchTicket(ctx: SyncContext, model: string, state: ModelState): 
   const prev = state.ticket;
   // SPEC 1.5: poll with If-None-Match while the stored ticket has more than 10 % of its life left.
   const fresh = prev?.etag && Date.parse(prev.expiresAt) - ctx.now().getTime() > 0.1 * (Date.parse(prev.expiresAt) - Date.parse(prev.issuedAt));
-  const res = await edgeGet(ctx.edge, path, fresh ? { 'if-none-match': prev!.etag! } : {}, true);
+  const res = await edgeGet(ctx.edge, path, { ...(fresh ? { 'if-none-match': prev!.etag! } : {}), ...(await attestation(ctx, model)) }, true);
+  const proof = res.headers.get(PROOF_HEADER);
   // A 304 answers a bundle's ETag, which covers the newest root: nothing new to verify but the stored ticket.
-  if (res.status === 304 && prev) return { envelope: prev.envelope, bundle: null, etag: prev.etag, notModified: prev.bundled === true };
+  if (res.status === 304 && prev) return { envelope: prev.envelope, bundle: null, etag: prev.etag, notModified: prev.bundled === true, proof };
   const parsed = parseTicketResponse(await res.text());
-  return { envelope: parsed.ticket, bundle: parsed.bundle, etag: res.headers.get('etag') ?? prev?.etag ?? null, notModified: false };
+  return { envelope: parsed.ticket, bundle: parsed.bundle, etag: res.headers.get('etag') ?? prev?.etag ?? null, notModified: false, proof };
 }
 
 /** SPEC 1.1–1.2: newer roots come with the bundle; a server without bundles is asked for them. */
@@ -142,6 +155,8 @@ export async function syncModel(ctx: SyncContext, model: string, onProgress?: (p
       });
     };
     mark('ticket-verified');
+    // SPEC 11.1: telemetry for this version carries the proof that came with its ticket.
+    if (answer.proof) await keepProof(ctx.store, model, answer.proof);
     if (state.active?.digest === ticket.manifestDigest) {
       await recordTicket();
       return { kind: 'up-to-date', version: state.active.version };

@@ -10,6 +10,7 @@ import type { Env } from '../env.ts';
 import { auditStatement } from '../registry/audit.ts';
 import { findModel } from '../registry/models.ts';
 import { DEFAULT_DETECT, detectDrift } from './detect.ts';
+import { type NetworkCounts, minNetworks, networkShortfall } from './networks.ts';
 import { type EventInput, enqueueEvent, eventStatements } from '../webhooks/events.ts';
 import { type HealthSummary, summarizeHealth } from './health-summary.ts';
 import { HEALTH_SHARE, HEALTH_SPLIT, epsilonFor, releaseNoiseForRho, rhoFor, rhoSpent } from './privacy.ts';
@@ -55,6 +56,8 @@ export async function closeWindow(env: Env, model: string, version: number, wind
   // Health first: when it is released it takes HEALTH_SHARE of the day's ρ, otherwise the drift
   // release keeps the whole budget (device counts, which decide this, are public — README).
   const healthNoise = releaseNoiseForRho(health, layout ? rho * HEALTH_SHARE : rho, HEALTH_SPLIT);
+  // Counts of the networks behind each aggregate (SPEC 11.3), read before the release closes them.
+  const [nAll, nHealth, nControl] = await Promise.all(['all', 'health', 'health-control'].map((cohort) => aggregateStub(env, model, version, window, cohort).networkCounts()));
   const h = await aggregateStub(env, model, version, window, 'health').release(minDevices, healthNoise);
   // A rollout's control devices report into their own aggregate: disjoint devices, so releasing it
   // with the same noise costs no more budget (parallel composition).
@@ -64,13 +67,16 @@ export async function closeWindow(env: Env, model: string, version: number, wind
   const sigma = noise?.components ?? 0;
   const r = layout && noise ? await aggregateStub(env, model, version, window).release(minDevices, noise) : { devices: 0, released: null };
   const healthSummary = h.released ? summarizeHealth(h.released) : null;
-  const verdict = layout && noise && r.released
+  const detected = layout && noise && r.released
     ? detectDrift(layout, r.released, { ...DEFAULT_DETECT, minDevices, noise }, { feedback: feedbackOf(healthSummary), metricsAccuracy: await metricsAccuracy(env, m.id, version) })
     : null;
+  // An alarm that a few networks could have made by inventing devices is withheld, and says so.
+  const shortfall = networkShortfall(nAll!, minNetworks(env.DRIFT_MIN_NETWORKS));
+  const verdict = detected?.alarm && shortfall ? { ...detected, alarm: false, withheld: `alarm withheld: the window ${shortfall}` } : detected;
   // The CUSUM carries over from the version's last released window before this one.
   const previous = await env.DB.prepare('SELECT cusum FROM drift_windows WHERE model_id = ? AND version = ? AND window < ? AND released = 1 ORDER BY window DESC LIMIT 1')
     .bind(m.id, version, window).first<{ cusum: number | null }>();
-  const retrain = verdict ? retrainDecision(previous?.cusum ?? 0, verdict) : null;
+  const retrain = verdict && !verdict.withheld ? retrainDecision(previous?.cusum ?? 0, verdict) : null;
   const at = new Date().toISOString();
   const db = env.DB;
   const spent = (layout && noise && r.released ? rhoSpent(layout, noise) : 0) + (healthReleased ? rhoSpent(health, healthNoise) : 0);
@@ -78,16 +84,16 @@ export async function closeWindow(env: Env, model: string, version: number, wind
   const retrainEvent = retrain && retrain.reasons.length > 0 ? retrainRequestedEvent(m, version, window, r.devices, retrain, verdict!, at) : null;
   const events = [alarmEvent, retrainEvent].filter((e): e is EventInput => e !== null);
   // A health row keeps the released (noised) sums and their summary, never anything raw.
-  const healthStatement = (cohort: string, x: { devices: number; released: SketchAggregate | null }) =>
-    db.prepare('INSERT INTO drift_windows (model_id, version, window, cohort, devices, released, aggregate, verdict, alarm, noise, closed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?)')
+  const healthStatement = (cohort: string, x: { devices: number; released: SketchAggregate | null }, networks: NetworkCounts) =>
+    db.prepare('INSERT INTO drift_windows (model_id, version, window, cohort, devices, released, aggregate, verdict, alarm, noise, networks, closed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?)')
       .bind(m.id, version, window, cohort, x.devices, x.released ? 1 : 0, x.released ? JSON.stringify(x.released) : null,
-        x.released ? JSON.stringify(summarizeHealth(x.released)) : null, x.released ? JSON.stringify(healthNoise) : null, at);
+        x.released ? JSON.stringify(summarizeHealth(x.released)) : null, x.released ? JSON.stringify(healthNoise) : null, JSON.stringify(networks), at);
   await db.batch([
-    db.prepare('INSERT INTO drift_windows (model_id, version, window, cohort, devices, released, aggregate, verdict, alarm, noise_sigma, noise, cusum, retrain, closed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)')
+    db.prepare('INSERT INTO drift_windows (model_id, version, window, cohort, devices, released, aggregate, verdict, alarm, noise_sigma, noise, cusum, retrain, networks, closed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)')
       .bind(m.id, version, window, 'all', r.devices, r.released ? 1 : 0, r.released ? JSON.stringify(r.released) : null, verdict ? JSON.stringify(verdict) : null, verdict?.alarm ? 1 : 0,
-        r.released ? sigma : null, r.released ? JSON.stringify(noise) : null, retrain?.cusum ?? null, retrain ? JSON.stringify(retrain) : null, at),
-    healthStatement('health', h),
-    ...(hc.devices > 0 ? [healthStatement('health-control', hc)] : []),
+        r.released ? sigma : null, r.released ? JSON.stringify(noise) : null, retrain?.cusum ?? null, retrain ? JSON.stringify(retrain) : null, JSON.stringify(nAll), at),
+    healthStatement('health', h, nHealth!),
+    ...(hc.devices > 0 ? [healthStatement('health-control', hc, nControl!)] : []),
     ...(spent > 0 ? [db.prepare('INSERT INTO privacy_ledger (model_id, window, rho, epsilon, delta, released_at) VALUES (?, ?, ?, ?, ?, ?)').bind(m.id, window, spent, epsilonFor(spent, DELTA), DELTA, at)] : []),
     auditStatement(db, { actor, action: 'drift.close', subject: `model/${model}/version/${version}/drift/${window}`, after: { devices: r.devices, released: !!r.released, alarm: !!verdict?.alarm, healthDevices: h.devices, healthReleased: !!h.released } }, at),
     ...events.map((e) => eventStatements(db, e)),

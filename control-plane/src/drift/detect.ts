@@ -60,7 +60,11 @@ export interface FeatureVerdict {
   alarm: boolean;
 }
 
-export interface DriftVerdict { features: FeatureVerdict[]; outputs: OutputVerdict | null; alarm: boolean }
+export interface DriftVerdict {
+  features: FeatureVerdict[]; outputs: OutputVerdict | null; alarm: boolean;
+  /** Why an alarm the tests raised was not raised (too few client networks, drift/networks.ts). */
+  withheld?: string;
+}
 
 const round4 = (xs: number[]) => xs.map((x) => Math.round(x * 1e4) / 1e4);
 const fmtEdge = (x: number) => String(Math.round(x * 1000) / 1000);

@@ -25,8 +25,9 @@ import { DELTA } from '../drift/close.ts';
 import { type HealthSummary, summarizeHealth } from '../drift/health-summary.ts';
 import { HEALTH_SHARE, HEALTH_SPLIT, epsilonFor, releaseNoiseForRho, rhoFor, rhoSpent } from '../drift/privacy.ts';
 import { DEFAULT_DETECT, type DriftVerdict, detectDrift } from '../drift/detect.ts';
+import { type NetworkCounts, minNetworks } from '../drift/networks.ts';
 import type { Env } from '../env.ts';
-import { type Arm, type Decision, type DriftArm, judge, judgeOutputs, sampleRatio } from './judge.ts';
+import { type Arm, type Decision, type DriftArm, judge, judgeOutputs, networkFloor, sampleRatio } from './judge.ts';
 import type { RolloutView } from './machine.ts';
 
 export type { Decision, MetricResult } from './judge.ts';
@@ -35,11 +36,11 @@ export type { Decision, MetricResult } from './judge.ts';
 /** The latest released health window of a version (in a cohort) that closed after `since` (or exactly `window`). */
 async function arm(env: Env, modelId: number, version: number, since: string, cohort = 'health', window?: number): Promise<Arm | null> {
   const row = await env.DB.prepare(
-    'SELECT devices, verdict, noise, closed_at FROM drift_windows WHERE model_id = ? AND version = ? AND cohort = ? AND released = 1 AND closed_at >= ? AND (?5 IS NULL OR window = ?5) ORDER BY window DESC LIMIT 1',
-  ).bind(modelId, version, cohort, since, window ?? null).first<{ devices: number; verdict: string; noise: string | null; closed_at: string }>();
+    'SELECT devices, verdict, noise, networks, closed_at FROM drift_windows WHERE model_id = ? AND version = ? AND cohort = ? AND released = 1 AND closed_at >= ? AND (?5 IS NULL OR window = ?5) ORDER BY window DESC LIMIT 1',
+  ).bind(modelId, version, cohort, since, window ?? null).first<{ devices: number; verdict: string; noise: string | null; networks: string | null; closed_at: string }>();
   if (!row) return null;
   const noise = row.noise ? (JSON.parse(row.noise) as { categoricalBins?: number | null }).categoricalBins ?? 0 : 0;
-  return { devices: row.devices, summary: JSON.parse(row.verdict) as HealthSummary, noise, closedAt: row.closed_at };
+  return { devices: row.devices, summary: JSON.parse(row.verdict) as HealthSummary, noise, closedAt: row.closed_at, networks: row.networks ? (JSON.parse(row.networks) as NetworkCounts) : null };
 }
 
 async function driftArm(env: Env, modelId: number, version: number, since: string, cohort = 'all', window?: number): Promise<DriftArm | null> {
@@ -111,19 +112,20 @@ async function stepArms(env: Env, r: RolloutView & { modelId: number }, sequence
   const noise = releaseNoiseForRho(layout, rhoFor(numberVar(env.DRIFT_EPSILON_PER_DAY, 2), DELTA) * HEALTH_SHARE, HEALTH_SPLIT);
   const rho = rhoSpent(layout, noise); // disjoint devices in the two arms: one spend
   if (!(await budget.take(rho))) return null;
+  const [na, nb] = await Promise.all([ready.challenger.networkCounts(), ready.champion.networkCounts()]);
   const [ra, rb] = await Promise.all([ready.challenger.release(ready.need, noise), ready.champion.release(ready.need, noise)]);
   if (!ra.released || !rb.released) return null;
   const at = new Date().toISOString();
-  const row = (version: number, x: SketchAggregate) =>
-    env.DB.prepare('INSERT INTO drift_windows (model_id, version, window, cohort, devices, released, aggregate, verdict, alarm, noise, closed_at) VALUES (?, ?, ?, ?, ?, 1, ?, ?, 0, ?, ?)')
-      .bind(r.modelId, version, sequence, cohort, x.devices, JSON.stringify(x), JSON.stringify(summarizeHealth(x)), JSON.stringify(noise), at);
+  const row = (version: number, x: SketchAggregate, networks: NetworkCounts) =>
+    env.DB.prepare('INSERT INTO drift_windows (model_id, version, window, cohort, devices, released, aggregate, verdict, alarm, noise, networks, closed_at) VALUES (?, ?, ?, ?, ?, 1, ?, ?, 0, ?, ?, ?)')
+      .bind(r.modelId, version, sequence, cohort, x.devices, JSON.stringify(x), JSON.stringify(summarizeHealth(x)), JSON.stringify(noise), JSON.stringify(networks), at);
   await env.DB.batch([
-    row(r.challenger, ra.released),
-    row(r.champion, rb.released),
+    row(r.challenger, ra.released, na),
+    row(r.champion, rb.released, nb),
     ledgerStep(env, r.modelId, rho, at),
   ]);
-  const toArm = (x: SketchAggregate): Arm => ({ devices: x.devices, summary: summarizeHealth(x), noise: noise.categoricalBins, closedAt: at });
-  return { challenger: toArm(ra.released), control: toArm(rb.released) };
+  const toArm = (x: SketchAggregate, networks: NetworkCounts): Arm => ({ devices: x.devices, summary: summarizeHealth(x), noise: noise.categoricalBins, closedAt: at, networks });
+  return { challenger: toArm(ra.released, na), control: toArm(rb.released, nb) };
 }
 
 /**
@@ -180,10 +182,16 @@ export async function analyse(env: Env, r: RolloutView & { modelId: number }): P
   const metrics = r.plan.analysis.map((check) => (OUTPUT_METRICS.has(check.metric) ? judgeOutputs(check, challengerDrift, championDrift) : judge(check, challenger, control)));
   // Both arms hold only devices the targeting admits (control devices name the rollout their ticket gave).
   if (challenger && controlRange) metrics.push(sampleRatio(challenger.devices, controlRange.devices, challenger.closedAt));
+  // SPEC 11.3: a decision resting on too few client networks is withheld, a rollback included.
+  const floor = challenger && control ? networkFloor(challenger, control, minNetworks(env.ROLLOUT_MIN_NETWORKS)) : null;
+  if (floor) metrics.push(floor);
   const failed = metrics.filter((m) => m.status === 'fail');
-  const outcome = failed.some((m) => m.critical) ? 'rollback' : metrics.length > 0 && metrics.every((m) => m.status === 'pass') ? 'promote' : 'hold';
+  const withheld = floor?.status === 'no_data';
+  const outcome = withheld ? 'hold' : failed.some((m) => m.critical) ? 'rollback' : metrics.length > 0 && metrics.every((m) => m.status === 'pass') ? 'promote' : 'hold';
   const pending = metrics.filter((m) => m.status !== 'pass').map((m) => `${m.metric} ${m.status.replace('_', ' ')}`);
-  const summary = outcome === 'rollback'
+  const summary = withheld
+    ? `hold: the evidence rests on ${floor!.observed} client networks in the thinner arm (< ${floor!.threshold}); no automatic decision${failed.length ? ` (would fail: ${failed.map((m) => m.metric).join(', ')})` : ''}`
+    : outcome === 'rollback'
     ? `roll back: ${failed.filter((m) => m.critical).map((m) => `${m.metric} ${m.observed?.toFixed(4)} > ${m.threshold}`).join(', ')}`
     : outcome === 'promote' ? `promote: all ${metrics.length} metrics within tolerance` : `hold: ${pending.join(', ')}`
       + (budget.refused ? " (today's step privacy budget is spent: waiting for the day's window)" : '');

@@ -34,6 +34,8 @@ export async function createRollout(db: D1Database, model: string, challenger: n
   const parsed = RolloutPlan.safeParse(planInput ?? {});
   if (!parsed.success) throw new ApiError('bad_request', `invalid rollout plan: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
   const plan = parsed.data;
+  // An operator may pin a salt (reproducible experiments); a publisher may not choose the canaries.
+  if (plan.salt !== undefined && ROLE_RANK[op.role] < ROLE_RANK.operator) throw new ApiError('forbidden', 'only an operator may pin a rollout\'s bucketing salt; omit plan.salt');
   const m = await findModel(db, model);
   const champion = await db.prepare("SELECT version FROM aliases WHERE model_id = ? AND name = 'champion'").bind(m.id).first<{ version: number }>();
   if (!champion) throw new ApiError('unknown_version', `${model} has no champion to roll out against; set the champion alias first`);
@@ -46,10 +48,12 @@ export async function createRollout(db: D1Database, model: string, challenger: n
   const live = await db.prepare("SELECT id FROM rollouts WHERE model_id = ? AND state IN ('draft', 'running', 'paused')").bind(m.id).first<{ id: string }>();
   if (live) throw new ApiError('conflict', `rollout ${live.id} of ${model} is still live; promote, abort or kill it first`, { rollout: live.id });
   const id = `ro_${toHex(crypto.getRandomValues(new Uint8Array(8)))}`;
-  // A fresh salt per rollout spreads canary risk across the fleet; a plan may pin one.
-  const salt = plan.salt ?? `${model}:${challenger}:${id}`;
+  // A fresh secret salt per rollout spreads canary risk across the fleet and keeps devices from
+  // choosing their range: 256 random bits, never in any response, audit record or ticket (SPEC
+  // 11.2).
+  const salt = plan.salt ?? toHex(crypto.getRandomValues(new Uint8Array(32)));
   const at = new Date().toISOString();
-  const view: RolloutView = { id, model, champion: champion.version, challenger, plan, salt, state: 'draft', step: 0, percent: 0, stepStartedAt: null };
+  const view: RolloutView = { id, model, champion: champion.version, challenger, plan, state: 'draft', step: 0, percent: 0, stepStartedAt: null };
   try {
     await db.batch([
       db.prepare('INSERT INTO rollouts (id, model_id, champion_version, challenger_version, plan, salt, state, step, percent, created_by, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, 0, 0, ?, ?, ?)')

@@ -6,6 +6,7 @@
 import type { MetricCheck } from '@modelfleet/protocol';
 import type { OutputVerdict } from '../drift/detect.ts';
 import type { HealthSummary } from '../drift/health-summary.ts';
+import type { NetworkCounts } from '../drift/networks.ts';
 
 export interface MetricResult {
   metric: string;
@@ -27,7 +28,7 @@ export interface Decision {
   metrics: MetricResult[];
 }
 
-export interface Arm { devices: number; summary: HealthSummary; noise: number; closedAt: string }
+export interface Arm { devices: number; summary: HealthSummary; noise: number; closedAt: string; networks?: NetworkCounts | null }
 
 /** A version's released drift verdict (its output monitoring) in the latest window after `since`. */
 export interface DriftArm { devices: number; outputs: OutputVerdict | null; closedAt: string }
@@ -110,3 +111,18 @@ export function sampleRatio(challenger: number, control: number, freshness: stri
   };
 }
 
+
+/**
+ * The Sybil floor (drift/networks.ts): how many distinct client networks stand behind the thinner
+ * arm. Below the floor the decision is withheld — no promotion and no automatic rollback — since
+ * a few networks could have invented the devices. Arms released before networks were counted
+ * carry no counts and are not judged by it.
+ */
+export function networkFloor(challenger: Arm, control: Arm, floor: number): MetricResult | null {
+  if (!challenger.networks || !control.networks) return null;
+  const [a, b] = [challenger.networks.networks, control.networks.networks];
+  return {
+    metric: 'distinct_networks', status: Math.min(a, b) >= floor ? 'pass' : 'no_data', threshold: floor, observed: Math.min(a, b), standardError: null,
+    sample: { challenger: a, control: b }, freshness: [challenger.closedAt, control.closedAt].sort()[0]!, critical: false,
+  };
+}

@@ -15,7 +15,6 @@ export interface RolloutView {
   champion: number;
   challenger: number;
   plan: RolloutPlan;
-  salt: string;
   state: RolloutState;
   step: number;
   percent: number;

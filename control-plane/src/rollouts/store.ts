@@ -20,7 +20,7 @@ const SELECT = `SELECT r.*, m.name AS model FROM rollouts r JOIN models m ON m.i
 
 export const toView = (r: Row): RolloutView => ({
   id: r.id, model: r.model, champion: r.champion_version, challenger: r.challenger_version, plan: RolloutPlan.parse(JSON.parse(r.plan)),
-  salt: r.salt, state: r.state, step: r.step, percent: r.percent, stepStartedAt: r.step_started_at,
+  state: r.state, step: r.step, percent: r.percent, stepStartedAt: r.step_started_at,
 });
 
 export async function findRollout(db: D1Database, id: string): Promise<RolloutView & { modelId: number; decision: unknown }> {

@@ -23,7 +23,7 @@ import { ModelParam, bearer, errorResponses, json, jsonRequest } from './shared.
 export const rolloutRoutes = createApp();
 
 const View = z.object({
-  id: z.string(), model: z.string(), champion: z.number().int(), challenger: z.number().int(), plan: RolloutPlan, salt: z.string(),
+  id: z.string(), model: z.string(), champion: z.number().int(), challenger: z.number().int(), plan: RolloutPlan,
   state: z.enum(['draft', 'running', 'paused', 'promoted', 'rolled-back', 'aborted']), step: z.number().int(), percent: z.number(), stepStartedAt: z.string().nullable(),
 });
 const IdParam = z.object({ id: z.string().regex(/^ro_[0-9a-f]{16}$/) });

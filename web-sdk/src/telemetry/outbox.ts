@@ -4,8 +4,9 @@
  * with exponential backoff on network and 5xx errors, dropped (and counted, by reason) when the
  * queue is full or the server refuses them. Nothing here ever throws into the host app.
  */
-import { APP_KEY_HEADER } from '@modelfleet/protocol';
+import { APP_KEY_HEADER, PROOF_HEADER } from '@modelfleet/protocol';
 import type { ModelStore } from '../store.ts';
+import { proofFor } from './proofs.ts';
 
 export const OUTBOX_LIMIT = 64;
 export type DropReason = 'queue_full' | 'rejected' | 'duplicate' | 'storage_error';
@@ -52,8 +53,9 @@ export function createOutbox(store: ModelStore, edge: { endpoint: string; appKey
       for (const item of items) {
         let status: number;
         try {
+          const proof = await proofFor(store, item.model, item.version);
           const res = await edge.fetch(`${edge.endpoint}/v1/edge/${item.channel ?? 'sketches'}/${encodeURIComponent(item.model)}/${item.version}?device=${encodeURIComponent(deviceId)}${item.query ?? ''}`, {
-            method: 'POST', headers: { [APP_KEY_HEADER]: edge.appKey, 'content-type': 'application/octet-stream' }, body: item.bytes as unknown as BodyInit,
+            method: 'POST', headers: { [APP_KEY_HEADER]: edge.appKey, 'content-type': 'application/octet-stream', ...(proof ? { [PROOF_HEADER]: proof } : {}) }, body: item.bytes as unknown as BodyInit,
           });
           status = res.status;
           await res.body?.cancel().catch(() => {});

@@ -1,0 +1,23 @@
+/**
+ * @module drift/networks
+ * The Sybil floor (SPEC 11.3): a released aggregate states how many distinct client networks
+ * stand behind it, and a drift alarm or a rollout decision that rests on fewer than the floor is
+ * withheld. With each network capped at NETWORK_DEVICE_CAP unattested devices per aggregate, an
+ * attacker who invents device ids behind one network moves a rate by at most cap / n, and cannot
+ * make a decision on its own.
+ */
+import { numberVar } from '@modelfleet/edge-runtime';
+import type { NetworkCounts } from '@modelfleet/edge-runtime';
+
+/** Default floor for alarms and rollout decisions (DRIFT_MIN_NETWORKS, ROLLOUT_MIN_NETWORKS). */
+export const DEFAULT_MIN_NETWORKS = 20;
+
+export type { NetworkCounts };
+
+export const minNetworks = (value: string | undefined) => numberVar(value, DEFAULT_MIN_NETWORKS);
+
+/** Why a verdict is withheld, or null when enough networks stand behind it (unknown counts: rows from before counting). */
+export function networkShortfall(counts: NetworkCounts | null, floor: number): string | null {
+  if (!counts || counts.networks >= floor) return null;
+  return `rests on ${counts.networks} client network${counts.networks === 1 ? '' : 's'} (< ${floor}; ${counts.capped} upload${counts.capped === 1 ? '' : 's'} refused by the per-network cap)`;
+}

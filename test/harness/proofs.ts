@@ -1,0 +1,36 @@
+/**
+ * @module proofs (test harness)
+ * Upload proofs for tests that play a device without fetching its ticket first: minted with the
+ * Worker's own ticket secret for exactly the claims its ticket route would give (the version in
+ * the path; for a named rollout, the challenger or control range and the model's current
+ * sequence). Tests of the proof itself (test/security/) fetch real tickets instead and pass
+ * `proof: null` to send none.
+ */
+import type { D1Database } from '@cloudflare/workers-types';
+import { APP_KEY_HEADER, PROOF_HEADER, mintProof, proofKey, windowOf } from '@modelfleet/protocol';
+
+const UPLOAD = /^\/v1\/edge\/(sketches|health|step-health|step-sketches)\/([^/?]+)\/(\d+)\?(.*)$/;
+
+/** The proof a device's ticket would carry for this upload path, or null when the path is not an upload. */
+export async function proofForUpload(db: D1Database, ticketSecret: string, path: string, headers: Headers): Promise<string | null> {
+  const m = UPLOAD.exec(path);
+  const key = headers.get(APP_KEY_HEADER);
+  if (!m || !key) return null;
+  const query = new URLSearchParams(m[4]);
+  const device = query.get('device');
+  const app = await db.prepare('SELECT id FROM apps WHERE app_key = ?').bind(key).first<{ id: string }>();
+  if (!device || !app) return null;
+  const model = decodeURIComponent(m[2]!);
+  const version = Number(m[3]);
+  const rollout = query.get('rollout');
+  const row = await db.prepare('SELECT m.sequence, r.challenger_version AS challenger FROM models m LEFT JOIN rollouts r ON r.model_id = m.id AND r.id = ? WHERE m.name = ?')
+    .bind(rollout, model).first<{ sequence: number; challenger: number | null }>();
+  const inRollout = rollout !== null && row?.challenger != null;
+  return mintProof(await proofKey(ticketSecret), { app: app.id, device, model }, {
+    day: windowOf(new Date()), version, sequence: row?.sequence ?? 0, attested: false,
+    stage: inRollout ? (row!.challenger === version ? 'challenger' : 'control') : 'champion',
+    rollout: inRollout ? rollout : null,
+  });
+}
+
+export { PROOF_HEADER };
