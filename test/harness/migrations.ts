@@ -24,5 +24,6 @@ export function migrationStatements(which: (file: string) => boolean = () => tru
 }
 
 export async function applyMigrations(db: D1Database, which?: (file: string) => boolean): Promise<void> {
-  await db.batch(migrationStatements(which).map((s) => db.prepare(s)));
+  const statements = migrationStatements(which);
+  if (statements.length > 0) await db.batch(statements.map((s) => db.prepare(s)));
 }

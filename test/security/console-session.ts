@@ -15,11 +15,14 @@ export interface SignedIn {
   cookie: string;
 }
 
+/** The sign-in form posted with `token`. */
+export const postLogin = (worker: TestWorker, token: string) => worker.api('/console/login', {
+  method: 'POST', token: null, redirect: 'manual',
+  headers: { origin: ORIGIN, 'content-type': 'application/x-www-form-urlencoded' }, body: `token=${encodeURIComponent(token)}`,
+});
+
 export async function signIn(worker: TestWorker, token: string): Promise<SignedIn> {
-  const res = await worker.api('/console/login', {
-    method: 'POST', token: null, redirect: 'manual',
-    headers: { origin: ORIGIN, 'content-type': 'application/x-www-form-urlencoded' }, body: `token=${encodeURIComponent(token)}`,
-  });
+  const res = await postLogin(worker, token);
   expect(res.status).toBe(303);
   const setCookie = res.headers.get('set-cookie') ?? '';
   const value = decodeURIComponent(setCookie.match(/mf_console=([^;]*)/)?.[1] ?? '');

@@ -4,7 +4,7 @@
 import { sha256Hex, utf8 } from '@modelfleet/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type TestWorker, startWorker } from '../harness/worker.ts';
-import { consolePage, signIn } from './console-session.ts';
+import { consolePage, consolePost, postLogin, signIn } from './console-session.ts';
 
 let worker: TestWorker;
 beforeAll(async () => {
@@ -120,10 +120,7 @@ describe('console sessions', () => {
     const s = await signIn(worker, t.token);
     const page = await consolePage(worker, s.cookie);
     expect(page.status).toBe(200);
-    const out = await worker.api('/console/logout', {
-      method: 'POST', token: null, redirect: 'manual',
-      headers: { cookie: s.cookie, origin: 'http://127.0.0.1', 'content-type': 'application/x-www-form-urlencoded' }, body: `_csrf=${page.csrf}`,
-    });
+    const out = await consolePost(worker, s.cookie, '/console/logout', page.csrf!);
     expect(out.status).toBe(303);
     expect(out.headers.get('location')).toBe('/console/login?error=signed_out');
 
@@ -152,10 +149,7 @@ describe('console sessions', () => {
     }
     expect((await consolePage(worker, bystander.cookie)).status).toBe(200);
     // Signing in again with the revoked token is refused.
-    const login = await worker.api('/console/login', {
-      method: 'POST', token: null, redirect: 'manual',
-      headers: { origin: 'http://127.0.0.1', 'content-type': 'application/x-www-form-urlencoded' }, body: `token=${encodeURIComponent(t.token)}`,
-    });
+    const login = await postLogin(worker, t.token);
     expect(login.status).toBe(401);
     expect(login.headers.get('set-cookie') ?? '').not.toContain('mf_console=');
   });
@@ -166,11 +160,9 @@ describe('console sessions', () => {
     const [pa, pb] = [await consolePage(worker, a.cookie), await consolePage(worker, b.cookie)];
     expect(pa.csrf).toBeTruthy();
     expect(pa.csrf).not.toBe(pb.csrf);
-    const crossed = await worker.api('/console/logout', {
-      method: 'POST', token: null, redirect: 'manual',
-      headers: { cookie: b.cookie, origin: 'http://127.0.0.1', 'content-type': 'application/x-www-form-urlencoded' }, body: `_csrf=${pa.csrf}`,
-    });
+    const crossed = await consolePost(worker, b.cookie, '/console/logout', pa.csrf!);
     expect(crossed.status).toBe(403);
+    expect((await consolePost(worker, b.cookie, '/console/logout', 'f'.repeat(40))).status).toBe(403);
     expect((await consolePage(worker, b.cookie)).status).toBe(200); // b was not signed out
   });
 });
