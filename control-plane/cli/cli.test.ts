@@ -167,6 +167,31 @@ describe('modelfleet CLI', () => {
     }
   });
 
+  it('tokens revoke and apps rotate-key / revoke-key end credentials; bad input is a usage or refused exit', async () => {
+    const t = JSON.parse((await cli('--json', 'tokens', 'create', '--role', 'viewer', '--label', 'leaky')).out) as { id: string; token: string };
+    const revoked = await cli('tokens', 'revoke', t.id, '--reason', 'leaked');
+    expect(revoked.code, revoked.err).toBe(0);
+    expect(revoked.out).toMatch(new RegExp(`^token ${t.id} \\(viewer\\) revoked at \\S+; 0 console session\\(s\\) ended$`));
+    expect((await cli('tokens', 'revoke', t.id)).out).toContain('already revoked');
+    expect((await cli('tokens', 'list')).out).toMatch(new RegExp(`^${t.id}\\s+viewer\\s+leaky\\s+.*\\d\\d:\\d\\d:\\d\\d$`, 'm'));
+    expect((await worker.api('/v1/models', { token: t.token })).status).toBe(401);
+
+    const app = JSON.parse((await cli('--json', 'apps', 'create', '--name', 'rotating')).out) as { id: string; appKey: string };
+    const rotated = await cli('apps', 'rotate-key', app.id, '--grace-seconds', '60', '--reason', 'scraped');
+    expect(rotated.code, rotated.err).toBe(0);
+    expect(rotated.out.split('\n')[0]).toMatch(/^mfa_/);
+    const keys = JSON.parse((await cli('--json', 'apps', 'keys', app.id)).out) as { keys: { id: string; hint: string; expiresAt: string | null }[] };
+    const old = keys.keys.find((k) => k.hint === app.appKey.slice(-4))!;
+    expect(old.expiresAt).not.toBeNull();
+    const gone = await cli('apps', 'revoke-key', app.id, old.id);
+    expect(gone.code, gone.err).toBe(0);
+    expect(gone.out).toContain(`key ${old.id} (…${old.hint}) revoked`);
+
+    expect((await cli('apps', 'rotate-key', app.id, '--grace-seconds', '-1')).code).toBe(2);
+    expect((await cli('tokens', 'revoke', 'nosuchid')).code).toBe(5);
+    expect((await cli('apps', 'revoke-key', app.id, 'knosuch')).code).toBe(5);
+  });
+
   describe('an upload request too large for the registry names the file', () => {
     // One example whose input is 530,000 numbers of ~17 characters: 8.6 MiB of JSON, as in issue 12.
     const hugeGolden = { examples: [{ inputs: { hidden_input: [Array.from({ length: 530_000 }, (_, i) => 0.1234567891 + i * 1e-12)] }, outputs: {} }] };

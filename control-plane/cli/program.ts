@@ -20,6 +20,7 @@ export function buildProgram(io: CliIo, version: string, { json }: { json: boole
   const keys = () => import('./commands/keys.ts');
   const keysInit = () => import('./commands/keys-init.ts');
   const registry = () => import('./commands/registry.ts');
+  const credentials = () => import('./commands/credentials.ts');
   const rollout = () => import('./commands/rollout.ts');
 
   program
@@ -73,12 +74,23 @@ export function buildProgram(io: CliIo, version: string, { json }: { json: boole
   program.command('alias').description('aliases (champion, challenger, …)').command('set <alias> <version>').requiredOption('--model <name>', 'model name')
     .option('--reason <text>', 'recorded in the audit log')
     .action(lazy(registry, 'setAlias'));
-  program.command('tokens').description('operator tokens').command('create').requiredOption('--role <role>', 'viewer | publisher | operator | admin')
+  const tokens = program.command('tokens').description('operator tokens');
+  tokens.command('create').requiredOption('--role <role>', 'viewer | publisher | operator | admin')
     .option('--label <label>', 'who or what uses it').option('--expires-in <seconds>', 'lifetime in seconds')
-    .action(lazy(registry, 'createToken'));
-  program.command('apps').description('device apps').command('create').requiredOption('--name <name>', 'app name')
+    .action(lazy(credentials, 'createToken'));
+  tokens.command('list').description('tokens with their role, expiry and revocation (never the secrets)').action(lazy(credentials, 'listTokens'));
+  tokens.command('revoke <id>').description('end a token now, for the API and the console (its sessions end too)')
+    .option('--reason <text>', 'recorded in the audit log').action(lazy(credentials, 'revokeToken'));
+  const apps = program.command('apps').description('device apps and their keys');
+  apps.command('create').requiredOption('--name <name>', 'app name')
     .option('--models <list>', 'comma-separated model names, or *', '*')
-    .action(lazy(registry, 'createApp'));
+    .action(lazy(credentials, 'createApp'));
+  apps.command('keys <appId>').description("an app's device keys: which work and until when").action(lazy(credentials, 'listAppKeys'));
+  apps.command('rotate-key <appId>').description('a new device key; the old ones keep working for the grace period, then are refused')
+    .option('--grace-seconds <n>', 'how long the old keys keep working (default 7 days; 0 ends them now)')
+    .option('--reason <text>', 'recorded in the audit log').action(lazy(credentials, 'rotateAppKey'));
+  apps.command('revoke-key <appId> <keyId>').description('end one device key now')
+    .option('--reason <text>', 'recorded in the audit log').action(lazy(credentials, 'revokeAppKey'));
 
   program.command('verify <target>')
     .description('verify a manifest (by digest, or model[:alias] via a ticket) and all its chunks, as a device would')

@@ -11,6 +11,7 @@ import type { Env } from './env.ts';
 import { classicDefinitions } from './http/classic-schemas.ts';
 import { createApp } from './http/openapi-app.ts';
 import { adminRoutes } from './routes/admin.ts';
+import { credentialRoutes } from './routes/credentials.ts';
 import { driftRoutes } from './routes/drift.ts';
 import { documentEdge } from './routes/edge-docs.ts';
 import { modelRoutes } from './routes/models.ts';
@@ -34,6 +35,7 @@ export function buildApp() {
   app.route('/v1', modelRoutes);
   app.route('/v1', publishRoutes);
   app.route('/v1', adminRoutes);
+  app.route('/v1', credentialRoutes);
   app.route('/v1', driftRoutes);
   app.route('/v1', webhookRoutes);
   app.route('/v1', rolloutRoutes);

@@ -11,7 +11,7 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   forbidden: 403, model_not_in_app: 403, csrf_failed: 403,
   not_found: 404, unknown_model: 404, unknown_version: 404,
   method_not_allowed: 405,
-  conflict: 409, model_exists: 409, version_rejected: 409, upload_committed: 409, upload_incomplete: 409,
+  conflict: 409, last_admin: 409, model_exists: 409, version_rejected: 409, upload_committed: 409, upload_incomplete: 409,
   upload_expired: 410,
   payload_too_large: 413, manifest_too_large: 413,
   unsupported_media_type: 415,

@@ -12,6 +12,7 @@ export const ERROR_CODES = [
   'method_not_allowed', 'conflict',
   // auth
   'unauthorized', 'token_expired', 'forbidden', 'app_key_invalid', 'model_not_in_app', 'rate_limited', 'csrf_failed',
+  'last_admin',
   // registry
   'unknown_model', 'unknown_version', 'model_exists', 'version_rejected', 'upload_expired',
   'upload_incomplete', 'upload_committed', 'malformed_model_json', 'unsupported_dtype',

@@ -8,10 +8,11 @@ import { join } from 'node:path';
 import type { D1Database } from '@cloudflare/workers-types';
 import { ROOT } from './bundle.ts';
 
-export function migrationStatements(): string[] {
+/** Statements of the migration files `which` picks (all of them by default), in file order. */
+export function migrationStatements(which: (file: string) => boolean = () => true): string[] {
   const dir = join(ROOT, 'control-plane/migrations');
   return readdirSync(dir)
-    .filter((f) => f.endsWith('.sql'))
+    .filter((f) => f.endsWith('.sql') && which(f))
     .sort()
     .flatMap((f) =>
       readFileSync(join(dir, f), 'utf8')
@@ -22,6 +23,7 @@ export function migrationStatements(): string[] {
     );
 }
 
-export async function applyMigrations(db: D1Database): Promise<void> {
-  await db.batch(migrationStatements().map((s) => db.prepare(s)));
+export async function applyMigrations(db: D1Database, which?: (file: string) => boolean): Promise<void> {
+  const statements = migrationStatements(which);
+  if (statements.length > 0) await db.batch(statements.map((s) => db.prepare(s)));
 }

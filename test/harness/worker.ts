@@ -44,6 +44,11 @@ export interface StartOptions {
   deviceRateLimit?: number;
   /** Open workerd's V8 inspector on a free port (for `evaluateInWorker`, inspector.ts). */
   inspector?: boolean;
+  /**
+   * Data from before a migration: the files before `migration` are applied, `seed` writes rows in
+   * that older schema, then the rest are applied (a migration tested on the data it must carry).
+   */
+  before?: { migration: string; seed: (db: D1Database) => Promise<void> };
 }
 
 export async function startWorker(options: StartOptions = {}): Promise<TestWorker> {
@@ -87,7 +92,14 @@ export async function startWorker(options: StartOptions = {}): Promise<TestWorke
   const url = (await mf.ready).toString().replace(/\/$/, '');
   let db = (await mf.getD1Database('DB')) as unknown as D1Database;
   const r2 = (await mf.getR2Bucket('ARTIFACTS')) as unknown as R2Bucket;
-  await applyMigrations(db);
+  if (options.before) {
+    const { migration, seed } = options.before;
+    await applyMigrations(db, (f) => f < migration);
+    await seed(db);
+    await applyMigrations(db, (f) => f >= migration);
+  } else {
+    await applyMigrations(db);
+  }
 
   const api: TestWorker['api'] = async (path, init = {}) => {
     const { token, json, proof, ...rest } = init;

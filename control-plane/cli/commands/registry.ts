@@ -1,6 +1,6 @@
 /**
  * @module cli/commands/registry
- * `models create`, `versions list`, `versions show`, `alias set`, `tokens create`, `apps create`.
+ * `models create`, `versions list`, `versions show`, `alias set` (tokens and apps: credentials.ts).
  */
 import type { ModelSummary, VersionSummary } from '@modelfleet/protocol';
 import { Api, type Ctx, emit, table } from '../context.ts';
@@ -36,16 +36,4 @@ export async function setAlias(c: Ctx, alias: string, version: string, o: { mode
   if (!Number.isInteger(v) || v < 1) throw new CliError('usage', 'bad_request', `version must be a positive integer, got ${version}`);
   const m = await api(c).request<ModelSummary>('PUT', `/v1/models/${o.model}/aliases/${alias}`, { version: v, ...(o.reason ? { reason: o.reason } : {}) });
   emit(c, m, () => `${o.model}: ${alias} → v${m.aliases[alias]} (ticket sequence ${m.sequence})`);
-}
-
-export async function createToken(c: Ctx, o: { role: string; label?: string; expiresIn?: string }): Promise<void> {
-  const t = await api(c).request<{ id: string; token: string; role: string; expiresAt: string | null }>('POST', '/v1/tokens', {
-    role: o.role, ...(o.label ? { label: o.label } : {}), ...(o.expiresIn ? { expiresInSeconds: Number(o.expiresIn) } : {}),
-  });
-  emit(c, t, () => `${t.token}\n(${t.role}, id ${t.id}${t.expiresAt ? `, expires ${t.expiresAt}` : ''}; shown once)`);
-}
-
-export async function createApp(c: Ctx, o: { name: string; models: string }): Promise<void> {
-  const a = await api(c).request<{ id: string; appKey: string; models: string[] }>('POST', '/v1/apps', { name: o.name, models: o.models.split(',').map((m) => m.trim()) });
-  emit(c, a, () => `${a.appKey}\n(app ${a.id}, models ${a.models.join(', ')}; public: ship it in the app)`);
 }

@@ -1,8 +1,9 @@
 /**
  * @module console/api
  * The console is a client of the public API: every read and write goes through the same /v1
- * routes with the session's token as a bearer, in-process (no network hop). Role checks,
- * validation, compare-and-swap and audit therefore behave exactly as for the CLI.
+ * routes in-process (no network hop), as the session's operator (auth/operators.ts actingAs: the
+ * console holds no bearer token). Role checks, validation, compare-and-swap and audit therefore
+ * behave exactly as for the CLI.
  */
 import { ApiError } from '@modelfleet/edge-runtime';
 import type { ErrorCode } from '@modelfleet/protocol';
@@ -18,12 +19,12 @@ export const bindApi = (f: AppFetch) => void (appFetch = f);
 
 export async function api<T = any>(c: Context<ConsoleEnv>, path: string, init: { method?: string; json?: unknown } = {}): Promise<T> {
   if (!appFetch) throw new Error('console: bindApi() was not called');
-  const headers = new Headers({ authorization: `Bearer ${c.get('token')}` });
+  const headers = new Headers();
   if (init.json !== undefined) headers.set('content-type', 'application/json');
   const request = new Request(new URL(`/v1${path}`, c.req.url), {
     method: init.method ?? 'GET', headers, ...(init.json !== undefined ? { body: JSON.stringify(init.json) } : {}),
   });
-  const res = await appFetch(request, c.env, executionCtx(c));
+  const res = await appFetch(request, c.get('apiEnv'), executionCtx(c));
   const body = (await res.json().catch(() => null)) as any;
   if (!res.ok) throw new ApiError((body?.error?.code ?? 'internal') as ErrorCode, body?.error?.message ?? `HTTP ${res.status}`, body?.error?.details, res.status);
   return body as T;

@@ -2,7 +2,7 @@
  * @module console/routes
  * The operator console at /console: server-rendered Hono JSX pages with two small script islands
  * (actions + live panels, charts). Every page reads, and every form writes, through the public
- * API with the session's token (console/api.ts), so roles, validation and audit are the API's.
+ * API as the session's operator (console/api.ts), so roles, validation and audit are the API's.
  * Pages send a strict CSP (no inline script or style), no-store caching and frame denial.
  */
 import { ApiError } from '@modelfleet/edge-runtime';
@@ -10,7 +10,8 @@ import { EVENT_TYPES, stepCohort } from '@modelfleet/protocol';
 import { Hono, type Context } from 'hono';
 import { getCookie, setCookie, deleteCookie } from 'hono/cookie';
 import { csrf as sameOrigin } from 'hono/csrf';
-import { authenticateToken } from '../auth/operators.ts';
+import { identify } from '../auth/operators.ts';
+import { createSession, endSession } from '../auth/sessions.ts';
 import { api, apiOrNull } from './api.ts';
 import { ASSETS } from './assets.gen.ts';
 import { Page } from './layout.tsx';
@@ -20,7 +21,7 @@ import { AuditPage, DeliveriesPage } from './pages/logs.tsx';
 import { ModelPage, type VersionView } from './pages/model.tsx';
 import { type ModelRow, ModelsPage } from './pages/models.tsx';
 import { RolloutPage, RolloutPanel, RolloutsPage, type RolloutView, type StepReport } from './pages/rollout.tsx';
-import { type ConsoleEnv, can, endSession, requireCsrf, requireSession, startSession } from './session.ts';
+import { type ConsoleEnv, can, clearSessionCookie, requireCsrf, requireSession, setSessionCookie } from './session.ts';
 
 const FLASH = 'mf_flash';
 const CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
@@ -48,13 +49,16 @@ consoleRoutes.get('/login', (c) => c.html(<LoginPage error={c.req.query('error')
 consoleRoutes.post('/login', sameOrigin(), async (c) => {
   const form = await c.req.parseBody();
   const token = typeof form.token === 'string' ? form.token.trim() : '';
+  let identity;
   try {
     if (!token || token.length > 256) throw new ApiError('unauthorized', 'no token');
-    await authenticateToken(c.env, token);
+    identity = await identify(c.env, token);
   } catch (e) {
     return c.html(<LoginPage error={e instanceof ApiError ? e.code : 'unauthorized'} />, 401);
   }
-  startSession(c, token);
+  // The cookie gets a fresh session id, never the token (auth/sessions.ts).
+  const session = await createSession(c.env, identity);
+  setSessionCookie(c, session.id, session.expiresAt);
   return c.redirect('/console', 303);
 });
 
@@ -62,8 +66,9 @@ consoleRoutes.post('/login', sameOrigin(), async (c) => {
 consoleRoutes.use('*', async (c, next) => (c.req.path.startsWith('/console/assets/') ? next() : requireSession(c, next)));
 consoleRoutes.post('*', requireCsrf);
 
-consoleRoutes.post('/logout', (c) => {
-  endSession(c);
+consoleRoutes.post('/logout', async (c) => {
+  await endSession(c.env, c.get('session')); // server side: the old cookie value opens nothing
+  clearSessionCookie(c);
   return c.redirect('/console/login?error=signed_out', 303);
 });
 

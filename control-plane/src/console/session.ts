@@ -1,51 +1,53 @@
 /**
  * @module console/session
- * Console sign-in: the operator token is kept in an HttpOnly, SameSite=Strict cookie scoped to
- * /console (page scripts never see it), checked on every request exactly like a bearer token
- * (expiry, revocation, role). Writes need a CSRF token bound to the session (a keyed digest of
- * the cookie, so a forged page cannot know it) and a same-origin Origin header.
+ * Console sign-in: the operator token is checked once, at sign-in, and the browser gets a random
+ * session id (auth/sessions.ts) in an HttpOnly, SameSite=Strict cookie scoped to /console — never
+ * the token. Every request looks the session and its token up again (sign-out, revocation, expiry).
+ * Writes need a CSRF token bound to the session (a digest of the session id, so a forged page
+ * cannot know it) and a same-origin Origin header.
  */
 import { ApiError } from '@modelfleet/edge-runtime';
 import { type OperatorRole, ROLE_RANK, sha256Hex, timingSafeEqual, utf8 } from '@modelfleet/protocol';
 import type { Context, MiddlewareHandler } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
-import { authenticateToken } from '../auth/operators.ts';
+import { actingAs } from '../auth/operators.ts';
+import { lookupSession } from '../auth/sessions.ts';
 import type { Env } from '../env.ts';
 import type { Operator } from '../http/context.ts';
 
 export const COOKIE = 'mf_console';
-const SESSION_SECONDS = 12 * 3600;
 
 export interface ConsoleEnv {
   Bindings: Env;
-  Variables: { operator: Operator; token: string; csrf: string };
+  /** `apiEnv`: the bindings through which console/api.ts calls the API as this operator. */
+  Variables: { operator: Operator; session: string; apiEnv: Env; csrf: string };
 }
 
-export const csrfFor = async (token: string) => (await sha256Hex(utf8(`modelfleet/console/csrf:${token}`))).slice(0, 40);
+export const csrfFor = async (sessionId: string) => (await sha256Hex(utf8(`modelfleet/console/csrf:${sessionId}`))).slice(0, 40);
 export const can = (operator: Operator, role: OperatorRole) => ROLE_RANK[operator.role] >= ROLE_RANK[role];
 
-export function startSession(c: Context, token: string): void {
-  setCookie(c, COOKIE, token, {
-    httpOnly: true, sameSite: 'Strict', path: '/console', maxAge: SESSION_SECONDS,
+export function setSessionCookie(c: Context, sessionId: string, expiresAt: string): void {
+  setCookie(c, COOKIE, sessionId, {
+    httpOnly: true, sameSite: 'Strict', path: '/console', maxAge: Math.max(0, Math.floor((Date.parse(expiresAt) - Date.now()) / 1000)),
     secure: new URL(c.req.url).protocol === 'https:',
   });
 }
 
-export const endSession = (c: Context) => deleteCookie(c, COOKIE, { path: '/console' });
+export const clearSessionCookie = (c: Context) => deleteCookie(c, COOKIE, { path: '/console' });
 
 /** Pages: a signed-in operator or a redirect to the sign-in form saying why. */
 export const requireSession: MiddlewareHandler<ConsoleEnv> = async (c, next) => {
-  const token = getCookie(c, COOKIE);
-  if (!token) return c.redirect('/console/login', 303);
-  try {
-    c.set('operator', await authenticateToken(c.env, token));
-  } catch (e) {
-    endSession(c);
-    const code = e instanceof ApiError ? e.code : 'unauthorized';
-    return c.redirect(`/console/login?error=${encodeURIComponent(code)}`, 303);
+  const id = getCookie(c, COOKIE);
+  if (!id) return c.redirect('/console/login', 303);
+  const found = await lookupSession(c.env, id);
+  if (found.kind === 'refused') {
+    clearSessionCookie(c);
+    return c.redirect(`/console/login?error=${found.why}`, 303);
   }
-  c.set('token', token);
-  c.set('csrf', await csrfFor(token));
+  c.set('operator', found.operator);
+  c.set('session', id);
+  c.set('apiEnv', actingAs(c.env, found.operator));
+  c.set('csrf', await csrfFor(id));
   await next();
 };
 

@@ -1,67 +1,20 @@
 /**
  * @module routes/admin
- * Tokens, device apps, keys and the audit log. Minting credentials and installing roots need
- * `admin`; reading keys and the audit log needs `viewer`.
+ * Signing keys and the audit log. Installing roots needs `admin`; reading keys and the audit log
+ * needs `viewer`. Tokens and device apps are in routes/credentials.ts.
  */
 import { createRoute } from '@hono/zod-openapi';
-import { APP_KEY_PREFIX } from '@modelfleet/edge-runtime';
-import { AuditRecord, CreateAppRequest, CreateAppResponse, CreateTokenRequest, CreateTokenResponse, Envelope, OperatorRole } from '@modelfleet/protocol';
+import { AuditRecord, Envelope } from '@modelfleet/protocol';
 import { z } from 'zod';
-import { TOKEN_PREFIX, hashToken, randomSecret, requireRole } from '../auth/operators.ts';
+import { requireRole } from '../auth/operators.ts';
 import type { Env } from '../env.ts';
 import { jsonBody } from '../http/guards.ts';
 import { createApp } from '../http/openapi-app.ts';
-import { auditStatement, listAudit } from '../registry/audit.ts';
+import { listAudit } from '../registry/audit.ts';
 import { currentRoot, putRoot } from '../trust/roots.ts';
 import { bearer, errorResponses, json, jsonRequest } from './shared.ts';
 
 export const adminRoutes = createApp();
-
-adminRoutes.openapi(
-  createRoute({ method: 'post', path: '/tokens', security: bearer, middleware: [requireRole('admin'), ...jsonBody] as const,
-    request: jsonRequest(CreateTokenRequest), responses: { 201: json(CreateTokenResponse, 'The token; shown once, only its hash is kept'), ...errorResponses } }),
-  async (c) => {
-    const body = c.req.valid('json');
-    const op = c.get('operator');
-    const id = crypto.randomUUID().slice(0, 8);
-    const token = randomSecret(TOKEN_PREFIX);
-    const at = new Date();
-    const expiresAt = body.expiresInSeconds ? new Date(at.getTime() + body.expiresInSeconds * 1000).toISOString() : null;
-    await c.env.DB.batch([
-      c.env.DB.prepare('INSERT INTO tokens (id, hash, role, label, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)')
-        .bind(id, await hashToken(token), body.role, body.label ?? '', at.toISOString(), expiresAt),
-      auditStatement(c.env.DB, { actor: op.actor, action: 'token.create', subject: `token/${id}`, after: { role: body.role, label: body.label ?? '', expiresAt } }),
-    ]);
-    return c.json({ id, token, role: body.role, expiresAt }, 201);
-  },
-);
-
-const TokenInfo = z.object({ id: z.string(), role: OperatorRole, label: z.string(), createdAt: z.string(), expiresAt: z.string().nullable(), revokedAt: z.string().nullable() });
-
-adminRoutes.openapi(
-  createRoute({ method: 'get', path: '/tokens', security: bearer, middleware: [requireRole('admin')] as const,
-    responses: { 200: json(z.object({ tokens: z.array(TokenInfo) }), 'Tokens (never their secrets)'), ...errorResponses } }),
-  async (c) => {
-    const { results } = await c.env.DB.prepare('SELECT id, role, label, created_at AS createdAt, expires_at AS expiresAt, revoked_at AS revokedAt FROM tokens ORDER BY created_at').all<z.infer<typeof TokenInfo>>();
-    return c.json({ tokens: results }, 200);
-  },
-);
-
-adminRoutes.openapi(
-  createRoute({ method: 'post', path: '/apps', security: bearer, middleware: [requireRole('admin'), ...jsonBody] as const,
-    request: jsonRequest(CreateAppRequest), responses: { 201: json(CreateAppResponse, 'The app and its public device key'), ...errorResponses } }),
-  async (c) => {
-    const body = c.req.valid('json');
-    const id = crypto.randomUUID().slice(0, 8);
-    const appKey = randomSecret(APP_KEY_PREFIX);
-    await c.env.DB.batch([
-      c.env.DB.prepare('INSERT INTO apps (id, app_key, name, models, created_at) VALUES (?, ?, ?, ?, ?)')
-        .bind(id, appKey, body.name, JSON.stringify(body.models), new Date().toISOString()),
-      auditStatement(c.env.DB, { actor: c.get('operator').actor, action: 'app.create', subject: `app/${id}`, after: { name: body.name, models: body.models } }),
-    ]);
-    return c.json({ id, appKey, name: body.name, models: body.models }, 201);
-  },
-);
 
 const KeysInfo = z.object({
   root: z.object({ version: z.number(), expiresAt: z.string(), roles: z.record(z.string(), z.object({ keyids: z.array(z.string()), threshold: z.number() })), keys: z.record(z.string(), z.object({ alg: z.string() })) }).nullable(),
