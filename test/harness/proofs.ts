@@ -7,7 +7,7 @@
  * `proof: null` to send none.
  */
 import type { D1Database } from '@cloudflare/workers-types';
-import { APP_KEY_HEADER, PROOF_HEADER, mintProof, proofKey, windowOf } from '@modelfleet/protocol';
+import { APP_KEY_HEADER, PROOF_HEADER, mintProof, proofKey, sha256Hex, utf8, windowOf } from '@modelfleet/protocol';
 
 const UPLOAD = /^\/v1\/edge\/(sketches|health|step-health|step-sketches)\/([^/?]+)\/(\d+)\?(.*)$/;
 
@@ -18,7 +18,7 @@ export async function proofForUpload(db: D1Database, ticketSecret: string, path:
   if (!m || !key) return null;
   const query = new URLSearchParams(m[4]);
   const device = query.get('device');
-  const app = await db.prepare('SELECT id FROM apps WHERE app_key = ?').bind(key).first<{ id: string }>();
+  const app = await db.prepare('SELECT app_id AS id FROM app_keys WHERE key_hash IN (?, ?)').bind(await sha256Hex(utf8(key)), `plain:${key}`).first<{ id: string }>();
   if (!device || !app) return null;
   const model = decodeURIComponent(m[2]!);
   const version = Number(m[3]);

@@ -50,10 +50,7 @@ export interface ClientOptions {
   platform?: string;
   /** The host app's version, for rollouts that target app versions. */
   appVersion?: string;
-  /**
-   * Device attestation (SPEC 11.4): returns `turnstile:<token>` from a Cloudflare Turnstile widget
-   * (or null). Asked at most once a day per model; attested devices are not capped per network.
-   */
+  /** Device attestation (SPEC 11.4): `turnstile:<token>` from a Turnstile widget, or null; asked at most daily per model. */
   attest?: () => Promise<string | null>;
 }
 
