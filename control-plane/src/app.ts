@@ -15,6 +15,7 @@ import { credentialRoutes } from './routes/credentials.ts';
 import { driftRoutes } from './routes/drift.ts';
 import { documentEdge } from './routes/edge-docs.ts';
 import { modelRoutes } from './routes/models.ts';
+import { policyRoutes } from './routes/policy.ts';
 import { publishRoutes } from './routes/publish.ts';
 import { rolloutRoutes } from './routes/rollouts.ts';
 import { webhookRoutes } from './routes/webhooks.ts';
@@ -39,6 +40,7 @@ export function buildApp() {
   app.route('/v1', driftRoutes);
   app.route('/v1', webhookRoutes);
   app.route('/v1', rolloutRoutes);
+  app.route('/v1', policyRoutes);
   app.route('/console', consoleRoutes);
   bindApi((request, env, ctx) => app.fetch(request, env, ctx));
 

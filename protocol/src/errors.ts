@@ -29,7 +29,7 @@ export const ERROR_CODES = [
   // webhooks
   'webhook_url_invalid', 'webhook_stale',
   // rollouts
-  'gate_failed',
+  'gate_failed', 'policy_violation',
   // server
   'internal',
 ] as const;

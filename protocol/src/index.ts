@@ -36,4 +36,5 @@ export * from './discrete-gaussian.ts';
 export * from './webhook.ts';
 export * from './health.ts';
 export * from './rollout.ts';
+export * from './rollout-policy.ts';
 export * from './upload-proof.ts';

@@ -5,7 +5,7 @@
 // Screenshots of each page go to .screenshots/console/ (git-ignored).
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { type HealthCounts, bucketOf, encodeUpload, healthLayout, healthUpload, rolloutCohort } from '@modelfleet/protocol';
+import { type HealthCounts, encodeUpload, healthLayout, healthUpload } from '@modelfleet/protocol';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT } from '../harness/bundle.ts';
@@ -82,6 +82,9 @@ describe('operator', () => {
     expect(await page.locator('tr[data-version="3"]').textContent()).toMatch(/[0-9a-f]{16}/);
     // The validation record says what ran: the probe's shapes and where they came from.
     expect(await page.locator('tr[data-version="3"] [data-check="probe"]').textContent()).toMatch(/^probe ok, [\d.]+ ms: hidden_input float32\[1,3\] \(default\) on zeros$/);
+    // Published metrics are labelled as the publisher's claims; the rollout policy in force is shown.
+    expect(await page.getByRole('columnheader', { name: /auc/ }).textContent()).toContain('self-reported');
+    expect(await page.locator('[data-policy]').textContent()).toMatch(/at least 3, the first at most 10 %.*load_failure_rate.*self-reported/s);
     await shot(page, 'model');
   });
 
@@ -115,14 +118,16 @@ describe('operator', () => {
   });
 
   it('the kill switch, after confirmation, returns the fleet to the champion', async () => {
-    const challengerDevice = await (async () => {
-      for (let i = 0; ; i++) if (rolloutCohort(await bucketOf((await rollout(id)).salt, `k-${i}`), 50) === 'challenger') return `k-${i}`;
-    })();
-    const ticketVersion = async () => {
-      const res = await worker.api(`/v1/edge/tickets/fraud?device=${challengerDevice}`, { token: null, headers: { 'x-modelfleet-app-key': seeded.appKey } });
+    const ticketOf = async (device: string) => {
+      const res = await worker.api(`/v1/edge/tickets/fraud?device=${device}`, { token: null, headers: { 'x-modelfleet-app-key': seeded.appKey } });
       const env = (await res.json()) as { payload: string };
-      return (JSON.parse(Buffer.from(env.payload, 'base64').toString()) as { version: number }).version;
+      return JSON.parse(Buffer.from(env.payload, 'base64').toString()) as { version: number; stage: string };
     };
+    // The salt is the server's secret (protocol SPEC 11.2): a device learns its range from its ticket.
+    const challengerDevice = await (async () => {
+      for (let i = 0; ; i++) if ((await ticketOf(`k-${i}`)).stage === 'challenger') return `k-${i}`;
+    })();
+    const ticketVersion = async () => (await ticketOf(challengerDevice)).version;
     expect(await ticketVersion()).toBe(2);
     // The device reports as the SDK does: it runs the challenger ("loaded"), then used it; the bars follow.
     const { sequence } = (await (await worker.api('/v1/models/fraud')).json()) as { sequence: number };

@@ -37,7 +37,8 @@ it('refuses a publisher whose challenger does not clear the gate, with the evide
   ] as const) {
     const res = await start(challenger, ci, plan);
     const body = (await res.json()) as { error: { code: string; message: string } };
-    expect([res.status, body.error.code]).toEqual([422, 'gate_failed']);
+    // A plan without a gate breaks the (default) rollout policy before any gate is judged.
+    expect([res.status, body.error.code]).toEqual([422, challenger === 4 ? 'policy_violation' : 'gate_failed']);
     expect(body.error.message).toContain(fragment);
   }
   expect(await live()).toBe(0);
@@ -49,7 +50,7 @@ it('lets a publisher start a challenger that beats the champion, and an operator
   const { id, state } = (await res.json()) as { id: string; state: string };
   expect(state).toBe('running');
   const history = ((await (await worker.api(`/v1/rollouts/${id}`)).json()) as { history: { action: string; reason: string | null }[] }).history;
-  expect(history[0]!.reason).toContain('gate passed: auc 0.83 vs 0.8');
+  expect(history[0]!.reason).toContain('gate passed (self-reported metrics): auc 0.83 vs 0.8');
   expect((await worker.api(`/v1/rollouts/${id}/abort`, { method: 'POST', token: ci, json: {} })).status).toBe(403); // acting needs an operator
   expect((await worker.api(`/v1/rollouts/${id}/abort`, { method: 'POST', json: {} })).status).toBe(200);
   expect((await start(2, worker.adminToken, {})).status).toBe(201); // an operator needs no gate

@@ -123,34 +123,57 @@ export async function fleetRollout(devices: number, opts: { concurrency?: number
 export { rolloutCohort };
 
 /**
- * A/A runs of the step analysis: challenger and champion devices drawn from the same error-rate
- * distribution (device heterogeneity: each device's rate ~ Beta around `rate`), aggregated, noised
- * and summarised with the production code, judged with the default safety metrics. A run that
- * rolls back is a false rollback.
+ * Simulated devices' step health records, aggregated and released with the production code:
+ * `honest(n, extra)` adds n devices whose inference-error rates are heterogeneous around `rate`
+ * (each ~ rate·lognormal, plus `extra`), `record(errors, calls)` encodes one device's record, and
+ * `release` adds the discrete Gaussian noise of a step release at ε and summarises the arm.
  */
-export async function aaRuns(runs: number, devicesPerArm: number, opts: { rate?: number; epsilon?: number; regressionPp?: number; seed?: number } = {}): Promise<{ runs: number; rollbacks: number; promotes: number; holds: number }> {
-  const { addReleaseNoise, addUpload, emptyAggregate, healthLayout, healthUpload, DEFAULT_ANALYSIS } = await import('@modelfleet/protocol');
+export async function healthFleet(opts: { rate?: number; epsilon?: number; seed?: number } = {}) {
+  const { addReleaseNoise, addUpload, emptyAggregate, healthLayout, healthUpload } = await import('@modelfleet/protocol');
   const { summarizeHealth } = await import('../../control-plane/src/drift/health-summary.ts');
   const { HEALTH_SHARE, HEALTH_SPLIT, releaseNoiseForRho, rhoFor } = await import('../../control-plane/src/drift/privacy.ts');
-  const { judge } = await import('../../control-plane/src/rollouts/judge.ts');
+  type Aggregate = ReturnType<typeof emptyAggregate>;
   const layout = await healthLayout();
   const noise = releaseNoiseForRho(layout, rhoFor(opts.epsilon ?? 2, 1e-6) * HEALTH_SHARE, HEALTH_SPLIT);
   const uniform = seededUniform(opts.seed ?? 7);
   const normal = () => Math.sqrt(-2 * Math.log(uniform() || 1e-12)) * Math.cos(2 * Math.PI * uniform());
   const words = seededWords((opts.seed ?? 7) ^ 0x5eed); // the release noise's own stream
   const rate = opts.rate ?? 0.002;
-  const arm = async (extra: number) => {
-    const agg = emptyAggregate(layout, 1);
-    for (let d = 0; d < devicesPerArm; d++) {
-      const deviceRate = Math.min(1, Math.max(0, rate * Math.exp(0.5 * normal() - 0.125) + extra)); // heterogeneous devices
-      const calls = 50 + Math.floor(uniform() * 150);
-      let errors = 0;
-      for (let c = 0; c < calls; c++) if (uniform() < deviceRate) errors++;
-      addUpload(agg, (await healthUpload({ load: { ok: 1 }, predict: { ok: calls - errors, inference_error: errors }, latencies: Array.from({ length: 20 }, () => 2 + uniform() * 6), backend: { wasm: calls } }, 1))!);
-    }
-    addReleaseNoise(agg, noise, words);
-    return { devices: devicesPerArm, summary: summarizeHealth(agg), noise: noise.categoricalBins, closedAt: new Date().toISOString() };
+  const record = async (errors: number, calls: number) =>
+    (await healthUpload({ load: { ok: 1 }, predict: { ok: calls - errors, inference_error: errors }, latencies: Array.from({ length: 20 }, () => 2 + uniform() * 6), backend: { wasm: calls } }, 1))!;
+  return {
+    record,
+    async honest(devices: number, extra = 0, into: Aggregate = emptyAggregate(layout, 1)): Promise<Aggregate> {
+      for (let d = 0; d < devices; d++) {
+        const deviceRate = Math.min(1, Math.max(0, rate * Math.exp(0.5 * normal() - 0.125) + extra)); // heterogeneous devices
+        const calls = 50 + Math.floor(uniform() * 150);
+        let errors = 0;
+        for (let c = 0; c < calls; c++) if (uniform() < deviceRate) errors++;
+        addUpload(into, await record(errors, calls));
+      }
+      return into;
+    },
+    add: addUpload,
+    clone: (agg: Aggregate): Aggregate => structuredClone(agg),
+    /** Adds the release noise (from `noiseSeed`'s own stream when given: paired runs get equal noise). */
+    release(agg: Aggregate, noiseSeed?: number) {
+      addReleaseNoise(agg, noise, noiseSeed === undefined ? words : seededWords(noiseSeed));
+      return { devices: agg.devices, summary: summarizeHealth(agg), noise: noise.categoricalBins, closedAt: new Date().toISOString() };
+    },
   };
+}
+
+/**
+ * A/A runs of the step analysis: challenger and champion devices drawn from the same error-rate
+ * distribution (device heterogeneity: each device's rate ~ Beta around `rate`), aggregated, noised
+ * and summarised with the production code, judged with the default safety metrics. A run that
+ * rolls back is a false rollback.
+ */
+export async function aaRuns(runs: number, devicesPerArm: number, opts: { rate?: number; epsilon?: number; regressionPp?: number; seed?: number } = {}): Promise<{ runs: number; rollbacks: number; promotes: number; holds: number }> {
+  const { DEFAULT_ANALYSIS } = await import('@modelfleet/protocol');
+  const { judge } = await import('../../control-plane/src/rollouts/judge.ts');
+  const fleet = await healthFleet(opts);
+  const arm = async (extra: number) => fleet.release(await fleet.honest(devicesPerArm, extra));
   const counts = { runs, rollbacks: 0, promotes: 0, holds: 0 };
   for (let r = 0; r < runs; r++) {
     const [challenger, control] = [await arm((opts.regressionPp ?? 0) / 100), await arm(0)];

@@ -4,6 +4,7 @@
  *   10,000) simulated devices against the real Worker for flip-flops and the kill switch; SIM_OUTPUT_RUNS
  *   (default 3) A/A and drifted runs of prediction drift judged from step sketches.
  */
+import { forgedStepRuns } from './adversarial-sim.ts';
 import { aaRuns, bucketingUniformity, fleetRollout, regressionToRollback, stepOutputDecision } from './rollout-sim.ts';
 
 const salts = Number(process.env.SIM_SALTS ?? 100);
@@ -36,6 +37,13 @@ t = performance.now();
 const outputs: Record<'aa' | 'drifted', { ms: number; state: string; summary: string }[]> = { aa: [], drifted: [] };
 for (let i = 0; i < outputRuns; i++) for (const kind of ['aa', 'drifted'] as const) outputs[kind].push(await stepOutputDecision(arms, kind === 'drifted'));
 const outputSeconds = (performance.now() - t) / 1000;
+// Forged step records from one network (issue 15), k % of each arm, paired with the honest run.
+const advRuns = Number(process.env.SIM_ADVERSARIAL_RUNS ?? 100);
+t = performance.now();
+const adversarial = [];
+for (const k of [1, 5, 20]) adversarial.push(await forgedStepRuns(advRuns, arms, k));
+const advSeconds = (performance.now() - t) / 1000;
+const shortTally = (m: Record<string, number>) => Object.entries(m).filter(([, n]) => n > 0).map(([k, n]) => `${n} ${k}`).join(', ') || 'none';
 const tally = (xs: { state: string }[]) => Object.entries(xs.reduce<Record<string, number>>((m, x) => ((m[x.state] = (m[x.state] ?? 0) + 1), m), {})).map(([k, n]) => `${n} ${k}`).join(', ');
 const medianMs = (xs: { ms: number }[]) => xs.map((x) => x.ms).sort((a, b) => a - b)[xs.length >> 1] ?? 0;
 
@@ -57,6 +65,13 @@ console.table([
   },
   { measure: `prediction drift from step sketches, ${arms.toLocaleString('en-US')} devices per arm, A/A, ${outputRuns} runs`, value: tally(outputs.aa), target: 'none rolled back', seconds: outputSeconds.toFixed(0) },
   { measure: `  the same with a drifted challenger (one class, low confidence), ${outputRuns} runs`, value: `${tally(outputs.drifted)}; median ${medianMs(outputs.drifted)} ms from the last sketch`, target: 'all rolled back', seconds: '' },
+  ...adversarial.flatMap((a, i) => [
+    {
+      measure: `forged step records from one network, k = ${a.k} % (${a.forgedPerArm} per arm of ${arms.toLocaleString('en-US')}: challenger ids all errors, control ids clean), ${a.runs} paired runs; honest: ${shortTally(a.honest)}`,
+      value: `without proofs and caps: ${a.undefended.changed} of ${a.runs} decisions changed (to ${shortTally(a.undefended.to)})`, target: '—', seconds: i === 0 ? advSeconds.toFixed(0) : '',
+    },
+    { measure: `  with the network cap (${a.countedWithCap} counted per arm) and the network floor`, value: `${a.defended.changed} of ${a.runs} changed${a.defended.changed ? ` (to ${shortTally(a.defended.to)})` : ''}`, target: '0', seconds: '' },
+  ]),
 ]);
 console.log('Daily records wait for the window close; per-step records are judged at the first alarm tick after both arms have enough devices.');
 console.log(`${f.requests.toLocaleString('en-US')} ticket requests against the Worker in workerd.`);

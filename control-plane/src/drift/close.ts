@@ -10,7 +10,7 @@ import type { Env } from '../env.ts';
 import { auditStatement } from '../registry/audit.ts';
 import { findModel } from '../registry/models.ts';
 import { DEFAULT_DETECT, detectDrift } from './detect.ts';
-import { type NetworkCounts, minNetworks, networkShortfall } from './networks.ts';
+import { DEFAULT_MIN_NETWORKS, type NetworkCounts, networkShortfall } from './networks.ts';
 import { type EventInput, enqueueEvent, eventStatements } from '../webhooks/events.ts';
 import { type HealthSummary, summarizeHealth } from './health-summary.ts';
 import { HEALTH_SHARE, HEALTH_SPLIT, epsilonFor, releaseNoiseForRho, rhoFor, rhoSpent } from './privacy.ts';
@@ -71,7 +71,7 @@ export async function closeWindow(env: Env, model: string, version: number, wind
     ? detectDrift(layout, r.released, { ...DEFAULT_DETECT, minDevices, noise }, { feedback: feedbackOf(healthSummary), metricsAccuracy: await metricsAccuracy(env, m.id, version) })
     : null;
   // An alarm that a few networks could have made by inventing devices is withheld, and says so.
-  const shortfall = networkShortfall(nAll!, minNetworks(env.DRIFT_MIN_NETWORKS));
+  const shortfall = networkShortfall(nAll!, numberVar(env.DRIFT_MIN_NETWORKS, DEFAULT_MIN_NETWORKS));
   const verdict = detected?.alarm && shortfall ? { ...detected, alarm: false, withheld: `alarm withheld: the window ${shortfall}` } : detected;
   // The CUSUM carries over from the version's last released window before this one.
   const previous = await env.DB.prepare('SELECT cusum FROM drift_windows WHERE model_id = ? AND version = ? AND window < ? AND released = 1 ORDER BY window DESC LIMIT 1')

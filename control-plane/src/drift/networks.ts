@@ -6,15 +6,12 @@
  * attacker who invents device ids behind one network moves a rate by at most cap / n, and cannot
  * make a decision on its own.
  */
-import { numberVar } from '@modelfleet/edge-runtime';
 import type { NetworkCounts } from '@modelfleet/edge-runtime';
 
 /** Default floor for alarms and rollout decisions (DRIFT_MIN_NETWORKS, ROLLOUT_MIN_NETWORKS). */
 export const DEFAULT_MIN_NETWORKS = 20;
 
 export type { NetworkCounts };
-
-export const minNetworks = (value: string | undefined) => numberVar(value, DEFAULT_MIN_NETWORKS);
 
 /** Why a verdict is withheld, or null when enough networks stand behind it (unknown counts: rows from before counting). */
 export function networkShortfall(counts: NetworkCounts | null, floor: number): string | null {

@@ -25,7 +25,7 @@ import { DELTA } from '../drift/close.ts';
 import { type HealthSummary, summarizeHealth } from '../drift/health-summary.ts';
 import { HEALTH_SHARE, HEALTH_SPLIT, epsilonFor, releaseNoiseForRho, rhoFor, rhoSpent } from '../drift/privacy.ts';
 import { DEFAULT_DETECT, type DriftVerdict, detectDrift } from '../drift/detect.ts';
-import { type NetworkCounts, minNetworks } from '../drift/networks.ts';
+import { DEFAULT_MIN_NETWORKS, type NetworkCounts } from '../drift/networks.ts';
 import type { Env } from '../env.ts';
 import { type Arm, type Decision, type DriftArm, judge, judgeOutputs, networkFloor, sampleRatio } from './judge.ts';
 import type { RolloutView } from './machine.ts';
@@ -183,7 +183,7 @@ export async function analyse(env: Env, r: RolloutView & { modelId: number }): P
   // Both arms hold only devices the targeting admits (control devices name the rollout their ticket gave).
   if (challenger && controlRange) metrics.push(sampleRatio(challenger.devices, controlRange.devices, challenger.closedAt));
   // SPEC 11.3: a decision resting on too few client networks is withheld, a rollback included.
-  const floor = challenger && control ? networkFloor(challenger, control, minNetworks(env.ROLLOUT_MIN_NETWORKS)) : null;
+  const floor = challenger && control ? networkFloor(challenger, control, numberVar(env.ROLLOUT_MIN_NETWORKS, DEFAULT_MIN_NETWORKS)) : null;
   if (floor) metrics.push(floor);
   const failed = metrics.filter((m) => m.status === 'fail');
   const withheld = floor?.status === 'no_data';

@@ -5,30 +5,12 @@
  * (a unique partial index makes a concurrent second create fail, not double up).
  */
 import { ApiError } from '@modelfleet/edge-runtime';
-import { ROLE_RANK, RolloutPlan, type VersionSummary, toHex } from '@modelfleet/protocol';
+import { ROLE_RANK, RolloutPlan, policyViolations, toHex } from '@modelfleet/protocol';
 import type { Operator } from '../http/context.ts';
 import { auditStatement } from '../registry/audit.ts';
 import { findModel, getVersion } from '../registry/models.ts';
 import type { RolloutView } from './machine.ts';
-
-/**
- * The gate's verdict for a publisher-started rollout: both versions measured on the same
- * evaluation set, the challenger better by the margin. Throws `gate_failed` with the evidence.
- */
-export function checkGate(gate: RolloutPlan['gate'], champion: VersionSummary, challenger: VersionSummary): { metric: string; champion: number; challenger: number; margin: number } {
-  const fail = (why: string, details?: unknown) => new ApiError('gate_failed', `a publisher can start this rollout only through the gate: ${why}; otherwise an operator must start it`, details);
-  if (!gate) throw fail('the plan has no gate (plan.gate = { metric, margin })');
-  const a = champion.metrics as { evalSetDigest?: string; values?: Record<string, number> };
-  const b = challenger.metrics as { evalSetDigest?: string; values?: Record<string, number> };
-  if (!a.evalSetDigest || a.evalSetDigest !== b.evalSetDigest) throw fail(`v${challenger.version} and the champion v${champion.version} were not evaluated on the same set`, { champion: a.evalSetDigest ?? null, challenger: b.evalSetDigest ?? null });
-  const x = a.values?.[gate.metric];
-  const y = b.values?.[gate.metric];
-  if (x === undefined || y === undefined) throw fail(`both versions need a ${gate.metric} metric`);
-  const better = gate.higherIsBetter ? y - x : x - y;
-  const evidence = { metric: gate.metric, champion: x, challenger: y, margin: gate.margin };
-  if (better < gate.margin) throw fail(`${gate.metric} ${y} vs champion ${x} does not beat it by ${gate.margin}`, evidence);
-  return evidence;
-}
+import { checkGate, policyFor } from './policy.ts';
 
 export async function createRollout(db: D1Database, model: string, challenger: number, planInput: unknown, op: Operator, reason?: string): Promise<RolloutView> {
   const parsed = RolloutPlan.safeParse(planInput ?? {});
@@ -42,9 +24,19 @@ export async function createRollout(db: D1Database, model: string, challenger: n
   const target = await getVersion(db, model, challenger);
   if (target.status !== 'active') throw new ApiError('version_rejected', `version ${challenger} of ${model} failed validation and can never be served`);
   if (challenger === champion.version) throw new ApiError('conflict', `version ${challenger} is already the champion`);
-  // Operators decide; a publisher (CI) starts a rollout only through the champion/challenger gate.
-  const gate = ROLE_RANK[op.role] < ROLE_RANK.operator ? checkGate(plan.gate, await getVersion(db, model, champion.version), target) : null;
-  if (gate) reason = `${reason ? `${reason}; ` : ''}gate passed: ${gate.metric} ${gate.challenger} vs ${gate.champion} (margin ${gate.margin})`;
+  // Operators decide; a publisher (CI) starts a rollout only within the model's policy and through
+  // its champion/challenger gate. An operator's rollout may break the policy: the audit says how.
+  const { policy } = await policyFor(db, m.id);
+  const violations = policyViolations(plan, policy);
+  const note = (text: string) => void (reason = `${reason ? `${reason}; ` : ''}${text}`);
+  if (ROLE_RANK[op.role] < ROLE_RANK.operator) {
+    if (!policy.publisherMayStart) throw new ApiError('forbidden', `the rollout policy of ${model} lets only operators start rollouts`);
+    if (violations.length > 0) throw new ApiError('policy_violation', `the plan breaks the rollout policy of ${model}: ${violations.join('; ')}`, { violations, policy });
+    const gate = await checkGate(db, m.id, policy.gate ?? { ...plan.gate!, source: 'self-reported' }, await getVersion(db, model, champion.version), target);
+    note(`gate passed (${gate.source === 'server' ? 'computed by the control plane' : 'self-reported metrics'}): ${gate.metric} ${gate.challenger} vs ${gate.champion} (margin ${gate.margin})`);
+  } else if (violations.length > 0) {
+    note(`operator override of the rollout policy: ${violations.join('; ')}`);
+  }
   const live = await db.prepare("SELECT id FROM rollouts WHERE model_id = ? AND state IN ('draft', 'running', 'paused')").bind(m.id).first<{ id: string }>();
   if (live) throw new ApiError('conflict', `rollout ${live.id} of ${model} is still live; promote, abort or kill it first`, { rollout: live.id });
   const id = `ro_${toHex(crypto.getRandomValues(new Uint8Array(8)))}`;

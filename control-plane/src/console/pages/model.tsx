@@ -4,7 +4,7 @@
  * set), lineage, validation, signatures and key ids, aliases; a side-by-side comparison of any two
  * versions; and, by role, forms to set an alias or start a rollout.
  */
-import type { VersionSummary } from '@modelfleet/protocol';
+import type { RolloutPolicy, VersionSummary } from '@modelfleet/protocol';
 import { Badge, num, short, when } from '../components.tsx';
 import { Page, type PageProps } from '../layout.tsx';
 
@@ -15,6 +15,26 @@ export interface ModelView {
   rollouts: { id: string; state: string; percent: number; challenger: number; champion: number; stepStartedAt: string | null }[];
   compare: [VersionView, VersionView] | null;
   canOperate: boolean; canPublish: boolean;
+  policy: { policy: RolloutPolicy; configured: boolean; updatedBy: string | null; updatedAt: string | null };
+}
+
+/** What a publisher (CI) may start on its own (rollouts/policy.ts); operators are not bound by it. */
+function PolicyPanel({ policy: p }: { policy: ModelView['policy'] }) {
+  const { policy } = p;
+  return (
+    <section aria-labelledby="policy">
+      <h2 id="policy">Rollout policy</h2>
+      <p class="muted">{p.configured ? <>Set by {p.updatedBy} {when(p.updatedAt)}.</> : 'No policy set: the defaults apply.'} Publisher rollouts must comply; an operator's may not, and the audit records how.</p>
+      <dl class="kv" data-policy>
+        <dt>Publishers may start</dt><dd>{policy.publisherMayStart ? 'yes' : 'no (operators only)'}</dd>
+        <dt>Steps</dt><dd>at least {policy.minSteps}, the first at most {policy.maxFirstStepPercent} %, each baking ≥ {policy.minBakeSeconds} s</dd>
+        <dt>Required metrics</dt><dd>{policy.requiredMetrics.join(', ') || '—'}</dd>
+        <dt>Gate</dt><dd>{policy.gate
+          ? <>{policy.gate.metric} {policy.gate.higherIsBetter ? '+' : '−'}{policy.gate.margin} over the champion, {policy.gate.source === 'server' ? <strong>computed by the control plane</strong> : <span class="worse">self-reported by the publisher</span>}</>
+          : <span class="worse">the plan's own, on self-reported metrics</span>}</dd>
+      </dl>
+    </section>
+  );
 }
 
 type Metrics = { evalSetDigest?: string; values?: Record<string, number> };
@@ -49,7 +69,7 @@ export function ModelPage({ model, ...page }: Omit<PageProps, 'title'> & { model
         <table class="responsive" aria-describedby="versions">
           <thead><tr>
             <th scope="col">Version</th><th scope="col">Status</th><th scope="col">Aliases</th>
-            {names.map((n) => <th scope="col" class="num">{n}</th>)}
+            {names.map((n) => <th scope="col" class="num">{n} <span class="muted" title="published by the publisher with the version, not measured by the control plane">self-reported</span></th>)}
             <th scope="col">Lineage</th><th scope="col">Validation</th><th scope="col">Signed by</th><th scope="col">Published</th>
           </tr></thead>
           <tbody>
@@ -75,6 +95,7 @@ export function ModelPage({ model, ...page }: Omit<PageProps, 'title'> & { model
         </table>
       </div>
       {champion && <p class="muted">Deltas compare with the champion v{champion.version} only where both were evaluated on the same set ({short(metricsOf(champion).evalSetDigest ?? null)}).</p>}
+      <PolicyPanel policy={model.policy} />
 
       <h2 id="compare">Compare two versions</h2>
       <form method="get" action={`/console/models/${enc}`} class="inline">
