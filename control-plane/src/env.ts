@@ -37,4 +37,6 @@ export interface Env {
   TICKET_KEY?: string;
   /** Bootstrap admin bearer token; further tokens are minted through /v1/tokens. */
   ADMIN_TOKEN?: string;
+  /** Fault tests only: comma-separated crash points to arm (fault/crash-points.ts). Never set in a deployment. */
+  FAULT_POINTS?: string;
 }

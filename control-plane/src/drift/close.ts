@@ -7,6 +7,7 @@
 import { aggregateStub, layoutForVersion, numberVar } from '@modelfleet/edge-runtime';
 import { type ReleaseNoise, type SketchAggregate, healthLayout } from '@modelfleet/protocol';
 import type { Env } from '../env.ts';
+import { crashPoint } from '../fault/crash-points.ts';
 import { auditStatement } from '../registry/audit.ts';
 import { findModel } from '../registry/models.ts';
 import { DEFAULT_DETECT, detectDrift } from './detect.ts';
@@ -56,6 +57,7 @@ export async function closeWindow(env: Env, model: string, version: number, wind
   // release keeps the whole budget (device counts, which decide this, are public — README).
   const healthNoise = releaseNoiseForRho(health, layout ? rho * HEALTH_SHARE : rho, HEALTH_SPLIT);
   const h = await aggregateStub(env, model, version, window, 'health').release(minDevices, healthNoise);
+  await crashPoint(env, 'close:after-health-release');
   // A rollout's control devices report into their own aggregate: disjoint devices, so releasing it
   // with the same noise costs no more budget (parallel composition).
   const hc = await aggregateStub(env, model, version, window, 'health-control').release(minDevices, healthNoise);
@@ -63,6 +65,7 @@ export async function closeWindow(env: Env, model: string, version: number, wind
   const noise = layout ? releaseNoiseForRho(layout, healthReleased ? rho * (1 - HEALTH_SHARE) : rho) : null;
   const sigma = noise?.components ?? 0;
   const r = layout && noise ? await aggregateStub(env, model, version, window).release(minDevices, noise) : { devices: 0, released: null };
+  await crashPoint(env, 'close:after-release');
   const healthSummary = h.released ? summarizeHealth(h.released) : null;
   const verdict = layout && noise && r.released
     ? detectDrift(layout, r.released, { ...DEFAULT_DETECT, minDevices, noise }, { feedback: feedbackOf(healthSummary), metricsAccuracy: await metricsAccuracy(env, m.id, version) })
@@ -92,6 +95,8 @@ export async function closeWindow(env: Env, model: string, version: number, wind
     auditStatement(db, { actor, action: 'drift.close', subject: `model/${model}/version/${version}/drift/${window}`, after: { devices: r.devices, released: !!r.released, alarm: !!verdict?.alarm, healthDevices: h.devices, healthReleased: !!h.released } }, at),
     ...events.map((e) => eventStatements(db, e)),
   ]);
+  await crashPoint(env, 'close:after-commit');
+  await crashPoint(env, 'close:after-ack');
   for (const e of events) await enqueueEvent(env, e.id);
   return {
     model, version, window, devices: r.devices, released: !!r.released, alarm: !!verdict?.alarm, noiseSigma: r.released ? sigma : null, noise: r.released ? noise : null,

@@ -9,6 +9,7 @@ import {
   type Manifest, type UploadRequest, declaredInputStats, modelJsonWithoutWeights, planChunks, sha256Hex, signManifest, weightSpecsOf,
 } from '@modelfleet/protocol';
 import type { Env } from '../env.ts';
+import { crashPoint } from '../fault/crash-points.ts';
 import type { Operator } from '../http/context.ts';
 import { auditStatement } from '../registry/audit.ts';
 import { releaseSigner } from '../trust/roots.ts';
@@ -91,6 +92,7 @@ function withBaselineInputs(result: ValidationResult, baseline: UploadRequest['b
 
 export async function commitUpload(env: Env, uploadId: string, op: Operator): Promise<CommitResult> {
   const upload = await openUpload(env, uploadId);
+  await crashPoint(env, 'commit:after-claim');
   const req = await loadUploadRequest(env, uploadId);
   const signer = await releaseSigner(env); // fail before validation work if signing cannot happen
   const weights = await assembleWeights(env, req);
@@ -114,6 +116,7 @@ export async function commitUpload(env: Env, uploadId: string, op: Operator): Pr
     digest = signed.digest;
     // Content-addressed, so writing it before the D1 batch is safe: unreferenced, it is never served.
     await env.ARTIFACTS.put(r2Key.manifest(digest), JSON.stringify(signed.envelope), { httpMetadata: { contentType: 'application/json' } });
+    await crashPoint(env, 'commit:after-manifest');
   }
   const status = result.ok ? 'active' : 'rejected';
   const db = env.DB;
@@ -143,5 +146,6 @@ export async function commitUpload(env: Env, uploadId: string, op: Operator): Pr
   } catch (e) {
     throw new ApiError('conflict', `version ${version} of ${upload.model} was taken by a concurrent publish; commit again`, { cause: String(e) });
   }
+  await crashPoint(env, 'commit:after-batch');
   return { model: upload.model, version, status, manifestDigest: digest, totalBytes, reasons: validation.reasons, checks: validation.checks };
 }

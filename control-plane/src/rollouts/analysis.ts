@@ -26,6 +26,7 @@ import { type HealthSummary, summarizeHealth } from '../drift/health-summary.ts'
 import { HEALTH_SHARE, HEALTH_SPLIT, epsilonFor, releaseNoiseForRho, rhoFor, rhoSpent } from '../drift/privacy.ts';
 import { DEFAULT_DETECT, type DriftVerdict, detectDrift } from '../drift/detect.ts';
 import type { Env } from '../env.ts';
+import { crashPoint } from '../fault/crash-points.ts';
 import { type Arm, type Decision, type DriftArm, judge, judgeOutputs, sampleRatio } from './judge.ts';
 import type { RolloutView } from './machine.ts';
 
@@ -112,6 +113,7 @@ async function stepArms(env: Env, r: RolloutView & { modelId: number }, sequence
   const rho = rhoSpent(layout, noise); // disjoint devices in the two arms: one spend
   if (!(await budget.take(rho))) return null;
   const [ra, rb] = await Promise.all([ready.challenger.release(ready.need, noise), ready.champion.release(ready.need, noise)]);
+  await crashPoint(env, 'step-health:after-release');
   if (!ra.released || !rb.released) return null;
   const at = new Date().toISOString();
   const row = (version: number, x: SketchAggregate) =>
@@ -122,6 +124,7 @@ async function stepArms(env: Env, r: RolloutView & { modelId: number }, sequence
     row(r.champion, rb.released),
     ledgerStep(env, r.modelId, rho, at),
   ]);
+  await crashPoint(env, 'step-health:after-commit');
   const toArm = (x: SketchAggregate): Arm => ({ devices: x.devices, summary: summarizeHealth(x), noise: noise.categoricalBins, closedAt: at });
   return { challenger: toArm(ra.released), control: toArm(rb.released) };
 }
@@ -145,6 +148,7 @@ async function stepDriftArms(env: Env, r: RolloutView & { modelId: number }, seq
   const spent = Math.max(rhoSpent(la, na), rhoSpent(lb, nb)); // disjoint devices in the two arms: the larger spend
   if (!(await budget.take(spent))) return null;
   const [ra, rb] = await Promise.all([ready.challenger.release(ready.need, na), ready.champion.release(ready.need, nb)]);
+  await crashPoint(env, 'step-sketches:after-release');
   if (!ra.released || !rb.released) return null;
   const at = new Date().toISOString();
   const [va, vb] = [detectDrift(la, ra.released, { ...DEFAULT_DETECT, minDevices: ready.need, noise: na }), detectDrift(lb, rb.released, { ...DEFAULT_DETECT, minDevices: ready.need, noise: nb })];
@@ -156,6 +160,7 @@ async function stepDriftArms(env: Env, r: RolloutView & { modelId: number }, seq
     row(r.champion, rb.released, vb, nb),
     ledgerStep(env, r.modelId, spent, at),
   ]);
+  await crashPoint(env, 'step-sketches:after-commit');
   return { challenger: { devices: ra.released.devices, outputs: va.outputs, closedAt: at }, control: { devices: rb.released.devices, outputs: vb.outputs, closedAt: at } };
 }
 
