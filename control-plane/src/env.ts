@@ -19,6 +19,8 @@ export interface Env {
   /** Seconds between a running rollout's analysis ticks (default 60). */
   ROLLOUT_TICK_SECONDS?: string;
   MAX_MODEL_BYTES?: string;
+  /** Seconds a commit's claim on its upload holds before another commit may take it over (default 300). */
+  COMMIT_LEASE_SECONDS?: string;
   EDGE_CACHE_TTL_MS?: string;
   TICKET_TTL_SECONDS?: string;
   /** Daily privacy budget per model for drift releases (default 2). */
@@ -40,4 +42,6 @@ export interface Env {
   TICKET_KEY?: string;
   /** Bootstrap admin bearer token; further tokens are minted through /v1/tokens. */
   ADMIN_TOKEN?: string;
+  /** Fault tests only: comma-separated crash points to arm (fault/crash-points.ts). Never set in a deployment. */
+  FAULT_POINTS?: string;
 }

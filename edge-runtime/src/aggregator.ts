@@ -4,7 +4,8 @@
  * aggregate. Each upload is validated at the edge before it gets here; the object rejects a
  * second upload from the same device in the window (replay), adds the vector and forgets it.
  * The seen-set and the aggregate change in one storage transaction, so a failure leaves both
- * as they were.
+ * as they were. Closing it turns the raw sums into a noised release kept until the caller has
+ * recorded it (release, then ack), so a crash between the two is retried, never lost.
  */
 import { DurableObject } from 'cloudflare:workers';
 import { type ReleaseNoise, type SketchAggregate, type SketchLayout, type SketchUpload, addReleaseNoise, addUpload, cryptoWords, emptyAggregate, sha256Hex, utf8 } from '@modelfleet/protocol';
@@ -14,6 +15,13 @@ import { type ReleaseNoise, type SketchAggregate, type SketchLayout, type Sketch
  * predictable. Drawn lazily (workerd refuses random values at global scope).
  */
 const words = cryptoWords();
+
+/** A closed window's release: the noised sums (null below the device floor) and the σ they carry. */
+export interface Release {
+  devices: number;
+  released: SketchAggregate | null;
+  noise: ReleaseNoise | null;
+}
 
 export interface AddResult {
   accepted: boolean;
@@ -66,21 +74,31 @@ export class SketchAggregator extends DurableObject {
   }
 
   /**
-   * Closes the window: with at least `minDevices`, returns every sum with discrete Gaussian noise (σ per
-   * group, normalised units), exactly once; the raw sums are then deleted, so fresh noise can
-   * never be drawn for the same data (an averaging attack).
+   * Closes the window: with at least `minDevices`, draws discrete Gaussian noise (σ per group,
+   * normalised units) onto every sum, once. The noised release is stored here and the raw sums are
+   * deleted in the same transaction, so fresh noise can never be drawn for the same data (an
+   * averaging attack) and a crash of the caller before it has recorded the release loses nothing:
+   * every call until `ack()` returns the stored release — its own noise σ, whatever `noise` asks
+   * for now. After `ack()` only the count is left (`alreadyClosed`).
    */
-  async release(minDevices: number, noise: ReleaseNoise): Promise<{ devices: number; released: SketchAggregate | null; alreadyClosed: boolean }> {
+  async release(minDevices: number, noise: ReleaseNoise): Promise<Release & { alreadyClosed: boolean }> {
     return this.ctx.storage.transactionSync(() => {
-      if (this.ctx.storage.kv.get<boolean>('closed')) return { devices: this.ctx.storage.kv.get<number>('closedDevices') ?? 0, released: null, alreadyClosed: true };
-      const agg = this.ctx.storage.kv.get<SketchAggregate>('aggregate');
+      const kv = this.ctx.storage.kv;
+      const stored = kv.get<Release>('release');
+      if (stored) return { ...stored, alreadyClosed: false };
+      if (kv.get<boolean>('closed')) return { devices: kv.get<number>('closedDevices') ?? 0, released: null, noise: null, alreadyClosed: true };
+      const agg = kv.get<SketchAggregate>('aggregate');
       const devices = agg?.devices ?? 0;
-      this.ctx.storage.kv.put('closed', true);
-      this.ctx.storage.kv.put('closedDevices', devices);
-      this.ctx.storage.kv.delete('aggregate');
-      if (!agg || devices < minDevices) return { devices, released: null, alreadyClosed: false };
-      addReleaseNoise(agg, noise, words);
-      return { devices, released: agg, alreadyClosed: false };
+      let release: Release = { devices, released: null, noise: null };
+      if (agg && devices >= minDevices) {
+        addReleaseNoise(agg, noise, words);
+        release = { devices, released: agg, noise };
+      }
+      kv.put('closed', true);
+      kv.put('closedDevices', devices);
+      kv.delete('aggregate');
+      kv.put('release', release);
+      return { ...release, alreadyClosed: false };
     });
   }
 
@@ -90,6 +108,11 @@ export class SketchAggregator extends DurableObject {
       'SELECT COUNT(*) AS networks, COALESCE(SUM(attested), 0) AS attested, MAX(devices + attested) AS largest FROM networks',
     ).toArray()[0]!;
     return { networks: row.networks, attested: row.attested, capped: this.ctx.storage.kv.get<number>('capped') ?? 0, largest: row.largest ?? 0 };
+  }
+
+  /** The caller has recorded the release (D1): the stored copy goes; the count stays. Idempotent. */
+  async ack(): Promise<void> {
+    this.ctx.storage.kv.delete('release');
   }
 
   /** How many devices contributed and a digest of the raw sums (never the sums themselves); after the release, how many had. */

@@ -15,6 +15,7 @@ const servable = new TtlCache<boolean>();
 const manifests = new Map<string, ArrayBuffer>();
 const MAX_CACHED_MANIFESTS = 256;
 const MAX_CACHED_MANIFEST_BYTES = 1 << 20;
+const published = new Set<string>();
 
 export function assertDigest(digest: string): void {
   if (!DIGEST_PATTERN.test(digest)) throw new ApiError('bad_request', 'a digest is 64 lowercase hex characters (SHA-256)');
@@ -40,10 +41,26 @@ export async function manifestBytes(env: EdgeEnv, digest: string): Promise<Array
   return bytes;
 }
 
+/**
+ * Only a manifest an accepted version names is served: one that a crashed or losing commit left
+ * in R2 is signed but was never published (publish/claim.ts removes it on the retry). Published
+ * manifests stay published, so only a yes is remembered (an isolate's manifests memo counts too:
+ * it is filled from versions' digests).
+ */
+async function isPublished(env: EdgeEnv, digest: string): Promise<boolean> {
+  if (manifests.has(digest) || published.has(digest)) return true;
+  const row = await env.DB.prepare(`SELECT 1 AS ok FROM versions WHERE manifest_digest = ? AND status = 'active' LIMIT 1`).bind(digest).first();
+  if (row === null) return false;
+  if (published.size >= 10_000) published.clear(); // bounded; a miss costs one D1 read
+  published.add(digest);
+  return true;
+}
+
 export async function serveManifest(env: EdgeEnv, request: Request, digest: string): Promise<Response> {
   assertDigest(digest);
   const etag = `"${digest}"`;
   const headers = { etag, 'cache-control': IMMUTABLE, 'content-type': 'application/json' };
+  if (!(await isPublished(env, digest))) throw new ApiError('not_found', `no manifest ${digest}`);
   if (notModified(request, etag)) return new Response(null, { status: 304, headers });
   const bytes = await manifestBytes(env, digest);
   if (!bytes) throw new ApiError('not_found', `no manifest ${digest}`);

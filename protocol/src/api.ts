@@ -99,7 +99,15 @@ export const ModelSummary = z.object({
 });
 export type ModelSummary = z.infer<typeof ModelSummary>;
 
-export const SetAliasRequest = z.strictObject({ version: z.number().int().min(1), reason: z.string().max(512).optional() });
+/**
+ * Moves an alias. With `ifVersion` the move happens only if the alias points there now (null: only
+ * if it is not set yet), else 409 `conflict` with the current version: a compare-and-swap.
+ */
+export const SetAliasRequest = z.strictObject({
+  version: z.number().int().min(1),
+  ifVersion: z.number().int().min(1).nullable().optional(),
+  reason: z.string().max(512).optional(),
+});
 
 export const CreateTokenRequest = z.strictObject({
   role: OperatorRole,

@@ -21,8 +21,11 @@ export interface TestWorker {
   db: D1Database;
   r2: R2Bucket;
   mf: Miniflare;
-  /** Restarts workerd with the same options: a fresh isolate on the same D1/R2/KV/DO state. */
-  restart(): Promise<void>;
+  /**
+   * Restarts workerd: a fresh isolate on the same D1/R2/KV/DO state, with the options it started
+   * with and `vars` on top (a fault test arms FAULT_POINTS this way and disarms them by omitting it).
+   */
+  restart(vars?: Record<string, string>): Promise<void>;
   /** Fires the Worker's scheduled handler as the Cron Trigger `cron` would at `time`. */
   trigger(cron: string, time: Date): Promise<void>;
   /**
@@ -127,10 +130,12 @@ export async function startWorker(options: StartOptions = {}): Promise<TestWorke
     if (!res.ok) throw new Error(`scheduled ${cron} failed: ${res.status} ${await res.text()}`);
   };
   // In-memory storage outlives setOptions (Miniflare keeps it for the instance's lifetime).
-  // Stubs from before a restart are poisoned: the harness's own D1 handle (proof minting) is renewed.
-  const restart = async () => {
-    await mf.setOptions(mfOptions);
-    db = (await mf.getD1Database('DB')) as unknown as D1Database;
-  };
-  return { url, adminToken, keys: trust.keys, rootEnvelope: trust.rootEnvelope, db, r2, mf, api, restart, trigger, dispose: () => mf.dispose() };
+  const worker: TestWorker = { url, adminToken, keys: trust.keys, rootEnvelope: trust.rootEnvelope, db, r2, mf, api, restart, trigger, dispose: () => mf.dispose() };
+  async function restart(vars?: Record<string, string>) {
+    await mf.setOptions(vars ? { ...mfOptions, bindings: { ...mfOptions.bindings, ...vars } } : mfOptions);
+    // Binding stubs die with the runtime they came from (the harness's own D1 handle mints proofs).
+    worker.db = db = (await mf.getD1Database('DB')) as unknown as D1Database;
+    worker.r2 = (await mf.getR2Bucket('ARTIFACTS')) as unknown as R2Bucket;
+  }
+  return worker;
 }

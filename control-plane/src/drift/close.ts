@@ -3,10 +3,16 @@
  * Window close (DESIGN §7): release the window's aggregate once, with calibrated discrete Gaussian noise,
  * only if enough devices contributed; record the privacy spend in the ledger; run the drift
  * tests on what was released. Idempotent: a closed window answers with what it released.
+ *
+ * Crash-safe: each aggregate turns its raw sums into a stored, noised release (aggregator.ts),
+ * this records them in D1 in one batch keyed by the window, and only then acknowledges them; a
+ * crash at any step leaves either the raw sums or the stored release, and the next close (the next
+ * cron run, or an operator's) completes the window from it — never with fresh noise.
  */
-import { aggregateStub, layoutForVersion, numberVar } from '@modelfleet/edge-runtime';
-import { type ReleaseNoise, type SketchAggregate, healthLayout } from '@modelfleet/protocol';
+import { type SketchAggregator, aggregateStub, layoutForVersion, numberVar } from '@modelfleet/edge-runtime';
+import { type ReleaseNoise, healthLayout } from '@modelfleet/protocol';
 import type { Env } from '../env.ts';
+import { crashPoint } from '../fault/crash-points.ts';
 import { auditStatement } from '../registry/audit.ts';
 import { findModel } from '../registry/models.ts';
 import { DEFAULT_DETECT, detectDrift } from './detect.ts';
@@ -17,6 +23,9 @@ import { HEALTH_SHARE, HEALTH_SPLIT, epsilonFor, releaseNoiseForRho, rhoFor, rho
 import { type RetrainDecision, retrainDecision } from './retrain.ts';
 
 export const DELTA = 1e-6;
+
+/** What an aggregate's release() answers: the noised sums (or null) with their σ, stored until acknowledged. */
+export type Release = Awaited<ReturnType<SketchAggregator['release']>>;
 
 export interface WindowResult {
   model: string;
@@ -38,34 +47,33 @@ export interface WindowResult {
 
 export async function closeWindow(env: Env, model: string, version: number, window: number, actor: string): Promise<WindowResult> {
   const m = await findModel(env.DB, model);
-  const existing = await env.DB.prepare('SELECT devices, released, verdict, alarm, noise_sigma, noise, retrain FROM drift_windows WHERE model_id = ? AND version = ? AND window = ? AND cohort = ?')
-    .bind(m.id, version, window, 'all').first<{ devices: number; released: number; verdict: string | null; alarm: number; noise_sigma: number | null; noise: string | null; retrain: string | null }>();
-  if (existing) {
-    return {
-      model, version, window, devices: existing.devices, released: existing.released === 1, alarm: existing.alarm === 1,
-      noiseSigma: existing.noise_sigma, noise: existing.noise ? JSON.parse(existing.noise) : null, verdict: existing.verdict ? JSON.parse(existing.verdict) : null,
-      retrain: existing.retrain ? JSON.parse(existing.retrain) : null,
-      ...(await healthRow(env, m.id, version, window)),
-    };
-  }
+  const recorded = await recordedWindow(env, m.id, model, version, window);
+  if (recorded) return recorded;
   const layout = await layoutForVersion(env, model, version); // null: no baseline, health only
   const health = await healthLayout();
   const epsilon = numberVar(env.DRIFT_EPSILON_PER_DAY, 2);
   const minDevices = numberVar(env.DRIFT_MIN_DEVICES, DEFAULT_DETECT.minDevices);
   const rho = rhoFor(epsilon, DELTA);
+  const stub = (cohort?: string) => aggregateStub(env, model, version, window, cohort);
+  // Each aggregate keeps its release until it is recorded below and acknowledged, so a crash
+  // anywhere up to the ack is completed by the next call, on the very same noised sums (and σ).
   // Health first: when it is released it takes HEALTH_SHARE of the day's ρ, otherwise the drift
   // release keeps the whole budget (device counts, which decide this, are public — README).
-  const healthNoise = releaseNoiseForRho(health, layout ? rho * HEALTH_SHARE : rho, HEALTH_SPLIT);
-  // Counts of the networks behind each aggregate (SPEC 11.3), read before the release closes them.
-  const [nAll, nHealth, nControl] = await Promise.all(['all', 'health', 'health-control'].map((cohort) => aggregateStub(env, model, version, window, cohort).networkCounts()));
-  const h = await aggregateStub(env, model, version, window, 'health').release(minDevices, healthNoise);
+  const healthAsked = releaseNoiseForRho(health, layout ? rho * HEALTH_SHARE : rho, HEALTH_SPLIT);
+  // Counts of the networks behind each aggregate (SPEC 11.3); the aggregates keep them after a release.
+  const [nAll, nHealth, nControl] = await Promise.all(['all', 'health', 'health-control'].map((cohort) => stub(cohort).networkCounts()));
+  const h = await stub('health').release(minDevices, healthAsked);
+  await crashPoint(env, 'close:after-health-release');
   // A rollout's control devices report into their own aggregate: disjoint devices, so releasing it
   // with the same noise costs no more budget (parallel composition).
-  const hc = await aggregateStub(env, model, version, window, 'health-control').release(minDevices, healthNoise);
+  const hc = await stub('health-control').release(minDevices, healthAsked);
+  const healthNoise = h.noise ?? hc.noise ?? healthAsked;
   const healthReleased = !!(h.released || hc.released);
-  const noise = layout ? releaseNoiseForRho(layout, healthReleased ? rho * (1 - HEALTH_SHARE) : rho) : null;
+  const asked = layout ? releaseNoiseForRho(layout, healthReleased ? rho * (1 - HEALTH_SHARE) : rho) : null;
+  const r = layout && asked ? await stub().release(minDevices, asked) : { devices: 0, released: null, noise: null };
+  await crashPoint(env, 'close:after-release');
+  const noise = r.noise;
   const sigma = noise?.components ?? 0;
-  const r = layout && noise ? await aggregateStub(env, model, version, window).release(minDevices, noise) : { devices: 0, released: null };
   const healthSummary = h.released ? summarizeHealth(h.released) : null;
   const detected = layout && noise && r.released
     ? detectDrift(layout, r.released, { ...DEFAULT_DETECT, minDevices, noise }, { feedback: feedbackOf(healthSummary), metricsAccuracy: await metricsAccuracy(env, m.id, version) })
@@ -84,25 +92,57 @@ export async function closeWindow(env: Env, model: string, version: number, wind
   const retrainEvent = retrain && retrain.reasons.length > 0 ? retrainRequestedEvent(m, version, window, r.devices, retrain, verdict!, at) : null;
   const events = [alarmEvent, retrainEvent].filter((e): e is EventInput => e !== null);
   // A health row keeps the released (noised) sums and their summary, never anything raw.
-  const healthStatement = (cohort: string, x: { devices: number; released: SketchAggregate | null }, networks: NetworkCounts) =>
+  const healthStatement = (cohort: string, x: Release, networks: NetworkCounts) =>
     db.prepare('INSERT INTO drift_windows (model_id, version, window, cohort, devices, released, aggregate, verdict, alarm, noise, networks, closed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?)')
       .bind(m.id, version, window, cohort, x.devices, x.released ? 1 : 0, x.released ? JSON.stringify(x.released) : null,
-        x.released ? JSON.stringify(summarizeHealth(x.released)) : null, x.released ? JSON.stringify(healthNoise) : null, JSON.stringify(networks), at);
-  await db.batch([
-    db.prepare('INSERT INTO drift_windows (model_id, version, window, cohort, devices, released, aggregate, verdict, alarm, noise_sigma, noise, cusum, retrain, networks, closed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)')
-      .bind(m.id, version, window, 'all', r.devices, r.released ? 1 : 0, r.released ? JSON.stringify(r.released) : null, verdict ? JSON.stringify(verdict) : null, verdict?.alarm ? 1 : 0,
-        r.released ? sigma : null, r.released ? JSON.stringify(noise) : null, retrain?.cusum ?? null, retrain ? JSON.stringify(retrain) : null, JSON.stringify(nAll), at),
-    healthStatement('health', h, nHealth!),
-    ...(hc.devices > 0 ? [healthStatement('health-control', hc, nControl!)] : []),
-    ...(spent > 0 ? [db.prepare('INSERT INTO privacy_ledger (model_id, window, rho, epsilon, delta, released_at) VALUES (?, ?, ?, ?, ?, ?)').bind(m.id, window, spent, epsilonFor(spent, DELTA), DELTA, at)] : []),
-    auditStatement(db, { actor, action: 'drift.close', subject: `model/${model}/version/${version}/drift/${window}`, after: { devices: r.devices, released: !!r.released, alarm: !!verdict?.alarm, healthDevices: h.devices, healthReleased: !!h.released } }, at),
-    ...events.map((e) => eventStatements(db, e)),
-  ]);
-  for (const e of events) await enqueueEvent(env, e.id);
+        x.released ? JSON.stringify(summarizeHealth(x.released)) : null, x.released ? JSON.stringify(x.noise) : null, JSON.stringify(networks), at);
+  try {
+    // One batch: the rows, the ledger entry and the audit record land together or not at all. The
+    // window's primary key lets exactly one of two concurrent closes (cron and operator) in.
+    await db.batch([
+      db.prepare('INSERT INTO drift_windows (model_id, version, window, cohort, devices, released, aggregate, verdict, alarm, noise_sigma, noise, cusum, retrain, networks, closed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)')
+        .bind(m.id, version, window, 'all', r.devices, r.released ? 1 : 0, r.released ? JSON.stringify(r.released) : null, verdict ? JSON.stringify(verdict) : null, verdict?.alarm ? 1 : 0,
+          r.released ? sigma : null, r.released ? JSON.stringify(noise) : null, retrain?.cusum ?? null, retrain ? JSON.stringify(retrain) : null, JSON.stringify(nAll), at),
+      healthStatement('health', h, nHealth!),
+      ...(hc.devices > 0 ? [healthStatement('health-control', hc, nControl!)] : []),
+      ...(spent > 0 ? [db.prepare('INSERT INTO privacy_ledger (model_id, window, rho, epsilon, delta, released_at) VALUES (?, ?, ?, ?, ?, ?)').bind(m.id, window, spent, epsilonFor(spent, DELTA), DELTA, at)] : []),
+      auditStatement(db, { actor, action: 'drift.close', subject: `model/${model}/version/${version}/drift/${window}`, after: { devices: r.devices, released: !!r.released, alarm: !!verdict?.alarm, healthDevices: h.devices, healthReleased: !!h.released } }, at),
+      ...events.map((e) => eventStatements(db, e)),
+    ]);
+  } catch (e) {
+    const raced = await recordedWindow(env, m.id, model, version, window);
+    if (raced) return raced;
+    throw e;
+  }
+  await crashPoint(env, 'close:after-commit');
+  await ackReleases(env, model, version, window, !!layout);
+  await crashPoint(env, 'close:after-ack');
+  for (const e of events) await enqueueEvent(env, e.id); // a crash before this leaves them to the sweep (webhooks/deliver.ts)
   return {
     model, version, window, devices: r.devices, released: !!r.released, alarm: !!verdict?.alarm, noiseSigma: r.released ? sigma : null, noise: r.released ? noise : null,
     verdict, retrain, health: healthSummary, healthDevices: h.devices,
   };
+}
+
+/** The window as recorded in D1, or null; a recorded window's aggregates need their stored releases no more. */
+async function recordedWindow(env: Env, modelId: number, model: string, version: number, window: number): Promise<WindowResult | null> {
+  const existing = await env.DB.prepare('SELECT devices, released, verdict, alarm, noise_sigma, noise, retrain FROM drift_windows WHERE model_id = ? AND version = ? AND window = ? AND cohort = ?')
+    .bind(modelId, version, window, 'all').first<{ devices: number; released: number; verdict: string | null; alarm: number; noise_sigma: number | null; noise: string | null; retrain: string | null }>();
+  if (!existing) return null;
+  // A close that crashed after its D1 batch left the releases stored: acknowledge them now.
+  await ackReleases(env, model, version, window, existing.devices > 0);
+  return {
+    model, version, window, devices: existing.devices, released: existing.released === 1, alarm: existing.alarm === 1,
+    noiseSigma: existing.noise_sigma, noise: existing.noise ? JSON.parse(existing.noise) : null, verdict: existing.verdict ? JSON.parse(existing.verdict) : null,
+    retrain: existing.retrain ? JSON.parse(existing.retrain) : null,
+    ...(await healthRow(env, modelId, version, window)),
+  };
+}
+
+/** Drops the releases the window's aggregates kept for this close (the drift one only where there was one). */
+async function ackReleases(env: Env, model: string, version: number, window: number, drift: boolean): Promise<void> {
+  const cohorts = ['health', 'health-control', ...(drift ? ['all'] : [])];
+  await Promise.all(cohorts.map((cohort) => aggregateStub(env, model, version, window, cohort).ack()));
 }
 
 /** Label accuracy from the window's released feedback counts (devices that sent labels). */

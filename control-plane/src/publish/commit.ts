@@ -2,17 +2,21 @@
  * @module commit
  * Step 3 of publishing: assemble the verified chunks, run CI validation with TF.js inside the
  * Worker, then either store a signed manifest (status `active`) or record the version as
- * `rejected` with its reasons. Nothing is written until every check has run.
+ * `rejected` with its reasons. Nothing is written until every check has run. A commit holds a
+ * claim on its upload throughout (claim.ts): one upload makes exactly one version, and a crash
+ * at any step is completed by committing again.
  */
 import { ApiError, r2Key } from '@modelfleet/edge-runtime';
 import {
   type Manifest, type UploadRequest, declaredInputStats, modelJsonWithoutWeights, planChunks, sha256Hex, signManifest, weightSpecsOf,
 } from '@modelfleet/protocol';
 import type { Env } from '../env.ts';
+import { crashPoint } from '../fault/crash-points.ts';
 import type { Operator } from '../http/context.ts';
-import { auditStatement } from '../registry/audit.ts';
+import { auditStatementIf } from '../registry/audit.ts';
 import { releaseSigner } from '../trust/roots.ts';
 import { type Check, type ValidationResult, validateModel } from '../validate/index.ts';
+import { announce, claimUpload, heldBy, releaseClaim } from './claim.ts';
 import { loadUploadRequest, openUpload } from './uploads.ts';
 
 export interface CommitResult {
@@ -93,55 +97,74 @@ export async function commitUpload(env: Env, uploadId: string, op: Operator): Pr
   const upload = await openUpload(env, uploadId);
   const req = await loadUploadRequest(env, uploadId);
   const signer = await releaseSigner(env); // fail before validation work if signing cannot happen
-  const weights = await assembleWeights(env, req);
-  const validated = await validateModel({
-    format: req.format,
-    modelJson: req.modelJson,
-    weightData: weights.buffer as ArrayBuffer,
-    ...(req.io ? { io: req.io } : {}),
-    ...(req.golden ? { golden: req.golden } : {}),
-  });
-  const result = withBaselineInputs(validated, req.baseline);
-  const at = new Date().toISOString();
-  const next = await env.DB.prepare('SELECT COALESCE(MAX(version), 0) + 1 AS v FROM versions WHERE model_id = ?').bind(upload.model_id).first<{ v: number }>();
-  const version = next!.v;
-  const validation = { checks: result.checks, reasons: result.ok ? [] : result.reasons };
-  const totalBytes = weights.byteLength;
-
+  const claim = await claimUpload(env, upload);
+  await crashPoint(env, 'commit:after-claim');
   let digest: string | null = null;
-  if (result.ok) {
-    const signed = await signManifest(buildManifest(upload.model, version, req, result.io, op, at), [signer]);
-    digest = signed.digest;
-    // Content-addressed, so writing it before the D1 batch is safe: unreferenced, it is never served.
-    await env.ARTIFACTS.put(r2Key.manifest(digest), JSON.stringify(signed.envelope), { httpMetadata: { contentType: 'application/json' } });
-  }
-  const status = result.ok ? 'active' : 'rejected';
-  const db = env.DB;
-  const statements = [
-    db.prepare(
-      `INSERT INTO versions (model_id, version, label, status, format, manifest_digest, total_bytes, params, metrics, lineage, io, validation, published_by, published_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    ).bind(
-      upload.model_id, version, req.label ?? null, status, req.format, digest, totalBytes, JSON.stringify(req.params ?? {}),
-      JSON.stringify(req.metrics ?? { values: {} }), JSON.stringify(req.lineage ?? {}), JSON.stringify(result.ok ? result.io : req.io ?? {}),
-      JSON.stringify(validation), op.actor, at,
-    ),
-    ...(result.ok
-      ? [...new Set(req.chunks.map((c) => c.digest))].map((d) =>
-          db.prepare('INSERT INTO chunk_refs (digest, version_id) SELECT ?, id FROM versions WHERE model_id = ? AND version = ?').bind(d, upload.model_id, version),
-        )
-      : []),
-    db.prepare(`UPDATE uploads SET state = 'committed' WHERE id = ? AND state = 'open'`).bind(uploadId),
-    auditStatement(db, {
-      actor: op.actor, action: result.ok ? 'version.publish' : 'version.reject', subject: `model/${upload.model}/version/${version}`,
-      after: { status, manifestDigest: digest, totalBytes, reasons: validation.reasons },
-    }, at),
-  ];
-  // A concurrent publish of the same model takes the same number: UNIQUE(model_id, version) fails this whole batch.
   try {
-    await db.batch(statements);
+    const weights = await assembleWeights(env, req);
+    const validated = await validateModel({
+      format: req.format,
+      modelJson: req.modelJson,
+      weightData: weights.buffer as ArrayBuffer,
+      ...(req.io ? { io: req.io } : {}),
+      ...(req.golden ? { golden: req.golden } : {}),
+    });
+    const result = withBaselineInputs(validated, req.baseline);
+    const at = new Date().toISOString();
+    const next = await env.DB.prepare('SELECT COALESCE(MAX(version), 0) + 1 AS v FROM versions WHERE model_id = ?').bind(upload.model_id).first<{ v: number }>();
+    const version = next!.v;
+    const validation = { checks: result.checks, reasons: result.ok ? [] : result.reasons };
+    const totalBytes = weights.byteLength;
+    if (result.ok) {
+      const signed = await signManifest(buildManifest(upload.model, version, req, result.io, op, at), [signer]);
+      // Announced before it is stored: if this commit dies, the one that takes the claim over removes it.
+      if (!(await announce(env, claim, signed.digest))) throw lostClaim(uploadId);
+      digest = signed.digest;
+      // Unreferenced until the batch below names it, so never served before (edge content.ts).
+      await env.ARTIFACTS.put(r2Key.manifest(digest), JSON.stringify(signed.envelope), { httpMetadata: { contentType: 'application/json' } });
+      await crashPoint(env, 'commit:after-manifest');
+    }
+    const status = result.ok ? 'active' : 'rejected';
+    const db = env.DB;
+    const held = heldBy(claim);
+    // Every statement writes only while this commit holds the claim; the last one ends it.
+    const statements = [
+      db.prepare(
+        `INSERT INTO versions (model_id, version, label, status, format, manifest_digest, total_bytes, params, metrics, lineage, io, validation, published_by, published_at)
+         SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? WHERE ${held.sql}`,
+      ).bind(
+        upload.model_id, version, req.label ?? null, status, req.format, digest, totalBytes, JSON.stringify(req.params ?? {}),
+        JSON.stringify(req.metrics ?? { values: {} }), JSON.stringify(req.lineage ?? {}), JSON.stringify(result.ok ? result.io : req.io ?? {}),
+        JSON.stringify(validation), op.actor, at, ...held.params,
+      ),
+      ...(result.ok
+        ? [...new Set(req.chunks.map((c) => c.digest))].map((d) =>
+            db.prepare(`INSERT INTO chunk_refs (digest, version_id) SELECT ?, id FROM versions WHERE model_id = ? AND version = ? AND ${held.sql}`).bind(d, upload.model_id, version, ...held.params),
+          )
+        : []),
+      auditStatementIf(db, {
+        actor: op.actor, action: result.ok ? 'version.publish' : 'version.reject', subject: `model/${upload.model}/version/${version}`,
+        after: { status, manifestDigest: digest, totalBytes, reasons: validation.reasons },
+      }, at, held.sql, held.params),
+      db.prepare(`UPDATE uploads SET state = 'committed', version = ?, claim = NULL, manifest = NULL WHERE id = ? AND claim = ? AND state = 'open'`).bind(version, uploadId, claim.token),
+    ];
+    let results: D1Result[];
+    try {
+      results = await db.batch(statements);
+    } catch (e) {
+      // A concurrent publish of another upload took the same number: UNIQUE(model_id, version) failed this whole batch.
+      throw new ApiError('conflict', `version ${version} of ${upload.model} was taken by a concurrent publish; commit again`, { cause: String(e) });
+    }
+    if (results.at(-1)!.meta.changes !== 1) throw lostClaim(uploadId);
+    await crashPoint(env, 'commit:after-batch');
+    return { model: upload.model, version, status, manifestDigest: digest, totalBytes, reasons: validation.reasons, checks: validation.checks };
   } catch (e) {
-    throw new ApiError('conflict', `version ${version} of ${upload.model} was taken by a concurrent publish; commit again`, { cause: String(e) });
+    await releaseClaim(env, claim, digest);
+    throw e;
   }
-  return { model: upload.model, version, status, manifestDigest: digest, totalBytes, reasons: validation.reasons, checks: validation.checks };
+}
+
+/** This commit ran past its lease and a retry took the upload over: that one decides. */
+function lostClaim(uploadId: string): ApiError {
+  return new ApiError('conflict', `this commit of upload ${uploadId} ran past its lease (COMMIT_LEASE_SECONDS) and another commit took it over; nothing was written by this one`);
 }

@@ -13,3 +13,11 @@ export const UPLOAD_TTL_MS = 24 * 3600 * 1000;
 export function maxModelBytes(env: Env): number {
   return numberVar(env.MAX_MODEL_BYTES, 256 * 2 ** 20);
 }
+
+/**
+ * How long a commit's claim on its upload holds (COMMIT_LEASE_SECONDS, default 300): longer than
+ * any commit runs (a Worker's CPU limit ends one first), so only a crashed commit's claim lapses.
+ */
+export function commitLeaseMs(env: Env): number {
+  return numberVar(env.COMMIT_LEASE_SECONDS, 300) * 1000;
+}

@@ -12,6 +12,7 @@ import { TfjsModelError, type UploadRequest, type UploadResponse, planChunks, sh
 import type { Env } from '../env.ts';
 import type { Operator } from '../http/context.ts';
 import { findModel } from '../registry/models.ts';
+import { committedError } from './claim.ts';
 import { UPLOAD_TTL_MS, maxModelBytes } from './limits.ts';
 
 export const uploadKey = (id: string) => `uploads/${id}.json`;
@@ -66,10 +67,10 @@ export async function createUpload(env: Env, model: string, req: UploadRequest, 
 
 export async function openUpload(env: Env, id: string): Promise<UploadRow> {
   const row = await env.DB.prepare(
-    'SELECT u.id, u.model_id, m.name AS model, u.created_by, u.expires_at, u.state FROM uploads u JOIN models m ON m.id = u.model_id WHERE u.id = ?',
-  ).bind(id).first<UploadRow>();
+    'SELECT u.id, u.model_id, m.name AS model, u.created_by, u.expires_at, u.state, u.version FROM uploads u JOIN models m ON m.id = u.model_id WHERE u.id = ?',
+  ).bind(id).first<UploadRow & { version: number | null }>();
   if (!row) throw new ApiError('not_found', `no upload ${id}; start one with POST /v1/models/{model}/uploads`);
-  if (row.state === 'committed') throw new ApiError('upload_committed', `upload ${id} was already committed`);
+  if (row.state === 'committed') throw committedError(id, row.version);
   if (Date.parse(row.expires_at) <= Date.now()) throw new ApiError('upload_expired', `upload ${id} expired at ${row.expires_at}; start a new one`);
   return row;
 }

@@ -6,7 +6,7 @@
 import { ApiError, forgetAssignments } from '@modelfleet/edge-runtime';
 import type { ModelSummary, VersionSummary } from '@modelfleet/protocol';
 import type { Operator } from '../http/context.ts';
-import { auditStatement } from './audit.ts';
+import { auditStatement, auditStatementIf } from './audit.ts';
 
 interface ModelRow { id: number; name: string; description: string; sequence: number; created_at: string }
 interface VersionRow {
@@ -80,33 +80,60 @@ export async function getVersion(db: D1Database, name: string, version: number):
   return summarizeVersion(name, v, await aliasesOf(db, m.id));
 }
 
-/** Points an alias at an accepted version; the ticket sequence grows so devices follow. */
-export async function setAlias(db: D1Database, name: string, alias: string, version: number, op: Operator, reason?: string): Promise<ModelSummary> {
+/** Attempts of an unconditional alias move that lost the race to a concurrent one before it gives up with 409. */
+const ALIAS_ATTEMPTS = 8;
+
+/**
+ * Points an alias at an accepted version; the ticket sequence grows so devices follow. A
+ * compare-and-swap: every statement of the batch is conditioned on the alias still pointing where
+ * it was read, so the audit record's `before` is always the previous record's `after`, even under
+ * concurrent moves. A move that loses the race re-reads and tries again, or, with `ifVersion` (the
+ * version the caller expects to replace), answers 409 `conflict`.
+ */
+export async function setAlias(db: D1Database, name: string, alias: string, version: number, op: Operator, opts: { reason?: string; ifVersion?: number | null } = {}): Promise<ModelSummary> {
   const target = await getVersion(db, name, version);
   if (target.status !== 'active') {
     throw new ApiError('version_rejected', `version ${version} of ${name} failed validation and can never be served`);
   }
   const m = await findModel(db, name);
-  const before = (await aliasesOf(db, m.id))[alias] ?? null;
+  for (let attempt = 1; ; attempt++) {
+    const before = (await db.prepare('SELECT version FROM aliases WHERE model_id = ? AND name = ?').bind(m.id, alias).first<{ version: number }>())?.version ?? null;
+    if (opts.ifVersion !== undefined && before !== opts.ifVersion) {
+      throw new ApiError('conflict', `alias ${alias} of ${name} points at ${before === null ? 'nothing' : `v${before}`}, not ${opts.ifVersion === null ? 'nothing' : `v${opts.ifVersion}`}; read it again and retry`, { current: before });
+    }
+    if (await moveAlias(db, m.id, name, alias, before, version, op, opts.reason)) break;
+    if (opts.ifVersion !== undefined || attempt >= ALIAS_ATTEMPTS) {
+      throw new ApiError('conflict', `alias ${alias} of ${name} was moved by concurrent changes while this one was applied; nothing was done, read it again and retry`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, Math.random() * 10 * attempt)); // spreads a burst's retries
+  }
+  forgetAssignments();
+  return getModel(db, name);
+}
+
+/** One batch, every statement conditioned on the alias still being `before`; false if it was not (nothing written). */
+async function moveAlias(db: D1Database, modelId: number, name: string, alias: string, before: number | null, version: number, op: Operator, reason?: string): Promise<boolean> {
   const at = new Date().toISOString();
+  const unchanged = '(SELECT version FROM aliases WHERE model_id = ? AND name = ?) IS ?';
+  const params = [modelId, alias, before];
   // Moving the champion by hand (a hotfix, a rollback) ends a live rollout in the same batch.
   const supersede = alias === 'champion'
     ? [
       db.prepare(`INSERT INTO audit (at, actor, action, subject, before, after, reason)
-                  SELECT ?, ?, 'rollout.supersede', 'rollout/' || id, NULL, NULL, ? FROM rollouts WHERE model_id = ? AND state IN ('draft', 'running', 'paused')`)
-        .bind(at, op.actor, `champion set to v${version} by hand`, m.id),
-      db.prepare("UPDATE rollouts SET state = 'aborted', percent = 0, updated_at = ? WHERE model_id = ? AND state IN ('draft', 'running', 'paused')").bind(at, m.id),
+                  SELECT ?, ?, 'rollout.supersede', 'rollout/' || id, NULL, NULL, ? FROM rollouts WHERE model_id = ? AND state IN ('draft', 'running', 'paused') AND ${unchanged}`)
+        .bind(at, op.actor, `champion set to v${version} by hand`, modelId, ...params),
+      db.prepare(`UPDATE rollouts SET state = 'aborted', percent = 0, updated_at = ? WHERE model_id = ? AND state IN ('draft', 'running', 'paused') AND ${unchanged}`).bind(at, modelId, ...params),
     ]
     : [];
-  await db.batch([
+  // The alias itself moves last: every statement before it still sees the value read.
+  const results = await db.batch([
     ...supersede,
+    db.prepare(`UPDATE models SET sequence = sequence + 1 WHERE id = ? AND ${unchanged}`).bind(modelId, ...params),
+    auditStatementIf(db, { actor: op.actor, action: 'alias.set', subject: `model/${name}/alias/${alias}`, before: { version: before }, after: { version }, reason }, at, unchanged, params),
     db.prepare(
-      `INSERT INTO aliases (model_id, name, version, updated_at, updated_by) VALUES (?, ?, ?, ?, ?)
+      `INSERT INTO aliases (model_id, name, version, updated_at, updated_by) SELECT ?, ?, ?, ?, ? WHERE ${unchanged}
        ON CONFLICT (model_id, name) DO UPDATE SET version = excluded.version, updated_at = excluded.updated_at, updated_by = excluded.updated_by`,
-    ).bind(m.id, alias, version, at, op.actor),
-    db.prepare('UPDATE models SET sequence = sequence + 1 WHERE id = ?').bind(m.id),
-    auditStatement(db, { actor: op.actor, action: 'alias.set', subject: `model/${name}/alias/${alias}`, before: { version: before }, after: { version }, reason }, at),
+    ).bind(modelId, alias, version, at, op.actor, ...params),
   ]);
-  forgetAssignments();
-  return getModel(db, name);
+  return results.at(-1)!.meta.changes === 1;
 }

@@ -27,6 +27,7 @@ import { HEALTH_SHARE, HEALTH_SPLIT, epsilonFor, releaseNoiseForRho, rhoFor, rho
 import { DEFAULT_DETECT, type DriftVerdict, detectDrift } from '../drift/detect.ts';
 import { DEFAULT_MIN_NETWORKS, type NetworkCounts } from '../drift/networks.ts';
 import type { Env } from '../env.ts';
+import { crashPoint } from '../fault/crash-points.ts';
 import { type Arm, type Decision, type DriftArm, judge, judgeOutputs, networkFloor, sampleRatio } from './judge.ts';
 import type { RolloutView } from './machine.ts';
 
@@ -92,6 +93,11 @@ function stepBudget(env: Env, modelId: number) {
 }
 type StepBudget = ReturnType<typeof stepBudget>;
 
+/** The step's two aggregates of `cohort` were recorded in D1: their stored releases can go. */
+async function ackArms(env: Env, r: RolloutView, sequence: number, cohort: string): Promise<void> {
+  await Promise.all([r.challenger, r.champion].map((version) => aggregateStub(env, r.model, version, sequence, cohort).ack()));
+}
+
 const ledgerStep = (env: Env, modelId: number, rho: number, at: string) =>
   env.DB.prepare("INSERT INTO privacy_ledger (model_id, window, rho, epsilon, delta, released_at, scope) VALUES (?, ?, ?, ?, ?, ?, 'step')").bind(modelId, windowOf(new Date()), rho, epsilonFor(rho, DELTA), DELTA, at);
 
@@ -105,16 +111,24 @@ async function stepArms(env: Env, r: RolloutView & { modelId: number }, sequence
   // Released once per step and kept: later ticks of the same step judge the same data again.
   const kept = async (version: number) => arm(env, r.modelId, version, '', cohort, sequence);
   const [keptA, keptB] = await Promise.all([kept(r.challenger), kept(r.champion)]);
-  if (keptA && keptB) return { challenger: keptA, control: keptB };
+  if (keptA && keptB) {
+    await ackArms(env, r, sequence, cohort); // a tick that crashed after recording them could not
+    return { challenger: keptA, control: keptB };
+  }
   const ready = await readyArms(env, r, sequence, cohort);
   if (!ready) return null;
   const layout = await healthLayout();
-  const noise = releaseNoiseForRho(layout, rhoFor(numberVar(env.DRIFT_EPSILON_PER_DAY, 2), DELTA) * HEALTH_SHARE, HEALTH_SPLIT);
+  const asked = releaseNoiseForRho(layout, rhoFor(numberVar(env.DRIFT_EPSILON_PER_DAY, 2), DELTA) * HEALTH_SHARE, HEALTH_SPLIT);
+  if (!(await budget.take(rhoSpent(layout, asked)))) return null;
+  // Each aggregate keeps its release until it is recorded and acknowledged (as a window close
+  // does): a tick that crashes in between is completed by the next one, on the same noised sums.
+  const [ra, rb] = await Promise.all([ready.challenger.release(ready.need, asked), ready.champion.release(ready.need, asked)]);
+  await crashPoint(env, 'step-health:after-release');
+  if (!ra.released || !rb.released || !ra.noise) return null;
+  const noise = ra.noise;
   const rho = rhoSpent(layout, noise); // disjoint devices in the two arms: one spend
-  if (!(await budget.take(rho))) return null;
+  // The networks behind each arm (counts, kept by the aggregate after its release).
   const [na, nb] = await Promise.all([ready.challenger.networkCounts(), ready.champion.networkCounts()]);
-  const [ra, rb] = await Promise.all([ready.challenger.release(ready.need, noise), ready.champion.release(ready.need, noise)]);
-  if (!ra.released || !rb.released) return null;
   const at = new Date().toISOString();
   const row = (version: number, x: SketchAggregate, networks: NetworkCounts) =>
     env.DB.prepare('INSERT INTO drift_windows (model_id, version, window, cohort, devices, released, aggregate, verdict, alarm, noise, networks, closed_at) VALUES (?, ?, ?, ?, ?, 1, ?, ?, 0, ?, ?, ?)')
@@ -124,6 +138,8 @@ async function stepArms(env: Env, r: RolloutView & { modelId: number }, sequence
     row(r.champion, rb.released, nb),
     ledgerStep(env, r.modelId, rho, at),
   ]);
+  await crashPoint(env, 'step-health:after-commit');
+  await ackArms(env, r, sequence, cohort);
   const toArm = (x: SketchAggregate, networks: NetworkCounts): Arm => ({ devices: x.devices, summary: summarizeHealth(x), noise: noise.categoricalBins, closedAt: at, networks });
   return { challenger: toArm(ra.released, na), control: toArm(rb.released, nb) };
 }
@@ -137,17 +153,22 @@ async function stepArms(env: Env, r: RolloutView & { modelId: number }, sequence
 async function stepDriftArms(env: Env, r: RolloutView & { modelId: number }, sequence: number, budget: StepBudget): Promise<{ challenger: DriftArm; control: DriftArm } | null> {
   const cohort = stepCohort(r.id, 'sketches');
   const [keptA, keptB] = await Promise.all([driftArm(env, r.modelId, r.challenger, '', cohort, sequence), driftArm(env, r.modelId, r.champion, '', cohort, sequence)]);
-  if (keptA && keptB) return { challenger: keptA, control: keptB };
+  if (keptA && keptB) {
+    await ackArms(env, r, sequence, cohort);
+    return { challenger: keptA, control: keptB };
+  }
   const ready = await readyArms(env, r, sequence, cohort);
   if (!ready) return null;
   const [la, lb] = await Promise.all([layoutForVersion(env, r.model, r.challenger), layoutForVersion(env, r.model, r.champion)]);
   if (!la || !lb) return null; // a version without a baseline has no sketches to judge
-  const rho = rhoFor(numberVar(env.DRIFT_EPSILON_PER_DAY, 2), DELTA) * (1 - HEALTH_SHARE);
-  const [na, nb] = [releaseNoiseForRho(la, rho), releaseNoiseForRho(lb, rho)];
+  const share = rhoFor(numberVar(env.DRIFT_EPSILON_PER_DAY, 2), DELTA) * (1 - HEALTH_SHARE);
+  const [askA, askB] = [releaseNoiseForRho(la, share), releaseNoiseForRho(lb, share)];
+  if (!(await budget.take(Math.max(rhoSpent(la, askA), rhoSpent(lb, askB))))) return null;
+  const [ra, rb] = await Promise.all([ready.challenger.release(ready.need, askA), ready.champion.release(ready.need, askB)]);
+  await crashPoint(env, 'step-sketches:after-release');
+  if (!ra.released || !rb.released || !ra.noise || !rb.noise) return null;
+  const [na, nb] = [ra.noise, rb.noise];
   const spent = Math.max(rhoSpent(la, na), rhoSpent(lb, nb)); // disjoint devices in the two arms: the larger spend
-  if (!(await budget.take(spent))) return null;
-  const [ra, rb] = await Promise.all([ready.challenger.release(ready.need, na), ready.champion.release(ready.need, nb)]);
-  if (!ra.released || !rb.released) return null;
   const at = new Date().toISOString();
   const [va, vb] = [detectDrift(la, ra.released, { ...DEFAULT_DETECT, minDevices: ready.need, noise: na }), detectDrift(lb, rb.released, { ...DEFAULT_DETECT, minDevices: ready.need, noise: nb })];
   const row = (version: number, x: SketchAggregate, verdict: DriftVerdict, noise: typeof na) =>
@@ -158,6 +179,8 @@ async function stepDriftArms(env: Env, r: RolloutView & { modelId: number }, seq
     row(r.champion, rb.released, vb, nb),
     ledgerStep(env, r.modelId, spent, at),
   ]);
+  await crashPoint(env, 'step-sketches:after-commit');
+  await ackArms(env, r, sequence, cohort);
   return { challenger: { devices: ra.released.devices, outputs: va.outputs, closedAt: at }, control: { devices: rb.released.devices, outputs: vb.outputs, closedAt: at } };
 }
 

@@ -57,6 +57,6 @@ modelRoutes.openapi(
   async (c) => {
     const { model, alias } = c.req.valid('param');
     const body = c.req.valid('json');
-    return c.json(await setAlias(c.env.DB, model, alias, body.version, c.get('operator'), body.reason), 200);
+    return c.json(await setAlias(c.env.DB, model, alias, body.version, c.get('operator'), { reason: body.reason, ifVersion: body.ifVersion }), 200);
   },
 );
