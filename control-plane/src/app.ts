@@ -16,6 +16,7 @@ import { documentEdge } from './routes/edge-docs.ts';
 import { modelRoutes } from './routes/models.ts';
 import { publishRoutes } from './routes/publish.ts';
 import { rolloutRoutes } from './routes/rollouts.ts';
+import { storageRoutes } from './routes/storage.ts';
 import { webhookRoutes } from './routes/webhooks.ts';
 
 export function buildApp() {
@@ -37,6 +38,7 @@ export function buildApp() {
   app.route('/v1', driftRoutes);
   app.route('/v1', webhookRoutes);
   app.route('/v1', rolloutRoutes);
+  app.route('/v1', storageRoutes);
   app.route('/console', consoleRoutes);
   bindApi((request, env, ctx) => app.fetch(request, env, ctx));
 

@@ -20,7 +20,7 @@ export interface TestWorker {
   db: D1Database;
   r2: R2Bucket;
   mf: Miniflare;
-  /** Restarts workerd with the same options: a fresh isolate on the same D1/R2/KV/DO state. */
+  /** Restarts workerd with the same options: a fresh isolate on the same D1/R2/KV/DO state (db and r2 are replaced). */
   restart(): Promise<void>;
   /** Fires the Worker's scheduled handler as the Cron Trigger `cron` would at `time`. */
   trigger(cron: string, time: Date): Promise<void>;
@@ -67,6 +67,8 @@ export async function startWorker(options: StartOptions = {}): Promise<TestWorke
       TICKET_KEY: JSON.stringify(trust.keys.ticket[0]),
       ADMIN_TOKEN: adminToken,
       WEBHOOK_RETRY_BASE_SECONDS: '0',
+      // Tests deliver webhooks to a receiver on loopback (webhook-receiver.ts), refused otherwise.
+      WEBHOOK_ALLOW_HOSTS: '127.0.0.1,localhost',
       ...options.vars,
     },
     ...(options.http ? { host: '127.0.0.1', port: 0 } : {}),
@@ -99,7 +101,13 @@ export async function startWorker(options: StartOptions = {}): Promise<TestWorke
     const res = (await mf.dispatchFetch(`http://127.0.0.1/cdn-cgi/handler/scheduled?cron=${encodeURIComponent(cron)}&time=${time.getTime()}`)) as unknown as Response;
     if (!res.ok) throw new Error(`scheduled ${cron} failed: ${res.status} ${await res.text()}`);
   };
-  // In-memory storage outlives setOptions (Miniflare keeps it for the instance's lifetime).
-  const restart = () => mf.setOptions(mfOptions);
-  return { url, adminToken, keys: trust.keys, rootEnvelope: trust.rootEnvelope, db, r2, mf, api, restart, trigger, dispose: () => mf.dispose() };
+  const worker: TestWorker = { url, adminToken, keys: trust.keys, rootEnvelope: trust.rootEnvelope, db, r2, mf, api, restart, trigger, dispose: () => mf.dispose() };
+  // In-memory storage outlives setOptions (Miniflare keeps it for the instance's lifetime); the
+  // binding stubs do not, so they are fetched again.
+  async function restart() {
+    await mf.setOptions(mfOptions);
+    worker.db = (await mf.getD1Database('DB')) as unknown as D1Database;
+    worker.r2 = (await mf.getR2Bucket('ARTIFACTS')) as unknown as R2Bucket;
+  }
+  return worker;
 }
