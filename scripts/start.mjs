@@ -70,9 +70,10 @@ runOrDie(wrangler, ['d1', 'migrations', 'apply', 'modelfleet', '--local', '--per
 
 // 3. wrangler dev, held as our child so signals reach it. Inspector on port 0: the system picks a
 // free one when it binds (the default 9229, 9230… collides with any other dev server or debugger).
+// WEBHOOK_ALLOW_HOSTS: locally, a webhook may go to a receiver on this machine (deployed, it may not).
 step(`starting wrangler dev on ${endpoint}`);
 const dev = spawn(wrangler, ['dev', '--ip', host, '--port', String(port), '--inspector-port', '0', '--persist-to', stateDir, '--env-file', devVars,
-  '--log-level', 'warn', '--show-interactive-dev-session=false'], {
+  '--var', 'WEBHOOK_ALLOW_HOSTS:127.0.0.1,localhost,[::1]', '--log-level', 'warn', '--show-interactive-dev-session=false'], {
   cwd: root, env, stdio: ['ignore', 'inherit', 'inherit'], detached: true, // own process group: wrangler's bin wrapper, its cli and workerd go down together
 });
 let exiting = false;

@@ -1,7 +1,8 @@
 /**
  * @module routes/admin
  * Tokens, device apps, keys and the audit log. Minting credentials and installing roots need
- * `admin`; reading keys and the audit log needs `viewer`.
+ * `admin`; reading keys and the audit log needs `viewer` (webhook URLs in it are shown to admins
+ * only; others see scheme and host, as a URL may hold a credential).
  */
 import { createRoute } from '@hono/zod-openapi';
 import { APP_KEY_PREFIX } from '@modelfleet/edge-runtime';
@@ -13,6 +14,7 @@ import { jsonBody } from '../http/guards.ts';
 import { createApp } from '../http/openapi-app.ts';
 import { auditStatement, listAudit } from '../registry/audit.ts';
 import { currentRoot, putRoot } from '../trust/roots.ts';
+import { redactAuditUrls } from '../webhooks/target.ts';
 import { bearer, errorResponses, json, jsonRequest } from './shared.ts';
 
 export const adminRoutes = createApp();
@@ -113,6 +115,7 @@ adminRoutes.openapi(
   async (c) => {
     const q = c.req.valid('query');
     const filters = { ...(q.subject ? { subject: q.subject } : {}), ...(q.action ? { action: q.action } : {}), ...(q.actor ? { actor: q.actor } : {}), ...(q.before ? { before: q.before } : {}) };
-    return c.json({ records: await listAudit(c.env.DB, { limit: q.limit, ...filters }) }, 200);
+    const records = await listAudit(c.env.DB, { limit: q.limit, ...filters });
+    return c.json({ records: c.get('operator').role === 'admin' ? records : records.map(redactAuditUrls) }, 200);
   },
 );
