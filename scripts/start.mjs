@@ -71,9 +71,10 @@ runOrDie(wrangler, ['d1', 'migrations', 'apply', 'modelfleet', '--local', '--per
 // 3. wrangler dev, held as our child so signals reach it. Inspector on port 0: the system picks a
 // free one when it binds (the default 9229, 9230… collides with any other dev server or debugger).
 step(`starting wrangler dev on ${endpoint}`);
-// Every local device shares 127.0.0.1, one client network: the per-network cap and the network
-// floor of protocol SPEC §11.3 (wrangler.toml's production values) are lifted for local use.
-const localVars = ['NETWORK_DEVICE_CAP:0', 'DRIFT_MIN_NETWORKS:1', 'ROLLOUT_MIN_NETWORKS:1'].flatMap((v) => ['--var', v]);
+// Local use: every device shares 127.0.0.1, one client network, so the per-network cap and the
+// network floor of protocol SPEC §11.3 (wrangler.toml's production values) are lifted; webhook
+// receivers on this machine are allowed (production refuses loopback and private targets).
+const localVars = ['NETWORK_DEVICE_CAP:0', 'DRIFT_MIN_NETWORKS:1', 'ROLLOUT_MIN_NETWORKS:1', 'WEBHOOK_ALLOW_HOSTS:127.0.0.1,localhost,[::1]'].flatMap((v) => ['--var', v]);
 const dev = spawn(wrangler, ['dev', '--ip', host, '--port', String(port), '--inspector-port', '0', '--persist-to', stateDir, '--env-file', devVars,
   ...localVars, '--log-level', 'warn', '--show-interactive-dev-session=false'], {
   cwd: root, env, stdio: ['ignore', 'inherit', 'inherit'], detached: true, // own process group: wrangler's bin wrapper, its cli and workerd go down together

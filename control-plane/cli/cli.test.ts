@@ -95,7 +95,7 @@ describe('modelfleet CLI', () => {
     expect(r.out).toContain('(tfjs-graph)');
   });
 
-  it('verify catches a tampered chunk in R2', async () => {
+  it('verify catches a tampered chunk in R2 (the edge withholds it: content_corrupt, a verification failure)', async () => {
     const digest = JSON.parse((await cli('--json', 'versions', 'list', '--model', 'fraud')).out)[1].manifestDigest as string;
     const env = (await (await worker.api(`/v1/edge/manifests/${digest}`, { token: null })).json()) as Envelope;
     const chunk = JSON.parse(Buffer.from(env.payload, 'base64').toString()).chunks[0];
@@ -105,10 +105,10 @@ describe('modelfleet CLI', () => {
     await worker.r2.put(`chunks/${chunk.digest}`, tampered);
     const r = await cli('verify', digest);
     expect(r.code).toBe(7);
-    expect(r.err).toContain('error chunk_digest_mismatch');
+    expect(r.err).toContain('error content_corrupt');
     const j = await cli('--json', 'verify', digest);
     expect([j.code, j.err]).toEqual([7, '']);
-    expect(JSON.parse(j.out)).toEqual({ error: { code: 'chunk_digest_mismatch', message: expect.any(String), details: expect.objectContaining({ step: 'chunks', passed: ['root', 'manifest'] }) } });
+    expect(JSON.parse(j.out)).toEqual({ error: { code: 'content_corrupt', message: expect.any(String), details: expect.objectContaining({ step: 'chunks', passed: ['root', 'manifest'] }) } });
     await worker.r2.put(`chunks/${chunk.digest}`, original);
     expect((await cli('verify', digest)).code).toBe(0);
   });

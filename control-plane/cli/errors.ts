@@ -21,7 +21,7 @@ export const EXIT_CODES = {
   refused: 5,
   /** Validation rejected the published model; the version is recorded as rejected. */
   rejected: 6,
-  /** `verify` found a bad signature, digest, root chain, ticket or size. */
+  /** `verify` found a bad signature, digest, root chain, ticket or size; `scrub` left stored objects broken. */
   verification: 7,
   /** The control plane could not be reached, or could not serve (5xx, 429): retrying may help. */
   unavailable: 8,

@@ -29,7 +29,7 @@ export function buildProgram(io: CliIo, version: string, { json }: { json: boole
     .option('--endpoint <url>', 'control plane URL (env MODELFLEET_ENDPOINT; default from .modelfleet/dev.json or http://127.0.0.1:8787)')
     .option('--token <token>', 'operator token (env MODELFLEET_TOKEN; default from .modelfleet/dev.json for its endpoint)')
     .option('--json', 'machine-readable output: results and errors as JSON on stdout')
-    .addHelpText('after', '\nExit codes: 0 ok, 1 internal, 2 usage, 3 input, 4 auth, 5 refused, 6 rejected, 7 verification, 8 unavailable.')
+    .addHelpText('after', '\nExit codes: 0 ok, 1 internal, 2 usage, 3 input, 4 auth, 5 refused, 6 rejected, 7 verification (verify, scrub), 8 unavailable.')
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.stdout(s.trimEnd()), writeErr: json ? () => {} : (s) => io.stderr(s.trimEnd()) });
 
@@ -97,6 +97,12 @@ export function buildProgram(io: CliIo, version: string, { json }: { json: boole
     .option('--root <file>', 'the pinned root.json', '.modelfleet/root.json')
     .option('--app-key <key>', 'device app key, for model[:alias] targets (env MODELFLEET_APP_KEY)')
     .action(lazy(() => import('./commands/verify.ts'), 'verify'));
+
+  program.command('scrub')
+    .description('check every stored chunk and manifest of active versions against its digest; --repair re-sends chunks from local model files')
+    .option('--repair <dirs...>', 'model directories (model.json + weight files) holding correct copies of broken chunks')
+    .option('--page-size <n>', 'objects the control plane checks per request (1–100)', '25')
+    .action(lazy(() => import('./commands/scrub.ts'), 'scrub'));
 
   program.command('baseline [data]')
     .description('compute a monitoring baseline from training data (.csv with header, or .jsonl), or from training images (--images)')

@@ -18,6 +18,7 @@ import { modelRoutes } from './routes/models.ts';
 import { policyRoutes } from './routes/policy.ts';
 import { publishRoutes } from './routes/publish.ts';
 import { rolloutRoutes } from './routes/rollouts.ts';
+import { storageRoutes } from './routes/storage.ts';
 import { webhookRoutes } from './routes/webhooks.ts';
 
 export function buildApp() {
@@ -41,6 +42,7 @@ export function buildApp() {
   app.route('/v1', webhookRoutes);
   app.route('/v1', rolloutRoutes);
   app.route('/v1', policyRoutes);
+  app.route('/v1', storageRoutes);
   app.route('/console', consoleRoutes);
   bindApi((request, env, ctx) => app.fetch(request, env, ctx));
 

@@ -14,6 +14,12 @@ export interface Env {
   WEBHOOKS?: Queue<import('./webhooks/events.ts').DeliveryMessage>;
   /** First retry delay of a failed webhook delivery, doubling per attempt (default 30 s). */
   WEBHOOK_RETRY_BASE_SECONDS?: string;
+  /**
+   * Comma-separated hostnames a webhook may target although they are loopback, private or
+   * link-local (e.g. `127.0.0.1,localhost` for local development); plain http is allowed to them
+   * only. Unset: none (webhooks/target.ts).
+   */
+  WEBHOOK_ALLOW_HOSTS?: string;
   /** One Durable Object per rollout: serialises its transitions, its alarm advances the steps. */
   ROLLOUTS?: DurableObjectNamespace<import('./rollouts/coordinator.ts').RolloutCoordinator>;
   /** Seconds between a running rollout's analysis ticks (default 60). */
@@ -22,6 +28,8 @@ export interface Env {
   /** Seconds a commit's claim on its upload holds before another commit may take it over (default 300). */
   COMMIT_LEASE_SECONDS?: string;
   EDGE_CACHE_TTL_MS?: string;
+  /** How long an edge isolate trusts a stored chunk it has hashed (default 1 h; 0 = hash every read). */
+  EDGE_VERIFY_TTL_MS?: string;
   TICKET_TTL_SECONDS?: string;
   /** Daily privacy budget per model for drift releases (default 2). */
   DRIFT_EPSILON_PER_DAY?: string;

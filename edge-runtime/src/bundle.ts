@@ -3,13 +3,13 @@
  * SPEC 1.6: the ticket bundle. A device's first request brings back its ticket, the roots it has
  * not seen, the manifest the ticket names (unless the device says it holds it) and, for a small
  * model, the chunks too — so a cold load waits one round trip before its first chunk request
- * instead of three (roots ‖ ticket, then manifest). Everything is served as stored; the device
- * verifies each part as if it had fetched it alone. The ETag also covers the newest root, so a
+ * instead of three (roots ‖ ticket, then manifest). Everything is served as stored and verified
+ * against its digest first (content.ts); the device verifies each part as if it had fetched it alone. The ETag also covers the newest root, so a
  * conditional poll stays a 304 until the ticket or the root changes.
  */
 import { HAVE_PREFIX, INLINE_CHUNK_BYTES, type InlineChunk, type TicketBundle, encodeInlineChunk, fromBase64, fromUtf8, type Envelope } from '@modelfleet/protocol';
-import { manifestBytes } from './content.ts';
-import { type EdgeEnv, r2Key } from './env.ts';
+import { manifestBytes, verifiedChunkBytes } from './content.ts';
+import type { EdgeEnv } from './env.ts';
 import { ApiError } from './http-error.ts';
 import type { SignedTicket } from './tickets.ts';
 import { TtlCache } from './ttl-cache.ts';
@@ -35,15 +35,27 @@ async function manifestParts(env: EdgeEnv, digest: string) {
   // Our own signed manifest, read only to decide what to inline; the device verifies it.
   const manifest = JSON.parse(fromUtf8(fromBase64(envelope.payload))) as { totalBytes: number; chunks: { digest: string }[] };
   let chunks: InlineChunk[] | null = null;
+  let complete = true;
   if (manifest.totalBytes <= INLINE_CHUNK_BYTES) {
     chunks = [];
     for (const d of new Set(manifest.chunks.map((c) => c.digest))) {
-      const object = await env.ARTIFACTS.get(r2Key.chunk(d));
-      if (!object) throw new ApiError('not_found', `no chunk ${d}`);
-      chunks.push(encodeInlineChunk(d, new Uint8Array(await object.arrayBuffer())));
+      let bytes: Uint8Array | null;
+      try {
+        bytes = await verifiedChunkBytes(env, d);
+      } catch (e) {
+        // A corrupt chunk is left out rather than failing the ticket: the device fetches it alone
+        // and is told `content_corrupt` there (counted once, in content.ts).
+        if (!(e instanceof ApiError && e.code === 'content_corrupt')) throw e;
+        chunks = null;
+        complete = false;
+        break;
+      }
+      if (!bytes) throw new ApiError('not_found', `no chunk ${d}`);
+      chunks.push(encodeInlineChunk(d, bytes));
     }
   }
   const entry = { envelope, chunks };
+  if (!complete) return entry; // not remembered: once repaired, the next bundle inlines again
   if (parts.size >= MAX_PARTS) parts.delete(parts.keys().next().value!); // oldest first
   parts.set(digest, entry);
   return entry;

@@ -1,17 +1,23 @@
 /**
  * @module content
  * Content-addressed reads: manifests and chunks by SHA-256. Immutable, so they are cached for a
- * year; ETag is the digest; Range requests let a device resume a large chunk (SPEC 5.4).
+ * year; ETag is the digest; Range requests let a device resume a large chunk (SPEC 5.4). Nothing
+ * leaves unverified (integrity.ts): stored bytes that no longer hash to their digest are answered
+ * with a 503 `content_corrupt`, uncached, and counted.
  */
 import { DIGEST_PATTERN } from '@modelfleet/protocol';
 import { ApiError } from './http-error.ts';
-import { type EdgeEnv, r2Key } from './env.ts';
+import { type EdgeEnv, numberVar, r2Key } from './env.ts';
+import { Verdicts, corruptError, isIntact, recordFault } from './integrity.ts';
 import { TtlCache } from './ttl-cache.ts';
 
 export const IMMUTABLE = 'public, max-age=31536000, immutable';
 const servable = new TtlCache<boolean>();
-// Manifests are immutable and small: an isolate keeps the most recent ones in memory, so the
-// device's second request of a resolve costs no R2 read.
+const verdicts = new Verdicts();
+/** How long an isolate trusts a verified stored version before hashing it again (bit rot in place). */
+const verifyTtl = (env: EdgeEnv) => numberVar(env.EDGE_VERIFY_TTL_MS, 3_600_000);
+// Manifests are immutable and small: an isolate keeps the most recent ones in memory (verified),
+// so the device's second request of a resolve costs no R2 read.
 const manifests = new Map<string, ArrayBuffer>();
 const MAX_CACHED_MANIFESTS = 256;
 const MAX_CACHED_MANIFEST_BYTES = 1 << 20;
@@ -26,13 +32,21 @@ function notModified(request: Request, etag: string): boolean {
   return header !== null && header.split(',').some((t) => t.trim() === etag || t.trim() === '*');
 }
 
-/** A stored manifest envelope's bytes, from the isolate's memory when it has them; null if absent. */
+/**
+ * A stored manifest envelope's bytes, verified against its digest, from the isolate's memory when
+ * it has them; null if absent; `content_corrupt` if the payload no longer hashes to the digest.
+ */
 export async function manifestBytes(env: EdgeEnv, digest: string): Promise<ArrayBuffer | null> {
   let bytes = manifests.get(digest);
   if (!bytes) {
     const object = await env.ARTIFACTS.get(r2Key.manifest(digest));
     if (!object) return null;
     bytes = await object.arrayBuffer();
+    // Small and read once per isolate (then kept in memory): always hashed, no verdict needed.
+    if (!(await isIntact('manifest', digest, bytes))) {
+      await recordFault(env.DB, 'manifest', digest, 'edge');
+      throw corruptError('manifest', digest);
+    }
     if (bytes.byteLength <= MAX_CACHED_MANIFEST_BYTES) {
       if (manifests.size >= MAX_CACHED_MANIFESTS) manifests.delete(manifests.keys().next().value!); // oldest first
       manifests.set(digest, bytes);
@@ -77,15 +91,65 @@ async function isServable(env: EdgeEnv, digest: string, ttlMs: number): Promise<
   });
 }
 
+/**
+ * A chunk's stored bytes, verified, for the ticket bundle (SPEC 1.6 inlines small models' chunks);
+ * null if absent, `content_corrupt` if they no longer hash to the digest.
+ */
+export async function verifiedChunkBytes(env: EdgeEnv, digest: string): Promise<Uint8Array | null> {
+  const object = await env.ARTIFACTS.get(r2Key.chunk(digest));
+  if (!object) return null;
+  const bytes = new Uint8Array(await object.arrayBuffer());
+  await checkChunk(env, digest, object, bytes);
+  return bytes;
+}
+
+/** Hashes a stored chunk's whole bytes, remembers the verdict for that stored version, refuses if corrupt. */
+async function checkChunk(env: EdgeEnv, digest: string, object: R2Object, bytes: ArrayBuffer | Uint8Array): Promise<void> {
+  const key = Verdicts.key(digest, object);
+  const now = Date.now();
+  let ok = verdicts.get(key, now);
+  if (ok === undefined) {
+    ok = await isIntact('chunk', digest, bytes);
+    verdicts.set(key, ok, now, verifyTtl(env));
+    if (!ok) await recordFault(env.DB, 'chunk', digest, 'edge');
+  }
+  if (!ok) throw corruptError('chunk', digest);
+}
+
 export async function serveChunk(env: EdgeEnv, request: Request, digest: string, ttlMs: number): Promise<Response> {
   assertDigest(digest);
   const etag = `"${digest}"`;
   const base = { etag, 'cache-control': IMMUTABLE, 'content-type': 'application/octet-stream', 'accept-ranges': 'bytes' };
   if (!(await isServable(env, digest, ttlMs))) throw new ApiError('not_found', `no chunk ${digest}`);
   if (notModified(request, etag)) return new Response(null, { status: 304, headers: base });
+  const key = r2Key.chunk(digest);
   const ranged = request.headers.has('range');
-  const object = await env.ARTIFACTS.get(r2Key.chunk(digest), ranged ? { range: request.headers } : {});
+  let object = await env.ARTIFACTS.get(key, ranged ? { range: request.headers } : {});
   if (!object) throw new ApiError('not_found', `no chunk ${digest}`);
+  const verdict = verdicts.get(Verdicts.key(digest, object), Date.now());
+  if (verdict === false) {
+    await object.body.cancel();
+    throw corruptError('chunk', digest);
+  }
+  if (verdict === undefined) {
+    // First read of this stored version in this isolate: hash all of it before any byte leaves.
+    if (!ranged) {
+      const bytes = await object.arrayBuffer();
+      await checkChunk(env, digest, object, bytes);
+      return new Response(bytes, { headers: { ...base, 'content-length': String(bytes.byteLength) } });
+    }
+    await object.body.cancel();
+    const whole = await env.ARTIFACTS.get(key);
+    if (!whole) throw new ApiError('not_found', `no chunk ${digest}`);
+    await checkChunk(env, digest, whole, await whole.arrayBuffer());
+    object = await env.ARTIFACTS.get(key, { range: request.headers });
+    if (!object) throw new ApiError('not_found', `no chunk ${digest}`);
+    // Overwritten between the two reads: what we would send is not what we verified.
+    if (Verdicts.key(digest, object) !== Verdicts.key(digest, whole)) {
+      await object.body.cancel();
+      throw new ApiError('content_corrupt', `chunk ${digest} changed while it was being verified; retry`, { kind: 'chunk', digest });
+    }
+  }
   // A range that starts at or past the end cannot be satisfied (RFC 9110 §15.5.17): R2 answers it
   // with the whole object, which a client would take for the range it asked for.
   const start = /^bytes=(\d+)-\d*$/.exec(request.headers.get('range') ?? '')?.[1];

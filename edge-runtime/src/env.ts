@@ -7,6 +7,8 @@ export interface EdgeEnv {
   ARTIFACTS: R2Bucket;
   DEVICE_LIMITER?: RateLimit;
   EDGE_CACHE_TTL_MS?: string;
+  /** How long an isolate trusts a stored chunk it has hashed before hashing it again (default 1 h; 0 = every read). */
+  EDGE_VERIFY_TTL_MS?: string;
   TICKET_TTL_SECONDS?: string;
   TICKET_KEY?: string;
   /** `off` accepts telemetry without a ticket's proof (a fleet whose SDKs predate proofs); default required. */

@@ -47,6 +47,7 @@ export { APP_KEY_HEADER, APP_KEY_PREFIX } from './apps.ts';
 export { forgetAssignments, ticketSigner } from './tickets.ts';
 export { signerFromSecret } from './secret-signer.ts';
 export { IMMUTABLE } from './content.ts';
+export { type StoredKind, isIntact, recordFault } from './integrity.ts';
 export { type NetworkCounts, SketchAggregator } from './aggregator.ts';
 export { UPLOAD_ERRORS, aggregateStub, layoutForVersion } from './sketches.ts';
 export { statusOf } from './http-error.ts';

@@ -62,7 +62,8 @@ export const UploadResponse = z.object({
 });
 export type UploadResponse = z.infer<typeof UploadResponse>;
 
-export const ChunkPutResponse = z.object({ digest: Digest, size: z.number().int(), stored: z.boolean() });
+/** `stored`: written now; `repaired`: the stored bytes no longer matched their digest and were replaced. */
+export const ChunkPutResponse = z.object({ digest: Digest, size: z.number().int(), stored: z.boolean(), repaired: z.optional(z.literal(true)) });
 
 export const ValidationCheck = z.object({ name: z.string(), ok: z.boolean(), ms: z.number(), detail: z.string().optional() });
 

@@ -21,13 +21,15 @@ export const ERROR_CODES = [
   'no_root', 'root_invalid', 'root_expired', 'signing_key_missing', 'signing_key_not_in_root',
   'bad_signature', 'threshold_not_met', 'unknown_key', 'ticket_expired', 'ticket_replayed',
   'manifest_digest_mismatch', 'ticket_manifest_mismatch', 'manifest_too_large', 'malformed_document',
+  // storage: stored bytes that no longer match their digest are withheld, never served
+  'content_corrupt',
   // feature sketches (drift)
   'sketch_malformed', 'sketch_schema_mismatch', 'sketch_not_normalized', 'sketch_out_of_range', 'sketch_replayed',
   'no_baseline', 'window_closed',
   // telemetry provenance (SPEC §11)
   'proof_required', 'proof_invalid', 'network_limited', 'attestation_failed',
   // webhooks
-  'webhook_url_invalid', 'webhook_stale',
+  'webhook_url_invalid', 'webhook_target_forbidden', 'webhook_stale',
   // rollouts
   'gate_failed', 'policy_violation',
   // server

@@ -28,6 +28,7 @@ export * from './ticket-bundle.ts';
 export * from './client-steps.ts';
 export * from './api.ts';
 export * from './credentials.ts';
+export * from './storage.ts';
 export * from './device-request.ts';
 export * from './sketch.ts';
 export * from './sketch-upload.ts';

@@ -21,6 +21,7 @@ import { imagePredictBench } from './image-predict.ts';
 import { cliBench } from './cli.ts';
 import { weightBench } from './weight.ts';
 import { startupBench } from './startup.ts';
+import { chunkServeBench } from './chunk-serve.ts';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
@@ -100,6 +101,7 @@ try {
   rows.push(...(await consoleBench()));
   rows.push(...(await cliBench()));
   rows.push(...(await startupBench()));
+  rows.push(...(await chunkServeBench(SECONDS)));
 
   // The same ticket route with the isolate cache off: every request reads D1 and signs.
   const cold = await startWorker({ http: true, vars: { EDGE_CACHE_TTL_MS: '0' } });

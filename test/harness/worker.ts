@@ -86,6 +86,8 @@ export async function startWorker(options: StartOptions = {}): Promise<TestWorke
       ROLLOUT_MIN_NETWORKS: '1',
       DRIFT_MIN_NETWORKS: '1',
       WEBHOOK_RETRY_BASE_SECONDS: '0',
+      // Tests deliver webhooks to a receiver on loopback (webhook-receiver.ts), refused otherwise.
+      WEBHOOK_ALLOW_HOSTS: '127.0.0.1,localhost',
       ...options.vars,
     },
     ...(options.http ? { host: '127.0.0.1', port: 0 } : {}),

@@ -2,15 +2,17 @@
  * @module uploads
  * Publishing is three steps so that bytes travel once and memory stays bounded:
  *   1. POST the model.json, metadata and the client's chunk plan  → which chunks are missing;
- *   2. PUT each missing chunk (≤ 4 MiB), verified against its digest before it is stored;
+ *   2. PUT each missing chunk (≤ 4 MiB), verified against its digest before it is stored (a PUT
+ *      of a chunk already stored whose stored bytes no longer match replaces them: a repair);
  *   3. commit → validation with TF.js, then a signed manifest (commit.ts).
  * The server recomputes the chunk plan from the weight specs, so a client cannot choose
  * boundaries that straddle tensors or lie about sizes.
  */
-import { ApiError, r2Key } from '@modelfleet/edge-runtime';
+import { ApiError, isIntact, r2Key } from '@modelfleet/edge-runtime';
 import { TfjsModelError, type UploadRequest, type UploadResponse, planChunks, sha256Hex, tensorByteLength, weightSpecsOf } from '@modelfleet/protocol';
 import type { Env } from '../env.ts';
 import type { Operator } from '../http/context.ts';
+import { auditStatement } from '../registry/audit.ts';
 import { findModel } from '../registry/models.ts';
 import { committedError } from './claim.ts';
 import { UPLOAD_TTL_MS, maxModelBytes } from './limits.ts';
@@ -81,8 +83,15 @@ export async function loadUploadRequest(env: Env, id: string): Promise<UploadReq
   return object.json<UploadRequest>();
 }
 
-/** Step 2: stores one chunk if its bytes hash to the digest the plan names. */
-export async function putChunk(env: Env, id: string, digest: string, body: ArrayBuffer): Promise<{ digest: string; size: number; stored: boolean }> {
+export interface ChunkPutResult { digest: string; size: number; stored: boolean; repaired?: true }
+
+/**
+ * Step 2: stores one chunk if its bytes hash to the digest the plan names. A chunk already stored
+ * is read back and hashed: intact, nothing is written (`stored: false`); corrupt (R2 checks a
+ * digest only on write), it is replaced with these verified bytes (`repaired: true`), audited,
+ * and its storage fault cleared — without this a corrupt chunk could never be fixed.
+ */
+export async function putChunk(env: Env, id: string, digest: string, body: ArrayBuffer, op: Operator): Promise<ChunkPutResult> {
   await openUpload(env, id);
   const req = await loadUploadRequest(env, id);
   const expected = req.chunks.find((c) => c.digest === digest);
@@ -92,8 +101,17 @@ export async function putChunk(env: Env, id: string, digest: string, body: Array
   }
   const actual = await sha256Hex(new Uint8Array(body));
   if (actual !== digest) throw new ApiError('chunk_digest_mismatch', `chunk bytes hash to ${actual}, not ${digest}: the upload was corrupted, resend it`);
-  if (await env.ARTIFACTS.head(r2Key.chunk(digest))) return { digest, size: body.byteLength, stored: false };
+  const key = r2Key.chunk(digest);
+  const existing = await env.ARTIFACTS.get(key);
+  const corrupt = existing !== null && !(await isIntact('chunk', digest, await existing.arrayBuffer()));
+  if (existing && !corrupt) return { digest, size: body.byteLength, stored: false };
   // R2 re-checks the digest on write, so a flipped bit between here and storage is refused too.
-  await env.ARTIFACTS.put(r2Key.chunk(digest), body, { sha256: digest, httpMetadata: { contentType: 'application/octet-stream' } });
-  return { digest, size: body.byteLength, stored: true };
+  await env.ARTIFACTS.put(key, body, { sha256: digest, httpMetadata: { contentType: 'application/octet-stream' } });
+  if (!corrupt) return { digest, size: body.byteLength, stored: true };
+  const at = new Date().toISOString();
+  await env.DB.batch([
+    env.DB.prepare("DELETE FROM storage_faults WHERE kind = 'chunk' AND digest = ?").bind(digest),
+    auditStatement(env.DB, { actor: op.actor, action: 'chunk.repair', subject: `chunk/${digest}`, after: { size: body.byteLength, upload: id }, reason: 'stored bytes did not match their digest' }, at),
+  ]);
+  return { digest, size: body.byteLength, stored: true, repaired: true };
 }

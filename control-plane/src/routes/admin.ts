@@ -1,7 +1,8 @@
 /**
  * @module routes/admin
  * Signing keys and the audit log. Installing roots needs `admin`; reading keys and the audit log
- * needs `viewer`. Tokens and device apps are in routes/credentials.ts.
+ * needs `viewer` (webhook URLs in it are shown to admins only; others see scheme and host, as a URL
+ * may hold a credential). Tokens and device apps are in routes/credentials.ts.
  */
 import { createRoute } from '@hono/zod-openapi';
 import { AuditRecord, Envelope } from '@modelfleet/protocol';
@@ -12,6 +13,7 @@ import { jsonBody } from '../http/guards.ts';
 import { createApp } from '../http/openapi-app.ts';
 import { listAudit } from '../registry/audit.ts';
 import { currentRoot, putRoot } from '../trust/roots.ts';
+import { redactAuditUrls } from '../webhooks/target.ts';
 import { bearer, errorResponses, json, jsonRequest } from './shared.ts';
 
 export const adminRoutes = createApp();
@@ -66,6 +68,7 @@ adminRoutes.openapi(
   async (c) => {
     const q = c.req.valid('query');
     const filters = { ...(q.subject ? { subject: q.subject } : {}), ...(q.action ? { action: q.action } : {}), ...(q.actor ? { actor: q.actor } : {}), ...(q.before ? { before: q.before } : {}) };
-    return c.json({ records: await listAudit(c.env.DB, { limit: q.limit, ...filters }) }, 200);
+    const records = await listAudit(c.env.DB, { limit: q.limit, ...filters });
+    return c.json({ records: c.get('operator').role === 'admin' ? records : records.map(redactAuditUrls) }, 200);
   },
 );

@@ -27,10 +27,10 @@ publishRoutes.openapi(
   createRoute({ method: 'put', path: '/uploads/{upload}/chunks/{digest}', security: bearer,
     middleware: [requireRole('publisher'), requireContentType('application/octet-stream'), limitBody(MAX_CHUNK_BYTES)] as const,
     request: { params: UploadParam.extend({ digest: Digest }), body: { content: { 'application/octet-stream': { schema: z.string().meta({ format: 'binary' }) } }, required: true } },
-    responses: { 200: json(ChunkPutResponse, 'Chunk verified (stored, or already present)'), ...errorResponses } }),
+    responses: { 200: json(ChunkPutResponse, 'Chunk verified: stored, already present and intact, or replacing stored bytes that no longer matched (repaired)'), ...errorResponses } }),
   async (c) => {
     const { upload, digest } = c.req.valid('param');
-    return c.json(await putChunk(c.env, upload, digest, await c.req.arrayBuffer()), 200);
+    return c.json(await putChunk(c.env, upload, digest, await c.req.arrayBuffer(), c.get('operator')), 200);
   },
 );
 

@@ -1,7 +1,8 @@
 /**
  * @module routes/webhooks
- * Webhook registration (admin), the delivery log (viewer) and manual actions: a ping to test a
- * receiver, and sending a failed delivery again (operator).
+ * Webhook registration (admin), the webhook list and the delivery log (viewer) and manual actions:
+ * a ping to test a receiver, and sending a failed delivery again (operator). A webhook URL may carry
+ * a credential in its path or query, so below admin the list shows its scheme and host only.
  */
 import { createRoute } from '@hono/zod-openapi';
 import { CreateWebhookRequest, DeliveryStatus, EventType, WebhookDelivery, WebhookInfo } from '@modelfleet/protocol';
@@ -10,7 +11,8 @@ import { requireRole } from '../auth/operators.ts';
 import { jsonBody } from '../http/guards.ts';
 import { createApp } from '../http/openapi-app.ts';
 import { enqueue, enqueueEvent, eventStatements } from '../webhooks/events.ts';
-import { createWebhook, deleteWebhook, findWebhook, listDeliveries, listWebhooks, redeliver } from '../webhooks/store.ts';
+import { createWebhook, deleteWebhook, findWebhook, listDeliveries, listWebhooks, redactWebhook, redeliver } from '../webhooks/store.ts';
+import { allowedHosts } from '../webhooks/target.ts';
 import { bearer, errorResponses, json, jsonRequest } from './shared.ts';
 
 export const webhookRoutes = createApp();
@@ -21,13 +23,16 @@ webhookRoutes.openapi(
   createRoute({ method: 'post', path: '/webhooks', security: bearer, middleware: [requireRole('admin'), ...jsonBody] as const,
     request: jsonRequest(CreateWebhookRequest),
     responses: { 201: json(WebhookInfo.extend({ secret: z.string() }), 'The webhook and its signing secret, shown once'), ...errorResponses } }),
-  async (c) => c.json(await createWebhook(c.env.DB, c.req.valid('json'), c.get('operator')), 201),
+  async (c) => c.json(await createWebhook(c.env.DB, c.req.valid('json'), c.get('operator'), allowedHosts(c.env.WEBHOOK_ALLOW_HOSTS)), 201),
 );
 
 webhookRoutes.openapi(
-  createRoute({ method: 'get', path: '/webhooks', security: bearer, middleware: [requireRole('operator')] as const,
-    responses: { 200: json(z.object({ webhooks: z.array(WebhookInfo) }), 'Live webhooks (never their secrets)'), ...errorResponses } }),
-  async (c) => c.json({ webhooks: await listWebhooks(c.env.DB) }, 200),
+  createRoute({ method: 'get', path: '/webhooks', security: bearer, middleware: [requireRole('viewer')] as const,
+    responses: { 200: json(z.object({ webhooks: z.array(WebhookInfo) }), 'Live webhooks, never their secrets; below admin, URLs as scheme and host only'), ...errorResponses } }),
+  async (c) => {
+    const hooks = await listWebhooks(c.env.DB);
+    return c.json({ webhooks: c.get('operator').role === 'admin' ? hooks : hooks.map(redactWebhook) }, 200);
+  },
 );
 
 webhookRoutes.openapi(

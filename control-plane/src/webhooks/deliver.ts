@@ -2,13 +2,16 @@
  * @module webhooks/deliver
  * One delivery attempt, the queue consumer around it, and the sweep for lost messages.
  * At-least-once: a receiver may see an event twice (a retry racing a sweep) and deduplicates
- * on `webhook-id`. Redirects are not followed (a webhook URL is where the admin said it is).
+ * on `webhook-id`. Redirects are not followed (a webhook URL is where the admin said it is), and the
+ * target is checked again before each attempt (webhooks/target.ts): a hook registered before that
+ * check existed, or whose host left WEBHOOK_ALLOW_HOSTS, fails without a request.
  */
 import { signWebhook } from '@modelfleet/protocol';
 import { numberVar } from '@modelfleet/edge-runtime';
 import type { Env } from '../env.ts';
 import { backoffSeconds } from './backoff.ts';
 import { type DeliveryMessage, enqueue } from './events.ts';
+import { allowedHosts, checkWebhookTarget } from './target.ts';
 
 export const MAX_ATTEMPTS = 8;
 const TIMEOUT_MS = 10_000;
@@ -29,6 +32,13 @@ export async function attemptDelivery(env: Env, id: number, now = new Date()): P
     return { kind: 'done' };
   }
   const attempts = row.attempts + 1;
+  try {
+    checkWebhookTarget(row.url, allowedHosts(env.WEBHOOK_ALLOW_HOSTS));
+  } catch (e) {
+    // Not retried: only a change of configuration (then a manual redeliver) could make it deliverable.
+    await record(env, id, 'failed', attempts, null, `target refused: ${(e as Error).message}`, now);
+    return { kind: 'done' };
+  }
   let status: number | null = null;
   let error: string | null = null;
   try {

@@ -7,21 +7,11 @@ import { type CreateWebhookRequest, type WebhookDelivery, type WebhookInfo, newW
 import type { Operator } from '../http/context.ts';
 import { auditStatement } from '../registry/audit.ts';
 import { findModel } from '../registry/models.ts';
+import { checkWebhookTarget, redactUrl } from './target.ts';
 
-const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]']);
-
-/** HTTPS only, except plain HTTP to the loopback interface (local development and tests). */
-export function checkWebhookUrl(raw: string): URL {
-  const url = new URL(raw);
-  if (url.username || url.password) throw new ApiError('webhook_url_invalid', 'a webhook URL must not carry credentials; authenticate with the signature');
-  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && LOOPBACK.has(url.hostname))) {
-    throw new ApiError('webhook_url_invalid', `webhook URLs must be https:// (plain http only to localhost), got ${url.protocol}//${url.hostname}`);
-  }
-  return url;
-}
-
-export async function createWebhook(db: D1Database, body: CreateWebhookRequest, op: Operator): Promise<WebhookInfo & { secret: string }> {
-  const url = checkWebhookUrl(body.url).toString();
+/** Registers a webhook; the target is checked first (webhooks/target.ts), so a refusal writes nothing. */
+export async function createWebhook(db: D1Database, body: CreateWebhookRequest, op: Operator, allow: Set<string>): Promise<WebhookInfo & { secret: string }> {
+  const url = checkWebhookTarget(body.url, allow).toString();
   const model = body.model ? await findModel(db, body.model) : null;
   const id = `wh_${crypto.randomUUID().replace(/-/g, '').slice(0, 16)}`;
   const secret = newWebhookSecret();
@@ -39,6 +29,9 @@ export async function createWebhook(db: D1Database, body: CreateWebhookRequest, 
 interface WebhookRow { id: string; url: string; events: string; model: string | null; description: string; created_at: string }
 
 const toInfo = (r: WebhookRow): WebhookInfo => ({ id: r.id, url: r.url, events: JSON.parse(r.events), model: r.model, description: r.description, createdAt: r.created_at });
+
+/** A webhook as a reader below admin sees it: the URL cut to scheme and host (it may hold a credential). */
+export const redactWebhook = <T extends WebhookInfo>(w: T): T => ({ ...w, url: redactUrl(w.url) });
 
 export async function listWebhooks(db: D1Database): Promise<WebhookInfo[]> {
   const { results } = await db.prepare(
