@@ -158,6 +158,7 @@ describe('modelfleet CLI', () => {
       ['keys', 'list'], ['models', 'create', 'json-model'], ['publish', dir, '--model', 'json-model'], ['versions', 'list', '--model', 'json-model'],
       ['versions', 'show', '--model', 'json-model', '1'], ['alias', 'set', '--model', 'json-model', 'champion', '1'], ['tokens', 'create', '--role', 'viewer'],
       ['apps', 'create', '--name', 'json'], ['rollout', 'status', rollout.id], ['rollout', 'list', '--model', 'fraud'], ['rollout', 'abort', rollout.id],
+      ['rollout', 'policy', '--model', 'fraud'],
       ['keys', 'rotate-root'], ['keys', 'init'],
     ];
     for (const argv of commands) {
@@ -165,6 +166,20 @@ describe('modelfleet CLI', () => {
       expect([r.code, r.err], argv.join(' ')).toEqual([0, '']);
       expect(() => JSON.parse(r.out), `${argv.join(' ')}: ${r.out}`).not.toThrow();
     }
+  });
+
+  it('rollout policy shows the defaults, sets a policy from a file, and refuses a bad one without changing it', async () => {
+    expect((await cli('rollout', 'policy', '--model', 'fraud')).out).toContain('no policy set, the defaults apply');
+    const file = join(mkdtempSync(join(tmpdir(), 'mf-policy-')), 'policy.json');
+    writeFileSync(file, JSON.stringify({ minSteps: 2, gate: { metric: 'accuracy', margin: 0.01, source: 'server' } }));
+    const set = await cli('rollout', 'policy', '--model', 'fraud', '--set', file);
+    expect(set.code, set.err).toBe(0);
+    expect(set.out).toMatch(/policy set by .*\n.*steps ≥ 2.*\n.*\ngate: accuracy \+0\.01 \(computed by the control plane\)/);
+    writeFileSync(file, JSON.stringify({ minSteps: 0 }));
+    const bad = await cli('rollout', 'policy', '--model', 'fraud', '--set', file);
+    expect(bad.code).not.toBe(0);
+    expect(bad.err).toContain('bad_request');
+    expect((await cli('rollout', 'policy', '--model', 'fraud')).out).toContain('steps ≥ 2');
   });
 
   it('tokens revoke and apps rotate-key / revoke-key end credentials; bad input is a usage or refused exit', async () => {

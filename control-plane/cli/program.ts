@@ -123,6 +123,9 @@ export function buildProgram(io: CliIo, version: string, { json }: { json: boole
     .action(lazy(rollout, 'createRollout'));
   r.command('status <id>').action(lazy(rollout, 'rolloutStatus'));
   r.command('list').requiredOption('--model <name>', 'model name').action(lazy(rollout, 'listRollouts'));
+  r.command('policy').description('what a publisher (CI) may start on its own; --set replaces it (operator)').requiredOption('--model <name>', 'model name')
+    .option('--set <file>', 'RolloutPolicy JSON (minSteps, maxFirstStepPercent, minBakeSeconds, requiredMetrics, gate, publisherMayStart)')
+    .action(lazy(rollout, 'rolloutPolicy'));
   for (const action of ['promote', 'pause', 'resume', 'abort', 'kill'] as const) {
     r.command(`${action} <id>`).option('--reason <text>', 'recorded in the audit log')
       .description(action === 'kill' ? 'kill switch: the whole fleet returns to the champion now' : `${action} the rollout`)

@@ -80,7 +80,9 @@ export function edgeRoutes<E extends EdgeEnv>(): Hono<{ Bindings: E }> {
     assertAppServesModel(app, model);
     const ticket = await ticketFor(c.env, model, device, ttl, numberVar(c.env.TICKET_TTL_SECONDS, 86400), profileOf((k) => c.req.query(k)));
     // SPEC 11.1: the device's upload proof for this assignment, on every answer (304s included).
-    const proof = await issueProof(c.env, { app: app.id, device, model }, { ...ticket.assignment, attested: await attested(c.env, c.req.header(ATTESTATION_HEADER), c.req.raw.headers) });
+    const proof = c.env.UPLOAD_PROOF === 'off' ? null
+      : await issueProof(c.env, { app: app.id, device, model }, { ...ticket.assignment, attested: await attested(c.env, c.req.header(ATTESTATION_HEADER), c.req.raw.headers) });
+    const proofHeader: Record<string, string> = proof ? { [PROOF_HEADER]: proof } : {};
     if (c.req.query('bundle') === '1') {
       // SPEC 1.6: the ticket with newer roots, the manifest and a small model's chunks.
       const root = Number(c.req.query('root') ?? '0');
@@ -88,11 +90,11 @@ export function edgeRoutes<E extends EdgeEnv>(): Hono<{ Bindings: E }> {
       const have = c.req.query('have');
       if (have !== undefined && !HAVE_PATTERN.test(have)) throw new ApiError('bad_request', `have lists at most ${MAX_HAVE} manifest digests by their first ${HAVE_PREFIX} hex characters, comma-separated`);
       const etag = await bundleEtag(c.env, ticket, ttl);
-      const headers = { etag, 'cache-control': 'private, no-cache', [PROOF_HEADER]: proof };
+      const headers = { etag, 'cache-control': 'private, no-cache', ...proofHeader };
       if (c.req.header('if-none-match') === etag) return c.body(null, 304, headers);
       return c.json(await ticketBundle(c.env, ticket, { root, have: have?.split(',') ?? [], ttlMs: ttl }), 200, headers);
     }
-    const headers = { etag: ticket.etag, 'cache-control': 'private, no-cache', [PROOF_HEADER]: proof };
+    const headers = { etag: ticket.etag, 'cache-control': 'private, no-cache', ...proofHeader };
     if (c.req.header('if-none-match') === ticket.etag) return c.body(null, 304, headers);
     return c.json(ticket.envelope, 200, headers);
   });

@@ -13,6 +13,7 @@ import { buildLayersModel } from '../fixtures/models.ts';
 import { createModel, publish } from '../harness/publish.ts';
 import type { TestWorker } from '../harness/worker.ts';
 import { closedLoop, get } from './load.ts';
+import { PROOF_HEADER, proofMinter } from '../harness/proofs.ts';
 
 export interface Row { bench: string; value: string; anchor: string; ratio: string; target: string }
 const fmt = (n: number, d = 1) => n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
@@ -79,9 +80,13 @@ export async function driftBench(worker: TestWorker, appKey: string, seconds: nu
   const p = await publish(worker, 'driftbench', await buildLayersModel({ seed: 6, inputs: F }), { baseline });
   if (p.res.status !== 201) throw new Error(`publish driftbench: ${JSON.stringify(p.body)}`);
   let device = 0;
+  const proofOf = await proofMinter(worker.db, worker.ticketSecret, appKey);
   const ingest = async () => {
-    const res = await fetch(`${worker.url}/v1/edge/sketches/driftbench/1?device=bench-${device++}`, {
-      method: 'POST', body: bytes as unknown as BodyInit, headers: { 'content-type': 'application/octet-stream', 'x-modelfleet-app-key': appKey },
+    // Each device carries the proof its ticket would (SPEC 11.1), minted as the ticket route does.
+    const id = `bench-${device++}`;
+    const res = await fetch(`${worker.url}/v1/edge/sketches/driftbench/1?device=${id}`, {
+      method: 'POST', body: bytes as unknown as BodyInit,
+      headers: { 'content-type': 'application/octet-stream', 'x-modelfleet-app-key': appKey, [PROOF_HEADER]: await proofOf('driftbench', 1, id) },
     });
     await res.arrayBuffer();
     return res.status === 202;

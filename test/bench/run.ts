@@ -21,6 +21,7 @@ import { imagePredictBench } from './image-predict.ts';
 import { cliBench } from './cli.ts';
 import { weightBench } from './weight.ts';
 import { startupBench } from './startup.ts';
+import { provenanceBench } from './provenance.ts';
 import { chunkServeBench } from './chunk-serve.ts';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
@@ -102,6 +103,7 @@ try {
   rows.push(...(await cliBench()));
   rows.push(...(await startupBench()));
   rows.push(...(await chunkServeBench(SECONDS)));
+  rows.push(...(await provenanceBench(SECONDS, CONCURRENCY)));
 
   // The same ticket route with the isolate cache off: every request reads D1 and signs.
   const cold = await startWorker({ http: true, vars: { EDGE_CACHE_TTL_MS: '0' } });

@@ -7,7 +7,7 @@
  * `proof: null` to send none.
  */
 import type { D1Database } from '@cloudflare/workers-types';
-import { APP_KEY_HEADER, PROOF_HEADER, mintProof, proofKey, sha256Hex, utf8, windowOf } from '@modelfleet/protocol';
+import { APP_KEY_HEADER, PROOF_HEADER, type ProofClaims, mintProof, proofKey, sha256Hex, utf8, windowOf } from '@modelfleet/protocol';
 
 const UPLOAD = /^\/v1\/edge\/(sketches|health|step-health|step-sketches)\/([^/?]+)\/(\d+)\?(.*)$/;
 
@@ -34,3 +34,18 @@ export async function proofForUpload(db: D1Database, ticketSecret: string, path:
 }
 
 export { PROOF_HEADER };
+
+type Assigned = Pick<ProofClaims, 'stage' | 'sequence' | 'rollout'>;
+
+/**
+ * A fast minter for simulations and benchmarks: proofs of today for one app's devices (the app
+ * looked up once), champion-stage unless the ticket's assignment is given.
+ */
+export async function proofMinter(db: D1Database, ticketSecret: string, appKey: string): Promise<(model: string, version: number, device: string, assigned?: Assigned) => Promise<string>> {
+  const app = await db.prepare('SELECT app_id AS id FROM app_keys WHERE key_hash IN (?, ?)').bind(await sha256Hex(utf8(appKey)), `plain:${appKey}`).first<{ id: string }>();
+  if (!app) throw new Error('unknown app key');
+  const key = await proofKey(ticketSecret);
+  const day = windowOf(new Date());
+  return (model, version, device, assigned = { stage: 'champion', sequence: 0, rollout: null }) =>
+    mintProof(key, { app: app.id, device, model }, { day, version, attested: false, ...assigned });
+}

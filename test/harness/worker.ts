@@ -16,6 +16,8 @@ import { PROOF_HEADER, proofForUpload } from './proofs.ts';
 export interface TestWorker {
   url: string;
   adminToken: string;
+  /** The TICKET_KEY secret (benchmarks mint the upload proofs a device would hold: proofs.ts). */
+  ticketSecret: string;
   keys: KeySet;
   rootEnvelope: Envelope;
   db: D1Database;
@@ -132,7 +134,7 @@ export async function startWorker(options: StartOptions = {}): Promise<TestWorke
     if (!res.ok) throw new Error(`scheduled ${cron} failed: ${res.status} ${await res.text()}`);
   };
   // In-memory storage outlives setOptions (Miniflare keeps it for the instance's lifetime).
-  const worker: TestWorker = { url, adminToken, keys: trust.keys, rootEnvelope: trust.rootEnvelope, db, r2, mf, api, restart, trigger, dispose: () => mf.dispose() };
+  const worker: TestWorker = { url, adminToken, ticketSecret, keys: trust.keys, rootEnvelope: trust.rootEnvelope, db, r2, mf, api, restart, trigger, dispose: () => mf.dispose() };
   async function restart(vars?: Record<string, string>) {
     await mf.setOptions(vars ? { ...mfOptions, bindings: { ...mfOptions.bindings, ...vars } } : mfOptions);
     // Binding stubs die with the runtime they came from (the harness's own D1 handle mints proofs).

@@ -32,9 +32,9 @@ it('A/A step analyses never roll back; a +2 pp regression on real devices is rol
 
 it('forged step records from one network (5 % of each arm) change decisions without the cap, none with it', async () => {
   const { forgedStepRuns } = await import('./adversarial-sim.ts');
-  const a = await forgedStepRuns(10, 2000, 5);
-  console.log(`sim (CI): forged 5 %: honest ${JSON.stringify(a.honest)}, undefended changed ${a.undefended.changed}/10, defended ${a.defended.changed}/10`);
-  expect(a.undefended.changed).toBeGreaterThanOrEqual(8);
+  const a = await forgedStepRuns(6, 5000, 5);
+  console.log(`sim (CI): forged 5 %: honest ${JSON.stringify(a.honest)}, undefended changed ${a.undefended.changed}/6, defended ${a.defended.changed}/6`);
+  expect(a.undefended.changed).toBeGreaterThanOrEqual(5);
   expect(a.undefended.to.rollback).toBe(a.undefended.changed);
   expect(a.defended.changed).toBe(0);
 }, 120_000);

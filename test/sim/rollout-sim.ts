@@ -11,6 +11,7 @@ import { normalCdf } from '../../control-plane/src/drift/math.ts';
 import { buildLayersModel } from '../fixtures/models.ts';
 import { createApp, monitoredBaseline, outputSketch } from '../fixtures/drift.ts';
 import { createModel, publish } from '../harness/publish.ts';
+import { PROOF_HEADER, proofMinter } from '../harness/proofs.ts';
 import { startWorker } from '../harness/worker.ts';
 
 /** SHA-256 bucketing with node:crypto (the vectors prove it equals protocol's bucketOf). */
@@ -215,14 +216,18 @@ export async function regressionToRollback(devicesPerArm: number, via: 'window' 
       for (let i = 0; out.length < devicesPerArm; i++) if (rolloutCohort(bucket('reg-salt', `reg-${i}`), 50) === cohort) out.push(`reg-${i}`);
       return out;
     };
+    // Each device carries the proof its ticket gave it (protocol SPEC §11), minted as the edge does.
+    const proofOf = await proofMinter(worker.db, worker.ticketSecret, appKey);
     for (const [version, errors] of [[1, 2], [2, 6]] as const) { // 1 % vs 3 % of 200 calls: +2 pp
       const ids = rangeIds(version === 2 ? 'challenger' : 'control');
+      const assigned = { stage: version === 2 ? 'challenger' : 'control', sequence, rollout: id } as const;
       let next = 0;
       await Promise.all(Array.from({ length: 16 }, async () => {
         while (next < devicesPerArm) {
           const d = ids[next++]!;
           const record = await healthUpload({ load: { ok: 1 }, predict: { ok: 200 - errors, inference_error: errors }, latencies: [3, 4, 5, 6, 7, 3, 4, 5, 6, 7], backend: { wasm: 200 } }, window);
-          const res = await fetch(`${worker.url}${path(version, d)}`, { method: 'POST', body: encodeUpload(layout, record!) as unknown as BodyInit, headers: { 'content-type': 'application/octet-stream', 'x-modelfleet-app-key': appKey } });
+          const headers = { 'content-type': 'application/octet-stream', 'x-modelfleet-app-key': appKey, [PROOF_HEADER]: await proofOf('reg', version, d, assigned) };
+          const res = await fetch(`${worker.url}${path(version, d)}`, { method: 'POST', body: encodeUpload(layout, record!) as unknown as BodyInit, headers });
           const text = await res.text();
           if (res.status !== 202) refused.set(text.slice(0, 120), (refused.get(text.slice(0, 120)) ?? 0) + 1);
         }
@@ -262,7 +267,9 @@ export async function stepOutputDecision(devicesPerArm: number, drifted: boolean
     const { id } = (await (await worker.api('/v1/models/po/rollouts', { method: 'POST', json: { challenger: 2, plan } })).json()) as { id: string };
     const sequence = ((await (await worker.api('/v1/models/po')).json()) as { sequence: number }).sequence;
     const refused = new Map<string, number>();
+    const proofOf = await proofMinter(worker.db, worker.ticketSecret, appKey);
     for (const version of [1, 2] as const) {
+      const assigned = { stage: version === 2 ? 'challenger' : 'control', sequence, rollout: id } as const;
       const ids: string[] = [];
       for (let i = 0; ids.length < devicesPerArm; i++) if (rolloutCohort(bucket('po-salt', `po-${i}`), 50) === (version === 2 ? 'challenger' : 'control')) ids.push(`po-${i}`);
       let next = 0;
@@ -270,7 +277,8 @@ export async function stepOutputDecision(devicesPerArm: number, drifted: boolean
         while (next < ids.length) {
           const k = next++;
           const body = await outputSketch(k, ids[k]!, version === 2 && drifted ? 2 : 1, sequence);
-          const res = await fetch(`${worker.url}/v1/edge/step-sketches/po/${version}?device=${ids[k]}&rollout=${id}`, { method: 'POST', body: body as unknown as BodyInit, headers: { 'content-type': 'application/octet-stream', 'x-modelfleet-app-key': appKey } });
+          const headers = { 'content-type': 'application/octet-stream', 'x-modelfleet-app-key': appKey, [PROOF_HEADER]: await proofOf('po', version, ids[k]!, assigned) };
+          const res = await fetch(`${worker.url}/v1/edge/step-sketches/po/${version}?device=${ids[k]}&rollout=${id}`, { method: 'POST', body: body as unknown as BodyInit, headers });
           const text = await res.text();
           if (res.status !== 202) refused.set(text.slice(0, 120), (refused.get(text.slice(0, 120)) ?? 0) + 1);
         }

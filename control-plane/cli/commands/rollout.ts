@@ -43,3 +43,19 @@ export async function rolloutAction(c: Ctx, action: 'promote' | 'pause' | 'resum
   const step = action === 'promote' ? (await api(c).request<View>('GET', `/v1/rollouts/${id}`)).step : undefined;
   show(c, await api(c).request<View>('POST', `/v1/rollouts/${id}/${action}`, { ...(step === undefined ? {} : { step }), ...(o.reason ? { reason: o.reason } : {}) }));
 }
+
+interface PolicyView { model: string; configured: boolean; updatedBy: string | null; policy: { publisherMayStart: boolean; minSteps: number; maxFirstStepPercent: number; minBakeSeconds: number; requiredMetrics: string[]; gate?: { metric: string; margin: number; source: string } } }
+
+/** `rollout policy --model m [--set policy.json]`: what a publisher may start on its own. */
+export async function rolloutPolicy(c: Ctx, o: { model: string; set?: string }): Promise<void> {
+  const v = o.set
+    ? await api(c).request<PolicyView>('PUT', `/v1/models/${o.model}/rollout-policy`, readJsonFile(c.io, o.set, '--set'))
+    : await api(c).request<PolicyView>('GET', `/v1/models/${o.model}/rollout-policy`);
+  const p = v.policy;
+  emit(c, v, () => [
+    `${v.model}: ${v.configured ? `policy set by ${v.updatedBy}` : 'no policy set, the defaults apply'}`,
+    `publishers may start: ${p.publisherMayStart ? 'yes' : 'no'}; steps ≥ ${p.minSteps}, first ≤ ${p.maxFirstStepPercent} %, bake ≥ ${p.minBakeSeconds} s`,
+    `required metrics: ${p.requiredMetrics.join(', ') || '-'}`,
+    `gate: ${p.gate ? `${p.gate.metric} +${p.gate.margin} (${p.gate.source === 'server' ? 'computed by the control plane' : 'self-reported'})` : "the plan's own (self-reported)"}`,
+  ]);
+}
