@@ -28,8 +28,8 @@ export const ERROR_CODES = [
   'proof_required', 'proof_invalid', 'network_limited', 'attestation_failed',
   // webhooks
   'webhook_url_invalid', 'webhook_stale',
-  // rollouts
-  'gate_failed',
+  // rollouts and evaluation sets
+  'gate_failed', 'no_eval_set', 'eval_set_mismatch',
   // server
   'internal',
 ] as const;
