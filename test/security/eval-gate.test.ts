@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createToken } from '../fixtures/drift.ts';
 import { type ModelArtifacts, buildLayersModel } from '../fixtures/models.ts';
 import { createModel, publish, registrySnapshot } from '../harness/publish.ts';
+import { consolePage, signIn } from './console-session.ts';
 import { type TestWorker, startWorker } from '../harness/worker.ts';
 
 const SERVER_METRICS = `SELECT e.metrics FROM evaluations e JOIN eval_sets s ON s.model_id = e.model_id AND s.digest = e.eval_set_digest
@@ -155,6 +156,18 @@ describe('the numbers a gate reads are the control plane\'s, not the publisher\'
     const after = await stored();
     expect({ ...after, evaluations: [] }).toEqual({ ...before, evaluations: [] });
     expect(after.evaluations).toHaveLength(before.evaluations.length + 1);
+  });
+
+  it('the console labels the control plane\'s numbers apart from the publisher\'s', async () => {
+    const { cookie } = await signIn(worker, viewer);
+    const { status, html } = await consolePage(worker, cookie, '/console/models/fraud');
+    expect(status).toBe(200);
+    const row = html.match(/<tr data-eval-version="2">(.*?)<\/tr>/s)?.[1] ?? '';
+    const [v2] = await serverMetrics(2);
+    expect(row).toContain(`>${v2!.accuracy.toFixed(4)}<`); // computed by the control plane
+    expect(row).toContain('>0.9999<'); // self-reported, in its own column
+    expect(html).toContain('computed by the control plane');
+    expect(html).toContain('self-reported');
   });
 
   it('asking again does not run the model again: the row stands as it was', async () => {
