@@ -210,3 +210,23 @@ describe('the numbers a gate reads are the control plane\'s, not the publisher\'
     expect(await stored()).toEqual(before);
   });
 });
+
+describe('one evaluation\'s work is bounded', () => {
+  it('a model × set past rows × weights = 2^32 is refused before it runs (eval_set_mismatch); the set stands', async () => {
+    await createModel(worker, 'big');
+    // 4 → 110,000 → 3: ~880k weights (3.5 MB); 5,000 rows of it would be ~4.4 G multiply-adds.
+    expect((await publish(worker, 'big', await buildLayersModel({ seed: 2, inputs: 4, hidden: 110_000, outputs: 3 }))).res.status).toBe(201);
+    const half = rows.map((r) => r.map((x) => x / 2)); // rows of its own: the sets above are not touched
+    const set = { inputs: half.slice(0, 100), labels: labels.slice(0, 100) };
+    expect((await worker.api('/v1/models/big/eval-set', { method: 'PUT', json: set })).status).toBe(200); // no champion: nothing scored yet
+    expect((await worker.api('/v1/models/big/versions/1/evaluate', { method: 'POST', token: ci })).status).toBe(200); // 88 M: fine
+    const many = { inputs: Array.from({ length: 5000 }, (_, i) => half[i % half.length]!), labels: Array.from({ length: 5000 }, (_, i) => labels[i % rows.length]!) };
+    expect((await worker.api('/v1/models/big/eval-set', { method: 'PUT', json: many })).status).toBe(200);
+    const before = await stored();
+    const res = await worker.api('/v1/models/big/versions/1/evaluate', { method: 'POST', token: ci });
+    const body = (await res.json()) as { error: { code: string; message: string } };
+    expect([res.status, body.error.code]).toEqual([422, 'eval_set_mismatch']);
+    expect(body.error.message).toMatch(/more work than one evaluation may do/);
+    expect(await stored()).toEqual(before);
+  }, 120_000);
+});

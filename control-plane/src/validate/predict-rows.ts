@@ -1,11 +1,11 @@
 /**
  * @module validate/predict-rows
- * Runs many rows through a loaded model in batches (of `batchRows`: 1 for a model that fixes its batch at 1), for server-side evaluation (evaluate/run.ts):
- * the model's single input gets `[batch, ...rowShape]`, and each row's first output is returned
- * flat. Reached through the engine (lazy.ts), so it imports TF.js modules only.
+ * Runs many rows through a loaded model in batches, for server-side evaluation (evaluate/run.ts):
+ * the model's single input gets `[batch, ...rowShape]` (batches of `batchRows`; 1 for a model that
+ * fixes its batch at 1), and each row's first output is returned flat. Reached through the engine
+ * (lazy.ts), so it imports TF.js modules only.
  */
-import type { LoadedModel } from './load.ts';
-import { runTensors } from './load.ts';
+import { type LoadedModel, runTensors } from './load.ts';
 import { tfjs } from './tfjs-runtime.ts';
 
 /** Rows per batch: large enough that per-call overhead vanishes, small enough to bound tensors. */
