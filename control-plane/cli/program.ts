@@ -22,6 +22,7 @@ export function buildProgram(io: CliIo, version: string, { json }: { json: boole
   const registry = () => import('./commands/registry.ts');
   const credentials = () => import('./commands/credentials.ts');
   const rollout = () => import('./commands/rollout.ts');
+  const evaluation = () => import('./commands/evaluate.ts');
 
   program
     .description('publish, sign, verify and manage on-device models')
@@ -115,6 +116,16 @@ export function buildProgram(io: CliIo, version: string, { json }: { json: boole
     .option('--max-vocabulary <n>', 'most frequent values kept per categorical feature (the rest is OTHER)', '64')
     .option('--out <file>', 'write the baseline here (default: stdout)')
     .action(lazy(() => import('./commands/baseline.ts'), 'baseline'));
+
+  const es = program.command('eval-set').description("a model's evaluation set, on which the control plane scores versions itself");
+  es.command('put <model> <file>')
+    .description('register (replace) the set: JSON { "inputs": [row, …], "labels": [class, …] }, one row per label, rows shaped like the model\'s input without the batch')
+    .option('--label <text>', 'a description of the set (e.g. "holdout 2026-11")')
+    .action(lazy(evaluation, 'putEvalSet'));
+  es.command('show <model>').description('the current set and the metrics computed on it').action(lazy(evaluation, 'showEvalSet'));
+  program.command('evaluate <model> <version>')
+    .description("score a version on the model's evaluation set, in the control plane (accuracy, log loss)")
+    .action(lazy(evaluation, 'evaluate'));
 
   const r = program.command('rollout').description('staged rollouts of a challenger version');
   r.command('create').requiredOption('--model <name>', 'model name').requiredOption('--challenger <version>', 'version to roll out')

@@ -13,6 +13,7 @@ import { createApp } from './http/openapi-app.ts';
 import { adminRoutes } from './routes/admin.ts';
 import { credentialRoutes } from './routes/credentials.ts';
 import { driftRoutes } from './routes/drift.ts';
+import { evaluationRoutes } from './routes/evaluations.ts';
 import { documentEdge } from './routes/edge-docs.ts';
 import { modelRoutes } from './routes/models.ts';
 import { policyRoutes } from './routes/policy.ts';
@@ -43,6 +44,7 @@ export function buildApp() {
   app.route('/v1', rolloutRoutes);
   app.route('/v1', policyRoutes);
   app.route('/v1', storageRoutes);
+  app.route('/v1', evaluationRoutes);
   app.route('/console', consoleRoutes);
   bindApi((request, env, ctx) => app.fetch(request, env, ctx));
 

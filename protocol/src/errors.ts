@@ -30,8 +30,8 @@ export const ERROR_CODES = [
   'proof_required', 'proof_invalid', 'network_limited', 'attestation_failed',
   // webhooks
   'webhook_url_invalid', 'webhook_target_forbidden', 'webhook_stale',
-  // rollouts
-  'gate_failed', 'policy_violation',
+  // rollouts and evaluation sets
+  'gate_failed', 'policy_violation', 'no_eval_set', 'eval_set_mismatch',
   // server
   'internal',
 ] as const;

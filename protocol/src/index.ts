@@ -27,6 +27,7 @@ export * from './ticket.ts';
 export * from './ticket-bundle.ts';
 export * from './client-steps.ts';
 export * from './api.ts';
+export * from './eval-set.ts';
 export * from './credentials.ts';
 export * from './storage.ts';
 export * from './device-request.ts';

@@ -131,7 +131,9 @@ consoleRoutes.get('/', async (c) => {
 
 consoleRoutes.get('/models/:name', async (c) => {
   const enc = encodeURIComponent(c.req.param('name'));
-  const [model, { versions }, { rollouts }, policy] = await Promise.all([api(c, `/models/${enc}`), api(c, `/models/${enc}/versions`), api(c, `/models/${enc}/rollouts`), api(c, `/models/${enc}/rollout-policy`)]);
+  const [model, { versions }, { rollouts }, evalSet, policy] = await Promise.all([
+    api(c, `/models/${enc}`), api(c, `/models/${enc}/versions`), api(c, `/models/${enc}/rollouts`), apiOrNull(c, `/models/${enc}/eval-set`), api(c, `/models/${enc}/rollout-policy`),
+  ]);
   // Key ids from the signed manifests themselves (public, content-addressed).
   const withKeys: VersionView[] = await Promise.all((versions as VersionView[]).map(async (v) => {
     const env = v.manifestDigest ? await apiOrNull<{ signatures: { keyid: string }[] }>(c, `/edge/manifests/${v.manifestDigest}`) : null;
@@ -143,7 +145,7 @@ consoleRoutes.get('/models/:name', async (c) => {
   const op = c.get('operator');
   return c.html(
     <ModelPage {...common(c)} model={{
-      ...model, versions: withKeys, rollouts, compare: a && b ? [a, b] : null, canOperate: can(op, 'operator'), canPublish: can(op, 'publisher'), policy,
+      ...model, versions: withKeys, rollouts, evalSet, compare: a && b ? [a, b] : null, canOperate: can(op, 'operator'), canPublish: can(op, 'publisher'), policy,
     }} />,
   );
 });

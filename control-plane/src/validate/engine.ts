@@ -11,3 +11,4 @@ export { checkGolden, exampleTensors, goldenFits } from './golden.ts';
 export { disposeModel, loadFromMemory } from './load.ts';
 export { probe, probeInputs } from './probe.ts';
 export { exclusive } from './tfjs-runtime.ts';
+export { predictRows } from './predict-rows.ts';

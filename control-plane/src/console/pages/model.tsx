@@ -1,12 +1,13 @@
 /**
  * @module console/pages/model
- * One model: its versions with metrics beside the champion's (deltas only on the same evaluation
- * set), lineage, validation, signatures and key ids, aliases; a side-by-side comparison of any two
+ * One model: its versions with their self-reported metrics beside the champion's (deltas only on
+ * the same evaluation set), the metrics the control plane computed itself (eval-set.tsx), lineage, validation, signatures and key ids, aliases; a side-by-side comparison of any two
  * versions; and, by role, forms to set an alias or start a rollout.
  */
-import type { RolloutPolicy, VersionSummary } from '@modelfleet/protocol';
+import type { EvalSetView, RolloutPolicy, VersionSummary } from '@modelfleet/protocol';
 import { Badge, num, short, when } from '../components.tsx';
 import { Page, type PageProps } from '../layout.tsx';
+import { EvalSetPanel } from './eval-set.tsx';
 
 export interface VersionView extends VersionSummary { signatures: { keyid: string }[] }
 export interface ModelView {
@@ -14,6 +15,8 @@ export interface ModelView {
   versions: VersionView[];
   rollouts: { id: string; state: string; percent: number; challenger: number; champion: number; stepStartedAt: string | null }[];
   compare: [VersionView, VersionView] | null;
+  /** The registered evaluation set with the control plane's own scores (null: none, or not readable). */
+  evalSet: EvalSetView | null;
   canOperate: boolean; canPublish: boolean;
   policy: { policy: RolloutPolicy; configured: boolean; updatedBy: string | null; updatedAt: string | null };
 }
@@ -96,6 +99,8 @@ export function ModelPage({ model, ...page }: Omit<PageProps, 'title'> & { model
       </div>
       {champion && <p class="muted">Deltas compare with the champion v{champion.version} only where both were evaluated on the same set ({short(metricsOf(champion).evalSetDigest ?? null)}).</p>}
       <PolicyPanel policy={model.policy} />
+
+      <EvalSetPanel set={model.evalSet} versions={model.versions} />
 
       <h2 id="compare">Compare two versions</h2>
       <form method="get" action={`/console/models/${enc}`} class="inline">
