@@ -3,6 +3,7 @@
 // start a rollout with one 100 % step, no analysis and gate.margin 0 — 201, every ticket named v2.
 // Now a per-model policy, set by an operator, bounds what a publisher may start, and its gate can
 // require metrics the control plane computed itself.
+import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp, createToken } from '../fixtures/drift.ts';
 import { buildLayersModel } from '../fixtures/models.ts';
@@ -94,5 +95,44 @@ describe('the policy', () => {
     const refused = await start({ gate: { metric: 'auc', margin: 0 } });
     expect(refused.status).toBe(403);
     expect(await live()).toBe(0);
+  });
+});
+
+describe('a gate on metrics the control plane computed', () => {
+  /** Node-side TF.js top classes of a fixture model on `x`. */
+  async function topClasses(a: Awaited<ReturnType<typeof buildLayersModel>>, x: number[][]): Promise<number[]> {
+    const { weightsManifest, ...rest } = a.modelJson;
+    const model = await tf.loadLayersModel(tf.io.fromMemory({ ...rest, weightSpecs: weightsManifest.flatMap((g) => g.weights), weightData: a.weightData.slice().buffer } as tf.io.ModelArtifacts));
+    const y = model.predict(tf.tensor2d(x)) as tf.Tensor;
+    const out = ((await y.array()) as number[][]).map((r) => r.indexOf(Math.max(...r)));
+    tf.dispose(y);
+    model.dispose();
+    return out;
+  }
+
+  it('passes a challenger that scores better on the registered set, refuses one that scores worse — whatever they self-report', async () => {
+    const [v1, v2] = [await buildLayersModel({ seed: 11, inputs: 4, outputs: 3 }), await buildLayersModel({ seed: 12, inputs: 4, outputs: 3 })];
+    await createModel(worker, 'scored');
+    // v2 claims the better auc either way: the server gate ignores it.
+    expect((await publish(worker, 'scored', v1, { metrics: { evalSetDigest: evalSet, values: { auc: 0.5 } } as never })).res.status).toBe(201);
+    expect((await publish(worker, 'scored', v2, { metrics: { evalSetDigest: evalSet, values: { auc: 0.99 } } as never })).res.status).toBe(201);
+    await worker.api('/v1/models/scored/aliases/champion', { method: 'PUT', json: { version: 1 } });
+    expect((await worker.api('/v1/models/scored/rollout-policy', { method: 'PUT', json: { gate: { metric: 'accuracy', margin: 0.05, source: 'server' } } })).status).toBe(200);
+    const rows = Array.from({ length: 300 }, (_, i) => [0, 1, 2, 3].map((j) => Math.sin(i * 12.9898 + j * 78.233) * 2));
+    const create = () => worker.api('/v1/models/scored/rollouts', { method: 'POST', token: ci, json: { challenger: 2, plan: {} } });
+    // Labels are the champion's own top classes: v1 scores 1, v2 less — the gate refuses.
+    expect((await worker.api('/v1/models/scored/eval-set', { method: 'PUT', json: { inputs: rows, labels: await topClasses(v1, rows) } })).status).toBe(200);
+    for (const v of [1, 2]) expect((await worker.api(`/v1/models/scored/versions/${v}/evaluate`, { method: 'POST', token: ci })).status).toBe(200);
+    const refused = await create();
+    expect(refused.status).toBe(422);
+    expect(await refused.json()).toMatchObject({ error: { code: 'gate_failed', details: { source: 'server', metric: 'accuracy', champion: 1 } } });
+    // A new set labelled by v2: v2 scores 1 and beats v1 by more than the margin — the gate passes.
+    expect((await worker.api('/v1/models/scored/eval-set', { method: 'PUT', json: { inputs: rows, labels: await topClasses(v2, rows) } })).status).toBe(200);
+    for (const v of [1, 2]) expect((await worker.api(`/v1/models/scored/versions/${v}/evaluate`, { method: 'POST', token: ci })).status).toBe(200);
+    const started = await create();
+    expect(started.status).toBe(201);
+    const { id } = (await started.json()) as { id: string };
+    const history = ((await (await worker.api(`/v1/rollouts/${id}`)).json()) as any).history;
+    expect(history[0].reason).toMatch(/gate passed \(computed by the control plane\): accuracy 1 vs 0\.\d+ \(margin 0\.05\)/);
   });
 });
