@@ -4,7 +4,7 @@
  * checked on every upload; the attestation that lifts a device out of its network's cap; and the
  * network tag and cap the aggregate enforces. See protocol/src/upload-proof.ts for the format.
  */
-import { type ProofClaims, type ProofSubject, PROOF_VALID_DAYS, mintProof, openProof, proofKey, toHex, utf8, windowOf } from '@modelfleet/protocol';
+import { type ProofClaims, type ProofKey, type ProofSubject, PROOF_VALID_DAYS, mintProof, openProof, proofKey, toHex, utf8, windowOf } from '@modelfleet/protocol';
 import type { EdgeEnv } from './env.ts';
 import { numberVar } from './env.ts';
 import { ApiError } from './http-error.ts';
@@ -14,7 +14,7 @@ import { clientAddress, networkPrefix } from './networks.ts';
 export const DEFAULT_NETWORK_DEVICE_CAP = 4;
 export const TURNSTILE_VERIFY_URL = 'https://challenges.cloudflare.com/turnstile/v0/siteverify';
 
-function keyOf(env: EdgeEnv): Promise<CryptoKey> {
+function keyOf(env: EdgeEnv): Promise<ProofKey> {
   if (!env.TICKET_KEY) throw new ApiError('signing_key_missing', 'the TICKET_KEY secret is not configured; run `modelfleet keys init`');
   return proofKey(env.TICKET_KEY);
 }
@@ -49,8 +49,8 @@ export async function checkProof(env: EdgeEnv, subject: ProofSubject, proof: str
 /** The network an upload comes from (a keyed digest of its prefix) and the cap on its unattested devices. */
 export async function networkOf(env: EdgeEnv, headers: Headers): Promise<{ tag: string; cap: number }> {
   const prefix = networkPrefix(clientAddress(headers));
-  const mac = await crypto.subtle.sign('HMAC', await keyOf(env), utf8(`modelfleet/network/v1\n${prefix}`) as BufferSource);
-  return { tag: toHex(new Uint8Array(mac).subarray(0, 12)), cap: numberVar(env.NETWORK_DEVICE_CAP, DEFAULT_NETWORK_DEVICE_CAP) };
+  const mac = (await keyOf(env)).mac(utf8(`modelfleet/network/v1\n${prefix}`));
+  return { tag: toHex(mac.subarray(0, 12)), cap: numberVar(env.NETWORK_DEVICE_CAP, DEFAULT_NETWORK_DEVICE_CAP) };
 }
 
 /**

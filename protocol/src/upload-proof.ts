@@ -16,6 +16,9 @@
  *   mac   = base64url(HMAC-SHA256(key, "modelfleet/upload-proof/v1\n" app "\n" device "\n" model "\n" claims))[0..22]
  *   key   = HKDF-SHA256(ikm = utf8(ticket secret), salt = "", info = "modelfleet/upload-proof/v1"), 256 bits
  */
+import { hkdf } from '@noble/hashes/hkdf.js';
+import { hmac } from '@noble/hashes/hmac.js';
+import { sha256 } from '@noble/hashes/sha2.js';
 import { utf8 } from './encoding.ts';
 
 export const PROOF_HEADER = 'x-modelfleet-proof';
@@ -44,19 +47,23 @@ export interface ProofSubject { app: string; device: string; model: string }
 const INFO = 'modelfleet/upload-proof/v1';
 const PATTERN = /^p1\.(\d{1,6})\.(\d{1,9})\.(champion|challenger|control)\.(\d{1,12})\.(ro_[0-9a-f]{16}|-)\.([01])\.([A-Za-z0-9_-]{22})$/;
 
-const keys = new Map<string, Promise<CryptoKey>>();
+/**
+ * The derived key with HMAC's inner and outer pads already absorbed. @noble/hashes, not WebCrypto:
+ * the ticket route mints a proof per answer, and a synchronous HMAC over ~150 bytes costs ~3 µs
+ * where an awaited crypto.subtle.sign costs ~50 µs (Node 20; test/bench/provenance.ts measures the
+ * route in workerd). upload-proof.test.ts checks it against SPEC 11.1 computed with WebCrypto.
+ */
+export interface ProofKey { readonly mac: (message: Uint8Array) => Uint8Array }
 
-/** The HMAC key for proofs, derived from the edge's ticket signing secret; imported once per secret. */
-export function proofKey(secret: string): Promise<CryptoKey> {
+const keys = new Map<string, ProofKey>();
+
+/** The proof key, derived from the edge's ticket signing secret once per secret. */
+export async function proofKey(secret: string): Promise<ProofKey> {
   let key = keys.get(secret);
   if (!key) {
-    key = (async () => {
-      const ikm = await crypto.subtle.importKey('raw', utf8(secret) as BufferSource, 'HKDF', false, ['deriveKey']);
-      return crypto.subtle.deriveKey(
-        { name: 'HKDF', hash: 'SHA-256', salt: new Uint8Array(0), info: utf8(INFO) as BufferSource },
-        ikm, { name: 'HMAC', hash: 'SHA-256', length: 256 }, false, ['sign', 'verify'],
-      );
-    })();
+    const derived = hkdf(sha256, utf8(secret), new Uint8Array(0), utf8(INFO), 32);
+    const base = hmac.create(sha256, derived);
+    key = { mac: (message) => base.clone().update(message).digest() };
     keys.set(secret, key);
   }
   return key;
@@ -70,14 +77,13 @@ function base64url(bytes: Uint8Array): string {
   return btoa(s).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
 }
 
-async function mac(key: CryptoKey, subject: ProofSubject, claims: ProofClaims): Promise<string> {
-  const message = utf8(`${INFO}\n${subject.app}\n${subject.device}\n${subject.model}\n${claimsText(claims)}`);
-  return base64url(new Uint8Array(await crypto.subtle.sign('HMAC', key, message as BufferSource))).slice(0, 22);
+function mac(key: ProofKey, subject: ProofSubject, claims: ProofClaims): string {
+  return base64url(key.mac(utf8(`${INFO}\n${subject.app}\n${subject.device}\n${subject.model}\n${claimsText(claims)}`))).slice(0, 22);
 }
 
 /** The proof string for a subject and claims. */
-export async function mintProof(key: CryptoKey, subject: ProofSubject, claims: ProofClaims): Promise<string> {
-  return `p1.${claimsText(claims)}.${await mac(key, subject, claims)}`;
+export async function mintProof(key: ProofKey, subject: ProofSubject, claims: ProofClaims): Promise<string> {
+  return `p1.${claimsText(claims)}.${mac(key, subject, claims)}`;
 }
 
 /** A proof's claims as written, MAC unchecked (what a device reads from its own proof); null when malformed. */
@@ -91,11 +97,11 @@ export function readProof(proof: string): (ProofClaims & { mac: string }) | null
 }
 
 /** The claims of a proof whose MAC is right for `subject`; null when it is malformed or not this subject's. */
-export async function openProof(key: CryptoKey, subject: ProofSubject, proof: string): Promise<ProofClaims | null> {
+export async function openProof(key: ProofKey, subject: ProofSubject, proof: string): Promise<ProofClaims | null> {
   const read = readProof(proof);
   if (!read) return null;
   const { mac: given, ...claims } = read;
-  const expected = await mac(key, subject, claims);
+  const expected = mac(key, subject, claims);
   // Compared as strings of equal length; the MAC is over the claims, so a timing leak reveals
   // at most a prefix of the MAC of claims the caller chose — useless without the key.
   let diff = expected.length ^ given.length;
