@@ -4,7 +4,8 @@
  * checked on every upload; the attestation that lifts a device out of its network's cap; and the
  * network tag and cap the aggregate enforces. See protocol/src/upload-proof.ts for the format.
  */
-import { type ProofClaims, type ProofKey, type ProofSubject, PROOF_VALID_DAYS, mintProof, openProof, proofKey, toHex, utf8, windowOf } from '@modelfleet/protocol';
+import { type ProofClaims, type ProofSubject, PROOF_VALID_DAYS, toHex, utf8, windowOf } from '@modelfleet/protocol';
+import { type ProofKey, mintProof, openProof, proofKey } from './proof-mac.ts';
 import type { EdgeEnv } from './env.ts';
 import { numberVar } from './env.ts';
 import { ApiError } from './http-error.ts';
@@ -14,14 +15,14 @@ import { clientAddress, networkPrefix } from './networks.ts';
 export const DEFAULT_NETWORK_DEVICE_CAP = 4;
 export const TURNSTILE_VERIFY_URL = 'https://challenges.cloudflare.com/turnstile/v0/siteverify';
 
-function keyOf(env: EdgeEnv): Promise<ProofKey> {
+function keyOf(env: EdgeEnv): ProofKey {
   if (!env.TICKET_KEY) throw new ApiError('signing_key_missing', 'the TICKET_KEY secret is not configured; run `modelfleet keys init`');
   return proofKey(env.TICKET_KEY);
 }
 
 /** The proof for a ticket just issued to `subject`. */
 export async function issueProof(env: EdgeEnv, subject: ProofSubject, claims: Omit<ProofClaims, 'day'>, now = new Date()): Promise<string> {
-  return mintProof(await keyOf(env), subject, { ...claims, day: windowOf(now) });
+  return mintProof(keyOf(env), subject, { ...claims, day: windowOf(now) });
 }
 
 /** What an upload must match in its proof: always the version; for a rollout step also the rollout, step and range. */
@@ -35,7 +36,7 @@ export interface ProofExpectation { version: number; rollout?: string; sequence?
 export async function checkProof(env: EdgeEnv, subject: ProofSubject, proof: string | undefined, want: ProofExpectation, now: Date): Promise<ProofClaims> {
   if (env.UPLOAD_PROOF === 'off') return { day: windowOf(now), version: want.version, stage: 'champion', sequence: 0, rollout: null, attested: false };
   if (!proof) throw new ApiError('proof_required', 'send the x-modelfleet-proof header the ticket route returned with this version\'s ticket (SPEC 11.1)');
-  const claims = proof.length <= 128 ? await openProof(await keyOf(env), subject, proof) : null;
+  const claims = proof.length <= 128 ? openProof(keyOf(env), subject, proof) : null;
   if (!claims) throw new ApiError('proof_invalid', 'the proof was not issued by this edge for this app, device and model');
   const today = windowOf(now);
   if (claims.day > today || claims.day <= today - PROOF_VALID_DAYS) throw new ApiError('proof_invalid', `the proof was issued on day ${claims.day}; fetch a ticket for a fresh one (valid ${PROOF_VALID_DAYS} days)`);
@@ -49,7 +50,7 @@ export async function checkProof(env: EdgeEnv, subject: ProofSubject, proof: str
 /** The network an upload comes from (a keyed digest of its prefix) and the cap on its unattested devices. */
 export async function networkOf(env: EdgeEnv, headers: Headers): Promise<{ tag: string; cap: number }> {
   const prefix = networkPrefix(clientAddress(headers));
-  const mac = (await keyOf(env)).mac(utf8(`modelfleet/network/v1\n${prefix}`));
+  const mac = (keyOf(env)).mac(utf8(`modelfleet/network/v1\n${prefix}`));
   return { tag: toHex(mac.subarray(0, 12)), cap: numberVar(env.NETWORK_DEVICE_CAP, DEFAULT_NETWORK_DEVICE_CAP) };
 }
 

@@ -10,11 +10,9 @@ const imports = new Map(
     .map((file) => [file, [...readFileSync(join(dir, file), 'utf8').matchAll(/(?:from |import |import\()'([^']+)'/g)].map((m) => m[1]!)]),
 );
 const ZOD = ['zod', 'zod/mini', 'zod/v4/locales/en.js'];
-// Pure-JS hashing with no platform imports of its own (upload proofs, upload-proof.ts).
-const NOBLE = ['@noble/hashes/hkdf.js', '@noble/hashes/hmac.js', '@noble/hashes/sha2.js'];
 
-it('protocol/src imports nothing but zod, @noble/hashes and itself', () => {
-  const offenders = [...imports].flatMap(([file, specs]) => specs.filter((s) => !ZOD.includes(s) && !NOBLE.includes(s) && !s.startsWith('./')).map((s) => `${file}: ${s}`));
+it('protocol/src imports nothing but zod and itself', () => {
+  const offenders = [...imports].flatMap(([file, specs]) => specs.filter((s) => !ZOD.includes(s) && !s.startsWith('./')).map((s) => `${file}: ${s}`));
   expect(offenders).toEqual([]);
 });
 

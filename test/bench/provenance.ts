@@ -99,3 +99,5 @@ export async function provenanceBench(seconds: number, concurrency: number): Pro
     await off.dispose();
   }
 }
+
+if (process.argv[1]?.endsWith('provenance.ts')) console.table(await provenanceBench(Number(process.env.BENCH_SECONDS ?? 8), Number(process.env.BENCH_CONCURRENCY ?? 16)));

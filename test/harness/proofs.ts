@@ -7,7 +7,8 @@
  * `proof: null` to send none.
  */
 import type { D1Database } from '@cloudflare/workers-types';
-import { APP_KEY_HEADER, PROOF_HEADER, type ProofClaims, mintProof, proofKey, sha256Hex, utf8, windowOf } from '@modelfleet/protocol';
+import { APP_KEY_HEADER, PROOF_HEADER, type ProofClaims, sha256Hex, utf8, windowOf } from '@modelfleet/protocol';
+import { mintProof, proofKey } from '../../edge-runtime/src/proof-mac.ts';
 
 const UPLOAD = /^\/v1\/edge\/(sketches|health|step-health|step-sketches)\/([^/?]+)\/(\d+)\?(.*)$/;
 
@@ -26,7 +27,7 @@ export async function proofForUpload(db: D1Database, ticketSecret: string, path:
   const row = await db.prepare('SELECT m.sequence, r.challenger_version AS challenger FROM models m LEFT JOIN rollouts r ON r.model_id = m.id AND r.id = ? WHERE m.name = ?')
     .bind(rollout, model).first<{ sequence: number; challenger: number | null }>();
   const inRollout = rollout !== null && row?.challenger != null;
-  return mintProof(await proofKey(ticketSecret), { app: app.id, device, model }, {
+  return mintProof(proofKey(ticketSecret), { app: app.id, device, model }, {
     day: windowOf(new Date()), version, sequence: row?.sequence ?? 0, attested: false,
     stage: inRollout ? (row!.challenger === version ? 'challenger' : 'control') : 'champion',
     rollout: inRollout ? rollout : null,
@@ -44,8 +45,8 @@ type Assigned = Pick<ProofClaims, 'stage' | 'sequence' | 'rollout'>;
 export async function proofMinter(db: D1Database, ticketSecret: string, appKey: string): Promise<(model: string, version: number, device: string, assigned?: Assigned) => Promise<string>> {
   const app = await db.prepare('SELECT app_id AS id FROM app_keys WHERE key_hash IN (?, ?)').bind(await sha256Hex(utf8(appKey)), `plain:${appKey}`).first<{ id: string }>();
   if (!app) throw new Error('unknown app key');
-  const key = await proofKey(ticketSecret);
+  const key = proofKey(ticketSecret);
   const day = windowOf(new Date());
-  return (model, version, device, assigned = { stage: 'champion', sequence: 0, rollout: null }) =>
+  return async (model, version, device, assigned = { stage: 'champion', sequence: 0, rollout: null }) =>
     mintProof(key, { app: app.id, device, model }, { day, version, attested: false, ...assigned });
 }
