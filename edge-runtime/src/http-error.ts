@@ -22,7 +22,7 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   sketch_replayed: 409, no_baseline: 422, window_closed: 422,
   webhook_url_invalid: 422, webhook_target_forbidden: 422, gate_failed: 422, policy_violation: 422, no_eval_set: 404, eval_set_mismatch: 422,
   // 403, not 429: a device's outbox retries 429 and 5xx; these are final for that upload.
-  proof_required: 401, proof_invalid: 403, network_limited: 403, attestation_failed: 403,
+  proof_required: 401, proof_invalid: 403, network_limited: 403,
   internal: 500, // a server fault, coded or not (errorResponse renders unknown errors as this too)
   no_root: 503, signing_key_missing: 503, signing_key_not_in_root: 503,
   content_corrupt: 503, // stored bytes failed their digest: withheld until repaired, never cached

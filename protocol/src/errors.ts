@@ -27,7 +27,7 @@ export const ERROR_CODES = [
   'sketch_malformed', 'sketch_schema_mismatch', 'sketch_not_normalized', 'sketch_out_of_range', 'sketch_replayed',
   'no_baseline', 'window_closed',
   // telemetry provenance (SPEC §11)
-  'proof_required', 'proof_invalid', 'network_limited', 'attestation_failed',
+  'proof_required', 'proof_invalid', 'network_limited',
   // webhooks
   'webhook_url_invalid', 'webhook_target_forbidden', 'webhook_stale',
   // rollouts and evaluation sets
