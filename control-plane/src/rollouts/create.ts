@@ -27,7 +27,7 @@ export async function previewRollout(db: D1Database, env: PlanSettings, model: s
   const given = parsePlan(planInput);
   const m = await findModel(db, model);
   const { policy } = await policyFor(db, m.id);
-  const { plan, power } = await checkPlan(db, env, m.id, given, policy.maxFirstStepPercent);
+  const { plan, power } = await checkPlan(db, env, m.id, given, policy);
   const violations = policyViolations(plan, policy);
   const publisher = ROLE_RANK[op.role] < ROLE_RANK.operator;
   const outcome = publisher && (power.status === 'cannot-decide' || violations.length > 0 || !policy.publisherMayStart) ? 'refused' : power.status === 'decides' ? 'allowed' : 'warned';
@@ -50,7 +50,7 @@ export async function createRollout(db: D1Database, env: PlanSettings, model: st
   // Operators decide; a publisher (CI) starts a rollout only within the model's policy and through
   // its champion/challenger gate. An operator's rollout may break the policy: the audit says how.
   const { policy } = await policyFor(db, m.id);
-  const { plan, power } = await checkPlan(db, env, m.id, given, policy.maxFirstStepPercent);
+  const { plan, power } = await checkPlan(db, env, m.id, given, policy);
   const violations = policyViolations(plan, policy);
   const note = (text: string) => void (reason = `${reason ? `${reason}; ` : ''}${text}`);
   if (ROLE_RANK[op.role] < ROLE_RANK.operator) {

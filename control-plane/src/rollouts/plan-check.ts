@@ -61,11 +61,11 @@ export function parsePlan(planInput: unknown): GivenPlan {
 }
 
 /** The plan with what it left out derived from the fleet, and its power report. */
-export async function checkPlan(db: D1Database, env: PlanSettings, modelId: number, given: GivenPlan, maxFirstPercent: number): Promise<CheckedPlan> {
+export async function checkPlan(db: D1Database, env: PlanSettings, modelId: number, given: GivenPlan, policy: { maxFirstStepPercent: number; minBakeSeconds: number }): Promise<CheckedPlan> {
   const [fleet, privacy] = await Promise.all([fleetOf(db, modelId), privacyOf(env)]);
   const rule = { ...CURRENT_RULE, releaseFloor: numberVar(env.DRIFT_MIN_DEVICES, CURRENT_RULE.releaseFloor) };
   const { derived } = given;
-  const shape = deriveDefaults({ ...(derived.steps ? {} : { steps: given.plan.steps }), ...(derived.analysis ? {} : { analysis: given.plan.analysis }) }, fleet, privacy, rule, maxFirstPercent);
+  const shape = deriveDefaults({ ...(derived.steps ? {} : { steps: given.plan.steps }), ...(derived.analysis ? {} : { analysis: given.plan.analysis }) }, fleet, privacy, rule, policy.maxFirstStepPercent, Math.max(3600, policy.minBakeSeconds));
   const plan: RolloutPlan = { ...given.plan, steps: shape.steps, analysis: shape.analysis };
   return { plan, power: powerReport(plan, fleet, privacy, rule, derived) };
 }

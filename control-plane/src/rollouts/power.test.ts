@@ -98,6 +98,13 @@ describe('power analysis', () => {
     expect(powerReport({ steps: DEFAULT_STEPS, analysis: DEFAULT_ANALYSIS }, fleet(1_000_000), privacy).canDecide).toBe(false);
   });
 
+  it("respects a stricter policy: the first step within its maxFirstStepPercent, bakes at least its minBakeSeconds", () => {
+    const plan = deriveDefaults({}, fleet(1_000_000), privacy, CURRENT_RULE, 5, 7200);
+    expect(plan.steps[0]!.percent).toBeLessThanOrEqual(5);
+    expect(plan.steps.every((s) => s.bakeSeconds === 7200)).toBe(true);
+    expect(policyViolations({ ...plan, gate: { metric: 'auc', margin: 0, higherIsBetter: true } }, { ...DEFAULT_POLICY, maxFirstStepPercent: 5, minBakeSeconds: 7200 })).toEqual([]);
+  });
+
   it('keeps given tolerances and finds the smallest first step that decides with them', () => {
     const plan = deriveDefaults({ analysis: [errorCheck(0.03)] }, fleet(100_000), privacy);
     expect(plan.analysis).toEqual([errorCheck(0.03)]);

@@ -198,12 +198,13 @@ export const MAX_DERIVED_TOLERANCE = 0.05;
  * (within `maxFirstPercent`, the policy's) at which the default metrics decide; failing that, the
  * largest allowed first step with each tolerance loosened to its MDE there (never tighter than
  * DEFAULT_ANALYSIS, at most MAX_DERIVED_TOLERANCE). minSample is raised to the deciding sample
- * so the step's release waits for it. No fleet data: the fixed defaults (the report says so).
+ * so the step's release waits for it. Bakes are an hour, or the policy's minimum if longer. No
+ * fleet data: the fixed defaults (the report says so).
  */
-export function deriveDefaults(given: Partial<PlanShape>, fleet: Fleet, privacy: Privacy, rule: PowerRule = CURRENT_RULE, maxFirstPercent = 10): PlanShape {
+export function deriveDefaults(given: Partial<PlanShape>, fleet: Fleet, privacy: Privacy, rule: PowerRule = CURRENT_RULE, maxFirstPercent = 10, bakeSeconds = 3600): PlanShape {
   if (fleet.windows === 0 || fleet.devicesPerDay <= 0) return { steps: given.steps ?? DEFAULT_STEPS, analysis: given.analysis ?? DEFAULT_ANALYSIS };
   const firsts = FIRST_STEPS.filter((p) => p <= maxFirstPercent);
-  const ladder = given.steps ? [given.steps] : (firsts.length ? firsts : [maxFirstPercent]).map((p) => stepsFrom(p));
+  const ladder = given.steps ? [given.steps] : (firsts.length ? firsts : [maxFirstPercent]).map((p) => stepsFrom(p, bakeSeconds));
   // One minSample for every metric: the step's release waits for the smallest one, and a release
   // below another metric's minSample would leave that metric without data for the whole step.
   const withSamples = (steps: RolloutStep[], analysis: MetricCheck[]): MetricCheck[] => {
