@@ -129,8 +129,9 @@ export function buildProgram(io: CliIo, version: string, { json }: { json: boole
 
   const r = program.command('rollout').description('staged rollouts of a challenger version');
   r.command('create').requiredOption('--model <name>', 'model name').requiredOption('--challenger <version>', 'version to roll out')
-    .option('--plan <file>', 'RolloutPlan JSON (steps, analysis, targeting, salt); default 1 → 5 → 25 → 50 → 100 %')
+    .option('--plan <file>', 'RolloutPlan JSON (steps, analysis, targeting, salt); omitted steps and tolerances are derived from the fleet')
     .option('--draft', 'create without starting').option('--reason <text>', 'recorded in the audit log')
+    .option('--dry-run', "print the plan's power on the fleet (devices per arm, MDE, time to decision) and create nothing")
     .action(lazy(rollout, 'createRollout'));
   r.command('status <id>').action(lazy(rollout, 'rolloutStatus'));
   r.command('list').requiredOption('--model <name>', 'model name').action(lazy(rollout, 'listRollouts'));

@@ -31,7 +31,7 @@ export const ERROR_CODES = [
   // webhooks
   'webhook_url_invalid', 'webhook_target_forbidden', 'webhook_stale',
   // rollouts and evaluation sets
-  'gate_failed', 'policy_violation', 'no_eval_set', 'eval_set_mismatch',
+  'gate_failed', 'policy_violation', 'no_eval_set', 'eval_set_mismatch', 'plan_cannot_decide',
   // server
   'internal',
 ] as const;

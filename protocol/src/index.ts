@@ -39,4 +39,5 @@ export * from './webhook.ts';
 export * from './health.ts';
 export * from './rollout.ts';
 export * from './rollout-policy.ts';
+export * from './rollout-power.ts';
 export * from './upload-proof.ts';

@@ -91,6 +91,14 @@ describe('operator', () => {
   let id = '';
   it('starts a rollout, promotes it without a reload, and a double click promotes once', async () => {
     await page.goto(`${worker.url}/console/models/fraud`);
+    // The power panel (issue 16): the seeded fleet is tiny, so the derived plan cannot decide, and
+    // the panel says so per step — devices per arm a day, MDE against each tolerance, time to decision.
+    const power = page.locator('#power-panel');
+    expect(await power.getAttribute('data-status')).toBe('cannot-decide');
+    expect(await power.textContent()).toMatch(/cannot decide.*devices a day \(median of \d+ daily window/s);
+    expect(await power.locator('tr[data-step="0"] li[data-metric="verify_failure_rate"]').textContent()).toMatch(/^verify_failure_rate: MDE [0-9.,]+ \/ 0\.05 \(needs/);
+    expect(await power.locator('tr[data-step="0"] td[data-label="Decides after"]').textContent()).toBe('never');
+    expect(await power.locator('[data-suggestions]').textContent()).toMatch(/To decide: /);
     await page.getByLabel('Challenger').selectOption('2');
     await page.getByLabel(/Steps/).selectOption('10,50,100');
     await page.getByTestId('start-rollout').click();
@@ -98,6 +106,8 @@ describe('operator', () => {
     await page.waitForURL(/\/console\/rollouts\/ro_/);
     id = page.url().split('/').at(-1)!;
     expect(await rollout(id)).toMatchObject({ state: 'running', percent: 10, challenger: 2 });
+    // The rollout's page keeps the power report of its creation.
+    expect(await page.locator('#power-panel tr[data-step="0"]').textContent()).toMatch(/^1: 10 %/);
     await page.evaluate(() => ((globalThis as any).stillHere = true)); // survives only if nothing reloads
     await page.getByTestId('promote').dblclick();
     await page.getByTestId('confirm').click();

@@ -2,8 +2,10 @@
  * @module cli/commands/rollout
  * `rollout create|status|list|promote|pause|resume|abort|kill` — staged rollouts from a terminal.
  * `promote` reads the current step first and sends it, so a promote that races another fails
- * instead of advancing twice.
+ * instead of advancing twice. `create` prints the plan's power on the fleet (and its warnings);
+ * `create --dry-run` prints only that, creating nothing.
  */
+import type { PlanCheckResponse, PowerReport } from '@modelfleet/protocol';
 import { Api, type Ctx, emit, readJsonFile, table } from '../context.ts';
 import { CliError } from '../errors.ts';
 
@@ -22,12 +24,42 @@ function show(c: Ctx, v: View): void {
   });
 }
 
-export async function createRollout(c: Ctx, o: { model: string; challenger: string; plan?: string; draft?: boolean; reason?: string }): Promise<void> {
+const hours = (s: number | null) => (s === null ? 'never' : s >= 3600 ? `${(s / 3600).toFixed(1)} h` : `${Math.ceil(s / 60)} min`);
+
+/** The power report as lines: per judged step the devices per arm a day, then per metric its MDE and time to decision. */
+export function powerLines(p: PowerReport): string[] {
+  const head = p.status === 'no-fleet-data'
+    ? 'power: no fleet data yet (no daily health window): the plan cannot be assessed; the analysis holds until both arms report'
+    : `power: ${p.canDecide ? 'the plan can decide' : 'the plan CANNOT decide'} on ${Math.round(p.fleet.devicesPerDay).toLocaleString('en-US')} devices a day (ε ${p.privacy.epsilonPerDay}/day, noise σ ${p.privacy.noiseSigma.toFixed(1)}, observed ± ${p.rule.seMultiplier} SE)`;
+  const steps = p.status === 'no-fleet-data' ? [] : p.steps.filter((s) => s.judged).flatMap((s) => [
+    `  step ${s.step + 1} (${s.percent} %): ${s.devicesPerDay.challenger.toLocaleString('en-US')} challenger / ${s.devicesPerDay.control.toLocaleString('en-US')} control devices a day, decides after ${hours(s.secondsToDecision)}`,
+    ...s.metrics.map((m) => `    ${m.metric}: tolerance ${m.tolerance}, MDE ${m.mde === null ? '-' : m.mde.toFixed(4)}, needs ${m.requiredPerArm?.toLocaleString('en-US') ?? '∞'} per arm${m.canDecide ? '' : '  (cannot decide)'}`),
+  ]);
+  return [head, ...steps, ...p.suggestions.map((x) => `  to decide: ${x}`)];
+}
+
+export async function createRollout(c: Ctx, o: { model: string; challenger: string; plan?: string; draft?: boolean; reason?: string; dryRun?: boolean }): Promise<void> {
   const challenger = Number(o.challenger);
   if (!Number.isInteger(challenger) || challenger < 1) throw new CliError('usage', 'bad_request', `--challenger must be a version number, got ${o.challenger}`);
-  show(c, await api(c).request<View>('POST', `/v1/models/${o.model}/rollouts`, {
-    challenger, start: !o.draft, ...(o.plan ? { plan: readJsonFile(c.io, o.plan, '--plan') } : {}), ...(o.reason ? { reason: o.reason } : {}),
-  }));
+  const plan = o.plan ? { plan: readJsonFile(c.io, o.plan, '--plan') } : {};
+  if (o.dryRun) {
+    const r = await api(c).request<PlanCheckResponse>('POST', `/v1/models/${o.model}/rollouts/preview`, plan);
+    emit(c, r, () => [
+      `dry run, nothing created: creating it would be ${r.outcome} for your role`,
+      `steps: ${r.plan.steps.map((s) => `${s.percent}%`).join(' → ')}${r.power.derived.steps ? ' (derived from the fleet)' : ''}`,
+      ...powerLines(r.power),
+      ...r.policyViolations.map((v) => `policy: ${v}`),
+    ]);
+    return;
+  }
+  const v = await api(c).request<View & { power: PowerReport; warnings: string[] }>('POST', `/v1/models/${o.model}/rollouts`, {
+    challenger, start: !o.draft, ...plan, ...(o.reason ? { reason: o.reason } : {}),
+  });
+  show(c, v);
+  if (!c.globals.json) {
+    for (const line of powerLines(v.power)) c.io.stdout(line);
+    for (const w of v.warnings) c.io.stderr(`warning: ${w}`);
+  }
 }
 
 export async function rolloutStatus(c: Ctx, id: string): Promise<void> {

@@ -6,7 +6,7 @@
  * Pages send a strict CSP (no inline script or style), no-store caching and frame denial.
  */
 import { ApiError } from '@modelfleet/edge-runtime';
-import { EVENT_TYPES, stepCohort } from '@modelfleet/protocol';
+import { EVENT_TYPES, type PlanCheckResponse, stepCohort } from '@modelfleet/protocol';
 import { Hono, type Context } from 'hono';
 import { getCookie, setCookie, deleteCookie } from 'hono/cookie';
 import { csrf as sameOrigin } from 'hono/csrf';
@@ -143,9 +143,11 @@ consoleRoutes.get('/models/:name', async (c) => {
   const a = pick(c.req.query('a'));
   const b = pick(c.req.query('b'));
   const op = c.get('operator');
+  // The start form's power panel: the plan it would create by default, assessed on the fleet (creates nothing).
+  const preview = can(op, 'publisher') ? await api<PlanCheckResponse>(c, `/models/${enc}/rollouts/preview`, { method: 'POST', json: {} }).catch(() => null) : null;
   return c.html(
     <ModelPage {...common(c)} model={{
-      ...model, versions: withKeys, rollouts, evalSet, compare: a && b ? [a, b] : null, canOperate: can(op, 'operator'), canPublish: can(op, 'publisher'), policy,
+      ...model, versions: withKeys, rollouts, evalSet, compare: a && b ? [a, b] : null, canOperate: can(op, 'operator'), canPublish: can(op, 'publisher'), policy, preview,
     }} />,
   );
 });
@@ -222,10 +224,11 @@ consoleRoutes.post('/models/:name/rollouts', async (c) => {
   const name = c.req.param('name');
   const form = await c.req.parseBody();
   const bakeSeconds = Math.round(Number(field(form, 'bakeMinutes') || '60') * 60);
-  const steps = field(form, 'steps').split(',').map((p) => ({ percent: Number(p), bakeSeconds }));
+  // 'fleet': leave the steps out, so the control plane derives them from the fleet.
+  const steps = field(form, 'steps') === 'fleet' ? undefined : field(form, 'steps').split(',').map((p) => ({ percent: Number(p), bakeSeconds }));
   const reason = field(form, 'reason');
   return attempt(c, `/console/models/${encodeURIComponent(name)}`, 'rollout started', async () => {
-    const { id } = await api<{ id: string }>(c, `/models/${encodeURIComponent(name)}/rollouts`, { method: 'POST', json: { challenger: Number(field(form, 'challenger')), plan: { steps }, ...(reason ? { reason } : {}) } });
+    const { id } = await api<{ id: string }>(c, `/models/${encodeURIComponent(name)}/rollouts`, { method: 'POST', json: { challenger: Number(field(form, 'challenger')), plan: steps ? { steps } : {}, ...(reason ? { reason } : {}) } });
     return `/console/rollouts/${id}`; // a started rollout opens its own page
   });
 });

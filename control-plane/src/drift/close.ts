@@ -19,10 +19,10 @@ import { DEFAULT_DETECT, detectDrift } from './detect.ts';
 import { DEFAULT_MIN_NETWORKS, type NetworkCounts, networkShortfall } from './networks.ts';
 import { type EventInput, enqueueEvent, eventStatements } from '../webhooks/events.ts';
 import { type HealthSummary, summarizeHealth } from './health-summary.ts';
-import { HEALTH_SHARE, HEALTH_SPLIT, epsilonFor, releaseNoiseForRho, rhoFor, rhoSpent } from './privacy.ts';
+import { DELTA, HEALTH_SHARE, HEALTH_SPLIT, epsilonFor, releaseNoiseForRho, rhoFor, rhoSpent } from './privacy.ts';
 import { type RetrainDecision, retrainDecision } from './retrain.ts';
 
-export const DELTA = 1e-6;
+export { DELTA };
 
 /** What an aggregate's release() answers: the noised sums (or null) with their σ, stored until acknowledged. */
 export type Release = Awaited<ReturnType<SketchAggregator['release']>>;

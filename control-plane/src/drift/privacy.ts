@@ -13,6 +13,9 @@
  */
 import type { ReleaseNoise, SketchLayout } from '@modelfleet/protocol';
 
+/** δ of every release's (ε, δ) statement (drift/close.ts re-exports it). */
+export const DELTA = 1e-6;
+
 /** The ρ whose (ε, δ) conversion equals `epsilon`. */
 export function rhoFor(epsilon: number, delta: number): number {
   const L = Math.log(1 / delta);

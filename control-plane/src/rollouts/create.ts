@@ -2,22 +2,45 @@
  * @module rollouts/create
  * A new rollout as a draft: the champion is whatever the `champion` alias points at now; the
  * challenger must be a served version other than it; at most one rollout per model is live
- * (a unique partial index makes a concurrent second create fail, not double up).
+ * (a unique partial index makes a concurrent second create fail, not double up). The plan's
+ * power on the model's fleet is checked after the policy (plan-check.ts): a plan that cannot decide
+ * is refused for a publisher (`plan_cannot_decide`) and warned for an operator; a model with no
+ * fleet data yet is a documented hold (warned, not refused: the analysis never passes without data).
  */
 import { ApiError } from '@modelfleet/edge-runtime';
-import { ROLE_RANK, RolloutPlan, policyViolations, toHex } from '@modelfleet/protocol';
+import { type PlanCheckResponse, type PowerReport, ROLE_RANK, policyViolations, toHex } from '@modelfleet/protocol';
 import type { Operator } from '../http/context.ts';
 import { auditStatement } from '../registry/audit.ts';
 import { findModel, getVersion } from '../registry/models.ts';
 import type { RolloutView } from './machine.ts';
+import { type PlanSettings, checkPlan, parsePlan } from './plan-check.ts';
 import { checkGate, policyFor } from './policy.ts';
 
-export async function createRollout(db: D1Database, model: string, challenger: number, planInput: unknown, op: Operator, reason?: string): Promise<RolloutView> {
-  const parsed = RolloutPlan.safeParse(planInput ?? {});
-  if (!parsed.success) throw new ApiError('bad_request', `invalid rollout plan: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
-  const plan = parsed.data;
+/** What an operator is told about a plan that may not decide (problems, then the changes that would fix them). */
+const warningsOf = (power: PowerReport) => (power.status === 'decides' ? [] : [...power.problems, ...power.suggestions.map((s) => `to decide: ${s}`)]);
+
+/**
+ * The plan as creating it would store it, its power report, and what creating it would do for the
+ * caller's role — nothing is created (`POST …/rollouts/preview`, `rollout create --dry-run`).
+ */
+export async function previewRollout(db: D1Database, env: PlanSettings, model: string, planInput: unknown, op: Operator): Promise<PlanCheckResponse> {
+  const given = parsePlan(planInput);
+  const m = await findModel(db, model);
+  const { policy } = await policyFor(db, m.id);
+  const { plan, power } = await checkPlan(db, env, m.id, given, policy);
+  const violations = policyViolations(plan, policy);
+  const publisher = ROLE_RANK[op.role] < ROLE_RANK.operator;
+  const outcome = publisher && (power.status === 'cannot-decide' || violations.length > 0 || !policy.publisherMayStart) ? 'refused' : power.status === 'decides' ? 'allowed' : 'warned';
+  return { plan, power, policyViolations: violations, outcome, warnings: warningsOf(power) };
+}
+
+export interface CreatedRollout { view: RolloutView; power: PowerReport; warnings: string[] }
+
+export async function createRollout(db: D1Database, env: PlanSettings, model: string, challenger: number, planInput: unknown, op: Operator, reason?: string): Promise<CreatedRollout> {
+  const given = parsePlan(planInput);
+  const plan0 = given.plan;
   // An operator may pin a salt (reproducible experiments); a publisher may not choose the canaries.
-  if (plan.salt !== undefined && ROLE_RANK[op.role] < ROLE_RANK.operator) throw new ApiError('forbidden', 'only an operator may pin a rollout\'s bucketing salt; omit plan.salt');
+  if (plan0.salt !== undefined && ROLE_RANK[op.role] < ROLE_RANK.operator) throw new ApiError('forbidden', 'only an operator may pin a rollout\'s bucketing salt; omit plan.salt');
   const m = await findModel(db, model);
   const champion = await db.prepare("SELECT version FROM aliases WHERE model_id = ? AND name = 'champion'").bind(m.id).first<{ version: number }>();
   if (!champion) throw new ApiError('unknown_version', `${model} has no champion to roll out against; set the champion alias first`);
@@ -27,6 +50,7 @@ export async function createRollout(db: D1Database, model: string, challenger: n
   // Operators decide; a publisher (CI) starts a rollout only within the model's policy and through
   // its champion/challenger gate. An operator's rollout may break the policy: the audit says how.
   const { policy } = await policyFor(db, m.id);
+  const { plan, power } = await checkPlan(db, env, m.id, given, policy);
   const violations = policyViolations(plan, policy);
   const note = (text: string) => void (reason = `${reason ? `${reason}; ` : ''}${text}`);
   if (ROLE_RANK[op.role] < ROLE_RANK.operator) {
@@ -36,6 +60,14 @@ export async function createRollout(db: D1Database, model: string, challenger: n
     note(`gate passed (${gate.source === 'server' ? 'computed by the control plane' : 'self-reported metrics'}): ${gate.metric} ${gate.challenger} vs ${gate.champion} (margin ${gate.margin})`);
   } else if (violations.length > 0) {
     note(`operator override of the rollout policy: ${violations.join('; ')}`);
+  }
+  // The power check comes after the policy: a plan that cannot decide would only wait for an operator.
+  const warnings = warningsOf(power);
+  if (power.status === 'cannot-decide') {
+    if (ROLE_RANK[op.role] < ROLE_RANK.operator) {
+      throw new ApiError('plan_cannot_decide', `the plan cannot decide on the fleet of ${model} (${Math.round(power.fleet.devicesPerDay)} devices a day): ${power.problems.join('; ')}; an operator may start it anyway`, { power, problems: power.problems, suggestions: power.suggestions });
+    }
+    note(`operator started a plan that cannot decide on the fleet (${Math.round(power.fleet.devicesPerDay)} devices a day): it will hold for an operator`);
   }
   const live = await db.prepare("SELECT id FROM rollouts WHERE model_id = ? AND state IN ('draft', 'running', 'paused')").bind(m.id).first<{ id: string }>();
   if (live) throw new ApiError('conflict', `rollout ${live.id} of ${model} is still live; promote, abort or kill it first`, { rollout: live.id });
@@ -50,11 +82,11 @@ export async function createRollout(db: D1Database, model: string, challenger: n
     await db.batch([
       db.prepare('INSERT INTO rollouts (id, model_id, champion_version, challenger_version, plan, salt, state, step, percent, created_by, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, 0, 0, ?, ?, ?)')
         .bind(id, m.id, champion.version, challenger, JSON.stringify(plan), salt, 'draft', op.actor, at, at),
-      auditStatement(db, { actor: op.actor, action: 'rollout.create', subject: `rollout/${id}`, after: view, ...(reason ? { reason } : {}) }, at),
+      auditStatement(db, { actor: op.actor, action: 'rollout.create', subject: `rollout/${id}`, after: { ...view, power }, ...(reason ? { reason } : {}) }, at),
     ]);
   } catch (e) {
     if (/UNIQUE/i.test(String((e as Error).message))) throw new ApiError('conflict', `another rollout of ${model} went live at the same time`);
     throw e;
   }
-  return view;
+  return { view, power, warnings };
 }

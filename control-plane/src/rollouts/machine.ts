@@ -61,7 +61,11 @@ export function replay(records: { action: string; at: string; after: unknown }[]
   let v: RolloutView | null = null;
   for (const r of records) {
     const action = r.action.replace(/^rollout\./, '');
-    if (action === 'create') v = r.after as RolloutView;
+    if (action === 'create') {
+      // The create record also carries the plan's power report: evidence, not state.
+      const { power: _power, ...view } = r.after as RolloutView & { power?: unknown };
+      v = view;
+    }
     else if (v) v = transition(v, action as RolloutAction, (r.after as RolloutView | null)?.stepStartedAt ?? r.at);
   }
   return v;

@@ -6,7 +6,7 @@
  */
 import { createRoute } from '@hono/zod-openapi';
 import { ApiError } from '@modelfleet/edge-runtime';
-import { AuditRecord, RolloutPlan } from '@modelfleet/protocol';
+import { AuditRecord, PlanCheckRequest, PlanCheckResponse, PowerReport, RolloutPlan } from '@modelfleet/protocol';
 import { z } from 'zod';
 import { requireRole } from '../auth/operators.ts';
 import type { Env } from '../env.ts';
@@ -15,7 +15,7 @@ import { createApp } from '../http/openapi-app.ts';
 import { listAudit } from '../registry/audit.ts';
 import { findModel } from '../registry/models.ts';
 import type { RolloutCoordinator } from '../rollouts/coordinator.ts';
-import { createRollout } from '../rollouts/create.ts';
+import { createRollout, previewRollout } from '../rollouts/create.ts';
 import type { RolloutAction } from '../rollouts/machine.ts';
 import { type TransitionInput, findRollout, listRollouts } from '../rollouts/store.ts';
 import { ModelParam, bearer, errorResponses, json, jsonRequest } from './shared.ts';
@@ -38,22 +38,30 @@ async function act(env: Env, id: string, input: Omit<TransitionInput, 'at'>) {
 
 const CreateRollout = z.strictObject({
   challenger: z.number().int().min(1),
-  plan: z.unknown().optional().meta({ description: 'RolloutPlan; omitted = 1 → 5 → 25 → 50 → 100 % with 1 h bakes and the default safety metrics' }),
+  plan: z.unknown().optional().meta({ description: 'RolloutPlan; omitted steps and analysis are derived from the fleet (no fleet data: 1 → 5 → 25 → 50 → 100 % with 1 h bakes and the default safety metrics)' }),
   start: z.boolean().default(true),
   reason: z.string().max(500).optional(),
 });
 
 rolloutRoutes.openapi(
   createRoute({ method: 'post', path: '/models/{model}/rollouts', security: bearer, middleware: [requireRole('publisher'), ...jsonBody] as const,
-    description: 'Operators create any rollout; a publisher (CI) only one whose plan.gate passes (the challenger beats the champion on the same evaluation set).',
-    request: { params: ModelParam, ...jsonRequest(CreateRollout) }, responses: { 201: json(View, 'The rollout (running unless start = false)'), ...errorResponses } }),
+    description: 'Operators create any rollout; a publisher (CI) only one within the model\'s policy, whose gate passes, and whose plan can decide on the fleet (else 422 plan_cannot_decide; an operator gets `warnings`). Steps and tolerances the plan omits are derived from the fleet.',
+    request: { params: ModelParam, ...jsonRequest(CreateRollout) },
+    responses: { 201: json(View.extend({ power: PowerReport, warnings: z.array(z.string()) }), 'The rollout (running unless start = false), the plan\'s power report and what may keep it from deciding'), ...errorResponses } }),
   async (c) => {
     const body = c.req.valid('json');
     const op = c.get('operator');
-    const draft = await createRollout(c.env.DB, c.req.valid('param').model, body.challenger, body.plan, op, body.reason);
+    const { view: draft, power, warnings } = await createRollout(c.env.DB, c.env, c.req.valid('param').model, body.challenger, body.plan, op, body.reason);
     const view = body.start ? await act(c.env, draft.id, { action: 'start', actor: op.actor, ...(body.reason ? { reason: body.reason } : {}) }) : draft;
-    return c.json(view, 201);
+    return c.json({ ...view, power, warnings }, 201);
   },
+);
+
+rolloutRoutes.openapi(
+  createRoute({ method: 'post', path: '/models/{model}/rollouts/preview', security: bearer, middleware: [requireRole('publisher'), ...jsonBody] as const,
+    description: 'The plan as creating it would store it (omitted steps and tolerances derived from the fleet), its power report and what creating it would do for the caller\'s role. Creates nothing.',
+    request: { params: ModelParam, ...jsonRequest(PlanCheckRequest) }, responses: { 200: json(PlanCheckResponse, 'The power report'), ...errorResponses } }),
+  async (c) => c.json(await previewRollout(c.env.DB, c.env, c.req.valid('param').model, c.req.valid('json').plan, c.get('operator')), 200),
 );
 
 rolloutRoutes.openapi(

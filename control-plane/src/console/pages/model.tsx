@@ -4,10 +4,11 @@
  * the same evaluation set), the metrics the control plane computed itself (eval-set.tsx), lineage, validation, signatures and key ids, aliases; a side-by-side comparison of any two
  * versions; and, by role, forms to set an alias or start a rollout.
  */
-import type { EvalSetView, RolloutPolicy, VersionSummary } from '@modelfleet/protocol';
+import type { EvalSetView, PlanCheckResponse, RolloutPolicy, VersionSummary } from '@modelfleet/protocol';
 import { Badge, num, short, when } from '../components.tsx';
 import { Page, type PageProps } from '../layout.tsx';
 import { EvalSetPanel } from './eval-set.tsx';
+import { PowerPanel } from './power.tsx';
 
 export interface VersionView extends VersionSummary { signatures: { keyid: string }[] }
 export interface ModelView {
@@ -19,6 +20,8 @@ export interface ModelView {
   evalSet: EvalSetView | null;
   canOperate: boolean; canPublish: boolean;
   policy: { policy: RolloutPolicy; configured: boolean; updatedBy: string | null; updatedAt: string | null };
+  /** The plan the start form creates by default (steps and tolerances derived from the fleet) and its power; null when not shown. */
+  preview: PlanCheckResponse | null;
 }
 
 /** What a publisher (CI) may start on its own (rollouts/policy.ts); operators are not bound by it. */
@@ -118,6 +121,7 @@ export function ModelPage({ model, ...page }: Omit<PageProps, 'title'> & { model
       {page.csrf && model.canPublish && !live && candidates.length > 0 && (
         <section aria-labelledby="start-h">
           <h2 id="start-h">Start a rollout</h2>
+          {model.preview && <PowerPanel power={model.preview.power} caption={`The plan derived from the fleet (${model.preview.plan.steps.map((s) => s.percent).join(' → ')} %):`} />}
           <form method="post" action={`/console/models/${enc}/rollouts`} class="stack" data-action-form data-confirm="Start this rollout? Devices in the first step's range will download the challenger.">
             <input type="hidden" name="_csrf" value={page.csrf} />
             <label for="challenger">Challenger
@@ -125,6 +129,7 @@ export function ModelPage({ model, ...page }: Omit<PageProps, 'title'> & { model
             </label>
             <label for="steps">Steps (percent of eligible devices)
               <select id="steps" name="steps">
+                {model.preview && <option value="fleet">derived from the fleet: {model.preview.plan.steps.map((s) => s.percent).join(' → ')} %</option>}
                 <option value="1,5,25,50,100">1 → 5 → 25 → 50 → 100 %</option>
                 <option value="10,50,100">10 → 50 → 100 %</option>
                 <option value="50,100">50 → 100 %</option>

@@ -6,15 +6,17 @@
  * and the audit timeline. The panel is re-fetched by the app island every few seconds and after
  * each action, so effects show without a reload.
  */
+import type { PowerReport } from '@modelfleet/protocol';
 import { ActionForm, Badge, num, when } from '../components.tsx';
 import { Page, type PageProps } from '../layout.tsx';
+import { PowerPanel } from './power.tsx';
 
 export interface MetricView { metric: string; status: string; threshold: number; observed: number | null; standardError: number | null; sample: { challenger: number; control: number }; freshness: string | null; critical: boolean }
 export interface RolloutView {
   id: string; model: string; champion: number; challenger: number; state: string; step: number; percent: number; stepStartedAt: string | null;
   plan: { steps: { percent: number; bakeSeconds: number }[]; analysis: { metric: string; tolerance: number; minSample: number; critical: boolean }[]; targeting?: Record<string, unknown> };
   decision: { outcome: string; summary: string; step: number; at: string; metrics: MetricView[] } | null;
-  history: { at: string; actor: string; action: string; reason: string | null; after: { state?: string; step?: number; percent?: number } | null }[];
+  history: { at: string; actor: string; action: string; reason: string | null; after: { state?: string; step?: number; percent?: number; power?: PowerReport } | null }[];
 }
 /** Devices in the current step: challenger devices that started running it (downloaded and activated), and devices per arm that used it (sent their step record). */
 export interface StepReport { loaded: number; challenger: number; control: number }
@@ -92,6 +94,8 @@ export function RolloutPanel({ r, report, csrf, canOperate }: { r: RolloutView; 
         </div>
       )}
 
+      {power(r) && <PowerPanel power={power(r)!} caption="At creation:" />}
+
       <h2>Timeline</h2>
       <ol class="timeline" reversed>
         {[...r.history].reverse().map((h) => (
@@ -102,6 +106,8 @@ export function RolloutPanel({ r, report, csrf, canOperate }: { r: RolloutView; 
   );
 }
 
+/** The power report kept with the rollout's creation (older rollouts have none). */
+const power = (r: RolloutView) => r.history.find((h) => h.action === 'rollout.create')?.after?.power;
 const minSample = (r: RolloutView) => Math.max(1, ...r.plan.analysis.map((m) => m.minSample));
 /** Bars fill toward what the analysis needs, or the most devices seen when more came. */
 const scale = (r: RolloutView, report: StepReport) => Math.max(minSample(r), report.loaded, report.challenger);

@@ -1,0 +1,71 @@
+/**
+ * @module rollouts/plan-check
+ * What a plan can decide on this model's fleet, before anything is created: the fleet measured
+ * from the daily health windows, the release noise from the production privacy functions, the
+ * parts of the plan the caller left out derived from both (power.ts), the plan validated beyond
+ * its schema, and the power report. Used by rollout creation and by `POST …/rollouts/preview`.
+ */
+import { ApiError, numberVar } from '@modelfleet/edge-runtime';
+import { type PowerReport, RolloutPlan, healthLayout } from '@modelfleet/protocol';
+import { DELTA, HEALTH_SHARE, HEALTH_SPLIT, releaseNoiseForRho, rhoFor } from '../drift/privacy.ts';
+import { CURRENT_RULE, type Fleet, type Privacy, deriveDefaults, isSeMetric, powerReport } from './power.ts';
+
+export interface PlanSettings { DRIFT_EPSILON_PER_DAY?: string | undefined; DRIFT_MIN_DEVICES?: string | undefined }
+
+/** Daily windows the fleet size rests on (the latest week). */
+export const FLEET_WINDOWS = 7;
+
+/**
+ * Devices a day on the model: per recent daily window, the devices that reported health on any
+ * of its versions (cohorts `health` and `health-control`, released or not: the count itself is
+ * not noised), and the median over the latest FLEET_WINDOWS windows (robust to one odd day).
+ */
+export async function fleetOf(db: D1Database, modelId: number): Promise<Fleet> {
+  const { results } = await db.prepare(
+    "SELECT window, SUM(devices) AS devices FROM drift_windows WHERE model_id = ? AND cohort IN ('health', 'health-control') GROUP BY window ORDER BY window DESC LIMIT ?",
+  ).bind(modelId, FLEET_WINDOWS).all<{ window: number; devices: number }>();
+  const counts = results.map((r) => r.devices).sort((a, b) => a - b);
+  const mid = counts.length >> 1;
+  const median = counts.length === 0 ? 0 : counts.length % 2 ? counts[mid]! : (counts[mid - 1]! + counts[mid]!) / 2;
+  return { devicesPerDay: median, windows: counts.length, basis: `median devices per daily health window over the latest ${counts.length} window(s) (drift_windows, cohorts health + health-control)` };
+}
+
+/** The health release's noise σ (on each arm's counts) at the day's budget, as analysis.ts asks for it. */
+export async function privacyOf(env: PlanSettings): Promise<Privacy> {
+  const epsilonPerDay = numberVar(env.DRIFT_EPSILON_PER_DAY, 2);
+  const noise = releaseNoiseForRho(await healthLayout(), rhoFor(epsilonPerDay, DELTA) * HEALTH_SHARE, HEALTH_SPLIT);
+  return { epsilonPerDay, healthShare: HEALTH_SHARE, noiseSigma: noise.categoricalBins, delta: DELTA };
+}
+
+/**
+ * Checks the schema cannot: a rate tolerance of 0 never passes (every measured difference has
+ * noise), so it is refused rather than left to hold forever. Negative, non-numeric and NaN
+ * tolerances and steps that do not grow are refused by the schema itself.
+ */
+function planProblems(plan: RolloutPlan): string[] {
+  return plan.analysis.filter((c) => isSeMetric(c.metric) && c.tolerance <= 0)
+    .map((c) => `analysis.${c.metric}: a tolerance of 0 can never pass (every measured rate difference carries sampling and privacy noise); give the largest harm you accept, > 0`);
+}
+
+export interface CheckedPlan { plan: RolloutPlan; power: PowerReport }
+export interface GivenPlan { plan: RolloutPlan; derived: { steps: boolean; analysis: boolean } }
+
+/** The plan as given, validated (coded `bad_request` with every problem); what it left out is noted for deriving. */
+export function parsePlan(planInput: unknown): GivenPlan {
+  const parsed = RolloutPlan.safeParse(planInput ?? {});
+  if (!parsed.success) throw new ApiError('bad_request', `invalid rollout plan: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`, { issues: parsed.error.issues.map((i) => ({ path: i.path.map(String), message: i.message })) });
+  const problems = planProblems(parsed.data);
+  if (problems.length > 0) throw new ApiError('bad_request', `invalid rollout plan: ${problems.join('; ')}`, { problems });
+  const input = (planInput ?? {}) as Record<string, unknown>; // an object: the schema accepted it
+  return { plan: parsed.data, derived: { steps: input.steps === undefined, analysis: input.analysis === undefined } };
+}
+
+/** The plan with what it left out derived from the fleet, and its power report. */
+export async function checkPlan(db: D1Database, env: PlanSettings, modelId: number, given: GivenPlan, policy: { maxFirstStepPercent: number; minBakeSeconds: number }): Promise<CheckedPlan> {
+  const [fleet, privacy] = await Promise.all([fleetOf(db, modelId), privacyOf(env)]);
+  const rule = { ...CURRENT_RULE, releaseFloor: numberVar(env.DRIFT_MIN_DEVICES, CURRENT_RULE.releaseFloor) };
+  const { derived } = given;
+  const shape = deriveDefaults({ ...(derived.steps ? {} : { steps: given.plan.steps }), ...(derived.analysis ? {} : { analysis: given.plan.analysis }) }, fleet, privacy, rule, policy.maxFirstStepPercent, Math.max(3600, policy.minBakeSeconds));
+  const plan: RolloutPlan = { ...given.plan, steps: shape.steps, analysis: shape.analysis };
+  return { plan, power: powerReport(plan, fleet, privacy, rule, derived) };
+}

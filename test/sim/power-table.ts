@@ -1,0 +1,39 @@
+/**
+ * The README's table of fleet-derived default plans ("Staged rollouts" → "Plans that can decide"),
+ * computed by the production functions: `node --import tsx test/sim/power-table.ts` prints it, and
+ * control-plane/src/rollouts/power.test.ts checks that the README holds exactly this table.
+ */
+import { DEFAULT_ANALYSIS, DEFAULT_STEPS, healthLayout } from '@modelfleet/protocol';
+import { DELTA, HEALTH_SHARE, HEALTH_SPLIT, releaseNoiseForRho, rhoFor } from '../../control-plane/src/drift/privacy.ts';
+import { type Privacy, deriveDefaults, powerReport } from '../../control-plane/src/rollouts/power.ts';
+
+export const TABLE_FLEETS = [1_000, 5_000, 20_000, 100_000, 1_000_000, 10_000_000];
+
+export async function defaultPrivacy(epsilonPerDay = 2): Promise<Privacy> {
+  const noiseSigma = releaseNoiseForRho(await healthLayout(), rhoFor(epsilonPerDay, DELTA) * HEALTH_SHARE, HEALTH_SPLIT).categoricalBins;
+  return { epsilonPerDay, healthShare: HEALTH_SHARE, noiseSigma, delta: DELTA };
+}
+
+const hours = (s: number | null) => (s === null ? '—' : `${(s / 3600).toFixed(1)} h`);
+const fmt = (n: number) => n.toLocaleString('en-US');
+
+export async function powerTable(): Promise<string> {
+  const privacy = await defaultPrivacy();
+  const rows = TABLE_FLEETS.map((devicesPerDay) => {
+    const fleet = { devicesPerDay, windows: 7, basis: 'table' };
+    const plan = deriveDefaults({}, fleet, privacy);
+    const r = powerReport(plan, fleet, privacy);
+    const fixed = powerReport({ steps: DEFAULT_STEPS, analysis: DEFAULT_ANALYSIS }, fleet, privacy);
+    const tol = (m: string) => plan.analysis.find((c) => c.metric === m)!.tolerance;
+    const judged = r.steps.filter((s) => s.judged);
+    const total = judged.every((s) => s.secondsToDecision !== null) ? judged.reduce((sum, s) => sum + s.secondsToDecision!, 0) : null;
+    return `| ${fmt(devicesPerDay)} | ${plan.steps.map((s) => s.percent).join(' → ')} % | ${tol('load_failure_rate')} / ${tol('verify_failure_rate')} / ${tol('inference_error_rate')} / ${tol('non_finite_rate')} | ${fmt(plan.analysis[0]!.minSample)} | ${r.canDecide ? 'yes' : '**no**'} | ${hours(r.steps[0]!.secondsToDecision)} | ${hours(total)} | ${fixed.canDecide ? 'yes' : 'no'} |`;
+  });
+  return [
+    '| devices a day | derived steps | tolerances: load / verify / inference / non-finite | minSample | decides | first step decides after | all judged steps | fixed 1 → 5 → 25 → 50 → 100 % decides |',
+    '|---|---|---|---|---|---|---|---|',
+    ...rows,
+  ].join('\n');
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) console.log(await powerTable());
