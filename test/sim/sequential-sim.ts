@@ -148,3 +148,30 @@ export function stepRuns(pool: Pool, runs: number, devicesPerArm: number, extraP
 }
 
 export const median = (xs: number[]): number | null => (xs.length ? [...xs].sort((a, b) => a - b)[xs.length >> 1]! : null);
+
+/**
+ * The `npm run sim:rollout` rows (issue 16): per arm size, A/A, +0.5 pp and +2 pp inference errors
+ * at ε = 2 with the default metrics — the sequential rule on the production increments beside
+ * today's rule (one release of the whole arm, ± 2 SE).
+ */
+export async function sequentialTable(opts: { sizes?: number[]; aaRuns?: number; regRuns?: number; seed?: number } = {}) {
+  const pool = await blockPool([0, 0.005, 0.02], { seed: opts.seed ?? 16, poolBlocks: 100 });
+  const fmt = (t: Record<Outcome, number>) => `${t.promote} / ${t.rollback} / ${t.hold}`;
+  const rows = [];
+  for (const devices of opts.sizes ?? [1000, 5000, 20_000]) {
+    for (const [extraPp, runs] of [[0, opts.aaRuns ?? 200], [2, opts.regRuns ?? 100], [0.5, opts.regRuns ?? 100]] as const) {
+      const r = stepRuns(pool, runs, devices, extraPp);
+      const looks = median(r.sequential.looks);
+      rows.push({
+        'devices per arm': devices.toLocaleString('en-US'),
+        challenger: extraPp === 0 ? 'A/A' : `+${extraPp} pp inference errors`,
+        runs,
+        'sequential: promoted / rolled back / held': fmt(r.sequential),
+        'median increments to decide': looks === null ? '—' : String(looks),
+        "today (one release, ± 2 SE): promoted / rolled back / held": fmt(r.today),
+        'peeking ± 2 SE at each increment': fmt(r.naive),
+      });
+    }
+  }
+  return rows;
+}
