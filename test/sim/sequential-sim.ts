@@ -16,7 +16,8 @@
  * Three rules are compared on the same data:
  *   sequential — the production rule: increments, always-valid CS (α = 0.05 over the rate metrics);
  *   naive      — the same increments, checked after each with "observed ± 2 SE" (peeking);
- *   today      — one release of the whole arm, judged once with ± 2 SE (what `aaRuns` measures).
+ *   today      — one release of the whole arm, judged once with ± 2 SE (what `aaRuns` measures);
+ *   firstOnly  — what the Worker's step path did before: one release at the floor, never more.
  */
 import { DEFAULT_ANALYSIS, type MetricCheck, addReleaseNoise, addUpload, emptyAggregate, healthLayout, healthUpload, mergeSketches } from '@modelfleet/protocol';
 import { seededUniform, seededWords } from '@modelfleet/protocol/testing';
@@ -86,6 +87,8 @@ export interface CellResult {
   sequential: Record<Outcome, number> & { looks: number[] };
   naive: Record<Outcome, number>;
   today: Record<Outcome, number>;
+  /** What the Worker did before issue 16: one release as soon as both arms had the floor, judged ± 2 SE, never more data. */
+  firstOnly: Record<Outcome, number>;
 }
 
 /**
@@ -97,7 +100,7 @@ export function stepRuns(pool: Pool, runs: number, devicesPerArm: number, extraP
   const sequential: Rule = { kind: 'sequential', alpha: alphaPerMetric(analysis.filter((c) => isRateMetric(c.metric)).length) };
   const fixed: Rule = { kind: 'fixed' };
   const tally = (): Record<Outcome, number> => ({ promote: 0, hold: 0, rollback: 0 });
-  const out: CellResult = { runs, devicesPerArm, extraPp, sequential: { ...tally(), looks: [] }, naive: tally(), today: tally() };
+  const out: CellResult = { runs, devicesPerArm, extraPp, sequential: { ...tally(), looks: [] }, naive: tally(), today: tally(), firstOnly: tally() };
   const total = Math.floor(devicesPerArm / pool.floor);
   const extra = extraPp / 100;
   const sigma = pool.noise.categoricalBins;
@@ -143,6 +146,12 @@ export function stepRuns(pool: Pool, runs: number, devicesPerArm: number, extraP
       return { devices: agg!.devices, summary: summarizeHealth(agg!), noise: sigma, closedAt: '' } satisfies Arm;
     };
     out.today[decide(whole('challenger'), whole('control'), analysis, fixed)]++;
+    const first = (which: 'challenger' | 'control') => {
+      const agg = draw(pool, which === 'challenger' ? extra : 0, 1);
+      addReleaseNoise(agg, pool.noise, seededWords(Math.floor(pool.uniform() * 2 ** 31)));
+      return { devices: agg.devices, summary: summarizeHealth(agg), noise: sigma, closedAt: '' } satisfies Arm;
+    };
+    out.firstOnly[decide(first('challenger'), first('control'), analysis, fixed)]++;
   }
   return out;
 }
@@ -166,9 +175,10 @@ export async function sequentialTable(opts: { sizes?: number[]; aaRuns?: number;
         'devices per arm': devices.toLocaleString('en-US'),
         challenger: extraPp === 0 ? 'A/A' : `+${extraPp} pp inference errors`,
         runs,
-        'sequential: promoted / rolled back / held': fmt(r.sequential),
+        'sequential (promoted / rolled back / held)': fmt(r.sequential),
         'median increments to decide': looks === null ? '—' : String(looks),
-        "today (one release, ± 2 SE): promoted / rolled back / held": fmt(r.today),
+        'today, one release of the whole arm (± 2 SE)': fmt(r.today),
+        "today's Worker: one release at the first 1,000": fmt(r.firstOnly),
         'peeking ± 2 SE at each increment': fmt(r.naive),
       });
     }
