@@ -128,6 +128,7 @@ export class SketchAggregator extends DurableObject {
       addReleaseNoise(agg, noise, words);
       const release: IncrementRelease = { index: (kv.get<number>('increments') ?? 0) + 1, devices, released: agg, noise };
       kv.put('increments', release.index);
+      kv.put('releasedDevices', (kv.get<number>('releasedDevices') ?? 0) + devices);
       kv.delete('aggregate');
       kv.put('pending', release);
       return release;
@@ -156,18 +157,21 @@ export class SketchAggregator extends DurableObject {
 
   /**
    * How many devices contributed and a digest of the raw sums (never the sums themselves); after the
-   * release, how many had. For a step aggregate: the devices since the last increment, how many
-   * increments were released and which one awaits its ack (with a digest of its noised sums).
+   * release, how many had. A step aggregate that released increments counts every device it took
+   * (the console's progress) and says how many are not released yet (`unreleased`, what the next
+   * increment would hold), how many increments were released and which one awaits its ack (with a
+   * digest of its noised sums).
    */
-  async status(): Promise<{ devices: number; digest: string | null; closed: boolean; increments?: number; pending?: number; pendingDigest?: string }> {
+  async status(): Promise<{ devices: number; digest: string | null; closed: boolean; unreleased?: number; increments?: number; pending?: number; pendingDigest?: string }> {
     const kv = this.ctx.storage.kv;
     if (kv.get<boolean>('closed')) return { devices: kv.get<number>('closedDevices') ?? 0, digest: null, closed: true };
     const agg = kv.get<SketchAggregate>('aggregate');
     const increments = kv.get<number>('increments');
     const pending = kv.get<IncrementRelease>('pending');
+    const unreleased = agg?.devices ?? 0;
     return {
-      devices: agg?.devices ?? 0, digest: agg ? await sha256Hex(utf8(JSON.stringify(agg))) : null, closed: false,
-      ...(increments ? { increments } : {}),
+      devices: unreleased + (kv.get<number>('releasedDevices') ?? 0), digest: agg ? await sha256Hex(utf8(JSON.stringify(agg))) : null, closed: false,
+      ...(increments ? { unreleased, increments } : {}),
       // The stored increment's noised sums, as a digest: what its recording must equal (no fresh noise).
       ...(pending?.index ? { pending: pending.index, pendingDigest: await sha256Hex(utf8(JSON.stringify(pending.released))) } : {}),
     };

@@ -272,7 +272,7 @@ describe('step records', () => {
     expect(r.decision.metrics[0]).toMatchObject({ metric: 'inference_error_rate', status: 'fail', sample: { challenger: 30 }, sequence: { releases: 1 } });
     expect(r.decision.metrics[0].sample.control).toBeGreaterThanOrEqual(20);
     expect(r.decision.metrics[1]).toMatchObject({ metric: 'sample_ratio', status: 'pass' });
-    expect(await contributions(2, `step-${id}`)).toEqual({ window: sequence, devices: 0, digest: null, closed: false, increments: 1 }); // released, still collecting
+    expect(await contributions(2, `step-${id}`)).toEqual({ window: sequence, devices: 30, unreleased: 0, digest: null, closed: false, increments: 1 }); // released, still collecting
     // No day's window was closed: the decision came from the step's own records, an increment per arm.
     const rows = (await worker.db.prepare("SELECT version, increment FROM step_increments WHERE rollout_id = ? ORDER BY version").bind(id).all()).results;
     expect(rows).toEqual([{ version: 1, increment: 1 }, { version: 2, increment: 1 }]);

@@ -59,7 +59,8 @@ export async function stepIncrements(env: Env, r: RolloutView & { modelId: numbe
   const need = versions.map((v) => incrementNeed(floor, rows.filter((x) => x.version === v).reduce((s, x) => s + x.devices, 0)));
   const [sa, sb] = await Promise.all(stubs.map((s) => s.status()));
   const pending = Boolean(sa!.pending || sb!.pending);
-  if (pending || (sa!.devices >= need[0]! && sb!.devices >= need[1]!)) {
+  const fresh = (x: typeof sa) => x!.unreleased ?? x!.devices; // devices since the last increment
+  if (pending || (fresh(sa) >= need[0]! && fresh(sb) >= need[1]!)) {
     const layout = await healthLayout();
     const asked = releaseNoiseForRho(layout, rhoFor(numberVar(env.DRIFT_EPSILON_PER_DAY, 2), DELTA) * HEALTH_SHARE, HEALTH_SPLIT);
     // Parallel composition (module comment): only the day's first increment of this step spends.
