@@ -37,6 +37,12 @@ export type RolloutPolicy = z.infer<typeof RolloutPolicy>;
 
 export const DEFAULT_POLICY: RolloutPolicy = RolloutPolicy.parse({});
 
+/** `GET`/`PUT /v1/models/{model}/rollout-policy`: the policy in force; `configured: false` = none was set, the defaults apply. */
+export const RolloutPolicyView = z.object({
+  model: z.string(), policy: RolloutPolicy, configured: z.boolean(), updatedBy: z.string().nullable(), updatedAt: z.string().nullable(),
+});
+export type RolloutPolicyView = z.infer<typeof RolloutPolicyView>;
+
 /** Why a plan breaks a policy (empty: it complies). The gate itself is judged against the versions' metrics elsewhere. */
 export function policyViolations(plan: RolloutPlan, policy: RolloutPolicy): string[] {
   const out: string[] = [];

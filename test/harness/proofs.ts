@@ -10,6 +10,10 @@ import type { D1Database } from '@cloudflare/workers-types';
 import { APP_KEY_HEADER, PROOF_HEADER, type ProofClaims, sha256Hex, utf8, windowOf } from '@modelfleet/protocol';
 import { mintProof, proofKey } from '../../edge-runtime/src/proof-mac.ts';
 
+/** The app an app key belongs to, looked up as the edge does (by the key's SHA-256, or 'plain:' for keys from before migration 0008). */
+const appOf = async (db: D1Database, key: string) =>
+  db.prepare('SELECT app_id AS id FROM app_keys WHERE key_hash IN (?, ?)').bind(await sha256Hex(utf8(key)), `plain:${key}`).first<{ id: string }>();
+
 const UPLOAD = /^\/v1\/edge\/(sketches|health|step-health|step-sketches)\/([^/?]+)\/(\d+)\?(.*)$/;
 
 /** The proof a device's ticket would carry for this upload path, or null when the path is not an upload. */
@@ -19,7 +23,7 @@ export async function proofForUpload(db: D1Database, ticketSecret: string, path:
   if (!m || !key) return null;
   const query = new URLSearchParams(m[4]);
   const device = query.get('device');
-  const app = await db.prepare('SELECT app_id AS id FROM app_keys WHERE key_hash IN (?, ?)').bind(await sha256Hex(utf8(key)), `plain:${key}`).first<{ id: string }>();
+  const app = await appOf(db, key);
   if (!device || !app) return null;
   const model = decodeURIComponent(m[2]!);
   const version = Number(m[3]);
@@ -43,7 +47,7 @@ type Assigned = Pick<ProofClaims, 'stage' | 'sequence' | 'rollout'>;
  * looked up once), champion-stage unless the ticket's assignment is given.
  */
 export async function proofMinter(db: D1Database, ticketSecret: string, appKey: string): Promise<(model: string, version: number, device: string, assigned?: Assigned) => Promise<string>> {
-  const app = await db.prepare('SELECT app_id AS id FROM app_keys WHERE key_hash IN (?, ?)').bind(await sha256Hex(utf8(appKey)), `plain:${appKey}`).first<{ id: string }>();
+  const app = await appOf(db, appKey);
   if (!app) throw new Error('unknown app key');
   const key = proofKey(ticketSecret);
   const day = windowOf(new Date());

@@ -5,9 +5,8 @@
 // scores both versions in workerd, and its numbers must be the ones TF.js gives in Node on the
 // same rows and the same model bytes.
 import { readFileSync } from 'node:fs';
-import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import type { ModelArtifacts } from '../fixtures/models.ts';
+import { type ModelArtifacts, outputsInNode } from '../fixtures/models.ts';
 import { realDataFile } from '../fixtures/real-data.ts';
 import { trainModel } from '../drift-real/model.ts';
 import { createModel, publish } from '../harness/publish.ts';
@@ -28,12 +27,7 @@ function seattle() {
 
 /** Accuracy and mean log loss as computed here, in Node, from TF.js's own outputs. */
 async function nodeMetrics(a: ModelArtifacts, x: number[][], y: number[]) {
-  const { weightsManifest, ...rest } = a.modelJson;
-  const model = await tf.loadLayersModel(tf.io.fromMemory({ ...rest, weightSpecs: weightsManifest.flatMap((g) => g.weights), weightData: a.weightData.slice().buffer } as tf.io.ModelArtifacts));
-  const out = model.predict(tf.tensor2d(x)) as tf.Tensor;
-  const p = (await out.array()) as number[][];
-  tf.dispose(out);
-  model.dispose();
+  const p = await outputsInNode(a, x);
   const top = (r: number[]) => r.indexOf(Math.max(...r));
   const correct = p.filter((r, i) => top(r) === y[i]).length;
   const logLoss = -p.reduce((s, r, i) => s + Math.log(Math.min(1 - 1e-7, Math.max(1e-7, r[y[i]!]!))), 0) / p.length;

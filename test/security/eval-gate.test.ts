@@ -7,10 +7,9 @@
 // Against the real Worker in workerd. Every test here failed on the code before this change (the
 // routes and tables did not exist).
 import { createHash } from 'node:crypto';
-import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createToken } from '../fixtures/drift.ts';
-import { type ModelArtifacts, buildLayersModel } from '../fixtures/models.ts';
+import { type ModelArtifacts, buildLayersModel, outputsInNode } from '../fixtures/models.ts';
 import { createModel, publish, registrySnapshot } from '../harness/publish.ts';
 import { consolePage, signIn } from './console-session.ts';
 import { type TestWorker, startWorker } from '../harness/worker.ts';
@@ -26,16 +25,6 @@ let rows: number[][];
 let labels: number[];
 let fraudId: number;
 
-/** Node-side TF.js outputs of a fixture model on `x` (rows × 4). */
-async function outputsOf(a: ModelArtifacts, x: number[][]): Promise<number[][]> {
-  const { weightsManifest, ...rest } = a.modelJson;
-  const model = await tf.loadLayersModel(tf.io.fromMemory({ ...rest, weightSpecs: weightsManifest.flatMap((g) => g.weights), weightData: a.weightData.slice().buffer } as tf.io.ModelArtifacts));
-  const y = model.predict(tf.tensor2d(x)) as tf.Tensor;
-  const out = (await y.array()) as number[][];
-  tf.dispose(y);
-  model.dispose();
-  return out;
-}
 const argmax = (r: number[]) => r.reduce((best, v, i) => (v > r[best]! ? i : best), 0);
 
 const serverMetrics = async (version: number) =>
@@ -61,7 +50,7 @@ beforeAll(async () => {
   viewer = await createToken(worker, 'viewer');
   // Rows whose labels are the champion's own top class: the champion scores 1, any other model less.
   rows = Array.from({ length: 400 }, (_, i) => [0, 1, 2, 3].map((j) => Math.sin(i * 12.9898 + j * 78.233) * 2));
-  labels = (await outputsOf(champion, rows)).map(argmax);
+  labels = (await outputsInNode(champion, rows)).map(argmax);
 });
 afterAll(() => worker?.dispose());
 
@@ -141,7 +130,7 @@ describe('the numbers a gate reads are the control plane\'s, not the publisher\'
     const res = await evaluate(2, ci); // CI may ask for the score, not choose it
     expect(res.status).toBe(200);
     const evaluation = (await res.json()) as { metrics: { accuracy: number }; source: string; evalSetDigest: string };
-    const truth = (await outputsOf(challenger, rows)).filter((r, i) => argmax(r) === labels[i]).length / rows.length;
+    const truth = (await outputsInNode(challenger, rows)).filter((r, i) => argmax(r) === labels[i]).length / rows.length;
     expect(evaluation).toMatchObject({ source: 'control-plane', evalSetDigest: digest });
     expect(evaluation.metrics.accuracy).toBeCloseTo(truth, 6);
     expect(truth).toBeLessThan(0.9);

@@ -3,10 +3,9 @@
 // start a rollout with one 100 % step, no analysis and gate.margin 0 — 201, every ticket named v2.
 // Now a per-model policy, set by an operator, bounds what a publisher may start, and its gate can
 // require metrics the control plane computed itself.
-import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp, createToken } from '../fixtures/drift.ts';
-import { buildLayersModel } from '../fixtures/models.ts';
+import { buildLayersModel, outputsInNode } from '../fixtures/models.ts';
 import { createModel, publish } from '../harness/publish.ts';
 import { type TestWorker, startWorker } from '../harness/worker.ts';
 
@@ -102,16 +101,7 @@ describe('the policy', () => {
 });
 
 describe('a gate on metrics the control plane computed', () => {
-  /** Node-side TF.js top classes of a fixture model on `x`. */
-  async function topClasses(a: Awaited<ReturnType<typeof buildLayersModel>>, x: number[][]): Promise<number[]> {
-    const { weightsManifest, ...rest } = a.modelJson;
-    const model = await tf.loadLayersModel(tf.io.fromMemory({ ...rest, weightSpecs: weightsManifest.flatMap((g) => g.weights), weightData: a.weightData.slice().buffer } as tf.io.ModelArtifacts));
-    const y = model.predict(tf.tensor2d(x)) as tf.Tensor;
-    const out = ((await y.array()) as number[][]).map((r) => r.indexOf(Math.max(...r)));
-    tf.dispose(y);
-    model.dispose();
-    return out;
-  }
+  const topClasses = async (a: Awaited<ReturnType<typeof buildLayersModel>>, x: number[][]) => (await outputsInNode(a, x)).map((r) => r.indexOf(Math.max(...r)));
 
   it('passes a challenger that scores better on the registered set, refuses one that scores worse — whatever they self-report', async () => {
     const [v1, v2] = [await buildLayersModel({ seed: 11, inputs: 4, outputs: 3 }), await buildLayersModel({ seed: 12, inputs: 4, outputs: 3 })];

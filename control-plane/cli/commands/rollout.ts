@@ -5,7 +5,7 @@
  * instead of advancing twice. `create` prints the plan's power on the fleet (and its warnings);
  * `create --dry-run` prints only that, creating nothing.
  */
-import type { PlanCheckResponse, PowerReport } from '@modelfleet/protocol';
+import type { PlanCheckResponse, PowerReport, RolloutPolicyView } from '@modelfleet/protocol';
 import { Api, type Ctx, emit, readJsonFile, table } from '../context.ts';
 import { CliError } from '../errors.ts';
 
@@ -76,13 +76,11 @@ export async function rolloutAction(c: Ctx, action: 'promote' | 'pause' | 'resum
   show(c, await api(c).request<View>('POST', `/v1/rollouts/${id}/${action}`, { ...(step === undefined ? {} : { step }), ...(o.reason ? { reason: o.reason } : {}) }));
 }
 
-interface PolicyView { model: string; configured: boolean; updatedBy: string | null; policy: { publisherMayStart: boolean; minSteps: number; maxFirstStepPercent: number; minBakeSeconds: number; requiredMetrics: string[]; gate?: { metric: string; margin: number; source: string } } }
-
 /** `rollout policy --model m [--set policy.json]`: what a publisher may start on its own. */
 export async function rolloutPolicy(c: Ctx, o: { model: string; set?: string }): Promise<void> {
   const v = o.set
-    ? await api(c).request<PolicyView>('PUT', `/v1/models/${o.model}/rollout-policy`, readJsonFile(c.io, o.set, '--set'))
-    : await api(c).request<PolicyView>('GET', `/v1/models/${o.model}/rollout-policy`);
+    ? await api(c).request<RolloutPolicyView>('PUT', `/v1/models/${o.model}/rollout-policy`, readJsonFile(c.io, o.set, '--set'))
+    : await api(c).request<RolloutPolicyView>('GET', `/v1/models/${o.model}/rollout-policy`);
   const p = v.policy;
   emit(c, v, () => [
     `${v.model}: ${v.configured ? `policy set by ${v.updatedBy}` : 'no policy set, the defaults apply'}`,

@@ -3,8 +3,7 @@
  * A model's rollout policy (rollouts/policy.ts): read by viewers, set by operators, audited.
  */
 import { createRoute } from '@hono/zod-openapi';
-import { RolloutPolicy } from '@modelfleet/protocol';
-import { z } from 'zod';
+import { RolloutPolicy, RolloutPolicyView } from '@modelfleet/protocol';
 import { requireRole } from '../auth/operators.ts';
 import { jsonBody } from '../http/guards.ts';
 import { createApp } from '../http/openapi-app.ts';
@@ -15,15 +14,10 @@ import { ModelParam, bearer, errorResponses, json, jsonRequest } from './shared.
 
 export const policyRoutes = createApp();
 
-const PolicyView = z.object({
-  model: z.string(), policy: RolloutPolicy,
-  /** false: no policy was set and the defaults apply. */
-  configured: z.boolean(), updatedBy: z.string().nullable(), updatedAt: z.string().nullable(),
-});
 
 policyRoutes.openapi(
   createRoute({ method: 'get', path: '/models/{model}/rollout-policy', security: bearer, middleware: [requireRole('viewer')] as const,
-    request: { params: ModelParam }, responses: { 200: json(PolicyView, 'The policy in force (the defaults when none was set)'), ...errorResponses } }),
+    request: { params: ModelParam }, responses: { 200: json(RolloutPolicyView, 'The policy in force (the defaults when none was set)'), ...errorResponses } }),
   async (c) => {
     const { model } = c.req.valid('param');
     return c.json({ model, ...(await policyFor(c.env.DB, (await findModel(c.env.DB, model)).id)) }, 200);
@@ -33,7 +27,7 @@ policyRoutes.openapi(
 policyRoutes.openapi(
   createRoute({ method: 'put', path: '/models/{model}/rollout-policy', security: bearer, middleware: [requireRole('operator'), ...jsonBody] as const,
     description: 'What a publisher token may start on its own: minimum steps, largest first step, minimum bake, required metrics, the gate and its metric source. Operators are not bound by it.',
-    request: { params: ModelParam, ...jsonRequest(RolloutPolicy) }, responses: { 200: json(PolicyView, 'The policy now in force'), ...errorResponses } }),
+    request: { params: ModelParam, ...jsonRequest(RolloutPolicy) }, responses: { 200: json(RolloutPolicyView, 'The policy now in force'), ...errorResponses } }),
   async (c) => {
     const { model } = c.req.valid('param');
     const policy = c.req.valid('json');

@@ -4,7 +4,7 @@
  * the same evaluation set), the metrics the control plane computed itself (eval-set.tsx), lineage, validation, signatures and key ids, aliases; a side-by-side comparison of any two
  * versions; and, by role, forms to set an alias or start a rollout.
  */
-import type { EvalSetView, PlanCheckResponse, RolloutPolicy, VersionSummary } from '@modelfleet/protocol';
+import type { EvalSetView, PlanCheckResponse, RolloutPolicyView, VersionSummary } from '@modelfleet/protocol';
 import { Badge, num, short, when } from '../components.tsx';
 import { Page, type PageProps } from '../layout.tsx';
 import { EvalSetPanel } from './eval-set.tsx';
@@ -19,7 +19,7 @@ export interface ModelView {
   /** The registered evaluation set with the control plane's own scores (null: none, or not readable). */
   evalSet: EvalSetView | null;
   canOperate: boolean; canPublish: boolean;
-  policy: { policy: RolloutPolicy; configured: boolean; updatedBy: string | null; updatedAt: string | null };
+  policy: RolloutPolicyView;
   /** The plan the start form creates by default (steps and tolerances derived from the fleet) and its power; null when not shown. */
   preview: PlanCheckResponse | null;
 }
