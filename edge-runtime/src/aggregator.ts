@@ -5,7 +5,10 @@
  * second upload from the same device in the window (replay), adds the vector and forgets it.
  * The seen-set and the aggregate change in one storage transaction, so a failure leaves both
  * as they were. Closing it turns the raw sums into a noised release kept until the caller has
- * recorded it (release, then ack), so a crash between the two is retried, never lost.
+ * recorded it (release, then ack), so a crash between the two is retried, never lost. A rollout
+ * step's aggregate instead releases increments (releaseIncrement, then ackIncrement): the sums of
+ * the devices added since the last increment, noised once and kept until acknowledged, while the
+ * aggregate goes on collecting — and its seen-set stays, so each device is in one increment only.
  */
 import { DurableObject } from 'cloudflare:workers';
 import { type ReleaseNoise, type SketchAggregate, type SketchLayout, type SketchUpload, addReleaseNoise, addUpload, cryptoWords, emptyAggregate, sha256Hex, utf8 } from '@modelfleet/protocol';
@@ -22,6 +25,9 @@ export interface Release {
   released: SketchAggregate | null;
   noise: ReleaseNoise | null;
 }
+
+/** A step increment's release: its 1-based index (null: too few devices, nothing released). */
+export interface IncrementRelease extends Release { index: number | null }
 
 export interface AddResult {
   accepted: boolean;
@@ -102,6 +108,40 @@ export class SketchAggregator extends DurableObject {
     });
   }
 
+  /**
+   * Releases an increment: with at least `minDevices` added since the last increment, draws the
+   * noise onto their sums once, stores the noised release under the next index and starts a fresh
+   * sum, in one transaction. Every call until `ackIncrement(index)` returns that stored release
+   * (its own σ, whatever `noise` asks now), so a caller that crashes before recording it records
+   * the same noised sums on its retry: fresh noise is never drawn for the same devices. Devices
+   * that arrive meanwhile go to the next increment; one already seen is refused as before, so the
+   * increments hold disjoint devices (what lets each spend the same per-device ε: analysis.ts).
+   */
+  async releaseIncrement(minDevices: number, noise: ReleaseNoise): Promise<IncrementRelease> {
+    return this.ctx.storage.transactionSync(() => {
+      const kv = this.ctx.storage.kv;
+      const pending = kv.get<IncrementRelease>('pending');
+      if (pending) return pending;
+      const agg = kv.get<SketchAggregate>('aggregate');
+      const devices = agg?.devices ?? 0;
+      if (kv.get<boolean>('closed') || !agg || devices < minDevices) return { index: null, devices, released: null, noise: null };
+      addReleaseNoise(agg, noise, words);
+      const release: IncrementRelease = { index: (kv.get<number>('increments') ?? 0) + 1, devices, released: agg, noise };
+      kv.put('increments', release.index);
+      kv.put('releasedDevices', (kv.get<number>('releasedDevices') ?? 0) + devices);
+      kv.delete('aggregate');
+      kv.put('pending', release);
+      return release;
+    });
+  }
+
+  /** Increment `index` is recorded (D1): its stored release goes. Idempotent; another index is left alone. */
+  async ackIncrement(index: number): Promise<void> {
+    this.ctx.storage.transactionSync(() => {
+      if (this.ctx.storage.kv.get<IncrementRelease>('pending')?.index === index) this.ctx.storage.kv.delete('pending');
+    });
+  }
+
   /** Distinct networks behind the aggregate (kept after the release: counts, not data). */
   async networkCounts(): Promise<NetworkCounts> {
     const row = this.sql.exec<{ networks: number; attested: number; largest: number | null }>(
@@ -115,10 +155,25 @@ export class SketchAggregator extends DurableObject {
     this.ctx.storage.kv.delete('release');
   }
 
-  /** How many devices contributed and a digest of the raw sums (never the sums themselves); after the release, how many had. */
-  async status(): Promise<{ devices: number; digest: string | null; closed: boolean }> {
-    if (this.ctx.storage.kv.get<boolean>('closed')) return { devices: this.ctx.storage.kv.get<number>('closedDevices') ?? 0, digest: null, closed: true };
-    const agg = this.ctx.storage.kv.get<SketchAggregate>('aggregate');
-    return { devices: agg?.devices ?? 0, digest: agg ? await sha256Hex(utf8(JSON.stringify(agg))) : null, closed: false };
+  /**
+   * How many devices contributed and a digest of the raw sums (never the sums themselves); after the
+   * release, how many had. A step aggregate that released increments counts every device it took
+   * (the console's progress) and says how many are not released yet (`unreleased`, what the next
+   * increment would hold), how many increments were released and which one awaits its ack (with a
+   * digest of its noised sums).
+   */
+  async status(): Promise<{ devices: number; digest: string | null; closed: boolean; unreleased?: number; increments?: number; pending?: number; pendingDigest?: string }> {
+    const kv = this.ctx.storage.kv;
+    if (kv.get<boolean>('closed')) return { devices: kv.get<number>('closedDevices') ?? 0, digest: null, closed: true };
+    const agg = kv.get<SketchAggregate>('aggregate');
+    const increments = kv.get<number>('increments');
+    const pending = kv.get<IncrementRelease>('pending');
+    const unreleased = agg?.devices ?? 0;
+    return {
+      devices: unreleased + (kv.get<number>('releasedDevices') ?? 0), digest: agg ? await sha256Hex(utf8(JSON.stringify(agg))) : null, closed: false,
+      ...(increments ? { unreleased, increments } : {}),
+      // The stored increment's noised sums, as a digest: what its recording must equal (no fresh noise).
+      ...(pending?.index ? { pending: pending.index, pendingDigest: await sha256Hex(utf8(JSON.stringify(pending.released))) } : {}),
+    };
   }
 }

@@ -9,7 +9,7 @@
 // and the D1 write lost the window (the raw sums were deleted, the retry found it closed), and a
 // crash after a commit's manifest reached R2 left a signed manifest served with 200 beside the
 // retry's.
-import { bucketOf, encodeUpload, healthLayout, healthUpload, rolloutCohort, windowOf } from '@modelfleet/protocol';
+import { bucketOf, encodeUpload, healthLayout, healthUpload, rolloutCohort, sha256Hex, utf8, windowOf } from '@modelfleet/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rhoFor } from '../../control-plane/src/drift/privacy.ts';
 import { baseline, createApp, monitoredBaseline, outputSketch, uploadHealth, uploadSketch } from '../fixtures/drift.ts';
@@ -43,7 +43,7 @@ async function crashAt<T>(point: string, action: () => Promise<T>): Promise<T | 
 const q = async <T = Record<string, unknown>>(sql: string, ...params: unknown[]) => (await worker.db.prepare(sql).bind(...params).all<T>()).results;
 const modelId = async (name: string) => (await q<{ id: number }>('SELECT id FROM models WHERE name = ?', name))[0]!.id;
 const aggregate = async (model: string, version: number, window: number, cohort: string) =>
-  (await (await worker.api(`/v1/models/${model}/versions/${version}/sketches/${window}?cohort=${cohort}`)).json()) as { devices: number; closed: boolean };
+  (await (await worker.api(`/v1/models/${model}/versions/${version}/sketches/${window}?cohort=${cohort}`)).json()) as { devices: number; closed: boolean; unreleased?: number; pending?: number; pendingDigest?: string };
 /** The daily Cron Trigger as it fires `days` after today, at 00:15 UTC: 1 closes today's window. */
 const dailyClose = (days = 1) => worker.trigger('15 0 * * *', new Date((today + days) * 86_400_000 + 15 * 60_000));
 
@@ -100,6 +100,11 @@ describe('a rollout step release crashed at each step', () => {
   const stepRows = (seq: number, cohort: string) =>
     q<{ version: number; devices: number }>('SELECT version, devices FROM drift_windows WHERE model_id = ? AND window = ? AND cohort = ? ORDER BY version', id, seq, cohort);
   const stepLedger = () => q('SELECT rho FROM privacy_ledger WHERE model_id = ? AND scope = ?', id, 'step');
+  // Step health is released in increments (issue 16), recorded in step_increments.
+  const increments = (seq: number) =>
+    q<{ version: number; devices: number; aggregate: string }>('SELECT version, devices, aggregate FROM step_increments WHERE rollout_id = ? AND sequence = ? ORDER BY version, increment', rollout, seq);
+  const recorded = async (seq: number, cohort: string) =>
+    cohort.endsWith('-sketches') ? stepRows(seq, cohort) : (await increments(seq)).map(({ version, devices }) => ({ version, devices }));
 
   /** STEP_DEVICES devices in each of the step's ranges send a healthy step record and an undrifted sketch (a tick releases once both arms have them all). */
   async function reportStep(percent: number, seq: number): Promise<void> {
@@ -140,19 +145,31 @@ describe('a rollout step release crashed at each step', () => {
     await worker.restart({ FAULT_POINTS: point });
     await reportStep(percents[step]!, seq);
     // The tick crashes at the point (and again on each retry) until workerd restarts disarmed.
-    if (point.endsWith('after-release')) {
+    const pendingDigests = new Map<number, string>();
+    if (point === 'step-health:after-release') {
+      // The increment is released and stored in each arm's aggregate, which goes on collecting.
+      for (const version of [1, 2]) {
+        const a = await pollUntil(() => aggregate('stepped', version, seq, cohort), (x) => x.pending === 1, { what: `v${version}'s step increment released` });
+        expect(a).toMatchObject({ closed: false, devices: STEP_DEVICES, unreleased: 0 });
+        pendingDigests.set(version, a.pendingDigest!);
+      }
+      expect(await increments(seq)).toEqual([]);
+    } else if (point.endsWith('after-release')) {
       for (const version of [1, 2]) await pollUntil(() => aggregate('stepped', version, seq, cohort), (a) => a.closed, { what: `v${version}'s step aggregate released` });
       expect(await stepRows(seq, cohort)).toEqual([]);
     } else {
-      await pollUntil(() => stepRows(seq, cohort), (rows) => rows.length === 2, { what: 'the step recorded in D1' });
+      await pollUntil(() => recorded(seq, cohort), (rows) => rows.length === 2, { what: 'the step recorded in D1' });
     }
     expect((await get()).step).toBe(step); // crashed before deciding
     await worker.restart();
     const after = await pollUntil(get, (r) => r.step === step + 1 || r.state !== 'running', { what: `step ${step} promoted after the crash`, timeoutMs: 30_000 });
     expect(after).toMatchObject({ state: 'running', step: step + 1 });
     for (const c of [`step-${rollout}`, `step-${rollout}-sketches`]) {
-      expect(await stepRows(seq, c)).toEqual([{ version: 1, devices: STEP_DEVICES }, { version: 2, devices: STEP_DEVICES }]);
+      expect(await recorded(seq, c)).toEqual([{ version: 1, devices: STEP_DEVICES }, { version: 2, devices: STEP_DEVICES }]);
     }
+    // The recorded increment is the one released before the crash: its stored noised sums, not fresh noise.
+    for (const { version, aggregate: sums } of pendingDigests.size ? await increments(seq) : []) expect(await sha256Hex(utf8(sums))).toBe(pendingDigests.get(version));
+    for (const version of [1, 2]) expect((await aggregate('stepped', version, seq, `step-${rollout}`)).pending).toBeUndefined(); // acknowledged
     expect(await stepLedger()).toHaveLength(2 * (step + 1)); // per step: its health and its sketches, once each
   });
 });

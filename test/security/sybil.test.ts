@@ -60,7 +60,7 @@ async function twoVersions(name: string, withBaseline = false) {
 }
 
 const PLAN = { steps: [{ percent: 50, bakeSeconds: 1 }, { percent: 100, bakeSeconds: 3600 }], analysis: [{ metric: 'inference_error_rate', tolerance: 0.05, minSample: 60, critical: true }] };
-const startRollout = async (name: string) => ((await (await worker.api(`/v1/models/${name}/rollouts`, { method: 'POST', json: { challenger: 2, plan: PLAN } })).json()) as { id: string }).id;
+const startRollout = async (name: string, plan: typeof PLAN = PLAN) => ((await (await worker.api(`/v1/models/${name}/rollouts`, { method: 'POST', json: { challenger: 2, plan } })).json()) as { id: string }).id;
 const decided = (id: string) => pollUntil(async () => (await (await worker.api(`/v1/rollouts/${id}`)).json()) as any, (r) => r.decision?.outcome && r.decision.outcome !== 'hold' || r.state !== 'running', { timeoutMs: 90_000, what: `rollout ${id} decision` });
 
 /** `perArm` honest devices in each range, each from its own network, all clean. */
@@ -135,13 +135,17 @@ describe('forged step telemetry', () => {
   it(`${FORGED} invented ids from one network do not change the rollout's decision (the honest run's promote)`, async () => {
     await twoVersions('honest');
     await twoVersions('attacked');
-    const [honestId, attackedId] = [await startRollout('honest'), await startRollout('attacked')];
+    // 64 devices an arm before the step's first release: the attacked arms (60 honest + the 4 counted
+    // forged ones) cannot be released — and decided, moving the step on — while honest devices are
+    // still reporting (with 60 they could, and the rest would find the step over).
+    const plan = { ...PLAN, analysis: [{ ...PLAN.analysis[0]!, minSample: 64 }] };
+    const [honestId, attackedId] = [await startRollout('honest', plan), await startRollout('attacked', plan)];
     // The attack lands first, so the step's release cannot happen before it.
     const refused = await forge('attacked');
     // Per arm, the network's first CAP devices were counted; every other upload was refused as network_limited.
     expect(refused[202]).toBe(2 * CAP);
     expect(refused[403]).toBe(FORGED - 2 * CAP);
-    await honestFleet('honest', 60);
+    await honestFleet('honest', 64);
     await honestFleet('attacked', 60);
     const [h, a] = [await decided(honestId), await decided(attackedId)];
     expect(h.decision.outcome).toBe('promote');

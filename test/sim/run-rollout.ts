@@ -6,6 +6,20 @@
  */
 import { forgedStepRuns } from './adversarial-sim.ts';
 import { aaRuns, bucketingUniformity, fleetRollout, regressionToRollback, stepOutputDecision } from './rollout-sim.ts';
+import { sequentialTable } from './sequential-sim.ts';
+
+/** Sequential step decisions (issue 16): SIM_ONLY=sequential runs this table alone (under a minute). */
+async function printSequential(): Promise<void> {
+  const t0 = performance.now();
+  const rows = await sequentialTable({ aaRuns: Number(process.env.SIM_SEQ_AA_RUNS ?? 200), regRuns: Number(process.env.SIM_SEQ_REG_RUNS ?? 100) });
+  console.log('\nStep decisions at ε = 2 per device per day (health on 10 % of it), default metrics; runs end at the first decision:\n');
+  console.table(rows);
+  console.log(`Increments: the released totals run 1,000 · 1, 4, 16 devices per arm (the release floor, then ×4). ${((performance.now() - t0) / 1000).toFixed(0)} s.`);
+}
+if (process.env.SIM_ONLY === 'sequential') {
+  await printSequential();
+  process.exit(0);
+}
 
 const salts = Number(process.env.SIM_SALTS ?? 100);
 const ids = Number(process.env.SIM_IDS ?? 1_000_000);
@@ -75,3 +89,4 @@ console.table([
 ]);
 console.log('Daily records wait for the window close; per-step records are judged at the first alarm tick after both arms have enough devices.');
 console.log(`${f.requests.toLocaleString('en-US')} ticket requests against the Worker in workerd.`);
+await printSequential();

@@ -16,20 +16,25 @@
  * sample-ratio check joins the metrics. Prediction drift and estimated accuracy come from the
  * versions' released drift verdicts (judgeOutputs); label accuracy from the apps' feedback in the
  * health records. Devices in a step's ranges also send a record, and with a baseline a sketch,
- * per step (web-sdk step-health), released once both arms have enough devices, so a step need not
- * wait for the day's window for either kind of metric.
+ * per step (web-sdk step-health), so a step need not wait for the day's window for either kind of
+ * metric. The step's health records are released in increments whenever both arms have enough new
+ * devices (increments.ts) and judged, summed, after every increment by an always-valid confidence
+ * sequence (sequential.ts) instead of ± 2 SE: checking after each release never inflates the
+ * error. Its sketches are released once, when both arms have enough devices.
  */
 import { aggregateStub, layoutForVersion, numberVar } from '@modelfleet/edge-runtime';
-import { type SketchAggregate, healthLayout, stepCohort, windowOf } from '@modelfleet/protocol';
+import { type SketchAggregate, stepCohort, windowOf } from '@modelfleet/protocol';
 import { DELTA } from '../drift/close.ts';
-import { type HealthSummary, summarizeHealth } from '../drift/health-summary.ts';
-import { HEALTH_SHARE, HEALTH_SPLIT, epsilonFor, releaseNoiseForRho, rhoFor, rhoSpent } from '../drift/privacy.ts';
+import type { HealthSummary } from '../drift/health-summary.ts';
+import { HEALTH_SHARE, epsilonFor, releaseNoiseForRho, rhoFor, rhoSpent } from '../drift/privacy.ts';
 import { DEFAULT_DETECT, type DriftVerdict, detectDrift } from '../drift/detect.ts';
 import { DEFAULT_MIN_NETWORKS, type NetworkCounts } from '../drift/networks.ts';
 import type { Env } from '../env.ts';
 import { crashPoint } from '../fault/crash-points.ts';
-import { type Arm, type Decision, type DriftArm, judge, judgeOutputs, networkFloor, sampleRatio } from './judge.ts';
+import { releaseFloor, type StepBudget, stepIncrements } from './increments.ts';
+import { type Arm, type Decision, type DriftArm, type Rule, isRateMetric, judge, judgeOutputs, networkFloor, sampleRatio } from './judge.ts';
 import type { RolloutView } from './machine.ts';
+import { alphaPerMetric } from './sequential.ts';
 
 export type { Decision, MetricResult } from './judge.ts';
 
@@ -59,7 +64,7 @@ const OUTPUT_METRICS = new Set(['prediction_drift', 'estimated_accuracy']);
  * devices a release needs — the release floor and the plan's smallest minSample — else null.
  */
 async function readyArms(env: Env, r: RolloutView, sequence: number, cohort: string) {
-  const need = Math.max(numberVar(env.DRIFT_MIN_DEVICES, 1000), Math.min(...r.plan.analysis.map((c) => c.minSample)));
+  const need = releaseFloor(env, r);
   const challenger = aggregateStub(env, r.model, r.challenger, sequence, cohort);
   const champion = aggregateStub(env, r.model, r.champion, sequence, cohort);
   const [a, b] = await Promise.all([challenger.status(), champion.status()]);
@@ -72,7 +77,7 @@ async function readyArms(env: Env, r: RolloutView, sequence: number, cohort: str
  * ticks release nothing). `take` reserves a release's ρ, or says no (and remembers that it did,
  * for the decision's summary).
  */
-function stepBudget(env: Env, modelId: number) {
+function stepBudget(env: Env, modelId: number): StepBudget {
   const cap = rhoFor(numberVar(env.ROLLOUT_STEP_EPSILON_PER_DAY, numberVar(env.DRIFT_EPSILON_PER_DAY, 2)), DELTA);
   let left: number | undefined;
   const budget = {
@@ -91,7 +96,6 @@ function stepBudget(env: Env, modelId: number) {
   };
   return budget;
 }
-type StepBudget = ReturnType<typeof stepBudget>;
 
 /** The step's two aggregates of `cohort` were recorded in D1: their stored releases can go. */
 async function ackArms(env: Env, r: RolloutView, sequence: number, cohort: string): Promise<void> {
@@ -100,49 +104,6 @@ async function ackArms(env: Env, r: RolloutView, sequence: number, cohort: strin
 
 const ledgerStep = (env: Env, modelId: number, rho: number, at: string) =>
   env.DB.prepare("INSERT INTO privacy_ledger (model_id, window, rho, epsilon, delta, released_at, scope) VALUES (?, ?, ?, ?, ?, ?, 'step')").bind(modelId, windowOf(new Date()), rho, epsilonFor(rho, DELTA), DELTA, at);
-
-/**
- * The step's own health records (sent by devices in the challenger and control ranges during the
- * step), released once — with the health budget, recorded in the ledger — when both arms have
- * enough devices; null until then, and the day's windows are used instead.
- */
-async function stepArms(env: Env, r: RolloutView & { modelId: number }, sequence: number, budget: StepBudget): Promise<{ challenger: Arm; control: Arm } | null> {
-  const cohort = stepCohort(r.id);
-  // Released once per step and kept: later ticks of the same step judge the same data again.
-  const kept = async (version: number) => arm(env, r.modelId, version, '', cohort, sequence);
-  const [keptA, keptB] = await Promise.all([kept(r.challenger), kept(r.champion)]);
-  if (keptA && keptB) {
-    await ackArms(env, r, sequence, cohort); // a tick that crashed after recording them could not
-    return { challenger: keptA, control: keptB };
-  }
-  const ready = await readyArms(env, r, sequence, cohort);
-  if (!ready) return null;
-  const layout = await healthLayout();
-  const asked = releaseNoiseForRho(layout, rhoFor(numberVar(env.DRIFT_EPSILON_PER_DAY, 2), DELTA) * HEALTH_SHARE, HEALTH_SPLIT);
-  if (!(await budget.take(rhoSpent(layout, asked)))) return null;
-  // Each aggregate keeps its release until it is recorded and acknowledged (as a window close
-  // does): a tick that crashes in between is completed by the next one, on the same noised sums.
-  const [ra, rb] = await Promise.all([ready.challenger.release(ready.need, asked), ready.champion.release(ready.need, asked)]);
-  await crashPoint(env, 'step-health:after-release');
-  if (!ra.released || !rb.released || !ra.noise) return null;
-  const noise = ra.noise;
-  const rho = rhoSpent(layout, noise); // disjoint devices in the two arms: one spend
-  // The networks behind each arm (counts, kept by the aggregate after its release).
-  const [na, nb] = await Promise.all([ready.challenger.networkCounts(), ready.champion.networkCounts()]);
-  const at = new Date().toISOString();
-  const row = (version: number, x: SketchAggregate, networks: NetworkCounts) =>
-    env.DB.prepare('INSERT INTO drift_windows (model_id, version, window, cohort, devices, released, aggregate, verdict, alarm, noise, networks, closed_at) VALUES (?, ?, ?, ?, ?, 1, ?, ?, 0, ?, ?, ?)')
-      .bind(r.modelId, version, sequence, cohort, x.devices, JSON.stringify(x), JSON.stringify(summarizeHealth(x)), JSON.stringify(noise), JSON.stringify(networks), at);
-  await env.DB.batch([
-    row(r.challenger, ra.released, na),
-    row(r.champion, rb.released, nb),
-    ledgerStep(env, r.modelId, rho, at),
-  ]);
-  await crashPoint(env, 'step-health:after-commit');
-  await ackArms(env, r, sequence, cohort);
-  const toArm = (x: SketchAggregate, networks: NetworkCounts): Arm => ({ devices: x.devices, summary: summarizeHealth(x), noise: noise.categoricalBins, closedAt: at, networks });
-  return { challenger: toArm(ra.released, na), control: toArm(rb.released, nb) };
-}
 
 /**
  * The step's drift sketches (inputs and outputs against each version's signed baseline, sent by
@@ -188,7 +149,7 @@ export async function analyse(env: Env, r: RolloutView & { modelId: number }): P
   const since = r.stepStartedAt ?? new Date(0).toISOString();
   const sequence = env.AGGREGATES ? (await env.DB.prepare('SELECT sequence FROM models WHERE id = ?').bind(r.modelId).first<{ sequence: number }>())?.sequence : undefined;
   const budget = stepBudget(env, r.modelId);
-  const step = sequence === undefined ? null : await stepArms(env, r, sequence, budget);
+  const step = sequence === undefined ? null : await stepIncrements(env, r, sequence, budget);
   // The step's own records when there are enough; else the day's windows: the control range when
   // its devices reported (equal size, same days), else every champion device.
   const [challenger, controlRange, champion] = step
@@ -202,7 +163,10 @@ export async function analyse(env: Env, r: RolloutView & { modelId: number }): P
   const [challengerDrift, championDrift] = stepDrift
     ? [stepDrift.challenger, stepDrift.control]
     : needsOutputs ? await Promise.all([driftArm(env, r.modelId, r.challenger, since), driftArm(env, r.modelId, r.champion, since)]) : [null, null];
-  const metrics = r.plan.analysis.map((check) => (OUTPUT_METRICS.has(check.metric) ? judgeOutputs(check, challengerDrift, championDrift) : judge(check, challenger, control)));
+  // The step's increments are checked after every release: the always-valid rule, α split over the
+  // plan's rate metrics. A day's window is one look at its own data: the fixed rule, as before.
+  const rule: Rule = step ? { kind: 'sequential', alpha: alphaPerMetric(r.plan.analysis.filter((c) => isRateMetric(c.metric)).length) } : { kind: 'fixed' };
+  const metrics = r.plan.analysis.map((check) => (OUTPUT_METRICS.has(check.metric) ? judgeOutputs(check, challengerDrift, championDrift) : judge(check, challenger, control, rule)));
   // Both arms hold only devices the targeting admits (control devices name the rollout their ticket gave).
   if (challenger && controlRange) metrics.push(sampleRatio(challenger.devices, controlRange.devices, challenger.closedAt));
   // SPEC 11.3: a decision resting on too few client networks is withheld, a rollback included.

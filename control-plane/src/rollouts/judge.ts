@@ -7,6 +7,7 @@ import type { MetricCheck } from '@modelfleet/protocol';
 import type { OutputVerdict } from '../drift/detect.ts';
 import type { HealthSummary } from '../drift/health-summary.ts';
 import type { NetworkCounts } from '../drift/networks.ts';
+import { sequentialStatus } from './sequential.ts';
 
 export interface MetricResult {
   metric: string;
@@ -18,6 +19,8 @@ export interface MetricResult {
   sample: { challenger: number; control: number };
   freshness: string | null;
   critical: boolean;
+  /** Sequential judgement only: the always-valid confidence sequence at its level α (sequential.ts). */
+  sequence?: { lower: number; upper: number; alpha: number; releases: number };
 }
 
 export interface Decision {
@@ -28,7 +31,19 @@ export interface Decision {
   metrics: MetricResult[];
 }
 
-export interface Arm { devices: number; summary: HealthSummary; noise: number; closedAt: string; networks?: NetworkCounts | null }
+/**
+ * One arm's released health: `noise` is the σ (in devices) of the noise on its counts — for a sum
+ * of releases, √Σσ² (sequential.ts combinedNoise) — and `releases` how many releases it sums.
+ */
+export interface Arm { devices: number; summary: HealthSummary; noise: number; closedAt: string; networks?: NetworkCounts | null; releases?: number }
+
+/**
+ * How a rate is judged: 'fixed' (one look: observed ± 2 SE against the tolerance — the daily
+ * windows) or 'sequential' at level `alpha` (an always-valid confidence sequence: a step's
+ * accumulating increments, checked after every release).
+ */
+export type Rule = { kind: 'fixed' } | { kind: 'sequential'; alpha: number };
+const FIXED: Rule = { kind: 'fixed' };
 
 /** A version's released drift verdict (its output monitoring) in the latest window after `since`. */
 export interface DriftArm { devices: number; outputs: OutputVerdict | null; closedAt: string }
@@ -70,7 +85,10 @@ const RATES: Record<string, (h: HealthSummary) => { value: number; n: number; be
   non_finite_rate: (h) => ({ value: h.predict.shares.non_finite ?? 0, n: h.predict.devices }),
 };
 
-export function judge(check: MetricCheck, challenger: Arm | null, control: Arm | null): MetricResult {
+/** The metrics a sequential rule splits its α over (those with a standard error). */
+export const isRateMetric = (metric: string): boolean => metric in RATES;
+
+export function judge(check: MetricCheck, challenger: Arm | null, control: Arm | null, rule: Rule = FIXED): MetricResult {
   const base = { metric: check.metric, threshold: check.tolerance, critical: check.critical };
   const noData = (sample = { challenger: challenger?.devices ?? 0, control: control?.devices ?? 0 }): MetricResult =>
     ({ ...base, status: 'no_data', observed: null, standardError: null, sample, freshness: challenger && control ? [challenger.closedAt, control.closedAt].sort()[0]! : null });
@@ -93,6 +111,11 @@ export function judge(check: MetricCheck, challenger: Arm | null, control: Arm |
   const variance = (p: number, n: number, noise: number) => (p * (1 - p)) / n + (noise / n) ** 2;
   const standardError = Math.sqrt(variance(a.value, a.n, challenger.noise) + variance(b.value, b.n, control.noise));
   const observed = a.better === 'higher' ? b.value - a.value : a.value - b.value;
+  if (rule.kind === 'sequential') {
+    const cs = sequentialStatus(observed, standardError ** 2, check.tolerance, rule.alpha);
+    const releases = Math.max(challenger.releases ?? 1, control.releases ?? 1);
+    return { ...base, status: cs.status, observed, standardError, sample, freshness, sequence: { lower: cs.lower, upper: cs.upper, alpha: rule.alpha, releases } };
+  }
   const status = observed + 2 * standardError <= check.tolerance ? 'pass' : observed - 2 * standardError > check.tolerance ? 'fail' : 'inconclusive';
   return { ...base, status, observed, standardError, sample, freshness };
 }

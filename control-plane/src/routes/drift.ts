@@ -23,7 +23,7 @@ driftRoutes.openapi(
       params: ModelParam.extend({ version: z.coerce.number().int().min(1), window: z.coerce.number().int().min(0) }),
       query: z.object({ cohort: z.string().regex(/^(all|health|health-control|step-ro_[0-9a-f]{16}(-loaded|-sketches)?)$/).default('all').meta({ description: 'all (drift sketches), health, health-control, step-<rollout id> (with the step sequence as the window), step-<rollout id>-loaded (devices that started running the step\'s version) or step-<rollout id>-sketches (the step\'s drift sketches)' }) }),
     },
-    responses: { 200: json(z.object({ window: z.number().int(), devices: z.number().int(), digest: z.string().nullable(), closed: z.boolean() }), 'Contributions so far (drift sketches, or health records with cohort=health); once released, closed with the count it had'), ...errorResponses },
+    responses: { 200: json(z.object({ window: z.number().int(), devices: z.number().int(), digest: z.string().nullable(), closed: z.boolean(), unreleased: z.number().int().optional().meta({ description: 'step health: devices not yet in a released increment' }), increments: z.number().int().optional().meta({ description: 'step health: increments released so far' }), pending: z.number().int().optional().meta({ description: 'step health: an increment released but not yet recorded' }), pendingDigest: z.string().optional().meta({ description: 'SHA-256 of that increment\'s noised sums (JSON)' }) }), 'Contributions so far (drift sketches, or health records with cohort=health); once released, closed with the count it had'), ...errorResponses },
   }),
   async (c) => {
     const { model, version, window } = c.req.valid('param');
