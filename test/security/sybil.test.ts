@@ -24,7 +24,7 @@ const FORGED = 1000;
 const clean: HealthCounts = { load: { ok: 1 }, predict: { ok: 20 }, latencies: new Array(20).fill(2), backend: { wasm: 20 } };
 const erring: HealthCounts = { load: { ok: 1 }, predict: { ok: 18, inference_error: 2 }, latencies: new Array(20).fill(2), backend: { wasm: 20 } }; // 10 %, as in the report
 /** Honest devices each behind their own network; the attacker's all behind one /24. */
-const honestIp = (i: number) => `198.18.${i % 250}.${1 + Math.floor(i / 250)}`;
+const honestIp = (i: number) => `198.${18 + (i >> 8)}.${i & 255}.1`; // each its own /24 (198.18.0.0/15, i < 512)
 const attackerIp = (i: number) => `203.0.113.${1 + (i % 250)}`;
 
 interface Issued { version: number; stage: string; sequence: number; rollout: string | null; proof: string }
@@ -135,25 +135,26 @@ describe('forged step telemetry', () => {
   it(`${FORGED} invented ids from one network do not change the rollout's decision (the honest run's promote)`, async () => {
     await twoVersions('honest');
     await twoVersions('attacked');
-    // 64 devices an arm before the step's first release: the attacked arms (60 honest + the 4 counted
-    // forged ones) cannot be released — and decided, moving the step on — while honest devices are
-    // still reporting (with 60 they could, and the rest would find the step over).
-    const plan = { ...PLAN, analysis: [{ ...PLAN.analysis[0]!, minSample: 64 }] };
+    // 154 devices an arm before the step's first release: the attacked arms (150 honest + the 4
+    // counted forged ones) cannot be released — and decided, moving the step on — while honest
+    // devices are still reporting. 150 honest devices an arm, not fewer: the always-valid interval
+    // at 60 is wide enough that 4 erring devices (6 % of the arm) turn a pass into a hold.
+    const plan = { ...PLAN, analysis: [{ ...PLAN.analysis[0]!, minSample: 154 }] };
     const [honestId, attackedId] = [await startRollout('honest', plan), await startRollout('attacked', plan)];
     // The attack lands first, so the step's release cannot happen before it.
     const refused = await forge('attacked');
     // Per arm, the network's first CAP devices were counted; every other upload was refused as network_limited.
     expect(refused[202]).toBe(2 * CAP);
     expect(refused[403]).toBe(FORGED - 2 * CAP);
-    await honestFleet('honest', 64);
-    await honestFleet('attacked', 60);
+    await honestFleet('honest', 154);
+    await honestFleet('attacked', 150);
     const [h, a] = [await decided(honestId), await decided(attackedId)];
     expect(h.decision.outcome).toBe('promote');
     expect(a.decision.outcome).toBe(h.decision.outcome);
     expect(a.state).toBe('running');
-    // The decision states the networks behind each arm: the honest 60 and the attacker's one.
+    // The decision states the networks behind each arm: the honest 150 and the attacker's one.
     const floor = a.decision.metrics.find((m: any) => m.metric === 'distinct_networks');
-    expect(floor).toMatchObject({ status: 'pass', threshold: 20, sample: { challenger: 61, control: 61 } });
+    expect(floor).toMatchObject({ status: 'pass', threshold: 20, sample: { challenger: 151, control: 151 } });
   });
 
   it('a decision resting on fewer networks than the floor is withheld, a rollback included', async () => {
