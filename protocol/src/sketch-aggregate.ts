@@ -124,6 +124,12 @@ export interface ReleaseNoise {
   numericBins: number;
   categoricalBins: number;
   categoricalSquares: number;
+  /**
+   * Indices (in the layout) of features left out of this release: zeroed, never noised, and
+   * costing nothing — a rollout step's health release carries only the features its plan judges,
+   * so the whole budget sharpens those (control-plane rollouts/step-budget.ts).
+   */
+  withheld?: number[];
 }
 
 /**
@@ -149,11 +155,16 @@ export function addReleaseNoise(agg: SketchAggregate, noise: ReleaseNoise, words
     const draw = discreteGaussianSampler(sigma * unit, words);
     return xs.map((x) => x + draw());
   };
-  for (const f of agg.features) {
+  const withheld = new Set(noise.withheld ?? []);
+  agg.features.forEach((f, i) => {
+    if (withheld.has(i)) {
+      for (const k of ['sumBins', 'sumBinSquares', 'sumComponents', 'sumComponentProducts'] as const) f[k] = f[k].map(() => 0);
+      return;
+    }
     const numeric = f.sumComponents.length > 0;
     f.sumBins = noised(f.sumBins, numeric ? noise.numericBins : noise.categoricalBins, S);
     f.sumBinSquares = numeric ? f.sumBinSquares.map(() => 0) : noised(f.sumBinSquares, noise.categoricalSquares, S * S);
     f.sumComponents = noised(f.sumComponents, noise.components, C);
     f.sumComponentProducts = noised(f.sumComponentProducts, noise.componentProducts, C * C);
-  }
+  });
 }

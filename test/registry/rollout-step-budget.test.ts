@@ -2,9 +2,11 @@
 // health records and sketches are released on top of the day's window, so they are capped. Here
 // the cap fits one step's releases: the first step is judged on its own data and promoted, the
 // second finds the budget spent and waits for the day's window, saying so; nothing is released
-// past the cap and the ledger shows exactly what was spent.
+// past the cap and the ledger shows exactly what was spent, split between the two channels the
+// plan reads (health records and sketches), the health release carrying only the feature judged.
 import { bucketOf, encodeUpload, healthLayout, healthUpload, rolloutCohort } from '@modelfleet/protocol';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { rhoFor } from '../../control-plane/src/drift/privacy.ts';
 import { createApp, monitoredBaseline, outputSketch } from '../fixtures/drift.ts';
 import { buildLayersModel } from '../fixtures/models.ts';
 import { pollUntil } from '../harness/poll.ts';
@@ -63,6 +65,21 @@ it("judges the first step on its own data, then holds the next once the day's st
   expect(promoted).toMatchObject({ state: 'running', step: 1, percent: 50 });
   expect(promoted.history.find((h: any) => h.action === 'rollout.promote')).toMatchObject({ actor: 'analysis' });
   expect(await ledger()).toEqual([{ scope: 'step', n: 2 }]); // the step's health and its sketches: one day's ε in all
+  // The plan reads both channels, so each got half of the step's ρ (rollouts/step-budget.ts), and
+  // the health release carried only the feature its one health metric reads (predict).
+  const privacy = (await (await worker.api('/v1/models/budget/privacy')).json()) as { channels: { today: { channel: string; releases: number; rho: number }[] } };
+  const half = rhoFor(1000, 1e-6) / 2;
+  expect(privacy.channels.today.map((c) => c.channel)).toEqual(['step-health', 'step-sketches']);
+  for (const c of privacy.channels.today) {
+    expect(c.releases).toBe(1);
+    expect(c.rho / half).toBeCloseTo(1, 6);
+  }
+  const noise = JSON.parse((await worker.db.prepare('SELECT noise FROM step_increments WHERE rollout_id = ? LIMIT 1').bind(id).first<{ noise: string }>())!.noise);
+  const names = (await healthLayout()).features.map((f) => f.name);
+  expect(noise.withheld.map((i: number) => names[i])).toEqual(['load', 'latency_ms', 'backend', 'feedback']);
+  const increment = JSON.parse((await worker.db.prepare('SELECT aggregate FROM step_increments WHERE rollout_id = ? LIMIT 1').bind(id).first<{ aggregate: string }>())!.aggregate);
+  expect(increment.features[names.indexOf('backend')].sumBins.every((x: number) => x === 0)).toBe(true); // withheld: zeros, never exact sums
+  expect(increment.features[names.indexOf('predict')].sumBins.some((x: number) => x !== 0)).toBe(true);
 
   const second = await sequence();
   expect(second).toBeGreaterThan(first);

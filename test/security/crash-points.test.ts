@@ -21,13 +21,13 @@ import { type TestWorker, startWorker } from '../harness/worker.ts';
 const today = windowOf(new Date());
 const DEVICES = 6;
 const STEP_DEVICES = 5; // DRIFT_MIN_DEVICES and the plan's minSample
-const EPSILON = 1000;
+const EPSILON = 100_000; // noise far below one device: 5 devices an arm decide the same way every run
 let worker: TestWorker;
 let appKey: string;
 
 beforeAll(async () => {
   // Room for four rollout steps' releases in one day; a crashed commit's claim lapses after 1 s.
-  worker = await startWorker({ vars: { DRIFT_MIN_DEVICES: '5', DRIFT_EPSILON_PER_DAY: String(EPSILON), ROLLOUT_TICK_SECONDS: '1', ROLLOUT_STEP_EPSILON_PER_DAY: '5000', COMMIT_LEASE_SECONDS: '1' } });
+  worker = await startWorker({ vars: { DRIFT_MIN_DEVICES: '5', DRIFT_EPSILON_PER_DAY: String(EPSILON), ROLLOUT_TICK_SECONDS: '1', ROLLOUT_STEP_EPSILON_PER_DAY: String(5 * EPSILON), COMMIT_LEASE_SECONDS: '1' } });
   appKey = await createApp(worker);
 });
 afterAll(() => worker?.dispose());

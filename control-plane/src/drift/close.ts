@@ -105,7 +105,7 @@ export async function closeWindow(env: Env, model: string, version: number, wind
           r.released ? sigma : null, r.released ? JSON.stringify(noise) : null, retrain?.cusum ?? null, retrain ? JSON.stringify(retrain) : null, JSON.stringify(nAll), at),
       healthStatement('health', h, nHealth!),
       ...(hc.devices > 0 ? [healthStatement('health-control', hc, nControl!)] : []),
-      ...(spent > 0 ? [db.prepare('INSERT INTO privacy_ledger (model_id, window, rho, epsilon, delta, released_at) VALUES (?, ?, ?, ?, ?, ?)').bind(m.id, window, spent, epsilonFor(spent, DELTA), DELTA, at)] : []),
+      ...(spent > 0 ? [db.prepare("INSERT INTO privacy_ledger (model_id, window, rho, epsilon, delta, released_at, channel) VALUES (?, ?, ?, ?, ?, ?, 'window')").bind(m.id, window, spent, epsilonFor(spent, DELTA), DELTA, at)] : []),
       auditStatement(db, { actor, action: 'drift.close', subject: `model/${model}/version/${version}/drift/${window}`, after: { devices: r.devices, released: !!r.released, alarm: !!verdict?.alarm, healthDevices: h.devices, healthReleased: !!h.released } }, at),
       ...events.map((e) => eventStatements(db, e)),
     ]);
@@ -171,7 +171,18 @@ export async function privacyLedger(env: Env, model: string, today: number) {
   const m = await findModel(env.DB, model);
   const row = await env.DB.prepare('SELECT COUNT(*) AS releases, COALESCE(SUM(rho), 0) AS rho FROM privacy_ledger WHERE model_id = ? AND window > ?')
     .bind(m.id, today - 365).first<{ releases: number; rho: number }>();
-  return { model, delta: DELTA, releasesLastYear: row!.releases, rhoLastYear: row!.rho, epsilonLastYear: row!.rho > 0 ? epsilonFor(row!.rho, DELTA) : 0 };
+  // The split by channel (rollouts/step-budget.ts): today's, and the year's.
+  const { results } = await env.DB.prepare('SELECT channel, window = ? AS today, COUNT(*) AS releases, COALESCE(SUM(rho), 0) AS rho FROM privacy_ledger WHERE model_id = ? AND window > ? GROUP BY channel, window = ? ORDER BY channel')
+    .bind(today, m.id, today - 365, today).all<{ channel: string; today: number; releases: number; rho: number }>();
+  const split = (rows: typeof results) => rows.map((r) => ({ channel: r.channel, releases: r.releases, rho: r.rho, epsilon: r.rho > 0 ? epsilonFor(r.rho, DELTA) : 0 }));
+  const year = [...new Set(results.map((r) => r.channel))].map((channel) => {
+    const rows = results.filter((r) => r.channel === channel);
+    return { channel, today: 0, releases: rows.reduce((s, r) => s + r.releases, 0), rho: rows.reduce((s, r) => s + r.rho, 0) };
+  });
+  return {
+    model, delta: DELTA, releasesLastYear: row!.releases, rhoLastYear: row!.rho, epsilonLastYear: row!.rho > 0 ? epsilonFor(row!.rho, DELTA) : 0,
+    channels: { today: split(results.filter((r) => r.today === 1)), lastYear: split(year) },
+  };
 }
 
 /** A window's CloudEvent: the id is stable per (kind, model, version, window), so receivers deduplicate. */

@@ -29,16 +29,18 @@ export function epsilonFor(rho: number, delta: number): number {
 /** Shares of the daily ρ per released group (renormalised over the groups a layout has). */
 export const BUDGET_SPLIT: ReleaseNoise = { components: 0.5, componentProducts: 0.25, numericBins: 0.05, categoricalBins: 0.15, categoricalSquares: 0.05 };
 
-const GROUPS = Object.keys(BUDGET_SPLIT) as (keyof ReleaseNoise)[];
+type Group = Exclude<keyof ReleaseNoise, 'withheld'>;
+const GROUPS = Object.keys(BUDGET_SPLIT) as Group[];
 
 /**
  * Squared L2 sensitivity of one device's contribution to each group, in normalised units: a
  * device adds, per feature, a bin vector with L1 = 1 (so L2 ≤ 1, and its squares L2 ≤ 1) and,
  * per numeric feature, a component vector clipped to L2 ≤ 1 (so ‖ggᵀ‖_F ≤ 1).
  */
-export function sensitivities(layout: SketchLayout): ReleaseNoise {
-  const numeric = layout.features.filter((f) => f.components > 0).length;
-  const categorical = layout.features.length - numeric;
+export function sensitivities(layout: SketchLayout, withheld: readonly number[] = []): ReleaseNoise {
+  const released = layout.features.filter((_, i) => !withheld.includes(i));
+  const numeric = released.filter((f) => f.components > 0).length;
+  const categorical = released.length - numeric;
   return { components: numeric, componentProducts: numeric, numericBins: numeric, categoricalBins: categorical, categoricalSquares: categorical };
 }
 
@@ -64,10 +66,10 @@ export const HEALTH_SPLIT: ReleaseNoise = { components: 0, componentProducts: 0,
  * Noise σ per group that together spend `rho` (zCDP) on one release. A group with no share is
  * withheld: σ = ∞, which addReleaseNoise turns into zeros (and which spends nothing).
  */
-export function releaseNoiseForRho(layout: SketchLayout, rho: number, split: ReleaseNoise = BUDGET_SPLIT): ReleaseNoise {
-  const d2 = sensitivities(layout);
+export function releaseNoiseForRho(layout: SketchLayout, rho: number, split: ReleaseNoise = BUDGET_SPLIT, withheld: readonly number[] = []): ReleaseNoise {
+  const d2 = sensitivities(layout, withheld);
   const share = GROUPS.reduce((s, g) => s + (d2[g] > 0 ? split[g] : 0), 0);
-  const out: ReleaseNoise = { components: 0, componentProducts: 0, numericBins: 0, categoricalBins: 0, categoricalSquares: 0 };
+  const out: ReleaseNoise = { components: 0, componentProducts: 0, numericBins: 0, categoricalBins: 0, categoricalSquares: 0, ...(withheld.length ? { withheld: [...withheld] } : {}) };
   for (const g of GROUPS) {
     if (d2[g] > 0) out[g] = split[g] > 0 ? Math.sqrt(d2[g] / (2 * rho * (split[g] / share))) : Infinity;
   }
@@ -76,6 +78,6 @@ export function releaseNoiseForRho(layout: SketchLayout, rho: number, split: Rel
 
 /** ρ actually spent by a release with these σ (the ledger records it). */
 export function rhoSpent(layout: SketchLayout, noise: ReleaseNoise): number {
-  const d2 = sensitivities(layout);
+  const d2 = sensitivities(layout, noise.withheld);
   return GROUPS.reduce((s, g) => s + (d2[g] > 0 && Number.isFinite(noise[g]) ? d2[g] / (2 * noise[g] ** 2) : 0), 0);
 }

@@ -26,12 +26,13 @@ import { aggregateStub, layoutForVersion, numberVar } from '@modelfleet/edge-run
 import { type SketchAggregate, stepCohort, windowOf } from '@modelfleet/protocol';
 import { DELTA } from '../drift/close.ts';
 import type { HealthSummary } from '../drift/health-summary.ts';
-import { HEALTH_SHARE, epsilonFor, releaseNoiseForRho, rhoFor, rhoSpent } from '../drift/privacy.ts';
+import { epsilonFor, releaseNoiseForRho, rhoSpent } from '../drift/privacy.ts';
 import { DEFAULT_DETECT, type DriftVerdict, detectDrift } from '../drift/detect.ts';
 import { DEFAULT_MIN_NETWORKS, type NetworkCounts } from '../drift/networks.ts';
 import type { Env } from '../env.ts';
 import { crashPoint } from '../fault/crash-points.ts';
-import { releaseFloor, type StepBudget, stepIncrements } from './increments.ts';
+import { releaseFloor, type StepBudget, stepIncrements, stepRho } from './increments.ts';
+import { OUTPUT_METRICS, stepSplit } from './step-budget.ts';
 import { type Arm, type Decision, type DriftArm, type Rule, isRateMetric, judge, judgeOutputs, networkFloor, sampleRatio } from './judge.ts';
 import type { RolloutView } from './machine.ts';
 import { alphaPerMetric } from './sequential.ts';
@@ -57,7 +58,6 @@ async function driftArm(env: Env, modelId: number, version: number, since: strin
   return { devices: row.devices, outputs: (JSON.parse(row.verdict) as DriftVerdict).outputs, closedAt: row.closed_at };
 }
 
-const OUTPUT_METRICS = new Set(['prediction_drift', 'estimated_accuracy']);
 
 /**
  * The step's two aggregates of `cohort` (challenger and champion version) once both arms have the
@@ -78,7 +78,7 @@ async function readyArms(env: Env, r: RolloutView, sequence: number, cohort: str
  * for the decision's summary).
  */
 function stepBudget(env: Env, modelId: number): StepBudget {
-  const cap = rhoFor(numberVar(env.ROLLOUT_STEP_EPSILON_PER_DAY, numberVar(env.DRIFT_EPSILON_PER_DAY, 2)), DELTA);
+  const cap = stepRho(env);
   let left: number | undefined;
   const budget = {
     refused: false,
@@ -103,7 +103,7 @@ async function ackArms(env: Env, r: RolloutView, sequence: number, cohort: strin
 }
 
 const ledgerStep = (env: Env, modelId: number, rho: number, at: string) =>
-  env.DB.prepare("INSERT INTO privacy_ledger (model_id, window, rho, epsilon, delta, released_at, scope) VALUES (?, ?, ?, ?, ?, ?, 'step')").bind(modelId, windowOf(new Date()), rho, epsilonFor(rho, DELTA), DELTA, at);
+  env.DB.prepare("INSERT INTO privacy_ledger (model_id, window, rho, epsilon, delta, released_at, scope, channel) VALUES (?, ?, ?, ?, ?, ?, 'step', 'step-sketches')").bind(modelId, windowOf(new Date()), rho, epsilonFor(rho, DELTA), DELTA, at);
 
 /**
  * The step's drift sketches (inputs and outputs against each version's signed baseline, sent by
@@ -122,7 +122,7 @@ async function stepDriftArms(env: Env, r: RolloutView & { modelId: number }, seq
   if (!ready) return null;
   const [la, lb] = await Promise.all([layoutForVersion(env, r.model, r.challenger), layoutForVersion(env, r.model, r.champion)]);
   if (!la || !lb) return null; // a version without a baseline has no sketches to judge
-  const share = rhoFor(numberVar(env.DRIFT_EPSILON_PER_DAY, 2), DELTA) * (1 - HEALTH_SHARE);
+  const share = stepRho(env) * stepSplit(r.plan.analysis).sketches; // the sketches channel's share (step-budget.ts)
   const [askA, askB] = [releaseNoiseForRho(la, share), releaseNoiseForRho(lb, share)];
   if (!(await budget.take(Math.max(rhoSpent(la, askA), rhoSpent(lb, askB))))) return null;
   const [ra, rb] = await Promise.all([ready.challenger.release(ready.need, askA), ready.champion.release(ready.need, askB)]);

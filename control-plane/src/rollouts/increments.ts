@@ -25,12 +25,16 @@ import { type ReleaseNoise, type SketchAggregate, healthLayout, mergeSketches, s
 import { DELTA } from '../drift/close.ts';
 import { summarizeHealth } from '../drift/health-summary.ts';
 import type { NetworkCounts } from '../drift/networks.ts';
-import { HEALTH_SHARE, HEALTH_SPLIT, epsilonFor, releaseNoiseForRho, rhoFor, rhoSpent } from '../drift/privacy.ts';
+import { epsilonFor, rhoFor, rhoSpent } from '../drift/privacy.ts';
 import type { Env } from '../env.ts';
 import { crashPoint } from '../fault/crash-points.ts';
 import type { Arm } from './judge.ts';
 import type { RolloutView } from './machine.ts';
 import { combinedNoise, incrementNeed } from './sequential.ts';
+import { stepHealthNoise, stepSplit } from './step-budget.ts';
+
+/** A step's ρ per day: ROLLOUT_STEP_EPSILON_PER_DAY (default: the daily ε), split between its channels by step-budget.ts. */
+export const stepRho = (env: Env): number => rhoFor(numberVar(env.ROLLOUT_STEP_EPSILON_PER_DAY, numberVar(env.DRIFT_EPSILON_PER_DAY, 2)), DELTA);
 
 /** What a model's step releases may still spend today (analysis.ts stepBudget). */
 export interface StepBudget { refused: boolean; take(rho: number): Promise<boolean> }
@@ -62,7 +66,9 @@ export async function stepIncrements(env: Env, r: RolloutView & { modelId: numbe
   const fresh = (x: typeof sa) => x!.unreleased ?? x!.devices; // devices since the last increment
   if (pending || (fresh(sa) >= need[0]! && fresh(sb) >= need[1]!)) {
     const layout = await healthLayout();
-    const asked = releaseNoiseForRho(layout, rhoFor(numberVar(env.DRIFT_EPSILON_PER_DAY, 2), DELTA) * HEALTH_SHARE, HEALTH_SPLIT);
+    // The health channel's share of the step's budget, on the features the plan reads (step-budget.ts).
+    const split = stepSplit(r.plan.analysis);
+    const asked = stepHealthNoise(layout, stepRho(env) * split.health, split.healthFeatures);
     // Parallel composition (module comment): only the day's first increment of this step spends.
     const charged = rows.some((x) => x.released_at >= dayStart());
     const allowed = charged || (await budget.take(rhoSpent(layout, asked))) || pending; // a pending increment was paid for before its tick crashed
@@ -82,7 +88,7 @@ export async function stepIncrements(env: Env, r: RolloutView & { modelId: numbe
         const [scope, spent] = charged ? ['step-increment', 0] : ['step', rho];
         await env.DB.batch([
           ...fresh.map(insert),
-          env.DB.prepare('INSERT INTO privacy_ledger (model_id, window, rho, epsilon, delta, released_at, scope) VALUES (?, ?, ?, ?, ?, ?, ?)')
+          env.DB.prepare("INSERT INTO privacy_ledger (model_id, window, rho, epsilon, delta, released_at, scope, channel) VALUES (?, ?, ?, ?, ?, ?, ?, 'step-health')")
             .bind(r.modelId, windowOf(new Date()), spent, spent > 0 ? epsilonFor(spent, DELTA) : 0, DELTA, at, scope),
         ]);
         await crashPoint(env, 'step-health:after-commit');

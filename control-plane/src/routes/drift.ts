@@ -83,11 +83,17 @@ driftRoutes.openapi(
   },
 );
 
+const ChannelSpend = z.object({ channel: z.string(), releases: z.number(), rho: z.number(), epsilon: z.number() });
+const PrivacyLedgerView = z.object({
+  model: z.string(), delta: z.number(), releasesLastYear: z.number(), rhoLastYear: z.number(), epsilonLastYear: z.number(),
+  channels: z.object({ today: z.array(ChannelSpend), lastYear: z.array(ChannelSpend) }),
+});
+
 driftRoutes.openapi(
   createRoute({
     method: 'get', path: '/models/{model}/privacy', security: bearer, middleware: [requireRole('viewer')] as const,
     request: { params: ModelParam },
-    responses: { 200: json(z.object({ model: z.string(), delta: z.number(), releasesLastYear: z.number(), rhoLastYear: z.number(), epsilonLastYear: z.number() }), 'zCDP ledger: spend over the last 365 windows'), ...errorResponses },
+    responses: { 200: json(PrivacyLedgerView, 'zCDP ledger: spend over the last 365 windows, and split by channel (window, step-health, step-sketches) today and over the year'), ...errorResponses },
   }),
   async (c) => c.json(await privacyLedger(c.env, c.req.valid('param').model, windowOf(new Date())), 200),
 );

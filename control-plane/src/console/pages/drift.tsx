@@ -20,8 +20,20 @@ export interface WindowView {
 export interface DriftView {
   model: string; version: number; versions: number[]; minDevices: number; familyAlpha: number; epsilonPerDay: number; effectFloor: { sigma: number; share: number };
   windows: WindowView[];
-  ledger: { delta: number; releasesLastYear: number; rhoLastYear: number; epsilonLastYear: number } | null;
+  ledger: {
+    delta: number; releasesLastYear: number; rhoLastYear: number; epsilonLastYear: number;
+    channels?: { today: ChannelSpend[]; lastYear: ChannelSpend[] };
+  } | null;
 }
+export interface ChannelSpend { channel: string; releases: number; rho: number; epsilon: number }
+
+/** What each ledger channel is (control-plane rollouts/step-budget.ts). */
+const CHANNELS: Record<string, string> = {
+  window: "a day's window (drift sketches and health)",
+  'step-health': "a rollout step's health records",
+  'step-sketches': "a rollout step's drift sketches",
+  step: 'a rollout step (recorded before channels were kept)',
+};
 
 /** Day number → ISO date (windows are UTC days since the epoch). */
 export const dayOf = (w: number) => new Date(w * 86_400_000).toISOString().slice(0, 10);
@@ -102,6 +114,26 @@ export function DriftPage({ d, ...page }: Omit<PageProps, 'title'> & { d: DriftV
           <dt>ε spent over the year at δ = {d.ledger.delta}</dt><dd>{num(d.ledger.epsilonLastYear, 3)} (what all releases of the year add up to for a device in every one, by zCDP composition)</dd>
         </dl>
       ) : <p class="muted">No releases yet.</p>}
+      {d.ledger?.channels && d.ledger.channels.lastYear.length > 0 && (
+        <div class="table-wrap">
+          <table id="ledger-split">
+            <caption>Where the budget went, by channel: a live rollout's step budget goes to the telemetry its plan judges</caption>
+            <thead><tr><th scope="col">Channel</th><th scope="col" class="num">Releases today</th><th scope="col" class="num">ρ today</th><th scope="col" class="num">Releases, 365 days</th><th scope="col" class="num">ρ, 365 days</th></tr></thead>
+            <tbody>
+              {d.ledger.channels.lastYear.map((c) => {
+                const today = d.ledger!.channels!.today.find((t) => t.channel === c.channel);
+                return (
+                  <tr data-channel={c.channel}>
+                    <th scope="row">{c.channel} <span class="muted">{CHANNELS[c.channel] ?? ''}</span></th>
+                    <td class="num">{today?.releases ?? 0}</td><td class="num">{num(today?.rho ?? 0, 4)}</td>
+                    <td class="num">{c.releases}</td><td class="num">{num(c.rho, 4)}</td>
+                  </tr>
+                );
+              })}
+            </tbody>
+          </table>
+        </div>
+      )}
     </Page>
   );
 }
