@@ -12,13 +12,14 @@ import { Metric, RolloutPlan } from './rollout.ts';
 export const MetricPower = z.object({
   metric: Metric,
   tolerance: z.number(),
-  /** Rate the binomial spread is computed at (the metric's typical rate); null for metrics judged without an SE. */
+  /** Rate the binomial spread is computed at (the fleet's observed rate, else a typical one); null for metrics judged without an SE. */
   rate: z.number().nullable(),
   /** SE of the difference at one decision's reachable sample; null when judged without an SE or with no devices. */
   standardError: z.number().nullable(),
   /**
-   * (k + z_power) · SE: the distance from the tolerance within which this step decides with the
-   * stated power — a harmless challenger passes only when MDE ≤ tolerance. Null: no SE (or no devices).
+   * The margin a harmless challenger must stay below the tolerance by to pass with the stated
+   * power — (k + z)·SE (fixed) or the sequence's half-width + z·SE (sequential) — at the step's
+   * reachable sample; it passes only when MDE ≤ tolerance. Null: no SE (or no devices).
    */
   mde: z.number().nullable(),
   /** Devices per arm at which this metric decides (also at least minSample and the release floor); null: never. */
@@ -52,9 +53,19 @@ export const PowerReport = z.object({
     /** Daily windows it rests on; 0: no fleet data yet (the plan cannot be assessed). */
     windows: z.number().int(),
     basis: z.string(),
+    /** Each rate metric's device-level rate on the fleet, where a released health window gives it. */
+    rates: z.record(z.string(), z.number()).optional(),
   }),
+  /** The step's health release: its ε a day, the health channel's share of it, the noise σ (devices) on each count. */
   privacy: z.object({ epsilonPerDay: z.number(), healthShare: z.number(), noiseSigma: z.number() }),
-  rule: z.object({ seMultiplier: z.number(), power: z.number(), zPower: z.number(), evidenceDays: z.number(), releaseFloor: z.number() }),
+  /**
+   * The step's decision rule: 'sequential' (an always-valid confidence sequence over the step's
+   * increments at family level alpha) or 'fixed' (observed ± seMultiplier·SE on one release).
+   */
+  rule: z.object({
+    kind: z.enum(['fixed', 'sequential']).default('fixed'), seMultiplier: z.number(), alpha: z.number().default(0.05),
+    power: z.number(), zPower: z.number(), evidenceDays: z.number(), releaseFloor: z.number(),
+  }),
   steps: z.array(StepPower),
   canDecide: z.boolean(),
   /** no-fleet-data: nothing to assess yet (a documented hold, not a refusal). */

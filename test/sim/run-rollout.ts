@@ -11,10 +11,10 @@ import { sequentialTable } from './sequential-sim.ts';
 /** Sequential step decisions (issue 16): SIM_ONLY=sequential runs this table alone (under a minute). */
 async function printSequential(): Promise<void> {
   const t0 = performance.now();
-  const rows = await sequentialTable({ aaRuns: Number(process.env.SIM_SEQ_AA_RUNS ?? 200), regRuns: Number(process.env.SIM_SEQ_REG_RUNS ?? 100) });
-  console.log('\nStep decisions at ε = 2 per device per day (health on 10 % of it), default metrics; runs end at the first decision:\n');
+  const rows = await sequentialTable({ aaRuns: Number(process.env.SIM_SEQ_AA_RUNS ?? 1000), regRuns: Number(process.env.SIM_SEQ_REG_RUNS ?? 500) });
+  console.log('\nStep decisions at ε = 2 per device per day for the step; the plan derived for each fleet; runs end at the first decision (at most four days of devices):\n');
   console.table(rows);
-  console.log(`Increments: the released totals run 1,000 · 1, 4, 16 devices per arm (the release floor, then ×4). ${((performance.now() - t0) / 1000).toFixed(0)} s.`);
+  console.log(`Increments: the first at the derived minSample, then ×4 (sequential.ts incrementNeed). ${((performance.now() - t0) / 1000).toFixed(0)} s.`);
 }
 if (process.env.SIM_ONLY === 'sequential') {
   await printSequential();

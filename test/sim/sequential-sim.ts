@@ -19,18 +19,30 @@
  *   today      — one release of the whole arm, judged once with ± 2 SE (what `aaRuns` measures);
  *   firstOnly  — what the Worker's step path did before: one release at the floor, never more.
  */
-import { DEFAULT_ANALYSIS, type MetricCheck, addReleaseNoise, addUpload, emptyAggregate, healthLayout, healthUpload, mergeSketches } from '@modelfleet/protocol';
+import { DEFAULT_ANALYSIS, type MetricCheck, type ReleaseNoise, addReleaseNoise, addUpload, emptyAggregate, healthLayout, healthUpload, mergeSketches } from '@modelfleet/protocol';
 import { seededUniform, seededWords } from '@modelfleet/protocol/testing';
 import { summarizeHealth } from '../../control-plane/src/drift/health-summary.ts';
 import { HEALTH_SHARE, HEALTH_SPLIT, releaseNoiseForRho, rhoFor } from '../../control-plane/src/drift/privacy.ts';
 import { type Arm, type Rule, isRateMetric, judge } from '../../control-plane/src/rollouts/judge.ts';
+import { SEQUENTIAL_RULE, deriveDefaults } from '../../control-plane/src/rollouts/power.ts';
 import { alphaPerMetric, combinedNoise, incrementNeed } from '../../control-plane/src/rollouts/sequential.ts';
+import { stepHealthNoise, stepPrivacy, stepSplit } from '../../control-plane/src/rollouts/step-budget.ts';
 
 type Aggregate = ReturnType<typeof emptyAggregate>;
 export type Outcome = 'promote' | 'hold' | 'rollback';
 
 /** 'geometric': the production schedule (incrementNeed); 'every': one release per block (a look after each). */
-export interface SeqOptions { epsilon?: number; rate?: number; floor?: number; poolBlocks?: number; seed?: number; analysis?: MetricCheck[]; schedule?: 'geometric' | 'every' }
+export interface SeqOptions {
+  epsilon?: number; rate?: number; floor?: number; poolBlocks?: number; seed?: number; analysis?: MetricCheck[]; schedule?: 'geometric' | 'every';
+  /** The step's health release noise (default: the pool's, the step budget on the default plan's features). */
+  noise?: ReleaseNoise;
+  /** Predictions per device (default 50–200 at random); 1 makes each device's share 0 or 1, so its spread is exactly the binomial p(1 − p) judge.ts assumes. */
+  calls?: number;
+  /** Days of devices the sequential rule may collect before the run counts as held (default 1; the "before" columns always see one). */
+  days?: number;
+  /** The noise and plan of the "before issue 16" columns (default: the same as the sequential rule's). */
+  before?: { noise: ReleaseNoise; analysis: MetricCheck[] };
+}
 
 /** Raw `floor`-device blocks (challenger with +extra error rate) and the release noise of a step at ε. */
 export async function blockPool(extras: number[], opts: SeqOptions = {}) {
@@ -53,7 +65,7 @@ export async function blockPool(extras: number[], opts: SeqOptions = {}) {
       const agg = emptyAggregate(layout, 1);
       for (let d = 0; d < floor; d++) {
         const deviceRate = Math.min(1, Math.max(0, rate * Math.exp(0.5 * normal() - 0.125) + extra));
-        const calls = 50 + Math.floor(uniform() * 150);
+        const calls = opts.calls ?? 50 + Math.floor(uniform() * 150);
         let errors = 0;
         for (let c = 0; c < calls; c++) if (uniform() < deviceRate) errors++;
         addUpload(agg, (await record(errors, calls))!);
@@ -62,11 +74,19 @@ export async function blockPool(extras: number[], opts: SeqOptions = {}) {
     }
     pools.set(extra, blocks);
   }
-  const noise = releaseNoiseForRho(layout, rhoFor(opts.epsilon ?? 2, 1e-6) * HEALTH_SHARE, HEALTH_SPLIT);
+  const noise = await stepNoise(opts.epsilon ?? 2, DEFAULT_ANALYSIS);
   return { pools, noise, floor, uniform };
 }
 
 type Pool = Awaited<ReturnType<typeof blockPool>>;
+
+/** A step's health release noise for a plan judging `analysis` (production: increments.ts via step-budget.ts). */
+export async function stepNoise(epsilon: number, analysis: readonly MetricCheck[]): Promise<ReleaseNoise> {
+  const split = stepSplit(analysis);
+  return stepHealthNoise(await healthLayout(), rhoFor(epsilon, 1e-6) * split.health, split.healthFeatures);
+}
+/** The same before issue 16: a fixed 10 % of the step's ρ, every health feature released. */
+export const fixedShareNoise = async (epsilon: number): Promise<ReleaseNoise> => releaseNoiseForRho(await healthLayout(), rhoFor(epsilon, 1e-6) * HEALTH_SHARE, HEALTH_SPLIT);
 
 /** `blocks` raw blocks of the pool drawn at random, merged. */
 function draw(pool: Pool, extra: number, blocks: number): Aggregate {
@@ -84,7 +104,8 @@ function decide(challenger: Arm, control: Arm, analysis: MetricCheck[], rule: Ru
 
 export interface CellResult {
   runs: number; devicesPerArm: number; extraPp: number;
-  sequential: Record<Outcome, number> & { looks: number[] };
+  /** looks: the increment that decided; blocks: the devices (in pool blocks, per arm) released by then. */
+  sequential: Record<Outcome, number> & { looks: number[]; blocks: number[]; decided: { outcome: Outcome; blocks: number }[] };
   naive: Record<Outcome, number>;
   today: Record<Outcome, number>;
   /** What the Worker did before issue 16: one release as soon as both arms had the floor, judged ± 2 SE, never more data. */
@@ -96,20 +117,24 @@ export interface CellResult {
  * rate `extraPp` points higher. Increments follow incrementNeed; each rule stops at its first decision.
  */
 export function stepRuns(pool: Pool, runs: number, devicesPerArm: number, extraPp: number, opts: SeqOptions = {}): CellResult {
-  const analysis = (opts.analysis ?? DEFAULT_ANALYSIS).map((c) => ({ ...c, minSample: Math.min(c.minSample, pool.floor) }));
+  const analysis = opts.analysis ?? DEFAULT_ANALYSIS.map((c) => ({ ...c, minSample: Math.min(c.minSample, pool.floor) }));
   const sequential: Rule = { kind: 'sequential', alpha: alphaPerMetric(analysis.filter((c) => isRateMetric(c.metric)).length) };
   const fixed: Rule = { kind: 'fixed' };
   const tally = (): Record<Outcome, number> => ({ promote: 0, hold: 0, rollback: 0 });
-  const out: CellResult = { runs, devicesPerArm, extraPp, sequential: { ...tally(), looks: [] }, naive: tally(), today: tally(), firstOnly: tally() };
+  const out: CellResult = { runs, devicesPerArm, extraPp, sequential: { ...tally(), looks: [], blocks: [], decided: [] }, naive: tally(), today: tally(), firstOnly: tally() };
   const total = Math.floor(devicesPerArm / pool.floor);
+  const horizon = Math.floor((devicesPerArm * (opts.days ?? 1)) / pool.floor);
   const extra = extraPp / 100;
-  const sigma = pool.noise.categoricalBins;
+  const noise = opts.noise ?? pool.noise;
+  const sigma = noise.categoricalBins;
+  // The first release waits for the plan's minSample (increments.ts releaseFloor), in whole blocks.
+  const first = Math.max(1, Math.ceil(Math.max(...analysis.map((c) => c.minSample)) / pool.floor));
   for (let r = 0; r < runs; r++) {
     // The increments' sizes in blocks: released totals 1, 4, 16, … blocks, while the arm has them.
     const sizes: number[] = [];
     for (let released = 0; ;) {
-      const need = opts.schedule === 'every' ? 1 : incrementNeed(1, released);
-      if (released + need > total) break;
+      const need = opts.schedule === 'every' ? 1 : incrementNeed(first, released);
+      if (released + need > horizon) break;
       sizes.push(need);
       released += need;
     }
@@ -121,7 +146,7 @@ export function stepRuns(pool: Pool, runs: number, devicesPerArm: number, extraP
       for (const which of ['challenger', 'control'] as const) {
         const inc = draw(pool, which === 'challenger' ? extra : 0, blocks);
         raw[which].push(structuredClone(inc));
-        addReleaseNoise(inc, pool.noise, seededWords(Math.floor(pool.uniform() * 2 ** 31)));
+        addReleaseNoise(inc, noise, seededWords(Math.floor(pool.uniform() * 2 ** 31)));
         arms[which] = arms[which] ? mergeSketches(arms[which]!, inc) : inc;
       }
       const arm = (a: Aggregate): Arm => ({ devices: a.devices, summary: summarizeHealth(a), noise: combinedNoise(new Array(k + 1).fill(sigma)), closedAt: '', releases: k + 1 });
@@ -131,55 +156,90 @@ export function stepRuns(pool: Pool, runs: number, devicesPerArm: number, extraP
         if (o !== 'hold') {
           seqDone = o;
           out.sequential.looks.push(k + 1);
+          out.sequential.blocks.push(sizes.slice(0, k + 1).reduce((x, y) => x + y, 0));
+          out.sequential.decided.push({ outcome: o, blocks: out.sequential.blocks.at(-1)! });
         }
       }
       naiveDone ??= ((o) => (o === 'hold' ? null : o))(decide(a, b, analysis, fixed));
     });
     out.sequential[seqDone ?? 'hold']++;
     out.naive[naiveDone ?? 'hold']++;
-    // Today: the whole arm (all its blocks) released once, judged once.
+    // Before issue 16 (opts.before: its noise and plan): the whole arm released once, judged once ± 2 SE …
+    const past = { noise: opts.before?.noise ?? noise, analysis: opts.before?.analysis ?? analysis };
     const whole = (which: 'challenger' | 'control') => {
       let agg = raw[which].length ? raw[which].reduce((x, y) => mergeSketches(x, y)) : null;
       const rest = total - (agg ? agg.devices / pool.floor : 0);
       if (rest > 0) agg = agg ? mergeSketches(agg, draw(pool, which === 'challenger' ? extra : 0, rest)) : draw(pool, which === 'challenger' ? extra : 0, rest);
-      addReleaseNoise(agg!, pool.noise, seededWords(Math.floor(pool.uniform() * 2 ** 31)));
-      return { devices: agg!.devices, summary: summarizeHealth(agg!), noise: sigma, closedAt: '' } satisfies Arm;
+      addReleaseNoise(agg!, past.noise, seededWords(Math.floor(pool.uniform() * 2 ** 31)));
+      return { devices: agg!.devices, summary: summarizeHealth(agg!), noise: past.noise.categoricalBins, closedAt: '' } satisfies Arm;
     };
-    out.today[decide(whole('challenger'), whole('control'), analysis, fixed)]++;
-    const first = (which: 'challenger' | 'control') => {
+    out.today[decide(whole('challenger'), whole('control'), past.analysis, fixed)]++;
+    // … and what the Worker did: one release of the first block (1,000 devices), never more.
+    const firstBlock = (which: 'challenger' | 'control') => {
       const agg = draw(pool, which === 'challenger' ? extra : 0, 1);
-      addReleaseNoise(agg, pool.noise, seededWords(Math.floor(pool.uniform() * 2 ** 31)));
-      return { devices: agg.devices, summary: summarizeHealth(agg), noise: sigma, closedAt: '' } satisfies Arm;
+      addReleaseNoise(agg, past.noise, seededWords(Math.floor(pool.uniform() * 2 ** 31)));
+      return { devices: agg.devices, summary: summarizeHealth(agg), noise: past.noise.categoricalBins, closedAt: '' } satisfies Arm;
     };
-    out.firstOnly[decide(first('challenger'), first('control'), analysis, fixed)]++;
+    out.firstOnly[decide(firstBlock('challenger'), firstBlock('control'), past.analysis.map((c) => ({ ...c, minSample: Math.min(c.minSample, pool.floor) })), fixed)]++;
   }
   return out;
 }
 
 export const median = (xs: number[]): number | null => (xs.length ? [...xs].sort((a, b) => a - b)[xs.length >> 1]! : null);
 
+/** The simulated fleet's device-level rates (blockPool: load, verify and non-finite never fail; inference errors ≈ `rate`). */
+const simRates = (rate: number) => ({ load_failure_rate: 0, verify_failure_rate: 0, inference_error_rate: rate, non_finite_rate: 0 });
+
 /**
- * The `npm run sim:rollout` rows (issue 16): per arm size, A/A, +0.5 pp and +2 pp inference errors
- * at ε = 2 with the default metrics — the sequential rule on the production increments beside
- * today's rule (one release of the whole arm, ± 2 SE).
+ * The plan production derives (power.ts deriveDefaults, default policy) for a fleet whose first
+ * step (10 %) puts `devicesPerArm` devices a day in each arm, at the simulated fleet's rates.
+ */
+export async function derivedPlan(devicesPerArm: number, judged: readonly MetricCheck[] = DEFAULT_ANALYSIS, epsilon = 2, rate = 0.002) {
+  const privacy = await stepPrivacy(epsilon, judged);
+  const fleet = { devicesPerDay: devicesPerArm * 10, windows: 7, basis: 'simulated', rates: simRates(rate) };
+  return deriveDefaults({}, fleet, privacy, SEQUENTIAL_RULE, 10, 3600);
+}
+
+/** A plan that also judges prediction drift: the step budget is shared with the sketches (health gets half). */
+const WITH_DRIFT: MetricCheck[] = [...DEFAULT_ANALYSIS, { metric: 'prediction_drift', tolerance: 0, minSample: 1000, critical: true }];
+
+/**
+ * The `npm run sim:rollout` rows (issue 16): per arm size (devices a day in each arm), A/A, +2 pp
+ * and +0.5 pp inference errors at ε = 2 — the production rule (the plan derived for that fleet,
+ * the step budget on the health features it judges, increments judged by the always-valid
+ * sequence) beside the rule before issue 16 (the fixed default plan, 10 % of the step budget on
+ * health, ± 2 SE on the first 1,000 devices — or on one release of the whole arm). A run covers
+ * up to four days of an arm's devices (a step that has not decided keeps collecting: the second
+ * look comes at 4× minSample); time to decision is in bake intervals of the derived plan (1 h).
  */
 export async function sequentialTable(opts: { sizes?: number[]; aaRuns?: number; regRuns?: number; seed?: number } = {}) {
   const pool = await blockPool([0, 0.005, 0.02], { seed: opts.seed ?? 16, poolBlocks: 100 });
+  const [noise, before] = [await stepNoise(2, DEFAULT_ANALYSIS), { noise: await fixedShareNoise(2), analysis: DEFAULT_ANALYSIS }];
   const fmt = (t: Record<Outcome, number>) => `${t.promote} / ${t.rollback} / ${t.hold}`;
   const rows = [];
-  for (const devices of opts.sizes ?? [1000, 5000, 20_000]) {
-    for (const [extraPp, runs] of [[0, opts.aaRuns ?? 200], [2, opts.regRuns ?? 100], [0.5, opts.regRuns ?? 100]] as const) {
-      const r = stepRuns(pool, runs, devices, extraPp);
-      const looks = median(r.sequential.looks);
+  // The Done-means cells, and 5,000 a day again with the step budget shared with drift sketches
+  // (only the health metrics are simulated: their decisions at half the health budget).
+  const cells = [...(opts.sizes ?? [1000, 5000, 20_000]).map((devices) => ({ devices, judged: DEFAULT_ANALYSIS })), { devices: 5000, judged: WITH_DRIFT }];
+  for (const { devices, judged } of cells) {
+    const plan = await derivedPlan(devices, judged);
+    const shared = judged !== DEFAULT_ANALYSIS;
+    const cellNoise = shared ? await stepNoise(2, judged) : noise;
+    const tol = (m: string) => plan.analysis.find((c) => c.metric === m)!.tolerance;
+    for (const [extraPp, runs] of (shared ? [[0, opts.aaRuns ?? 200], [2, opts.regRuns ?? 100]] : [[0, opts.aaRuns ?? 200], [2, opts.regRuns ?? 100], [0.5, opts.regRuns ?? 100]]) as [number, number][]) {
+      const r = stepRuns(pool, runs, devices, extraPp, { analysis: plan.analysis, noise: cellNoise, before, days: 4 });
+      const blocks = median(r.sequential.blocks);
+      const oneDay = r.sequential.decided.filter((d) => d.blocks * pool.floor <= devices);
+      const count = (o: Outcome) => oneDay.filter((d) => d.outcome === o).length;
       rows.push({
-        'devices per arm': devices.toLocaleString('en-US'),
+        'devices per arm a day': `${devices.toLocaleString('en-US')}${shared ? ' (plan also judges prediction drift: health on ½ the step ε)' : ''}`,
+        'derived plan: inference / verify tolerance, minSample': `${tol('inference_error_rate')} / ${tol('verify_failure_rate')}, ${plan.analysis[0]!.minSample.toLocaleString('en-US')}`,
         challenger: extraPp === 0 ? 'A/A' : `+${extraPp} pp inference errors`,
         runs,
-        'sequential (promoted / rolled back / held)': fmt(r.sequential),
-        'median increments to decide': looks === null ? '—' : String(looks),
-        'today, one release of the whole arm (± 2 SE)': fmt(r.today),
-        "today's Worker: one release at the first 1,000": fmt(r.firstOnly),
-        'peeking ± 2 SE at each increment': fmt(r.naive),
+        'now, within 1 day: promoted / rolled back / held': `${count('promote')} / ${count('rollback')} / ${runs - oneDay.length}`,
+        'now, within 4 days': fmt(r.sequential),
+        'median bakes (1 h) to decide': blocks === null ? '—' : String(Math.ceil((blocks * pool.floor * 24) / devices)),
+        'before: first 1,000, ± 2 SE, fixed plan, health 10 %': fmt(r.firstOnly),
+        'before: whole day once, ± 2 SE': fmt(r.today),
       });
     }
   }

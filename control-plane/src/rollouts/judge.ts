@@ -85,6 +85,9 @@ const RATES: Record<string, (h: HealthSummary) => { value: number; n: number; be
   non_finite_rate: (h) => ({ value: h.predict.shares.non_finite ?? 0, n: h.predict.devices }),
 };
 
+/** A rate metric's value in a released health summary (power analysis reads the fleet's rates this way); undefined for other metrics. */
+export const metricRate = (metric: string, h: HealthSummary): { value: number; n: number } | undefined => RATES[metric]?.(h);
+
 /** The metrics a sequential rule splits its α over (those with a standard error). */
 export const isRateMetric = (metric: string): boolean => metric in RATES;
 

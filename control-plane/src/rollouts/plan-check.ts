@@ -6,11 +6,13 @@
  * its schema, and the power report. Used by rollout creation and by `POST …/rollouts/preview`.
  */
 import { ApiError, numberVar } from '@modelfleet/edge-runtime';
-import { type PowerReport, RolloutPlan, healthLayout } from '@modelfleet/protocol';
-import { DELTA, HEALTH_SHARE, HEALTH_SPLIT, releaseNoiseForRho, rhoFor } from '../drift/privacy.ts';
-import { CURRENT_RULE, type Fleet, type Privacy, deriveDefaults, isSeMetric, powerReport } from './power.ts';
+import { type PowerReport, RolloutPlan } from '@modelfleet/protocol';
+import type { HealthSummary } from '../drift/health-summary.ts';
+import { metricRate } from './judge.ts';
+import { type Fleet, type Privacy, SEQUENTIAL_RULE, TYPICAL_RATES, deriveDefaults, isSeMetric, powerReport } from './power.ts';
+import { stepPrivacy } from './step-budget.ts';
 
-export interface PlanSettings { DRIFT_EPSILON_PER_DAY?: string | undefined; DRIFT_MIN_DEVICES?: string | undefined }
+export interface PlanSettings { DRIFT_EPSILON_PER_DAY?: string | undefined; ROLLOUT_STEP_EPSILON_PER_DAY?: string | undefined; DRIFT_MIN_DEVICES?: string | undefined }
 
 /** Daily windows the fleet size rests on (the latest week). */
 export const FLEET_WINDOWS = 7;
@@ -30,11 +32,30 @@ export async function fleetOf(db: D1Database, modelId: number): Promise<Fleet> {
   return { devicesPerDay: median, windows: counts.length, basis: `median devices per daily health window over the latest ${counts.length} window(s) (drift_windows, cohorts health + health-control)` };
 }
 
-/** The health release's noise σ (on each arm's counts) at the day's budget, as analysis.ts asks for it. */
-export async function privacyOf(env: PlanSettings): Promise<Privacy> {
-  const epsilonPerDay = numberVar(env.DRIFT_EPSILON_PER_DAY, 2);
-  const noise = releaseNoiseForRho(await healthLayout(), rhoFor(epsilonPerDay, DELTA) * HEALTH_SHARE, HEALTH_SPLIT);
-  return { epsilonPerDay, healthShare: HEALTH_SHARE, noiseSigma: noise.categoricalBins, delta: DELTA };
+/**
+ * The step's health release noise σ (on each arm's counts) for a plan judging `analysis`: the
+ * step's ε a day, the health channel's share of it and only the features it reads (step-budget.ts),
+ * as increments.ts asks for it.
+ */
+export const privacyOf = (env: PlanSettings, analysis: RolloutPlan['analysis']): Promise<Privacy> =>
+  stepPrivacy(numberVar(env.ROLLOUT_STEP_EPSILON_PER_DAY, numberVar(env.DRIFT_EPSILON_PER_DAY, 2)), analysis);
+
+/**
+ * The fleet's rate per metric: the champion's latest released daily health window (noised, so
+ * clipped to [0, 1]); the binomial spread a plan must beat is computed at these rates.
+ */
+async function ratesOf(db: D1Database, modelId: number): Promise<Fleet['rates']> {
+  const row = await db.prepare(
+    "SELECT w.verdict FROM drift_windows w JOIN aliases a ON a.model_id = w.model_id AND a.name = 'champion' AND a.version = w.version WHERE w.model_id = ? AND w.cohort = 'health' AND w.released = 1 AND w.verdict IS NOT NULL ORDER BY w.window DESC LIMIT 1",
+  ).bind(modelId).first<{ verdict: string }>();
+  if (!row) return undefined;
+  const summary = JSON.parse(row.verdict) as HealthSummary;
+  const rates: NonNullable<Fleet['rates']> = {};
+  for (const metric of Object.keys(TYPICAL_RATES) as (keyof typeof TYPICAL_RATES)[]) {
+    const r = metricRate(metric, summary);
+    if (r && r.n > 0 && Number.isFinite(r.value)) rates[metric] = Math.min(1, Math.max(0, r.value));
+  }
+  return rates;
 }
 
 /**
@@ -62,9 +83,10 @@ export function parsePlan(planInput: unknown): GivenPlan {
 
 /** The plan with what it left out derived from the fleet, and its power report. */
 export async function checkPlan(db: D1Database, env: PlanSettings, modelId: number, given: GivenPlan, policy: { maxFirstStepPercent: number; minBakeSeconds: number }): Promise<CheckedPlan> {
-  const [fleet, privacy] = await Promise.all([fleetOf(db, modelId), privacyOf(env)]);
-  const rule = { ...CURRENT_RULE, releaseFloor: numberVar(env.DRIFT_MIN_DEVICES, CURRENT_RULE.releaseFloor) };
   const { derived } = given;
+  const [counts, rates, privacy] = await Promise.all([fleetOf(db, modelId), ratesOf(db, modelId), privacyOf(env, given.plan.analysis)]);
+  const fleet: Fleet = rates ? { ...counts, rates } : counts;
+  const rule = { ...SEQUENTIAL_RULE, releaseFloor: numberVar(env.DRIFT_MIN_DEVICES, SEQUENTIAL_RULE.releaseFloor) };
   const shape = deriveDefaults({ ...(derived.steps ? {} : { steps: given.plan.steps }), ...(derived.analysis ? {} : { analysis: given.plan.analysis }) }, fleet, privacy, rule, policy.maxFirstStepPercent, Math.max(3600, policy.minBakeSeconds));
   const plan: RolloutPlan = { ...given.plan, steps: shape.steps, analysis: shape.analysis };
   return { plan, power: powerReport(plan, fleet, privacy, rule, derived) };

@@ -1,13 +1,18 @@
 import { readFileSync } from 'node:fs';
 import { DEFAULT_ANALYSIS, DEFAULT_POLICY, DEFAULT_STEPS, policyViolations } from '@modelfleet/protocol';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { defaultPrivacy, powerTable } from '../../../test/sim/power-table.ts';
+import { defaultPrivacy, fixedSharePrivacy, powerTable } from '../../../test/sim/power-table.ts';
 import type { HealthSummary } from '../drift/health-summary.ts';
 import { judge } from './judge.ts';
-import { CURRENT_RULE, type Privacy, daysToDecide, deriveDefaults, differenceSE, niceCeil, powerReport } from './power.ts';
+import { singleReleaseSample } from './deciding.ts';
+import { FIXED_RULE, type Privacy, SEQUENTIAL_RULE, TYPICAL_RATES, daysToDecide, deriveDefaults, differenceSE, niceCeil, powerReport } from './power.ts';
+import { alphaPerMetric } from './sequential.ts';
 
 let privacy: Privacy;
-beforeAll(async () => void (privacy = await defaultPrivacy()));
+/** Before issue 16: the step's health on a fixed 10 % of its ε, every health feature released. */
+let before: Privacy;
+beforeAll(async () => void ([privacy, before] = await Promise.all([defaultPrivacy(), fixedSharePrivacy()])));
+const typical = (metric: keyof typeof TYPICAL_RATES, rateMetrics = 1) => ({ rate: TYPICAL_RATES[metric]!, rateMetrics });
 const fleet = (devicesPerDay: number, windows = 7) => ({ devicesPerDay, windows, basis: 'test' });
 const errorCheck = (tolerance: number, minSample = 1000) => ({ metric: 'inference_error_rate' as const, tolerance, minSample, critical: true });
 
@@ -26,8 +31,10 @@ function rng(seed: number) {
 }
 
 describe('power analysis', () => {
-  it('uses the release noise of production (σ ≈ 19.9 on each count at ε = 2, health on 10 %)', () => {
-    expect(privacy.noiseSigma).toBeCloseTo(19.87, 1);
+  it('uses the release noise of production: σ ≈ 4.44 on each count at ε = 2 for the default plan (19.9 before issue 16)', () => {
+    expect(privacy).toMatchObject({ epsilonPerDay: 2, healthShare: 1 });
+    expect(privacy.noiseSigma).toBeCloseTo(4.442, 2);
+    expect(before.noiseSigma).toBeCloseTo(19.87, 1);
   });
 
   it('computes the SE judge.ts computes for the same arms', () => {
@@ -36,8 +43,8 @@ describe('power analysis', () => {
     expect(judge(errorCheck(0.01), a, b).standardError).toBeCloseTo(differenceSE(0.01, 5000, 5000, privacy.noiseSigma), 12);
   });
 
-  it("reproduces the issue's figures: at 5,000 devices per arm the default tolerances cannot decide; ~88,000 per arm are needed for verify failures", () => {
-    const r = powerReport({ steps: [{ percent: 50, bakeSeconds: 3600 }, { percent: 100, bakeSeconds: 3600 }], analysis: DEFAULT_ANALYSIS }, fleet(10_000), privacy);
+  it("reproduces the issue's figures under the rule before it: at 5,000 devices per arm the default tolerances cannot decide; ~88,000 per arm are needed for verify failures", () => {
+    const r = powerReport({ steps: [{ percent: 50, bakeSeconds: 3600 }, { percent: 100, bakeSeconds: 3600 }], analysis: DEFAULT_ANALYSIS }, fleet(10_000), before, FIXED_RULE);
     expect(r.steps[0]!.devicesPerDay).toEqual({ challenger: 5000, control: 5000 });
     expect(r.canDecide).toBe(false);
     const verify = r.steps[0]!.metrics.find((m) => m.metric === 'verify_failure_rate')!;
@@ -47,15 +54,16 @@ describe('power analysis', () => {
     expect(r.suggestions.join('\n')).toMatch(/looser tolerances: .*verify_failure_rate ≥ 0\.017/);
   });
 
-  it('solves for the deciding sample exactly: (k + z)·SE = tolerance there', () => {
-    const t = daysToDecide(errorCheck(0.02), 1000, 1000, privacy.noiseSigma, CURRENT_RULE);
+  it('solves for the deciding sample exactly under the fixed rule: (k + z)·SE = tolerance there', () => {
+    const t = daysToDecide(errorCheck(0.02), 1000, 1000, before.noiseSigma, FIXED_RULE, typical('inference_error_rate'));
     const n = t * 1000;
-    expect((CURRENT_RULE.seMultiplier + CURRENT_RULE.zPower) * differenceSE(0.01, n, n, privacy.noiseSigma)).toBeCloseTo(0.02, 10);
+    expect((FIXED_RULE.seMultiplier + FIXED_RULE.zPower) * differenceSE(0.01, n, n, before.noiseSigma)).toBeCloseTo(0.02, 10);
   });
 
-  it('predicts the power of the production judge: at the required sample a harmless challenger passes ~80 % of the time', () => {
+  it('predicts the power of the fixed judge (the daily windows): at the required sample a harmless challenger passes ~80 % of the time', () => {
     const check = errorCheck(0.02);
-    const n = Math.ceil(daysToDecide(check, 1, 1, privacy.noiseSigma, CURRENT_RULE));
+    const privacy = before;
+    const n = Math.ceil(daysToDecide(check, 1, 1, privacy.noiseSigma, FIXED_RULE, typical('inference_error_rate')));
     const r = rng(7);
     const binomial = (p: number) => { let k = 0; for (let i = 0; i < n; i++) if (r.u() < p) k++; return k; };
     let passed = 0;
@@ -67,6 +75,38 @@ describe('power analysis', () => {
     }
     expect(passed / runs).toBeGreaterThan(0.72);
     expect(passed / runs).toBeLessThan(0.88);
+  });
+
+  it('predicts the power of the sequential judge: at the first release it plans for, a harmless challenger passes ≥ 95 %, one 2 × the margin above the tolerance fails', () => {
+    const check = errorCheck(0.01);
+    const ctx = typical('inference_error_rate');
+    const n = singleReleaseSample(check, 1, privacy.noiseSigma, SEQUENTIAL_RULE, ctx);
+    expect(n).toBeGreaterThan(1000);
+    // One look, one release of n devices per arm: the sample the plan's minSample is raised to.
+    const r = rng(11);
+    const rule = { kind: 'sequential', alpha: alphaPerMetric(1) } as const;
+    const binomial = (p: number) => { let k = 0; for (let i = 0; i < n; i++) if (r.u() < p) k++; return k; };
+    const count = (p: number) => Math.min(n, Math.max(0, binomial(p) + privacy.noiseSigma * r.normal()));
+    let passed = 0;
+    let failed = 0;
+    const runs = 300;
+    for (let i = 0; i < runs; i++) {
+      if (judge(check, arm(count(0.01), n, privacy.noiseSigma), arm(count(0.01), n, privacy.noiseSigma), rule).status === 'pass') passed++;
+      if (judge(check, arm(count(0.01 + 0.03), n, privacy.noiseSigma), arm(count(0.01), n, privacy.noiseSigma), rule).status === 'fail') failed++;
+    }
+    expect(passed / runs).toBeGreaterThanOrEqual(0.93); // planned: 95 % (binomial spread at the plan's rate: conservative)
+    expect(failed / runs).toBeGreaterThanOrEqual(0.93);
+    // A plan with minSample 1,000 looks at 1,000, 4,000, 16,000 … per arm: it decides at the first look past n.
+    const days = daysToDecide(errorCheck(0.01, 1000), n, n, privacy.noiseSigma, SEQUENTIAL_RULE, ctx);
+    expect([1000, 4000, 16_000, 64_000].map((x) => x / n)).toContain(days);
+  });
+
+  it('suggests a larger first release when one release would decide where the ×4 schedule from a small minSample cannot', () => {
+    const r = powerReport({ steps: [{ percent: 10, bakeSeconds: 3600 }, { percent: 100, bakeSeconds: 3600 }], analysis: [errorCheck(0.012, 1000)] }, fleet(50_000), privacy);
+    expect(r.canDecide).toBe(false); // looks at 1,000 and 4,000 devices within the day's 5,000: neither is enough
+    expect(r.suggestions.join('\n')).toMatch(/a larger first release: minSample ≥ \d+/);
+    const n = Number(/minSample ≥ (\d+)/.exec(r.suggestions.join('\n'))![1]);
+    expect(powerReport({ steps: [{ percent: 10, bakeSeconds: 3600 }, { percent: 100, bakeSeconds: 3600 }], analysis: [errorCheck(0.012, n)] }, fleet(50_000), privacy).canDecide).toBe(true);
   });
 
   it('reports a fleet of zero devices as unable to decide, and no fleet data as a hold to assess later', () => {
@@ -94,12 +134,12 @@ describe('power analysis', () => {
       // Never tighter than the fixed defaults, never looser than needed.
       for (const c of plan.analysis) expect(c.tolerance).toBeGreaterThanOrEqual(DEFAULT_ANALYSIS.find((d) => d.metric === c.metric)!.tolerance);
     }
-    // The fixed defaults decide only at the largest fleet.
-    expect(powerReport({ steps: DEFAULT_STEPS, analysis: DEFAULT_ANALYSIS }, fleet(1_000_000), privacy).canDecide).toBe(false);
+    // Before issue 16 the fixed defaults decided at none of these fleets.
+    expect(powerReport({ steps: DEFAULT_STEPS, analysis: DEFAULT_ANALYSIS }, fleet(1_000_000), before, FIXED_RULE).canDecide).toBe(false);
   });
 
   it("respects a stricter policy: the first step within its maxFirstStepPercent, bakes at least its minBakeSeconds", () => {
-    const plan = deriveDefaults({}, fleet(1_000_000), privacy, CURRENT_RULE, 5, 7200);
+    const plan = deriveDefaults({}, fleet(1_000_000), privacy, SEQUENTIAL_RULE, 5, 7200);
     expect(plan.steps[0]!.percent).toBeLessThanOrEqual(5);
     expect(plan.steps.every((s) => s.bakeSeconds === 7200)).toBe(true);
     expect(policyViolations({ ...plan, gate: { metric: 'auc', margin: 0, higherIsBetter: true } }, { ...DEFAULT_POLICY, maxFirstStepPercent: 5, minBakeSeconds: 7200 })).toEqual([]);

@@ -19,8 +19,8 @@
  * Every release is still ledgered, with its channel (privacy_ledger.channel), and the total a
  * device can lose to a step per day is unchanged: the channels are shares of the same ε.
  */
-import type { MetricCheck, SketchLayout } from '@modelfleet/protocol';
-import { HEALTH_SPLIT, releaseNoiseForRho } from '../drift/privacy.ts';
+import { type MetricCheck, type SketchLayout, healthLayout } from '@modelfleet/protocol';
+import { DELTA, HEALTH_SPLIT, releaseNoiseForRho, rhoFor } from '../drift/privacy.ts';
 
 type Metric = MetricCheck['metric'];
 
@@ -50,4 +50,15 @@ export function stepSplit(analysis: readonly Pick<MetricCheck, 'metric'>[]): Ste
 export function stepHealthNoise(layout: SketchLayout, rho: number, features: readonly string[]) {
   const withheld = layout.features.flatMap((f, i) => (features.includes(f.name) ? [] : [i]));
   return releaseNoiseForRho(layout, rho, HEALTH_SPLIT, withheld);
+}
+
+/**
+ * The noise σ (devices, on each arm's counts) of a step's health release for a plan judging
+ * `analysis` at `epsilonPerDay` for the step: what the power analysis plans with. ∞ when the plan
+ * reads no health metric (nothing is released).
+ */
+export async function stepPrivacy(epsilonPerDay: number, analysis: readonly Pick<MetricCheck, 'metric'>[]) {
+  const split = stepSplit(analysis);
+  const noise = split.health > 0 ? stepHealthNoise(await healthLayout(), rhoFor(epsilonPerDay, DELTA) * split.health, split.healthFeatures) : null;
+  return { epsilonPerDay, healthShare: split.health, noiseSigma: noise?.categoricalBins ?? Infinity, delta: DELTA };
 }
