@@ -7,6 +7,7 @@
 import { bucketOf, encodeUpload, healthLayout, healthUpload, rolloutCohort } from '@modelfleet/protocol';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createApp } from '../fixtures/drift.ts';
+import { consolePage, signIn } from '../security/console-session.ts';
 import { buildLayersModel } from '../fixtures/models.ts';
 import { pollUntil } from '../harness/poll.ts';
 import { createModel, publish } from '../harness/publish.ts';
@@ -62,13 +63,26 @@ it('decides on the second increment what the first alone could not, spending the
   expect(m1).toMatchObject({ status: 'inconclusive', sample: { challenger: 20, control: 20 }, sequence: { releases: 1, alpha: 0.05 } });
   expect(m1.observed).toBeGreaterThan(0.4); // 0.5, give or take the (small, ε = 1000) release noise
   expect(m1.sequence.lower).toBeLessThan(0.05);
+  // Its projection (console "Decides" column): at this estimate the next increment, 4 × 20 devices an arm, fails it.
+  expect(m1.projection).toMatchObject({ outcome: 'fail', devicesPerArm: 80 });
+  expect(m1.projection.seconds).toBeGreaterThan(0);
+  // The console's evidence table shows the estimate, the sequence against the tolerance and the projection.
+  const session = await signIn(worker, worker.adminToken);
+  const panel = (await consolePage(worker, session.cookie, `/console/rollouts/${id}/panel`)).html;
+  const row = panel.slice(panel.indexOf('data-metric="inference_error_rate"'), panel.indexOf('</tr>', panel.indexOf('data-metric="inference_error_rate"')));
+  const label = row.match(/data-sequence="true">.*?<svg[^>]*aria-label="\[(-?[\d.]+), (-?[\d.]+)\] at α = 0\.05, 1 release; tolerance 0\.05"/s);
+  expect(Math.abs(Number(label?.[1]) - m1.sequence.lower)).toBeLessThan(0.0011);
+  expect(Math.abs(Number(label?.[2]) - m1.sequence.upper)).toBeLessThan(0.0011);
+  expect(row).toMatch(/data-projection="true">fail at 80 devices per arm, in ~\d+ (min|h) at this pace/);
+
 
   await report(id, seq, 20, 60); // the next increment needs 3 × the 20 released
   const done = await pollUntil(() => get(id), (r) => r.state !== 'running', { what: 'the step decided on two increments', timeoutMs: 45_000 });
   expect(done).toMatchObject({ state: 'rolled-back', decision: { outcome: 'rollback' } });
   const [m2] = done.decision.metrics;
   expect(m2).toMatchObject({ status: 'fail', sample: { challenger: 80, control: 80 }, sequence: { releases: 2 } });
-  expect(m2.sequence.lower).toBeGreaterThan(0.05);
+  expect(m2.sequence.lower).toBeGreaterThan(0.05); // the projection came true at the look it named
+  expect(m2.projection).toBeUndefined(); // decided: nothing to project
   expect(done.history.at(-1)).toMatchObject({ action: 'rollout.rollback', actor: 'analysis' });
 
   // Two increments per arm, disjoint devices: 20 then 60.

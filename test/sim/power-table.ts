@@ -3,7 +3,7 @@
  * computed by the production functions: `node --import tsx test/sim/power-table.ts` prints it, and
  * control-plane/src/rollouts/power.test.ts checks that the README holds exactly this table.
  */
-import { DEFAULT_ANALYSIS, DEFAULT_STEPS, healthLayout } from '@modelfleet/protocol';
+import { DEFAULT_ANALYSIS, healthLayout } from '@modelfleet/protocol';
 import { DELTA, HEALTH_SHARE, HEALTH_SPLIT, releaseNoiseForRho, rhoFor } from '../../control-plane/src/drift/privacy.ts';
 import { stepPrivacy } from '../../control-plane/src/rollouts/step-budget.ts';
 import { FIXED_RULE, type Privacy, deriveDefaults, powerReport } from '../../control-plane/src/rollouts/power.ts';

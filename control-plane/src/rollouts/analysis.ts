@@ -33,9 +33,9 @@ import type { Env } from '../env.ts';
 import { crashPoint } from '../fault/crash-points.ts';
 import { releaseFloor, type StepBudget, stepIncrements, stepRho } from './increments.ts';
 import { OUTPUT_METRICS, stepSplit } from './step-budget.ts';
-import { type Arm, type Decision, type DriftArm, type Rule, isRateMetric, judge, judgeOutputs, networkFloor, sampleRatio } from './judge.ts';
+import { type Arm, type Decision, type DriftArm, type MetricResult, type Rule, isRateMetric, judge, judgeOutputs, networkFloor, sampleRatio } from './judge.ts';
 import type { RolloutView } from './machine.ts';
-import { alphaPerMetric } from './sequential.ts';
+import { alphaPerMetric, projectDecision } from './sequential.ts';
 
 export type { Decision, MetricResult } from './judge.ts';
 
@@ -145,6 +145,22 @@ async function stepDriftArms(env: Env, r: RolloutView & { modelId: number }, seq
   return { challenger: { devices: ra.released.devices, outputs: va.outputs, closedAt: at }, control: { devices: rb.released.devices, outputs: vb.outputs, closedAt: at } };
 }
 
+/**
+ * An undecided sequential metric's projection (sequential.ts projectDecision): the look that would
+ * decide it if its estimate held, and the time to it at the pace the step's arms have filled since
+ * the step started. For the console's evidence table.
+ */
+function project(m: MetricResult, step: { challenger: Arm; control: Arm; reported: number }, since: string): void {
+  if (m.status !== 'inconclusive' || !m.sequence || m.observed === null || m.standardError === null) return;
+  const elapsed = (Date.now() - Date.parse(since)) / 1000;
+  m.projection = projectDecision({
+    observed: m.observed, variance: m.standardError ** 2, tolerance: m.threshold, alpha: m.sequence.alpha,
+    devices: Math.min(m.sample.challenger, m.sample.control), releases: m.sequence.releases,
+    noiseSigma: Math.max(step.challenger.noise, step.control.noise), reported: step.reported,
+    perSecond: elapsed > 0 ? step.reported / elapsed : null,
+  });
+}
+
 export async function analyse(env: Env, r: RolloutView & { modelId: number }): Promise<Decision> {
   const since = r.stepStartedAt ?? new Date(0).toISOString();
   const sequence = env.AGGREGATES ? (await env.DB.prepare('SELECT sequence FROM models WHERE id = ?').bind(r.modelId).first<{ sequence: number }>())?.sequence : undefined;
@@ -167,6 +183,7 @@ export async function analyse(env: Env, r: RolloutView & { modelId: number }): P
   // plan's rate metrics. A day's window is one look at its own data: the fixed rule, as before.
   const rule: Rule = step ? { kind: 'sequential', alpha: alphaPerMetric(r.plan.analysis.filter((c) => isRateMetric(c.metric)).length) } : { kind: 'fixed' };
   const metrics = r.plan.analysis.map((check) => (OUTPUT_METRICS.has(check.metric) ? judgeOutputs(check, challengerDrift, championDrift) : judge(check, challenger, control, rule)));
+  if (step) for (const m of metrics) project(m, step, since);
   // Both arms hold only devices the targeting admits (control devices name the rollout their ticket gave).
   if (challenger && controlRange) metrics.push(sampleRatio(challenger.devices, controlRange.devices, challenger.closedAt));
   // SPEC 11.3: a decision resting on too few client networks is withheld, a rollback included.

@@ -52,7 +52,7 @@ const dayStart = () => new Date(windowOf(new Date()) * 86_400_000).toISOString()
  * noised sums, never fresh noise), releases a new one when both arms are ready and the budget
  * allows, and returns each arm as the sum of all its recorded increments (null before the first).
  */
-export async function stepIncrements(env: Env, r: RolloutView & { modelId: number }, sequence: number, budget: StepBudget): Promise<{ challenger: Arm; control: Arm } | null> {
+export async function stepIncrements(env: Env, r: RolloutView & { modelId: number }, sequence: number, budget: StepBudget): Promise<{ challenger: Arm; control: Arm; reported: number } | null> {
   const cohort = stepCohort(r.id);
   const stubs = [aggregateStub(env, r.model, r.challenger, sequence, cohort), aggregateStub(env, r.model, r.champion, sequence, cohort)] as const;
   const versions = [r.challenger, r.champion] as const;
@@ -110,5 +110,6 @@ export async function stepIncrements(env: Env, r: RolloutView & { modelId: numbe
     };
   };
   const [challenger, control] = [arm(r.challenger), arm(r.champion)];
-  return challenger && control ? { challenger, control } : null;
+  // reported: the thinner arm's devices so far, released or not (how fast the step collects).
+  return challenger && control ? { challenger, control, reported: Math.min(sa!.devices, sb!.devices) } : null;
 }

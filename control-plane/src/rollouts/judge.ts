@@ -7,7 +7,7 @@ import type { MetricCheck } from '@modelfleet/protocol';
 import type { OutputVerdict } from '../drift/detect.ts';
 import type { HealthSummary } from '../drift/health-summary.ts';
 import type { NetworkCounts } from '../drift/networks.ts';
-import { sequentialStatus } from './sequential.ts';
+import { type Projection, sequentialStatus } from './sequential.ts';
 
 export interface MetricResult {
   metric: string;
@@ -21,6 +21,8 @@ export interface MetricResult {
   critical: boolean;
   /** Sequential judgement only: the always-valid confidence sequence at its level α (sequential.ts). */
   sequence?: { lower: number; upper: number; alpha: number; releases: number };
+  /** Sequential and undecided: the look that would decide it if the estimate held, and when (null: none within six looks). */
+  projection?: Projection | null;
 }
 
 export interface Decision {

@@ -2,7 +2,7 @@ import { seededUniform } from '@modelfleet/protocol/testing';
 import { describe, expect, it } from 'vitest';
 import type { HealthSummary } from '../drift/health-summary.ts';
 import { judge } from './judge.ts';
-import { alphaPerMetric, armVariance, combinedNoise, confidenceSequence, halfWidth, minimumDetectableEffect, mixtureRatio, sequentialStatus } from './sequential.ts';
+import { alphaPerMetric, armVariance, combinedNoise, confidenceSequence, halfWidth, minimumDetectableEffect, mixtureRatio, projectDecision, sequentialStatus } from './sequential.ts';
 
 describe('normal-mixture confidence sequence', () => {
   it('matches the closed form at a hand-computed point', () => {
@@ -103,5 +103,29 @@ describe('sequential judgement of a rate', () => {
     expect(second.status).toBe('fail');
     expect(second.sequence!.lower).toBeGreaterThan(0.05);
     expect(second.sequence!.releases).toBe(2);
+  });
+});
+
+describe('projectDecision: where an undecided metric is heading', () => {
+  const base = { tolerance: 0.01, alpha: 0.0125, releases: 1, noiseSigma: 4.4, perSecond: 1 };
+  const variance = (p: number, n: number) => 2 * (p * (1 - p)) / n + 2 * (4.4 / n) ** 2;
+
+  it('an estimate well inside the tolerance passes at a later look; the one it names really passes there', () => {
+    const v = variance(0.002, 1000);
+    expect(sequentialStatus(0.001, v, 0.01, 0.0125).status).toBe('inconclusive');
+    const p = projectDecision({ ...base, observed: 0.001, variance: v, devices: 1000, reported: 1500 })!;
+    expect(p.outcome).toBe('pass');
+    expect(p.devicesPerArm % 4000).toBe(0); // 4 000, 16 000 … : the increment schedule
+    const looks = Math.log(p.devicesPerArm / 1000) / Math.log(4); // increments added on the way
+    const there = (2 * 0.002 * 0.998) / p.devicesPerArm + (2 * (1 + looks) * 4.4 ** 2) / p.devicesPerArm ** 2;
+    expect(sequentialStatus(0.001, there, 0.01, 0.0125).status).toBe('pass');
+    expect(p.seconds).toBe(p.devicesPerArm - 1500); // one device a second, 1,500 already in
+  });
+
+  it('an estimate far beyond the tolerance is projected to fail; one on the tolerance never decides', () => {
+    const v = variance(0.03, 1000);
+    expect(projectDecision({ ...base, observed: 0.03, variance: v, devices: 1000, reported: 1000 })!.outcome).toBe('fail');
+    expect(projectDecision({ ...base, observed: 0.01, variance: v, devices: 1000, reported: 1000 })).toBeNull();
+    expect(projectDecision({ ...base, observed: 0.001, variance: variance(0.002, 1000), devices: 1000, reported: 1000, perSecond: null })!.seconds).toBeNull();
   });
 });

@@ -111,3 +111,34 @@ export function minimumDetectableEffect(opts: { devicesPerArm: number; releases:
   const w = halfWidth(v, mixtureVariance(opts.tolerance), opts.alpha);
   return { halfWidth: w, rollbackAbove: opts.tolerance + w, promoteBelow: opts.tolerance - w };
 }
+
+/** Where an undecided metric is heading if its estimate holds: the look that would decide it, and when. */
+export interface Projection { outcome: 'pass' | 'fail'; devicesPerArm: number; seconds: number | null }
+
+/**
+ * The first of the next increments (the arm's released devices × 4, × 16 …, at most six looks
+ * ahead) at which the sequence would decide if the observed difference stayed where it is: the
+ * binomial part of the variance shrinks as 1/n, the noise part gains one release per look.
+ * `perSecond`: devices the thinner arm gains a second (null: unknown, no time given). Null when no
+ * look within reach decides — an estimate sitting on the tolerance never does.
+ */
+export function projectDecision(opts: {
+  observed: number; variance: number; tolerance: number; alpha: number;
+  devices: number; releases: number; noiseSigma: number; reported: number; perSecond: number | null;
+}): Projection | null {
+  const { observed, tolerance, devices: n } = opts;
+  if (!(n > 0) || !Number.isFinite(opts.variance)) return null;
+  const perRelease = opts.releases > 0 ? opts.noiseSigma ** 2 / opts.releases : 0; // σ² of one release (the arm carries their sum)
+  const noise = (2 * opts.releases * perRelease) / n ** 2;
+  const binomial = Math.max(0, opts.variance - noise) * n; // × 1/n at a larger sample
+  for (let j = 1, size = n; j <= 6; j++) {
+    size *= INCREMENT_GROWTH;
+    const v = binomial / size + (2 * (opts.releases + j) * perRelease) / size ** 2;
+    const s = sequentialStatus(observed, v, tolerance, opts.alpha).status;
+    if (s !== 'inconclusive') {
+      const more = Math.max(0, size - opts.reported);
+      return { outcome: s, devicesPerArm: Math.ceil(size), seconds: opts.perSecond && opts.perSecond > 0 ? Math.ceil(more / opts.perSecond) : null };
+    }
+  }
+  return null;
+}

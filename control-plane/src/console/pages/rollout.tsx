@@ -11,7 +11,12 @@ import { ActionForm, Badge, num, when } from '../components.tsx';
 import { Page, type PageProps } from '../layout.tsx';
 import { PowerPanel } from './power.tsx';
 
-export interface MetricView { metric: string; status: string; threshold: number; observed: number | null; standardError: number | null; sample: { challenger: number; control: number }; freshness: string | null; critical: boolean }
+export interface MetricView {
+  metric: string; status: string; threshold: number; observed: number | null; standardError: number | null; sample: { challenger: number; control: number }; freshness: string | null; critical: boolean;
+  /** The always-valid confidence sequence of a step's increments (control-plane rollouts/sequential.ts). */
+  sequence?: { lower: number; upper: number; alpha: number; releases: number };
+  projection?: { outcome: 'pass' | 'fail'; devicesPerArm: number; seconds: number | null } | null;
+}
 export interface RolloutView {
   id: string; model: string; champion: number; challenger: number; state: string; step: number; percent: number; stepStartedAt: string | null;
   plan: { steps: { percent: number; bakeSeconds: number }[]; analysis: { metric: string; tolerance: number; minSample: number; critical: boolean }[]; targeting?: Record<string, unknown> };
@@ -65,15 +70,17 @@ export function RolloutPanel({ r, report, csrf, canOperate }: { r: RolloutView; 
           <div class="table-wrap">
             <table class="responsive" id="evidence">
               <caption class="sr-only">Evidence for the decision</caption>
-              <thead><tr><th scope="col">Metric</th><th scope="col">Status</th><th scope="col" class="num">Threshold</th><th scope="col" class="num">Observed</th><th scope="col" class="num">± SE</th><th scope="col" class="num">Sample (challenger / control)</th><th scope="col">Data as of</th></tr></thead>
+              <thead><tr><th scope="col">Metric</th><th scope="col">Status</th><th scope="col" class="num">Tolerance</th><th scope="col" class="num">Estimate</th><th scope="col" class="num">± SE</th><th scope="col">Confidence sequence</th><th scope="col">Decides</th><th scope="col" class="num">Sample (challenger / control)</th><th scope="col">Data as of</th></tr></thead>
               <tbody>
                 {r.decision.metrics.map((m) => (
                   <tr data-metric={m.metric}>
                     <td data-label="Metric">{m.metric}{m.critical ? '' : <span class="muted"> (non-critical)</span>}</td>
                     <td data-label="Status"><Badge status={m.status} /></td>
-                    <td data-label="Threshold" class="num">{num(m.threshold, 4)}</td>
-                    <td data-label="Observed" class="num">{num(m.observed, 4)}</td>
+                    <td data-label="Tolerance" class="num">{num(m.threshold, 4)}</td>
+                    <td data-label="Estimate" class="num">{num(m.observed, 4)}</td>
                     <td data-label="± SE" class="num">{num(m.standardError, 4)}</td>
+                    <td data-label="Confidence sequence" data-sequence>{m.sequence ? <SequenceBar m={m} sequence={m.sequence} /> : <span class="muted">—</span>}</td>
+                    <td data-label="Decides" data-projection>{decides(m)}</td>
                     <td data-label="Sample" class="num">{m.sample.challenger.toLocaleString('en-US')} / {m.sample.control.toLocaleString('en-US')}</td>
                     <td data-label="Data as of">{when(m.freshness)}</td>
                   </tr>
@@ -104,6 +111,40 @@ export function RolloutPanel({ r, report, csrf, canOperate }: { r: RolloutView; 
       </ol>
     </div>
   );
+}
+
+/**
+ * The sequence as a bar against the tolerance: the interval [lower, upper] (valid at every look,
+ * at level α), the estimate as a dot, the tolerance as a tick. Passes when the whole bar is left of
+ * the tick, fails when all of it is right of it. Figures beside it for screen readers and copying.
+ */
+function SequenceBar({ m, sequence }: { m: MetricView; sequence: NonNullable<MetricView['sequence']> }) {
+  const { lower, upper, alpha, releases } = sequence;
+  const lo = Math.min(lower, 0, -m.threshold);
+  const hi = Math.max(upper, m.threshold * 2, 1e-9);
+  const x = (v: number) => (160 * (v - lo)) / (hi - lo);
+  const text = `[${num(lower, 4)}, ${num(upper, 4)}] at α = ${num(alpha, 4)}, ${releases} release${releases === 1 ? '' : 's'}`;
+  return (
+    <span class="sequence">
+      <svg width="164" height="14" viewBox="-2 0 164 14" role="img" aria-label={`${text}; tolerance ${m.threshold}`}>
+        <line x1={x(lower)} x2={x(upper)} y1="7" y2="7" stroke="currentColor" stroke-width="3" />
+        {m.observed !== null && <circle cx={x(m.observed)} cy="7" r="3" fill="currentColor" />}
+        <line x1={x(m.threshold)} x2={x(m.threshold)} y1="0" y2="14" stroke="#c62828" stroke-width="2" />
+      </svg>
+      <span class="muted"> {text}</span>
+    </span>
+  );
+}
+
+const hoursOf = (s: number) => (s < 3600 ? `${Math.max(1, Math.round(s / 60))} min` : `${(s / 3600).toFixed(s < 36_000 ? 1 : 0)} h`);
+
+/** When an undecided metric would decide if its estimate held (the analysis's projection). */
+function decides(m: MetricView) {
+  if (m.status === 'pass' || m.status === 'fail') return 'decided';
+  if (!m.sequence) return <span class="muted">—</span>;
+  if (!m.projection) return <span class="muted">not within six more increments at this estimate</span>;
+  const { outcome, devicesPerArm, seconds } = m.projection;
+  return <>{outcome} at {devicesPerArm.toLocaleString('en-US')} devices per arm{seconds !== null ? <>, in ~{hoursOf(seconds)} at this pace</> : ''}</>;
 }
 
 /** The power report kept with the rollout's creation (older rollouts have none). */
