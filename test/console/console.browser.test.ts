@@ -189,6 +189,11 @@ describe('operator', () => {
     expect(await page.locator(`tr[data-window="${seeded.today}"]`).textContent()).toContain('f0');
     expect(await page.locator('#ledger').textContent()).toMatch(/Releases, last 365 days\s*2/);
     expect(await page.locator('#ledger').textContent()).toContain('ε = 1,000'); // the per-day budget beside the yearly total
+    // Where the budget went, by channel (issue 16): both releases were daily windows.
+    const windowRow = page.locator('#ledger-split tr[data-channel="window"]');
+    expect(await windowRow.locator('th').textContent()).toContain("a day's window");
+    expect(await windowRow.locator('td').nth(2).textContent()).toBe('2');
+    expect(await page.locator('#ledger-split tbody tr').count()).toBe(1);
     // Signed effects with intervals: the fixture moves f0 up, so its location is positive and its interval excludes 0.
     const effects = await page.locator('[data-effects="f0"]').textContent();
     expect(effects).toMatch(/Location \+\d\.\d\dσ \[\+\d\.\d\d, \+\d\.\d\d\]/);

@@ -20,6 +20,16 @@ if (process.env.SIM_ONLY === 'sequential') {
   await printSequential();
   process.exit(0);
 }
+/** SIM_ONLY=step: the per-step regression runs against the real Worker alone (SIM_STEP_RUNS, default 5; about a minute each). */
+if (process.env.SIM_ONLY === 'step') {
+  const runs = Number(process.env.SIM_STEP_RUNS ?? 5);
+  const out: { ms: number; decision: string }[] = [];
+  for (let i = 0; i < runs; i++) out.push(await regressionToRollback(5000, 'step'));
+  const back = out.filter((s) => s.decision.startsWith('rolled-back')).map((s) => s.ms).sort((a, b) => a - b);
+  console.log(`+2 pp from per-step records, 5,000 devices per arm, ε = 2, real Worker: ${back.length} of ${runs} rolled back${back.length ? `, median ${(back[back.length >> 1]! / 1000).toFixed(1)} s from the last record` : ''}`);
+  for (const s of out) console.log(`  ${(s.ms / 1000).toFixed(1)} s  ${s.decision}`);
+  process.exit(0);
+}
 
 const salts = Number(process.env.SIM_SALTS ?? 100);
 const ids = Number(process.env.SIM_IDS ?? 1_000_000);

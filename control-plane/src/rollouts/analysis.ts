@@ -26,12 +26,12 @@ import { aggregateStub, layoutForVersion, numberVar } from '@modelfleet/edge-run
 import { type SketchAggregate, stepCohort, windowOf } from '@modelfleet/protocol';
 import { DELTA } from '../drift/close.ts';
 import type { HealthSummary } from '../drift/health-summary.ts';
-import { epsilonFor, releaseNoiseForRho, rhoSpent } from '../drift/privacy.ts';
+import { epsilonFor, releaseNoiseForRho, rhoFor, rhoSpent } from '../drift/privacy.ts';
 import { DEFAULT_DETECT, type DriftVerdict, detectDrift } from '../drift/detect.ts';
 import { DEFAULT_MIN_NETWORKS, type NetworkCounts } from '../drift/networks.ts';
 import type { Env } from '../env.ts';
 import { crashPoint } from '../fault/crash-points.ts';
-import { releaseFloor, type StepBudget, stepIncrements, stepRho } from './increments.ts';
+import { releaseFloor, type StepBudget, stepIncrements, stepReleaseRho } from './increments.ts';
 import { OUTPUT_METRICS, stepSplit } from './step-budget.ts';
 import { type Arm, type Decision, type DriftArm, type MetricResult, type Rule, isRateMetric, judge, judgeOutputs, networkFloor, sampleRatio } from './judge.ts';
 import type { RolloutView } from './machine.ts';
@@ -78,7 +78,7 @@ async function readyArms(env: Env, r: RolloutView, sequence: number, cohort: str
  * for the decision's summary).
  */
 function stepBudget(env: Env, modelId: number): StepBudget {
-  const cap = stepRho(env);
+  const cap = rhoFor(numberVar(env.ROLLOUT_STEP_EPSILON_PER_DAY, numberVar(env.DRIFT_EPSILON_PER_DAY, 2)), DELTA);
   let left: number | undefined;
   const budget = {
     refused: false,
@@ -122,7 +122,7 @@ async function stepDriftArms(env: Env, r: RolloutView & { modelId: number }, seq
   if (!ready) return null;
   const [la, lb] = await Promise.all([layoutForVersion(env, r.model, r.challenger), layoutForVersion(env, r.model, r.champion)]);
   if (!la || !lb) return null; // a version without a baseline has no sketches to judge
-  const share = stepRho(env) * stepSplit(r.plan.analysis).sketches; // the sketches channel's share (step-budget.ts)
+  const share = stepReleaseRho(env) * stepSplit(r.plan.analysis).sketches; // the sketches channel's share (step-budget.ts)
   const [askA, askB] = [releaseNoiseForRho(la, share), releaseNoiseForRho(lb, share)];
   if (!(await budget.take(Math.max(rhoSpent(la, askA), rhoSpent(lb, askB))))) return null;
   const [ra, rb] = await Promise.all([ready.challenger.release(ready.need, askA), ready.champion.release(ready.need, askB)]);

@@ -33,8 +33,13 @@ import type { RolloutView } from './machine.ts';
 import { combinedNoise, incrementNeed } from './sequential.ts';
 import { stepHealthNoise, stepSplit } from './step-budget.ts';
 
-/** A step's ρ per day: ROLLOUT_STEP_EPSILON_PER_DAY (default: the daily ε), split between its channels by step-budget.ts. */
-export const stepRho = (env: Env): number => rhoFor(numberVar(env.ROLLOUT_STEP_EPSILON_PER_DAY, numberVar(env.DRIFT_EPSILON_PER_DAY, 2)), DELTA);
+/**
+ * What one step's releases spend (ρ): the day's ε (DRIFT_EPSILON_PER_DAY), split between its
+ * channels by step-budget.ts. The day's cap on all step releases of a model is
+ * ROLLOUT_STEP_EPSILON_PER_DAY (analysis.ts stepBudget; default the same ε: one step a day is
+ * judged on its own data, more when an operator raises the cap).
+ */
+export const stepReleaseRho = (env: Env): number => rhoFor(numberVar(env.DRIFT_EPSILON_PER_DAY, 2), DELTA);
 
 /** What a model's step releases may still spend today (analysis.ts stepBudget). */
 export interface StepBudget { refused: boolean; take(rho: number): Promise<boolean> }
@@ -68,7 +73,7 @@ export async function stepIncrements(env: Env, r: RolloutView & { modelId: numbe
     const layout = await healthLayout();
     // The health channel's share of the step's budget, on the features the plan reads (step-budget.ts).
     const split = stepSplit(r.plan.analysis);
-    const asked = stepHealthNoise(layout, stepRho(env) * split.health, split.healthFeatures);
+    const asked = stepHealthNoise(layout, stepReleaseRho(env) * split.health, split.healthFeatures);
     // Parallel composition (module comment): only the day's first increment of this step spends.
     const charged = rows.some((x) => x.released_at >= dayStart());
     const allowed = charged || (await budget.take(rhoSpent(layout, asked))) || pending; // a pending increment was paid for before its tick crashed

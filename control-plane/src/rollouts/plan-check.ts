@@ -12,7 +12,7 @@ import { metricRate } from './judge.ts';
 import { type Fleet, type Privacy, SEQUENTIAL_RULE, TYPICAL_RATES, deriveDefaults, isSeMetric, powerReport } from './power.ts';
 import { stepPrivacy } from './step-budget.ts';
 
-export interface PlanSettings { DRIFT_EPSILON_PER_DAY?: string | undefined; ROLLOUT_STEP_EPSILON_PER_DAY?: string | undefined; DRIFT_MIN_DEVICES?: string | undefined }
+export interface PlanSettings { DRIFT_EPSILON_PER_DAY?: string | undefined; DRIFT_MIN_DEVICES?: string | undefined }
 
 /** Daily windows the fleet size rests on (the latest week). */
 export const FLEET_WINDOWS = 7;
@@ -38,7 +38,7 @@ export async function fleetOf(db: D1Database, modelId: number): Promise<Fleet> {
  * as increments.ts asks for it.
  */
 export const privacyOf = (env: PlanSettings, analysis: RolloutPlan['analysis']): Promise<Privacy> =>
-  stepPrivacy(numberVar(env.ROLLOUT_STEP_EPSILON_PER_DAY, numberVar(env.DRIFT_EPSILON_PER_DAY, 2)), analysis);
+  stepPrivacy(numberVar(env.DRIFT_EPSILON_PER_DAY, 2), analysis); // what a step's releases spend (increments.ts stepReleaseRho)
 
 /**
  * The fleet's rate per metric: the champion's latest released daily health window (noised, so

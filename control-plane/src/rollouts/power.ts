@@ -155,7 +155,7 @@ function suggestions(plan: PlanShape, fleet: Fleet, privacy: Privacy, rule: Powe
   if (firstRelease > 0) out.push(`a larger first release: minSample ≥ ${firstRelease} (the step then decides at its first look)`);
   if (tolerances.size > 0) out.push(`looser tolerances: ${[...tolerances].map(([m, t]) => `${m} ≥ ${t}`).join(', ')}`);
   if (noBudget.size > 0) out.push(`more budget alone cannot fix ${[...noBudget].join(', ')}: the binomial spread alone exceeds the tolerance at this sample`);
-  if (epsilon > 0) out.push(`more budget${noBudget.size > 0 ? ' (for the other metrics)' : ''}: ROLLOUT_STEP_EPSILON_PER_DAY ≥ ${niceCeil(epsilon)} (now ${privacy.epsilonPerDay}), or a plan whose step budget is not shared with sketches`);
+  if (epsilon > 0) out.push(`more budget${noBudget.size > 0 ? ' (for the other metrics)' : ''}: DRIFT_EPSILON_PER_DAY ≥ ${niceCeil(epsilon)} (now ${privacy.epsilonPerDay}), or a plan whose step budget is not shared with sketches`);
   out.push(rule.accumulates
     ? `longer bakes: ${Math.ceil(bakeDays * 24)} h per step`
     : 'a longer bake alone does not help under the fixed rule: one decision rests on at most one day of devices');

@@ -6,7 +6,8 @@
  * sketches 90 % — even when the plan judged no output metric, so nine tenths of the budget bought
  * nothing and the health metrics drowned in noise (σ ≈ 20 devices an increment at ε = 2).
  *
- * The rule: the step's daily ε (ROLLOUT_STEP_EPSILON_PER_DAY) is split equally between the
+ * The rule: what a step's releases spend (the day's ε, DRIFT_EPSILON_PER_DAY; the day's cap on all
+ * step releases is ROLLOUT_STEP_EPSILON_PER_DAY) is split equally between the
  * channels the plan reads, and a channel it does not read gets nothing and is never released.
  * Within the health release only the features the plan's metrics read are released (load for
  * load/verify failures, predict for inference errors and non-finite outputs, feedback for label
