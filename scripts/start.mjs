@@ -74,7 +74,12 @@ step(`starting wrangler dev on ${endpoint}`);
 // Local use: every device shares 127.0.0.1, one client network, so the per-network cap and the
 // network floor of protocol SPEC §11.3 (wrangler.toml's production values) are lifted; webhook
 // receivers on this machine are allowed (production refuses loopback and private targets).
-const localVars = ['NETWORK_DEVICE_CAP:0', 'DRIFT_MIN_NETWORKS:1', 'ROLLOUT_MIN_NETWORKS:1', 'WEBHOOK_ALLOW_HOSTS:127.0.0.1,localhost,[::1]'].flatMap((v) => ['--var', v]);
+// MODELFLEET_VARS (`KEY:VALUE;KEY:VALUE`) adds settings — `npm run demo` shortens windows and bakes
+// this way — and MODELFLEET_TEST_SCHEDULED=1 lets a local driver fire the Cron Trigger
+// (GET /__scheduled), as Cloudflare does on the deployed Worker's schedule.
+const extraVars = (process.env.MODELFLEET_VARS ?? '').split(';').filter(Boolean);
+const localVars = ['NETWORK_DEVICE_CAP:0', 'DRIFT_MIN_NETWORKS:1', 'ROLLOUT_MIN_NETWORKS:1', 'WEBHOOK_ALLOW_HOSTS:127.0.0.1,localhost,[::1]', ...extraVars]
+  .flatMap((v) => ['--var', v]).concat(process.env.MODELFLEET_TEST_SCHEDULED === '1' ? ['--test-scheduled'] : []);
 const dev = spawn(wrangler, ['dev', '--ip', host, '--port', String(port), '--inspector-port', '0', '--persist-to', stateDir, '--env-file', devVars,
   ...localVars, '--log-level', 'warn', '--show-interactive-dev-session=false'], {
   cwd: root, env, stdio: ['ignore', 'inherit', 'inherit'], detached: true, // own process group: wrangler's bin wrapper, its cli and workerd go down together
