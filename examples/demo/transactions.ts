@@ -4,7 +4,7 @@
  * drawn from a logistic score. Regime 'before' is the distribution make-fraud-model.ts trains on
  * (the same draws in the same order, so the example is reproducible from this module); regime
  * 'after' is a new fraud pattern: larger amounts, riskier merchants, more foreign and online
- * card-not-present fraud on new devices, whose label the old score no longer explains.
+ * transactions in bursts, from new devices, and a label the old score no longer explains.
  *
  * @example
  * const rows = transactions(2000, { seed: 7, regime: 'after' }); // [{ x: [12 numbers], y: 0 | 1 }, …]
@@ -43,10 +43,11 @@ function draw(rand: () => number, regime: Regime): Transaction {
     const score = -5 + 0.012 * x[0]! / 10 + 2.5 * x[2]! + 0.02 * x[3]! + 0.4 * x[4]! + 1.2 * x[7]! + 0.8 * x[10]! - 0.001 * x[6]!;
     return { x, y: rand() < sigmoid(score) ? 1 : 0 };
   }
-  // 'after': amounts ×2.7 on average, merchant risk skewed high, three times the foreign share.
+  // 'after': amounts ×2.7 on average, merchant risk skewed high, three times the foreign share,
+  // more online, bursts of transactions within the hour, and many more freshly set-up devices.
   const x = [
-    Math.exp(4.5 + normal()), Math.floor(rand() * 24), Math.sqrt(rand()), Math.abs(normal()) * 30, Math.floor(rand() * 5), Math.floor(rand() * 20),
-    Math.floor(rand() * 2000), rand() < 0.3 ? 1 : 0, rand() < 0.7 ? 1 : 0, Math.exp(3.5 + 0.5 * normal()), Math.floor(rand() * 3), Math.floor(rand() * 900),
+    Math.exp(4.5 + normal()), Math.floor(rand() * 24), Math.sqrt(rand()), Math.abs(normal()) * 30, Math.floor(rand() * 8), Math.floor(rand() * 20),
+    Math.floor(rand() * 2000), rand() < 0.3 ? 1 : 0, rand() < 0.75 ? 1 : 0, Math.exp(3.5 + 0.5 * normal()), Math.floor(rand() * 3), Math.floor(rand() ** 2 * 900),
   ];
   // The new pattern: large online purchases from freshly set-up devices at night, far above the
   // card's usual spend. Merchant risk, distance and declines no longer tell fraud apart.

@@ -14,6 +14,7 @@ import {
   verifyManifest, verifyPinnedRoot,
 } from '@modelfleet/protocol';
 import * as tf from '@tensorflow/tfjs';
+import { useCpu } from './train.ts';
 
 export interface ControlPlane { endpoint: string; token: string }
 
@@ -59,6 +60,7 @@ export async function downloadVersion(cp: ControlPlane, model: string, ref: numb
     weights.set(bytes, offset);
     offset += chunk.size;
   }
+  await useCpu();
   const loaded = await tf.loadLayersModel(tf.io.fromMemory({
     modelTopology: manifest.modelJson.modelTopology as tf.io.ModelJSON['modelTopology'],
     weightSpecs: manifest.weights.map((w) => ({ name: w.name, shape: w.shape, dtype: w.dtype as 'float32', ...(w.quantization ? { quantization: w.quantization } : {}) })),

@@ -1,20 +1,23 @@
 // The retrain service of examples/retrain against the real Worker: examples/fraud-model is v1
-// (champion); the service is registered as the model's webhook (a ping from the Worker proves it
-// takes the Worker's signatures); a signed retrain_requested event makes it train on the new
-// fraud pattern and publish v2 with lineage, metrics, explanations and a baseline, and have the
-// control plane score v1 and v2 on the same fresh set. Bad signatures and repeated deliveries
-// start nothing.
+// (champion); the service is registered as the model's webhook. Devices running v1 on the new
+// fraud pattern drift; closing the window makes the Worker deliver retrain_requested; the service
+// trains on fresh rows of that pattern and publishes v2 with lineage, metrics, explanations and a
+// baseline, and has the control plane score v1 and v2 on the same fresh set. Bad signatures,
+// repeated deliveries and other event types start nothing; one job per model runs at a time.
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type CloudEvent, type EvalSetView, type Manifest, fromBase64, parseManifest, signWebhook } from '@modelfleet/protocol';
+import { type CloudEvent, type EvalSetView, type Manifest, encodeUpload, fromBase64, parseManifest, signWebhook, sketchLayout, windowOf } from '@modelfleet/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FEATURES } from '../../examples/demo/transactions.ts';
+import { FEATURES, transactions } from '../../examples/demo/transactions.ts';
+import { downloadVersion } from '../../examples/retrain/champion.ts';
+import { predict } from '../../examples/retrain/evaluate.ts';
 import { RETRAIN_EVENT, startRetrainService } from '../../examples/retrain/server.ts';
 import { demoSource } from '../../examples/retrain/job.ts';
-import { createToken } from '../fixtures/drift.ts';
+import { createApp, createToken } from '../fixtures/drift.ts';
+import { createSketcher } from '../../web-sdk/src/telemetry/sketcher.ts';
 import { runCli } from '../harness/cli.ts';
 import { pollUntil } from '../harness/poll.ts';
 import { stageUpload } from '../harness/publish.ts';
@@ -50,9 +53,37 @@ async function freePort(): Promise<number> {
   return port;
 }
 
+
+/**
+ * Today's window for v1 as 25 devices running the champion on the new fraud pattern would send
+ * it (the web SDK's sketcher on 40 'after' transactions each), then closed: the Worker alarms,
+ * asks for retraining, and delivers that event to the service through its queue.
+ */
+async function closeDriftedWindow(): Promise<{ alarm: boolean; retrain: { reasons: string[] } | null; window: number }> {
+  const appKey = await createApp(worker);
+  const { manifest, model } = await downloadVersion({ endpoint: worker.url, token: worker.adminToken }, 'fraud', 1);
+  const baseline = manifest.monitoring.baseline!;
+  const layout = await sketchLayout(baseline);
+  const window = windowOf(new Date());
+  for (let d = 0; d < 25; d++) {
+    const rows = transactions(40, { seed: 1000 + d, regime: 'after' }).map((r) => r.x);
+    const sketcher = createSketcher(baseline, layout, window);
+    sketcher.observe(rows, [...(await predict(model, rows))].map((p) => [p]));
+    const res = await worker.api(`/v1/edge/sketches/fraud/1?device=device-${d}`, {
+      method: 'POST', token: null, body: encodeUpload(layout, sketcher.build()!) as unknown as BodyInit,
+      headers: { 'content-type': 'application/octet-stream', 'x-modelfleet-app-key': appKey },
+    });
+    expect(res.status).toBe(202);
+  }
+  const close = await worker.api(`/v1/models/fraud/versions/1/sketches/${window}/close`, { method: 'POST' });
+  expect(close.status).toBe(200);
+  return { ...((await close.json()) as { alarm: boolean; retrain: { reasons: string[] } | null }), window };
+}
+
 let hookId: string;
 beforeAll(async () => {
-  worker = await startWorker({ http: true });
+  // Drift decides on 25 devices here (production needs more) and releases with little noise.
+  worker = await startWorker({ http: true, vars: { DRIFT_MIN_DEVICES: '20', DRIFT_EPSILON_PER_DAY: '1000' } });
   const files = ['metrics', 'params', 'golden', 'baseline', 'lineage'].flatMap((f) => [`--${f}`, join(EXAMPLE, `${f}.json`)]);
   const published = await runCli(worker, EXAMPLE, 'publish', EXAMPLE, '--model', 'fraud', '--create', '--alias', 'champion', ...files);
   expect(published.code, published.err).toBe(0);
@@ -98,10 +129,16 @@ describe('retrain service', () => {
     expect(await versions()).toEqual(before);
   });
 
-  it('a retrain request, delivered twice, runs one job that publishes v2 with lineage, explanations, a baseline and server-side evaluations', async () => {
-    const id = 'drift.retrain/fraud/1/20000';
-    const first = await delivery(id);
-    expect([first.status, first.body.job]).toEqual([202, 1]);
+  it('a drift window that asks for retraining, delivered by the Worker and then again by hand, runs one job that publishes v2 with lineage, explanations, a baseline and server-side evaluations', async () => {
+    const closed = await closeDriftedWindow();
+    expect(closed.alarm).toBe(true);
+    expect(closed.retrain!.reasons.length).toBeGreaterThan(0);
+    const id = `drift.retrain/fraud/1/${closed.window}`;
+    const log = async () => ((await (await worker.api(`/v1/deliveries?webhook=${hookId}`)).json()) as { deliveries: { eventId: string; status: string; lastStatus: number }[] }).deliveries;
+    const delivered = await pollUntil(async () => (await log()).find((d) => d.eventId === id), (d) => d?.status === 'delivered', { what: 'the retrain request delivered', everyMs: 50, timeoutMs: 15_000 });
+    expect(delivered!.lastStatus).toBe(202);
+    expect(service.jobs.map((j) => j.eventId)).toEqual([id]);
+    // The same event again, as a retry after a lost answer would bring it: 200, no second job.
     const again = await delivery(id);
     expect([again.status, again.body.duplicate]).toEqual([200, true]);
     expect(service.jobs).toHaveLength(1);
@@ -120,7 +157,7 @@ describe('retrain service', () => {
     const explanations = manifest.metrics.explanations as { method: string; metric: string; evalSetDigest: string; features: Record<string, number> };
     expect(explanations).toMatchObject({ method: 'permutation', metric: 'auc', evalSetDigest: digest });
     expect(Object.keys(explanations.features).sort()).toEqual([...FEATURES].sort());
-    // The new pattern lives in amount, online and device age: the challenger leans on amount most.
+    // The new pattern lives in amount against the usual spend: the challenger leans on amount most.
     const ranked = Object.entries(explanations.features).sort((a, b) => b[1] - a[1]).map(([f]) => f);
     expect(ranked[0]).toBe('amount');
     expect(manifest.monitoring.baseline!.features.map((f) => f.name)).toEqual([...FEATURES]);
