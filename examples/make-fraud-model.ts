@@ -8,34 +8,18 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildBaseline } from '@modelfleet/protocol';
 import * as tf from '@tensorflow/tfjs';
+import { FEATURES, transactions } from './demo/transactions.ts';
 
 tf.enableProdMode();
 await tf.setBackend('cpu');
 
 const OUT = join(import.meta.dirname, 'fraud-model');
-const FEATURES = ['amount', 'hour', 'merchant_risk', 'distance_km', 'velocity_1h', 'velocity_24h', 'card_age_days', 'foreign', 'online', 'avg_amount_30d', 'declines_7d', 'device_age_days'];
-
-// A seeded generator (mulberry32) so the example is the same on every machine.
-let state = 20260401;
-const rand = () => {
-  state = (state + 0x6d2b79f5) | 0;
-  let t = Math.imul(state ^ (state >>> 15), 1 | state);
-  t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-};
-const normal = () => Math.sqrt(-2 * Math.log(rand() + 1e-12)) * Math.cos(2 * Math.PI * rand());
-
-function transaction(): { x: number[]; y: number } {
-  const x = [
-    Math.exp(3.5 + normal()), Math.floor(rand() * 24), rand(), Math.abs(normal()) * 30, Math.floor(rand() * 5), Math.floor(rand() * 20),
-    Math.floor(rand() * 2000), rand() < 0.1 ? 1 : 0, rand() < 0.6 ? 1 : 0, Math.exp(3.5 + 0.5 * normal()), Math.floor(rand() * 3), Math.floor(rand() * 900),
-  ];
-  const score = -5 + 0.012 * x[0]! / 10 + 2.5 * x[2]! + 0.02 * x[3]! + 0.4 * x[4]! + 1.2 * x[7]! + 0.8 * x[10]! - 0.001 * x[6]!;
-  return { x, y: rand() < 1 / (1 + Math.exp(-score)) ? 1 : 0 };
-}
-
-const train = Array.from({ length: 4000 }, transaction);
-const evalSet = Array.from({ length: 1000 }, transaction);
+// The seeded transaction generator (examples/demo/transactions.ts, regime 'before'): 4,000
+// training rows, then 1,000 evaluation rows from the same stream.
+const SEED = 20260401;
+const rows = transactions(5000, { seed: SEED, regime: 'before' });
+const train = rows.slice(0, 4000);
+const evalSet = rows.slice(4000);
 const csv = (rows: typeof train) => [FEATURES.join(',') + ',label', ...rows.map((r) => [...r.x, r.y].join(','))].join('\n');
 const digest = (s: string) => createHash('sha256').update(s).digest('hex');
 
@@ -76,7 +60,7 @@ const write = (name: string, value: unknown) => writeFileSync(join(OUT, name), J
 writeFileSync(join(OUT, 'group1-shard1of1.bin'), new Uint8Array(saved!.weightData as ArrayBuffer));
 write('model.json', { format: 'layers-model', generatedBy: `TensorFlow.js tfjs-layers v${tf.version.tfjs}`, convertedBy: null, modelTopology: saved!.modelTopology, weightsManifest: [{ paths: ['group1-shard1of1.bin'], weights: saved!.weightSpecs }] });
 write('metrics.json', { evalSetDigest: digest(csv(evalSet)), values: { auc: Math.round(auc * 1e4) / 1e4, accuracy: Math.round(accuracy * 1e4) / 1e4 } });
-write('params.json', { epochs: 15, batchSize: 128, optimizer: 'adam', learningRate: 0.01, hidden: 16, seed: 20260401 });
+write('params.json', { epochs: 15, batchSize: 128, optimizer: 'adam', learningRate: 0.01, hidden: 16, seed: SEED });
 write('lineage.json', { dataDigest: digest(csv(train)) });
 
 const goldenInputs = evalSet.slice(0, 4).map((r) => [r.x.map((v) => Math.round(v * 1000) / 1000)]);

@@ -34,10 +34,25 @@ export const ManifestWeight = z.looseObject({
   chunks: z.array(z.int().check(z.minimum(0))),
 });
 
+/**
+ * Feature importance as the publisher measured it (issue 17): with method 'permutation', each
+ * feature's value is the drop of `metric` on the evaluation set `evalSetDigest` when that
+ * feature's column is shuffled; larger = the model leans on it more. Read tolerantly: another
+ * method or extra fields do not make a manifest unreadable.
+ */
+export const Explanations = z.looseObject({
+  method: z.string().check(z.minLength(1), z.maxLength(64)),
+  metric: z.string().check(z.minLength(1), z.maxLength(64)),
+  evalSetDigest: Digest,
+  features: z.record(z.string().check(z.maxLength(256)), z.number()),
+});
+export type Explanations = z.infer<typeof Explanations>;
+
 export const Metrics = z.looseObject({
   /** Digest of the evaluation set these values were computed on; comparisons need equal digests. */
   evalSetDigest: z.optional(Digest),
   values: z.record(z.string(), z.number()),
+  explanations: z.optional(Explanations),
 });
 export type Metrics = z.infer<typeof Metrics>;
 

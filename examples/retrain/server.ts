@@ -1,0 +1,197 @@
+/**
+ * @module retrain/server
+ * The retrain service: a webhook receiver (node:http) for the control plane's signed CloudEvents.
+ * A `dev.modelfleet.drift.retrain_requested` delivery starts a retrain job (job.ts) in the
+ * background and is answered 202 at once, well inside the sender's timeout. Deliveries are
+ * verified the Standard Webhooks way (protocol verifyWebhook) before anything is read; an event
+ * id already seen is answered 200 and starts nothing (the control plane retries with the same id);
+ * one job per model runs at a time, and a request arriving meanwhile runs after it (the newest
+ * one only: it carries the latest window).
+ *
+ *   RETRAIN_WEBHOOK_SECRET=whsec_… MODELFLEET_ENDPOINT=… MODELFLEET_TOKEN=mft_… \
+ *     node --import tsx examples/retrain/server.ts
+ *
+ * @example
+ * const service = await startRetrainService({ port: 0, secret, endpoint, token, source: demoSource(7) });
+ * // register service.url as a webhook for dev.modelfleet.drift.retrain_requested
+ */
+import { type IncomingMessage, createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { type CloudEvent, type Envelope, ProtocolError, verifyWebhook } from '@modelfleet/protocol';
+import { type DataSource, type JobDeps, type JobResult, demoSource, runRetrainJob } from './job.ts';
+
+export const RETRAIN_EVENT = 'dev.modelfleet.drift.retrain_requested';
+const MAX_BODY_BYTES = 2 ** 20;
+/** Event ids remembered for deduplication (oldest forgotten first). */
+const SEEN_IDS = 10_000;
+
+export interface RetrainOptions {
+  port?: number;
+  host?: string;
+  secret: string;
+  endpoint: string;
+  /** Publisher token: downloads the champion, publishes, asks for evaluations. */
+  token: string;
+  evalSetToken?: string;
+  root?: Envelope;
+  source: DataSource;
+  trainRows?: number;
+  evalRows?: number;
+  train?: JobDeps['train'];
+  codeCommit?: string;
+  workDir?: string;
+  log?: (line: string) => void;
+}
+
+export interface Job {
+  id: number;
+  eventId: string;
+  model: string;
+  version: number;
+  state: 'queued' | 'running' | 'done' | 'failed';
+  result?: JobResult;
+  error?: string;
+  /** Settles when the job ends, either way. */
+  done: Promise<void>;
+}
+
+class Refusal extends Error {
+  constructor(readonly status: number, readonly code: string, message: string) {
+    super(message);
+  }
+}
+
+async function readBody(req: IncomingMessage): Promise<string> {
+  const parts: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > MAX_BODY_BYTES) throw new Refusal(413, 'payload_too_large', `deliveries are at most ${MAX_BODY_BYTES} bytes`);
+    parts.push(chunk);
+  }
+  return Buffer.concat(parts).toString('utf8');
+}
+
+/** Which model and version the event asks to retrain; the control plane always sends both. */
+function requestOf(event: CloudEvent): { model: string; version: number } {
+  const { model, version } = event.data as { model?: unknown; version?: unknown };
+  if (typeof model !== 'string' || !/^[a-z0-9][a-z0-9._-]{0,63}$/.test(model) || !Number.isInteger(version) || (version as number) < 1) {
+    throw new Refusal(400, 'malformed_document', 'a retrain_requested event carries data.model (a model name) and data.version (a positive integer)');
+  }
+  return { model, version: version as number };
+}
+
+export async function startRetrainService(o: RetrainOptions): Promise<{ url: string; close(): Promise<void>; jobs: Job[] }> {
+  if (!o.secret?.startsWith('whsec_')) throw new Error('the webhook secret (RETRAIN_WEBHOOK_SECRET) is the whsec_… value shown when the webhook was created');
+  const log = o.log ?? ((line: string) => console.log(`retrain: ${line}`));
+  const deps: JobDeps = {
+    controlPlane: { endpoint: o.endpoint.replace(/\/$/, ''), token: o.token }, source: o.source, log,
+    trainRows: o.trainRows ?? 4000, evalRows: o.evalRows ?? 2000,
+    ...(o.evalSetToken ? { evalSetToken: o.evalSetToken } : {}), ...(o.root ? { root: o.root } : {}), ...(o.train ? { train: o.train } : {}),
+    ...(o.codeCommit ? { codeCommit: o.codeCommit } : {}), ...(o.workDir ? { workDir: o.workDir } : {}),
+  };
+  const jobs: Job[] = [];
+  const seen = new Set<string>();
+  const running = new Set<string>();
+  /** Per model, the request that runs when the current job ends: its job and how to start it. */
+  const waiting = new Map<string, { job: Job; settle: () => void; start: () => void }>();
+
+  function run(job: Job, settle: () => void): void {
+    running.add(job.model);
+    job.state = 'running';
+    log(`job ${job.id}: retraining ${job.model} (drift on v${job.version}, event ${job.eventId})`);
+    runRetrainJob({ model: job.model, version: job.version, eventId: job.eventId }, deps).then(
+      (result) => ((job.result = result), (job.state = 'done'), log(`job ${job.id}: done, ${job.model} v${result.version} published`)),
+      (e: unknown) => ((job.error = (e as Error).message), (job.state = 'failed'), log(`job ${job.id}: failed: ${job.error}`)),
+    ).finally(() => {
+      running.delete(job.model);
+      settle();
+      const next = waiting.get(job.model);
+      waiting.delete(job.model);
+      next?.start();
+    });
+  }
+
+  function enqueue(event: CloudEvent, request: { model: string; version: number }): Job {
+    let settle!: () => void;
+    const job: Job = { id: jobs.length + 1, eventId: event.id, ...request, state: 'queued', done: new Promise((r) => (settle = r)) };
+    jobs.push(job);
+    if (!running.has(job.model)) {
+      run(job, settle);
+      return job;
+    }
+    // A newer request replaces one still waiting: both would train on the same fresh data.
+    const replaced = waiting.get(job.model);
+    if (replaced) {
+      Object.assign(replaced.job, { state: 'failed', error: `superseded by event ${event.id}` });
+      log(`job ${replaced.job.id}: superseded by job ${job.id}`);
+      replaced.settle();
+    }
+    waiting.set(job.model, { job, settle, start: () => run(job, settle) });
+    log(`job ${job.id}: ${job.model} is being retrained; this request runs when that job ends`);
+    return job;
+  }
+
+  async function handle(req: IncomingMessage): Promise<{ status: number; body: Record<string, unknown> }> {
+    if (req.method === 'GET' && req.url === '/jobs') {
+      return { status: 200, body: { jobs: jobs.map(({ done: _, ...j }) => j) } };
+    }
+    if (req.method !== 'POST') throw new Refusal(405, 'method_not_allowed', 'deliveries are POSTed');
+    const body = await readBody(req);
+    const headers = { get: (name: string) => [req.headers[name] ?? []].flat().join(' ') || null };
+    let event: CloudEvent;
+    try {
+      event = await verifyWebhook(o.secret, headers, body);
+    } catch (e) {
+      if (!(e instanceof ProtocolError)) throw e;
+      // A signed body that is not a CloudEvent is the sender's bug; anything unsigned, stale or
+      // tampered is refused without a hint.
+      throw e.code === 'malformed_document' ? new Refusal(400, e.code, e.message) : new Refusal(401, e.code, e.message);
+    }
+    if (seen.has(event.id)) return { status: 200, body: { duplicate: true, eventId: event.id } };
+    if (event.type !== RETRAIN_EVENT) {
+      remember(event.id);
+      return { status: 202, body: { ignored: event.type } };
+    }
+    const request = requestOf(event);
+    remember(event.id);
+    const job = enqueue(event, request);
+    return { status: 202, body: { job: job.id, state: job.state } };
+  }
+  function remember(id: string): void {
+    seen.add(id);
+    if (seen.size > SEEN_IDS) seen.delete(seen.values().next().value!);
+  }
+
+  const server = createServer((req, res) => {
+    handle(req).then(
+      (r) => r,
+      (e: unknown) => e instanceof Refusal
+        ? { status: e.status, body: { error: { code: e.code, message: e.message } } }
+        : (log(`delivery failed: ${(e as Error).stack ?? e}`), { status: 500, body: { error: { code: 'internal', message: 'the retrain service failed; see its log' } } }),
+    ).then(({ status, body }) => {
+      res.writeHead(status, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(body));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(o.port ?? 0, o.host ?? '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://${o.host ?? '127.0.0.1'}:${port}`,
+    jobs,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+// `node --import tsx examples/retrain/server.ts`: the demo's service, configured from the environment.
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const env = (name: string) => process.env[name] || undefined;
+  const service = await startRetrainService({
+    port: Number(env('RETRAIN_PORT') ?? 8790), host: env('RETRAIN_HOST') ?? '127.0.0.1',
+    secret: env('RETRAIN_WEBHOOK_SECRET') ?? '', endpoint: env('MODELFLEET_ENDPOINT') ?? 'http://127.0.0.1:8787', token: env('MODELFLEET_TOKEN') ?? '',
+    ...(env('MODELFLEET_EVAL_SET_TOKEN') ? { evalSetToken: env('MODELFLEET_EVAL_SET_TOKEN')! } : {}),
+    source: demoSource(),
+  });
+  console.log(`retrain service listening on ${service.url}`);
+}
