@@ -55,7 +55,7 @@ export function buildProgram(io: CliIo, version: string, { json }: { json: boole
   program.command('publish <modelDir>')
     .description('validate, sign and store a TF.js model directory (model.json + weight files)')
     .requiredOption('--model <name>', 'model name in the registry')
-    .option('--metrics <file>', 'metrics JSON: { evalSetDigest, values: { name: number } }')
+    .option('--metrics <file>', 'metrics JSON: { evalSetDigest, values: { name: number }, explanations?: { method: "permutation", metric, evalSetDigest, features: { name: number } } }')
     .option('--params <file>', 'training parameters JSON')
     .option('--golden <file>', 'golden examples JSON: { examples: [{ inputs, outputs }], tolerance? }')
     .option('--baseline <file>', 'monitoring baseline JSON (feature bins, vocabularies)')

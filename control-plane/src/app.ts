@@ -14,6 +14,7 @@ import { adminRoutes } from './routes/admin.ts';
 import { credentialRoutes } from './routes/credentials.ts';
 import { driftRoutes } from './routes/drift.ts';
 import { evaluationRoutes } from './routes/evaluations.ts';
+import { fleetRoutes } from './routes/fleet.ts';
 import { documentEdge } from './routes/edge-docs.ts';
 import { modelRoutes } from './routes/models.ts';
 import { policyRoutes } from './routes/policy.ts';
@@ -40,6 +41,7 @@ export function buildApp() {
   app.route('/v1', adminRoutes);
   app.route('/v1', credentialRoutes);
   app.route('/v1', driftRoutes);
+  app.route('/v1', fleetRoutes);
   app.route('/v1', webhookRoutes);
   app.route('/v1', rolloutRoutes);
   app.route('/v1', policyRoutes);

@@ -31,6 +31,8 @@ export interface Env {
   /** How long an edge isolate trusts a stored chunk it has hashed (default 1 h; 0 = hash every read). */
   EDGE_VERIFY_TTL_MS?: string;
   TICKET_TTL_SECONDS?: string;
+  /** Length of a telemetry window in seconds (default 86400, a UTC day; issue 17 shortens it for the demo). */
+  WINDOW_SECONDS?: string;
   /** Daily privacy budget per model for drift releases (default 2). */
   DRIFT_EPSILON_PER_DAY?: string;
   /**

@@ -9,7 +9,7 @@ import { Baseline } from './baseline.ts';
 import { Golden } from './golden.ts';
 import { IoSchema } from './io-schema.ts';
 import { MAX_JSON_DEPTH, depthWithin } from './json-depth.ts';
-import { Digest, Lineage, ManifestChunk, Metrics, ModelFormat, ModelName, RuntimeRequirements } from './manifest.ts';
+import { Digest, Explanations, Lineage, ManifestChunk, Metrics, ModelFormat, ModelName, RuntimeRequirements } from './manifest.ts';
 import { TfjsModelJson } from './tfjs-model.ts';
 
 export const OperatorRole = z.enum(['viewer', 'publisher', 'operator', 'admin']);
@@ -35,6 +35,10 @@ export const CreateModelRequest = z.strictObject({
  */
 export const MAX_UPLOAD_REQUEST_BYTES = 8 * 2 ** 20;
 
+/** Explanations as a publisher writes them: only the methods the console knows how to show, no stray fields. */
+export const ExplanationsRequest = z.strictObject({ ...Explanations.shape, method: z.literal('permutation') });
+export type ExplanationsRequest = z.infer<typeof ExplanationsRequest>;
+
 export const UploadRequest = z.strictObject({
   format: ModelFormat,
   modelJson: TfjsModelJson,
@@ -45,7 +49,7 @@ export const UploadRequest = z.strictObject({
   golden: Golden.optional(),
   baseline: z.optional(Baseline),
   // Manifests read these tolerantly; a publisher writing them gets told about typos.
-  metrics: z.strictObject(Metrics.shape).optional(),
+  metrics: z.strictObject({ ...Metrics.shape, explanations: ExplanationsRequest.optional() }).optional(),
   params: z.record(z.string(), z.unknown()).refine((p) => depthWithin(p, MAX_JSON_DEPTH), `params may nest at most ${MAX_JSON_DEPTH} levels`).optional(),
   lineage: z.strictObject(Lineage.shape).optional(),
   runtime: z.strictObject(RuntimeRequirements.shape).optional(),

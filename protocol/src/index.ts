@@ -37,6 +37,7 @@ export * from './sketch-aggregate.ts';
 export * from './discrete-gaussian.ts';
 export * from './webhook.ts';
 export * from './health.ts';
+export * from './fleet.ts';
 export * from './rollout.ts';
 export * from './rollout-policy.ts';
 export * from './rollout-power.ts';

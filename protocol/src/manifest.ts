@@ -34,17 +34,23 @@ export const ManifestWeight = z.looseObject({
   chunks: z.array(z.int().check(z.minimum(0))),
 });
 
+/** The most features `metrics.explanations` may name: a console comparison, not a data dump. */
+export const MAX_EXPLAINED_FEATURES = 1000;
+
 /**
- * Feature importance as the publisher measured it (issue 17): with method 'permutation', each
- * feature's value is the drop of `metric` on the evaluation set `evalSetDigest` when that
- * feature's column is shuffled; larger = the model leans on it more. Read tolerantly: another
- * method or extra fields do not make a manifest unreadable.
+ * Feature importance as the publisher measured it (issue 17): `features[name]` is the drop of
+ * `metric` on the evaluation set `evalSetDigest` when that feature's column is permuted (larger:
+ * the model leans on it more; near 0 or below: it does not). Self-reported, like `values`. Read
+ * tolerantly (any method name, unknown fields kept); the publish request narrows `method` to the
+ * ones the control plane knows (api.ts). z.number() takes finite numbers only (zod 4), and JSON
+ * cannot carry NaN or Infinity anyway (they arrive as null and are refused).
  */
 export const Explanations = z.looseObject({
   method: z.string().check(z.minLength(1), z.maxLength(64)),
   metric: z.string().check(z.minLength(1), z.maxLength(64)),
   evalSetDigest: Digest,
-  features: z.record(z.string().check(z.maxLength(256)), z.number()),
+  features: z.record(z.string().check(z.minLength(1), z.maxLength(128)), z.number())
+    .check(z.refine((f) => Object.keys(f).length <= MAX_EXPLAINED_FEATURES, `at most ${MAX_EXPLAINED_FEATURES} features`)),
 });
 export type Explanations = z.infer<typeof Explanations>;
 

@@ -56,7 +56,7 @@ export async function consoleBench(): Promise<Row[]> {
     const anchor = await fcp('/v1/health');
     const rows: Row[] = [
       { bench: 'console shell: largest page HTML + CSS + app island (gzip)', value: kb(heaviest + shellAssets), anchor: `HTML ${kb(heaviest)}, assets ${kb(shellAssets)}`, ratio: '—', target: '≤ 150 KiB' },
-      { bench: '  charts (uPlot + chart island, drift page only, gzip)', value: kb(chartAssets), anchor: '—', ratio: '—', target: '(excluded)' },
+      { bench: '  charts (uPlot + chart island, model and drift pages only, gzip)', value: kb(chartAssets), anchor: '—', ratio: '—', target: '(excluded)' },
     ];
     for (const [name, path] of Object.entries(pages)) {
       const t = await fcp(path);

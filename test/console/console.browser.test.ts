@@ -1,6 +1,7 @@
 // The operator console in real Chromium against the real Worker (workerd through Miniflare) with
-// seeded data: sign in, models, compare versions, start / promote / abort rollouts, the kill
-// switch returning the fleet, a drift alarm on the chart; a viewer sees no buttons and the API
+// seeded data: sign in, models, compare versions (and their claimed feature importances), the
+// fleet by version (live), start / promote / abort rollouts, the kill switch returning the fleet,
+// a drift alarm on the chart and the alarmed feature the version leans on; a viewer sees no buttons and the API
 // refuses them; expired and wrong tokens, forged CSRF, double clicks and XSS in names.
 // Screenshots of each page go to .screenshots/console/ (git-ignored).
 import { mkdirSync } from 'node:fs';
@@ -12,7 +13,7 @@ import { ROOT } from '../harness/bundle.ts';
 import { type Receiver, startReceiver } from '../harness/webhook-receiver.ts';
 import { type TestWorker, startWorker } from '../harness/worker.ts';
 import { launchChromium } from '../browser/chromium.ts';
-import { type Seeded, seedConsole, seedModel } from './seed.ts';
+import { IMPORTANCES, type Seeded, seedConsole, seedHealth, seedModel } from './seed.ts';
 
 const SHOTS = join(ROOT, '.screenshots/console');
 let worker: TestWorker;
@@ -86,6 +87,46 @@ describe('operator', () => {
     expect(await page.getByRole('columnheader', { name: /auc/ }).textContent()).toContain('self-reported');
     expect(await page.locator('[data-policy]').textContent()).toMatch(/at least 3, the first at most 10 %.*load_failure_rate.*self-reported/s);
     await shot(page, 'model');
+  });
+
+  it('shows devices per version over time, rising live as the open window fills', async () => {
+    await page.goto(`${worker.url}/console/models/fraud`);
+    await page.locator('[data-chart="fleet"][data-drawn] canvas').waitFor();
+    expect(await page.locator('#fleet').getAttribute('data-versions')).toBe('1,2');
+    expect(await page.locator('#fleet .u-legend').textContent()).toMatch(/v1.*v2.*all/s); // a series per version
+    const data = JSON.parse((await page.locator('#fleet-data').textContent())!);
+    expect(data).toMatchObject({ windowSeconds: 86_400, current: seeded.today, versions: [1, 2] });
+    const cell = (window: number, version: number) => page.locator(`#fleet-table tr[data-window="${window}"] td[data-version="${version}"]`);
+    // v1's windows are closed (D1), v2's still open: counted live from their aggregates.
+    expect([await cell(seeded.today - 1, 1).textContent(), await cell(seeded.today - 1, 2).textContent()]).toEqual(['30', '6']);
+    expect([await cell(seeded.today, 1).textContent(), await cell(seeded.today, 2).textContent()]).toEqual(['30', '14']);
+    expect(await page.locator(`#fleet-table tr[data-window="${seeded.today}"]`).getAttribute('data-open')).toBe('1');
+    await page.evaluate(() => ((globalThis as any).stillHere = true)); // survives only if nothing reloads
+    await seedHealth(worker, seeded.appKey, 'fraud', 2, seeded.today, 3, 'late');
+    await expect.poll(() => cell(seeded.today, 2).textContent(), { timeout: 30_000 }).toBe('17');
+    await page.locator('[data-chart="fleet"][data-drawn] canvas').waitFor(); // drawn again after the swap
+    expect(await page.locator('[data-chart="fleet"] canvas').count()).toBe(1);
+    expect(await page.evaluate(() => (globalThis as any).stillHere)).toBe(true);
+    await page.locator('#fleet').screenshot({ path: join(SHOTS, 'fleet.png') });
+  });
+
+  it('compares two versions\' claimed feature importances side by side, largest first', async () => {
+    await page.getByLabel('First').selectOption('1');
+    await page.getByLabel('Second').selectOption('3');
+    await page.getByRole('button', { name: 'Compare' }).click();
+    const importances = page.locator('#importances');
+    expect(await importances.textContent()).toMatch(/self-reported.*publishers' claims.*drop of auc when a feature is permuted/s);
+    // Sorted by the larger of the two: f0 (v1 0.09), f1 (v3 0.06), f2 (v3 0.05).
+    expect(await importances.locator('tbody tr').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-feature')))).toEqual(['f0', 'f1', 'f2']);
+    for (const version of [1, 3]) {
+      for (const [feature, value] of Object.entries(IMPORTANCES[version]!)) {
+        const td = importances.locator(`td[data-importance="${version}/${feature}"]`);
+        expect(Number(await td.locator('progress').getAttribute('value')), `v${version} ${feature}`).toBe(value);
+      }
+    }
+    expect(await importances.locator('td[data-importance="1/f0"]').textContent()).toMatch(/0\.09 #1, 74 %/);
+    expect(await importances.locator('td[data-importance="3/f1"]').textContent()).toMatch(/0\.06 #1/);
+    await page.locator('#comparison').screenshot({ path: join(SHOTS, 'explanations.png') });
   });
 
   let id = '';
@@ -199,6 +240,19 @@ describe('operator', () => {
     expect(effects).toMatch(/Location \+\d\.\d\dσ \[\+\d\.\d\d, \+\d\.\d\d\]/);
     expect(await page.locator('#effect-floor').textContent()).toContain('0.05 baseline σ');
     await shot(page, 'drift');
+  });
+
+  it('marks the alarmed feature the version leans on, by its claimed importance', async () => {
+    await page.goto(`${worker.url}/console/models/fraud/drift`);
+    await page.locator('[data-chart="score"][data-feature="f0"][data-drawn] canvas').waitFor();
+    expect(await page.locator('#leaning').getAttribute('data-leaned')).toBe('f0');
+    expect(await page.locator('#leaning').textContent()).toMatch(/v1 leans on the alarmed feature f0.*carry 74 % of its importance/s);
+    expect(await page.locator('section[data-feature="f0"] .badge.leaned').textContent()).toBe('v1 leans on it');
+    // f1 is important too (25 %) but did not alarm; f2 alarmed nowhere and is barely used.
+    expect(await page.locator('section[data-feature="f1"] .badge.leaned').count()).toBe(0);
+    expect(await page.locator('[data-importance="f2"]').textContent()).toMatch(/#3, 2 %/);
+    expect(await page.locator(`tr[data-window="${seeded.today}"] td[data-label="Alarmed"]`).textContent()).toBe('f0 (leaned on)');
+    await shot(page, 'drift-leaned');
   });
 
   it('filters the audit log by action family and the webhook log by status', async () => {

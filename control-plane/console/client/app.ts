@@ -2,7 +2,8 @@
  * The console's one island on every page. Forms marked data-action-form are sent with fetch
  * (CSRF header from the page's meta tag) after an accessible confirmation dialog when they ask
  * for one; the button is disabled while the request runs, so a double click acts once. Regions
- * marked data-live are re-fetched every few seconds and after each action. Without script the
+ * marked data-live are re-fetched every few seconds and after each action taken inside them
+ * (then announced with a `live:updated` event, on which the chart island redraws them). Without script the
  * forms still post and redirect.
  */
 const csrf = () => document.querySelector<HTMLMetaElement>('meta[name="csrf-token"]')?.content ?? '';
@@ -53,6 +54,7 @@ async function refreshLive(): Promise<void> {
       const focused = document.activeElement instanceof HTMLElement ? document.activeElement.dataset.testid : undefined;
       region.innerHTML = html;
       region.dataset.lastHtml = html;
+      region.dispatchEvent(new CustomEvent('live:updated', { bubbles: true })); // the chart island redraws what it holds
       if (focused) region.querySelector<HTMLElement>(`[data-testid="${focused}"]`)?.focus();
     }
   }));
@@ -77,7 +79,9 @@ document.addEventListener('submit', async (event) => {
     if (res.ok && body?.location) return location.assign(body.location);
     if (res.ok) {
       flash(body?.message ?? 'done', 'ok');
-      if (document.querySelector('[data-live]')) await refreshLive();
+      // A form inside a live region (the rollout panel) shows its effect there; any other (the
+      // model page's, beside its live fleet chart) changed what only a reload shows.
+      if (form.closest('[data-live]')) await refreshLive();
       else location.reload();
     } else {
       flash(body?.error ? `${body.error.code}: ${body.error.message}` : `HTTP ${res.status}`, 'error');

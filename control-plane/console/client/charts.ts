@@ -1,10 +1,12 @@
 /**
- * The drift page's charts, drawn with uPlot from the JSON the server embedded
+ * The console's charts, drawn with uPlot from JSON the server embedded: the model page's fleet
+ * by version (fleet-chart.ts, redrawn when its live region is swapped), and the drift page's
  * (#drift-data): per feature, −log10 p per window with the alarm threshold and alarm markers, and
  * the latest window's released bins beside the baseline; estimated accuracy; devices vs
  * minDevices. Charts follow their container's width (phones included).
  */
 import uPlot from 'uplot';
+import { fleetChart } from './fleet-chart.ts';
 
 interface Feature { name: string; p: number | null; alarm: boolean; bins?: { labels: string[]; observed: number[]; expected: number[] } }
 interface Window { day: string; window: number; devices: number; verdict: { features: Feature[]; outputs: { predictionDrift: boolean; estimatedAccuracy: number | null; baselineAccuracy: number | null } | null } | null }
@@ -80,14 +82,21 @@ function devicesChart(node: HTMLElement) {
   }, [x, data!.windows.map((w) => w.devices), x.map(() => data!.minDevices)]);
 }
 
-if (data) {
-  for (const node of document.querySelectorAll<HTMLElement>('[data-chart]')) {
+/** Draws every chart under `root` not drawn yet: the page's at load, a live region's after each swap. */
+function draw(root: ParentNode) {
+  for (const node of root.querySelectorAll<HTMLElement>('[data-chart]:not([data-drawn])')) {
     const name = node.dataset.feature ?? '';
     const kind = node.dataset.chart;
-    if (kind === 'score') scoreChart(node, name);
+    if (kind === 'fleet') fleetChart(node);
+    else if (!data) continue;
+    else if (kind === 'score') scoreChart(node, name);
     else if (kind === 'bins') binsChart(node, name);
     else if (kind === 'accuracy') accuracyChart(node);
     else if (kind === 'devices') devicesChart(node);
     node.dataset.drawn = '1';
   }
 }
+
+draw(document);
+// The app island announces each live region it swapped (app.ts refreshLive).
+document.addEventListener('live:updated', (event) => draw(event.target as HTMLElement));

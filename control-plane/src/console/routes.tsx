@@ -6,7 +6,7 @@
  * Pages send a strict CSP (no inline script or style), no-store caching and frame denial.
  */
 import { ApiError } from '@modelfleet/edge-runtime';
-import { EVENT_TYPES, type PlanCheckResponse, stepCohort } from '@modelfleet/protocol';
+import { EVENT_TYPES, type FleetView, type PlanCheckResponse, stepCohort } from '@modelfleet/protocol';
 import { Hono, type Context } from 'hono';
 import { getCookie, setCookie, deleteCookie } from 'hono/cookie';
 import { csrf as sameOrigin } from 'hono/csrf';
@@ -16,6 +16,8 @@ import { api, apiOrNull } from './api.ts';
 import { ASSETS } from './assets.gen.ts';
 import { Page } from './layout.tsx';
 import { DriftPage, type WindowView } from './pages/drift.tsx';
+import { explanationsOf } from './pages/explanations.tsx';
+import { FleetPanel } from './pages/fleet.tsx';
 import { LoginPage } from './pages/login.tsx';
 import { AuditPage, DeliveriesPage } from './pages/logs.tsx';
 import { ModelPage, type VersionView } from './pages/model.tsx';
@@ -26,6 +28,8 @@ import { type ConsoleEnv, can, clearSessionCookie, requireCsrf, requireSession, 
 const FLASH = 'mf_flash';
 const CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 const ROLLOUT_ACTIONS = ['promote', 'pause', 'resume', 'abort', 'kill'] as const;
+/** Windows on the model page's fleet chart: two months of days, or the last half hour of the demo's 30 s windows. */
+const FLEET_WINDOWS = 60;
 
 export const consoleRoutes = new Hono<ConsoleEnv>();
 
@@ -131,8 +135,9 @@ consoleRoutes.get('/', async (c) => {
 
 consoleRoutes.get('/models/:name', async (c) => {
   const enc = encodeURIComponent(c.req.param('name'));
-  const [model, { versions }, { rollouts }, evalSet, policy] = await Promise.all([
+  const [model, { versions }, { rollouts }, evalSet, policy, fleet] = await Promise.all([
     api(c, `/models/${enc}`), api(c, `/models/${enc}/versions`), api(c, `/models/${enc}/rollouts`), apiOrNull(c, `/models/${enc}/eval-set`), api(c, `/models/${enc}/rollout-policy`),
+    api<FleetView>(c, `/models/${enc}/fleet?windows=${FLEET_WINDOWS}`),
   ]);
   // Key ids from the signed manifests themselves (public, content-addressed).
   const withKeys: VersionView[] = await Promise.all((versions as VersionView[]).map(async (v) => {
@@ -147,9 +152,15 @@ consoleRoutes.get('/models/:name', async (c) => {
   const preview = can(op, 'publisher') ? await api<PlanCheckResponse>(c, `/models/${enc}/rollouts/preview`, { method: 'POST', json: {} }).catch(() => null) : null;
   return c.html(
     <ModelPage {...common(c)} model={{
-      ...model, versions: withKeys, rollouts, evalSet, compare: a && b ? [a, b] : null, canOperate: can(op, 'operator'), canPublish: can(op, 'publisher'), policy, preview,
+      ...model, versions: withKeys, rollouts, evalSet, compare: a && b ? [a, b] : null, canOperate: can(op, 'operator'), canPublish: can(op, 'publisher'), policy, preview, fleet,
     }} />,
   );
+});
+
+/** The fleet panel alone, for the island's polling (the open window fills while the page is open). */
+consoleRoutes.get('/models/:name/fleet-panel', async (c) => {
+  const fleet = await api<FleetView>(c, `/models/${encodeURIComponent(c.req.param('name'))}/fleet?windows=${FLEET_WINDOWS}`);
+  return c.html(<FleetPanel fleet={fleet} />);
 });
 
 consoleRoutes.get('/models/:name/drift', async (c) => {
@@ -160,9 +171,11 @@ consoleRoutes.get('/models/:name/drift', async (c) => {
   ]);
   const wanted = Number(c.req.query('version') ?? model.aliases.champion ?? model.latestVersion ?? 1);
   const windows = (drift.windows as WindowView[]).filter((w) => w.version === wanted);
+  const metrics = (versions as VersionView[]).find((v) => v.version === wanted)?.metrics;
   return c.html(
     <DriftPage {...common(c)} d={{
       model: name, version: wanted, versions: (versions as VersionView[]).map((v) => v.version), minDevices: drift.minDevices, familyAlpha: drift.familyAlpha, epsilonPerDay: drift.epsilonPerDay, effectFloor: drift.effectFloor, windows,
+      explanations: metrics ? explanationsOf(metrics) : null,
       ledger: ledger && ledger.releasesLastYear > 0 ? ledger : null,
     }} />,
   );

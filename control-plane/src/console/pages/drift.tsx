@@ -3,11 +3,14 @@
  * A model version's drift over its closed windows: per feature, the test score against its alarm
  * threshold with alarm markers, and the latest window's released bins beside the baseline;
  * prediction drift and label-free estimated accuracy; devices contributing against minDevices;
- * the privacy ledger. Charts are drawn by the chart island (uPlot) from the JSON embedded here;
+ * the privacy ledger; which alarmed features the version leans on, by its publisher's feature
+ * importance (explanations.tsx). Charts are drawn by the chart island (uPlot) from the JSON embedded here;
  * the same numbers are in the table below them, for screen readers and for copying.
  */
+import type { Explanations } from '@modelfleet/protocol';
 import { Badge, DataScript, num, pct, when } from '../components.tsx';
 import { Page, type PageProps } from '../layout.tsx';
+import { type Importance, leanRule, rankImportances } from './explanations.tsx';
 
 import type { FeatureEffects, OutputVerdict } from '../../drift/detect.ts';
 
@@ -20,6 +23,8 @@ export interface WindowView {
 export interface DriftView {
   model: string; version: number; versions: number[]; minDevices: number; familyAlpha: number; epsilonPerDay: number; effectFloor: { sigma: number; share: number };
   windows: WindowView[];
+  /** The version's published feature importance (the publisher's claim), to say which alarmed features it leans on. */
+  explanations: Explanations | null;
   ledger: {
     delta: number; releasesLastYear: number; rhoLastYear: number; epsilonLastYear: number;
     channels?: { today: ChannelSpend[]; lastYear: ChannelSpend[] };
@@ -44,6 +49,8 @@ export function DriftPage({ d, ...page }: Omit<PageProps, 'title'> & { d: DriftV
   const features = latest?.verdict?.features.map((f) => f.name) ?? [];
   const tested = latest?.verdict?.features.filter((f) => f.test !== 'none').length ?? 1;
   const enc = encodeURIComponent(d.model);
+  const importance = new Map<string, Importance>(d.explanations ? rankImportances(d.explanations).map((i) => [i.name, i]) : []);
+  const alarmed = latest?.verdict?.features.filter((f) => f.alarm).map((f) => f.name) ?? [];
   return (
     <Page title={`${d.model} drift`} charts {...page}>
       <h1><a href={`/console/models/${enc}`}>{d.model}</a> · drift of v{d.version}</h1>
@@ -58,14 +65,17 @@ export function DriftPage({ d, ...page }: Omit<PageProps, 'title'> & { d: DriftV
             {latest!.retrain?.reasons.length ? <> Retraining requested: {latest!.retrain.reasons.join(', ')}.</> : null}
           </p>
           <DataScript id="drift-data" data={{ windows: windows.map((w) => ({ ...w, day: dayOf(w.window) })), features, threshold: d.familyAlpha / Math.max(tested, 1), minDevices: d.minDevices }} />
+          <Leaning d={d} alarmed={alarmed} importance={importance} />
           <h2>Features</h2>
           <p class="muted" id="effect-floor">A feature alarms when its p-value is under the threshold <em>and</em> its effect is at least {num(d.effectFloor.sigma, 2)} baseline σ (numeric location or shape) or {pct(d.effectFloor.share, 0)} of a share (categories, missing values): with many devices, tiny harmless shifts are significant, and the floor keeps them quiet. Effects come with 95 % intervals from the sampling and privacy noise of both the fleet and the baseline.</p>
           <div class="grid">
             {features.map((name) => {
               const f = latest!.verdict!.features.find((x) => x.name === name)!;
+              const imp = importance.get(name);
               return (
                 <section class="card" data-feature={name} aria-labelledby={`f-${name}`}>
-                  <h3 id={`f-${name}`}>{name} {f.alarm ? <Badge status="alarm">alarm</Badge> : null}</h3>
+                  <h3 id={`f-${name}`}>{name} {f.alarm ? <Badge status="alarm">alarm</Badge> : null} {f.alarm && imp?.leaned ? <Badge status="leaned">v{d.version} leans on it</Badge> : null}</h3>
+                  {imp && <p class="muted" data-importance={name}>Importance (self-reported): {num(imp.value, 4)}, #{imp.rank}, {pct(imp.share, 0)} of the total.</p>}
                   <figure>
                     <div class="chart" data-chart="score" data-feature={name} role="img" aria-label={`${name}: test score per window against the alarm threshold`} />
                     <figcaption class="muted">−log₁₀ p per window ({f.test}); dashed: alarm threshold (α {num(d.familyAlpha, 3)} over {tested} features); red points: alarms.</figcaption>
@@ -94,7 +104,7 @@ export function DriftPage({ d, ...page }: Omit<PageProps, 'title'> & { d: DriftV
                   <td data-label="Day">{dayOf(w.window)}</td>
                   <td data-label="Devices" class="num">{w.devices.toLocaleString('en-US')}</td>
                   <td data-label="Verdict">{!w.released ? <Badge status="no_data">withheld</Badge> : w.alarm ? <Badge status="alarm">alarm</Badge> : <Badge status="ok">ok</Badge>}</td>
-                  <td data-label="Alarmed">{w.verdict?.features.filter((f) => f.alarm).map((f) => f.name).join(', ') || '—'}</td>
+                  <td data-label="Alarmed">{w.verdict?.features.filter((f) => f.alarm).map((f) => (importance.get(f.name)?.leaned ? `${f.name} (leaned on)` : f.name)).join(', ') || '—'}</td>
                   <td data-label="Outputs">{w.verdict?.outputs ? <>{w.verdict.outputs.predictionDrift ? 'prediction drift; ' : ''}est. accuracy {pct(w.verdict.outputs.estimatedAccuracy, 1)}{w.verdict.outputs.calibrated === false ? ' (uncalibrated)' : ''}{w.verdict.outputs.feedbackAccuracy != null ? <>; labels {pct(w.verdict.outputs.feedbackAccuracy, 1)}</> : null}</> : '—'}</td>
                   <td data-label="Noise σ" class="num">{num(w.noiseSigma, 4)}</td>
                   <td data-label="Retrain">{w.retrain?.reasons.join(', ') || '—'}</td>
@@ -135,6 +145,22 @@ export function DriftPage({ d, ...page }: Omit<PageProps, 'title'> & { d: DriftV
         </div>
       )}
     </Page>
+  );
+}
+
+/** Which of the latest window's alarmed features the version leans on, by its publisher's importances. */
+function Leaning({ d, alarmed, importance }: { d: DriftView; alarmed: string[]; importance: Map<string, Importance> }) {
+  if (alarmed.length === 0) return null;
+  if (!d.explanations) return <p class="muted" id="leaning">v{d.version} published no feature importance (<code>metrics.explanations</code>): whether it depends on the alarmed features is unknown.</p>;
+  const leaned = alarmed.filter((n) => importance.get(n)?.leaned);
+  const share = alarmed.reduce((s, n) => s + (importance.get(n)?.share ?? 0), 0);
+  return (
+    <p id="leaning" data-leaned={leaned.join(',')}>
+      {leaned.length > 0
+        ? <><Badge status="leaned">leaned on</Badge> v{d.version} leans on the alarmed {leaned.length === 1 ? 'feature' : 'features'} <strong>{leaned.join(', ')}</strong>: its predictions depend on what moved.</>
+        : <>v{d.version} leans on none of the alarmed features.</>}
+      {' '}<span class="muted">The alarmed features carry {pct(share, 0)} of its importance ({d.explanations.metric} drop under permutation, the publisher's claim); a feature counts as leaned on when it is {leanRule}.</span>
+    </p>
   );
 }
 

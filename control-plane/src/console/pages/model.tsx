@@ -1,13 +1,15 @@
 /**
  * @module console/pages/model
- * One model: its versions with their self-reported metrics beside the champion's (deltas only on
+ * One model: devices per version over time (fleet.tsx, live); its versions with their self-reported metrics beside the champion's (deltas only on
  * the same evaluation set), the metrics the control plane computed itself (eval-set.tsx), lineage, validation, signatures and key ids, aliases; a side-by-side comparison of any two
- * versions; and, by role, forms to set an alias or start a rollout.
+ * versions, with their claimed feature importances (explanations.tsx); and, by role, forms to set an alias or start a rollout.
  */
-import type { EvalSetView, PlanCheckResponse, RolloutPolicyView, VersionSummary } from '@modelfleet/protocol';
+import type { EvalSetView, FleetView, PlanCheckResponse, RolloutPolicyView, VersionSummary } from '@modelfleet/protocol';
 import { Badge, num, short, when } from '../components.tsx';
 import { Page, type PageProps } from '../layout.tsx';
 import { EvalSetPanel } from './eval-set.tsx';
+import { ImportanceComparison, explanationsOf } from './explanations.tsx';
+import { FleetPanel } from './fleet.tsx';
 import { PowerPanel } from './power.tsx';
 
 export interface VersionView extends VersionSummary { signatures: { keyid: string }[] }
@@ -22,6 +24,8 @@ export interface ModelView {
   policy: RolloutPolicyView;
   /** The plan the start form creates by default (steps and tolerances derived from the fleet) and its power; null when not shown. */
   preview: PlanCheckResponse | null;
+  /** Devices per version over the latest windows (the live fleet panel). */
+  fleet: FleetView;
 }
 
 /** What a publisher (CI) may start on its own (rollouts/policy.ts); operators are not bound by it. */
@@ -63,12 +67,17 @@ export function ModelPage({ model, ...page }: Omit<PageProps, 'title'> & { model
   const candidates = model.versions.filter((v) => v.status === 'active' && v.version !== champion?.version);
   const enc = encodeURIComponent(model.name);
   return (
-    <Page title={model.name} {...page}>
+    <Page title={model.name} charts {...page}>
       <h1>{model.name}</h1>
       <p class="muted">{model.description || 'No description.'} Assignment sequence {model.sequence}. <a href={`/console/models/${enc}/drift`}>Drift and privacy →</a></p>
       <dl class="kv">
         {Object.entries(model.aliases).map(([alias, v]) => <><dt>{alias}</dt><dd>v{v}</dd></>)}
       </dl>
+
+      <section aria-labelledby="fleet-h">
+        <h2 id="fleet-h">Fleet by version</h2>
+        <div data-live={`/console/models/${enc}/fleet-panel`}><FleetPanel fleet={model.fleet} /></div>
+      </section>
 
       <h2 id="versions">Versions</h2>
       <div class="table-wrap">
@@ -193,6 +202,7 @@ function Comparison({ a, b }: { a: VersionView; b: VersionView }) {
         </tbody>
       </table>
       {!sameSet && <p class="muted">Different or missing evaluation sets: metrics are shown, not compared.</p>}
+      <ImportanceComparison a={{ version: a.version, e: explanationsOf(a.metrics) }} b={{ version: b.version, e: explanationsOf(b.metrics) }} />
     </div>
   );
 }
