@@ -4,7 +4,7 @@
  * cache (sync.ts), runs inference through a Runner (a Web Worker in browsers, inline in tests),
  * polls for new tickets in the background, and swaps models only between calls.
  */
-import { type Backend, DEFAULT_SIZE_CAPS, type DeviceProfile, type IoSchema, type Envelope, type SizeCaps, type SketchLayout, declaredInputStats, encodeUpload, healthLayout, parseEnvelope, parseManifest, sketchLayout, windowOf } from '@modelfleet/protocol';
+import { type Backend, DAY_SECONDS, DEFAULT_SIZE_CAPS, type DeviceProfile, type IoSchema, type Envelope, type SizeCaps, type SketchLayout, declaredInputStats, encodeUpload, healthLayout, parseEnvelope, parseManifest, sketchLayout, windowOf } from '@modelfleet/protocol';
 import { type Outbox, type OutboxStats, createOutbox } from './telemetry/outbox.ts';
 import { type HealthRecorder, allFinite, createHealthRecorder } from './telemetry/health.ts';
 import { type Sketcher, createSketcher, topClass } from './telemetry/sketcher.ts';
@@ -138,8 +138,15 @@ export async function createClient(options: ClientOptions) {
     const s = sketchers.get(name);
     return s && s.version === version ? s : null;
   });
+  // SPEC 10.6: each model's window length, from its last verified ticket (absent: a UTC day).
+  const windowLengths = new Map<string, number>();
+  const windowNow = (name: string) => windowOf(now(), windowLengths.get(name) ?? DAY_SECONDS);
+  const learnWindowLength = async (name: string) => {
+    const seconds = (await store.state(name).catch(() => null))?.ticket?.windowSeconds;
+    windowLengths.set(name, seconds ?? DAY_SECONDS);
+  };
   const startHealth = (name: string, version: number) => {
-    if (options.telemetry !== false) healths.set(name, { version, current: createHealthRecorder(windowOf(now())) });
+    if (options.telemetry !== false) healths.set(name, { version, current: createHealthRecorder(windowNow(name)) });
   };
 
   /** Starts sketching a model version if its signed manifest carries a monitoring baseline. */
@@ -150,12 +157,12 @@ export async function createClient(options: ClientOptions) {
     if (!baseline) return void sketchers.set(name, null);
     const layout = await sketchLayout(baseline);
     const make = (window: number) => createSketcher(baseline, layout, window);
-    sketchers.set(name, { version, layout, measure: new Set(declaredInputStats(baseline.features).keys()), make, current: make(windowOf(now())) });
+    sketchers.set(name, { version, layout, measure: new Set(declaredInputStats(baseline.features).keys()), make, current: make(windowNow(name)) });
   }
 
   /** Ends a model's window: its sketch and health record go to the outbox (one each per device per window). */
   async function closeWindow(name: string, next?: number): Promise<void> {
-    const window = next ?? windowOf(now());
+    const window = next ?? windowNow(name);
     const h = healths.get(name);
     if (h) {
       const record = await h.current.build().catch(() => null);
@@ -183,7 +190,7 @@ export async function createClient(options: ClientOptions) {
   function observe(name: string, rows: number[][] | null, outputs: Outputs, ms: number, answeredBy: Backend, stats?: Record<string, number>[]): void {
     setTimeout(() => {
       try {
-        const window = windowOf(now());
+        const window = windowNow(name);
         const h = healths.get(name);
         if (h && window !== h.current.window) void closeWindow(name, window).then(() => outbox.flush()).catch(() => {});
         const outcome = allFinite(outputs) ? 'ok' : 'non_finite';
@@ -236,6 +243,8 @@ export async function createClient(options: ClientOptions) {
       healths.get(name)?.current.syncFailed(err.code);
       if (!(await store.state(name)).active) throw err;
       return null;
+    } finally {
+      await learnWindowLength(name);
     }
   }
 
@@ -270,6 +279,8 @@ export async function createClient(options: ClientOptions) {
       for (const name of models.keys()) {
         await trySync(name).catch(() => {});
         await followStep(name);
+        // A window that ended while the app made no predictions is sent now, not at the next one.
+        if (healths.get(name)?.current.window !== windowNow(name)) await closeWindow(name).catch(() => {});
       }
       await outbox.flush().catch(() => {});
       schedulePoll();

@@ -162,7 +162,7 @@ consoleRoutes.get('/models/:name/drift', async (c) => {
   const windows = (drift.windows as WindowView[]).filter((w) => w.version === wanted);
   return c.html(
     <DriftPage {...common(c)} d={{
-      model: name, version: wanted, versions: (versions as VersionView[]).map((v) => v.version), minDevices: drift.minDevices, familyAlpha: drift.familyAlpha, epsilonPerDay: drift.epsilonPerDay, effectFloor: drift.effectFloor, windows,
+      model: name, version: wanted, versions: (versions as VersionView[]).map((v) => v.version), minDevices: drift.minDevices, familyAlpha: drift.familyAlpha, epsilonPerDay: drift.epsilonPerDay, windowSeconds: drift.windowSeconds, effectFloor: drift.effectFloor, windows,
       ledger: ledger && ledger.releasesLastYear > 0 ? ledger : null,
     }} />,
   );

@@ -6,6 +6,7 @@
  * the privacy ledger. Charts are drawn by the chart island (uPlot) from the JSON embedded here;
  * the same numbers are in the table below them, for screen readers and for copying.
  */
+import { DAY_SECONDS, windowStart } from '@modelfleet/protocol';
 import { Badge, DataScript, num, pct, when } from '../components.tsx';
 import { Page, type PageProps } from '../layout.tsx';
 
@@ -19,6 +20,8 @@ export interface WindowView {
 }
 export interface DriftView {
   model: string; version: number; versions: number[]; minDevices: number; familyAlpha: number; epsilonPerDay: number; effectFloor: { sigma: number; share: number };
+  /** Window length in seconds (WINDOW_SECONDS); 86400 = UTC days. */
+  windowSeconds: number;
   windows: WindowView[];
   ledger: {
     delta: number; releasesLastYear: number; rhoLastYear: number; epsilonLastYear: number;
@@ -29,14 +32,18 @@ export interface ChannelSpend { channel: string; releases: number; rho: number; 
 
 /** What each ledger channel is (control-plane rollouts/step-budget.ts). */
 const CHANNELS: Record<string, string> = {
-  window: "a day's window (drift sketches and health)",
+  window: 'a closed window (drift sketches and health)',
   'step-health': "a rollout step's health records",
   'step-sketches': "a rollout step's drift sketches",
   step: 'a rollout step (recorded before channels were kept)',
 };
 
-/** Day number → ISO date (windows are UTC days since the epoch). */
-export const dayOf = (w: number) => new Date(w * 86_400_000).toISOString().slice(0, 10);
+/** Day number → ISO date (day windows are UTC days since the epoch). */
+export const dayOf = (w: number) => windowStart(w).toISOString().slice(0, 10);
+
+/** A window as people read it: its date for day windows, its UTC start time for shorter ones. */
+export const windowLabel = (w: number, seconds = DAY_SECONDS) =>
+  seconds >= DAY_SECONDS ? dayOf(w) : windowStart(w, seconds).toISOString().slice(0, seconds % 60 === 0 ? 16 : 19).replace('T', ' ') + ' UTC';
 
 export function DriftPage({ d, ...page }: Omit<PageProps, 'title'> & { d: DriftView }) {
   const windows = [...d.windows].sort((a, b) => a.window - b.window);
@@ -44,6 +51,9 @@ export function DriftPage({ d, ...page }: Omit<PageProps, 'title'> & { d: DriftV
   const features = latest?.verdict?.features.map((f) => f.name) ?? [];
   const tested = latest?.verdict?.features.filter((f) => f.test !== 'none').length ?? 1;
   const enc = encodeURIComponent(d.model);
+  const seconds = d.windowSeconds ?? DAY_SECONDS;
+  const daily = seconds >= DAY_SECONDS;
+  const label = (w: number) => windowLabel(w, seconds);
   return (
     <Page title={`${d.model} drift`} charts {...page}>
       <h1><a href={`/console/models/${enc}`}>{d.model}</a> · drift of v{d.version}</h1>
@@ -51,13 +61,13 @@ export function DriftPage({ d, ...page }: Omit<PageProps, 'title'> & { d: DriftV
         <label for="version">Version <select id="version" name="version">{d.versions.map((v) => <option value={v} selected={v === d.version}>v{v}</option>)}</select></label>
         <button type="submit">Show</button>
       </form>
-      {windows.length === 0 ? <p>No closed windows for v{d.version} yet. Windows close daily once devices have sent sketches.</p> : (
+      {windows.length === 0 ? <p>No closed windows for v{d.version} yet. Windows close {daily ? 'daily' : `every ${seconds} s`} once devices have sent sketches.</p> : (
         <>
           <p>
-            {latest!.alarm ? <Badge status="alarm">drift alarm</Badge> : <Badge status="ok">no drift</Badge>} in the latest window ({dayOf(latest!.window)}, {latest!.devices.toLocaleString('en-US')} devices; release needs {d.minDevices.toLocaleString('en-US')}).
+            {latest!.alarm ? <Badge status="alarm">drift alarm</Badge> : <Badge status="ok">no drift</Badge>} in the latest window ({label(latest!.window)}, {latest!.devices.toLocaleString('en-US')} devices; release needs {d.minDevices.toLocaleString('en-US')}).
             {latest!.retrain?.reasons.length ? <> Retraining requested: {latest!.retrain.reasons.join(', ')}.</> : null}
           </p>
-          <DataScript id="drift-data" data={{ windows: windows.map((w) => ({ ...w, day: dayOf(w.window) })), features, threshold: d.familyAlpha / Math.max(tested, 1), minDevices: d.minDevices }} />
+          <DataScript id="drift-data" data={{ windows: windows.map((w) => ({ ...w, day: label(w.window) })), windowSeconds: seconds, features, threshold: d.familyAlpha / Math.max(tested, 1), minDevices: d.minDevices }} />
           <h2>Features</h2>
           <p class="muted" id="effect-floor">A feature alarms when its p-value is under the threshold <em>and</em> its effect is at least {num(d.effectFloor.sigma, 2)} baseline σ (numeric location or shape) or {pct(d.effectFloor.share, 0)} of a share (categories, missing values): with many devices, tiny harmless shifts are significant, and the floor keeps them quiet. Effects come with 95 % intervals from the sampling and privacy noise of both the fleet and the baseline.</p>
           <div class="grid">
@@ -88,10 +98,10 @@ export function DriftPage({ d, ...page }: Omit<PageProps, 'title'> & { d: DriftV
           <h2 id="windows-h">Windows</h2>
           <div class="table-wrap">
             <table class="responsive" aria-labelledby="windows-h">
-              <thead><tr><th scope="col">Day</th><th scope="col" class="num">Devices</th><th scope="col">Verdict</th><th scope="col">Alarmed features</th><th scope="col">Outputs</th><th scope="col" class="num">Noise σ</th><th scope="col">Retrain</th><th scope="col">Closed</th></tr></thead>
+              <thead><tr><th scope="col">{daily ? 'Day' : 'Window (start)'}</th><th scope="col" class="num">Devices</th><th scope="col">Verdict</th><th scope="col">Alarmed features</th><th scope="col">Outputs</th><th scope="col" class="num">Noise σ</th><th scope="col">Retrain</th><th scope="col">Closed</th></tr></thead>
               <tbody>{[...windows].reverse().map((w) => (
                 <tr data-window={w.window}>
-                  <td data-label="Day">{dayOf(w.window)}</td>
+                  <td data-label={daily ? 'Day' : 'Window'}>{label(w.window)}</td>
                   <td data-label="Devices" class="num">{w.devices.toLocaleString('en-US')}</td>
                   <td data-label="Verdict">{!w.released ? <Badge status="no_data">withheld</Badge> : w.alarm ? <Badge status="alarm">alarm</Badge> : <Badge status="ok">ok</Badge>}</td>
                   <td data-label="Alarmed">{w.verdict?.features.filter((f) => f.alarm).map((f) => f.name).join(', ') || '—'}</td>
@@ -108,7 +118,9 @@ export function DriftPage({ d, ...page }: Omit<PageProps, 'title'> & { d: DriftV
       <h2>Privacy ledger</h2>
       {d.ledger ? (
         <dl class="kv" id="ledger">
-          <dt>Budget per device per day</dt><dd>ε = {num(d.epsilonPerDay, 3)} (δ = {d.ledger.delta}) for each daily release</dd>
+          {daily
+            ? <><dt>Budget per device per day</dt><dd>ε = {num(d.epsilonPerDay, 3)} (δ = {d.ledger.delta}) for each daily release</dd></>
+            : <><dt>Budget per device per window</dt><dd>ε = {num(d.epsilonPerDay, 3)} (δ = {d.ledger.delta}) for each release of a {seconds}-s window: {num(d.epsilonPerDay * (DAY_SECONDS / seconds), 0)} a day for a device in every window</dd></>}
           <dt>Releases, last 365 days</dt><dd>{d.ledger.releasesLastYear}</dd>
           <dt>ρ spent (zCDP)</dt><dd>{num(d.ledger.rhoLastYear, 4)}</dd>
           <dt>ε spent over the year at δ = {d.ledger.delta}</dt><dd>{num(d.ledger.epsilonLastYear, 3)} (what all releases of the year add up to for a device in every one, by zCDP composition)</dd>
@@ -118,7 +130,7 @@ export function DriftPage({ d, ...page }: Omit<PageProps, 'title'> & { d: DriftV
         <div class="table-wrap">
           <table id="ledger-split">
             <caption>Where the budget went, by channel: a live rollout's step budget goes to the telemetry its plan judges</caption>
-            <thead><tr><th scope="col">Channel</th><th scope="col" class="num">Releases today</th><th scope="col" class="num">ρ today</th><th scope="col" class="num">Releases, 365 days</th><th scope="col" class="num">ρ, 365 days</th></tr></thead>
+            <thead><tr><th scope="col">Channel</th><th scope="col" class="num">Releases {daily ? 'today' : 'this window'}</th><th scope="col" class="num">ρ {daily ? 'today' : 'this window'}</th><th scope="col" class="num">Releases, 365 days</th><th scope="col" class="num">ρ, 365 days</th></tr></thead>
             <tbody>
               {d.ledger.channels.lastYear.map((c) => {
                 const today = d.ledger!.channels!.today.find((t) => t.channel === c.channel);
