@@ -11,6 +11,7 @@ import { buildLayersModel } from '../fixtures/models.ts';
 import { createModel, publish } from '../harness/publish.ts';
 import { pollUntil } from '../harness/poll.ts';
 import type { TestWorker } from '../harness/worker.ts';
+import { consolePage, signIn } from '../security/console-session.ts';
 import { controlPlane, sdkClient, setChampion } from '../../web-sdk/test/helpers.ts';
 
 const SECONDS = 30;
@@ -127,6 +128,11 @@ it('the cron closes and releases exactly the windows that ended a grace period a
   // release 400 windows ago, three hours, is in it; one 366 days ago is not).
   const drift = (await (await worker.api('/v1/models/fraud/drift')).json()) as { windowSeconds: number; windows: { window: number }[] };
   expect(drift.windowSeconds).toBe(SECONDS);
+  // The console's drift page names windows by their UTC start time, and says the budget is per window.
+  const { html } = await consolePage(worker, (await signIn(worker, worker.adminToken)).cookie, '/console/models/fraud/drift');
+  expect(html).toContain('<th scope="col">Window (start)</th>');
+  expect(html).toContain(`<tr data-window="${w}"><td data-label="Window">${windowStart(w, SECONDS).toISOString().slice(0, 19).replace('T', ' ')} UTC</td>`);
+  expect(html).toContain('Budget per device per window');
   const before = (await (await worker.api('/v1/models/fraud/privacy')).json()) as { releasesLastYear: number };
   const now = windowOf(new Date(), SECONDS);
   for (const back of [400, 366 * 2880]) {

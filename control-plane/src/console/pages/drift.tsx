@@ -32,7 +32,7 @@ export interface ChannelSpend { channel: string; releases: number; rho: number; 
 
 /** What each ledger channel is (control-plane rollouts/step-budget.ts). */
 const CHANNELS: Record<string, string> = {
-  window: 'a closed window (drift sketches and health)',
+  window: "a day's window (drift sketches and health)",
   'step-health': "a rollout step's health records",
   'step-sketches': "a rollout step's drift sketches",
   step: 'a rollout step (recorded before channels were kept)',
@@ -136,7 +136,7 @@ export function DriftPage({ d, ...page }: Omit<PageProps, 'title'> & { d: DriftV
                 const today = d.ledger!.channels!.today.find((t) => t.channel === c.channel);
                 return (
                   <tr data-channel={c.channel}>
-                    <th scope="row">{c.channel} <span class="muted">{CHANNELS[c.channel] ?? ''}</span></th>
+                    <th scope="row">{c.channel} <span class="muted">{c.channel === 'window' && !daily ? `a ${seconds}-s window (drift sketches and health)` : CHANNELS[c.channel] ?? ''}</span></th>
                     <td class="num">{today?.releases ?? 0}</td><td class="num">{num(today?.rho ?? 0, 4)}</td>
                     <td class="num">{c.releases}</td><td class="num">{num(c.rho, 4)}</td>
                   </tr>
