@@ -27,6 +27,9 @@ beforeAll(async () => {
   const r = await publish(worker, 'fraud', await buildLayersModel({ seed: 3, inputs: 3 }), { baseline });
   expect(r.res.status).toBe(201);
   await setChampion(worker, 'fraud', 1);
+  await createModel(worker, 'idle');
+  expect((await publish(worker, 'idle', await buildLayersModel({ seed: 4, inputs: 3 }), { baseline })).res.status).toBe(201);
+  await setChampion(worker, 'idle', 1);
   modelId = ((await worker.db.prepare("SELECT id FROM models WHERE name = 'fraud'").first()) as { id: number }).id;
 });
 afterAll(() => worker?.dispose());
@@ -84,6 +87,26 @@ it('refuses a window that has not started with a coded error, and counts nothing
     expect(codes(422)).toContain('window_not_started');
     expect(codes(503)).toContain('window_length_invalid');
   }
+});
+
+// Before the cron test: its runs close every served version's ended windows, this model's too.
+it('a device that stops predicting sends its window at the next poll once the window is over', async () => {
+  const start = new Date();
+  const c = windowOf(start, SECONDS);
+  let clock = start;
+  const { client } = await sdkClient(worker, { deviceId: 'idle-0', now: () => clock, pollInterval: 100 });
+  try {
+    const m = await client.load('idle');
+    await m.predict(rowsFor(0));
+    await new Promise((r) => setTimeout(r, 0));
+    expect((await client.telemetry()).sent).toBe(0);
+    clock = windowStart(c + 1, SECONDS); // no prediction, no flush: only the poll notices the window ended
+    await pollUntil(() => client.telemetry(), (t) => t.sent === 2, { what: 'the ended window\'s health record and sketch' });
+  } finally {
+    await client.close();
+  }
+  const counted = async (cohort: string) => ((await (await worker.api(`/v1/models/idle/versions/1/sketches/${c}?cohort=${cohort}`)).json()) as { devices: number }).devices;
+  expect([await counted('all'), await counted('health')]).toEqual([1, 1]);
 });
 
 it('the cron closes and releases exactly the windows that ended a grace period ago, each once', async () => {
