@@ -31,14 +31,24 @@ export interface Env {
   /** How long an edge isolate trusts a stored chunk it has hashed (default 1 h; 0 = hash every read). */
   EDGE_VERIFY_TTL_MS?: string;
   TICKET_TTL_SECONDS?: string;
-  /** Length of a telemetry window in seconds (default 86400, a UTC day; issue 17 shortens it for the demo). */
+  /**
+   * Telemetry window length in seconds (default 86400, a UTC day; at least 10, dividing 86400):
+   * devices learn it from their tickets, the edge numbers uploads by it, the window-close cron
+   * closes windows that ended, and the privacy ledger counts its year in it. Shorter windows want
+   * a Cron Trigger to match (README "Drift monitoring").
+   */
   WINDOW_SECONDS?: string;
-  /** Daily privacy budget per model for drift releases (default 2). */
+  /**
+   * Privacy budget per model for drift releases (default 2), spent by each window's release: per
+   * day with day windows, per window with shorter ones (a deployment that shortens windows
+   * multiplies the daily spend by the windows a day holds, and must choose ε knowing it).
+   */
   DRIFT_EPSILON_PER_DAY?: string;
   /**
    * Daily privacy budget per model for rollout-step releases, on top of the daily window's
    * (default: DRIFT_EPSILON_PER_DAY, so a device in a step's range is released at most twice that
-   * per day); once spent, steps wait for the day's window.
+   * per day); once spent, steps wait for the day's window. Per window, like the drift budget,
+   * when WINDOW_SECONDS is shorter than a day.
    */
   ROLLOUT_STEP_EPSILON_PER_DAY?: string;
   /** Devices a window needs before anything is released (default 1000). */

@@ -3,13 +3,17 @@
  * The Worker entry: the control plane with the edge runtime mounted (see app.ts).
  */
 import { buildApp } from './app.ts';
-import { closeYesterday } from './drift/scheduled.ts';
+import { closeEndedWindows } from './drift/scheduled.ts';
 import type { Env } from './env.ts';
 import type { DeliveryMessage } from './webhooks/events.ts';
 import { consumeDeliveries, sweepDeliveries } from './webhooks/deliver.ts';
 
-/** wrangler.toml [triggers]: the daily drift close; the other cron is the webhook sweep. */
-const DAILY_CRON = '15 0 * * *';
+/**
+ * wrangler.toml [triggers]: the webhook sweep; every other cron closes ended drift windows (the
+ * daily '15 0 * * *', or whatever a deployment with shorter WINDOW_SECONDS schedules instead, or
+ * `wrangler dev --test-scheduled`'s /__scheduled).
+ */
+const SWEEP_CRON = '*/5 * * * *';
 
 export { SketchAggregator } from '@modelfleet/edge-runtime';
 export { RolloutCoordinator } from './rollouts/coordinator.ts';
@@ -20,9 +24,11 @@ export default {
   fetch: app.fetch,
   scheduled: (event, env, ctx) => {
     const now = new Date(event.scheduledTime);
-    // Daily: close and release yesterday's drift windows. Every few minutes: re-queue webhook
-    // deliveries whose queue message was lost.
-    ctx.waitUntil(event.cron === DAILY_CRON ? closeYesterday(env, now) : sweepDeliveries(env, now));
+    // Every few minutes: re-queue webhook deliveries whose queue message was lost. Otherwise:
+    // close and release the drift windows that have ended (daily, with day windows).
+    ctx.waitUntil(event.cron === SWEEP_CRON ? sweepDeliveries(env, now) : closeEndedWindows(env, now).catch((e) => {
+      console.error('drift close:', e instanceof Error ? e.message : e); // window_length_invalid: nothing closed
+    }));
   },
   queue: (batch, env) => consumeDeliveries(batch, env),
 } satisfies ExportedHandler<Env, DeliveryMessage>;

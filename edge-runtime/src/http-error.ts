@@ -19,12 +19,13 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   root_invalid: 422, bad_signature: 422, threshold_not_met: 422, unknown_key: 422, root_expired: 422,
   rate_limited: 429,
   sketch_malformed: 400, sketch_schema_mismatch: 422, sketch_not_normalized: 422, sketch_out_of_range: 422,
-  sketch_replayed: 409, no_baseline: 422, window_closed: 422,
+  sketch_replayed: 409, no_baseline: 422, window_closed: 422, window_not_started: 422,
   webhook_url_invalid: 422, webhook_target_forbidden: 422, gate_failed: 422, policy_violation: 422, no_eval_set: 404, eval_set_mismatch: 422, plan_cannot_decide: 422,
   // 403, not 429: a device's outbox retries 429 and 5xx; these are final for that upload.
   proof_required: 401, proof_invalid: 403, network_limited: 403,
   internal: 500, // a server fault, coded or not (errorResponse renders unknown errors as this too)
   no_root: 503, signing_key_missing: 503, signing_key_not_in_root: 503,
+  window_length_invalid: 503, // WINDOW_SECONDS misconfigured: a device's outbox keeps the upload and retries
   content_corrupt: 503, // stored bytes failed their digest: withheld until repaired, never cached
 };
 

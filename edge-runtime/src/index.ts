@@ -42,7 +42,7 @@ function profileOf(query: (k: string) => string | undefined): DeviceProfile {
   if (storageTier) p.storageTier = storageTier;
   return p;
 }
-export { type EdgeEnv, numberVar, r2Key } from './env.ts';
+export { type EdgeEnv, numberVar, r2Key, windowSeconds } from './env.ts';
 export { APP_KEY_HEADER, APP_KEY_PREFIX } from './apps.ts';
 export { forgetAssignments, ticketSigner } from './tickets.ts';
 export { signerFromSecret } from './secret-signer.ts';

@@ -8,7 +8,7 @@ import {
   type ErrorCode, type SketchChannel, type StepPhase, type SketchLayout, type SketchUpload, decodeUpload, healthLayout, manifestDigest, parseEnvelope, parseManifest, fromBase64, sha256Hex, sketchLayout, stepCohort, uploadSize, utf8, windowOf,
 } from '@modelfleet/protocol';
 import type { App } from './apps.ts';
-import { type EdgeEnv, r2Key } from './env.ts';
+import { type EdgeEnv, r2Key, windowSeconds } from './env.ts';
 import { ApiError } from './http-error.ts';
 import { type ProofExpectation, checkProof } from './provenance.ts';
 import { controlArm, stepOf } from './tickets.ts';
@@ -79,13 +79,15 @@ export const UPLOAD_ERRORS: { code: ErrorCode; when: string; channels?: SketchCh
   { code: 'sketch_not_normalized', when: 'a present feature\'s bins do not sum to exactly 4096' },
   { code: 'sketch_out_of_range', when: 'a component outside [−16384, 16384], or an absent feature (bins all 0) with a non-zero component' },
   { code: 'no_baseline', when: 'the version was published without a monitoring baseline', channels: ['sketches', 'step-sketches'] },
-  { code: 'window_closed', when: 'window is neither the current UTC day nor the one before, or was already closed and released', channels: ['sketches', 'health'] },
+  { code: 'window_closed', when: 'window is older than the one before the current (windows of WINDOW_SECONDS, default a UTC day), or was already closed and released', channels: ['sketches', 'health'] },
+  { code: 'window_not_started', when: 'window is after the current one (the device clock is ahead, or it numbers windows by another length than its ticket\'s windowSeconds)', channels: ['sketches', 'health'] },
   { code: 'window_closed', when: 'the rollout is not running, the window is not the current step\'s sequence, or the step was already analysed', channels: ['step-health', 'step-sketches'] },
   { code: 'proof_required', when: 'no x-modelfleet-proof header (the proof returned with the ticket for this version)' },
   { code: 'proof_invalid', when: 'the proof is not this edge\'s for this app, device and model; it is for another version; it is older than 3 days; or, for a step, it names another rollout, step or range' },
   { code: 'network_limited', when: 'the client network already added its cap of unattested devices to this aggregate (NETWORK_DEVICE_CAP, default 4)' },
   { code: 'rate_limited', when: 'too many requests from this device' },
   { code: 'internal', when: 'server fault; nothing was counted, retry later' },
+  { code: 'window_length_invalid', when: 'the server\'s WINDOW_SECONDS is not a window length (at least 10 s, dividing 86400); nothing was counted, retry later', channels: ['sketches', 'health'] },
 ];
 
 export interface IngestRequest {
@@ -126,13 +128,17 @@ export async function ingestSketch(env: EdgeEnv, req: IngestRequest): Promise<{ 
   }
   const upload = decodeUpload(layout, new Uint8Array(req.body));
   if (channel === 'step-health' || channel === 'step-sketches') return ingestStep(env, req, layout, upload, channel);
-  const today = windowOf(req.now);
-  // The current day and the one before (late uploads) are open; older windows are closed.
-  if (upload.window !== today && upload.window !== today - 1) {
-    throw new ApiError('window_closed', `window ${upload.window} is closed (open: ${today - 1} and ${today}); sketches are sent for the current day`);
+  // SPEC 10.6: windows of the configured length; the current one and the one before (late uploads) are open.
+  const seconds = windowSeconds(env);
+  const current = windowOf(req.now, seconds);
+  if (upload.window > current) {
+    throw new ApiError('window_not_started', `window ${upload.window} has not started (the current ${seconds}-s window is ${current}); check the device clock, and that it numbers windows by its ticket's windowSeconds`);
+  }
+  if (upload.window < current - 1) {
+    throw new ApiError('window_closed', `window ${upload.window} is closed (open: ${current - 1} and ${current}, of ${seconds} s); sketches are sent for the current window`);
   }
   const claims = await proven(env, req, { version: req.version });
-  // Salted per window: the aggregate can refuse replays without being able to link a device across days.
+  // Salted per window: the aggregate can refuse replays without being able to link a device across windows.
   const deviceHash = await sha256Hex(utf8(`${req.app.id}:${req.device}:${req.model}:${req.version}:${upload.window}:${channel}`));
   // The control arm takes devices whose ticket put them there (the proof says so) and whose bucket still does.
   const named = claims.stage === 'control' && claims.rollout === req.rollout ? req.rollout : undefined;

@@ -6,9 +6,9 @@
  * on the champion; the stage in the ticket says which. Tickets are cached per assignment, not
  * per device: there are at most three per model and sequence.
  */
-import { type DeviceProfile, type Envelope, type Signer, type Targeting, type Ticket, bucketOf, eligible, rolloutCohort, signTicket } from '@modelfleet/protocol';
+import { DAY_SECONDS, type DeviceProfile, type Envelope, type Signer, type Targeting, type Ticket, bucketOf, eligible, rolloutCohort, signTicket } from '@modelfleet/protocol';
 import { ApiError } from './http-error.ts';
-import type { EdgeEnv } from './env.ts';
+import { type EdgeEnv, windowSeconds } from './env.ts';
 import { signerFromSecret } from './secret-signer.ts';
 import { TtlCache } from './ttl-cache.ts';
 
@@ -30,6 +30,19 @@ export interface SignedTicket {
   /** What the ticket assigns, for the device's upload proof (provenance.ts). */
   assignment: { version: number; stage: 'champion' | 'challenger' | 'control'; sequence: number; rollout: string | null };
 }
+/**
+ * The window length a ticket tells devices (SPEC 10.6), or null when WINDOW_SECONDS is invalid:
+ * model delivery never depends on a telemetry setting, so the ticket then goes without it and the
+ * telemetry routes refuse with window_length_invalid until the setting is fixed.
+ */
+function ticketWindowSeconds(env: EdgeEnv): number | null {
+  try {
+    return windowSeconds(env);
+  } catch {
+    return null;
+  }
+}
+
 export function ticketSigner(env: EdgeEnv): Promise<Signer> {
   return signerFromSecret('TICKET_KEY', env.TICKET_KEY);
 }
@@ -77,6 +90,7 @@ export async function ticketFor(env: EdgeEnv, model: string, device: string, ttl
   const a = await assignments.get(model, ttlMs, now, () => loadAssignment(env, model));
   const r = await resolve(a, device, profile);
   const key = `${a.model}|${r.version}|${a.sequence}|${r.stage}|${r.rolloutId}`;
+  const seconds = ticketWindowSeconds(env);
   return tickets.get(key, ttlMs, now, async () => {
     const ticket: Ticket = {
       type: 'modelfleet/ticket',
@@ -89,10 +103,12 @@ export async function ticketFor(env: EdgeEnv, model: string, device: string, ttl
       sequence: a.sequence,
       issuedAt: new Date(now).toISOString(),
       expiresAt: new Date(now + ticketTtlSeconds * 1000).toISOString(),
+      ...(seconds !== null ? { windowSeconds: seconds } : {}),
     };
     const envelope = await signTicket(ticket, await ticketSigner(env));
     return {
-      envelope, etag: `W/"${a.sequence}-${r.version}-${r.manifestDigest.slice(0, 16)}-${r.stage}"`, manifestDigest: r.manifestDigest,
+      // A window length other than the day's is in the ETag: a device polling with If-None-Match learns of a change.
+      envelope, etag: `W/"${a.sequence}-${r.version}-${r.manifestDigest.slice(0, 16)}-${r.stage}${seconds === DAY_SECONDS ? '' : `-w${seconds ?? 0}`}"`, manifestDigest: r.manifestDigest,
       assignment: { version: r.version, stage: r.stage, sequence: a.sequence, rollout: r.rolloutId },
     };
   });

@@ -25,7 +25,7 @@ export const ERROR_CODES = [
   'content_corrupt',
   // feature sketches (drift)
   'sketch_malformed', 'sketch_schema_mismatch', 'sketch_not_normalized', 'sketch_out_of_range', 'sketch_replayed',
-  'no_baseline', 'window_closed',
+  'no_baseline', 'window_closed', 'window_not_started',
   // telemetry provenance (SPEC §11)
   'proof_required', 'proof_invalid', 'network_limited',
   // webhooks
@@ -33,7 +33,7 @@ export const ERROR_CODES = [
   // rollouts and evaluation sets
   'gate_failed', 'policy_violation', 'no_eval_set', 'eval_set_mismatch', 'plan_cannot_decide',
   // server
-  'internal',
+  'internal', 'window_length_invalid',
 ] as const;
 
 export const ErrorCode = z.enum(ERROR_CODES);

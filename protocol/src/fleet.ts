@@ -5,11 +5,12 @@
  * devices' health records (one per device, version and window), which are public: closed windows
  * from the recorded windows, the open ones live from their aggregates.
  */
+import { DAY_SECONDS } from './window.ts';
 import { z } from 'zod';
 import { ModelName } from './manifest.ts';
 
 /** The window length when the Worker sets no WINDOW_SECONDS: a UTC day. */
-export const DEFAULT_WINDOW_SECONDS = 86_400;
+export const DEFAULT_WINDOW_SECONDS = DAY_SECONDS;
 
 export const FleetQuery = z.object({
   windows: z.coerce.number().int().min(1).max(366).default(30).meta({ description: 'how many windows, ending with the current one' }),
@@ -37,6 +38,3 @@ export const FleetView = z.object({
   windows: z.array(FleetWindow),
 });
 export type FleetView = z.infer<typeof FleetView>;
-
-/** The UTC start of window `w` (the console's x axis). */
-export const windowStart = (w: number, windowSeconds = DEFAULT_WINDOW_SECONDS) => new Date(w * windowSeconds * 1000);

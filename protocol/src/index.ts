@@ -33,6 +33,7 @@ export * from './storage.ts';
 export * from './device-request.ts';
 export * from './sketch.ts';
 export * from './sketch-upload.ts';
+export * from './window.ts';
 export * from './sketch-aggregate.ts';
 export * from './discrete-gaussian.ts';
 export * from './webhook.ts';

@@ -1,7 +1,7 @@
 /**
  * @module sketch-upload
  * The fixed binary layout of one device's upload (little-endian):
- *   "MFS1" | version u8 | 0 u8 | featureCount u16 | schemaDigest 32 bytes | window u32 (UTC day)
+ *   "MFS1" | version u8 | 0 u8 | featureCount u16 | schemaDigest 32 bytes | window u32 (window.ts)
  *   then per feature, in layout order: bins u16[bins] | components i16[components]
  * 20 numeric features with 10 bins take 44 + 20·2·(13 + 4) = 724 bytes. Decoding checks
  * everything a device could get wrong or forge (schema, L1, ranges, size) before anything is
@@ -25,9 +25,6 @@ export interface SketchUpload {
 export function uploadSize(layout: SketchLayout): number {
   return SKETCH_HEADER_BYTES + layout.features.reduce((n, f) => n + 2 * (f.bins + f.components), 0);
 }
-
-/** The UTC day a timestamp falls in: the default drift window. */
-export const windowOf = (date: Date) => Math.floor(date.getTime() / 86_400_000);
 
 export function encodeUpload(layout: SketchLayout, upload: SketchUpload): Uint8Array {
   const bytes = new Uint8Array(uploadSize(layout));

@@ -9,6 +9,7 @@ import { utf8 } from './encoding.ts';
 import { type Envelope, PAYLOAD_TYPES, signEnvelope } from './envelope.ts';
 import type { Signer } from './keys.ts';
 import { Digest, ModelName } from './manifest.ts';
+import { isWindowLength } from './window.ts';
 
 export const Ticket = z.looseObject({
   type: z.literal('modelfleet/ticket'),
@@ -23,6 +24,8 @@ export const Ticket = z.looseObject({
   sequence: z.int().check(z.minimum(0)),
   issuedAt: z.iso.datetime(),
   expiresAt: z.iso.datetime(),
+  /** SPEC 10.6: the telemetry window length the device numbers its windows by; absent = 86400 (a UTC day). */
+  windowSeconds: z.optional(z.int().check(z.refine(isWindowLength, 'windowSeconds must be at least 10 and divide 86400'))),
 });
 export type Ticket = z.infer<typeof Ticket>;
 

@@ -4,11 +4,13 @@
  * cache (sync.ts), runs inference through a Runner (a Web Worker in browsers, inline in tests),
  * polls for new tickets in the background, and swaps models only between calls.
  */
-import { type Backend, DEFAULT_SIZE_CAPS, type DeviceProfile, type IoSchema, type Envelope, type SizeCaps, type SketchLayout, declaredInputStats, encodeUpload, healthLayout, parseEnvelope, parseManifest, sketchLayout, windowOf } from '@modelfleet/protocol';
+import { type Backend, DEFAULT_SIZE_CAPS, type DeviceProfile, type IoSchema, type Envelope, type SizeCaps, type SketchLayout, declaredInputStats, encodeUpload, healthLayout, parseEnvelope, parseManifest, sketchLayout } from '@modelfleet/protocol';
 import { type Outbox, type OutboxStats, createOutbox } from './telemetry/outbox.ts';
 import { type HealthRecorder, allFinite, createHealthRecorder } from './telemetry/health.ts';
 import { type Sketcher, createSketcher, topClass } from './telemetry/sketcher.ts';
 import { createStepHealth } from './telemetry/step-health.ts';
+import { createWindowClock } from './telemetry/windows.ts';
+import type { ModelStatus } from './status.ts';
 import { loadArtifacts } from './artifacts.ts';
 import { prepareInputs } from './inputs.ts';
 import type { Inputs, Outputs, PredictOptions } from './tensors.ts';
@@ -20,6 +22,7 @@ import { type ModelStore, openStore } from './store.ts';
 import { type SyncContext, type SyncProgress, type SyncResult, syncModel } from './sync.ts';
 
 export type { Runner } from './runner.ts';
+export type { ModelStatus } from './status.ts';
 
 export interface ClientOptions {
   endpoint: string;
@@ -53,17 +56,6 @@ export interface ClientOptions {
   /** Device attestation (SPEC 11.4): `turnstile:<token>` from a Turnstile widget, or null; asked at most daily per model. */
   attest?: () => Promise<string | null>;
 }
-
-export type ModelStatus = {
-  version: number | null;
-  cachedVersion: number | null;
-  state: 'ready' | 'update-ready' | 'stale' | 'offline' | 'error';
-  backend: Backend | null;
-  lastError: { code: string; message: string } | null;
-  lastSync: string | null;
-  /** Backends preferred over the one running that did not start, with TF.js's reason (e.g. a WASM binary that 404s). */
-  backendProblems: { backend: Backend; reason: string }[];
-};
 
 export interface LoadedModel {
   readonly name: string;
@@ -138,8 +130,9 @@ export async function createClient(options: ClientOptions) {
     const s = sketchers.get(name);
     return s && s.version === version ? s : null;
   });
+  const windows = createWindowClock(store, now);
   const startHealth = (name: string, version: number) => {
-    if (options.telemetry !== false) healths.set(name, { version, current: createHealthRecorder(windowOf(now())) });
+    if (options.telemetry !== false) healths.set(name, { version, current: createHealthRecorder(windows.current(name)) });
   };
 
   /** Starts sketching a model version if its signed manifest carries a monitoring baseline. */
@@ -150,12 +143,12 @@ export async function createClient(options: ClientOptions) {
     if (!baseline) return void sketchers.set(name, null);
     const layout = await sketchLayout(baseline);
     const make = (window: number) => createSketcher(baseline, layout, window);
-    sketchers.set(name, { version, layout, measure: new Set(declaredInputStats(baseline.features).keys()), make, current: make(windowOf(now())) });
+    sketchers.set(name, { version, layout, measure: new Set(declaredInputStats(baseline.features).keys()), make, current: make(windows.current(name)) });
   }
 
   /** Ends a model's window: its sketch and health record go to the outbox (one each per device per window). */
   async function closeWindow(name: string, next?: number): Promise<void> {
-    const window = next ?? windowOf(now());
+    const window = next ?? windows.current(name);
     const h = healths.get(name);
     if (h) {
       const record = await h.current.build().catch(() => null);
@@ -183,7 +176,7 @@ export async function createClient(options: ClientOptions) {
   function observe(name: string, rows: number[][] | null, outputs: Outputs, ms: number, answeredBy: Backend, stats?: Record<string, number>[]): void {
     setTimeout(() => {
       try {
-        const window = windowOf(now());
+        const window = windows.current(name);
         const h = healths.get(name);
         if (h && window !== h.current.window) void closeWindow(name, window).then(() => outbox.flush()).catch(() => {});
         const outcome = allFinite(outputs) ? 'ok' : 'non_finite';
@@ -236,6 +229,8 @@ export async function createClient(options: ClientOptions) {
       healths.get(name)?.current.syncFailed(err.code);
       if (!(await store.state(name)).active) throw err;
       return null;
+    } finally {
+      await windows.learn(name);
     }
   }
 
@@ -270,6 +265,7 @@ export async function createClient(options: ClientOptions) {
       for (const name of models.keys()) {
         await trySync(name).catch(() => {});
         await followStep(name);
+        if (healths.get(name)?.current.window !== windows.current(name)) await closeWindow(name).catch(() => {}); // over, with no predictions since
       }
       await outbox.flush().catch(() => {});
       schedulePoll();
@@ -372,7 +368,7 @@ export async function createClient(options: ClientOptions) {
 
     /**
      * Ends this device's drift window now: the sketches go to the outbox and uploads are tried.
-     * A device contributes once per window, so call it when the app is done for the day.
+     * A device contributes once per window, so call it when the app is done for the window (the day, by default).
      */
     async flush(): Promise<OutboxStats> {
       await new Promise((r) => setTimeout(r, 0)); // let pending observations land

@@ -22,9 +22,10 @@ export interface ModelState {
   highestSequence: number;
   /**
    * The last verified ticket, kept for If-None-Match polling (SPEC 1.5); `bundled` when its ETag
-   * is a bundle's, which also covers the roots (SPEC 1.6).
+   * is a bundle's, which also covers the roots (SPEC 1.6). `windowSeconds`: its telemetry window
+   * length (SPEC 10.6), absent when the ticket named none (a UTC day).
    */
-  ticket?: { etag: string | null; envelope: Envelope; expiresAt: string; issuedAt: string; fetchedAt: string; digest: string; bundled?: boolean };
+  ticket?: { etag: string | null; envelope: Envelope; expiresAt: string; issuedAt: string; fetchedAt: string; digest: string; bundled?: boolean; windowSeconds?: number };
 }
 
 export interface StoredManifest {

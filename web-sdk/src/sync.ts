@@ -58,7 +58,7 @@ const mark = (step: string) => (globalThis.performance as Performance | undefine
 
 interface TicketAnswer { envelope: Envelope; bundle: TicketBundle | null; etag: string | null; notModified: boolean; proof: string | null }
 
-/** The attestation header for a ticket request: only when the stored proof is not an attested one from today. */
+/** The attestation header for a ticket request: only when the stored proof is not an attested one from today (proofs count UTC days, whatever the window length). */
 async function attestation(ctx: SyncContext, model: string): Promise<Record<string, string>> {
   if (!ctx.attest) return {};
   const held = await latestProof(ctx.store, model);
@@ -151,6 +151,7 @@ export async function syncModel(ctx: SyncContext, model: string, onProgress?: (p
         ticket: {
           etag: answer.etag, envelope: answer.envelope, expiresAt: ticket.expiresAt, issuedAt: ticket.issuedAt, fetchedAt: ctx.now().toISOString(), digest: ticket.manifestDigest,
           ...(answer.bundle || answer.notModified ? { bundled: true } : {}),
+          ...(ticket.windowSeconds !== undefined ? { windowSeconds: ticket.windowSeconds } : {}),
         },
       });
     };

@@ -10,19 +10,23 @@ import { fleetChart } from './fleet-chart.ts';
 
 interface Feature { name: string; p: number | null; alarm: boolean; bins?: { labels: string[]; observed: number[]; expected: number[] } }
 interface Window { day: string; window: number; devices: number; verdict: { features: Feature[]; outputs: { predictionDrift: boolean; estimatedAccuracy: number | null; baselineAccuracy: number | null } | null } | null }
-interface Data { windows: Window[]; features: string[]; threshold: number; minDevices: number }
+interface Data { windows: Window[]; features: string[]; threshold: number; minDevices: number; windowSeconds?: number }
 
 const el = document.getElementById('drift-data');
 const data = el ? (JSON.parse(el.textContent ?? '{}') as Data) : null;
 const RED = '#cf222e';
 const BLUE = '#0969da';
 const GREY = '#57606a';
-const x = data?.windows.map((w) => w.window * 86_400) ?? [];
+const seconds = data?.windowSeconds ?? 86_400;
+/** Each window at its start (Unix seconds). */
+const x = data?.windows.map((w) => w.window * seconds) ?? [];
 const score = (p: number | null) => (p === null ? null : -Math.log10(Math.max(p, 1e-300)));
 const width = (node: HTMLElement) => Math.max(260, node.clientWidth || 320);
 const points = (stroke: string) => ({ show: true, size: 9, stroke, fill: stroke });
-/** Windows are UTC days: label ticks by date, at least a day apart. */
-const dayAxis: uPlot.Axis = { space: 60, incrs: [86_400, 7 * 86_400, 30 * 86_400], values: (_u, ticks) => ticks.map((t) => new Date(t * 1000).toISOString().slice(5, 10)) };
+/** Day windows: ticks by date, at least a day apart; shorter windows: by UTC time, at least a window apart. */
+const dayAxis: uPlot.Axis = seconds >= 86_400
+  ? { space: 60, incrs: [86_400, 7 * 86_400, 30 * 86_400], values: (_u, ticks) => ticks.map((t) => new Date(t * 1000).toISOString().slice(5, 10)) }
+  : { space: 60, incrs: [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 21_600, 43_200, 86_400].filter((s) => s >= seconds), values: (_u, ticks) => ticks.map((t) => new Date(t * 1000).toISOString().slice(11, seconds % 60 === 0 ? 16 : 19)) };
 const percentAxis: uPlot.Axis = { size: 50, values: (_u, t) => t.map((v) => `${(v * 100).toFixed(v < 0.2 ? 1 : 0)}%`) };
 
 function mount(node: HTMLElement, opts: Omit<uPlot.Options, 'width'>, series: uPlot.AlignedData) {

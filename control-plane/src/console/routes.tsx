@@ -174,7 +174,7 @@ consoleRoutes.get('/models/:name/drift', async (c) => {
   const metrics = (versions as VersionView[]).find((v) => v.version === wanted)?.metrics;
   return c.html(
     <DriftPage {...common(c)} d={{
-      model: name, version: wanted, versions: (versions as VersionView[]).map((v) => v.version), minDevices: drift.minDevices, familyAlpha: drift.familyAlpha, epsilonPerDay: drift.epsilonPerDay, effectFloor: drift.effectFloor, windows,
+      model: name, version: wanted, versions: (versions as VersionView[]).map((v) => v.version), minDevices: drift.minDevices, familyAlpha: drift.familyAlpha, epsilonPerDay: drift.epsilonPerDay, windowSeconds: drift.windowSeconds, effectFloor: drift.effectFloor, windows,
       explanations: metrics ? explanationsOf(metrics) : null,
       ledger: ledger && ledger.releasesLastYear > 0 ? ledger : null,
     }} />,

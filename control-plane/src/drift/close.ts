@@ -10,7 +10,7 @@
  * cron run, or an operator's) completes the window from it — never with fresh noise.
  */
 import { type SketchAggregator, aggregateStub, layoutForVersion, numberVar } from '@modelfleet/edge-runtime';
-import { type ReleaseNoise, healthLayout } from '@modelfleet/protocol';
+import { DAY_SECONDS, type ReleaseNoise, healthLayout, windowsIn } from '@modelfleet/protocol';
 import type { Env } from '../env.ts';
 import { crashPoint } from '../fault/crash-points.ts';
 import { auditStatement } from '../registry/audit.ts';
@@ -57,7 +57,7 @@ export async function closeWindow(env: Env, model: string, version: number, wind
   const stub = (cohort?: string) => aggregateStub(env, model, version, window, cohort);
   // Each aggregate keeps its release until it is recorded below and acknowledged, so a crash
   // anywhere up to the ack is completed by the next call, on the very same noised sums (and σ).
-  // Health first: when it is released it takes HEALTH_SHARE of the day's ρ, otherwise the drift
+  // Health first: when it is released it takes HEALTH_SHARE of the window's ρ, otherwise the drift
   // release keeps the whole budget (device counts, which decide this, are public — README).
   const healthAsked = releaseNoiseForRho(health, layout ? rho * HEALTH_SHARE : rho, HEALTH_SPLIT);
   // Counts of the networks behind each aggregate (SPEC 11.3); the aggregates keep them after a release.
@@ -166,14 +166,20 @@ async function healthRow(env: Env, modelId: number, version: number, window: num
   return { health: row?.verdict ? JSON.parse(row.verdict) : null, healthDevices: row?.devices ?? 0 };
 }
 
-/** Privacy spend per model: ρ adds up across releases; the last 365 windows give the annual ε. */
-export async function privacyLedger(env: Env, model: string, today: number) {
+/**
+ * Privacy spend per model: ρ adds up across releases; the windows of the last 365 days give the
+ * annual ε. `current` is the current window and `seconds` its length: the ledger numbers its rows
+ * by window (close.ts, rollouts), so a year is 365 days' worth of windows and "today" (the split's
+ * current column) is the current window — a day with day windows.
+ */
+export async function privacyLedger(env: Env, model: string, current: number, seconds = DAY_SECONDS) {
   const m = await findModel(env.DB, model);
+  const since = current - windowsIn(365, seconds);
   const row = await env.DB.prepare('SELECT COUNT(*) AS releases, COALESCE(SUM(rho), 0) AS rho FROM privacy_ledger WHERE model_id = ? AND window > ?')
-    .bind(m.id, today - 365).first<{ releases: number; rho: number }>();
-  // The split by channel (rollouts/step-budget.ts): today's, and the year's.
+    .bind(m.id, since).first<{ releases: number; rho: number }>();
+  // The split by channel (rollouts/step-budget.ts): the current window's, and the year's.
   const { results } = await env.DB.prepare('SELECT channel, window = ? AS today, COUNT(*) AS releases, COALESCE(SUM(rho), 0) AS rho FROM privacy_ledger WHERE model_id = ? AND window > ? GROUP BY channel, window = ? ORDER BY channel')
-    .bind(today, m.id, today - 365, today).all<{ channel: string; today: number; releases: number; rho: number }>();
+    .bind(current, m.id, since, current).all<{ channel: string; today: number; releases: number; rho: number }>();
   const split = (rows: typeof results) => rows.map((r) => ({ channel: r.channel, releases: r.releases, rho: r.rho, epsilon: r.rho > 0 ? epsilonFor(r.rho, DELTA) : 0 }));
   const year = [...new Set(results.map((r) => r.channel))].map((channel) => {
     const rows = results.filter((r) => r.channel === channel);

@@ -9,8 +9,8 @@
  * @example
  * await fleetWindows(env, 'fraud', 30, new Date()); // { windowSeconds: 86400, current, versions: [1, 2], windows: [...] }
  */
-import { aggregateStub, numberVar } from '@modelfleet/edge-runtime';
-import { DEFAULT_WINDOW_SECONDS, type FleetView } from '@modelfleet/protocol';
+import { aggregateStub, windowSeconds as windowLength } from '@modelfleet/edge-runtime';
+import { type FleetView, windowOf } from '@modelfleet/protocol';
 import type { Env } from '../env.ts';
 import { findModel } from '../registry/models.ts';
 
@@ -23,14 +23,10 @@ const HEALTH_COHORTS = ['health', 'health-control'] as const;
  */
 export const MAX_LIVE_VERSIONS = 16;
 
-/** The window holding `now` for windows of `seconds` (protocol windowOf for a day). */
-export const windowAt = (now: Date, seconds: number) => Math.floor(now.getTime() / (seconds * 1000));
-
 export async function fleetWindows(env: Env, model: string, count: number, now: Date): Promise<FleetView> {
   const m = await findModel(env.DB, model);
-  const seconds = numberVar(env.WINDOW_SECONDS, DEFAULT_WINDOW_SECONDS);
-  const windowSeconds = Number.isInteger(seconds) && seconds >= 1 ? seconds : DEFAULT_WINDOW_SECONDS;
-  const current = windowAt(now, windowSeconds);
+  const windowSeconds = windowLength(env); // window_length_invalid (503) for a length that is not one
+  const current = windowOf(now, windowSeconds);
   const first = current - count + 1;
   const { results: closed } = await env.DB.prepare(
     `SELECT version, window, SUM(devices) AS devices FROM drift_windows

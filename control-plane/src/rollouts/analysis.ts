@@ -22,7 +22,7 @@
  * sequence (sequential.ts) instead of ± 2 SE: checking after each release never inflates the
  * error. Its sketches are released once, when both arms have enough devices.
  */
-import { aggregateStub, layoutForVersion, numberVar } from '@modelfleet/edge-runtime';
+import { aggregateStub, layoutForVersion, numberVar, windowSeconds } from '@modelfleet/edge-runtime';
 import { type SketchAggregate, stepCohort, windowOf } from '@modelfleet/protocol';
 import { DELTA } from '../drift/close.ts';
 import type { HealthSummary } from '../drift/health-summary.ts';
@@ -84,7 +84,7 @@ function stepBudget(env: Env, modelId: number): StepBudget {
     refused: false,
     async take(rho: number): Promise<boolean> {
       left ??= cap - ((await env.DB.prepare("SELECT COALESCE(SUM(rho), 0) AS rho FROM privacy_ledger WHERE model_id = ? AND window = ? AND scope = 'step'")
-        .bind(modelId, windowOf(new Date())).first<{ rho: number }>())?.rho ?? 0);
+        .bind(modelId, windowOf(new Date(), windowSeconds(env))).first<{ rho: number }>())?.rho ?? 0);
       // cap · 1e-9: a release's ρ is recomputed from its noise scales, so it may exceed its share by a rounding error.
       if (rho > left + cap * 1e-9) {
         budget.refused = true;
@@ -103,7 +103,7 @@ async function ackArms(env: Env, r: RolloutView, sequence: number, cohort: strin
 }
 
 const ledgerStep = (env: Env, modelId: number, rho: number, at: string) =>
-  env.DB.prepare("INSERT INTO privacy_ledger (model_id, window, rho, epsilon, delta, released_at, scope, channel) VALUES (?, ?, ?, ?, ?, ?, 'step', 'step-sketches')").bind(modelId, windowOf(new Date()), rho, epsilonFor(rho, DELTA), DELTA, at);
+  env.DB.prepare("INSERT INTO privacy_ledger (model_id, window, rho, epsilon, delta, released_at, scope, channel) VALUES (?, ?, ?, ?, ?, ?, 'step', 'step-sketches')").bind(modelId, windowOf(new Date(), windowSeconds(env)), rho, epsilonFor(rho, DELTA), DELTA, at);
 
 /**
  * The step's drift sketches (inputs and outputs against each version's signed baseline, sent by

@@ -20,8 +20,8 @@
  * adjacency one device can move where the next boundary falls (the same count-threshold leak the
  * release floor already has); under replace-one adjacency the partition is fixed and it is exact.
  */
-import { aggregateStub, numberVar } from '@modelfleet/edge-runtime';
-import { type ReleaseNoise, type SketchAggregate, healthLayout, mergeSketches, stepCohort, windowOf } from '@modelfleet/protocol';
+import { aggregateStub, numberVar, windowSeconds } from '@modelfleet/edge-runtime';
+import { type ReleaseNoise, type SketchAggregate, healthLayout, mergeSketches, stepCohort, windowOf, windowStart } from '@modelfleet/protocol';
 import { DELTA } from '../drift/close.ts';
 import { summarizeHealth } from '../drift/health-summary.ts';
 import type { NetworkCounts } from '../drift/networks.ts';
@@ -50,7 +50,8 @@ interface IncrementRow { version: number; increment: number; devices: number; ag
 export const releaseFloor = (env: Env, r: RolloutView): number =>
   Math.max(numberVar(env.DRIFT_MIN_DEVICES, 1000), Math.min(...r.plan.analysis.map((c) => c.minSample)));
 
-const dayStart = () => new Date(windowOf(new Date()) * 86_400_000).toISOString();
+/** When the ledger's current window began (the UTC day, with day windows: WINDOW_SECONDS). */
+const windowBegan = (env: Env) => windowStart(windowOf(new Date(), windowSeconds(env)), windowSeconds(env)).toISOString();
 
 /**
  * Records any released increment not yet in D1 (a tick that crashed after the release: its stored
@@ -75,7 +76,7 @@ export async function stepIncrements(env: Env, r: RolloutView & { modelId: numbe
     const split = stepSplit(r.plan.analysis);
     const asked = stepHealthNoise(layout, stepReleaseRho(env) * split.health, split.healthFeatures);
     // Parallel composition (module comment): only the day's first increment of this step spends.
-    const charged = rows.some((x) => x.released_at >= dayStart());
+    const charged = rows.some((x) => x.released_at >= windowBegan(env));
     const allowed = charged || (await budget.take(rhoSpent(layout, asked))) || pending; // a pending increment was paid for before its tick crashed
     if (allowed) {
       const released = await Promise.all(stubs.map((s, i) => s.releaseIncrement(need[i]!, asked)));
@@ -94,7 +95,7 @@ export async function stepIncrements(env: Env, r: RolloutView & { modelId: numbe
         await env.DB.batch([
           ...fresh.map(insert),
           env.DB.prepare("INSERT INTO privacy_ledger (model_id, window, rho, epsilon, delta, released_at, scope, channel) VALUES (?, ?, ?, ?, ?, ?, ?, 'step-health')")
-            .bind(r.modelId, windowOf(new Date()), spent, spent > 0 ? epsilonFor(spent, DELTA) : 0, DELTA, at, scope),
+            .bind(r.modelId, windowOf(new Date(), windowSeconds(env)), spent, spent > 0 ? epsilonFor(spent, DELTA) : 0, DELTA, at, scope),
         ]);
         await crashPoint(env, 'step-health:after-commit');
         rows = await read();

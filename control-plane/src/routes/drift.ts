@@ -4,14 +4,14 @@
  * window closes and noise is added; until then only the device count and a digest are shown.
  */
 import { createRoute } from '@hono/zod-openapi';
-import { ApiError, aggregateStub, numberVar } from '@modelfleet/edge-runtime';
+import { ApiError, aggregateStub, numberVar, windowSeconds } from '@modelfleet/edge-runtime';
 import { z } from 'zod';
 import { requireRole } from '../auth/operators.ts';
 import { createApp } from '../http/openapi-app.ts';
 import { findModel } from '../registry/models.ts';
 import { closeWindow, privacyLedger } from '../drift/close.ts';
 import { DEFAULT_DETECT } from '../drift/detect.ts';
-import { windowOf } from '@modelfleet/protocol';
+import { windowOf, windowStart } from '@modelfleet/protocol';
 import { ModelParam, bearer, errorResponses, json } from './shared.ts';
 
 export const driftRoutes = createApp();
@@ -43,9 +43,10 @@ driftRoutes.openapi(
   }),
   async (c) => {
     const { model, version, window } = c.req.valid('param');
-    // Closing a day that has not begun would refuse every upload of that day (issue 15).
-    const today = windowOf(new Date());
-    if (window > today) throw new ApiError('bad_request', `window ${window} is in the future (today is ${today}); a window closes on or after its day`);
+    // Closing a window that has not begun would refuse every upload of it (issue 15).
+    const seconds = windowSeconds(c.env);
+    const current = windowOf(new Date(), seconds);
+    if (window > current) throw new ApiError('bad_request', `window ${window} is in the future (the current ${seconds}-s window is ${current}, from ${windowStart(current, seconds).toISOString()}); a window closes once it has begun`);
     return c.json(await closeWindow(c.env, model, version, window, c.get('operator').actor), 200);
   },
 );
@@ -58,7 +59,8 @@ driftRoutes.openapi(
       200: json(z.object({
         minDevices: z.number().int().meta({ description: 'devices a window needs before it is released' }),
         familyAlpha: z.number().meta({ description: 'false-alarm rate per window over all features (Bonferroni-split per feature)' }),
-        epsilonPerDay: z.number().meta({ description: 'privacy budget ε per device per model per day (δ = 1e-6) that each daily release spends at most' }),
+        epsilonPerDay: z.number().meta({ description: 'privacy budget ε per device per model per window (δ = 1e-6) that each window\'s release spends at most: per day with day windows (DRIFT_EPSILON_PER_DAY)' }),
+        windowSeconds: z.number().int().meta({ description: 'window length in seconds (WINDOW_SECONDS; 86400 = UTC days); window w starts at w · windowSeconds s after the Unix epoch' }),
         effectFloor: z.object({ sigma: z.number(), share: z.number() }).meta({ description: 'smallest effect that alarms: location/shape shift in baseline σ (numeric), change of a share (categorical, missing)' }),
         windows: z.array(z.record(z.string(), z.unknown())),
       }), 'Closed windows, newest first: per-feature verdicts (with released bin shares), output drift, CUSUM, retrain requests and device health'),
@@ -66,6 +68,7 @@ driftRoutes.openapi(
     },
   }),
   async (c) => {
+    const seconds = windowSeconds(c.env);
     const m = await findModel(c.env.DB, c.req.valid('param').model);
     const { results } = await c.env.DB.prepare("SELECT version, window, devices, released, alarm, noise_sigma AS noiseSigma, noise, verdict, cusum, retrain, closed_at AS closedAt FROM drift_windows WHERE model_id = ? AND cohort = 'all' ORDER BY window DESC, version DESC LIMIT ?")
       .bind(m.id, c.req.valid('query').limit).all<Record<string, unknown>>();
@@ -75,7 +78,7 @@ driftRoutes.openapi(
     const parse = (v: unknown) => (v ? JSON.parse(String(v)) : null);
     return c.json({
       minDevices: numberVar(c.env.DRIFT_MIN_DEVICES, DEFAULT_DETECT.minDevices), familyAlpha: DEFAULT_DETECT.familyAlpha,
-      epsilonPerDay: numberVar(c.env.DRIFT_EPSILON_PER_DAY, 2), effectFloor: { sigma: DEFAULT_DETECT.minSigmaShift, share: DEFAULT_DETECT.minCategoryShift },
+      epsilonPerDay: numberVar(c.env.DRIFT_EPSILON_PER_DAY, 2), windowSeconds: seconds, effectFloor: { sigma: DEFAULT_DETECT.minSigmaShift, share: DEFAULT_DETECT.minCategoryShift },
       windows: results.map((r) => ({
       ...r, released: r.released === 1, alarm: r.alarm === 1, noise: parse(r.noise), verdict: parse(r.verdict), retrain: parse(r.retrain),
       health: healthOf.get(`${r.version}/${r.window}`) ?? null,
@@ -93,7 +96,10 @@ driftRoutes.openapi(
   createRoute({
     method: 'get', path: '/models/{model}/privacy', security: bearer, middleware: [requireRole('viewer')] as const,
     request: { params: ModelParam },
-    responses: { 200: json(PrivacyLedgerView, 'zCDP ledger: spend over the last 365 windows, and split by channel (window, step-health, step-sketches) today and over the year'), ...errorResponses },
+    responses: { 200: json(PrivacyLedgerView, 'zCDP ledger: spend over the windows of the last 365 days, and split by channel (window, step-health, step-sketches) in the current window (`today`: the day, with day windows) and over the year'), ...errorResponses },
   }),
-  async (c) => c.json(await privacyLedger(c.env, c.req.valid('param').model, windowOf(new Date())), 200),
+  async (c) => {
+    const seconds = windowSeconds(c.env);
+    return c.json(await privacyLedger(c.env, c.req.valid('param').model, windowOf(new Date(), seconds), seconds), 200);
+  },
 );

@@ -8,6 +8,7 @@
  * the same numbers are in the table below them, for screen readers and for copying.
  */
 import type { Explanations } from '@modelfleet/protocol';
+import { DAY_SECONDS, windowStart } from '@modelfleet/protocol';
 import { Badge, DataScript, num, pct, when } from '../components.tsx';
 import { Page, type PageProps } from '../layout.tsx';
 import { type Importance, leanRule, rankImportances } from './explanations.tsx';
@@ -22,6 +23,8 @@ export interface WindowView {
 }
 export interface DriftView {
   model: string; version: number; versions: number[]; minDevices: number; familyAlpha: number; epsilonPerDay: number; effectFloor: { sigma: number; share: number };
+  /** Window length in seconds (WINDOW_SECONDS); 86400 = UTC days. */
+  windowSeconds: number;
   windows: WindowView[];
   /** The version's published feature importance (the publisher's claim), to say which alarmed features it leans on. */
   explanations: Explanations | null;
@@ -40,8 +43,12 @@ const CHANNELS: Record<string, string> = {
   step: 'a rollout step (recorded before channels were kept)',
 };
 
-/** Day number → ISO date (windows are UTC days since the epoch). */
-export const dayOf = (w: number) => new Date(w * 86_400_000).toISOString().slice(0, 10);
+/** Day number → ISO date (day windows are UTC days since the epoch). */
+export const dayOf = (w: number) => windowStart(w).toISOString().slice(0, 10);
+
+/** A window as people read it: its date for day windows, its UTC start time for shorter ones. */
+export const windowLabel = (w: number, seconds = DAY_SECONDS) =>
+  seconds >= DAY_SECONDS ? dayOf(w) : windowStart(w, seconds).toISOString().slice(0, seconds % 60 === 0 ? 16 : 19).replace('T', ' ') + ' UTC';
 
 export function DriftPage({ d, ...page }: Omit<PageProps, 'title'> & { d: DriftView }) {
   const windows = [...d.windows].sort((a, b) => a.window - b.window);
@@ -51,6 +58,9 @@ export function DriftPage({ d, ...page }: Omit<PageProps, 'title'> & { d: DriftV
   const enc = encodeURIComponent(d.model);
   const importance = new Map<string, Importance>(d.explanations ? rankImportances(d.explanations).map((i) => [i.name, i]) : []);
   const alarmed = latest?.verdict?.features.filter((f) => f.alarm).map((f) => f.name) ?? [];
+  const seconds = d.windowSeconds ?? DAY_SECONDS;
+  const daily = seconds >= DAY_SECONDS;
+  const label = (w: number) => windowLabel(w, seconds);
   return (
     <Page title={`${d.model} drift`} charts {...page}>
       <h1><a href={`/console/models/${enc}`}>{d.model}</a> · drift of v{d.version}</h1>
@@ -58,14 +68,15 @@ export function DriftPage({ d, ...page }: Omit<PageProps, 'title'> & { d: DriftV
         <label for="version">Version <select id="version" name="version">{d.versions.map((v) => <option value={v} selected={v === d.version}>v{v}</option>)}</select></label>
         <button type="submit">Show</button>
       </form>
-      {windows.length === 0 ? <p>No closed windows for v{d.version} yet. Windows close daily once devices have sent sketches.</p> : (
+      {windows.length === 0 ? <p>No closed windows for v{d.version} yet. Windows close {daily ? 'daily' : `every ${seconds} s`} once devices have sent sketches.</p> : (
         <>
           <p>
-            {latest!.alarm ? <Badge status="alarm">drift alarm</Badge> : <Badge status="ok">no drift</Badge>} in the latest window ({dayOf(latest!.window)}, {latest!.devices.toLocaleString('en-US')} devices; release needs {d.minDevices.toLocaleString('en-US')}).
+            {latest!.alarm ? <Badge status="alarm">drift alarm</Badge> : <Badge status="ok">no drift</Badge>} in the latest window ({label(latest!.window)}, {latest!.devices.toLocaleString('en-US')} devices; release needs {d.minDevices.toLocaleString('en-US')}).
             {latest!.retrain?.reasons.length ? <> Retraining requested: {latest!.retrain.reasons.join(', ')}.</> : null}
           </p>
           <DataScript id="drift-data" data={{ windows: windows.map((w) => ({ ...w, day: dayOf(w.window) })), features, threshold: d.familyAlpha / Math.max(tested, 1), minDevices: d.minDevices }} />
           <Leaning d={d} alarmed={alarmed} importance={importance} />
+          <DataScript id="drift-data" data={{ windows: windows.map((w) => ({ ...w, day: label(w.window) })), windowSeconds: seconds, features, threshold: d.familyAlpha / Math.max(tested, 1), minDevices: d.minDevices }} />
           <h2>Features</h2>
           <p class="muted" id="effect-floor">A feature alarms when its p-value is under the threshold <em>and</em> its effect is at least {num(d.effectFloor.sigma, 2)} baseline σ (numeric location or shape) or {pct(d.effectFloor.share, 0)} of a share (categories, missing values): with many devices, tiny harmless shifts are significant, and the floor keeps them quiet. Effects come with 95 % intervals from the sampling and privacy noise of both the fleet and the baseline.</p>
           <div class="grid">
@@ -98,10 +109,10 @@ export function DriftPage({ d, ...page }: Omit<PageProps, 'title'> & { d: DriftV
           <h2 id="windows-h">Windows</h2>
           <div class="table-wrap">
             <table class="responsive" aria-labelledby="windows-h">
-              <thead><tr><th scope="col">Day</th><th scope="col" class="num">Devices</th><th scope="col">Verdict</th><th scope="col">Alarmed features</th><th scope="col">Outputs</th><th scope="col" class="num">Noise σ</th><th scope="col">Retrain</th><th scope="col">Closed</th></tr></thead>
+              <thead><tr><th scope="col">{daily ? 'Day' : 'Window (start)'}</th><th scope="col" class="num">Devices</th><th scope="col">Verdict</th><th scope="col">Alarmed features</th><th scope="col">Outputs</th><th scope="col" class="num">Noise σ</th><th scope="col">Retrain</th><th scope="col">Closed</th></tr></thead>
               <tbody>{[...windows].reverse().map((w) => (
                 <tr data-window={w.window}>
-                  <td data-label="Day">{dayOf(w.window)}</td>
+                  <td data-label={daily ? 'Day' : 'Window'}>{label(w.window)}</td>
                   <td data-label="Devices" class="num">{w.devices.toLocaleString('en-US')}</td>
                   <td data-label="Verdict">{!w.released ? <Badge status="no_data">withheld</Badge> : w.alarm ? <Badge status="alarm">alarm</Badge> : <Badge status="ok">ok</Badge>}</td>
                   <td data-label="Alarmed">{w.verdict?.features.filter((f) => f.alarm).map((f) => (importance.get(f.name)?.leaned ? `${f.name} (leaned on)` : f.name)).join(', ') || '—'}</td>
@@ -118,7 +129,9 @@ export function DriftPage({ d, ...page }: Omit<PageProps, 'title'> & { d: DriftV
       <h2>Privacy ledger</h2>
       {d.ledger ? (
         <dl class="kv" id="ledger">
-          <dt>Budget per device per day</dt><dd>ε = {num(d.epsilonPerDay, 3)} (δ = {d.ledger.delta}) for each daily release</dd>
+          {daily
+            ? <><dt>Budget per device per day</dt><dd>ε = {num(d.epsilonPerDay, 3)} (δ = {d.ledger.delta}) for each daily release</dd></>
+            : <><dt>Budget per device per window</dt><dd>ε = {num(d.epsilonPerDay, 3)} (δ = {d.ledger.delta}) for each release of a {seconds}-s window: {num(d.epsilonPerDay * (DAY_SECONDS / seconds), 0)} a day for a device in every window</dd></>}
           <dt>Releases, last 365 days</dt><dd>{d.ledger.releasesLastYear}</dd>
           <dt>ρ spent (zCDP)</dt><dd>{num(d.ledger.rhoLastYear, 4)}</dd>
           <dt>ε spent over the year at δ = {d.ledger.delta}</dt><dd>{num(d.ledger.epsilonLastYear, 3)} (what all releases of the year add up to for a device in every one, by zCDP composition)</dd>
@@ -128,13 +141,13 @@ export function DriftPage({ d, ...page }: Omit<PageProps, 'title'> & { d: DriftV
         <div class="table-wrap">
           <table id="ledger-split">
             <caption>Where the budget went, by channel: a live rollout's step budget goes to the telemetry its plan judges</caption>
-            <thead><tr><th scope="col">Channel</th><th scope="col" class="num">Releases today</th><th scope="col" class="num">ρ today</th><th scope="col" class="num">Releases, 365 days</th><th scope="col" class="num">ρ, 365 days</th></tr></thead>
+            <thead><tr><th scope="col">Channel</th><th scope="col" class="num">Releases {daily ? 'today' : 'this window'}</th><th scope="col" class="num">ρ {daily ? 'today' : 'this window'}</th><th scope="col" class="num">Releases, 365 days</th><th scope="col" class="num">ρ, 365 days</th></tr></thead>
             <tbody>
               {d.ledger.channels.lastYear.map((c) => {
                 const today = d.ledger!.channels!.today.find((t) => t.channel === c.channel);
                 return (
                   <tr data-channel={c.channel}>
-                    <th scope="row">{c.channel} <span class="muted">{CHANNELS[c.channel] ?? ''}</span></th>
+                    <th scope="row">{c.channel} <span class="muted">{c.channel === 'window' && !daily ? `a ${seconds}-s window (drift sketches and health)` : CHANNELS[c.channel] ?? ''}</span></th>
                     <td class="num">{today?.releases ?? 0}</td><td class="num">{num(today?.rho ?? 0, 4)}</td>
                     <td class="num">{c.releases}</td><td class="num">{num(c.rho, 4)}</td>
                   </tr>
