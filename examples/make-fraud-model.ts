@@ -76,7 +76,7 @@ write('golden.json', { tolerance: { atol: 1e-5, rtol: 1e-4 }, examples });
 // from the model's outputs on the evaluation set.
 write('baseline.json', buildBaseline(
   FEATURES.map((name) => ({ name, kind: 'numeric' as const })),
-  (name) => train.map((r) => r.x[FEATURES.indexOf(name)]!),
+  (name) => train.map((r) => r.x[FEATURES.indexOf(name as (typeof FEATURES)[number])]!),
   [...scores].map((p) => [p]),
 ));
 console.log(`wrote ${OUT}: auc ${auc.toFixed(3)}, accuracy ${accuracy.toFixed(3)}`);

@@ -90,6 +90,9 @@ export async function startFleet(o: FleetOptions): Promise<Fleet> {
       let correct = 0;
       await Promise.all(devices.map(async (d) => {
         if (d.offline) return;
+        // What an app does (web-sdk README): a newer version the background poll verified and
+        // cached waits for reload(), which swaps it in between calls.
+        if ((await d.client.status())[o.model]?.state === 'update-ready') await d.model.reload();
         const rows = transactions(o.perTick, { seed: d.seed + round * 7919, regime });
         const outputs = await d.model.predict(rows.map((r) => r.x));
         const out = toArray(Object.values(outputs)[0]!) as number[][]; // one output: P(fraud) per row

@@ -68,7 +68,7 @@ export async function runScenario(o: ScenarioOptions): Promise<Summary> {
     '--baseline', 'examples/fraud-model/baseline.json', '--lineage', 'examples/fraud-model/lineage.json', '--params', 'examples/fraud-model/params.json', '--golden', 'examples/fraud-model/golden.json']);
   say(`published examples/fraud-model as ${model} v1 (champion), with its monitoring baseline`);
   await api(plane, 'PUT', `/v1/models/${model}/rollout-policy`, {
-    minSteps: o.steps.length, maxFirstStepPercent: o.steps[0], minBakeSeconds: o.bakeSeconds, gate: { metric: 'auc', margin: 0, source: 'server' },
+    minSteps: o.steps.length, maxFirstStepPercent: o.steps[0], minBakeSeconds: o.bakeSeconds, gate: { metric: 'accuracy', margin: 0, source: 'server' }, // the control plane's own score on the fresh set
   });
   const hookUrl = `http://127.0.0.1:${o.retrainPort}/events`;
   const hook = await api<{ secret: string }>(plane, 'POST', '/v1/webhooks', { url: hookUrl, events: ['dev.modelfleet.drift.retrain_requested'] });
@@ -89,7 +89,7 @@ export async function runScenario(o: ScenarioOptions): Promise<Summary> {
   let challenger: number | null = null;
   let rolloutId: string | null = null;
   let outcome: Summary['outcome'] = 'timed-out';
-  const acc = { before: [0, 0], oldAfter: [0, 0], promoted: [0, 0] };
+  const acc: Record<'before' | 'oldAfter' | 'promoted', [number, number]> = { before: [0, 0], oldAfter: [0, 0], promoted: [0, 0] };
   let offline: string | null = null;
   let bytesAtRollout: number[] | null = null;
   let round = 0;
@@ -178,7 +178,7 @@ export async function runScenario(o: ScenarioOptions): Promise<Summary> {
   await fleet.close();
   await browsers?.close();
   await retrain?.stop();
-  const rate = ([c, n]: number[]) => (n! > 0 ? c! / n! : null);
+  const rate = ([c, n]: [number, number]) => (n > 0 ? c / n : null);
   const span = (a: number | null, b: number | null) => (a !== null && b !== null ? (b - a) / 1000 : null);
   return {
     outcome, challenger,

@@ -36,6 +36,16 @@ export async function versionOf(cp: ControlPlane, model: string, ref: number | s
   return (await (await get(cp, `/v1/models/${model}/versions/${version}`)).json()) as VersionSummary;
 }
 
+/**
+ * An active version already retrained from `parent` (its lineage names it), if any: the control
+ * plane asks again at every window that still drifts, and one challenger per episode is enough
+ * — it is in its rollout, or an operator is looking at it.
+ */
+export async function retrainedFrom(cp: ControlPlane, model: string, parent: number): Promise<number | null> {
+  const { versions } = (await (await get(cp, `/v1/models/${model}/versions`)).json()) as { versions: { version: number; status: string; lineage?: { parentVersion?: number } }[] };
+  return versions.find((v) => v.status === 'active' && v.lineage?.parentVersion === parent)?.version ?? null;
+}
+
 export async function downloadVersion(cp: ControlPlane, model: string, ref: number | string, root?: Envelope): Promise<{ version: number; manifest: Manifest; model: tf.LayersModel }> {
   const summary = await versionOf(cp, model, ref);
   const digest = summary.manifestDigest;

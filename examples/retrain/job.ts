@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Envelope, type Evaluation, buildBaseline } from '@modelfleet/protocol';
 import { FEATURES, type Feature, type Transaction, transactions } from '../demo/transactions.ts';
-import { type ControlPlane, downloadVersion } from './champion.ts';
+import { type ControlPlane, downloadVersion, retrainedFrom } from './champion.ts';
 import { type Scores, evalSetBody, evalSetDigest, evaluate, predict, rounded } from './evaluate.ts';
 import { type Explanations, permutationImportance } from './importance.ts';
 import { cli, modelDirFlags, writeModelDir } from './publish.ts';
@@ -67,9 +67,18 @@ export function codeCommit(env = process.env): string | undefined {
   }
 }
 
+/** The drifting version already has an active challenger retrained from it: nothing to do. */
+export class AlreadyRetrained extends Error {
+  constructor(readonly version: number, parent: number) {
+    super(`v${version} was already retrained from v${parent}`);
+  }
+}
+
 export async function runRetrainJob(request: { model: string; version: number; eventId: string }, d: JobDeps): Promise<JobResult> {
   const { model } = request;
   const log = (line: string) => d.log(`[${model}] ${line}`);
+  const existing = await retrainedFrom(d.controlPlane, model, request.version);
+  if (existing !== null) throw new AlreadyRetrained(existing, request.version);
 
   const rows = await d.source.labelled(d.trainRows + d.evalRows);
   const train = rows.slice(0, d.trainRows);

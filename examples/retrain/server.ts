@@ -19,7 +19,7 @@ import { type IncomingMessage, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { type CloudEvent, type Envelope, ProtocolError, verifyWebhook } from '@modelfleet/protocol';
-import { type DataSource, type JobDeps, type JobResult, demoSource, runRetrainJob } from './job.ts';
+import { AlreadyRetrained, type DataSource, type JobDeps, type JobResult, demoSource, runRetrainJob } from './job.ts';
 
 export const RETRAIN_EVENT = 'dev.modelfleet.drift.retrain_requested';
 const MAX_BODY_BYTES = 2 ** 20;
@@ -49,7 +49,8 @@ export interface Job {
   eventId: string;
   model: string;
   version: number;
-  state: 'queued' | 'running' | 'done' | 'failed';
+  /** skipped: the drifting version already has an active challenger retrained from it (job.ts AlreadyRetrained). */
+  state: 'queued' | 'running' | 'done' | 'failed' | 'skipped';
   result?: JobResult;
   error?: string;
   /** Settles when the job ends, either way. */
@@ -103,7 +104,9 @@ export async function startRetrainService(o: RetrainOptions): Promise<{ url: str
     log(`job ${job.id}: retraining ${job.model} (drift on v${job.version}, event ${job.eventId})`);
     runRetrainJob({ model: job.model, version: job.version, eventId: job.eventId }, deps).then(
       (result) => ((job.result = result), (job.state = 'done'), log(`job ${job.id}: done, ${job.model} v${result.version} published`)),
-      (e: unknown) => ((job.error = (e as Error).message), (job.state = 'failed'), log(`job ${job.id}: failed: ${job.error}`)),
+      (e: unknown) => e instanceof AlreadyRetrained
+        ? ((job.state = 'skipped'), log(`job ${job.id}: skipped: ${e.message}`))
+        : ((job.error = (e as Error).message), (job.state = 'failed'), log(`job ${job.id}: failed: ${job.error}`)),
     ).finally(() => {
       running.delete(job.model);
       settle();

@@ -40,20 +40,32 @@ export async function fleetOf(db: D1Database, modelId: number): Promise<Fleet> {
 export const privacyOf = (env: PlanSettings, analysis: RolloutPlan['analysis']): Promise<Privacy> =>
   stepPrivacy(numberVar(env.DRIFT_EPSILON_PER_DAY, 2), analysis); // what a step's releases spend (increments.ts stepReleaseRho)
 
+/** Released health windows of the champion a rate is looked for in, newest first. */
+export const RATE_WINDOWS = 30;
+
 /**
- * The fleet's rate per metric: the champion's latest released daily health window (noised, so
- * clipped to [0, 1]); the binomial spread a plan must beat is computed at these rates.
+ * The fleet's rate per metric: of the champion's recent released health windows, the one that
+ * measured the metric on the most devices (noised, so clipped to [0, 1]). Load outcomes come only
+ * from devices that loaded in the window — after an update settles, most windows have few or
+ * none — so each metric takes its own window. The binomial spread a plan must beat is computed at
+ * these rates; a metric seen in none of them keeps the typical rate.
  */
 async function ratesOf(db: D1Database, modelId: number): Promise<Fleet['rates']> {
-  const row = await db.prepare(
-    "SELECT w.verdict FROM drift_windows w JOIN aliases a ON a.model_id = w.model_id AND a.name = 'champion' AND a.version = w.version WHERE w.model_id = ? AND w.cohort = 'health' AND w.released = 1 AND w.verdict IS NOT NULL ORDER BY w.window DESC LIMIT 1",
-  ).bind(modelId).first<{ verdict: string }>();
-  if (!row) return undefined;
-  const summary = JSON.parse(row.verdict) as HealthSummary;
+  const { results } = await db.prepare(
+    "SELECT w.verdict FROM drift_windows w JOIN aliases a ON a.model_id = w.model_id AND a.name = 'champion' AND a.version = w.version WHERE w.model_id = ? AND w.cohort = 'health' AND w.released = 1 AND w.verdict IS NOT NULL ORDER BY w.window DESC LIMIT ?",
+  ).bind(modelId, RATE_WINDOWS).all<{ verdict: string }>();
+  if (results.length === 0) return undefined;
+  const summaries = results.map((r) => JSON.parse(r.verdict) as HealthSummary);
   const rates: NonNullable<Fleet['rates']> = {};
   for (const metric of Object.keys(TYPICAL_RATES) as (keyof typeof TYPICAL_RATES)[]) {
-    const r = metricRate(metric, summary);
-    if (r && r.n > 0 && Number.isFinite(r.value)) rates[metric] = Math.min(1, Math.max(0, r.value));
+    // The window that measured the metric on the most devices (the newest of equals): a share
+    // over a handful of devices is mostly release noise.
+    let best: { value: number; n: number } | null = null;
+    for (const summary of summaries) {
+      const r = metricRate(metric, summary);
+      if (r && r.n > (best?.n ?? 0) && Number.isFinite(r.value)) best = r;
+    }
+    if (best) rates[metric] = Math.min(1, Math.max(0, best.value));
   }
   return rates;
 }
