@@ -80,7 +80,7 @@ try {
     },
   });
   const seed = Number(process.env.DEMO_SEED ?? 17);
-  const rollout = { steps: [25, 50, 100], bakeSeconds: 15, minSample: 20 };
+  const rollout = { steps: [25, 50, 100], bakeSeconds: 15, minSample: 20, tolerance: 0.1 };
   const log = (l: string) => console.log(l);
   const summary = await runScenario({
     plane, model: 'fraud-live', windowSeconds, graceSeconds: Math.min(900, windowSeconds / 2),

@@ -33,7 +33,7 @@ import type { Env } from '../env.ts';
 import { crashPoint } from '../fault/crash-points.ts';
 import { releaseFloor, type StepBudget, stepIncrements, stepReleaseRho } from './increments.ts';
 import { OUTPUT_METRICS, stepSplit } from './step-budget.ts';
-import { type Arm, type Decision, type DriftArm, type MetricResult, type Rule, isRateMetric, judge, judgeOutputs, networkFloor, sampleRatio } from './judge.ts';
+import { type Arm, type Decision, type DriftArm, LOAD_METRICS, type MetricResult, type Rule, isRateMetric, judge, judgeOutputs, networkFloor, sampleRatio } from './judge.ts';
 import type { RolloutView } from './machine.ts';
 import { alphaPerMetric, projectDecision } from './sequential.ts';
 
@@ -182,7 +182,18 @@ export async function analyse(env: Env, r: RolloutView & { modelId: number }): P
   // The step's increments are checked after every release: the always-valid rule, α split over the
   // plan's rate metrics. A day's window is one look at its own data: the fixed rule, as before.
   const rule: Rule = step ? { kind: 'sequential', alpha: alphaPerMetric(r.plan.analysis.filter((c) => isRateMetric(c.metric)).length) } : { kind: 'fixed' };
-  const metrics = r.plan.analysis.map((check) => (OUTPUT_METRICS.has(check.metric) ? judgeOutputs(check, challengerDrift, championDrift) : judge(check, challenger, control, rule)));
+  // Load and verify failures: a step's own records carry none (a device sends its step record
+  // after predicting with the version it already loaded), so they are judged on the windows' health
+  // of the versions — one look each, the fixed rule — whatever the other metrics use.
+  const needsLoads = step && r.plan.analysis.some((c) => LOAD_METRICS.has(c.metric));
+  const loads = needsLoads
+    ? await Promise.all([arm(env, r.modelId, r.challenger, since), arm(env, r.modelId, r.champion, since, 'health-control'), arm(env, r.modelId, r.champion, since)])
+    : null;
+  const metrics = r.plan.analysis.map((check) => {
+    if (OUTPUT_METRICS.has(check.metric)) return judgeOutputs(check, challengerDrift, championDrift);
+    if (loads && LOAD_METRICS.has(check.metric)) return judge(check, loads[0], loads[1] ?? loads[2], { kind: 'fixed' });
+    return judge(check, challenger, control, rule);
+  });
   if (step) for (const m of metrics) project(m, step, since);
   // Both arms hold only devices the targeting admits (control devices name the rollout their ticket gave).
   if (challenger && controlRange) metrics.push(sampleRatio(challenger.devices, controlRange.devices, challenger.closedAt));

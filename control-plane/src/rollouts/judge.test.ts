@@ -65,3 +65,26 @@ describe('output metrics from drift verdicts', () => {
     expect(judgeOutputs(check('estimated_accuracy'), uncalibrated, drift(false, 0.9)).status).toBe('no_data');
   });
 });
+
+describe('load and verify failures when the control arm loaded nothing', () => {
+  const loads = (failed: number, devices: number): HealthSummary => ({
+    devices, load: { devices, shares: { ok: 1 - failed, load_failed: failed, verify_failed: 0 } },
+    predict: { devices: 0, shares: {} }, backend: { devices: 0, shares: {} }, latency: { devices: 0, p50Ms: null, p95Ms: null, over1sShare: 0 },
+  } as unknown as HealthSummary);
+  const armOf = (s: HealthSummary) => ({ devices: s.devices, summary: s, noise: 0, closedAt: '2026-12-03T00:00:00.000Z' });
+  const check = { metric: 'load_failure_rate' as const, tolerance: 0.05, minSample: 20, critical: true };
+
+  it("judges the challenger's failures against 0, on its own spread", () => {
+    const empty = armOf(loads(0, 0));
+    expect(judge(check, armOf(loads(0, 400)), empty)).toMatchObject({ status: 'pass', observed: 0, sample: { challenger: 400, control: 0 } });
+    const failing = judge(check, armOf(loads(0.5, 400)), empty);
+    expect(failing.status).toBe('fail');
+    expect(failing.standardError!).toBeCloseTo(Math.sqrt(0.25 / 400), 12);
+    // Too few challenger loads: no data, as ever.
+    expect(judge(check, armOf(loads(0, 10)), empty).status).toBe('no_data');
+  });
+
+  it('an inference-error arm with no predictions is still no data (only load metrics take the empty control as 0)', () => {
+    expect(judge({ ...check, metric: 'inference_error_rate' }, armOf(loads(0, 400)), armOf(loads(0, 0))).status).toBe('no_data');
+  });
+});

@@ -90,6 +90,15 @@ const RATES: Record<string, (h: HealthSummary) => { value: number; n: number; be
 /** A rate metric's value in a released health summary (power analysis reads the fleet's rates this way); undefined for other metrics. */
 export const metricRate = (metric: string, h: HealthSummary): { value: number; n: number } | undefined => RATES[metric]?.(h);
 
+/**
+ * Failures to load or verify the model. Only devices that loaded a version in the period report
+ * them; in a rollout that is every challenger device (each loads the challenger) but hardly any
+ * control device (it runs the champion it loaded long ago). When the control arm measured no loads
+ * the challenger's rate is judged against 0 — the champion already runs on those devices — with
+ * the challenger's spread alone: conservative for the challenger, never a reason to promote it.
+ */
+export const LOAD_METRICS: ReadonlySet<string> = new Set(['load_failure_rate', 'verify_failure_rate']);
+
 /** The metrics a sequential rule splits its α over (those with a standard error). */
 export const isRateMetric = (metric: string): boolean => metric in RATES;
 
@@ -110,10 +119,12 @@ export function judge(check: MetricCheck, challenger: Arm | null, control: Arm |
   const rate = RATES[check.metric];
   if (!rate) return noData({ challenger: 0, control: 0 }); // sketch and feedback metrics: not wired yet
   const a = rate(challenger.summary);
-  const b = rate(control.summary);
-  const sample = { challenger: a.n, control: b.n };
+  const measured = rate(control.summary);
+  // No loads in the control arm (LOAD_METRICS): a known rate of 0, no spread.
+  const b = LOAD_METRICS.has(check.metric) && measured.n === 0 ? { value: 0, n: Infinity } : measured;
+  const sample = { challenger: a.n, control: Number.isFinite(b.n) ? b.n : 0 };
   if (a.n < check.minSample || b.n < check.minSample) return noData(sample);
-  const variance = (p: number, n: number, noise: number) => (p * (1 - p)) / n + (noise / n) ** 2;
+  const variance = (p: number, n: number, noise: number) => (Number.isFinite(n) ? (p * (1 - p)) / n + (noise / n) ** 2 : 0);
   const standardError = Math.sqrt(variance(a.value, a.n, challenger.noise) + variance(b.value, b.n, control.noise));
   const observed = a.better === 'higher' ? b.value - a.value : a.value - b.value;
   if (rule.kind === 'sequential') {
