@@ -4,8 +4,7 @@
  * `npm start` on 8787 or without one), then runs examples/demo/scenario.ts against it and prints
  * the narrated timeline and a summary. Everything that compresses time is a Worker setting
  * (MODELFLEET_VARS below), and the Cron Trigger is fired through wrangler's /__scheduled.
- *   npm run demo                       the fraud pattern changes, a retrained challenger is promoted
- *   npm run demo -- --bad-challenger   the challenger's export is broken: it is rolled back
+ *   npm run demo    the fraud pattern changes, a retrained challenger is promoted
  * DEMO_DEVICES, DEMO_BROWSERS, DEMO_WINDOW_SECONDS, DEMO_SEED override the scenario's defaults.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
@@ -23,7 +22,6 @@ const root = resolve(import.meta.dirname, '..');
 const port = Number(process.env.DEMO_PORT ?? 8788);
 const url = `http://127.0.0.1:${port}`;
 const windowSeconds = Number(process.env.DEMO_WINDOW_SECONDS ?? 30);
-const bad = process.argv.includes('--bad-challenger');
 const stateDir = join(root, '.wrangler', 'demo-state');
 
 /** The demo's Worker settings: short windows and bakes for a fleet of a hundred or so devices. */
@@ -86,12 +84,12 @@ try {
   const summary = await runScenario({
     plane, model: 'fraud-live', windowSeconds, graceSeconds: Math.min(900, windowSeconds / 2),
     devices: Number(process.env.DEMO_DEVICES ?? 120), browsers: Number(process.env.DEMO_BROWSERS ?? 2),
-    pollMs: 5000, perTick: 8, seed, shiftAfterSeconds: 2 * windowSeconds, ...rollout, badChallenger: bad,
+    pollMs: 5000, perTick: 8, seed, shiftAfterSeconds: 2 * windowSeconds, ...rollout,
     retrainPort: await freePort(), retrain: (o) => startDemoRetrain({ ...o, endpoint: url, token, root: trustRoot, rollout, seed, log }),
     timeoutSeconds: 280, log,
   });
   printSummary(summary, (l) => console.log(l));
-  process.exitCode = summary.outcome === (bad ? 'rolled-back' : 'promoted') ? 0 : 1;
+  process.exitCode = summary.outcome === 'promoted' ? 0 : 1;
 } finally {
   stop();
 }

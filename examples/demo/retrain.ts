@@ -14,7 +14,7 @@ import { api } from './plane.ts';
 import type { RetrainHandle } from './scenario.ts';
 
 export interface DemoRetrainOptions {
-  port: number; secret: string; badChallenger: boolean;
+  port: number; secret: string;
   endpoint: string;
   /** Admin token: mints the service's publisher token, and registers evaluation sets (an operator's right). */
   token: string;

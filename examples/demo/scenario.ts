@@ -4,8 +4,7 @@
  * fleet; the fraud pattern changes; the windows' sketches raise a drift alarm and a retrain
  * request (signed CloudEvents); the retrain service trains, evaluates and publishes a challenger
  * with lineage; the control plane gates it and rolls it out in steps judged on the devices' own
- * step records; it is promoted and every device moves to it (or, with a broken challenger, it is
- * rolled back and no device stays on it). Time is compressed by configuration only (window
+ * step records; it is promoted and every device moves to it. Time is compressed by configuration only (window
  * length, bakes, minimum samples, ε) — the Worker runs its production code paths.
  *
  * `runScenario` prints a narrated timeline through `log` and returns the summary figures.
@@ -28,9 +27,8 @@ export interface ScenarioOptions {
   /** The rollout the retrain service's challenger gets. */
   steps: number[]; bakeSeconds: number; minSample: number;
   /** Starts the retrain service for the webhook registered with `secret` at `url` (its receiving endpoint). */
-  retrain(o: { url: string; port: number; secret: string; badChallenger: boolean }): Promise<RetrainHandle>;
+  retrain(o: { url: string; port: number; secret: string }): Promise<RetrainHandle>;
   retrainPort: number;
-  badChallenger?: boolean;
   faults?: { retrainDownAtAlarm?: boolean; offlineDevice?: boolean };
   timeoutSeconds: number;
   log(line: string): void;
@@ -72,7 +70,7 @@ export async function runScenario(o: ScenarioOptions): Promise<Summary> {
   });
   const hookUrl = `http://127.0.0.1:${o.retrainPort}/events`;
   const hook = await api<{ secret: string }>(plane, 'POST', '/v1/webhooks', { url: hookUrl, events: ['dev.modelfleet.drift.retrain_requested'] });
-  let retrain: RetrainHandle | null = await o.retrain({ url: hookUrl, port: o.retrainPort, secret: hook.secret, badChallenger: o.badChallenger ?? false });
+  let retrain: RetrainHandle | null = await o.retrain({ url: hookUrl, port: o.retrainPort, secret: hook.secret });
   say(`retrain service listening on ${hookUrl} (signed CloudEvents: dev.modelfleet.drift.retrain_requested)`);
 
   // 2. The fleet.
@@ -128,7 +126,7 @@ export async function runScenario(o: ScenarioOptions): Promise<Summary> {
       say(`window ${alarmed.window} closed with a drift alarm; retrain requested (${alarmed.retrain!.reasons.join(', ')}) — a signed CloudEvent to the retrain service`);
       if (!retrain) {
         await sleep(1000);
-        retrain = await o.retrain({ url: hookUrl, port: o.retrainPort, secret: hook.secret, badChallenger: o.badChallenger ?? false });
+        retrain = await o.retrain({ url: hookUrl, port: o.retrainPort, secret: hook.secret });
         say('the retrain service is back: the control plane retries the delivery');
       }
     }
