@@ -48,11 +48,16 @@ describe('bounded bodies', () => {
   it('a chunked 64 MiB body to a device route is refused at the cap, without reading the rest', async () => {
     const total = 64 * 1024 * 1024;
     const { body, pulled } = offered(total, new Uint8Array(64 * 1024).fill(7));
+    // The server answers 413 and stops reading; a client still writing may instead see the
+    // connection closed under it (a busy machine makes that race likely): either way it was refused.
     const res = await fetch(`${worker.url}/v1/edge/sketches/fraud/1?device=attacker-1`, {
       method: 'POST', body, duplex: 'half', headers: { 'content-type': 'application/octet-stream', 'x-modelfleet-app-key': appKey },
-    } as RequestInit);
-    expect(res.status).toBe(413);
-    expect(await res.json()).toMatchObject({ error: { code: 'payload_too_large' } });
+    } as RequestInit).catch((e: Error) => e);
+    if (res instanceof Error) expect(String((res as Error & { cause?: unknown }).cause ?? res.message)).toMatch(/other side closed|ECONNRESET|EPIPE|socket/i);
+    else {
+      expect(res.status).toBe(413);
+      expect(await res.json()).toMatchObject({ error: { code: 'payload_too_large' } });
+    }
     // The server stopped reading at the 64 KiB cap; what the client had buffered by then is far below the 64 MiB it offered.
     expect(pulled()).toBeLessThan(total / 4);
     // Nothing was counted, and the edge still takes a real upload.

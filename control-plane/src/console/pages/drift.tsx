@@ -74,7 +74,6 @@ export function DriftPage({ d, ...page }: Omit<PageProps, 'title'> & { d: DriftV
             {latest!.alarm ? <Badge status="alarm">drift alarm</Badge> : <Badge status="ok">no drift</Badge>} in the latest window ({label(latest!.window)}, {latest!.devices.toLocaleString('en-US')} devices; release needs {d.minDevices.toLocaleString('en-US')}).
             {latest!.retrain?.reasons.length ? <> Retraining requested: {latest!.retrain.reasons.join(', ')}.</> : null}
           </p>
-          <DataScript id="drift-data" data={{ windows: windows.map((w) => ({ ...w, day: dayOf(w.window) })), features, threshold: d.familyAlpha / Math.max(tested, 1), minDevices: d.minDevices }} />
           <Leaning d={d} alarmed={alarmed} importance={importance} />
           <DataScript id="drift-data" data={{ windows: windows.map((w) => ({ ...w, day: label(w.window) })), windowSeconds: seconds, features, threshold: d.familyAlpha / Math.max(tested, 1), minDevices: d.minDevices }} />
           <h2>Features</h2>
