@@ -5,12 +5,9 @@
  * devices' health records (one per device, version and window), which are public: closed windows
  * from the recorded windows, the open ones live from their aggregates.
  */
-import { DAY_SECONDS } from './window.ts';
 import { z } from 'zod';
 import { ModelName } from './manifest.ts';
 
-/** The window length when the Worker sets no WINDOW_SECONDS: a UTC day. */
-export const DEFAULT_WINDOW_SECONDS = DAY_SECONDS;
 
 export const FleetQuery = z.object({
   windows: z.coerce.number().int().min(1).max(366).default(30).meta({ description: 'how many windows, ending with the current one' }),

@@ -39,6 +39,7 @@ export * from './discrete-gaussian.ts';
 export * from './webhook.ts';
 export * from './health.ts';
 export * from './fleet.ts';
+export * from './privacy-ledger.ts';
 export * from './rollout.ts';
 export * from './rollout-policy.ts';
 export * from './rollout-power.ts';

@@ -26,7 +26,7 @@ import { HEALTH_SHARE, HEALTH_SPLIT, releaseNoiseForRho, rhoFor } from '../../co
 import { type Arm, type Rule, isRateMetric, judge } from '../../control-plane/src/rollouts/judge.ts';
 import { SEQUENTIAL_RULE, deriveDefaults } from '../../control-plane/src/rollouts/power.ts';
 import { alphaPerMetric, combinedNoise, incrementNeed } from '../../control-plane/src/rollouts/sequential.ts';
-import { stepHealthNoise, stepPrivacy, stepSplit } from '../../control-plane/src/rollouts/step-budget.ts';
+import { planHealthNoise, stepPrivacy } from '../../control-plane/src/rollouts/step-budget.ts';
 
 type Aggregate = ReturnType<typeof emptyAggregate>;
 export type Outcome = 'promote' | 'hold' | 'rollback';
@@ -82,8 +82,7 @@ type Pool = Awaited<ReturnType<typeof blockPool>>;
 
 /** A step's health release noise for a plan judging `analysis` (production: increments.ts via step-budget.ts). */
 export async function stepNoise(epsilon: number, analysis: readonly MetricCheck[]): Promise<ReleaseNoise> {
-  const split = stepSplit(analysis);
-  return stepHealthNoise(await healthLayout(), rhoFor(epsilon, 1e-6) * split.health, split.healthFeatures);
+  return planHealthNoise(await healthLayout(), rhoFor(epsilon, 1e-6), analysis)!;
 }
 /** The same before issue 16: a fixed 10 % of the step's ρ, every health feature released. */
 export const fixedShareNoise = async (epsilon: number): Promise<ReleaseNoise> => releaseNoiseForRho(await healthLayout(), rhoFor(epsilon, 1e-6) * HEALTH_SHARE, HEALTH_SPLIT);

@@ -31,7 +31,7 @@ import { crashPoint } from '../fault/crash-points.ts';
 import type { Arm } from './judge.ts';
 import type { RolloutView } from './machine.ts';
 import { combinedNoise, incrementNeed } from './sequential.ts';
-import { stepHealthNoise, stepSplit } from './step-budget.ts';
+import { planHealthNoise } from './step-budget.ts';
 
 /**
  * What one step's releases spend (ρ): the day's ε (DRIFT_EPSILON_PER_DAY), split between its
@@ -73,8 +73,7 @@ export async function stepIncrements(env: Env, r: RolloutView & { modelId: numbe
   if (pending || (fresh(sa) >= need[0]! && fresh(sb) >= need[1]!)) {
     const layout = await healthLayout();
     // The health channel's share of the step's budget, on the features the plan reads (step-budget.ts).
-    const split = stepSplit(r.plan.analysis);
-    const asked = stepHealthNoise(layout, stepReleaseRho(env) * split.health, split.healthFeatures);
+    const asked = planHealthNoise(layout, stepReleaseRho(env), r.plan.analysis)!; // a step is judged on health only when its plan reads some
     // Parallel composition (module comment): only the day's first increment of this step spends.
     const charged = rows.some((x) => x.released_at >= windowBegan(env));
     const allowed = charged || (await budget.take(rhoSpent(layout, asked))) || pending; // a pending increment was paid for before its tick crashed

@@ -1,7 +1,7 @@
 import { DEFAULT_ANALYSIS, healthLayout } from '@modelfleet/protocol';
 import { describe, expect, it } from 'vitest';
 import { HEALTH_SHARE, HEALTH_SPLIT, releaseNoiseForRho, rhoFor, rhoSpent } from '../drift/privacy.ts';
-import { stepHealthNoise, stepSplit } from './step-budget.ts';
+import { planHealthNoise, stepSplit } from './step-budget.ts';
 
 describe('stepSplit: the step budget goes to the channels the plan reads', () => {
   it('the default plan (rates and latency, no output metric): all of it to health, on load, predict and latency', () => {
@@ -14,11 +14,11 @@ describe('stepSplit: the step budget goes to the channels the plan reads', () =>
   });
 });
 
-describe('stepHealthNoise: withholding what is not judged sharpens what is', () => {
+describe('planHealthNoise: withholding what is not judged sharpens what is', () => {
   it('spends exactly the ρ asked, and at ε = 2 the default plan gets √20 ≈ 4.5× less noise than the old fixed 10 % share', async () => {
     const layout = await healthLayout();
     const rho = rhoFor(2, 1e-6);
-    const now = stepHealthNoise(layout, rho, stepSplit(DEFAULT_ANALYSIS).healthFeatures);
+    const now = planHealthNoise(layout, rho, DEFAULT_ANALYSIS)!; // the default plan: all of ρ to health
     expect(rhoSpent(layout, now) / rho).toBeCloseTo(1, 9);
     expect(now.withheld).toEqual([3, 4]); // backend, feedback
     const before = releaseNoiseForRho(layout, rho * HEALTH_SHARE, HEALTH_SPLIT);

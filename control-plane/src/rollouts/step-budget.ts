@@ -47,10 +47,12 @@ export function stepSplit(analysis: readonly Pick<MetricCheck, 'metric'>[]): Ste
   return { health: healthFeatures.length > 0 ? share : 0, sketches: analysis.some((c) => OUTPUT_METRICS.has(c.metric)) ? share : 0, healthFeatures };
 }
 
-/** The noise of a step's health release spending `rho` (the health share of the step's ρ) on `features` only. */
-export function stepHealthNoise(layout: SketchLayout, rho: number, features: readonly string[]) {
-  const withheld = layout.features.flatMap((f, i) => (features.includes(f.name) ? [] : [i]));
-  return releaseNoiseForRho(layout, rho, HEALTH_SPLIT, withheld);
+/** The noise of a step's health release spending `rho` (the step's ρ) for a plan judging `analysis`: the health channel's share, on the features it reads. Null when it reads none. */
+export function planHealthNoise(layout: SketchLayout, rho: number, analysis: readonly Pick<MetricCheck, 'metric'>[]) {
+  const split = stepSplit(analysis);
+  if (split.health === 0) return null;
+  const withheld = layout.features.flatMap((f, i) => (split.healthFeatures.includes(f.name) ? [] : [i]));
+  return releaseNoiseForRho(layout, rho * split.health, HEALTH_SPLIT, withheld);
 }
 
 /**
@@ -59,7 +61,6 @@ export function stepHealthNoise(layout: SketchLayout, rho: number, features: rea
  * reads no health metric (nothing is released).
  */
 export async function stepPrivacy(epsilonPerDay: number, analysis: readonly Pick<MetricCheck, 'metric'>[]) {
-  const split = stepSplit(analysis);
-  const noise = split.health > 0 ? stepHealthNoise(await healthLayout(), rhoFor(epsilonPerDay, DELTA) * split.health, split.healthFeatures) : null;
-  return { epsilonPerDay, healthShare: split.health, noiseSigma: noise?.categoricalBins ?? Infinity, delta: DELTA };
+  const noise = planHealthNoise(await healthLayout(), rhoFor(epsilonPerDay, DELTA), analysis);
+  return { epsilonPerDay, healthShare: stepSplit(analysis).health, noiseSigma: noise?.categoricalBins ?? Infinity, delta: DELTA };
 }

@@ -11,7 +11,7 @@ import { createApp } from '../http/openapi-app.ts';
 import { findModel } from '../registry/models.ts';
 import { closeWindow, privacyLedger } from '../drift/close.ts';
 import { DEFAULT_DETECT } from '../drift/detect.ts';
-import { windowOf, windowStart } from '@modelfleet/protocol';
+import { PrivacyLedgerView, windowOf, windowStart } from '@modelfleet/protocol';
 import { ModelParam, bearer, errorResponses, json } from './shared.ts';
 
 export const driftRoutes = createApp();
@@ -85,12 +85,6 @@ driftRoutes.openapi(
     })) }, 200);
   },
 );
-
-const ChannelSpend = z.object({ channel: z.string(), releases: z.number(), rho: z.number(), epsilon: z.number() });
-const PrivacyLedgerView = z.object({
-  model: z.string(), delta: z.number(), releasesLastYear: z.number(), rhoLastYear: z.number(), epsilonLastYear: z.number(),
-  channels: z.object({ today: z.array(ChannelSpend), lastYear: z.array(ChannelSpend) }),
-});
 
 driftRoutes.openapi(
   createRoute({

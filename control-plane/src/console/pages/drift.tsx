@@ -7,7 +7,7 @@
  * importance (explanations.tsx). Charts are drawn by the chart island (uPlot) from the JSON embedded here;
  * the same numbers are in the table below them, for screen readers and for copying.
  */
-import type { Explanations } from '@modelfleet/protocol';
+import type { Explanations, PrivacyLedgerView } from '@modelfleet/protocol';
 import { DAY_SECONDS, windowStart } from '@modelfleet/protocol';
 import { Badge, DataScript, num, pct, when } from '../components.tsx';
 import { Page, type PageProps } from '../layout.tsx';
@@ -28,12 +28,8 @@ export interface DriftView {
   windows: WindowView[];
   /** The version's published feature importance (the publisher's claim), to say which alarmed features it leans on. */
   explanations: Explanations | null;
-  ledger: {
-    delta: number; releasesLastYear: number; rhoLastYear: number; epsilonLastYear: number;
-    channels?: { today: ChannelSpend[]; lastYear: ChannelSpend[] };
-  } | null;
+  ledger: PrivacyLedgerView | null;
 }
-export interface ChannelSpend { channel: string; releases: number; rho: number; epsilon: number }
 
 /** What each ledger channel is (control-plane rollouts/step-budget.ts). */
 const CHANNELS: Record<string, string> = {
@@ -136,14 +132,14 @@ export function DriftPage({ d, ...page }: Omit<PageProps, 'title'> & { d: DriftV
           <dt>ε spent over the year at δ = {d.ledger.delta}</dt><dd>{num(d.ledger.epsilonLastYear, 3)} (what all releases of the year add up to for a device in every one, by zCDP composition)</dd>
         </dl>
       ) : <p class="muted">No releases yet.</p>}
-      {d.ledger?.channels && d.ledger.channels.lastYear.length > 0 && (
+      {d.ledger && d.ledger.channels.lastYear.length > 0 && (
         <div class="table-wrap">
           <table id="ledger-split">
             <caption>Where the budget went, by channel: a live rollout's step budget goes to the telemetry its plan judges</caption>
             <thead><tr><th scope="col">Channel</th><th scope="col" class="num">Releases {daily ? 'today' : 'this window'}</th><th scope="col" class="num">ρ {daily ? 'today' : 'this window'}</th><th scope="col" class="num">Releases, 365 days</th><th scope="col" class="num">ρ, 365 days</th></tr></thead>
             <tbody>
               {d.ledger.channels.lastYear.map((c) => {
-                const today = d.ledger!.channels!.today.find((t) => t.channel === c.channel);
+                const today = d.ledger!.channels.today.find((t) => t.channel === c.channel);
                 return (
                   <tr data-channel={c.channel}>
                     <th scope="row">{c.channel} <span class="muted">{c.channel === 'window' && !daily ? `a ${seconds}-s window (drift sketches and health)` : CHANNELS[c.channel] ?? ''}</span></th>
