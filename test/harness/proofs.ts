@@ -16,26 +16,57 @@ const appOf = async (db: D1Database, key: string) =>
 
 const UPLOAD = /^\/v1\/edge\/(sketches|health|step-health|step-sketches)\/([^/?]+)\/(\d+)\?(.*)$/;
 
-/** The proof a device's ticket would carry for this upload path, or null when the path is not an upload. */
-export async function proofForUpload(db: D1Database, ticketSecret: string, path: string, headers: Headers): Promise<string | null> {
-  const m = UPLOAD.exec(path);
-  const key = headers.get(APP_KEY_HEADER);
-  if (!m || !key) return null;
-  const query = new URLSearchParams(m[4]);
-  const device = query.get('device');
-  const app = await appOf(db, key);
-  if (!device || !app) return null;
-  const model = decodeURIComponent(m[2]!);
-  const version = Number(m[3]);
-  const rollout = query.get('rollout');
-  const row = await db.prepare('SELECT m.sequence, r.challenger_version AS challenger FROM models m LEFT JOIN rollouts r ON r.model_id = m.id AND r.id = ? WHERE m.name = ?')
-    .bind(rollout, model).first<{ sequence: number; challenger: number | null }>();
-  const inRollout = rollout !== null && row?.challenger != null;
-  return mintProof(proofKey(ticketSecret), { app: app.id, device, model }, {
-    day: windowOf(new Date()), version, sequence: row?.sequence ?? 0, attested: false,
-    stage: inRollout ? (row!.challenger === version ? 'challenger' : 'control') : 'champion',
-    rollout: inRollout ? rollout : null,
-  });
+/** An admin read of the Worker's API (dispatched in workerd, not through Miniflare's D1 proxy). */
+export type AdminGet = (path: string) => Promise<Response>;
+
+/**
+ * Minting proofs for concurrent uploads: the claims come from the API, and each app key's app is
+ * read once, one read at a time. Why: Miniflare's D1 proxy makes `prepare`/`bind` synchronous
+ * calls over a worker thread, and CI saw its channel lose step (`message?.id === id` asserted)
+ * under a test's burst of concurrent uploads, failing every later call of the file.
+ */
+export function uploadProofs(db: () => D1Database, ticketSecret: string, get: AdminGet) {
+  const apps = new Map<string, string>();
+  let queue: Promise<unknown> = Promise.resolve();
+  const appId = (key: string): Promise<string | null> => {
+    const known = apps.get(key);
+    if (known) return Promise.resolve(known);
+    const read = queue.then(async () => {
+      const row = apps.get(key) ?? (await appOf(db(), key))?.id ?? null;
+      if (row) apps.set(key, row);
+      return row;
+    });
+    queue = read.catch(() => undefined);
+    return read;
+  };
+  const json = async <T>(path: string): Promise<T | null> => {
+    const res = await get(path);
+    return res.ok ? ((await res.json()) as T) : null;
+  };
+  /** The proof a device's ticket would carry for this upload path, or null when the path is not an upload. */
+  return async (path: string, headers: Headers): Promise<string | null> => {
+    const m = UPLOAD.exec(path);
+    const key = headers.get(APP_KEY_HEADER);
+    if (!m || !key) return null;
+    const query = new URLSearchParams(m[4]);
+    const device = query.get('device');
+    const app = await appId(key);
+    if (!device || !app) return null;
+    const model = decodeURIComponent(m[2]!);
+    const version = Number(m[3]);
+    const rollout = query.get('rollout');
+    const [view, run] = await Promise.all([
+      json<{ sequence: number }>(`/v1/models/${encodeURIComponent(model)}`),
+      rollout ? json<{ model: string; challenger: number }>(`/v1/rollouts/${encodeURIComponent(rollout)}`) : null,
+    ]);
+    const challenger = run?.model === model ? run.challenger : null;
+    const inRollout = rollout !== null && challenger !== null;
+    return mintProof(proofKey(ticketSecret), { app, device, model }, {
+      day: windowOf(new Date()), version, sequence: view?.sequence ?? 0, attested: false,
+      stage: inRollout ? (challenger === version ? 'challenger' : 'control') : 'champion',
+      rollout: inRollout ? rollout : null,
+    });
+  };
 }
 
 export { PROOF_HEADER };

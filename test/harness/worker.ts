@@ -11,7 +11,7 @@ import type { Envelope, KeySet } from '@modelfleet/protocol';
 import { Miniflare, type MiniflareOptions } from 'miniflare';
 import { BUNDLE_DIR, BUNDLE_ENTRY } from './bundle.ts';
 import { applyMigrations } from './migrations.ts';
-import { PROOF_HEADER, proofForUpload } from './proofs.ts';
+import { PROOF_HEADER, uploadProofs } from './proofs.ts';
 
 export interface TestWorker {
   url: string;
@@ -108,11 +108,14 @@ export async function startWorker(options: StartOptions = {}): Promise<TestWorke
     await applyMigrations(db);
   }
 
+  const dispatchAs = (path: string, token: string) =>
+    mf.dispatchFetch(`http://127.0.0.1${path}`, { headers: { authorization: `Bearer ${token}` } }) as unknown as Promise<Response>;
+  const proofForUpload = uploadProofs(() => db, ticketSecret, (path) => dispatchAs(path, adminToken));
   const api: TestWorker['api'] = async (path, init = {}) => {
     const { token, json, proof, ...rest } = init;
     const headers = new Headers(rest.headers as HeadersInit | undefined);
     if (proof !== null && rest.method === 'POST' && !headers.has(PROOF_HEADER)) {
-      const minted = await proofForUpload(db, ticketSecret, path, headers);
+      const minted = await proofForUpload(path, headers);
       if (minted) headers.set(PROOF_HEADER, minted);
     }
     const bearer = token === undefined ? adminToken : token;
