@@ -5,7 +5,8 @@
  * the narrated timeline and a summary. Everything that compresses time is a Worker setting
  * (MODELFLEET_VARS below), and the Cron Trigger is fired through wrangler's /__scheduled.
  *   npm run demo    the fraud pattern changes, a retrained challenger is promoted
- * DEMO_DEVICES, DEMO_BROWSERS, DEMO_WINDOW_SECONDS, DEMO_SEED override the scenario's defaults.
+ * DEMO_DEVICES, DEMO_BROWSERS, DEMO_WINDOW_SECONDS, DEMO_SEED override the scenario's defaults;
+ * DEMO_SCREENSHOTS=<dir> photographs the console at each stage (the README tour's pictures).
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
@@ -81,13 +82,16 @@ try {
   // ~30 devices an arm (the first step) vouch for differences of 15–20 points: the plan's power analysis refuses tighter tolerances here.
   const rollout = { steps: [25, 50, 100], bakeSeconds: 15, minSample: 20, tolerance: 0.2 };
   const log = (l: string) => console.log(l);
+  const shotsDir = process.env.DEMO_SCREENSHOTS;
+  const camera = shotsDir ? await (await import('../examples/demo/screenshots.ts')).startCamera({ url, token, model: 'fraud-live', dir: resolve(root, shotsDir), log }) : null;
   const summary = await runScenario({
     plane, model: 'fraud-live', windowSeconds, graceSeconds: Math.min(900, windowSeconds / 2),
     devices: Number(process.env.DEMO_DEVICES ?? 120), browsers: Number(process.env.DEMO_BROWSERS ?? 2),
     pollMs: 5000, perTick: 8, seed, shiftAfterSeconds: 2 * windowSeconds, ...rollout,
     retrainPort: await freePort(), retrain: (o) => startDemoRetrain({ ...o, endpoint: url, token, root: trustRoot, rollout, seed, log }),
-    timeoutSeconds: 280, log,
+    timeoutSeconds: 280, log, onStage: camera?.onStage,
   });
+  if (camera) console.log(`demo: screenshots ${(await camera.close()).map((f) => f.slice(root.length + 1)).join(', ')}`);
   printSummary(summary, (l) => console.log(l));
   process.exitCode = summary.outcome === 'promoted' ? 0 : 1;
 } finally {

@@ -32,7 +32,14 @@ export interface ScenarioOptions {
   faults?: { retrainDownAtAlarm?: boolean; offlineDevice?: boolean };
   timeoutSeconds: number;
   log(line: string): void;
+  /** Called at each stage of the story (not awaited: the loop never waits for an observer). */
+  onStage?(stage: Stage): void;
 }
+
+/** The story's stages, as the console shows them (scripts/demo.ts screenshots each). */
+export type Stage =
+  | { kind: 'running' } | { kind: 'alarm' } | { kind: 'published'; version: number }
+  | { kind: 'rollout'; id: string } | { kind: 'decided'; id: string; state: string } | { kind: 'end'; id: string | null };
 
 export interface Summary {
   outcome: 'promoted' | 'rolled-back' | 'timed-out';
@@ -97,6 +104,7 @@ export async function runScenario(o: ScenarioOptions): Promise<Summary> {
     const regime: Regime = now - started >= o.shiftAfterSeconds * 1000 ? 'after' : 'before';
     if (regime === 'after' && seen.shift === null) {
       seen.shift = now;
+      o.onStage?.({ kind: 'running' }); // the fleet chart has two windows of v1 by now
       say('the fraud pattern changes: larger amounts, riskier merchants, more foreign transactions');
     }
     const r = await fleet.tick(regime);
@@ -123,6 +131,7 @@ export async function runScenario(o: ScenarioOptions): Promise<Summary> {
     const alarmed = windows.find((w) => w.alarm && w.retrain?.reasons?.length);
     if (alarmed && seen.alarm === null) {
       seen.alarm = Date.now();
+      o.onStage?.({ kind: 'alarm' });
       say(`window ${alarmed.window} closed with a drift alarm; retrain requested (${alarmed.retrain!.reasons.join(', ')}) — a signed CloudEvent to the retrain service`);
       if (!retrain) {
         await sleep(1000);
@@ -135,6 +144,7 @@ export async function runScenario(o: ScenarioOptions): Promise<Summary> {
     if (child && challenger === null) {
       challenger = child.version;
       seen.published = Date.now();
+      o.onStage?.({ kind: 'published', version: challenger });
       say(`the retrain service published v${challenger} (lineage: parent v${(child as any).lineage?.parentVersion ?? '?'})`);
     }
     const { rollouts } = await api<{ rollouts: { id: string; state: string; step: number; percent: number }[] }>(plane, 'GET', `/v1/models/${model}/rollouts`);
@@ -143,6 +153,7 @@ export async function runScenario(o: ScenarioOptions): Promise<Summary> {
       rolloutId = live.id;
       seen.rollout = Date.now();
       bytesAtRollout = fleet.devices.map((d) => d.bytes);
+      o.onStage?.({ kind: 'rollout', id: live.id });
       say(`rollout ${live.id} started at ${live.percent} % (steps ${o.steps.join(' → ')} %, bakes ${o.bakeSeconds} s)`);
       if (o.faults?.offlineDevice) {
         offline = fleet.devices.at(-1)!.id;
@@ -156,6 +167,7 @@ export async function runScenario(o: ScenarioOptions): Promise<Summary> {
         seen.decision = Date.now();
         outcome = detail.state;
         say(`rollout ${detail.state}: ${detail.decision?.summary ?? ''}`);
+        o.onStage?.({ kind: 'decided', id: rolloutId, state: detail.state });
         if (offline) {
           fleet.setOffline(offline, false);
           say(`${offline} is back online`);
@@ -167,6 +179,7 @@ export async function runScenario(o: ScenarioOptions): Promise<Summary> {
     await sleep(250);
   }
 
+  o.onStage?.({ kind: 'end', id: rolloutId });
   const versions: Record<string, number> = {};
   for (const [v, n] of fleet.versions()) versions[`v${v}`] = (versions[`v${v}`] ?? 0) + n;
   if (browsers) for (const v of (await browsers.tick('after', round)).versions) versions[`v${v}`] = (versions[`v${v}`] ?? 0) + 1;

@@ -36,6 +36,12 @@ describe('SPEC client steps', () => {
     const signed = await signManifest(manifest(), [await signerFrom(t.keys.release[0]!)]);
     const { manifest: m } = await verifyManifest(signed.envelope, signed.digest, t.root);
     await expect(verifyManifest(signed.envelope, 'd'.repeat(64), t.root)).rejects.toMatchObject({ code: 'manifest_digest_mismatch' });
+    // Order: with a forged signature AND the wrong digest the digest is what fails (no signature
+    // work on bytes the ticket never named); with the right digest the forged signature fails.
+    const sig = signed.envelope.signatures[0]!;
+    const forged = { ...signed.envelope, signatures: [{ ...sig, sig: sig.sig.startsWith('A') ? `B${sig.sig.slice(1)}` : `A${sig.sig.slice(1)}` }] };
+    await expect(verifyManifest(forged, 'd'.repeat(64), t.root)).rejects.toMatchObject({ code: 'manifest_digest_mismatch' });
+    await expect(verifyManifest(forged, signed.digest, t.root)).rejects.toMatchObject({ code: 'bad_signature' });
     expect(() => checkManifestMatchesTicket(m, ticket({ version: 2 }))).not.toThrow();
     expect(() => checkManifestMatchesTicket(m, ticket({ version: 1 }))).toThrow(expect.objectContaining({ code: 'ticket_manifest_mismatch' }));
   });

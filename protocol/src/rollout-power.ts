@@ -53,6 +53,8 @@ export const PowerReport = z.object({
     /** Daily windows it rests on; 0: no fleet data yet (the plan cannot be assessed). */
     windows: z.number().int(),
     basis: z.string(),
+    /** The telemetry window "per day" figures are per (WINDOW_SECONDS; 86,400 in production). */
+    windowSeconds: z.number().int().positive().optional(),
     /** Each rate metric's device-level rate on the fleet, where a released health window gives it. */
     rates: z.record(z.string(), z.number()).optional(),
   }),

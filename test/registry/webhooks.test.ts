@@ -121,9 +121,12 @@ describe('delivery', () => {
     const log = await until('delivered', async () => (await deliveries(`?webhook=${hook.id}`)).find((d) => d.status === 'delivered'));
     expect(log).toMatchObject({ type: 'dev.modelfleet.drift.alarm', attempts: 3, lastStatus: 200, eventId: `drift.alarm/fraud/1/${today}` });
     expect(await deliveries(`?webhook=${scoped.id}`)).toEqual([]);
-    // Closing again is idempotent and sends nothing new.
-    await worker.api(`/v1/models/fraud/versions/1/sketches/${today}/close`, { method: 'POST' });
-    await new Promise((r) => setTimeout(r, 300));
+    // Closing again is idempotent and sends nothing new. Deliveries are written in the same batch as
+    // the change (a transactional outbox), so once the close has answered the log is final: no new
+    // row means nothing can reach the receiver.
+    const before = await deliveries(`?webhook=${hook.id}`);
+    expect((await worker.api(`/v1/models/fraud/versions/1/sketches/${today}/close`, { method: 'POST' })).status).toBe(200);
+    expect(await deliveries(`?webhook=${hook.id}`)).toEqual(before);
     expect(receiver.received).toHaveLength(3);
   });
 

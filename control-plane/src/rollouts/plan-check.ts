@@ -5,14 +5,14 @@
  * parts of the plan the caller left out derived from both (power.ts), the plan validated beyond
  * its schema, and the power report. Used by rollout creation and by `POST …/rollouts/preview`.
  */
-import { ApiError, numberVar } from '@modelfleet/edge-runtime';
-import { type PowerReport, RolloutPlan } from '@modelfleet/protocol';
+import { ApiError, numberVar, windowSeconds } from '@modelfleet/edge-runtime';
+import { DAY_SECONDS, type PowerReport, RolloutPlan } from '@modelfleet/protocol';
 import type { HealthSummary } from '../drift/health-summary.ts';
 import { metricRate } from './judge.ts';
 import { type Fleet, type Privacy, SEQUENTIAL_RULE, TYPICAL_RATES, deriveDefaults, isSeMetric, powerReport } from './power.ts';
 import { stepPrivacy } from './step-budget.ts';
 
-export interface PlanSettings { DRIFT_EPSILON_PER_DAY?: string | undefined; DRIFT_MIN_DEVICES?: string | undefined }
+export interface PlanSettings { DRIFT_EPSILON_PER_DAY?: string | undefined; DRIFT_MIN_DEVICES?: string | undefined; WINDOW_SECONDS?: string | undefined }
 
 /** Daily windows the fleet size rests on (the latest week). */
 export const FLEET_WINDOWS = 7;
@@ -22,14 +22,15 @@ export const FLEET_WINDOWS = 7;
  * of its versions (cohorts `health` and `health-control`, released or not: the count itself is
  * not noised), and the median over the latest FLEET_WINDOWS windows (robust to one odd day).
  */
-export async function fleetOf(db: D1Database, modelId: number): Promise<Fleet> {
+export async function fleetOf(db: D1Database, modelId: number, window = DAY_SECONDS): Promise<Fleet> {
   const { results } = await db.prepare(
     "SELECT window, SUM(devices) AS devices FROM drift_windows WHERE model_id = ? AND cohort IN ('health', 'health-control') GROUP BY window ORDER BY window DESC LIMIT ?",
   ).bind(modelId, FLEET_WINDOWS).all<{ window: number; devices: number }>();
   const counts = results.map((r) => r.devices).sort((a, b) => a - b);
   const mid = counts.length >> 1;
   const median = counts.length === 0 ? 0 : counts.length % 2 ? counts[mid]! : (counts[mid - 1]! + counts[mid]!) / 2;
-  return { devicesPerDay: median, windows: counts.length, basis: `median devices per daily health window over the latest ${counts.length} window(s) (drift_windows, cohorts health + health-control)` };
+  const kind = window === DAY_SECONDS ? 'daily' : `${window}-s`;
+  return { devicesPerDay: median, windows: counts.length, windowSeconds: window, basis: `median devices per ${kind} health window over the latest ${counts.length} window(s) (drift_windows, cohorts health + health-control)` };
 }
 
 /**
@@ -96,7 +97,7 @@ export function parsePlan(planInput: unknown): GivenPlan {
 /** The plan with what it left out derived from the fleet, and its power report. */
 export async function checkPlan(db: D1Database, env: PlanSettings, modelId: number, given: GivenPlan, policy: { maxFirstStepPercent: number; minBakeSeconds: number }): Promise<CheckedPlan> {
   const { derived } = given;
-  const [counts, rates, privacy] = await Promise.all([fleetOf(db, modelId), ratesOf(db, modelId), privacyOf(env, given.plan.analysis)]);
+  const [counts, rates, privacy] = await Promise.all([fleetOf(db, modelId, windowSeconds(env)), ratesOf(db, modelId), privacyOf(env, given.plan.analysis)]);
   const fleet: Fleet = rates ? { ...counts, rates } : counts;
   const rule = { ...SEQUENTIAL_RULE, releaseFloor: numberVar(env.DRIFT_MIN_DEVICES, SEQUENTIAL_RULE.releaseFloor) };
   const shape = deriveDefaults({ ...(derived.steps ? {} : { steps: given.plan.steps }), ...(derived.analysis ? {} : { analysis: given.plan.analysis }) }, fleet, privacy, rule, policy.maxFirstStepPercent, Math.max(3600, policy.minBakeSeconds));

@@ -31,6 +31,21 @@ function rng(seed: number) {
 }
 
 describe('power analysis', () => {
+  it('counts in telemetry windows: on 30-s windows a step decides in seconds, and says so per window', () => {
+    const plan = { steps: [{ percent: 50, bakeSeconds: 15 }, { percent: 100, bakeSeconds: 0 }], analysis: [errorCheck(0.2, 20)] };
+    const rule = { ...SEQUENTIAL_RULE, releaseFloor: 20 };
+    const demo = { ...privacy, noiseSigma: 0.05 }; // the demo's ε = 1,000 a window: next to no noise
+    const day = powerReport(plan, fleet(120), demo, rule);
+    const short = powerReport(plan, { ...fleet(120), windowSeconds: 30 }, demo, rule);
+    // The same sample decides; only the unit of time differs (a window is 30 s, not a day).
+    expect(short.steps[0]!.metrics[0]!.requiredPerArm).toBe(day.steps[0]!.metrics[0]!.requiredPerArm);
+    expect(short.fleet.windowSeconds).toBe(30);
+    expect(short.steps[0]!.secondsToDecision).toBeLessThanOrEqual(60);
+    expect(day.steps[0]!.secondsToDecision! / short.steps[0]!.secondsToDecision!).toBeGreaterThan(1000);
+    const small = powerReport(plan, { ...fleet(10), windowSeconds: 30 }, demo, rule);
+    expect(small.problems.join(' ')).toContain('control devices a 30-s window');
+  });
+
   it('uses the release noise of production: σ ≈ 4.44 on each count at ε = 2 for the default plan (19.9 before issue 16)', () => {
     expect(privacy).toMatchObject({ epsilonPerDay: 2, healthShare: 1 });
     expect(privacy.noiseSigma).toBeCloseTo(4.442, 2);

@@ -9,18 +9,28 @@
  *
  * Model of arrivals: the fleet's daily devices report uniformly over the day, so an arm holding
  * d devices a day holds t·d after t days; a sequential step keeps collecting for its whole bake.
+ * "Day" is the telemetry window (WINDOW_SECONDS; a UTC day in production): every per-day figure
+ * is per window and every duration counts windows, so a demo on 30-s windows gets times in
+ * seconds, not in days that never pass.
  */
-import { DEFAULT_ANALYSIS, DEFAULT_STEPS, type MetricCheck, type MetricPower, type PowerReport, type RolloutStep, type StepPower } from '@modelfleet/protocol';
+import { DAY_SECONDS, DEFAULT_ANALYSIS, DEFAULT_STEPS, type MetricCheck, type MetricPower, type PowerReport, type RolloutStep, type StepPower } from '@modelfleet/protocol';
 import { epsilonFor, rhoFor } from '../drift/privacy.ts';
 import { type Context, type PowerRule, SEQUENTIAL_RULE, TYPICAL_RATES, daysToDecide, decisionMargin, differenceVariance, isSeMetric, looksAt, singleReleaseSample } from './deciding.ts';
 
 export { FIXED_RULE, type PowerRule, SEQUENTIAL_RULE, TYPICAL_RATES, daysToDecide, differenceSE, isSeMetric } from './deciding.ts';
 
-export const DAY = 86_400;
+export const DAY = DAY_SECONDS;
 type Metric = MetricCheck['metric'];
 
-/** `rates`: each metric's device-level rate on the fleet (the champion's latest released health window), else TYPICAL_RATES. */
-export interface Fleet { devicesPerDay: number; windows: number; basis: string; rates?: Partial<Record<Metric, number>> }
+/**
+ * `rates`: each metric's device-level rate on the fleet (the champion's latest released health
+ * window), else TYPICAL_RATES. `windowSeconds`: the telemetry window the counts are per (DAY if absent).
+ */
+export interface Fleet { devicesPerDay: number; windows: number; basis: string; rates?: Partial<Record<Metric, number>>; windowSeconds?: number }
+
+const windowOf = (fleet: Fleet) => fleet.windowSeconds ?? DAY;
+/** "a day", or "a 30-s window" when the window is not a day (said in every figure per window). */
+export const perWindow = (seconds: number) => (seconds === DAY ? 'a day' : `a ${seconds}-s window`);
 /** The step's health release: its ε a day, the health channel's share of it (step-budget.ts), the noise σ on each count. */
 export interface Privacy { epsilonPerDay: number; healthShare: number; noiseSigma: number; delta: number }
 export interface PlanShape { steps: RolloutStep[]; analysis: MetricCheck[] }
@@ -30,7 +40,7 @@ export function armsPerDay(fleetPerDay: number, percent: number) {
   return { challenger: fleetPerDay * share, control: fleetPerDay * (percent <= 50 ? share : 1 - share) };
 }
 
-const reachableDays = (step: RolloutStep, rule: PowerRule) => (rule.accumulates ? Math.max(rule.evidenceDays, step.bakeSeconds / DAY) : rule.evidenceDays);
+const reachableDays = (step: RolloutStep, rule: PowerRule, window: number) => (rule.accumulates ? Math.max(rule.evidenceDays, step.bakeSeconds / window) : rule.evidenceDays);
 
 const contextOf = (check: MetricCheck, analysis: readonly MetricCheck[], fleet: Fleet): Context => ({
   rate: fleet.rates?.[check.metric] ?? TYPICAL_RATES[check.metric] ?? 0,
@@ -48,8 +58,8 @@ function varianceAt(check: MetricCheck, days: number, arms: { challenger: number
   return differenceVariance(ctx.rate, (n * nA) / thinner, (n * nB) / thinner, sigma, looks.length);
 }
 
-function metricPower(check: MetricCheck, step: RolloutStep, arms: { challenger: number; control: number }, sigma: number, rule: PowerRule, ctx: Context): MetricPower {
-  const days = reachableDays(step, rule);
+function metricPower(check: MetricCheck, step: RolloutStep, arms: { challenger: number; control: number }, sigma: number, rule: PowerRule, ctx: Context, window: number): MetricPower {
+  const days = reachableDays(step, rule, window);
   const t = daysToDecide(check, arms.challenger, arms.control, sigma, rule, ctx);
   const variance = isSeMetric(check.metric) ? varianceAt(check, days, arms, sigma, rule, ctx) : null;
   const finite = (x: number | null) => (x !== null && Number.isFinite(x) ? x : null);
@@ -59,7 +69,7 @@ function metricPower(check: MetricCheck, step: RolloutStep, arms: { challenger: 
     standardError: finite(variance === null ? null : Math.sqrt(variance)),
     mde: finite(variance === null ? null : decisionMargin(variance, check.tolerance, rule, ctx.rateMetrics)),
     requiredPerArm: Number.isFinite(t) ? Math.ceil(t * Math.min(arms.challenger, arms.control)) : null,
-    secondsToDecision: canDecide ? Math.max(step.bakeSeconds, Math.ceil(t * DAY)) : null,
+    secondsToDecision: canDecide ? Math.max(step.bakeSeconds, Math.ceil(t * window)) : null,
     canDecide,
   };
 }
@@ -74,9 +84,10 @@ export function niceCeil(x: number): number {
 /** The power report of a plan (see the module comment); `derived` says which parts were derived from the fleet. */
 export function powerReport(plan: PlanShape, fleet: Fleet, privacy: Privacy, rule: PowerRule = SEQUENTIAL_RULE, derived = { steps: false, analysis: false }): PowerReport {
   const last = plan.steps.length - 1;
+  const window = windowOf(fleet);
   const steps: StepPower[] = plan.steps.map((s, i) => {
     const arms = armsPerDay(fleet.devicesPerDay, s.percent);
-    const metrics = plan.analysis.map((c) => metricPower(c, s, arms, privacy.noiseSigma, rule, contextOf(c, plan.analysis, fleet)));
+    const metrics = plan.analysis.map((c) => metricPower(c, s, arms, privacy.noiseSigma, rule, contextOf(c, plan.analysis, fleet), window));
     const canDecide = metrics.length > 0 && metrics.every((m) => m.canDecide);
     const seconds = canDecide ? Math.max(...metrics.map((m) => m.secondsToDecision!)) : null;
     return {
@@ -93,14 +104,14 @@ export function powerReport(plan: PlanShape, fleet: Fleet, privacy: Privacy, rul
   if (plan.analysis.length === 0) problems.push('the plan judges no metric: nothing can pass');
   for (const s of judged) {
     for (const m of s.metrics.filter((x) => !x.canDecide)) {
-      problems.push(`step ${s.step + 1} (${s.percent} %, ${s.devicesPerDay.challenger} challenger / ${s.devicesPerDay.control} control devices a day): ${m.metric} ${m.mde === null
+      problems.push(`step ${s.step + 1} (${s.percent} %, ${s.devicesPerDay.challenger} challenger / ${s.devicesPerDay.control} control devices ${perWindow(window)}): ${m.metric} ${m.mde === null
         ? `needs ${m.requiredPerArm ?? '∞'} devices per arm`
         : `can detect only ${m.mde.toFixed(4)} (tolerance ${m.tolerance}; needs ${m.requiredPerArm ?? '∞'} devices per arm)`}`);
     }
   }
   const canDecide = fleet.devicesPerDay > 0 && fleet.windows > 0 && judged.length > 0 && judged.every((s) => s.canDecide);
   return {
-    fleet: { devicesPerDay: fleet.devicesPerDay, windows: fleet.windows, basis: fleet.basis, ...(fleet.rates ? { rates: fleet.rates } : {}) },
+    fleet: { devicesPerDay: fleet.devicesPerDay, windows: fleet.windows, basis: fleet.basis, windowSeconds: window, ...(fleet.rates ? { rates: fleet.rates } : {}) },
     privacy: { epsilonPerDay: privacy.epsilonPerDay, healthShare: privacy.healthShare, noiseSigma: privacy.noiseSigma },
     rule: { kind: rule.kind, seMultiplier: rule.seMultiplier, alpha: rule.alpha, power: rule.power, zPower: rule.zPower, evidenceDays: rule.evidenceDays, releaseFloor: rule.releaseFloor },
     steps, canDecide, status: fleet.windows === 0 ? 'no-fleet-data' : canDecide ? 'decides' : 'cannot-decide',
@@ -119,9 +130,10 @@ function suggestions(plan: PlanShape, fleet: Fleet, privacy: Privacy, rule: Powe
   const noBudget = new Set<string>();
   let bakeDays = 0;
   let firstRelease = 0;
+  const window = windowOf(fleet);
   for (const s of judged) {
     const step = plan.steps[s.step]!;
-    const days = reachableDays(step, rule);
+    const days = reachableDays(step, rule, window);
     const [nA, nB] = [days * s.devicesPerDay.challenger, days * s.devicesPerDay.control];
     for (const m of s.metrics.filter((x) => !x.canDecide)) {
       const check = plan.analysis.find((c) => c.metric === m.metric)!;
@@ -150,15 +162,15 @@ function suggestions(plan: PlanShape, fleet: Fleet, privacy: Privacy, rule: Powe
   if (percent > 0) {
     out.push(percent <= 50
       ? `fewer, larger steps: a first step of at least ${niceCeil(percent)} % (then larger ones) gives each arm the devices to decide`
-      : `no step of 50 % or less decides at ${Math.round(fleet.devicesPerDay)} devices a day: larger steps alone cannot fix it`);
+      : `no step of 50 % or less decides at ${Math.round(fleet.devicesPerDay)} devices ${perWindow(window)}: larger steps alone cannot fix it`);
   }
   if (firstRelease > 0) out.push(`a larger first release: minSample ≥ ${firstRelease} (the step then decides at its first look)`);
   if (tolerances.size > 0) out.push(`looser tolerances: ${[...tolerances].map(([m, t]) => `${m} ≥ ${t}`).join(', ')}`);
   if (noBudget.size > 0) out.push(`more budget alone cannot fix ${[...noBudget].join(', ')}: the binomial spread alone exceeds the tolerance at this sample`);
   if (epsilon > 0) out.push(`more budget${noBudget.size > 0 ? ' (for the other metrics)' : ''}: DRIFT_EPSILON_PER_DAY ≥ ${niceCeil(epsilon)} (now ${privacy.epsilonPerDay}), or a plan whose step budget is not shared with sketches`);
   out.push(rule.accumulates
-    ? `longer bakes: ${Math.ceil(bakeDays * 24)} h per step`
-    : 'a longer bake alone does not help under the fixed rule: one decision rests on at most one day of devices');
+    ? `longer bakes: ${window === DAY ? `${Math.ceil(bakeDays * 24)} h` : `${Math.ceil(bakeDays * window)} s`} per step`
+    : `a longer bake alone does not help under the fixed rule: one decision rests on at most ${window === DAY ? 'one day' : 'one window'} of devices`);
   return out;
 }
 
@@ -206,7 +218,7 @@ export function deriveDefaults(given: Partial<PlanShape>, fleet: Fleet, privacy:
     const needs = analysis.map((c) => (rule.kind === 'sequential'
       ? singleReleaseSample(c, arms.control / arms.challenger, privacy.noiseSigma, rule, contextOf(c, analysis, fleet))
       : daysToDecide(c, arms.challenger, arms.control, privacy.noiseSigma, rule, contextOf(c, analysis, fleet)) * thinner)).filter(Number.isFinite);
-    const need = Math.min(Math.ceil(Math.max(0, ...needs) / 100) * 100, Math.floor(reachableDays(steps[0]!, rule) * thinner));
+    const need = Math.min(Math.ceil(Math.max(0, ...needs) / 100) * 100, Math.floor(reachableDays(steps[0]!, rule, windowOf(fleet)) * thinner));
     return analysis.map((c) => ({ ...c, minSample: Math.max(c.minSample, need) }));
   };
   const decides = (steps: RolloutStep[], analysis: MetricCheck[]) => powerReport({ steps, analysis }, fleet, privacy, rule).canDecide;
