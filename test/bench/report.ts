@@ -77,7 +77,7 @@ export function renderBenchmarks(run: BenchRun): string {
   out.push(
     'Each figure stands beside an anchor measured in the same run, on the same machine; compare ratios',
     'within a run, not raw figures across runs (loopback figures move by about ±30 % between runs).',
-    '`npm run bench` rewrites this page at the end of every run.',
+    '`npm run bench` (about 6 minutes on 2 cores) rewrites this page at the end of every run.',
     '',
   );
   for (const s of run.sections) {

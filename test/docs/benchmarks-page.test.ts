@@ -15,7 +15,10 @@ const run: BenchRun = {
     {
       title: 'Edge', setup: 'loopback, 16 clients',
       rows: [
-        { bench: 'edge ticket', value: '1,820 req/s', anchor: 'trivial route 2,104 req/s', ratio: '0.86×', target: '≥ 0.5×' },
+        {
+          bench: 'edge ticket', value: '1,820 req/s', anchor: 'trivial route 2,104 req/s',
+          ratio: '0.86×', target: '≥ 0.5×',
+        },
         { bench: '  latency p50 | p99', value: '8.1 / 20.3 ms', anchor: '—', ratio: '—', target: '—' },
       ],
     },
