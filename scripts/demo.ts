@@ -29,7 +29,7 @@ const stateDir = join(root, '.wrangler', 'demo-state');
 export const DEMO_VARS = (window: number) => [
   `WINDOW_SECONDS:${window}`,
   'DRIFT_MIN_DEVICES:20',
-  // ε = 1,000 per window: a hundred devices cannot decide anything at ε = 2 (README, "Plans that can
+  // ε = 1,000 per window: a hundred devices cannot decide anything at ε = 2 (docs/rollouts.md, "Plans that can
   // decide"); the demo shows the loop, not the privacy guarantee.
   'DRIFT_EPSILON_PER_DAY:1000', 'ROLLOUT_STEP_EPSILON_PER_DAY:100000',
   'ROLLOUT_TICK_SECONDS:2', 'EDGE_CACHE_TTL_MS:1000', 'WEBHOOK_RETRY_BASE_SECONDS:2',

@@ -2,7 +2,7 @@
  * @module cli/errors
  * The CLI's one error: a code to switch on, a message that says what to do, and a family that
  * picks the exit code. The families and their numbers are the CLI's contract with scripts
- * (README, "Exit codes"): change a number and every script that branches on it breaks.
+ * (docs/deploy.md, "Exit codes"): change a number and every script that branches on it breaks.
  *
  * @example
  * throw new CliError('input', 'file_not_found', '--golden g.json: no such file'); // exit 3

@@ -1,6 +1,6 @@
 // `--json` errors: one JSON document on stdout in the API's error shape, nothing on stderr (no
 // progress either: under --json stderr carries warnings only), and
-// the exit code of the error's family (errors.ts, README "Exit codes") — one case per family,
+// the exit code of the error's family (errors.ts, docs/deploy.md "Exit codes") — one case per family,
 // against the real Worker in workerd.
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { type AddressInfo, createServer } from 'node:net';

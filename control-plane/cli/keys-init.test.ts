@@ -1,4 +1,4 @@
-// The deploy sequence of the README, against the real Worker in workerd: `keys init` once, the
+// The deploy sequence of docs/deploy.md, against the real Worker in workerd: `keys init` once, the
 // Worker started with secrets.json as its secrets (what `wrangler secret bulk` does), then
 // `keys init --upload --endpoint …` with no token given installs root v1 — and nothing is
 // regenerated on the way, nor replaced on a control plane that holds another root.

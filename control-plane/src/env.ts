@@ -35,7 +35,7 @@ export interface Env {
    * Telemetry window length in seconds (default 86400, a UTC day; at least 10, dividing 86400):
    * devices learn it from their tickets, the edge numbers uploads by it, the window-close cron
    * closes windows that ended, and the privacy ledger counts its year in it. Shorter windows want
-   * a Cron Trigger to match (README "Drift monitoring").
+   * a Cron Trigger to match (docs/drift-and-privacy.md).
    */
   WINDOW_SECONDS?: string;
   /**

@@ -1,6 +1,6 @@
 /**
  * @module sketches
- * Ingest of device feature sketches (DESIGN §7): validate at the edge — app scope, version,
+ * Ingest of device feature sketches (docs/architecture.md §7): validate at the edge — app scope, version,
  * monitoring schema, layout, L1, ranges, size, window — then hand the decoded vector to the
  * (model, version, window, cohort) Durable Object, which refuses a second upload per device.
  */

@@ -1,6 +1,6 @@
 /**
  * @module tickets
- * Resolves which version a device should run and signs a ticket for it (DESIGN §5, §8): the
+ * Resolves which version a device should run and signs a ticket for it (docs/architecture.md §5, §8): the
  * model's `champion`, or — while a rollout is running or paused — the challenger for devices
  * whose bucket (SHA-256 of salt:device) falls in its range. The control range and the rest stay
  * on the champion; the stage in the ticket says which. Tickets are cached per assignment, not

@@ -2,7 +2,7 @@
  * @module baseline
  * The monitoring baseline carried (and so signed) in a manifest: what "normal" inputs and
  * outputs looked like in training. Devices sketch against it; the control plane tests drift
- * against it (README, "Drift monitoring").
+ * against it (docs/drift-and-privacy.md).
  *
  * Real data is rarely continuous: amounts are zero-inflated, temperatures sit on a grid, counts
  * are integers. So a numeric feature carries its empirical CDF as a table of points with the CDF

@@ -19,7 +19,7 @@ import { z } from 'zod';
 import { Digest } from './manifest.ts';
 import { utf8 } from './encoding.ts';
 
-/** Rows per set. 10,000 rows bound the server's work (README "Evaluation sets" has the figures). */
+/** Rows per set. 10,000 rows bound the server's work (docs/rollouts.md has the figures). */
 export const MAX_EVAL_SET_ROWS = 10_000;
 /** The request body, as the JSON the CLI sends: the same bound as any JSON body (8 MiB). */
 export const MAX_EVAL_SET_BYTES = 8 * 2 ** 20;

@@ -1,6 +1,6 @@
 /**
  * @module health
- * Device health per model version and window (DESIGN §6, §8): what share of loads failed or did
+ * Device health per model version and window (docs/architecture.md §6, §8): what share of loads failed or did
  * not verify, what share of predictions errored or returned non-finite numbers, the latency
  * histogram on fixed log bins, and which backend answered. It travels as a sketch against a
  * fixed, built-in baseline, so upload, validation, aggregation, DP release and replay refusal

@@ -1,7 +1,7 @@
 /**
  * @module manifest
  * The model manifest: everything a device needs to fetch, verify and run one model version.
- * Weights are content-addressed chunks aligned to tensor boundaries (DESIGN §4); the manifest's
+ * Weights are content-addressed chunks aligned to tensor boundaries (docs/architecture.md §4); the manifest's
  * own name is the SHA-256 of its exact bytes, and the release role signs those bytes.
  */
 import * as z from 'zod/mini';

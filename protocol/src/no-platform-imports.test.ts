@@ -1,4 +1,4 @@
-// DESIGN §1: protocol/ runs unchanged in workerd, browsers, React Native and Node.
+// docs/architecture.md §1: protocol/ runs unchanged in workerd, browsers, React Native and Node.
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';

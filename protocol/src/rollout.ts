@@ -1,6 +1,6 @@
 /**
  * @module rollout
- * Staged rollouts (DESIGN §8): the plan an operator submits, and the deterministic bucketing every
+ * Staged rollouts (docs/architecture.md §8): the plan an operator submits, and the deterministic bucketing every
  * runtime must agree on (vectors in protocol/vectors/bucketing.json).
  *
  *   bucket = uint32_be(SHA-256(utf8(salt + ":" + deviceKey))[0..4]) mod 10000

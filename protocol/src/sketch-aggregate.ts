@@ -135,7 +135,7 @@ export interface ReleaseNoise {
 /**
  * Adds the release noise to every sum that leaves the aggregate, in place, and zeroes what is
  * not released (numeric bin squares: no test uses them; any group whose σ is infinite). Device counts
- * are not noised: they gate `minDevices` and are the denominators of every test (see README,
+ * are not noised: they gate `minDevices` and are the denominators of every test (see docs/drift-and-privacy.md,
  * "What the privacy guarantee covers").
  *
  * The noise is the discrete Gaussian (discrete-gaussian.ts), exact on the integer sums: σ is in

@@ -1,6 +1,6 @@
 /**
  * @module sketch
- * Privacy-aggregated feature sketches (DESIGN §7): what one device sends per model version and
+ * Privacy-aggregated feature sketches (docs/architecture.md §7): what one device sends per model version and
  * window, and how the control plane adds them up. Everything is integer fixed point so that
  * merging is exact — associative, commutative and bit-for-bit reproducible in any order:
  *  - a present feature's bin fractions are integers summing to exactly SKETCH_SCALE (L1 = 1,

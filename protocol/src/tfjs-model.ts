@@ -2,7 +2,7 @@
  * @module tfjs-model
  * The TF.js `model.json` as uploaded (layers and graph formats), and the chunk plan: how the
  * concatenated weight bytes are cut into content-addressed chunks aligned to tensor boundaries
- * (DESIGN §4, SPEC 5.1). Client and server compute the same plan from the same weight specs.
+ * (docs/architecture.md §4, SPEC 5.1). Client and server compute the same plan from the same weight specs.
  */
 import { z } from 'zod';
 

@@ -1,6 +1,6 @@
 /**
  * @module ticket
- * A ticket answers "which model should this device run now" (DESIGN §5). It is short-lived
+ * A ticket answers "which model should this device run now" (docs/architecture.md §5). It is short-lived
  * (expiry defeats freeze attacks) and carries a per-model sequence that only grows (defeats
  * replaying an older assignment).
  */

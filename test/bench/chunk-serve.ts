@@ -5,7 +5,7 @@
  * chunk on its first read and then streams it (verdict remembered for EDGE_VERIFY_TTL_MS), and one
  * with EDGE_VERIFY_TTL_MS=0, where every read buffers and hashes the whole chunk — the cost a
  * first read pays. The cached path is the pre-verification code path plus one Map lookup; the
- * run before this change measured it directly (README). A 256 KiB chunk (the SDK's target) and a
+ * run before this change measured it directly (docs/delivery.md). A 256 KiB chunk (the SDK's target) and a
  * 4 MiB one (the largest a publisher may send).
  * Runs inside `npm run bench`, or alone: `node --import tsx test/bench/chunk-serve.ts`.
  */

@@ -1,6 +1,6 @@
 /**
  * @module bench/evaluate
- * What server-side evaluation costs in workerd (README "Evaluation sets"): for each model, an
+ * What server-side evaluation costs in workerd (docs/rollouts.md, "The gate and evaluation sets"): for each model, an
  * evaluation set of N rows is registered, then a fresh version is scored through
  * POST …/versions/{v}/evaluate. Reported: the request's wall time seen by the client, the
  * server's own `ms` (load + inference, performance.now in workerd) and that per row.

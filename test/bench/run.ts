@@ -3,7 +3,8 @@
  *   (a) edge resolve (signed ticket + manifest) throughput vs a trivial JSON route of the same Worker;
  *   (b) publish time of a ~20 MB model, and the bytes stored again when one tensor changes;
  *   and the other modules' rows (drift, release noise, SDK, …), each with its own anchor.
- * Loopback only; bounded in time (about a minute in all).
+ * Loopback only; bounded in time (about 6 minutes in all). At the end it rewrites docs/benchmarks.md
+ * with the table, each group's setup (setups.ts), the run's date and the machine (report.ts).
  */
 import { buildLargeLayersModel, withChangedTensor } from '../fixtures/models.ts';
 import { bundleWorker } from '../harness/bundle.ts';
@@ -23,10 +24,15 @@ import { weightBench } from './weight.ts';
 import { startupBench } from './startup.ts';
 import { provenanceBench } from './provenance.ts';
 import { chunkServeBench } from './chunk-serve.ts';
+import { describeMachine, writeBenchmarks, type BenchRow, type BenchSection } from './report.ts';
+import { SETUPS, type SetupKey } from './setups.ts';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
-const rows: { bench: string; value: string; anchor: string; ratio: string; target: string }[] = [];
+const startedAt = new Date();
+const sections: BenchSection[] = [];
+const section = (key: SetupKey, rows: BenchRow[]) => sections.push({ ...SETUPS[key], rows });
+const notes: string[] = [];
 const fmt = (n: number, d = 0) => n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
 
 const bundle = bundleWorker();
@@ -62,11 +68,12 @@ try {
     return w.shape.reduce((a, b) => a * b, 1) * 4;
   })();
 
-  rows.push({ bench: `publish ${fmt(totalBytes / 2 ** 20, 1)} MiB model, ${first.chunks} chunks: total`, value: `${fmt(publishMs)} ms`, anchor: `${fmt(transferMs)} ms transfer`, ratio: `${fmt(publishMs / transferMs, 2)}×`, target: '—' });
-  rows.push({ bench: '  of which commit (re-hash, TF.js load + checks, sign)', value: `${fmt(commitMs)} ms`, anchor: `${fmt(transferMs)} ms transfer`, ratio: `${fmt(commitMs / transferMs, 2)}×`, target: '—' });
-  rows.push({ bench: 'republish, one tensor changed: chunks uploaded', value: `${second.uploaded} of ${second.chunks}`, anchor: `${changedChunks.length} changed`, ratio: second.uploaded === changedChunks.length ? 'equal' : 'DIFFERENT', target: 'only that tensor' });
-  rows.push({ bench: 'republish, one tensor changed: bytes stored again', value: `${fmt(storedAgain / 1024)} KiB`, anchor: `${fmt(totalBytes / 1024)} KiB full`, ratio: `${fmt((100 * storedAgain) / totalBytes, 2)} %`, target: `tensor ${fmt(tensorBytes / 1024)} KiB` });
-  rows.push({ bench: 'republish time', value: `${fmt(republishMs)} ms`, anchor: `${fmt(publishMs)} ms first`, ratio: `${fmt(republishMs / publishMs, 2)}×`, target: '—' });
+  const publishRows: BenchRow[] = [];
+  publishRows.push({ bench: `publish ${fmt(totalBytes / 2 ** 20, 1)} MiB model, ${first.chunks} chunks: total`, value: `${fmt(publishMs)} ms`, anchor: `${fmt(transferMs)} ms transfer`, ratio: `${fmt(publishMs / transferMs, 2)}×`, target: '—' });
+  publishRows.push({ bench: '  of which commit (re-hash, TF.js load + checks, sign)', value: `${fmt(commitMs)} ms`, anchor: `${fmt(transferMs)} ms transfer`, ratio: `${fmt(commitMs / transferMs, 2)}×`, target: '—' });
+  publishRows.push({ bench: 'republish, one tensor changed: chunks uploaded', value: `${second.uploaded} of ${second.chunks}`, anchor: `${changedChunks.length} changed`, ratio: second.uploaded === changedChunks.length ? 'equal' : 'DIFFERENT', target: 'only that tensor' });
+  publishRows.push({ bench: 'republish, one tensor changed: bytes stored again', value: `${fmt(storedAgain / 1024)} KiB`, anchor: `${fmt(totalBytes / 1024)} KiB full`, ratio: `${fmt((100 * storedAgain) / totalBytes, 2)} %`, target: `tensor ${fmt(tensorBytes / 1024)} KiB` });
+  publishRows.push({ bench: 'republish time', value: `${fmt(republishMs)} ms`, anchor: `${fmt(publishMs)} ms first`, ratio: `${fmt(republishMs / publishMs, 2)}×`, target: '—' });
 
   // --- (a) edge resolve vs trivial route ------------------------------------------------------
   await worker.api('/v1/models/big/aliases/champion', { method: 'PUT', json: { version: 2 } });
@@ -85,25 +92,30 @@ try {
   const tickets = await closedLoop(ticket, { concurrency: CONCURRENCY, seconds: SECONDS });
   const resolves = await closedLoop(resolve, { concurrency: CONCURRENCY, seconds: SECONDS });
   const errs = anchor.errors + tickets.errors + resolves.errors;
-  rows.unshift(
+  const edgeRows: BenchRow[] = [
     { bench: 'trivial JSON route GET /v1/health (anchor)', value: `${fmt(anchor.perSecond)} req/s`, anchor: '—', ratio: '1.00×', target: '—' },
     { bench: 'edge ticket (app key, alias, signed ticket)', value: `${fmt(tickets.perSecond)} req/s`, anchor: `${fmt(anchor.perSecond)} req/s`, ratio: `${fmt(tickets.perSecond / anchor.perSecond, 2)}×`, target: '≥ 0.5×' },
     { bench: 'edge resolve = ticket + manifest (2 requests)', value: `${fmt(resolves.perSecond * 2)} req/s`, anchor: `${fmt(anchor.perSecond)} req/s`, ratio: `${fmt((resolves.perSecond * 2) / anchor.perSecond, 2)}×`, target: '≥ 0.5×' },
     { bench: '  latency p50 / p99 (resolve pair)', value: `${fmt(resolves.p50ms, 1)} / ${fmt(resolves.p99ms, 1)} ms`, anchor: `${fmt(anchor.p50ms, 1)} / ${fmt(anchor.p99ms, 1)} ms`, ratio: '—', target: '—' },
-  );
-  if (errs > 0) console.log(`WARNING: ${errs} failed requests during load`);
-  rows.push(...(await sdkBench(worker, app.appKey)));
-  rows.push(...weightBench());
-  rows.push(...(await driftBench(worker, app.appKey, SECONDS, CONCURRENCY)));
-  rows.push(...(await accuracyBench()));
-  rows.push(...(await noiseBench()));
-  rows.push(...(await imagePredictBench(worker, app.appKey)));
-  rows.push(...(await bridgeBench(worker, app.appKey)));
-  rows.push(...(await consoleBench()));
-  rows.push(...(await cliBench()));
-  rows.push(...(await startupBench()));
-  rows.push(...(await chunkServeBench(SECONDS)));
-  rows.push(...(await provenanceBench(SECONDS, CONCURRENCY)));
+  ];
+  section('edge', edgeRows);
+  section('publish', publishRows);
+  if (errs > 0) {
+    console.log(`WARNING: ${errs} failed requests during load`);
+    notes.push(`${errs} requests failed during the edge load; the throughput rows count them with the rest.`);
+  }
+  section('sdk', await sdkBench(worker, app.appKey));
+  section('weight', weightBench());
+  section('drift', await driftBench(worker, app.appKey, SECONDS, CONCURRENCY));
+  section('accuracy', await accuracyBench());
+  section('noise', await noiseBench());
+  section('imagePredict', await imagePredictBench(worker, app.appKey));
+  section('bridge', await bridgeBench(worker, app.appKey));
+  section('console', await consoleBench());
+  section('cli', await cliBench());
+  section('startup', await startupBench());
+  section('chunkServe', await chunkServeBench(SECONDS));
+  section('provenance', await provenanceBench(SECONDS, CONCURRENCY));
 
   // The same ticket route with the isolate cache off: every request reads D1 and signs.
   const cold = await startWorker({ http: true, vars: { EDGE_CACHE_TTL_MS: '0' } });
@@ -115,7 +127,7 @@ try {
     const coldTicket = () => get(`${cold.url}/v1/edge/tickets/small?device=d${device++ % 5000}`, { 'x-modelfleet-app-key': coldApp.appKey });
     await closedLoop(coldTicket, { concurrency: CONCURRENCY, seconds: 1 });
     const uncached = await closedLoop(coldTicket, { concurrency: CONCURRENCY, seconds: SECONDS });
-    rows.splice(2, 0, { bench: 'edge ticket, isolate cache off (D1 read + ECDSA sign each)', value: `${fmt(uncached.perSecond)} req/s`, anchor: `${fmt(anchor.perSecond)} req/s`, ratio: `${fmt(uncached.perSecond / anchor.perSecond, 2)}×`, target: '(reference)' });
+    edgeRows.splice(2, 0, { bench: 'edge ticket, isolate cache off (D1 read + ECDSA sign each)', value: `${fmt(uncached.perSecond)} req/s`, anchor: `${fmt(anchor.perSecond)} req/s`, ratio: `${fmt(uncached.perSecond / anchor.perSecond, 2)}×`, target: '(reference)' });
   } finally {
     await cold.dispose();
   }
@@ -124,4 +136,6 @@ try {
 }
 
 console.log(`\nmodelfleet bench — Miniflare/workerd on loopback, ${CONCURRENCY} concurrent clients, ${SECONDS} s per route\n`);
-console.table(rows);
+console.table(sections.flatMap((s) => s.rows));
+const written = writeBenchmarks({ startedAt, finishedAt: new Date(), machine: describeMachine(), sections, notes });
+console.log(`\nwritten: ${written}`);

@@ -26,7 +26,7 @@ it('no drift on integer, rounded and zero-inflated data with 100-row baselines',
     const r = await simulate({ ...base, features: 4, devices: 300, runs: 60, shift: 0, seed: 21, shape, baselineRows: 100 });
     console.log(`sim (CI): ${shape}, 100-row baselines, N=300, 60 runs — ${(100 * r.alarmRate).toFixed(1)} % alarms, naive ${(100 * r.naiveAlarmRate).toFixed(1)} %`);
     // 60 runs cannot pin 1 %: the bound catches a broken null (before the randomized PIT, 100 %),
-    // `npm run sim:drift` measures the rate (README).
+    // `npm run sim:drift` measures the rate (docs/drift-and-privacy.md).
     expect(r.alarmRate).toBeLessThanOrEqual(5 / 60);
   }
 }, 240_000);

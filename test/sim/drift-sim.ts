@@ -42,7 +42,7 @@ export interface SimResult { alarmRate: number; naiveAlarmRate: number; runs: nu
 const ZERO_SHARE = 0.35;
 const zeroCut = normalQuantile(ZERO_SHARE);
 
-/** The value a model sees for latent z: what each shape stands for is in the README's drift section. */
+/** The value a model sees for latent z: what each shape stands for is in docs/drift-and-privacy.md. */
 export const SHAPES: Record<Shape, (z: number) => number> = {
   normal: (z) => z,
   integer: (z) => Math.max(0, Math.round(3 + 1.5 * z)), // a count: ~9 values, every one an atom

@@ -1,7 +1,7 @@
 /**
- * The README's table of fleet-derived default plans ("Staged rollouts" → "Plans that can decide"),
+ * docs/rollouts.md's table of fleet-derived default plans ("Plans that can decide"),
  * computed by the production functions: `node --import tsx test/sim/power-table.ts` prints it, and
- * control-plane/src/rollouts/power.test.ts checks that the README holds exactly this table.
+ * control-plane/src/rollouts/power.test.ts checks that docs/rollouts.md holds exactly this table.
  */
 import { DEFAULT_ANALYSIS, healthLayout } from '@modelfleet/protocol';
 import { DELTA, HEALTH_SHARE, HEALTH_SPLIT, releaseNoiseForRho, rhoFor } from '../../control-plane/src/drift/privacy.ts';

@@ -1,7 +1,7 @@
 /**
  * @module cli/commands/evaluate
  * `eval-set put|show` and `evaluate`: an operator registers a model's evaluation set from a JSON
- * file (`{ "inputs": [[…], …], "labels": [0, 2, …], "label"?: "…" }`, README "Evaluation sets"),
+ * file (`{ "inputs": [[…], …], "labels": [0, 2, …], "label"?: "…" }`, docs/rollouts.md),
  * and anyone with a publisher token asks the control plane to score a version on it. The file is
  * checked here first (shape, finite values, one label per row, size), so a mistake costs no upload.
  */

@@ -1,7 +1,7 @@
 /**
  * @module drift/close
- * Window close (DESIGN §7): release the window's aggregate once, with calibrated discrete Gaussian noise,
- * only if enough devices contributed; record the privacy spend in the ledger; run the drift
+ * Window close (docs/architecture.md §7): release the window's aggregate once, with calibrated discrete Gaussian
+ * noise, only if enough devices contributed; record the privacy spend in the ledger; run the drift
  * tests on what was released. Idempotent: a closed window answers with what it released.
  *
  * Crash-safe: each aggregate turns its raw sums into a stored, noised release (aggregator.ts),
@@ -58,7 +58,7 @@ export async function closeWindow(env: Env, model: string, version: number, wind
   // Each aggregate keeps its release until it is recorded below and acknowledged, so a crash
   // anywhere up to the ack is completed by the next call, on the very same noised sums (and σ).
   // Health first: when it is released it takes HEALTH_SHARE of the window's ρ, otherwise the drift
-  // release keeps the whole budget (device counts, which decide this, are public — README).
+  // release keeps the whole budget (device counts, which decide this, are public — docs/drift-and-privacy.md).
   const healthAsked = releaseNoiseForRho(health, layout ? rho * HEALTH_SHARE : rho, HEALTH_SPLIT);
   // Counts of the networks behind each aggregate (SPEC 11.3); the aggregates keep them after a release.
   const [nAll, nHealth, nControl] = await Promise.all(['all', 'health', 'health-control'].map((cohort) => stub(cohort).networkCounts()));

@@ -3,7 +3,7 @@
  * Per-feature tests on a released window — the device-level smooth test for numeric features
  * (plus a missing-share test where the baseline records one), device-level Rao–Scott χ² for
  * categorical ones with training frequencies — Bonferroni across features, an effect-size floor,
- * and effect sizes with intervals beside the p-values (README, "Drift monitoring"). A feature
+ * and effect sizes with intervals beside the p-values (docs/drift-and-privacy.md, "Detection"). A feature
  * alarms only when it is significant after correction, its effect is above the floor, and enough
  * devices contributed. Both tests include the baseline's own sampling error (its `rows`).
  */

@@ -1,7 +1,7 @@
 /**
  * @module drift/fleet
  * Devices per version per window, from the health records devices already send (one per device,
- * version and window; counts are public, never noised — README "Drift monitoring"). A closed
+ * version and window; counts are public, never noised — docs/drift-and-privacy.md). A closed
  * window's counts are in D1 (drift_windows, cohorts `health` and `health-control`: disjoint
  * devices, so they add up); an open window's are still in its aggregates, read live through
  * their status (a count and a digest, never the sums).

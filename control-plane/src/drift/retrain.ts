@@ -1,6 +1,6 @@
 /**
  * @module drift/retrain
- * The retrain trigger (DESIGN §7): asks for retraining when drift persists or is broad, not on
+ * The retrain trigger (docs/architecture.md §7): asks for retraining when drift persists or is broad, not on
  * one noisy window. Reasons, any of which fires:
  *  - cusum: a one-sided CUSUM of window scores crossed h. A window's score is the z-value of its
  *    Bonferroni-adjusted smallest p (z = Φ⁻¹(1 − min(1, F·p_min))), so under no drift it is at

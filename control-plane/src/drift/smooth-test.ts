@@ -1,6 +1,6 @@
 /**
  * @module drift/smooth-test
- * Device-level Neyman smooth test on K Legendre components of the PIT (DESIGN §7): each device
+ * Device-level Neyman smooth test on K Legendre components of the PIT (docs/architecture.md §7): each device
  * contributes the mean of P_k(F0(x)) over its values; under "no drift" the fleet mean of those
  * vectors is 0. Using the across-device covariance makes the test cluster-robust — a device
  * whose users differ from the average counts once, not once per value — and the DP noise on the

@@ -7,7 +7,7 @@
  * again: the run is deterministic, so a second one could only cost CPU.
  *
  * In request, not in a queue: 2,000 rows of the repo's fixture models take tens of milliseconds
- * (README "Evaluation sets" has the measured figures).
+ * (docs/rollouts.md, "The gate and evaluation sets", has the measured figures).
  *
  * @example
  * const evaluation = await evaluateVersion(env, 'fraud', 2, op.actor);
@@ -24,8 +24,8 @@ import { type EvalSetRow, findEvaluation, readEvalSet, requireEvalSet, storeEval
 
 /**
  * The most rows × weights (≈ multiply-adds of a dense model) one evaluation may cost: about 12 s
- * of CPU at the ~2.8 ns per multiply-add measured in workerd (README "Evaluation sets"), inside a
- * request's default 30 s. Convolutions do more work per weight; their figures are in the README.
+ * of CPU at the ~2.8 ns per multiply-add measured in workerd (docs/rollouts.md), inside a
+ * request's default 30 s. Convolutions do more work per weight; their figures are in docs/rollouts.md.
  */
 export const MAX_EVAL_WORK = 2 ** 32;
 

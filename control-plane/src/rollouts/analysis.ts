@@ -1,6 +1,6 @@
 /**
  * @module rollouts/analysis
- * The step analysis (DESIGN §8): challenger vs champion on each configured metric, from the
+ * The step analysis (docs/architecture.md §8): challenger vs champion on each configured metric, from the
  * device health released with each day's window (drift/close.ts) — the challenger version's
  * devices against the champion version's, in the latest window closed after the step started.
  * Every comparison carries its threshold, observed difference, sample sizes and data freshness.

@@ -1,6 +1,6 @@
 /**
  * @module rollouts/coordinator
- * One Durable Object per rollout (DESIGN §8). It serialises the rollout's transitions — operator
+ * One Durable Object per rollout (docs/architecture.md §8). It serialises the rollout's transitions — operator
  * actions and its own alarm — so two operators promoting at once cannot both advance, and its
  * alarm drives the steps: when a step has baked, the analysis decides promote, hold or roll
  * back, and the decision is recorded with its evidence. State lives in D1 (rollouts/store.ts),

@@ -1,7 +1,7 @@
 /**
  * @module rollouts/deciding
  * When a rate metric of a rollout step decides, under either rule judge.ts applies (pure; power.ts
- * builds its report on it, the simulations and the README table import it).
+ * builds its report on it, the simulations and the docs/rollouts.md table import it).
  *
  * A step's arms hold nA and nB devices; the challenger − control difference of a device-level rate
  * p has variance V = p(1 − p)(1/nA + 1/nB) + K σ² (1/nA² + 1/nB²) — binomial spread plus the

@@ -171,7 +171,7 @@ describe('power analysis', () => {
     expect([niceCeil(0.01512), niceCeil(0.04), niceCeil(8.82), niceCeil(123)]).toEqual([0.016, 0.04, 8.9, 130]);
   });
 
-  it('README holds the table this function computes', async () => {
-    expect(readFileSync(new URL('../../../README.md', import.meta.url), 'utf8')).toContain(await powerTable());
+  it('docs/rollouts.md holds the table this function computes', async () => {
+    expect(readFileSync(new URL('../../../docs/rollouts.md', import.meta.url), 'utf8')).toContain(await powerTable());
   });
 });

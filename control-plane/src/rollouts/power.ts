@@ -1,6 +1,6 @@
 /**
  * @module rollouts/power
- * Power analysis of a rollout plan before it starts (pure; no I/O, so tests, the README table and
+ * Power analysis of a rollout plan before it starts (pure; no I/O, so tests, the docs/rollouts.md table and
  * the simulator use the production figures). For each step: the devices each arm sees per day
  * (the model's daily fleet × the step's share), and per metric when both arms hold the sample
  * that decides under the step's rule (deciding.ts: binomial spread at the fleet's observed rate

@@ -1,6 +1,6 @@
 /**
  * @module validate
- * CI on publish, inside the Worker (DESIGN §3): the model loads in TF.js, its weights match the
+ * CI on publish, inside the Worker (docs/architecture.md §3): the model loads in TF.js, its weights match the
  * topology, it runs (probe.ts), the declared io matches its signature, and the golden examples
  * reproduce. A pure
  * function of the upload: no bindings, so it is the same in tests and in production. Every

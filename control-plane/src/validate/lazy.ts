@@ -3,7 +3,7 @@
  * How validation reaches TF.js: by a dynamic `import()` of engine.ts on the first publish
  * commit in an isolate. TF.js (tfjs-core, -layers, -converter and the CPU backend) is half of
  * the bundle; isolates that serve devices, the console and the rest of the API never evaluate
- * it, and keep 1.2 MiB less heap (`npm run bench`, README "Deploying").
+ * it, and keep 1.2 MiB less heap (`npm run bench`, docs/deploy.md).
  *
  * wrangler bundles one file (no code splitting), so esbuild turns the `import()` into a lazily
  * initialised part of that file: every module the import reaches is wrapped in an init function
