@@ -3,7 +3,7 @@ CREATE TABLE models (
   id          INTEGER PRIMARY KEY,
   name        TEXT NOT NULL UNIQUE,
   description TEXT NOT NULL DEFAULT '',
-  -- grows on every change of what devices are told to run (docs/architecture.md §5: ticket sequence)
+  -- grows on every change of what devices are told to run (DESIGN §5: ticket sequence)
   sequence    INTEGER NOT NULL DEFAULT 0,
   created_at  TEXT NOT NULL,
   created_by  TEXT NOT NULL
