@@ -102,3 +102,20 @@ describe('bucketing vectors', () => {
     }
   });
 });
+
+describe('the portable checker (vector-checks.ts, also run in workerd and Chromium)', () => {
+  it('agrees with every vector here, and reports a tampered case instead of passing it', async () => {
+    const { checkVectors } = await import('./vector-checks.ts');
+    const files = {
+      signing: vectors('signing.json'), chunkPlan: vectors('chunk-plan.json'), manifestDigests: vectors('manifest-digests.json'),
+      rootRotation: vectors('root-rotation.json'), sketch: vectors('sketch.json'), bucketing: vectors('bucketing.json'),
+    };
+    const results = await checkVectors(files);
+    expect(results.filter((r) => !r.ok)).toEqual([]);
+    expect(results.length).toBeGreaterThan(10);
+    files.bucketing.cases[7].bucket = (files.bucketing.cases[7].bucket + 1) % 10_000;
+    files.manifestDigests.cases[0].digest = '0'.repeat(64);
+    const failed = (await checkVectors(files)).filter((r) => !r.ok).map((r) => r.vector.split(':')[0]);
+    expect(failed.sort()).toEqual(['bucketing', 'manifest-digest']);
+  });
+});
