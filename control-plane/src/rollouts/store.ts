@@ -6,7 +6,7 @@
  * dependent statements run only if the swap took effect, so a lost race changes nothing.
  */
 import { ApiError } from '@modelfleet/edge-runtime';
-import { RolloutPlan } from '@modelfleet/protocol';
+import { type RolloutDecision, RolloutPlan } from '@modelfleet/protocol';
 import { auditStatementIf } from '../registry/audit.ts';
 import { type EventInput, eventStatements } from '../webhooks/events.ts';
 import { type RolloutAction, type RolloutView, transition } from './machine.ts';
@@ -34,7 +34,9 @@ export async function listRollouts(db: D1Database, modelId: number): Promise<(Ro
   return results.map((r) => ({ ...toView(r), decision: r.decision ? JSON.parse(r.decision) : null }));
 }
 
-export interface TransitionInput { action: RolloutAction; actor: string; reason?: string; evidence?: unknown; expectStep?: number; at?: Date }
+export interface TransitionInput {
+  action: RolloutAction; actor: string; reason?: string; evidence?: RolloutDecision; expectStep?: number; at?: Date;
+}
 
 /**
  * Applies one transition in one D1 batch; returns the new view and the id of its webhook event
