@@ -104,6 +104,17 @@ export const ModelSummary = z.object({
 });
 export type ModelSummary = z.infer<typeof ModelSummary>;
 
+export const ModelList = z.object({ models: z.array(ModelSummary) });
+export const VersionList = z.object({ versions: z.array(VersionSummary) });
+
+/** `POST /v1/uploads/{upload}/commit`: the version as validated, signed and stored (or rejected). */
+export const CommitResponse = z.object({
+  model: z.string(), version: z.number().int(), status: VersionStatus, manifestDigest: z.nullable(Digest),
+  totalBytes: z.number().int(), reasons: z.array(z.object({ code: z.string(), message: z.string() })),
+  checks: z.array(ValidationCheck),
+});
+export type CommitResponse = z.infer<typeof CommitResponse>;
+
 /**
  * Moves an alias. With `ifVersion` the move happens only if the alias points there now (null: only
  * if it is not set yet), else 409 `conflict` with the current version: a compare-and-swap.
