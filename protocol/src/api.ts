@@ -12,6 +12,9 @@ import { MAX_JSON_DEPTH, depthWithin } from './json-depth.ts';
 import { Digest, Explanations, Lineage, ManifestChunk, Metrics, ModelFormat, ModelName, RuntimeRequirements } from './manifest.ts';
 import { TfjsModelJson } from './tfjs-model.ts';
 
+/** `GET /v1/health`: the Worker answers. */
+export const HealthStatus = z.object({ ok: z.literal(true) });
+
 export const OperatorRole = z.enum(['viewer', 'publisher', 'operator', 'admin']);
 export type OperatorRole = z.infer<typeof OperatorRole>;
 /** Roles are ordered: each includes the rights of the ones before it. */
