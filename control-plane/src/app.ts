@@ -37,7 +37,10 @@ export function buildApp() {
   });
   app.notFound(() => errorResponse(new ApiError('not_found', 'no such route; see /v1/openapi.json')));
 
-  app.openapi(createRoute({ method: 'get', path: '/v1/health', responses: { 200: json(HealthStatus, 'The Worker is up') } }), (c) => c.json({ ok: true as const }, 200));
+  app.openapi(
+    createRoute({ method: 'get', path: '/v1/health', responses: { 200: json(HealthStatus, 'The Worker is up') } }),
+    (c) => c.json({ ok: true as const }, 200),
+  );
   app.route('/v1/edge', edgeRoutes<Env>());
   app.route('/v1', modelRoutes);
   app.route('/v1', publishRoutes);

@@ -32,16 +32,20 @@ export type WindowRelease = z.infer<typeof WindowRelease>;
 
 export const DriftView = z.object({
   minDevices: z.number().int().meta({ description: 'devices a window needs before it is released' }),
-  familyAlpha: z.number().meta({ description: 'false-alarm rate per window over all features (Bonferroni-split per feature)' }),
+  familyAlpha: z.number().meta({
+    description: 'false-alarm rate per window over all features (Bonferroni-split per feature)',
+  }),
   epsilonPerDay: z.number().meta({
-    description: 'privacy budget ε per device per model per window (δ = 1e-6) that each window\'s release spends at most: '
-      + 'per day with day windows (DRIFT_EPSILON_PER_DAY)',
+    description: 'privacy budget ε per device per model per window (δ = 1e-6) that each window\'s release spends '
+      + 'at most: per day with day windows (DRIFT_EPSILON_PER_DAY)',
   }),
   windowSeconds: z.number().int().meta({
-    description: 'window length in seconds (WINDOW_SECONDS; 86400 = UTC days); window w starts at w · windowSeconds s after the Unix epoch',
+    description: 'window length in seconds (WINDOW_SECONDS; 86400 = UTC days); window w starts at w · windowSeconds s '
+      + 'after the Unix epoch',
   }),
   effectFloor: z.object({ sigma: z.number(), share: z.number() }).meta({
-    description: 'smallest effect that alarms: location/shape shift in baseline σ (numeric), change of a share (categorical, missing)',
+    description: 'smallest effect that alarms: location/shape shift in baseline σ (numeric), change of a share '
+      + '(categorical, missing)',
   }),
   windows: z.array(z.record(z.string(), z.unknown())),
 });

@@ -79,8 +79,8 @@ export type RolloutCreated = z.infer<typeof RolloutCreated>;
 export const CreateRolloutRequest = z.strictObject({
   challenger: z.number().int().min(1),
   plan: z.unknown().optional().meta({
-    description: 'RolloutPlan; omitted steps and analysis are derived from the fleet (no fleet data: 1 → 5 → 25 → 50 → 100 % '
-      + 'with 1 h bakes and the default safety metrics)',
+    description: 'RolloutPlan; omitted steps and analysis are derived from the fleet '
+      + '(no fleet data: 1 → 5 → 25 → 50 → 100 % with 1 h bakes and the default safety metrics)',
   }),
   start: z.boolean().default(true),
   reason: z.string().max(500).optional(),

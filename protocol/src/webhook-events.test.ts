@@ -6,7 +6,9 @@ import { describe, expect, it } from 'vitest';
 import { CloudEvent } from './webhook.ts';
 import { EVENT_DATA, EVENT_TYPES } from './webhook-events.ts';
 
-const envelope = { specversion: '1.0', id: 'e1', source: '/v1', time: '2026-11-22T00:00:00.000Z', datacontenttype: 'application/json' };
+const envelope = {
+  specversion: '1.0', id: 'e1', source: '/v1', time: '2026-11-22T00:00:00.000Z', datacontenttype: 'application/json',
+};
 
 describe('webhook event data', () => {
   it('has a schema for every event type, and none for a type not in EVENT_TYPES', () => {

@@ -52,7 +52,9 @@ export const FeatureEffects = z.object({
 });
 
 /** Which window of which version an event is about. */
-const WindowRef = z.object({ model: z.string(), version: z.number().int(), window: z.number().int(), devices: z.number().int() });
+const WindowRef = z.object({
+  model: z.string(), version: z.number().int(), window: z.number().int(), devices: z.number().int(),
+});
 
 /** `dev.modelfleet.drift.alarm`: a released window whose tests alarmed; the alarmed features. */
 export const DriftAlarmData = WindowRef.extend({

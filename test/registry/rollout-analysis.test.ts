@@ -81,7 +81,8 @@ it('rolls back a challenger whose devices error more, recording metric, threshol
     expect(events[i]!.type).toBe('dev.modelfleet.rollout.transition');
     expect(EVENT_DATA['dev.modelfleet.rollout.transition'].parse(sent)).toEqual(sent);
   }
-  expect(events.map((e) => e.type === 'dev.modelfleet.rollout.transition' && e.data.action)).toEqual(['start', 'rollback']);
+  const actions = events.map((e) => e.type === 'dev.modelfleet.rollout.transition' && e.data.action);
+  expect(actions).toEqual(['start', 'rollback']);
   expect(events[1]!.data).toMatchObject({ rollout: id, actor: 'analysis', to: { state: 'rolled-back', percent: 0 }, evidence: { outcome: 'rollback' } });
 });
 

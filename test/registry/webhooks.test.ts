@@ -157,22 +157,28 @@ describe('delivery', () => {
   it('every drift event and a ping arrive with data as protocol says for their type', async () => {
     // Another model's drifted window: both alarm hooks get its alarm, a third hook its retrain
     // request (one of three features alarmed: the share rule asks for retraining) and a ping.
-    const retrain = (await register({ url: `${receiver.url}/retrain`, events: ['dev.modelfleet.drift.retrain_requested'], model: 'other' })).body;
-    for (let d = 0; d < 25; d++) expect((await uploadSketch(worker, appKey, `o-${'x'.repeat(d)}`, 1.5, { model: 'other' })).status).toBe(202);
-    expect((await worker.api(`/v1/models/other/versions/1/sketches/${today}/close`, { method: 'POST' })).status).toBe(200);
+    const events = ['dev.modelfleet.drift.retrain_requested'];
+    const retrain = (await register({ url: `${receiver.url}/retrain`, events, model: 'other' })).body;
+    for (let d = 0; d < 25; d++) {
+      expect((await uploadSketch(worker, appKey, `o-${'x'.repeat(d)}`, 1.5, { model: 'other' })).status).toBe(202);
+    }
+    const close = await worker.api(`/v1/models/other/versions/1/sketches/${today}/close`, { method: 'POST' });
+    expect(close.status).toBe(200);
     expect((await worker.api(`/v1/webhooks/${retrain.id}/ping`, { method: 'POST' })).status).toBe(202);
     const got = await receiver.waitFor(4);
     const secrets: Record<string, string> = { '/retrain': retrain.secret, '/other-only': scoped.secret, '/alarms': hook.secret };
-    const events = await Promise.all(got.map((g) => verifyWebhook(secrets[g.path]!, new Headers(g.headers as Record<string, string>), g.body)));
-    expect(events.map((e) => e.type).sort()).toEqual([
+    const verify = (g: (typeof got)[number]) => verifyWebhook(secrets[g.path]!, new Headers(g.headers as Record<string, string>), g.body);
+    const verified = await Promise.all(got.map(verify));
+    expect(verified.map((e) => e.type).sort()).toEqual([
       'dev.modelfleet.drift.alarm', 'dev.modelfleet.drift.alarm', 'dev.modelfleet.drift.retrain_requested', 'dev.modelfleet.webhook.ping',
     ]);
-    for (const e of events) {
+    for (const [i, e] of verified.entries()) {
       // The body's data as sent, not only as verifyWebhook's parse kept it: nothing the schema lacks.
-      const sent = (JSON.parse(got[events.indexOf(e)]!.body) as { data: Record<string, unknown> }).data;
+      const sent = (JSON.parse(got[i]!.body) as { data: Record<string, unknown> }).data;
       expect(EVENT_DATA[e.type].parse(sent), e.type).toEqual(sent);
     }
-    expect(events.find((e) => e.type === 'dev.modelfleet.drift.retrain_requested')!.data).toMatchObject({ model: 'other', reasons: ['share'] });
+    const asked = verified.find((e) => e.type === 'dev.modelfleet.drift.retrain_requested');
+    expect(asked!.data).toMatchObject({ model: 'other', reasons: ['share'] });
     await worker.api(`/v1/webhooks/${retrain.id}`, { method: 'DELETE' });
   });
 

@@ -36,16 +36,22 @@ export async function api<S extends z.core.$ZodType>(
   const body: unknown = await res.json().catch(() => null);
   if (!res.ok) {
     const refusal = ApiErrorBody.safeParse(body);
-    const error = refusal.success ? refusal.data.error : { code: 'internal' as const, message: `HTTP ${res.status}`, details: undefined };
+    const error = refusal.success
+      ? refusal.data.error
+      : { code: 'internal' as const, message: `HTTP ${res.status}`, details: undefined };
     throw new ApiError(error.code, error.message, error.details, res.status);
   }
   const checked = z.safeParse(schema, body);
-  if (!checked.success) throw new ApiError('internal', `${path} answered in an unexpected shape: ${z.prettifyError(checked.error)}`);
+  if (!checked.success) {
+    throw new ApiError('internal', `${path} answered in an unexpected shape: ${z.prettifyError(checked.error)}`);
+  }
   return body as z.output<S>;
 }
 
 /** Like api(), but a missing thing is null instead of an error (optional panels). */
-export async function apiOrNull<S extends z.core.$ZodType>(c: Context<ConsoleEnv>, schema: S, path: string): Promise<z.output<S> | null> {
+export async function apiOrNull<S extends z.core.$ZodType>(
+  c: Context<ConsoleEnv>, schema: S, path: string,
+): Promise<z.output<S> | null> {
   try {
     return await api(c, schema, path);
   } catch (e) {

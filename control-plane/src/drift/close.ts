@@ -191,27 +191,29 @@ export async function privacyLedger(env: Env, model: string, current: number, se
   };
 }
 
-/** A window's CloudEvent envelope: the id is stable per (kind, model, version, window), so receivers deduplicate. */
-function windowEnvelope(kind: 'alarm' | 'retrain', m: { id: number; name: string }, version: number, window: number, at: string) {
+type ModelRef = { id: number; name: string };
+type Verdict = ReturnType<typeof detectDrift>;
+
+/** A window event's envelope: the id is stable per (kind, model, version, window), so receivers deduplicate. */
+function windowEnvelope(kind: 'alarm' | 'retrain', m: ModelRef, version: number, window: number, at: string) {
   return { id: `drift.${kind}/${m.name}/${version}/${window}`, model: m, subject: `versions/${version}/drift/${window}`, time: at };
 }
 
 /** An alarmed window: the alarmed features with their p-values and effect sizes. */
 function driftAlarmEvent(
-  m: { id: number; name: string }, version: number, window: number, devices: number, sigma: number, verdict: ReturnType<typeof detectDrift>, at: string,
+  m: ModelRef, version: number, window: number, devices: number, sigma: number, verdict: Verdict, at: string,
 ): EventInput<'dev.modelfleet.drift.alarm'> {
+  const features = verdict.features.filter((f) => f.alarm)
+    .map((f) => ({ name: f.name, test: f.test, p: f.p, statistic: f.statistic, effects: f.effects }));
   return {
     ...windowEnvelope('alarm', m, version, window, at), type: 'dev.modelfleet.drift.alarm',
-    data: {
-      model: m.name, version, window, devices, noiseSigma: sigma, outputs: verdict.outputs,
-      features: verdict.features.filter((f) => f.alarm).map((f) => ({ name: f.name, test: f.test, p: f.p, statistic: f.statistic, effects: f.effects })),
-    },
+    data: { model: m.name, version, window, devices, noiseSigma: sigma, outputs: verdict.outputs, features },
   };
 }
 
 /** A request to the training pipeline for a new model, with the reasons and evidence. */
 function retrainRequestedEvent(
-  m: { id: number; name: string }, version: number, window: number, devices: number, retrain: RetrainDecision, verdict: ReturnType<typeof detectDrift>, at: string,
+  m: ModelRef, version: number, window: number, devices: number, retrain: RetrainDecision, verdict: Verdict, at: string,
 ): EventInput<'dev.modelfleet.drift.retrain_requested'> {
   return {
     ...windowEnvelope('retrain', m, version, window, at), type: 'dev.modelfleet.drift.retrain_requested',

@@ -24,7 +24,8 @@ export const toView = (r: Row): RolloutView => ({
 });
 
 /** The analysis's last decision, as the coordinator stored it (JSON of a protocol RolloutDecision). */
-const decisionOf = (r: Row): RolloutDecision | null => (r.decision ? (JSON.parse(r.decision) as RolloutDecision) : null);
+const decisionOf = (r: Row): RolloutDecision | null =>
+  (r.decision ? (JSON.parse(r.decision) as RolloutDecision) : null);
 
 export async function findRollout(db: D1Database, id: string): Promise<RolloutWithDecision & { modelId: number }> {
   const row = await db.prepare(`${SELECT} WHERE r.id = ?`).bind(id).first<Row>();
