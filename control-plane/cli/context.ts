@@ -8,6 +8,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ApiErrorBody } from '@modelfleet/protocol';
+import { z } from 'zod';
 import { CliError, familyOfResponse } from './errors.ts';
 
 export interface CliIo {
@@ -71,9 +72,24 @@ export class Api {
     return new Api(io, trim(endpoint), token, { endpoint: endpointSource, token: tokenSource });
   }
 
-  async request<T>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<T> {
+  /**
+   * Sends a request and checks its answer against `schema`, protocol's definition of what the
+   * route answers: a control plane that answers something else is an error here, at the boundary.
+   * The body is returned as sent (fields this CLI does not know, and their order, which --json
+   * prints, are kept): response schemas have no defaults or transforms, so it is their output.
+   */
+  async request<S extends z.core.$ZodType>(
+    schema: S, method: string, path: string, body?: unknown, headers: Record<string, string> = {},
+  ): Promise<z.output<S>> {
     const res = await this.raw(method, path, body, headers);
-    return (await res.json()) as T;
+    const answer: unknown = await res.json();
+    const checked = z.safeParse(schema, answer);
+    if (!checked.success) {
+      throw new CliError('internal', 'unexpected_response',
+        `${method} ${path} at ${this.endpoint} answered in an unexpected shape (${z.prettifyError(checked.error)}): `
+        + 'is the CLI the same version as the control plane?');
+    }
+    return answer as z.output<S>;
   }
 
   /** Like request, but returns the Response (for bytes); still throws on API errors. */

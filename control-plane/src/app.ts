@@ -4,6 +4,8 @@
  * the OpenAPI document at /v1/openapi.json, and one error renderer for all of them.
  */
 import { ApiError, edgeRoutes, errorResponse } from '@modelfleet/edge-runtime';
+import { createRoute } from '@hono/zod-openapi';
+import { HealthStatus } from '@modelfleet/protocol';
 import { HTTPException } from 'hono/http-exception';
 import { bindApi } from './console/api.ts';
 import { consoleRoutes } from './console/routes.tsx';
@@ -20,6 +22,7 @@ import { modelRoutes } from './routes/models.ts';
 import { policyRoutes } from './routes/policy.ts';
 import { publishRoutes } from './routes/publish.ts';
 import { rolloutRoutes } from './routes/rollouts.ts';
+import { json } from './routes/shared.ts';
 import { storageRoutes } from './routes/storage.ts';
 import { webhookRoutes } from './routes/webhooks.ts';
 
@@ -34,7 +37,10 @@ export function buildApp() {
   });
   app.notFound(() => errorResponse(new ApiError('not_found', 'no such route; see /v1/openapi.json')));
 
-  app.get('/v1/health', (c) => c.json({ ok: true }));
+  app.openapi(
+    createRoute({ method: 'get', path: '/v1/health', responses: { 200: json(HealthStatus, 'The Worker is up') } }),
+    (c) => c.json({ ok: true as const }, 200),
+  );
   app.route('/v1/edge', edgeRoutes<Env>());
   app.route('/v1', modelRoutes);
   app.route('/v1', publishRoutes);

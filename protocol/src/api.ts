@@ -12,6 +12,9 @@ import { MAX_JSON_DEPTH, depthWithin } from './json-depth.ts';
 import { Digest, Explanations, Lineage, ManifestChunk, Metrics, ModelFormat, ModelName, RuntimeRequirements } from './manifest.ts';
 import { TfjsModelJson } from './tfjs-model.ts';
 
+/** `GET /v1/health`: the Worker answers. */
+export const HealthStatus = z.object({ ok: z.literal(true) });
+
 export const OperatorRole = z.enum(['viewer', 'publisher', 'operator', 'admin']);
 export type OperatorRole = z.infer<typeof OperatorRole>;
 /** Roles are ordered: each includes the rights of the ones before it. */
@@ -103,6 +106,17 @@ export const ModelSummary = z.object({
   createdAt: z.iso.datetime(),
 });
 export type ModelSummary = z.infer<typeof ModelSummary>;
+
+export const ModelList = z.object({ models: z.array(ModelSummary) });
+export const VersionList = z.object({ versions: z.array(VersionSummary) });
+
+/** `POST /v1/uploads/{upload}/commit`: the version as validated, signed and stored (or rejected). */
+export const CommitResponse = z.object({
+  model: z.string(), version: z.number().int(), status: VersionStatus, manifestDigest: z.nullable(Digest),
+  totalBytes: z.number().int(), reasons: z.array(z.object({ code: z.string(), message: z.string() })),
+  checks: z.array(ValidationCheck),
+});
+export type CommitResponse = z.infer<typeof CommitResponse>;
 
 /**
  * Moves an alias. With `ifVersion` the move happens only if the alias points there now (null: only

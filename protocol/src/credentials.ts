@@ -40,5 +40,8 @@ export const RotateAppKeyResponse = z.object({ appId: z.string(), appKey: z.stri
 export type RotateAppKeyResponse = z.infer<typeof RotateAppKeyResponse>;
 
 export const RevokeAppKeyRequest = RevokeTokenRequest;
+export const RevokeAppKeyResponse = AppKeyInfo.extend({ alreadyRevoked: z.boolean() });
+export type RevokeAppKeyResponse = z.infer<typeof RevokeAppKeyResponse>;
+export const TokenList = z.object({ tokens: z.array(TokenInfo) });
 export const AppKeysResponse = z.object({ appId: z.string(), keys: z.array(AppKeyInfo) });
 export type AppKeysResponse = z.infer<typeof AppKeysResponse>;

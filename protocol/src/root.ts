@@ -6,7 +6,7 @@
  */
 import * as z from 'zod/mini';
 import { fromBase64, utf8 } from './encoding.ts';
-import { type Envelope, PAYLOAD_TYPES, payloadJson, signEnvelope, verifyEnvelope } from './envelope.ts';
+import { Envelope, PAYLOAD_TYPES, payloadJson, signEnvelope, verifyEnvelope } from './envelope.ts';
 import { ProtocolError, parseOrThrow } from './errors.ts';
 import { PublicKey, type Signer, assertKeyId } from './keys.ts';
 
@@ -97,3 +97,7 @@ export async function updateRoot(pinned: Root, chain: Envelope[], now: Date): Pr
 export function roleOf(root: Root, role: RoleName): { keys: Root['keys']; role: Role } {
   return { keys: root.keys, role: root.roles[role] };
 }
+
+/** `GET /v1/edge/roots?since=N`: the root envelopes after version N, oldest first (SPEC 1.1). */
+export const RootList = z.object({ roots: z.array(Envelope) });
+export type RootList = z.infer<typeof RootList>;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { newWebhookSecret, signWebhook, verifyWebhook } from './webhook.ts';
 
-const event = (id: string) => JSON.stringify({ specversion: '1.0', id, source: '/v1', type: 'dev.modelfleet.webhook.ping', time: '2026-11-22T00:00:00.000Z', datacontenttype: 'application/json', data: {} });
+const event = (id: string) => JSON.stringify({ specversion: '1.0', id, source: '/v1', type: 'dev.modelfleet.webhook.ping', time: '2026-11-22T00:00:00.000Z', datacontenttype: 'application/json', data: { webhook: 'wh_0123456789abcdef' } });
 
 describe('webhook signatures (Standard Webhooks)', () => {
   it('matches the Standard Webhooks reference vector', async () => {

@@ -9,27 +9,28 @@
 import { z } from 'zod';
 import { fromBase64, timingSafeEqual, toBase64, utf8 } from './encoding.ts';
 import { ProtocolError } from './errors.ts';
+import { EVENT_DATA, EVENT_TYPES, EventType } from './webhook-events.ts';
 
-export const EVENT_TYPES = [
-  'dev.modelfleet.drift.alarm',
-  'dev.modelfleet.drift.retrain_requested',
-  'dev.modelfleet.rollout.transition',
-  'dev.modelfleet.webhook.ping',
-] as const;
-export const EventType = z.enum(EVENT_TYPES);
-export type EventType = z.infer<typeof EventType>;
-
-export const CloudEvent = z.object({
+const Envelope = z.object({
   specversion: z.literal('1.0'),
   id: z.string().min(1).max(256),
   source: z.string().min(1),
-  type: EventType,
   subject: z.string().optional(),
   time: z.iso.datetime(),
   datacontenttype: z.literal('application/json'),
-  data: z.record(z.string(), z.unknown()),
 });
+const typed = <T extends EventType>(type: T) => Envelope.extend({ type: z.literal(type), data: EVENT_DATA[type] });
+
+/** A webhook event: the envelope, and `data` as its `type`'s schema (webhook-events.ts) says. */
+export const CloudEvent = z.discriminatedUnion('type', [
+  typed('dev.modelfleet.drift.alarm'),
+  typed('dev.modelfleet.drift.retrain_requested'),
+  typed('dev.modelfleet.rollout.transition'),
+  typed('dev.modelfleet.webhook.ping'),
+]);
 export type CloudEvent = z.infer<typeof CloudEvent>;
+/** The event of one type, with its data typed. */
+export type CloudEventOf<T extends EventType> = Extract<CloudEvent, { type: T }>;
 
 export const CLOUDEVENTS_CONTENT_TYPE = 'application/cloudevents+json; charset=utf-8';
 export const WEBHOOK_SECRET_PREFIX = 'whsec_';
@@ -136,3 +137,11 @@ export const WebhookDelivery = z.object({
   updatedAt: z.string(),
 });
 export type WebhookDelivery = z.infer<typeof WebhookDelivery>;
+
+/** Answers of the webhook routes (/v1/webhooks, /v1/deliveries). */
+export const CreateWebhookResponse = WebhookInfo.extend({ secret: z.string() });
+export const WebhookList = z.object({ webhooks: z.array(WebhookInfo) });
+export const WebhookPingResponse = z.object({ eventId: z.string() });
+export const DeliveryList = z.object({ deliveries: z.array(WebhookDelivery) });
+export type DeliveryList = z.infer<typeof DeliveryList>;
+export const RedeliveryResponse = z.object({ id: z.number().int() });

@@ -9,7 +9,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type CloudEvent, type EvalSetView, type Manifest, encodeUpload, fromBase64, parseManifest, signWebhook, sketchLayout, windowOf } from '@modelfleet/protocol';
+import { type CloudEvent, type EvalSetView, type EventData, type EventType, type Manifest, encodeUpload, fromBase64, parseManifest, signWebhook, sketchLayout, windowOf } from '@modelfleet/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FEATURES, transactions } from '../../examples/demo/transactions.ts';
 import { downloadVersion } from '../../examples/retrain/champion.ts';
@@ -32,12 +32,19 @@ const lines: string[] = [];
 
 const versions = async () => ((await (await worker.api('/v1/models/fraud/versions')).json()) as { versions: { version: number; manifestDigest: string }[] }).versions;
 
+const WINDOW = { model: 'fraud', version: 1, window: 20000, devices: 200 };
+/** Each type's data as drift/close.ts writes it (protocol webhook-events.ts). */
+const EVENT_DATA = {
+  [RETRAIN_EVENT]: { ...WINDOW, reasons: ['share'], windowScore: 1.2, outputs: null, alarmedFeatures: ['amount'] },
+  'dev.modelfleet.drift.alarm': { ...WINDOW, noiseSigma: 0.5, outputs: null, features: [] },
+} satisfies { [T in EventType]?: EventData<T> };
+
 /** A retrain_requested delivery as the Worker sends it (drift/close.ts), signed with `key`. */
-async function delivery(id: string, key = secret, type: CloudEvent['type'] = RETRAIN_EVENT) {
-  const event: CloudEvent = {
+async function delivery(id: string, key = secret, type: keyof typeof EVENT_DATA = RETRAIN_EVENT) {
+  const event = {
     specversion: '1.0', id, source: '/v1/models/fraud', type, subject: 'versions/1/drift/20000', time: new Date().toISOString(),
-    datacontenttype: 'application/json', data: { model: 'fraud', version: 1, window: 20000, devices: 200, reasons: ['share'] },
-  };
+    datacontenttype: 'application/json', data: EVENT_DATA[type],
+  } as CloudEvent;
   const body = JSON.stringify(event);
   const headers = await signWebhook(key, id, Math.floor(Date.now() / 1000), body);
   const res = await fetch(service.url, { method: 'POST', body, headers: { ...headers, 'content-type': 'application/cloudevents+json; charset=utf-8' } });

@@ -1,7 +1,7 @@
 // The rollout alarm's automated analysis on real released health: a challenger whose devices
 // error more than the tolerance is rolled back by the alarm, with the evidence recorded; one
 // within tolerance is promoted to its next step.
-import { bucketOf, encodeUpload, healthLayout, healthUpload, rolloutCohort, verifyWebhook, windowOf } from '@modelfleet/protocol';
+import { EVENT_DATA, bucketOf, encodeUpload, healthLayout, healthUpload, rolloutCohort, verifyWebhook, windowOf } from '@modelfleet/protocol';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createApp, monitoredBaseline, outputSketch, uploadHealth } from '../fixtures/drift.ts';
 import { buildLayersModel } from '../fixtures/models.ts';
@@ -90,7 +90,14 @@ it('rolls back a challenger whose devices error more, recording metric, threshol
   // Every transition went to the webhook as a signed CloudEvent: start, then the rollback with its evidence.
   const got = await receiver.waitFor(2);
   const events = await Promise.all(got.map((g) => verifyWebhook(secret, new Headers(g.headers as Record<string, string>), g.body)));
-  expect(events.map((e) => (e.data as any).action)).toEqual(['start', 'rollback']);
+  // Each as protocol's transition schema says, with nothing in the sent data that it lacks.
+  for (const [i, g] of got.entries()) {
+    const sent = (JSON.parse(g.body) as { data: unknown }).data;
+    expect(events[i]!.type).toBe('dev.modelfleet.rollout.transition');
+    expect(EVENT_DATA['dev.modelfleet.rollout.transition'].parse(sent)).toEqual(sent);
+  }
+  const actions = events.map((e) => e.type === 'dev.modelfleet.rollout.transition' && e.data.action);
+  expect(actions).toEqual(['start', 'rollback']);
   expect(events[1]!.data).toMatchObject({ rollout: id, actor: 'analysis', to: { state: 'rolled-back', percent: 0 }, evidence: { outcome: 'rollback' } });
 });
 

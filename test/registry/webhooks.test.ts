@@ -2,7 +2,7 @@
 // real queue, retries with backoff and the delivery log, permanent failure and manual
 // redelivery, model scoping, deletion, and the sweep that re-queues lost messages.
 import { createHmac } from 'node:crypto';
-import { type CloudEvent, verifyWebhook, windowOf } from '@modelfleet/protocol';
+import { type CloudEvent, EVENT_DATA, verifyWebhook, windowOf } from '@modelfleet/protocol';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { baseline, createApp, createToken, uploadSketch } from '../fixtures/drift.ts';
 import { buildLayersModel } from '../fixtures/models.ts';
@@ -86,7 +86,7 @@ describe('registration', () => {
 
 describe('delivery', () => {
   let hook: { id: string; secret: string };
-  let scoped: { id: string };
+  let scoped: { id: string; secret: string };
 
   beforeAll(async () => {
     hook = (await register({ url: `${receiver.url}/alarms`, events: ['dev.modelfleet.drift.alarm'] })).body;
@@ -155,6 +155,34 @@ describe('delivery', () => {
     const [got] = await receiver.waitFor(1);
     expect(header(got!, 'webhook-id')).toBe('lost-1');
     await until('swept delivery logged', async () => (await deliveries(`?webhook=${hook.id}&status=delivered`)).find((d) => d.eventId === 'lost-1'));
+  });
+
+  it('every drift event and a ping arrive with data as protocol says for their type', async () => {
+    // Another model's drifted window: both alarm hooks get its alarm, a third hook its retrain
+    // request (one of three features alarmed: the share rule asks for retraining) and a ping.
+    const events = ['dev.modelfleet.drift.retrain_requested'];
+    const retrain = (await register({ url: `${receiver.url}/retrain`, events, model: 'other' })).body;
+    for (let d = 0; d < 25; d++) {
+      expect((await uploadSketch(worker, appKey, `o-${'x'.repeat(d)}`, 1.5, { model: 'other' })).status).toBe(202);
+    }
+    const close = await worker.api(`/v1/models/other/versions/1/sketches/${today}/close`, { method: 'POST' });
+    expect(close.status).toBe(200);
+    expect((await worker.api(`/v1/webhooks/${retrain.id}/ping`, { method: 'POST' })).status).toBe(202);
+    const got = await receiver.waitFor(4);
+    const secrets: Record<string, string> = { '/retrain': retrain.secret, '/other-only': scoped.secret, '/alarms': hook.secret };
+    const verify = (g: (typeof got)[number]) => verifyWebhook(secrets[g.path]!, new Headers(g.headers as Record<string, string>), g.body);
+    const verified = await Promise.all(got.map(verify));
+    expect(verified.map((e) => e.type).sort()).toEqual([
+      'dev.modelfleet.drift.alarm', 'dev.modelfleet.drift.alarm', 'dev.modelfleet.drift.retrain_requested', 'dev.modelfleet.webhook.ping',
+    ]);
+    for (const [i, e] of verified.entries()) {
+      // The body's data as sent, not only as verifyWebhook's parse kept it: nothing the schema lacks.
+      const sent = (JSON.parse(got[i]!.body) as { data: Record<string, unknown> }).data;
+      expect(EVENT_DATA[e.type].parse(sent), e.type).toEqual(sent);
+    }
+    const asked = verified.find((e) => e.type === 'dev.modelfleet.drift.retrain_requested');
+    expect(asked!.data).toMatchObject({ model: 'other', reasons: ['share'] });
+    await worker.api(`/v1/webhooks/${retrain.id}`, { method: 'DELETE' });
   });
 
   it('a deleted webhook receives nothing more; the log keeps its deliveries', async () => {

@@ -5,7 +5,7 @@
  * and anyone with a publisher token asks the control plane to score a version on it. The file is
  * checked here first (shape, finite values, one label per row, size), so a mistake costs no upload.
  */
-import { type EvalSetView, type Evaluation, EvalSetRequest, MAX_EVAL_SET_BYTES, evalSetShape } from '@modelfleet/protocol';
+import { EvalSetRequest, EvalSetView, Evaluation, MAX_EVAL_SET_BYTES, evalSetShape } from '@modelfleet/protocol';
 import { Api, type Ctx, emit, readJsonFile, table } from '../context.ts';
 import { CliError } from '../errors.ts';
 
@@ -35,16 +35,16 @@ export async function putEvalSet(c: Ctx, model: string, file: string, o: { label
   if (!shape.ok) throw new CliError('input', 'bad_request', `${file}: ${shape.message}`);
   const bytes = JSON.stringify(parsed.data).length;
   if (bytes > MAX_EVAL_SET_BYTES) throw new CliError('input', 'payload_too_large', `${file} is ${bytes} bytes as JSON; the control plane takes at most ${MAX_EVAL_SET_BYTES} (use fewer rows)`);
-  showSet(c, await api(c).request<EvalSetView>('PUT', `/v1/models/${model}/eval-set`, parsed.data));
+  showSet(c, await api(c).request(EvalSetView, 'PUT', `/v1/models/${model}/eval-set`, parsed.data));
 }
 
 export async function showEvalSet(c: Ctx, model: string): Promise<void> {
-  showSet(c, await api(c).request<EvalSetView>('GET', `/v1/models/${model}/eval-set`));
+  showSet(c, await api(c).request(EvalSetView, 'GET', `/v1/models/${model}/eval-set`));
 }
 
 export async function evaluate(c: Ctx, model: string, version: string): Promise<void> {
   const v = Number(version);
   if (!Number.isInteger(v) || v < 1) throw new CliError('usage', 'bad_request', `version must be a positive integer, got ${version}`);
-  const e = await api(c).request<Evaluation>('POST', `/v1/models/${model}/versions/${v}/evaluate`);
+  const e = await api(c).request(Evaluation, 'POST', `/v1/models/${model}/versions/${v}/evaluate`);
   emit(c, e, () => `${model} v${e.version} on evaluation set ${e.evalSetDigest.slice(0, 12)}…: ${metricsLine(e)} (computed by the control plane)`);
 }

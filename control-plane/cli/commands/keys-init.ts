@@ -12,17 +12,12 @@
  */
 import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
-import { KeyAlg, type Root, createKeySet, signInitialRoot, toBase64 } from '@modelfleet/protocol';
+import { KeyAlg, KeysInfo, type Root, RootInstalled, createKeySet, signInitialRoot, toBase64 } from '@modelfleet/protocol';
 import { Api, type Ctx, emit } from '../context.ts';
 import { CliError } from '../errors.ts';
 import { type RootFile, SECRET_NAMES, type WorkerSecrets, keyIdOf, readRootChain, readSecrets, upsertDotenv, writeSecret } from './key-files.ts';
 
 export interface InitOptions { dir: string; devVars: string; alg: string; expiresDays: string; force?: boolean; upload?: boolean }
-
-interface KeysInfo {
-  root: { version: number; expiresAt: string; roles: Record<string, { keyids: string[] }> } | null;
-  online: Record<'release' | 'ticket', string | null>;
-}
 
 type Online = 'ok' | 'missing' | 'other';
 
@@ -113,7 +108,7 @@ const sameRoot = (local: Root, remote: NonNullable<KeysInfo['root']>) => local.v
  */
 async function installRoots(c: Ctx, dirArg: string, chain: RootFile[], secrets: WorkerSecrets | undefined) {
   const api = Api.from(c.io, c.globals, { token: secrets?.ADMIN_TOKEN, source: join(dirArg, 'secrets.json') });
-  const info = await api.request<KeysInfo>('GET', '/v1/keys');
+  const info = await api.request(KeysInfo, 'GET', '/v1/keys');
   if (info.root) {
     const mine = chain.find((r) => r.version === info.root!.version);
     if (!mine || !sameRoot(mine.root, info.root)) {
@@ -126,7 +121,7 @@ async function installRoots(c: Ctx, dirArg: string, chain: RootFile[], secrets: 
   }
   const installed: number[] = [];
   for (const r of chain.filter((r) => r.version > (info.root?.version ?? 0))) {
-    installed.push((await api.request<{ version: number }>('PUT', '/v1/keys/root', r.envelope)).version);
+    installed.push((await api.request(RootInstalled, 'PUT', '/v1/keys/root', r.envelope)).version);
   }
   const current = chain.at(-1)!;
   const bulk = `npx wrangler secret bulk ${join(dirArg, 'secrets.json')}`;

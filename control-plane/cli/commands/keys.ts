@@ -6,7 +6,7 @@
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { type KeyPairRecord, generateKeyPair, nextRoot, signRoot, signerFrom } from '@modelfleet/protocol';
+import { type KeyPairRecord, KeysInfo, RootInstalled, generateKeyPair, nextRoot, signRoot, signerFrom } from '@modelfleet/protocol';
 import { Api, type Ctx, emit, table } from '../context.ts';
 import { CliError } from '../errors.ts';
 import { readCurrentRoot, readSecrets, writeSecret } from './key-files.ts';
@@ -30,7 +30,7 @@ export async function rotateRoot(c: Ctx, o: { dir: string; expiresDays: string; 
   let installed: { version: number; endpoint: string } | null = null;
   if (o.upload) {
     const api = Api.from(c.io, c.globals, { token: readSecrets(dir)?.ADMIN_TOKEN, source: join(o.dir, 'secrets.json') });
-    installed = { version: (await api.request<{ version: number }>('PUT', '/v1/keys/root', envelope)).version, endpoint: api.endpoint };
+    installed = { version: (await api.request(RootInstalled, 'PUT', '/v1/keys/root', envelope)).version, endpoint: api.endpoint };
   }
   emit(c, { version: next.version, previous: root.version, newRootKeyId: fresh[0]!.keyid, expiresAt: next.expiresAt, installed }, () => [
     `root v${next.version} signed by root v${root.version}'s keys and the new key ${fresh[0]!.keyid.slice(0, 12)}…`,
@@ -38,17 +38,12 @@ export async function rotateRoot(c: Ctx, o: { dir: string; expiresDays: string; 
   ]);
 }
 
-interface KeysInfo {
-  root: { version: number; expiresAt: string; roles: Record<string, { keyids: string[]; threshold: number }>; keys: Record<string, { alg: string }> } | null;
-  online: Record<string, string | null>;
-}
-
 export async function listKeys(c: Ctx): Promise<void> {
-  const info = await Api.from(c.io, c.globals).request<KeysInfo>('GET', '/v1/keys');
+  const info = await Api.from(c.io, c.globals).request(KeysInfo, 'GET', '/v1/keys');
   emit(c, info, () => {
     if (!info.root) return 'no root installed; run `modelfleet keys init --upload`';
     const rows = Object.entries(info.root.roles).flatMap(([role, r]) =>
-      r.keyids.map((id) => ({ role, keyid: id.slice(0, 16) + '…', alg: info.root!.keys[id]?.alg ?? '?', threshold: r.threshold, online: info.online[role] === id ? 'yes' : '' })),
+      r.keyids.map((id) => ({ role, keyid: id.slice(0, 16) + '…', alg: info.root!.keys[id]?.alg ?? '?', threshold: r.threshold, online: info.online[role as keyof KeysInfo['online']] === id ? 'yes' : '' })),
     );
     return [`root v${info.root.version}, expires ${info.root.expiresAt}`, table(rows)];
   });

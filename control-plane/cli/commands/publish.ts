@@ -3,7 +3,7 @@
  * `publish <dir>`: stage the upload, send only the chunks the registry lacks (4 at a time,
  * retried with backoff), commit, and report what validation said.
  */
-import type { UploadRequest, UploadResponse, VersionSummary } from '@modelfleet/protocol';
+import { ChunkPutResponse, CommitResponse, ModelSummary, type UploadRequest, UploadResponse, type VersionSummary } from '@modelfleet/protocol';
 import { join, resolve } from 'node:path';
 import { Api, type CliIo, type Ctx, emit, readJsonFile } from '../context.ts';
 import { CliError } from '../errors.ts';
@@ -51,11 +51,11 @@ export async function publishDir(io: CliIo, api: Api, dir: string, o: PublishOpt
   checkUploadSize(body, parts); // before --create: a refused publish changes nothing
 
   if (o.create) {
-    await api.request('POST', '/v1/models', { name: o.model }).catch((e) => {
+    await api.request(ModelSummary, 'POST', '/v1/models', { name: o.model }).catch((e) => {
       if (!(e instanceof CliError && e.code === 'model_exists')) throw e;
     });
   }
-  const staged = await api.request<UploadResponse>('POST', `/v1/models/${o.model}/uploads`, body).catch((e: unknown) => {
+  const staged = await api.request(UploadResponse, 'POST', `/v1/models/${o.model}/uploads`, body).catch((e: unknown) => {
     if (!(e instanceof CliError)) throw e;
     if (e.code === 'unknown_model') {
       throw new CliError('refused', e.code, `there is no model ${o.model} at ${api.endpoint}: pass --create to create it with this publish, or run \`modelfleet models create ${o.model}\` first`);
@@ -76,7 +76,7 @@ export async function publishDir(io: CliIo, api: Api, dir: string, o: PublishOpt
       Array.from({ length: Math.min(PARALLEL, todo.length) }, async () => {
         while (next < todo.length) {
           const chunk = todo[next++]!;
-          await withRetry(() => api.request('PUT', `/v1/uploads/${staged.uploadId}/chunks/${chunk.digest}`, chunk.bytes));
+          await withRetry(() => api.request(ChunkPutResponse, 'PUT', `/v1/uploads/${staged.uploadId}/chunks/${chunk.digest}`, chunk.bytes));
           bar.add(chunk.size);
         }
       }),
@@ -84,8 +84,8 @@ export async function publishDir(io: CliIo, api: Api, dir: string, o: PublishOpt
   } finally {
     bar.stop();
   }
-  const committed = await api.request<{ version: number; status: string; manifestDigest: string; checks?: Check[] }>('POST', `/v1/uploads/${staged.uploadId}/commit`);
-  if (o.alias) await api.request('PUT', `/v1/models/${o.model}/aliases/${o.alias}`, { version: committed.version, reason: 'set at publish' });
+  const committed = await api.request(CommitResponse, 'POST', `/v1/uploads/${staged.uploadId}/commit`);
+  if (o.alias) await api.request(ModelSummary, 'PUT', `/v1/models/${o.model}/aliases/${o.alias}`, { version: committed.version, reason: 'set at publish' });
   return { ...committed, format: model.format, uploadedChunks: todo.length, totalChunks: model.chunks.length, uploadedBytes: bytes, totalBytes: model.totalBytes };
 }
 

@@ -5,15 +5,17 @@
  * instead of advancing twice. `create` prints the plan's power on the fleet (and its warnings);
  * `create --dry-run` prints only that, creating nothing.
  */
-import type { PlanCheckResponse, PowerReport, RolloutPolicyView } from '@modelfleet/protocol';
+import {
+  type OperatorAction, PlanCheckResponse, type PowerReport, RolloutCreated, RolloutDetail, RolloutList, RolloutPolicyView, RolloutView,
+  type RolloutWithDecision,
+} from '@modelfleet/protocol';
 import { Api, type Ctx, emit, readJsonFile, table } from '../context.ts';
 import { CliError } from '../errors.ts';
 
-interface View { id: string; model: string; champion: number; challenger: number; state: string; step: number; percent: number; plan: { steps: { percent: number }[] }; decision?: { outcome: string; summary: string } | null }
-
 const api = (c: Ctx) => Api.from(c.io, c.globals);
 
-function show(c: Ctx, v: View): void {
+/** A rollout as every command prints it; `decision` only where the route answers one. */
+function show(c: Ctx, v: RolloutView & Partial<Pick<RolloutWithDecision, 'decision'>>): void {
   emit(c, v, () => {
     const steps = v.plan.steps.map((s, i) => (i === v.step && ['running', 'paused'].includes(v.state) ? `[${s.percent}%]` : `${s.percent}%`)).join(' → ');
     return [
@@ -43,7 +45,7 @@ export async function createRollout(c: Ctx, o: { model: string; challenger: stri
   if (!Number.isInteger(challenger) || challenger < 1) throw new CliError('usage', 'bad_request', `--challenger must be a version number, got ${o.challenger}`);
   const plan = o.plan ? { plan: readJsonFile(c.io, o.plan, '--plan') } : {};
   if (o.dryRun) {
-    const r = await api(c).request<PlanCheckResponse>('POST', `/v1/models/${o.model}/rollouts/preview`, plan);
+    const r = await api(c).request(PlanCheckResponse, 'POST', `/v1/models/${o.model}/rollouts/preview`, plan);
     emit(c, r, () => [
       `dry run, nothing created: creating it would be ${r.outcome} for your role`,
       `steps: ${r.plan.steps.map((s) => `${s.percent}%`).join(' → ')}${r.power.derived.steps ? ' (derived from the fleet)' : ''}`,
@@ -52,7 +54,7 @@ export async function createRollout(c: Ctx, o: { model: string; challenger: stri
     ]);
     return;
   }
-  const v = await api(c).request<View & { power: PowerReport; warnings: string[] }>('POST', `/v1/models/${o.model}/rollouts`, {
+  const v = await api(c).request(RolloutCreated, 'POST', `/v1/models/${o.model}/rollouts`, {
     challenger, start: !o.draft, ...plan, ...(o.reason ? { reason: o.reason } : {}),
   });
   show(c, v);
@@ -63,24 +65,24 @@ export async function createRollout(c: Ctx, o: { model: string; challenger: stri
 }
 
 export async function rolloutStatus(c: Ctx, id: string): Promise<void> {
-  show(c, await api(c).request<View>('GET', `/v1/rollouts/${id}`));
+  show(c, await api(c).request(RolloutDetail, 'GET', `/v1/rollouts/${id}`));
 }
 
 export async function listRollouts(c: Ctx, o: { model: string }): Promise<void> {
-  const { rollouts } = await api(c).request<{ rollouts: View[] }>('GET', `/v1/models/${o.model}/rollouts`);
+  const { rollouts } = await api(c).request(RolloutList, 'GET', `/v1/models/${o.model}/rollouts`);
   emit(c, rollouts, () => table(rollouts.map((r) => ({ id: r.id, from: `v${r.champion}`, to: `v${r.challenger}`, state: r.state, percent: `${r.percent}%`, decision: r.decision?.outcome ?? '-' }))));
 }
 
-export async function rolloutAction(c: Ctx, action: 'promote' | 'pause' | 'resume' | 'abort' | 'kill', id: string, o: { reason?: string }): Promise<void> {
-  const step = action === 'promote' ? (await api(c).request<View>('GET', `/v1/rollouts/${id}`)).step : undefined;
-  show(c, await api(c).request<View>('POST', `/v1/rollouts/${id}/${action}`, { ...(step === undefined ? {} : { step }), ...(o.reason ? { reason: o.reason } : {}) }));
+export async function rolloutAction(c: Ctx, action: OperatorAction, id: string, o: { reason?: string }): Promise<void> {
+  const step = action === 'promote' ? (await api(c).request(RolloutDetail, 'GET', `/v1/rollouts/${id}`)).step : undefined;
+  show(c, await api(c).request(RolloutView, 'POST', `/v1/rollouts/${id}/${action}`, { ...(step === undefined ? {} : { step }), ...(o.reason ? { reason: o.reason } : {}) }));
 }
 
 /** `rollout policy --model m [--set policy.json]`: what a publisher may start on its own. */
 export async function rolloutPolicy(c: Ctx, o: { model: string; set?: string }): Promise<void> {
   const v = o.set
-    ? await api(c).request<RolloutPolicyView>('PUT', `/v1/models/${o.model}/rollout-policy`, readJsonFile(c.io, o.set, '--set'))
-    : await api(c).request<RolloutPolicyView>('GET', `/v1/models/${o.model}/rollout-policy`);
+    ? await api(c).request(RolloutPolicyView, 'PUT', `/v1/models/${o.model}/rollout-policy`, readJsonFile(c.io, o.set, '--set'))
+    : await api(c).request(RolloutPolicyView, 'GET', `/v1/models/${o.model}/rollout-policy`);
   const p = v.policy;
   emit(c, v, () => [
     `${v.model}: ${v.configured ? `policy set by ${v.updatedBy}` : 'no policy set, the defaults apply'}`,

@@ -9,8 +9,7 @@
  * reported only. Exits 7 (verification) while anything stays broken.
  */
 import { resolve } from 'node:path';
-import type { ChunkPutResponse, ScrubPage, ScrubProblem, StorageFault, UploadResponse } from '@modelfleet/protocol';
-import type { z } from 'zod';
+import { ChunkPutResponse, ScrubPage, type ScrubProblem, type StorageFault, UploadResponse } from '@modelfleet/protocol';
 import { Api, type Ctx, emit } from '../context.ts';
 import { CliError } from '../errors.ts';
 import { type ModelDir, readModelDir } from './model-dir.ts';
@@ -27,7 +26,7 @@ async function walk(c: Ctx, api: Api, pageSize: number) {
   let after: string | null = null;
   do {
     const query: string = `?limit=${pageSize}${after ? `&after=${after}` : ''}`;
-    const page: ScrubPage = await api.request<ScrubPage>('GET', `/v1/storage/scrub${query}`);
+    const page = await api.request(ScrubPage, 'GET', `/v1/storage/scrub${query}`);
     if (page.faults) faults = page.faults;
     problems.push(...page.problems);
     checked += page.checked;
@@ -56,10 +55,10 @@ async function repair(c: Ctx, api: Api, dirs: string[], problems: ScrubProblem[]
     }
     for (const [name, chunks] of byModel) {
       const body = { format: model.format, modelJson: model.modelJson, chunks: model.chunks.map(({ digest, size }) => ({ digest, size })) };
-      const staged = await api.request<UploadResponse>('POST', `/v1/models/${name}/uploads`, body);
+      const staged = await api.request(UploadResponse, 'POST', `/v1/models/${name}/uploads`, body);
       for (const ch of chunks) {
         if (!broken.has(ch.digest)) continue; // the same bytes twice in one directory
-        const r = await api.request<z.infer<typeof ChunkPutResponse>>('PUT', `/v1/uploads/${staged.uploadId}/chunks/${ch.digest}`, ch.bytes);
+        const r = await api.request(ChunkPutResponse, 'PUT', `/v1/uploads/${staged.uploadId}/chunks/${ch.digest}`, ch.bytes);
         done.push({ digest: ch.digest, dir, model: name, repaired: r.repaired === true, stored: r.stored });
         broken.delete(ch.digest);
         if (!c.globals.json) c.io.stderr(`repair: chunk ${ch.digest.slice(0, 16)}… from ${dir}: ${r.repaired ? 'replaced' : r.stored ? 'stored (was missing)' : 'already intact'}`);

@@ -7,7 +7,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import {
-  type Envelope, ProtocolError, type Ticket, checkManifestMatchesTicket, checkSizeCaps, parseEnvelope, updateRoot, verifyChunk, verifyPinnedRoot,
+  Envelope, ProtocolError, RootList, type Ticket, checkManifestMatchesTicket, checkSizeCaps, parseEnvelope, updateRoot, verifyChunk, verifyPinnedRoot,
   verifyManifest, verifyTicket,
 } from '@modelfleet/protocol';
 import { Api, type Ctx, devConfig, emit } from '../context.ts';
@@ -29,7 +29,7 @@ export async function verify(c: Ctx, target: string, o: { root: string; appKey?:
     if (!existsSync(rootPath)) throw new CliError('input', 'no_root', `pinned root ${o.root} not found: pass --root <root.json>, the root your apps pin`);
     // SPEC 1.1–1.2: pinned root, then the chain of rotations.
     const pinned = await verifyPinnedRoot(parseEnvelope(readFileSync(rootPath, 'utf8'), o.root));
-    const { roots } = await api.request<{ roots: Envelope[] }>('GET', `/v1/edge/roots?since=${pinned.version}`);
+    const { roots } = await api.request(RootList, 'GET', `/v1/edge/roots?since=${pinned.version}`);
     const root = await updateRoot(pinned, roots, new Date());
     ok(`pinned v${pinned.version}, newest v${root.version} (expires ${root.expiresAt})`);
 
@@ -41,13 +41,13 @@ export async function verify(c: Ctx, target: string, o: { root: string; appKey?:
       if (alias !== 'champion') throw new CliError('usage', 'bad_request', 'devices are told the champion; verify another alias by its manifest digest');
       const appKey = o.appKey ?? io.env.MODELFLEET_APP_KEY ?? devConfig(io).appKey;
       if (!appKey) throw new CliError('usage', 'app_key_invalid', 'pass --app-key (or set MODELFLEET_APP_KEY) to fetch a ticket');
-      const env = await api.request<Envelope>('GET', `/v1/edge/tickets/${model}?device=modelfleet-cli`, undefined, { 'x-modelfleet-app-key': appKey });
+      const env = await api.request(Envelope, 'GET', `/v1/edge/tickets/${model}?device=modelfleet-cli`, undefined, { 'x-modelfleet-app-key': appKey });
       ticket = await verifyTicket(env, root, { now: new Date() }); // SPEC 1.3–1.4
       digest = ticket.manifestDigest;
       ok(`${ticket.model} v${ticket.version}, sequence ${ticket.sequence}, expires ${ticket.expiresAt}`);
     }
     step = 'manifest';
-    const envelope = await api.request<Envelope>('GET', `/v1/edge/manifests/${digest}`);
+    const envelope = await api.request(Envelope, 'GET', `/v1/edge/manifests/${digest}`);
     const { manifest } = await verifyManifest(envelope, digest, root); // SPEC 2
     if (ticket) checkManifestMatchesTicket(manifest, ticket); // SPEC 3
     checkSizeCaps(manifest); // SPEC 4.1

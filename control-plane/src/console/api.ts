@@ -6,8 +6,9 @@
  * behave exactly as for the CLI.
  */
 import { ApiError } from '@modelfleet/edge-runtime';
-import type { ErrorCode } from '@modelfleet/protocol';
+import { ApiErrorBody } from '@modelfleet/protocol';
 import type { Context } from 'hono';
+import { z } from 'zod';
 import type { Env } from '../env.ts';
 import type { ConsoleEnv } from './session.ts';
 
@@ -17,7 +18,14 @@ let appFetch: AppFetch | null = null;
 /** Set once by the app that mounts the console (avoids an import cycle with app.ts). */
 export const bindApi = (f: AppFetch) => void (appFetch = f);
 
-export async function api<T = any>(c: Context<ConsoleEnv>, path: string, init: { method?: string; json?: unknown } = {}): Promise<T> {
+/**
+ * Calls the API in-process and checks the answer against `schema`, protocol's definition of what
+ * the route answers (as the CLI does). The body is returned as the route wrote it: response
+ * schemas have no defaults or transforms, so it is their output, with nothing dropped.
+ */
+export async function api<S extends z.core.$ZodType>(
+  c: Context<ConsoleEnv>, schema: S, path: string, init: { method?: string; json?: unknown } = {},
+): Promise<z.output<S>> {
   if (!appFetch) throw new Error('console: bindApi() was not called');
   const headers = new Headers();
   if (init.json !== undefined) headers.set('content-type', 'application/json');
@@ -25,15 +33,27 @@ export async function api<T = any>(c: Context<ConsoleEnv>, path: string, init: {
     method: init.method ?? 'GET', headers, ...(init.json !== undefined ? { body: JSON.stringify(init.json) } : {}),
   });
   const res = await appFetch(request, c.get('apiEnv'), executionCtx(c));
-  const body = (await res.json().catch(() => null)) as any;
-  if (!res.ok) throw new ApiError((body?.error?.code ?? 'internal') as ErrorCode, body?.error?.message ?? `HTTP ${res.status}`, body?.error?.details, res.status);
-  return body as T;
+  const body: unknown = await res.json().catch(() => null);
+  if (!res.ok) {
+    const refusal = ApiErrorBody.safeParse(body);
+    const error = refusal.success
+      ? refusal.data.error
+      : { code: 'internal' as const, message: `HTTP ${res.status}`, details: undefined };
+    throw new ApiError(error.code, error.message, error.details, res.status);
+  }
+  const checked = z.safeParse(schema, body);
+  if (!checked.success) {
+    throw new ApiError('internal', `${path} answered in an unexpected shape: ${z.prettifyError(checked.error)}`);
+  }
+  return body as z.output<S>;
 }
 
 /** Like api(), but a missing thing is null instead of an error (optional panels). */
-export async function apiOrNull<T = any>(c: Context<ConsoleEnv>, path: string): Promise<T | null> {
+export async function apiOrNull<S extends z.core.$ZodType>(
+  c: Context<ConsoleEnv>, schema: S, path: string,
+): Promise<z.output<S> | null> {
   try {
-    return await api<T>(c, path);
+    return await api(c, schema, path);
   } catch (e) {
     if (e instanceof ApiError && (e.status === 404 || e.code === 'forbidden')) return null;
     throw e;

@@ -6,7 +6,11 @@
  * Pages send a strict CSP (no inline script or style), no-store caching and frame denial.
  */
 import { ApiError } from '@modelfleet/edge-runtime';
-import { EVENT_TYPES, type FleetView, type PlanCheckResponse, stepCohort } from '@modelfleet/protocol';
+import {
+  AuditPage as AuditRecords, DeliveryList, DriftView, EVENT_TYPES, EvalSetView, Envelope, FleetView, ModelList, ModelSummary, OPERATOR_ACTIONS,
+  type OperatorAction, PlanCheckResponse, PrivacyLedgerView, RedeliveryResponse, RolloutCreated, RolloutDetail, RolloutList, RolloutPolicyView, RolloutView,
+  VersionList, WindowStatus, stepCohort,
+} from '@modelfleet/protocol';
 import { Hono, type Context } from 'hono';
 import { getCookie, setCookie, deleteCookie } from 'hono/cookie';
 import { csrf as sameOrigin } from 'hono/csrf';
@@ -22,12 +26,11 @@ import { LoginPage } from './pages/login.tsx';
 import { AuditPage, DeliveriesPage } from './pages/logs.tsx';
 import { ModelPage, type VersionView } from './pages/model.tsx';
 import { type ModelRow, ModelsPage } from './pages/models.tsx';
-import { RolloutPage, RolloutPanel, RolloutsPage, type RolloutView, type StepReport } from './pages/rollout.tsx';
+import { RolloutPage, RolloutPanel, RolloutsPage, type StepReport } from './pages/rollout.tsx';
 import { type ConsoleEnv, can, clearSessionCookie, requireCsrf, requireSession, setSessionCookie } from './session.ts';
 
 const FLASH = 'mf_flash';
 const CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
-const ROLLOUT_ACTIONS = ['promote', 'pause', 'resume', 'abort', 'kill'] as const;
 /** Windows on the model page's fleet chart: two months of days, or the last half hour of the demo's 30 s windows. */
 const FLEET_WINDOWS = 60;
 
@@ -118,12 +121,12 @@ const field = (form: Record<string, unknown>, name: string) => (typeof form[name
 
 // --- pages -----------------------------------------------------------------------------------
 consoleRoutes.get('/', async (c) => {
-  const { models } = await api<{ models: { name: string; description: string; aliases: Record<string, number>; latestVersion: number | null; createdAt: string }[] }>(c, '/models');
+  const { models } = await api(c, ModelList, '/models');
   const rows: ModelRow[] = await Promise.all(models.map(async (m) => {
     const enc = encodeURIComponent(m.name);
-    const [{ rollouts }, drift] = await Promise.all([api(c, `/models/${enc}/rollouts`), api(c, `/models/${enc}/drift?limit=1`)]);
-    const live = (rollouts as RolloutView[]).find((r) => r.state === 'running' || r.state === 'paused') ?? null;
-    const w = (drift.windows as WindowView[])[0];
+    const [{ rollouts }, drift] = await Promise.all([api(c, RolloutList, `/models/${enc}/rollouts`), api(c, DriftView, `/models/${enc}/drift?limit=1`)]);
+    const live = rollouts.find((r) => r.state === 'running' || r.state === 'paused') ?? null;
+    const w = (drift.windows as unknown as WindowView[])[0];
     return {
       name: m.name, description: m.description, champion: m.aliases.champion ?? null, latestVersion: m.latestVersion, createdAt: m.createdAt,
       rollout: live && { id: live.id, state: live.state, percent: live.percent, challenger: live.challenger },
@@ -136,12 +139,13 @@ consoleRoutes.get('/', async (c) => {
 consoleRoutes.get('/models/:name', async (c) => {
   const enc = encodeURIComponent(c.req.param('name'));
   const [model, { versions }, { rollouts }, evalSet, policy, fleet] = await Promise.all([
-    api(c, `/models/${enc}`), api(c, `/models/${enc}/versions`), api(c, `/models/${enc}/rollouts`), apiOrNull(c, `/models/${enc}/eval-set`), api(c, `/models/${enc}/rollout-policy`),
-    api<FleetView>(c, `/models/${enc}/fleet?windows=${FLEET_WINDOWS}`),
+    api(c, ModelSummary, `/models/${enc}`), api(c, VersionList, `/models/${enc}/versions`), api(c, RolloutList, `/models/${enc}/rollouts`),
+    apiOrNull(c, EvalSetView, `/models/${enc}/eval-set`), api(c, RolloutPolicyView, `/models/${enc}/rollout-policy`),
+    api(c, FleetView, `/models/${enc}/fleet?windows=${FLEET_WINDOWS}`),
   ]);
   // Key ids from the signed manifests themselves (public, content-addressed).
-  const withKeys: VersionView[] = await Promise.all((versions as VersionView[]).map(async (v) => {
-    const env = v.manifestDigest ? await apiOrNull<{ signatures: { keyid: string }[] }>(c, `/edge/manifests/${v.manifestDigest}`) : null;
+  const withKeys: VersionView[] = await Promise.all(versions.map(async (v) => {
+    const env = v.manifestDigest ? await apiOrNull(c, Envelope, `/edge/manifests/${v.manifestDigest}`) : null;
     return { ...v, signatures: env?.signatures.map((s) => ({ keyid: s.keyid })) ?? [] };
   }));
   const pick = (q: string | undefined) => withKeys.find((v) => String(v.version) === q);
@@ -149,7 +153,7 @@ consoleRoutes.get('/models/:name', async (c) => {
   const b = pick(c.req.query('b'));
   const op = c.get('operator');
   // The start form's power panel: the plan it would create by default, assessed on the fleet (creates nothing).
-  const preview = can(op, 'publisher') ? await api<PlanCheckResponse>(c, `/models/${enc}/rollouts/preview`, { method: 'POST', json: {} }).catch(() => null) : null;
+  const preview = can(op, 'publisher') ? await api(c, PlanCheckResponse, `/models/${enc}/rollouts/preview`, { method: 'POST', json: {} }).catch(() => null) : null;
   return c.html(
     <ModelPage {...common(c)} model={{
       ...model, versions: withKeys, rollouts, evalSet, compare: a && b ? [a, b] : null, canOperate: can(op, 'operator'), canPublish: can(op, 'publisher'), policy, preview, fleet,
@@ -159,7 +163,7 @@ consoleRoutes.get('/models/:name', async (c) => {
 
 /** The fleet panel alone, for the island's polling (the open window fills while the page is open). */
 consoleRoutes.get('/models/:name/fleet-panel', async (c) => {
-  const fleet = await api<FleetView>(c, `/models/${encodeURIComponent(c.req.param('name'))}/fleet?windows=${FLEET_WINDOWS}`);
+  const fleet = await api(c, FleetView, `/models/${encodeURIComponent(c.req.param('name'))}/fleet?windows=${FLEET_WINDOWS}`);
   return c.html(<FleetPanel fleet={fleet} />);
 });
 
@@ -167,33 +171,34 @@ consoleRoutes.get('/models/:name/drift', async (c) => {
   const name = c.req.param('name');
   const enc = encodeURIComponent(name);
   const [model, { versions }, drift, ledger] = await Promise.all([
-    api(c, `/models/${enc}`), api(c, `/models/${enc}/versions`), api(c, `/models/${enc}/drift?limit=90`), apiOrNull(c, `/models/${enc}/privacy`),
+    api(c, ModelSummary, `/models/${enc}`), api(c, VersionList, `/models/${enc}/versions`), api(c, DriftView, `/models/${enc}/drift?limit=90`),
+    apiOrNull(c, PrivacyLedgerView, `/models/${enc}/privacy`),
   ]);
   const wanted = Number(c.req.query('version') ?? model.aliases.champion ?? model.latestVersion ?? 1);
-  const windows = (drift.windows as WindowView[]).filter((w) => w.version === wanted);
-  const metrics = (versions as VersionView[]).find((v) => v.version === wanted)?.metrics;
+  const windows = (drift.windows as unknown as WindowView[]).filter((w) => w.version === wanted);
+  const metrics = versions.find((v) => v.version === wanted)?.metrics;
   return c.html(
     <DriftPage {...common(c)} d={{
-      model: name, version: wanted, versions: (versions as VersionView[]).map((v) => v.version), minDevices: drift.minDevices, familyAlpha: drift.familyAlpha, epsilonPerDay: drift.epsilonPerDay, windowSeconds: drift.windowSeconds, effectFloor: drift.effectFloor, windows,
+      model: name, version: wanted, versions: versions.map((v) => v.version), minDevices: drift.minDevices, familyAlpha: drift.familyAlpha, epsilonPerDay: drift.epsilonPerDay, windowSeconds: drift.windowSeconds, effectFloor: drift.effectFloor, windows,
       explanations: metrics ? explanationsOf(metrics) : null,
       ledger: ledger && ledger.releasesLastYear > 0 ? ledger : null,
     }} />,
   );
 });
 
-async function rolloutWithReport(c: Context<ConsoleEnv>, id: string): Promise<{ r: RolloutView; report: StepReport | null }> {
-  const r = await api<RolloutView>(c, `/rollouts/${encodeURIComponent(id)}`);
+async function rolloutWithReport(c: Context<ConsoleEnv>, id: string): Promise<{ r: RolloutDetail; report: StepReport | null }> {
+  const r = await api(c, RolloutDetail, `/rollouts/${encodeURIComponent(id)}`);
   if (r.state !== 'running' && r.state !== 'paused') return { r, report: null };
   const enc = encodeURIComponent(r.model);
-  const { sequence } = await api<{ sequence: number }>(c, `/models/${enc}`);
-  const count = async (version: number, cohort: string) => (await apiOrNull<{ devices: number }>(c, `/models/${enc}/versions/${version}/sketches/${sequence}?cohort=${cohort}`))?.devices ?? 0;
+  const { sequence } = await api(c, ModelSummary, `/models/${enc}`);
+  const count = async (version: number, cohort: string) => (await apiOrNull(c, WindowStatus, `/models/${enc}/versions/${version}/sketches/${sequence}?cohort=${cohort}`))?.devices ?? 0;
   const [loaded, challenger, control] = await Promise.all([count(r.challenger, stepCohort(r.id, 'loaded')), count(r.challenger, stepCohort(r.id)), count(r.champion, stepCohort(r.id))]);
   return { r, report: { loaded, challenger, control } };
 }
 
 consoleRoutes.get('/rollouts', async (c) => {
-  const { models } = await api<{ models: { name: string }[] }>(c, '/models');
-  const lists = await Promise.all(models.map((m) => api<{ rollouts: RolloutView[] }>(c, `/models/${encodeURIComponent(m.name)}/rollouts`)));
+  const { models } = await api(c, ModelList, '/models');
+  const lists = await Promise.all(models.map((m) => api(c, RolloutList, `/models/${encodeURIComponent(m.name)}/rollouts`)));
   const rows = lists.flatMap((l) => l.rollouts).sort((a, b) => String(b.stepStartedAt ?? '').localeCompare(String(a.stepStartedAt ?? '')));
   return c.html(<RolloutsPage rows={rows} {...common(c)} />);
 });
@@ -212,14 +217,14 @@ consoleRoutes.get('/rollouts/:id/panel', async (c) => {
 consoleRoutes.get('/audit', async (c) => {
   const filters = { subject: c.req.query('subject') || undefined, action: c.req.query('action') || undefined, actor: c.req.query('actor') || undefined };
   const q = new URLSearchParams(Object.entries({ ...filters, before: c.req.query('before') }).filter(([, v]) => v) as [string, string][]);
-  const { records } = await api(c, `/audit?limit=100&${q}`);
+  const { records } = await api(c, AuditRecords, `/audit?limit=100&${q}`);
   return c.html(<AuditPage rows={records} filters={filters} {...common(c)} />);
 });
 
 consoleRoutes.get('/deliveries', async (c) => {
   const filters = { status: c.req.query('status') || undefined, type: c.req.query('type') || undefined };
   const q = new URLSearchParams(Object.entries(filters).filter(([, v]) => v) as [string, string][]);
-  const { deliveries } = await api(c, `/deliveries?limit=200&${q}`);
+  const { deliveries } = await api(c, DeliveryList, `/deliveries?limit=200&${q}`);
   return c.html(<DeliveriesPage rows={deliveries} filters={filters} types={[...EVENT_TYPES]} canOperate={can(c.get('operator'), 'operator')} {...common(c)} />);
 });
 
@@ -230,7 +235,7 @@ consoleRoutes.post('/models/:name/aliases', async (c) => {
   const alias = field(form, 'alias');
   const version = Number(field(form, 'version'));
   const back = `/console/models/${encodeURIComponent(name)}`;
-  return attempt(c, back, `${alias} → v${version}`, () => api(c, `/models/${encodeURIComponent(name)}/aliases/${encodeURIComponent(alias)}`, { method: 'PUT', json: { version } }));
+  return attempt(c, back, `${alias} → v${version}`, () => api(c, ModelSummary, `/models/${encodeURIComponent(name)}/aliases/${encodeURIComponent(alias)}`, { method: 'PUT', json: { version } }));
 });
 
 consoleRoutes.post('/models/:name/rollouts', async (c) => {
@@ -241,24 +246,24 @@ consoleRoutes.post('/models/:name/rollouts', async (c) => {
   const steps = field(form, 'steps') === 'fleet' ? undefined : field(form, 'steps').split(',').map((p) => ({ percent: Number(p), bakeSeconds }));
   const reason = field(form, 'reason');
   return attempt(c, `/console/models/${encodeURIComponent(name)}`, 'rollout started', async () => {
-    const { id } = await api<{ id: string }>(c, `/models/${encodeURIComponent(name)}/rollouts`, { method: 'POST', json: { challenger: Number(field(form, 'challenger')), plan: steps ? { steps } : {}, ...(reason ? { reason } : {}) } });
+    const { id } = await api(c, RolloutCreated, `/models/${encodeURIComponent(name)}/rollouts`, { method: 'POST', json: { challenger: Number(field(form, 'challenger')), plan: steps ? { steps } : {}, ...(reason ? { reason } : {}) } });
     return `/console/rollouts/${id}`; // a started rollout opens its own page
   });
 });
 
 consoleRoutes.post('/rollouts/:id/:action', async (c) => {
   const id = c.req.param('id');
-  const action = c.req.param('action') as (typeof ROLLOUT_ACTIONS)[number];
-  if (!ROLLOUT_ACTIONS.includes(action)) throw new ApiError('not_found', `no rollout action ${action}`);
+  const action = c.req.param('action') as OperatorAction;
+  if (!OPERATOR_ACTIONS.includes(action)) throw new ApiError('not_found', `no rollout action ${action}`);
   const form = await c.req.parseBody();
   const step = field(form, 'step');
   const reason = field(form, 'reason');
   const json = { ...(step ? { step: Number(step) } : {}), ...(reason ? { reason } : {}) };
-  return attempt(c, `/console/rollouts/${encodeURIComponent(id)}`, `${action}: done`, () => api(c, `/rollouts/${encodeURIComponent(id)}/${action}`, { method: 'POST', json }));
+  return attempt(c, `/console/rollouts/${encodeURIComponent(id)}`, `${action}: done`, () => api(c, RolloutView, `/rollouts/${encodeURIComponent(id)}/${action}`, { method: 'POST', json }));
 });
 
 consoleRoutes.post('/deliveries/:id/retry', async (c) =>
-  attempt(c, '/console/deliveries', `delivery ${c.req.param('id')} queued again`, () => api(c, `/deliveries/${encodeURIComponent(c.req.param('id'))}/retry`, { method: 'POST' })));
+  attempt(c, '/console/deliveries', `delivery ${c.req.param('id')} queued again`, () => api(c, RedeliveryResponse, `/deliveries/${encodeURIComponent(c.req.param('id'))}/retry`, { method: 'POST' })));
 
 /** API refusals on pages render as a page saying what went wrong (same status), never a stack. */
 consoleRoutes.onError((e, c) => {

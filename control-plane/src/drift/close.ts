@@ -90,7 +90,7 @@ export async function closeWindow(env: Env, model: string, version: number, wind
   const spent = (layout && noise && r.released ? rhoSpent(layout, noise) : 0) + (healthReleased ? rhoSpent(health, healthNoise) : 0);
   const alarmEvent = verdict?.alarm ? driftAlarmEvent(m, version, window, r.devices, sigma, verdict, at) : null;
   const retrainEvent = retrain && retrain.reasons.length > 0 ? retrainRequestedEvent(m, version, window, r.devices, retrain, verdict!, at) : null;
-  const events = [alarmEvent, retrainEvent].filter((e): e is EventInput => e !== null);
+  const events: EventInput[] = [alarmEvent, retrainEvent].filter((e) => e !== null);
   // A health row keeps the released (noised) sums and their summary, never anything raw.
   const healthStatement = (cohort: string, x: Release, networks: NetworkCounts) =>
     db.prepare('INSERT INTO drift_windows (model_id, version, window, cohort, devices, released, aggregate, verdict, alarm, noise, networks, closed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?)')
@@ -191,23 +191,35 @@ export async function privacyLedger(env: Env, model: string, current: number, se
   };
 }
 
-/** A window's CloudEvent: the id is stable per (kind, model, version, window), so receivers deduplicate. */
-function windowEvent(kind: 'alarm' | 'retrain', type: EventInput['type'], m: { id: number; name: string }, version: number, window: number, at: string, data: Record<string, unknown>): EventInput {
-  return { id: `drift.${kind}/${m.name}/${version}/${window}`, type, model: m, subject: `versions/${version}/drift/${window}`, time: at, data: { model: m.name, version, window, ...data } };
+type ModelRef = { id: number; name: string };
+type Verdict = ReturnType<typeof detectDrift>;
+
+/** A window event's envelope: the id is stable per (kind, model, version, window), so receivers deduplicate. */
+function windowEnvelope(kind: 'alarm' | 'retrain', m: ModelRef, version: number, window: number, at: string) {
+  return { id: `drift.${kind}/${m.name}/${version}/${window}`, model: m, subject: `versions/${version}/drift/${window}`, time: at };
 }
 
 /** An alarmed window: the alarmed features with their p-values and effect sizes. */
-function driftAlarmEvent(m: { id: number; name: string }, version: number, window: number, devices: number, sigma: number, verdict: ReturnType<typeof detectDrift>, at: string): EventInput {
-  return windowEvent('alarm', 'dev.modelfleet.drift.alarm', m, version, window, at, {
-    devices, noiseSigma: sigma, outputs: verdict.outputs,
-    features: verdict.features.filter((f) => f.alarm).map((f) => ({ name: f.name, test: f.test, p: f.p, statistic: f.statistic, effects: f.effects })),
-  });
+function driftAlarmEvent(
+  m: ModelRef, version: number, window: number, devices: number, sigma: number, verdict: Verdict, at: string,
+): EventInput<'dev.modelfleet.drift.alarm'> {
+  const features = verdict.features.filter((f) => f.alarm)
+    .map((f) => ({ name: f.name, test: f.test, p: f.p, statistic: f.statistic, effects: f.effects }));
+  return {
+    ...windowEnvelope('alarm', m, version, window, at), type: 'dev.modelfleet.drift.alarm',
+    data: { model: m.name, version, window, devices, noiseSigma: sigma, outputs: verdict.outputs, features },
+  };
 }
 
 /** A request to the training pipeline for a new model, with the reasons and evidence. */
-function retrainRequestedEvent(m: { id: number; name: string }, version: number, window: number, devices: number, retrain: RetrainDecision, verdict: ReturnType<typeof detectDrift>, at: string): EventInput {
-  return windowEvent('retrain', 'dev.modelfleet.drift.retrain_requested', m, version, window, at, {
-    devices, reasons: retrain.reasons, windowScore: retrain.score, outputs: verdict.outputs,
-    alarmedFeatures: verdict.features.filter((f) => f.alarm).map((f) => f.name),
-  });
+function retrainRequestedEvent(
+  m: ModelRef, version: number, window: number, devices: number, retrain: RetrainDecision, verdict: Verdict, at: string,
+): EventInput<'dev.modelfleet.drift.retrain_requested'> {
+  return {
+    ...windowEnvelope('retrain', m, version, window, at), type: 'dev.modelfleet.drift.retrain_requested',
+    data: {
+      model: m.name, version, window, devices, reasons: retrain.reasons, windowScore: retrain.score, outputs: verdict.outputs,
+      alarmedFeatures: verdict.features.filter((f) => f.alarm).map((f) => f.name),
+    },
+  };
 }

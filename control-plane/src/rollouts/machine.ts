@@ -3,23 +3,13 @@
  * The rollout state machine as a pure function, so the coordinator applies it and the audit log
  * can be replayed through it: draft → running ⇄ paused → promoted | rolled-back | aborted.
  */
-import { ProtocolError, type RolloutPlan } from '@modelfleet/protocol';
+import { type OperatorAction, ProtocolError, type RolloutState, type RolloutView } from '@modelfleet/protocol';
 
-export const LIVE_STATES = ['draft', 'running', 'paused'] as const;
-export type RolloutState = (typeof LIVE_STATES)[number] | 'promoted' | 'rolled-back' | 'aborted';
-export type RolloutAction = 'start' | 'promote' | 'pause' | 'resume' | 'abort' | 'kill' | 'rollback' | 'supersede';
+export type { RolloutState, RolloutView };
 
-export interface RolloutView {
-  id: string;
-  model: string;
-  champion: number;
-  challenger: number;
-  plan: RolloutPlan;
-  state: RolloutState;
-  step: number;
-  percent: number;
-  stepStartedAt: string | null;
-}
+export const LIVE_STATES = ['draft', 'running', 'paused'] as const satisfies readonly RolloutState[];
+/** The operator's actions (protocol OPERATOR_ACTIONS) and the coordinator's own. */
+export type RolloutAction = OperatorAction | 'start' | 'rollback' | 'supersede';
 
 const live = (s: RolloutState) => (LIVE_STATES as readonly string[]).includes(s);
 

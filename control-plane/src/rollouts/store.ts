@@ -6,7 +6,7 @@
  * dependent statements run only if the swap took effect, so a lost race changes nothing.
  */
 import { ApiError } from '@modelfleet/edge-runtime';
-import { RolloutPlan } from '@modelfleet/protocol';
+import { type RolloutDecision, RolloutPlan, type RolloutWithDecision } from '@modelfleet/protocol';
 import { auditStatementIf } from '../registry/audit.ts';
 import { type EventInput, eventStatements } from '../webhooks/events.ts';
 import { type RolloutAction, type RolloutView, transition } from './machine.ts';
@@ -23,18 +23,24 @@ export const toView = (r: Row): RolloutView => ({
   state: r.state, step: r.step, percent: r.percent, stepStartedAt: r.step_started_at,
 });
 
-export async function findRollout(db: D1Database, id: string): Promise<RolloutView & { modelId: number; decision: unknown }> {
+/** The analysis's last decision, as the coordinator stored it (JSON of a protocol RolloutDecision). */
+const decisionOf = (r: Row): RolloutDecision | null =>
+  (r.decision ? (JSON.parse(r.decision) as RolloutDecision) : null);
+
+export async function findRollout(db: D1Database, id: string): Promise<RolloutWithDecision & { modelId: number }> {
   const row = await db.prepare(`${SELECT} WHERE r.id = ?`).bind(id).first<Row>();
   if (!row) throw new ApiError('not_found', `no rollout ${id}`);
-  return { ...toView(row), modelId: row.model_id, decision: row.decision ? JSON.parse(row.decision) : null };
+  return { ...toView(row), modelId: row.model_id, decision: decisionOf(row) };
 }
 
-export async function listRollouts(db: D1Database, modelId: number): Promise<(RolloutView & { decision: unknown })[]> {
+export async function listRollouts(db: D1Database, modelId: number): Promise<RolloutWithDecision[]> {
   const { results } = await db.prepare(`${SELECT} WHERE r.model_id = ? ORDER BY r.created_at DESC LIMIT 50`).bind(modelId).all<Row>();
-  return results.map((r) => ({ ...toView(r), decision: r.decision ? JSON.parse(r.decision) : null }));
+  return results.map((r) => ({ ...toView(r), decision: decisionOf(r) }));
 }
 
-export interface TransitionInput { action: RolloutAction; actor: string; reason?: string; evidence?: unknown; expectStep?: number; at?: Date }
+export interface TransitionInput {
+  action: RolloutAction; actor: string; reason?: string; evidence?: RolloutDecision; expectStep?: number; at?: Date;
+}
 
 /**
  * Applies one transition in one D1 batch; returns the new view and the id of its webhook event

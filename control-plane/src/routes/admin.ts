@@ -5,7 +5,7 @@
  * may hold a credential). Tokens and device apps are in routes/credentials.ts.
  */
 import { createRoute } from '@hono/zod-openapi';
-import { AuditRecord, Envelope } from '@modelfleet/protocol';
+import { AuditPage, Envelope, KeysInfo, RootInstalled } from '@modelfleet/protocol';
 import { z } from 'zod';
 import { requireRole } from '../auth/operators.ts';
 import type { Env } from '../env.ts';
@@ -18,11 +18,6 @@ import { bearer, errorResponses, json, jsonRequest } from './shared.ts';
 
 export const adminRoutes = createApp();
 
-const KeysInfo = z.object({
-  root: z.object({ version: z.number(), expiresAt: z.string(), roles: z.record(z.string(), z.object({ keyids: z.array(z.string()), threshold: z.number() })), keys: z.record(z.string(), z.object({ alg: z.string() })) }).nullable(),
-  online: z.object({ release: z.string().nullable(), ticket: z.string().nullable() }),
-});
-
 function onlineKeyId(secret: string | undefined): string | null {
   try {
     return secret ? (JSON.parse(secret) as { keyid?: string }).keyid ?? null : null;
@@ -31,7 +26,7 @@ function onlineKeyId(secret: string | undefined): string | null {
   }
 }
 
-export async function keysInfo(env: Env): Promise<z.infer<typeof KeysInfo>> {
+export async function keysInfo(env: Env): Promise<KeysInfo> {
   const stored = await currentRoot(env.DB);
   return {
     root: stored
@@ -49,7 +44,7 @@ adminRoutes.openapi(
 
 adminRoutes.openapi(
   createRoute({ method: 'put', path: '/keys/root', security: bearer, middleware: [requireRole('admin'), ...jsonBody] as const,
-    request: jsonRequest(Envelope), responses: { 200: json(z.object({ version: z.number().int(), expiresAt: z.string() }), 'Root accepted'), ...errorResponses } }),
+    request: jsonRequest(Envelope), responses: { 200: json(RootInstalled, 'Root accepted'), ...errorResponses } }),
   async (c) => {
     const root = await putRoot(c.env.DB, c.req.valid('json'), c.get('operator'));
     return c.json({ version: root.version, expiresAt: root.expiresAt }, 200);
@@ -64,7 +59,7 @@ adminRoutes.openapi(
       actor: z.string().max(128).optional().meta({ description: 'substring of the actor' }),
       limit: z.coerce.number().int().min(1).max(1000).default(100), before: z.coerce.number().int().optional(),
     }) },
-    responses: { 200: json(z.object({ records: z.array(AuditRecord) }), 'Newest first'), ...errorResponses } }),
+    responses: { 200: json(AuditPage, 'Newest first'), ...errorResponses } }),
   async (c) => {
     const q = c.req.valid('query');
     const filters = { ...(q.subject ? { subject: q.subject } : {}), ...(q.action ? { action: q.action } : {}), ...(q.actor ? { actor: q.actor } : {}), ...(q.before ? { before: q.before } : {}) };

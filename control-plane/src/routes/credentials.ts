@@ -7,7 +7,7 @@
 import { createRoute } from '@hono/zod-openapi';
 import {
   AppKeysResponse, CreateAppRequest, CreateAppResponse, CreateTokenRequest, CreateTokenResponse, RevokeAppKeyRequest, RevokeTokenRequest,
-  RevokeTokenResponse, RotateAppKeyRequest, RotateAppKeyResponse, TokenInfo, AppKeyInfo,
+  RevokeAppKeyResponse, RevokeTokenResponse, RotateAppKeyRequest, RotateAppKeyResponse, TokenList,
 } from '@modelfleet/protocol';
 import { z } from 'zod';
 import { TOKEN_PREFIX, hashToken, randomSecret, requireRole } from '../auth/operators.ts';
@@ -44,7 +44,7 @@ credentialRoutes.openapi(
 
 credentialRoutes.openapi(
   createRoute({ method: 'get', path: '/tokens', security: bearer, middleware: [requireRole('admin')] as const,
-    responses: { 200: json(z.object({ tokens: z.array(TokenInfo) }), 'Tokens (never their secrets)'), ...errorResponses } }),
+    responses: { 200: json(TokenList, 'Tokens (never their secrets)'), ...errorResponses } }),
   async (c) => c.json({ tokens: await listTokens(c.env.DB) }, 200),
 );
 
@@ -102,7 +102,7 @@ credentialRoutes.openapi(
   createRoute({ method: 'post', path: '/apps/{id}/keys/{keyId}/revoke', security: bearer, middleware: [requireRole('admin'), ...jsonBody] as const,
     description: 'Ends one device key now (within EDGE_CACHE_TTL_MS on warm edge isolates). Revoking a revoked key changes nothing (`alreadyRevoked`).',
     request: { params: AppParam.extend({ keyId: Id }), ...jsonRequest(RevokeAppKeyRequest) },
-    responses: { 200: json(AppKeyInfo.extend({ alreadyRevoked: z.boolean() }), 'The key as it is now'), ...errorResponses } }),
+    responses: { 200: json(RevokeAppKeyResponse, 'The key as it is now'), ...errorResponses } }),
   async (c) => {
     const { id, keyId } = c.req.valid('param');
     return c.json(await revokeAppKey(c.env, id, keyId, c.get('operator'), c.req.valid('json').reason), 200);

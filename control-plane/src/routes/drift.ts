@@ -11,7 +11,7 @@ import { createApp } from '../http/openapi-app.ts';
 import { findModel } from '../registry/models.ts';
 import { closeWindow, privacyLedger } from '../drift/close.ts';
 import { DEFAULT_DETECT } from '../drift/detect.ts';
-import { PrivacyLedgerView, windowOf, windowStart } from '@modelfleet/protocol';
+import { DriftView, PrivacyLedgerView, WindowRelease, WindowStatus, windowOf, windowStart } from '@modelfleet/protocol';
 import { ModelParam, bearer, errorResponses, json } from './shared.ts';
 
 export const driftRoutes = createApp();
@@ -23,7 +23,7 @@ driftRoutes.openapi(
       params: ModelParam.extend({ version: z.coerce.number().int().min(1), window: z.coerce.number().int().min(0) }),
       query: z.object({ cohort: z.string().regex(/^(all|health|health-control|step-ro_[0-9a-f]{16}(-loaded|-sketches)?)$/).default('all').meta({ description: 'all (drift sketches), health, health-control, step-<rollout id> (with the step sequence as the window), step-<rollout id>-loaded (devices that started running the step\'s version) or step-<rollout id>-sketches (the step\'s drift sketches)' }) }),
     },
-    responses: { 200: json(z.object({ window: z.number().int(), devices: z.number().int(), digest: z.string().nullable(), closed: z.boolean(), unreleased: z.number().int().optional().meta({ description: 'step health: devices not yet in a released increment' }), increments: z.number().int().optional().meta({ description: 'step health: increments released so far' }), pending: z.number().int().optional().meta({ description: 'step health: an increment released but not yet recorded' }), pendingDigest: z.string().optional().meta({ description: 'SHA-256 of that increment\'s noised sums (JSON)' }) }), 'Contributions so far (drift sketches, or health records with cohort=health); once released, closed with the count it had'), ...errorResponses },
+    responses: { 200: json(WindowStatus, 'Contributions so far (drift sketches, or health records with cohort=health); once released, closed with the count it had'), ...errorResponses },
   }),
   async (c) => {
     const { model, version, window } = c.req.valid('param');
@@ -39,7 +39,7 @@ driftRoutes.openapi(
   createRoute({
     method: 'post', path: '/models/{model}/versions/{version}/sketches/{window}/close', security: bearer, middleware: [requireRole('operator')] as const,
     request: { params: WindowParams },
-    responses: { 200: json(z.object({ devices: z.number().int(), released: z.boolean(), alarm: z.boolean(), noiseSigma: z.number().nullable(), noise: z.unknown(), verdict: z.unknown(), retrain: z.unknown() }), 'The window, released once (idempotent), with per-feature verdicts, output drift and the retrain trigger'), ...errorResponses },
+    responses: { 200: json(WindowRelease, 'The window, released once (idempotent), with per-feature verdicts, output drift and the retrain trigger'), ...errorResponses },
   }),
   async (c) => {
     const { model, version, window } = c.req.valid('param');
@@ -56,14 +56,7 @@ driftRoutes.openapi(
     method: 'get', path: '/models/{model}/drift', security: bearer, middleware: [requireRole('viewer')] as const,
     request: { params: ModelParam, query: z.object({ limit: z.coerce.number().int().min(1).max(366).default(30) }) },
     responses: {
-      200: json(z.object({
-        minDevices: z.number().int().meta({ description: 'devices a window needs before it is released' }),
-        familyAlpha: z.number().meta({ description: 'false-alarm rate per window over all features (Bonferroni-split per feature)' }),
-        epsilonPerDay: z.number().meta({ description: 'privacy budget ε per device per model per window (δ = 1e-6) that each window\'s release spends at most: per day with day windows (DRIFT_EPSILON_PER_DAY)' }),
-        windowSeconds: z.number().int().meta({ description: 'window length in seconds (WINDOW_SECONDS; 86400 = UTC days); window w starts at w · windowSeconds s after the Unix epoch' }),
-        effectFloor: z.object({ sigma: z.number(), share: z.number() }).meta({ description: 'smallest effect that alarms: location/shape shift in baseline σ (numeric), change of a share (categorical, missing)' }),
-        windows: z.array(z.record(z.string(), z.unknown())),
-      }), 'Closed windows, newest first: per-feature verdicts (with released bin shares), output drift, CUSUM, retrain requests and device health'),
+      200: json(DriftView, 'Closed windows, newest first: per-feature verdicts (with released bin shares), output drift, CUSUM, retrain requests and device health'),
       ...errorResponses,
     },
   }),

@@ -8,7 +8,7 @@ import type { OpenAPIHono } from '@hono/zod-openapi';
 import { UPLOAD_ERRORS, statusOf } from '@modelfleet/edge-runtime';
 import {
   ApiErrorBody, DEVICE_KEY_PATTERN, Digest, Envelope, HAVE_PATTERN, MAX_SKETCH_BYTES, ModelName, ROLLOUT_ID_PATTERN, SKETCH_CHANNELS, SKETCH_CONTENT_TYPE, STEP_PHASES,
-  SketchAccepted, type SketchChannel, TicketBundle,
+  RootList, SketchAccepted, type SketchChannel, TicketBundle,
 } from '@modelfleet/protocol';
 import { z } from 'zod';
 import type { AppEnv } from '../http/context.ts';
@@ -54,7 +54,7 @@ export function documentEdge(app: OpenAPIHono<AppEnv>): void {
   r.registerPath({
     method: 'get', path: '/v1/edge/roots', tags: ['edge'], summary: 'Roots after a pinned version, oldest first (SPEC 1.1)',
     request: { query: z.object({ since: z.coerce.number().int().min(0) }) },
-    responses: { 200: { description: 'Root envelopes', content: { 'application/json': { schema: z.object({ roots: z.array(Envelope) }) } } } },
+    responses: { 200: { description: 'Root envelopes', content: { 'application/json': { schema: RootList } } } },
   });
   for (const channel of SKETCH_CHANNELS) documentUpload(app, channel);
 }

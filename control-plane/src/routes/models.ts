@@ -4,7 +4,7 @@
  * alias `operator` (it changes what devices run).
  */
 import { createRoute } from '@hono/zod-openapi';
-import { AliasName, CreateModelRequest, ModelSummary, SetAliasRequest, VersionSummary } from '@modelfleet/protocol';
+import { AliasName, CreateModelRequest, ModelList, ModelSummary, SetAliasRequest, VersionList, VersionSummary } from '@modelfleet/protocol';
 import { z } from 'zod';
 import { requireRole } from '../auth/operators.ts';
 import { jsonBody } from '../http/guards.ts';
@@ -16,7 +16,7 @@ export const modelRoutes = createApp();
 
 modelRoutes.openapi(
   createRoute({ method: 'get', path: '/models', security: bearer, middleware: [requireRole('viewer')] as const,
-    responses: { 200: json(z.object({ models: z.array(ModelSummary) }), 'All models'), ...errorResponses } }),
+    responses: { 200: json(ModelList, 'All models'), ...errorResponses } }),
   async (c) => c.json({ models: await listModels(c.env.DB) }, 200),
 );
 
@@ -37,7 +37,7 @@ modelRoutes.openapi(
 
 modelRoutes.openapi(
   createRoute({ method: 'get', path: '/models/{model}/versions', security: bearer, middleware: [requireRole('viewer')] as const,
-    request: { params: ModelParam }, responses: { 200: json(z.object({ versions: z.array(VersionSummary) }), 'Versions, newest first'), ...errorResponses } }),
+    request: { params: ModelParam }, responses: { 200: json(VersionList, 'Versions, newest first'), ...errorResponses } }),
   async (c) => c.json({ versions: await listVersions(c.env.DB, c.req.valid('param').model) }, 200),
 );
 

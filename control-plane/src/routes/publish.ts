@@ -4,7 +4,7 @@
  */
 import { createRoute } from '@hono/zod-openapi';
 import { ApiError } from '@modelfleet/edge-runtime';
-import { ApiErrorBody, ChunkPutResponse, Digest, UploadRequest, UploadResponse, ValidationCheck } from '@modelfleet/protocol';
+import { ApiErrorBody, ChunkPutResponse, CommitResponse, Digest, UploadRequest, UploadResponse } from '@modelfleet/protocol';
 import { z } from 'zod';
 import { requireRole } from '../auth/operators.ts';
 import { jsonBody, limitBody, requireContentType } from '../http/guards.ts';
@@ -33,12 +33,6 @@ publishRoutes.openapi(
     return c.json(await putChunk(c.env, upload, digest, await c.req.arrayBuffer(), c.get('operator')), 200);
   },
 );
-
-const CommitResponse = z.object({
-  model: z.string(), version: z.number().int(), status: z.enum(['active', 'rejected']), manifestDigest: z.nullable(Digest),
-  totalBytes: z.number().int(), reasons: z.array(z.object({ code: z.string(), message: z.string() })),
-  checks: z.array(ValidationCheck),
-});
 
 publishRoutes.openapi(
   createRoute({ method: 'post', path: '/uploads/{upload}/commit', security: bearer, middleware: [requireRole('publisher')] as const,

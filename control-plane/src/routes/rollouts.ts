@@ -6,7 +6,10 @@
  */
 import { createRoute } from '@hono/zod-openapi';
 import { ApiError } from '@modelfleet/edge-runtime';
-import { AuditRecord, PlanCheckRequest, PlanCheckResponse, PowerReport, RolloutPlan } from '@modelfleet/protocol';
+import {
+  CreateRolloutRequest, OPERATOR_ACTIONS, PlanCheckRequest, PlanCheckResponse, ROLLOUT_ID_PATTERN, RolloutActionRequest, RolloutCreated,
+  RolloutDetail, RolloutList, RolloutView,
+} from '@modelfleet/protocol';
 import { z } from 'zod';
 import { requireRole } from '../auth/operators.ts';
 import type { Env } from '../env.ts';
@@ -22,11 +25,7 @@ import { ModelParam, bearer, errorResponses, json, jsonRequest } from './shared.
 
 export const rolloutRoutes = createApp();
 
-const View = z.object({
-  id: z.string(), model: z.string(), champion: z.number().int(), challenger: z.number().int(), plan: RolloutPlan,
-  state: z.enum(['draft', 'running', 'paused', 'promoted', 'rolled-back', 'aborted']), step: z.number().int(), percent: z.number(), stepStartedAt: z.string().nullable(),
-});
-const IdParam = z.object({ id: z.string().regex(/^ro_[0-9a-f]{16}$/) });
+const IdParam = z.object({ id: z.string().regex(ROLLOUT_ID_PATTERN) });
 
 /** Runs an action through the rollout's coordinator; its coded errors become ApiErrors again. */
 async function act(env: Env, id: string, input: Omit<TransitionInput, 'at'>) {
@@ -36,18 +35,11 @@ async function act(env: Env, id: string, input: Omit<TransitionInput, 'at'>) {
   return r.view;
 }
 
-const CreateRollout = z.strictObject({
-  challenger: z.number().int().min(1),
-  plan: z.unknown().optional().meta({ description: 'RolloutPlan; omitted steps and analysis are derived from the fleet (no fleet data: 1 → 5 → 25 → 50 → 100 % with 1 h bakes and the default safety metrics)' }),
-  start: z.boolean().default(true),
-  reason: z.string().max(500).optional(),
-});
-
 rolloutRoutes.openapi(
   createRoute({ method: 'post', path: '/models/{model}/rollouts', security: bearer, middleware: [requireRole('publisher'), ...jsonBody] as const,
     description: 'Operators create any rollout; a publisher (CI) only one within the model\'s policy, whose gate passes, and whose plan can decide on the fleet (else 422 plan_cannot_decide; an operator gets `warnings`). Steps and tolerances the plan omits are derived from the fleet.',
-    request: { params: ModelParam, ...jsonRequest(CreateRollout) },
-    responses: { 201: json(View.extend({ power: PowerReport, warnings: z.array(z.string()) }), 'The rollout (running unless start = false), the plan\'s power report and what may keep it from deciding'), ...errorResponses } }),
+    request: { params: ModelParam, ...jsonRequest(CreateRolloutRequest) },
+    responses: { 201: json(RolloutCreated, 'The rollout (running unless start = false), the plan\'s power report and what may keep it from deciding'), ...errorResponses } }),
   async (c) => {
     const body = c.req.valid('json');
     const op = c.get('operator');
@@ -66,7 +58,7 @@ rolloutRoutes.openapi(
 
 rolloutRoutes.openapi(
   createRoute({ method: 'get', path: '/models/{model}/rollouts', security: bearer, middleware: [requireRole('viewer')] as const,
-    request: { params: ModelParam }, responses: { 200: json(z.object({ rollouts: z.array(View.extend({ decision: z.unknown() })) }), 'Newest first'), ...errorResponses } }),
+    request: { params: ModelParam }, responses: { 200: json(RolloutList, 'Newest first'), ...errorResponses } }),
   async (c) => {
     const m = await findModel(c.env.DB, c.req.valid('param').model);
     return c.json({ rollouts: await listRollouts(c.env.DB, m.id) }, 200);
@@ -76,7 +68,7 @@ rolloutRoutes.openapi(
 rolloutRoutes.openapi(
   createRoute({ method: 'get', path: '/rollouts/{id}', security: bearer, middleware: [requireRole('viewer')] as const,
     request: { params: IdParam },
-    responses: { 200: json(View.extend({ decision: z.unknown(), history: z.array(AuditRecord) }), 'The rollout, its last decision and its audit history (oldest first)'), ...errorResponses } }),
+    responses: { 200: json(RolloutDetail, 'The rollout, its last decision and its audit history (oldest first)'), ...errorResponses } }),
   async (c) => {
     const { id } = c.req.valid('param');
     const { modelId: _m, ...view } = await findRollout(c.env.DB, id);
@@ -85,16 +77,10 @@ rolloutRoutes.openapi(
   },
 );
 
-const Act = z.strictObject({
-  /** The step the operator saw: a promote that raced another one fails instead of advancing twice. */
-  step: z.number().int().min(0).optional(),
-  reason: z.string().max(500).optional(),
-});
-
 rolloutRoutes.openapi(
   createRoute({ method: 'post', path: '/rollouts/{id}/{action}', security: bearer, middleware: [requireRole('operator'), ...jsonBody] as const,
-    request: { params: IdParam.extend({ action: z.enum(['promote', 'pause', 'resume', 'abort', 'kill']) }), ...jsonRequest(Act) },
-    responses: { 200: json(View, 'The rollout after the action'), ...errorResponses } }),
+    request: { params: IdParam.extend({ action: z.enum(OPERATOR_ACTIONS) }), ...jsonRequest(RolloutActionRequest) },
+    responses: { 200: json(RolloutView, 'The rollout after the action'), ...errorResponses } }),
   async (c) => {
     const { id, action } = c.req.valid('param');
     const body = c.req.valid('json');

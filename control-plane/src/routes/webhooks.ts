@@ -5,7 +5,9 @@
  * a credential in its path or query, so below admin the list shows its scheme and host only.
  */
 import { createRoute } from '@hono/zod-openapi';
-import { CreateWebhookRequest, DeliveryStatus, EventType, WebhookDelivery, WebhookInfo } from '@modelfleet/protocol';
+import {
+  CreateWebhookRequest, CreateWebhookResponse, DeliveryList, DeliveryStatus, EventType, RedeliveryResponse, WebhookList, WebhookPingResponse,
+} from '@modelfleet/protocol';
 import { z } from 'zod';
 import { requireRole } from '../auth/operators.ts';
 import { jsonBody } from '../http/guards.ts';
@@ -22,13 +24,13 @@ const IdParam = z.object({ id: z.string().regex(/^wh_[0-9a-f]{16}$/) });
 webhookRoutes.openapi(
   createRoute({ method: 'post', path: '/webhooks', security: bearer, middleware: [requireRole('admin'), ...jsonBody] as const,
     request: jsonRequest(CreateWebhookRequest),
-    responses: { 201: json(WebhookInfo.extend({ secret: z.string() }), 'The webhook and its signing secret, shown once'), ...errorResponses } }),
+    responses: { 201: json(CreateWebhookResponse, 'The webhook and its signing secret, shown once'), ...errorResponses } }),
   async (c) => c.json(await createWebhook(c.env.DB, c.req.valid('json'), c.get('operator'), allowedHosts(c.env.WEBHOOK_ALLOW_HOSTS)), 201),
 );
 
 webhookRoutes.openapi(
   createRoute({ method: 'get', path: '/webhooks', security: bearer, middleware: [requireRole('viewer')] as const,
-    responses: { 200: json(z.object({ webhooks: z.array(WebhookInfo) }), 'Live webhooks, never their secrets; below admin, URLs as scheme and host only'), ...errorResponses } }),
+    responses: { 200: json(WebhookList, 'Live webhooks, never their secrets; below admin, URLs as scheme and host only'), ...errorResponses } }),
   async (c) => {
     const hooks = await listWebhooks(c.env.DB);
     return c.json({ webhooks: c.get('operator').role === 'admin' ? hooks : hooks.map(redactWebhook) }, 200);
@@ -46,7 +48,7 @@ webhookRoutes.openapi(
 
 webhookRoutes.openapi(
   createRoute({ method: 'post', path: '/webhooks/{id}/ping', security: bearer, middleware: [requireRole('operator')] as const,
-    request: { params: IdParam }, responses: { 202: json(z.object({ eventId: z.string() }), 'A ping event queued for this webhook only'), ...errorResponses } }),
+    request: { params: IdParam }, responses: { 202: json(WebhookPingResponse, 'A ping event queued for this webhook only'), ...errorResponses } }),
   async (c) => {
     const hook = await findWebhook(c.env.DB, c.req.valid('param').id);
     const eventId = `ping/${crypto.randomUUID()}`;
@@ -62,7 +64,7 @@ webhookRoutes.openapi(
       webhook: z.string().max(40).optional(), status: DeliveryStatus.optional(), type: EventType.optional(),
       limit: z.coerce.number().int().min(1).max(500).default(100), before: z.coerce.number().int().optional(),
     }) },
-    responses: { 200: json(z.object({ deliveries: z.array(WebhookDelivery) }), 'The delivery log, newest first'), ...errorResponses } }),
+    responses: { 200: json(DeliveryList, 'The delivery log, newest first'), ...errorResponses } }),
   async (c) => {
     const q = c.req.valid('query');
     return c.json({ deliveries: await listDeliveries(c.env.DB, {
@@ -73,7 +75,7 @@ webhookRoutes.openapi(
 
 webhookRoutes.openapi(
   createRoute({ method: 'post', path: '/deliveries/{id}/retry', security: bearer, middleware: [requireRole('operator')] as const,
-    request: { params: z.object({ id: z.coerce.number().int().min(1) }) }, responses: { 202: json(z.object({ id: z.number().int() }), 'Queued again'), ...errorResponses } }),
+    request: { params: z.object({ id: z.coerce.number().int().min(1) }) }, responses: { 202: json(RedeliveryResponse, 'Queued again'), ...errorResponses } }),
   async (c) => {
     const { id } = c.req.valid('param');
     await redeliver(c.env.DB, id, c.get('operator'));

@@ -5,22 +5,27 @@
  * the change, so an event exists exactly when its change does (a transactional outbox). After
  * the batch, `enqueueEvent` hands the new rows to the queue.
  */
-import type { CloudEvent, EventType } from '@modelfleet/protocol';
+import type { CloudEvent, EventData, EventType } from '@modelfleet/protocol';
 import type { Env } from '../env.ts';
 
-export interface EventInput {
+interface EventOf<T extends EventType> {
   /** Stable across retries and re-closes: receivers deduplicate on it. */
   id: string;
-  type: EventType;
+  type: T;
   /** The model the event is about (webhooks filtered to a model see only its events). */
   model: { id: number; name: string } | null;
   subject?: string;
-  data: Record<string, unknown>;
+  /** As protocol's EVENT_DATA schema of `type` says (webhook-events.ts). */
+  data: EventData<T>;
   time?: string;
 }
 
+/** One event of any type: its data checked against its type's schema at compile time. */
+export type EventInput<T extends EventType = EventType> = { [K in T]: EventOf<K> }[T];
+
 export function cloudEvent(e: EventInput): CloudEvent {
-  return {
+  // EventInput ties each type to its data; TypeScript cannot follow that pairing through the copy.
+  return <CloudEvent>{
     specversion: '1.0',
     id: e.id,
     source: e.model ? `/v1/models/${e.model.name}` : '/v1',

@@ -4,11 +4,12 @@
  * delivery log, each filterable by query string (GET forms: bookmarkable, no script needed) and
  * paged with `before`.
  */
+import type { AuditRecord, WebhookDelivery } from '@modelfleet/protocol';
 import { ActionForm, Badge, when } from '../components.tsx';
 import { Page, type PageProps } from '../layout.tsx';
 
-export interface AuditRow { id: number; at: string; actor: string; action: string; subject: string; reason: string | null; before: unknown; after: unknown }
-export interface DeliveryRow { id: number; webhookId: string; type: string; subject: string | null; status: string; attempts: number; lastStatus: number | null; lastError: string | null; createdAt: string; updatedAt: string; eventId: string }
+export type AuditRow = AuditRecord;
+export type DeliveryRow = WebhookDelivery;
 
 const Field = ({ id, label, value, list }: { id: string; label: string; value: string | undefined; list?: string[] }) => (
   <label for={id}>{label}

@@ -6,23 +6,15 @@
  * and the audit timeline. The panel is re-fetched by the app island every few seconds and after
  * each action, so effects show without a reload.
  */
-import type { PowerReport } from '@modelfleet/protocol';
+import type { AuditRecord, MetricResult, PowerReport, RolloutDetail, RolloutState } from '@modelfleet/protocol';
 import { ActionForm, Badge, num, when } from '../components.tsx';
 import { Page, type PageProps } from '../layout.tsx';
 import { PowerPanel } from './power.tsx';
 
-export interface MetricView {
-  metric: string; status: string; threshold: number; observed: number | null; standardError: number | null; sample: { challenger: number; control: number }; freshness: string | null; critical: boolean;
-  /** The always-valid confidence sequence of a step's increments (control-plane rollouts/sequential.ts). */
-  sequence?: { lower: number; upper: number; alpha: number; releases: number };
-  projection?: { outcome: 'pass' | 'fail'; devicesPerArm: number; seconds: number | null } | null;
-}
-export interface RolloutView {
-  id: string; model: string; champion: number; challenger: number; state: string; step: number; percent: number; stepStartedAt: string | null;
-  plan: { steps: { percent: number; bakeSeconds: number }[]; analysis: { metric: string; tolerance: number; minSample: number; critical: boolean }[]; targeting?: Record<string, unknown> };
-  decision: { outcome: string; summary: string; step: number; at: string; metrics: MetricView[] } | null;
-  history: { at: string; actor: string; action: string; reason: string | null; after: { state?: string; step?: number; percent?: number; power?: PowerReport } | null }[];
-}
+export type MetricView = MetricResult;
+export type RolloutView = RolloutDetail;
+/** A rollout audit record's `after`: the view after the action (rollouts/store.ts), with the plan's power on create. */
+const afterOf = (h: AuditRecord) => h.after as { state?: RolloutState; power?: PowerReport } | null;
 /** Devices in the current step: challenger devices that started running it (downloaded and activated), and devices per arm that used it (sent their step record). */
 export interface StepReport { loaded: number; challenger: number; control: number }
 
@@ -106,7 +98,7 @@ export function RolloutPanel({ r, report, csrf, canOperate }: { r: RolloutView; 
       <h2>Timeline</h2>
       <ol class="timeline" reversed>
         {[...r.history].reverse().map((h) => (
-          <li><strong>{h.action.replace('rollout.', '')}</strong> by {h.actor} · {when(h.at)}{h.after?.state ? <> → <Badge status={h.after.state} /></> : null}{h.reason ? <div class="muted">{h.reason}</div> : null}</li>
+          <li><strong>{h.action.replace('rollout.', '')}</strong> by {h.actor} · {when(h.at)}{afterOf(h)?.state ? <> → <Badge status={afterOf(h)!.state!} /></> : null}{h.reason ? <div class="muted">{h.reason}</div> : null}</li>
         ))}
       </ol>
     </div>
@@ -148,7 +140,10 @@ function decides(m: MetricView) {
 }
 
 /** The power report kept with the rollout's creation (older rollouts have none). */
-const power = (r: RolloutView) => r.history.find((h) => h.action === 'rollout.create')?.after?.power;
+const power = (r: RolloutView) => {
+  const created = r.history.find((h) => h.action === 'rollout.create');
+  return created ? afterOf(created)?.power : undefined;
+};
 const minSample = (r: RolloutView) => Math.max(1, ...r.plan.analysis.map((m) => m.minSample));
 /** Bars fill toward what the analysis needs, or the most devices seen when more came. */
 const scale = (r: RolloutView, report: StepReport) => Math.max(minSample(r), report.loaded, report.challenger);
