@@ -2,16 +2,21 @@
  * @module env
  * The Worker's bindings and variables, as declared in wrangler.toml. Secrets
  * (RELEASE_KEY, TICKET_KEY, ADMIN_TOKEN) come from `.dev.vars` locally and from
- * `wrangler secret put` in production; they never reach a client.
+ * `wrangler secret put` in production; they never reach a client. Variables' defaults and parsing
+ * are in @modelfleet/server-shared (`vars`); Durable Objects are typed by the interfaces their
+ * callers use, not by their classes (which import modules that take this Env).
  */
+import type { Aggregator } from '@modelfleet/server-shared';
+import type { Coordinator } from './rollouts/coordinator-api.ts';
+import type { DeliveryMessage } from './webhooks/delivery-message.ts';
 export interface Env {
   DB: D1Database;
   ARTIFACTS: R2Bucket;
   CACHE: KVNamespace;
   DEVICE_LIMITER?: RateLimit;
-  AGGREGATES?: DurableObjectNamespace<import('@modelfleet/edge-runtime').SketchAggregator>;
+  AGGREGATES?: DurableObjectNamespace<Aggregator>;
   /** Producer for webhook deliveries (the same Worker consumes it). */
-  WEBHOOKS?: Queue<import('./webhooks/events.ts').DeliveryMessage>;
+  WEBHOOKS?: Queue<DeliveryMessage>;
   /** First retry delay of a failed webhook delivery, doubling per attempt (default 30 s). */
   WEBHOOK_RETRY_BASE_SECONDS?: string;
   /**
@@ -21,7 +26,7 @@ export interface Env {
    */
   WEBHOOK_ALLOW_HOSTS?: string;
   /** One Durable Object per rollout: serialises its transitions, its alarm advances the steps. */
-  ROLLOUTS?: DurableObjectNamespace<import('./rollouts/coordinator.ts').RolloutCoordinator>;
+  ROLLOUTS?: DurableObjectNamespace<Coordinator>;
   /** Seconds between a running rollout's analysis ticks (default 60). */
   ROLLOUT_TICK_SECONDS?: string;
   MAX_MODEL_BYTES?: string;

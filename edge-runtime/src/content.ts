@@ -6,16 +6,14 @@
  * with a 503 `content_corrupt`, uncached, and counted.
  */
 import { DIGEST_PATTERN } from '@modelfleet/protocol';
-import { ApiError } from './http-error.ts';
-import { type EdgeEnv, numberVar, r2Key } from './env.ts';
-import { Verdicts, corruptError, isIntact, recordFault } from './integrity.ts';
-import { TtlCache } from './ttl-cache.ts';
+import { ApiError, TtlCache, Verdicts, corruptError, isIntact, r2Key, recordFault, vars } from '@modelfleet/server-shared';
+import type { EdgeEnv } from './env.ts';
 
 export const IMMUTABLE = 'public, max-age=31536000, immutable';
 const servable = new TtlCache<boolean>();
 const verdicts = new Verdicts();
 /** How long an isolate trusts a verified stored version before hashing it again (bit rot in place). */
-const verifyTtl = (env: EdgeEnv) => numberVar(env.EDGE_VERIFY_TTL_MS, 3_600_000);
+const verifyTtl = (env: EdgeEnv) => vars(env).EDGE_VERIFY_TTL_MS;
 // Manifests are immutable and small: an isolate keeps the most recent ones in memory (verified),
 // so the device's second request of a resolve costs no R2 read.
 const manifests = new Map<string, ArrayBuffer>();

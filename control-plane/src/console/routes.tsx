@@ -5,7 +5,7 @@
  * API as the session's operator (console/api.ts), so roles, validation and audit are the API's.
  * Pages send a strict CSP (no inline script or style), no-store caching and frame denial.
  */
-import { ApiError } from '@modelfleet/edge-runtime';
+import { ApiError } from '@modelfleet/server-shared';
 import { EVENT_TYPES, type FleetView, type PlanCheckResponse, stepCohort } from '@modelfleet/protocol';
 import { Hono, type Context } from 'hono';
 import { getCookie, setCookie, deleteCookie } from 'hono/cookie';

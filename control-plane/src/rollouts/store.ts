@@ -5,11 +5,12 @@
  * champion alias on final promotion, and the audit record with before/after and evidence. The
  * dependent statements run only if the swap took effect, so a lost race changes nothing.
  */
-import { ApiError } from '@modelfleet/edge-runtime';
+import { ApiError } from '@modelfleet/server-shared';
 import { RolloutPlan } from '@modelfleet/protocol';
 import { auditStatementIf } from '../registry/audit.ts';
 import { type EventInput, eventStatements } from '../webhooks/events.ts';
-import { type RolloutAction, type RolloutView, transition } from './machine.ts';
+import type { TransitionInput } from './coordinator-api.ts';
+import { type RolloutView, transition } from './machine.ts';
 
 interface Row {
   id: string; model: string; model_id: number; champion_version: number; challenger_version: number; plan: string; salt: string;
@@ -33,8 +34,6 @@ export async function listRollouts(db: D1Database, modelId: number): Promise<(Ro
   const { results } = await db.prepare(`${SELECT} WHERE r.model_id = ? ORDER BY r.created_at DESC LIMIT 50`).bind(modelId).all<Row>();
   return results.map((r) => ({ ...toView(r), decision: r.decision ? JSON.parse(r.decision) : null }));
 }
-
-export interface TransitionInput { action: RolloutAction; actor: string; reason?: string; evidence?: unknown; expectStep?: number; at?: Date }
 
 /**
  * Applies one transition in one D1 batch; returns the new view and the id of its webhook event
