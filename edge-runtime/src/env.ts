@@ -10,17 +10,17 @@ export interface EdgeEnv extends AggregatesEnv {
   ARTIFACTS: R2Bucket;
   DEVICE_LIMITER?: RateLimit;
   EDGE_CACHE_TTL_MS?: string;
-  /** How long an isolate trusts a stored chunk it has hashed before hashing it again (default 1 h; 0 = every read). */
+  /** How long an isolate trusts a stored chunk it has hashed before hashing it again (ms; 0 = every read). */
   EDGE_VERIFY_TTL_MS?: string;
   TICKET_TTL_SECONDS?: string;
   TICKET_KEY?: string;
-  /** `off` accepts telemetry without a ticket's proof (a fleet whose SDKs predate proofs); default required. */
+  /** `off` accepts telemetry without a ticket's proof (a fleet whose SDKs predate proofs). */
   UPLOAD_PROOF?: string;
   /** Distinct unattested devices per client network per aggregate; 0 = no cap. */
   NETWORK_DEVICE_CAP?: string;
   /** Cloudflare Turnstile secret: devices that pass it are attested (exempt from network caps). */
   TURNSTILE_SECRET?: string;
   TURNSTILE_VERIFY_URL?: string;
-  /** Telemetry window length in seconds (SPEC 10.6; default 86400, a UTC day): at least 10, dividing 86400. */
+  /** Telemetry window length in seconds (SPEC 10.6): at least 10, dividing 86400. */
   WINDOW_SECONDS?: string;
 }

@@ -70,7 +70,8 @@ export class ConfigError extends Error {
 }
 
 function parseVar(env: VarSource, name: VarName): unknown {
-  const raw = env[name] === '' ? undefined : env[name]; // unset and '' both mean the default
+  const given = env[name];
+  const raw = given === '' ? undefined : given; // unset and '' both mean the default
   if (name === 'ROLLOUT_STEP_EPSILON_PER_DAY' && raw === undefined) return vars(env).DRIFT_EPSILON_PER_DAY;
   const result = WorkerVars.shape[name].safeParse(raw);
   if (result.success) return result.data;
