@@ -2,7 +2,7 @@
  * @module content
  * Content-addressed reads: manifests and chunks by SHA-256. Immutable, so they are cached for a
  * year; ETag is the digest; Range requests let a device resume a large chunk (SPEC 5.4). Nothing
- * leaves unverified (integrity.ts): stored bytes that no longer hash to their digest are answered
+ * leaves unverified (server-shared integrity.ts): stored bytes that no longer hash to their digest are answered
  * with a 503 `content_corrupt`, uncached, and counted.
  */
 import { DIGEST_PATTERN } from '@modelfleet/protocol';

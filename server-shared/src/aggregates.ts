@@ -25,7 +25,10 @@ export interface AddResult {
   capped?: boolean;
 }
 
-/** Where an upload comes from: a keyed digest of its network, the cap per network (0 = none), and whether the device is attested. */
+/**
+ * Where an upload comes from: a keyed digest of its network, the cap per network (0 = none), and
+ * whether the device is attested.
+ */
 export interface UploadSource { network: string; cap: number; attested: boolean }
 
 /** How many distinct networks stand behind this aggregate, and what their caps refused. */

@@ -25,17 +25,27 @@ describe('vars', () => {
   });
 
   it('reads set values as numbers; an empty value is the default', () => {
-    const v = vars({ EDGE_CACHE_TTL_MS: '0', DRIFT_EPSILON_PER_DAY: '0.5', WINDOW_SECONDS: '3600', UPLOAD_PROOF: 'off', TICKET_TTL_SECONDS: '' });
-    expect([v.EDGE_CACHE_TTL_MS, v.DRIFT_EPSILON_PER_DAY, v.WINDOW_SECONDS, v.UPLOAD_PROOF, v.TICKET_TTL_SECONDS]).toEqual([0, 0.5, 3600, 'off', 86400]);
-    expect(vars({ MAX_MODEL_BYTES: 1024 }).MAX_MODEL_BYTES).toBe(1024); // a JSON binding (Miniflare) is a number already
+    const v = vars({
+      EDGE_CACHE_TTL_MS: '0', DRIFT_EPSILON_PER_DAY: '0.5', WINDOW_SECONDS: '3600', UPLOAD_PROOF: 'off',
+      TICKET_TTL_SECONDS: '',
+    });
+    expect([v.EDGE_CACHE_TTL_MS, v.DRIFT_EPSILON_PER_DAY, v.WINDOW_SECONDS, v.UPLOAD_PROOF, v.TICKET_TTL_SECONDS])
+      .toEqual([0, 0.5, 3600, 'off', 86400]);
+    // A JSON binding (Miniflare) is a number already.
+    expect(vars({ MAX_MODEL_BYTES: 1024 }).MAX_MODEL_BYTES).toBe(1024);
   });
 
   it('takes the rollout-step budget from the drift budget unless it is set', () => {
     expect(vars({ DRIFT_EPSILON_PER_DAY: '50' }).ROLLOUT_STEP_EPSILON_PER_DAY).toBe(50);
-    expect(vars({ DRIFT_EPSILON_PER_DAY: '50', ROLLOUT_STEP_EPSILON_PER_DAY: '7' }).ROLLOUT_STEP_EPSILON_PER_DAY).toBe(7);
+    const both = vars({ DRIFT_EPSILON_PER_DAY: '50', ROLLOUT_STEP_EPSILON_PER_DAY: '7' });
+    expect(both.ROLLOUT_STEP_EPSILON_PER_DAY).toBe(7);
   });
 
-  it.each([['DRIFT_EPSILON_PER_DAY', 'two'], ['EDGE_CACHE_TTL_MS', '-1'], ['NETWORK_DEVICE_CAP', 'Infinity'], ['UPLOAD_PROOF', 'maybe'], ['ROLLOUT_STEP_EPSILON_PER_DAY', '-3']] as const)(
+  const bad = [
+    ['DRIFT_EPSILON_PER_DAY', 'two'], ['EDGE_CACHE_TTL_MS', '-1'], ['NETWORK_DEVICE_CAP', 'Infinity'],
+    ['UPLOAD_PROOF', 'maybe'], ['ROLLOUT_STEP_EPSILON_PER_DAY', '-3'],
+  ] as const;
+  it.each(bad)(
     'refuses %s=%s with an error that names it (never the default in its place)',
     (name, value) => {
       const e = thrown(() => vars({ [name]: value })[name]);
@@ -62,7 +72,9 @@ describe('vars', () => {
   it('parses each variable of an env object once', () => {
     let reads = 0;
     const env = { get DRIFT_EPSILON_PER_DAY() { reads++; return '3'; } };
-    expect([vars(env).DRIFT_EPSILON_PER_DAY, vars(env).DRIFT_EPSILON_PER_DAY, vars(env).ROLLOUT_STEP_EPSILON_PER_DAY]).toEqual([3, 3, 3]);
+    const v = vars(env);
+    const read = [v.DRIFT_EPSILON_PER_DAY, vars(env).DRIFT_EPSILON_PER_DAY, v.ROLLOUT_STEP_EPSILON_PER_DAY];
+    expect(read).toEqual([3, 3, 3]);
     expect(reads).toBe(1);
     expect(vars(env)).toBe(vars(env));
   });

@@ -18,7 +18,8 @@ import { ApiError } from './http-error.ts';
 
 /** Strings are read as numbers; NaN, ±Infinity and negatives are refused. */
 const toNumber = (v: unknown) => (typeof v === 'string' ? Number(v) : v);
-const number = (fallback: number, check: z.ZodNumber = z.number().min(0)) => z.preprocess(toNumber, check.default(fallback));
+const number = (fallback: number, check: z.ZodNumber = z.number().min(0)) =>
+  z.preprocess(toNumber, check.default(fallback));
 
 /** The Worker's variables and their defaults, by the names wrangler.toml gives them. */
 export const WorkerVars = z.object({
@@ -77,10 +78,13 @@ function parseVar(env: VarSource, name: VarName): unknown {
   if (result.success) return result.data;
   if (name === 'WINDOW_SECONDS') {
     // A device's outbox keeps the upload and retries on this 503 (SPEC 10.6), so it stays coded.
-    throw new ApiError('window_length_invalid', `WINDOW_SECONDS is ${JSON.stringify(raw)}; set it to a whole number of seconds, at least ${MIN_WINDOW_SECONDS}, that divides 86400 (e.g. 30, 60, 3600 or 86400)`);
+    const fix = `set it to a whole number of seconds, at least ${MIN_WINDOW_SECONDS}, that divides 86400`;
+    const eg = '(e.g. 30, 60, 3600 or 86400)';
+    throw new ApiError('window_length_invalid', `WINDOW_SECONDS is ${JSON.stringify(raw)}; ${fix} ${eg}`);
   }
   const why = result.error.issues.map((i) => i.message).join('; ');
-  throw new ConfigError(`Worker variable ${name} is ${JSON.stringify(raw)}: ${why}; fix it in wrangler.toml [vars] (or unset it for the default)`);
+  const what = `Worker variable ${name} is ${JSON.stringify(raw)}: ${why}`;
+  throw new ConfigError(`${what}; fix it in wrangler.toml [vars], or unset it for the default`);
 }
 
 const views = new WeakMap<object, Vars>();

@@ -4,7 +4,9 @@
  * and the control plane decodes the aggregates it closes. Digests are cached per isolate for the
  * caller's TTL; a layout is cached by its manifest digest for good (it is immutable).
  */
-import { type SketchLayout, fromBase64, manifestDigest, parseEnvelope, parseManifest, sketchLayout } from '@modelfleet/protocol';
+import {
+  type SketchLayout, fromBase64, manifestDigest, parseEnvelope, parseManifest, sketchLayout,
+} from '@modelfleet/protocol';
 import { ApiError } from './http-error.ts';
 import { r2Key } from './storage-keys.ts';
 import { TtlCache } from './ttl-cache.ts';

@@ -8,7 +8,9 @@ import type { ErrorCode } from '@modelfleet/protocol';
 import type { RolloutAction, RolloutView } from './machine.ts';
 
 /** One transition of a rollout, as store.ts applies it. */
-export interface TransitionInput { action: RolloutAction; actor: string; reason?: string; evidence?: unknown; expectStep?: number; at?: Date }
+export interface TransitionInput {
+  action: RolloutAction; actor: string; reason?: string; evidence?: unknown; expectStep?: number; at?: Date;
+}
 
 /** An action's outcome; coded errors come back as values (an exception loses its code crossing RPC). */
 export type ActResult = { view: RolloutView } | { error: { code: ErrorCode; message: string; details?: unknown } };
