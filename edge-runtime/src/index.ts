@@ -6,12 +6,12 @@
 import {
   ATTESTATION_HEADER, PROOF_HEADER, DEVICE_KEY_PATTERN, type DeviceProfile, HAVE_PATTERN, HAVE_PREFIX, MAX_HAVE, MAX_SKETCH_BYTES, PROFILE_PARAMS, ROLLOUT_ID_PATTERN, SKETCH_CHANNELS, SKETCH_CONTENT_TYPE, type SketchAccepted, STEP_PHASES, type StepPhase,
 } from '@modelfleet/protocol';
+import { ApiError, errorResponse, vars } from '@modelfleet/server-shared';
 import { Hono } from 'hono';
 import { cors } from 'hono/cors';
 import { APP_KEY_HEADER, appForKey, assertAppServesModel, limitDevice } from './apps.ts';
 import { bundleEtag, ticketBundle } from './bundle.ts';
 import { serveChunk, serveManifest } from './content.ts';
-import { ApiError, errorResponse, vars } from '@modelfleet/server-shared';
 import type { EdgeEnv } from './env.ts';
 import { readBounded } from './bounded-body.ts';
 import { ticketFor } from './tickets.ts';
