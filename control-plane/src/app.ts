@@ -3,7 +3,8 @@
  * Assembles the Worker's routes: the operator API under /v1, the edge runtime under /v1/edge,
  * the OpenAPI document at /v1/openapi.json, and one error renderer for all of them.
  */
-import { ApiError, edgeRoutes, errorResponse } from '@modelfleet/edge-runtime';
+import { edgeRoutes } from '@modelfleet/edge-runtime';
+import { ApiError, errorResponse } from '@modelfleet/server-shared';
 import { createRoute } from '@hono/zod-openapi';
 import { HealthStatus } from '@modelfleet/protocol';
 import { HTTPException } from 'hono/http-exception';

@@ -2,17 +2,23 @@
  * @module env
  * The Worker's bindings and variables, as declared in wrangler.toml. Secrets
  * (RELEASE_KEY, TICKET_KEY, ADMIN_TOKEN) come from `.dev.vars` locally and from
- * `wrangler secret put` in production; they never reach a client.
+ * `wrangler secret put` in production; they never reach a client. Variables' defaults and parsing
+ * are in @modelfleet/server-shared (`vars`); Durable Objects are typed by the interfaces their
+ * callers use, not by their classes (which import modules that take this Env).
  */
+import type { Aggregator } from '@modelfleet/server-shared';
+import type { Coordinator } from './rollouts/coordinator-api.ts';
+import type { DeliveryMessage } from './webhooks/delivery-message.ts';
+
 export interface Env {
   DB: D1Database;
   ARTIFACTS: R2Bucket;
   CACHE: KVNamespace;
   DEVICE_LIMITER?: RateLimit;
-  AGGREGATES?: DurableObjectNamespace<import('@modelfleet/edge-runtime').SketchAggregator>;
+  AGGREGATES?: DurableObjectNamespace<Aggregator>;
   /** Producer for webhook deliveries (the same Worker consumes it). */
-  WEBHOOKS?: Queue<import('./webhooks/events.ts').DeliveryMessage>;
-  /** First retry delay of a failed webhook delivery, doubling per attempt (default 30 s). */
+  WEBHOOKS?: Queue<DeliveryMessage>;
+  /** First retry delay of a failed webhook delivery, doubling per attempt (seconds). */
   WEBHOOK_RETRY_BASE_SECONDS?: string;
   /**
    * Comma-separated hostnames a webhook may target although they are loopback, private or
@@ -21,37 +27,37 @@ export interface Env {
    */
   WEBHOOK_ALLOW_HOSTS?: string;
   /** One Durable Object per rollout: serialises its transitions, its alarm advances the steps. */
-  ROLLOUTS?: DurableObjectNamespace<import('./rollouts/coordinator.ts').RolloutCoordinator>;
-  /** Seconds between a running rollout's analysis ticks (default 60). */
+  ROLLOUTS?: DurableObjectNamespace<Coordinator>;
+  /** Seconds between a running rollout's analysis ticks. */
   ROLLOUT_TICK_SECONDS?: string;
   MAX_MODEL_BYTES?: string;
-  /** Seconds a commit's claim on its upload holds before another commit may take it over (default 300). */
+  /** Seconds a commit's claim on its upload holds before another commit may take it over. */
   COMMIT_LEASE_SECONDS?: string;
   EDGE_CACHE_TTL_MS?: string;
-  /** How long an edge isolate trusts a stored chunk it has hashed (default 1 h; 0 = hash every read). */
+  /** How long an edge isolate trusts a stored chunk it has hashed (ms; 0 = hash every read). */
   EDGE_VERIFY_TTL_MS?: string;
   TICKET_TTL_SECONDS?: string;
   /**
-   * Telemetry window length in seconds (default 86400, a UTC day; at least 10, dividing 86400):
+   * Telemetry window length in seconds (a UTC day unless set; at least 10, dividing 86400):
    * devices learn it from their tickets, the edge numbers uploads by it, the window-close cron
    * closes windows that ended, and the privacy ledger counts its year in it. Shorter windows want
    * a Cron Trigger to match (docs/drift-and-privacy.md).
    */
   WINDOW_SECONDS?: string;
   /**
-   * Privacy budget per model for drift releases (default 2), spent by each window's release: per
+   * Privacy budget per model for drift releases, spent by each window's release: per
    * day with day windows, per window with shorter ones (a deployment that shortens windows
    * multiplies the daily spend by the windows a day holds, and must choose ε knowing it).
    */
   DRIFT_EPSILON_PER_DAY?: string;
   /**
    * Daily privacy budget per model for rollout-step releases, on top of the daily window's
-   * (default: DRIFT_EPSILON_PER_DAY, so a device in a step's range is released at most twice that
+   * (unset: DRIFT_EPSILON_PER_DAY, so a device in a step's range is released at most twice that
    * per day); once spent, steps wait for the day's window. Per window, like the drift budget,
    * when WINDOW_SECONDS is shorter than a day.
    */
   ROLLOUT_STEP_EPSILON_PER_DAY?: string;
-  /** Devices a window needs before anything is released (default 1000). */
+  /** Devices a window needs before anything is released. */
   DRIFT_MIN_DEVICES?: string;
   /** Distinct client networks an alarm (DRIFT_) or a rollout decision (ROLLOUT_) must rest on (drift/networks.ts). */
   DRIFT_MIN_NETWORKS?: string;

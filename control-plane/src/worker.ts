@@ -4,16 +4,10 @@
  */
 import { buildApp } from './app.ts';
 import { closeEndedWindows } from './drift/scheduled.ts';
+import { SWEEP_CRON } from './crons.ts';
 import type { Env } from './env.ts';
-import type { DeliveryMessage } from './webhooks/events.ts';
+import type { DeliveryMessage } from './webhooks/delivery-message.ts';
 import { consumeDeliveries, sweepDeliveries } from './webhooks/deliver.ts';
-
-/**
- * wrangler.toml [triggers]: the webhook sweep; every other cron closes ended drift windows (the
- * daily '15 0 * * *', or whatever a deployment with shorter WINDOW_SECONDS schedules instead, or
- * `wrangler dev --test-scheduled`'s /__scheduled).
- */
-const SWEEP_CRON = '*/5 * * * *';
 
 export { SketchAggregator } from '@modelfleet/edge-runtime';
 export { RolloutCoordinator } from './rollouts/coordinator.ts';

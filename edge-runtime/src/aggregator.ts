@@ -11,6 +11,7 @@
  * aggregate goes on collecting — and its seen-set stays, so each device is in one increment only.
  */
 import { DurableObject } from 'cloudflare:workers';
+import type { AddResult, AggregateStatus, Aggregator, IncrementRelease, NetworkCounts, Release, UploadSource } from '@modelfleet/server-shared';
 import { type ReleaseNoise, type SketchAggregate, type SketchLayout, type SketchUpload, addReleaseNoise, addUpload, cryptoWords, emptyAggregate, sha256Hex, utf8 } from '@modelfleet/protocol';
 
 /**
@@ -19,30 +20,7 @@ import { type ReleaseNoise, type SketchAggregate, type SketchLayout, type Sketch
  */
 const words = cryptoWords();
 
-/** A closed window's release: the noised sums (null below the device floor) and the σ they carry. */
-export interface Release {
-  devices: number;
-  released: SketchAggregate | null;
-  noise: ReleaseNoise | null;
-}
-
-/** A step increment's release: its 1-based index (null: too few devices, nothing released). */
-export interface IncrementRelease extends Release { index: number | null }
-
-export interface AddResult {
-  accepted: boolean;
-  devices: number;
-  /** Refused because its network already holds `cap` unattested devices here (SPEC 11.3). */
-  capped?: boolean;
-}
-
-/** Where an upload comes from: a keyed digest of its network, the cap per network (0 = none), and whether the device is attested. */
-export interface UploadSource { network: string; cap: number; attested: boolean }
-
-/** How many distinct networks stand behind this aggregate, and what their caps refused. */
-export interface NetworkCounts { networks: number; attested: number; capped: number; largest: number }
-
-export class SketchAggregator extends DurableObject {
+export class SketchAggregator extends DurableObject implements Aggregator {
   private readonly sql = this.ctx.storage.sql;
 
   constructor(ctx: DurableObjectState, env: Cloudflare.Env) {
@@ -162,7 +140,7 @@ export class SketchAggregator extends DurableObject {
    * increment would hold), how many increments were released and which one awaits its ack (with a
    * digest of its noised sums).
    */
-  async status(): Promise<{ devices: number; digest: string | null; closed: boolean; unreleased?: number; increments?: number; pending?: number; pendingDigest?: string }> {
+  async status(): Promise<AggregateStatus> {
     const kv = this.ctx.storage.kv;
     if (kv.get<boolean>('closed')) return { devices: kv.get<number>('closedDevices') ?? 0, digest: null, closed: true };
     const agg = kv.get<SketchAggregate>('aggregate');

@@ -5,12 +5,10 @@
  * have several keys while one is rotated out (control-plane/src/registry/app-keys.ts).
  */
 import { APP_KEY_HEADER, sha256Hex, utf8 } from '@modelfleet/protocol';
-import { ApiError } from './http-error.ts';
+import { APP_KEY_PREFIX, ApiError, TtlCache } from '@modelfleet/server-shared';
 import type { EdgeEnv } from './env.ts';
-import { TtlCache } from './ttl-cache.ts';
 
 export { APP_KEY_HEADER };
-export const APP_KEY_PREFIX = 'mfa_';
 
 export interface App {
   id: string;

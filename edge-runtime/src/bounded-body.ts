@@ -5,7 +5,7 @@
  * whole first let a 300 MB chunked body to a device route grow workerd from 374 to 1,033 MB before
  * the 413 (issue 15).
  */
-import { ApiError } from './http-error.ts';
+import { ApiError } from '@modelfleet/server-shared';
 
 export async function readBounded(body: ReadableStream<Uint8Array> | null, maxBytes: number, what: string): Promise<ArrayBuffer> {
   if (!body) return new ArrayBuffer(0);

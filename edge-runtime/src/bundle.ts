@@ -9,10 +9,9 @@
  */
 import { HAVE_PREFIX, INLINE_CHUNK_BYTES, type InlineChunk, type TicketBundle, encodeInlineChunk, fromBase64, fromUtf8, type Envelope } from '@modelfleet/protocol';
 import { manifestBytes, verifiedChunkBytes } from './content.ts';
+import { ApiError, TtlCache } from '@modelfleet/server-shared';
 import type { EdgeEnv } from './env.ts';
-import { ApiError } from './http-error.ts';
 import type { SignedTicket } from './tickets.ts';
-import { TtlCache } from './ttl-cache.ts';
 
 const roots = new TtlCache<{ version: number; envelope: Envelope }[]>(1);
 /** Per manifest digest: its envelope, and its chunks when the model is small enough to inline. */

@@ -2,20 +2,18 @@
  * @module content
  * Content-addressed reads: manifests and chunks by SHA-256. Immutable, so they are cached for a
  * year; ETag is the digest; Range requests let a device resume a large chunk (SPEC 5.4). Nothing
- * leaves unverified (integrity.ts): stored bytes that no longer hash to their digest are answered
+ * leaves unverified (server-shared integrity.ts): stored bytes that no longer hash to their digest are answered
  * with a 503 `content_corrupt`, uncached, and counted.
  */
 import { DIGEST_PATTERN } from '@modelfleet/protocol';
-import { ApiError } from './http-error.ts';
-import { type EdgeEnv, numberVar, r2Key } from './env.ts';
-import { Verdicts, corruptError, isIntact, recordFault } from './integrity.ts';
-import { TtlCache } from './ttl-cache.ts';
+import { ApiError, TtlCache, Verdicts, corruptError, isIntact, r2Key, recordFault, vars } from '@modelfleet/server-shared';
+import type { EdgeEnv } from './env.ts';
 
 export const IMMUTABLE = 'public, max-age=31536000, immutable';
 const servable = new TtlCache<boolean>();
 const verdicts = new Verdicts();
 /** How long an isolate trusts a verified stored version before hashing it again (bit rot in place). */
-const verifyTtl = (env: EdgeEnv) => numberVar(env.EDGE_VERIFY_TTL_MS, 3_600_000);
+const verifyTtl = (env: EdgeEnv) => vars(env).EDGE_VERIFY_TTL_MS;
 // Manifests are immutable and small: an isolate keeps the most recent ones in memory (verified),
 // so the device's second request of a resolve costs no R2 read.
 const manifests = new Map<string, ArrayBuffer>();

@@ -6,19 +6,17 @@
 import {
   ATTESTATION_HEADER, PROOF_HEADER, DEVICE_KEY_PATTERN, type DeviceProfile, HAVE_PATTERN, HAVE_PREFIX, MAX_HAVE, MAX_SKETCH_BYTES, PROFILE_PARAMS, ROLLOUT_ID_PATTERN, SKETCH_CHANNELS, SKETCH_CONTENT_TYPE, type SketchAccepted, STEP_PHASES, type StepPhase,
 } from '@modelfleet/protocol';
+import { ApiError, errorResponse, vars } from '@modelfleet/server-shared';
 import { Hono } from 'hono';
 import { cors } from 'hono/cors';
 import { APP_KEY_HEADER, appForKey, assertAppServesModel, limitDevice } from './apps.ts';
 import { bundleEtag, ticketBundle } from './bundle.ts';
 import { serveChunk, serveManifest } from './content.ts';
-import { type EdgeEnv, numberVar } from './env.ts';
+import type { EdgeEnv } from './env.ts';
 import { readBounded } from './bounded-body.ts';
-import { ApiError, errorResponse } from './http-error.ts';
 import { ticketFor } from './tickets.ts';
 import { ingestSketch } from './sketches.ts';
 import { attested, issueProof, networkOf } from './provenance.ts';
-
-export { ApiError, errorBody, errorResponse } from './http-error.ts';
 
 const TIERS = new Set(['low', 'mid', 'high']);
 const BACKEND_NAMES = new Set(['webgpu', 'wasm', 'cpu']);
@@ -42,15 +40,11 @@ function profileOf(query: (k: string) => string | undefined): DeviceProfile {
   if (storageTier) p.storageTier = storageTier;
   return p;
 }
-export { type EdgeEnv, numberVar, r2Key, windowSeconds } from './env.ts';
-export { APP_KEY_HEADER, APP_KEY_PREFIX } from './apps.ts';
-export { forgetAssignments, ticketSigner } from './tickets.ts';
-export { signerFromSecret } from './secret-signer.ts';
+export type { EdgeEnv } from './env.ts';
+export { APP_KEY_HEADER } from './apps.ts';
+export { ticketSigner } from './tickets.ts';
 export { IMMUTABLE } from './content.ts';
-export { type StoredKind, isIntact, recordFault } from './integrity.ts';
-export { type NetworkCounts, SketchAggregator } from './aggregator.ts';
-export { UPLOAD_ERRORS, aggregateStub, layoutForVersion } from './sketches.ts';
-export { statusOf } from './http-error.ts';
+export { SketchAggregator } from './aggregator.ts';
 
 const DEVICE_PATTERN = DEVICE_KEY_PATTERN;
 
@@ -68,7 +62,7 @@ export function edgeRoutes<E extends EdgeEnv>(): Hono<{ Bindings: E }> {
   }));
 
   edge.get('/tickets/:model', async (c) => {
-    const ttl = numberVar(c.env.EDGE_CACHE_TTL_MS, 5000);
+    const ttl = vars(c.env).EDGE_CACHE_TTL_MS;
     // SPEC 1.3: the key may come as `?key=`, which keeps a browser's GET free of a CORS preflight.
     const app = await appForKey(c.env, c.req.header(APP_KEY_HEADER) ?? c.req.query('key'), ttl);
     const device = c.req.query('device');
@@ -78,9 +72,9 @@ export function edgeRoutes<E extends EdgeEnv>(): Hono<{ Bindings: E }> {
     await limitDevice(c.env, app, device);
     const model = c.req.param('model');
     assertAppServesModel(app, model);
-    const ticket = await ticketFor(c.env, model, device, ttl, numberVar(c.env.TICKET_TTL_SECONDS, 86400), profileOf((k) => c.req.query(k)));
+    const ticket = await ticketFor(c.env, model, device, ttl, vars(c.env).TICKET_TTL_SECONDS, profileOf((k) => c.req.query(k)));
     // SPEC 11.1: the device's upload proof for this assignment, on every answer (304s included).
-    const proof = c.env.UPLOAD_PROOF === 'off' ? null
+    const proof = vars(c.env).UPLOAD_PROOF === 'off' ? null
       : await issueProof(c.env, { app: app.id, device, model }, { ...ticket.assignment, attested: await attested(c.env, c.req.header(ATTESTATION_HEADER), c.req.raw.headers) });
     const proofHeader: Record<string, string> = proof ? { [PROOF_HEADER]: proof } : {};
     if (c.req.query('bundle') === '1') {
@@ -105,7 +99,7 @@ export function edgeRoutes<E extends EdgeEnv>(): Hono<{ Bindings: E }> {
   // control-plane routes/edge-docs.ts documents them from the same constants and UPLOAD_ERRORS.
   for (const channel of SKETCH_CHANNELS) {
     edge.post(`/${channel}/:model/:version`, async (c) => {
-      const ttl = numberVar(c.env.EDGE_CACHE_TTL_MS, 5000);
+      const ttl = vars(c.env).EDGE_CACHE_TTL_MS;
       const app = await appForKey(c.env, c.req.header(APP_KEY_HEADER), ttl);
       const device = c.req.query('device');
       if (!device || !DEVICE_PATTERN.test(device)) throw new ApiError('bad_request', 'pass ?device=<stable device key>');
@@ -132,7 +126,7 @@ export function edgeRoutes<E extends EdgeEnv>(): Hono<{ Bindings: E }> {
   }
 
   edge.get('/manifests/:digest', (c) => serveManifest(c.env, c.req.raw, c.req.param('digest')));
-  edge.get('/chunks/:digest', (c) => serveChunk(c.env, c.req.raw, c.req.param('digest'), numberVar(c.env.EDGE_CACHE_TTL_MS, 5000)));
+  edge.get('/chunks/:digest', (c) => serveChunk(c.env, c.req.raw, c.req.param('digest'), vars(c.env).EDGE_CACHE_TTL_MS));
 
   // The chain of roots after the one a device pins (SPEC 1.1); public like the keys it lists.
   edge.get('/roots', async (c) => {

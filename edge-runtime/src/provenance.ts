@@ -6,14 +6,12 @@
  */
 import { type ProofClaims, type ProofSubject, PROOF_VALID_DAYS, toHex, utf8, windowOf } from '@modelfleet/protocol';
 import { type ProofKey, mintProof, openProof, proofKey } from './proof-mac.ts';
+import { ApiError, VAR_DEFAULTS, vars } from '@modelfleet/server-shared';
 import type { EdgeEnv } from './env.ts';
-import { numberVar } from './env.ts';
-import { ApiError } from './http-error.ts';
 import { clientAddress, networkPrefix } from './networks.ts';
 
 /** Distinct unattested devices one network may add to one aggregate (model, version, window, cohort). */
-export const DEFAULT_NETWORK_DEVICE_CAP = 4;
-export const TURNSTILE_VERIFY_URL = 'https://challenges.cloudflare.com/turnstile/v0/siteverify';
+export const DEFAULT_NETWORK_DEVICE_CAP = VAR_DEFAULTS.NETWORK_DEVICE_CAP;
 
 function keyOf(env: EdgeEnv): ProofKey {
   if (!env.TICKET_KEY) throw new ApiError('signing_key_missing', 'the TICKET_KEY secret is not configured; run `modelfleet keys init`');
@@ -34,7 +32,7 @@ export interface ProofExpectation { version: number; rollout?: string; sequence?
  * check and counts the upload as unattested.
  */
 export async function checkProof(env: EdgeEnv, subject: ProofSubject, proof: string | undefined, want: ProofExpectation, now: Date): Promise<ProofClaims> {
-  if (env.UPLOAD_PROOF === 'off') return { day: windowOf(now), version: want.version, stage: 'champion', sequence: 0, rollout: null, attested: false };
+  if (vars(env).UPLOAD_PROOF === 'off') return { day: windowOf(now), version: want.version, stage: 'champion', sequence: 0, rollout: null, attested: false };
   if (!proof) throw new ApiError('proof_required', 'send the x-modelfleet-proof header the ticket route returned with this version\'s ticket (SPEC 11.1)');
   const claims = proof.length <= 128 ? openProof(keyOf(env), subject, proof) : null;
   if (!claims) throw new ApiError('proof_invalid', 'the proof was not issued by this edge for this app, device and model');
@@ -51,7 +49,7 @@ export async function checkProof(env: EdgeEnv, subject: ProofSubject, proof: str
 export async function networkOf(env: EdgeEnv, headers: Headers): Promise<{ tag: string; cap: number }> {
   const prefix = networkPrefix(clientAddress(headers));
   const mac = (keyOf(env)).mac(utf8(`modelfleet/network/v1\n${prefix}`));
-  return { tag: toHex(mac.subarray(0, 12)), cap: numberVar(env.NETWORK_DEVICE_CAP, DEFAULT_NETWORK_DEVICE_CAP) };
+  return { tag: toHex(mac.subarray(0, 12)), cap: vars(env).NETWORK_DEVICE_CAP };
 }
 
 /**
@@ -70,7 +68,7 @@ export async function attested(env: EdgeEnv, header: string | undefined, headers
     form.set('response', token);
     const ip = clientAddress(headers);
     if (ip) form.set('remoteip', ip);
-    const res = await fetch(env.TURNSTILE_VERIFY_URL ?? TURNSTILE_VERIFY_URL, { method: 'POST', body: form, signal: AbortSignal.timeout(5000) });
+    const res = await fetch(vars(env).TURNSTILE_VERIFY_URL, { method: 'POST', body: form, signal: AbortSignal.timeout(5000) });
     const body = (await res.json()) as { success?: unknown };
     return res.ok && body.success === true;
   } catch (e) {

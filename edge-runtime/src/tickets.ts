@@ -7,10 +7,8 @@
  * per device: there are at most three per model and sequence.
  */
 import { DAY_SECONDS, type DeviceProfile, type Envelope, type Signer, type Targeting, type Ticket, bucketOf, eligible, rolloutCohort, signTicket } from '@modelfleet/protocol';
-import { ApiError } from './http-error.ts';
-import { type EdgeEnv, windowSeconds } from './env.ts';
-import { signerFromSecret } from './secret-signer.ts';
-import { TtlCache } from './ttl-cache.ts';
+import { ApiError, TtlCache, onForgetAssignments, signerFromSecret, windowSeconds } from '@modelfleet/server-shared';
+import type { EdgeEnv } from './env.ts';
 
 export interface Assignment {
   model: string;
@@ -138,8 +136,9 @@ export async function stepOf(env: EdgeEnv, model: string, version: number, devic
   throw new ApiError('bad_request', `this device is not in rollout ${rolloutId}'s ${version === a.rollout.version ? 'challenger' : 'control'} range for v${version}`);
 }
 
-/** For tests and the control plane after it moves an alias in the same isolate. */
-export function forgetAssignments(): void {
+// server-shared's forgetAssignments clears these: the control plane calls it after it moves an
+// alias in the same isolate, without reaching into the edge.
+onForgetAssignments(() => {
   assignments.clear();
   tickets.clear();
-}
+});

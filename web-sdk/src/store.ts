@@ -37,6 +37,14 @@ export interface StoredManifest {
   chunks: string[];
 }
 
+/** A telemetry upload waiting in the outbox (telemetry/outbox.ts sends it). */
+export interface OutboxItem {
+  id: string; model: string; version: number; window: number; bytes: Uint8Array; attempts: number;
+  channel?: 'sketches' | 'health' | 'step-health' | 'step-sketches';
+  /** Extra query for the upload (a step-health record names its rollout). */
+  query?: string;
+}
+
 interface Schema extends DBSchema {
   chunks: { key: string; value: ArrayBuffer };
   partials: { key: string; value: ArrayBuffer };
@@ -44,7 +52,7 @@ interface Schema extends DBSchema {
   models: { key: string; value: ModelState };
   roots: { key: number; value: Envelope };
   meta: { key: string; value: string };
-  outbox: { key: string; value: import('./telemetry/outbox.ts').OutboxItem };
+  outbox: { key: string; value: OutboxItem };
 }
 
 export type ModelStore = Awaited<ReturnType<typeof openStore>>;

@@ -4,7 +4,7 @@
  * admin). Only SHA-256 hashes of tokens are stored; the bootstrap admin token is a secret.
  * Nothing is cached: a revoked or expired token is refused on the next request.
  */
-import { APP_KEY_PREFIX, ApiError } from '@modelfleet/edge-runtime';
+import { APP_KEY_PREFIX, ApiError } from '@modelfleet/server-shared';
 import { type OperatorRole, ROLE_RANK, sha256Hex, timingSafeEqual, toBase64, utf8 } from '@modelfleet/protocol';
 import type { MiddlewareHandler } from 'hono';
 import type { Env } from '../env.ts';

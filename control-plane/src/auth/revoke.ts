@@ -5,7 +5,7 @@
  * nothing and says so. The last working admin token cannot be revoked while no bootstrap
  * ADMIN_TOKEN is configured: that would leave nobody able to mint tokens again.
  */
-import { ApiError } from '@modelfleet/edge-runtime';
+import { ApiError } from '@modelfleet/server-shared';
 import type { RevokeTokenResponse, TokenInfo } from '@modelfleet/protocol';
 import type { Env } from '../env.ts';
 import type { Operator } from '../http/context.ts';

@@ -5,7 +5,7 @@
  * console holds no bearer token). Role checks, validation, compare-and-swap and audit therefore
  * behave exactly as for the CLI.
  */
-import { ApiError } from '@modelfleet/edge-runtime';
+import { ApiError } from '@modelfleet/server-shared';
 import { ApiErrorBody } from '@modelfleet/protocol';
 import type { Context } from 'hono';
 import { z } from 'zod';

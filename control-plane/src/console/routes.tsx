@@ -5,7 +5,7 @@
  * API as the session's operator (console/api.ts), so roles, validation and audit are the API's.
  * Pages send a strict CSP (no inline script or style), no-store caching and frame denial.
  */
-import { ApiError } from '@modelfleet/edge-runtime';
+import { ApiError } from '@modelfleet/server-shared';
 import {
   AuditPage as AuditRecords, DeliveryList, DriftView, EVENT_TYPES, EvalSetView, Envelope, FleetView, ModelList, ModelSummary, OPERATOR_ACTIONS,
   type OperatorAction, PlanCheckResponse, PrivacyLedgerView, RedeliveryResponse, RolloutCreated, RolloutDetail, RolloutList, RolloutPolicyView, RolloutView,

@@ -6,7 +6,7 @@
  * Writes need a CSRF token bound to the session (a digest of the session id, so a forged page
  * cannot know it) and a same-origin Origin header.
  */
-import { ApiError } from '@modelfleet/edge-runtime';
+import { ApiError } from '@modelfleet/server-shared';
 import { type OperatorRole, ROLE_RANK, sha256Hex, timingSafeEqual, utf8 } from '@modelfleet/protocol';
 import type { Context, MiddlewareHandler } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';

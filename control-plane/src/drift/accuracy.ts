@@ -9,7 +9,7 @@
  * the label accuracy is preferred and both are shown.
  */
 import { type LayoutFeature, OUTPUT_CLASS, OUTPUT_CONFIDENCE, SKETCH_SCALE, type SketchAggregate, type SketchLayout } from '@modelfleet/protocol';
-import type { DetectOptions, FeatureVerdict } from './detect.ts';
+import type { DetectOptions, FeatureVerdict } from './verdict-types.ts';
 
 export interface AccuracyContext {
   /** Label feedback released with the window: devices that sent labels and the share confirmed correct. */

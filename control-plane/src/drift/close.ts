@@ -9,14 +9,14 @@
  * crash at any step leaves either the raw sums or the stored release, and the next close (the next
  * cron run, or an operator's) completes the window from it — never with fresh noise.
  */
-import { type SketchAggregator, aggregateStub, layoutForVersion, numberVar } from '@modelfleet/edge-runtime';
+import { type Aggregator, aggregateStub, layoutForVersion, vars } from '@modelfleet/server-shared';
 import { DAY_SECONDS, type ReleaseNoise, healthLayout, windowsIn } from '@modelfleet/protocol';
 import type { Env } from '../env.ts';
 import { crashPoint } from '../fault/crash-points.ts';
 import { auditStatement } from '../registry/audit.ts';
 import { findModel } from '../registry/models.ts';
 import { DEFAULT_DETECT, detectDrift } from './detect.ts';
-import { DEFAULT_MIN_NETWORKS, type NetworkCounts, networkShortfall } from './networks.ts';
+import { type NetworkCounts, networkShortfall } from './networks.ts';
 import { type EventInput, enqueueEvent, eventStatements } from '../webhooks/events.ts';
 import { type HealthSummary, summarizeHealth } from './health-summary.ts';
 import { DELTA, HEALTH_SHARE, HEALTH_SPLIT, epsilonFor, releaseNoiseForRho, rhoFor, rhoSpent } from './privacy.ts';
@@ -25,7 +25,7 @@ import { type RetrainDecision, retrainDecision } from './retrain.ts';
 export { DELTA };
 
 /** What an aggregate's release() answers: the noised sums (or null) with their σ, stored until acknowledged. */
-export type Release = Awaited<ReturnType<SketchAggregator['release']>>;
+export type Release = Awaited<ReturnType<Aggregator['release']>>;
 
 export interface WindowResult {
   model: string;
@@ -51,8 +51,8 @@ export async function closeWindow(env: Env, model: string, version: number, wind
   if (recorded) return recorded;
   const layout = await layoutForVersion(env, model, version); // null: no baseline, health only
   const health = await healthLayout();
-  const epsilon = numberVar(env.DRIFT_EPSILON_PER_DAY, 2);
-  const minDevices = numberVar(env.DRIFT_MIN_DEVICES, DEFAULT_DETECT.minDevices);
+  const epsilon = vars(env).DRIFT_EPSILON_PER_DAY;
+  const minDevices = vars(env).DRIFT_MIN_DEVICES;
   const rho = rhoFor(epsilon, DELTA);
   const stub = (cohort?: string) => aggregateStub(env, model, version, window, cohort);
   // Each aggregate keeps its release until it is recorded below and acknowledged, so a crash
@@ -79,7 +79,7 @@ export async function closeWindow(env: Env, model: string, version: number, wind
     ? detectDrift(layout, r.released, { ...DEFAULT_DETECT, minDevices, noise }, { feedback: feedbackOf(healthSummary), metricsAccuracy: await metricsAccuracy(env, m.id, version) })
     : null;
   // An alarm that a few networks could have made by inventing devices is withheld, and says so.
-  const shortfall = networkShortfall(nAll!, numberVar(env.DRIFT_MIN_NETWORKS, DEFAULT_MIN_NETWORKS));
+  const shortfall = networkShortfall(nAll!, vars(env).DRIFT_MIN_NETWORKS);
   const verdict = detected?.alarm && shortfall ? { ...detected, alarm: false, withheld: `alarm withheld: the window ${shortfall}` } : detected;
   // The CUSUM carries over from the version's last released window before this one.
   const previous = await env.DB.prepare('SELECT cusum FROM drift_windows WHERE model_id = ? AND version = ? AND window < ? AND released = 1 ORDER BY window DESC LIMIT 1')

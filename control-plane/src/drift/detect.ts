@@ -7,58 +7,19 @@
  * alarms only when it is significant after correction, its effect is above the floor, and enough
  * devices contributed. Both tests include the baseline's own sampling error (its `rows`).
  */
-import { COMPONENT_SCALE, type LayoutFeature, type ReleaseNoise, SKETCH_SCALE, type SketchAggregate, type SketchLayout } from '@modelfleet/protocol';
+import { COMPONENT_SCALE, type LayoutFeature, SKETCH_SCALE, type SketchAggregate, type SketchLayout } from '@modelfleet/protocol';
 import { type AccuracyContext, type OutputVerdict, outputVerdict } from './accuracy.ts';
-import { type Interval, type ShiftEstimate, divergenceEffects, normalise, shiftEffects } from './effects.ts';
+import { type Interval, divergenceEffects, normalise, shiftEffects } from './effects.ts';
 import { normalCdf } from './math.ts';
 import { raoScott } from './rao-scott.ts';
 import { smoothTest } from './smooth-test.ts';
+import type { DetectOptions, FeatureEffects, FeatureVerdict } from './verdict-types.ts';
 
 export type { OutputVerdict } from './accuracy.ts';
 
-export interface DetectOptions {
-  familyAlpha: number;
-  /** Minimum implied location shift, in baseline σ, for a numeric alarm. */
-  minSigmaShift: number;
-  /** Minimum largest change of a category's (or the missing) share (L∞) for a categorical alarm. */
-  minCategoryShift: number;
-  /** Drop of the calibrated label-free (or label-based) accuracy that asks for retraining. */
-  minAccuracyDrop: number;
-  minDevices: number;
-  /** DP noise σ per released group (normalised units). */
-  noise: ReleaseNoise;
-}
+export type { DetectOptions, FeatureEffects, FeatureVerdict } from './verdict-types.ts';
 
 export const DEFAULT_DETECT: Omit<DetectOptions, 'noise'> = { familyAlpha: 0.01, minSigmaShift: 0.05, minCategoryShift: 0.01, minAccuracyDrop: 0.05, minDevices: 1000 };
-
-export interface FeatureEffects {
-  /** √π·‖mean Legendre components‖: shape change on the smooth test's scale (capped at √π by the device clip; the floor reads it). */
-  sigmaShift: number | null;
-  /** Signed location shift in baseline normal-score units (numeric), with its 95 % interval. */
-  location?: ShiftEstimate | null;
-  /** Spread ratio fleet/baseline (numeric), when the fit can tell. */
-  scale?: Interval | null;
-  /** Noise-aware PSI and Jensen–Shannon (bias under no drift removed). */
-  psi: number;
-  js: number;
-  psiInterval?: [number, number];
-  jsInterval?: [number, number];
-  linf: number;
-}
-
-export interface FeatureVerdict {
-  name: string;
-  test: 'smooth' | 'rao-scott' | 'none';
-  devices: number;
-  statistic: number | null;
-  p: number | null;
-  effects: FeatureEffects;
-  /** The released (noised) bin shares beside the baseline's, for charts: already public, no extra budget. */
-  bins: { labels: string[]; observed: number[]; expected: number[] };
-  /** Share of values that were missing or non-finite (NaN, ±Infinity), fleet vs baseline (numeric with a recorded baseline share). */
-  missing?: { observed: number; expected: number; p: number } | null;
-  alarm: boolean;
-}
 
 export interface DriftVerdict {
   features: FeatureVerdict[]; outputs: OutputVerdict | null; alarm: boolean;

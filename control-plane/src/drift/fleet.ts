@@ -9,7 +9,7 @@
  * @example
  * await fleetWindows(env, 'fraud', 30, new Date()); // { windowSeconds: 86400, current, versions: [1, 2], windows: [...] }
  */
-import { aggregateStub, windowSeconds as windowLength } from '@modelfleet/edge-runtime';
+import { aggregateStub, windowSeconds as windowLength } from '@modelfleet/server-shared';
 import { type FleetView, windowOf } from '@modelfleet/protocol';
 import type { Env } from '../env.ts';
 import { findModel } from '../registry/models.ts';

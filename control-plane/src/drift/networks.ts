@@ -6,10 +6,10 @@
  * attacker who invents device ids behind one network moves a rate by at most cap / n, and cannot
  * make a decision on its own.
  */
-import type { NetworkCounts } from '@modelfleet/edge-runtime';
+import { type NetworkCounts, VAR_DEFAULTS } from '@modelfleet/server-shared';
 
 /** Default floor for alarms and rollout decisions (DRIFT_MIN_NETWORKS, ROLLOUT_MIN_NETWORKS). */
-export const DEFAULT_MIN_NETWORKS = 20;
+export const DEFAULT_MIN_NETWORKS = VAR_DEFAULTS.DRIFT_MIN_NETWORKS;
 
 export type { NetworkCounts };
 

@@ -13,7 +13,7 @@
  * carries over in order; at most MAX_CLOSES_PER_RUN per version per run, so a long outage with
  * short windows is caught up over several runs instead of one that outlives its time limit.
  */
-import { windowSeconds } from '@modelfleet/edge-runtime';
+import { windowSeconds } from '@modelfleet/server-shared';
 import { closeGraceSeconds, windowOf, windowsIn } from '@modelfleet/protocol';
 import type { Env } from '../env.ts';
 import { closeWindow } from './close.ts';

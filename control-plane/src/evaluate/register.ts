@@ -7,7 +7,7 @@
  * champion, and the challenger of a live rollout, are scored on it at once.
  * Nothing is stored when a check of the set fails.
  */
-import { ApiError } from '@modelfleet/edge-runtime';
+import { ApiError } from '@modelfleet/server-shared';
 import { type EvalSetRequest, type EvalSetView, type IoSchema, canonicalEvalSet, evalSetShape, sha256Hex } from '@modelfleet/protocol';
 import type { Env } from '../env.ts';
 import type { Operator } from '../http/context.ts';

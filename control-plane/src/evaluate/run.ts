@@ -12,7 +12,7 @@
  * @example
  * const evaluation = await evaluateVersion(env, 'fraud', 2, op.actor);
  */
-import { ApiError } from '@modelfleet/edge-runtime';
+import { ApiError } from '@modelfleet/server-shared';
 import type { Evaluation } from '@modelfleet/protocol';
 import type { Env } from '../env.ts';
 import { loadVersionArtifacts } from '../registry/artifacts.ts';

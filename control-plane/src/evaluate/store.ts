@@ -4,7 +4,7 @@
  * `evalsets/<digest>`, so a set registered twice is stored once and a superseded one still
  * explains its old evaluations).
  */
-import { ApiError } from '@modelfleet/edge-runtime';
+import { ApiError } from '@modelfleet/server-shared';
 import { type EvalMetrics, type EvalSetView, type Evaluation, sha256Hex } from '@modelfleet/protocol';
 import type { Env } from '../env.ts';
 

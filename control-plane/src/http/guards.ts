@@ -3,7 +3,7 @@
  * Request guards that run before validation: body size limits and content types. Bodies are
  * refused before they are read, so an oversized upload costs the Worker nothing.
  */
-import { ApiError } from '@modelfleet/edge-runtime';
+import { ApiError } from '@modelfleet/server-shared';
 import { MAX_UPLOAD_REQUEST_BYTES } from '@modelfleet/protocol';
 import type { MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';

@@ -4,7 +4,7 @@
  * errors (`unknown_field` for a stray key, `bad_request` otherwise) instead of Hono's defaults.
  */
 import { OpenAPIHono } from '@hono/zod-openapi';
-import { ApiError } from '@modelfleet/edge-runtime';
+import { ApiError } from '@modelfleet/server-shared';
 import type { z } from 'zod';
 import type { AppEnv } from './context.ts';
 

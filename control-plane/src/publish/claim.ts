@@ -7,10 +7,10 @@
  * takes it over and first removes the manifest the crashed commit had announced (`announce`) and
  * perhaps stored in R2 — no version names it, and the edge serves only manifests a version names.
  */
-import { ApiError, r2Key } from '@modelfleet/edge-runtime';
+import { ApiError, r2Key } from '@modelfleet/server-shared';
 import type { Env } from '../env.ts';
 import { commitLeaseMs } from './limits.ts';
-import type { UploadRow } from './uploads.ts';
+import { type UploadRow, committedError } from './uploads.ts';
 
 export interface Claim {
   uploadId: string;
@@ -35,10 +35,6 @@ export async function claimUpload(env: Env, upload: UploadRow): Promise<Claim> {
   // A lapsed claim's commit may have stored a manifest before it crashed: never served, now removed.
   if (row.manifest) await dropUnreferencedManifest(env, row.manifest);
   return { uploadId: upload.id, token };
-}
-
-export function committedError(uploadId: string, version: number | null): ApiError {
-  return new ApiError('upload_committed', `upload ${uploadId} was already committed${version ? ` as version ${version}` : ''}`, version ? { version } : undefined);
 }
 
 /** SQL that holds while the claim does (for statements of the commit's batch), with its parameters. */

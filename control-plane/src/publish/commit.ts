@@ -6,7 +6,7 @@
  * claim on its upload throughout (claim.ts): one upload makes exactly one version, and a crash
  * at any step is completed by committing again.
  */
-import { ApiError, r2Key } from '@modelfleet/edge-runtime';
+import { ApiError, r2Key } from '@modelfleet/server-shared';
 import {
   type Manifest, type UploadRequest, declaredInputStats, modelJsonWithoutWeights, planChunks, sha256Hex, signManifest, weightSpecsOf,
 } from '@modelfleet/protocol';

@@ -2,7 +2,7 @@
  * @module limits
  * Publish-time limits, configurable per deployment through wrangler.toml [vars].
  */
-import { numberVar } from '@modelfleet/edge-runtime';
+import { vars } from '@modelfleet/server-shared';
 import { DEFAULT_MAX_CHUNK_BYTES } from '@modelfleet/protocol';
 import type { Env } from '../env.ts';
 
@@ -11,7 +11,7 @@ export const MAX_CHUNK_BYTES = DEFAULT_MAX_CHUNK_BYTES;
 export const UPLOAD_TTL_MS = 24 * 3600 * 1000;
 
 export function maxModelBytes(env: Env): number {
-  return numberVar(env.MAX_MODEL_BYTES, 256 * 2 ** 20);
+  return vars(env).MAX_MODEL_BYTES;
 }
 
 /**
@@ -19,5 +19,5 @@ export function maxModelBytes(env: Env): number {
  * any commit runs (a Worker's CPU limit ends one first), so only a crashed commit's claim lapses.
  */
 export function commitLeaseMs(env: Env): number {
-  return numberVar(env.COMMIT_LEASE_SECONDS, 300) * 1000;
+  return vars(env).COMMIT_LEASE_SECONDS * 1000;
 }

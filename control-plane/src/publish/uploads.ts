@@ -8,13 +8,12 @@
  * The server recomputes the chunk plan from the weight specs, so a client cannot choose
  * boundaries that straddle tensors or lie about sizes.
  */
-import { ApiError, isIntact, r2Key } from '@modelfleet/edge-runtime';
+import { ApiError, isIntact, r2Key } from '@modelfleet/server-shared';
 import { TfjsModelError, type UploadRequest, type UploadResponse, planChunks, sha256Hex, tensorByteLength, weightSpecsOf } from '@modelfleet/protocol';
 import type { Env } from '../env.ts';
 import type { Operator } from '../http/context.ts';
 import { auditStatement } from '../registry/audit.ts';
 import { findModel } from '../registry/models.ts';
-import { committedError } from './claim.ts';
 import { UPLOAD_TTL_MS, maxModelBytes } from './limits.ts';
 
 export const uploadKey = (id: string) => `uploads/${id}.json`;
@@ -26,6 +25,11 @@ export interface UploadRow {
   created_by: string;
   expires_at: string;
   state: 'open' | 'committed';
+}
+
+/** The refusal of a second commit (or anything else) on an upload that was already committed. */
+export function committedError(uploadId: string, version: number | null): ApiError {
+  return new ApiError('upload_committed', `upload ${uploadId} was already committed${version ? ` as version ${version}` : ''}`, version ? { version } : undefined);
 }
 
 /** Step 1: checks the plan and stages the request; nothing in the registry changes. */

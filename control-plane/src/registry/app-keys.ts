@@ -4,12 +4,12 @@
  * rotating one is about retiring a copy that leaked or is abused, without stranding the devices
  * that still carry it: the old key keeps working for a grace period while a release ships the new
  * one, then the edge refuses it (`app_key_invalid`). Only each key's SHA-256 is stored; the edge
- * finds a key with one indexed lookup (edge-runtime/src/apps.ts).
+ * finds a key with one indexed lookup (the edge's appForKey).
  *
  * @example
  * const { appKey } = await rotateAppKey(env, 'ab12cd34', { graceSeconds: 3600 }, operator);
  */
-import { APP_KEY_PREFIX, ApiError } from '@modelfleet/edge-runtime';
+import { APP_KEY_PREFIX, ApiError } from '@modelfleet/server-shared';
 import { type AppKeyInfo, type RevokeTokenResponse, type RotateAppKeyResponse, sha256Hex, utf8 } from '@modelfleet/protocol';
 import { randomSecret } from '../auth/operators.ts';
 import type { Env } from '../env.ts';

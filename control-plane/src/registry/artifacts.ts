@@ -8,7 +8,7 @@
  * const v = await loadVersionArtifacts(env, 'fraud', 2);
  * const outcome = await engine.loadFromMemory(v.format, v.modelJson, v.weightData);
  */
-import { ApiError, r2Key } from '@modelfleet/edge-runtime';
+import { ApiError, r2Key } from '@modelfleet/server-shared';
 import { type IoSchema, type Manifest, type TfjsModelJson, fromBase64, parseEnvelope, parseManifest, sha256Hex } from '@modelfleet/protocol';
 import type { Env } from '../env.ts';
 

@@ -3,7 +3,7 @@
  * D1 access for models, versions and aliases. Versions are immutable rows; aliases move, and
  * moving one bumps the model's ticket sequence so devices accept the new assignment.
  */
-import { ApiError, forgetAssignments } from '@modelfleet/edge-runtime';
+import { ApiError, forgetAssignments } from '@modelfleet/server-shared';
 import type { ModelSummary, VersionSummary } from '@modelfleet/protocol';
 import type { Operator } from '../http/context.ts';
 import { auditStatement, auditStatementIf } from './audit.ts';

@@ -22,13 +22,13 @@
  * sequence (sequential.ts) instead of ± 2 SE: checking after each release never inflates the
  * error. Its sketches are released once, when both arms have enough devices.
  */
-import { aggregateStub, layoutForVersion, numberVar, windowSeconds } from '@modelfleet/edge-runtime';
+import { aggregateStub, layoutForVersion, vars, windowSeconds } from '@modelfleet/server-shared';
 import { type SketchAggregate, stepCohort, windowOf } from '@modelfleet/protocol';
 import { DELTA } from '../drift/close.ts';
 import type { HealthSummary } from '../drift/health-summary.ts';
 import { epsilonFor, releaseNoiseForRho, rhoFor, rhoSpent } from '../drift/privacy.ts';
 import { DEFAULT_DETECT, type DriftVerdict, detectDrift } from '../drift/detect.ts';
-import { DEFAULT_MIN_NETWORKS, type NetworkCounts } from '../drift/networks.ts';
+import type { NetworkCounts } from '../drift/networks.ts';
 import type { Env } from '../env.ts';
 import { crashPoint } from '../fault/crash-points.ts';
 import { releaseFloor, type StepBudget, stepIncrements, stepReleaseRho } from './increments.ts';
@@ -78,7 +78,7 @@ async function readyArms(env: Env, r: RolloutView, sequence: number, cohort: str
  * for the decision's summary).
  */
 function stepBudget(env: Env, modelId: number): StepBudget {
-  const cap = rhoFor(numberVar(env.ROLLOUT_STEP_EPSILON_PER_DAY, numberVar(env.DRIFT_EPSILON_PER_DAY, 2)), DELTA);
+  const cap = rhoFor(vars(env).ROLLOUT_STEP_EPSILON_PER_DAY, DELTA);
   let left: number | undefined;
   const budget = {
     refused: false,
@@ -198,7 +198,7 @@ export async function analyse(env: Env, r: RolloutView & { modelId: number }): P
   // Both arms hold only devices the targeting admits (control devices name the rollout their ticket gave).
   if (challenger && controlRange) metrics.push(sampleRatio(challenger.devices, controlRange.devices, challenger.closedAt));
   // SPEC 11.3: a decision resting on too few client networks is withheld, a rollback included.
-  const floor = challenger && control ? networkFloor(challenger, control, numberVar(env.ROLLOUT_MIN_NETWORKS, DEFAULT_MIN_NETWORKS)) : null;
+  const floor = challenger && control ? networkFloor(challenger, control, vars(env).ROLLOUT_MIN_NETWORKS) : null;
   if (floor) metrics.push(floor);
   const failed = metrics.filter((m) => m.status === 'fail');
   const withheld = floor?.status === 'no_data';

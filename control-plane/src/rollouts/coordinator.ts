@@ -7,20 +7,20 @@
  * where the edge reads it; the object keeps only which rollout it is.
  */
 import { DurableObject } from 'cloudflare:workers';
-import { ApiError, numberVar } from '@modelfleet/edge-runtime';
-import { type ErrorCode, ProtocolError } from '@modelfleet/protocol';
+import { ApiError, vars } from '@modelfleet/server-shared';
+import { ProtocolError } from '@modelfleet/protocol';
 import type { Env } from '../env.ts';
 import { enqueueEvent } from '../webhooks/events.ts';
 import { analyse } from './analysis.ts';
-import type { RolloutView } from './machine.ts';
-import { type TransitionInput, applyTransition, findRollout } from './store.ts';
+import type { ActResult, Coordinator, TransitionInput } from './coordinator-api.ts';
+import { applyTransition, findRollout } from './store.ts';
 
-export class RolloutCoordinator extends DurableObject<Env> {
+export class RolloutCoordinator extends DurableObject<Env> implements Coordinator {
   /**
    * Runs one transition with no other event of this object in between (not even across awaits).
    * Coded errors come back as values: an exception loses its code crossing the RPC boundary.
    */
-  async act(id: string, input: Omit<TransitionInput, 'at'>): Promise<{ view: RolloutView } | { error: { code: ErrorCode; message: string; details?: unknown } }> {
+  async act(id: string, input: Omit<TransitionInput, 'at'>): Promise<ActResult> {
     return this.ctx.blockConcurrencyWhile(async () => {
       try {
         await this.ctx.storage.put('id', id);
@@ -37,7 +37,7 @@ export class RolloutCoordinator extends DurableObject<Env> {
   }
 
   private async schedule(): Promise<void> {
-    await this.ctx.storage.setAlarm(Date.now() + numberVar(this.env.ROLLOUT_TICK_SECONDS, 60) * 1000);
+    await this.ctx.storage.setAlarm(Date.now() + vars(this.env).ROLLOUT_TICK_SECONDS * 1000);
   }
 
   /**

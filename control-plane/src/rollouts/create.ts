@@ -7,7 +7,7 @@
  * is refused for a publisher (`plan_cannot_decide`) and warned for an operator; a model with no
  * fleet data yet is a documented hold (warned, not refused: the analysis never passes without data).
  */
-import { ApiError } from '@modelfleet/edge-runtime';
+import { ApiError } from '@modelfleet/server-shared';
 import { type PlanCheckResponse, type PowerReport, ROLE_RANK, policyViolations, toHex } from '@modelfleet/protocol';
 import type { Operator } from '../http/context.ts';
 import { auditStatement } from '../registry/audit.ts';

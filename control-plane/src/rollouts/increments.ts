@@ -20,7 +20,7 @@
  * adjacency one device can move where the next boundary falls (the same count-threshold leak the
  * release floor already has); under replace-one adjacency the partition is fixed and it is exact.
  */
-import { aggregateStub, numberVar, windowSeconds } from '@modelfleet/edge-runtime';
+import { aggregateStub, vars, windowSeconds } from '@modelfleet/server-shared';
 import { type ReleaseNoise, type SketchAggregate, healthLayout, mergeSketches, stepCohort, windowOf, windowStart } from '@modelfleet/protocol';
 import { DELTA } from '../drift/close.ts';
 import { summarizeHealth } from '../drift/health-summary.ts';
@@ -39,7 +39,7 @@ import { planHealthNoise } from './step-budget.ts';
  * ROLLOUT_STEP_EPSILON_PER_DAY (analysis.ts stepBudget; default the same ε: one step a day is
  * judged on its own data, more when an operator raises the cap).
  */
-export const stepReleaseRho = (env: Env): number => rhoFor(numberVar(env.DRIFT_EPSILON_PER_DAY, 2), DELTA);
+export const stepReleaseRho = (env: Env): number => rhoFor(vars(env).DRIFT_EPSILON_PER_DAY, DELTA);
 
 /** What a model's step releases may still spend today (analysis.ts stepBudget). */
 export interface StepBudget { refused: boolean; take(rho: number): Promise<boolean> }
@@ -48,7 +48,7 @@ interface IncrementRow { version: number; increment: number; devices: number; ag
 
 /** Devices a release needs in each arm: the release floor and the plan's smallest minSample. */
 export const releaseFloor = (env: Env, r: RolloutView): number =>
-  Math.max(numberVar(env.DRIFT_MIN_DEVICES, 1000), Math.min(...r.plan.analysis.map((c) => c.minSample)));
+  Math.max(vars(env).DRIFT_MIN_DEVICES, Math.min(...r.plan.analysis.map((c) => c.minSample)));
 
 /** When the ledger's current window began (the UTC day, with day windows: WINDOW_SECONDS). */
 const windowBegan = (env: Env) => windowStart(windowOf(new Date(), windowSeconds(env)), windowSeconds(env)).toISOString();

@@ -5,7 +5,7 @@
  * parts of the plan the caller left out derived from both (power.ts), the plan validated beyond
  * its schema, and the power report. Used by rollout creation and by `POST …/rollouts/preview`.
  */
-import { ApiError, numberVar, windowSeconds } from '@modelfleet/edge-runtime';
+import { ApiError, vars, windowSeconds } from '@modelfleet/server-shared';
 import { DAY_SECONDS, type PowerReport, RolloutPlan } from '@modelfleet/protocol';
 import type { HealthSummary } from '../drift/health-summary.ts';
 import { metricRate } from './judge.ts';
@@ -39,7 +39,7 @@ export async function fleetOf(db: D1Database, modelId: number, window = DAY_SECO
  * as increments.ts asks for it.
  */
 export const privacyOf = (env: PlanSettings, analysis: RolloutPlan['analysis']): Promise<Privacy> =>
-  stepPrivacy(numberVar(env.DRIFT_EPSILON_PER_DAY, 2), analysis); // what a step's releases spend (increments.ts stepReleaseRho)
+  stepPrivacy(vars(env).DRIFT_EPSILON_PER_DAY, analysis); // what a step's releases spend (increments.ts stepReleaseRho)
 
 /** Released health windows of the champion a rate is looked for in, newest first. */
 export const RATE_WINDOWS = 30;
@@ -99,7 +99,7 @@ export async function checkPlan(db: D1Database, env: PlanSettings, modelId: numb
   const { derived } = given;
   const [counts, rates, privacy] = await Promise.all([fleetOf(db, modelId, windowSeconds(env)), ratesOf(db, modelId), privacyOf(env, given.plan.analysis)]);
   const fleet: Fleet = rates ? { ...counts, rates } : counts;
-  const rule = { ...SEQUENTIAL_RULE, releaseFloor: numberVar(env.DRIFT_MIN_DEVICES, SEQUENTIAL_RULE.releaseFloor) };
+  const rule = { ...SEQUENTIAL_RULE, releaseFloor: vars(env).DRIFT_MIN_DEVICES };
   const shape = deriveDefaults({ ...(derived.steps ? {} : { steps: given.plan.steps }), ...(derived.analysis ? {} : { analysis: given.plan.analysis }) }, fleet, privacy, rule, policy.maxFirstStepPercent, Math.max(3600, policy.minBakeSeconds));
   const plan: RolloutPlan = { ...given.plan, steps: shape.steps, analysis: shape.analysis };
   return { plan, power: powerReport(plan, fleet, privacy, rule, derived) };

@@ -6,7 +6,7 @@
  * `metrics.values`, same `evalSetDigest`) or computed by the control plane on the model's
  * registered evaluation set (the `evaluations` rows; see routes/evaluation).
  */
-import { ApiError } from '@modelfleet/edge-runtime';
+import { ApiError } from '@modelfleet/server-shared';
 import { DEFAULT_POLICY, type PolicyGate, RolloutPolicy, type VersionSummary } from '@modelfleet/protocol';
 
 export async function policyFor(db: D1Database, modelId: number): Promise<{ policy: RolloutPolicy; configured: boolean; updatedBy: string | null; updatedAt: string | null }> {

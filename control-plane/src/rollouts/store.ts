@@ -5,11 +5,12 @@
  * champion alias on final promotion, and the audit record with before/after and evidence. The
  * dependent statements run only if the swap took effect, so a lost race changes nothing.
  */
-import { ApiError } from '@modelfleet/edge-runtime';
+import { ApiError } from '@modelfleet/server-shared';
 import { type RolloutDecision, RolloutPlan, type RolloutWithDecision } from '@modelfleet/protocol';
 import { auditStatementIf } from '../registry/audit.ts';
 import { type EventInput, eventStatements } from '../webhooks/events.ts';
-import { type RolloutAction, type RolloutView, transition } from './machine.ts';
+import type { TransitionInput } from './coordinator-api.ts';
+import { type RolloutView, transition } from './machine.ts';
 
 interface Row {
   id: string; model: string; model_id: number; champion_version: number; challenger_version: number; plan: string; salt: string;
@@ -36,10 +37,6 @@ export async function findRollout(db: D1Database, id: string): Promise<RolloutWi
 export async function listRollouts(db: D1Database, modelId: number): Promise<RolloutWithDecision[]> {
   const { results } = await db.prepare(`${SELECT} WHERE r.model_id = ? ORDER BY r.created_at DESC LIMIT 50`).bind(modelId).all<Row>();
   return results.map((r) => ({ ...toView(r), decision: decisionOf(r) }));
-}
-
-export interface TransitionInput {
-  action: RolloutAction; actor: string; reason?: string; evidence?: RolloutDecision; expectStep?: number; at?: Date;
 }
 
 /**

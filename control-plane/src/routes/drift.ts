@@ -4,7 +4,7 @@
  * window closes and noise is added; until then only the device count and a digest are shown.
  */
 import { createRoute } from '@hono/zod-openapi';
-import { ApiError, aggregateStub, numberVar, windowSeconds } from '@modelfleet/edge-runtime';
+import { ApiError, aggregateStub, vars, windowSeconds } from '@modelfleet/server-shared';
 import { z } from 'zod';
 import { requireRole } from '../auth/operators.ts';
 import { createApp } from '../http/openapi-app.ts';
@@ -70,8 +70,8 @@ driftRoutes.openapi(
     const healthOf = new Map(health.map((h) => [`${h.version}/${h.window}`, { devices: h.devices, summary: h.verdict ? JSON.parse(h.verdict) : null }]));
     const parse = (v: unknown) => (v ? JSON.parse(String(v)) : null);
     return c.json({
-      minDevices: numberVar(c.env.DRIFT_MIN_DEVICES, DEFAULT_DETECT.minDevices), familyAlpha: DEFAULT_DETECT.familyAlpha,
-      epsilonPerDay: numberVar(c.env.DRIFT_EPSILON_PER_DAY, 2), windowSeconds: seconds, effectFloor: { sigma: DEFAULT_DETECT.minSigmaShift, share: DEFAULT_DETECT.minCategoryShift },
+      minDevices: vars(c.env).DRIFT_MIN_DEVICES, familyAlpha: DEFAULT_DETECT.familyAlpha,
+      epsilonPerDay: vars(c.env).DRIFT_EPSILON_PER_DAY, windowSeconds: seconds, effectFloor: { sigma: DEFAULT_DETECT.minSigmaShift, share: DEFAULT_DETECT.minCategoryShift },
       windows: results.map((r) => ({
       ...r, released: r.released === 1, alarm: r.alarm === 1, noise: parse(r.noise), verdict: parse(r.verdict), retrain: parse(r.retrain),
       health: healthOf.get(`${r.version}/${r.window}`) ?? null,

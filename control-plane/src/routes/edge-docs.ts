@@ -5,7 +5,7 @@
  * from the same protocol schemas that the handlers and the SDK use.
  */
 import type { OpenAPIHono } from '@hono/zod-openapi';
-import { UPLOAD_ERRORS, statusOf } from '@modelfleet/edge-runtime';
+import { UPLOAD_ERRORS, statusOf } from '@modelfleet/server-shared';
 import {
   ApiErrorBody, DEVICE_KEY_PATTERN, Digest, Envelope, HAVE_PATTERN, MAX_SKETCH_BYTES, ModelName, ROLLOUT_ID_PATTERN, SKETCH_CHANNELS, SKETCH_CONTENT_TYPE, STEP_PHASES,
   RootList, SketchAccepted, type SketchChannel, TicketBundle,
@@ -68,7 +68,7 @@ const UPLOADS: Record<SketchChannel, { summary: string; layout: string }> = {
 
 /**
  * A telemetry upload route, from the constants the edge handler itself uses (device pattern,
- * size limit, channels, phases) and its list of coded refusals (edge-runtime UPLOAD_ERRORS),
+ * size limit, channels, phases) and its list of coded refusals (server-shared UPLOAD_ERRORS),
  * grouped by the status each code is answered with.
  */
 function documentUpload(app: OpenAPIHono<AppEnv>, channel: SketchChannel): void {

@@ -6,7 +6,7 @@
  */
 import { createRoute } from '@hono/zod-openapi';
 import { EvalSetRequest, EvalSetView, Evaluation } from '@modelfleet/protocol';
-import { ApiError } from '@modelfleet/edge-runtime';
+import { ApiError } from '@modelfleet/server-shared';
 import { requireRole } from '../auth/operators.ts';
 import { evaluateVersion } from '../evaluate/run.ts';
 import { registerEvalSet } from '../evaluate/register.ts';

@@ -3,7 +3,7 @@
  * The three publishing steps (see publish/uploads.ts). All need the `publisher` role.
  */
 import { createRoute } from '@hono/zod-openapi';
-import { ApiError } from '@modelfleet/edge-runtime';
+import { ApiError } from '@modelfleet/server-shared';
 import { ApiErrorBody, ChunkPutResponse, CommitResponse, Digest, UploadRequest, UploadResponse } from '@modelfleet/protocol';
 import { z } from 'zod';
 import { requireRole } from '../auth/operators.ts';

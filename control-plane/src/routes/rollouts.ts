@@ -5,7 +5,7 @@
  * the rollout's coordinator Durable Object, which serialises it with the analysis alarm.
  */
 import { createRoute } from '@hono/zod-openapi';
-import { ApiError } from '@modelfleet/edge-runtime';
+import { ApiError } from '@modelfleet/server-shared';
 import {
   CreateRolloutRequest, OPERATOR_ACTIONS, PlanCheckRequest, PlanCheckResponse, ROLLOUT_ID_PATTERN, RolloutActionRequest, RolloutCreated,
   RolloutDetail, RolloutList, RolloutView,
@@ -17,10 +17,10 @@ import { jsonBody } from '../http/guards.ts';
 import { createApp } from '../http/openapi-app.ts';
 import { listAudit } from '../registry/audit.ts';
 import { findModel } from '../registry/models.ts';
-import type { RolloutCoordinator } from '../rollouts/coordinator.ts';
+import type { ActResult, TransitionInput } from '../rollouts/coordinator-api.ts';
 import { createRollout, previewRollout } from '../rollouts/create.ts';
 import type { RolloutAction } from '../rollouts/machine.ts';
-import { type TransitionInput, findRollout, listRollouts } from '../rollouts/store.ts';
+import { findRollout, listRollouts } from '../rollouts/store.ts';
 import { ModelParam, bearer, errorResponses, json, jsonRequest } from './shared.ts';
 
 export const rolloutRoutes = createApp();
@@ -30,7 +30,7 @@ const IdParam = z.object({ id: z.string().regex(ROLLOUT_ID_PATTERN) });
 /** Runs an action through the rollout's coordinator; its coded errors become ApiErrors again. */
 async function act(env: Env, id: string, input: Omit<TransitionInput, 'at'>) {
   if (!env.ROLLOUTS) throw new ApiError('internal', 'the ROLLOUTS Durable Object is not bound');
-  const r = (await env.ROLLOUTS.get(env.ROLLOUTS.idFromName(id)).act(id, input)) as Awaited<ReturnType<RolloutCoordinator['act']>>;
+  const r = (await env.ROLLOUTS.get(env.ROLLOUTS.idFromName(id)).act(id, input)) as ActResult;
   if ('error' in r) throw new ApiError(r.error.code, r.error.message, r.error.details);
   return r.view;
 }

@@ -4,7 +4,7 @@
  * their digests a page at a time (storage/scrub.ts). Repair is a chunk PUT (routes/publish.ts).
  */
 import { createRoute } from '@hono/zod-openapi';
-import { ApiError } from '@modelfleet/edge-runtime';
+import { ApiError } from '@modelfleet/server-shared';
 import { ScrubPage } from '@modelfleet/protocol';
 import { z } from 'zod';
 import { requireRole } from '../auth/operators.ts';

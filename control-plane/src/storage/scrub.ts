@@ -6,7 +6,7 @@
  * Problems name the versions that need the object, so an operator knows which model files repair
  * it. Findings are recorded in storage_faults as the edge's are; an object found intact clears its row.
  */
-import { type StoredKind, isIntact, r2Key, recordFault } from '@modelfleet/edge-runtime';
+import { type StoredKind, isIntact, r2Key, recordFault } from '@modelfleet/server-shared';
 import type { ScrubPage, ScrubProblem, StorageFault } from '@modelfleet/protocol';
 import type { Env } from '../env.ts';
 

@@ -4,7 +4,7 @@
  * online release key (a Worker secret). Roots are signed offline by the operator's root keys
  * (`modelfleet keys init` / `keys rotate-root`); the Worker only checks and stores them.
  */
-import { ApiError, signerFromSecret } from '@modelfleet/edge-runtime';
+import { ApiError, signerFromSecret } from '@modelfleet/server-shared';
 import { type Envelope, fromBase64, fromUtf8, type Root, type Signer, parseEnvelope, verifyInitialRoot, verifyNextRoot } from '@modelfleet/protocol';
 import type { Env } from '../env.ts';
 import type { Operator } from '../http/context.ts';

@@ -7,7 +7,7 @@
  * check existed, or whose host left WEBHOOK_ALLOW_HOSTS, fails without a request.
  */
 import { signWebhook } from '@modelfleet/protocol';
-import { numberVar } from '@modelfleet/edge-runtime';
+import { vars } from '@modelfleet/server-shared';
 import type { Env } from '../env.ts';
 import { backoffSeconds } from './backoff.ts';
 import { type DeliveryMessage, enqueue } from './events.ts';
@@ -64,7 +64,7 @@ export async function attemptDelivery(env: Env, id: number, now = new Date()): P
     await record(env, id, 'failed', attempts, status, error, now);
     return { kind: 'done' };
   }
-  const delaySeconds = backoffSeconds(attempts, numberVar(env.WEBHOOK_RETRY_BASE_SECONDS, 30));
+  const delaySeconds = backoffSeconds(attempts, vars(env).WEBHOOK_RETRY_BASE_SECONDS);
   await record(env, id, 'pending', attempts, status, error, now, new Date(now.getTime() + delaySeconds * 1000));
   return { kind: 'retry', delaySeconds };
 }
@@ -85,7 +85,7 @@ export async function consumeDeliveries(batch: MessageBatch<DeliveryMessage>, en
       else msg.ack();
     } catch (e) {
       console.error(`webhook delivery ${id}:`, e);
-      msg.retry({ delaySeconds: numberVar(env.WEBHOOK_RETRY_BASE_SECONDS, 30) });
+      msg.retry({ delaySeconds: vars(env).WEBHOOK_RETRY_BASE_SECONDS });
     }
   }));
 }

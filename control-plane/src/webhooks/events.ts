@@ -7,6 +7,7 @@
  */
 import type { CloudEvent, EventData, EventType } from '@modelfleet/protocol';
 import type { Env } from '../env.ts';
+import type { DeliveryMessage } from './delivery-message.ts';
 
 interface EventOf<T extends EventType> {
   /** Stable across retries and re-closes: receivers deduplicate on it. */
@@ -55,9 +56,7 @@ export function eventStatements(db: D1Database, e: EventInput, onlyWebhook?: str
   ).bind(event.id, event.type, event.subject ?? null, JSON.stringify(event), at, e.model?.id ?? null, onlyWebhook ?? null, ...(guard?.params ?? []));
 }
 
-export interface DeliveryMessage {
-  delivery: number;
-}
+export type { DeliveryMessage };
 
 /**
  * Queues the pending deliveries of an event. A failure here loses nothing: the rows stay

@@ -2,7 +2,7 @@
  * @module webhooks/store
  * Registering, listing and deleting webhooks, and reading the delivery log.
  */
-import { ApiError } from '@modelfleet/edge-runtime';
+import { ApiError } from '@modelfleet/server-shared';
 import { type CreateWebhookRequest, type WebhookDelivery, type WebhookInfo, newWebhookSecret } from '@modelfleet/protocol';
 import type { Operator } from '../http/context.ts';
 import { auditStatement } from '../registry/audit.ts';

@@ -14,7 +14,7 @@
  * WEBHOOK_ALLOW_HOSTS (comma-separated hostnames, compared after URL normalisation) lets local
  * development and tests deliver to a receiver on 127.0.0.1; plain http is allowed only to those.
  */
-import { ApiError } from '@modelfleet/edge-runtime';
+import { ApiError } from '@modelfleet/server-shared';
 
 /** WEBHOOK_ALLOW_HOSTS as hostnames the URL parser would produce (`[::1]`, `127.0.0.1`); unreadable entries are ignored. */
 export function allowedHosts(list: string | undefined): Set<string> {

@@ -5,18 +5,13 @@
  * queue is full or the server refuses them. Nothing here ever throws into the host app.
  */
 import { APP_KEY_HEADER, PROOF_HEADER } from '@modelfleet/protocol';
-import type { ModelStore } from '../store.ts';
+import type { ModelStore, OutboxItem } from '../store.ts';
 import { proofFor } from './proofs.ts';
 
 export const OUTBOX_LIMIT = 64;
 export type DropReason = 'queue_full' | 'rejected' | 'duplicate' | 'storage_error';
 
-export interface OutboxItem {
-  id: string; model: string; version: number; window: number; bytes: Uint8Array; attempts: number;
-  channel?: 'sketches' | 'health' | 'step-health' | 'step-sketches';
-  /** Extra query for the upload (a step-health record names its rollout). */
-  query?: string;
-}
+export type { OutboxItem };
 
 export interface OutboxStats { queued: number; sent: number; dropped: Record<DropReason, number>; nextAttemptAt: number }
 
