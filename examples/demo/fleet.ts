@@ -28,13 +28,16 @@ export interface FleetOptions {
 
 type Client = Awaited<ReturnType<typeof createClient>>;
 
-interface Device { id: string; client: Client; model: LoadedModel; offline: boolean; seed: number; bytes: number }
+/** `bytes`: every response body fetched; `modelBytes`: the manifest and chunk bodies alone (what an update costs). */
+interface Device { id: string; client: Client; model: LoadedModel; offline: boolean; seed: number; bytes: number; modelBytes: number }
+
+const MODEL_PATH = /\/v1\/edge\/(manifests|chunks)\//;
 
 /**
  * fetch that reads each response to its end before the SDK sees it (keep-alive connections stay
  * usable) and fails while the device is offline, as a phone in a tunnel would.
  */
-function deviceFetch(device: { offline: boolean; bytes: number }): typeof fetch {
+function deviceFetch(device: { offline: boolean; bytes: number; modelBytes: number }): typeof fetch {
   return async (input, init) => {
     if (device.offline) throw new TypeError('fetch failed: the device is offline');
     // A fresh connection per request: wrangler dev closes idle keep-alive sockets after a few
@@ -44,6 +47,8 @@ function deviceFetch(device: { offline: boolean; bytes: number }): typeof fetch 
     const res = await fetch(input, { ...init, headers: headers0 });
     const body = [101, 204, 205, 304].includes(res.status) ? null : await res.arrayBuffer();
     device.bytes += body?.byteLength ?? 0;
+    const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
+    if (MODEL_PATH.test(url)) device.modelBytes += body?.byteLength ?? 0;
     const headers = new Headers(res.headers);
     // fetch already decoded a compressed body: its encoding and length no longer describe these bytes.
     if (headers.has('content-encoding')) {
@@ -71,7 +76,7 @@ export async function startFleet(o: FleetOptions): Promise<Fleet> {
   const setUp = async () => {
     while (next < o.devices) {
       const i = next++;
-      const state = { offline: false, bytes: 0 };
+      const state = { offline: false, bytes: 0, modelBytes: 0 };
       const client = await createClient({
         endpoint: o.endpoint, appKey: o.appKey, trustRoot: o.root, deviceId: `demo-device-${i}`, storage: await openStore(`demo-${o.seed}-${i}`),
         runner: createEngine(), backends: ['cpu'], pollInterval: o.pollMs, fetch: deviceFetch(state),
