@@ -5,7 +5,8 @@ import { defaultPrivacy, fixedSharePrivacy, powerTable } from '../../../test/sim
 import type { HealthSummary } from '../drift/health-summary.ts';
 import { judge } from './judge.ts';
 import { singleReleaseSample } from './deciding.ts';
-import { FIXED_RULE, type Privacy, SEQUENTIAL_RULE, TYPICAL_RATES, daysToDecide, deriveDefaults, differenceSE, niceCeil, powerReport } from './power.ts';
+import { deriveDefaults } from './plan-defaults.ts';
+import { FIXED_RULE, type Privacy, SEQUENTIAL_RULE, TYPICAL_RATES, daysToDecide, differenceSE, niceCeil, powerReport } from './power.ts';
 import { alphaPerMetric } from './sequential.ts';
 
 let privacy: Privacy;
