@@ -6,8 +6,9 @@
 import { DEFAULT_ANALYSIS, DEFAULT_STEPS, type MetricCheck, type RolloutStep } from '@modelfleet/protocol';
 import { type PowerRule, SEQUENTIAL_RULE, daysToDecide, singleReleaseSample } from './deciding.ts';
 import {
-  type Fleet, type PlanShape, type Privacy, armsPerDay, contextOf, fitTolerance, powerReport, reachableDays, windowOf,
+  type Fleet, type PlanShape, type Privacy, armsPerDay, contextOf, powerReport, reachableDays, windowOf,
 } from './power.ts';
+import { fitTolerance } from './tolerance.ts';
 
 /** Default ladder of first steps, smallest first; each continues towards 100 % in larger steps. */
 const FIRST_STEPS = [1, 2, 5, 10, 25, 50];

@@ -17,6 +17,7 @@
  */
 import { DAY_SECONDS, type MetricCheck, type MetricPower, type PowerReport, type RolloutStep, type StepPower } from '@modelfleet/protocol';
 import { epsilonFor, rhoFor } from '../drift/privacy.ts';
+import { fitTolerance, niceCeil } from './tolerance.ts';
 import { type Context, type PowerRule, SEQUENTIAL_RULE, TYPICAL_RATES, daysToDecide, decisionMargin, differenceVariance, isSeMetric, looksAt, singleReleaseSample } from './deciding.ts';
 
 export { FIXED_RULE, type PowerRule, SEQUENTIAL_RULE, TYPICAL_RATES, daysToDecide, differenceSE, isSeMetric } from './deciding.ts';
@@ -30,7 +31,7 @@ type Metric = MetricCheck['metric'];
  */
 export interface Fleet { devicesPerDay: number; windows: number; basis: string; rates?: Partial<Record<Metric, number>>; windowSeconds?: number }
 
-// windowOf, reachableDays, contextOf and fitTolerance are shared with plan-defaults.ts, which derives plans by this report.
+// windowOf, reachableDays and contextOf are shared with plan-defaults.ts, which derives plans by this report.
 export const windowOf = (fleet: Fleet) => fleet.windowSeconds ?? DAY;
 /** "a day", or "a 30-s window" when the window is not a day (said in every figure per window). */
 export const perWindow = (seconds: number) => (seconds === DAY ? 'a day' : `a ${seconds}-s window`);
@@ -75,13 +76,6 @@ function metricPower(check: MetricCheck, step: RolloutStep, arms: { challenger: 
     secondsToDecision: canDecide ? Math.max(step.bakeSeconds, Math.ceil(t * window)) : null,
     canDecide,
   };
-}
-
-/** Ceiling to two significant digits (tolerances and percentages people can read). */
-export function niceCeil(x: number): number {
-  if (!(x > 0) || !Number.isFinite(x)) return x;
-  const scale = 10 ** (Math.floor(Math.log10(x)) - 1);
-  return Number((Math.ceil(x / scale - 1e-9) * scale).toPrecision(2));
 }
 
 /** The power report of a plan (see the module comment); `derived` says which parts were derived from the fleet. */
@@ -175,18 +169,4 @@ function suggestions(plan: PlanShape, fleet: Fleet, privacy: Privacy, rule: Powe
     ? `longer bakes: ${window === DAY ? `${Math.ceil(bakeDays * 24)} h` : `${Math.ceil(bakeDays * window)} s`} per step`
     : `a longer bake alone does not help under the fixed rule: one decision rests on at most ${window === DAY ? 'one day' : 'one window'} of devices`);
   return out;
-}
-
-/**
- * The tightest tolerance (two significant digits, never tighter than the check's) that a harmless
- * challenger passes at variance `variance`. The sequential margin depends on the tolerance itself
- * (the mixture's τ): it is large for τ far below the SE and grows slowly above it, so the search
- * climbs from the SE up the grid of two-digit values rather than iterating from the top.
- */
-export function fitTolerance(check: MetricCheck, variance: number, rule: PowerRule, ctx: Context): number {
-  const fits = (t: number) => decisionMargin(variance, t, rule, ctx.rateMetrics) <= t;
-  if (fits(check.tolerance)) return check.tolerance;
-  let tol = niceCeil(Math.max(check.tolerance, Math.sqrt(variance)));
-  for (let i = 0; i < 2000 && !fits(tol); i++) tol = niceCeil(tol * 1.01);
-  return tol;
 }
