@@ -11,7 +11,7 @@ import { type Envelope } from '@modelfleet/protocol';
 import { demoSource } from '../retrain/job.ts';
 import { startRetrainService } from '../retrain/server.ts';
 import { api } from './plane.ts';
-import type { RetrainHandle } from './scenario.ts';
+import type { RetrainHandle } from './story.ts';
 
 export interface DemoRetrainOptions {
   port: number; secret: string;

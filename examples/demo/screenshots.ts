@@ -9,7 +9,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Browser, type Page, chromium } from 'playwright-core';
-import type { Stage } from './scenario.ts';
+import type { Stage } from './story.ts';
 
 export interface Camera {
   onStage(stage: Stage): void;

@@ -1,4 +1,4 @@
-import type { Summary } from './scenario.ts';
+import type { Summary } from './story.ts';
 
 const s = (x: number | null) => (x === null ? '—' : `${x.toFixed(1)} s`);
 const pct = (x: number | null) => (x === null ? '—' : `${(100 * x).toFixed(1)} %`);

@@ -6,7 +6,7 @@
  * verified the Standard Webhooks way (protocol verifyWebhook) before anything is read; an event
  * id already seen is answered 200 and starts nothing (the control plane retries with the same id);
  * one job per model runs at a time, and a request arriving meanwhile runs after it (the newest
- * one only: it carries the latest window).
+ * one only: it carries the latest window; queue.ts).
  *
  *   RETRAIN_WEBHOOK_SECRET=whsec_… MODELFLEET_ENDPOINT=… MODELFLEET_TOKEN=mft_… \
  *     node --import tsx examples/retrain/server.ts
@@ -19,7 +19,10 @@ import { type IncomingMessage, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { type CloudEvent, type Envelope, ProtocolError, verifyWebhook } from '@modelfleet/protocol';
-import { AlreadyRetrained, type DataSource, type JobDeps, type JobResult, demoSource, runRetrainJob } from './job.ts';
+import { type DataSource, type JobDeps, demoSource } from './job.ts';
+import { type Job, createJobQueue } from './queue.ts';
+
+export type { Job };
 
 export const RETRAIN_EVENT = 'dev.modelfleet.drift.retrain_requested';
 const MAX_BODY_BYTES = 2 ** 20;
@@ -42,19 +45,6 @@ export interface RetrainOptions {
   codeCommit?: string;
   workDir?: string;
   log?: (line: string) => void;
-}
-
-export interface Job {
-  id: number;
-  eventId: string;
-  model: string;
-  version: number;
-  /** skipped: the drifting version already has an active challenger retrained from it (job.ts AlreadyRetrained). */
-  state: 'queued' | 'running' | 'done' | 'failed' | 'skipped';
-  result?: JobResult;
-  error?: string;
-  /** Settles when the job ends, either way. */
-  done: Promise<void>;
 }
 
 class Refusal extends Error {
@@ -83,58 +73,21 @@ function requestOf(event: CloudEvent): { model: string; version: number } {
   return { model, version: version as number };
 }
 
-export async function startRetrainService(o: RetrainOptions): Promise<{ url: string; close(): Promise<void>; jobs: Job[] }> {
-  if (!o.secret?.startsWith('whsec_')) throw new Error('the webhook secret (RETRAIN_WEBHOOK_SECRET) is the whsec_… value shown when the webhook was created');
-  const log = o.log ?? ((line: string) => console.log(`retrain: ${line}`));
-  const deps: JobDeps = {
+/** What a retrain job needs (job.ts), from the service's options. */
+function jobDeps(o: RetrainOptions, log: (line: string) => void): JobDeps {
+  return {
     controlPlane: { endpoint: o.endpoint.replace(/\/$/, ''), token: o.token }, source: o.source, log,
     trainRows: o.trainRows ?? 4000, evalRows: o.evalRows ?? 2000,
     ...(o.evalSetToken ? { evalSetToken: o.evalSetToken } : {}), ...(o.root ? { root: o.root } : {}), ...(o.train ? { train: o.train } : {}),
     ...(o.codeCommit ? { codeCommit: o.codeCommit } : {}), ...(o.workDir ? { workDir: o.workDir } : {}),
   };
-  const jobs: Job[] = [];
+}
+
+export async function startRetrainService(o: RetrainOptions): Promise<{ url: string; close(): Promise<void>; jobs: Job[] }> {
+  if (!o.secret?.startsWith('whsec_')) throw new Error('the webhook secret (RETRAIN_WEBHOOK_SECRET) is the whsec_… value shown when the webhook was created');
+  const log = o.log ?? ((line: string) => console.log(`retrain: ${line}`));
+  const { jobs, enqueue } = createJobQueue(jobDeps(o, log), log);
   const seen = new Set<string>();
-  const running = new Set<string>();
-  /** Per model, the request that runs when the current job ends: its job and how to start it. */
-  const waiting = new Map<string, { job: Job; settle: () => void; start: () => void }>();
-
-  function run(job: Job, settle: () => void): void {
-    running.add(job.model);
-    job.state = 'running';
-    log(`job ${job.id}: retraining ${job.model} (drift on v${job.version}, event ${job.eventId})`);
-    runRetrainJob({ model: job.model, version: job.version, eventId: job.eventId }, deps).then(
-      (result) => ((job.result = result), (job.state = 'done'), log(`job ${job.id}: done, ${job.model} v${result.version} published`)),
-      (e: unknown) => e instanceof AlreadyRetrained
-        ? ((job.state = 'skipped'), log(`job ${job.id}: skipped: ${e.message}`))
-        : ((job.error = (e as Error).message), (job.state = 'failed'), log(`job ${job.id}: failed: ${job.error}`)),
-    ).finally(() => {
-      running.delete(job.model);
-      settle();
-      const next = waiting.get(job.model);
-      waiting.delete(job.model);
-      next?.start();
-    });
-  }
-
-  function enqueue(event: CloudEvent, request: { model: string; version: number }): Job {
-    let settle!: () => void;
-    const job: Job = { id: jobs.length + 1, eventId: event.id, ...request, state: 'queued', done: new Promise((r) => (settle = r)) };
-    jobs.push(job);
-    if (!running.has(job.model)) {
-      run(job, settle);
-      return job;
-    }
-    // A newer request replaces one still waiting: both would train on the same fresh data.
-    const replaced = waiting.get(job.model);
-    if (replaced) {
-      Object.assign(replaced.job, { state: 'failed', error: `superseded by event ${event.id}` });
-      log(`job ${replaced.job.id}: superseded by job ${job.id}`);
-      replaced.settle();
-    }
-    waiting.set(job.model, { job, settle, start: () => run(job, settle) });
-    log(`job ${job.id}: ${job.model} is being retrained; this request runs when that job ends`);
-    return job;
-  }
 
   async function handle(req: IncomingMessage): Promise<{ status: number; body: Record<string, unknown> }> {
     if (req.method === 'GET' && req.url === '/jobs') {

@@ -6,7 +6,8 @@
 import { DEFAULT_ANALYSIS, healthLayout } from '@modelfleet/protocol';
 import { DELTA, HEALTH_SHARE, HEALTH_SPLIT, releaseNoiseForRho, rhoFor } from '../../control-plane/src/drift/privacy.ts';
 import { stepPrivacy } from '../../control-plane/src/rollouts/step-budget.ts';
-import { FIXED_RULE, type Privacy, deriveDefaults, powerReport } from '../../control-plane/src/rollouts/power.ts';
+import { deriveDefaults } from '../../control-plane/src/rollouts/plan-defaults.ts';
+import { FIXED_RULE, type Privacy, powerReport } from '../../control-plane/src/rollouts/power.ts';
 
 export const TABLE_FLEETS = [1_000, 5_000, 20_000, 100_000, 1_000_000, 10_000_000];
 

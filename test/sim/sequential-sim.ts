@@ -24,7 +24,8 @@ import { seededUniform, seededWords } from '@modelfleet/protocol/testing';
 import { summarizeHealth } from '../../control-plane/src/drift/health-summary.ts';
 import { HEALTH_SHARE, HEALTH_SPLIT, releaseNoiseForRho, rhoFor } from '../../control-plane/src/drift/privacy.ts';
 import { type Arm, type Rule, isRateMetric, judge } from '../../control-plane/src/rollouts/judge.ts';
-import { SEQUENTIAL_RULE, deriveDefaults } from '../../control-plane/src/rollouts/power.ts';
+import { deriveDefaults } from '../../control-plane/src/rollouts/plan-defaults.ts';
+import { SEQUENTIAL_RULE } from '../../control-plane/src/rollouts/power.ts';
 import { alphaPerMetric, combinedNoise, incrementNeed } from '../../control-plane/src/rollouts/sequential.ts';
 import { planHealthNoise, stepPrivacy } from '../../control-plane/src/rollouts/step-budget.ts';
 

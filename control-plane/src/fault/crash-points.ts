@@ -21,7 +21,7 @@
 
 /** Every point, in the order each operation passes them. */
 export const CRASH_POINTS = [
-  // drift/close.ts: a window's releases (health, control health, drift), its D1 record, the acks
+  // drift/window-release.ts and close.ts: a window's releases (health, control health, drift), its D1 record, the acks
   'close:after-health-release', 'close:after-release', 'close:after-commit', 'close:after-ack',
   // rollouts/analysis.ts: a step's health and sketch releases, each recorded then acknowledged
   'step-health:after-release', 'step-health:after-commit', 'step-sketches:after-release', 'step-sketches:after-commit',

@@ -16,8 +16,8 @@ import type { Operator } from '../http/context.ts';
 import { auditStatementIf } from '../registry/audit.ts';
 import { releaseSigner } from '../trust/roots.ts';
 import { type Check, type ValidationResult, validateModel } from '../validate/index.ts';
-import { announce, claimUpload, heldBy, releaseClaim } from './claim.ts';
-import { loadUploadRequest, openUpload } from './uploads.ts';
+import { type Claim, announce, claimUpload, heldBy, releaseClaim } from './claim.ts';
+import { type UploadRow, loadUploadRequest, openUpload } from './uploads.ts';
 
 export interface CommitResult {
   model: string;
@@ -101,15 +101,7 @@ export async function commitUpload(env: Env, uploadId: string, op: Operator): Pr
   await crashPoint(env, 'commit:after-claim');
   let digest: string | null = null;
   try {
-    const weights = await assembleWeights(env, req);
-    const validated = await validateModel({
-      format: req.format,
-      modelJson: req.modelJson,
-      weightData: weights.buffer as ArrayBuffer,
-      ...(req.io ? { io: req.io } : {}),
-      ...(req.golden ? { golden: req.golden } : {}),
-    });
-    const result = withBaselineInputs(validated, req.baseline);
+    const { weights, result } = await validateUpload(env, req);
     const at = new Date().toISOString();
     const next = await env.DB.prepare('SELECT COALESCE(MAX(version), 0) + 1 AS v FROM versions WHERE model_id = ?').bind(upload.model_id).first<{ v: number }>();
     const version = next!.v;
@@ -125,32 +117,12 @@ export async function commitUpload(env: Env, uploadId: string, op: Operator): Pr
       await crashPoint(env, 'commit:after-manifest');
     }
     const status = result.ok ? 'active' : 'rejected';
-    const db = env.DB;
-    const held = heldBy(claim);
-    // Every statement writes only while this commit holds the claim; the last one ends it.
-    const statements = [
-      db.prepare(
-        `INSERT INTO versions (model_id, version, label, status, format, manifest_digest, total_bytes, params, metrics, lineage, io, validation, published_by, published_at)
-         SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? WHERE ${held.sql}`,
-      ).bind(
-        upload.model_id, version, req.label ?? null, status, req.format, digest, totalBytes, JSON.stringify(req.params ?? {}),
-        JSON.stringify(req.metrics ?? { values: {} }), JSON.stringify(req.lineage ?? {}), JSON.stringify(result.ok ? result.io : req.io ?? {}),
-        JSON.stringify(validation), op.actor, at, ...held.params,
-      ),
-      ...(result.ok
-        ? [...new Set(req.chunks.map((c) => c.digest))].map((d) =>
-            db.prepare(`INSERT INTO chunk_refs (digest, version_id) SELECT ?, id FROM versions WHERE model_id = ? AND version = ? AND ${held.sql}`).bind(d, upload.model_id, version, ...held.params),
-          )
-        : []),
-      auditStatementIf(db, {
-        actor: op.actor, action: result.ok ? 'version.publish' : 'version.reject', subject: `model/${upload.model}/version/${version}`,
-        after: { status, manifestDigest: digest, totalBytes, reasons: validation.reasons },
-      }, at, held.sql, held.params),
-      db.prepare(`UPDATE uploads SET state = 'committed', version = ?, claim = NULL, manifest = NULL WHERE id = ? AND claim = ? AND state = 'open'`).bind(version, uploadId, claim.token),
-    ];
+    const statements = versionStatements(env.DB, {
+      upload, uploadId, claim, req, result, op, at, version, status, digest, totalBytes,
+    }, validation);
     let results: D1Result[];
     try {
-      results = await db.batch(statements);
+      results = await env.DB.batch(statements);
     } catch (e) {
       // A concurrent publish of another upload took the same number: UNIQUE(model_id, version) failed this whole batch.
       throw new ApiError('conflict', `version ${version} of ${upload.model} was taken by a concurrent publish; commit again`, { cause: String(e) });
@@ -162,6 +134,54 @@ export async function commitUpload(env: Env, uploadId: string, op: Operator): Pr
     await releaseClaim(env, claim, digest);
     throw e;
   }
+}
+
+/** The upload's weights, assembled and re-hashed, and what CI validation (TF.js in the Worker) made of them. */
+async function validateUpload(env: Env, req: UploadRequest): Promise<{ weights: Uint8Array; result: ValidationResult }> {
+  const weights = await assembleWeights(env, req);
+  const validated = await validateModel({
+    format: req.format,
+    modelJson: req.modelJson,
+    weightData: weights.buffer as ArrayBuffer,
+    ...(req.io ? { io: req.io } : {}),
+    ...(req.golden ? { golden: req.golden } : {}),
+  });
+  return { weights, result: withBaselineInputs(validated, req.baseline) };
+}
+
+/** The new version as the commit's D1 batch writes it. */
+interface NewVersion {
+  upload: UploadRow; uploadId: string; claim: Claim; req: UploadRequest; result: ValidationResult; op: Operator; at: string;
+  version: number; status: CommitResult['status']; digest: string | null; totalBytes: number;
+}
+
+/**
+ * The version row, its chunk references (active versions only), the audit record and the upload
+ * marked committed. Every statement writes only while this commit holds the claim; the last one ends it.
+ */
+function versionStatements(db: D1Database, v: NewVersion, validation: { checks: Check[]; reasons: CommitResult['reasons'] }): D1PreparedStatement[] {
+  const { upload, uploadId, claim, req, result, op, at, version, status, digest, totalBytes } = v;
+  const held = heldBy(claim);
+  return [
+    db.prepare(
+      `INSERT INTO versions (model_id, version, label, status, format, manifest_digest, total_bytes, params, metrics, lineage, io, validation, published_by, published_at)
+       SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? WHERE ${held.sql}`,
+    ).bind(
+      upload.model_id, version, req.label ?? null, status, req.format, digest, totalBytes, JSON.stringify(req.params ?? {}),
+      JSON.stringify(req.metrics ?? { values: {} }), JSON.stringify(req.lineage ?? {}), JSON.stringify(result.ok ? result.io : req.io ?? {}),
+      JSON.stringify(validation), op.actor, at, ...held.params,
+    ),
+    ...(result.ok
+      ? [...new Set(req.chunks.map((c) => c.digest))].map((d) =>
+          db.prepare(`INSERT INTO chunk_refs (digest, version_id) SELECT ?, id FROM versions WHERE model_id = ? AND version = ? AND ${held.sql}`).bind(d, upload.model_id, version, ...held.params),
+        )
+      : []),
+    auditStatementIf(db, {
+      actor: op.actor, action: result.ok ? 'version.publish' : 'version.reject', subject: `model/${upload.model}/version/${version}`,
+      after: { status, manifestDigest: digest, totalBytes, reasons: validation.reasons },
+    }, at, held.sql, held.params),
+    db.prepare(`UPDATE uploads SET state = 'committed', version = ?, claim = NULL, manifest = NULL WHERE id = ? AND claim = ? AND state = 'open'`).bind(version, uploadId, claim.token),
+  ];
 }
 
 /** This commit ran past its lease and a retry took the upload over: that one decides. */

@@ -9,7 +9,8 @@ import { ApiError, vars, windowSeconds } from '@modelfleet/server-shared';
 import { DAY_SECONDS, type PowerReport, RolloutPlan } from '@modelfleet/protocol';
 import type { HealthSummary } from '../drift/health-summary.ts';
 import { metricRate } from './judge.ts';
-import { type Fleet, type Privacy, SEQUENTIAL_RULE, TYPICAL_RATES, deriveDefaults, isSeMetric, powerReport } from './power.ts';
+import { deriveDefaults } from './plan-defaults.ts';
+import { type Fleet, type Privacy, SEQUENTIAL_RULE, TYPICAL_RATES, isSeMetric, powerReport } from './power.ts';
 import { stepPrivacy } from './step-budget.ts';
 
 export interface PlanSettings { DRIFT_EPSILON_PER_DAY?: string | undefined; DRIFT_MIN_DEVICES?: string | undefined; WINDOW_SECONDS?: string | undefined }

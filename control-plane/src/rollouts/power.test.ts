@@ -5,7 +5,9 @@ import { defaultPrivacy, fixedSharePrivacy, powerTable } from '../../../test/sim
 import type { HealthSummary } from '../drift/health-summary.ts';
 import { judge } from './judge.ts';
 import { singleReleaseSample } from './deciding.ts';
-import { FIXED_RULE, type Privacy, SEQUENTIAL_RULE, TYPICAL_RATES, daysToDecide, deriveDefaults, differenceSE, niceCeil, powerReport } from './power.ts';
+import { deriveDefaults } from './plan-defaults.ts';
+import { FIXED_RULE, type Privacy, SEQUENTIAL_RULE, TYPICAL_RATES, daysToDecide, differenceSE, powerReport } from './power.ts';
+import { niceCeil } from './tolerance.ts';
 import { alphaPerMetric } from './sequential.ts';
 
 let privacy: Privacy;

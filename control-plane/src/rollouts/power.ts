@@ -12,9 +12,12 @@
  * "Day" is the telemetry window (WINDOW_SECONDS; a UTC day in production): every per-day figure
  * is per window and every duration counts windows, so a demo on 30-s windows gets times in
  * seconds, not in days that never pass.
+ *
+ * Plans derived from the fleet for what a plan leaves out (deriveDefaults) are in plan-defaults.ts.
  */
-import { DAY_SECONDS, DEFAULT_ANALYSIS, DEFAULT_STEPS, type MetricCheck, type MetricPower, type PowerReport, type RolloutStep, type StepPower } from '@modelfleet/protocol';
+import { DAY_SECONDS, type MetricCheck, type MetricPower, type PowerReport, type RolloutStep, type StepPower } from '@modelfleet/protocol';
 import { epsilonFor, rhoFor } from '../drift/privacy.ts';
+import { fitTolerance, niceCeil } from './tolerance.ts';
 import { type Context, type PowerRule, SEQUENTIAL_RULE, TYPICAL_RATES, daysToDecide, decisionMargin, differenceVariance, isSeMetric, looksAt, singleReleaseSample } from './deciding.ts';
 
 export { FIXED_RULE, type PowerRule, SEQUENTIAL_RULE, TYPICAL_RATES, daysToDecide, differenceSE, isSeMetric } from './deciding.ts';
@@ -28,7 +31,8 @@ type Metric = MetricCheck['metric'];
  */
 export interface Fleet { devicesPerDay: number; windows: number; basis: string; rates?: Partial<Record<Metric, number>>; windowSeconds?: number }
 
-const windowOf = (fleet: Fleet) => fleet.windowSeconds ?? DAY;
+// windowOf, reachableDays and contextOf are shared with plan-defaults.ts, which derives plans by this report.
+export const windowOf = (fleet: Fleet) => fleet.windowSeconds ?? DAY;
 /** "a day", or "a 30-s window" when the window is not a day (said in every figure per window). */
 export const perWindow = (seconds: number) => (seconds === DAY ? 'a day' : `a ${seconds}-s window`);
 /** The step's health release: its ε a day, the health channel's share of it (step-budget.ts), the noise σ on each count. */
@@ -40,9 +44,9 @@ export function armsPerDay(fleetPerDay: number, percent: number) {
   return { challenger: fleetPerDay * share, control: fleetPerDay * (percent <= 50 ? share : 1 - share) };
 }
 
-const reachableDays = (step: RolloutStep, rule: PowerRule, window: number) => (rule.accumulates ? Math.max(rule.evidenceDays, step.bakeSeconds / window) : rule.evidenceDays);
+export const reachableDays = (step: RolloutStep, rule: PowerRule, window: number) => (rule.accumulates ? Math.max(rule.evidenceDays, step.bakeSeconds / window) : rule.evidenceDays);
 
-const contextOf = (check: MetricCheck, analysis: readonly MetricCheck[], fleet: Fleet): Context => ({
+export const contextOf = (check: MetricCheck, analysis: readonly MetricCheck[], fleet: Fleet): Context => ({
   rate: fleet.rates?.[check.metric] ?? TYPICAL_RATES[check.metric] ?? 0,
   rateMetrics: analysis.filter((c) => isSeMetric(c.metric)).length,
 });
@@ -72,13 +76,6 @@ function metricPower(check: MetricCheck, step: RolloutStep, arms: { challenger: 
     secondsToDecision: canDecide ? Math.max(step.bakeSeconds, Math.ceil(t * window)) : null,
     canDecide,
   };
-}
-
-/** Ceiling to two significant digits (tolerances and percentages people can read). */
-export function niceCeil(x: number): number {
-  if (!(x > 0) || !Number.isFinite(x)) return x;
-  const scale = 10 ** (Math.floor(Math.log10(x)) - 1);
-  return Number((Math.ceil(x / scale - 1e-9) * scale).toPrecision(2));
 }
 
 /** The power report of a plan (see the module comment); `derived` says which parts were derived from the fleet. */
@@ -172,73 +169,4 @@ function suggestions(plan: PlanShape, fleet: Fleet, privacy: Privacy, rule: Powe
     ? `longer bakes: ${window === DAY ? `${Math.ceil(bakeDays * 24)} h` : `${Math.ceil(bakeDays * window)} s`} per step`
     : `a longer bake alone does not help under the fixed rule: one decision rests on at most ${window === DAY ? 'one day' : 'one window'} of devices`);
   return out;
-}
-
-/** Default ladder of first steps, smallest first; each continues towards 100 % in larger steps. */
-const FIRST_STEPS = [1, 2, 5, 10, 25, 50];
-const stepsFrom = (first: number, bakeSeconds = 3600): RolloutStep[] =>
-  [first, ...[5, 10, 25, 50].filter((p) => p >= 2 * first && (first >= 5 || p !== 10)), 100].map((percent) => ({ percent, bakeSeconds }));
-
-/** The loosest tolerance a derived default may have: beyond it the fleet is too small for an automatic plan. */
-export const MAX_DERIVED_TOLERANCE = 0.05;
-
-/**
- * The tightest tolerance (two significant digits, never tighter than the check's) that a harmless
- * challenger passes at variance `variance`. The sequential margin depends on the tolerance itself
- * (the mixture's τ): it is large for τ far below the SE and grows slowly above it, so the search
- * climbs from the SE up the grid of two-digit values rather than iterating from the top.
- */
-function fitTolerance(check: MetricCheck, variance: number, rule: PowerRule, ctx: Context): number {
-  const fits = (t: number) => decisionMargin(variance, t, rule, ctx.rateMetrics) <= t;
-  if (fits(check.tolerance)) return check.tolerance;
-  let tol = niceCeil(Math.max(check.tolerance, Math.sqrt(variance)));
-  for (let i = 0; i < 2000 && !fits(tol); i++) tol = niceCeil(tol * 1.01);
-  return tol;
-}
-
-/**
- * Steps and tolerances that fit the fleet, for whatever the plan left out: the smallest first step
- * (within `maxFirstPercent`, the policy's) at which the default metrics decide; failing that, the
- * largest allowed first step with each tolerance loosened to what it can resolve there (never
- * tighter than DEFAULT_ANALYSIS, at most MAX_DERIVED_TOLERANCE). minSample is raised to the
- * sample at which one release decides, so the step's first look can decide (each further
- * increment adds its own noise). Bakes are an hour, or the policy's minimum if longer. No fleet
- * data: the fixed defaults (the report says so). Tolerances come from the fleet's observed rates
- * (Fleet.rates) where the champion's health window gives them.
- */
-export function deriveDefaults(given: Partial<PlanShape>, fleet: Fleet, privacy: Privacy, rule: PowerRule = SEQUENTIAL_RULE, maxFirstPercent = 10, bakeSeconds = 3600): PlanShape {
-  if (fleet.windows === 0 || fleet.devicesPerDay <= 0) return { steps: given.steps ?? DEFAULT_STEPS, analysis: given.analysis ?? DEFAULT_ANALYSIS };
-  const firsts = FIRST_STEPS.filter((p) => p <= maxFirstPercent);
-  const ladder = given.steps ? [given.steps] : (firsts.length ? firsts : [maxFirstPercent]).map((p) => stepsFrom(p, bakeSeconds));
-  // One minSample for every metric: the step's release waits for the smallest one, and a release
-  // below another metric's minSample would leave that metric without data for the whole step.
-  const withSamples = (steps: RolloutStep[], analysis: MetricCheck[]): MetricCheck[] => {
-    const arms = armsPerDay(fleet.devicesPerDay, steps[0]!.percent);
-    const thinner = Math.min(arms.challenger, arms.control);
-    const needs = analysis.map((c) => (rule.kind === 'sequential'
-      ? singleReleaseSample(c, arms.control / arms.challenger, privacy.noiseSigma, rule, contextOf(c, analysis, fleet))
-      : daysToDecide(c, arms.challenger, arms.control, privacy.noiseSigma, rule, contextOf(c, analysis, fleet)) * thinner)).filter(Number.isFinite);
-    const need = Math.min(Math.ceil(Math.max(0, ...needs) / 100) * 100, Math.floor(reachableDays(steps[0]!, rule, windowOf(fleet)) * thinner));
-    return analysis.map((c) => ({ ...c, minSample: Math.max(c.minSample, need) }));
-  };
-  const decides = (steps: RolloutStep[], analysis: MetricCheck[]) => powerReport({ steps, analysis }, fleet, privacy, rule).canDecide;
-  if (given.analysis) {
-    const fit = ladder.find((steps) => decides(steps, given.analysis!));
-    return { steps: fit ?? ladder[ladder.length - 1]!, analysis: given.analysis };
-  }
-  for (const steps of ladder) {
-    const analysis = withSamples(steps, DEFAULT_ANALYSIS);
-    if (decides(steps, analysis)) return { steps, analysis };
-  }
-  // No step within the policy decides at the default tolerances: loosen them to what the largest
-  // first step resolves with one release of all its reachable devices.
-  const steps = ladder[ladder.length - 1]!;
-  const report = powerReport({ steps, analysis: withSamples(steps, DEFAULT_ANALYSIS) }, fleet, privacy, rule);
-  const first = report.steps[0]!;
-  const analysis = DEFAULT_ANALYSIS.map((c) => {
-    const m = first.metrics.find((x) => x.metric === c.metric)!;
-    if (m.canDecide || m.standardError === null) return c;
-    return { ...c, tolerance: Math.min(MAX_DERIVED_TOLERANCE, Math.max(c.tolerance, fitTolerance(c, m.standardError ** 2, rule, contextOf(c, DEFAULT_ANALYSIS, fleet)))) };
-  });
-  return { steps, analysis: withSamples(steps, analysis) };
 }

@@ -75,24 +75,9 @@ export function DriftPage({ d, ...page }: Omit<PageProps, 'title'> & { d: DriftV
           <h2>Features</h2>
           <p class="muted" id="effect-floor">A feature alarms when its p-value is under the threshold <em>and</em> its effect is at least {num(d.effectFloor.sigma, 2)} baseline σ (numeric location or shape) or {pct(d.effectFloor.share, 0)} of a share (categories, missing values): with many devices, tiny harmless shifts are significant, and the floor keeps them quiet. Effects come with 95 % intervals from the sampling and privacy noise of both the fleet and the baseline.</p>
           <div class="grid">
-            {features.map((name) => {
-              const f = latest!.verdict!.features.find((x) => x.name === name)!;
-              const imp = importance.get(name);
-              return (
-                <section class="card" data-feature={name} aria-labelledby={`f-${name}`}>
-                  <h3 id={`f-${name}`}>{name} {f.alarm ? <Badge status="alarm">alarm</Badge> : null} {f.alarm && imp?.leaned ? <Badge status="leaned">v{d.version} leans on it</Badge> : null}</h3>
-                  {imp && <p class="muted" data-importance={name}>Importance (self-reported): {num(imp.value, 4)}, #{imp.rank}, {pct(imp.share, 0)} of the total.</p>}
-                  <figure>
-                    <div class="chart" data-chart="score" data-feature={name} role="img" aria-label={`${name}: test score per window against the alarm threshold`} />
-                    <figcaption class="muted">−log₁₀ p per window ({f.test}); dashed: alarm threshold (α {num(d.familyAlpha, 3)} over {tested} features); red points: alarms.</figcaption>
-                  </figure>
-                  <figure>
-                    <div class="chart" data-chart="bins" data-feature={name} role="img" aria-label={`${name}: released bin shares against the baseline in the latest window`} />
-                    <figcaption class="muted">Latest window: released (noised) bin shares vs the baseline's own shares. <Effects f={f} /></figcaption>
-                  </figure>
-                </section>
-              );
-            })}
+            {features.map((name) => (
+              <FeatureCard d={d} f={latest!.verdict!.features.find((x) => x.name === name)!} imp={importance.get(name)} tested={tested} />
+            ))}
           </div>
           <h2>Outputs and devices</h2>
           <div class="grid">
@@ -101,27 +86,64 @@ export function DriftPage({ d, ...page }: Omit<PageProps, 'title'> & { d: DriftV
             <figure class="card"><div class="chart" data-chart="devices" role="img" aria-label="Devices contributing per window against minDevices" />
               <figcaption class="muted">Devices contributing per window; dashed: minDevices ({d.minDevices.toLocaleString('en-US')}).</figcaption></figure>
           </div>
-          <h2 id="windows-h">Windows</h2>
-          <div class="table-wrap">
-            <table class="responsive" aria-labelledby="windows-h">
-              <thead><tr><th scope="col">{daily ? 'Day' : 'Window (start)'}</th><th scope="col" class="num">Devices</th><th scope="col">Verdict</th><th scope="col">Alarmed features</th><th scope="col">Outputs</th><th scope="col" class="num">Noise σ</th><th scope="col">Retrain</th><th scope="col">Closed</th></tr></thead>
-              <tbody>{[...windows].reverse().map((w) => (
-                <tr data-window={w.window}>
-                  <td data-label={daily ? 'Day' : 'Window'}>{label(w.window)}</td>
-                  <td data-label="Devices" class="num">{w.devices.toLocaleString('en-US')}</td>
-                  <td data-label="Verdict">{!w.released ? <Badge status="no_data">withheld</Badge> : w.alarm ? <Badge status="alarm">alarm</Badge> : <Badge status="ok">ok</Badge>}</td>
-                  <td data-label="Alarmed">{w.verdict?.features.filter((f) => f.alarm).map((f) => (importance.get(f.name)?.leaned ? `${f.name} (leaned on)` : f.name)).join(', ') || '—'}</td>
-                  <td data-label="Outputs">{w.verdict?.outputs ? <>{w.verdict.outputs.predictionDrift ? 'prediction drift; ' : ''}est. accuracy {pct(w.verdict.outputs.estimatedAccuracy, 1)}{w.verdict.outputs.calibrated === false ? ' (uncalibrated)' : ''}{w.verdict.outputs.feedbackAccuracy != null ? <>; labels {pct(w.verdict.outputs.feedbackAccuracy, 1)}</> : null}</> : '—'}</td>
-                  <td data-label="Noise σ" class="num">{num(w.noiseSigma, 4)}</td>
-                  <td data-label="Retrain">{w.retrain?.reasons.join(', ') || '—'}</td>
-                  <td data-label="Closed">{when(w.closedAt)}</td>
-                </tr>
-              ))}</tbody>
-            </table>
-          </div>
+          <WindowsTable windows={windows} importance={importance} daily={daily} label={label} />
         </>
       )}
       <h2>Privacy ledger</h2>
+      <LedgerPanel d={d} daily={daily} seconds={seconds} />
+    </Page>
+  );
+}
+
+/** One feature of the latest window: its verdict, what the version's publisher says it weighs, its two charts. */
+function FeatureCard({ d, f, imp, tested }: { d: DriftView; f: FeatureVerdictView; imp: Importance | undefined; tested: number }) {
+  const name = f.name;
+  return (
+    <section class="card" data-feature={name} aria-labelledby={`f-${name}`}>
+      <h3 id={`f-${name}`}>{name} {f.alarm ? <Badge status="alarm">alarm</Badge> : null} {f.alarm && imp?.leaned ? <Badge status="leaned">v{d.version} leans on it</Badge> : null}</h3>
+      {imp && <p class="muted" data-importance={name}>Importance (self-reported): {num(imp.value, 4)}, #{imp.rank}, {pct(imp.share, 0)} of the total.</p>}
+      <figure>
+        <div class="chart" data-chart="score" data-feature={name} role="img" aria-label={`${name}: test score per window against the alarm threshold`} />
+        <figcaption class="muted">−log₁₀ p per window ({f.test}); dashed: alarm threshold (α {num(d.familyAlpha, 3)} over {tested} features); red points: alarms.</figcaption>
+      </figure>
+      <figure>
+        <div class="chart" data-chart="bins" data-feature={name} role="img" aria-label={`${name}: released bin shares against the baseline in the latest window`} />
+        <figcaption class="muted">Latest window: released (noised) bin shares vs the baseline's own shares. <Effects f={f} /></figcaption>
+      </figure>
+    </section>
+  );
+}
+
+/** Every closed window, newest first: the same numbers as the charts, for screen readers and for copying. */
+function WindowsTable({ windows, importance, daily, label }: { windows: WindowView[]; importance: Map<string, Importance>; daily: boolean; label: (w: number) => string }) {
+  return (
+    <>
+      <h2 id="windows-h">Windows</h2>
+      <div class="table-wrap">
+        <table class="responsive" aria-labelledby="windows-h">
+          <thead><tr><th scope="col">{daily ? 'Day' : 'Window (start)'}</th><th scope="col" class="num">Devices</th><th scope="col">Verdict</th><th scope="col">Alarmed features</th><th scope="col">Outputs</th><th scope="col" class="num">Noise σ</th><th scope="col">Retrain</th><th scope="col">Closed</th></tr></thead>
+          <tbody>{[...windows].reverse().map((w) => (
+            <tr data-window={w.window}>
+              <td data-label={daily ? 'Day' : 'Window'}>{label(w.window)}</td>
+              <td data-label="Devices" class="num">{w.devices.toLocaleString('en-US')}</td>
+              <td data-label="Verdict">{!w.released ? <Badge status="no_data">withheld</Badge> : w.alarm ? <Badge status="alarm">alarm</Badge> : <Badge status="ok">ok</Badge>}</td>
+              <td data-label="Alarmed">{w.verdict?.features.filter((f) => f.alarm).map((f) => (importance.get(f.name)?.leaned ? `${f.name} (leaned on)` : f.name)).join(', ') || '—'}</td>
+              <td data-label="Outputs">{w.verdict?.outputs ? <>{w.verdict.outputs.predictionDrift ? 'prediction drift; ' : ''}est. accuracy {pct(w.verdict.outputs.estimatedAccuracy, 1)}{w.verdict.outputs.calibrated === false ? ' (uncalibrated)' : ''}{w.verdict.outputs.feedbackAccuracy != null ? <>; labels {pct(w.verdict.outputs.feedbackAccuracy, 1)}</> : null}</> : '—'}</td>
+              <td data-label="Noise σ" class="num">{num(w.noiseSigma, 4)}</td>
+              <td data-label="Retrain">{w.retrain?.reasons.join(', ') || '—'}</td>
+              <td data-label="Closed">{when(w.closedAt)}</td>
+            </tr>
+          ))}</tbody>
+        </table>
+      </div>
+    </>
+  );
+}
+
+/** The privacy budget per release, what the year's releases spent, and where it went by channel. */
+function LedgerPanel({ d, daily, seconds }: { d: DriftView; daily: boolean; seconds: number }) {
+  return (
+    <>
       {d.ledger ? (
         <dl class="kv" id="ledger">
           {daily
@@ -152,7 +174,7 @@ export function DriftPage({ d, ...page }: Omit<PageProps, 'title'> & { d: DriftV
           </table>
         </div>
       )}
-    </Page>
+    </>
   );
 }
 

@@ -62,7 +62,6 @@ function Delta({ name, value, champion, sameSet }: { name: string; value: number
 
 export function ModelPage({ model, ...page }: Omit<PageProps, 'title'> & { model: ModelView }) {
   const champion = model.versions.find((v) => v.version === model.aliases.champion);
-  const names = [...new Set(model.versions.flatMap((v) => Object.keys(metricsOf(v).values ?? {})))].sort();
   const live = model.rollouts.find((r) => r.state === 'running' || r.state === 'paused');
   const candidates = model.versions.filter((v) => v.status === 'active' && v.version !== champion?.version);
   const enc = encodeURIComponent(model.name);
@@ -79,6 +78,39 @@ export function ModelPage({ model, ...page }: Omit<PageProps, 'title'> & { model
         <div data-live={`/console/models/${enc}/fleet-panel`}><FleetPanel fleet={model.fleet} /></div>
       </section>
 
+      <VersionsTable versions={model.versions} champion={champion} />
+      {champion && <p class="muted">Deltas compare with the champion v{champion.version} only where both were evaluated on the same set ({short(metricsOf(champion).evalSetDigest ?? null)}).</p>}
+      <PolicyPanel policy={model.policy} />
+
+      <EvalSetPanel set={model.evalSet} versions={model.versions} />
+
+      <h2 id="compare">Compare two versions</h2>
+      <form method="get" action={`/console/models/${enc}`} class="inline">
+        <label for="a">First <select id="a" name="a">{model.versions.map((v) => <option value={v.version} selected={model.compare?.[0].version === v.version}>v{v.version}</option>)}</select></label>
+        <label for="b">Second <select id="b" name="b">{model.versions.map((v) => <option value={v.version} selected={model.compare ? model.compare[1].version === v.version : v === model.versions[0]}>v{v.version}</option>)}</select></label>
+        <button type="submit">Compare</button>
+      </form>
+      {model.compare && <Comparison a={model.compare[0]} b={model.compare[1]} />}
+
+      <h2>Rollouts</h2>
+      {model.rollouts.length === 0 ? <p class="muted">No rollouts yet.</p> : (
+        <ul>{model.rollouts.map((r) => <li><a href={`/console/rollouts/${r.id}`}>{r.id}</a> <Badge status={r.state} /> v{r.champion} → v{r.challenger}, {r.percent} %</li>)}</ul>
+      )}
+
+      {page.csrf && model.canPublish && !live && candidates.length > 0 && (
+        <StartRolloutForm model={model} candidates={candidates} csrf={page.csrf} />
+      )}
+
+      {page.csrf && model.canOperate && <AliasForm model={model} csrf={page.csrf} />}
+    </Page>
+  );
+}
+
+/** Every version with its self-reported metrics (deltas against the champion on the same evaluation set), lineage, validation, signers. */
+function VersionsTable({ versions, champion }: { versions: VersionView[]; champion: VersionView | undefined }) {
+  const names = [...new Set(versions.flatMap((v) => Object.keys(metricsOf(v).values ?? {})))].sort();
+  return (
+    <>
       <h2 id="versions">Versions</h2>
       <div class="table-wrap">
         <table class="responsive" aria-describedby="versions">
@@ -88,7 +120,7 @@ export function ModelPage({ model, ...page }: Omit<PageProps, 'title'> & { model
             <th scope="col">Lineage</th><th scope="col">Validation</th><th scope="col">Signed by</th><th scope="col">Published</th>
           </tr></thead>
           <tbody>
-            {model.versions.map((v) => {
+            {versions.map((v) => {
               const sameSet = !!champion && metricsOf(v).evalSetDigest !== undefined && metricsOf(v).evalSetDigest === metricsOf(champion).evalSetDigest;
               return (
                 <tr data-version={v.version}>
@@ -109,63 +141,54 @@ export function ModelPage({ model, ...page }: Omit<PageProps, 'title'> & { model
           </tbody>
         </table>
       </div>
-      {champion && <p class="muted">Deltas compare with the champion v{champion.version} only where both were evaluated on the same set ({short(metricsOf(champion).evalSetDigest ?? null)}).</p>}
-      <PolicyPanel policy={model.policy} />
+    </>
+  );
+}
 
-      <EvalSetPanel set={model.evalSet} versions={model.versions} />
-
-      <h2 id="compare">Compare two versions</h2>
-      <form method="get" action={`/console/models/${enc}`} class="inline">
-        <label for="a">First <select id="a" name="a">{model.versions.map((v) => <option value={v.version} selected={model.compare?.[0].version === v.version}>v{v.version}</option>)}</select></label>
-        <label for="b">Second <select id="b" name="b">{model.versions.map((v) => <option value={v.version} selected={model.compare ? model.compare[1].version === v.version : v === model.versions[0]}>v{v.version}</option>)}</select></label>
-        <button type="submit">Compare</button>
+/** A publisher's or operator's start form, with the power of the plan derived from the fleet (the form's default). */
+function StartRolloutForm({ model, candidates, csrf }: { model: ModelView; candidates: VersionView[]; csrf: string }) {
+  const enc = encodeURIComponent(model.name);
+  return (
+    <section aria-labelledby="start-h">
+      <h2 id="start-h">Start a rollout</h2>
+      {model.preview && <PowerPanel power={model.preview.power} caption={`The plan derived from the fleet (${model.preview.plan.steps.map((s) => s.percent).join(' → ')} %):`} />}
+      <form method="post" action={`/console/models/${enc}/rollouts`} class="stack" data-action-form data-confirm="Start this rollout? Devices in the first step's range will download the challenger.">
+        <input type="hidden" name="_csrf" value={csrf} />
+        <label for="challenger">Challenger
+          <select id="challenger" name="challenger">{candidates.map((v) => <option value={v.version}>v{v.version} {v.label ?? ''}</option>)}</select>
+        </label>
+        <label for="steps">Steps (percent of eligible devices)
+          <select id="steps" name="steps">
+            {model.preview && <option value="fleet">derived from the fleet: {model.preview.plan.steps.map((s) => s.percent).join(' → ')} %</option>}
+            <option value="1,5,25,50,100">1 → 5 → 25 → 50 → 100 %</option>
+            <option value="10,50,100">10 → 50 → 100 %</option>
+            <option value="50,100">50 → 100 %</option>
+          </select>
+        </label>
+        <label for="bake">Bake time per step (minutes)
+          <input id="bake" name="bakeMinutes" type="number" min={0} max={43200} value="60" required />
+        </label>
+        <label for="reason-start">Reason <input id="reason-start" name="reason" maxlength={500} placeholder="optional" /></label>
+        <button type="submit" class="primary" data-testid="start-rollout">Start rollout</button>
       </form>
-      {model.compare && <Comparison a={model.compare[0]} b={model.compare[1]} />}
+    </section>
+  );
+}
 
-      <h2>Rollouts</h2>
-      {model.rollouts.length === 0 ? <p class="muted">No rollouts yet.</p> : (
-        <ul>{model.rollouts.map((r) => <li><a href={`/console/rollouts/${r.id}`}>{r.id}</a> <Badge status={r.state} /> v{r.champion} → v{r.challenger}, {r.percent} %</li>)}</ul>
-      )}
-
-      {page.csrf && model.canPublish && !live && candidates.length > 0 && (
-        <section aria-labelledby="start-h">
-          <h2 id="start-h">Start a rollout</h2>
-          {model.preview && <PowerPanel power={model.preview.power} caption={`The plan derived from the fleet (${model.preview.plan.steps.map((s) => s.percent).join(' → ')} %):`} />}
-          <form method="post" action={`/console/models/${enc}/rollouts`} class="stack" data-action-form data-confirm="Start this rollout? Devices in the first step's range will download the challenger.">
-            <input type="hidden" name="_csrf" value={page.csrf} />
-            <label for="challenger">Challenger
-              <select id="challenger" name="challenger">{candidates.map((v) => <option value={v.version}>v{v.version} {v.label ?? ''}</option>)}</select>
-            </label>
-            <label for="steps">Steps (percent of eligible devices)
-              <select id="steps" name="steps">
-                {model.preview && <option value="fleet">derived from the fleet: {model.preview.plan.steps.map((s) => s.percent).join(' → ')} %</option>}
-                <option value="1,5,25,50,100">1 → 5 → 25 → 50 → 100 %</option>
-                <option value="10,50,100">10 → 50 → 100 %</option>
-                <option value="50,100">50 → 100 %</option>
-              </select>
-            </label>
-            <label for="bake">Bake time per step (minutes)
-              <input id="bake" name="bakeMinutes" type="number" min={0} max={43200} value="60" required />
-            </label>
-            <label for="reason-start">Reason <input id="reason-start" name="reason" maxlength={500} placeholder="optional" /></label>
-            <button type="submit" class="primary" data-testid="start-rollout">Start rollout</button>
-          </form>
-        </section>
-      )}
-
-      {page.csrf && model.canOperate && (
-        <section aria-labelledby="alias-h">
-          <h2 id="alias-h">Set an alias</h2>
-          <p class="muted">Setting <code>champion</code> by hand ends a live rollout.</p>
-          <form method="post" action={`/console/models/${enc}/aliases`} class="inline" data-action-form data-confirm="Point this alias at the chosen version?">
-            <input type="hidden" name="_csrf" value={page.csrf} />
-            <label for="alias">Alias <input id="alias" name="alias" required pattern="[a-z][a-z0-9-]{0,31}" value="champion" /></label>
-            <label for="alias-version">Version <select id="alias-version" name="version">{model.versions.filter((v) => v.status === 'active').map((v) => <option value={v.version}>v{v.version}</option>)}</select></label>
-            <button type="submit" data-testid="set-alias">Set alias</button>
-          </form>
-        </section>
-      )}
-    </Page>
+/** An operator's form to point an alias at an active version. */
+function AliasForm({ model, csrf }: { model: ModelView; csrf: string }) {
+  const enc = encodeURIComponent(model.name);
+  return (
+    <section aria-labelledby="alias-h">
+      <h2 id="alias-h">Set an alias</h2>
+      <p class="muted">Setting <code>champion</code> by hand ends a live rollout.</p>
+      <form method="post" action={`/console/models/${enc}/aliases`} class="inline" data-action-form data-confirm="Point this alias at the chosen version?">
+        <input type="hidden" name="_csrf" value={csrf} />
+        <label for="alias">Alias <input id="alias" name="alias" required pattern="[a-z][a-z0-9-]{0,31}" value="champion" /></label>
+        <label for="alias-version">Version <select id="alias-version" name="version">{model.versions.filter((v) => v.status === 'active').map((v) => <option value={v.version}>v{v.version}</option>)}</select></label>
+        <button type="submit" data-testid="set-alias">Set alias</button>
+      </form>
+    </section>
   );
 }
 
