@@ -75,7 +75,10 @@ export interface Client {
    * activate and load phases.
    */
   load(name: string, options?: LoadOptions): Promise<LoadedModel>;
-  /** Per loaded model: running and cached versions, state (ready, update-ready, stale, offline, error), backend, last error. */
+  /**
+   * Per loaded model: running and cached versions, state (ready, update-ready, stale, offline, error),
+   * backend, backends that did not start, last error and last sync.
+   */
   status(): Promise<Record<string, ModelStatus>>;
   /**
    * Ends this device's drift window now: the sketches go to the outbox and uploads are tried.
@@ -93,7 +96,7 @@ export interface Client {
  * and `storage_unavailable` when it cannot open IndexedDB.
  *
  * @example
- * const client = await createClient({ endpoint, appKey, trustRoot, runner: createEngine(), storage: await openStore() });
+ * const client = await createClient({ endpoint, appKey, trustRoot, runner: createEngine(), storage });
  * const model = await client.load('fraud');
  */
 export async function createClient(options: ClientOptions): Promise<Client> {

@@ -62,7 +62,10 @@ export interface Delivery {
   entry(name: string): ModelStatus;
   /** SPEC 7: a failed sync is recorded; the active version keeps running. Throws only when none is cached. */
   sync(name: string, onProgress?: (p: SyncProgress) => void): Promise<SyncResult | null>;
-  /** Starts the cache's active version in the runner (`synced`: what the sync just verified, to load without reading back). */
+  /**
+   * Starts the cache's active version in the runner. `synced`: what the sync just verified, so the
+   * version loads without reading it back from IndexedDB.
+   */
   instantiate(name: string, synced?: SyncResult | null, onProgress?: (p: SyncProgress) => void): Promise<Instance>;
   status(): Promise<Record<string, ModelStatus>>;
   /** Stops accepting calls and unloads every model from the runner. */
@@ -102,7 +105,10 @@ export function createDelivery(options: DeliveryOptions): Delivery {
 function entry(d: State, name: string): ModelStatus {
   let s = d.statuses.get(name);
   if (!s) {
-    s = { version: null, cachedVersion: null, state: 'ready', backend: null, lastError: null, lastSync: null, backendProblems: [] };
+    s = {
+      version: null, cachedVersion: null, state: 'ready', backend: null,
+      lastError: null, lastSync: null, backendProblems: [],
+    };
     d.statuses.set(name, s);
   }
   return s;
@@ -151,7 +157,8 @@ async function instantiate(
   const { ctx: { store }, runner } = d.options;
   const state = await store.state(name);
   if (!state.active) {
-    throw new SdkError('no_model', `no verified version of ${name} is cached and the control plane could not be reached`);
+    const why = `no verified version of ${name} is cached and the control plane could not be reached`;
+    throw new SdkError('no_model', why);
   }
   const { version, digest } = state.active;
   const just = synced?.kind === 'activated' && synced.digest === digest ? synced : undefined;

@@ -24,26 +24,35 @@ export interface Device {
 }
 
 export async function openDevice(options: ClientOptions, report: Report): Promise<Device> {
-  const store = typeof options.storage === 'object' ? options.storage : await openStore(options.storage ?? DEFAULT_DB_NAME).catch((e) => {
-    throw new SdkError('storage_unavailable', `IndexedDB is not available here (${(e as Error).message}); models cannot be cached`, e);
-  });
+  const store = typeof options.storage === 'object' ? options.storage : await open(options.storage);
   const [storedId, cachedTier] = await Promise.all([
     options.deviceId ? undefined : store.getMeta('deviceId'),
     store.getMeta('storageTier').catch((e) => void report('storage_read', e)) as Promise<DeviceProfile['storageTier']>,
   ]);
   let deviceId = options.deviceId ?? storedId;
   if (!deviceId) await store.putMeta('deviceId', (deviceId = crypto.randomUUID()));
-  const trustRoot = typeof options.trustRoot === 'string' ? parseEnvelope(options.trustRoot, 'trustRoot') : options.trustRoot;
+  const { trustRoot: given } = options;
+  const trustRoot = typeof given === 'string' ? parseEnvelope(given, 'trustRoot') : given;
   const fetch = options.fetch ?? globalThis.fetch.bind(globalThis);
   const ctx: SyncContext = {
     edge: { endpoint: options.endpoint.replace(/\/$/, ''), appKey: options.appKey, fetch, report },
     store, trustRoot, deviceId, caps: options.caps ?? DEFAULT_SIZE_CAPS, parallel: options.parallel ?? DEFAULT_PARALLEL,
     now: options.now ?? (() => new Date()),
     ...(options.attest ? { attest: options.attest } : {}),
-    ...(typeof navigator !== 'undefined' && navigator.storage?.estimate ? { estimate: () => navigator.storage.estimate() } : {}),
+    ...(hasEstimate() ? { estimate: () => navigator.storage.estimate() } : {}),
   };
   ctx.profileQuery = profileFor(options, store, cachedTier, ctx.estimate, report);
   return { store, deviceId, ctx };
+}
+
+/** navigator.storage.estimate is there (browsers; not Node, not some WebViews). */
+const hasEstimate = () => typeof navigator !== 'undefined' && !!navigator.storage?.estimate;
+
+async function open(name = DEFAULT_DB_NAME): Promise<ModelStore> {
+  return openStore(name).catch((e) => {
+    const why = `IndexedDB is not available here (${(e as Error).message}); models cannot be cached`;
+    throw new SdkError('storage_unavailable', why, e);
+  });
 }
 
 /**
@@ -57,7 +66,8 @@ function profileFor(
   estimate: SyncContext['estimate'], report: Report,
 ): () => string {
   const known = detectProfile({
-    ...(options.platform ? { platform: options.platform } : {}), ...(options.appVersion ? { appVersion: options.appVersion } : {}),
+    ...(options.platform ? { platform: options.platform } : {}),
+    ...(options.appVersion ? { appVersion: options.appVersion } : {}),
   });
   let query = profileQuery({ ...known, ...(cachedTier ? { storageTier: cachedTier } : {}) });
   void estimate?.().then(({ quota }) => {

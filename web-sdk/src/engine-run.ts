@@ -62,7 +62,9 @@ export async function runLoaded(loaded: Loaded, inputs: WireInput[]): Promise<Ou
       tensors[w.name] = tf.tensor(materialise(w).data, w.shape, w.dtype);
     }
     const outNames = loaded.io.outputs.map((o) => o.name);
-    const y = loaded.kind === 'tfjs-layers' ? predictLayers(loaded, tensors) : await executeGraph(loaded, tensors, outNames);
+    const y = loaded.kind === 'tfjs-layers'
+      ? predictLayers(loaded, tensors)
+      : await executeGraph(loaded, tensors, outNames);
     outs = Array.isArray(y) ? y : [y];
     // A copy of each output's values: on CPU (and WebGPU once read) the backend hands out the
     // array it stores, which another live tensor may share; the copy is ours to move to the page.
@@ -81,7 +83,9 @@ function predictLayers(loaded: Loaded, tensors: Record<string, tf.Tensor>): tf.T
 }
 
 /** execute() for static graphs; executeAsync() when the graph has control flow (learnt once). */
-async function executeGraph(loaded: Loaded, tensors: Record<string, tf.Tensor>, outNames: string[]): Promise<tf.Tensor | tf.Tensor[]> {
+async function executeGraph(
+  loaded: Loaded, tensors: Record<string, tf.Tensor>, outNames: string[],
+): Promise<tf.Tensor | tf.Tensor[]> {
   const graph = loaded.model as GraphModel;
   if (!loaded.async) {
     try {

@@ -105,7 +105,9 @@ async function reload(d: Delivery, name: string, current: RunningModel): ReturnT
   const synced = await d.sync(name);
   const downloadedBytes = synced?.kind === 'activated' ? synced.downloadedBytes : 0;
   const active = (await d.store.state(name)).active;
-  if (!active || active.version === current.version) return { version: current.version, changed: false, downloadedBytes };
+  if (!active || active.version === current.version) {
+    return { version: current.version, changed: false, downloadedBytes };
+  }
   const next = await d.instantiate(name, synced);
   const old = current.handle;
   await Promise.allSettled([...current.inflight]); // never swap mid-call

@@ -66,6 +66,7 @@ export function reporter(onError?: (issue: ClientIssue) => void): Report {
 
 function describe(code: ClientIssueCode, cause: unknown, context: IssueContext): string {
   const what = (cause as Error | undefined)?.message ?? String(cause);
-  const where = context.model ? ` (${context.model}${context.version !== undefined ? ` v${context.version}` : ''})` : '';
+  const version = context.version !== undefined ? ` v${context.version}` : '';
+  const where = context.model ? ` (${context.model}${version})` : '';
   return `${code.replace(/_/g, ' ')}${where}: ${what}`;
 }

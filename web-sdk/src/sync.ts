@@ -114,7 +114,8 @@ async function checkHeadroom(ctx: SyncContext, bytes: number): Promise<void> {
   const usable = quota === undefined ? undefined : quota * (1 - QUOTA_HEADROOM);
   if (usable !== undefined && usage + bytes > usable) {
     const available = Math.max(0, Math.floor(usable - usage));
-    throw new SdkError('storage_quota', `the model needs ${bytes} more bytes but only ${available} are available; free storage and retry`);
+    const why = `the model needs ${bytes} more bytes but only ${available} are available; free storage and retry`;
+    throw new SdkError('storage_quota', why);
   }
 }
 
@@ -174,7 +175,8 @@ async function plan(
   mark('manifest-verified');
   hooks.manifestVerified?.(manifest);
   const digests = manifest.chunks.map((c) => c.digest);
-  await ctx.store.putManifest({ digest: ticket.manifestDigest, model, version: manifest.version, payload, chunks: digests });
+  const stored = { digest: ticket.manifestDigest, model, version: manifest.version, payload, chunks: digests };
+  await ctx.store.putManifest(stored);
   mark('manifest-stored');
   const pending = { digest: ticket.manifestDigest, version: ticket.version };
   await ctx.store.putState({ ...(await ctx.store.state(model)), pending });
@@ -213,7 +215,8 @@ export async function syncModel(ctx: SyncContext, model: string, onProgress?: (p
 
     const ref = { digest: ticket.manifestDigest, version: ticket.version };
     const fetched = new Map<string, Uint8Array>();
-    const { chunks, totalBytes, inlineBytes, verified } = await plan(ctx, model, ticket, root, answer, fetched, onProgress, hooks);
+    const planned = await plan(ctx, model, ticket, root, answer, fetched, onProgress, hooks);
+    const { chunks, totalBytes, inlineBytes, verified } = planned;
 
     let loaded = 0;
     if (chunks.length > 0) onProgress?.({ model, phase: 'download', loadedBytes: 0, totalBytes });

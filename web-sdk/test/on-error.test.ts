@@ -19,7 +19,8 @@ let worker: TestWorker & { appKey: string };
 beforeAll(async () => {
   worker = await controlPlane();
   await createModel(worker, 'watched');
-  expect((await publish(worker, 'watched', await buildLayersModel({ seed: 91, inputs: 2 }), { baseline })).res.status).toBe(201);
+  const published = await publish(worker, 'watched', await buildLayersModel({ seed: 91, inputs: 2 }), { baseline });
+  expect(published.res.status).toBe(201);
   await setChampion(worker, 'watched', 1);
 });
 afterAll(() => worker?.dispose());
@@ -67,7 +68,8 @@ it('reports an attest callback that throws, and loads without attestation', asyn
 
 it('outbox: a failing IndexedDB write is counted as a drop and reported with its channel', async () => {
   // The two calls enqueue makes: the queue's size, then the write, which the browser refuses.
-  const full = { db: { count: async () => 0, put: () => Promise.reject(new DOMException('disk full', 'QuotaExceededError')) } };
+  const refuse = () => Promise.reject(new DOMException('disk full', 'QuotaExceededError'));
+  const full = { db: { count: async () => 0, put: refuse } };
   const issues: ClientIssue[] = [];
   const edge = { endpoint: 'http://edge.test', appKey: 'k', fetch };
   const outbox = createOutbox(full as unknown as ModelStore, edge, 'dev', Date.now, reporter((i) => issues.push(i)));

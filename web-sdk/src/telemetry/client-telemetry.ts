@@ -54,7 +54,9 @@ export interface ClientTelemetry {
    * The app's label for a prediction, counted as correct or not against the top class of `prediction`
    * (default: `lastTop`, the first row's top class of the last predict).
    */
-  feedback(name: string, version: number, label: number | string, prediction: number[] | undefined, lastTop: number | null): void;
+  feedback(
+    name: string, version: number, label: number | string, prediction: number[] | undefined, lastTop: number | null,
+  ): void;
   /** Each poll, after the model's sync: follow its step, and close a window that ended without predictions. */
   polled(name: string): Promise<void>;
   /** Tries the queued uploads (each poll). */
@@ -74,9 +76,14 @@ export interface PredictRecord {
   stats?: Record<string, number>[];
 }
 
-/** A sketched model version. `measure`: inputs whose declared statistics (@input.<input>.<stat>) the worker computes. */
+/** A sketched model version. */
 interface ModelSketch {
-  version: number; layout: SketchLayout; measure: ReadonlySet<string>; make: (window: number) => Sketcher; current: Sketcher;
+  version: number;
+  layout: SketchLayout;
+  /** Inputs whose declared statistics (@input.<input>.<stat>) the worker computes. */
+  measure: ReadonlySet<string>;
+  make: (window: number) => Sketcher;
+  current: Sketcher;
 }
 
 /** Per-model telemetry state, shared by the functions below. */
@@ -193,7 +200,8 @@ async function closeWindow(t: State, name: string, next?: number): Promise<void>
   const upload = s.current.build();
   s.current = s.make(window);
   if (!upload) return;
-  await outbox.enqueue({ model: name, version: s.version, window: upload.window, bytes: encodeUpload(s.layout, upload) });
+  const bytes = encodeUpload(s.layout, upload);
+  await outbox.enqueue({ model: name, version: s.version, window: upload.window, bytes });
 }
 
 /** Closes the window that ended before this observation, then uploads; off the caller's path. */

@@ -23,11 +23,14 @@ export async function keepProof(store: ModelStore, model: string, proof: string)
 export async function proofFor(
   store: ModelStore, model: string, version: number, report: Report = silent,
 ): Promise<string | undefined> {
-  return store.db.get('meta', versionKey(model, version)).catch((e) => void report('storage_read', e, { model, version }));
+  return store.db.get('meta', versionKey(model, version))
+    .catch((e) => void report('storage_read', e, { model, version }));
 }
 
 /** An unreadable proof is reported and treated as none (the ticket request then asks for attestation). */
-export async function latestProof(store: ModelStore, model: string, report: Report = silent): Promise<ProofClaims | null> {
+export async function latestProof(
+  store: ModelStore, model: string, report: Report = silent,
+): Promise<ProofClaims | null> {
   const proof = await store.db.get('meta', latestKey(model)).catch((e) => void report('storage_read', e, { model }));
   return proof ? readProof(proof) : null;
 }

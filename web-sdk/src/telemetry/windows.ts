@@ -17,7 +17,8 @@ export function createWindowClock(store: ModelStore, now: () => Date, report: Re
     /** Takes the window length of the model's stored ticket (after each sync, successful or not). */
     async learn(model: string): Promise<void> {
       // Unreadable: reported, and the window is a UTC day until the next sync reads it.
-      const seconds = (await store.state(model).catch((e) => void report('storage_read', e, { model })))?.ticket?.windowSeconds;
+      const state = await store.state(model).catch((e) => void report('storage_read', e, { model }));
+      const seconds = state?.ticket?.windowSeconds;
       lengths.set(model, seconds ?? DAY_SECONDS);
     },
   };
