@@ -5,10 +5,10 @@
  * queue is full or the server refuses them. Nothing here ever throws into the host app.
  */
 import { APP_KEY_HEADER, PROOF_HEADER } from '@modelfleet/protocol';
-import type { EdgeClient } from '../http.ts';
-import { type Report, silent } from '../report.ts';
 import type { ModelStore } from '../store.ts';
 import { proofFor } from './proofs.ts';
+import type { EdgeClient } from '../http.ts';
+import { type Report, silent } from '../report.ts';
 
 export const OUTBOX_LIMIT = 64;
 /** Backoff after a transient failure: 2 s after the first, doubling up to 2^12 s, capped at an hour. */
