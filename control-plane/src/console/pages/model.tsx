@@ -62,7 +62,6 @@ function Delta({ name, value, champion, sameSet }: { name: string; value: number
 
 export function ModelPage({ model, ...page }: Omit<PageProps, 'title'> & { model: ModelView }) {
   const champion = model.versions.find((v) => v.version === model.aliases.champion);
-  const names = [...new Set(model.versions.flatMap((v) => Object.keys(metricsOf(v).values ?? {})))].sort();
   const live = model.rollouts.find((r) => r.state === 'running' || r.state === 'paused');
   const candidates = model.versions.filter((v) => v.status === 'active' && v.version !== champion?.version);
   const enc = encodeURIComponent(model.name);
@@ -79,37 +78,7 @@ export function ModelPage({ model, ...page }: Omit<PageProps, 'title'> & { model
         <div data-live={`/console/models/${enc}/fleet-panel`}><FleetPanel fleet={model.fleet} /></div>
       </section>
 
-      <h2 id="versions">Versions</h2>
-      <div class="table-wrap">
-        <table class="responsive" aria-describedby="versions">
-          <thead><tr>
-            <th scope="col">Version</th><th scope="col">Status</th><th scope="col">Aliases</th>
-            {names.map((n) => <th scope="col" class="num">{n} <span class="muted" title="published by the publisher with the version, not measured by the control plane">self-reported</span></th>)}
-            <th scope="col">Lineage</th><th scope="col">Validation</th><th scope="col">Signed by</th><th scope="col">Published</th>
-          </tr></thead>
-          <tbody>
-            {model.versions.map((v) => {
-              const sameSet = !!champion && metricsOf(v).evalSetDigest !== undefined && metricsOf(v).evalSetDigest === metricsOf(champion).evalSetDigest;
-              return (
-                <tr data-version={v.version}>
-                  <td data-label="Version"><strong>v{v.version}</strong> <span class="muted">{v.label ?? ''}</span></td>
-                  <td data-label="Status"><Badge status={v.status} /></td>
-                  <td data-label="Aliases">{v.aliases.join(', ') || '—'}</td>
-                  {names.map((n) => <td data-label={n} class="num"><Delta name={n} value={metricsOf(v).values?.[n]} champion={champion ? metricsOf(champion).values?.[n] : undefined} sameSet={sameSet && v !== champion} /></td>)}
-                  <td data-label="Lineage">{v.lineage.parentVersion ? `from v${String(v.lineage.parentVersion)}` : 'root'}{v.lineage.codeCommit ? <> · <code>{String(v.lineage.codeCommit).slice(0, 8)}</code></> : ''}</td>
-                  <td data-label="Validation">{v.validation.reasons.length
-                    ? <><Badge status="bad">failed</Badge> {v.validation.reasons.map((r) => r.message).join('; ')}</>
-                    : <Badge status="ok">{`${v.validation.checks.length} checks`}</Badge>}
-                    <Checks checks={v.validation.checks} /></td>
-                  <td data-label="Signed by">{v.signatures.length ? v.signatures.map((s) => <code>{s.keyid.slice(0, 16)}</code>) : '—'}</td>
-                  <td data-label="Published">{when(v.publishedAt)} <span class="muted">{v.publishedBy}</span></td>
-                </tr>
-              );
-            })}
-          </tbody>
-        </table>
-      </div>
-      {champion && <p class="muted">Deltas compare with the champion v{champion.version} only where both were evaluated on the same set ({short(metricsOf(champion).evalSetDigest ?? null)}).</p>}
+      <VersionsTable versions={model.versions} champion={champion} />
       <PolicyPanel policy={model.policy} />
 
       <EvalSetPanel set={model.evalSet} versions={model.versions} />
@@ -128,44 +97,98 @@ export function ModelPage({ model, ...page }: Omit<PageProps, 'title'> & { model
       )}
 
       {page.csrf && model.canPublish && !live && candidates.length > 0 && (
-        <section aria-labelledby="start-h">
-          <h2 id="start-h">Start a rollout</h2>
-          {model.preview && <PowerPanel power={model.preview.power} caption={`The plan derived from the fleet (${model.preview.plan.steps.map((s) => s.percent).join(' → ')} %):`} />}
-          <form method="post" action={`/console/models/${enc}/rollouts`} class="stack" data-action-form data-confirm="Start this rollout? Devices in the first step's range will download the challenger.">
-            <input type="hidden" name="_csrf" value={page.csrf} />
-            <label for="challenger">Challenger
-              <select id="challenger" name="challenger">{candidates.map((v) => <option value={v.version}>v{v.version} {v.label ?? ''}</option>)}</select>
-            </label>
-            <label for="steps">Steps (percent of eligible devices)
-              <select id="steps" name="steps">
-                {model.preview && <option value="fleet">derived from the fleet: {model.preview.plan.steps.map((s) => s.percent).join(' → ')} %</option>}
-                <option value="1,5,25,50,100">1 → 5 → 25 → 50 → 100 %</option>
-                <option value="10,50,100">10 → 50 → 100 %</option>
-                <option value="50,100">50 → 100 %</option>
-              </select>
-            </label>
-            <label for="bake">Bake time per step (minutes)
-              <input id="bake" name="bakeMinutes" type="number" min={0} max={43200} value="60" required />
-            </label>
-            <label for="reason-start">Reason <input id="reason-start" name="reason" maxlength={500} placeholder="optional" /></label>
-            <button type="submit" class="primary" data-testid="start-rollout">Start rollout</button>
-          </form>
-        </section>
+        <StartRollout model={model} candidates={candidates} csrf={page.csrf} />
       )}
 
-      {page.csrf && model.canOperate && (
-        <section aria-labelledby="alias-h">
-          <h2 id="alias-h">Set an alias</h2>
-          <p class="muted">Setting <code>champion</code> by hand ends a live rollout.</p>
-          <form method="post" action={`/console/models/${enc}/aliases`} class="inline" data-action-form data-confirm="Point this alias at the chosen version?">
-            <input type="hidden" name="_csrf" value={page.csrf} />
-            <label for="alias">Alias <input id="alias" name="alias" required pattern="[a-z][a-z0-9-]{0,31}" value="champion" /></label>
-            <label for="alias-version">Version <select id="alias-version" name="version">{model.versions.filter((v) => v.status === 'active').map((v) => <option value={v.version}>v{v.version}</option>)}</select></label>
-            <button type="submit" data-testid="set-alias">Set alias</button>
-          </form>
-        </section>
-      )}
+      {page.csrf && model.canOperate && <SetAlias model={model} csrf={page.csrf} />}
     </Page>
+  );
+}
+
+/** Every version with its status, self-reported metrics (as deltas from the champion where comparable) and provenance. */
+function VersionsTable({ versions, champion }: { versions: VersionView[]; champion: VersionView | undefined }) {
+  const names = [...new Set(versions.flatMap((v) => Object.keys(metricsOf(v).values ?? {})))].sort();
+  return (
+    <>
+  <h2 id="versions">Versions</h2>
+  <div class="table-wrap">
+    <table class="responsive" aria-describedby="versions">
+      <thead><tr>
+        <th scope="col">Version</th><th scope="col">Status</th><th scope="col">Aliases</th>
+        {names.map((n) => <th scope="col" class="num">{n} <span class="muted" title="published by the publisher with the version, not measured by the control plane">self-reported</span></th>)}
+        <th scope="col">Lineage</th><th scope="col">Validation</th><th scope="col">Signed by</th><th scope="col">Published</th>
+      </tr></thead>
+      <tbody>
+        {versions.map((v) => {
+          const sameSet = !!champion && metricsOf(v).evalSetDigest !== undefined && metricsOf(v).evalSetDigest === metricsOf(champion).evalSetDigest;
+          return (
+            <tr data-version={v.version}>
+              <td data-label="Version"><strong>v{v.version}</strong> <span class="muted">{v.label ?? ''}</span></td>
+              <td data-label="Status"><Badge status={v.status} /></td>
+              <td data-label="Aliases">{v.aliases.join(', ') || '—'}</td>
+              {names.map((n) => <td data-label={n} class="num"><Delta name={n} value={metricsOf(v).values?.[n]} champion={champion ? metricsOf(champion).values?.[n] : undefined} sameSet={sameSet && v !== champion} /></td>)}
+              <td data-label="Lineage">{v.lineage.parentVersion ? `from v${String(v.lineage.parentVersion)}` : 'root'}{v.lineage.codeCommit ? <> · <code>{String(v.lineage.codeCommit).slice(0, 8)}</code></> : ''}</td>
+              <td data-label="Validation">{v.validation.reasons.length
+                ? <><Badge status="bad">failed</Badge> {v.validation.reasons.map((r) => r.message).join('; ')}</>
+                : <Badge status="ok">{`${v.validation.checks.length} checks`}</Badge>}
+                <Checks checks={v.validation.checks} /></td>
+              <td data-label="Signed by">{v.signatures.length ? v.signatures.map((s) => <code>{s.keyid.slice(0, 16)}</code>) : '—'}</td>
+              <td data-label="Published">{when(v.publishedAt)} <span class="muted">{v.publishedBy}</span></td>
+            </tr>
+          );
+        })}
+      </tbody>
+    </table>
+  </div>
+  {champion && <p class="muted">Deltas compare with the champion v{champion.version} only where both were evaluated on the same set ({short(metricsOf(champion).evalSetDigest ?? null)}).</p>}
+    </>
+  );
+}
+
+/** The form that starts a rollout of one of the `candidates` (active versions other than the champion). */
+function StartRollout({ model, candidates, csrf }: { model: ModelView; candidates: VersionView[]; csrf: string }) {
+  const enc = encodeURIComponent(model.name);
+  return (
+    <section aria-labelledby="start-h">
+      <h2 id="start-h">Start a rollout</h2>
+      {model.preview && <PowerPanel power={model.preview.power} caption={`The plan derived from the fleet (${model.preview.plan.steps.map((s) => s.percent).join(' → ')} %):`} />}
+      <form method="post" action={`/console/models/${enc}/rollouts`} class="stack" data-action-form data-confirm="Start this rollout? Devices in the first step's range will download the challenger.">
+        <input type="hidden" name="_csrf" value={csrf} />
+        <label for="challenger">Challenger
+          <select id="challenger" name="challenger">{candidates.map((v) => <option value={v.version}>v{v.version} {v.label ?? ''}</option>)}</select>
+        </label>
+        <label for="steps">Steps (percent of eligible devices)
+          <select id="steps" name="steps">
+            {model.preview && <option value="fleet">derived from the fleet: {model.preview.plan.steps.map((s) => s.percent).join(' → ')} %</option>}
+            <option value="1,5,25,50,100">1 → 5 → 25 → 50 → 100 %</option>
+            <option value="10,50,100">10 → 50 → 100 %</option>
+            <option value="50,100">50 → 100 %</option>
+          </select>
+        </label>
+        <label for="bake">Bake time per step (minutes)
+          <input id="bake" name="bakeMinutes" type="number" min={0} max={43200} value="60" required />
+        </label>
+        <label for="reason-start">Reason <input id="reason-start" name="reason" maxlength={500} placeholder="optional" /></label>
+        <button type="submit" class="primary" data-testid="start-rollout">Start rollout</button>
+      </form>
+    </section>
+  );
+}
+
+/** The form that points an alias at an active version. */
+function SetAlias({ model, csrf }: { model: ModelView; csrf: string }) {
+  const enc = encodeURIComponent(model.name);
+  return (
+    <section aria-labelledby="alias-h">
+      <h2 id="alias-h">Set an alias</h2>
+      <p class="muted">Setting <code>champion</code> by hand ends a live rollout.</p>
+      <form method="post" action={`/console/models/${enc}/aliases`} class="inline" data-action-form data-confirm="Point this alias at the chosen version?">
+        <input type="hidden" name="_csrf" value={csrf} />
+        <label for="alias">Alias <input id="alias" name="alias" required pattern="[a-z][a-z0-9-]{0,31}" value="champion" /></label>
+        <label for="alias-version">Version <select id="alias-version" name="version">{model.versions.filter((v) => v.status === 'active').map((v) => <option value={v.version}>v{v.version}</option>)}</select></label>
+        <button type="submit" data-testid="set-alias">Set alias</button>
+      </form>
+    </section>
   );
 }
 
