@@ -4,7 +4,7 @@
  * code on the React Native side: requests go to the page over the endpoint, which waits for the
  * page's "ready" and sends the configuration once (again after the WebView restarts).
  */
-import { DEFAULT_TIMEOUT_MS, createEndpoint, type CallOptions, type Endpoint } from './endpoint.ts';
+import { DEFAULT_TIMEOUT_MS, createEndpoint, type CallOptions, type Endpoint, type RequestBody } from './endpoint.ts';
 import { BridgeError, type ClientConfig, type PageEvent, packValue, unpackValue } from '@modelfleet/protocol/bridge';
 
 /** The web SDK's options that make sense across the bridge; `os` is the native platform. */
@@ -43,6 +43,13 @@ export interface BridgeClient {
   readonly endpoint: Endpoint;
 }
 
+/** How long close() waits for the page to release its models before closing the bridge anyway. */
+const CLOSE_TIMEOUT_MS = 2000;
+/** What the page answers to reload. */
+interface ReloadView { version: number; changed: boolean; downloadedBytes: number; backend: string }
+/** One request to the page, after its "ready" and the client's init. */
+type Call = (body: RequestBody, opts?: CallOptions) => Promise<unknown>;
+
 export function createBridgeClient(options: BridgeClientOptions, transport: { post(raw: string): void }): BridgeClient {
   const { timeoutMs, ...rest } = options;
   const config = { ...rest, trustRoot: typeof rest.trustRoot === 'string' ? rest.trustRoot : JSON.stringify(rest.trustRoot) } as ClientConfig;
@@ -78,7 +85,7 @@ export function createBridgeClient(options: BridgeClientOptions, transport: { po
   }
 
   /** Waits for the page, then sends init once; every request goes through here. */
-  async function call(body: Parameters<Endpoint['call']>[0], opts?: CallOptions) {
+  async function call(body: RequestBody, opts?: CallOptions) {
     await pageReady(opts);
     initialized ??= endpoint.call({ kind: 'init', config }).then(
       () => void (initDone = true),
@@ -95,19 +102,7 @@ export function createBridgeClient(options: BridgeClientOptions, transport: { po
     receive: (raw) => endpoint.receive(raw),
     async load(name, opts) {
       const view = (await call({ kind: 'load', model: name }, opts)) as { version: number; backend: string };
-      const model: BridgeModel = {
-        name,
-        version: view.version,
-        backend: view.backend,
-        predict: async (inputs, o) => unpackValue(await call({ kind: 'predict', model: name, inputs: packValue(inputs) }, o)) as Record<string, BridgeOutputTensor>,
-        async reload() {
-          const r = (await call({ kind: 'reload', model: name })) as { version: number; changed: boolean; downloadedBytes: number; backend: string };
-          Object.assign(model, { version: r.version, backend: r.backend });
-          return { version: r.version, changed: r.changed, downloadedBytes: r.downloadedBytes };
-        },
-        feedback: async (label) => void (await call({ kind: 'feedback', model: name, label })),
-      };
-      return model;
+      return bridgeModel(name, view, call);
     },
     status: async () => (await call({ kind: 'status' })) as Record<string, unknown>,
     flush: () => call({ kind: 'flush' }),
@@ -126,7 +121,7 @@ export function createBridgeClient(options: BridgeClientOptions, transport: { po
     async close() {
       // Best effort: tell a running page to release its models; a page whose init never answered
       // has none, and waiting 2 s on it would only delay the app's unmount.
-      if (pageUp && initDone) await endpoint.call({ kind: 'close' }, { timeoutMs: 2000 }).catch(() => {});
+      if (pageUp && initDone) await endpoint.call({ kind: 'close' }, { timeoutMs: CLOSE_TIMEOUT_MS }).catch(() => {});
       endpoint.close('closed by the app');
     },
     get endpoint() {
@@ -134,6 +129,26 @@ export function createBridgeClient(options: BridgeClientOptions, transport: { po
     },
   };
   return client;
+}
+
+/** A loaded model on the React Native side: each method is one request to the page. */
+function bridgeModel(name: string, view: { version: number; backend: string }, call: Call): BridgeModel {
+  const model: BridgeModel = {
+    name,
+    version: view.version,
+    backend: view.backend,
+    async predict(inputs, o) {
+      const packed = await call({ kind: 'predict', model: name, inputs: packValue(inputs) }, o);
+      return unpackValue(packed) as Record<string, BridgeOutputTensor>;
+    },
+    async reload() {
+      const r = (await call({ kind: 'reload', model: name })) as ReloadView;
+      Object.assign(model, { version: r.version, backend: r.backend });
+      return { version: r.version, changed: r.changed, downloadedBytes: r.downloadedBytes };
+    },
+    feedback: async (label) => void (await call({ kind: 'feedback', model: name, label })),
+  };
+  return model;
 }
 
 export { BridgeError };

@@ -10,7 +10,8 @@ import { createWorkerRunner } from './worker-runner.ts';
 
 export { SdkError, SDK_ERROR_CODES, type SdkErrorCode } from './errors.ts';
 export { createWorkerRunner, type WorkerRunnerOptions } from './worker-runner.ts';
-export type { Client, ClientOptions, LoadedModel, ModelStatus, Runner } from './client.ts';
+export type { Client, ClientOptions, LoadedModel, LoadOptions, ModelStatus, OutboxStats, Runner } from './client.ts';
+export { CLIENT_ISSUE_CODES, type ClientIssue, type ClientIssueCode } from './report.ts';
 export { toArray, toArrays } from './tensors.ts';
 export type {
   ImageOptions, ImageSource, InputValue, Inputs, NestedArray, OutputTensor, Outputs, PredictOptions, TensorData, TensorInput,

@@ -55,7 +55,10 @@ async function receiveChunk(edge: EdgeClient, store: ModelStore, chunk: Manifest
     await readBody(res, onBytes, received);
   } catch (e) {
     const got = concat(received);
-    if (got.length >= MIN_PARTIAL && got.length < chunk.size) await store.putPartial(chunk.digest, got.slice().buffer).catch(() => {});
+    if (got.length >= MIN_PARTIAL && got.length < chunk.size) {
+      // Not kept: the next sync downloads the chunk from its start.
+      await store.putPartial(chunk.digest, got.slice().buffer).catch((err) => edge.report?.('storage_write', err));
+    }
     throw e instanceof SdkError ? e : new SdkError('network', `download of chunk ${chunk.digest.slice(0, 12)} was cut after ${got.length} bytes; it resumes on the next sync`, e);
   }
   return { bytes: concat(received), resumed: have && received[0] === have ? have.length : 0 };

@@ -4,11 +4,14 @@
  * it; apps may add auth or retries).
  */
 import { SdkError } from './errors.ts';
+import type { Report } from './report.ts';
 
 export interface EdgeClient {
   endpoint: string;
   appKey: string;
   fetch: typeof fetch;
+  /** The client's onError hook, for failures the SDK absorbs on the way (absent: not reported). */
+  report?: Report;
 }
 
 /**
@@ -32,7 +35,9 @@ export async function edgeGet(edge: EdgeClient, path: string, headers: Record<st
     const body = (await res.json()) as { error?: { code?: string; message?: string } };
     code = body.error?.code;
     if (body.error?.message) message = body.error.message;
-  } catch {}
+  } catch (e) {
+    edge.report?.('error_body', e); // a proxy's HTML page, say: the status code alone decides the error
+  }
   if (res.status >= 500) throw new SdkError('server_error', `the control plane failed (${res.status}): ${message}; retry later`);
   if (res.status === 404) throw new SdkError(code === 'unknown_model' || code === 'unknown_version' ? code : 'not_found', message);
   if (res.status === 401 || res.status === 403) throw new SdkError(code === 'model_not_in_app' ? 'model_not_in_app' : 'app_key_invalid', message);

@@ -57,20 +57,23 @@ interface Schema extends DBSchema {
 
 export type ModelStore = Awaited<ReturnType<typeof openStore>>;
 
+/** The schema's version: 1 held the model cache, 2 added the telemetry outbox. */
+const DB_VERSION = 2;
+
+function upgrade(d: IDBPDatabase<Schema>, oldVersion: number): void {
+  if (oldVersion < 1) {
+    d.createObjectStore('chunks');
+    d.createObjectStore('partials');
+    d.createObjectStore('manifests', { keyPath: 'digest' });
+    d.createObjectStore('models', { keyPath: 'model' });
+    d.createObjectStore('roots');
+    d.createObjectStore('meta');
+  }
+  if (oldVersion < 2) d.createObjectStore('outbox', { keyPath: 'id' }); // telemetry uploads
+}
+
 export async function openStore(name = 'modelfleet') {
-  const db: IDBPDatabase<Schema> = await openDB<Schema>(name, 2, {
-    upgrade(d, oldVersion) {
-      if (oldVersion < 1) {
-        d.createObjectStore('chunks');
-        d.createObjectStore('partials');
-        d.createObjectStore('manifests', { keyPath: 'digest' });
-        d.createObjectStore('models', { keyPath: 'model' });
-        d.createObjectStore('roots');
-        d.createObjectStore('meta');
-      }
-      if (oldVersion < 2) d.createObjectStore('outbox', { keyPath: 'id' }); // telemetry uploads
-    },
-  });
+  const db: IDBPDatabase<Schema> = await openDB<Schema>(name, DB_VERSION, { upgrade });
 
   return {
     db,
@@ -100,41 +103,44 @@ export async function openStore(name = 'modelfleet') {
     putMeta: (key: string, value: string) => db.put('meta', value, key).then(() => undefined),
     putRoot: (version: number, envelope: Envelope) => db.put('roots', envelope, version).then(() => undefined),
 
-    /**
-     * SPEC 6.1: in one transaction, check that the manifest and all its chunks are stored, then
-     * point the model at it; the previous active version becomes last-known-good.
-     */
-    async activate(model: string, ref: VersionRef, sequence: number): Promise<void> {
-      const tx = db.transaction(['chunks', 'manifests', 'models'], 'readwrite');
-      const manifest = await tx.objectStore('manifests').get(ref.digest);
-      if (!manifest) throw new Error(`manifest ${ref.digest} is not stored`);
-      const keys = await Promise.all(manifest.chunks.map((d) => tx.objectStore('chunks').getKey(d)));
-      if (keys.some((k) => k === undefined)) throw new Error(`manifest ${ref.digest} has chunks missing; not activating`);
-      const prev = (await tx.objectStore('models').get(model)) ?? { model, highestSequence: -1 };
-      const next: ModelState = { ...prev, active: ref, highestSequence: Math.max(prev.highestSequence, sequence) };
-      delete next.pending;
-      if (prev.active && prev.active.digest !== ref.digest) next.lastKnownGood = prev.active;
-      await tx.objectStore('models').put(next);
-      await tx.done;
-    },
-
-    /** SPEC 6.2: drop manifests and chunks that no model's active or last-known-good version uses. */
-    async collectGarbage(): Promise<{ chunks: number; manifests: number }> {
-      const tx = db.transaction(['chunks', 'manifests', 'models', 'partials'], 'readwrite');
-      const states = await tx.objectStore('models').getAll();
-      const keep = new Set(states.flatMap((s) => [s.active?.digest, s.lastKnownGood?.digest, s.pending?.digest]).filter((d): d is string => !!d));
-      const keepChunks = new Set<string>();
-      let manifests = 0;
-      for (const m of await tx.objectStore('manifests').getAll()) {
-        if (keep.has(m.digest)) m.chunks.forEach((c) => keepChunks.add(c));
-        else (await tx.objectStore('manifests').delete(m.digest), manifests++);
-      }
-      let chunks = 0;
-      for (const key of await tx.objectStore('chunks').getAllKeys()) {
-        if (!keepChunks.has(key)) (await tx.objectStore('chunks').delete(key), chunks++);
-      }
-      await tx.done;
-      return { chunks, manifests };
-    },
+    activate: (model: string, ref: VersionRef, sequence: number) => activate(db, model, ref, sequence),
+    collectGarbage: () => collectGarbage(db),
   };
+}
+
+/**
+ * SPEC 6.1: in one transaction, check that the manifest and all its chunks are stored, then
+ * point the model at it; the previous active version becomes last-known-good.
+ */
+async function activate(db: IDBPDatabase<Schema>, model: string, ref: VersionRef, sequence: number): Promise<void> {
+  const tx = db.transaction(['chunks', 'manifests', 'models'], 'readwrite');
+  const manifest = await tx.objectStore('manifests').get(ref.digest);
+  if (!manifest) throw new Error(`manifest ${ref.digest} is not stored`);
+  const keys = await Promise.all(manifest.chunks.map((d) => tx.objectStore('chunks').getKey(d)));
+  if (keys.some((k) => k === undefined)) throw new Error(`manifest ${ref.digest} has chunks missing; not activating`);
+  const prev = (await tx.objectStore('models').get(model)) ?? { model, highestSequence: -1 };
+  const next: ModelState = { ...prev, active: ref, highestSequence: Math.max(prev.highestSequence, sequence) };
+  delete next.pending;
+  if (prev.active && prev.active.digest !== ref.digest) next.lastKnownGood = prev.active;
+  await tx.objectStore('models').put(next);
+  await tx.done;
+}
+
+/** SPEC 6.2: drop manifests and chunks that no model's active or last-known-good version uses. */
+async function collectGarbage(db: IDBPDatabase<Schema>): Promise<{ chunks: number; manifests: number }> {
+  const tx = db.transaction(['chunks', 'manifests', 'models', 'partials'], 'readwrite');
+  const states = await tx.objectStore('models').getAll();
+  const keep = new Set(states.flatMap((s) => [s.active?.digest, s.lastKnownGood?.digest, s.pending?.digest]).filter((d): d is string => !!d));
+  const keepChunks = new Set<string>();
+  let manifests = 0;
+  for (const m of await tx.objectStore('manifests').getAll()) {
+    if (keep.has(m.digest)) m.chunks.forEach((c) => keepChunks.add(c));
+    else (await tx.objectStore('manifests').delete(m.digest), manifests++);
+  }
+  let chunks = 0;
+  for (const key of await tx.objectStore('chunks').getAllKeys()) {
+    if (!keepChunks.has(key)) (await tx.objectStore('chunks').delete(key), chunks++);
+  }
+  await tx.done;
+  return { chunks, manifests };
 }

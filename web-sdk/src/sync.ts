@@ -61,9 +61,12 @@ interface TicketAnswer { envelope: Envelope; bundle: TicketBundle | null; etag: 
 /** The attestation header for a ticket request: only when the stored proof is not an attested one from today (proofs count UTC days, whatever the window length). */
 async function attestation(ctx: SyncContext, model: string): Promise<Record<string, string>> {
   if (!ctx.attest) return {};
-  const held = await latestProof(ctx.store, model);
+  const held = await latestProof(ctx.store, model, ctx.edge.report);
   if (held?.attested && held.day === windowOf(ctx.now())) return {};
-  const token = await ctx.attest().catch(() => null);
+  const token = await ctx.attest().catch((e) => {
+    ctx.edge.report?.('attest', e, { model });
+    return null;
+  });
   return token ? { [ATTESTATION_HEADER]: token } : {};
 }
 
@@ -102,12 +105,17 @@ async function obtainManifest(ctx: SyncContext, ticket: Ticket, root: Root, inli
   return verified;
 }
 
+/** SPEC 4.2: the share of the storage quota a download leaves free; a browser near its quota evicts whole origins. */
+const QUOTA_HEADROOM = 0.1;
+
 async function checkHeadroom(ctx: SyncContext, bytes: number): Promise<void> {
   if (!ctx.estimate || bytes === 0) return;
   const { usage = 0, quota } = await ctx.estimate();
-  // SPEC 4.2: leave 10 % of the quota free; a browser near its quota evicts whole origins.
-  if (quota !== undefined && usage + bytes > quota * 0.9) {
-    throw new SdkError('storage_quota', `the model needs ${bytes} more bytes but only ${Math.max(0, Math.floor(quota * 0.9 - usage))} are available; free storage and retry`);
+  const usable = quota === undefined ? undefined : quota * (1 - QUOTA_HEADROOM);
+  if (usable !== undefined && usage + bytes > usable) {
+    const available = Math.max(0, Math.floor(usable - usage));
+    const why = `the model needs ${bytes} more bytes but only ${available} are available; free storage and retry`;
+    throw new SdkError('storage_quota', why);
   }
 }
 
@@ -131,6 +139,58 @@ async function keepInline(ctx: SyncContext, chunks: Manifest['chunks'], bundle: 
   return { rest, inlineBytes };
 }
 
+/** Stores the verified ticket (SPEC 1.4's highest sequence, and what SPEC 1.5's polling needs). */
+async function keepTicket(ctx: SyncContext, model: string, ticket: Ticket, answer: TicketAnswer): Promise<void> {
+  const s = await ctx.store.state(model);
+  await ctx.store.putState({
+    ...s, highestSequence: Math.max(s.highestSequence, ticket.sequence),
+    ticket: {
+      etag: answer.etag, envelope: answer.envelope, expiresAt: ticket.expiresAt, issuedAt: ticket.issuedAt,
+      fetchedAt: ctx.now().toISOString(), digest: ticket.manifestDigest,
+      ...(answer.bundle || answer.notModified ? { bundled: true } : {}),
+      ...(ticket.windowSeconds !== undefined ? { windowSeconds: ticket.windowSeconds } : {}),
+    },
+  });
+}
+
+/** What a new version needs downloaded: `chunks` to fetch, after those the bundle carried (`fetched`). */
+interface Plan { chunks: Manifest['chunks']; totalBytes: number; inlineBytes: number; verified?: Manifest }
+
+/**
+ * A cached complete version needs nothing (SPEC 5.3: a rollback downloads nothing); otherwise the
+ * manifest is obtained and verified, stored with the version marked pending, and the missing
+ * chunks that fit the quota are planned, those inside the bundle verified and stored at once.
+ */
+async function plan(
+  ctx: SyncContext, model: string, ticket: Ticket, root: Root, answer: TicketAnswer, fetched: Map<string, Uint8Array>,
+  onProgress: ((p: SyncProgress) => void) | undefined, hooks: SyncHooks,
+): Promise<Plan> {
+  const cached = await ctx.store.getManifest(ticket.manifestDigest);
+  if (cached && (await ctx.store.missing(cached.chunks)).length === 0) {
+    checkManifestMatchesTicket(parseManifest(cached.payload), ticket); // SPEC 3
+    return { chunks: [], totalBytes: 0, inlineBytes: 0 };
+  }
+  onProgress?.({ model, phase: 'manifest', loadedBytes: 0, totalBytes: 0 });
+  const { manifest, payload } = await obtainManifest(ctx, ticket, root, answer.bundle?.manifest);
+  mark('manifest-verified');
+  hooks.manifestVerified?.(manifest);
+  const digests = manifest.chunks.map((c) => c.digest);
+  const stored = { digest: ticket.manifestDigest, model, version: manifest.version, payload, chunks: digests };
+  await ctx.store.putManifest(stored);
+  mark('manifest-stored');
+  const pending = { digest: ticket.manifestDigest, version: ticket.version };
+  await ctx.store.putState({ ...(await ctx.store.state(model)), pending });
+  mark('pending');
+  const missing = new Set(await ctx.store.missing(digests));
+  const needed = manifest.chunks.filter((c) => missing.delete(c.digest)); // each distinct digest once
+  mark('missing');
+  await checkHeadroom(ctx, needed.reduce((n, c) => n + c.size, 0));
+  mark('headroom');
+  const { rest, inlineBytes } = await keepInline(ctx, needed, answer.bundle, fetched);
+  mark('inline');
+  return { chunks: rest, totalBytes: rest.reduce((n, c) => n + c.size, 0), inlineBytes, verified: manifest };
+}
+
 export async function syncModel(ctx: SyncContext, model: string, onProgress?: (p: SyncProgress) => void, hooks: SyncHooks = {}): Promise<SyncResult> {
   try {
     mark('start');
@@ -144,17 +204,7 @@ export async function syncModel(ctx: SyncContext, model: string, onProgress?: (p
     mark('roots');
     // SPEC 1.3–1.4: signatures, then expiry (freeze) and sequence (replay); a 304 re-checks the stored one.
     const ticket = await verifyTicket(answer.envelope, root, { now: ctx.now(), highestSequence: state.highestSequence });
-    const recordTicket = async () => {
-      const s = await ctx.store.state(model);
-      await ctx.store.putState({
-        ...s, highestSequence: Math.max(s.highestSequence, ticket.sequence),
-        ticket: {
-          etag: answer.etag, envelope: answer.envelope, expiresAt: ticket.expiresAt, issuedAt: ticket.issuedAt, fetchedAt: ctx.now().toISOString(), digest: ticket.manifestDigest,
-          ...(answer.bundle || answer.notModified ? { bundled: true } : {}),
-          ...(ticket.windowSeconds !== undefined ? { windowSeconds: ticket.windowSeconds } : {}),
-        },
-      });
-    };
+    const recordTicket = () => keepTicket(ctx, model, ticket, answer);
     mark('ticket-verified');
     // SPEC 11.1: telemetry for this version carries the proof that came with its ticket.
     if (answer.proof) await keepProof(ctx.store, model, answer.proof);
@@ -164,35 +214,9 @@ export async function syncModel(ctx: SyncContext, model: string, onProgress?: (p
     }
 
     const ref = { digest: ticket.manifestDigest, version: ticket.version };
-    const cached = await ctx.store.getManifest(ticket.manifestDigest);
     const fetched = new Map<string, Uint8Array>();
-    let chunks: Manifest['chunks'];
-    let totalBytes: number;
-    let inlineBytes = 0;
-    let verified: Manifest | undefined;
-    if (cached && (await ctx.store.missing(cached.chunks)).length === 0) {
-      chunks = []; // a rollback to a cached version downloads nothing (SPEC 5.3)
-      totalBytes = 0;
-      checkManifestMatchesTicket(parseManifest(cached.payload), ticket); // SPEC 3
-    } else {
-      onProgress?.({ model, phase: 'manifest', loadedBytes: 0, totalBytes: 0 });
-      const { manifest, payload } = await obtainManifest(ctx, ticket, root, answer.bundle?.manifest);
-      mark('manifest-verified');
-      hooks.manifestVerified?.(manifest);
-      verified = manifest;
-      await ctx.store.putManifest({ digest: ticket.manifestDigest, model, version: manifest.version, payload, chunks: manifest.chunks.map((c) => c.digest) });
-      mark('manifest-stored');
-      await ctx.store.putState({ ...(await ctx.store.state(model)), pending: ref });
-      mark('pending');
-      const missing = new Set(await ctx.store.missing(manifest.chunks.map((c) => c.digest)));
-      const needed = manifest.chunks.filter((c) => missing.delete(c.digest)); // each distinct digest once
-      mark('missing');
-      await checkHeadroom(ctx, needed.reduce((n, c) => n + c.size, 0));
-      mark('headroom');
-      ({ rest: chunks, inlineBytes } = await keepInline(ctx, needed, answer.bundle, fetched));
-      mark('inline');
-      totalBytes = chunks.reduce((n, c) => n + c.size, 0);
-    }
+    const planned = await plan(ctx, model, ticket, root, answer, fetched, onProgress, hooks);
+    const { chunks, totalBytes, inlineBytes, verified } = planned;
 
     let loaded = 0;
     if (chunks.length > 0) onProgress?.({ model, phase: 'download', loadedBytes: 0, totalBytes });

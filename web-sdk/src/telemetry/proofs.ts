@@ -5,6 +5,7 @@
  * newest proof of a model tells whether the device is attested today.
  */
 import { type ProofClaims, readProof } from '@modelfleet/protocol';
+import { type Report, silent } from '../report.ts';
 import type { ModelStore } from '../store.ts';
 
 const versionKey = (model: string, version: number) => `proof:${model}@${version}`;
@@ -18,11 +19,18 @@ export async function keepProof(store: ModelStore, model: string, proof: string)
   await Promise.all([tx.store.put(proof, versionKey(model, claims.version)), tx.store.put(proof, latestKey(model)), tx.done]);
 }
 
-export async function proofFor(store: ModelStore, model: string, version: number): Promise<string | undefined> {
-  return store.db.get('meta', versionKey(model, version)).catch(() => undefined);
+/** An unreadable proof is reported and treated as none (the upload goes without and is refused). */
+export async function proofFor(
+  store: ModelStore, model: string, version: number, report: Report = silent,
+): Promise<string | undefined> {
+  return store.db.get('meta', versionKey(model, version))
+    .catch((e) => void report('storage_read', e, { model, version }));
 }
 
-export async function latestProof(store: ModelStore, model: string): Promise<ProofClaims | null> {
-  const proof = await store.db.get('meta', latestKey(model)).catch(() => undefined);
+/** An unreadable proof is reported and treated as none (the ticket request then asks for attestation). */
+export async function latestProof(
+  store: ModelStore, model: string, report: Report = silent,
+): Promise<ProofClaims | null> {
+  const proof = await store.db.get('meta', latestKey(model)).catch((e) => void report('storage_read', e, { model }));
   return proof ? readProof(proof) : null;
 }

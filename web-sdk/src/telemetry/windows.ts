@@ -6,16 +6,19 @@
  * model's current window is another.
  */
 import { DAY_SECONDS, windowOf } from '@modelfleet/protocol';
+import { type Report, silent } from '../report.ts';
 import type { ModelStore } from '../store.ts';
 
-export function createWindowClock(store: ModelStore, now: () => Date) {
+export function createWindowClock(store: ModelStore, now: () => Date, report: Report = silent) {
   const lengths = new Map<string, number>();
   return {
     /** The model's current window. */
     current: (model: string): number => windowOf(now(), lengths.get(model) ?? DAY_SECONDS),
     /** Takes the window length of the model's stored ticket (after each sync, successful or not). */
     async learn(model: string): Promise<void> {
-      const seconds = (await store.state(model).catch(() => null))?.ticket?.windowSeconds;
+      // Unreadable: reported, and the window is a UTC day until the next sync reads it.
+      const state = await store.state(model).catch((e) => void report('storage_read', e, { model }));
+      const seconds = state?.ticket?.windowSeconds;
       lengths.set(model, seconds ?? DAY_SECONDS);
     },
   };
