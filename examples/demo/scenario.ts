@@ -97,6 +97,19 @@ async function tickDevices(story: Story, fleet: Fleet, browsers: BrowserDevices 
   }
 }
 
+/** Median and max of a list of byte counts (0 for none). */
+const spread = (xs: number[]) => {
+  const sorted = [...xs].sort((a, b) => a - b);
+  return { median: sorted[sorted.length >> 1] ?? 0, max: sorted.at(-1) ?? 0 };
+};
+
+/** What the update cost each device that took it, apart from what polling cost every device. */
+function bytesSince(fleet: Fleet, at: { all: number; model: number }[], challenger: number | null): NonNullable<Summary['updateBytes']> {
+  const moved = fleet.devices.filter((d) => d.model.version === challenger).map((d) => d.modelBytes - at[fleet.devices.indexOf(d)]!.model);
+  const polling = fleet.devices.map((d, i) => d.bytes - d.modelBytes - (at[i]!.all - at[i]!.model));
+  return { model: { ...spread(moved), devices: moved.length }, polling: spread(polling) };
+}
+
 /** Stops everything and sums the story up: times between its moments, accuracy per phase, bytes, versions, deliveries. */
 async function finish(
   o: ScenarioOptions, story: Story,
@@ -109,7 +122,7 @@ async function finish(
   if (browsers) for (const v of (await browsers.tick('after', run.round)).versions) versions[`v${v}`] = (versions[`v${v}`] ?? 0) + 1;
   const deliveries = (await api<{ deliveries: { attempts: number; status: string }[] }>(o.plane, 'GET', '/v1/deliveries?type=dev.modelfleet.drift.retrain_requested'))
     .deliveries.map(({ attempts, status }) => ({ attempts, status }));
-  const updated = bytesAtRollout ? fleet.devices.map((d, i) => d.bytes - bytesAtRollout[i]!).sort((a, b) => a - b) : null;
+  const updateBytes = bytesAtRollout ? bytesSince(fleet, bytesAtRollout, story.challenger) : null;
   await fleet.close();
   await browsers?.close();
   await story.retrain?.stop();
@@ -119,7 +132,7 @@ async function finish(
     outcome: story.outcome, challenger: story.challenger,
     seconds: { shiftToAlarm: span(seen.shift, seen.alarm), alarmToPublished: span(seen.alarm, seen.published), rolloutToDecision: span(seen.rollout, seen.decision), total: (Date.now() - t0) / 1000 },
     accuracy: { beforeShift: rate(acc.before), afterShiftOldModel: rate(acc.oldAfter), afterPromotion: rate(acc.promoted) },
-    updateBytes: updated ? { median: updated[updated.length >> 1]!, max: updated.at(-1)! } : null,
+    updateBytes,
     versions, timeline: run.timeline, deliveries,
   };
 }

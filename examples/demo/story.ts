@@ -38,8 +38,12 @@ export interface Summary {
   challenger: number | null;
   seconds: { shiftToAlarm: number | null; alarmToPublished: number | null; rolloutToDecision: number | null; total: number };
   accuracy: { beforeShift: number | null; afterShiftOldModel: number | null; afterPromotion: number | null };
-  /** Bytes each device fetched between the rollout's start and the end: tickets, manifest and chunks (median, max). */
-  updateBytes: { median: number; max: number } | null;
+  /**
+   * From the rollout's start to the end, per Node device: `model`, the manifest and chunk bytes of
+   * the devices that moved to the challenger (the update itself; `devices` of them); `polling`, every
+   * other byte each device fetched (tickets and their bundles), median and max over the fleet.
+   */
+  updateBytes: { model: { median: number; max: number; devices: number }; polling: { median: number; max: number } } | null;
   /** Devices per version at the end (Node and browser). */
   versions: Record<string, number>;
   timeline: { at: number; event: string }[];
@@ -57,8 +61,8 @@ export interface Story {
   acc: Record<'before' | 'oldAfter' | 'promoted', [number, number]>;
   /** The device the offline fault took away, while it is away. */
   offline: string | null;
-  /** Each Node device's fetched bytes when the rollout started. */
-  bytesAtRollout: number[] | null;
+  /** Each Node device's fetched bytes (all, and manifest + chunks) when the rollout started. */
+  bytesAtRollout: { all: number; model: number }[] | null;
   /** The last window the cron was run for. */
   triggered: number;
   /** The retrain service while it is up. */

@@ -70,7 +70,7 @@ export async function watchRollout(w: Watch): Promise<void> {
   if (live && story.rolloutId === null) {
     story.rolloutId = live.id;
     story.seen.rollout = Date.now();
-    story.bytesAtRollout = fleet.devices.map((d) => d.bytes);
+    story.bytesAtRollout = fleet.devices.map((d) => ({ all: d.bytes, model: d.modelBytes }));
     o.onStage?.({ kind: 'rollout', id: live.id });
     say(`rollout ${live.id} started at ${live.percent} % (steps ${o.steps.join(' → ')} %, bakes ${o.bakeSeconds} s)`);
     if (o.faults?.offlineDevice) {
