@@ -11,7 +11,15 @@ const sources = Object.entries(workspaceSources() as Record<string, string>).sor
 export default defineConfig({
   resolve: { alias: sources.map(([find, replacement]) => ({ find: new RegExp(`^${find}$`), replacement })) },
   test: {
-    include: ['protocol/**/*.test.ts', 'server-shared/**/*.test.ts', 'edge-runtime/**/*.test.ts', 'control-plane/**/*.test.ts', 'web-sdk/**/*.test.ts', 'mobile-bridge/**/*.test.ts', 'test/**/*.test.ts'],
+    include: [
+      'protocol/**/*.test.ts',
+      'server-shared/**/*.test.ts',
+      'edge-runtime/**/*.test.ts',
+      'control-plane/**/*.test.ts',
+      'web-sdk/**/*.test.ts',
+      'mobile-bridge/**/*.test.ts',
+      'test/**/*.test.ts',
+    ],
     exclude: ['**/node_modules/**', 'test/bench/**'],
     globalSetup: ['test/harness/global-setup.ts'],
     testTimeout: 60_000,

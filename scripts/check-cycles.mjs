@@ -7,17 +7,20 @@ import madge from 'madge';
 const ROOT = resolve(import.meta.dirname, '..');
 const PACKAGES = ['protocol', 'server-shared', 'edge-runtime', 'control-plane', 'web-sdk', 'mobile-bridge'];
 
-const result = await madge(PACKAGES.map((p) => resolve(ROOT, p)), {
-  baseDir: ROOT,
-  fileExtensions: ['ts', 'tsx'],
-  tsConfig: resolve(ROOT, 'tsconfig.json'),
-  excludeRegExp: [/\.gen\.ts$/, /[\\/]node_modules[\\/]/, /[\\/]dist[\\/]/],
-  // skipTypeImports false: `import type` and `import('…').T` count as edges.
-  detectiveOptions: {
-    ts: { skipTypeImports: false, skipAsyncImports: false },
-    tsx: { skipTypeImports: false, skipAsyncImports: false },
+const result = await madge(
+  PACKAGES.map((p) => resolve(ROOT, p)),
+  {
+    baseDir: ROOT,
+    fileExtensions: ['ts', 'tsx'],
+    tsConfig: resolve(ROOT, 'tsconfig.json'),
+    excludeRegExp: [/\.gen\.ts$/, /[\\/]node_modules[\\/]/, /[\\/]dist[\\/]/],
+    // skipTypeImports false: `import type` and `import('…').T` count as edges.
+    detectiveOptions: {
+      ts: { skipTypeImports: false, skipAsyncImports: false },
+      tsx: { skipTypeImports: false, skipAsyncImports: false },
+    },
   },
-});
+);
 
 const files = Object.keys(result.obj()).length;
 const cycles = result.circular();

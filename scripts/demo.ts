@@ -31,15 +31,25 @@ export const DEMO_VARS = (window: number) => [
   'DRIFT_MIN_DEVICES:20',
   // ε = 1,000 per window: a hundred devices cannot decide anything at ε = 2 (docs/rollouts.md, "Plans that can
   // decide"); the demo shows the loop, not the privacy guarantee.
-  'DRIFT_EPSILON_PER_DAY:1000', 'ROLLOUT_STEP_EPSILON_PER_DAY:100000',
-  'ROLLOUT_TICK_SECONDS:2', 'EDGE_CACHE_TTL_MS:1000', 'WEBHOOK_RETRY_BASE_SECONDS:2',
+  'DRIFT_EPSILON_PER_DAY:1000',
+  'ROLLOUT_STEP_EPSILON_PER_DAY:100000',
+  'ROLLOUT_TICK_SECONDS:2',
+  'EDGE_CACHE_TTL_MS:1000',
+  'WEBHOOK_RETRY_BASE_SECONDS:2',
 ];
 
 function startPlane(): Promise<{ child: ChildProcess; token: string }> {
   rmSync(stateDir, { recursive: true, force: true }); // a fresh registry: the run is reproducible
   const child = spawn(process.execPath, [join(root, 'scripts/start.mjs')], {
-    cwd: root, stdio: ['ignore', 'pipe', 'inherit'],
-    env: { ...process.env, PORT: String(port), MODELFLEET_STATE_DIR: stateDir, MODELFLEET_VARS: DEMO_VARS(windowSeconds).join(';'), MODELFLEET_TEST_SCHEDULED: '1' },
+    cwd: root,
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: {
+      ...process.env,
+      PORT: String(port),
+      MODELFLEET_STATE_DIR: stateDir,
+      MODELFLEET_VARS: DEMO_VARS(windowSeconds).join(';'),
+      MODELFLEET_TEST_SCHEDULED: '1',
+    },
   });
   return new Promise((ok, fail) => {
     let out = '';
@@ -48,7 +58,9 @@ function startPlane(): Promise<{ child: ChildProcess; token: string }> {
       const token = /modelfleet is running[\s\S]*admin token\s+(mft_\S+)/.exec(out)?.[1];
       if (token) ok({ child, token });
     });
-    child.on('exit', (code) => fail(new Error(`npm start (port ${port}) exited with ${code} before it was ready:\n${out}`)));
+    child.on('exit', (code) =>
+      fail(new Error(`npm start (port ${port}) exited with ${code} before it was ready:\n${out}`)),
+    );
   });
 }
 
@@ -56,7 +68,9 @@ if (!existsSync(join(root, 'web-sdk/dist/modelfleet.esm.js'))) {
   console.log('demo: building the web SDK (web-sdk/dist) for the browser devices');
   execFileSync(process.execPath, [join(root, 'web-sdk/scripts/build.mjs')], { stdio: 'inherit' });
 }
-console.log(`demo: starting a local control plane on ${url} (fresh state in .wrangler/demo-state; ${windowSeconds}-s windows)`);
+console.log(
+  `demo: starting a local control plane on ${url} (fresh state in .wrangler/demo-state; ${windowSeconds}-s windows)`,
+);
 const { child, token } = await startPlane();
 const stop = () => {
   try {
@@ -71,10 +85,18 @@ try {
   console.log(`demo: console ${url}/console — sign in with the admin token ${token}\n`);
   const trustRoot = JSON.parse(readFileSync(join(root, '.modelfleet/root.json'), 'utf8')) as Envelope;
   const plane = wranglerPlane({
-    url, token, root: trustRoot,
+    url,
+    token,
+    root: trustRoot,
     async publish(dir, args) {
       const lines: string[] = [];
-      const code = await cli(['--endpoint', url, '--token', token, 'publish', join(root, dir), ...args], { stdout: (l) => lines.push(l), stderr: (l) => lines.push(l), tty: false, cwd: root, env: {} });
+      const code = await cli(['--endpoint', url, '--token', token, 'publish', join(root, dir), ...args], {
+        stdout: (l) => lines.push(l),
+        stderr: (l) => lines.push(l),
+        tty: false,
+        cwd: root,
+        env: {},
+      });
       if (code !== 0) throw new Error(`modelfleet publish ${dir}: exit ${code}\n${lines.join('\n')}`);
     },
   });
@@ -83,15 +105,35 @@ try {
   const rollout = { steps: [25, 50, 100], bakeSeconds: 15, minSample: 20, tolerance: 0.2 };
   const log = (l: string) => console.log(l);
   const shotsDir = process.env.DEMO_SCREENSHOTS;
-  const camera = shotsDir ? await (await import('../examples/demo/screenshots.ts')).startCamera({ url, token, model: 'fraud-live', dir: resolve(root, shotsDir), log }) : null;
+  const camera = shotsDir
+    ? await (await import('../examples/demo/screenshots.ts')).startCamera({
+        url,
+        token,
+        model: 'fraud-live',
+        dir: resolve(root, shotsDir),
+        log,
+      })
+    : null;
   const summary = await runScenario({
-    plane, model: 'fraud-live', windowSeconds, graceSeconds: Math.min(900, windowSeconds / 2),
-    devices: Number(process.env.DEMO_DEVICES ?? 120), browsers: Number(process.env.DEMO_BROWSERS ?? 2),
-    pollMs: 5000, perTick: 8, seed, shiftAfterSeconds: 2 * windowSeconds, ...rollout,
-    retrainPort: await freePort(), retrain: (o) => startDemoRetrain({ ...o, endpoint: url, token, root: trustRoot, rollout, seed, log }),
-    timeoutSeconds: 280, log, onStage: camera?.onStage,
+    plane,
+    model: 'fraud-live',
+    windowSeconds,
+    graceSeconds: Math.min(900, windowSeconds / 2),
+    devices: Number(process.env.DEMO_DEVICES ?? 120),
+    browsers: Number(process.env.DEMO_BROWSERS ?? 2),
+    pollMs: 5000,
+    perTick: 8,
+    seed,
+    shiftAfterSeconds: 2 * windowSeconds,
+    ...rollout,
+    retrainPort: await freePort(),
+    retrain: (o) => startDemoRetrain({ ...o, endpoint: url, token, root: trustRoot, rollout, seed, log }),
+    timeoutSeconds: 280,
+    log,
+    onStage: camera?.onStage,
   });
-  if (camera) console.log(`demo: screenshots ${(await camera.close()).map((f) => f.slice(root.length + 1)).join(', ')}`);
+  if (camera)
+    console.log(`demo: screenshots ${(await camera.close()).map((f) => f.slice(root.length + 1)).join(', ')}`);
   printSummary(summary, (l) => console.log(l));
   process.exitCode = summary.outcome === 'promoted' ? 0 : 1;
 } finally {

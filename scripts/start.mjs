@@ -14,12 +14,19 @@ const root = resolve(import.meta.dirname, '..');
 const host = '127.0.0.1';
 const port = Number(process.env.PORT ?? 8787);
 const endpoint = `http://${host}:${port}`;
-const stateDir = process.env.MODELFLEET_STATE_DIR ? resolve(process.env.MODELFLEET_STATE_DIR) : join(root, '.wrangler', 'state');
+const stateDir = process.env.MODELFLEET_STATE_DIR
+  ? resolve(process.env.MODELFLEET_STATE_DIR)
+  : join(root, '.wrangler', 'state');
 const keysDir = resolve(root, process.env.MODELFLEET_KEYS_DIR ?? '.modelfleet');
 const devVars = resolve(root, process.env.MODELFLEET_DEV_VARS ?? '.dev.vars');
 // A loaded 2-core machine has taken over 60 s to bring wrangler dev up (PLATFORM.md).
 const readyTimeoutMs = Number(process.env.MODELFLEET_START_TIMEOUT_MS ?? 180_000);
-const env = { ...process.env, WRANGLER_SEND_METRICS: 'false', CLOUDFLARE_CF_FETCH_ENABLED: 'false', NO_UPDATE_NOTIFIER: '1' };
+const env = {
+  ...process.env,
+  WRANGLER_SEND_METRICS: 'false',
+  CLOUDFLARE_CF_FETCH_ENABLED: 'false',
+  NO_UPDATE_NOTIFIER: '1',
+};
 const wrangler = join(root, 'node_modules', '.bin', 'wrangler');
 const cli = join(root, 'control-plane', 'cli', 'bin.mjs');
 const shown = (path) => (path.startsWith(root + '/') ? relative(root, path) : path);
@@ -37,20 +44,33 @@ function runOrDie(cmd, args, what) {
 
 function readDevVars() {
   return Object.fromEntries(
-    readFileSync(devVars, 'utf8').split('\n').filter((l) => l.includes('=')).map((l) => {
-      const i = l.indexOf('=');
-      return [l.slice(0, i), l.slice(i + 1).replace(/^'(.*)'$/, '$1')];
-    }),
+    readFileSync(devVars, 'utf8')
+      .split('\n')
+      .filter((l) => l.includes('='))
+      .map((l) => {
+        const i = l.indexOf('=');
+        return [l.slice(0, i), l.slice(i + 1).replace(/^'(.*)'$/, '$1')];
+      }),
   );
 }
 
 // 0. The HTTP port, before anything is written: a taken port is a sentence, not a stack trace.
 if (!(await portIsFree(port, host))) {
-  const answer = await fetch(`${endpoint}/v1/health`, { headers: { connection: 'close' }, signal: AbortSignal.timeout(2000) }).then((r) => r.json(), () => null).catch(() => null);
+  const answer = await fetch(`${endpoint}/v1/health`, {
+    headers: { connection: 'close' },
+    signal: AbortSignal.timeout(2000),
+  })
+    .then(
+      (r) => r.json(),
+      () => null,
+    )
+    .catch(() => null);
   const holder = listenerOf(port);
-  fail(answer?.ok === true
-    ? `modelfleet is already running on ${endpoint}${holder ? ` (${holder})` : ''}. Use that one, stop it (Ctrl-C in its terminal), or start another with PORT=<port> and its own MODELFLEET_STATE_DIR.`
-    : `port ${port} on ${host} is taken by ${holder ?? 'another process'}. Stop it, or start on another port: PORT=${port + 1} npm start`);
+  fail(
+    answer?.ok === true
+      ? `modelfleet is already running on ${endpoint}${holder ? ` (${holder})` : ''}. Use that one, stop it (Ctrl-C in its terminal), or start another with PORT=<port> and its own MODELFLEET_STATE_DIR.`
+      : `port ${port} on ${host} is taken by ${holder ?? 'another process'}. Stop it, or start on another port: PORT=${port + 1} npm start`,
+  );
 }
 
 // 1. Keys: generated once, kept in .dev.vars (Worker secrets) and .modelfleet/ (root keys, root.json).
@@ -59,14 +79,20 @@ if (!existsSync(join(keysDir, 'root.json'))) {
   step(`generating a development key set (${shown(devVars)}, ${shown(keysDir)}/; both git-ignored)`);
   runOrDie(process.execPath, [cli, 'keys', 'init', '--dir', keysDir, '--dev-vars', devVars], 'keys init');
 } else if (!existsSync(devVars)) {
-  fail(`${shown(keysDir)}/root.json exists but ${shown(devVars)} (the Worker's keys and admin token) does not. Restore it, or start over: remove ${shown(keysDir)}/ and ${shown(stateDir)}/ (local data is lost).`);
+  fail(
+    `${shown(keysDir)}/root.json exists but ${shown(devVars)} (the Worker's keys and admin token) does not. Restore it, or start over: remove ${shown(keysDir)}/ and ${shown(stateDir)}/ (local data is lost).`,
+  );
 }
 const secrets = readDevVars();
 
 // 2. Migrations on the local D1.
 step('applying D1 migrations');
 mkdirSync(stateDir, { recursive: true });
-runOrDie(wrangler, ['d1', 'migrations', 'apply', 'modelfleet', '--local', '--persist-to', stateDir], 'wrangler d1 migrations apply');
+runOrDie(
+  wrangler,
+  ['d1', 'migrations', 'apply', 'modelfleet', '--local', '--persist-to', stateDir],
+  'wrangler d1 migrations apply',
+);
 
 // 3. wrangler dev, held as our child so signals reach it. Inspector on port 0: the system picks a
 // free one when it binds (the default 9229, 9230… collides with any other dev server or debugger).
@@ -78,12 +104,41 @@ step(`starting wrangler dev on ${endpoint}`);
 // this way — and MODELFLEET_TEST_SCHEDULED=1 lets a local driver fire the Cron Trigger
 // (GET /__scheduled), as Cloudflare does on the deployed Worker's schedule.
 const extraVars = (process.env.MODELFLEET_VARS ?? '').split(';').filter(Boolean);
-const localVars = ['NETWORK_DEVICE_CAP:0', 'DRIFT_MIN_NETWORKS:1', 'ROLLOUT_MIN_NETWORKS:1', 'WEBHOOK_ALLOW_HOSTS:127.0.0.1,localhost,[::1]', ...extraVars]
-  .flatMap((v) => ['--var', v]).concat(process.env.MODELFLEET_TEST_SCHEDULED === '1' ? ['--test-scheduled'] : []);
-const dev = spawn(wrangler, ['dev', '--ip', host, '--port', String(port), '--inspector-port', '0', '--persist-to', stateDir, '--env-file', devVars,
-  ...localVars, '--log-level', 'warn', '--show-interactive-dev-session=false'], {
-  cwd: root, env, stdio: ['ignore', 'inherit', 'inherit'], detached: true, // own process group: wrangler's bin wrapper, its cli and workerd go down together
-});
+const localVars = [
+  'NETWORK_DEVICE_CAP:0',
+  'DRIFT_MIN_NETWORKS:1',
+  'ROLLOUT_MIN_NETWORKS:1',
+  'WEBHOOK_ALLOW_HOSTS:127.0.0.1,localhost,[::1]',
+  ...extraVars,
+]
+  .flatMap((v) => ['--var', v])
+  .concat(process.env.MODELFLEET_TEST_SCHEDULED === '1' ? ['--test-scheduled'] : []);
+const dev = spawn(
+  wrangler,
+  [
+    'dev',
+    '--ip',
+    host,
+    '--port',
+    String(port),
+    '--inspector-port',
+    '0',
+    '--persist-to',
+    stateDir,
+    '--env-file',
+    devVars,
+    ...localVars,
+    '--log-level',
+    'warn',
+    '--show-interactive-dev-session=false',
+  ],
+  {
+    cwd: root,
+    env,
+    stdio: ['ignore', 'inherit', 'inherit'],
+    detached: true, // own process group: wrangler's bin wrapper, its cli and workerd go down together
+  },
+);
 let exiting = false;
 const stop = (signal) => {
   exiting = true;
@@ -102,10 +157,15 @@ dev.on('exit', (code) => {
 const deadline = Date.now() + readyTimeoutMs;
 for (;;) {
   try {
-    if ((await fetch(`${endpoint}/v1/health`, { headers: { connection: 'close' }, signal: AbortSignal.timeout(5000) })).ok) break;
+    if (
+      (await fetch(`${endpoint}/v1/health`, { headers: { connection: 'close' }, signal: AbortSignal.timeout(5000) })).ok
+    )
+      break;
   } catch {}
   if (Date.now() > deadline) {
-    console.error(`modelfleet: ${endpoint}/v1/health did not answer within ${readyTimeoutMs / 1000} s (a busy machine can be this slow: MODELFLEET_START_TIMEOUT_MS raises the wait)`);
+    console.error(
+      `modelfleet: ${endpoint}/v1/health did not answer within ${readyTimeoutMs / 1000} s (a busy machine can be this slow: MODELFLEET_START_TIMEOUT_MS raises the wait)`,
+    );
     stop('SIGTERM');
     process.exit(1);
   }
@@ -115,8 +175,23 @@ for (;;) {
 // 4–7. Root, demo app, demo model, challenger and rollout: each only if not there yet.
 try {
   const token = secrets.ADMIN_TOKEN;
-  const publish = (args) => process.stdout.write(runOrDie(process.execPath, [cli, '--endpoint', endpoint, '--token', token, 'publish', ...args], `publish ${args.join(' ')}`));
-  const { appKey } = await setUpDemo({ api: createApi(endpoint, token), publish, keysDir, endpoint, stateDir, token, log: step });
+  const publish = (args) =>
+    process.stdout.write(
+      runOrDie(
+        process.execPath,
+        [cli, '--endpoint', endpoint, '--token', token, 'publish', ...args],
+        `publish ${args.join(' ')}`,
+      ),
+    );
+  const { appKey } = await setUpDemo({
+    api: createApi(endpoint, token),
+    publish,
+    keysDir,
+    endpoint,
+    stateDir,
+    token,
+    log: step,
+  });
 
   console.log(`
   modelfleet is running — ${endpoint}
@@ -133,7 +208,9 @@ try {
   Ctrl-C stops it; state stays in ${shown(stateDir)}.
 `);
 } catch (e) {
-  console.error(`modelfleet: setup failed: ${e.message}\n  Run npm start again: the set-up finishes what is missing and repeats nothing.`);
+  console.error(
+    `modelfleet: setup failed: ${e.message}\n  Run npm start again: the set-up finishes what is missing and repeats nothing.`,
+  );
   stop('SIGTERM');
   process.exitCode = 1;
 }

@@ -39,6 +39,8 @@ it('retries a read whose connection was closed under it', async () => {
 
 it('does not repeat a write: the caller checks the state and decides', async () => {
   const s = await flaky(1);
-  await expect(createApi(s.url, 't', { retryDelayMs: 1 })('POST', '/v1/apps', { name: 'demo' })).rejects.toMatchObject({ code: 'network' });
+  await expect(createApi(s.url, 't', { retryDelayMs: 1 })('POST', '/v1/apps', { name: 'demo' })).rejects.toMatchObject({
+    code: 'network',
+  });
   expect(s.seen).toHaveLength(1);
 });

@@ -26,7 +26,19 @@ it('set-ups cut off part-way and run again publish one challenger and start one 
   const published: string[][] = [];
   const publish = (args: string[]) => {
     published.push(args);
-    execFileSync(process.execPath, [join(root, 'control-plane/cli/bin.mjs'), '--endpoint', worker.url, '--token', worker.adminToken, 'publish', ...args], { cwd: root, stdio: 'pipe' });
+    execFileSync(
+      process.execPath,
+      [
+        join(root, 'control-plane/cli/bin.mjs'),
+        '--endpoint',
+        worker.url,
+        '--token',
+        worker.adminToken,
+        'publish',
+        ...args,
+      ],
+      { cwd: root, stdio: 'pipe' },
+    );
   };
   const api = createApi(worker.url, worker.adminToken);
   const options = { publish, keysDir, endpoint: worker.url, stateDir: 'test', token: worker.adminToken, log: () => {} };
@@ -55,9 +67,16 @@ it('set-ups cut off part-way and run again publish one challenger and start one 
   expect(third).toEqual(second);
   expect(second).toMatchObject({ challenger: 2, rollouts: 1 });
 
-  const { versions } = (await (await worker.api(`/v1/models/${DEMO_MODEL}/versions`)).json()) as { versions: { version: number; label: string | null; aliases: string[] }[] };
-  expect(versions.map((v) => [v.version, v.label, v.aliases])).toEqual([[2, CHALLENGER_LABEL, []], [1, null, ['champion']]]);
-  const { rollouts } = (await (await worker.api(`/v1/models/${DEMO_MODEL}/rollouts`)).json()) as { rollouts: { challenger: number }[] };
+  const { versions } = (await (await worker.api(`/v1/models/${DEMO_MODEL}/versions`)).json()) as {
+    versions: { version: number; label: string | null; aliases: string[] }[];
+  };
+  expect(versions.map((v) => [v.version, v.label, v.aliases])).toEqual([
+    [2, CHALLENGER_LABEL, []],
+    [1, null, ['champion']],
+  ]);
+  const { rollouts } = (await (await worker.api(`/v1/models/${DEMO_MODEL}/rollouts`)).json()) as {
+    rollouts: { challenger: number }[];
+  };
   expect(rollouts).toHaveLength(1);
   expect(rollouts[0]).toMatchObject({ challenger: 2 });
 }, 120_000);

@@ -15,12 +15,26 @@ const root = resolve(import.meta.dirname, '..');
 const tmp = mkdtempSync(join(tmpdir(), 'modelfleet-start-'));
 const port = 18787 + Math.floor(Math.random() * 1000);
 const base = `http://127.0.0.1:${port}`;
-const envFor = (p: number, dir: string) => ({ ...process.env, PORT: String(p), MODELFLEET_STATE_DIR: join(tmp, dir, 'state'), MODELFLEET_KEYS_DIR: join(tmp, dir, 'keys'), MODELFLEET_DEV_VARS: join(tmp, dir, 'dev.vars') });
+const envFor = (p: number, dir: string) => ({
+  ...process.env,
+  PORT: String(p),
+  MODELFLEET_STATE_DIR: join(tmp, dir, 'state'),
+  MODELFLEET_KEYS_DIR: join(tmp, dir, 'keys'),
+  MODELFLEET_DEV_VARS: join(tmp, dir, 'dev.vars'),
+});
 const startEnv = envFor(port, 'a');
 
-interface Run { child: ChildProcess; output: () => string; exited: Promise<number | null> }
+interface Run {
+  child: ChildProcess;
+  output: () => string;
+  exited: Promise<number | null>;
+}
 function start(env: NodeJS.ProcessEnv = startEnv): Run {
-  const child = spawn(process.execPath, [join(root, 'scripts/start.mjs')], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [join(root, 'scripts/start.mjs')], {
+    cwd: root,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
   child.stdout!.on('data', (d) => (output += d));
   child.stderr!.on('data', (d) => (output += d));
@@ -29,7 +43,8 @@ function start(env: NodeJS.ProcessEnv = startEnv): Run {
 }
 async function untilRunning(run: Run, ms = 200_000): Promise<void> {
   const deadline = Date.now() + ms;
-  while (!run.output().includes('modelfleet is running') && Date.now() < deadline && run.child.exitCode === null) await new Promise((r) => setTimeout(r, 200));
+  while (!run.output().includes('modelfleet is running') && Date.now() < deadline && run.child.exitCode === null)
+    await new Promise((r) => setTimeout(r, 200));
   expect(run.output(), run.output()).toContain('modelfleet is running');
 }
 async function stop(run: Run): Promise<void> {
@@ -46,7 +61,8 @@ const holders: net.Server[] = [];
 beforeAll(async () => {
   for (const p of [9229, 9230]) {
     const server = net.createServer();
-    if (await new Promise<boolean>((r) => server.once('error', () => r(false)).listen(p, () => r(true)))) holders.push(server);
+    if (await new Promise<boolean>((r) => server.once('error', () => r(false)).listen(p, () => r(true))))
+      holders.push(server);
   }
 });
 const runs: Run[] = [];
@@ -64,15 +80,26 @@ it('npm start publishes the demo model and a demo rollout, serves signed tickets
   await stop(alongside);
   expect(first.output()).toContain('fraud-demo v1 active');
   const appKey = first.output().match(/app key\s+(mfa_\S+)/)![1]!;
-  const res = await fetch(`${base}/v1/edge/tickets/fraud-demo?device=test`, { headers: { 'x-modelfleet-app-key': appKey } });
+  const res = await fetch(`${base}/v1/edge/tickets/fraud-demo?device=test`, {
+    headers: { 'x-modelfleet-app-key': appKey },
+  });
   expect(res.status).toBe(200);
   const ticket = JSON.parse(Buffer.from(((await res.json()) as { payload: string }).payload, 'base64').toString());
   // The demo rollout (salt modelfleet-demo, 5 %) decides which version this device runs.
   const cohort = rolloutCohort(await bucketOf('modelfleet-demo', 'test'), 5);
-  expect(ticket).toMatchObject({ model: 'fraud-demo', version: cohort === 'challenger' ? 2 : 1, stage: cohort === 'rest' ? 'champion' : cohort });
+  expect(ticket).toMatchObject({
+    model: 'fraud-demo',
+    version: cohort === 'challenger' ? 2 : 1,
+    stage: cohort === 'rest' ? 'champion' : cohort,
+  });
   // The console: sign in with the admin token, see the demo rollout.
   const adminToken = first.output().match(/admin token\s+(mft_\S+)/)![1]!;
-  const login = await fetch(`${base}/console/login`, { method: 'POST', redirect: 'manual', headers: { origin: base, 'content-type': 'application/x-www-form-urlencoded' }, body: `token=${encodeURIComponent(adminToken)}` });
+  const login = await fetch(`${base}/console/login`, {
+    method: 'POST',
+    redirect: 'manual',
+    headers: { origin: base, 'content-type': 'application/x-www-form-urlencoded' },
+    body: `token=${encodeURIComponent(adminToken)}`,
+  });
   expect(login.status).toBe(303);
   const cookie = login.headers.get('set-cookie')!.split(';')[0]!;
   const page = await (await fetch(`${base}/console/rollouts`, { headers: { cookie } })).text();
@@ -92,9 +119,16 @@ it('npm start publishes the demo model and a demo rollout, serves signed tickets
   await untilRunning(second);
   expect(second.output()).not.toMatch(/publishing|starting a demo rollout|generating/);
   const auth = { headers: { authorization: `Bearer ${adminToken}` } };
-  const { versions } = (await (await fetch(`${base}/v1/models/fraud-demo/versions`, auth)).json()) as { versions: { version: number; label: string | null }[] };
-  expect(versions.map((v) => [v.version, v.label])).toEqual([[2, 'demo challenger'], [1, null]]);
-  const { rollouts } = (await (await fetch(`${base}/v1/models/fraud-demo/rollouts`, auth)).json()) as { rollouts: unknown[] };
+  const { versions } = (await (await fetch(`${base}/v1/models/fraud-demo/versions`, auth)).json()) as {
+    versions: { version: number; label: string | null }[];
+  };
+  expect(versions.map((v) => [v.version, v.label])).toEqual([
+    [2, 'demo challenger'],
+    [1, null],
+  ]);
+  const { rollouts } = (await (await fetch(`${base}/v1/models/fraud-demo/rollouts`, auth)).json()) as {
+    rollouts: unknown[];
+  };
   expect(rollouts).toHaveLength(1);
 }, 480_000);
 

@@ -34,16 +34,33 @@ async function cli(...argv: string[]) {
 function deviceStats(image: { width: number; height: number; data: Uint8Array }): Record<string, number> {
   const stats: InputStats = [];
   const rgba = new Uint8ClampedArray(image.data);
-  imagePixels({ kind: 'images', name: 'image', dtype: 'float32', shape: [1, image.height, image.width, 3], images: [{ rgba, width: image.width, height: image.height }], mean: [0, 0, 0], std: [255, 255, 255], measure: true }, measureImage(stats, 'image'));
+  imagePixels(
+    {
+      kind: 'images',
+      name: 'image',
+      dtype: 'float32',
+      shape: [1, image.height, image.width, 3],
+      images: [{ rgba, width: image.width, height: image.height }],
+      mean: [0, 0, 0],
+      std: [255, 255, 255],
+      measure: true,
+    },
+    measureImage(stats, 'image'),
+  );
   return stats[0]!;
 }
 
 beforeAll(() => {
   writeScenes(join(dir, 'train', 'outdoor'), 40, { mixed: true });
   mkdirSync(join(dir, 'train', 'real'), { recursive: true });
-  REAL.forEach((p, i) => copyFileSync(join(ROOT, p), join(dir, 'train', 'real', `real-${i}${p.slice(p.lastIndexOf('.'))}`)));
+  REAL.forEach((p, i) =>
+    copyFileSync(join(ROOT, p), join(dir, 'train', 'real', `real-${i}${p.slice(p.lastIndexOf('.'))}`)),
+  );
   for (let i = 0; i < 20; i++) writeScenes(join(dir, 'fixed'), 1, { from: i * 80 }); // scenes 0, 80, 160…: all 200×180
-  writeFileSync(join(dir, 'preds.jsonl'), Array.from({ length: 44 }, (_, i) => JSON.stringify([1 - (i % 10) / 10, (i % 10) / 10])).join('\n'));
+  writeFileSync(
+    join(dir, 'preds.jsonl'),
+    Array.from({ length: 44 }, (_, i) => JSON.stringify([1 - (i % 10) / 10, (i % 10) / 10])).join('\n'),
+  );
   mkdirSync(join(dir, 'empty'));
   mkdirSync(join(dir, 'broken'));
   writeFileSync(join(dir, 'broken', 'x.png'), 'not a png');
@@ -51,7 +68,17 @@ beforeAll(() => {
 
 describe('modelfleet baseline --images', () => {
   it('builds every declared statistic of a directory of JPEG and PNG files as a numeric feature, with output deciles', async () => {
-    const r = await cli('baseline', '--images', 'train', '--input', 'image', '--predictions', 'preds.jsonl', '--out', 'baseline.json');
+    const r = await cli(
+      'baseline',
+      '--images',
+      'train',
+      '--input',
+      'image',
+      '--predictions',
+      'preds.jsonl',
+      '--out',
+      'baseline.json',
+    );
     expect(r.code, r.err).toBe(0);
     expect(r.err).toContain('baseline: 44 images, @input.image.mean_r (10 bins)');
     const b = Baseline.parse(JSON.parse(readFileSync(join(dir, 'baseline.json'), 'utf8')));
@@ -60,7 +87,8 @@ describe('modelfleet baseline --images', () => {
     const files = listImages(join(dir, 'train'));
     expect(files.filter((f) => f.endsWith('.jpg'))).toHaveLength(23); // 20 made + 3 real
     const device = files.map((f) => deviceStats(decodeImage(f)));
-    const at = (s: ImageStat) => b.features.find((f) => f.name === `@input.image.${s}`) as { edges: number[]; pit: [number, number][] };
+    const at = (s: ImageStat) =>
+      b.features.find((f) => f.name === `@input.image.${s}`) as { edges: number[]; pit: [number, number][] };
     for (const s of IMAGE_STATS) {
       const values = device.map((d) => d[`@input.image.${s}`]!);
       // The extreme edges are the extreme values: the baseline holds the device's numbers exactly
@@ -87,22 +115,45 @@ describe('modelfleet baseline --images', () => {
   it('leaves a statistic that is constant over the images out, with a warning; --stats picks some', async () => {
     const r = await cli('baseline', '--images', 'train/outdoor', '--input', 'image', '--stats', 'brightness,width');
     expect(r.code, r.err).toBe(0);
-    expect(JSON.parse(r.out).features.map((f: { name: string }) => f.name)).toEqual(['@input.image.brightness', '@input.image.width']);
-    const fixed = await cli('baseline', '--images', 'fixed', '--input', 'image', '--stats', 'width,height,brightness', '--bins', '5');
+    expect(JSON.parse(r.out).features.map((f: { name: string }) => f.name)).toEqual([
+      '@input.image.brightness',
+      '@input.image.width',
+    ]);
+    const fixed = await cli(
+      'baseline',
+      '--images',
+      'fixed',
+      '--input',
+      'image',
+      '--stats',
+      'width,height,brightness',
+      '--bins',
+      '5',
+    );
     expect(fixed.code, fixed.err).toBe(0);
-    expect(fixed.err).toMatch(/warning: width is 200 on every image: not monitored[\s\S]*warning: height is 180 on every image/);
+    expect(fixed.err).toMatch(
+      /warning: width is 200 on every image: not monitored[\s\S]*warning: height is 180 on every image/,
+    );
     expect(JSON.parse(fixed.out).features.map((f: { name: string }) => f.name)).toEqual(['@input.image.brightness']);
   }, 60_000);
 
   it('refuses bad input with coded errors', async () => {
     const cases: [string[], string, number][] = [
       [['baseline', '--images', 'train'], 'error bad_request: --images needs --input <name>', 2],
-      [['baseline', 'x.csv', '--images', 'train', '--input', 'image'], 'error bad_request: --images builds the baseline from images', 2],
+      [
+        ['baseline', 'x.csv', '--images', 'train', '--input', 'image'],
+        'error bad_request: --images builds the baseline from images',
+        2,
+      ],
       [['baseline', '--images', 'train', '--input', 'image', '--stats', 'hue'], 'error bad_request: --stats takes', 2],
       [['baseline', '--images', 'train', '--input', 'image', '--bins', '1'], 'error bad_request: --bins', 2],
       [['baseline', '--images', 'nowhere', '--input', 'image'], 'error file_not_found: --images nowhere', 3],
       [['baseline', '--images', 'empty', '--input', 'image'], 'error no_images', 3],
-      [['baseline', '--images', 'broken', '--input', 'image'], 'error bad_image: --images broken: x.png could not be decoded', 3],
+      [
+        ['baseline', '--images', 'broken', '--input', 'image'],
+        'error bad_image: --images broken: x.png could not be decoded',
+        3,
+      ],
       [['baseline'], 'error bad_request: give the training data', 2],
       [['baseline', 'train.csv'], 'error bad_request: --schema <file> is required', 2],
     ];

@@ -19,18 +19,46 @@ async function cli(...argv: string[]) {
 beforeAll(() => {
   // 2,000 rows: amount ~ exp(N(3, 1)), hour uniform 0–23 (discrete: ties), channel with a missing share.
   let s = 1;
-  const u = () => ((s = (s * 48271) % 2147483647) / 2147483647);
+  const u = () => (s = (s * 48271) % 2147483647) / 2147483647;
   const normal = () => Math.sqrt(-2 * Math.log(u())) * Math.cos(2 * Math.PI * u());
-  const rows = Array.from({ length: 2000 }, (_, i) => [Math.exp(3 + normal()).toFixed(2), String(i % 24), channels[i % channels.length]]);
+  const rows = Array.from({ length: 2000 }, (_, i) => [
+    Math.exp(3 + normal()).toFixed(2),
+    String(i % 24),
+    channels[i % channels.length],
+  ]);
   writeFileSync(join(dir, 'train.csv'), ['amount,hour,channel', ...rows.map((r) => r.join(','))].join('\n'));
-  writeFileSync(join(dir, 'train.jsonl'), rows.map(([a, h, c]) => JSON.stringify({ amount: Number(a), hour: Number(h), channel: c || null })).join('\n'));
-  writeFileSync(join(dir, 'schema.json'), JSON.stringify({ features: [{ name: 'amount', kind: 'numeric' }, { name: 'hour', kind: 'numeric' }, { name: 'channel', kind: 'categorical' }] }));
-  writeFileSync(join(dir, 'preds.jsonl'), Array.from({ length: 100 }, (_, i) => JSON.stringify([1 - i / 100, i / 100])).join('\n'));
+  writeFileSync(
+    join(dir, 'train.jsonl'),
+    rows.map(([a, h, c]) => JSON.stringify({ amount: Number(a), hour: Number(h), channel: c || null })).join('\n'),
+  );
+  writeFileSync(
+    join(dir, 'schema.json'),
+    JSON.stringify({
+      features: [
+        { name: 'amount', kind: 'numeric' },
+        { name: 'hour', kind: 'numeric' },
+        { name: 'channel', kind: 'categorical' },
+      ],
+    }),
+  );
+  writeFileSync(
+    join(dir, 'preds.jsonl'),
+    Array.from({ length: 100 }, (_, i) => JSON.stringify([1 - i / 100, i / 100])).join('\n'),
+  );
 });
 
 describe('modelfleet baseline', () => {
   it('computes equiprobable bins, a PIT table, vocabulary with frequencies, and output deciles', async () => {
-    const r = await cli('baseline', 'train.csv', '--schema', 'schema.json', '--predictions', 'preds.jsonl', '--out', 'baseline.json');
+    const r = await cli(
+      'baseline',
+      'train.csv',
+      '--schema',
+      'schema.json',
+      '--predictions',
+      'preds.jsonl',
+      '--out',
+      'baseline.json',
+    );
     expect(r.code, r.err).toBe(0);
     expect(r.err).toContain('2000 rows');
     const b = Baseline.parse(JSON.parse(readFileSync(join(dir, 'baseline.json'), 'utf8')));
@@ -53,10 +81,22 @@ describe('modelfleet baseline', () => {
     // The training data, sketched against its own baseline, fills the bins evenly.
     const layout = await sketchLayout(b);
     expect(layout.features[2]!.expected).toHaveLength(5);
-    const rows = readFileSync(join(dir, 'train.csv'), 'utf8').split('\n').slice(1).map((l) => l.split(','));
-    const sketch = sketchNumeric(rows.slice(0, 64).map((r) => Number(r[0])), amount.edges, amount.pit)!;
+    const rows = readFileSync(join(dir, 'train.csv'), 'utf8')
+      .split('\n')
+      .slice(1)
+      .map((l) => l.split(','));
+    const sketch = sketchNumeric(
+      rows.slice(0, 64).map((r) => Number(r[0])),
+      amount.edges,
+      amount.pit,
+    )!;
     for (const h of sketch.bins.slice(1, 11)) expect(h / 4096).toBeLessThan(0.25);
-    expect(sketchCategorical(rows.slice(0, 64).map((r) => r[2] || null), channel.vocabulary)).not.toBeNull();
+    expect(
+      sketchCategorical(
+        rows.slice(0, 64).map((r) => r[2] || null),
+        channel.vocabulary,
+      ),
+    ).not.toBeNull();
   });
 
   it('reads JSON lines to the same baseline', async () => {
@@ -69,7 +109,12 @@ describe('modelfleet baseline', () => {
   it('--json with --out says what was written; without --out the baseline is the JSON', async () => {
     const r = await cli('--json', 'baseline', 'train.csv', '--schema', 'schema.json', '--out', 'b.json');
     expect([r.code, r.err]).toEqual([0, '']);
-    expect(JSON.parse(r.out)).toEqual({ out: 'b.json', rows: 2000, features: ['amount', 'hour', 'channel'], classes: null });
+    expect(JSON.parse(r.out)).toEqual({
+      out: 'b.json',
+      rows: 2000,
+      features: ['amount', 'hour', 'channel'],
+      classes: null,
+    });
     const inline = await cli('--json', 'baseline', 'train.csv', '--schema', 'schema.json');
     expect(JSON.parse(inline.out)).toEqual(JSON.parse(readFileSync(join(dir, 'b.json'), 'utf8')));
   });
@@ -79,22 +124,53 @@ describe('modelfleet baseline', () => {
     writeFileSync(join(dir, 'small.csv'), rows.slice(0, 122).join('\n')); // header + 121 rows
     const small = await cli('baseline', 'small.csv', '--schema', 'schema.json', '--out', 'small.json');
     expect(small.code, small.err).toBe(0);
-    expect(small.err).toMatch(/warning: 121 baseline rows limit drift detection to location shifts of about 0\.\d\dσ or more/);
+    expect(small.err).toMatch(
+      /warning: 121 baseline rows limit drift detection to location shifts of about 0\.\d\dσ or more/,
+    );
     expect(small.err).toContain('would reach 0.1σ');
     const big = await cli('baseline', 'train.csv', '--schema', 'schema.json', '--out', 'big.json');
     expect(big.err).not.toContain('warning'); // 2,000 rows over 3 features reach ~0.08σ: no warning
   });
 
   it('labels on the predictions give a reliability table; without them a note says accuracy stays uncalibrated', async () => {
-    writeFileSync(join(dir, 'labelled.jsonl'), Array.from({ length: 100 }, (_, i) => JSON.stringify({ probabilities: [1 - i / 100, i / 100], label: i % 3 === 0 ? 0 : 1 })).join('\n'));
-    const r = await cli('baseline', 'train.csv', '--schema', 'schema.json', '--predictions', 'labelled.jsonl', '--out', 'labelled.json');
+    writeFileSync(
+      join(dir, 'labelled.jsonl'),
+      Array.from({ length: 100 }, (_, i) =>
+        JSON.stringify({ probabilities: [1 - i / 100, i / 100], label: i % 3 === 0 ? 0 : 1 }),
+      ).join('\n'),
+    );
+    const r = await cli(
+      'baseline',
+      'train.csv',
+      '--schema',
+      'schema.json',
+      '--predictions',
+      'labelled.jsonl',
+      '--out',
+      'labelled.json',
+    );
     expect(r.code, r.err).toBe(0);
     const b = Baseline.parse(JSON.parse(readFileSync(join(dir, 'labelled.json'), 'utf8')));
     expect(b.outputs!.reliability!.counts.reduce((a, c) => a + c, 0)).toBe(100);
     expect(r.err).not.toContain('uncalibrated');
-    const plain = await cli('baseline', 'train.csv', '--schema', 'schema.json', '--predictions', 'preds.jsonl', '--out', 'plain.json');
+    const plain = await cli(
+      'baseline',
+      'train.csv',
+      '--schema',
+      'schema.json',
+      '--predictions',
+      'preds.jsonl',
+      '--out',
+      'plain.json',
+    );
     expect(plain.err).toContain('uncalibrated');
-    writeFileSync(join(dir, 'half.jsonl'), [JSON.stringify({ probabilities: [0.2, 0.8], label: 1 }), ...Array.from({ length: 30 }, () => JSON.stringify({ probabilities: [0.3, 0.7] }))].join('\n'));
+    writeFileSync(
+      join(dir, 'half.jsonl'),
+      [
+        JSON.stringify({ probabilities: [0.2, 0.8], label: 1 }),
+        ...Array.from({ length: 30 }, () => JSON.stringify({ probabilities: [0.3, 0.7] })),
+      ].join('\n'),
+    );
     const half = await cli('baseline', 'train.csv', '--schema', 'schema.json', '--predictions', 'half.jsonl');
     expect([half.code, half.err]).toEqual([3, expect.stringContaining('label every row or none')]);
   });

@@ -37,7 +37,9 @@ describe('modelfleet CLI', () => {
     const r = await cli('keys', 'init', '--upload');
     expect(r.code, r.err).toBe(0);
     expect(r.out).toContain('installed root v1');
-    const root = await verifyInitialRoot(JSON.parse(readFileSync(join(cwd, '.modelfleet/root.json'), 'utf8')) as Envelope);
+    const root = await verifyInitialRoot(
+      JSON.parse(readFileSync(join(cwd, '.modelfleet/root.json'), 'utf8')) as Envelope,
+    );
     expect(root.roles.release.keyids).toHaveLength(1);
     expect(statSync(join(cwd, '.modelfleet/keys/root-v1.json')).mode & 0o777).toBe(0o600);
     expect(readFileSync(join(cwd, '.dev.vars'), 'utf8')).toMatch(/^RELEASE_KEY='\{.*\}'$/m);
@@ -47,17 +49,44 @@ describe('modelfleet CLI', () => {
 
   it('publish → versions list → alias set → verify, and republishing uploads nothing', async () => {
     // The Worker must sign with the keys `keys init` generated: restart it with them.
-    const vars = Object.fromEntries(readFileSync(join(cwd, '.dev.vars'), 'utf8').trim().split('\n').map((l) => {
-      const i = l.indexOf('=');
-      return [l.slice(0, i), l.slice(i + 2, -1)];
-    }));
+    const vars = Object.fromEntries(
+      readFileSync(join(cwd, '.dev.vars'), 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => {
+          const i = l.indexOf('=');
+          return [l.slice(0, i), l.slice(i + 2, -1)];
+        }),
+    );
     await worker.dispose();
     worker = await startWorker({ http: true, installRoot: false, vars });
-    expect((await worker.api('/v1/keys/root', { method: 'PUT', json: JSON.parse(readFileSync(join(cwd, '.modelfleet/root.json'), 'utf8')) })).status).toBe(200);
+    expect(
+      (
+        await worker.api('/v1/keys/root', {
+          method: 'PUT',
+          json: JSON.parse(readFileSync(join(cwd, '.modelfleet/root.json'), 'utf8')),
+        })
+      ).status,
+    ).toBe(200);
 
     const a = await buildLayersModel({ seed: 21, inputs: 5, hidden: 16, outputs: 2, shardBytes: 200 });
-    const dir = writeModelDir('fraud-v1', a, { 'golden.json': await goldenFor(a, 2), 'metrics.json': { evalSetDigest: 'e'.repeat(64), values: { auc: 0.93 } } });
-    const pub = await cli('publish', dir, '--model', 'fraud', '--create', '--golden', `${dir}/golden.json`, '--metrics', `${dir}/metrics.json`, '--alias', 'champion');
+    const dir = writeModelDir('fraud-v1', a, {
+      'golden.json': await goldenFor(a, 2),
+      'metrics.json': { evalSetDigest: 'e'.repeat(64), values: { auc: 0.93 } },
+    });
+    const pub = await cli(
+      'publish',
+      dir,
+      '--model',
+      'fraud',
+      '--create',
+      '--golden',
+      `${dir}/golden.json`,
+      '--metrics',
+      `${dir}/metrics.json`,
+      '--alias',
+      'champion',
+    );
     expect(pub.code, pub.err).toBe(0);
     expect(pub.out).toMatch(/fraud v1 active \(tfjs-layers\)/);
     expect(pub.err).toContain('100%');
@@ -82,10 +111,20 @@ describe('modelfleet CLI', () => {
     const j = await cli('--json', 'verify', 'fraud:champion', '--app-key', appKey);
     expect(j.code, j.err).toBe(0);
     expect(JSON.parse(j.out)).toMatchObject({
-      verified: true, model: 'fraud', version: 1, manifestDigest: expect.stringMatching(/^[0-9a-f]{64}$/),
-      root: { pinned: 1, newest: 1 }, ticket: { version: 1 }, manifest: { format: 'tfjs-layers' },
+      verified: true,
+      model: 'fraud',
+      version: 1,
+      manifestDigest: expect.stringMatching(/^[0-9a-f]{64}$/),
+      root: { pinned: 1, newest: 1 },
+      ticket: { version: 1 },
+      manifest: { format: 'tfjs-layers' },
     });
-    expect(JSON.parse(j.out).steps.map((s: { step: string }) => s.step)).toEqual(['root', 'ticket', 'manifest', 'chunks']);
+    expect(JSON.parse(j.out).steps.map((s: { step: string }) => s.step)).toEqual([
+      'root',
+      'ticket',
+      'manifest',
+      'chunks',
+    ]);
   });
 
   it('publishes a graph model', async () => {
@@ -96,7 +135,8 @@ describe('modelfleet CLI', () => {
   });
 
   it('verify catches a tampered chunk in R2 (the edge withholds it: content_corrupt, a verification failure)', async () => {
-    const digest = JSON.parse((await cli('--json', 'versions', 'list', '--model', 'fraud')).out)[1].manifestDigest as string;
+    const digest = JSON.parse((await cli('--json', 'versions', 'list', '--model', 'fraud')).out)[1]
+      .manifestDigest as string;
     const env = (await (await worker.api(`/v1/edge/manifests/${digest}`, { token: null })).json()) as Envelope;
     const chunk = JSON.parse(Buffer.from(env.payload, 'base64').toString()).chunks[0];
     const original = new Uint8Array(await (await worker.r2.get(`chunks/${chunk.digest}`))!.arrayBuffer());
@@ -108,7 +148,13 @@ describe('modelfleet CLI', () => {
     expect(r.err).toContain('error content_corrupt');
     const j = await cli('--json', 'verify', digest);
     expect([j.code, j.err]).toEqual([7, '']);
-    expect(JSON.parse(j.out)).toEqual({ error: { code: 'content_corrupt', message: expect.any(String), details: expect.objectContaining({ step: 'chunks', passed: ['root', 'manifest'] }) } });
+    expect(JSON.parse(j.out)).toEqual({
+      error: {
+        code: 'content_corrupt',
+        message: expect.any(String),
+        details: expect.objectContaining({ step: 'chunks', passed: ['root', 'manifest'] }),
+      },
+    });
     await worker.r2.put(`chunks/${chunk.digest}`, original);
     expect((await cli('verify', digest)).code).toBe(0);
   });
@@ -119,7 +165,14 @@ describe('modelfleet CLI', () => {
     cwd = other;
     await cli('keys', 'init');
     cwd = prev;
-    const r = await cli('verify', 'fraud:champion', '--app-key', appKey, '--root', join('..', other.split('/').pop()!, '.modelfleet/root.json'));
+    const r = await cli(
+      'verify',
+      'fraud:champion',
+      '--app-key',
+      appKey,
+      '--root',
+      join('..', other.split('/').pop()!, '.modelfleet/root.json'),
+    );
     expect(r.code).toBe(7);
     expect(r.err).toMatch(/error (unknown_key|bad_signature)/);
   });
@@ -139,27 +192,48 @@ describe('modelfleet CLI', () => {
     const dir = writeModelDir('lonely', await buildLayersModel({ seed: 1 }));
     const unknown = await cli('publish', dir, '--model', 'nosuch');
     expect(unknown).toMatchObject({ code: 5 });
-    expect(unknown.err).toBe(`error unknown_model: there is no model nosuch at ${worker.url}: pass --create to create it with this publish, or run \`modelfleet models create nosuch\` first`);
-    const wrong = await run(['--endpoint', worker.url, '--token', 'mft_wrong', 'versions', 'list', '--model', 'fraud'], { stdout: () => {}, stderr: () => {}, cwd, env: {} });
+    expect(unknown.err).toBe(
+      `error unknown_model: there is no model nosuch at ${worker.url}: pass --create to create it with this publish, or run \`modelfleet models create nosuch\` first`,
+    );
+    const wrong = await run(
+      ['--endpoint', worker.url, '--token', 'mft_wrong', 'versions', 'list', '--model', 'fraud'],
+      { stdout: () => {}, stderr: () => {}, cwd, env: {} },
+    );
     expect(wrong).toBe(4);
     expect((await cli('alias', 'set', '--model', 'fraud', 'champion', 'x')).code).toBe(2);
     expect((await cli('publish')).code).toBe(2);
     writeFileSync(join(cwd, dir, 'group1-shard1of1.bin'), new Uint8Array(3));
     const short = await cli('publish', dir, '--model', 'fraud');
     expect([short.code, short.err]).toEqual([3, expect.stringContaining('error weights_mismatch')]);
-    const missing = await cli('publish', writeModelDir('nofiles', { ...(await buildLayersModel({ seed: 2 })), weightFiles: {} }), '--model', 'fraud');
+    const missing = await cli(
+      'publish',
+      writeModelDir('nofiles', { ...(await buildLayersModel({ seed: 2 })), weightFiles: {} }),
+      '--model',
+      'fraud',
+    );
     expect([missing.code, missing.err]).toEqual([3, expect.stringContaining('error missing_weight_file')]);
   });
 
   it('every command prints one JSON document under --json, and nothing on stderr', async () => {
     const dir = writeModelDir('json-model', await buildLayersModel({ seed: 31 }));
-    const rollout = JSON.parse((await cli('--json', 'rollout', 'create', '--model', 'fraud', '--challenger', '2', '--draft')).out) as { id: string };
+    const rollout = JSON.parse(
+      (await cli('--json', 'rollout', 'create', '--model', 'fraud', '--challenger', '2', '--draft')).out,
+    ) as { id: string };
     const commands: string[][] = [
-      ['keys', 'list'], ['models', 'create', 'json-model'], ['publish', dir, '--model', 'json-model'], ['versions', 'list', '--model', 'json-model'],
-      ['versions', 'show', '--model', 'json-model', '1'], ['alias', 'set', '--model', 'json-model', 'champion', '1'], ['tokens', 'create', '--role', 'viewer'],
-      ['apps', 'create', '--name', 'json'], ['rollout', 'status', rollout.id], ['rollout', 'list', '--model', 'fraud'], ['rollout', 'abort', rollout.id],
+      ['keys', 'list'],
+      ['models', 'create', 'json-model'],
+      ['publish', dir, '--model', 'json-model'],
+      ['versions', 'list', '--model', 'json-model'],
+      ['versions', 'show', '--model', 'json-model', '1'],
+      ['alias', 'set', '--model', 'json-model', 'champion', '1'],
+      ['tokens', 'create', '--role', 'viewer'],
+      ['apps', 'create', '--name', 'json'],
+      ['rollout', 'status', rollout.id],
+      ['rollout', 'list', '--model', 'fraud'],
+      ['rollout', 'abort', rollout.id],
       ['rollout', 'policy', '--model', 'fraud'],
-      ['keys', 'rotate-root'], ['keys', 'init'],
+      ['keys', 'rotate-root'],
+      ['keys', 'init'],
     ];
     for (const argv of commands) {
       const r = await cli('--json', ...argv);
@@ -174,7 +248,9 @@ describe('modelfleet CLI', () => {
     writeFileSync(file, JSON.stringify({ minSteps: 2, gate: { metric: 'accuracy', margin: 0.01, source: 'server' } }));
     const set = await cli('rollout', 'policy', '--model', 'fraud', '--set', file);
     expect(set.code, set.err).toBe(0);
-    expect(set.out).toMatch(/policy set by .*\n.*steps ≥ 2.*\n.*\ngate: accuracy \+0\.01 \(computed by the control plane\)/);
+    expect(set.out).toMatch(
+      /policy set by .*\n.*steps ≥ 2.*\n.*\ngate: accuracy \+0\.01 \(computed by the control plane\)/,
+    );
     writeFileSync(file, JSON.stringify({ minSteps: 0 }));
     const bad = await cli('rollout', 'policy', '--model', 'fraud', '--set', file);
     expect(bad.code).not.toBe(0);
@@ -183,19 +259,31 @@ describe('modelfleet CLI', () => {
   });
 
   it('tokens revoke and apps rotate-key / revoke-key end credentials; bad input is a usage or refused exit', async () => {
-    const t = JSON.parse((await cli('--json', 'tokens', 'create', '--role', 'viewer', '--label', 'leaky')).out) as { id: string; token: string };
+    const t = JSON.parse((await cli('--json', 'tokens', 'create', '--role', 'viewer', '--label', 'leaky')).out) as {
+      id: string;
+      token: string;
+    };
     const revoked = await cli('tokens', 'revoke', t.id, '--reason', 'leaked');
     expect(revoked.code, revoked.err).toBe(0);
-    expect(revoked.out).toMatch(new RegExp(`^token ${t.id} \\(viewer\\) revoked at \\S+; 0 console session\\(s\\) ended$`));
+    expect(revoked.out).toMatch(
+      new RegExp(`^token ${t.id} \\(viewer\\) revoked at \\S+; 0 console session\\(s\\) ended$`),
+    );
     expect((await cli('tokens', 'revoke', t.id)).out).toContain('already revoked');
-    expect((await cli('tokens', 'list')).out).toMatch(new RegExp(`^${t.id}\\s+viewer\\s+leaky\\s+.*\\d\\d:\\d\\d:\\d\\d$`, 'm'));
+    expect((await cli('tokens', 'list')).out).toMatch(
+      new RegExp(`^${t.id}\\s+viewer\\s+leaky\\s+.*\\d\\d:\\d\\d:\\d\\d$`, 'm'),
+    );
     expect((await worker.api('/v1/models', { token: t.token })).status).toBe(401);
 
-    const app = JSON.parse((await cli('--json', 'apps', 'create', '--name', 'rotating')).out) as { id: string; appKey: string };
+    const app = JSON.parse((await cli('--json', 'apps', 'create', '--name', 'rotating')).out) as {
+      id: string;
+      appKey: string;
+    };
     const rotated = await cli('apps', 'rotate-key', app.id, '--grace-seconds', '60', '--reason', 'scraped');
     expect(rotated.code, rotated.err).toBe(0);
     expect(rotated.out.split('\n')[0]).toMatch(/^mfa_/);
-    const keys = JSON.parse((await cli('--json', 'apps', 'keys', app.id)).out) as { keys: { id: string; hint: string; expiresAt: string | null }[] };
+    const keys = JSON.parse((await cli('--json', 'apps', 'keys', app.id)).out) as {
+      keys: { id: string; hint: string; expiresAt: string | null }[];
+    };
     const old = keys.keys.find((k) => k.hint === app.appKey.slice(-4))!;
     expect(old.expiresAt).not.toBeNull();
     const gone = await cli('apps', 'revoke-key', app.id, old.id);
@@ -209,36 +297,68 @@ describe('modelfleet CLI', () => {
 
   describe('an upload request too large for the registry names the file', () => {
     // One example whose input is 530,000 numbers of ~17 characters: 8.6 MiB of JSON, as in issue 12.
-    const hugeGolden = { examples: [{ inputs: { hidden_input: [Array.from({ length: 530_000 }, (_, i) => 0.1234567891 + i * 1e-12)] }, outputs: {} }] };
-    let sent: string[];
-    const recording = (respond?: (url: string, init?: RequestInit) => Response | undefined): typeof fetch => async (input, init) => {
-      sent.push(`${init?.method ?? 'GET'} ${new URL(String(input)).pathname}`);
-      return respond?.(String(input), init) ?? fetch(input, init);
+    const hugeGolden = {
+      examples: [
+        {
+          inputs: { hidden_input: [Array.from({ length: 530_000 }, (_, i) => 0.1234567891 + i * 1e-12)] },
+          outputs: {},
+        },
+      ],
     };
+    let sent: string[];
+    const recording =
+      (respond?: (url: string, init?: RequestInit) => Response | undefined): typeof fetch =>
+      async (input, init) => {
+        sent.push(`${init?.method ?? 'GET'} ${new URL(String(input)).pathname}`);
+        return respond?.(String(input), init) ?? fetch(input, init);
+      };
     const publishWith = (f: typeof fetch, ...argv: string[]) => {
       sent = [];
       const err: string[] = [];
-      return run(['--endpoint', worker.url, '--token', worker.adminToken, 'publish', ...argv], { stdout: () => {}, stderr: (l) => err.push(l), tty: false, cwd, env: {}, fetch: f })
-        .then((code) => ({ code, err: err.join('\n') }));
+      return run(['--endpoint', worker.url, '--token', worker.adminToken, 'publish', ...argv], {
+        stdout: () => {},
+        stderr: (l) => err.push(l),
+        tty: false,
+        cwd,
+        env: {},
+        fetch: f,
+      }).then((code) => ({ code, err: err.join('\n') }));
     };
 
     it('before anything is sent (the model is not even created)', async () => {
       const dir = writeModelDir('huge', await buildLayersModel({ seed: 3 }), { 'golden.json': hugeGolden });
       const r = await publishWith(recording(), dir, '--model', 'huge', '--create', '--golden', `${dir}/golden.json`);
       expect(r.code).toBe(5);
-      expect(r.err).toMatch(/^error payload_too_large: --golden huge\/golden\.json is 8\.\d MiB; the upload request \(model\.json, golden examples, baseline and metadata: 8\.\d MiB here\) may be at most 8\.0 MiB: keep fewer golden examples/);
+      expect(r.err).toMatch(
+        /^error payload_too_large: --golden huge\/golden\.json is 8\.\d MiB; the upload request \(model\.json, golden examples, baseline and metadata: 8\.\d MiB here\) may be at most 8\.0 MiB: keep fewer golden examples/,
+      );
       expect(sent).toEqual([]);
     });
 
     it("from the server's 413 when its limit is smaller than the CLI's", async () => {
-      const golden = { examples: [{ inputs: { hidden_input: [Array.from({ length: 2000 }, (_, i) => i / 7)] }, outputs: {} }] };
+      const golden = {
+        examples: [{ inputs: { hidden_input: [Array.from({ length: 2000 }, (_, i) => i / 7)] }, outputs: {} }],
+      };
       const dir = writeModelDir('small-limit', await buildLayersModel({ seed: 4 }), { 'golden.json': golden });
-      const smaller = recording((url, init) => (init?.method === 'POST' && url.endsWith('/uploads')
-        ? Response.json({ error: { code: 'payload_too_large', message: 'request body exceeds 1024 bytes', details: { limit: 1024 } } }, { status: 413 })
-        : undefined));
+      const smaller = recording((url, init) =>
+        init?.method === 'POST' && url.endsWith('/uploads')
+          ? Response.json(
+              {
+                error: {
+                  code: 'payload_too_large',
+                  message: 'request body exceeds 1024 bytes',
+                  details: { limit: 1024 },
+                },
+              },
+              { status: 413 },
+            )
+          : undefined,
+      );
       const r = await publishWith(smaller, dir, '--model', 'fraud', '--golden', `${dir}/golden.json`);
       expect(r.code).toBe(5);
-      expect(r.err).toMatch(/^error payload_too_large: --golden small-limit\/golden\.json is 3\d\.\d KiB; the upload request \(.*: 3\d\.\d KiB here\) may be at most 1\.0 KiB: keep fewer golden examples/);
+      expect(r.err).toMatch(
+        /^error payload_too_large: --golden small-limit\/golden\.json is 3\d\.\d KiB; the upload request \(.*: 3\d\.\d KiB here\) may be at most 1\.0 KiB: keep fewer golden examples/,
+      );
       expect(sent).toEqual(['POST /v1/models/fraud/uploads']);
     });
   });

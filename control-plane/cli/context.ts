@@ -21,10 +21,17 @@ export interface CliIo {
   env: Record<string, string | undefined>;
 }
 
-export interface GlobalOptions { endpoint?: string; token?: string; json?: boolean }
+export interface GlobalOptions {
+  endpoint?: string;
+  token?: string;
+  json?: boolean;
+}
 
 /** What a command's implementation is handed: the process's io and the global flags. */
-export interface Ctx { io: CliIo; globals: GlobalOptions }
+export interface Ctx {
+  io: CliIo;
+  globals: GlobalOptions;
+}
 
 /** Prints a command's result: the value as JSON under `--json`, else the text lines. */
 export function emit(c: Ctx, value: unknown, text: () => string | string[]): void {
@@ -33,7 +40,11 @@ export function emit(c: Ctx, value: unknown, text: () => string | string[]): voi
   for (const line of Array.isArray(lines) ? lines : [lines]) c.io.stdout(line);
 }
 
-export interface DevConfig { endpoint?: string; adminToken?: string; appKey?: string }
+export interface DevConfig {
+  endpoint?: string;
+  adminToken?: string;
+  appKey?: string;
+}
 
 const DEV_JSON = join('.modelfleet', 'dev.json');
 const DEFAULT_ENDPOINT = 'http://127.0.0.1:8787';
@@ -62,13 +73,25 @@ export class Api {
    */
   static from(io: CliIo, opts: GlobalOptions, fallback?: { token: string | undefined; source: string }): Api {
     const dev = devConfig(io);
-    const [endpoint, endpointSource] = opts.endpoint ? [opts.endpoint, '--endpoint']
-      : io.env.MODELFLEET_ENDPOINT ? [io.env.MODELFLEET_ENDPOINT, 'MODELFLEET_ENDPOINT']
-        : dev.endpoint ? [dev.endpoint, DEV_JSON] : [DEFAULT_ENDPOINT, 'the built-in default'];
-    const devToken = dev.adminToken && dev.endpoint && trim(dev.endpoint) === trim(endpoint) ? dev.adminToken : undefined;
-    const [token, tokenSource] = opts.token !== undefined ? [opts.token, '--token']
-      : io.env.MODELFLEET_TOKEN ? [io.env.MODELFLEET_TOKEN, 'MODELFLEET_TOKEN']
-        : devToken ? [devToken, DEV_JSON] : fallback?.token ? [fallback.token, fallback.source] : [undefined, 'none'];
+    const [endpoint, endpointSource] = opts.endpoint
+      ? [opts.endpoint, '--endpoint']
+      : io.env.MODELFLEET_ENDPOINT
+        ? [io.env.MODELFLEET_ENDPOINT, 'MODELFLEET_ENDPOINT']
+        : dev.endpoint
+          ? [dev.endpoint, DEV_JSON]
+          : [DEFAULT_ENDPOINT, 'the built-in default'];
+    const devToken =
+      dev.adminToken && dev.endpoint && trim(dev.endpoint) === trim(endpoint) ? dev.adminToken : undefined;
+    const [token, tokenSource] =
+      opts.token !== undefined
+        ? [opts.token, '--token']
+        : io.env.MODELFLEET_TOKEN
+          ? [io.env.MODELFLEET_TOKEN, 'MODELFLEET_TOKEN']
+          : devToken
+            ? [devToken, DEV_JSON]
+            : fallback?.token
+              ? [fallback.token, fallback.source]
+              : [undefined, 'none'];
     return new Api(io, trim(endpoint), token, { endpoint: endpointSource, token: tokenSource });
   }
 
@@ -79,15 +102,22 @@ export class Api {
    * prints, are kept): response schemas have no defaults or transforms, so it is their output.
    */
   async request<S extends z.core.$ZodType>(
-    schema: S, method: string, path: string, body?: unknown, headers: Record<string, string> = {},
+    schema: S,
+    method: string,
+    path: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
   ): Promise<z.output<S>> {
     const res = await this.raw(method, path, body, headers);
     const answer: unknown = await res.json();
     const checked = z.safeParse(schema, answer);
     if (!checked.success) {
-      throw new CliError('internal', 'unexpected_response',
-        `${method} ${path} at ${this.endpoint} answered in an unexpected shape (${z.prettifyError(checked.error)}): `
-        + 'is the CLI the same version as the control plane?');
+      throw new CliError(
+        'internal',
+        'unexpected_response',
+        `${method} ${path} at ${this.endpoint} answered in an unexpected shape (${z.prettifyError(checked.error)}): ` +
+          'is the CLI the same version as the control plane?',
+      );
     }
     return answer as z.output<S>;
   }
@@ -109,7 +139,11 @@ export class Api {
     }
     let res: Response;
     try {
-      res = await this.io.fetch(`${this.endpoint}${path}`, { method, headers: h, ...(payload === undefined ? {} : { body: payload }) });
+      res = await this.io.fetch(`${this.endpoint}${path}`, {
+        method,
+        headers: h,
+        ...(payload === undefined ? {} : { body: payload }),
+      });
     } catch (e) {
       throw this.unreachable(e as Error);
     }
@@ -118,20 +152,33 @@ export class Api {
   }
 
   private unreachable(e: Error): CliError {
-    const cause = (e.cause as { code?: string; message?: string } | undefined);
+    const cause = e.cause as { code?: string; message?: string } | undefined;
     const why = cause?.code ?? cause?.message ?? e.message;
-    return new CliError('unavailable', 'unreachable',
+    return new CliError(
+      'unavailable',
+      'unreachable',
       `cannot reach the control plane at ${this.endpoint} (${why}; endpoint from ${this.sources.endpoint}): pass --endpoint <url> or set MODELFLEET_ENDPOINT to your control plane's URL; for a local one, \`npm start\` in the modelfleet repository serves ${DEFAULT_ENDPOINT}`,
-      { endpoint: this.endpoint, endpointSource: this.sources.endpoint, cause: why });
+      { endpoint: this.endpoint, endpointSource: this.sources.endpoint, cause: why },
+    );
   }
 
   private refusal(method: string, path: string, status: number, text: string): CliError {
     const parsed = ApiErrorBody.safeParse(safeJson(text));
-    if (!parsed.success) return new CliError(familyOfResponse(status, ''), `http_${status}`, `${method} ${path} at ${this.endpoint} answered ${status}: ${text.slice(0, 200)}`);
+    if (!parsed.success)
+      return new CliError(
+        familyOfResponse(status, ''),
+        `http_${status}`,
+        `${method} ${path} at ${this.endpoint} answered ${status}: ${text.slice(0, 200)}`,
+      );
     const { code, message, details } = parsed.data.error;
     const family = familyOfResponse(status, code);
     if (code === 'unauthorized' && !this.token) {
-      return new CliError(family, code, 'no operator token: pass --token or set MODELFLEET_TOKEN (the admin token is ADMIN_TOKEN in .modelfleet/secrets.json, written by `modelfleet keys init`; `modelfleet tokens create` makes narrower ones)', details);
+      return new CliError(
+        family,
+        code,
+        'no operator token: pass --token or set MODELFLEET_TOKEN (the admin token is ADMIN_TOKEN in .modelfleet/secrets.json, written by `modelfleet keys init`; `modelfleet tokens create` makes narrower ones)',
+        details,
+      );
     }
     const from = family === 'auth' && this.token ? ` (token from ${this.sources.token})` : '';
     return new CliError(family, code, message + from, details);
@@ -162,6 +209,10 @@ export function table(rows: Record<string, string | number>[]): string {
   if (rows.length === 0) return '(none)';
   const cols = Object.keys(rows[0]!);
   const width = cols.map((c) => Math.max(c.length, ...rows.map((r) => String(r[c] ?? '').length)));
-  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(width[i]!)).join('  ').trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => c.padEnd(width[i]!))
+      .join('  ')
+      .trimEnd();
   return [line(cols), ...rows.map((r) => line(cols.map((c) => String(r[c] ?? ''))))].join('\n');
 }

@@ -30,7 +30,12 @@ export const EXIT_CODES = {
 export type ErrorFamily = keyof typeof EXIT_CODES;
 
 export class CliError extends Error {
-  constructor(readonly family: ErrorFamily, readonly code: string, message: string, readonly details?: unknown) {
+  constructor(
+    readonly family: ErrorFamily,
+    readonly code: string,
+    message: string,
+    readonly details?: unknown,
+  ) {
     super(message);
   }
 
@@ -40,7 +45,13 @@ export class CliError extends Error {
 
   /** The same shape as the API's error body, so one parser reads both. */
   toJSON(): { error: { code: string; message: string; details?: unknown } } {
-    return { error: { code: this.code, message: this.message, ...(this.details === undefined ? {} : { details: this.details }) } };
+    return {
+      error: {
+        code: this.code,
+        message: this.message,
+        ...(this.details === undefined ? {} : { details: this.details }),
+      },
+    };
   }
 }
 

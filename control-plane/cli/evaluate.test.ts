@@ -16,7 +16,13 @@ const dir = mkdtempSync(join(tmpdir(), 'mf-evalset-'));
 async function cli(...argv: string[]) {
   const out: string[] = [];
   const err: string[] = [];
-  const code = await run(['--endpoint', worker.url, '--token', worker.adminToken, ...argv], { stdout: (l) => out.push(l), stderr: (l) => err.push(l), tty: false, cwd: dir, env: {} });
+  const code = await run(['--endpoint', worker.url, '--token', worker.adminToken, ...argv], {
+    stdout: (l) => out.push(l),
+    stderr: (l) => err.push(l),
+    tty: false,
+    cwd: dir,
+    env: {},
+  });
   return { code, out: out.join('\n'), err: err.join('\n') };
 }
 
@@ -29,7 +35,16 @@ beforeAll(async () => {
 afterAll(() => worker?.dispose());
 
 it('registers a set from a file, shows it, and scores a version', async () => {
-  writeFileSync(join(dir, 'ragged.json'), JSON.stringify({ inputs: [[1, 2, 3], [1, 2]], labels: [0, 1] }));
+  writeFileSync(
+    join(dir, 'ragged.json'),
+    JSON.stringify({
+      inputs: [
+        [1, 2, 3],
+        [1, 2],
+      ],
+      labels: [0, 1],
+    }),
+  );
   const ragged = await cli('eval-set', 'put', 'fraud', 'ragged.json');
   expect(ragged.code).toBe(3); // input: refused before sending
   expect(ragged.err).toMatch(/ragged/);

@@ -25,7 +25,8 @@ export function defaultIo(): CliIo {
 }
 
 /** `--json` anywhere before `--`: known before parsing, so that a usage error is JSON too. */
-const wantsJson = (argv: string[]) => argv.slice(0, argv.includes('--') ? argv.indexOf('--') : argv.length).includes('--json');
+const wantsJson = (argv: string[]) =>
+  argv.slice(0, argv.includes('--') ? argv.indexOf('--') : argv.length).includes('--json');
 
 /** commander.missingMandatoryOptionValue → missing_mandatory_option_value */
 const usageCode = (code: string) => code.replace(/^commander\./, '').replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
@@ -45,8 +46,15 @@ export async function run(argv: string[], overrides: Partial<CliIo> = {}): Promi
     if (e instanceof CommanderError) {
       if (e.exitCode === 0) return 0; // --help, --version
       // Commander has printed its message (or the help) already, unless under --json.
-      const message = e.code === 'commander.help' ? 'a command is required: see `modelfleet --help`' : e.message.replace(/^error: /, '');
-      const error = new CliError('usage', usageCode(e.code === 'commander.help' ? 'commander.missingCommand' : e.code), message);
+      const message =
+        e.code === 'commander.help'
+          ? 'a command is required: see `modelfleet --help`'
+          : e.message.replace(/^error: /, '');
+      const error = new CliError(
+        'usage',
+        usageCode(e.code === 'commander.help' ? 'commander.missingCommand' : e.code),
+        message,
+      );
       return json ? fail(error) : error.exitCode;
     }
     if (e instanceof CliError) return fail(e);

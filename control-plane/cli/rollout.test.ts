@@ -11,7 +11,13 @@ let worker: TestWorker;
 async function cli(...argv: string[]) {
   const out: string[] = [];
   const err: string[] = [];
-  const code = await run(['--endpoint', worker.url, '--token', worker.adminToken, ...argv], { stdout: (l) => out.push(l), stderr: (l) => err.push(l), tty: false, cwd: process.cwd(), env: {} });
+  const code = await run(['--endpoint', worker.url, '--token', worker.adminToken, ...argv], {
+    stdout: (l) => out.push(l),
+    stderr: (l) => err.push(l),
+    tty: false,
+    cwd: process.cwd(),
+    env: {},
+  });
   return { code, out: out.join('\n'), err: err.join('\n') };
 }
 
@@ -24,7 +30,17 @@ beforeAll(async () => {
 afterAll(() => worker?.dispose());
 
 it('creates, shows, promotes, lists and kills a rollout', async () => {
-  const created = await cli('--json', 'rollout', 'create', '--model', 'fraud', '--challenger', '2', '--reason', 'weekly retrain');
+  const created = await cli(
+    '--json',
+    'rollout',
+    'create',
+    '--model',
+    'fraud',
+    '--challenger',
+    '2',
+    '--reason',
+    'weekly retrain',
+  );
   expect(created.code, created.err).toBe(0);
   const { id } = JSON.parse(created.out) as { id: string };
   const status = await cli('rollout', 'status', id);

@@ -17,7 +17,9 @@ const UNDOCUMENTED = [/^\/console(\/|$)/, /^\/v1\/openapi\.json$/];
 describe('the OpenAPI document', () => {
   it('documents every route the Worker registers, operator and edge, with its method', async () => {
     const app = buildApp();
-    const doc = (await (await app.request('/v1/openapi.json')).json()) as { paths: Record<string, Record<string, object>> };
+    const doc = (await (await app.request('/v1/openapi.json')).json()) as {
+      paths: Record<string, Record<string, object>>;
+    };
     const routes = app.routes
       .filter((r) => r.method !== 'ALL' && r.method !== 'OPTIONS') // middleware (auth, CORS) and preflights
       .map((r) => ({ method: r.method.toLowerCase(), path: openApiPath(r.path) }))

@@ -57,7 +57,11 @@ export function buildApp() {
   app.route('/console', consoleRoutes);
   bindApi((request, env, ctx) => app.fetch(request, env, ctx));
 
-  app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer', description: 'Operator token (mft_…)' });
+  app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {
+    type: 'http',
+    scheme: 'bearer',
+    description: 'Operator token (mft_…)',
+  });
   documentEdge(app);
   let classic = false; // protocol's zod/mini schemas, rebuilt as classic zod for the generator (once, when first asked)
   app.use('/v1/openapi.json', async (_, next) => {
@@ -67,7 +71,11 @@ export function buildApp() {
   });
   app.doc31('/v1/openapi.json', {
     openapi: '3.1.0',
-    info: { title: 'modelfleet control plane', version: '0.1.0', description: 'Registry, signing and edge delivery of on-device models.' },
+    info: {
+      title: 'modelfleet control plane',
+      version: '0.1.0',
+      description: 'Registry, signing and edge delivery of on-device models.',
+    },
   });
   return app;
 }

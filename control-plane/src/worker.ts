@@ -20,9 +20,13 @@ export default {
     const now = new Date(event.scheduledTime);
     // Every few minutes: re-queue webhook deliveries whose queue message was lost. Otherwise:
     // close and release the drift windows that have ended (daily, with day windows).
-    ctx.waitUntil(event.cron === SWEEP_CRON ? sweepDeliveries(env, now) : closeEndedWindows(env, now).catch((e) => {
-      console.error('drift close:', e instanceof Error ? e.message : e); // window_length_invalid: nothing closed
-    }));
+    ctx.waitUntil(
+      event.cron === SWEEP_CRON
+        ? sweepDeliveries(env, now)
+        : closeEndedWindows(env, now).catch((e) => {
+            console.error('drift close:', e instanceof Error ? e.message : e); // window_length_invalid: nothing closed
+          }),
+    );
   },
   queue: (batch, env) => consumeDeliveries(batch, env),
 } satisfies ExportedHandler<Env, DeliveryMessage>;

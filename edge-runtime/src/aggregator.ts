@@ -11,8 +11,27 @@
  * aggregate goes on collecting — and its seen-set stays, so each device is in one increment only.
  */
 import { DurableObject } from 'cloudflare:workers';
-import type { AddResult, AggregateStatus, Aggregator, IncrementRelease, NetworkCounts, Release, UploadSource } from '@modelfleet/server-shared';
-import { type ReleaseNoise, type SketchAggregate, type SketchLayout, type SketchUpload, addReleaseNoise, addUpload, cryptoWords, emptyAggregate, sha256Hex, utf8 } from '@modelfleet/protocol';
+import type {
+  AddResult,
+  AggregateStatus,
+  Aggregator,
+  IncrementRelease,
+  NetworkCounts,
+  Release,
+  UploadSource,
+} from '@modelfleet/server-shared';
+import {
+  type ReleaseNoise,
+  type SketchAggregate,
+  type SketchLayout,
+  type SketchUpload,
+  addReleaseNoise,
+  addUpload,
+  cryptoWords,
+  emptyAggregate,
+  sha256Hex,
+  utf8,
+} from '@modelfleet/protocol';
 
 /**
  * Words for the discrete Gaussian release noise, from the platform CSPRNG: DP noise must not be
@@ -27,27 +46,33 @@ export class SketchAggregator extends DurableObject implements Aggregator {
     super(ctx, env);
     this.sql.exec('CREATE TABLE IF NOT EXISTS seen (device TEXT PRIMARY KEY)');
     // Per network: unattested and attested devices counted here (the digest, never an address).
-    this.sql.exec('CREATE TABLE IF NOT EXISTS networks (tag TEXT PRIMARY KEY, devices INTEGER NOT NULL, attested INTEGER NOT NULL)');
+    this.sql.exec(
+      'CREATE TABLE IF NOT EXISTS networks (tag TEXT PRIMARY KEY, devices INTEGER NOT NULL, attested INTEGER NOT NULL)',
+    );
   }
 
   /** Adds one validated upload; `device` is a salted hash of the device key, never the key. */
   async add(layout: SketchLayout, device: string, upload: SketchUpload, source?: UploadSource): Promise<AddResult> {
     return this.ctx.storage.transactionSync(() => {
       if (this.ctx.storage.kv.get<boolean>('closed')) return { accepted: false, devices: -1 };
-      const agg = (this.ctx.storage.kv.get<SketchAggregate>('aggregate')) ?? emptyAggregate(layout, upload.window);
+      const agg = this.ctx.storage.kv.get<SketchAggregate>('aggregate') ?? emptyAggregate(layout, upload.window);
       if (this.sql.exec('SELECT 1 FROM seen WHERE device = ?', device).toArray().length > 0) {
         return { accepted: false, devices: agg.devices };
       }
       if (source) {
         // One network adds at most `cap` unattested devices: ids invented behind one address stop there.
-        const row = this.sql.exec<{ devices: number }>('SELECT devices FROM networks WHERE tag = ?', source.network).toArray()[0];
+        const row = this.sql
+          .exec<{ devices: number }>('SELECT devices FROM networks WHERE tag = ?', source.network)
+          .toArray()[0];
         if (!source.attested && source.cap > 0 && (row?.devices ?? 0) >= source.cap) {
           this.ctx.storage.kv.put('capped', (this.ctx.storage.kv.get<number>('capped') ?? 0) + 1);
           return { accepted: false, devices: agg.devices, capped: true };
         }
         this.sql.exec(
           'INSERT INTO networks (tag, devices, attested) VALUES (?1, ?2, ?3) ON CONFLICT (tag) DO UPDATE SET devices = devices + ?2, attested = attested + ?3',
-          source.network, source.attested ? 0 : 1, source.attested ? 1 : 0,
+          source.network,
+          source.attested ? 0 : 1,
+          source.attested ? 1 : 0,
         );
       }
       addUpload(agg, upload);
@@ -70,7 +95,8 @@ export class SketchAggregator extends DurableObject implements Aggregator {
       const kv = this.ctx.storage.kv;
       const stored = kv.get<Release>('release');
       if (stored) return { ...stored, alreadyClosed: false };
-      if (kv.get<boolean>('closed')) return { devices: kv.get<number>('closedDevices') ?? 0, released: null, noise: null, alreadyClosed: true };
+      if (kv.get<boolean>('closed'))
+        return { devices: kv.get<number>('closedDevices') ?? 0, released: null, noise: null, alreadyClosed: true };
       const agg = kv.get<SketchAggregate>('aggregate');
       const devices = agg?.devices ?? 0;
       let release: Release = { devices, released: null, noise: null };
@@ -102,9 +128,15 @@ export class SketchAggregator extends DurableObject implements Aggregator {
       if (pending) return pending;
       const agg = kv.get<SketchAggregate>('aggregate');
       const devices = agg?.devices ?? 0;
-      if (kv.get<boolean>('closed') || !agg || devices < minDevices) return { index: null, devices, released: null, noise: null };
+      if (kv.get<boolean>('closed') || !agg || devices < minDevices)
+        return { index: null, devices, released: null, noise: null };
       addReleaseNoise(agg, noise, words);
-      const release: IncrementRelease = { index: (kv.get<number>('increments') ?? 0) + 1, devices, released: agg, noise };
+      const release: IncrementRelease = {
+        index: (kv.get<number>('increments') ?? 0) + 1,
+        devices,
+        released: agg,
+        noise,
+      };
       kv.put('increments', release.index);
       kv.put('releasedDevices', (kv.get<number>('releasedDevices') ?? 0) + devices);
       kv.delete('aggregate');
@@ -122,10 +154,17 @@ export class SketchAggregator extends DurableObject implements Aggregator {
 
   /** Distinct networks behind the aggregate (kept after the release: counts, not data). */
   async networkCounts(): Promise<NetworkCounts> {
-    const row = this.sql.exec<{ networks: number; attested: number; largest: number | null }>(
-      'SELECT COUNT(*) AS networks, COALESCE(SUM(attested), 0) AS attested, MAX(devices + attested) AS largest FROM networks',
-    ).toArray()[0]!;
-    return { networks: row.networks, attested: row.attested, capped: this.ctx.storage.kv.get<number>('capped') ?? 0, largest: row.largest ?? 0 };
+    const row = this.sql
+      .exec<{ networks: number; attested: number; largest: number | null }>(
+        'SELECT COUNT(*) AS networks, COALESCE(SUM(attested), 0) AS attested, MAX(devices + attested) AS largest FROM networks',
+      )
+      .toArray()[0]!;
+    return {
+      networks: row.networks,
+      attested: row.attested,
+      capped: this.ctx.storage.kv.get<number>('capped') ?? 0,
+      largest: row.largest ?? 0,
+    };
   }
 
   /** The caller has recorded the release (D1): the stored copy goes; the count stays. Idempotent. */
@@ -148,10 +187,14 @@ export class SketchAggregator extends DurableObject implements Aggregator {
     const pending = kv.get<IncrementRelease>('pending');
     const unreleased = agg?.devices ?? 0;
     return {
-      devices: unreleased + (kv.get<number>('releasedDevices') ?? 0), digest: agg ? await sha256Hex(utf8(JSON.stringify(agg))) : null, closed: false,
+      devices: unreleased + (kv.get<number>('releasedDevices') ?? 0),
+      digest: agg ? await sha256Hex(utf8(JSON.stringify(agg))) : null,
+      closed: false,
       ...(increments ? { unreleased, increments } : {}),
       // The stored increment's noised sums, as a digest: what its recording must equal (no fresh noise).
-      ...(pending?.index ? { pending: pending.index, pendingDigest: await sha256Hex(utf8(JSON.stringify(pending.released))) } : {}),
+      ...(pending?.index
+        ? { pending: pending.index, pendingDigest: await sha256Hex(utf8(JSON.stringify(pending.released))) }
+        : {}),
     };
   }
 }

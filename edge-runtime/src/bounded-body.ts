@@ -7,7 +7,11 @@
  */
 import { ApiError } from '@modelfleet/server-shared';
 
-export async function readBounded(body: ReadableStream<Uint8Array> | null, maxBytes: number, what: string): Promise<ArrayBuffer> {
+export async function readBounded(
+  body: ReadableStream<Uint8Array> | null,
+  maxBytes: number,
+  what: string,
+): Promise<ArrayBuffer> {
   if (!body) return new ArrayBuffer(0);
   const reader = body.getReader();
   const parts: Uint8Array[] = [];

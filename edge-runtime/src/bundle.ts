@@ -7,7 +7,16 @@
  * against its digest first (content.ts); the device verifies each part as if it had fetched it alone. The ETag also covers the newest root, so a
  * conditional poll stays a 304 until the ticket or the root changes.
  */
-import { HAVE_PREFIX, INLINE_CHUNK_BYTES, type InlineChunk, type TicketBundle, encodeInlineChunk, fromBase64, fromUtf8, type Envelope } from '@modelfleet/protocol';
+import {
+  HAVE_PREFIX,
+  INLINE_CHUNK_BYTES,
+  type InlineChunk,
+  type TicketBundle,
+  encodeInlineChunk,
+  fromBase64,
+  fromUtf8,
+  type Envelope,
+} from '@modelfleet/protocol';
 import { manifestBytes, verifiedChunkBytes } from './content.ts';
 import { ApiError, TtlCache } from '@modelfleet/server-shared';
 import type { EdgeEnv } from './env.ts';
@@ -20,7 +29,10 @@ const MAX_PARTS = 256;
 
 function allRoots(env: EdgeEnv, ttlMs: number) {
   return roots.get('all', ttlMs, Date.now(), async () => {
-    const { results } = await env.DB.prepare('SELECT version, envelope FROM roots ORDER BY version').all<{ version: number; envelope: string }>();
+    const { results } = await env.DB.prepare('SELECT version, envelope FROM roots ORDER BY version').all<{
+      version: number;
+      envelope: string;
+    }>();
     return results.map((r) => ({ version: r.version, envelope: JSON.parse(r.envelope) as Envelope }));
   });
 }
@@ -32,7 +44,10 @@ async function manifestParts(env: EdgeEnv, digest: string) {
   if (!bytes) throw new ApiError('not_found', `no manifest ${digest}`);
   const envelope = JSON.parse(fromUtf8(new Uint8Array(bytes))) as Envelope;
   // Our own signed manifest, read only to decide what to inline; the device verifies it.
-  const manifest = JSON.parse(fromUtf8(fromBase64(envelope.payload))) as { totalBytes: number; chunks: { digest: string }[] };
+  const manifest = JSON.parse(fromUtf8(fromBase64(envelope.payload))) as {
+    totalBytes: number;
+    chunks: { digest: string }[];
+  };
   let chunks: InlineChunk[] | null = null;
   let complete = true;
   if (manifest.totalBytes <= INLINE_CHUNK_BYTES) {
@@ -60,7 +75,11 @@ async function manifestParts(env: EdgeEnv, digest: string) {
   return entry;
 }
 
-export interface BundleRequest { root: number; have: string[]; ttlMs: number }
+export interface BundleRequest {
+  root: number;
+  have: string[];
+  ttlMs: number;
+}
 
 /** The bundle's ETag without building it, so a conditional poll costs no R2 read. */
 export async function bundleEtag(env: EdgeEnv, ticket: SignedTicket, ttlMs: number): Promise<string> {

@@ -6,7 +6,16 @@
  * with a 503 `content_corrupt`, uncached, and counted.
  */
 import { DIGEST_PATTERN } from '@modelfleet/protocol';
-import { ApiError, TtlCache, Verdicts, corruptError, isIntact, r2Key, recordFault, vars } from '@modelfleet/server-shared';
+import {
+  ApiError,
+  TtlCache,
+  Verdicts,
+  corruptError,
+  isIntact,
+  r2Key,
+  recordFault,
+  vars,
+} from '@modelfleet/server-shared';
 import type { EdgeEnv } from './env.ts';
 
 export const IMMUTABLE = 'public, max-age=31536000, immutable';
@@ -22,7 +31,8 @@ const MAX_CACHED_MANIFEST_BYTES = 1 << 20;
 const published = new Set<string>();
 
 export function assertDigest(digest: string): void {
-  if (!DIGEST_PATTERN.test(digest)) throw new ApiError('bad_request', 'a digest is 64 lowercase hex characters (SHA-256)');
+  if (!DIGEST_PATTERN.test(digest))
+    throw new ApiError('bad_request', 'a digest is 64 lowercase hex characters (SHA-256)');
 }
 
 function notModified(request: Request, etag: string): boolean {
@@ -61,7 +71,11 @@ export async function manifestBytes(env: EdgeEnv, digest: string): Promise<Array
  */
 async function isPublished(env: EdgeEnv, digest: string): Promise<boolean> {
   if (manifests.has(digest) || published.has(digest)) return true;
-  const row = await env.DB.prepare(`SELECT 1 AS ok FROM versions WHERE manifest_digest = ? AND status = 'active' LIMIT 1`).bind(digest).first();
+  const row = await env.DB.prepare(
+    `SELECT 1 AS ok FROM versions WHERE manifest_digest = ? AND status = 'active' LIMIT 1`,
+  )
+    .bind(digest)
+    .first();
   if (row === null) return false;
   if (published.size >= 10_000) published.clear(); // bounded; a miss costs one D1 read
   published.add(digest);
@@ -84,7 +98,9 @@ async function isServable(env: EdgeEnv, digest: string, ttlMs: number): Promise<
   return servable.get(digest, ttlMs, Date.now(), async () => {
     const row = await env.DB.prepare(
       `SELECT 1 AS ok FROM chunk_refs r JOIN versions v ON v.id = r.version_id WHERE r.digest = ? AND v.status = 'active' LIMIT 1`,
-    ).bind(digest).first();
+    )
+      .bind(digest)
+      .first();
     return row !== null;
   });
 }
@@ -102,7 +118,12 @@ export async function verifiedChunkBytes(env: EdgeEnv, digest: string): Promise<
 }
 
 /** Hashes a stored chunk's whole bytes, remembers the verdict for that stored version, refuses if corrupt. */
-async function checkChunk(env: EdgeEnv, digest: string, object: R2Object, bytes: ArrayBuffer | Uint8Array): Promise<void> {
+async function checkChunk(
+  env: EdgeEnv,
+  digest: string,
+  object: R2Object,
+  bytes: ArrayBuffer | Uint8Array,
+): Promise<void> {
   const key = Verdicts.key(digest, object);
   const now = Date.now();
   let ok = verdicts.get(key, now);
@@ -117,7 +138,12 @@ async function checkChunk(env: EdgeEnv, digest: string, object: R2Object, bytes:
 export async function serveChunk(env: EdgeEnv, request: Request, digest: string, ttlMs: number): Promise<Response> {
   assertDigest(digest);
   const etag = `"${digest}"`;
-  const base = { etag, 'cache-control': IMMUTABLE, 'content-type': 'application/octet-stream', 'accept-ranges': 'bytes' };
+  const base = {
+    etag,
+    'cache-control': IMMUTABLE,
+    'content-type': 'application/octet-stream',
+    'accept-ranges': 'bytes',
+  };
   if (!(await isServable(env, digest, ttlMs))) throw new ApiError('not_found', `no chunk ${digest}`);
   if (notModified(request, etag)) return new Response(null, { status: 304, headers: base });
   const key = r2Key.chunk(digest);
@@ -145,7 +171,10 @@ export async function serveChunk(env: EdgeEnv, request: Request, digest: string,
     // Overwritten between the two reads: what we would send is not what we verified.
     if (Verdicts.key(digest, object) !== Verdicts.key(digest, whole)) {
       await object.body.cancel();
-      throw new ApiError('content_corrupt', `chunk ${digest} changed while it was being verified; retry`, { kind: 'chunk', digest });
+      throw new ApiError('content_corrupt', `chunk ${digest} changed while it was being verified; retry`, {
+        kind: 'chunk',
+        digest,
+      });
     }
   }
   // A range that starts at or past the end cannot be satisfied (RFC 9110 §15.5.17): R2 answers it
@@ -163,6 +192,10 @@ export async function serveChunk(env: EdgeEnv, request: Request, digest: string,
   const length = r.suffix !== undefined ? r.suffix : (r.length ?? object.size - offset);
   return new Response(object.body, {
     status: 206,
-    headers: { ...base, 'content-length': String(length), 'content-range': `bytes ${offset}-${offset + length - 1}/${object.size}` },
+    headers: {
+      ...base,
+      'content-length': String(length),
+      'content-range': `bytes ${offset}-${offset + length - 1}/${object.size}`,
+    },
   });
 }

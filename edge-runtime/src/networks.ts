@@ -19,7 +19,8 @@ function ipv6Groups(ip: string): number[] | null {
   }
   const halves = text.split('::');
   if (halves.length > 2) return null;
-  const parse = (s: string) => (s === '' ? [] : s.split(':').map((g) => (/^[0-9a-f]{1,4}$/i.test(g) ? parseInt(g, 16) : NaN)));
+  const parse = (s: string) =>
+    s === '' ? [] : s.split(':').map((g) => (/^[0-9a-f]{1,4}$/i.test(g) ? parseInt(g, 16) : NaN));
   const head = parse(halves[0]!);
   const tail = halves.length === 2 ? parse(halves[1]!) : [];
   const fill = halves.length === 2 ? 8 - head.length - tail.length : 0;
@@ -35,7 +36,10 @@ export function networkPrefix(ip: string | null | undefined): string {
   const g = ipv6Groups(address);
   if (!g) return 'unknown';
   if (g.slice(0, 5).every((x) => x === 0) && g[5] === 0xffff) return `v4:${g[6]! >> 8}.${g[6]! & 255}.${g[7]! >> 8}`;
-  return `v6:${g.slice(0, 3).map((x) => x.toString(16)).join(':')}`;
+  return `v6:${g
+    .slice(0, 3)
+    .map((x) => x.toString(16))
+    .join(':')}`;
 }
 
 export const clientAddress = (headers: Headers): string | null => headers.get('cf-connecting-ip');

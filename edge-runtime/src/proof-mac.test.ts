@@ -7,14 +7,33 @@ import { mintProof, openProof, proofKey } from './proof-mac.ts';
 
 const secret = '{"kty":"EC","d":"not-a-real-key"}';
 const subject = { app: 'app_1', device: 'device-42', model: 'fraud' };
-const claims: ProofClaims = { day: 20425, version: 3, stage: 'challenger', sequence: 17, rollout: 'ro_0123456789abcdef', attested: false };
+const claims: ProofClaims = {
+  day: 20425,
+  version: 3,
+  stage: 'challenger',
+  sequence: 17,
+  rollout: 'ro_0123456789abcdef',
+  attested: false,
+};
 
 async function bySpec(): Promise<string> {
   const enc = new TextEncoder();
   const ikm = await crypto.subtle.importKey('raw', enc.encode(secret), 'HKDF', false, ['deriveKey']);
-  const key = await crypto.subtle.deriveKey({ name: 'HKDF', hash: 'SHA-256', salt: new Uint8Array(0), info: enc.encode('modelfleet/upload-proof/v1') }, ikm, { name: 'HMAC', hash: 'SHA-256', length: 256 }, false, ['sign']);
+  const key = await crypto.subtle.deriveKey(
+    { name: 'HKDF', hash: 'SHA-256', salt: new Uint8Array(0), info: enc.encode('modelfleet/upload-proof/v1') },
+    ikm,
+    { name: 'HMAC', hash: 'SHA-256', length: 256 },
+    false,
+    ['sign'],
+  );
   const text = `${claims.day}.${claims.version}.${claims.stage}.${claims.sequence}.${claims.rollout}.0`;
-  const mac = new Uint8Array(await crypto.subtle.sign('HMAC', key, enc.encode(`modelfleet/upload-proof/v1\n${subject.app}\n${subject.device}\n${subject.model}\n${text}`)));
+  const mac = new Uint8Array(
+    await crypto.subtle.sign(
+      'HMAC',
+      key,
+      enc.encode(`modelfleet/upload-proof/v1\n${subject.app}\n${subject.device}\n${subject.model}\n${text}`),
+    ),
+  );
   return `p1.${text}.${Buffer.from(mac).toString('base64url').slice(0, 22)}`;
 }
 
@@ -33,6 +52,7 @@ describe('upload proofs', () => {
     expect(openProof(key, subject, proof.replace('.challenger.', '.control.'))).toBeNull();
     expect(openProof(key, subject, proof.replace('.17.', '.18.'))).toBeNull();
     expect(openProof(proofKey(`${secret} `), subject, proof)).toBeNull();
-    for (const bad of ['', 'p1.', `${proof}x`, proof.replace('p1.', 'p2.'), 'p1.1.1.champion.1.-.0.' + '!'.repeat(22)]) expect(openProof(key, subject, bad)).toBeNull();
+    for (const bad of ['', 'p1.', `${proof}x`, proof.replace('p1.', 'p2.'), 'p1.1.1.champion.1.-.0.' + '!'.repeat(22)])
+      expect(openProof(key, subject, bad)).toBeNull();
   });
 });

@@ -9,10 +9,20 @@
 import { hkdf } from '@noble/hashes/hkdf.js';
 import { hmac } from '@noble/hashes/hmac.js';
 import { sha256 } from '@noble/hashes/sha2.js';
-import { PROOF_INFO, type ProofClaims, type ProofSubject, proofClaimsText, readProof, toBase64, utf8 } from '@modelfleet/protocol';
+import {
+  PROOF_INFO,
+  type ProofClaims,
+  type ProofSubject,
+  proofClaimsText,
+  readProof,
+  toBase64,
+  utf8,
+} from '@modelfleet/protocol';
 
 /** The derived key with HMAC's inner and outer pads already absorbed. */
-export interface ProofKey { readonly mac: (message: Uint8Array) => Uint8Array }
+export interface ProofKey {
+  readonly mac: (message: Uint8Array) => Uint8Array;
+}
 
 const keys = new Map<string, ProofKey>();
 
@@ -30,7 +40,9 @@ export function proofKey(secret: string): ProofKey {
 const base64url = (bytes: Uint8Array) => toBase64(bytes).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
 
 const mac = (key: ProofKey, subject: ProofSubject, claims: ProofClaims) =>
-  base64url(key.mac(utf8(`${PROOF_INFO}\n${subject.app}\n${subject.device}\n${subject.model}\n${proofClaimsText(claims)}`))).slice(0, 22);
+  base64url(
+    key.mac(utf8(`${PROOF_INFO}\n${subject.app}\n${subject.device}\n${subject.model}\n${proofClaimsText(claims)}`)),
+  ).slice(0, 22);
 
 /** The proof string for a subject and claims. */
 export function mintProof(key: ProofKey, subject: ProofSubject, claims: ProofClaims): string {

@@ -6,7 +6,18 @@
  * on the champion; the stage in the ticket says which. Tickets are cached per assignment, not
  * per device: there are at most three per model and sequence.
  */
-import { DAY_SECONDS, type DeviceProfile, type Envelope, type Signer, type Targeting, type Ticket, bucketOf, eligible, rolloutCohort, signTicket } from '@modelfleet/protocol';
+import {
+  DAY_SECONDS,
+  type DeviceProfile,
+  type Envelope,
+  type Signer,
+  type Targeting,
+  type Ticket,
+  bucketOf,
+  eligible,
+  rolloutCohort,
+  signTicket,
+} from '@modelfleet/protocol';
 import { ApiError, TtlCache, onForgetAssignments, signerFromSecret, windowSeconds } from '@modelfleet/server-shared';
 import type { EdgeEnv } from './env.ts';
 
@@ -16,7 +27,14 @@ export interface Assignment {
   manifestDigest: string;
   sequence: number;
   stage: string;
-  rollout: { id: string; salt: string; percent: number; version: number; manifestDigest: string; targeting: Targeting | undefined } | null;
+  rollout: {
+    id: string;
+    salt: string;
+    percent: number;
+    version: number;
+    manifestDigest: string;
+    targeting: Targeting | undefined;
+  } | null;
 }
 
 const assignments = new TtlCache<Assignment>();
@@ -24,9 +42,16 @@ const tickets = new TtlCache<SignedTicket>();
 
 /** A signed ticket, its ETag, and the manifest it names (for the bundle, SPEC 1.6). */
 export interface SignedTicket {
-  envelope: Envelope; etag: string; manifestDigest: string;
+  envelope: Envelope;
+  etag: string;
+  manifestDigest: string;
   /** What the ticket assigns, for the device's upload proof (provenance.ts). */
-  assignment: { version: number; stage: 'champion' | 'challenger' | 'control'; sequence: number; rollout: string | null };
+  assignment: {
+    version: number;
+    stage: 'champion' | 'challenger' | 'control';
+    sequence: number;
+    rollout: string | null;
+  };
 }
 /**
  * The window length a ticket tells devices (SPEC 10.6), or null when WINDOW_SECONDS is invalid:
@@ -54,36 +79,85 @@ async function loadAssignment(env: EdgeEnv, model: string): Promise<Assignment> 
       WHERE m.name = ?`,
   )
     .bind(model)
-    .first<{ sequence: number; version: number | null; manifest_digest: string | null; status: string | null; alias: string | null }>();
+    .first<{
+      sequence: number;
+      version: number | null;
+      manifest_digest: string | null;
+      status: string | null;
+      alias: string | null;
+    }>();
   if (!row) throw new ApiError('unknown_model', `no model named ${model}`);
   if (row.version === null || row.manifest_digest === null || row.status !== 'active') {
-    throw new ApiError('unknown_version', `model ${model} has no champion yet; an operator must set the champion alias`);
+    throw new ApiError(
+      'unknown_version',
+      `model ${model} has no champion yet; an operator must set the champion alias`,
+    );
   }
   const rollout = await env.DB.prepare(
     `SELECT r.id, r.salt, r.percent, r.plan, r.challenger_version AS version, v.manifest_digest AS digest
        FROM rollouts r JOIN models m ON m.id = r.model_id
        JOIN versions v ON v.model_id = r.model_id AND v.version = r.challenger_version AND v.status = 'active'
       WHERE m.name = ? AND r.state IN ('running', 'paused') AND r.percent > 0`,
-  ).bind(model).first<{ id: string; salt: string; percent: number; plan: string; version: number; digest: string }>();
+  )
+    .bind(model)
+    .first<{ id: string; salt: string; percent: number; plan: string; version: number; digest: string }>();
   return {
-    model, version: row.version, manifestDigest: row.manifest_digest, sequence: row.sequence, stage: 'champion',
+    model,
+    version: row.version,
+    manifestDigest: row.manifest_digest,
+    sequence: row.sequence,
+    stage: 'champion',
     rollout: rollout
-      ? { id: rollout.id, salt: rollout.salt, percent: rollout.percent, version: rollout.version, manifestDigest: rollout.digest, targeting: (JSON.parse(rollout.plan) as { targeting?: Targeting }).targeting }
+      ? {
+          id: rollout.id,
+          salt: rollout.salt,
+          percent: rollout.percent,
+          version: rollout.version,
+          manifestDigest: rollout.digest,
+          targeting: (JSON.parse(rollout.plan) as { targeting?: Targeting }).targeting,
+        }
       : null,
   };
 }
 
 /** Which version this device runs now, and as what stage; devices outside the targeting stay on the champion. */
-async function resolve(a: Assignment, device: string, profile: DeviceProfile): Promise<{ version: number; manifestDigest: string; stage: 'champion' | 'challenger' | 'control'; rolloutId: string | null }> {
-  if (!a.rollout || !eligible(a.rollout.targeting, profile)) return { version: a.version, manifestDigest: a.manifestDigest, stage: 'champion', rolloutId: null };
+async function resolve(
+  a: Assignment,
+  device: string,
+  profile: DeviceProfile,
+): Promise<{
+  version: number;
+  manifestDigest: string;
+  stage: 'champion' | 'challenger' | 'control';
+  rolloutId: string | null;
+}> {
+  if (!a.rollout || !eligible(a.rollout.targeting, profile))
+    return { version: a.version, manifestDigest: a.manifestDigest, stage: 'champion', rolloutId: null };
   const cohort = rolloutCohort(await bucketOf(a.rollout.salt, device), a.rollout.percent);
   return cohort === 'challenger'
-    ? { version: a.rollout.version, manifestDigest: a.rollout.manifestDigest, stage: 'challenger', rolloutId: a.rollout.id }
-    : { version: a.version, manifestDigest: a.manifestDigest, stage: cohort === 'control' ? 'control' : 'champion', rolloutId: a.rollout.id };
+    ? {
+        version: a.rollout.version,
+        manifestDigest: a.rollout.manifestDigest,
+        stage: 'challenger',
+        rolloutId: a.rollout.id,
+      }
+    : {
+        version: a.version,
+        manifestDigest: a.manifestDigest,
+        stage: cohort === 'control' ? 'control' : 'champion',
+        rolloutId: a.rollout.id,
+      };
 }
 
 /** The signed ticket for a device, reused within the cache TTL (signing is the costly part). */
-export async function ticketFor(env: EdgeEnv, model: string, device: string, ttlMs: number, ticketTtlSeconds: number, profile: DeviceProfile = {}): Promise<SignedTicket> {
+export async function ticketFor(
+  env: EdgeEnv,
+  model: string,
+  device: string,
+  ttlMs: number,
+  ticketTtlSeconds: number,
+  profile: DeviceProfile = {},
+): Promise<SignedTicket> {
   const now = Date.now();
   const a = await assignments.get(model, ttlMs, now, () => loadAssignment(env, model));
   const r = await resolve(a, device, profile);
@@ -106,7 +180,9 @@ export async function ticketFor(env: EdgeEnv, model: string, device: string, ttl
     const envelope = await signTicket(ticket, await ticketSigner(env));
     return {
       // A window length other than the day's is in the ETag: a device polling with If-None-Match learns of a change.
-      envelope, etag: `W/"${a.sequence}-${r.version}-${r.manifestDigest.slice(0, 16)}-${r.stage}${seconds === DAY_SECONDS ? '' : `-w${seconds ?? 0}`}"`, manifestDigest: r.manifestDigest,
+      envelope,
+      etag: `W/"${a.sequence}-${r.version}-${r.manifestDigest.slice(0, 16)}-${r.stage}${seconds === DAY_SECONDS ? '' : `-w${seconds ?? 0}`}"`,
+      manifestDigest: r.manifestDigest,
       assignment: { version: r.version, stage: r.stage, sequence: a.sequence, rollout: r.rolloutId },
     };
   });
@@ -119,7 +195,14 @@ export async function ticketFor(env: EdgeEnv, model: string, device: string, ttl
  * which the edge gave only to devices the targeting admits: the control arm then holds eligible
  * devices, like the challenger arm. Null when no rollout is live, none is named, or out of range.
  */
-export async function controlArm(env: EdgeEnv, model: string, version: number, device: string, named: string | undefined, ttlMs: number): Promise<string | null> {
+export async function controlArm(
+  env: EdgeEnv,
+  model: string,
+  version: number,
+  device: string,
+  named: string | undefined,
+  ttlMs: number,
+): Promise<string | null> {
   if (!named) return null;
   const a = await assignments.get(model, ttlMs, Date.now(), () => loadAssignment(env, model)).catch(() => null);
   if (!a?.rollout || a.rollout.id !== named || version !== a.version) return null;
@@ -127,13 +210,24 @@ export async function controlArm(env: EdgeEnv, model: string, version: number, d
 }
 
 /** Where a step-health record belongs: the live rollout's current step, in the device's range. */
-export async function stepOf(env: EdgeEnv, model: string, version: number, device: string, rolloutId: string, ttlMs: number): Promise<{ sequence: number; cohort: 'challenger' | 'control' }> {
+export async function stepOf(
+  env: EdgeEnv,
+  model: string,
+  version: number,
+  device: string,
+  rolloutId: string,
+  ttlMs: number,
+): Promise<{ sequence: number; cohort: 'challenger' | 'control' }> {
   const a = await assignments.get(model, ttlMs, Date.now(), () => loadAssignment(env, model));
-  if (!a.rollout || a.rollout.id !== rolloutId) throw new ApiError('window_closed', `rollout ${rolloutId} of ${model} is not running`);
+  if (!a.rollout || a.rollout.id !== rolloutId)
+    throw new ApiError('window_closed', `rollout ${rolloutId} of ${model} is not running`);
   const cohort = rolloutCohort(await bucketOf(a.rollout.salt, device), a.rollout.percent);
   if (cohort === 'challenger' && version === a.rollout.version) return { sequence: a.sequence, cohort };
   if (cohort === 'control' && version === a.version) return { sequence: a.sequence, cohort };
-  throw new ApiError('bad_request', `this device is not in rollout ${rolloutId}'s ${version === a.rollout.version ? 'challenger' : 'control'} range for v${version}`);
+  throw new ApiError(
+    'bad_request',
+    `this device is not in rollout ${rolloutId}'s ${version === a.rollout.version ? 'challenger' : 'control'} range for v${version}`,
+  );
 }
 
 // server-shared's forgetAssignments clears these: the control plane calls it after it moves an

@@ -15,7 +15,10 @@ import { createEngine } from '@modelfleet/web-sdk/engine';
 import { type Regime, transactions } from './transactions.ts';
 
 export interface FleetOptions {
-  endpoint: string; appKey: string; root: Envelope; model: string;
+  endpoint: string;
+  appKey: string;
+  root: Envelope;
+  model: string;
   devices: number;
   /** Ticket polling period (ms): how soon a device sees a rollout step or a new champion. */
   pollMs: number;
@@ -29,7 +32,15 @@ export interface FleetOptions {
 type Client = Awaited<ReturnType<typeof createClient>>;
 
 /** `bytes`: every response body fetched; `modelBytes`: the manifest and chunk bodies alone (what an update costs). */
-interface Device { id: string; client: Client; model: LoadedModel; offline: boolean; seed: number; bytes: number; modelBytes: number }
+interface Device {
+  id: string;
+  client: Client;
+  model: LoadedModel;
+  offline: boolean;
+  seed: number;
+  bytes: number;
+  modelBytes: number;
+}
 
 const MODEL_PATH = /\/v1\/edge\/(manifests|chunks)\//;
 
@@ -78,8 +89,15 @@ export async function startFleet(o: FleetOptions): Promise<Fleet> {
       const i = next++;
       const state = { offline: false, bytes: 0, modelBytes: 0 };
       const client = await createClient({
-        endpoint: o.endpoint, appKey: o.appKey, trustRoot: o.root, deviceId: `demo-device-${i}`, storage: await openStore(`demo-${o.seed}-${i}`),
-        runner: createEngine(), backends: ['cpu'], pollInterval: o.pollMs, fetch: deviceFetch(state),
+        endpoint: o.endpoint,
+        appKey: o.appKey,
+        trustRoot: o.root,
+        deviceId: `demo-device-${i}`,
+        storage: await openStore(`demo-${o.seed}-${i}`),
+        runner: createEngine(),
+        backends: ['cpu'],
+        pollInterval: o.pollMs,
+        fetch: deviceFetch(state),
       });
       const model = await client.load(o.model);
       devices[i] = Object.assign(state, { id: `demo-device-${i}`, client, model, seed: o.seed * 100_003 + i });
@@ -93,20 +111,22 @@ export async function startFleet(o: FleetOptions): Promise<Fleet> {
       round++;
       let scored = 0;
       let correct = 0;
-      await Promise.all(devices.map(async (d) => {
-        if (d.offline) return;
-        // What an app does (web-sdk README): a newer version the background poll verified and
-        // cached waits for reload(), which swaps it in between calls.
-        if ((await d.client.status())[o.model]?.state === 'update-ready') await d.model.reload();
-        const rows = transactions(o.perTick, { seed: d.seed + round * 7919, regime });
-        const outputs = await d.model.predict(rows.map((r) => r.x));
-        const out = toArray(Object.values(outputs)[0]!) as number[][]; // one output: P(fraud) per row
-        rows.forEach((r, k) => {
-          d.model.feedback(r.y, out[k]);
-          scored++;
-          if ((out[k]![0]! >= 0.5 ? 1 : 0) === r.y) correct++;
-        });
-      }));
+      await Promise.all(
+        devices.map(async (d) => {
+          if (d.offline) return;
+          // What an app does (web-sdk README): a newer version the background poll verified and
+          // cached waits for reload(), which swaps it in between calls.
+          if ((await d.client.status())[o.model]?.state === 'update-ready') await d.model.reload();
+          const rows = transactions(o.perTick, { seed: d.seed + round * 7919, regime });
+          const outputs = await d.model.predict(rows.map((r) => r.x));
+          const out = toArray(Object.values(outputs)[0]!) as number[][]; // one output: P(fraud) per row
+          rows.forEach((r, k) => {
+            d.model.feedback(r.y, out[k]);
+            scored++;
+            if ((out[k]![0]! >= 0.5 ? 1 : 0) === r.y) correct++;
+          });
+        }),
+      );
       return { scored, correct };
     },
     versions() {

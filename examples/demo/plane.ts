@@ -21,9 +21,20 @@ export interface Plane {
 export class ApiFailure extends Error {}
 
 /** JSON over HTTP with the admin token (or `token`); a non-2xx answer throws with the coded error. */
-export async function api<T = any>(plane: Pick<Plane, 'url' | 'token'>, method: string, path: string, body?: unknown, token = plane.token): Promise<T> {
+export async function api<T = any>(
+  plane: Pick<Plane, 'url' | 'token'>,
+  method: string,
+  path: string,
+  body?: unknown,
+  token = plane.token,
+): Promise<T> {
   const res = await fetch(`${plane.url}${path}`, {
-    method, headers: { authorization: `Bearer ${token}`, connection: 'close', ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    method,
+    headers: {
+      authorization: `Bearer ${token}`,
+      connection: 'close',
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   });
   const text = await res.text();
@@ -36,7 +47,9 @@ export function wranglerPlane(o: { url: string; token: string; root: Envelope; p
   return {
     ...o,
     async trigger() {
-      const res = await fetch(`${o.url}/__scheduled?cron=${encodeURIComponent('15 0 * * *')}`, { headers: { connection: 'close' } });
+      const res = await fetch(`${o.url}/__scheduled?cron=${encodeURIComponent('15 0 * * *')}`, {
+        headers: { connection: 'close' },
+      });
       if (!res.ok) throw new ApiFailure(`/__scheduled: ${res.status} ${await res.text()}`);
     },
   };

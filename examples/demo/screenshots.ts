@@ -17,9 +17,18 @@ export interface Camera {
   close(): Promise<string[]>;
 }
 
-export async function startCamera(o: { url: string; token: string; model: string; dir: string; log(line: string): void }): Promise<Camera> {
+export async function startCamera(o: {
+  url: string;
+  token: string;
+  model: string;
+  dir: string;
+  log(line: string): void;
+}): Promise<Camera> {
   mkdirSync(o.dir, { recursive: true });
-  const browser: Browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: ['--no-sandbox'] });
+  const browser: Browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    args: ['--no-sandbox'],
+  });
   const page: Page = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
   await page.goto(`${o.url}/console`);
   await page.getByLabel('Operator token').fill(o.token);
@@ -36,7 +45,9 @@ export async function startCamera(o: { url: string; token: string; model: string
   };
   const save = async (name: string, target: Page | ReturnType<Page['locator']>) => {
     const path = join(o.dir, `${name}.png`);
-    await (target === page ? page.screenshot({ path, fullPage: true }) : (target as ReturnType<Page['locator']>).screenshot({ path }));
+    await (target === page
+      ? page.screenshot({ path, fullPage: true })
+      : (target as ReturnType<Page['locator']>).screenshot({ path }));
     files.push(path);
   };
   const shots: { [K in Stage['kind']]: (s: Extract<Stage, { kind: K }>) => Promise<void> } = {
@@ -66,7 +77,9 @@ export async function startCamera(o: { url: string; token: string; model: string
   };
   return {
     onStage(stage) {
-      queue = queue.then(() => (shots[stage.kind] as (s: Stage) => Promise<void>)(stage)).catch((e: Error) => o.log(`screenshots: ${stage.kind}: ${e.message}`));
+      queue = queue
+        .then(() => (shots[stage.kind] as (s: Stage) => Promise<void>)(stage))
+        .catch((e: Error) => o.log(`screenshots: ${stage.kind}: ${e.message}`));
     },
     async close() {
       await queue;

@@ -6,18 +6,28 @@
  */
 import type { Plane } from './plane.ts';
 
-export interface RetrainHandle { stop(): Promise<void>; start(): Promise<void> }
+export interface RetrainHandle {
+  stop(): Promise<void>;
+  start(): Promise<void>;
+}
 
 export interface ScenarioOptions {
   plane: Plane;
   model: string;
   /** The Worker's WINDOW_SECONDS, and the grace after a window's end before the cron closes it. */
-  windowSeconds: number; graceSeconds: number;
-  devices: number; browsers: number; pollMs: number; perTick: number; seed: number;
+  windowSeconds: number;
+  graceSeconds: number;
+  devices: number;
+  browsers: number;
+  pollMs: number;
+  perTick: number;
+  seed: number;
   /** Seconds after the fleet starts when the new fraud pattern begins. */
   shiftAfterSeconds: number;
   /** The rollout the retrain service's challenger gets. */
-  steps: number[]; bakeSeconds: number; minSample: number;
+  steps: number[];
+  bakeSeconds: number;
+  minSample: number;
   /** Starts the retrain service for the webhook registered with `secret` at `url` (its receiving endpoint). */
   retrain(o: { url: string; port: number; secret: string }): Promise<RetrainHandle>;
   retrainPort: number;
@@ -30,20 +40,32 @@ export interface ScenarioOptions {
 
 /** The story's stages, as the console shows them (scripts/demo.ts screenshots each). */
 export type Stage =
-  | { kind: 'running' } | { kind: 'alarm' } | { kind: 'published'; version: number }
-  | { kind: 'rollout'; id: string } | { kind: 'decided'; id: string; state: string } | { kind: 'end'; id: string | null };
+  | { kind: 'running' }
+  | { kind: 'alarm' }
+  | { kind: 'published'; version: number }
+  | { kind: 'rollout'; id: string }
+  | { kind: 'decided'; id: string; state: string }
+  | { kind: 'end'; id: string | null };
 
 export interface Summary {
   outcome: 'promoted' | 'rolled-back' | 'timed-out';
   challenger: number | null;
-  seconds: { shiftToAlarm: number | null; alarmToPublished: number | null; rolloutToDecision: number | null; total: number };
+  seconds: {
+    shiftToAlarm: number | null;
+    alarmToPublished: number | null;
+    rolloutToDecision: number | null;
+    total: number;
+  };
   accuracy: { beforeShift: number | null; afterShiftOldModel: number | null; afterPromotion: number | null };
   /**
    * From the rollout's start to the end, per Node device: `model`, the manifest and chunk bytes of
    * the devices that moved to the challenger (the update itself; `devices` of them); `polling`, every
    * other byte each device fetched (tickets and their bundles), median and max over the fleet.
    */
-  updateBytes: { model: { median: number; max: number; devices: number }; polling: { median: number; max: number } } | null;
+  updateBytes: {
+    model: { median: number; max: number; devices: number };
+    polling: { median: number; max: number };
+  } | null;
   /** Devices per version at the end (Node and browser). */
   versions: Record<string, number>;
   timeline: { at: number; event: string }[];
@@ -53,7 +75,13 @@ export interface Summary {
 /** What the loop has seen so far; each round's watchers (watch.ts) move it on. */
 export interface Story {
   /** When each moment was first seen (ms since the epoch). */
-  seen: { alarm: number | null; shift: number | null; published: number | null; rollout: number | null; decision: number | null };
+  seen: {
+    alarm: number | null;
+    shift: number | null;
+    published: number | null;
+    rollout: number | null;
+    decision: number | null;
+  };
   challenger: number | null;
   rolloutId: string | null;
   outcome: Summary['outcome'];
@@ -74,8 +102,14 @@ export interface Story {
 export function newStory(triggered: number, retrain: RetrainHandle): Story {
   return {
     seen: { alarm: null, shift: null, published: null, rollout: null, decision: null },
-    challenger: null, rolloutId: null, outcome: 'timed-out',
+    challenger: null,
+    rolloutId: null,
+    outcome: 'timed-out',
     acc: { before: [0, 0], oldAfter: [0, 0], promoted: [0, 0] },
-    offline: null, bytesAtRollout: null, triggered, retrain, endAt: null,
+    offline: null,
+    bytesAtRollout: null,
+    triggered,
+    retrain,
+    endAt: null,
   };
 }

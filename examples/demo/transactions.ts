@@ -11,13 +11,26 @@
  */
 
 export const FEATURES = [
-  'amount', 'hour', 'merchant_risk', 'distance_km', 'velocity_1h', 'velocity_24h',
-  'card_age_days', 'foreign', 'online', 'avg_amount_30d', 'declines_7d', 'device_age_days',
+  'amount',
+  'hour',
+  'merchant_risk',
+  'distance_km',
+  'velocity_1h',
+  'velocity_24h',
+  'card_age_days',
+  'foreign',
+  'online',
+  'avg_amount_30d',
+  'declines_7d',
+  'device_age_days',
 ] as const;
 export type Feature = (typeof FEATURES)[number];
 
 export type Regime = 'before' | 'after';
-export interface Transaction { x: number[]; y: 0 | 1 }
+export interface Transaction {
+  x: number[];
+  y: 0 | 1;
+}
 
 /** mulberry32: small, fast and the same on every machine. */
 export function seededRandom(seed: number): () => number {
@@ -37,22 +50,61 @@ function draw(rand: () => number, regime: Regime): Transaction {
   const normal = () => Math.sqrt(-2 * Math.log(rand() + 1e-12)) * Math.cos(2 * Math.PI * rand());
   if (regime === 'before') {
     const x = [
-      Math.exp(3.5 + normal()), Math.floor(rand() * 24), rand(), Math.abs(normal()) * 30, Math.floor(rand() * 5), Math.floor(rand() * 20),
-      Math.floor(rand() * 2000), rand() < 0.1 ? 1 : 0, rand() < 0.6 ? 1 : 0, Math.exp(3.5 + 0.5 * normal()), Math.floor(rand() * 3), Math.floor(rand() * 900),
+      Math.exp(3.5 + normal()),
+      Math.floor(rand() * 24),
+      rand(),
+      Math.abs(normal()) * 30,
+      Math.floor(rand() * 5),
+      Math.floor(rand() * 20),
+      Math.floor(rand() * 2000),
+      rand() < 0.1 ? 1 : 0,
+      rand() < 0.6 ? 1 : 0,
+      Math.exp(3.5 + 0.5 * normal()),
+      Math.floor(rand() * 3),
+      Math.floor(rand() * 900),
     ];
-    const score = -5 + 0.012 * x[0]! / 10 + 2.5 * x[2]! + 0.02 * x[3]! + 0.4 * x[4]! + 1.2 * x[7]! + 0.8 * x[10]! - 0.001 * x[6]!;
+    const score =
+      -5 + (0.012 * x[0]!) / 10 + 2.5 * x[2]! + 0.02 * x[3]! + 0.4 * x[4]! + 1.2 * x[7]! + 0.8 * x[10]! - 0.001 * x[6]!;
     return { x, y: rand() < sigmoid(score) ? 1 : 0 };
   }
   // 'after': amounts ×2.7 on average, merchant risk skewed high, three times the foreign share,
   // more online, bursts of transactions within the hour, and many more freshly set-up devices.
   const x = [
-    Math.exp(4.5 + normal()), Math.floor(rand() * 24), Math.sqrt(rand()), Math.abs(normal()) * 30, Math.floor(rand() * 8), Math.floor(rand() * 20),
-    Math.floor(rand() * 2000), rand() < 0.3 ? 1 : 0, rand() < 0.75 ? 1 : 0, Math.exp(3.5 + 0.5 * normal()), Math.floor(rand() * 3), Math.floor(rand() ** 2 * 900),
+    Math.exp(4.5 + normal()),
+    Math.floor(rand() * 24),
+    Math.sqrt(rand()),
+    Math.abs(normal()) * 30,
+    Math.floor(rand() * 8),
+    Math.floor(rand() * 20),
+    Math.floor(rand() * 2000),
+    rand() < 0.3 ? 1 : 0,
+    rand() < 0.75 ? 1 : 0,
+    Math.exp(3.5 + 0.5 * normal()),
+    Math.floor(rand() * 3),
+    Math.floor(rand() ** 2 * 900),
   ];
   // The new pattern: large online purchases from freshly set-up devices at night, far above the
   // card's usual spend. Merchant risk, distance and declines no longer tell fraud apart.
-  const [amount, hour, , , , , , foreign, online, avg, , deviceAge] = x as [number, number, number, number, number, number, number, number, number, number, number, number];
-  const score = -4 + 1.6 * Math.log(amount / avg) + 2 * (online * (deviceAge < 90 ? 1 : 0)) + 1.2 * (hour < 6 ? 1 : 0) + 0.6 * foreign;
+  const [amount, hour, , , , , , foreign, online, avg, , deviceAge] = x as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
+  const score =
+    -4 +
+    1.6 * Math.log(amount / avg) +
+    2 * (online * (deviceAge < 90 ? 1 : 0)) +
+    1.2 * (hour < 6 ? 1 : 0) +
+    0.6 * foreign;
   return { x, y: rand() < sigmoid(score) ? 1 : 0 };
 }
 

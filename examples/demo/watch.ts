@@ -34,7 +34,13 @@ export async function runCron({ o, story, say }: Watch): Promise<void> {
   story.triggered = closable;
 }
 
-type DriftWindow = { version: number; window: number; alarm: boolean; retrain: { reasons: string[] } | null; closedAt: string };
+type DriftWindow = {
+  version: number;
+  window: number;
+  alarm: boolean;
+  retrain: { reasons: string[] } | null;
+  closedAt: string;
+};
 
 /** The first window that closes with an alarm and a retrain request; a retrain service that is down comes back. */
 export async function watchDrift({ o, story, say, hook }: Watch): Promise<void> {
@@ -43,7 +49,9 @@ export async function watchDrift({ o, story, say, hook }: Watch): Promise<void> 
   if (!alarmed || story.seen.alarm !== null) return;
   story.seen.alarm = Date.now();
   o.onStage?.({ kind: 'alarm' });
-  say(`window ${alarmed.window} closed with a drift alarm; retrain requested (${alarmed.retrain!.reasons.join(', ')}) — a signed CloudEvent to the retrain service`);
+  say(
+    `window ${alarmed.window} closed with a drift alarm; retrain requested (${alarmed.retrain!.reasons.join(', ')}) — a signed CloudEvent to the retrain service`,
+  );
   if (!story.retrain) {
     await sleep(1000);
     story.retrain = await o.retrain({ url: hook.url, port: o.retrainPort, secret: hook.secret });
@@ -53,19 +61,29 @@ export async function watchDrift({ o, story, say, hook }: Watch): Promise<void> 
 
 /** The retrain service's challenger, once published. */
 export async function watchVersions({ o, story, say }: Watch): Promise<void> {
-  const { versions } = await api<{ versions: { version: number; lineage?: { parentVersion?: number } }[] }>(o.plane, 'GET', `/v1/models/${o.model}/versions`);
+  const { versions } = await api<{ versions: { version: number; lineage?: { parentVersion?: number } }[] }>(
+    o.plane,
+    'GET',
+    `/v1/models/${o.model}/versions`,
+  );
   const child = versions.find((v) => v.version > 1);
   if (!child || story.challenger !== null) return;
   story.challenger = child.version;
   story.seen.published = Date.now();
   o.onStage?.({ kind: 'published', version: story.challenger });
-  say(`the retrain service published v${story.challenger} (lineage: parent v${(child as any).lineage?.parentVersion ?? '?'})`);
+  say(
+    `the retrain service published v${story.challenger} (lineage: parent v${(child as any).lineage?.parentVersion ?? '?'})`,
+  );
 }
 
 /** The challenger's rollout: its start (the offline fault begins), then its decision (the loop ends two polls later). */
 export async function watchRollout(w: Watch): Promise<void> {
   const { o, story, say, fleet } = w;
-  const { rollouts } = await api<{ rollouts: { id: string; state: string; step: number; percent: number }[] }>(o.plane, 'GET', `/v1/models/${o.model}/rollouts`);
+  const { rollouts } = await api<{ rollouts: { id: string; state: string; step: number; percent: number }[] }>(
+    o.plane,
+    'GET',
+    `/v1/models/${o.model}/rollouts`,
+  );
   const live = rollouts[0];
   if (live && story.rolloutId === null) {
     story.rolloutId = live.id;
@@ -83,7 +101,11 @@ export async function watchRollout(w: Watch): Promise<void> {
 }
 
 async function watchDecision({ o, story, say, fleet }: Watch, rolloutId: string): Promise<void> {
-  const detail = await api<{ state: string; step: number; percent: number; decision: { summary: string } | null }>(o.plane, 'GET', `/v1/rollouts/${rolloutId}`);
+  const detail = await api<{ state: string; step: number; percent: number; decision: { summary: string } | null }>(
+    o.plane,
+    'GET',
+    `/v1/rollouts/${rolloutId}`,
+  );
   if (detail.state !== 'promoted' && detail.state !== 'rolled-back') return;
   story.seen.decision = Date.now();
   story.outcome = detail.state;

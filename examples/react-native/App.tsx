@@ -26,8 +26,13 @@ function Score() {
   return (
     <View style={styles.card}>
       <Text style={styles.title}>fraud-demo</Text>
-      <Text>status: {fraud.status}{fraud.error ? ` (${fraud.error.code}: ${fraud.error.message})` : ''}</Text>
-      <Text>version: {fraud.version ?? '—'} · backend: {fraud.backend ?? '—'}</Text>
+      <Text>
+        status: {fraud.status}
+        {fraud.error ? ` (${fraud.error.code}: ${fraud.error.message})` : ''}
+      </Text>
+      <Text>
+        version: {fraud.version ?? '—'} · backend: {fraud.backend ?? '—'}
+      </Text>
       <Button title="Score a transaction" onPress={run} disabled={fraud.status !== 'ready'} />
       <Text selectable>{score}</Text>
     </View>

@@ -10,13 +10,25 @@
  * const { version, model } = await downloadVersion({ endpoint, token }, 'fraud', 'champion', rootEnvelope);
  */
 import {
-  type Envelope, type Manifest, type VersionSummary, fromBase64, manifestDigest, parseEnvelope, parseManifest, updateRoot, verifyChunk,
-  verifyManifest, verifyPinnedRoot,
+  type Envelope,
+  type Manifest,
+  type VersionSummary,
+  fromBase64,
+  manifestDigest,
+  parseEnvelope,
+  parseManifest,
+  updateRoot,
+  verifyChunk,
+  verifyManifest,
+  verifyPinnedRoot,
 } from '@modelfleet/protocol';
 import * as tf from '@tensorflow/tfjs';
 import { useCpu } from './train.ts';
 
-export interface ControlPlane { endpoint: string; token: string }
+export interface ControlPlane {
+  endpoint: string;
+  token: string;
+}
 
 /** GET an operator or edge route; a refusal throws with the control plane's error code. */
 async function get(cp: ControlPlane, path: string): Promise<Response> {
@@ -42,11 +54,18 @@ export async function versionOf(cp: ControlPlane, model: string, ref: number | s
  * — it is in its rollout, or an operator is looking at it.
  */
 export async function retrainedFrom(cp: ControlPlane, model: string, parent: number): Promise<number | null> {
-  const { versions } = (await (await get(cp, `/v1/models/${model}/versions`)).json()) as { versions: { version: number; status: string; lineage?: { parentVersion?: number } }[] };
+  const { versions } = (await (await get(cp, `/v1/models/${model}/versions`)).json()) as {
+    versions: { version: number; status: string; lineage?: { parentVersion?: number } }[];
+  };
   return versions.find((v) => v.status === 'active' && v.lineage?.parentVersion === parent)?.version ?? null;
 }
 
-export async function downloadVersion(cp: ControlPlane, model: string, ref: number | string, root?: Envelope): Promise<{ version: number; manifest: Manifest; model: tf.LayersModel }> {
+export async function downloadVersion(
+  cp: ControlPlane,
+  model: string,
+  ref: number | string,
+  root?: Envelope,
+): Promise<{ version: number; manifest: Manifest; model: tf.LayersModel }> {
   const summary = await versionOf(cp, model, ref);
   const digest = summary.manifestDigest;
   if (!digest) throw new Error(`${model} v${summary.version} has no manifest (status ${summary.status})`);
@@ -59,7 +78,8 @@ export async function downloadVersion(cp: ControlPlane, model: string, ref: numb
   } else {
     // Without a pinned root, the digest the authenticated operator API named is the check.
     const payload = fromBase64(envelope.payload);
-    if ((await manifestDigest(payload)) !== digest) throw new Error(`manifest of ${model} v${summary.version} does not hash to ${digest}`);
+    if ((await manifestDigest(payload)) !== digest)
+      throw new Error(`manifest of ${model} v${summary.version} does not hash to ${digest}`);
     manifest = parseManifest(payload);
   }
   const weights = new Uint8Array(manifest.totalBytes);
@@ -71,10 +91,17 @@ export async function downloadVersion(cp: ControlPlane, model: string, ref: numb
     offset += chunk.size;
   }
   await useCpu();
-  const loaded = await tf.loadLayersModel(tf.io.fromMemory({
-    modelTopology: manifest.modelJson.modelTopology as tf.io.ModelJSON['modelTopology'],
-    weightSpecs: manifest.weights.map((w) => ({ name: w.name, shape: w.shape, dtype: w.dtype as 'float32', ...(w.quantization ? { quantization: w.quantization } : {}) })),
-    weightData: weights.buffer,
-  }));
+  const loaded = await tf.loadLayersModel(
+    tf.io.fromMemory({
+      modelTopology: manifest.modelJson.modelTopology as tf.io.ModelJSON['modelTopology'],
+      weightSpecs: manifest.weights.map((w) => ({
+        name: w.name,
+        shape: w.shape,
+        dtype: w.dtype as 'float32',
+        ...(w.quantization ? { quantization: w.quantization } : {}),
+      })),
+      weightData: weights.buffer,
+    }),
+  );
   return { version: summary.version, manifest, model: loaded };
 }

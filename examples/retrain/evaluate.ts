@@ -12,7 +12,10 @@ import { canonicalEvalSet, sha256Hex } from '@modelfleet/protocol';
 import * as tf from '@tensorflow/tfjs';
 import type { Transaction } from '../demo/transactions.ts';
 
-export interface Scores { auc: number; accuracy: number }
+export interface Scores {
+  auc: number;
+  accuracy: number;
+}
 export type MetricName = keyof Scores;
 
 /** The model's fraud probability for each row. */
@@ -54,11 +57,20 @@ export function score(p: ArrayLike<number>, y: ArrayLike<number>): Scores {
 }
 
 export async function evaluate(model: tf.LayersModel, rows: Transaction[]): Promise<Scores> {
-  return score(await predict(model, rows.map((r) => r.x)), rows.map((r) => r.y));
+  return score(
+    await predict(
+      model,
+      rows.map((r) => r.x),
+    ),
+    rows.map((r) => r.y),
+  );
 }
 
 /** Four decimals, as examples/fraud-model/metrics.json writes them. */
-export const rounded = (s: Scores): Scores => ({ auc: Math.round(s.auc * 1e4) / 1e4, accuracy: Math.round(s.accuracy * 1e4) / 1e4 });
+export const rounded = (s: Scores): Scores => ({
+  auc: Math.round(s.auc * 1e4) / 1e4,
+  accuracy: Math.round(s.accuracy * 1e4) / 1e4,
+});
 
 /** The control plane's digest of these rows as an evaluation set (PUT …/eval-set answers the same). */
 export const evalSetDigest = (rows: Transaction[]) => sha256Hex(canonicalEvalSet(evalSetBody(rows)));

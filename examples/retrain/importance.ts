@@ -40,7 +40,15 @@ export async function permutationImportance(
         const s = Math.floor(rand() * (i + 1));
         [column[i], column[s]] = [column[s]!, column[i]!];
       }
-      drop += reference - score(await predict(model, xs.map((x, i) => x.with(j, column[i]!))), ys)[metric];
+      drop +=
+        reference -
+        score(
+          await predict(
+            model,
+            xs.map((x, i) => x.with(j, column[i]!)),
+          ),
+          ys,
+        )[metric];
     }
     out[name] = Math.round((drop / (o.repeats ?? 3)) * 1e4) / 1e4;
   }

@@ -23,7 +23,9 @@ import { cli, modelDirFlags, writeModelDir } from './publish.ts';
 import { type TrainOptions, trainFraudModel } from './train.ts';
 
 /** Where fresh labelled rows come from (a feature store, a labelling queue; the demo's generator). */
-export interface DataSource { labelled(n: number): Promise<Transaction[]> }
+export interface DataSource {
+  labelled(n: number): Promise<Transaction[]>;
+}
 
 /** The demo's source: the new fraud pattern ('after'), a fresh seed per job. */
 export function demoSource(seed = Date.now() % 2 ** 31): DataSource {
@@ -55,7 +57,8 @@ export interface JobResult {
 
 const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
 /** The training rows as CSV, hashed the way make-fraud-model.ts hashes its training data. */
-const dataDigest = (rows: Transaction[]) => sha256([FEATURES.join(',') + ',label', ...rows.map((r) => [...r.x, r.y].join(','))].join('\n'));
+const dataDigest = (rows: Transaction[]) =>
+  sha256([FEATURES.join(',') + ',label', ...rows.map((r) => [...r.x, r.y].join(','))].join('\n'));
 
 /** RETRAIN_CODE_COMMIT, else the checkout's HEAD, else none (lineage leaves it out). */
 export function codeCommit(env = process.env): string | undefined {
@@ -69,12 +72,18 @@ export function codeCommit(env = process.env): string | undefined {
 
 /** The drifting version already has an active challenger retrained from it: nothing to do. */
 export class AlreadyRetrained extends Error {
-  constructor(readonly version: number, parent: number) {
+  constructor(
+    readonly version: number,
+    parent: number,
+  ) {
     super(`v${version} was already retrained from v${parent}`);
   }
 }
 
-export async function runRetrainJob(request: { model: string; version: number; eventId: string }, d: JobDeps): Promise<JobResult> {
+export async function runRetrainJob(
+  request: { model: string; version: number; eventId: string },
+  d: JobDeps,
+): Promise<JobResult> {
   const { model } = request;
   const log = (line: string) => d.log(`[${model}] ${line}`);
   const existing = await retrainedFrom(d.controlPlane, model, request.version);
@@ -89,13 +98,20 @@ export async function runRetrainJob(request: { model: string; version: number; e
   const { model: challenger, params } = await trainFraudModel(train, d.train);
   const champion = await downloadVersion(d.controlPlane, model, 'champion', d.root);
   const local = { champion: await evaluate(champion.model, evalSet), challenger: await evaluate(challenger, evalSet) };
-  log(`trained; on the fresh set champion v${champion.version} auc ${local.champion.auc.toFixed(3)} accuracy ${local.champion.accuracy.toFixed(3)}, challenger auc ${local.challenger.auc.toFixed(3)} accuracy ${local.challenger.accuracy.toFixed(3)}`);
+  log(
+    `trained; on the fresh set champion v${champion.version} auc ${local.champion.auc.toFixed(3)} accuracy ${local.champion.accuracy.toFixed(3)}, challenger auc ${local.challenger.auc.toFixed(3)} accuracy ${local.challenger.accuracy.toFixed(3)}`,
+  );
 
   const explanations = await permutationImportance(challenger, evalSet, FEATURES, { digest, metric: 'auc', seed: 1 });
   const baseline = buildBaseline(
     FEATURES.map((name) => ({ name, kind: 'numeric' as const })),
     (name) => train.map((r) => r.x[FEATURES.indexOf(name as Feature)]!),
-    [...(await predict(challenger, evalSet.map((r) => r.x)))].map((p) => [p]),
+    [
+      ...(await predict(
+        challenger,
+        evalSet.map((r) => r.x),
+      )),
+    ].map((p) => [p]),
   );
   const commit = d.codeCommit ?? codeCommit();
   const dir = join(d.workDir ?? mkdtempSync(join(tmpdir(), 'retrain-')), `${model}-after-v${request.version}`);
@@ -103,11 +119,23 @@ export async function runRetrainJob(request: { model: string; version: number; e
     model: challenger,
     metrics: { evalSetDigest: digest, values: rounded(local.challenger), explanations },
     params: { ...params, source: 'retrain', event: request.eventId },
-    lineage: { dataDigest: dataDigest(train), parentVersion: request.version, ...(commit ? { codeCommit: commit } : {}) },
+    lineage: {
+      dataDigest: dataDigest(train),
+      parentVersion: request.version,
+      ...(commit ? { codeCommit: commit } : {}),
+    },
     baseline,
     goldenRows: evalSet.slice(0, 4).map((r) => r.x),
   });
-  const published = await cli<{ version: number; status: string }>(d.controlPlane, ['publish', dir, '--model', model, '--label', `retrain of v${request.version}`, ...modelDirFlags(dir)]);
+  const published = await cli<{ version: number; status: string }>(d.controlPlane, [
+    'publish',
+    dir,
+    '--model',
+    model,
+    '--label',
+    `retrain of v${request.version}`,
+    ...modelDirFlags(dir),
+  ]);
   log(`published v${published.version} (${published.status}) from ${dir}`);
 
   // The gate's own numbers: the control plane scores both versions on the same set. Registering
@@ -124,12 +152,16 @@ export async function runRetrainJob(request: { model: string; version: number; e
       champion: await cli<Evaluation>(d.controlPlane, ['evaluate', model, String(champion.version)]),
       challenger: await cli<Evaluation>(d.controlPlane, ['evaluate', model, String(published.version)]),
     };
-    log(`control plane on set ${server.challenger!.evalSetDigest.slice(0, 12)}…: champion accuracy ${server.champion!.metrics.accuracy.toFixed(3)}, challenger ${server.challenger!.metrics.accuracy.toFixed(3)}`);
+    log(
+      `control plane on set ${server.challenger!.evalSetDigest.slice(0, 12)}…: champion accuracy ${server.champion!.metrics.accuracy.toFixed(3)}, challenger ${server.challenger!.metrics.accuracy.toFixed(3)}`,
+    );
   } catch (e) {
     log(`not scored by the control plane: ${(e as Error).message}`);
   }
   return {
-    model, version: published.version, evalSetDigest: digest,
+    model,
+    version: published.version,
+    evalSetDigest: digest,
     champion: { version: champion.version, local: local.champion, server: server.champion },
     challenger: { version: published.version, local: local.challenger, server: server.challenger, explanations },
   };

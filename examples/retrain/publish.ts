@@ -29,13 +29,18 @@ export interface ModelDir {
 
 export async function writeModelDir(dir: string, d: ModelDir): Promise<void> {
   let saved: tf.io.ModelArtifacts | undefined;
-  await d.model.save({ save: async (a) => ((saved = a), { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } }) });
+  await d.model.save({
+    save: async (a) => ((saved = a), { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } }),
+  });
   mkdirSync(dir, { recursive: true });
   const write = (name: string, value: unknown) => writeFileSync(join(dir, name), JSON.stringify(value, null, 2) + '\n');
   writeFileSync(join(dir, 'group1-shard1of1.bin'), new Uint8Array(saved!.weightData as ArrayBuffer));
   write('model.json', {
-    format: 'layers-model', generatedBy: `TensorFlow.js tfjs-layers v${tfjsVersion.tfjs}`, convertedBy: null,
-    modelTopology: saved!.modelTopology, weightsManifest: [{ paths: ['group1-shard1of1.bin'], weights: saved!.weightSpecs }],
+    format: 'layers-model',
+    generatedBy: `TensorFlow.js tfjs-layers v${tfjsVersion.tfjs}`,
+    convertedBy: null,
+    modelTopology: saved!.modelTopology,
+    weightsManifest: [{ paths: ['group1-shard1of1.bin'], weights: saved!.weightSpecs }],
   });
   write('metrics.json', d.metrics);
   write('params.json', d.params);
@@ -46,12 +51,16 @@ export async function writeModelDir(dir: string, d: ModelDir): Promise<void> {
   const outputs = await predict(d.model, inputs);
   write('golden.json', {
     tolerance: { atol: 1e-5, rtol: 1e-4 },
-    examples: inputs.map((x, i) => ({ inputs: { hidden_input: [x] }, outputs: { fraud_probability: [[outputs[i]!]] } })),
+    examples: inputs.map((x, i) => ({
+      inputs: { hidden_input: [x] },
+      outputs: { fraud_probability: [[outputs[i]!]] },
+    })),
   });
 }
 
 /** The publish flags for every metadata file writeModelDir writes. */
-export const modelDirFlags = (dir: string) => ['metrics', 'params', 'lineage', 'baseline', 'golden'].flatMap((f) => [`--${f}`, join(dir, `${f}.json`)]);
+export const modelDirFlags = (dir: string) =>
+  ['metrics', 'params', 'lineage', 'baseline', 'golden'].flatMap((f) => [`--${f}`, join(dir, `${f}.json`)]);
 
 /** Runs `modelfleet --json <argv>` against the control plane; a non-zero exit throws its error. */
 export async function cli<T = Record<string, unknown>>(cp: ControlPlane, argv: string[]): Promise<T> {
@@ -59,7 +68,10 @@ export async function cli<T = Record<string, unknown>>(cp: ControlPlane, argv: s
   const err: string[] = [];
   // env: {} so the caller's MODELFLEET_* variables never override the service's own settings.
   const code = await run(['--endpoint', cp.endpoint, '--token', cp.token, '--json', ...argv], {
-    stdout: (l) => out.push(l), stderr: (l) => err.push(l), tty: false, env: {},
+    stdout: (l) => out.push(l),
+    stderr: (l) => err.push(l),
+    tty: false,
+    env: {},
   });
   const text = out.join('\n');
   if (code !== 0) throw new Error(`modelfleet ${argv[0]} exited ${code}: ${text || err.join('\n')}`);

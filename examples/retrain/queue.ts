@@ -37,23 +37,36 @@ export function createJobQueue(deps: JobDeps, log: (line: string) => void): JobQ
     running.add(job.model);
     job.state = 'running';
     log(`job ${job.id}: retraining ${job.model} (drift on v${job.version}, event ${job.eventId})`);
-    runRetrainJob({ model: job.model, version: job.version, eventId: job.eventId }, deps).then(
-      (result) => ((job.result = result), (job.state = 'done'), log(`job ${job.id}: done, ${job.model} v${result.version} published`)),
-      (e: unknown) => e instanceof AlreadyRetrained
-        ? ((job.state = 'skipped'), log(`job ${job.id}: skipped: ${e.message}`))
-        : ((job.error = (e as Error).message), (job.state = 'failed'), log(`job ${job.id}: failed: ${job.error}`)),
-    ).finally(() => {
-      running.delete(job.model);
-      settle();
-      const next = waiting.get(job.model);
-      waiting.delete(job.model);
-      next?.start();
-    });
+    runRetrainJob({ model: job.model, version: job.version, eventId: job.eventId }, deps)
+      .then(
+        (result) => (
+          (job.result = result),
+          (job.state = 'done'),
+          log(`job ${job.id}: done, ${job.model} v${result.version} published`)
+        ),
+        (e: unknown) =>
+          e instanceof AlreadyRetrained
+            ? ((job.state = 'skipped'), log(`job ${job.id}: skipped: ${e.message}`))
+            : ((job.error = (e as Error).message), (job.state = 'failed'), log(`job ${job.id}: failed: ${job.error}`)),
+      )
+      .finally(() => {
+        running.delete(job.model);
+        settle();
+        const next = waiting.get(job.model);
+        waiting.delete(job.model);
+        next?.start();
+      });
   }
 
   function enqueue(event: CloudEvent, request: { model: string; version: number }): Job {
     let settle!: () => void;
-    const job: Job = { id: jobs.length + 1, eventId: event.id, ...request, state: 'queued', done: new Promise((r) => (settle = r)) };
+    const job: Job = {
+      id: jobs.length + 1,
+      eventId: event.id,
+      ...request,
+      state: 'queued',
+      done: new Promise((r) => (settle = r)),
+    };
     jobs.push(job);
     if (!running.has(job.model)) {
       run(job, settle);

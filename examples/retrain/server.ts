@@ -48,7 +48,11 @@ export interface RetrainOptions {
 }
 
 class Refusal extends Error {
-  constructor(readonly status: number, readonly code: string, message: string) {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -58,7 +62,8 @@ async function readBody(req: IncomingMessage): Promise<string> {
   let size = 0;
   for await (const chunk of req as AsyncIterable<Buffer>) {
     size += chunk.length;
-    if (size > MAX_BODY_BYTES) throw new Refusal(413, 'payload_too_large', `deliveries are at most ${MAX_BODY_BYTES} bytes`);
+    if (size > MAX_BODY_BYTES)
+      throw new Refusal(413, 'payload_too_large', `deliveries are at most ${MAX_BODY_BYTES} bytes`);
     parts.push(chunk);
   }
   return Buffer.concat(parts).toString('utf8');
@@ -67,8 +72,17 @@ async function readBody(req: IncomingMessage): Promise<string> {
 /** Which model and version the event asks to retrain; the control plane always sends both. */
 function requestOf(event: CloudEvent): { model: string; version: number } {
   const { model, version } = event.data as { model?: unknown; version?: unknown };
-  if (typeof model !== 'string' || !/^[a-z0-9][a-z0-9._-]{0,63}$/.test(model) || !Number.isInteger(version) || (version as number) < 1) {
-    throw new Refusal(400, 'malformed_document', 'a retrain_requested event carries data.model (a model name) and data.version (a positive integer)');
+  if (
+    typeof model !== 'string' ||
+    !/^[a-z0-9][a-z0-9._-]{0,63}$/.test(model) ||
+    !Number.isInteger(version) ||
+    (version as number) < 1
+  ) {
+    throw new Refusal(
+      400,
+      'malformed_document',
+      'a retrain_requested event carries data.model (a model name) and data.version (a positive integer)',
+    );
   }
   return { model, version: version as number };
 }
@@ -76,15 +90,26 @@ function requestOf(event: CloudEvent): { model: string; version: number } {
 /** What a retrain job needs (job.ts), from the service's options. */
 function jobDeps(o: RetrainOptions, log: (line: string) => void): JobDeps {
   return {
-    controlPlane: { endpoint: o.endpoint.replace(/\/$/, ''), token: o.token }, source: o.source, log,
-    trainRows: o.trainRows ?? 4000, evalRows: o.evalRows ?? 2000,
-    ...(o.evalSetToken ? { evalSetToken: o.evalSetToken } : {}), ...(o.root ? { root: o.root } : {}), ...(o.train ? { train: o.train } : {}),
-    ...(o.codeCommit ? { codeCommit: o.codeCommit } : {}), ...(o.workDir ? { workDir: o.workDir } : {}),
+    controlPlane: { endpoint: o.endpoint.replace(/\/$/, ''), token: o.token },
+    source: o.source,
+    log,
+    trainRows: o.trainRows ?? 4000,
+    evalRows: o.evalRows ?? 2000,
+    ...(o.evalSetToken ? { evalSetToken: o.evalSetToken } : {}),
+    ...(o.root ? { root: o.root } : {}),
+    ...(o.train ? { train: o.train } : {}),
+    ...(o.codeCommit ? { codeCommit: o.codeCommit } : {}),
+    ...(o.workDir ? { workDir: o.workDir } : {}),
   };
 }
 
-export async function startRetrainService(o: RetrainOptions): Promise<{ url: string; close(): Promise<void>; jobs: Job[] }> {
-  if (!o.secret?.startsWith('whsec_')) throw new Error('the webhook secret (RETRAIN_WEBHOOK_SECRET) is the whsec_… value shown when the webhook was created');
+export async function startRetrainService(
+  o: RetrainOptions,
+): Promise<{ url: string; close(): Promise<void>; jobs: Job[] }> {
+  if (!o.secret?.startsWith('whsec_'))
+    throw new Error(
+      'the webhook secret (RETRAIN_WEBHOOK_SECRET) is the whsec_… value shown when the webhook was created',
+    );
   const log = o.log ?? ((line: string) => console.log(`retrain: ${line}`));
   const { jobs, enqueue } = createJobQueue(jobDeps(o, log), log);
   const seen = new Set<string>();
@@ -121,15 +146,22 @@ export async function startRetrainService(o: RetrainOptions): Promise<{ url: str
   }
 
   const server = createServer((req, res) => {
-    handle(req).then(
-      (r) => r,
-      (e: unknown) => e instanceof Refusal
-        ? { status: e.status, body: { error: { code: e.code, message: e.message } } }
-        : (log(`delivery failed: ${(e as Error).stack ?? e}`), { status: 500, body: { error: { code: 'internal', message: 'the retrain service failed; see its log' } } }),
-    ).then(({ status, body }) => {
-      res.writeHead(status, { 'content-type': 'application/json' });
-      res.end(JSON.stringify(body));
-    });
+    handle(req)
+      .then(
+        (r) => r,
+        (e: unknown) =>
+          e instanceof Refusal
+            ? { status: e.status, body: { error: { code: e.code, message: e.message } } }
+            : (log(`delivery failed: ${(e as Error).stack ?? e}`),
+              {
+                status: 500,
+                body: { error: { code: 'internal', message: 'the retrain service failed; see its log' } },
+              }),
+      )
+      .then(({ status, body }) => {
+        res.writeHead(status, { 'content-type': 'application/json' });
+        res.end(JSON.stringify(body));
+      });
   });
   await new Promise<void>((resolve) => server.listen(o.port ?? 0, o.host ?? '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
@@ -144,8 +176,11 @@ export async function startRetrainService(o: RetrainOptions): Promise<{ url: str
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const env = (name: string) => process.env[name] || undefined;
   const service = await startRetrainService({
-    port: Number(env('RETRAIN_PORT') ?? 8790), host: env('RETRAIN_HOST') ?? '127.0.0.1',
-    secret: env('RETRAIN_WEBHOOK_SECRET') ?? '', endpoint: env('MODELFLEET_ENDPOINT') ?? 'http://127.0.0.1:8787', token: env('MODELFLEET_TOKEN') ?? '',
+    port: Number(env('RETRAIN_PORT') ?? 8790),
+    host: env('RETRAIN_HOST') ?? '127.0.0.1',
+    secret: env('RETRAIN_WEBHOOK_SECRET') ?? '',
+    endpoint: env('MODELFLEET_ENDPOINT') ?? 'http://127.0.0.1:8787',
+    token: env('MODELFLEET_TOKEN') ?? '',
     ...(env('MODELFLEET_EVAL_SET_TOKEN') ? { evalSetToken: env('MODELFLEET_EVAL_SET_TOKEN')! } : {}),
     source: demoSource(),
   });

@@ -10,14 +10,23 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Transaction } from '../demo/transactions.ts';
 
-export interface TrainOptions { epochs: number; batchSize: number; learningRate: number; hidden: number; seed: number }
+export interface TrainOptions {
+  epochs: number;
+  batchSize: number;
+  learningRate: number;
+  hidden: number;
+  seed: number;
+}
 export const DEFAULT_TRAIN: TrainOptions = { epochs: 15, batchSize: 128, learningRate: 0.01, hidden: 16, seed: 1 };
 
 let ready: Promise<unknown> | undefined;
 /** The CPU backend, once per process: deterministic and the same on every machine. */
 export const useCpu = () => (ready ??= (tf.enableProdMode(), tf.setBackend('cpu')));
 
-export async function trainFraudModel(rows: Transaction[], options: Partial<TrainOptions> = {}): Promise<{ model: tf.Sequential; params: TrainOptions & { optimizer: 'adam'; rows: number } }> {
+export async function trainFraudModel(
+  rows: Transaction[],
+  options: Partial<TrainOptions> = {},
+): Promise<{ model: tf.Sequential; params: TrainOptions & { optimizer: 'adam'; rows: number } }> {
   await useCpu();
   const o = { ...DEFAULT_TRAIN, ...options };
   const width = rows[0]!.x.length;
@@ -27,8 +36,19 @@ export async function trainFraudModel(rows: Transaction[], options: Partial<Trai
   // Layer names are the example's, so the challenger's io (hidden_input → fraud_probability) is the champion's.
   const model = tf.sequential({
     layers: [
-      tf.layers.dense({ name: 'hidden', units: o.hidden, inputShape: [width], activation: 'relu', kernelInitializer: tf.initializers.glorotUniform({ seed: o.seed }) }),
-      tf.layers.dense({ name: 'fraud_probability', units: 1, activation: 'sigmoid', kernelInitializer: tf.initializers.glorotUniform({ seed: o.seed + 1 }) }),
+      tf.layers.dense({
+        name: 'hidden',
+        units: o.hidden,
+        inputShape: [width],
+        activation: 'relu',
+        kernelInitializer: tf.initializers.glorotUniform({ seed: o.seed }),
+      }),
+      tf.layers.dense({
+        name: 'fraud_probability',
+        units: 1,
+        activation: 'sigmoid',
+        kernelInitializer: tf.initializers.glorotUniform({ seed: o.seed + 1 }),
+      }),
     ],
   });
   model.compile({ optimizer: tf.train.adam(o.learningRate), loss: 'binaryCrossentropy' });

@@ -7,7 +7,12 @@ import { Text } from 'react-native';
 import { ModelFleetProvider, useModel } from '../src/index.ts';
 import { webviewHost } from './webview-mock.tsx';
 
-const config = { endpoint: 'https://edge.example', appKey: 'mfa_test', trustRoot: '{"payloadType":"application/vnd.modelfleet.root+json"}', timeoutMs: 500 };
+const config = {
+  endpoint: 'https://edge.example',
+  appKey: 'mfa_test',
+  trustRoot: '{"payloadType":"application/vnd.modelfleet.root+json"}',
+  timeoutMs: 500,
+};
 const seen: ReturnType<typeof useModel>[] = [];
 
 function Probe({ name }: { name: string }) {
@@ -37,7 +42,12 @@ afterEach(async () => {
 describe('ModelFleetProvider', () => {
   it('mounts one hidden WebView with the bundled page, inits once, and closes on unmount', async () => {
     await act(async () => {
-      tree = create(<ModelFleetProvider config={config}><Probe name="fraud" /><Probe name="fraud" /></ModelFleetProvider>);
+      tree = create(
+        <ModelFleetProvider config={config}>
+          <Probe name="fraud" />
+          <Probe name="fraud" />
+        </ModelFleetProvider>,
+      );
     });
     await settle(() => kinds().filter((k) => k === 'load').length >= 2);
     expect(webviewHost.mounted).toBe(1);
@@ -54,7 +64,11 @@ describe('ModelFleetProvider', () => {
 describe('useModel', () => {
   it('goes loading → ready with version and backend, and predicts through the bridge', async () => {
     await act(async () => {
-      tree = create(<ModelFleetProvider config={config}><Probe name="fraud" /></ModelFleetProvider>);
+      tree = create(
+        <ModelFleetProvider config={config}>
+          <Probe name="fraud" />
+        </ModelFleetProvider>,
+      );
     });
     expect(seen[0]).toMatchObject({ status: 'loading', version: null, backend: null, error: null });
     await settle(() => latest()?.status !== 'loading');
@@ -70,7 +84,11 @@ describe('useModel', () => {
 
   it('surfaces a load error to the app with the SDK’s code', async () => {
     await act(async () => {
-      tree = create(<ModelFleetProvider config={config}><Probe name="broken" /></ModelFleetProvider>);
+      tree = create(
+        <ModelFleetProvider config={config}>
+          <Probe name="broken" />
+        </ModelFleetProvider>,
+      );
     });
     await settle(() => latest()?.status !== 'loading');
     expect(seen.at(-1)).toMatchObject({ status: 'error', error: { code: 'chunk_digest_mismatch' } });
@@ -80,14 +98,24 @@ describe('useModel', () => {
   it('a page that stops answering times out into an error state; a crashed WebView fails what is pending', async () => {
     webviewHost.frozen = true;
     await act(async () => {
-      tree = create(<ModelFleetProvider config={{ ...config, timeoutMs: 50 }}><Probe name="fraud" /></ModelFleetProvider>);
+      tree = create(
+        <ModelFleetProvider config={{ ...config, timeoutMs: 50 }}>
+          <Probe name="fraud" />
+        </ModelFleetProvider>,
+      );
     });
     await settle(() => latest()?.status !== 'loading');
     expect(seen.at(-1)).toMatchObject({ status: 'error', error: { code: 'timeout' } });
 
     webviewHost.frozen = false;
     // A new configuration remounts the page; it answers again.
-    await act(async () => tree.update(<ModelFleetProvider config={{ ...config, timeoutMs: 5000 }}><Probe name="fraud" /></ModelFleetProvider>));
+    await act(async () =>
+      tree.update(
+        <ModelFleetProvider config={{ ...config, timeoutMs: 5000 }}>
+          <Probe name="fraud" />
+        </ModelFleetProvider>,
+      ),
+    );
     await settle(() => latest()?.status === 'ready');
     expect(seen.at(-1)).toMatchObject({ status: 'ready', version: 7 });
     webviewHost.frozen = true;

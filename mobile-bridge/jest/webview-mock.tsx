@@ -9,7 +9,12 @@ import { View } from 'react-native';
 import { createPageServer } from '../src/webview/serve.ts';
 import { fakeSdk } from './fake-sdk.ts';
 
-type Props = { source: { html: string }; onMessage?: (e: { nativeEvent: { data: string } }) => void; onRenderProcessGone?: () => void; onContentProcessDidTerminate?: () => void };
+type Props = {
+  source: { html: string };
+  onMessage?: (e: { nativeEvent: { data: string } }) => void;
+  onRenderProcessGone?: () => void;
+  onContentProcessDidTerminate?: () => void;
+};
 
 export const webviewHost = {
   mounted: 0,
@@ -25,9 +30,12 @@ export const WebView = forwardRef(function WebView(props: Props, ref) {
   onMessage.current = props.onMessage;
   const server = useRef<ReturnType<typeof createPageServer> | null>(null);
   if (!server.current) {
-    server.current = createPageServer((raw) => {
-      if (!webviewHost.frozen) setTimeout(() => onMessage.current?.({ nativeEvent: { data: raw } }), 0);
-    }, async () => fakeSdk());
+    server.current = createPageServer(
+      (raw) => {
+        if (!webviewHost.frozen) setTimeout(() => onMessage.current?.({ nativeEvent: { data: raw } }), 0);
+      },
+      async () => fakeSdk(),
+    );
   }
   useImperativeHandle(ref, () => ({
     postMessage(raw: string) {

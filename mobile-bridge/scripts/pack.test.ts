@@ -10,10 +10,13 @@ import { afterAll, expect, it } from 'vitest';
 
 const out = mkdtempSync(join(tmpdir(), 'mf-rn-pack-'));
 afterAll(() => rmSync(out, { recursive: true, force: true }));
-const walk = (dir: string): string[] => readdirSync(dir).flatMap((f) => (statSync(join(dir, f)).isDirectory() ? walk(join(dir, f)) : [join(dir, f)]));
+const walk = (dir: string): string[] =>
+  readdirSync(dir).flatMap((f) => (statSync(join(dir, f)).isDirectory() ? walk(join(dir, f)) : [join(dir, f)]));
 
 it('packs a self-contained @modelfleet/react-native', () => {
-  execFileSync(process.execPath, [join(import.meta.dirname, 'pack.mjs'), '--out', out, '--no-page-build'], { stdio: 'pipe' });
+  execFileSync(process.execPath, [join(import.meta.dirname, 'pack.mjs'), '--out', out, '--no-page-build'], {
+    stdio: 'pipe',
+  });
   const stage = join(out, 'package');
   const manifest = JSON.parse(readFileSync(join(stage, 'package.json'), 'utf8'));
   expect(existsSync(join(out, `modelfleet-react-native-${manifest.version}.tgz`))).toBe(true);
@@ -29,5 +32,6 @@ it('packs a self-contained @modelfleet/react-native', () => {
 
   const declarations = walk(join(stage, 'types'));
   expect(existsSync(join(stage, manifest.types))).toBe(true);
-  for (const file of declarations) expect(readFileSync(file, 'utf8')).not.toMatch(/from '@modelfleet\/|import\('@modelfleet\//);
+  for (const file of declarations)
+    expect(readFileSync(file, 'utf8')).not.toMatch(/from '@modelfleet\/|import\('@modelfleet\//);
 }, 60_000);

@@ -4,7 +4,15 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { pollUntil } from '../../test/harness/poll.ts';
 import { createBridgeClient } from './client.ts';
-import { BRIDGE_VERSION, MAX_MESSAGE_CHARS, Request, decode, encode, packValue, unpackValue } from '@modelfleet/protocol/bridge';
+import {
+  BRIDGE_VERSION,
+  MAX_MESSAGE_CHARS,
+  Request,
+  decode,
+  encode,
+  packValue,
+  unpackValue,
+} from '@modelfleet/protocol/bridge';
 import { type PageClient, type PageModel, createPageServer } from './webview/serve.ts';
 
 afterEach(() => vi.useRealTimers());
@@ -12,7 +20,8 @@ afterEach(() => vi.useRealTimers());
 /** A page whose SDK predicts `x * 2` after `delay(x)` ms, and fails to load "broken". */
 function fakePage(delay: (x: number) => number = () => 0) {
   const model: PageModel = {
-    version: 3, backend: 'wasm',
+    version: 3,
+    backend: 'wasm',
     predict: async (inputs: never) => {
       const x = (inputs as number[][])[0]![0]!;
       await new Promise((r) => setTimeout(r, delay(x)));
@@ -23,7 +32,8 @@ function fakePage(delay: (x: number) => number = () => 0) {
   };
   const client: PageClient = {
     load: async (name) => {
-      if (name === 'broken') throw Object.assign(new Error('chunk 1a2b… does not match its digest'), { code: 'chunk_digest_mismatch' });
+      if (name === 'broken')
+        throw Object.assign(new Error('chunk 1a2b… does not match its digest'), { code: 'chunk_digest_mismatch' });
       return model;
     },
     status: async () => ({ fraud: { state: 'ready' } }),
@@ -38,12 +48,20 @@ function wire(page = fakePage(), options: { timeoutMs?: number } = {}) {
   let server: ReturnType<typeof createPageServer>;
   const bridge = createBridgeClient(
     { endpoint: 'https://edge.example', appKey: 'mfa_x', trustRoot: '{"payloadType":"x"}', os: 'android', ...options },
-    { post: (raw) => { toPage.push(raw); queueMicrotask(() => server.receive(raw)); } },
+    {
+      post: (raw) => {
+        toPage.push(raw);
+        queueMicrotask(() => server.receive(raw));
+      },
+    },
   );
-  server = createPageServer((raw) => queueMicrotask(() => bridge.receive(raw)), async (config) => {
-    expect(config).toMatchObject({ os: 'android', appKey: 'mfa_x' });
-    return page;
-  });
+  server = createPageServer(
+    (raw) => queueMicrotask(() => bridge.receive(raw)),
+    async (config) => {
+      expect(config).toMatchObject({ os: 'android', appKey: 'mfa_x' });
+      return page;
+    },
+  );
   server.announce();
   return { bridge, toPage };
 }
@@ -51,8 +69,12 @@ function wire(page = fakePage(), options: { timeoutMs?: number } = {}) {
 describe('protocol', () => {
   it('round-trips typed arrays as base64 inside JSON, bit for bit and keeping their dtype', () => {
     const v = {
-      a: new Float32Array([1.5, -0, 3.4028234663852886e38, Number.NaN]), i: new Int32Array([2 ** 31 - 1, -7]), u: new Uint8Array([0, 255]),
-      t: { dtype: 'float32', shape: [1, 2], data: new Float32Array([0.25, 0.75]) }, b: [[1, 2]], c: 'x',
+      a: new Float32Array([1.5, -0, 3.4028234663852886e38, Number.NaN]),
+      i: new Int32Array([2 ** 31 - 1, -7]),
+      u: new Uint8Array([0, 255]),
+      t: { dtype: 'float32', shape: [1, 2], data: new Float32Array([0.25, 0.75]) },
+      b: [[1, 2]],
+      c: 'x',
     };
     const back = unpackValue(JSON.parse(JSON.stringify(packValue(v)))) as typeof v;
     expect(back.a).toBeInstanceOf(Float32Array);
@@ -76,7 +98,9 @@ describe('protocol', () => {
       ['x'.repeat(MAX_MESSAGE_CHARS + 1), 'payload_too_large'],
     ];
     for (const [raw, code] of cases) expect(() => decode(raw, Request)).toThrow(expect.objectContaining({ code }));
-    expect(() => encode({ v: BRIDGE_VERSION, id: 'a', kind: 'predict', model: 'm', inputs: 'y'.repeat(MAX_MESSAGE_CHARS) })).toThrow(expect.objectContaining({ code: 'payload_too_large' }));
+    expect(() =>
+      encode({ v: BRIDGE_VERSION, id: 'a', kind: 'predict', model: 'm', inputs: 'y'.repeat(MAX_MESSAGE_CHARS) }),
+    ).toThrow(expect.objectContaining({ code: 'payload_too_large' }));
   });
 });
 
@@ -84,14 +108,43 @@ describe('bridge client ↔ page server', () => {
   it('carries the web SDK options that cross JSON to the page’s createClient; refuses bad ones', async () => {
     const configs: unknown[] = [];
     let server: ReturnType<typeof createPageServer>;
-    const options = { endpoint: 'https://edge.example', appKey: 'k', trustRoot: '{}', os: 'ios' as const, staleAfter: 60_000, caps: { maxTotalBytes: 2 ** 20, maxChunkBytes: 2 ** 18 }, parallel: 2, appVersion: '3.1.0' };
+    const options = {
+      endpoint: 'https://edge.example',
+      appKey: 'k',
+      trustRoot: '{}',
+      os: 'ios' as const,
+      staleAfter: 60_000,
+      caps: { maxTotalBytes: 2 ** 20, maxChunkBytes: 2 ** 18 },
+      parallel: 2,
+      appVersion: '3.1.0',
+    };
     const bridge = createBridgeClient(options, { post: (raw) => queueMicrotask(() => server.receive(raw)) });
-    server = createPageServer((raw) => queueMicrotask(() => bridge.receive(raw)), async (config) => (configs.push(config), fakePage()));
+    server = createPageServer(
+      (raw) => queueMicrotask(() => bridge.receive(raw)),
+      async (config) => (configs.push(config), fakePage()),
+    );
     server.announce();
     await bridge.load('fraud');
-    expect(configs).toEqual([{ endpoint: 'https://edge.example', appKey: 'k', trustRoot: '{}', os: 'ios', staleAfter: 60_000, caps: { maxTotalBytes: 2 ** 20, maxChunkBytes: 2 ** 18 }, parallel: 2, appVersion: '3.1.0' }]);
-    const bad = createBridgeClient({ ...options, parallel: 0 }, { post: (raw) => queueMicrotask(() => server2.receive(raw)) });
-    const server2 = createPageServer((raw) => queueMicrotask(() => bad.receive(raw)), async () => fakePage());
+    expect(configs).toEqual([
+      {
+        endpoint: 'https://edge.example',
+        appKey: 'k',
+        trustRoot: '{}',
+        os: 'ios',
+        staleAfter: 60_000,
+        caps: { maxTotalBytes: 2 ** 20, maxChunkBytes: 2 ** 18 },
+        parallel: 2,
+        appVersion: '3.1.0',
+      },
+    ]);
+    const bad = createBridgeClient(
+      { ...options, parallel: 0 },
+      { post: (raw) => queueMicrotask(() => server2.receive(raw)) },
+    );
+    const server2 = createPageServer(
+      (raw) => queueMicrotask(() => bad.receive(raw)),
+      async () => fakePage(),
+    );
     server2.announce();
     await expect(bad.load('fraud')).rejects.toMatchObject({ code: 'malformed_message' });
   });
@@ -119,17 +172,26 @@ describe('bridge client ↔ page server', () => {
   it('passes the SDK’s error codes through unchanged', async () => {
     const { bridge } = wire();
     await expect(bridge.load('broken')).rejects.toMatchObject({ code: 'chunk_digest_mismatch' });
-    await expect(bridge.endpoint.call({ kind: 'predict', model: 'never-loaded', inputs: [[1]] })).rejects.toMatchObject({ code: 'not_ready' });
+    await expect(bridge.endpoint.call({ kind: 'predict', model: 'never-loaded', inputs: [[1]] })).rejects.toMatchObject(
+      { code: 'not_ready' },
+    );
   });
 
   it('times out a request the page never answers, and drops the late answer', async () => {
-    const { bridge } = wire(fakePage(() => 200), { timeoutMs: 50 });
+    const { bridge } = wire(
+      fakePage(() => 200),
+      { timeoutMs: 50 },
+    );
     const model = await bridge.load('fraud').catch(() => null);
     expect(model).not.toBeNull();
     await expect(model!.predict([[1]])).rejects.toMatchObject({ code: 'timeout' });
     expect(bridge.endpoint.pending).toBe(0);
     // The page answers 200 ms after the post: wait (bounded) for that late answer to arrive and be dropped.
-    await pollUntil(async () => bridge.endpoint.dropped.unknownId, (n) => n > 0, { timeoutMs: 5_000, what: 'the late answer', everyMs: 20 });
+    await pollUntil(
+      async () => bridge.endpoint.dropped.unknownId,
+      (n) => n > 0,
+      { timeoutMs: 5_000, what: 'the late answer', everyMs: 20 },
+    );
     expect(bridge.endpoint.dropped.unknownId).toBe(1);
   });
 
@@ -151,14 +213,23 @@ describe('bridge client ↔ page server', () => {
   it('counts malformed messages from the page and keeps working', async () => {
     const { bridge } = wire();
     const model = await bridge.load('fraud');
-    for (const junk of ['{', 42, JSON.stringify({ v: BRIDGE_VERSION, id: 'r999', ok: true }), 'z'.repeat(MAX_MESSAGE_CHARS + 1)]) bridge.receive(junk);
+    for (const junk of [
+      '{',
+      42,
+      JSON.stringify({ v: BRIDGE_VERSION, id: 'r999', ok: true }),
+      'z'.repeat(MAX_MESSAGE_CHARS + 1),
+    ])
+      bridge.receive(junk);
     expect(bridge.endpoint.dropped.malformed).toBe(4);
     expect(await model.predict([[2]])).toEqual({ out: new Float32Array([4]) });
   });
 
   it('answers a malformed request with its id and a coded error', async () => {
     const replies: string[] = [];
-    const server = createPageServer((raw) => replies.push(raw), async () => fakePage());
+    const server = createPageServer(
+      (raw) => replies.push(raw),
+      async () => fakePage(),
+    );
     server.receive(JSON.stringify({ v: BRIDGE_VERSION, id: 'q1', kind: 'predict', model: 'm' })); // no inputs
     server.receive('garbage');
     await new Promise((r) => setTimeout(r, 0));
@@ -171,13 +242,18 @@ describe('bridge client ↔ page server', () => {
   it('refuses an oversized request before sending it', async () => {
     const { bridge } = wire();
     const model = await bridge.load('fraud');
-    await expect(model.predict([Array.from({ length: MAX_MESSAGE_CHARS / 2 }, () => 1.25)])).rejects.toMatchObject({ code: 'payload_too_large' });
+    await expect(model.predict([Array.from({ length: MAX_MESSAGE_CHARS / 2 }, () => 1.25)])).rejects.toMatchObject({
+      code: 'payload_too_large',
+    });
     expect(bridge.endpoint.pending).toBe(0);
   });
 
   it('a WebView restart fails what was pending and re-inits on the next call', async () => {
     const posted: string[] = [];
-    const bridge = createBridgeClient({ endpoint: 'https://e.example', appKey: 'k', trustRoot: '{}', os: 'ios' }, { post: (raw) => posted.push(raw) });
+    const bridge = createBridgeClient(
+      { endpoint: 'https://e.example', appKey: 'k', trustRoot: '{}', os: 'ios' },
+      { post: (raw) => posted.push(raw) },
+    );
     const ready = encode({ v: BRIDGE_VERSION, event: 'ready', data: {} });
     const tick = () => new Promise((r) => setTimeout(r, 0));
     bridge.receive(ready);
@@ -192,5 +268,4 @@ describe('bridge client ↔ page server', () => {
     expect(posted.map((r) => JSON.parse(r).kind)).toEqual(['init', 'init']);
     await bridge.close();
   });
-
 });

@@ -8,7 +8,11 @@ import { DEFAULT_TIMEOUT_MS, createEndpoint, type CallOptions, type Endpoint, ty
 import { BridgeError, type ClientConfig, type PageEvent, packValue, unpackValue } from '@modelfleet/protocol/bridge';
 
 /** The web SDK's options that make sense across the bridge; `os` is the native platform. */
-export type BridgeClientOptions = Omit<ClientConfig, 'os' | 'trustRoot'> & { trustRoot: string | object; os: ClientConfig['os']; timeoutMs?: number };
+export type BridgeClientOptions = Omit<ClientConfig, 'os' | 'trustRoot'> & {
+  trustRoot: string | object;
+  os: ClientConfig['os'];
+  timeoutMs?: number;
+};
 
 /** An output as the web SDK gives it: its values in a typed array, with shape and dtype. */
 export type BridgeOutputTensor =
@@ -46,13 +50,21 @@ export interface BridgeClient {
 /** How long close() waits for the page to release its models before closing the bridge anyway. */
 const CLOSE_TIMEOUT_MS = 2000;
 /** What the page answers to reload. */
-interface ReloadView { version: number; changed: boolean; downloadedBytes: number; backend: string }
+interface ReloadView {
+  version: number;
+  changed: boolean;
+  downloadedBytes: number;
+  backend: string;
+}
 /** One request to the page, after its "ready" and the client's init. */
 type Call = (body: RequestBody, opts?: CallOptions) => Promise<unknown>;
 
 export function createBridgeClient(options: BridgeClientOptions, transport: { post(raw: string): void }): BridgeClient {
   const { timeoutMs, ...rest } = options;
-  const config = { ...rest, trustRoot: typeof rest.trustRoot === 'string' ? rest.trustRoot : JSON.stringify(rest.trustRoot) } as ClientConfig;
+  const config = {
+    ...rest,
+    trustRoot: typeof rest.trustRoot === 'string' ? rest.trustRoot : JSON.stringify(rest.trustRoot),
+  } as ClientConfig;
   let endpoint = createEndpoint((raw) => transport.post(raw), timeoutMs ? { timeoutMs } : {});
   let ready!: Promise<void>;
   let markReady!: () => void;
@@ -65,14 +77,15 @@ export function createBridgeClient(options: BridgeClientOptions, transport: { po
     ready = new Promise<void>((r) => (markReady = () => ((pageUp = true), r())));
   };
   arm();
-  const wire = () => endpoint.onEvent((e) => {
-    if (e.event === 'ready') {
-      initialized = null; // a (re)started page has no client yet
-      initDone = false;
-      markReady();
-    }
-    listeners.forEach((l) => l(e));
-  });
+  const wire = () =>
+    endpoint.onEvent((e) => {
+      if (e.event === 'ready') {
+        initialized = null; // a (re)started page has no client yet
+        initDone = false;
+        markReady();
+      }
+      listeners.forEach((l) => l(e));
+    });
   wire();
 
   /** Waits for the page (within the call's timeout: a page that never starts fails the call). */
@@ -80,7 +93,13 @@ export function createBridgeClient(options: BridgeClientOptions, transport: { po
     if (pageUp) return Promise.resolve();
     const ms = opts?.timeoutMs ?? timeoutMs ?? DEFAULT_TIMEOUT_MS;
     let timer: ReturnType<typeof setTimeout> | undefined;
-    const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new BridgeError('timeout', `the WebView page did not start within ${ms} ms`)), ms)));
+    const late = new Promise<never>(
+      (_, reject) =>
+        (timer = setTimeout(
+          () => reject(new BridgeError('timeout', `the WebView page did not start within ${ms} ms`)),
+          ms,
+        )),
+    );
     return Promise.race([ready, late]).finally(() => clearTimeout(timer));
   }
 

@@ -5,12 +5,24 @@
  * order, malformed or unknown replies counted and dropped, and every pending request rejected
  * when the bridge closes — nothing is ever left waiting.
  */
-import { BRIDGE_VERSION, BridgeError, type PageEvent, PageMessage, type Reply, type Request, decode, encode } from '@modelfleet/protocol/bridge';
+import {
+  BRIDGE_VERSION,
+  BridgeError,
+  type PageEvent,
+  PageMessage,
+  type Reply,
+  type Request,
+  decode,
+  encode,
+} from '@modelfleet/protocol/bridge';
 
 type Body<R> = R extends unknown ? Omit<R, 'v' | 'id'> : never;
 export type RequestBody = Body<Request>;
 
-export interface CallOptions { timeoutMs?: number; signal?: AbortSignal }
+export interface CallOptions {
+  timeoutMs?: number;
+  signal?: AbortSignal;
+}
 export interface Endpoint {
   call(body: RequestBody, options?: CallOptions): Promise<unknown>;
   /** Feed every message the page posts (WebView onMessage's nativeEvent.data). */

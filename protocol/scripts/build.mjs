@@ -10,9 +10,21 @@ import { emitDeclarations } from '../../scripts/lib/declarations.mjs';
 const pkg = resolve(import.meta.dirname, '..');
 await buildDirAtomically(join(pkg, 'dist'), async (dist) => {
   await build({
-    entryPoints: { index: join(pkg, 'src/index.ts'), bridge: join(pkg, 'src/bridge.ts'), testing: join(pkg, 'src/testing.ts') },
-    outdir: dist, bundle: true, splitting: true, format: 'esm', target: 'es2022', platform: 'neutral',
-    external: ['zod'], sourcemap: true, legalComments: 'none', logLevel: 'warning',
+    entryPoints: {
+      index: join(pkg, 'src/index.ts'),
+      bridge: join(pkg, 'src/bridge.ts'),
+      testing: join(pkg, 'src/testing.ts'),
+    },
+    outdir: dist,
+    bundle: true,
+    splitting: true,
+    format: 'esm',
+    target: 'es2022',
+    platform: 'neutral',
+    external: ['zod'],
+    sourcemap: true,
+    legalComments: 'none',
+    logLevel: 'warning',
   });
   emitDeclarations(join(pkg, 'tsconfig.build.json'), join(dist, 'types'));
   copyFileSync(join(pkg, '../LICENSE'), join(dist, 'LICENSE'));

@@ -7,12 +7,14 @@ import { z } from 'zod';
 import { AuditRecord } from './api.ts';
 
 export const KeysInfo = z.object({
-  root: z.object({
-    version: z.number(),
-    expiresAt: z.string(),
-    roles: z.record(z.string(), z.object({ keyids: z.array(z.string()), threshold: z.number() })),
-    keys: z.record(z.string(), z.object({ alg: z.string() })),
-  }).nullable(),
+  root: z
+    .object({
+      version: z.number(),
+      expiresAt: z.string(),
+      roles: z.record(z.string(), z.object({ keyids: z.array(z.string()), threshold: z.number() })),
+      keys: z.record(z.string(), z.object({ alg: z.string() })),
+    })
+    .nullable(),
   online: z.object({ release: z.string().nullable(), ticket: z.string().nullable() }),
 });
 export type KeysInfo = z.infer<typeof KeysInfo>;

@@ -9,7 +9,16 @@ import { Baseline } from './baseline.ts';
 import { Golden } from './golden.ts';
 import { IoSchema } from './io-schema.ts';
 import { MAX_JSON_DEPTH, depthWithin } from './json-depth.ts';
-import { Digest, Explanations, Lineage, ManifestChunk, Metrics, ModelFormat, ModelName, RuntimeRequirements } from './manifest.ts';
+import {
+  Digest,
+  Explanations,
+  Lineage,
+  ManifestChunk,
+  Metrics,
+  ModelFormat,
+  ModelName,
+  RuntimeRequirements,
+} from './manifest.ts';
 import { TfjsModelJson } from './tfjs-model.ts';
 
 /** `GET /v1/health`: the Worker answers. */
@@ -20,7 +29,9 @@ export type OperatorRole = z.infer<typeof OperatorRole>;
 /** Roles are ordered: each includes the rights of the ones before it. */
 export const ROLE_RANK: Record<OperatorRole, number> = { viewer: 0, publisher: 1, operator: 2, admin: 3 };
 
-export const AliasName = z.string().regex(/^[a-z][a-z0-9_-]{0,31}$/, 'lowercase letter first, then letters, digits, "_" or "-"');
+export const AliasName = z
+  .string()
+  .regex(/^[a-z][a-z0-9_-]{0,31}$/, 'lowercase letter first, then letters, digits, "_" or "-"');
 
 export const CreateModelRequest = z.strictObject({
   name: ModelName,
@@ -53,7 +64,10 @@ export const UploadRequest = z.strictObject({
   baseline: z.optional(Baseline),
   // Manifests read these tolerantly; a publisher writing them gets told about typos.
   metrics: z.strictObject({ ...Metrics.shape, explanations: ExplanationsRequest.optional() }).optional(),
-  params: z.record(z.string(), z.unknown()).refine((p) => depthWithin(p, MAX_JSON_DEPTH), `params may nest at most ${MAX_JSON_DEPTH} levels`).optional(),
+  params: z
+    .record(z.string(), z.unknown())
+    .refine((p) => depthWithin(p, MAX_JSON_DEPTH), `params may nest at most ${MAX_JSON_DEPTH} levels`)
+    .optional(),
   lineage: z.strictObject(Lineage.shape).optional(),
   runtime: z.strictObject(RuntimeRequirements.shape).optional(),
 });
@@ -70,9 +84,19 @@ export const UploadResponse = z.object({
 export type UploadResponse = z.infer<typeof UploadResponse>;
 
 /** `stored`: written now; `repaired`: the stored bytes no longer matched their digest and were replaced. */
-export const ChunkPutResponse = z.object({ digest: Digest, size: z.number().int(), stored: z.boolean(), repaired: z.optional(z.literal(true)) });
+export const ChunkPutResponse = z.object({
+  digest: Digest,
+  size: z.number().int(),
+  stored: z.boolean(),
+  repaired: z.optional(z.literal(true)),
+});
 
-export const ValidationCheck = z.object({ name: z.string(), ok: z.boolean(), ms: z.number(), detail: z.string().optional() });
+export const ValidationCheck = z.object({
+  name: z.string(),
+  ok: z.boolean(),
+  ms: z.number(),
+  detail: z.string().optional(),
+});
 
 export const VersionStatus = z.enum(['active', 'rejected']);
 
@@ -112,8 +136,12 @@ export const VersionList = z.object({ versions: z.array(VersionSummary) });
 
 /** `POST /v1/uploads/{upload}/commit`: the version as validated, signed and stored (or rejected). */
 export const CommitResponse = z.object({
-  model: z.string(), version: z.number().int(), status: VersionStatus, manifestDigest: z.nullable(Digest),
-  totalBytes: z.number().int(), reasons: z.array(z.object({ code: z.string(), message: z.string() })),
+  model: z.string(),
+  version: z.number().int(),
+  status: VersionStatus,
+  manifestDigest: z.nullable(Digest),
+  totalBytes: z.number().int(),
+  reasons: z.array(z.object({ code: z.string(), message: z.string() })),
   checks: z.array(ValidationCheck),
 });
 export type CommitResponse = z.infer<typeof CommitResponse>;
@@ -131,16 +159,34 @@ export const SetAliasRequest = z.strictObject({
 export const CreateTokenRequest = z.strictObject({
   role: OperatorRole,
   label: z.string().max(128).optional(),
-  expiresInSeconds: z.number().int().min(60).max(366 * 86400).optional(),
+  expiresInSeconds: z
+    .number()
+    .int()
+    .min(60)
+    .max(366 * 86400)
+    .optional(),
 });
-export const CreateTokenResponse = z.object({ id: z.string(), token: z.string(), role: OperatorRole, expiresAt: z.iso.datetime().nullable() });
+export const CreateTokenResponse = z.object({
+  id: z.string(),
+  token: z.string(),
+  role: OperatorRole,
+  expiresAt: z.iso.datetime().nullable(),
+});
 
 export const CreateAppRequest = z.strictObject({
   name: z.string().min(1).max(128),
   /** Model names this app's devices may fetch tickets for; ['*'] for all. */
-  models: z.array(z.union([ModelName, z.literal('*')])).min(1).max(256),
+  models: z
+    .array(z.union([ModelName, z.literal('*')]))
+    .min(1)
+    .max(256),
 });
-export const CreateAppResponse = z.object({ id: z.string(), appKey: z.string(), name: z.string(), models: z.array(z.string()) });
+export const CreateAppResponse = z.object({
+  id: z.string(),
+  appKey: z.string(),
+  name: z.string(),
+  models: z.array(z.string()),
+});
 
 export const AuditRecord = z.object({
   id: z.number().int(),
@@ -155,5 +201,9 @@ export const AuditRecord = z.object({
 export type AuditRecord = z.infer<typeof AuditRecord>;
 
 /** 202 answer to a device's sketch upload (POST /v1/edge/sketches/{model}/{version}). */
-export const SketchAccepted = z.object({ accepted: z.literal(true), devices: z.number().int(), window: z.number().int() });
+export const SketchAccepted = z.object({
+  accepted: z.literal(true),
+  devices: z.number().int(),
+  window: z.number().int(),
+});
 export type SketchAccepted = z.infer<typeof SketchAccepted>;

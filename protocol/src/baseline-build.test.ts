@@ -14,10 +14,13 @@ function ksUniform(us: number[]): number {
 
 const normal = seededNormal(5);
 const shapes: Record<string, () => number> = {
-  'zero-inflated (35 % zeros)': () => { const z = normal(); return z < -0.385 ? 0 : Math.round(Math.exp(z) * 10) / 10; },
+  'zero-inflated (35 % zeros)': () => {
+    const z = normal();
+    return z < -0.385 ? 0 : Math.round(Math.exp(z) * 10) / 10;
+  },
   'rounded to a 0.5 grid': () => Math.round(2 * (12 + 5 * normal())) / 2,
   'integer counts': () => Math.max(0, Math.round(3 + 1.5 * normal())),
-  'continuous': () => normal(),
+  continuous: () => normal(),
   'decimal grid that float32 cannot hold (0.1 steps)': () => Math.round(10 * normal()) / 10,
 };
 
@@ -35,7 +38,8 @@ describe('randomized PIT', () => {
       const shares = f.shares!;
       const counts = new Array(shares.length).fill(0);
       // Values beyond the baseline's range (rare at 20,000 rows) count in the end bins, as effect sizes fold them.
-      for (const x of fresh) counts[Math.min(Math.max(numericBin(Math.fround(x), f.edges) - 1, 0), shares.length - 1)]++;
+      for (const x of fresh)
+        counts[Math.min(Math.max(numericBin(Math.fround(x), f.edges) - 1, 0), shares.length - 1)]++;
       counts.forEach((c, b) => expect(Math.abs(c / fresh.length - shares[b]!)).toBeLessThan(0.015)); // bins are the baseline's own shares
     });
   }
@@ -54,11 +58,18 @@ describe('randomized PIT', () => {
   });
 
   it('values outside the baseline range map to the ends; non-finite values are MISSING and skip the PIT', () => {
-    const f = numericBaseline('x', Array.from({ length: 1000 }, (_, i) => i));
+    const f = numericBaseline(
+      'x',
+      Array.from({ length: 1000 }, (_, i) => i),
+    );
     // The lowest and highest rows are single values: the CDF passes through the middle of their steps.
     expect(pit(-5, f.edges, f.pit)).toBeLessThanOrEqual(0.5 / 1000);
     expect(pit(5000, f.edges, f.pit)).toBeGreaterThanOrEqual(1 - 0.5 / 1000);
-    const s = sketchNumeric([NaN, Infinity, -Infinity, ...Array.from({ length: 17 }, (_, i) => i * 50)], f.edges, f.pit)!;
+    const s = sketchNumeric(
+      [NaN, Infinity, -Infinity, ...Array.from({ length: 17 }, (_, i) => i * 50)],
+      f.edges,
+      f.pit,
+    )!;
     expect(s.bins.at(-1)).toBe(Math.round((3 / 20) * 4096)); // 3 of 20 values missing
   });
 });
@@ -75,12 +86,31 @@ describe('baseline builder', () => {
   });
 
   it('bad columns get coded errors: empty, too short, constant', () => {
-    const code = (fn: () => unknown) => { try { fn(); return null; } catch (e) { return e instanceof ProtocolError ? [e.code, e.message] : e; } };
+    const code = (fn: () => unknown) => {
+      try {
+        fn();
+        return null;
+      } catch (e) {
+        return e instanceof ProtocolError ? [e.code, e.message] : e;
+      }
+    };
     expect(code(() => numericBaseline('x', []))).toEqual(['bad_request', expect.stringContaining('no finite values')]);
-    expect(code(() => numericBaseline('x', [NaN, NaN]))).toEqual(['bad_request', expect.stringContaining('no finite values')]);
-    expect(code(() => numericBaseline('x', [1, 2, 3]))).toEqual(['bad_request', expect.stringContaining('at least 20')]);
-    expect(code(() => numericBaseline('x', new Array(50).fill(7)))).toEqual(['bad_request', expect.stringContaining('is constant')]);
-    expect(code(() => categoricalBaseline('c', [null, '', null]))).toEqual(['bad_request', expect.stringContaining('no values')]);
+    expect(code(() => numericBaseline('x', [NaN, NaN]))).toEqual([
+      'bad_request',
+      expect.stringContaining('no finite values'),
+    ]);
+    expect(code(() => numericBaseline('x', [1, 2, 3]))).toEqual([
+      'bad_request',
+      expect.stringContaining('at least 20'),
+    ]);
+    expect(code(() => numericBaseline('x', new Array(50).fill(7)))).toEqual([
+      'bad_request',
+      expect.stringContaining('is constant'),
+    ]);
+    expect(code(() => categoricalBaseline('c', [null, '', null]))).toEqual([
+      'bad_request',
+      expect.stringContaining('no values'),
+    ]);
   });
 
   it('a categorical feature with 10,000 levels keeps the 64 most frequent; the rest is OTHER, on the device too', async () => {
@@ -100,7 +130,10 @@ describe('baseline builder', () => {
 
   it('outputs: with labels, a reliability table whose weighted accuracy is the validation accuracy', () => {
     const uniform = seededUniform(4);
-    const predictions = Array.from({ length: 2000 }, () => { const c = 0.5 + uniform() / 2; return [1 - c, c]; });
+    const predictions = Array.from({ length: 2000 }, () => {
+      const c = 0.5 + uniform() / 2;
+      return [1 - c, c];
+    });
     const labels = predictions.map((p) => (uniform() < 2 * p[1]! - 1 ? 1 : 0)); // over-confident
     const o = outputBaseline(predictions, labels);
     const r = o.reliability!;

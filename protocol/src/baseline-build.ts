@@ -14,8 +14,15 @@ import { Baseline, type NumericFeatureBaseline, type PitPoint } from './baseline
 import { ProtocolError, parseOrThrow } from './errors.ts';
 import { numericBin } from './sketch.ts';
 
-export interface FeatureSpec { name: string; kind: 'numeric' | 'categorical' }
-export interface BaselineOptions { bins?: number; pitPoints?: number; maxVocabulary?: number }
+export interface FeatureSpec {
+  name: string;
+  kind: 'numeric' | 'categorical';
+}
+export interface BaselineOptions {
+  bins?: number;
+  pitPoints?: number;
+  maxVocabulary?: number;
+}
 
 /** Type-7 (linear interpolation) quantile of sorted values. */
 function quantile(sorted: number[], q: number): number {
@@ -70,18 +77,31 @@ function cdfTable(sorted: number[], pitPoints: number): PitPoint[] {
 }
 
 export function numericBaseline(name: string, values: number[], bins = 10, pitPoints = 128): NumericFeatureBaseline {
-  const sorted = values.filter(Number.isFinite).map(Math.fround).sort((a, b) => a - b);
-  if (sorted.length === 0) throw new ProtocolError('bad_request', `feature ${name} has no finite values; it cannot be monitored`);
-  if (sorted.length < 2 * bins) throw new ProtocolError('bad_request', `feature ${name} has ${sorted.length} finite values; at least ${2 * bins} are needed for ${bins} bins`);
+  const sorted = values
+    .filter(Number.isFinite)
+    .map(Math.fround)
+    .sort((a, b) => a - b);
+  if (sorted.length === 0)
+    throw new ProtocolError('bad_request', `feature ${name} has no finite values; it cannot be monitored`);
+  if (sorted.length < 2 * bins)
+    throw new ProtocolError(
+      'bad_request',
+      `feature ${name} has ${sorted.length} finite values; at least ${2 * bins} are needed for ${bins} bins`,
+    );
   const edges = dedupe(Array.from({ length: bins + 1 }, (_, k) => quantile(sorted, k / bins)));
   if (edges.length < 2) {
-    throw new ProtocolError('bad_request', `feature ${name} is constant (${sorted[0]} in every row): it has no distribution to monitor — leave it out of the schema`);
+    throw new ProtocolError(
+      'bad_request',
+      `feature ${name} is constant (${sorted[0]} in every row): it has no distribution to monitor — leave it out of the schema`,
+    );
   }
   const counts = new Array<number>(edges.length - 1).fill(0);
   for (const x of sorted) counts[numericBin(x, edges) - 1]!++; // every training value is inside [edges[0], edges[B]]
   const n = sorted.length;
   return {
-    name, kind: 'numeric', edges,
+    name,
+    kind: 'numeric',
+    edges,
     shares: counts.map((c) => c / n),
     pit: cdfTable(sorted, pitPoints),
     rows: n,
@@ -102,7 +122,8 @@ export function categoricalBaseline(name: string, values: (string | null)[], max
   const other = ranked.slice(maxVocabulary).reduce((s, [, c]) => s + c, 0);
   const total = values.length;
   return {
-    name, kind: 'categorical' as const,
+    name,
+    kind: 'categorical' as const,
     vocabulary: kept.map(([v]) => v),
     frequencies: [...kept.map(([, c]) => c / total), other / total, missing / total],
     rows: total,
@@ -123,8 +144,10 @@ function top(p: number[]): [number, number] {
  * the reliability table: the share correct within each confidence bin.
  */
 export function outputBaseline(predictions: number[][], labels?: number[] | null) {
-  if (predictions.length < 20) throw new ProtocolError('bad_request', `outputs need at least 20 predictions, got ${predictions.length}`);
-  if (labels && labels.length !== predictions.length) throw new ProtocolError('bad_request', `labels: ${labels.length} for ${predictions.length} predictions`);
+  if (predictions.length < 20)
+    throw new ProtocolError('bad_request', `outputs need at least 20 predictions, got ${predictions.length}`);
+  if (labels && labels.length !== predictions.length)
+    throw new ProtocolError('bad_request', `labels: ${labels.length} for ${predictions.length} predictions`);
   const classes = predictions[0]!.length;
   const classCounts = new Array<number>(Math.max(classes, 2)).fill(0);
   const tops: [number, number][] = [];
@@ -138,7 +161,8 @@ export function outputBaseline(predictions: number[][], labels?: number[] | null
   }
   const sorted = tops.map(([, c]) => c).sort((a, b) => a - b);
   const confidenceDeciles = Array.from({ length: 9 }, (_, k) => quantile(sorted, (k + 1) / 10));
-  const confidence = sorted[0] === sorted[sorted.length - 1] ? undefined : numericBaseline('@output.confidence', sorted, 10);
+  const confidence =
+    sorted[0] === sorted[sorted.length - 1] ? undefined : numericBaseline('@output.confidence', sorted, 10);
   let reliability;
   if (labels && confidence) {
     const B = confidence.edges.length - 1;
@@ -151,9 +175,18 @@ export function outputBaseline(predictions: number[][], labels?: number[] | null
     });
     const validationAccuracy = correct.reduce((a, b) => a + b, 0) / tops.length;
     // An empty bin (no validation prediction fell there) borrows the overall accuracy.
-    reliability = { accuracy: counts.map((n, b) => (n > 0 ? correct[b]! / n : validationAccuracy)), counts, validationAccuracy };
+    reliability = {
+      accuracy: counts.map((n, b) => (n > 0 ? correct[b]! / n : validationAccuracy)),
+      counts,
+      validationAccuracy,
+    };
   }
-  return { classCounts, confidenceDeciles, ...(confidence ? { confidence } : {}), ...(reliability ? { reliability } : {}) };
+  return {
+    classCounts,
+    confidenceDeciles,
+    ...(confidence ? { confidence } : {}),
+    ...(reliability ? { reliability } : {}),
+  };
 }
 
 export function buildBaseline(
@@ -168,9 +201,17 @@ export function buildBaseline(
       const numbers = values.map((v) => (v === null || v === '' ? NaN : Number(v)));
       return numericBaseline(s.name, numbers, options.bins, options.pitPoints);
     }
-    return categoricalBaseline(s.name, values.map((v) => (v === null ? null : String(v))), options.maxVocabulary);
+    return categoricalBaseline(
+      s.name,
+      values.map((v) => (v === null ? null : String(v))),
+      options.maxVocabulary,
+    );
   });
-  return parseOrThrow(Baseline, { features, ...(predictions ? { outputs: outputBaseline(predictions, options.labels) } : {}) }, 'computed baseline');
+  return parseOrThrow(
+    Baseline,
+    { features, ...(predictions ? { outputs: outputBaseline(predictions, options.labels) } : {}) },
+    'computed baseline',
+  );
 }
 
 /** Φ⁻¹(1 − α) by bisection on the upper tail: for advice printed to users, 1e-7 is plenty. */

@@ -22,31 +22,60 @@ const rows = () => z.optional(z.int().check(z.minimum(1)));
 export type PitPoint = [number, number] | [number, number, number];
 const pitPoint = z.union([z.tuple([z.number(), share(), share()]), z.tuple([z.number(), share()])]);
 const pitOrdered = (t: PitPoint[]) =>
-  t.every((p, i) => (p.length === 2 || p[1] <= p[2]!) && (i === 0 || (p[0] > t[i - 1]![0] && p[1] >= t[i - 1]![t[i - 1]!.length - 1]!)));
+  t.every(
+    (p, i) =>
+      (p.length === 2 || p[1] <= p[2]!) &&
+      (i === 0 || (p[0] > t[i - 1]![0] && p[1] >= t[i - 1]![t[i - 1]!.length - 1]!)),
+  );
 
-export const NumericFeatureBaseline = z.looseObject({
-  name: z.string().check(z.minLength(1)),
-  kind: z.literal('numeric'),
-  /** B+1 strictly increasing, finite bin edges (training quantiles; ties collapse, so bins need not be equiprobable). */
-  edges: z.array(z.number()).check(z.minLength(2), z.maxLength(257), z.refine(increasing, 'edges must be strictly increasing')),
-  /** The training share of each of the B interior bins (sum 1): what tests, PSI and charts expect. */
-  shares: z.optional(z.array(share())),
-  /** Empirical CDF table, strictly increasing in x, non-decreasing in F; jumps at atoms. */
-  pit: z.optional(z.array(pitPoint).check(z.minLength(1), z.maxLength(2048), z.refine(pitOrdered, 'pit must be increasing in x and non-decreasing in F'))),
-  /** Finite training values behind the tables. */
-  rows: rows(),
-  /** Share of training rows with no finite value (they go to the MISSING bin). */
-  missing: z.optional(share()),
-}).check(z.refine((f) => !f.shares || f.shares.length === f.edges.length - 1, 'shares needs one entry per bin (edges − 1)'));
+export const NumericFeatureBaseline = z
+  .looseObject({
+    name: z.string().check(z.minLength(1)),
+    kind: z.literal('numeric'),
+    /** B+1 strictly increasing, finite bin edges (training quantiles; ties collapse, so bins need not be equiprobable). */
+    edges: z
+      .array(z.number())
+      .check(z.minLength(2), z.maxLength(257), z.refine(increasing, 'edges must be strictly increasing')),
+    /** The training share of each of the B interior bins (sum 1): what tests, PSI and charts expect. */
+    shares: z.optional(z.array(share())),
+    /** Empirical CDF table, strictly increasing in x, non-decreasing in F; jumps at atoms. */
+    pit: z.optional(
+      z
+        .array(pitPoint)
+        .check(
+          z.minLength(1),
+          z.maxLength(2048),
+          z.refine(pitOrdered, 'pit must be increasing in x and non-decreasing in F'),
+        ),
+    ),
+    /** Finite training values behind the tables. */
+    rows: rows(),
+    /** Share of training rows with no finite value (they go to the MISSING bin). */
+    missing: z.optional(share()),
+  })
+  .check(
+    z.refine((f) => !f.shares || f.shares.length === f.edges.length - 1, 'shares needs one entry per bin (edges − 1)'),
+  );
 
-export const CategoricalFeatureBaseline = z.looseObject({
-  name: z.string().check(z.minLength(1)),
-  kind: z.literal('categorical'),
-  vocabulary: z.array(z.string()).check(z.minLength(1), z.maxLength(4096), z.refine((v) => new Set(v).size === v.length, 'vocabulary has duplicates')),
-  /** Training frequencies of vocabulary…, OTHER, MISSING (length vocabulary + 2); the Rao–Scott test needs them. */
-  frequencies: z.optional(z.array(z.number().check(z.minimum(0)))),
-  rows: rows(),
-}).check(z.refine((f) => !f.frequencies || (f.frequencies.length === f.vocabulary.length + 2 && f.frequencies.some((x) => x > 0)), 'frequencies needs one entry per vocabulary item plus OTHER and MISSING, not all zero'));
+export const CategoricalFeatureBaseline = z
+  .looseObject({
+    name: z.string().check(z.minLength(1)),
+    kind: z.literal('categorical'),
+    vocabulary: z.array(z.string()).check(
+      z.minLength(1),
+      z.maxLength(4096),
+      z.refine((v) => new Set(v).size === v.length, 'vocabulary has duplicates'),
+    ),
+    /** Training frequencies of vocabulary…, OTHER, MISSING (length vocabulary + 2); the Rao–Scott test needs them. */
+    frequencies: z.optional(z.array(z.number().check(z.minimum(0)))),
+    rows: rows(),
+  })
+  .check(
+    z.refine(
+      (f) => !f.frequencies || (f.frequencies.length === f.vocabulary.length + 2 && f.frequencies.some((x) => x > 0)),
+      'frequencies needs one entry per vocabulary item plus OTHER and MISSING, not all zero',
+    ),
+  );
 
 /**
  * Label-free accuracy (confidence-based performance estimation): on labelled validation
@@ -54,35 +83,51 @@ export const CategoricalFeatureBaseline = z.looseObject({
  * accuracy is then Σ (fleet's share of bin b) × accuracy[b] — right for a model whatever its
  * calibration, as long as P(correct | confidence) is unchanged (covariate shift).
  */
-export const Reliability = z.looseObject({
-  /** Per bin of `confidence.edges` (interior bins). */
-  accuracy: z.array(share()),
-  counts: z.array(z.int().check(z.minimum(0))),
-  /** The share of validation predictions that were correct: the reference the fleet is compared with. */
-  validationAccuracy: share(),
-}).check(z.refine((r) => r.accuracy.length === r.counts.length, 'accuracy and counts need one entry per bin'));
+export const Reliability = z
+  .looseObject({
+    /** Per bin of `confidence.edges` (interior bins). */
+    accuracy: z.array(share()),
+    counts: z.array(z.int().check(z.minimum(0))),
+    /** The share of validation predictions that were correct: the reference the fleet is compared with. */
+    validationAccuracy: share(),
+  })
+  .check(z.refine((r) => r.accuracy.length === r.counts.length, 'accuracy and counts need one entry per bin'));
 
-export const OutputBaseline = z.looseObject({
-  classCounts: z.optional(z.array(z.int().check(z.minimum(0)))),
-  confidenceDeciles: z.optional(z.array(share()).check(z.length(9), z.refine(increasingOrEqual, 'deciles must be non-decreasing'))),
-  /** The top-class confidence as a full numeric baseline (bins, shares, PIT with atoms, rows). */
-  confidence: z.optional(NumericFeatureBaseline),
-  reliability: z.optional(Reliability),
-}).check(z.refine((o) => !o.reliability || !o.confidence || o.reliability.accuracy.length === o.confidence.edges.length - 1, 'reliability needs one entry per confidence bin'));
+export const OutputBaseline = z
+  .looseObject({
+    classCounts: z.optional(z.array(z.int().check(z.minimum(0)))),
+    confidenceDeciles: z.optional(
+      z.array(share()).check(z.length(9), z.refine(increasingOrEqual, 'deciles must be non-decreasing')),
+    ),
+    /** The top-class confidence as a full numeric baseline (bins, shares, PIT with atoms, rows). */
+    confidence: z.optional(NumericFeatureBaseline),
+    reliability: z.optional(Reliability),
+  })
+  .check(
+    z.refine(
+      (o) => !o.reliability || !o.confidence || o.reliability.accuracy.length === o.confidence.edges.length - 1,
+      'reliability needs one entry per confidence bin',
+    ),
+  );
 function increasingOrEqual(xs: number[]) {
   return xs.every((x, i) => i === 0 || x >= xs[i - 1]!);
 }
 
 export const Baseline = z
   .looseObject({
-    features: z.array(z.discriminatedUnion('kind', [NumericFeatureBaseline, CategoricalFeatureBaseline])).check(z.maxLength(512)),
+    features: z
+      .array(z.discriminatedUnion('kind', [NumericFeatureBaseline, CategoricalFeatureBaseline]))
+      .check(z.maxLength(512)),
     outputs: z.optional(OutputBaseline),
   })
   .check(
     z.refine((b) => new Set(b.features.map((f) => f.name)).size === b.features.length, 'feature names must be unique'),
     // @ is reserved (@output.…); only declared input statistics (@input.<input>.<stat>, input-stats.ts) pass.
     z.refine((b) => b.features.every((f) => !reservedNameProblem(f)), {
-      error: (iss) => (iss.input as { features: { name: string; kind: string }[] }).features.map(reservedNameProblem).find((p) => p !== null) ?? 'reserved_feature_name',
+      error: (iss) =>
+        (iss.input as { features: { name: string; kind: string }[] }).features
+          .map(reservedNameProblem)
+          .find((p) => p !== null) ?? 'reserved_feature_name',
     }),
   );
 export type Baseline = z.infer<typeof Baseline>;

@@ -14,12 +14,23 @@ export const BRIDGE_VERSION = 1;
 export const MAX_MESSAGE_CHARS = 8 * 2 ** 20;
 
 /** Bridge-level error codes; SDK error codes (signature, digest, offline…) pass through unchanged. */
-export const BRIDGE_ERROR_CODES = ['timeout', 'cancelled', 'bridge_closed', 'malformed_message', 'payload_too_large', 'unknown_request', 'not_ready'] as const;
+export const BRIDGE_ERROR_CODES = [
+  'timeout',
+  'cancelled',
+  'bridge_closed',
+  'malformed_message',
+  'payload_too_large',
+  'unknown_request',
+  'not_ready',
+] as const;
 export type BridgeErrorCode = (typeof BRIDGE_ERROR_CODES)[number];
 
 export class BridgeError extends Error {
   override readonly name = 'BridgeError';
-  constructor(readonly code: string, message: string) {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -27,7 +38,9 @@ export class BridgeError extends Error {
 const Id = z.string().min(1).max(64);
 const ModelName = z.string().min(1).max(128);
 /** JSON values, with base64 float32 arrays allowed anywhere (inputs and outputs). */
-const Value: z.ZodType<unknown> = z.lazy(() => z.union([z.number(), z.string(), z.boolean(), z.null(), z.array(Value), z.record(z.string(), Value)]));
+const Value: z.ZodType<unknown> = z.lazy(() =>
+  z.union([z.number(), z.string(), z.boolean(), z.null(), z.array(Value), z.record(z.string(), Value)]),
+);
 
 export const ClientConfig = z.strictObject({
   endpoint: z.url(),
@@ -35,7 +48,10 @@ export const ClientConfig = z.strictObject({
   /** root.json as text (the client stringifies an object). */
   trustRoot: z.string().min(2).max(65_536),
   deviceId: z.string().min(1).max(128).optional(),
-  backends: z.array(z.enum(['webgpu', 'wasm', 'cpu'])).min(1).optional(),
+  backends: z
+    .array(z.enum(['webgpu', 'wasm', 'cpu']))
+    .min(1)
+    .optional(),
   pollInterval: z.number().int().min(0).optional(),
   staleAfter: z.number().int().min(0).optional(),
   caps: z.strictObject({ maxTotalBytes: z.number().int().min(1), maxChunkBytes: z.number().int().min(1) }).optional(),
@@ -54,7 +70,13 @@ export const Request = z.discriminatedUnion('kind', [
   z.strictObject({ v: z.literal(BRIDGE_VERSION), id: Id, kind: z.literal('load'), model: ModelName }),
   z.strictObject({ v: z.literal(BRIDGE_VERSION), id: Id, kind: z.literal('predict'), model: ModelName, inputs: Value }),
   z.strictObject({ v: z.literal(BRIDGE_VERSION), id: Id, kind: z.literal('reload'), model: ModelName }),
-  z.strictObject({ v: z.literal(BRIDGE_VERSION), id: Id, kind: z.literal('feedback'), model: ModelName, label: z.union([z.number(), z.string().max(256)]) }),
+  z.strictObject({
+    v: z.literal(BRIDGE_VERSION),
+    id: Id,
+    kind: z.literal('feedback'),
+    model: ModelName,
+    label: z.union([z.number(), z.string().max(256)]),
+  }),
   z.strictObject({ v: z.literal(BRIDGE_VERSION), id: Id, kind: z.literal('status') }),
   z.strictObject({ v: z.literal(BRIDGE_VERSION), id: Id, kind: z.literal('flush') }),
   z.strictObject({ v: z.literal(BRIDGE_VERSION), id: Id, kind: z.literal('cancel'), target: Id }),
@@ -65,12 +87,21 @@ export type RequestKind = Request['kind'];
 
 export const Reply = z.union([
   z.strictObject({ v: z.literal(BRIDGE_VERSION), id: Id, ok: z.literal(true), result: Value }),
-  z.strictObject({ v: z.literal(BRIDGE_VERSION), id: Id, ok: z.literal(false), error: z.strictObject({ code: z.string().min(1).max(64), message: z.string().max(4096) }) }),
+  z.strictObject({
+    v: z.literal(BRIDGE_VERSION),
+    id: Id,
+    ok: z.literal(false),
+    error: z.strictObject({ code: z.string().min(1).max(64), message: z.string().max(4096) }),
+  }),
 ]);
 export type Reply = z.infer<typeof Reply>;
 
 /** Unsolicited news from the page: it is ready, or a model's status changed. */
-export const PageEvent = z.strictObject({ v: z.literal(BRIDGE_VERSION), event: z.enum(['ready', 'status']), data: Value });
+export const PageEvent = z.strictObject({
+  v: z.literal(BRIDGE_VERSION),
+  event: z.enum(['ready', 'status']),
+  data: Value,
+});
 export type PageEvent = z.infer<typeof PageEvent>;
 
 /** Anything the page posts. */
@@ -79,7 +110,8 @@ export const PageMessage = z.union([Reply, PageEvent]);
 /** Parses one raw message with `schema`; a coded BridgeError when it is too big, not JSON or not the shape. */
 export function decode<T>(raw: unknown, schema: z.ZodType<T>): T {
   if (typeof raw !== 'string') throw new BridgeError('malformed_message', 'bridge messages are JSON strings');
-  if (raw.length > MAX_MESSAGE_CHARS) throw new BridgeError('payload_too_large', `message of ${raw.length} characters exceeds ${MAX_MESSAGE_CHARS}`);
+  if (raw.length > MAX_MESSAGE_CHARS)
+    throw new BridgeError('payload_too_large', `message of ${raw.length} characters exceeds ${MAX_MESSAGE_CHARS}`);
   let json: unknown;
   try {
     json = JSON.parse(raw);
@@ -87,14 +119,19 @@ export function decode<T>(raw: unknown, schema: z.ZodType<T>): T {
     throw new BridgeError('malformed_message', 'message is not JSON');
   }
   const parsed = schema.safeParse(json);
-  if (!parsed.success) throw new BridgeError('malformed_message', `message does not match the bridge protocol: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
+  if (!parsed.success)
+    throw new BridgeError(
+      'malformed_message',
+      `message does not match the bridge protocol: ${parsed.error.issues[0]?.message ?? 'invalid'}`,
+    );
   return parsed.data;
 }
 
 /** Serialises a message; refuses what the other side would refuse. */
 export function encode(message: Request | Reply | PageEvent): string {
   const raw = JSON.stringify(message);
-  if (raw.length > MAX_MESSAGE_CHARS) throw new BridgeError('payload_too_large', `message of ${raw.length} characters exceeds ${MAX_MESSAGE_CHARS}`);
+  if (raw.length > MAX_MESSAGE_CHARS)
+    throw new BridgeError('payload_too_large', `message of ${raw.length} characters exceeds ${MAX_MESSAGE_CHARS}`);
   return raw;
 }
 
@@ -120,7 +157,8 @@ export function packValue(value: unknown): unknown {
   if (value instanceof Uint8Array) return { $u8: base64Of(value) };
   if (ArrayBuffer.isView(value)) return packValue(Float32Array.from(value as unknown as ArrayLike<number>));
   if (Array.isArray(value)) return value.map(packValue);
-  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, packValue(v)]));
+  if (value && typeof value === 'object')
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, packValue(v)]));
   return value;
 }
 
@@ -139,7 +177,8 @@ export function unpackValue(value: unknown): unknown {
         throw new BridgeError('malformed_message', 'bad base64 in a binary value');
       }
       const { type, bytes: size } = BINARY[tag];
-      if (bytes.length % size !== 0) throw new BridgeError('malformed_message', `a ${tag} value is not a whole number of elements`);
+      if (bytes.length % size !== 0)
+        throw new BridgeError('malformed_message', `a ${tag} value is not a whole number of elements`);
       return new type(bytes.slice().buffer, 0, bytes.length / size);
     }
     return Object.fromEntries(Object.entries(o).map(([k, v]) => [k, unpackValue(v)]));

@@ -14,7 +14,12 @@ export const RevokeTokenRequest = z.strictObject({ reason: z.string().max(512).o
 
 /** What a token is, never its secret. `revokedAt` is set once and never moves. */
 export const TokenInfo = z.object({
-  id: z.string(), role: OperatorRole, label: z.string(), createdAt: z.string(), expiresAt: z.string().nullable(), revokedAt: z.string().nullable(),
+  id: z.string(),
+  role: OperatorRole,
+  label: z.string(),
+  createdAt: z.string(),
+  expiresAt: z.string().nullable(),
+  revokedAt: z.string().nullable(),
 });
 export type TokenInfo = z.infer<typeof TokenInfo>;
 
@@ -24,7 +29,11 @@ export type RevokeTokenResponse = z.infer<typeof RevokeTokenResponse>;
 
 /** One device key of an app. `hint` is its last four characters, to tell keys apart. */
 export const AppKeyInfo = z.object({
-  id: z.string(), hint: z.string(), createdAt: z.string(), expiresAt: z.string().nullable(), revokedAt: z.string().nullable(),
+  id: z.string(),
+  hint: z.string(),
+  createdAt: z.string(),
+  expiresAt: z.string().nullable(),
+  revokedAt: z.string().nullable(),
 });
 export type AppKeyInfo = z.infer<typeof AppKeyInfo>;
 
@@ -36,7 +45,12 @@ export const RotateAppKeyRequest = z.strictObject({
 export type RotateAppKeyRequest = z.input<typeof RotateAppKeyRequest>;
 
 /** The new key (public, but shown in full only here) and every key of the app after the change. */
-export const RotateAppKeyResponse = z.object({ appId: z.string(), appKey: z.string(), keyId: z.string(), keys: z.array(AppKeyInfo) });
+export const RotateAppKeyResponse = z.object({
+  appId: z.string(),
+  appKey: z.string(),
+  keyId: z.string(),
+  keys: z.array(AppKeyInfo),
+});
 export type RotateAppKeyResponse = z.infer<typeof RotateAppKeyResponse>;
 
 export const RevokeAppKeyRequest = RevokeTokenRequest;

@@ -21,7 +21,14 @@ export interface DeviceProfile {
   storageTier?: 'low' | 'mid' | 'high';
 }
 
-export const PROFILE_PARAMS = { platform: 'platform', sdkVersion: 'sdk', appVersion: 'app', backends: 'backends', memoryTier: 'mem', storageTier: 'storage' } as const;
+export const PROFILE_PARAMS = {
+  platform: 'platform',
+  sdkVersion: 'sdk',
+  appVersion: 'app',
+  backends: 'backends',
+  memoryTier: 'mem',
+  storageTier: 'storage',
+} as const;
 
 /**
  * A device key as the edge routes take it (`?device=`): opaque and stable per install, 1–128 of

@@ -2,7 +2,15 @@
 // variance equal to the discrete Gaussian's own (≈ σ² for σ ≳ 1, below it for tiny σ),
 // symmetric, σ² rounded up never down, and a release that adds only integers.
 import { describe, expect, it } from 'vitest';
-import { bernoulliExp, discreteGaussian, discreteGaussianSampler, discreteLaplace, isqrt, uniformBelow, varianceOf } from './discrete-gaussian.ts';
+import {
+  bernoulliExp,
+  discreteGaussian,
+  discreteGaussianSampler,
+  discreteLaplace,
+  isqrt,
+  uniformBelow,
+  varianceOf,
+} from './discrete-gaussian.ts';
 import { addReleaseNoise, addUpload, emptyAggregate } from './sketch-aggregate.ts';
 import type { Baseline } from './baseline.ts';
 import { sketchCategorical, sketchLayout, sketchNumeric } from './sketch.ts';
@@ -29,7 +37,7 @@ describe('discrete Gaussian sampler', () => {
   // for σ ≳ 1; tiny σ is within it too). Bounds at ~5 sd, so a fixed seed passing is no fluke.
   const n = 20_000;
   const sigmas = [0.3, 0.8, 1, 3.7, 50, 4096 * 0.9, 1e6, 4.5e9];
-  it.each(sigmas)('σ = %d: exact integers, mean ≈ 0, variance ≈ the discrete Gaussian\'s (≈ σ²), symmetric', (sigma) => {
+  it.each(sigmas)("σ = %d: exact integers, mean ≈ 0, variance ≈ the discrete Gaussian's (≈ σ²), symmetric", (sigma) => {
     const draw = discreteGaussianSampler(sigma, seededWords(Math.round(sigma * 1000) + 1));
     const xs = Array.from({ length: n }, draw);
     expect(xs.every(Number.isSafeInteger)).toBe(true);
@@ -74,7 +82,15 @@ describe('discrete Gaussian sampler', () => {
       const { num, den } = varianceOf(sigma);
       expect(num > 0n && den > 0n).toBe(true);
       // num/den ≥ σ² exactly: compare num·2^k with m² … via a high-precision check on the double.
-      const [m, k] = (() => { let x = sigma; let s = 0; while (!Number.isInteger(x)) { x *= 2; s++; } return [BigInt(x), BigInt(2 * s)]; })();
+      const [m, k] = (() => {
+        let x = sigma;
+        let s = 0;
+        while (!Number.isInteger(x)) {
+          x *= 2;
+          s++;
+        }
+        return [BigInt(x), BigInt(2 * s)];
+      })();
       expect(num * (1n << k) >= m * m * den).toBe(true); // num/den ≥ m²/2^k = σ²
       if (sigma > 1e-100) expect(Number(num) / Number(den) / sigma ** 2 - 1).toBeLessThan(1e-15); // and only just
     }
@@ -90,7 +106,11 @@ describe('discrete Gaussian sampler', () => {
       expect(u >= 0n && u < n).toBe(true);
     }
     // Bernoulli(exp(−γ)) for γ = 0, 1/2, 5/2 (the γ > 1 branch): frequencies within 5 sd.
-    for (const [num, den] of [[0n, 1n], [1n, 2n], [5n, 2n]] as const) {
+    for (const [num, den] of [
+      [0n, 1n],
+      [1n, 2n],
+      [5n, 2n],
+    ] as const) {
       const p = Math.exp(-Number(num) / Number(den));
       let hits = 0;
       for (let i = 0; i < draws; i++) if (bernoulliExp({ num, den }, words)) hits++;
@@ -112,20 +132,44 @@ describe('discrete Gaussian sampler', () => {
 describe('release noise', () => {
   it('adds only integers, to every released sum, and none stays a float', async () => {
     const edges = [-2, -1, 0, 1, 2];
-    const baseline: Baseline = { features: [{ name: 'x', kind: 'numeric', edges }, { name: 'c', kind: 'categorical', vocabulary: ['a', 'b'] }] };
+    const baseline: Baseline = {
+      features: [
+        { name: 'x', kind: 'numeric', edges },
+        { name: 'c', kind: 'categorical', vocabulary: ['a', 'b'] },
+      ],
+    };
     const layout = await sketchLayout(baseline);
     const agg = emptyAggregate(layout, 1);
     const uniform = seededUniform(4);
     for (let d = 0; d < 50; d++) {
       addUpload(agg, {
-        schemaDigest: layout.schemaDigest, window: 1,
-        features: [sketchNumeric(Array.from({ length: 20 }, () => 4 * uniform() - 2), edges), sketchCategorical(Array.from({ length: 20 }, () => (uniform() < 0.5 ? 'a' : 'b')), ['a', 'b'])],
+        schemaDigest: layout.schemaDigest,
+        window: 1,
+        features: [
+          sketchNumeric(
+            Array.from({ length: 20 }, () => 4 * uniform() - 2),
+            edges,
+          ),
+          sketchCategorical(
+            Array.from({ length: 20 }, () => (uniform() < 0.5 ? 'a' : 'b')),
+            ['a', 'b'],
+          ),
+        ],
       });
     }
     const raw = structuredClone(agg);
     // σ in normalised units, small and large: in integer units 0.3·4096 … 17·16384².
-    addReleaseNoise(agg, { components: 0.01, componentProducts: 17, numericBins: 0.3, categoricalBins: 1e-4, categoricalSquares: 2 }, seededWords(8));
-    const released = agg.features.flatMap((f) => [...f.sumBins, ...f.sumBinSquares, ...f.sumComponents, ...f.sumComponentProducts]);
+    addReleaseNoise(
+      agg,
+      { components: 0.01, componentProducts: 17, numericBins: 0.3, categoricalBins: 1e-4, categoricalSquares: 2 },
+      seededWords(8),
+    );
+    const released = agg.features.flatMap((f) => [
+      ...f.sumBins,
+      ...f.sumBinSquares,
+      ...f.sumComponents,
+      ...f.sumComponentProducts,
+    ]);
     expect(released.every(Number.isSafeInteger)).toBe(true);
     const before = raw.features.flatMap((f) => [...f.sumBins, ...f.sumComponents, ...f.sumComponentProducts]);
     const after = agg.features.flatMap((f) => [...f.sumBins, ...f.sumComponents, ...f.sumComponentProducts]);

@@ -125,7 +125,10 @@ function bernoulliExpMinusOne(words: RandomWords): boolean {
 function bernoulliExpFraction(u: number, t: number, words: RandomWords): boolean {
   let k = 1;
   // t·k past 2⁵³ needs ~30 consecutive successes of probability ≤ 1/k each; exact all the same.
-  while (t * k <= Number.MAX_SAFE_INTEGER ? bernoulliN(u, t * k, words) : bernoulli(BigInt(u), BigInt(t) * BigInt(k), words)) k++;
+  while (
+    t * k <= Number.MAX_SAFE_INTEGER ? bernoulliN(u, t * k, words) : bernoulli(BigInt(u), BigInt(t) * BigInt(k), words)
+  )
+    k++;
   return (k & 1) === 1;
 }
 

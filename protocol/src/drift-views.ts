@@ -15,7 +15,7 @@ export const WindowStatus = z.object({
   unreleased: z.number().int().optional().meta({ description: 'step health: devices not yet in a released increment' }),
   increments: z.number().int().optional().meta({ description: 'step health: increments released so far' }),
   pending: z.number().int().optional().meta({ description: 'step health: an increment released but not yet recorded' }),
-  pendingDigest: z.string().optional().meta({ description: 'SHA-256 of that increment\'s noised sums (JSON)' }),
+  pendingDigest: z.string().optional().meta({ description: "SHA-256 of that increment's noised sums (JSON)" }),
 });
 export type WindowStatus = z.infer<typeof WindowStatus>;
 
@@ -36,16 +36,22 @@ export const DriftView = z.object({
     description: 'false-alarm rate per window over all features (Bonferroni-split per feature)',
   }),
   epsilonPerDay: z.number().meta({
-    description: 'privacy budget ε per device per model per window (δ = 1e-6) that each window\'s release spends '
-      + 'at most: per day with day windows (DRIFT_EPSILON_PER_DAY)',
+    description:
+      "privacy budget ε per device per model per window (δ = 1e-6) that each window's release spends " +
+      'at most: per day with day windows (DRIFT_EPSILON_PER_DAY)',
   }),
-  windowSeconds: z.number().int().meta({
-    description: 'window length in seconds (WINDOW_SECONDS; 86400 = UTC days); window w starts at w · windowSeconds s '
-      + 'after the Unix epoch',
-  }),
+  windowSeconds: z
+    .number()
+    .int()
+    .meta({
+      description:
+        'window length in seconds (WINDOW_SECONDS; 86400 = UTC days); window w starts at w · windowSeconds s ' +
+        'after the Unix epoch',
+    }),
   effectFloor: z.object({ sigma: z.number(), share: z.number() }).meta({
-    description: 'smallest effect that alarms: location/shape shift in baseline σ (numeric), change of a share '
-      + '(categorical, missing)',
+    description:
+      'smallest effect that alarms: location/shape shift in baseline σ (numeric), change of a share ' +
+      '(categorical, missing)',
   }),
   windows: z.array(z.record(z.string(), z.unknown())),
 });

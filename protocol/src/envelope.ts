@@ -17,7 +17,9 @@ export const PAYLOAD_TYPES = {
 export const Envelope = z.object({
   payloadType: z.string().check(z.minLength(1)),
   payload: z.string().check(z.regex(/^[A-Za-z0-9+/]*={0,2}$/, 'must be base64')),
-  signatures: z.array(z.object({ keyid: z.string().check(z.minLength(1)), sig: z.string().check(z.minLength(1)) })).check(z.minLength(1), z.maxLength(16)),
+  signatures: z
+    .array(z.object({ keyid: z.string().check(z.minLength(1)), sig: z.string().check(z.minLength(1)) }))
+    .check(z.minLength(1), z.maxLength(16)),
 });
 export type Envelope = z.infer<typeof Envelope>;
 
@@ -75,7 +77,10 @@ export async function verifyEnvelope(
   what: string,
 ): Promise<Uint8Array> {
   if (envelope.payloadType !== expectedType) {
-    throw new ProtocolError('malformed_document', `${what} has payload type ${envelope.payloadType}, expected ${expectedType}`);
+    throw new ProtocolError(
+      'malformed_document',
+      `${what} has payload type ${envelope.payloadType}, expected ${expectedType}`,
+    );
   }
   const payload = fromBase64(envelope.payload);
   const message = pae(envelope.payloadType, payload);
@@ -95,12 +100,21 @@ export async function verifyEnvelope(
   }
   if (valid.size >= role.threshold) return payload;
   if (roleSignatures === 0) {
-    throw new ProtocolError('unknown_key', `${what} is not signed by any key of its role (expected one of ${role.keyids.join(', ')})`);
+    throw new ProtocolError(
+      'unknown_key',
+      `${what} is not signed by any key of its role (expected one of ${role.keyids.join(', ')})`,
+    );
   }
   if (valid.size < roleSignatures) {
-    throw new ProtocolError('bad_signature', `${what} carries a signature that does not verify: the bytes were changed or signed by another key`);
+    throw new ProtocolError(
+      'bad_signature',
+      `${what} carries a signature that does not verify: the bytes were changed or signed by another key`,
+    );
   }
-  throw new ProtocolError('threshold_not_met', `${what} has ${valid.size} valid signature(s); its role needs ${role.threshold}`);
+  throw new ProtocolError(
+    'threshold_not_met',
+    `${what} has ${valid.size} valid signature(s); its role needs ${role.threshold}`,
+  );
 }
 
 /** Parses JSON payload bytes after verification. */

@@ -8,32 +8,79 @@ import en from 'zod/v4/locales/en.js';
 
 export const ERROR_CODES = [
   // request shape
-  'bad_request', 'unknown_field', 'unsupported_media_type', 'payload_too_large', 'not_found',
-  'method_not_allowed', 'conflict',
+  'bad_request',
+  'unknown_field',
+  'unsupported_media_type',
+  'payload_too_large',
+  'not_found',
+  'method_not_allowed',
+  'conflict',
   // auth
-  'unauthorized', 'token_expired', 'forbidden', 'app_key_invalid', 'model_not_in_app', 'rate_limited', 'csrf_failed',
+  'unauthorized',
+  'token_expired',
+  'forbidden',
+  'app_key_invalid',
+  'model_not_in_app',
+  'rate_limited',
+  'csrf_failed',
   'last_admin',
   // registry
-  'unknown_model', 'unknown_version', 'model_exists', 'version_rejected', 'upload_expired',
-  'upload_incomplete', 'upload_committed', 'malformed_model_json', 'unsupported_dtype',
-  'weights_mismatch', 'chunk_digest_mismatch', 'chunk_not_in_upload', 'validation_failed',
+  'unknown_model',
+  'unknown_version',
+  'model_exists',
+  'version_rejected',
+  'upload_expired',
+  'upload_incomplete',
+  'upload_committed',
+  'malformed_model_json',
+  'unsupported_dtype',
+  'weights_mismatch',
+  'chunk_digest_mismatch',
+  'chunk_not_in_upload',
+  'validation_failed',
   // trust
-  'no_root', 'root_invalid', 'root_expired', 'signing_key_missing', 'signing_key_not_in_root',
-  'bad_signature', 'threshold_not_met', 'unknown_key', 'ticket_expired', 'ticket_replayed',
-  'manifest_digest_mismatch', 'ticket_manifest_mismatch', 'manifest_too_large', 'malformed_document',
+  'no_root',
+  'root_invalid',
+  'root_expired',
+  'signing_key_missing',
+  'signing_key_not_in_root',
+  'bad_signature',
+  'threshold_not_met',
+  'unknown_key',
+  'ticket_expired',
+  'ticket_replayed',
+  'manifest_digest_mismatch',
+  'ticket_manifest_mismatch',
+  'manifest_too_large',
+  'malformed_document',
   // storage: stored bytes that no longer match their digest are withheld, never served
   'content_corrupt',
   // feature sketches (drift)
-  'sketch_malformed', 'sketch_schema_mismatch', 'sketch_not_normalized', 'sketch_out_of_range', 'sketch_replayed',
-  'no_baseline', 'window_closed', 'window_not_started',
+  'sketch_malformed',
+  'sketch_schema_mismatch',
+  'sketch_not_normalized',
+  'sketch_out_of_range',
+  'sketch_replayed',
+  'no_baseline',
+  'window_closed',
+  'window_not_started',
   // telemetry provenance (SPEC §11)
-  'proof_required', 'proof_invalid', 'network_limited',
+  'proof_required',
+  'proof_invalid',
+  'network_limited',
   // webhooks
-  'webhook_url_invalid', 'webhook_target_forbidden', 'webhook_stale',
+  'webhook_url_invalid',
+  'webhook_target_forbidden',
+  'webhook_stale',
   // rollouts and evaluation sets
-  'gate_failed', 'policy_violation', 'no_eval_set', 'eval_set_mismatch', 'plan_cannot_decide',
+  'gate_failed',
+  'policy_violation',
+  'no_eval_set',
+  'eval_set_mismatch',
+  'plan_cannot_decide',
   // server
-  'internal', 'window_length_invalid',
+  'internal',
+  'window_length_invalid',
 ] as const;
 
 export const ErrorCode = z.enum(ERROR_CODES);
@@ -61,7 +108,13 @@ export class ProtocolError extends Error {
   }
 
   toBody(): ApiErrorBody {
-    return { error: { code: this.code, message: this.message, ...(this.details === undefined ? {} : { details: this.details }) } };
+    return {
+      error: {
+        code: this.code,
+        message: this.message,
+        ...(this.details === undefined ? {} : { details: this.details }),
+      },
+    };
   }
 }
 

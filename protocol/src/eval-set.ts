@@ -28,10 +28,22 @@ const MAX_ROW_RANK = 8;
 
 export const EvalSetRequest = z.strictObject({
   label: z.string().max(128).optional(),
-  inputs: z.array(z.unknown()).min(1).max(MAX_EVAL_SET_ROWS)
-    .meta({ description: "One value per row for the model's single input, without the batch dimension (number[] for a [null, n] input)" }),
-  labels: z.array(z.number().int().min(0)).min(1).max(MAX_EVAL_SET_ROWS)
-    .meta({ description: "Each row's class: the index of the output that should be largest (0 or 1 for a single sigmoid output)" }),
+  inputs: z
+    .array(z.unknown())
+    .min(1)
+    .max(MAX_EVAL_SET_ROWS)
+    .meta({
+      description:
+        "One value per row for the model's single input, without the batch dimension (number[] for a [null, n] input)",
+    }),
+  labels: z
+    .array(z.number().int().min(0))
+    .min(1)
+    .max(MAX_EVAL_SET_ROWS)
+    .meta({
+      description:
+        "Each row's class: the index of the output that should be largest (0 or 1 for a single sigmoid output)",
+    }),
 });
 export type EvalSetRequest = z.infer<typeof EvalSetRequest>;
 
@@ -50,7 +62,8 @@ function shapeOfRow(value: unknown): number[] | string {
       if (typeof v !== 'number') return `holds ${v === null ? 'null' : typeof v} where a number belongs`;
       return Number.isFinite(v) ? null : `holds a non-finite number (${v})`;
     }
-    if (!Array.isArray(v) || v.length !== shape[depth]) return `is ragged: expected ${shape[depth]} values at depth ${depth + 1}`;
+    if (!Array.isArray(v) || v.length !== shape[depth])
+      return `is ragged: expected ${shape[depth]} values at depth ${depth + 1}`;
     for (const x of v) {
       const problem = check(x, depth + 1);
       if (problem) return problem;
@@ -66,7 +79,10 @@ function shapeOfRow(value: unknown): number[] | string {
  */
 export function evalSetShape(set: EvalSetRequest): EvalSetShape {
   if (set.labels.length !== set.inputs.length) {
-    return { ok: false, message: `${set.inputs.length} input rows but ${set.labels.length} labels; give one label per row` };
+    return {
+      ok: false,
+      message: `${set.inputs.length} input rows but ${set.labels.length} labels; give one label per row`,
+    };
   }
   let first: number[] | undefined;
   for (const [i, row] of set.inputs.entries()) {
@@ -74,7 +90,10 @@ export function evalSetShape(set: EvalSetRequest): EvalSetShape {
     if (typeof shape === 'string') return { ok: false, message: `inputs[${i}] ${shape}` };
     first ??= shape;
     if (shape.length !== first.length || shape.some((d, j) => d !== first![j])) {
-      return { ok: false, message: `inputs[${i}] has shape [${shape}], inputs[0] has [${first}]: rows are ragged; every row needs the same shape` };
+      return {
+        ok: false,
+        message: `inputs[${i}] has shape [${shape}], inputs[0] has [${first}]: rows are ragged; every row needs the same shape`,
+      };
     }
   }
   return { ok: true, rowShape: first! };

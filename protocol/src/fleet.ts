@@ -8,9 +8,14 @@
 import { z } from 'zod';
 import { ModelName } from './manifest.ts';
 
-
 export const FleetQuery = z.object({
-  windows: z.coerce.number().int().min(1).max(366).default(30).meta({ description: 'how many windows, ending with the current one' }),
+  windows: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(366)
+    .default(30)
+    .meta({ description: 'how many windows, ending with the current one' }),
 });
 
 export const FleetWindow = z.object({
@@ -26,7 +31,11 @@ export type FleetWindow = z.infer<typeof FleetWindow>;
 
 export const FleetView = z.object({
   model: ModelName,
-  windowSeconds: z.number().int().positive().meta({ description: 'length of a window in seconds (Worker var WINDOW_SECONDS, default 86400)' }),
+  windowSeconds: z
+    .number()
+    .int()
+    .positive()
+    .meta({ description: 'length of a window in seconds (Worker var WINDOW_SECONDS, default 86400)' }),
   /** The window now open; uploads are taken for it and the one before (SPEC 10.6). */
   current: z.number().int(),
   /** Versions with at least one device in any of the windows, ascending. */

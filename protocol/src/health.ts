@@ -32,7 +32,8 @@ export type StepPhase = (typeof STEP_PHASES)[number];
  * health records by phase, and the step's drift sketches (`/v1/edge/step-sketches/…`, inputs and
  * outputs against the version's signed baseline) for prediction drift and estimated accuracy.
  */
-export const stepCohort = (rollout: string, kind: StepPhase | 'sketches' = 'used') => `step-${rollout}${kind === 'used' ? '' : `-${kind}`}`;
+export const stepCohort = (rollout: string, kind: StepPhase | 'sketches' = 'used') =>
+  `step-${rollout}${kind === 'used' ? '' : `-${kind}`}`;
 
 export const HEALTH_BASELINE: Baseline = {
   features: [
@@ -56,7 +57,8 @@ export interface HealthCounts {
   feedback?: Partial<Record<(typeof FEEDBACK_OUTCOMES)[number], number>>;
 }
 
-const expand = (counts: Record<string, number | undefined>) => Object.entries(counts).flatMap(([k, n]) => new Array<string>(Math.max(0, Math.floor(n ?? 0))).fill(k));
+const expand = (counts: Record<string, number | undefined>) =>
+  Object.entries(counts).flatMap(([k, n]) => new Array<string>(Math.max(0, Math.floor(n ?? 0))).fill(k));
 
 /**
  * One device's health upload for a window. Counters are turned into shares; to keep every

@@ -17,7 +17,18 @@
  */
 
 export const INPUT_STAT_PREFIX = '@input.';
-export const IMAGE_STATS = ['mean_r', 'mean_g', 'mean_b', 'std_r', 'std_g', 'std_b', 'brightness', 'contrast', 'width', 'height'] as const;
+export const IMAGE_STATS = [
+  'mean_r',
+  'mean_g',
+  'mean_b',
+  'std_r',
+  'std_g',
+  'std_b',
+  'brightness',
+  'contrast',
+  'width',
+  'height',
+] as const;
 export const TENSOR_STATS = ['mean', 'std'] as const;
 export type ImageStat = (typeof IMAGE_STATS)[number];
 export type TensorStat = (typeof TENSOR_STATS)[number];
@@ -47,17 +58,37 @@ export function parseInputStat(name: string): { input: string; stat: InputStat }
  * squares, luma × 1000 = 299 R + 587 G + 114 B) are exact in float64 up to 2^53; only the final
  * divisions and square roots round, the same way everywhere.
  */
-export function imageStats(pixels: ArrayLike<number>, width: number, height: number, channels: 3 | 4 = 4): Record<ImageStat, number> {
+export function imageStats(
+  pixels: ArrayLike<number>,
+  width: number,
+  height: number,
+  channels: 3 | 4 = 4,
+): Record<ImageStat, number> {
   const n = width * height;
-  if (!Number.isInteger(width) || !Number.isInteger(height) || n <= 0) throw new RangeError(`image size ${width}×${height} is not a positive whole size`);
-  if (pixels.length !== n * channels) throw new RangeError(`image ${width}×${height} needs ${n * channels} bytes (${channels} per pixel), got ${pixels.length}`);
-  let r = 0, g = 0, b = 0, r2 = 0, g2 = 0, b2 = 0, y = 0, y2 = 0;
+  if (!Number.isInteger(width) || !Number.isInteger(height) || n <= 0)
+    throw new RangeError(`image size ${width}×${height} is not a positive whole size`);
+  if (pixels.length !== n * channels)
+    throw new RangeError(
+      `image ${width}×${height} needs ${n * channels} bytes (${channels} per pixel), got ${pixels.length}`,
+    );
+  let r = 0,
+    g = 0,
+    b = 0,
+    r2 = 0,
+    g2 = 0,
+    b2 = 0,
+    y = 0,
+    y2 = 0;
   for (let i = 0, at = 0; i < n; i++, at += channels) {
     const R = pixels[at]!;
     const G = pixels[at + 1]!;
     const B = pixels[at + 2]!;
-    r += R; g += G; b += B;
-    r2 += R * R; g2 += G * G; b2 += B * B;
+    r += R;
+    g += G;
+    b += B;
+    r2 += R * R;
+    g2 += G * G;
+    b2 += B * B;
     const Y = 299 * R + 587 * G + 114 * B; // luma × 1000, an integer
     y += Y;
     y2 += Y * Y;
@@ -65,10 +96,16 @@ export function imageStats(pixels: ArrayLike<number>, width: number, height: num
   const mean = (s: number) => s / n;
   const std = (s: number, s2: number) => Math.sqrt(Math.max(0, s2 / n - (s / n) * (s / n)));
   return {
-    mean_r: mean(r), mean_g: mean(g), mean_b: mean(b),
-    std_r: std(r, r2), std_g: std(g, g2), std_b: std(b, b2),
-    brightness: mean(y) / 1000, contrast: std(y, y2) / 1000,
-    width, height,
+    mean_r: mean(r),
+    mean_g: mean(g),
+    mean_b: mean(b),
+    std_r: std(r, r2),
+    std_g: std(g, g2),
+    std_b: std(b, b2),
+    brightness: mean(y) / 1000,
+    contrast: std(y, y2) / 1000,
+    width,
+    height,
   };
 }
 

@@ -47,7 +47,10 @@ export function keyIdOf(spki: Uint8Array): Promise<string> {
 
 /** Generates a key pair; the private half is exported so its holder can store it. */
 export async function generateKeyPair(alg: KeyAlg = 'ecdsa-p256-sha256'): Promise<KeyPairRecord> {
-  const pair = (await crypto.subtle.generateKey(importParams(alg) as EcKeyGenParams, true, ['sign', 'verify'])) as CryptoKeyPair;
+  const pair = (await crypto.subtle.generateKey(importParams(alg) as EcKeyGenParams, true, [
+    'sign',
+    'verify',
+  ])) as CryptoKeyPair;
   const spki = new Uint8Array((await crypto.subtle.exportKey('spki', pair.publicKey)) as ArrayBuffer);
   const pkcs8 = new Uint8Array((await crypto.subtle.exportKey('pkcs8', pair.privateKey)) as ArrayBuffer);
   return { keyid: await keyIdOf(spki), alg, publicKey: toBase64(spki), privateKey: toBase64(pkcs8) };
@@ -59,7 +62,13 @@ export function publicKeyOf(record: KeyPairRecord): PublicKey {
 
 /** A Signer over a stored key pair. The private key is imported non-extractable. */
 export async function signerFrom(record: KeyPairRecord): Promise<Signer> {
-  const key = await crypto.subtle.importKey('pkcs8', exactBuffer(fromBase64(record.privateKey)), importParams(record.alg), false, ['sign']);
+  const key = await crypto.subtle.importKey(
+    'pkcs8',
+    exactBuffer(fromBase64(record.privateKey)),
+    importParams(record.alg),
+    false,
+    ['sign'],
+  );
   return {
     keyid: record.keyid,
     alg: record.alg,

@@ -47,7 +47,12 @@ export async function signInitialRoot(keys: KeySet, expiresAt: Date): Promise<En
 }
 
 /** Signs root `previous.version + 1` for `next` with the previous root keys and the new ones. */
-export async function signRotatedRoot(previousRootKeys: KeyPairRecord[], previousVersion: number, next: KeySet, expiresAt: Date): Promise<Envelope> {
+export async function signRotatedRoot(
+  previousRootKeys: KeyPairRecord[],
+  previousVersion: number,
+  next: KeySet,
+  expiresAt: Date,
+): Promise<Envelope> {
   const signers = await Promise.all([...previousRootKeys, ...next.root].map(signerFrom));
   return signRoot(rootFor(next, previousVersion + 1, expiresAt), signers);
 }

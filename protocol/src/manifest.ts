@@ -13,7 +13,9 @@ import { IoSchema } from './io-schema.ts';
 import type { Signer } from './keys.ts';
 
 export const Digest = z.string().check(z.regex(/^[0-9a-f]{64}$/, 'must be a lowercase hex SHA-256'));
-export const ModelName = z.string().check(z.regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'lowercase letters, digits, ".", "_" or "-", at most 64'));
+export const ModelName = z
+  .string()
+  .check(z.regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'lowercase letters, digits, ".", "_" or "-", at most 64'));
 export const ModelFormat = z.enum(['tfjs-layers', 'tfjs-graph']);
 export type ModelFormat = z.infer<typeof ModelFormat>;
 export const Backend = z.enum(['webgpu', 'wasm', 'cpu']);
@@ -49,8 +51,11 @@ export const Explanations = z.looseObject({
   method: z.string().check(z.minLength(1), z.maxLength(64)),
   metric: z.string().check(z.minLength(1), z.maxLength(64)),
   evalSetDigest: Digest,
-  features: z.record(z.string().check(z.minLength(1), z.maxLength(128)), z.number())
-    .check(z.refine((f) => Object.keys(f).length <= MAX_EXPLAINED_FEATURES, `at most ${MAX_EXPLAINED_FEATURES} features`)),
+  features: z
+    .record(z.string().check(z.minLength(1), z.maxLength(128)), z.number())
+    .check(
+      z.refine((f) => Object.keys(f).length <= MAX_EXPLAINED_FEATURES, `at most ${MAX_EXPLAINED_FEATURES} features`),
+    ),
 });
 export type Explanations = z.infer<typeof Explanations>;
 
@@ -98,23 +103,34 @@ export const Manifest = z
     publishedAt: z.iso.datetime(),
     publishedBy: z.string(),
   })
-  .check(z.superRefine((m, ctx) => {
-    const sum = m.chunks.reduce((n, c) => n + c.size, 0);
-    if (sum !== m.totalBytes) ctx.addIssue({ code: 'custom', message: `chunk sizes add up to ${sum}, totalBytes says ${m.totalBytes}` });
-    // Each tensor must lie inside the chunks it names, so a device can verify tensor by tensor.
-    const starts: number[] = [];
-    m.chunks.reduce((off, c) => (starts.push(off), off + c.size), 0);
-    for (const w of m.weights) {
-      if (w.size === 0) continue;
-      const first = w.chunks[0];
-      const last = w.chunks[w.chunks.length - 1];
-      const ok =
-        first !== undefined && last !== undefined && last < m.chunks.length &&
-        w.chunks.every((c, i) => i === 0 || c === w.chunks[i - 1]! + 1) &&
-        starts[first]! <= w.offset && w.offset + w.size <= starts[last]! + m.chunks[last]!.size;
-      if (!ok) ctx.addIssue({ code: 'custom', message: `weight ${w.name} is not covered by the chunks it names`, path: ['weights'] });
-    }
-  }));
+  .check(
+    z.superRefine((m, ctx) => {
+      const sum = m.chunks.reduce((n, c) => n + c.size, 0);
+      if (sum !== m.totalBytes)
+        ctx.addIssue({ code: 'custom', message: `chunk sizes add up to ${sum}, totalBytes says ${m.totalBytes}` });
+      // Each tensor must lie inside the chunks it names, so a device can verify tensor by tensor.
+      const starts: number[] = [];
+      m.chunks.reduce((off, c) => (starts.push(off), off + c.size), 0);
+      for (const w of m.weights) {
+        if (w.size === 0) continue;
+        const first = w.chunks[0];
+        const last = w.chunks[w.chunks.length - 1];
+        const ok =
+          first !== undefined &&
+          last !== undefined &&
+          last < m.chunks.length &&
+          w.chunks.every((c, i) => i === 0 || c === w.chunks[i - 1]! + 1) &&
+          starts[first]! <= w.offset &&
+          w.offset + w.size <= starts[last]! + m.chunks[last]!.size;
+        if (!ok)
+          ctx.addIssue({
+            code: 'custom',
+            message: `weight ${w.name} is not covered by the chunks it names`,
+            path: ['weights'],
+          });
+      }
+    }),
+  );
 export type Manifest = z.infer<typeof Manifest>;
 
 /** The exact bytes that are signed, stored and named by their digest. */
@@ -131,7 +147,14 @@ export function manifestDigest(payload: Uint8Array): Promise<string> {
   return sha256Hex(payload);
 }
 
-export async function signManifest(manifest: Manifest, signers: Signer[]): Promise<{ envelope: Envelope; digest: string; payload: Uint8Array }> {
+export async function signManifest(
+  manifest: Manifest,
+  signers: Signer[],
+): Promise<{ envelope: Envelope; digest: string; payload: Uint8Array }> {
   const payload = serializeManifest(manifest);
-  return { envelope: await signEnvelope(PAYLOAD_TYPES.manifest, payload, signers), digest: await manifestDigest(payload), payload };
+  return {
+    envelope: await signEnvelope(PAYLOAD_TYPES.manifest, payload, signers),
+    digest: await manifestDigest(payload),
+    payload,
+  };
 }

@@ -7,12 +7,17 @@ const dir = import.meta.dirname;
 const imports = new Map(
   readdirSync(dir)
     .filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts'))
-    .map((file) => [file, [...readFileSync(join(dir, file), 'utf8').matchAll(/(?:from |import |import\()'([^']+)'/g)].map((m) => m[1]!)]),
+    .map((file) => [
+      file,
+      [...readFileSync(join(dir, file), 'utf8').matchAll(/(?:from |import |import\()'([^']+)'/g)].map((m) => m[1]!),
+    ]),
 );
 const ZOD = ['zod', 'zod/mini', 'zod/v4/locales/en.js'];
 
 it('protocol/src imports nothing but zod and itself', () => {
-  const offenders = [...imports].flatMap(([file, specs]) => specs.filter((s) => !ZOD.includes(s) && !s.startsWith('./')).map((s) => `${file}: ${s}`));
+  const offenders = [...imports].flatMap(([file, specs]) =>
+    specs.filter((s) => !ZOD.includes(s) && !s.startsWith('./')).map((s) => `${file}: ${s}`),
+  );
   expect(offenders).toEqual([]);
 });
 

@@ -7,11 +7,20 @@
  */
 import { z } from 'zod';
 
-export const ChannelSpend = z.object({ channel: z.string(), releases: z.number(), rho: z.number(), epsilon: z.number() });
+export const ChannelSpend = z.object({
+  channel: z.string(),
+  releases: z.number(),
+  rho: z.number(),
+  epsilon: z.number(),
+});
 export type ChannelSpend = z.infer<typeof ChannelSpend>;
 
 export const PrivacyLedgerView = z.object({
-  model: z.string(), delta: z.number(), releasesLastYear: z.number(), rhoLastYear: z.number(), epsilonLastYear: z.number(),
+  model: z.string(),
+  delta: z.number(),
+  releasesLastYear: z.number(),
+  rhoLastYear: z.number(),
+  epsilonLastYear: z.number(),
   channels: z.object({ today: z.array(ChannelSpend), lastYear: z.array(ChannelSpend) }),
 });
 export type PrivacyLedgerView = z.infer<typeof PrivacyLedgerView>;

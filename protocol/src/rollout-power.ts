@@ -65,8 +65,13 @@ export const PowerReport = z.object({
    * increments at family level alpha) or 'fixed' (observed ± seMultiplier·SE on one release).
    */
   rule: z.object({
-    kind: z.enum(['fixed', 'sequential']).default('fixed'), seMultiplier: z.number(), alpha: z.number().default(0.05),
-    power: z.number(), zPower: z.number(), evidenceDays: z.number(), releaseFloor: z.number(),
+    kind: z.enum(['fixed', 'sequential']).default('fixed'),
+    seMultiplier: z.number(),
+    alpha: z.number().default(0.05),
+    power: z.number(),
+    zPower: z.number(),
+    evidenceDays: z.number(),
+    releaseFloor: z.number(),
   }),
   steps: z.array(StepPower),
   canDecide: z.boolean(),

@@ -45,8 +45,10 @@ export const MetricResult = z.object({
   /** Sequential judgement only: the always-valid confidence sequence at its level α. */
   sequence: z.object({ lower: z.number(), upper: z.number(), alpha: z.number(), releases: z.number() }).optional(),
   /** Sequential and undecided: the look that would decide it if the estimate held (null: none within six looks). */
-  projection: z.object({ outcome: z.enum(['pass', 'fail']), devicesPerArm: z.number(), seconds: z.number().nullable() })
-    .nullable().optional(),
+  projection: z
+    .object({ outcome: z.enum(['pass', 'fail']), devicesPerArm: z.number(), seconds: z.number().nullable() })
+    .nullable()
+    .optional(),
 });
 export type MetricResult = z.infer<typeof MetricResult>;
 
@@ -78,10 +80,14 @@ export type RolloutCreated = z.infer<typeof RolloutCreated>;
 /** Body of `POST /v1/models/{model}/rollouts`. */
 export const CreateRolloutRequest = z.strictObject({
   challenger: z.number().int().min(1),
-  plan: z.unknown().optional().meta({
-    description: 'RolloutPlan; omitted steps and analysis are derived from the fleet '
-      + '(no fleet data: 1 → 5 → 25 → 50 → 100 % with 1 h bakes and the default safety metrics)',
-  }),
+  plan: z
+    .unknown()
+    .optional()
+    .meta({
+      description:
+        'RolloutPlan; omitted steps and analysis are derived from the fleet ' +
+        '(no fleet data: 1 → 5 → 25 → 50 → 100 % with 1 h bakes and the default safety metrics)',
+    }),
   start: z.boolean().default(true),
   reason: z.string().max(500).optional(),
 });

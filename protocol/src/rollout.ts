@@ -33,15 +33,32 @@ export function rolloutCohort(bucket: number, percent: number): Cohort {
 }
 
 export const RolloutStep = z.strictObject({
-  percent: z.number().min(0.01).max(100).refine((p) => Number.isInteger(Math.round(p * 100)) && Math.abs(p * 100 - Math.round(p * 100)) < 1e-9, 'percent has at most two decimals'),
+  percent: z
+    .number()
+    .min(0.01)
+    .max(100)
+    .refine(
+      (p) => Number.isInteger(Math.round(p * 100)) && Math.abs(p * 100 - Math.round(p * 100)) < 1e-9,
+      'percent has at most two decimals',
+    ),
   /** How long the step bakes before analysis may promote it to the next one. */
-  bakeSeconds: z.number().int().min(0).max(30 * 86_400),
+  bakeSeconds: z
+    .number()
+    .int()
+    .min(0)
+    .max(30 * 86_400),
 });
 export type RolloutStep = z.infer<typeof RolloutStep>;
 
 export const METRICS = [
-  'load_failure_rate', 'verify_failure_rate', 'inference_error_rate', 'non_finite_rate', 'latency_p95_ms',
-  'prediction_drift', 'estimated_accuracy', 'label_accuracy',
+  'load_failure_rate',
+  'verify_failure_rate',
+  'inference_error_rate',
+  'non_finite_rate',
+  'latency_p95_ms',
+  'prediction_drift',
+  'estimated_accuracy',
+  'label_accuracy',
 ] as const;
 export const Metric = z.enum(METRICS);
 
@@ -60,14 +77,24 @@ export const Targeting = z.strictObject({
   platforms: z.array(z.string().min(1).max(40)).max(20).optional(),
   sdkVersions: z.array(z.string().min(1).max(40)).max(20).optional(),
   appVersions: z.array(z.string().min(1).max(40)).max(50).optional(),
-  backends: z.array(z.enum(['webgpu', 'wasm', 'cpu'])).min(1).optional(),
-  memoryTiers: z.array(z.enum(['low', 'mid', 'high'])).min(1).optional(),
-  storageTiers: z.array(z.enum(['low', 'mid', 'high'])).min(1).optional(),
+  backends: z
+    .array(z.enum(['webgpu', 'wasm', 'cpu']))
+    .min(1)
+    .optional(),
+  memoryTiers: z
+    .array(z.enum(['low', 'mid', 'high']))
+    .min(1)
+    .optional(),
+  storageTiers: z
+    .array(z.enum(['low', 'mid', 'high']))
+    .min(1)
+    .optional(),
 });
 export type Targeting = z.infer<typeof Targeting>;
 
 /** Exact match, or a prefix with a trailing `*` ("2.3.*"). */
-const matches = (value: string, patterns: string[]) => patterns.some((p) => (p.endsWith('*') ? value.startsWith(p.slice(0, -1)) : value === p));
+const matches = (value: string, patterns: string[]) =>
+  patterns.some((p) => (p.endsWith('*') ? value.startsWith(p.slice(0, -1)) : value === p));
 
 /**
  * Whether a device may be put on the challenger. A targeted attribute the device did not send
@@ -107,10 +134,17 @@ export const RolloutGate = z.strictObject({
 export type RolloutGate = z.infer<typeof RolloutGate>;
 
 export const RolloutPlan = z.strictObject({
-  steps: z.array(RolloutStep).min(1).max(20).default(DEFAULT_STEPS)
+  steps: z
+    .array(RolloutStep)
+    .min(1)
+    .max(20)
+    .default(DEFAULT_STEPS)
     .refine((s) => s.every((x, i) => i === 0 || x.percent > s[i - 1]!.percent), 'step percentages must increase')
     .refine((s) => s[s.length - 1]!.percent === 100, 'the last step is 100 %'),
-  analysis: z.array(MetricCheck).max(METRICS.length).default(DEFAULT_ANALYSIS)
+  analysis: z
+    .array(MetricCheck)
+    .max(METRICS.length)
+    .default(DEFAULT_ANALYSIS)
     .refine((a) => new Set(a.map((m) => m.metric)).size === a.length, 'each metric once'),
   targeting: Targeting.optional(),
   /** Bucketing salt; omitted = fresh per rollout (spreads canary risk over the fleet). */

@@ -1,5 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { createKeySet, generateKeyPair, rootFor, signInitialRoot, signRoot, signRotatedRoot, signerFrom, updateRoot, verifyInitialRoot } from './index.ts';
+import {
+  createKeySet,
+  generateKeyPair,
+  rootFor,
+  signInitialRoot,
+  signRoot,
+  signRotatedRoot,
+  signerFrom,
+  updateRoot,
+  verifyInitialRoot,
+} from './index.ts';
 import { inDays } from './testing.ts';
 
 const now = new Date();
@@ -16,7 +26,11 @@ describe('root of trust', () => {
   it('walks a chain of rotations, with a 2-of-3 root role in the middle', async () => {
     const k1 = await createKeySet();
     const v1 = await verifyInitialRoot(await signInitialRoot(k1, inDays(30)));
-    const k2 = { ...k1, root: await Promise.all([generateKeyPair(), generateKeyPair(), generateKeyPair()]), thresholds: { root: 2 } };
+    const k2 = {
+      ...k1,
+      root: await Promise.all([generateKeyPair(), generateKeyPair(), generateKeyPair()]),
+      thresholds: { root: 2 },
+    };
     const e2 = await signRotatedRoot(k1.root, 1, { ...k2, root: k2.root.slice(0, 3) }, inDays(30));
     // v3 signed by only one of v2's three root keys (threshold 2) plus its own key: refused.
     const k3 = { ...k1, root: [await generateKeyPair()] };

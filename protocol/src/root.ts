@@ -32,7 +32,12 @@ export const Root = z
     keys: z.record(KeyId, PublicKey),
     roles: z.object({ root: Role, release: Role, ticket: Role }),
   })
-  .check(z.refine((r) => ROLE_NAMES.every((name) => r.roles[name].keyids.every((id) => id in r.keys)), 'a role names a key that is not listed'));
+  .check(
+    z.refine(
+      (r) => ROLE_NAMES.every((name) => r.roles[name].keyids.every((id) => id in r.keys)),
+      'a role names a key that is not listed',
+    ),
+  );
 export type Root = z.infer<typeof Root>;
 
 /** Serialises a root to the exact bytes that get signed. */
@@ -64,7 +69,8 @@ export async function verifyPinnedRoot(envelope: Envelope): Promise<Root> {
 /** Verifies a first root, as `keys init` or a fresh deployment produces it. */
 export async function verifyInitialRoot(envelope: Envelope): Promise<Root> {
   const root = await verifyPinnedRoot(envelope);
-  if (root.version !== 1) throw new ProtocolError('root_invalid', `a first root must have version 1, this one has ${root.version}`);
+  if (root.version !== 1)
+    throw new ProtocolError('root_invalid', `a first root must have version 1, this one has ${root.version}`);
   return root;
 }
 
@@ -74,11 +80,20 @@ export async function verifyInitialRoot(envelope: Envelope): Promise<Root> {
  */
 export async function verifyNextRoot(trusted: Root, envelope: Envelope): Promise<Root> {
   const what = `root v${trusted.version + 1}`;
-  const payload = await verifyEnvelope(envelope, PAYLOAD_TYPES.root, trusted.keys, trusted.roles.root, `${what} (by the previous root)`);
+  const payload = await verifyEnvelope(
+    envelope,
+    PAYLOAD_TYPES.root,
+    trusted.keys,
+    trusted.roles.root,
+    `${what} (by the previous root)`,
+  );
   const next = await parseVerifiedRoot(payload);
   await verifyEnvelope(envelope, PAYLOAD_TYPES.root, next.keys, next.roles.root, `${what} (by its own root keys)`);
   if (next.version !== trusted.version + 1) {
-    throw new ProtocolError('root_invalid', `expected root version ${trusted.version + 1}, got ${next.version}: roots must not skip or repeat`);
+    throw new ProtocolError(
+      'root_invalid',
+      `expected root version ${trusted.version + 1}, got ${next.version}: roots must not skip or repeat`,
+    );
   }
   return next;
 }
@@ -88,7 +103,10 @@ export async function updateRoot(pinned: Root, chain: Envelope[], now: Date): Pr
   let trusted = pinned;
   for (const envelope of chain) trusted = await verifyNextRoot(trusted, envelope);
   if (Date.parse(trusted.expiresAt) <= now.getTime()) {
-    throw new ProtocolError('root_expired', `root v${trusted.version} expired at ${trusted.expiresAt}; the operator must publish a new root`);
+    throw new ProtocolError(
+      'root_expired',
+      `root v${trusted.version} expired at ${trusted.expiresAt}; the operator must publish a new root`,
+    );
   }
   return trusted;
 }

@@ -63,7 +63,8 @@ export function addUpload(agg: SketchAggregate, upload: SketchUpload): void {
   if (upload.schemaDigest !== agg.schemaDigest || upload.window !== agg.window) {
     throw new ProtocolError('sketch_schema_mismatch', 'upload belongs to another schema or window than this aggregate');
   }
-  if (agg.devices >= MAX_DEVICES) throw new ProtocolError('sketch_out_of_range', `aggregate is full (${MAX_DEVICES} devices)`);
+  if (agg.devices >= MAX_DEVICES)
+    throw new ProtocolError('sketch_out_of_range', `aggregate is full (${MAX_DEVICES} devices)`);
   agg.devices++;
   // Plain loops, no per-upload allocation beyond clipping: this runs once per upload in the
   // Durable Object (the merge-throughput benchmark measures it).
@@ -93,7 +94,8 @@ export function mergeSketches(a: SketchAggregate, b: SketchAggregate): SketchAgg
   if (a.schemaDigest !== b.schemaDigest || a.window !== b.window || a.features.length !== b.features.length) {
     throw new ProtocolError('sketch_schema_mismatch', 'only aggregates of the same schema and window can be merged');
   }
-  if (a.devices + b.devices > MAX_DEVICES) throw new ProtocolError('sketch_out_of_range', `merged aggregate would exceed ${MAX_DEVICES} devices`);
+  if (a.devices + b.devices > MAX_DEVICES)
+    throw new ProtocolError('sketch_out_of_range', `merged aggregate would exceed ${MAX_DEVICES} devices`);
   const add = (x: number[], y: number[]) => x.map((v, i) => v + y[i]!);
   return {
     schemaDigest: a.schemaDigest,
@@ -158,7 +160,8 @@ export function addReleaseNoise(agg: SketchAggregate, noise: ReleaseNoise, words
   const withheld = new Set(noise.withheld ?? []);
   agg.features.forEach((f, i) => {
     if (withheld.has(i)) {
-      for (const k of ['sumBins', 'sumBinSquares', 'sumComponents', 'sumComponentProducts'] as const) f[k] = f[k].map(() => 0);
+      for (const k of ['sumBins', 'sumBinSquares', 'sumComponents', 'sumComponentProducts'] as const)
+        f[k] = f[k].map(() => 0);
       return;
     }
     const numeric = f.sumComponents.length > 0;

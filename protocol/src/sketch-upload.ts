@@ -43,7 +43,10 @@ export function encodeUpload(layout: SketchLayout, upload: SketchUpload): Uint8A
   return bytes;
 }
 
-const refuse = (code: 'sketch_malformed' | 'sketch_schema_mismatch' | 'sketch_not_normalized' | 'sketch_out_of_range', message: string) => new ProtocolError(code, message);
+const refuse = (
+  code: 'sketch_malformed' | 'sketch_schema_mismatch' | 'sketch_not_normalized' | 'sketch_out_of_range',
+  message: string,
+) => new ProtocolError(code, message);
 
 /** Decodes and validates an upload against the layout the control plane derived from the manifest. */
 export function decodeUpload(layout: SketchLayout, bytes: Uint8Array): SketchUpload {
@@ -51,13 +54,23 @@ export function decodeUpload(layout: SketchLayout, bytes: Uint8Array): SketchUpl
     throw refuse('sketch_malformed', 'not a modelfleet sketch upload (bad magic or too short)');
   }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  if (view.getUint8(4) !== VERSION) throw refuse('sketch_malformed', `sketch layout version ${view.getUint8(4)} is not supported (expected ${VERSION})`);
+  if (view.getUint8(4) !== VERSION)
+    throw refuse(
+      'sketch_malformed',
+      `sketch layout version ${view.getUint8(4)} is not supported (expected ${VERSION})`,
+    );
   const schemaDigest = toHex(bytes.subarray(8, 40));
   if (schemaDigest !== layout.schemaDigest) {
-    throw refuse('sketch_schema_mismatch', `upload was sketched for monitoring schema ${schemaDigest.slice(0, 12)}…, this version's is ${layout.schemaDigest.slice(0, 12)}…`);
+    throw refuse(
+      'sketch_schema_mismatch',
+      `upload was sketched for monitoring schema ${schemaDigest.slice(0, 12)}…, this version's is ${layout.schemaDigest.slice(0, 12)}…`,
+    );
   }
   if (view.getUint16(6, true) !== layout.features.length || bytes.length !== uploadSize(layout)) {
-    throw refuse('sketch_malformed', `upload is ${bytes.length} bytes for ${view.getUint16(6, true)} features; the layout needs ${uploadSize(layout)} for ${layout.features.length}`);
+    throw refuse(
+      'sketch_malformed',
+      `upload is ${bytes.length} bytes for ${view.getUint16(6, true)} features; the layout needs ${uploadSize(layout)} for ${layout.features.length}`,
+    );
   }
   const window = view.getUint32(40, true);
   let at = SKETCH_HEADER_BYTES;
@@ -79,7 +92,8 @@ export function decodeUpload(layout: SketchLayout, bytes: Uint8Array): SketchUpl
       if (nonzero) throw refuse('sketch_out_of_range', `feature ${f.name} is absent but carries components`);
       return null;
     }
-    if (sum !== SKETCH_SCALE) throw refuse('sketch_not_normalized', `feature ${f.name} bins sum to ${sum}, not ${SKETCH_SCALE} (L1 = 1)`);
+    if (sum !== SKETCH_SCALE)
+      throw refuse('sketch_not_normalized', `feature ${f.name} bins sum to ${sum}, not ${SKETCH_SCALE} (L1 = 1)`);
     if (outOfRange) throw refuse('sketch_out_of_range', `feature ${f.name} has a component outside [−1, 1]`);
     present++;
     return { bins, components };

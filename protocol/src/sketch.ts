@@ -56,7 +56,9 @@ export const OUTPUT_CONFIDENCE = '@output.confidence';
 
 /** A monitored feature: an input column, a declared input statistic, or a view of the outputs (top class, its confidence). */
 export type MonitoredFeature =
-  | (Extract<Baseline['features'][number], { kind: 'numeric' }> & { source: 'input' | 'input-stat' | 'output-confidence' })
+  | (Extract<Baseline['features'][number], { kind: 'numeric' }> & {
+      source: 'input' | 'input-stat' | 'output-confidence';
+    })
   | (Extract<Baseline['features'][number], { kind: 'categorical' }> & { source: 'input' | 'output-class' });
 
 const increasing = (xs: number[]) => xs.filter((x, i) => i === 0 || x > xs[i - 1]!);
@@ -68,10 +70,19 @@ const increasing = (xs: number[]) => xs.filter((x, i) => i === 0 || x > xs[i - 1
  */
 export function monitoredFeatures(baseline: Baseline): MonitoredFeature[] {
   // 'input-stat': a statistic the device computes per example (@input.<input>.<stat>, input-stats.ts), not a column.
-  const out: MonitoredFeature[] = baseline.features.map((f) => ({ ...f, source: parseInputStat(f.name) ? 'input-stat' : 'input' }) as MonitoredFeature);
+  const out: MonitoredFeature[] = baseline.features.map(
+    (f) => ({ ...f, source: parseInputStat(f.name) ? 'input-stat' : 'input' }) as MonitoredFeature,
+  );
   const o = baseline.outputs;
   if (o?.classCounts) {
-    out.push({ name: OUTPUT_CLASS, kind: 'categorical', source: 'output-class', vocabulary: o.classCounts.map((_, i) => String(i)), frequencies: [...o.classCounts, 0, 0], rows: o.classCounts.reduce((a, b) => a + b, 0) });
+    out.push({
+      name: OUTPUT_CLASS,
+      kind: 'categorical',
+      source: 'output-class',
+      vocabulary: o.classCounts.map((_, i) => String(i)),
+      frequencies: [...o.classCounts, 0, 0],
+      rows: o.classCounts.reduce((a, b) => a + b, 0),
+    });
   }
   if (o?.confidence) {
     out.push({ ...o.confidence, name: OUTPUT_CONFIDENCE, source: 'output-confidence' });
@@ -90,17 +101,38 @@ export async function sketchLayout(baseline: Baseline): Promise<SketchLayout> {
   const features: LayoutFeature[] = monitored.map((f) =>
     f.kind === 'numeric'
       ? {
-          name: f.name, kind: 'numeric', bins: f.edges.length - 1 + 3, components: SKETCH_K, edges: f.edges,
-          ...(f.shares ? { expected: normalise(f.shares) } : {}), ...rowsOf(f), ...(f.missing !== undefined ? { missing: f.missing } : {}),
-          ...(f.source === 'output-confidence' && reliability ? { accuracy: reliability.accuracy, validationAccuracy: reliability.validationAccuracy } : {}),
+          name: f.name,
+          kind: 'numeric',
+          bins: f.edges.length - 1 + 3,
+          components: SKETCH_K,
+          edges: f.edges,
+          ...(f.shares ? { expected: normalise(f.shares) } : {}),
+          ...rowsOf(f),
+          ...(f.missing !== undefined ? { missing: f.missing } : {}),
+          ...(f.source === 'output-confidence' && reliability
+            ? { accuracy: reliability.accuracy, validationAccuracy: reliability.validationAccuracy }
+            : {}),
         }
-      : { name: f.name, kind: 'categorical', bins: f.vocabulary.length + 2, components: 0, vocabulary: f.vocabulary, ...(f.frequencies ? { expected: normalise(f.frequencies) } : {}), ...rowsOf(f) },
+      : {
+          name: f.name,
+          kind: 'categorical',
+          bins: f.vocabulary.length + 2,
+          components: 0,
+          vocabulary: f.vocabulary,
+          ...(f.frequencies ? { expected: normalise(f.frequencies) } : {}),
+          ...rowsOf(f),
+        },
   );
   // The digest covers what determines a value's bin: names, kinds, edges, PIT tables, vocabularies.
   const described = monitored.map((f) =>
     f.kind === 'numeric' ? ['n', f.name, f.edges, f.pit ?? null] : ['c', f.name, f.vocabulary],
   );
-  return { schemaDigest: await sha256Hex(utf8(JSON.stringify(['modelfleet/sketch/v1', SKETCH_SCALE, COMPONENT_SCALE, described]))), features };
+  return {
+    schemaDigest: await sha256Hex(
+      utf8(JSON.stringify(['modelfleet/sketch/v1', SKETCH_SCALE, COMPONENT_SCALE, described])),
+    ),
+    features,
+  };
 }
 
 const rowsOf = (f: { rows?: number | undefined }) => (f.rows ? { rows: f.rows } : {});
@@ -214,7 +246,12 @@ export function numericBin(x: number | null | undefined, edges: number[]): numbe
  * non-finite values (NaN, ±Infinity) count as MISSING and take no part in the PIT.
  * `uniform` draws the randomized PIT inside atoms: the CSPRNG on devices, a fixed sequence in vectors.
  */
-export function sketchNumeric(values: (number | null)[], edges: number[], table?: PitPoint[], uniform: () => number = defaultUniform()): FeatureSketch | null {
+export function sketchNumeric(
+  values: (number | null)[],
+  edges: number[],
+  table?: PitPoint[],
+  uniform: () => number = defaultUniform(),
+): FeatureSketch | null {
   if (values.length < MIN_SAMPLES) return null;
   const counts = new Array<number>(edges.length - 1 + 3).fill(0);
   const sums = [0, 0, 0, 0];
@@ -243,10 +280,15 @@ export function sketchNumeric(values: (number | null)[], edges: number[], table?
  * A device's sketch of one categorical feature: vocabulary, then OTHER, then MISSING. Health
  * counters pass `minSamples` 1 (one load a day is a full record); drift features keep MIN_SAMPLES.
  */
-export function sketchCategorical(values: (string | null)[], vocabulary: string[], minSamples = MIN_SAMPLES): FeatureSketch | null {
+export function sketchCategorical(
+  values: (string | null)[],
+  vocabulary: string[],
+  minSamples = MIN_SAMPLES,
+): FeatureSketch | null {
   if (values.length < Math.max(1, minSamples)) return null;
   const index = new Map(vocabulary.map((v, i) => [v, i]));
   const counts = new Array<number>(vocabulary.length + 2).fill(0);
-  for (const v of values) counts[v === null || v === undefined ? vocabulary.length + 1 : (index.get(v) ?? vocabulary.length)]!++;
+  for (const v of values)
+    counts[v === null || v === undefined ? vocabulary.length + 1 : (index.get(v) ?? vocabulary.length)]!++;
   return { bins: quantizeFractions(counts), components: [] };
 }

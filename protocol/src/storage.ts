@@ -19,7 +19,12 @@ export type ScrubProblem = z.infer<typeof ScrubProblem>;
 
 /** A corrupt read recorded where it happened (the edge, a chunk PUT, a scrub); cleared by a repair. */
 export const StorageFault = z.object({
-  kind: StoredKind, digest: Digest, detections: z.number().int(), firstSeen: z.string(), lastSeen: z.string(), lastWhere: z.string(),
+  kind: StoredKind,
+  digest: Digest,
+  detections: z.number().int(),
+  firstSeen: z.string(),
+  lastSeen: z.string(),
+  lastWhere: z.string(),
 });
 export type StorageFault = z.infer<typeof StorageFault>;
 

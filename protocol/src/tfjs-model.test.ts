@@ -1,17 +1,34 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { TfjsModelError, TfjsModelJson, modelJsonWithoutWeights, planChunks, tensorByteLength, weightSpecsOf, type WeightSpec } from './index.ts';
+import {
+  TfjsModelError,
+  TfjsModelJson,
+  modelJsonWithoutWeights,
+  planChunks,
+  tensorByteLength,
+  weightSpecsOf,
+  type WeightSpec,
+} from './index.ts';
 
-const w = (name: string, shape: number[], dtype = 'float32', quantization?: WeightSpec['quantization']): WeightSpec => ({ name, shape, dtype, ...(quantization ? { quantization } : {}) });
+const w = (
+  name: string,
+  shape: number[],
+  dtype = 'float32',
+  quantization?: WeightSpec['quantization'],
+): WeightSpec => ({ name, shape, dtype, ...(quantization ? { quantization } : {}) });
 const MiB = 2 ** 20;
 
 /** What SPEC 5.1 forbids, as sentences: [] when the plan is aligned. */
-function alignmentViolations(plan: ReturnType<typeof planChunks>, o: { packBytes: number; maxChunkBytes: number }): string[] {
+function alignmentViolations(
+  plan: ReturnType<typeof planChunks>,
+  o: { packBytes: number; maxChunkBytes: number },
+): string[] {
   const out: string[] = [];
   const pack = Math.min(o.packBytes, o.maxChunkBytes);
   let at = 0;
   for (const [i, c] of plan.chunks.entries()) {
-    if (c.offset !== at || c.size <= 0 || c.size > o.maxChunkBytes) out.push(`chunk ${i} at ${c.offset}+${c.size} does not tile the buffer within the limit`);
+    if (c.offset !== at || c.size <= 0 || c.size > o.maxChunkBytes)
+      out.push(`chunk ${i} at ${c.offset}+${c.size} does not tile the buffer within the limit`);
     at = c.offset + c.size;
     const members = plan.tensors.filter((t) => t.chunks.includes(i));
     if (members.length > 1) {
@@ -26,7 +43,12 @@ function alignmentViolations(plan: ReturnType<typeof planChunks>, o: { packBytes
   if (at !== plan.totalBytes) out.push(`chunks end at ${at}, not ${plan.totalBytes}`);
   for (const t of plan.tensors) {
     const covered = t.chunks.map((i) => plan.chunks[i]!);
-    if (t.size === 0 ? covered.length > 0 : covered[0]!.offset > t.offset || covered.at(-1)!.offset + covered.at(-1)!.size < t.offset + t.size) out.push(`${t.name} is not covered by its chunks`);
+    if (
+      t.size === 0
+        ? covered.length > 0
+        : covered[0]!.offset > t.offset || covered.at(-1)!.offset + covered.at(-1)!.size < t.offset + t.size
+    )
+      out.push(`${t.name} is not covered by its chunks`);
   }
   return out;
 }
@@ -45,14 +67,27 @@ describe('planChunks (SPEC 5.1)', () => {
 
   it('refuses string and other dtypes, naming the weight', () => {
     expect(() => tensorByteLength(w('vocab/table', [3], 'string'))).toThrow(
-      expect.objectContaining({ name: 'TfjsModelError', code: 'unsupported_dtype', message: expect.stringMatching(/^weight vocab\/table has dtype string \(string tensors have no fixed size\)/) }),
+      expect.objectContaining({
+        name: 'TfjsModelError',
+        code: 'unsupported_dtype',
+        message: expect.stringMatching(/^weight vocab\/table has dtype string \(string tensors have no fixed size\)/),
+      }),
     );
-    for (const dtype of ['complex64', 'uint8', 'float64']) expect(() => tensorByteLength(w('x', [1], dtype))).toThrow(TfjsModelError);
-    expect(() => tensorByteLength(w('huge', [2 ** 30, 2 ** 30, 2 ** 30]))).toThrow(expect.objectContaining({ code: 'malformed_model_json' }));
+    for (const dtype of ['complex64', 'uint8', 'float64'])
+      expect(() => tensorByteLength(w('x', [1], dtype))).toThrow(TfjsModelError);
+    expect(() => tensorByteLength(w('huge', [2 ** 30, 2 ** 30, 2 ** 30]))).toThrow(
+      expect.objectContaining({ code: 'malformed_model_json' }),
+    );
   });
 
   it('packs small tensors in order whatever their layer, gives large ones their own chunks, splits at the limit', () => {
-    const plan = planChunks([w('l1/kernel', [4, 8]), w('l1/bias', [8]), w('l2/kernel', [10 * MiB / 4]), w('l3/kernel', [8, 1]), w('l4/bias', [1])]);
+    const plan = planChunks([
+      w('l1/kernel', [4, 8]),
+      w('l1/bias', [8]),
+      w('l2/kernel', [(10 * MiB) / 4]),
+      w('l3/kernel', [8, 1]),
+      w('l4/bias', [1]),
+    ]);
     expect(plan.totalBytes).toBe(128 + 32 + 10 * MiB + 32 + 4);
     expect(plan.chunks.map((c) => c.size)).toEqual([160, 4 * MiB, 4 * MiB, 2 * MiB, 36]);
     expect(plan.tensors.map((t) => t.chunks)).toEqual([[0], [0], [1, 2, 3], [4], [4]]);
@@ -62,7 +97,9 @@ describe('planChunks (SPEC 5.1)', () => {
 
   it('packs a converted graph model whose neighbours share no layer name into few chunks', () => {
     // Like tfjs-converter output: constants and weights of different ops interleaved, many tiny.
-    const specs = Array.from({ length: 180 }, (_, i) => w(`StatefulPartitionedCall/op_${i}/ReadVariableOp`, i % 5 === 0 ? [1] : [16, 16]));
+    const specs = Array.from({ length: 180 }, (_, i) =>
+      w(`StatefulPartitionedCall/op_${i}/ReadVariableOp`, i % 5 === 0 ? [1] : [16, 16]),
+    );
     const plan = planChunks(specs);
     expect(plan.chunks).toHaveLength(1);
     expect(plan.chunks[0]!.size).toBe(plan.totalBytes);
@@ -86,8 +123,12 @@ describe('planChunks (SPEC 5.1)', () => {
 
   it('is deterministic and honours custom limits', () => {
     const specs = [w('x/k', [100]), w('x/b', [100]), w('y/k', [1000])];
-    expect(planChunks(specs, { packBytes: 512, maxChunkBytes: 1024 })).toEqual(planChunks(structuredClone(specs), { packBytes: 512, maxChunkBytes: 1024 }));
-    expect(planChunks(specs, { packBytes: 512, maxChunkBytes: 1024 }).chunks.map((c) => c.size)).toEqual([400, 400, 1024, 1024, 1024, 928]);
+    expect(planChunks(specs, { packBytes: 512, maxChunkBytes: 1024 })).toEqual(
+      planChunks(structuredClone(specs), { packBytes: 512, maxChunkBytes: 1024 }),
+    );
+    expect(planChunks(specs, { packBytes: 512, maxChunkBytes: 1024 }).chunks.map((c) => c.size)).toEqual([
+      400, 400, 1024, 1024, 1024, 928,
+    ]);
   });
 
   it('gives zero-size tensors no chunk', () => {
@@ -102,11 +143,20 @@ describe('planChunks (SPEC 5.1)', () => {
       shape: fc.array(fc.integer({ min: 0, max: 12 }), { minLength: 0, maxLength: 3 }),
       dtype: fc.constantFrom('float32', 'int32', 'bool'),
     });
-    const opts = fc.record({ packBytes: fc.integer({ min: 1, max: 2000 }), maxChunkBytes: fc.integer({ min: 64, max: 3000 }) });
-    fc.assert(fc.property(fc.array(spec, { maxLength: 12 }), opts, (raw, o) => {
-      const plan = planChunks(raw.map((r, i) => w(`${r.layer}/w${i}`, r.shape, r.dtype)), o);
-      expect(alignmentViolations(plan, o)).toEqual([]);
-    }), { numRuns: 300 });
+    const opts = fc.record({
+      packBytes: fc.integer({ min: 1, max: 2000 }),
+      maxChunkBytes: fc.integer({ min: 64, max: 3000 }),
+    });
+    fc.assert(
+      fc.property(fc.array(spec, { maxLength: 12 }), opts, (raw, o) => {
+        const plan = planChunks(
+          raw.map((r, i) => w(`${r.layer}/w${i}`, r.shape, r.dtype)),
+          o,
+        );
+        expect(alignmentViolations(plan, o)).toEqual([]);
+      }),
+      { numRuns: 300 },
+    );
   });
 
   it('refuses a weight listed twice', () => {
@@ -117,15 +167,35 @@ describe('planChunks (SPEC 5.1)', () => {
 
 describe('TfjsModelJson', () => {
   const layers = {
-    format: 'layers-model', generatedBy: 'keras v2.15', convertedBy: 'TensorFlow.js Converter v4.22.0',
+    format: 'layers-model',
+    generatedBy: 'keras v2.15',
+    convertedBy: 'TensorFlow.js Converter v4.22.0',
     modelTopology: { class_name: 'Sequential', config: { layers: [] }, keras_version: '2.15' },
-    weightsManifest: [{ paths: ['group1-shard1of2.bin', 'group1-shard2of2.bin'], weights: [w('d/kernel', [4, 8]), w('d/bias', [8])] }, { paths: ['group2.bin'], weights: [w('e/kernel', [8, 1])] }],
+    weightsManifest: [
+      { paths: ['group1-shard1of2.bin', 'group1-shard2of2.bin'], weights: [w('d/kernel', [4, 8]), w('d/bias', [8])] },
+      { paths: ['group2.bin'], weights: [w('e/kernel', [8, 1])] },
+    ],
     trainingConfig: { loss: 'mse' },
   };
   const graph = {
-    format: 'graph-model', modelTopology: { node: [], versions: { producer: 1 } }, signature: { inputs: {}, outputs: {} },
-    userDefinedMetadata: { labels: ['a'] }, modelInitializer: { node: [] },
-    weightsManifest: [{ paths: ['g.bin'], weights: [{ name: 'c', shape: [2], dtype: 'float32', quantization: { dtype: 'uint8', scale: 0.1, min: -1, original_dtype: 'float32' } }] }],
+    format: 'graph-model',
+    modelTopology: { node: [], versions: { producer: 1 } },
+    signature: { inputs: {}, outputs: {} },
+    userDefinedMetadata: { labels: ['a'] },
+    modelInitializer: { node: [] },
+    weightsManifest: [
+      {
+        paths: ['g.bin'],
+        weights: [
+          {
+            name: 'c',
+            shape: [2],
+            dtype: 'float32',
+            quantization: { dtype: 'uint8', scale: 0.1, min: -1, original_dtype: 'float32' },
+          },
+        ],
+      },
+    ],
   };
 
   it('reads layers and graph model.json, keeping fields it does not know', () => {
@@ -145,7 +215,13 @@ describe('TfjsModelJson', () => {
     ['a negative dimension', { ...layers, weightsManifest: [{ paths: ['a.bin'], weights: [w('a', [-1, 4])] }] }],
     ['a fractional dimension', { ...layers, weightsManifest: [{ paths: ['a.bin'], weights: [w('a', [1.5])] }] }],
     ['a group without paths', { ...layers, weightsManifest: [{ paths: [], weights: [] }] }],
-    ['an unknown quantization dtype', { ...layers, weightsManifest: [{ paths: ['a.bin'], weights: [w('a', [1], 'float32', { dtype: 'int4' as 'uint8' })] }] }],
+    [
+      'an unknown quantization dtype',
+      {
+        ...layers,
+        weightsManifest: [{ paths: ['a.bin'], weights: [w('a', [1], 'float32', { dtype: 'int4' as 'uint8' })] }],
+      },
+    ],
   ])('refuses %s', (_, json) => {
     expect(TfjsModelJson.safeParse(json).success).toBe(false);
   });

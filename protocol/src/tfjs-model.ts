@@ -18,7 +18,13 @@ export const WeightSpec = z.looseObject({
   name: z.string().min(1),
   shape: z.array(z.number().int().min(0)).max(8),
   dtype: z.string().min(1),
-  quantization: z.looseObject({ dtype: z.enum(['uint8', 'uint16', 'float16']), scale: z.number().optional(), min: z.number().optional() }).optional(),
+  quantization: z
+    .looseObject({
+      dtype: z.enum(['uint8', 'uint16', 'float16']),
+      scale: z.number().optional(),
+      min: z.number().optional(),
+    })
+    .optional(),
 });
 export type WeightSpec = z.infer<typeof WeightSpec>;
 
@@ -30,13 +36,18 @@ export const TfjsModelJson = z.looseObject({
   signature: z.record(z.string(), z.unknown()).optional(),
   userDefinedMetadata: z.record(z.string(), z.unknown()).optional(),
   modelInitializer: z.record(z.string(), z.unknown()).optional(),
-  weightsManifest: z.array(z.looseObject({ paths: z.array(z.string().min(1)).min(1), weights: z.array(WeightSpec) })).min(1),
+  weightsManifest: z
+    .array(z.looseObject({ paths: z.array(z.string().min(1)).min(1), weights: z.array(WeightSpec) }))
+    .min(1),
 });
 export type TfjsModelJson = z.infer<typeof TfjsModelJson>;
 
 export class TfjsModelError extends Error {
   override readonly name = 'TfjsModelError';
-  constructor(readonly code: 'malformed_model_json' | 'unsupported_dtype', message: string) {
+  constructor(
+    readonly code: 'malformed_model_json' | 'unsupported_dtype',
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -48,11 +59,18 @@ export class TfjsModelError extends Error {
 export function tensorByteLength(spec: WeightSpec): number {
   if (!(WEIGHT_DTYPES as readonly string[]).includes(spec.dtype)) {
     const why = spec.dtype === 'string' ? 'string tensors have no fixed size' : 'TF.js cannot decode it as a weight';
-    throw new TfjsModelError('unsupported_dtype', `weight ${spec.name} has dtype ${spec.dtype} (${why}); supported: ${WEIGHT_DTYPES.join(', ')}, optionally quantized to uint8, uint16 or float16`);
+    throw new TfjsModelError(
+      'unsupported_dtype',
+      `weight ${spec.name} has dtype ${spec.dtype} (${why}); supported: ${WEIGHT_DTYPES.join(', ')}, optionally quantized to uint8, uint16 or float16`,
+    );
   }
   const perElement = spec.quantization ? QUANT_BYTES[spec.quantization.dtype]! : DTYPE_BYTES[spec.dtype]!;
   const bytes = spec.shape.reduce((n, d) => n * d, 1) * perElement;
-  if (!Number.isSafeInteger(bytes)) throw new TfjsModelError('malformed_model_json', `weight ${spec.name} has shape [${spec.shape.join(',')}], too large to be a weight`);
+  if (!Number.isSafeInteger(bytes))
+    throw new TfjsModelError(
+      'malformed_model_json',
+      `weight ${spec.name} has shape [${spec.shape.join(',')}], too large to be a weight`,
+    );
   return bytes;
 }
 
@@ -61,7 +79,8 @@ export function weightSpecsOf(modelJson: TfjsModelJson): WeightSpec[] {
   const specs = modelJson.weightsManifest.flatMap((g) => g.weights);
   const seen = new Set<string>();
   for (const s of specs) {
-    if (seen.has(s.name)) throw new TfjsModelError('malformed_model_json', `weight ${s.name} appears twice in weightsManifest`);
+    if (seen.has(s.name))
+      throw new TfjsModelError('malformed_model_json', `weight ${s.name} appears twice in weightsManifest`);
     seen.add(s.name);
   }
   return specs;
@@ -135,9 +154,13 @@ export function planChunks(specs: WeightSpec[], opts: { maxChunkBytes?: number; 
       }
     }
     tensors.push({
-      name: spec.name, dtype: spec.dtype, shape: spec.shape,
+      name: spec.name,
+      dtype: spec.dtype,
+      shape: spec.shape,
       ...(spec.quantization ? { quantization: spec.quantization } : {}),
-      offset, size, chunks: indices,
+      offset,
+      size,
+      chunks: indices,
     });
     offset += size;
   }

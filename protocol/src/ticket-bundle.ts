@@ -25,7 +25,10 @@ export const HAVE_PREFIX = 16;
 /** The `have` query value: comma-separated digest prefixes. */
 export const HAVE_PATTERN = new RegExp(`^[0-9a-f]{${HAVE_PREFIX}}(,[0-9a-f]{${HAVE_PREFIX}}){0,${MAX_HAVE - 1}}$`);
 
-export const InlineChunk = z.object({ digest: Digest, data: z.string().check(z.regex(/^[A-Za-z0-9+/]*={0,2}$/, 'must be base64')) });
+export const InlineChunk = z.object({
+  digest: Digest,
+  data: z.string().check(z.regex(/^[A-Za-z0-9+/]*={0,2}$/, 'must be base64')),
+});
 export type InlineChunk = z.infer<typeof InlineChunk>;
 
 export const TicketBundle = z.looseObject({
@@ -54,10 +57,14 @@ export function parseTicketResponse(text: string): { bundle: TicketBundle | null
   } catch {
     throw new ProtocolError('malformed_document', 'ticket response is not JSON');
   }
-  if (typeof value === 'object' && value !== null && 'payloadType' in value) return { bundle: null, ticket: parseOrThrow(Envelope, value, 'ticket') };
+  if (typeof value === 'object' && value !== null && 'payloadType' in value)
+    return { bundle: null, ticket: parseOrThrow(Envelope, value, 'ticket') };
   const bundle = parseOrThrow(TicketBundle, value, 'ticket bundle');
   return { bundle, ticket: bundle.ticket };
 }
 
-export const encodeInlineChunk = (digest: string, bytes: Uint8Array): InlineChunk => ({ digest, data: toBase64(bytes) });
+export const encodeInlineChunk = (digest: string, bytes: Uint8Array): InlineChunk => ({
+  digest,
+  data: toBase64(bytes),
+});
 export const decodeInlineChunk = (chunk: InlineChunk): Uint8Array => fromBase64(chunk.data);

@@ -25,7 +25,9 @@ export const Ticket = z.looseObject({
   issuedAt: z.iso.datetime(),
   expiresAt: z.iso.datetime(),
   /** SPEC 10.6: the telemetry window length the device numbers its windows by; absent = 86400 (a UTC day). */
-  windowSeconds: z.optional(z.int().check(z.refine(isWindowLength, 'windowSeconds must be at least 10 and divide 86400'))),
+  windowSeconds: z.optional(
+    z.int().check(z.refine(isWindowLength, 'windowSeconds must be at least 10 and divide 86400')),
+  ),
 });
 export type Ticket = z.infer<typeof Ticket>;
 

@@ -39,21 +39,32 @@ export interface ProofClaims {
   attested: boolean;
 }
 
-export interface ProofSubject { app: string; device: string; model: string }
+export interface ProofSubject {
+  app: string;
+  device: string;
+  model: string;
+}
 
 /** The MAC's domain string and the HKDF info (SPEC 11.1). */
 export const PROOF_INFO = 'modelfleet/upload-proof/v1';
-const PATTERN = /^p1\.(\d{1,6})\.(\d{1,9})\.(champion|challenger|control)\.(\d{1,12})\.(ro_[0-9a-f]{16}|-)\.([01])\.([A-Za-z0-9_-]{22})$/;
+const PATTERN =
+  /^p1\.(\d{1,6})\.(\d{1,9})\.(champion|challenger|control)\.(\d{1,12})\.(ro_[0-9a-f]{16}|-)\.([01])\.([A-Za-z0-9_-]{22})$/;
 
 /** The claims as they appear in a proof and under its MAC. */
-export const proofClaimsText = (c: ProofClaims) => `${c.day}.${c.version}.${c.stage}.${c.sequence}.${c.rollout ?? '-'}.${c.attested ? 1 : 0}`;
+export const proofClaimsText = (c: ProofClaims) =>
+  `${c.day}.${c.version}.${c.stage}.${c.sequence}.${c.rollout ?? '-'}.${c.attested ? 1 : 0}`;
 
 /** A proof's claims as written, MAC unchecked (what a device reads from its own proof); null when malformed. */
 export function readProof(proof: string): (ProofClaims & { mac: string }) | null {
   const m = PATTERN.exec(proof);
   if (!m) return null;
   return {
-    day: Number(m[1]), version: Number(m[2]), stage: m[3] as ProofStage, sequence: Number(m[4]),
-    rollout: m[5] === '-' ? null : m[5]!, attested: m[6] === '1', mac: m[7]!,
+    day: Number(m[1]),
+    version: Number(m[2]),
+    stage: m[3] as ProofStage,
+    sequence: Number(m[4]),
+    rollout: m[5] === '-' ? null : m[5]!,
+    attested: m[6] === '1',
+    mac: m[7]!,
   };
 }

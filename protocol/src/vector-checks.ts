@@ -13,15 +13,39 @@
 import type { Envelope } from './envelope.ts';
 import { type WeightSpec, planChunks } from './tfjs-model.ts';
 import {
-  addUpload, bucketOf, decodeUpload, emptyAggregate, encodeUpload, fromBase64, manifestDigest, pae, sketchCategorical, sketchLayout,
-  sketchNumeric, toBase64, updateRoot, uploadSize, verifyBytes, verifyInitialRoot, verifyManifest,
+  addUpload,
+  bucketOf,
+  decodeUpload,
+  emptyAggregate,
+  encodeUpload,
+  fromBase64,
+  manifestDigest,
+  pae,
+  sketchCategorical,
+  sketchLayout,
+  sketchNumeric,
+  toBase64,
+  updateRoot,
+  uploadSize,
+  verifyBytes,
+  verifyInitialRoot,
+  verifyManifest,
 } from './index.ts';
 
 /** The vector files, parsed (the names are the files' in camelCase). */
 export interface VectorFiles {
-  signing: any; chunkPlan: any; manifestDigests: any; rootRotation: any; sketch: any; bucketing: any;
+  signing: any;
+  chunkPlan: any;
+  manifestDigests: any;
+  rootRotation: any;
+  sketch: any;
+  bucketing: any;
 }
-export interface VectorResult { vector: string; ok: boolean; detail?: string }
+export interface VectorResult {
+  vector: string;
+  ok: boolean;
+  detail?: string;
+}
 
 const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
 
@@ -40,17 +64,25 @@ async function rootChecks(v: any): Promise<VectorResult[]> {
     check('root-rotation: manifest through the pinned root and the chain', async () => {
       const newest = await updateRoot(await verifyInitialRoot(v.pinned as Envelope), v.chain as Envelope[], now);
       const { manifest } = await verifyManifest(v.manifest.envelope as Envelope, v.manifest.digest, newest);
-      return newest.version === 2 && manifest.model === 'vector-model' ? true : `root v${newest.version}, model ${manifest.model}`;
+      return newest.version === 2 && manifest.model === 'vector-model'
+        ? true
+        : `root v${newest.version}, model ${manifest.model}`;
     }),
     check('root-rotation: a next root not signed by the previous keys is refused', async () => {
       const pinned = await verifyInitialRoot(v.pinned as Envelope);
-      const code = await updateRoot(pinned, v.badChain as Envelope[], now).then(() => 'accepted', (e: { code?: string }) => e.code);
+      const code = await updateRoot(pinned, v.badChain as Envelope[], now).then(
+        () => 'accepted',
+        (e: { code?: string }) => e.code,
+      );
       return code === 'unknown_key' ? true : `got ${code}`;
     }),
     check('root-rotation: a manifest signed outside the root is refused', async () => {
       const pinned = await verifyInitialRoot(v.pinned as Envelope);
       const f = v.foreignManifest;
-      const code = await verifyManifest(f.envelope as Envelope, f.digest, pinned).then(() => 'accepted', (e: { code?: string }) => e.code);
+      const code = await verifyManifest(f.envelope as Envelope, f.digest, pinned).then(
+        () => 'accepted',
+        (e: { code?: string }) => e.code,
+      );
       return code === f.code ? true : `got ${code}, expected ${f.code}`;
     }),
   ]);
@@ -74,19 +106,31 @@ async function sketchCheck(v: any): Promise<true | string> {
 
 /** Every vector file's cases in this runtime; one result per case (bucketing: one for all of them). */
 export async function checkVectors(files: VectorFiles): Promise<VectorResult[]> {
-  const signing = files.signing.cases.map((c: any) => check(`signing: ${c.description}`, async () => {
-    const message = pae(c.payloadType, fromBase64(c.payload));
-    if (toBase64(message) !== c.pae) return 'PAE differs';
-    const valid = await verifyBytes({ alg: c.alg, spki: c.publicKey }, message, fromBase64(c.sig));
-    return valid === c.valid ? true : `verified ${valid}, expected ${c.valid}`;
-  }));
-  const plans = files.chunkPlan.cases.map((c: any) => check(`chunk-plan: ${c.description}`, async () => {
-    const plan = planChunks(c.weights as WeightSpec[], { packBytes: files.chunkPlan.packBytes, maxChunkBytes: files.chunkPlan.maxChunkBytes });
-    const got = { totalBytes: plan.totalBytes, chunks: plan.chunks, tensorChunks: plan.tensors.map((t) => t.chunks) };
-    return same(got, { totalBytes: c.totalBytes, chunks: c.chunks, tensorChunks: c.tensorChunks }) ? true : 'plan differs';
-  }));
-  const digests = files.manifestDigests.cases.map((c: any) => check(`manifest-digest: ${c.description}`, async () =>
-    (await manifestDigest(fromBase64(c.payload))) === c.digest ? true : 'digest differs'));
+  const signing = files.signing.cases.map((c: any) =>
+    check(`signing: ${c.description}`, async () => {
+      const message = pae(c.payloadType, fromBase64(c.payload));
+      if (toBase64(message) !== c.pae) return 'PAE differs';
+      const valid = await verifyBytes({ alg: c.alg, spki: c.publicKey }, message, fromBase64(c.sig));
+      return valid === c.valid ? true : `verified ${valid}, expected ${c.valid}`;
+    }),
+  );
+  const plans = files.chunkPlan.cases.map((c: any) =>
+    check(`chunk-plan: ${c.description}`, async () => {
+      const plan = planChunks(c.weights as WeightSpec[], {
+        packBytes: files.chunkPlan.packBytes,
+        maxChunkBytes: files.chunkPlan.maxChunkBytes,
+      });
+      const got = { totalBytes: plan.totalBytes, chunks: plan.chunks, tensorChunks: plan.tensors.map((t) => t.chunks) };
+      return same(got, { totalBytes: c.totalBytes, chunks: c.chunks, tensorChunks: c.tensorChunks })
+        ? true
+        : 'plan differs';
+    }),
+  );
+  const digests = files.manifestDigests.cases.map((c: any) =>
+    check(`manifest-digest: ${c.description}`, async () =>
+      (await manifestDigest(fromBase64(c.payload))) === c.digest ? true : 'digest differs',
+    ),
+  );
   const bucketing = check(`bucketing: ${files.bucketing.cases.length} cases`, async () => {
     for (const c of files.bucketing.cases) {
       const b = await bucketOf(c.salt, c.deviceKey);

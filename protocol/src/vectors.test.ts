@@ -3,12 +3,36 @@ import { createHash, createPublicKey, verify as nodeVerify } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { type Envelope, type PublicKey, ProtocolError, type WeightSpec, bucketOf, planChunks, fromBase64, manifestDigest, pae, updateRoot, verifyBytes, verifyInitialRoot, verifyManifest } from './index.ts';
+import {
+  type Envelope,
+  type PublicKey,
+  ProtocolError,
+  type WeightSpec,
+  bucketOf,
+  planChunks,
+  fromBase64,
+  manifestDigest,
+  pae,
+  updateRoot,
+  verifyBytes,
+  verifyInitialRoot,
+  verifyManifest,
+} from './index.ts';
 
 const vectors = (name: string) => JSON.parse(readFileSync(join(import.meta.dirname, '..', 'vectors', name), 'utf8'));
 
 describe('signing vectors', () => {
-  type Case = { description: string; alg: PublicKey['alg']; publicKey: string; keyid: string; payloadType: string; payload: string; pae: string; sig: string; valid: boolean };
+  type Case = {
+    description: string;
+    alg: PublicKey['alg'];
+    publicKey: string;
+    keyid: string;
+    payloadType: string;
+    payload: string;
+    pae: string;
+    sig: string;
+    valid: boolean;
+  };
   const cases: Case[] = vectors('signing.json').cases;
   it.each(cases)('$description', async (v) => {
     const message = pae(v.payloadType, fromBase64(v.payload));
@@ -16,9 +40,10 @@ describe('signing vectors', () => {
     expect(await verifyBytes({ alg: v.alg, spki: v.publicKey }, message, fromBase64(v.sig))).toBe(v.valid);
     // Independent check with node:crypto, which knows nothing of our code.
     const key = createPublicKey({ key: Buffer.from(v.publicKey, 'base64'), format: 'der', type: 'spki' });
-    const ok = v.alg === 'ed25519'
-      ? nodeVerify(null, message, key, Buffer.from(v.sig, 'base64'))
-      : nodeVerify('sha256', message, { key, dsaEncoding: 'ieee-p1363' }, Buffer.from(v.sig, 'base64'));
+    const ok =
+      v.alg === 'ed25519'
+        ? nodeVerify(null, message, key, Buffer.from(v.sig, 'base64'))
+        : nodeVerify('sha256', message, { key, dsaEncoding: 'ieee-p1363' }, Buffer.from(v.sig, 'base64'));
     expect(ok).toBe(v.valid);
     expect(createHash('sha256').update(Buffer.from(v.publicKey, 'base64')).digest('hex')).toBe(v.keyid);
   });
@@ -26,10 +51,20 @@ describe('signing vectors', () => {
 
 describe('chunk plan vectors (SPEC 5.1)', () => {
   const v = vectors('chunk-plan.json');
-  type Case = { description: string; weights: WeightSpec[]; totalBytes: number; chunks: { offset: number; size: number }[]; tensorChunks: number[][] };
+  type Case = {
+    description: string;
+    weights: WeightSpec[];
+    totalBytes: number;
+    chunks: { offset: number; size: number }[];
+    tensorChunks: number[][];
+  };
   it.each(v.cases as Case[])('$description', (c) => {
     const plan = planChunks(c.weights, { packBytes: v.packBytes, maxChunkBytes: v.maxChunkBytes });
-    expect({ totalBytes: plan.totalBytes, chunks: plan.chunks, tensorChunks: plan.tensors.map((t) => t.chunks) }).toEqual({ totalBytes: c.totalBytes, chunks: c.chunks, tensorChunks: c.tensorChunks });
+    expect({
+      totalBytes: plan.totalBytes,
+      chunks: plan.chunks,
+      tensorChunks: plan.tensors.map((t) => t.chunks),
+    }).toEqual({ totalBytes: c.totalBytes, chunks: c.chunks, tensorChunks: c.tensorChunks });
   });
 });
 
@@ -60,7 +95,9 @@ describe('root rotation vector', () => {
 
   it('refuses a manifest signed by a key outside the root', async () => {
     const pinned = await verifyInitialRoot(v.pinned as Envelope);
-    const err = await verifyManifest(v.foreignManifest.envelope as Envelope, v.foreignManifest.digest, pinned).catch((e) => e);
+    const err = await verifyManifest(v.foreignManifest.envelope as Envelope, v.foreignManifest.digest, pinned).catch(
+      (e) => e,
+    );
     expect(err).toBeInstanceOf(ProtocolError);
     expect(err.code).toBe(v.foreignManifest.code);
   });
@@ -69,7 +106,16 @@ describe('root rotation vector', () => {
 describe('sketch vectors', () => {
   const v = vectors('sketch.json');
   it('derive the same schema digest, sketches, upload bytes and aggregate', async () => {
-    const { sketchLayout, sketchNumeric, sketchCategorical, encodeUpload, decodeUpload, emptyAggregate, addUpload, uploadSize } = await import('./index.ts');
+    const {
+      sketchLayout,
+      sketchNumeric,
+      sketchCategorical,
+      encodeUpload,
+      decodeUpload,
+      emptyAggregate,
+      addUpload,
+      uploadSize,
+    } = await import('./index.ts');
     const layout = await sketchLayout(v.baseline);
     expect(layout.schemaDigest).toBe(v.schemaDigest);
     expect(uploadSize(layout)).toBe(v.uploadBytes);
@@ -92,13 +138,21 @@ describe('bucketing vectors', () => {
   it('has at least 10,000 cases, non-ASCII ids and every edge bucket', () => {
     expect(cases.length).toBeGreaterThanOrEqual(10_000);
     expect(cases.some((c) => /[^\x00-\x7f]/.test(c.deviceKey))).toBe(true);
-    for (const b of [0, 99, 100, 499, 500, 2499, 2500, 4999, 5000, 9999]) expect(cases.some((c) => c.bucket === b)).toBe(true);
+    for (const b of [0, 99, 100, 499, 500, 2499, 2500, 4999, 5000, 9999])
+      expect(cases.some((c) => c.bucket === b)).toBe(true);
   });
 
   it('bucketOf agrees with every case, and so does node:crypto on its own', async () => {
     for (const c of cases) {
-      const independent = createHash('sha256').update(Buffer.from(`${c.salt}:${c.deviceKey}`, 'utf8')).digest().readUInt32BE(0) % 10_000;
-      expect([independent, await bucketOf(c.salt, c.deviceKey)], `${c.salt} / ${c.deviceKey}`).toEqual([c.bucket, c.bucket]);
+      const independent =
+        createHash('sha256')
+          .update(Buffer.from(`${c.salt}:${c.deviceKey}`, 'utf8'))
+          .digest()
+          .readUInt32BE(0) % 10_000;
+      expect([independent, await bucketOf(c.salt, c.deviceKey)], `${c.salt} / ${c.deviceKey}`).toEqual([
+        c.bucket,
+        c.bucket,
+      ]);
     }
   });
 });
@@ -107,8 +161,12 @@ describe('the portable checker (vector-checks.ts, also run in workerd and Chromi
   it('agrees with every vector here, and reports a tampered case instead of passing it', async () => {
     const { checkVectors } = await import('./vector-checks.ts');
     const files = {
-      signing: vectors('signing.json'), chunkPlan: vectors('chunk-plan.json'), manifestDigests: vectors('manifest-digests.json'),
-      rootRotation: vectors('root-rotation.json'), sketch: vectors('sketch.json'), bucketing: vectors('bucketing.json'),
+      signing: vectors('signing.json'),
+      chunkPlan: vectors('chunk-plan.json'),
+      manifestDigests: vectors('manifest-digests.json'),
+      rootRotation: vectors('root-rotation.json'),
+      sketch: vectors('sketch.json'),
+      bucketing: vectors('bucketing.json'),
     };
     const results = await checkVectors(files);
     expect(results.filter((r) => !r.ok)).toEqual([]);

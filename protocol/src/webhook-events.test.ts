@@ -7,7 +7,11 @@ import { CloudEvent } from './webhook.ts';
 import { EVENT_DATA, EVENT_TYPES } from './webhook-events.ts';
 
 const envelope = {
-  specversion: '1.0', id: 'e1', source: '/v1', time: '2026-11-22T00:00:00.000Z', datacontenttype: 'application/json',
+  specversion: '1.0',
+  id: 'e1',
+  source: '/v1',
+  time: '2026-11-22T00:00:00.000Z',
+  datacontenttype: 'application/json',
 };
 
 describe('webhook event data', () => {

@@ -53,20 +53,25 @@ export const FeatureEffects = z.object({
 
 /** Which window of which version an event is about. */
 const WindowRef = z.object({
-  model: z.string(), version: z.number().int(), window: z.number().int(), devices: z.number().int(),
+  model: z.string(),
+  version: z.number().int(),
+  window: z.number().int(),
+  devices: z.number().int(),
 });
 
 /** `dev.modelfleet.drift.alarm`: a released window whose tests alarmed; the alarmed features. */
 export const DriftAlarmData = WindowRef.extend({
   noiseSigma: z.number(),
   outputs: OutputVerdict.nullable(),
-  features: z.array(z.object({
-    name: z.string(),
-    test: z.enum(['smooth', 'rao-scott', 'none']),
-    p: z.number().nullable(),
-    statistic: z.number().nullable(),
-    effects: FeatureEffects,
-  })),
+  features: z.array(
+    z.object({
+      name: z.string(),
+      test: z.enum(['smooth', 'rao-scott', 'none']),
+      p: z.number().nullable(),
+      statistic: z.number().nullable(),
+      effects: FeatureEffects,
+    }),
+  ),
 });
 
 export const RETRAIN_REASONS = ['cusum', 'share', 'prediction_drift', 'accuracy'] as const;

@@ -37,16 +37,25 @@ export const WEBHOOK_SECRET_PREFIX = 'whsec_';
 /** Receivers should refuse deliveries whose timestamp is further than this from their clock. */
 export const WEBHOOK_TOLERANCE_SECONDS = 300;
 
-export const WebhookHeaders = { id: 'webhook-id', timestamp: 'webhook-timestamp', signature: 'webhook-signature' } as const;
+export const WebhookHeaders = {
+  id: 'webhook-id',
+  timestamp: 'webhook-timestamp',
+  signature: 'webhook-signature',
+} as const;
 
 async function hmacKey(secret: string): Promise<CryptoKey> {
-  if (!secret.startsWith(WEBHOOK_SECRET_PREFIX)) throw new ProtocolError('bad_request', `a webhook secret starts with ${WEBHOOK_SECRET_PREFIX}`);
+  if (!secret.startsWith(WEBHOOK_SECRET_PREFIX))
+    throw new ProtocolError('bad_request', `a webhook secret starts with ${WEBHOOK_SECRET_PREFIX}`);
   const raw = fromBase64(secret.slice(WEBHOOK_SECRET_PREFIX.length));
   return crypto.subtle.importKey('raw', raw as BufferSource, { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
 }
 
 async function mac(secret: string, id: string, timestamp: number, body: string): Promise<Uint8Array> {
-  const sig = await crypto.subtle.sign('HMAC', await hmacKey(secret), utf8(`${id}.${timestamp}.${body}`) as BufferSource);
+  const sig = await crypto.subtle.sign(
+    'HMAC',
+    await hmacKey(secret),
+    utf8(`${id}.${timestamp}.${body}`) as BufferSource,
+  );
   return new Uint8Array(sig);
 }
 
@@ -56,7 +65,12 @@ export function newWebhookSecret(): string {
 }
 
 /** The three signature headers for one delivery attempt. */
-export async function signWebhook(secret: string, id: string, timestamp: number, body: string): Promise<Record<string, string>> {
+export async function signWebhook(
+  secret: string,
+  id: string,
+  timestamp: number,
+  body: string,
+): Promise<Record<string, string>> {
   return {
     [WebhookHeaders.id]: id,
     [WebhookHeaders.timestamp]: String(timestamp),
@@ -77,8 +91,10 @@ export async function verifyWebhook(
   const id = headers.get(WebhookHeaders.id);
   const ts = Number(headers.get(WebhookHeaders.timestamp));
   const given = headers.get(WebhookHeaders.signature);
-  if (!id || !Number.isInteger(ts) || !given) throw new ProtocolError('bad_signature', 'webhook-id, webhook-timestamp and webhook-signature are required');
-  if (Math.abs(now / 1000 - ts) > WEBHOOK_TOLERANCE_SECONDS) throw new ProtocolError('webhook_stale', `webhook timestamp ${ts} is outside ±${WEBHOOK_TOLERANCE_SECONDS} s`);
+  if (!id || !Number.isInteger(ts) || !given)
+    throw new ProtocolError('bad_signature', 'webhook-id, webhook-timestamp and webhook-signature are required');
+  if (Math.abs(now / 1000 - ts) > WEBHOOK_TOLERANCE_SECONDS)
+    throw new ProtocolError('webhook_stale', `webhook timestamp ${ts} is outside ±${WEBHOOK_TOLERANCE_SECONDS} s`);
   const expected = await mac(secret, id, ts, body);
   const ok = given.split(' ').some((s) => {
     const [version, value] = s.split(',', 2);
@@ -97,7 +113,11 @@ export async function verifyWebhook(
     throw new ProtocolError('malformed_document', 'webhook body is not JSON');
   }
   const event = CloudEvent.safeParse(parsed);
-  if (!event.success) throw new ProtocolError('malformed_document', `webhook body is not a modelfleet CloudEvent: ${z.prettifyError(event.error)}`);
+  if (!event.success)
+    throw new ProtocolError(
+      'malformed_document',
+      `webhook body is not a modelfleet CloudEvent: ${z.prettifyError(event.error)}`,
+    );
   if (event.data.id !== id) throw new ProtocolError('bad_signature', 'webhook-id does not match the event id');
   return event.data;
 }

@@ -30,7 +30,8 @@ it('numbers windows of any length from the epoch, and windowStart inverts window
 
 it('accepts lengths of at least 10 s that divide a day, nothing else', () => {
   for (const ok of [10, 30, 60, 300, 900, 3600, 43_200, 86_400]) expect(isWindowLength(ok)).toBe(true);
-  for (const bad of [0, -30, 5, 7, 70, 1000, 3599, 30.5, NaN, Infinity, 2 * 86_400, 100_000]) expect(isWindowLength(bad)).toBe(false);
+  for (const bad of [0, -30, 5, 7, 70, 1000, 3599, 30.5, NaN, Infinity, 2 * 86_400, 100_000])
+    expect(isWindowLength(bad)).toBe(false);
 });
 
 it('counts windows in days and closes after min(15 min, half a window)', () => {

@@ -8,7 +8,10 @@ const ROOT = resolve(import.meta.dirname, '../..');
 
 /** `{ '@modelfleet/protocol': '/abs/protocol/src/index.ts', … }` */
 export function workspaceSources() {
-  const { config, error } = ts.parseConfigFileTextToJson('tsconfig.json', readFileSync(join(ROOT, 'tsconfig.json'), 'utf8'));
+  const { config, error } = ts.parseConfigFileTextToJson(
+    'tsconfig.json',
+    readFileSync(join(ROOT, 'tsconfig.json'), 'utf8'),
+  );
   if (error) throw new Error(`tsconfig.json: ${ts.flattenDiagnosticMessageText(error.messageText, '\n')}`);
   return Object.fromEntries(Object.entries(config.compilerOptions.paths).map(([k, [v]]) => [k, join(ROOT, v)]));
 }

@@ -33,7 +33,11 @@ export function createApi(endpoint, token, { retryDelayMs = 500 } = {}) {
       try {
         res = await fetch(endpoint + path, {
           method,
-          headers: { connection: 'close', authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+          headers: {
+            connection: 'close',
+            authorization: `Bearer ${token}`,
+            ...(body ? { 'content-type': 'application/json' } : {}),
+          },
           ...(body ? { body: JSON.stringify(body) } : {}),
         });
       } catch (e) {
@@ -49,9 +53,18 @@ export function createApi(endpoint, token, { retryDelayMs = 500 } = {}) {
       try {
         json = JSON.parse(text);
       } catch {
-        throw new StartError('bad_response', `${method} ${path}: ${res.status}, not JSON: ${text.slice(0, 200)}`, res.status);
+        throw new StartError(
+          'bad_response',
+          `${method} ${path}: ${res.status}, not JSON: ${text.slice(0, 200)}`,
+          res.status,
+        );
       }
-      if (!res.ok) throw new StartError(json?.error?.code ?? 'http', `${method} ${path}: ${res.status} ${JSON.stringify(json)}`, res.status);
+      if (!res.ok)
+        throw new StartError(
+          json?.error?.code ?? 'http',
+          `${method} ${path}: ${res.status} ${JSON.stringify(json)}`,
+          res.status,
+        );
       return json;
     }
   };

@@ -14,8 +14,18 @@ import { join } from 'node:path';
 export const DEMO_MODEL = 'fraud-demo';
 export const CHALLENGER_LABEL = 'demo challenger';
 const EXAMPLE = 'examples/fraud-model';
-const exampleFiles = ['--metrics', `${EXAMPLE}/metrics.json`, '--params', `${EXAMPLE}/params.json`, '--golden', `${EXAMPLE}/golden.json`,
-  '--baseline', `${EXAMPLE}/baseline.json`, '--lineage', `${EXAMPLE}/lineage.json`];
+const exampleFiles = [
+  '--metrics',
+  `${EXAMPLE}/metrics.json`,
+  '--params',
+  `${EXAMPLE}/params.json`,
+  '--golden',
+  `${EXAMPLE}/golden.json`,
+  '--baseline',
+  `${EXAMPLE}/baseline.json`,
+  '--lineage',
+  `${EXAMPLE}/lineage.json`,
+];
 
 /**
  * @param {object} o
@@ -56,7 +66,10 @@ export async function setUpDemo({ api, publish, keysDir, endpoint, stateDir, tok
   if (aliases.champion === undefined) {
     // The publish stored the version but did not get to set the alias.
     const champion = versions.find((v) => v.label !== CHALLENGER_LABEL && v.status === 'active');
-    await api('PUT', `/v1/models/${DEMO_MODEL}/aliases/champion`, { version: champion.version, reason: 'demo champion, set by npm start' });
+    await api('PUT', `/v1/models/${DEMO_MODEL}/aliases/champion`, {
+      version: champion.version,
+      reason: 'demo champion, set by npm start',
+    });
   }
 
   // The challenger: the same network republished under a label, so that a rollout has two versions.
@@ -65,7 +78,10 @@ export async function setUpDemo({ api, publish, keysDir, endpoint, stateDir, tok
     log(`publishing a demo challenger (${DEMO_MODEL}, label "${CHALLENGER_LABEL}")`);
     publish([EXAMPLE, '--model', DEMO_MODEL, '--label', CHALLENGER_LABEL, ...exampleFiles]);
     challenger = (await demoVersions(api)).find((v) => v.label === CHALLENGER_LABEL && v.status === 'active');
-    if (!challenger) throw new Error(`the demo challenger was published but ${DEMO_MODEL} lists no active version labelled "${CHALLENGER_LABEL}"`);
+    if (!challenger)
+      throw new Error(
+        `the demo challenger was published but ${DEMO_MODEL} lists no active version labelled "${CHALLENGER_LABEL}"`,
+      );
   }
 
   // The demo rollout, once: at 5 % with hour-long bakes (nothing promotes without device data).
@@ -74,8 +90,16 @@ export async function setUpDemo({ api, publish, keysDir, endpoint, stateDir, tok
   if (rollouts.length === 0) {
     log(`starting a demo rollout of v${challenger.version} at 5 %`);
     await api('POST', `/v1/models/${DEMO_MODEL}/rollouts`, {
-      challenger: challenger.version, reason: 'demo rollout started by npm start',
-      plan: { salt: 'modelfleet-demo', steps: [{ percent: 5, bakeSeconds: 3600 }, { percent: 25, bakeSeconds: 3600 }, { percent: 100, bakeSeconds: 0 }] },
+      challenger: challenger.version,
+      reason: 'demo rollout started by npm start',
+      plan: {
+        salt: 'modelfleet-demo',
+        steps: [
+          { percent: 5, bakeSeconds: 3600 },
+          { percent: 25, bakeSeconds: 3600 },
+          { percent: 100, bakeSeconds: 0 },
+        ],
+      },
     });
     rollouts = [{}];
   }

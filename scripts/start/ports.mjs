@@ -24,7 +24,11 @@ export function listenerOf(port) {
 // macOS and most Linux desktops have lsof; it answers for other users' processes too when allowed.
 function fromLsof(port) {
   try {
-    const out = execFileSync('lsof', ['-nP', `-iTCP:${port}`, '-sTCP:LISTEN', '-Fpc'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 5000 });
+    const out = execFileSync('lsof', ['-nP', `-iTCP:${port}`, '-sTCP:LISTEN', '-Fpc'], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+      timeout: 5000,
+    });
     const pid = /^p(\d+)$/m.exec(out)?.[1];
     const command = /^c(.+)$/m.exec(out)?.[1];
     return pid ? `${command ?? 'a process'} (pid ${pid})` : null;

@@ -16,7 +16,9 @@ export interface Release {
 }
 
 /** A step increment's release: its 1-based index (null: too few devices, nothing released). */
-export interface IncrementRelease extends Release { index: number | null }
+export interface IncrementRelease extends Release {
+  index: number | null;
+}
 
 export interface AddResult {
   accepted: boolean;
@@ -29,10 +31,19 @@ export interface AddResult {
  * Where an upload comes from: a keyed digest of its network, the cap per network (0 = none), and
  * whether the device is attested.
  */
-export interface UploadSource { network: string; cap: number; attested: boolean }
+export interface UploadSource {
+  network: string;
+  cap: number;
+  attested: boolean;
+}
 
 /** How many distinct networks stand behind this aggregate, and what their caps refused. */
-export interface NetworkCounts { networks: number; attested: number; capped: number; largest: number }
+export interface NetworkCounts {
+  networks: number;
+  attested: number;
+  capped: number;
+  largest: number;
+}
 
 /** What the console and the tests read of an aggregate; never its sums. */
 export interface AggregateStatus {

@@ -15,22 +15,41 @@ const thrown = (read: () => unknown): unknown => {
 describe('vars', () => {
   it('gives every default when nothing is set', () => {
     expect(vars({})).toEqual({
-      MAX_MODEL_BYTES: 256 * 2 ** 20, COMMIT_LEASE_SECONDS: 300, EDGE_CACHE_TTL_MS: 5000, EDGE_VERIFY_TTL_MS: 3_600_000,
-      TICKET_TTL_SECONDS: 86400, UPLOAD_PROOF: 'required', NETWORK_DEVICE_CAP: 4,
-      TURNSTILE_VERIFY_URL: 'https://challenges.cloudflare.com/turnstile/v0/siteverify', WINDOW_SECONDS: DAY_SECONDS,
-      DRIFT_EPSILON_PER_DAY: 2, ROLLOUT_STEP_EPSILON_PER_DAY: 2, DRIFT_MIN_DEVICES: 1000, DRIFT_MIN_NETWORKS: 20,
-      ROLLOUT_MIN_NETWORKS: 20, ROLLOUT_TICK_SECONDS: 60, WEBHOOK_RETRY_BASE_SECONDS: 30,
+      MAX_MODEL_BYTES: 256 * 2 ** 20,
+      COMMIT_LEASE_SECONDS: 300,
+      EDGE_CACHE_TTL_MS: 5000,
+      EDGE_VERIFY_TTL_MS: 3_600_000,
+      TICKET_TTL_SECONDS: 86400,
+      UPLOAD_PROOF: 'required',
+      NETWORK_DEVICE_CAP: 4,
+      TURNSTILE_VERIFY_URL: 'https://challenges.cloudflare.com/turnstile/v0/siteverify',
+      WINDOW_SECONDS: DAY_SECONDS,
+      DRIFT_EPSILON_PER_DAY: 2,
+      ROLLOUT_STEP_EPSILON_PER_DAY: 2,
+      DRIFT_MIN_DEVICES: 1000,
+      DRIFT_MIN_NETWORKS: 20,
+      ROLLOUT_MIN_NETWORKS: 20,
+      ROLLOUT_TICK_SECONDS: 60,
+      WEBHOOK_RETRY_BASE_SECONDS: 30,
     });
     expect(VAR_DEFAULTS).toEqual({ ...vars({}) });
   });
 
   it('reads set values as numbers; an empty value is the default', () => {
     const v = vars({
-      EDGE_CACHE_TTL_MS: '0', DRIFT_EPSILON_PER_DAY: '0.5', WINDOW_SECONDS: '3600', UPLOAD_PROOF: 'off',
+      EDGE_CACHE_TTL_MS: '0',
+      DRIFT_EPSILON_PER_DAY: '0.5',
+      WINDOW_SECONDS: '3600',
+      UPLOAD_PROOF: 'off',
       TICKET_TTL_SECONDS: '',
     });
-    expect([v.EDGE_CACHE_TTL_MS, v.DRIFT_EPSILON_PER_DAY, v.WINDOW_SECONDS, v.UPLOAD_PROOF, v.TICKET_TTL_SECONDS])
-      .toEqual([0, 0.5, 3600, 'off', 86400]);
+    expect([
+      v.EDGE_CACHE_TTL_MS,
+      v.DRIFT_EPSILON_PER_DAY,
+      v.WINDOW_SECONDS,
+      v.UPLOAD_PROOF,
+      v.TICKET_TTL_SECONDS,
+    ]).toEqual([0, 0.5, 3600, 'off', 86400]);
     // A JSON binding (Miniflare) is a number already.
     expect(vars({ MAX_MODEL_BYTES: 1024 }).MAX_MODEL_BYTES).toBe(1024);
   });
@@ -42,17 +61,17 @@ describe('vars', () => {
   });
 
   const bad = [
-    ['DRIFT_EPSILON_PER_DAY', 'two'], ['EDGE_CACHE_TTL_MS', '-1'], ['NETWORK_DEVICE_CAP', 'Infinity'],
-    ['UPLOAD_PROOF', 'maybe'], ['ROLLOUT_STEP_EPSILON_PER_DAY', '-3'],
+    ['DRIFT_EPSILON_PER_DAY', 'two'],
+    ['EDGE_CACHE_TTL_MS', '-1'],
+    ['NETWORK_DEVICE_CAP', 'Infinity'],
+    ['UPLOAD_PROOF', 'maybe'],
+    ['ROLLOUT_STEP_EPSILON_PER_DAY', '-3'],
   ] as const;
-  it.each(bad)(
-    'refuses %s=%s with an error that names it (never the default in its place)',
-    (name, value) => {
-      const e = thrown(() => vars({ [name]: value })[name]);
-      expect(e).toBeInstanceOf(ConfigError);
-      expect((e as Error).message).toContain(`${name} is "${value}"`);
-    },
-  );
+  it.each(bad)('refuses %s=%s with an error that names it (never the default in its place)', (name, value) => {
+    const e = thrown(() => vars({ [name]: value })[name]);
+    expect(e).toBeInstanceOf(ConfigError);
+    expect((e as Error).message).toContain(`${name} is "${value}"`);
+  });
 
   it('refuses a WINDOW_SECONDS that is not a window length with the coded window_length_invalid', () => {
     for (const value of ['45.5', '7', '100000', 'day']) {
@@ -71,7 +90,12 @@ describe('vars', () => {
 
   it('parses each variable of an env object once', () => {
     let reads = 0;
-    const env = { get DRIFT_EPSILON_PER_DAY() { reads++; return '3'; } };
+    const env = {
+      get DRIFT_EPSILON_PER_DAY() {
+        reads++;
+        return '3';
+      },
+    };
     const v = vars(env);
     const read = [v.DRIFT_EPSILON_PER_DAY, vars(env).DRIFT_EPSILON_PER_DAY, v.ROLLOUT_STEP_EPSILON_PER_DAY];
     expect(read).toEqual([3, 3, 3]);

@@ -59,9 +59,11 @@ export const WorkerVars = z.object({
 
 export type VarName = keyof typeof WorkerVars.shape;
 /** The parsed variables; ROLLOUT_STEP_EPSILON_PER_DAY resolved to its fallback. */
-export type Vars = Readonly<Omit<z.output<typeof WorkerVars>, 'ROLLOUT_STEP_EPSILON_PER_DAY'> & {
-  ROLLOUT_STEP_EPSILON_PER_DAY: number;
-}>;
+export type Vars = Readonly<
+  Omit<z.output<typeof WorkerVars>, 'ROLLOUT_STEP_EPSILON_PER_DAY'> & {
+    ROLLOUT_STEP_EPSILON_PER_DAY: number;
+  }
+>;
 /** Any env object: the Worker's, a Durable Object's, or a subset a caller passes (tests, the CLI). */
 export type VarSource = { readonly [K in VarName]?: unknown };
 

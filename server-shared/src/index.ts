@@ -7,7 +7,14 @@
  */
 export { ApiError, errorBody, errorResponse, statusOf } from './http-error.ts';
 export {
-  ConfigError, VAR_DEFAULTS, type VarName, type VarSource, type Vars, WorkerVars, vars, windowSeconds,
+  ConfigError,
+  VAR_DEFAULTS,
+  type VarName,
+  type VarSource,
+  type Vars,
+  WorkerVars,
+  vars,
+  windowSeconds,
 } from './env.ts';
 export { r2Key } from './storage-keys.ts';
 export { type StoredKind, Verdicts, corruptError, isIntact, recordFault, storedDigest } from './integrity.ts';
@@ -16,8 +23,15 @@ export { APP_KEY_PREFIX } from './app-keys.ts';
 export { forgetAssignments, onForgetAssignments } from './assignments.ts';
 export { TtlCache } from './ttl-cache.ts';
 export {
-  type AddResult, type AggregateStatus, type Aggregator, type AggregatesEnv, type IncrementRelease,
-  type NetworkCounts, type Release, type UploadSource, aggregateStub,
+  type AddResult,
+  type AggregateStatus,
+  type Aggregator,
+  type AggregatesEnv,
+  type IncrementRelease,
+  type NetworkCounts,
+  type Release,
+  type UploadSource,
+  aggregateStub,
 } from './aggregates.ts';
 export { type RegistryReader, activeManifestDigest, layoutFor, layoutForVersion } from './layouts.ts';
 export { UPLOAD_ERRORS } from './upload-errors.ts';

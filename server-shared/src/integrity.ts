@@ -34,7 +34,11 @@ export async function isIntact(kind: StoredKind, digest: string, bytes: ArrayBuf
 
 /** The refusal a device sees instead of bad bytes: a 503 that is never cached. */
 export function corruptError(kind: StoredKind, digest: string): ApiError {
-  return new ApiError('content_corrupt', `the stored ${kind} ${digest} does not match its digest; it is withheld until an operator repairs it (modelfleet scrub --repair)`, { kind, digest });
+  return new ApiError(
+    'content_corrupt',
+    `the stored ${kind} ${digest} does not match its digest; it is withheld until an operator repairs it (modelfleet scrub --repair)`,
+    { kind, digest },
+  );
 }
 
 /** Per-isolate verdicts keyed by digest and stored version; bounded, each for `ttlMs`. */
@@ -67,10 +71,13 @@ export async function recordFault(db: D1Database, kind: StoredKind, digest: stri
   console.error(JSON.stringify({ event: 'integrity_failure', kind, digest, where }));
   const at = new Date().toISOString();
   try {
-    await db.prepare(
-      `INSERT INTO storage_faults (kind, digest, detections, first_seen, last_seen, last_where) VALUES (?1, ?2, 1, ?3, ?3, ?4)
+    await db
+      .prepare(
+        `INSERT INTO storage_faults (kind, digest, detections, first_seen, last_seen, last_where) VALUES (?1, ?2, 1, ?3, ?3, ?4)
        ON CONFLICT (kind, digest) DO UPDATE SET detections = detections + 1, last_seen = ?3, last_where = ?4`,
-    ).bind(kind, digest, at, where).run();
+      )
+      .bind(kind, digest, at, where)
+      .run();
   } catch (e) {
     console.error('storage_faults write failed', e);
   }

@@ -9,7 +9,11 @@ import { ApiError } from './http-error.ts';
 const signers = new Map<string, Promise<Signer>>();
 
 export function signerFromSecret(secretName: string, source: string | undefined): Promise<Signer> {
-  if (!source) throw new ApiError('signing_key_missing', `the ${secretName} secret is not configured; run \`modelfleet keys init\``);
+  if (!source)
+    throw new ApiError(
+      'signing_key_missing',
+      `the ${secretName} secret is not configured; run \`modelfleet keys init\``,
+    );
   let signer = signers.get(source);
   if (!signer) {
     let parsed: unknown;
@@ -19,7 +23,11 @@ export function signerFromSecret(secretName: string, source: string | undefined)
       parsed = undefined;
     }
     const record = KeyPairRecord.safeParse(parsed);
-    if (!record.success) throw new ApiError('signing_key_missing', `${secretName} is not a valid key record; regenerate it with \`modelfleet keys init\``);
+    if (!record.success)
+      throw new ApiError(
+        'signing_key_missing',
+        `${secretName} is not a valid key record; regenerate it with \`modelfleet keys init\``,
+      );
     signer = signerFrom(record.data);
     signers.set(source, signer);
   }

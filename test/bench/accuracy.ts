@@ -7,7 +7,19 @@
  * baseline's reliability table from 5,000 labelled validation predictions. The truth is the
  * share of the fleet's predictions that were correct (drawn from P(correct | c)).
  */
-import { type Baseline, addReleaseNoise, addUpload, emptyAggregate, monitoredFeatures, outputBaseline, seededUniform, seededWords, sketchCategorical, sketchLayout, sketchNumeric } from '@modelfleet/protocol';
+import {
+  type Baseline,
+  addReleaseNoise,
+  addUpload,
+  emptyAggregate,
+  monitoredFeatures,
+  outputBaseline,
+  seededUniform,
+  seededWords,
+  sketchCategorical,
+  sketchLayout,
+  sketchNumeric,
+} from '@modelfleet/protocol';
 import { DEFAULT_DETECT, detectDrift } from '../../control-plane/src/drift/detect.ts';
 import { HEALTH_SHARE, releaseNoiseForRho, rhoFor } from '../../control-plane/src/drift/privacy.ts';
 import type { Row } from './drift.ts';
@@ -28,7 +40,11 @@ async function one(correct: (c: number) => number, mix: (u: number) => number, s
   const labels = validation.map((c) => (uniform() < correct(c) ? 1 : 0));
   const baseline: Baseline = { features: [], outputs: outputBaseline(predictions, labels) };
   const layout = await sketchLayout(baseline);
-  const [cls, conf] = monitoredFeatures(baseline) as { vocabulary?: string[]; edges?: number[]; pit?: [number, number, number][] }[];
+  const [cls, conf] = monitoredFeatures(baseline) as {
+    vocabulary?: string[];
+    edges?: number[];
+    pit?: [number, number, number][];
+  }[];
   const agg = emptyAggregate(layout, 1);
   let right = 0;
   let total = 0;
@@ -40,12 +56,27 @@ async function one(correct: (c: number) => number, mix: (u: number) => number, s
       confidenceSum += c;
       total++;
     }
-    addUpload(agg, { schemaDigest: layout.schemaDigest, window: 1, features: [sketchCategorical(cs.map(() => '1'), cls!.vocabulary!), sketchNumeric(cs, conf!.edges!, conf!.pit, uniform)] });
+    addUpload(agg, {
+      schemaDigest: layout.schemaDigest,
+      window: 1,
+      features: [
+        sketchCategorical(
+          cs.map(() => '1'),
+          cls!.vocabulary!,
+        ),
+        sketchNumeric(cs, conf!.edges!, conf!.pit, uniform),
+      ],
+    });
   }
   const noise = releaseNoiseForRho(layout, rhoFor(2, 1e-6) * (1 - HEALTH_SHARE));
   addReleaseNoise(agg, noise, seededWords(seed + 1));
   const verdict = detectDrift(layout, agg, { ...DEFAULT_DETECT, noise });
-  return { truth: right / total, estimate: verdict.outputs!.estimatedAccuracy!, meanConfidence: confidenceSum / total, alarm: verdict.outputs!.accuracyAlarm };
+  return {
+    truth: right / total,
+    estimate: verdict.outputs!.estimatedAccuracy!,
+    meanConfidence: confidenceSum / total,
+    alarm: verdict.outputs!.accuracyAlarm,
+  };
 }
 
 export async function accuracyBench(): Promise<Row[]> {

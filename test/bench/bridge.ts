@@ -19,7 +19,18 @@ type Row = { bench: string; value: string; anchor: string; ratio: string; target
 
 export async function bridgeBench(worker: TestWorker, appKey: string): Promise<Row[]> {
   execFileSync(process.execPath, [join(ROOT, 'mobile-bridge/scripts/build-page.mjs'), '--quiet'], { stdio: 'pipe' });
-  const bundle = async (entry: string) => (await build({ entryPoints: [join(ROOT, 'test/bench/pages', entry)], bundle: true, format: 'iife', write: false, minify: true, logLevel: 'warning', define: { 'import.meta.url': '"about:blank"' } })).outputFiles[0]!.text;
+  const bundle = async (entry: string) =>
+    (
+      await build({
+        entryPoints: [join(ROOT, 'test/bench/pages', entry)],
+        bundle: true,
+        format: 'iife',
+        write: false,
+        minify: true,
+        logLevel: 'warning',
+        define: { 'import.meta.url': '"about:blank"' },
+      })
+    ).outputFiles[0]!.text;
   const [bridgeHost, directHost] = await Promise.all([bundle('bridge-host.ts'), bundle('direct-host.ts')]);
   const inputs = 20;
   await createModel(worker, 'bridgebench');
@@ -30,7 +41,14 @@ export async function bridgeBench(worker: TestWorker, appKey: string): Promise<R
   try {
     site.files.set('/bridge.html', readFileSync(join(ROOT, 'mobile-bridge/dist/page.html'), 'utf8'));
     site.files.set('/blank.html', '<!doctype html><title>direct</title>');
-    const config = { endpoint: worker.url, appKey, trustRoot: JSON.stringify(worker.rootEnvelope), model: 'bridgebench', row: Array.from({ length: inputs }, (_, i) => Math.sin(i)), iterations: 300 };
+    const config = {
+      endpoint: worker.url,
+      appKey,
+      trustRoot: JSON.stringify(worker.rootEnvelope),
+      model: 'bridgebench',
+      row: Array.from({ length: inputs }, (_, i) => Math.sin(i)),
+      iterations: 300,
+    };
     // Two pages (one TF.js each), alternated over rounds so machine drift hits both alike.
     const bridgePage = await browser.newPage();
     await bridgePage.goto(`${site.url}/bridge.html`);
@@ -41,18 +59,29 @@ export async function bridgeBench(worker: TestWorker, appKey: string): Promise<R
     const r = { bridgeMs: 0, directMs: 0 };
     let outs: unknown[] = [];
     for (let round = 0; round < 3; round++) {
-      const d = (await directPage.evaluate((c) => (globalThis as any).benchDirect(c), config)) as { ms: number; out: unknown };
-      const b = (await bridgePage.evaluate((c) => (globalThis as any).benchBridge(c), config)) as { ms: number; out: unknown };
+      const d = (await directPage.evaluate((c) => (globalThis as any).benchDirect(c), config)) as {
+        ms: number;
+        out: unknown;
+      };
+      const b = (await bridgePage.evaluate((c) => (globalThis as any).benchBridge(c), config)) as {
+        ms: number;
+        out: unknown;
+      };
       r.directMs += d.ms / 3;
       r.bridgeMs += b.ms / 3;
       outs = [d.out, b.out];
     }
     if (JSON.stringify(outs[0]) !== JSON.stringify(outs[1])) throw new Error('bridge and direct predictions differ');
     const added = r.bridgeMs - r.directMs;
-    return [{
-      bench: `bridge predict, batch 1 (${inputs} inputs, CPU): round trip through the message protocol`,
-      value: `${r.bridgeMs.toFixed(3)} ms (+${(added * 1000).toFixed(0)} µs)`, anchor: `${r.directMs.toFixed(3)} ms web SDK direct`, ratio: `${(r.bridgeMs / r.directMs).toFixed(2)}×`, target: '≤ 1 ms added',
-    }];
+    return [
+      {
+        bench: `bridge predict, batch 1 (${inputs} inputs, CPU): round trip through the message protocol`,
+        value: `${r.bridgeMs.toFixed(3)} ms (+${(added * 1000).toFixed(0)} µs)`,
+        anchor: `${r.directMs.toFixed(3)} ms web SDK direct`,
+        ratio: `${(r.bridgeMs / r.directMs).toFixed(2)}×`,
+        target: '≤ 1 ms added',
+      },
+    ];
   } finally {
     await browser.close();
     await site.close();

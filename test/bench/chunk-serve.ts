@@ -15,11 +15,20 @@ import { chunkArtifacts, createModel, publish } from '../harness/publish.ts';
 import { type TestWorker, startWorker } from '../harness/worker.ts';
 import { closedLoop, get } from './load.ts';
 
-export interface Row { bench: string; value: string; anchor: string; ratio: string; target: string }
+export interface Row {
+  bench: string;
+  value: string;
+  anchor: string;
+  ratio: string;
+  target: string;
+}
 const fmt = (n: number, d = 0) => n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
 
 async function serving(verifyTtlMs: string) {
-  const worker = await startWorker({ http: true, vars: { EDGE_CACHE_TTL_MS: '5000', EDGE_VERIFY_TTL_MS: verifyTtlMs } });
+  const worker = await startWorker({
+    http: true,
+    vars: { EDGE_CACHE_TTL_MS: '5000', EDGE_VERIFY_TTL_MS: verifyTtlMs },
+  });
   await createModel(worker, 'chunks');
   // dense 256×256 → a 256 KiB kernel; dense 1024×1024 → a 4 MiB kernel (each its own chunk)
   const small = await buildLayersModel({ seed: 1, inputs: 256, hidden: 256 });
@@ -42,7 +51,8 @@ export async function chunkServeBench(seconds = 8): Promise<Row[]> {
       const check = async (w: TestWorker) => {
         const res = await fetch(`${w.url}${path}`);
         const body = new Uint8Array(await res.arrayBuffer());
-        if (res.status !== 200 || createHash('sha256').update(body).digest('hex') !== chunk.digest) throw new Error(`${path}: ${res.status}`);
+        if (res.status !== 200 || createHash('sha256').update(body).digest('hex') !== chunk.digest)
+          throw new Error(`${path}: ${res.status}`);
       };
       await check(cached.worker);
       await check(every.worker);
@@ -62,8 +72,11 @@ export async function chunkServeBench(seconds = 8): Promise<Row[]> {
       const [once, each] = [median(rounds.map((r) => r.once)), median(rounds.map((r) => r.each))];
       const size = i === 0 ? `${fmt(chunk.size / 1024)} KiB` : `${fmt(chunk.size / 2 ** 20, 1)} MiB`;
       rows.push({
-        bench: `edge chunk ${size}: hashed on every read (a first read) vs once per isolate, p50 latency`, value: `${fmt(each, 2)} ms`,
-        anchor: `${fmt(once, 2)} ms verdict cached`, ratio: `${fmt(each / once, 2)}×`, target: 'paid once per isolate and stored version',
+        bench: `edge chunk ${size}: hashed on every read (a first read) vs once per isolate, p50 latency`,
+        value: `${fmt(each, 2)} ms`,
+        anchor: `${fmt(once, 2)} ms verdict cached`,
+        ratio: `${fmt(each / once, 2)}×`,
+        target: 'paid once per isolate and stored version',
       });
       if (errors > 0) console.log(`WARNING: ${errors} failed chunk requests during load (${size})`);
     }

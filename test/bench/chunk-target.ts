@@ -20,7 +20,14 @@ const KiB = 1024;
 const TARGETS = [64 * KiB, 128 * KiB, 256 * KiB, 512 * KiB, 1024 * KiB, 2048 * KiB, 4096 * KiB];
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 
-interface Subject { id: string; modelJson: any; weightData: Uint8Array; files: Uint8Array[]; lastLayer: string[]; timed: boolean }
+interface Subject {
+  id: string;
+  modelJson: any;
+  weightData: Uint8Array;
+  files: Uint8Array[];
+  lastLayer: string[];
+  timed: boolean;
+}
 
 /** The same weights with the last layer retrained (every byte of its tensors changed). */
 const retrained = (s: Subject) => withRetrainedTensors(s, s.lastLayer).weightData;
@@ -32,7 +39,13 @@ function planFor(s: Subject, target: number, weights = s.weightData) {
   return plan.chunks.map((c) => ({ ...c, digest: digest(weights.subarray(c.offset, c.offset + c.size)) }));
 }
 
-async function timedDownload(browser: Browser, site: StaticServer, urls: string[], parallel: number, emulate = true): Promise<number> {
+async function timedDownload(
+  browser: Browser,
+  site: StaticServer,
+  urls: string[],
+  parallel: number,
+  emulate = true,
+): Promise<number> {
   const context = await browser.newContext();
   try {
     const page = await context.newPage();
@@ -53,19 +66,45 @@ async function subjects(): Promise<Subject[]> {
   const real = (id: 'movenet-lightning' | 'nsfw-mobilenet-v2', lastLayer: (names: string[]) => string[]): Subject => {
     const m = readRealModel(id);
     const names = weightSpecsOf(m.modelJson).map((w) => w.name);
-    return { id, modelJson: m.modelJson, weightData: m.weightData, files: Object.values(m.weightFiles), lastLayer: lastLayer(names), timed: true };
+    return {
+      id,
+      modelJson: m.modelJson,
+      weightData: m.weightData,
+      files: Object.values(m.weightFiles),
+      lastLayer: lastLayer(names),
+      timed: true,
+    };
   };
-  const synthetic = async (id: string, a: Promise<{ modelJson: any; weightData: Uint8Array; weightFiles: Record<string, Uint8Array> }>, layer: string, timed: boolean): Promise<Subject> => {
+  const synthetic = async (
+    id: string,
+    a: Promise<{ modelJson: any; weightData: Uint8Array; weightFiles: Record<string, Uint8Array> }>,
+    layer: string,
+    timed: boolean,
+  ): Promise<Subject> => {
     const m = await a;
     const names = weightSpecsOf(m.modelJson).map((w) => w.name);
-    return { id, modelJson: m.modelJson, weightData: m.weightData, files: Object.values(m.weightFiles), lastLayer: names.filter((n) => n.startsWith(`${layer}/`)), timed };
+    return {
+      id,
+      modelJson: m.modelJson,
+      weightData: m.weightData,
+      files: Object.values(m.weightFiles),
+      lastLayer: names.filter((n) => n.startsWith(`${layer}/`)),
+      timed,
+    };
   };
   return [
     // movenet: the last layer in weight order (its final separable conv, weights + offset).
-    real('movenet-lightning', () => lastLayerInWeightOrder(weightSpecsOf(readRealModel('movenet-lightning').modelJson))),
+    real('movenet-lightning', () =>
+      lastLayerInWeightOrder(weightSpecsOf(readRealModel('movenet-lightning').modelJson)),
+    ),
     // nsfw: the classifier head, dense_3 (Keras lists weights alphabetically: it sits mid-buffer).
     real('nsfw-mobilenet-v2', (names) => names.filter((n) => n.startsWith('dense_3/'))),
-    await synthetic('sdkbench 1024-1024-16', buildLayersModel({ seed: 71, inputs: 1024, hidden: 1024, outputs: 16 }), 'out', true),
+    await synthetic(
+      'sdkbench 1024-1024-16',
+      buildLayersModel({ seed: 71, inputs: 1024, hidden: 1024, outputs: 16 }),
+      'out',
+      true,
+    ),
     await synthetic('publish bench 20 MiB', buildLargeLayersModel(20 * 2 ** 20, 1), 'big3', false),
   ];
 }
@@ -79,12 +118,21 @@ try {
   for (const s of await subjects()) {
     const fileUrls = s.files.map((bytes, i) => (site.files.set(`/w/${s.id}/file${i}`, bytes), `/w/${s.id}/file${i}`));
     const v2 = retrained(s);
-    const changedBytes = planChunks(weightSpecsOf(s.modelJson)).tensors.filter((t) => s.lastLayer.includes(t.name)).reduce((n, t) => n + t.size, 0);
+    const changedBytes = planChunks(weightSpecsOf(s.modelJson))
+      .tensors.filter((t) => s.lastLayer.includes(t.name))
+      .reduce((n, t) => n + t.size, 0);
     const plans = TARGETS.map((target) => {
       const chunks = planFor(s, target);
       const before = new Set(chunks.map((c) => c.digest));
-      const update = planFor(s, target, v2).filter((c) => !before.has(c.digest)).reduce((n, c) => n + c.size, 0);
-      const urls = chunks.map((c, i) => (site.files.set(`/c/${s.id}/${target}/${i}`, s.weightData.subarray(c.offset, c.offset + c.size)), `/c/${s.id}/${target}/${i}`));
+      const update = planFor(s, target, v2)
+        .filter((c) => !before.has(c.digest))
+        .reduce((n, c) => n + c.size, 0);
+      const urls = chunks.map(
+        (c, i) => (
+          site.files.set(`/c/${s.id}/${target}/${i}`, s.weightData.subarray(c.offset, c.offset + c.size)),
+          `/c/${s.id}/${target}/${i}`
+        ),
+      );
       return { target, chunks, update, urls, ms: [] as number[], loopback: [] as number[] };
     });
     const plain: number[] = [];
@@ -100,7 +148,9 @@ try {
     }
     for (const p of plans) {
       rows.push({
-        model: s.id, target: `${fmt(p.target / KiB)} KiB`, chunks: String(p.chunks.length),
+        model: s.id,
+        target: `${fmt(p.target / KiB)} KiB`,
+        chunks: String(p.chunks.length),
         'emulated download (6 parallel)': s.timed ? `${fmt(median(p.ms))} ms` : '—',
         'weight files, plain': s.timed ? `${fmt(median(plain))} ms` : '—',
         'loopback (plain)': s.timed ? `${fmt(median(p.loopback))} ms (${fmt(median(plainLoopback))})` : '—',
@@ -112,11 +162,21 @@ try {
   // Concurrency at the default target, on the largest real graph model.
   const s = (await subjects())[0]!;
   const chunks = planFor(s, DEFAULT_PACK_BYTES);
-  const urls = chunks.map((c, i) => (site.files.set(`/p/${i}`, s.weightData.subarray(c.offset, c.offset + c.size)), `/p/${i}`));
+  const urls = chunks.map(
+    (c, i) => (site.files.set(`/p/${i}`, s.weightData.subarray(c.offset, c.offset + c.size)), `/p/${i}`),
+  );
   const byParallel = new Map<number, number[]>([1, 2, 4, 6, 8, 16].map((p) => [p, []]));
-  for (let r = 0; r < ROUNDS; r++) for (const [p, ms] of byParallel) ms.push(await timedDownload(browser, site, urls, p));
+  for (let r = 0; r < ROUNDS; r++)
+    for (const [p, ms] of byParallel) ms.push(await timedDownload(browser, site, urls, p));
   console.table(rows);
-  console.table([...byParallel].map(([p, ms]) => ({ model: s.id, target: `${fmt(DEFAULT_PACK_BYTES / KiB)} KiB (${chunks.length} chunks)`, parallel: p, 'emulated download': `${fmt(median(ms))} ms` })));
+  console.table(
+    [...byParallel].map(([p, ms]) => ({
+      model: s.id,
+      target: `${fmt(DEFAULT_PACK_BYTES / KiB)} KiB (${chunks.length} chunks)`,
+      parallel: p,
+      'emulated download': `${fmt(median(ms))} ms`,
+    })),
+  );
 } finally {
   await browser.close();
   await site.close();

@@ -24,20 +24,47 @@ export async function cliBench(): Promise<Row[]> {
     npm: ['npx', ['--version']],
     repo: [process.execPath, [join(CLI_PACKAGE, 'bin.mjs'), '--help']],
   } as const;
-  const times = Object.fromEntries(Object.keys(commands).map((k) => [k, [] as number[]])) as Record<keyof typeof commands, number[]>;
+  const times = Object.fromEntries(Object.keys(commands).map((k) => [k, [] as number[]])) as Record<
+    keyof typeof commands,
+    number[]
+  >;
   for (let i = 0; i < RUNS; i++) {
-    for (const [name, [file, args]] of Object.entries(commands) as [keyof typeof commands, readonly [string, readonly string[]]][]) {
+    for (const [name, [file, args]] of Object.entries(commands) as [
+      keyof typeof commands,
+      readonly [string, readonly string[]],
+    ][]) {
       const t = performance.now();
       const r = spawnSync(file, args, { cwd: cli.dir, env, stdio: 'ignore' });
       if (r.status !== 0) throw new Error(`${file} ${args.join(' ')} exited ${r.status}`);
       times[name].push(performance.now() - t);
     }
   }
-  const m = Object.fromEntries(Object.entries(times).map(([k, v]) => [k, median(v)])) as Record<keyof typeof commands, number>;
+  const m = Object.fromEntries(Object.entries(times).map(([k, v]) => [k, median(v)])) as Record<
+    keyof typeof commands,
+    number
+  >;
   const ms = (x: number) => `${x.toFixed(0)} ms`;
   return [
-    { bench: `CLI --help, installed tarball (bundle, median of ${RUNS})`, value: ms(m.bin), anchor: `node -e "" ${ms(m.node)}`, ratio: `+${ms(m.bin - m.node)}`, target: '≤ 300 ms' },
-    { bench: '  npx modelfleet --help (npm start-up included)', value: ms(m.npx), anchor: `npx --version ${ms(m.npm)}`, ratio: `+${ms(m.npx - m.npm)}`, target: '—' },
-    { bench: '  repository bin.mjs --help (TypeScript through tsx)', value: ms(m.repo), anchor: `node -e "" ${ms(m.node)}`, ratio: `+${ms(m.repo - m.node)}`, target: '(reference)' },
+    {
+      bench: `CLI --help, installed tarball (bundle, median of ${RUNS})`,
+      value: ms(m.bin),
+      anchor: `node -e "" ${ms(m.node)}`,
+      ratio: `+${ms(m.bin - m.node)}`,
+      target: '≤ 300 ms',
+    },
+    {
+      bench: '  npx modelfleet --help (npm start-up included)',
+      value: ms(m.npx),
+      anchor: `npx --version ${ms(m.npm)}`,
+      ratio: `+${ms(m.npx - m.npm)}`,
+      target: '—',
+    },
+    {
+      bench: '  repository bin.mjs --help (TypeScript through tsx)',
+      value: ms(m.repo),
+      anchor: `node -e "" ${ms(m.node)}`,
+      ratio: `+${ms(m.repo - m.node)}`,
+      target: '(reference)',
+    },
   ];
 }

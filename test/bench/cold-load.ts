@@ -23,8 +23,20 @@ export interface ColdModel {
   weightFiles: Record<string, Uint8Array>;
 }
 
-export interface SdkRun { ms: number; fromNavigation: number; phases: [string, number][]; requests: number; warmMs?: number; error?: string }
-export interface PlainRun { ms: number; fromNavigation: number; requests: number; error?: string }
+export interface SdkRun {
+  ms: number;
+  fromNavigation: number;
+  phases: [string, number][];
+  requests: number;
+  warmMs?: number;
+  error?: string;
+}
+export interface PlainRun {
+  ms: number;
+  fromNavigation: number;
+  requests: number;
+  error?: string;
+}
 
 /**
  * The last layer in weight order: the tensors sharing the name prefix (up to the last "/") of the
@@ -33,7 +45,9 @@ export interface PlainRun { ms: number; fromNavigation: number; requests: number
 export function lastLayerInWeightOrder(specs: { name: string; dtype: string }[]): string[] {
   const last = specs.findLast((w) => w.dtype === 'float32')!;
   const prefix = last.name.slice(0, last.name.lastIndexOf('/') + 1);
-  return specs.filter((w) => w.name.startsWith(prefix) && !w.name.slice(prefix.length).includes('/')).map((w) => w.name);
+  return specs
+    .filter((w) => w.name.startsWith(prefix) && !w.name.slice(prefix.length).includes('/'))
+    .map((w) => w.name);
 }
 
 export const median = (xs: number[]) => {
@@ -46,8 +60,12 @@ export function fraudModel(): ColdModel & { meta: Record<string, unknown> } {
   const dir = join(ROOT, 'examples/fraud-model');
   const read = (f: string) => JSON.parse(readFileSync(join(dir, f), 'utf8'));
   const modelJson = read('model.json') as { weightsManifest: { paths: string[] }[] };
-  const weightFiles = Object.fromEntries(modelJson.weightsManifest.flatMap((g) => g.paths).map((p) => [p, new Uint8Array(readFileSync(join(dir, p)))]));
-  const meta = Object.fromEntries(['metrics', 'params', 'golden', 'baseline', 'lineage'].map((k) => [k, read(`${k}.json`)]));
+  const weightFiles = Object.fromEntries(
+    modelJson.weightsManifest.flatMap((g) => g.paths).map((p) => [p, new Uint8Array(readFileSync(join(dir, p)))]),
+  );
+  const meta = Object.fromEntries(
+    ['metrics', 'params', 'golden', 'baseline', 'lineage'].map((k) => [k, read(`${k}.json`)]),
+  );
   return { name: 'fraud-demo', format: 'tfjs-layers', modelJson, weightFiles, meta };
 }
 
@@ -58,7 +76,11 @@ export function serveModel(site: StaticServer, m: ColdModel): string {
 }
 
 /** One page load in a fresh context; resolves with what the page put in `coldResult`. */
-export async function freshRun<T extends { error?: string }>(browser: Browser, url: string, network: Network): Promise<T> {
+export async function freshRun<T extends { error?: string }>(
+  browser: Browser,
+  url: string,
+  network: Network,
+): Promise<T> {
   const context = await browser.newContext();
   try {
     const page = await context.newPage();
@@ -68,7 +90,9 @@ export async function freshRun<T extends { error?: string }>(browser: Browser, u
       await cdp.send('Network.emulateNetworkConditions', EMULATED);
     }
     await page.goto(url);
-    await page.waitForFunction(() => (globalThis as { coldResult?: unknown }).coldResult !== undefined, null, { timeout: 120_000 });
+    await page.waitForFunction(() => (globalThis as { coldResult?: unknown }).coldResult !== undefined, null, {
+      timeout: 120_000,
+    });
     const result = await page.evaluate(() => (globalThis as unknown as { coldResult: T }).coldResult);
     if (result.error) throw new Error(`${url.split('#')[0]}: ${result.error}`);
     return result;
@@ -77,21 +101,49 @@ export async function freshRun<T extends { error?: string }>(browser: Browser, u
   }
 }
 
-export interface ColdSeries { plain: PlainRun[]; sdkReady: SdkRun[]; sdkNav: SdkRun[] }
+export interface ColdSeries {
+  plain: PlainRun[];
+  sdkReady: SdkRun[];
+  sdkNav: SdkRun[];
+}
 
 /**
  * `rounds` rounds; each runs the plain page, the SDK page with its library ready and the SDK page
  * from navigation, in an order that rotates every round so drift on a shared machine spreads evenly.
  */
-export async function coldSeries(browser: Browser, site: StaticServer, m: ColdModel, cfg: { endpoint: string; appKey: string; trustRoot: unknown }, network: Network, rounds: number): Promise<ColdSeries> {
+export async function coldSeries(
+  browser: Browser,
+  site: StaticServer,
+  m: ColdModel,
+  cfg: { endpoint: string; appKey: string; trustRoot: unknown },
+  network: Network,
+  rounds: number,
+): Promise<ColdSeries> {
   const url = serveModel(site, m);
   const hash = (o: unknown) => '#' + encodeURIComponent(JSON.stringify(o));
   const sdkCfg = { ...cfg, model: m.name };
   const out: ColdSeries = { plain: [], sdkReady: [], sdkNav: [] };
   const kinds = [
-    async () => out.plain.push(await freshRun<PlainRun>(browser, `${site.url}/cold-plain.html${hash({ url, format: m.format })}`, network)),
-    async () => out.sdkReady.push(await freshRun<SdkRun>(browser, `${site.url}/cold-sdk.html${hash({ cfg: sdkCfg, libraryReady: true, warm: true })}`, network)),
-    async () => out.sdkNav.push(await freshRun<SdkRun>(browser, `${site.url}/cold-sdk.html${hash({ cfg: sdkCfg, libraryReady: false })}`, network)),
+    async () =>
+      out.plain.push(
+        await freshRun<PlainRun>(browser, `${site.url}/cold-plain.html${hash({ url, format: m.format })}`, network),
+      ),
+    async () =>
+      out.sdkReady.push(
+        await freshRun<SdkRun>(
+          browser,
+          `${site.url}/cold-sdk.html${hash({ cfg: sdkCfg, libraryReady: true, warm: true })}`,
+          network,
+        ),
+      ),
+    async () =>
+      out.sdkNav.push(
+        await freshRun<SdkRun>(
+          browser,
+          `${site.url}/cold-sdk.html${hash({ cfg: sdkCfg, libraryReady: false })}`,
+          network,
+        ),
+      ),
   ];
   for (let r = 0; r < rounds; r++) {
     for (let k = 0; k < kinds.length; k++) await kinds[(r + k) % kinds.length]!();
@@ -108,8 +160,12 @@ export async function coldSeries(browser: Browser, site: StaticServer, m: ColdMo
  */
 export function phaseSteps(runs: SdkRun[]): string {
   const steps: [string, string, string][] = [
-    ['client start', 'start', 'ticket'], ['ticket bundle', 'ticket', 'manifest'], ['manifest', 'manifest', 'download|activate'],
-    ['chunks', 'download', 'activate'], ['activate', 'activate', 'load'], ['load in worker', 'load', 'end'],
+    ['client start', 'start', 'ticket'],
+    ['ticket bundle', 'ticket', 'manifest'],
+    ['manifest', 'manifest', 'download|activate'],
+    ['chunks', 'download', 'activate'],
+    ['activate', 'activate', 'load'],
+    ['load in worker', 'load', 'end'],
   ];
   const at = (r: SdkRun, names: string) => {
     for (const n of names.split('|')) {
@@ -121,7 +177,10 @@ export function phaseSteps(runs: SdkRun[]): string {
     return NaN;
   };
   return steps
-    .map(([label, from, to]) => [label, median(runs.map((r) => at(r, to) - at(r, from)).filter((x) => !Number.isNaN(x)))] as const)
+    .map(
+      ([label, from, to]) =>
+        [label, median(runs.map((r) => at(r, to) - at(r, from)).filter((x) => !Number.isNaN(x)))] as const,
+    )
     .filter(([, ms]) => !Number.isNaN(ms))
     .map(([label, ms]) => `${label} ${Math.round(ms)}`)
     .join(' · ');

@@ -63,21 +63,39 @@ export async function imagePredictBench(worker: TestWorker, appKey: string): Pro
   const browser = await launchChromium();
   const rows: Row[] = [];
   try {
-    for (const [backend, iterations] of [['wasm', 30], ['cpu', 8]] as const) {
+    for (const [backend, iterations] of [
+      ['wasm', 30],
+      ['cpu', 8],
+    ] as const) {
       const page = await browser.newPage(); // one TF.js page and one SDK worker per backend
       await page.goto(`${site.url}/image-bench.html`);
       await page.waitForFunction(() => (globalThis as unknown as { sdkReady?: boolean }).sdkReady === true);
       const cfg = { endpoint: worker.url, appKey, trustRoot: worker.rootEnvelope };
-      const r = (await page.evaluate((a) => (globalThis as any).imagePredict(a), { cfg, model: 'movenet-bench', url: '/models/movenet/model.json', backend, iterations })) as { sdk: number; plain: number; tensor: number; same: boolean };
+      const r = (await page.evaluate((a) => (globalThis as any).imagePredict(a), {
+        cfg,
+        model: 'movenet-bench',
+        url: '/models/movenet/model.json',
+        backend,
+        iterations,
+      })) as { sdk: number; plain: number; tensor: number; same: boolean };
       await page.close();
       if (!r.same) throw new Error(`image predict on ${backend}: the SDK and plain TF.js disagree`);
-      rows.push({
-        bench: `image predict, movenet 192×192 ImageData (${backend}): SDK worker vs main-thread TF.js`,
-        value: `${r.sdk.toFixed(1)} ms`, anchor: `${r.plain.toFixed(1)} ms fromPixels + execute`, ratio: `${(r.sdk / r.plain).toFixed(2)}×`, target: '≤ 1.10×',
-      }, {
-        bench: `  same pixels as an Int32Array tensor through the worker (${backend})`,
-        value: `${r.tensor.toFixed(1)} ms`, anchor: `${r.plain.toFixed(1)} ms`, ratio: `${(r.tensor / r.plain).toFixed(2)}×`, target: '—',
-      });
+      rows.push(
+        {
+          bench: `image predict, movenet 192×192 ImageData (${backend}): SDK worker vs main-thread TF.js`,
+          value: `${r.sdk.toFixed(1)} ms`,
+          anchor: `${r.plain.toFixed(1)} ms fromPixels + execute`,
+          ratio: `${(r.sdk / r.plain).toFixed(2)}×`,
+          target: '≤ 1.10×',
+        },
+        {
+          bench: `  same pixels as an Int32Array tensor through the worker (${backend})`,
+          value: `${r.tensor.toFixed(1)} ms`,
+          anchor: `${r.plain.toFixed(1)} ms`,
+          ratio: `${(r.tensor / r.plain).toFixed(2)}×`,
+          target: '—',
+        },
+      );
     }
   } finally {
     await browser.close();

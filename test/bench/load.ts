@@ -12,7 +12,10 @@ export interface LoadResult {
   p99ms: number;
 }
 
-export async function closedLoop(step: () => Promise<boolean>, opts: { concurrency: number; seconds: number }): Promise<LoadResult> {
+export async function closedLoop(
+  step: () => Promise<boolean>,
+  opts: { concurrency: number; seconds: number },
+): Promise<LoadResult> {
   const latencies: number[] = [];
   let errors = 0;
   const started = performance.now();
@@ -30,7 +33,14 @@ export async function closedLoop(step: () => Promise<boolean>, opts: { concurren
   const seconds = (performance.now() - started) / 1000;
   latencies.sort((a, b) => a - b);
   const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? 0;
-  return { requests: latencies.length, errors, seconds, perSecond: latencies.length / seconds, p50ms: at(0.5), p99ms: at(0.99) };
+  return {
+    requests: latencies.length,
+    errors,
+    seconds,
+    perSecond: latencies.length / seconds,
+    p50ms: at(0.5),
+    p99ms: at(0.99),
+  };
 }
 
 /** GET a URL and drain the body; true on the expected status. */

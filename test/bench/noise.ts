@@ -7,11 +7,29 @@
  * features, ε = 2 per day) vs the float noising of the same release.
  * Runs inside `npm run bench`, or alone: `node --import tsx test/bench/noise.ts`.
  */
-import { type ReleaseNoise, type SketchAggregate, COMPONENT_SCALE, SKETCH_SCALE, addReleaseNoise, addUpload, cryptoWords, discreteGaussianSampler, emptyAggregate, sketchLayout, sketchNumeric } from '@modelfleet/protocol';
+import {
+  type ReleaseNoise,
+  type SketchAggregate,
+  COMPONENT_SCALE,
+  SKETCH_SCALE,
+  addReleaseNoise,
+  addUpload,
+  cryptoWords,
+  discreteGaussianSampler,
+  emptyAggregate,
+  sketchLayout,
+  sketchNumeric,
+} from '@modelfleet/protocol';
 import { releaseNoise } from '../../control-plane/src/drift/privacy.ts';
 import { normalBaseline } from '../sim/drift-sim.ts';
 
-export interface Row { bench: string; value: string; anchor: string; ratio: string; target: string }
+export interface Row {
+  bench: string;
+  value: string;
+  anchor: string;
+  ratio: string;
+  target: string;
+}
 const fmt = (n: number, d = 1) => n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
 
 /**
@@ -48,11 +66,14 @@ function boxMuller(words: () => number, sigma: number): () => number {
 
 /** The float release the discrete one replaced (same groups, same units), for the anchor. */
 function floatRelease(agg: SketchAggregate, noise: ReleaseNoise, normal: () => number): void {
-  const noised = (xs: number[], sigma: number, unit: number) => xs.map((x) => (Number.isFinite(sigma) ? x + sigma * unit * normal() : 0));
+  const noised = (xs: number[], sigma: number, unit: number) =>
+    xs.map((x) => (Number.isFinite(sigma) ? x + sigma * unit * normal() : 0));
   for (const f of agg.features) {
     const numeric = f.sumComponents.length > 0;
     f.sumBins = noised(f.sumBins, numeric ? noise.numericBins : noise.categoricalBins, SKETCH_SCALE);
-    f.sumBinSquares = numeric ? f.sumBinSquares.map(() => 0) : noised(f.sumBinSquares, noise.categoricalSquares, SKETCH_SCALE ** 2);
+    f.sumBinSquares = numeric
+      ? f.sumBinSquares.map(() => 0)
+      : noised(f.sumBinSquares, noise.categoricalSquares, SKETCH_SCALE ** 2);
     f.sumComponents = noised(f.sumComponents, noise.components, COMPONENT_SCALE);
     f.sumComponentProducts = noised(f.sumComponentProducts, noise.componentProducts, COMPONENT_SCALE ** 2);
   }
@@ -66,11 +87,17 @@ export async function noiseBench(): Promise<Row[]> {
   const noise = releaseNoise(layout, 2, 1e-6);
   const words = cryptoWords();
   const anchor = rate(boxMuller(words, 1));
-  for (const [label, sigma] of [['bins', noise.numericBins * SKETCH_SCALE], ['component products', noise.componentProducts * COMPONENT_SCALE ** 2]] as const) {
+  for (const [label, sigma] of [
+    ['bins', noise.numericBins * SKETCH_SCALE],
+    ['component products', noise.componentProducts * COMPONENT_SCALE ** 2],
+  ] as const) {
     const discrete = rate(discreteGaussianSampler(sigma, words));
     rows.push({
-      bench: `discrete Gaussian draws, σ = ${sigma.toExponential(2)} (a release's ${label})`, value: `${fmt(discrete / 1e6, 2)} M/s`,
-      anchor: `${fmt(anchor / 1e6, 2)} M/s Box–Muller float`, ratio: `${fmt(discrete / anchor, 3)}×`, target: '—',
+      bench: `discrete Gaussian draws, σ = ${sigma.toExponential(2)} (a release's ${label})`,
+      value: `${fmt(discrete / 1e6, 2)} M/s`,
+      anchor: `${fmt(anchor / 1e6, 2)} M/s Box–Muller float`,
+      ratio: `${fmt(discrete / anchor, 3)}×`,
+      target: '—',
     });
   }
 
@@ -78,11 +105,20 @@ export async function noiseBench(): Promise<Row[]> {
   const agg = emptyAggregate(layout, 1);
   for (let d = 0; d < 500; d++) {
     addUpload(agg, {
-      schemaDigest: layout.schemaDigest, window: 1,
-      features: baseline.features.map((f, j) => sketchNumeric(Array.from({ length: 30 }, (_, i) => Math.sin(d * 7 + j * 3 + i)), (f as { edges: number[] }).edges)),
+      schemaDigest: layout.schemaDigest,
+      window: 1,
+      features: baseline.features.map((f, j) =>
+        sketchNumeric(
+          Array.from({ length: 30 }, (_, i) => Math.sin(d * 7 + j * 3 + i)),
+          (f as { edges: number[] }).edges,
+        ),
+      ),
     });
   }
-  const sums = agg.features.reduce((n, f) => n + f.sumBins.length + f.sumComponents.length + f.sumComponentProducts.length, 0);
+  const sums = agg.features.reduce(
+    (n, f) => n + f.sumBins.length + f.sumComponents.length + f.sumComponentProducts.length,
+    0,
+  );
   // Median over 41 releases (each on a fresh copy of the same sums), after 10 for the JIT.
   const time = (release: (a: SketchAggregate) => void) => {
     const copies = Array.from({ length: 51 }, () => structuredClone(agg));
@@ -97,8 +133,11 @@ export async function noiseBench(): Promise<Row[]> {
   const discreteMs = time((a) => addReleaseNoise(a, noise, words));
   const floatMs = time((a) => floatRelease(a, noise, boxMuller(words, 1)));
   rows.push({
-    bench: `noise one release (${F} numeric features, ${sums} sums, ε = 2)`, value: `${fmt(discreteMs, 2)} ms`,
-    anchor: `${fmt(floatMs, 3)} ms float Box–Muller`, ratio: `${fmt(discreteMs / floatMs, 1)}×`, target: '≤ 50 ms (once per window per cohort)',
+    bench: `noise one release (${F} numeric features, ${sums} sums, ε = 2)`,
+    value: `${fmt(discreteMs, 2)} ms`,
+    anchor: `${fmt(floatMs, 3)} ms float Box–Muller`,
+    ratio: `${fmt(discreteMs / floatMs, 1)}×`,
+    target: '≤ 50 ms (once per window per cohort)',
   });
   return rows;
 }

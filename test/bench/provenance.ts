@@ -14,7 +14,13 @@ import { createModel, publish } from '../harness/publish.ts';
 import { type TestWorker, startWorker } from '../harness/worker.ts';
 import { closedLoop } from './load.ts';
 
-interface Row { bench: string; value: string; anchor: string; ratio: string; target: string }
+interface Row {
+  bench: string;
+  value: string;
+  anchor: string;
+  ratio: string;
+  target: string;
+}
 const fmt = (n: number, d = 0) => n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
 /** Device i's address: its own /24 (up to 65,536 devices), so the cap counts every network once. */
 const ip = (i: number) => `10.${(i >> 8) & 255}.${i & 255}.1`;
@@ -29,11 +35,19 @@ async function setUp(worker: TestWorker, withProofs: boolean) {
   let n = 0;
   const ticket = async () => {
     const i = n++;
-    const res = await fetch(`${worker.url}/v1/edge/tickets/prov?device=d${i % 5000}`, { headers: { [APP_KEY_HEADER]: appKey, 'cf-connecting-ip': ip(i % 5000) } });
+    const res = await fetch(`${worker.url}/v1/edge/tickets/prov?device=d${i % 5000}`, {
+      headers: { [APP_KEY_HEADER]: appKey, 'cf-connecting-ip': ip(i % 5000) },
+    });
     await res.arrayBuffer();
-    return res.status === 200 && (res.headers.has(PROOF_HEADER) === withProofs);
+    return res.status === 200 && res.headers.has(PROOF_HEADER) === withProofs;
   };
-  const body = encodeUpload(await healthLayout(), (await healthUpload({ load: { ok: 1 }, predict: { ok: 20 }, latencies: [2, 3, 4], backend: { wasm: 20 } }, windowOf(new Date())))!);
+  const body = encodeUpload(
+    await healthLayout(),
+    (await healthUpload(
+      { load: { ok: 1 }, predict: { ok: 20 }, latencies: [2, 3, 4], backend: { wasm: 20 } },
+      windowOf(new Date()),
+    ))!,
+  );
   // The proofs devices would hold (minted as the ticket route does), prepared before timing.
   const proofs: string[] = [];
   if (withProofs) {
@@ -46,8 +60,14 @@ async function setUp(worker: TestWorker, withProofs: boolean) {
     const i = u++;
     if (withProofs && i >= proofs.length) throw new Error(`the bench ran out of prepared proofs (${i} uploads)`);
     const res = await fetch(`${worker.url}/v1/edge/health/prov/1?device=u${i}`, {
-      method: 'POST', body: body as unknown as BodyInit,
-      headers: { 'content-type': 'application/octet-stream', [APP_KEY_HEADER]: appKey, 'cf-connecting-ip': ip(i), ...(withProofs ? { [PROOF_HEADER]: proofs[i]! } : {}) },
+      method: 'POST',
+      body: body as unknown as BodyInit,
+      headers: {
+        'content-type': 'application/octet-stream',
+        [APP_KEY_HEADER]: appKey,
+        'cf-connecting-ip': ip(i),
+        ...(withProofs ? { [PROOF_HEADER]: proofs[i]! } : {}),
+      },
     });
     await res.arrayBuffer();
     if (res.status === 202) accepted++;
@@ -55,7 +75,9 @@ async function setUp(worker: TestWorker, withProofs: boolean) {
   };
   // Every accepted upload counted once, none lost: the aggregate's device count is the 202s.
   const tally = async () => {
-    const status = (await (await worker.api(`/v1/models/prov/versions/1/sketches/${windowOf(new Date())}?cohort=health`)).json()) as { devices: number };
+    const status = (await (
+      await worker.api(`/v1/models/prov/versions/1/sketches/${windowOf(new Date())}?cohort=health`)
+    ).json()) as { devices: number };
     return { accepted, counted: status.devices };
   };
   return { ticket, upload, tally };
@@ -68,7 +90,10 @@ async function alternate(a: () => Promise<boolean>, b: () => Promise<boolean>, s
   await closedLoop(a, { concurrency, seconds: 0.5 });
   await closedLoop(b, { concurrency, seconds: 0.5 });
   for (let r = 0; r < rounds; r++) {
-    for (const [k, f] of [['a', a], ['b', b]] as const) {
+    for (const [k, f] of [
+      ['a', a],
+      ['b', b],
+    ] as const) {
       const x = await closedLoop(f, { concurrency, seconds: seconds / rounds });
       sum[k].requests += x.requests;
       sum[k].errors += x.errors;
@@ -81,18 +106,34 @@ async function alternate(a: () => Promise<boolean>, b: () => Promise<boolean>, s
 
 export async function provenanceBench(seconds: number, concurrency: number): Promise<Row[]> {
   const on = await startWorker({ http: true, vars: { EDGE_CACHE_TTL_MS: '5000', NETWORK_DEVICE_CAP: '4' } });
-  const off = await startWorker({ http: true, vars: { EDGE_CACHE_TTL_MS: '5000', UPLOAD_PROOF: 'off', NETWORK_DEVICE_CAP: '0' } });
+  const off = await startWorker({
+    http: true,
+    vars: { EDGE_CACHE_TTL_MS: '5000', UPLOAD_PROOF: 'off', NETWORK_DEVICE_CAP: '0' },
+  });
   try {
     const [x, y] = [await setUp(on, true), await setUp(off, false)];
     const tickets = await alternate(x.ticket, y.ticket, seconds, concurrency);
     const uploads = await alternate(x.upload, y.upload, seconds, concurrency);
     const [ta, tb] = [await x.tally(), await y.tally()];
-    const target = (ratio: number, errors: number) => (errors ? `${errors} ERRORS` : ratio >= 0.8 ? '≥ 0.8× ✓' : '≥ 0.8× ✗');
+    const target = (ratio: number, errors: number) =>
+      errors ? `${errors} ERRORS` : ratio >= 0.8 ? '≥ 0.8× ✓' : '≥ 0.8× ✗';
     const counts = (t: typeof ta) => `${fmt(t.accepted)} accepted, ${fmt(t.counted)} counted`;
     const ratio = (k: typeof tickets) => k.a.perSecond / k.b.perSecond;
     return [
-      { bench: 'edge ticket with upload proof (HMAC per answer)', value: `${fmt(tickets.a.perSecond)} req/s`, anchor: `${fmt(tickets.b.perSecond)} req/s without (as before)`, ratio: `${fmt(ratio(tickets), 2)}×`, target: target(ratio(tickets), tickets.a.errors + tickets.b.errors) },
-      { bench: `health upload, proof checked + network cap counted (${counts(ta)})`, value: `${fmt(uploads.a.perSecond)} uploads/s`, anchor: `${fmt(uploads.b.perSecond)} uploads/s without (${counts(tb)})`, ratio: `${fmt(ratio(uploads), 2)}×`, target: target(ratio(uploads), uploads.a.errors + uploads.b.errors) },
+      {
+        bench: 'edge ticket with upload proof (HMAC per answer)',
+        value: `${fmt(tickets.a.perSecond)} req/s`,
+        anchor: `${fmt(tickets.b.perSecond)} req/s without (as before)`,
+        ratio: `${fmt(ratio(tickets), 2)}×`,
+        target: target(ratio(tickets), tickets.a.errors + tickets.b.errors),
+      },
+      {
+        bench: `health upload, proof checked + network cap counted (${counts(ta)})`,
+        value: `${fmt(uploads.a.perSecond)} uploads/s`,
+        anchor: `${fmt(uploads.b.perSecond)} uploads/s without (${counts(tb)})`,
+        ratio: `${fmt(ratio(uploads), 2)}×`,
+        target: target(ratio(uploads), uploads.a.errors + uploads.b.errors),
+      },
     ];
   } finally {
     await on.dispose();
@@ -100,4 +141,7 @@ export async function provenanceBench(seconds: number, concurrency: number): Pro
   }
 }
 
-if (process.argv[1]?.endsWith('provenance.ts')) console.table(await provenanceBench(Number(process.env.BENCH_SECONDS ?? 8), Number(process.env.BENCH_CONCURRENCY ?? 16)));
+if (process.argv[1]?.endsWith('provenance.ts'))
+  console.table(
+    await provenanceBench(Number(process.env.BENCH_SECONDS ?? 8), Number(process.env.BENCH_CONCURRENCY ?? 16)),
+  );

@@ -13,7 +13,13 @@ import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 /** One line of the printed table: a figure beside its anchor measured in the same run. */
-export interface BenchRow { bench: string; value: string; anchor: string; ratio: string; target: string }
+export interface BenchRow {
+  bench: string;
+  value: string;
+  anchor: string;
+  ratio: string;
+  target: string;
+}
 
 /** The rows one bench module printed, with what a reader needs to reproduce them. */
 export interface BenchSection {
@@ -46,10 +52,14 @@ export const GENERATED_MARK = '<!-- Written by `npm run bench` (test/bench/repor
 export function describeMachine(): string {
   const cores = cpus();
   const model = cores[0]?.model.trim() ?? 'unknown CPU';
-  const load = loadavg().map((n) => n.toFixed(1)).join(' / ');
+  const load = loadavg()
+    .map((n) => n.toFixed(1))
+    .join(' / ');
   const gib = (totalmem() / 2 ** 30).toFixed(0);
-  return `${cores.length} cores (${model}), ${gib} GiB, load average ${load} (1 / 5 / 15 min) at the end; ` +
-    `${type()} ${release()}, Node ${process.version}`;
+  return (
+    `${cores.length} cores (${model}), ${gib} GiB, load average ${load} (1 / 5 / 15 min) at the end; ` +
+    `${type()} ${release()}, Node ${process.version}`
+  );
 }
 
 /** `2026-12-02 17:36 UTC` */
@@ -59,7 +69,11 @@ export function utcMinute(d: Date): string {
 
 // A cell never breaks its table: pipes escaped, line breaks folded, the table's own indentation
 // marks (two leading spaces for "of which" rows) kept visible.
-const cell = (s: string) => s.replace(/\|/g, '\\|').replace(/\s*\n\s*/g, ' ').replace(/^ {2}/, '↳ ');
+const cell = (s: string) =>
+  s
+    .replace(/\|/g, '\\|')
+    .replace(/\s*\n\s*/g, ' ')
+    .replace(/^ {2}/, '↳ ');
 
 export function renderBenchmarks(run: BenchRun): string {
   const minutes = run.finishedAt && ((run.finishedAt.getTime() - run.startedAt.getTime()) / 60_000).toFixed(1);

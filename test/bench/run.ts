@@ -37,7 +37,10 @@ const fmt = (n: number, d = 0) => n.toLocaleString('en-US', { maximumFractionDig
 
 const bundle = bundleWorker();
 console.log(`worker bundle: ${fmt(bundle.bytes / 1024)} KiB (wrangler dry run ${bundle.ms} ms)`);
-const worker = await startWorker({ http: true, vars: { EDGE_CACHE_TTL_MS: '5000', MAX_MODEL_BYTES: String(64 * 2 ** 20) } });
+const worker = await startWorker({
+  http: true,
+  vars: { EDGE_CACHE_TTL_MS: '5000', MAX_MODEL_BYTES: String(64 * 2 ** 20) },
+});
 try {
   // --- (b) publish a ~20 MB model, then republish with one tensor changed -----------------
   await createModel(worker, 'big');
@@ -69,15 +72,47 @@ try {
   })();
 
   const publishRows: BenchRow[] = [];
-  publishRows.push({ bench: `publish ${fmt(totalBytes / 2 ** 20, 1)} MiB model, ${first.chunks} chunks: total`, value: `${fmt(publishMs)} ms`, anchor: `${fmt(transferMs)} ms transfer`, ratio: `${fmt(publishMs / transferMs, 2)}×`, target: '—' });
-  publishRows.push({ bench: '  of which commit (re-hash, TF.js load + checks, sign)', value: `${fmt(commitMs)} ms`, anchor: `${fmt(transferMs)} ms transfer`, ratio: `${fmt(commitMs / transferMs, 2)}×`, target: '—' });
-  publishRows.push({ bench: 'republish, one tensor changed: chunks uploaded', value: `${second.uploaded} of ${second.chunks}`, anchor: `${changedChunks.length} changed`, ratio: second.uploaded === changedChunks.length ? 'equal' : 'DIFFERENT', target: 'only that tensor' });
-  publishRows.push({ bench: 'republish, one tensor changed: bytes stored again', value: `${fmt(storedAgain / 1024)} KiB`, anchor: `${fmt(totalBytes / 1024)} KiB full`, ratio: `${fmt((100 * storedAgain) / totalBytes, 2)} %`, target: `tensor ${fmt(tensorBytes / 1024)} KiB` });
-  publishRows.push({ bench: 'republish time', value: `${fmt(republishMs)} ms`, anchor: `${fmt(publishMs)} ms first`, ratio: `${fmt(republishMs / publishMs, 2)}×`, target: '—' });
+  publishRows.push({
+    bench: `publish ${fmt(totalBytes / 2 ** 20, 1)} MiB model, ${first.chunks} chunks: total`,
+    value: `${fmt(publishMs)} ms`,
+    anchor: `${fmt(transferMs)} ms transfer`,
+    ratio: `${fmt(publishMs / transferMs, 2)}×`,
+    target: '—',
+  });
+  publishRows.push({
+    bench: '  of which commit (re-hash, TF.js load + checks, sign)',
+    value: `${fmt(commitMs)} ms`,
+    anchor: `${fmt(transferMs)} ms transfer`,
+    ratio: `${fmt(commitMs / transferMs, 2)}×`,
+    target: '—',
+  });
+  publishRows.push({
+    bench: 'republish, one tensor changed: chunks uploaded',
+    value: `${second.uploaded} of ${second.chunks}`,
+    anchor: `${changedChunks.length} changed`,
+    ratio: second.uploaded === changedChunks.length ? 'equal' : 'DIFFERENT',
+    target: 'only that tensor',
+  });
+  publishRows.push({
+    bench: 'republish, one tensor changed: bytes stored again',
+    value: `${fmt(storedAgain / 1024)} KiB`,
+    anchor: `${fmt(totalBytes / 1024)} KiB full`,
+    ratio: `${fmt((100 * storedAgain) / totalBytes, 2)} %`,
+    target: `tensor ${fmt(tensorBytes / 1024)} KiB`,
+  });
+  publishRows.push({
+    bench: 'republish time',
+    value: `${fmt(republishMs)} ms`,
+    anchor: `${fmt(publishMs)} ms first`,
+    ratio: `${fmt(republishMs / publishMs, 2)}×`,
+    target: '—',
+  });
 
   // --- (a) edge resolve vs trivial route ------------------------------------------------------
   await worker.api('/v1/models/big/aliases/champion', { method: 'PUT', json: { version: 2 } });
-  const app = (await (await worker.api('/v1/apps', { method: 'POST', json: { name: 'bench', models: ['*'] } })).json()) as { appKey: string };
+  const app = (await (
+    await worker.api('/v1/apps', { method: 'POST', json: { name: 'bench', models: ['*'] } })
+  ).json()) as { appKey: string };
   const headers = { 'x-modelfleet-app-key': app.appKey };
   const base = worker.url;
   const manifestDigest = second.body.manifestDigest as string;
@@ -93,10 +128,34 @@ try {
   const resolves = await closedLoop(resolve, { concurrency: CONCURRENCY, seconds: SECONDS });
   const errs = anchor.errors + tickets.errors + resolves.errors;
   const edgeRows: BenchRow[] = [
-    { bench: 'trivial JSON route GET /v1/health (anchor)', value: `${fmt(anchor.perSecond)} req/s`, anchor: '—', ratio: '1.00×', target: '—' },
-    { bench: 'edge ticket (app key, alias, signed ticket)', value: `${fmt(tickets.perSecond)} req/s`, anchor: `${fmt(anchor.perSecond)} req/s`, ratio: `${fmt(tickets.perSecond / anchor.perSecond, 2)}×`, target: '≥ 0.5×' },
-    { bench: 'edge resolve = ticket + manifest (2 requests)', value: `${fmt(resolves.perSecond * 2)} req/s`, anchor: `${fmt(anchor.perSecond)} req/s`, ratio: `${fmt((resolves.perSecond * 2) / anchor.perSecond, 2)}×`, target: '≥ 0.5×' },
-    { bench: '  latency p50 / p99 (resolve pair)', value: `${fmt(resolves.p50ms, 1)} / ${fmt(resolves.p99ms, 1)} ms`, anchor: `${fmt(anchor.p50ms, 1)} / ${fmt(anchor.p99ms, 1)} ms`, ratio: '—', target: '—' },
+    {
+      bench: 'trivial JSON route GET /v1/health (anchor)',
+      value: `${fmt(anchor.perSecond)} req/s`,
+      anchor: '—',
+      ratio: '1.00×',
+      target: '—',
+    },
+    {
+      bench: 'edge ticket (app key, alias, signed ticket)',
+      value: `${fmt(tickets.perSecond)} req/s`,
+      anchor: `${fmt(anchor.perSecond)} req/s`,
+      ratio: `${fmt(tickets.perSecond / anchor.perSecond, 2)}×`,
+      target: '≥ 0.5×',
+    },
+    {
+      bench: 'edge resolve = ticket + manifest (2 requests)',
+      value: `${fmt(resolves.perSecond * 2)} req/s`,
+      anchor: `${fmt(anchor.perSecond)} req/s`,
+      ratio: `${fmt((resolves.perSecond * 2) / anchor.perSecond, 2)}×`,
+      target: '≥ 0.5×',
+    },
+    {
+      bench: '  latency p50 / p99 (resolve pair)',
+      value: `${fmt(resolves.p50ms, 1)} / ${fmt(resolves.p99ms, 1)} ms`,
+      anchor: `${fmt(anchor.p50ms, 1)} / ${fmt(anchor.p99ms, 1)} ms`,
+      ratio: '—',
+      target: '—',
+    },
   ];
   section('edge', edgeRows);
   section('publish', publishRows);
@@ -123,11 +182,20 @@ try {
     await createModel(cold, 'small');
     const small = await publish(cold, 'small', await buildLayersModel({ seed: 1 }));
     await cold.api('/v1/models/small/aliases/champion', { method: 'PUT', json: { version: small.body.version } });
-    const coldApp = (await (await cold.api('/v1/apps', { method: 'POST', json: { name: 'bench', models: ['*'] } })).json()) as { appKey: string };
-    const coldTicket = () => get(`${cold.url}/v1/edge/tickets/small?device=d${device++ % 5000}`, { 'x-modelfleet-app-key': coldApp.appKey });
+    const coldApp = (await (
+      await cold.api('/v1/apps', { method: 'POST', json: { name: 'bench', models: ['*'] } })
+    ).json()) as { appKey: string };
+    const coldTicket = () =>
+      get(`${cold.url}/v1/edge/tickets/small?device=d${device++ % 5000}`, { 'x-modelfleet-app-key': coldApp.appKey });
     await closedLoop(coldTicket, { concurrency: CONCURRENCY, seconds: 1 });
     const uncached = await closedLoop(coldTicket, { concurrency: CONCURRENCY, seconds: SECONDS });
-    edgeRows.splice(2, 0, { bench: 'edge ticket, isolate cache off (D1 read + ECDSA sign each)', value: `${fmt(uncached.perSecond)} req/s`, anchor: `${fmt(anchor.perSecond)} req/s`, ratio: `${fmt(uncached.perSecond / anchor.perSecond, 2)}×`, target: '(reference)' });
+    edgeRows.splice(2, 0, {
+      bench: 'edge ticket, isolate cache off (D1 read + ECDSA sign each)',
+      value: `${fmt(uncached.perSecond)} req/s`,
+      anchor: `${fmt(anchor.perSecond)} req/s`,
+      ratio: `${fmt(uncached.perSecond / anchor.perSecond, 2)}×`,
+      target: '(reference)',
+    });
   } finally {
     await cold.dispose();
   }
@@ -135,7 +203,9 @@ try {
   await worker.dispose();
 }
 
-console.log(`\nmodelfleet bench — Miniflare/workerd on loopback, ${CONCURRENCY} concurrent clients, ${SECONDS} s per route\n`);
+console.log(
+  `\nmodelfleet bench — Miniflare/workerd on loopback, ${CONCURRENCY} concurrent clients, ${SECONDS} s per route\n`,
+);
 console.table(sections.flatMap((s) => s.rows));
 const written = writeBenchmarks({ startedAt, finishedAt: new Date(), machine: describeMachine(), sections, notes });
 console.log(`\nwritten: ${written}`);

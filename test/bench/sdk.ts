@@ -18,7 +18,13 @@ import { createModel, publish } from '../harness/publish.ts';
 import type { TestWorker } from '../harness/worker.ts';
 import { coldLoadBench } from './sdk-cold.ts';
 
-export interface Row { bench: string; value: string; anchor: string; ratio: string; target: string }
+export interface Row {
+  bench: string;
+  value: string;
+  anchor: string;
+  ratio: string;
+  target: string;
+}
 const fmt = (n: number, d = 1) => n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
 
 export async function sdkBench(worker: TestWorker, appKey: string): Promise<Row[]> {
@@ -33,7 +39,15 @@ export async function sdkBench(worker: TestWorker, appKey: string): Promise<Row[
 
   // Update bytes (Node SDK against the real control plane): last layer changed vs full model.
   const store = await openStore(`bench-${Date.now()}`);
-  const client = await createClient({ endpoint: worker.url, appKey, trustRoot: worker.rootEnvelope, storage: store, runner: createEngine(), backends: ['cpu'], pollInterval: 0 });
+  const client = await createClient({
+    endpoint: worker.url,
+    appKey,
+    trustRoot: worker.rootEnvelope,
+    storage: store,
+    runner: createEngine(),
+    backends: ['cpu'],
+    pollInterval: 0,
+  });
   const model = await client.load('sdkbench');
   const v2 = withChangedTensor(v1, 'out/kernel');
   const p2 = await publish(worker, 'sdkbench', v2);
@@ -41,7 +55,13 @@ export async function sdkBench(worker: TestWorker, appKey: string): Promise<Row[
   const update = await model.reload();
   await client.close();
   const changed = 1024 * 16 * 4;
-  rows.push({ bench: 'SDK update, sdkbench 1024-1024-16: last layer changed', value: `${fmt(update.downloadedBytes / 1024)} KiB`, anchor: `${fmt(v1.weightData.byteLength / 1024)} KiB full`, ratio: `${fmt((100 * update.downloadedBytes) / v1.weightData.byteLength, 2)} % (changed ${fmt(changed / 1024)} KiB)`, target: '≤ changed + one chunk' });
+  rows.push({
+    bench: 'SDK update, sdkbench 1024-1024-16: last layer changed',
+    value: `${fmt(update.downloadedBytes / 1024)} KiB`,
+    anchor: `${fmt(v1.weightData.byteLength / 1024)} KiB full`,
+    ratio: `${fmt((100 * update.downloadedBytes) / v1.weightData.byteLength, 2)} % (changed ${fmt(changed / 1024)} KiB)`,
+    target: '≤ changed + one chunk',
+  });
 
   const site = await startStaticServer();
   site.files.set('/models/sdkbench/model.json', JSON.stringify(v2.modelJson));
@@ -53,9 +73,18 @@ export async function sdkBench(worker: TestWorker, appKey: string): Promise<Row[
     await page.waitForFunction(() => (globalThis as unknown as { sdkReady?: boolean }).sdkReady === true);
     const cfg = { endpoint: worker.url, appKey, trustRoot: worker.rootEnvelope, model: 'sdkbench' };
     const url = '/models/sdkbench/model.json';
-    for (const [batch, iters] of [[1, 40], [256, 20]] as const) {
+    for (const [batch, iters] of [
+      [1, 40],
+      [256, 20],
+    ] as const) {
       const r = await page.evaluate((a) => (globalThis as any).predictLatency(a), { cfg, url, width, batch, iters });
-      rows.push({ bench: `predict batch ${batch}: worker (SDK) vs main-thread TF.js, CPU`, value: `${fmt(r.sdk, 2)} ms`, anchor: `${fmt(r.plain, 2)} ms`, ratio: `${fmt(r.sdk / r.plain, 2)}×`, target: batch === 256 ? '≤ 1.10×' : '—' });
+      rows.push({
+        bench: `predict batch ${batch}: worker (SDK) vs main-thread TF.js, CPU`,
+        value: `${fmt(r.sdk, 2)} ms`,
+        anchor: `${fmt(r.plain, 2)} ms`,
+        ratio: `${fmt(r.sdk / r.plain, 2)}×`,
+        target: batch === 256 ? '≤ 1.10×' : '—',
+      });
     }
   } finally {
     await browser.close();

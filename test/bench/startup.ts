@@ -80,7 +80,10 @@ async function firstAnswer(mf: Miniflare): Promise<void> {
   if ((await res.text()) !== 'ok') throw new Error(`the probe answered ${res.status}: the bundle failed to evaluate`);
 }
 
-interface Sample { cpuMs: number; importMs: number }
+interface Sample {
+  cpuMs: number;
+  importMs: number;
+}
 
 /** One fresh workerd: its CPU from start through the first request, which imports `source`. */
 async function sample(source: string): Promise<Sample> {
@@ -114,7 +117,10 @@ async function heapAfterImport(source: string): Promise<number> {
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
-const medians = (samples: Sample[]): Sample => ({ cpuMs: median(samples.map((s) => s.cpuMs)), importMs: median(samples.map((s) => s.importMs)) });
+const medians = (samples: Sample[]): Sample => ({
+  cpuMs: median(samples.map((s) => s.cpuMs)),
+  importMs: median(samples.map((s) => s.importMs)),
+});
 
 type Measured = Sample & { heapMiB: number };
 
@@ -123,7 +129,8 @@ export async function measureStartup(sources: string[], runs = RUNS): Promise<Me
   const samples: Sample[][] = sources.map(() => []);
   for (let i = 0; i < runs; i++) for (const [k, source] of sources.entries()) samples[k]!.push(await sample(source));
   const out: Measured[] = [];
-  for (const [k, source] of sources.entries()) out.push({ ...medians(samples[k]!), heapMiB: await heapAfterImport(source) });
+  for (const [k, source] of sources.entries())
+    out.push({ ...medians(samples[k]!), heapMiB: await heapAfterImport(source) });
   return out;
 }
 
@@ -142,24 +149,38 @@ export async function startupBench(dir = BUNDLE_DIR): Promise<Row[]> {
   return [
     {
       bench: `Worker start-up CPU, workerd start to first answer, minus a one-line Worker's (median of ${RUNS})`,
-      value: ms(own), anchor: `one-line Worker ${ms(oneLine.cpuMs)} in all`, ratio: `${(bundle.cpuMs / oneLine.cpuMs).toFixed(2)}× in all`,
+      value: ms(own),
+      anchor: `one-line Worker ${ms(oneLine.cpuMs)} in all`,
+      ratio: `${(bundle.cpuMs / oneLine.cpuMs).toFixed(2)}× in all`,
       target: `limit ${LIMITS.startupMs} ms (${pct(own, LIMITS.startupMs)})`,
     },
     {
       bench: '  of which the first request (importing the bundle)',
-      value: ms(bundle.importMs), anchor: `one-line Worker ${ms(oneLine.importMs)}`, ratio: '—', target: '—',
+      value: ms(bundle.importMs),
+      anchor: `one-line Worker ${ms(oneLine.importMs)}`,
+      ratio: '—',
+      target: '—',
     },
     {
       bench: 'isolate heap after start-up',
-      value: `${bundle.heapMiB.toFixed(1)} MiB`, anchor: `one-line Worker ${oneLine.heapMiB.toFixed(1)} MiB`, ratio: '—', target: 'of 128 MB per isolate',
+      value: `${bundle.heapMiB.toFixed(1)} MiB`,
+      anchor: `one-line Worker ${oneLine.heapMiB.toFixed(1)} MiB`,
+      ratio: '—',
+      target: 'of 128 MB per isolate',
     },
     {
       bench: 'Worker upload size, gzip (the former 3 MiB Free / 10 MiB Paid limits)',
-      value: kib(gzipBytes), anchor: '3,072 / 10,240 KiB', ratio: `${pct(gzipBytes, LIMITS.gzipFree)} / ${pct(gzipBytes, LIMITS.gzipPaid)}`, target: '< 100 %',
+      value: kib(gzipBytes),
+      anchor: '3,072 / 10,240 KiB',
+      ratio: `${pct(gzipBytes, LIMITS.gzipFree)} / ${pct(gzipBytes, LIMITS.gzipPaid)}`,
+      target: '< 100 %',
     },
     {
       bench: 'Worker upload size, uncompressed (64 MiB on every plan)',
-      value: kib(bytes), anchor: '65,536 KiB', ratio: pct(bytes, LIMITS.uncompressed), target: '< 100 %',
+      value: kib(bytes),
+      anchor: '65,536 KiB',
+      ratio: pct(bytes, LIMITS.uncompressed),
+      target: '< 100 %',
     },
   ];
 }
@@ -177,8 +198,13 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     const results = await measureStartup([...sources, ONE_LINE]);
     for (const [k, name] of [...dirs, 'one-line Worker'].entries()) {
       const r = results[k]!;
-      const size = k < sources.length ? `, ${(Buffer.byteLength(sources[k]!) / 1024).toFixed(0)} KiB, gzip ${(gzipSync(sources[k]!).length / 1024).toFixed(0)} KiB` : '';
-      console.log(`${name}: workerd CPU ${r.cpuMs.toFixed(1)} ms, of which the first request ${r.importMs.toFixed(1)} ms; heap ${r.heapMiB.toFixed(2)} MiB${size}`);
+      const size =
+        k < sources.length
+          ? `, ${(Buffer.byteLength(sources[k]!) / 1024).toFixed(0)} KiB, gzip ${(gzipSync(sources[k]!).length / 1024).toFixed(0)} KiB`
+          : '';
+      console.log(
+        `${name}: workerd CPU ${r.cpuMs.toFixed(1)} ms, of which the first request ${r.importMs.toFixed(1)} ms; heap ${r.heapMiB.toFixed(2)} MiB${size}`,
+      );
     }
   }
 }

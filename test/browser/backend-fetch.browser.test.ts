@@ -19,13 +19,21 @@ let browser: Browser;
 let appKey: string;
 const rows = [Array.from({ length: 8 }, (_, i) => Math.sin(i))];
 
-const backends = (JSON.parse(readFileSync(join(ROOT, 'web-sdk/dist/sizes.json'), 'utf8')) as { worker: { backends: Record<string, { files: string[] }> } }).worker.backends;
+const backends = (
+  JSON.parse(readFileSync(join(ROOT, 'web-sdk/dist/sizes.json'), 'utf8')) as {
+    worker: { backends: Record<string, { files: string[] }> };
+  }
+).worker.backends;
 /** The chunk a backend adds to what a CPU-only worker loads. */
 const chunkOf = (backend: string) => backends[backend]!.files.filter((f) => !backends.cpu!.files.includes(f));
 
 beforeAll(async () => {
   [worker, site, browser] = await Promise.all([startWorker({ http: true }), startStaticServer(), launchChromium()]);
-  appKey = ((await (await worker.api('/v1/apps', { method: 'POST', json: { name: 'fetches', models: ['*'] } })).json()) as { appKey: string }).appKey;
+  appKey = (
+    (await (await worker.api('/v1/apps', { method: 'POST', json: { name: 'fetches', models: ['*'] } })).json()) as {
+      appKey: string;
+    }
+  ).appKey;
   await createModel(worker, 'small');
   const r = await publish(worker, 'small', await buildLayersModel({ seed: 61, inputs: 8, hidden: 8, outputs: 2 }));
   expect(r.res.status).toBe(201);
@@ -41,12 +49,23 @@ afterAll(async () => {
 async function load(backend: string): Promise<{ backend: string; sdkFiles: string[] }> {
   const page = await browser.newPage();
   const requested: string[] = [];
-  page.on('request', (req) => req.url().startsWith(`${site.url}/sdk/`) && requested.push(req.url().slice(`${site.url}/sdk/`.length)));
+  page.on(
+    'request',
+    (req) => req.url().startsWith(`${site.url}/sdk/`) && requested.push(req.url().slice(`${site.url}/sdk/`.length)),
+  );
   page.on('pageerror', (e) => console.error(`[esm.html] ${e.message}`));
   try {
     await page.goto(`${site.url}/esm.html`);
     await page.waitForFunction(() => (globalThis as unknown as { sdkReady?: boolean }).sdkReady === true);
-    const r = await page.evaluate((c) => (globalThis as any).runSdk(c), { endpoint: worker.url, appKey, trustRoot: worker.rootEnvelope, model: 'small', rows, backends: [backend], storage: `db-${backend}` });
+    const r = await page.evaluate((c) => (globalThis as any).runSdk(c), {
+      endpoint: worker.url,
+      appKey,
+      trustRoot: worker.rootEnvelope,
+      model: 'small',
+      rows,
+      backends: [backend],
+      storage: `db-${backend}`,
+    });
     return { backend: r.backend, sdkFiles: requested };
   } finally {
     await page.close();

@@ -30,9 +30,18 @@ let bridge: BridgeClient;
 let model: Awaited<ReturnType<BridgeClient['load']>>;
 const versions: ModelArtifacts[] = [];
 const tickets: string[] = [];
-const rows = [[0.1, 0.2, 0.3, 0.4], [1, -1, 0.5, 2]];
+const rows = [
+  [0.1, 0.2, 0.3, 0.4],
+  [1, -1, 0.5, 2],
+];
 // A drift baseline in every manifest, so the page sketches inputs as the web SDK does.
-const baseline: Baseline = { features: ['a', 'b', 'c', 'd'].map((name) => ({ name, kind: 'numeric' as const, edges: [-2, -1, -0.5, 0, 0.5, 1, 2] })) };
+const baseline: Baseline = {
+  features: ['a', 'b', 'c', 'd'].map((name) => ({
+    name,
+    kind: 'numeric' as const,
+    edges: [-2, -1, -0.5, 0, 0.5, 1, 2],
+  })),
+};
 let appKey: string;
 
 async function publishVersion(seed: number) {
@@ -56,16 +65,24 @@ async function openBridgePage(b: Browser, options: Omit<Parameters<typeof create
   const html = readFileSync(join(ROOT, 'mobile-bridge/dist/page.html'), 'utf8');
   const p = await b.newPage();
   await p.route(`${PAGE_BASE_URL}**`, (r) => r.fulfill({ contentType: 'text/html', body: html }));
-  await p.route(`${EDGE}/**`, async (r) => r.fulfill({ response: await r.fetch({ url: toWorker(r.request().url()) }) }));
+  await p.route(`${EDGE}/**`, async (r) =>
+    r.fulfill({ response: await r.fetch({ url: toWorker(r.request().url()) }) }),
+  );
   p.on('pageerror', (e) => console.error(`[bridge page] ${e.message}`));
   let client!: BridgeClient;
   await p.exposeFunction('__toNative', (raw: string) => client.receive(raw));
   await p.addInitScript(() => {
     (globalThis as any).ReactNativeWebView = { postMessage: (m: string) => (globalThis as any).__toNative(m) };
   });
-  client = createBridgeClient({ ...options, endpoint: EDGE }, {
-    post: (raw) => void p.evaluate((m) => (globalThis as any).dispatchEvent(new MessageEvent('message', { data: m })), raw).catch(() => {}),
-  });
+  client = createBridgeClient(
+    { ...options, endpoint: EDGE },
+    {
+      post: (raw) =>
+        void p
+          .evaluate((m) => (globalThis as any).dispatchEvent(new MessageEvent('message', { data: m })), raw)
+          .catch(() => {}),
+    },
+  );
   await p.goto(PAGE_BASE_URL);
   return { page: p, client };
 }
@@ -76,7 +93,12 @@ beforeAll(async () => {
   await publishVersion(81);
   appKey = await createApp(worker);
   ({ page, client: bridge } = await openBridgePage(browser, {
-    appKey, trustRoot: worker.rootEnvelope, os: 'android', backends: ['cpu'], pollInterval: 0, deviceId: 'phone-1',
+    appKey,
+    trustRoot: worker.rootEnvelope,
+    os: 'android',
+    backends: ['cpu'],
+    pollInterval: 0,
+    deviceId: 'phone-1',
   }));
   page.on('request', (r) => r.url().includes('/v1/edge/tickets/') && tickets.push(r.url()));
 }, 120_000);
@@ -132,14 +154,16 @@ it('refuses a tampered chunk: the update is not activated, v2 keeps answering, t
 });
 
 it('a model that does not exist comes back as the SDK’s coded error; with the network clean again, v3 activates', async () => {
-  await expect(bridge.load('no-such-model')).rejects.toMatchObject({ code: expect.stringMatching(/unknown_model|not_found|model_not_in_app/) });
+  await expect(bridge.load('no-such-model')).rejects.toMatchObject({
+    code: expect.stringMatching(/unknown_model|not_found|model_not_in_app/),
+  });
   expect(bridge.endpoint.pending).toBe(0);
   expect(await model.reload()).toMatchObject({ version: 3, changed: true });
   expect(toArrays(await model.predict(rows))).toEqual({ out: await referencePredict(versions[2]!, rows) });
 });
 
 it('sends the sketch and the health record from the page, as the web SDK does', async () => {
-  for (let i = 0; i < 10; i++) await model.predict([[Math.sin(i), Math.cos(i), i % 3 - 1, 0.5]]);
+  for (let i = 0; i < 10; i++) await model.predict([[Math.sin(i), Math.cos(i), (i % 3) - 1, 0.5]]);
   const stats = (await bridge.flush()) as { sent: number; queued: number; dropped: Record<string, number> };
   expect(stats).toMatchObject({ queued: 0 });
   expect(stats.sent).toBeGreaterThanOrEqual(2);
@@ -151,22 +175,30 @@ it('sends the sketch and the health record from the page, as the web SDK does', 
 it.each([
   ['wasm', ['wasm', 'cpu']],
   ['webgpu', undefined], // the default order; this Chromium has WebGPU (SwiftShader)
-] as const)('runs on %s in the page (no .wasm fetched: the binary is inlined) and matches TF.js CPU', async (backend, backends) => {
-  const other = await openBridgePage(browser, {
-    appKey, trustRoot: worker.rootEnvelope, os: 'ios', pollInterval: 0, deviceId: `phone-${backend}`, ...(backends ? { backends: [...backends] } : {}),
-  });
-  const fetched: string[] = [];
-  other.page.on('request', (r) => fetched.push(r.url()));
-  try {
-    const m = await other.client.load('phone');
-    expect(m.backend).toBe(backend);
-    const out = await m.predict(rows);
-    const ref = (await referencePredict(versions.at(-1)!, rows)) as number[][];
-    expect(out.out!.shape).toEqual([rows.length, ref[0]!.length]);
-    out.out!.data.forEach((x, i) => expect(Math.abs(x - ref.flat()[i]!)).toBeLessThan(1e-5));
-    expect(fetched.filter((u) => u.endsWith('.wasm'))).toEqual([]);
-  } finally {
-    await other.client.close();
-    await other.page.close();
-  }
-});
+] as const)(
+  'runs on %s in the page (no .wasm fetched: the binary is inlined) and matches TF.js CPU',
+  async (backend, backends) => {
+    const other = await openBridgePage(browser, {
+      appKey,
+      trustRoot: worker.rootEnvelope,
+      os: 'ios',
+      pollInterval: 0,
+      deviceId: `phone-${backend}`,
+      ...(backends ? { backends: [...backends] } : {}),
+    });
+    const fetched: string[] = [];
+    other.page.on('request', (r) => fetched.push(r.url()));
+    try {
+      const m = await other.client.load('phone');
+      expect(m.backend).toBe(backend);
+      const out = await m.predict(rows);
+      const ref = (await referencePredict(versions.at(-1)!, rows)) as number[][];
+      expect(out.out!.shape).toEqual([rows.length, ref[0]!.length]);
+      out.out!.data.forEach((x, i) => expect(Math.abs(x - ref.flat()[i]!)).toBeLessThan(1e-5));
+      expect(fetched.filter((u) => u.endsWith('.wasm'))).toEqual([]);
+    } finally {
+      await other.client.close();
+      await other.page.close();
+    }
+  },
+);

@@ -28,7 +28,9 @@ let secret: string;
 beforeAll(async () => {
   [worker, site, browser, receiver] = await Promise.all([
     startWorker({ http: true, vars: { DRIFT_MIN_DEVICES: String(DEVICES), DRIFT_EPSILON_PER_DAY: '50' } }),
-    startStaticServer(), launchChromium(), startReceiver(),
+    startStaticServer(),
+    launchChromium(),
+    startReceiver(),
   ]);
   for (const name of ['drifting', 'steady']) {
     await createModel(worker, name);
@@ -37,7 +39,10 @@ beforeAll(async () => {
     await worker.api(`/v1/models/${name}/aliases/champion`, { method: 'PUT', json: { version: r.body.version } });
   }
   appKey = await createApp(worker);
-  const hook = await worker.api('/v1/webhooks', { method: 'POST', json: { url: `${receiver.url}/modelfleet`, events: ['dev.modelfleet.drift.alarm'] } });
+  const hook = await worker.api('/v1/webhooks', {
+    method: 'POST',
+    json: { url: `${receiver.url}/modelfleet`, events: ['dev.modelfleet.drift.alarm'] },
+  });
   secret = ((await hook.json()) as { secret: string }).secret;
 }, 120_000);
 afterAll(async () => {
@@ -51,16 +56,29 @@ it('shifted inputs on real devices end in a signed drift alarm at the receiver',
   page.on('pageerror', (e) => console.error(`[fleet] ${e.message}`));
   await page.goto(`${site.url}/fleet.html`);
   await page.waitForFunction(() => (globalThis as unknown as { sdkReady?: boolean }).sdkReady === true);
-  const report = await page.evaluate((c) => (globalThis as any).runFleet(c), {
-    endpoint: worker.url, appKey, trustRoot: worker.rootEnvelope, models: ['drifting', 'steady'], devices: DEVICES, edges, shift: { drifting: 1.5 },
-  }) as { device: string; telemetry: { sent: number; queued: number; dropped: Record<string, number> } }[];
+  const report = (await page.evaluate((c) => (globalThis as any).runFleet(c), {
+    endpoint: worker.url,
+    appKey,
+    trustRoot: worker.rootEnvelope,
+    models: ['drifting', 'steady'],
+    devices: DEVICES,
+    edges,
+    shift: { drifting: 1.5 },
+  })) as { device: string; telemetry: { sent: number; queued: number; dropped: Record<string, number> } }[];
   expect(new Set(report.map((r) => r.device)).size).toBe(DEVICES);
   // A sketch and a health record per model.
-  for (const r of report) expect(r.telemetry).toMatchObject({ sent: 4, queued: 0, dropped: { queue_full: 0, rejected: 0, duplicate: 0, storage_error: 0 } });
+  for (const r of report)
+    expect(r.telemetry).toMatchObject({
+      sent: 4,
+      queued: 0,
+      dropped: { queue_full: 0, rejected: 0, duplicate: 0, storage_error: 0 },
+    });
 
   const today = windowOf(new Date());
   for (const model of ['drifting', 'steady']) {
-    const open = (await (await worker.api(`/v1/models/${model}/versions/1/sketches/${today}`)).json()) as { devices: number };
+    const open = (await (await worker.api(`/v1/models/${model}/versions/1/sketches/${today}`)).json()) as {
+      devices: number;
+    };
     expect(open.devices).toBe(DEVICES);
   }
 
@@ -68,15 +86,24 @@ it('shifted inputs on real devices end in a signed drift alarm at the receiver',
   await worker.trigger('15 0 * * *', new Date((today + 1) * 86_400_000 + 15 * 60_000));
 
   const [delivery] = await receiver.waitFor(1);
-  const event: CloudEvent = await verifyWebhook(secret, new Headers(delivery!.headers as Record<string, string>), delivery!.body);
-  expect(event).toMatchObject({ type: 'dev.modelfleet.drift.alarm', id: `drift.alarm/drifting/1/${today}`, subject: `versions/1/drift/${today}` });
+  const event: CloudEvent = await verifyWebhook(
+    secret,
+    new Headers(delivery!.headers as Record<string, string>),
+    delivery!.body,
+  );
+  expect(event).toMatchObject({
+    type: 'dev.modelfleet.drift.alarm',
+    id: `drift.alarm/drifting/1/${today}`,
+    subject: `versions/1/drift/${today}`,
+  });
   expect(event.data).toMatchObject({ model: 'drifting', version: 1, window: today, devices: DEVICES });
   const features = (event.data as { features: { name: string; effects: { sigmaShift: number } }[] }).features;
   expect(features.map((f) => f.name)).toEqual(['f0']);
   expect(features[0]!.effects.sigmaShift).toBeGreaterThan(0.5);
   expect(header(delivery!, 'webhook-id')).toBe(event.id);
 
-  const windows = async (model: string) => ((await (await worker.api(`/v1/models/${model}/drift`)).json()) as { windows: any[] }).windows;
+  const windows = async (model: string) =>
+    ((await (await worker.api(`/v1/models/${model}/drift`)).json()) as { windows: any[] }).windows;
   expect((await windows('steady'))[0]).toMatchObject({ window: today, devices: DEVICES, released: true, alarm: false });
   const drifting = (await windows('drifting'))[0];
   expect(drifting).toMatchObject({ window: today, devices: DEVICES, released: true, alarm: true });
@@ -88,7 +115,11 @@ it('shifted inputs on real devices end in a signed drift alarm at the receiver',
   expect(drifting.health.summary.predict.shares.inference_error).toBeLessThan(0.25);
   // Nothing for the steady model: alarms are written with the window's close (a transactional
   // outbox), so after the cron has run the delivery log is final.
-  const log = ((await (await worker.api('/v1/deliveries?type=dev.modelfleet.drift.alarm')).json()) as { deliveries: { eventId: string }[] }).deliveries;
+  const log = (
+    (await (await worker.api('/v1/deliveries?type=dev.modelfleet.drift.alarm')).json()) as {
+      deliveries: { eventId: string }[];
+    }
+  ).deliveries;
   expect(log.map((d) => d.eventId)).toEqual([`drift.alarm/drifting/1/${today}`]);
   expect(receiver.received).toHaveLength(1);
 }, 180_000);

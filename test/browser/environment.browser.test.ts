@@ -17,11 +17,23 @@ let cdn: StaticServer;
 let browser: Browser;
 let appKey: string;
 let model: ModelArtifacts;
-const rows = [[0.1, -0.4, 0.7, 0.2], [1, 0, -1, 0.5]];
+const rows = [
+  [0.1, -0.4, 0.7, 0.2],
+  [1, 0, -1, 0.5],
+];
 
 beforeAll(async () => {
-  [worker, site, cdn, browser] = await Promise.all([startWorker({ http: true }), startStaticServer(), startStaticServer({ cors: true }), launchChromium()]);
-  appKey = ((await (await worker.api('/v1/apps', { method: 'POST', json: { name: 'env', models: ['*'] } })).json()) as { appKey: string }).appKey;
+  [worker, site, cdn, browser] = await Promise.all([
+    startWorker({ http: true }),
+    startStaticServer(),
+    startStaticServer({ cors: true }),
+    launchChromium(),
+  ]);
+  appKey = (
+    (await (await worker.api('/v1/apps', { method: 'POST', json: { name: 'env', models: ['*'] } })).json()) as {
+      appKey: string;
+    }
+  ).appKey;
   model = await buildLayersModel({ seed: 61, inputs: 4, hidden: 8, outputs: 2 });
   await createModel(worker, 'env');
   const r = await publish(worker, 'env', model);
@@ -74,14 +86,19 @@ it('missing WASM binaries: runs on CPU, and status() names WASM with the reason'
   await page.close();
 });
 
-it.each([['cpu'], ['wasm']])('the <script> build from another origin runs on %s, its worker and WASM from that origin', async (backend) => {
-  const page = await open(`${site.url}/cdn.html?cdn=${encodeURIComponent(cdn.url)}`);
-  const fromCdn: string[] = [];
-  page.on('request', (r) => r.url().startsWith(cdn.url) && fromCdn.push(new URL(r.url()).pathname));
-  const r = await page.evaluate((a) => (globalThis as any).runCdn(a), { cfg: cfg(), rows, backends: [backend] });
-  expect(r).toMatchObject({ backend, problems: [] });
-  await expectReference(r.out.out);
-  expect(fromCdn).toContain('/sdk/modelfleet.worker.js');
-  expect(fromCdn.filter((p) => p.endsWith('.wasm'))).toEqual(backend === 'wasm' ? ['/sdk/tfjs-backend-wasm-simd.wasm'] : []);
-  await page.close();
-});
+it.each([['cpu'], ['wasm']])(
+  'the <script> build from another origin runs on %s, its worker and WASM from that origin',
+  async (backend) => {
+    const page = await open(`${site.url}/cdn.html?cdn=${encodeURIComponent(cdn.url)}`);
+    const fromCdn: string[] = [];
+    page.on('request', (r) => r.url().startsWith(cdn.url) && fromCdn.push(new URL(r.url()).pathname));
+    const r = await page.evaluate((a) => (globalThis as any).runCdn(a), { cfg: cfg(), rows, backends: [backend] });
+    expect(r).toMatchObject({ backend, problems: [] });
+    await expectReference(r.out.out);
+    expect(fromCdn).toContain('/sdk/modelfleet.worker.js');
+    expect(fromCdn.filter((p) => p.endsWith('.wasm'))).toEqual(
+      backend === 'wasm' ? ['/sdk/tfjs-backend-wasm-simd.wasm'] : [],
+    );
+    await page.close();
+  },
+);

@@ -40,14 +40,25 @@ beforeAll(async () => {
   const modelDir = realModelDir('nsfw-mobilenet-v2');
   [worker, site, browser] = await Promise.all([
     startWorker({ http: true, vars: { DRIFT_MIN_DEVICES: String(DEVICES), DRIFT_EPSILON_PER_DAY: '50' } }),
-    startStaticServer(), launchChromium(),
+    startStaticServer(),
+    launchChromium(),
   ]);
   cwd = mkdtempSync(join(tmpdir(), 'modelfleet-image-drift-'));
   writeScenes(join(cwd, 'train'), 400, { mixed: true }); // the baseline's own sampling error is part of every test: 400 keeps it small
   const b = await cli('baseline', '--images', 'train', '--input', INPUT, '--out', 'baseline.json');
   expect(b.code, b.err).toBe(0);
   for (const model of ['steady', 'dark']) {
-    const r = await cli('publish', modelDir, '--model', model, '--create', '--alias', 'champion', '--baseline', 'baseline.json');
+    const r = await cli(
+      'publish',
+      modelDir,
+      '--model',
+      model,
+      '--create',
+      '--alias',
+      'champion',
+      '--baseline',
+      'baseline.json',
+    );
     expect(r.code, r.err).toBe(0);
   }
   const plain = await cli('publish', modelDir, '--model', 'plain', '--create', '--alias', 'champion'); // no baseline: nothing measured
@@ -61,7 +72,11 @@ beforeAll(async () => {
       }
     }
   }
-  appKey = ((await (await worker.api('/v1/apps', { method: 'POST', json: { name: 'images', models: ['*'] } })).json()) as { appKey: string }).appKey;
+  appKey = (
+    (await (await worker.api('/v1/apps', { method: 'POST', json: { name: 'images', models: ['*'] } })).json()) as {
+      appKey: string;
+    }
+  ).appKey;
 }, 240_000);
 afterAll(async () => {
   await browser?.close();
@@ -74,11 +89,23 @@ it('devices measure their images; darkened images alarm on brightness, not on wi
   page.on('pageerror', (e) => console.error(`[image-drift] ${e.message}`));
   await page.goto(`${site.url}/image-drift.html`);
   await page.waitForFunction(() => (globalThis as unknown as { sdkReady?: boolean }).sdkReady === true);
-  const urls = (gain: number) => Array.from({ length: DEVICES }, (_, d) => Array.from({ length: PER_DEVICE }, (_, j) => urlOf(deviceImage(d, j), gain)));
-  const out = await page.evaluate((c) => (globalThis as any).runImageDevices(c), {
+  const urls = (gain: number) =>
+    Array.from({ length: DEVICES }, (_, d) =>
+      Array.from({ length: PER_DEVICE }, (_, j) => urlOf(deviceImage(d, j), gain)),
+    );
+  const out = (await page.evaluate((c) => (globalThis as any).runImageDevices(c), {
     // WASM: MobileNetV2 on 240 images is minutes on the plain-JS CPU backend with two shared cores.
-    endpoint: worker.url, appKey, trustRoot: worker.rootEnvelope, devices: DEVICES, backend: 'wasm', plan: { steady: urls(1), dark: urls(0.5), plain: urls(1).slice(0, TIMED) },
-  }) as { report: { device: string; telemetry: { sent: number; queued: number } }[]; measured: Record<string, Record<string, number>[] | null>; ms: Record<string, number> };
+    endpoint: worker.url,
+    appKey,
+    trustRoot: worker.rootEnvelope,
+    devices: DEVICES,
+    backend: 'wasm',
+    plan: { steady: urls(1), dark: urls(0.5), plain: urls(1).slice(0, TIMED) },
+  })) as {
+    report: { device: string; telemetry: { sent: number; queued: number } }[];
+    measured: Record<string, Record<string, number>[] | null>;
+    ms: Record<string, number>;
+  };
 
   expect(new Set(out.report.map((r) => r.device)).size).toBe(DEVICES);
   // Two sketches (steady, dark) and a health record per model run (plain has no baseline, so no sketch).
@@ -99,28 +126,46 @@ it('devices measure their images; darkened images alarm on brightness, not on wi
     expect(Object.keys(steady[j]!).sort()).toEqual(IMAGE_STATS.map((s) => `@input.${INPUT}.${s}`).sort());
     for (const s of IMAGE_STATS) {
       const device = steady[j]![`@input.${INPUT}.${s}`]!;
-      if (i % 2 === 0) expect(Object.is(device, cliStats[s]), `PNG ${i} ${s}: device ${device}, CLI ${cliStats[s]}`).toBe(true);
+      if (i % 2 === 0)
+        expect(Object.is(device, cliStats[s]), `PNG ${i} ${s}: device ${device}, CLI ${cliStats[s]}`).toBe(true);
       else {
         jpegGap = Math.max(jpegGap, Math.abs(device - cliStats[s]));
         signedGap[s] = (signedGap[s] ?? 0) + (device - cliStats[s]) / (PER_DEVICE / 2);
       }
     }
     // The source size, not the model's 224×224.
-    expect([steady[j]![`@input.${INPUT}.width`], steady[j]![`@input.${INPUT}.height`]]).toEqual([image.width, image.height]);
+    expect([steady[j]![`@input.${INPUT}.width`], steady[j]![`@input.${INPUT}.height`]]).toEqual([
+      image.width,
+      image.height,
+    ]);
   }
   expect(jpegGap).toBeLessThan(2); // two JPEG decoders: rounding, not a different picture
 
   const today = windowOf(new Date());
-  const verdicts: Record<string, { alarm: boolean; verdict: { features: { name: string; alarm: boolean; p?: number; effects?: { sigmaShift?: number } }[] } }> = {};
+  const verdicts: Record<
+    string,
+    {
+      alarm: boolean;
+      verdict: { features: { name: string; alarm: boolean; p?: number; effects?: { sigmaShift?: number } }[] };
+    }
+  > = {};
   for (const model of ['steady', 'dark']) {
-    const open = (await (await worker.api(`/v1/models/${model}/versions/1/sketches/${today}`)).json()) as { devices: number };
+    const open = (await (await worker.api(`/v1/models/${model}/versions/1/sketches/${today}`)).json()) as {
+      devices: number;
+    };
     expect(open.devices).toBe(DEVICES);
     const closed = await worker.api(`/v1/models/${model}/versions/1/sketches/${today}/close`, { method: 'POST' });
     expect(closed.status).toBe(200);
     verdicts[model] = (await closed.json()) as (typeof verdicts)[string];
   }
-  const summary = (m: string) => verdicts[m]!.verdict.features.map((f) => `${f.name.replace(`@input.${INPUT}.`, '')}: ${f.alarm ? 'ALARM' : 'ok'} p=${f.p?.toExponential(1)} shift=${f.effects?.sigmaShift?.toFixed(2)}`);
-  console.log(`[image-drift] median predict of ${PER_DEVICE} images: measured ${out.ms.steady?.toFixed(0)} ms, unmeasured ${out.ms.plain?.toFixed(0)} ms; largest JPEG gap ${jpegGap}, mean signed JPEG gap ${JSON.stringify(signedGap)}\nsteady: ${summary('steady').join('; ')}\ndark: ${summary('dark').join('; ')}`);
+  const summary = (m: string) =>
+    verdicts[m]!.verdict.features.map(
+      (f) =>
+        `${f.name.replace(`@input.${INPUT}.`, '')}: ${f.alarm ? 'ALARM' : 'ok'} p=${f.p?.toExponential(1)} shift=${f.effects?.sigmaShift?.toFixed(2)}`,
+    );
+  console.log(
+    `[image-drift] median predict of ${PER_DEVICE} images: measured ${out.ms.steady?.toFixed(0)} ms, unmeasured ${out.ms.plain?.toFixed(0)} ms; largest JPEG gap ${jpegGap}, mean signed JPEG gap ${JSON.stringify(signedGap)}\nsteady: ${summary('steady').join('; ')}\ndark: ${summary('dark').join('; ')}`,
+  );
 
   const alarmed = (m: string) => verdicts[m]!.verdict.features.filter((f) => f.alarm).map((f) => f.name);
   expect(verdicts.dark!.alarm).toBe(true);

@@ -18,7 +18,11 @@ const SIZE = 16;
 
 beforeAll(async () => {
   [worker, site, browser] = await Promise.all([startWorker({ http: true }), startStaticServer(), launchChromium()]);
-  appKey = ((await (await worker.api('/v1/apps', { method: 'POST', json: { name: 'images', models: ['*'] } })).json()) as { appKey: string }).appKey;
+  appKey = (
+    (await (await worker.api('/v1/apps', { method: 'POST', json: { name: 'images', models: ['*'] } })).json()) as {
+      appKey: string;
+    }
+  ).appKey;
   await createModel(worker, 'pixels');
   const r = await publish(worker, 'pixels', await buildImageModel({ seed: 5, size: SIZE }));
   expect(r.res.status).toBe(201);
@@ -35,13 +39,26 @@ it('every image source gives what its pixels give as a tensor; resize, normalise
   page.on('pageerror', (e) => console.error(`[images.html] ${e.message}`));
   await page.goto(`${site.url}/images.html`);
   await page.waitForFunction(() => (globalThis as unknown as { sdkReady?: boolean }).sdkReady === true);
-  const out = await page.evaluate((c) => (globalThis as any).runImages(c), { endpoint: worker.url, appKey, trustRoot: worker.rootEnvelope, model: 'pixels', size: SIZE });
+  const out = await page.evaluate((c) => (globalThis as any).runImages(c), {
+    endpoint: worker.url,
+    appKey,
+    trustRoot: worker.rootEnvelope,
+    model: 'pixels',
+    size: SIZE,
+  });
 
   const reference = out.reference as number[][];
   expect(reference).toHaveLength(1);
   expect(reference[0]).toHaveLength(4);
   // Lossless sources: the very same numbers (CPU backend, same pixels, same kernels).
-  for (const source of ['ImageData', 'ImageBitmap', 'HTMLCanvasElement', 'OffscreenCanvas', 'HTMLImageElement', 'VideoFrame']) {
+  for (const source of [
+    'ImageData',
+    'ImageBitmap',
+    'HTMLCanvasElement',
+    'OffscreenCanvas',
+    'HTMLImageElement',
+    'VideoFrame',
+  ]) {
     expect(out[source], source).toEqual(reference);
   }
   expect(out.HTMLVideoElement).toEqual(out.videoReference);

@@ -26,14 +26,21 @@ async function device(deviceId: string): Promise<Page> {
   await page.waitForFunction(() => (globalThis as unknown as { sdkReady?: boolean }).sdkReady === true);
   return page;
 }
-const call = (page: Page, fn: string, arg?: unknown) => page.evaluate(([f, a]) => (globalThis as any).device[f as string](a), [fn, arg] as const);
+const call = (page: Page, fn: string, arg?: unknown) =>
+  page.evaluate(([f, a]) => (globalThis as any).device[f as string](a), [fn, arg] as const);
 
 beforeAll(async () => {
   [worker, site, browser] = await Promise.all([
-    startWorker({ http: true, vars: { ROLLOUT_TICK_SECONDS: '1', DRIFT_MIN_DEVICES: '20', DRIFT_EPSILON_PER_DAY: '1000' } }), startStaticServer(), launchChromium(),
+    startWorker({
+      http: true,
+      vars: { ROLLOUT_TICK_SECONDS: '1', DRIFT_MIN_DEVICES: '20', DRIFT_EPSILON_PER_DAY: '1000' },
+    }),
+    startStaticServer(),
+    launchChromium(),
   ]);
   await createModel(worker, 'fraud');
-  for (const seed of [21, 22]) expect((await publish(worker, 'fraud', await buildLayersModel({ seed, inputs: 4 }))).res.status).toBe(201);
+  for (const seed of [21, 22])
+    expect((await publish(worker, 'fraud', await buildLayersModel({ seed, inputs: 4 }))).res.status).toBe(201);
   await worker.api('/v1/models/fraud/aliases/champion', { method: 'PUT', json: { version: 1 } });
   appKey = await createApp(worker);
 }, 120_000);
@@ -45,14 +52,29 @@ afterAll(async () => {
 
 it('a device moves to the challenger at its step and back after an injected regression, downloading nothing the second time', async () => {
   const plan = {
-    steps: [{ percent: 20, bakeSeconds: 1 }, { percent: 100, bakeSeconds: 0 }], salt: 'e2e-salt',
+    steps: [
+      { percent: 20, bakeSeconds: 1 },
+      { percent: 100, bakeSeconds: 0 },
+    ],
+    salt: 'e2e-salt',
     analysis: [{ metric: 'inference_error_rate', tolerance: 0.05, minSample: 20, critical: true }],
   };
   // Devices are chosen by their bucket under the rollout's salt, as the edge will compute it.
-  const ids = await Promise.all(Array.from({ length: 400 }, async (_, i) => ({ id: `browser-${i}`, cohort: rolloutCohort(await bucketOf(plan.salt, `browser-${i}`), 20) })));
+  const ids = await Promise.all(
+    Array.from({ length: 400 }, async (_, i) => ({
+      id: `browser-${i}`,
+      cohort: rolloutCohort(await bucketOf(plan.salt, `browser-${i}`), 20),
+    })),
+  );
   const inChallenger = ids.find((d) => d.cohort === 'challenger')!.id;
   const inControl = ids.find((d) => d.cohort === 'control')!.id;
-  const cfg = (deviceId: string) => ({ endpoint: worker.url, appKey, trustRoot: worker.rootEnvelope, deviceId, storage: `db-${deviceId}` });
+  const cfg = (deviceId: string) => ({
+    endpoint: worker.url,
+    appKey,
+    trustRoot: worker.rootEnvelope,
+    deviceId,
+    storage: `db-${deviceId}`,
+  });
 
   const canary = await device(inChallenger);
   const control = await device(inControl);
@@ -73,16 +95,38 @@ it('a device moves to the challenger at its step and back after an injected regr
   // The injected regression: the challenger's devices (the canary among them) fail 30 % of their
   // predictions; the control range's do not. The day's window closes (Cron Trigger at an injected
   // time) and the rollout's alarm rolls it back on the released health.
-  const arm = (cohort: 'challenger' | 'control') => ids.filter((d) => d.cohort === cohort).slice(0, 25).map((d) => d.id);
-  for (const [version, devices, errors] of [[2, arm('challenger'), 6], [1, arm('control'), 0]] as const) {
+  const arm = (cohort: 'challenger' | 'control') =>
+    ids
+      .filter((d) => d.cohort === cohort)
+      .slice(0, 25)
+      .map((d) => d.id);
+  for (const [version, devices, errors] of [
+    [2, arm('challenger'), 6],
+    [1, arm('control'), 0],
+  ] as const) {
     for (const d of devices) {
-      const res = await uploadHealth(worker, appKey, d, { load: { ok: 1 }, predict: { ok: 20 - errors, inference_error: errors }, latencies: new Array(20).fill(3), backend: { cpu: 20 } }, { model: 'fraud', version });
+      const res = await uploadHealth(
+        worker,
+        appKey,
+        d,
+        {
+          load: { ok: 1 },
+          predict: { ok: 20 - errors, inference_error: errors },
+          latencies: new Array(20).fill(3),
+          backend: { cpu: 20 },
+        },
+        { model: 'fraud', version },
+      );
       expect(res.status).toBe(202);
     }
   }
   const today = windowOf(new Date());
   await worker.trigger('15 0 * * *', new Date((today + 1) * 86_400_000 + 15 * 60_000));
-  const { state } = await pollUntil(async () => (await (await worker.api(`/v1/rollouts/${id}`)).json()) as { state: string }, (x) => x.state !== 'running', { what: `rollout ${id} to end` });
+  const { state } = await pollUntil(
+    async () => (await (await worker.api(`/v1/rollouts/${id}`)).json()) as { state: string },
+    (x) => x.state !== 'running',
+    { what: `rollout ${id} to end` },
+  );
   expect(state).toBe('rolled-back');
   const back = await call(canary, 'reload');
   expect(back).toMatchObject({ version: 1, changed: true, downloadedBytes: 0 });

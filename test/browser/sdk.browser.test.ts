@@ -35,12 +35,22 @@ async function open(page: string): Promise<Page> {
 }
 
 const cfg = (model: string, backends: string[], storage = `db-${Math.random()}`) => ({
-  endpoint: worker.url, appKey, trustRoot: worker.rootEnvelope, model, rows, backends, storage,
+  endpoint: worker.url,
+  appKey,
+  trustRoot: worker.rootEnvelope,
+  model,
+  rows,
+  backends,
+  storage,
 });
 
 beforeAll(async () => {
   [worker, site, browser] = await Promise.all([startWorker({ http: true }), startStaticServer(), launchChromium()]);
-  appKey = ((await (await worker.api('/v1/apps', { method: 'POST', json: { name: 'browser', models: ['*'] } })).json()) as { appKey: string }).appKey;
+  appKey = (
+    (await (await worker.api('/v1/apps', { method: 'POST', json: { name: 'browser', models: ['*'] } })).json()) as {
+      appKey: string;
+    }
+  ).appKey;
   models.layers = await buildLayersModel({ seed: 51, inputs: 16, hidden: 32, outputs: 3 });
   models.graph = await buildGraphModel({ seed: 52, inputs: 16, outputs: 4 });
   await publishChampion('layers', models.layers);
@@ -53,32 +63,45 @@ afterAll(async () => {
 });
 
 describe('web SDK in Chromium', () => {
-  it.each(['layers', 'graph'] as const)('ESM page: %s model through the worker equals plain TF.js over HTTP', async (name) => {
-    const page = await open('esm.html');
-    const r = await page.evaluate((c) => (globalThis as any).runSdk(c), cfg(name, ['cpu']));
-    const ref = await (await open('reference.html')).evaluate((c) => (globalThis as any).runReference(c), { url: `/models/${name}/model.json`, format: models[name]!.format, rows });
-    expect(r).toMatchObject({ version: 1, backend: 'cpu' });
-    expect(Object.values(r.out)[0]).toEqual(ref);
-    expect(r.status[name]).toMatchObject({ state: 'ready', lastError: null });
-  });
+  it.each(['layers', 'graph'] as const)(
+    'ESM page: %s model through the worker equals plain TF.js over HTTP',
+    async (name) => {
+      const page = await open('esm.html');
+      const r = await page.evaluate((c) => (globalThis as any).runSdk(c), cfg(name, ['cpu']));
+      const ref = await (await open('reference.html')).evaluate((c) => (globalThis as any).runReference(c), {
+        url: `/models/${name}/model.json`,
+        format: models[name]!.format,
+        rows,
+      });
+      expect(r).toMatchObject({ version: 1, backend: 'cpu' });
+      expect(Object.values(r.out)[0]).toEqual(ref);
+      expect(r.status[name]).toMatchObject({ state: 'ready', lastError: null });
+    },
+  );
 
   it('script-tag page exposes ModelFleet and gives the same outputs', async () => {
     const esm = await (await open('esm.html')).evaluate((c) => (globalThis as any).runSdk(c), cfg('layers', ['cpu']));
-    const iife = await (await open('script-tag.html')).evaluate((c) => (globalThis as any).runSdk(c), cfg('layers', ['cpu']));
+    const iife = await (await open('script-tag.html')).evaluate(
+      (c) => (globalThis as any).runSdk(c),
+      cfg('layers', ['cpu']),
+    );
     expect(iife).toMatchObject({ version: 1, backend: 'cpu' });
     expect(iife.out).toEqual(esm.out);
   });
 
-  it.each(['wasm', 'webgpu'] as const)('%s backend (WebGPU on SwiftShader) runs and matches CPU numerically', async (backend) => {
-    const page = await open('esm.html');
-    const cpu = await page.evaluate((c) => (globalThis as any).runSdk(c), cfg('layers', ['cpu']));
-    const other = await page.evaluate((c) => (globalThis as any).runSdk(c), cfg('layers', [backend]));
-    expect(other.backend).toBe(backend);
-    const a = (Object.values(cpu.out)[0] as number[][]).flat();
-    const b = (Object.values(other.out)[0] as number[][]).flat();
-    expect(b).toHaveLength(a.length);
-    b.forEach((x, i) => expect(Math.abs(x - a[i]!)).toBeLessThan(1e-5));
-  });
+  it.each(['wasm', 'webgpu'] as const)(
+    '%s backend (WebGPU on SwiftShader) runs and matches CPU numerically',
+    async (backend) => {
+      const page = await open('esm.html');
+      const cpu = await page.evaluate((c) => (globalThis as any).runSdk(c), cfg('layers', ['cpu']));
+      const other = await page.evaluate((c) => (globalThis as any).runSdk(c), cfg('layers', [backend]));
+      expect(other.backend).toBe(backend);
+      const a = (Object.values(cpu.out)[0] as number[][]).flat();
+      const b = (Object.values(other.out)[0] as number[][]).flat();
+      expect(b).toHaveLength(a.length);
+      b.forEach((x, i) => expect(Math.abs(x - a[i]!)).toBeLessThan(1e-5));
+    },
+  );
 
   it('a lost WebGPU device falls back to WASM without losing the request', async () => {
     const page = await open('esm.html');

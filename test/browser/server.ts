@@ -10,19 +10,30 @@ import { extname, join, normalize } from 'node:path';
 import { ROOT } from '../harness/bundle.ts';
 
 const TYPES: Record<string, string> = {
-  '.js': 'text/javascript', '.mjs': 'text/javascript', '.html': 'text/html', '.json': 'application/json', '.wasm': 'application/wasm',
-  '.bin': 'application/octet-stream', '.map': 'application/json',
+  '.js': 'text/javascript',
+  '.mjs': 'text/javascript',
+  '.html': 'text/html',
+  '.json': 'application/json',
+  '.wasm': 'application/wasm',
+  '.bin': 'application/octet-stream',
+  '.map': 'application/json',
 };
 
 /** A file the test serves from memory; with `type`, under that content type whatever its extension. */
 export type ServedFile = Uint8Array | string | { body: Uint8Array | string; type: string };
-export interface StaticServer { url: string; files: Map<string, ServedFile>; close(): Promise<void> }
+export interface StaticServer {
+  url: string;
+  files: Map<string, ServedFile>;
+  close(): Promise<void>;
+}
 
 /**
  * `cacheLibraries`: the SDK and TF.js bundles are sent cacheable (an hour), so a page can put
  * them in the HTTP cache before a timer starts, as a returning visitor would have them.
  */
-export async function startStaticServer(opts: { cacheLibraries?: boolean; cors?: boolean } = {}): Promise<StaticServer> {
+export async function startStaticServer(
+  opts: { cacheLibraries?: boolean; cors?: boolean } = {},
+): Promise<StaticServer> {
   const files = new Map<string, ServedFile>();
   // `cors`: readable from any origin, as a CDN serves the SDK (unpkg, jsDelivr).
   const cors = opts.cors ? { 'access-control-allow-origin': '*' } : {};
@@ -47,7 +58,11 @@ export async function startStaticServer(opts: { cacheLibraries?: boolean; cors?:
       if (!path.startsWith(prefix)) continue;
       const file = normalize(join(dir, path.slice(prefix.length)));
       if (file.startsWith(dir) && existsSync(file) && statSync(file).isFile()) {
-        res.writeHead(200, { 'content-type': type, ...cors, ...(opts.cacheLibraries && prefix !== '/' ? { 'cache-control': 'public, max-age=3600' } : {}) });
+        res.writeHead(200, {
+          'content-type': type,
+          ...cors,
+          ...(opts.cacheLibraries && prefix !== '/' ? { 'cache-control': 'public, max-age=3600' } : {}),
+        });
         return res.end(readFileSync(file));
       }
     }

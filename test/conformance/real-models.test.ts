@@ -40,7 +40,11 @@ beforeAll(async () => {
   [worker, site, browser] = await Promise.all([startWorker({ http: true }), startStaticServer(), launchChromium()]);
   cwd = mkdtempSync(join(tmpdir(), 'modelfleet-conformance-'));
   writeFileSync(join(cwd, 'root.json'), JSON.stringify(worker.rootEnvelope));
-  appKey = ((await (await worker.api('/v1/apps', { method: 'POST', json: { name: 'conformance', models: ['*'] } })).json()) as { appKey: string }).appKey;
+  appKey = (
+    (await (await worker.api('/v1/apps', { method: 'POST', json: { name: 'conformance', models: ['*'] } })).json()) as {
+      appKey: string;
+    }
+  ).appKey;
   for (const { id } of CASES) {
     const m = readRealModel(id);
     site.files.set(`/models/${id}/model.json`, JSON.stringify(m.modelJson));
@@ -73,23 +77,40 @@ describe.each(CASES)('$id', ({ id, sizes, backends, image }) => {
     expect(verified.out).toContain(`verified ${id} v1`);
   }, 120_000);
 
-  it.each(backends)('on %s, predict equals plain TF.js on the same files', async (backend) => {
-    const cfg = { endpoint: worker.url, appKey, trustRoot: worker.rootEnvelope };
-    const page = await openPage();
-    const r = await page.evaluate((a) => (globalThis as any).runConformance(a), {
-      cfg, model: id, url: `/models/${id}/model.json`, format: REAL_MODELS[id].format, backend, sizes, imageData: image && backend === 'cpu',
-    }).finally(() => page.close());
-    expect(r).toMatchObject({ backend, version: 1 });
-    const names = Object.keys(r.reference);
-    expect(Object.keys(r.sdk).sort()).toEqual(names.sort());
-    for (const name of names) {
-      const [sdk, ref] = [r.sdk[name], r.reference[name]];
-      expect(sdk.shape, name).toEqual(ref.shape);
-      if (backend === 'cpu') expect(sdk.data, name).toEqual(ref.data);
-      else (sdk.data as number[]).forEach((x, i) => expect(Math.abs(x - ref.data[i]), `${name}[${i}]`).toBeLessThanOrEqual(1e-5 * Math.max(1, Math.abs(ref.data[i]))));
-    }
-    if (r.image) expect(r.image.sdk).toEqual(r.image.reference);
-  }, 180_000);
+  it.each(backends)(
+    'on %s, predict equals plain TF.js on the same files',
+    async (backend) => {
+      const cfg = { endpoint: worker.url, appKey, trustRoot: worker.rootEnvelope };
+      const page = await openPage();
+      const r = await page
+        .evaluate((a) => (globalThis as any).runConformance(a), {
+          cfg,
+          model: id,
+          url: `/models/${id}/model.json`,
+          format: REAL_MODELS[id].format,
+          backend,
+          sizes,
+          imageData: image && backend === 'cpu',
+        })
+        .finally(() => page.close());
+      expect(r).toMatchObject({ backend, version: 1 });
+      const names = Object.keys(r.reference);
+      expect(Object.keys(r.sdk).sort()).toEqual(names.sort());
+      for (const name of names) {
+        const [sdk, ref] = [r.sdk[name], r.reference[name]];
+        expect(sdk.shape, name).toEqual(ref.shape);
+        if (backend === 'cpu') expect(sdk.data, name).toEqual(ref.data);
+        else
+          (sdk.data as number[]).forEach((x, i) =>
+            expect(Math.abs(x - ref.data[i]), `${name}[${i}]`).toBeLessThanOrEqual(
+              1e-5 * Math.max(1, Math.abs(ref.data[i])),
+            ),
+          );
+      }
+      if (r.image) expect(r.image.sdk).toEqual(r.image.reference);
+    },
+    180_000,
+  );
 });
 
 const realDir = (id: RealModelId) => ensureRealModels()[id];

@@ -13,15 +13,28 @@ import { ROOT } from '../harness/bundle.ts';
 
 const file = (name: string) => JSON.parse(readFileSync(join(ROOT, 'protocol/vectors', name), 'utf8'));
 const files: VectorFiles = {
-  signing: file('signing.json'), chunkPlan: file('chunk-plan.json'), manifestDigests: file('manifest-digests.json'),
-  rootRotation: file('root-rotation.json'), sketch: file('sketch.json'), bucketing: file('bucketing.json'),
+  signing: file('signing.json'),
+  chunkPlan: file('chunk-plan.json'),
+  manifestDigests: file('manifest-digests.json'),
+  rootRotation: file('root-rotation.json'),
+  sketch: file('sketch.json'),
+  bucketing: file('bucketing.json'),
 };
 let bundle: string;
 
 beforeAll(async () => {
   const out = await build({
-    stdin: { contents: "export { checkVectors } from './protocol/src/vector-checks.ts';", resolveDir: ROOT, loader: 'ts' },
-    bundle: true, format: 'esm', platform: 'neutral', target: 'es2022', write: false, mainFields: ['module', 'main'],
+    stdin: {
+      contents: "export { checkVectors } from './protocol/src/vector-checks.ts';",
+      resolveDir: ROOT,
+      loader: 'ts',
+    },
+    bundle: true,
+    format: 'esm',
+    platform: 'neutral',
+    target: 'es2022',
+    write: false,
+    mainFields: ['module', 'main'],
   });
   bundle = out.outputFiles[0]!.text;
 }, 60_000);
@@ -29,7 +42,8 @@ beforeAll(async () => {
 const expectAllPass = (results: VectorResult[]) => {
   expect(results.filter((r) => !r.ok)).toEqual([]);
   // Every case of every file was checked (bucketing's 10,000 as one result).
-  const count = files.signing.cases.length + files.chunkPlan.cases.length + files.manifestDigests.cases.length + 3 + 1 + 1;
+  const count =
+    files.signing.cases.length + files.chunkPlan.cases.length + files.manifestDigests.cases.length + 3 + 1 + 1;
   expect(results).toHaveLength(count);
 };
 
@@ -48,7 +62,9 @@ it('Chromium: a page running the checker agrees with every vector', async () => 
   try {
     const page = await browser.newPage();
     // WebCrypto needs a secure context: a loopback origin is one (about:blank is not).
-    await page.route('http://127.0.0.1/vectors', (r) => r.fulfill({ contentType: 'text/html', body: '<!doctype html><title>vectors</title>' }));
+    await page.route('http://127.0.0.1/vectors', (r) =>
+      r.fulfill({ contentType: 'text/html', body: '<!doctype html><title>vectors</title>' }),
+    );
     await page.goto('http://127.0.0.1/vectors');
     await page.addScriptTag({ type: 'module', content: `${bundle}\nglobalThis.checkVectors = checkVectors;` });
     await page.waitForFunction(() => typeof (globalThis as any).checkVectors === 'function');

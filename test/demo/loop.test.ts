@@ -22,8 +22,13 @@ beforeAll(async () => {
   worker = await startWorker({
     http: true,
     vars: {
-      WINDOW_SECONDS: String(WINDOW), DRIFT_MIN_DEVICES: '15', DRIFT_EPSILON_PER_DAY: '1000', ROLLOUT_STEP_EPSILON_PER_DAY: '100000',
-      ROLLOUT_TICK_SECONDS: '1', EDGE_CACHE_TTL_MS: '500', WEBHOOK_RETRY_BASE_SECONDS: '1',
+      WINDOW_SECONDS: String(WINDOW),
+      DRIFT_MIN_DEVICES: '15',
+      DRIFT_EPSILON_PER_DAY: '1000',
+      ROLLOUT_STEP_EPSILON_PER_DAY: '100000',
+      ROLLOUT_TICK_SECONDS: '1',
+      EDGE_CACHE_TTL_MS: '500',
+      WEBHOOK_RETRY_BASE_SECONDS: '1',
     },
   });
 }, 120_000);
@@ -31,7 +36,9 @@ afterAll(() => worker?.dispose());
 
 it('alarm → retrain request, retried while the service was down → challenger with lineage → promoted → every device on it within two polls', async () => {
   const plane: Plane = {
-    url: worker.url, token: worker.adminToken, root: worker.rootEnvelope,
+    url: worker.url,
+    token: worker.adminToken,
+    root: worker.rootEnvelope,
     async publish(dir, args) {
       const r = await runCli(worker, ROOT, 'publish', dir, ...args);
       if (r.code !== 0) throw new Error(`publish ${dir}: ${r.err}`);
@@ -42,11 +49,31 @@ it('alarm → retrain request, retried while the service was down → challenger
   const log = (l: string) => lines.push(l);
   const rollout = { steps: [50, 100], bakeSeconds: 3, minSample: 15, tolerance: 0.2 }; // ~30 devices an arm vouch for 20-point differences (the power analysis refuses less)
   const r = await runScenario({
-    plane, model: 'fraud-live', windowSeconds: WINDOW, graceSeconds: WINDOW / 2,
-    devices: 60, browsers: 1, pollMs: 2000, perTick: 6, seed: 3, shiftAfterSeconds: 2 * WINDOW, ...rollout,
+    plane,
+    model: 'fraud-live',
+    windowSeconds: WINDOW,
+    graceSeconds: WINDOW / 2,
+    devices: 60,
+    browsers: 1,
+    pollMs: 2000,
+    perTick: 6,
+    seed: 3,
+    shiftAfterSeconds: 2 * WINDOW,
+    ...rollout,
     faults: { retrainDownAtAlarm: true, offlineDevice: true },
-    retrainPort: await freePort(), retrain: (o) => startDemoRetrain({ ...o, endpoint: worker.url, token: worker.adminToken, root: worker.rootEnvelope, rollout, seed: 3, log }),
-    timeoutSeconds: 240, log,
+    retrainPort: await freePort(),
+    retrain: (o) =>
+      startDemoRetrain({
+        ...o,
+        endpoint: worker.url,
+        token: worker.adminToken,
+        root: worker.rootEnvelope,
+        rollout,
+        seed: 3,
+        log,
+      }),
+    timeoutSeconds: 240,
+    log,
   });
   console.log(lines.filter((l) => !/skipped|: retraining/.test(l)).join('\n'));
   expect(r.outcome).toBe('promoted');

@@ -13,11 +13,15 @@ const run: BenchRun = {
   machine: '2 cores (Fake CPU), 8 GiB',
   sections: [
     {
-      title: 'Edge', setup: 'loopback, 16 clients',
+      title: 'Edge',
+      setup: 'loopback, 16 clients',
       rows: [
         {
-          bench: 'edge ticket', value: '1,820 req/s', anchor: 'trivial route 2,104 req/s',
-          ratio: '0.86×', target: '≥ 0.5×',
+          bench: 'edge ticket',
+          value: '1,820 req/s',
+          anchor: 'trivial route 2,104 req/s',
+          ratio: '0.86×',
+          target: '≥ 0.5×',
         },
         { bench: '  latency p50 | p99', value: '8.1 / 20.3 ms', anchor: '—', ratio: '—', target: '—' },
       ],
@@ -51,7 +55,7 @@ describe('docs/benchmarks.md writer', () => {
     expect(readFileSync(path, 'utf8')).toBe(renderBenchmarks(run));
   });
 
-  it('the page in the repository is the writer\'s, and run.ts reports every setup group', () => {
+  it("the page in the repository is the writer's, and run.ts reports every setup group", () => {
     expect(readFileSync(BENCHMARKS_PATH, 'utf8').startsWith(GENERATED_MARK)).toBe(true);
     const runner = readFileSync(new URL('../bench/run.ts', import.meta.url), 'utf8');
     for (const key of Object.keys(SETUPS)) expect(runner, key).toContain(`section('${key}'`);

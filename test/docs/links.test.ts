@@ -7,14 +7,26 @@ import { describe, expect, it } from 'vitest';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const PAGES = [
-  'README.md', 'protocol/SPEC.md', 'protocol/README.md', 'edge-runtime/README.md', 'control-plane/README.md',
-  'web-sdk/README.md', 'mobile-bridge/README.md',
-  ...readdirSync(join(ROOT, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`),
+  'README.md',
+  'protocol/SPEC.md',
+  'protocol/README.md',
+  'edge-runtime/README.md',
+  'control-plane/README.md',
+  'web-sdk/README.md',
+  'mobile-bridge/README.md',
+  ...readdirSync(join(ROOT, 'docs'))
+    .filter((f) => f.endsWith('.md'))
+    .map((f) => `docs/${f}`),
 ];
 
 /** GitHub's heading anchor: lower case, punctuation dropped, spaces to hyphens. */
 function slug(heading: string): string {
-  return heading.trim().toLowerCase().replace(/[`*_]/g, '').replace(/[^\p{L}\p{N} -]/gu, '').replace(/ /g, '-');
+  return heading
+    .trim()
+    .toLowerCase()
+    .replace(/[`*_]/g, '')
+    .replace(/[^\p{L}\p{N} -]/gu, '')
+    .replace(/ /g, '-');
 }
 
 function anchors(file: string): Set<string> {

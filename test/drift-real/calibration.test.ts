@@ -42,9 +42,13 @@ beforeAll(async () => {
     const ds = load();
     sets[id as DataSetId] = ds;
     // Two models with the same weights and baseline: one day's window each for the replay and the shift.
-    trainingAccuracy[id as DataSetId] = (await publishDataSet(worker, ds, [`${id}-replay`, `${id}-shift`])).trainingAccuracy;
+    trainingAccuracy[id as DataSetId] = (
+      await publishDataSet(worker, ds, [`${id}-replay`, `${id}-shift`])
+    ).trainingAccuracy;
     // The sharper null: model and baseline from every other row, devices on the rows it never saw.
-    await publishDataSet(worker, { ...ds, baseline: half(ds.baseline, 0), labels: half(ds.labels, 0) }, [`${id}-holdout`]);
+    await publishDataSet(worker, { ...ds, baseline: half(ds.baseline, 0), labels: half(ds.labels, 0) }, [
+      `${id}-holdout`,
+    ]);
   }
 }, 240_000);
 afterAll(() => worker?.dispose());
@@ -56,7 +60,7 @@ afterAll(() => worker?.dispose());
  */
 function half<T>(xs: T[], start: 0 | 1): T[] {
   const random = seededUniform(1404);
-  const side = xs.map(() => random() < 0.5 ? 0 : 1);
+  const side = xs.map(() => (random() < 0.5 ? 0 : 1));
   return xs.filter((_, i) => side[i] === start);
 }
 
@@ -64,7 +68,12 @@ type Location = { estimate: number; low: number; high: number; censored?: boolea
 
 /** Per feature: alarm, p and signed location (numeric features) — what the log records. */
 function summary(r: any): Record<string, { alarm: boolean; p: number | null; location: Location }> {
-  return Object.fromEntries((r.verdict?.features ?? []).map((f: any) => [f.name, { alarm: f.alarm, p: f.p, location: f.effects?.location ?? null }]));
+  return Object.fromEntries(
+    (r.verdict?.features ?? []).map((f: any) => [
+      f.name,
+      { alarm: f.alarm, p: f.p, location: f.effects?.location ?? null },
+    ]),
+  );
 }
 
 /** A move whose probability index P(shifted > baseline) is at least ½ + this: about 0.55σ if normal. */
@@ -80,56 +89,119 @@ function rightWay(loc: Location, direction: number): boolean {
   if (!loc) return false;
   const s = Math.sign(direction);
   const sure = Math.abs(direction) >= LARGE_MOVE;
-  return Math.sign(loc.estimate) === s && (s > 0 ? loc.high > 0 && (!sure || loc.low > 0) : loc.low < 0 && (!sure || loc.high < 0));
+  return (
+    Math.sign(loc.estimate) === s &&
+    (s > 0 ? loc.high > 0 && (!sure || loc.low > 0) : loc.low < 0 && (!sure || loc.high < 0))
+  );
 }
 
 describe.each(Object.keys(DATA_SETS) as DataSetId[])('%s', (id) => {
-  it(`replaying the baseline's own rows raises no alarm (${DEVICES} devices × ${ROWS_PER_DEVICE} rows)`, async () => {
-    const ds = sets[id];
-    expect(await runFleet(worker, `${id}-replay`, ds.baseline, { devices: DEVICES, rowsPerDevice: ROWS_PER_DEVICE, seed: 1401, now: NOW })).toBe(DEVICES);
-    const r = await closeWindow(worker, `${id}-replay`, today);
-    const features = summary(r);
-    console.info(`[drift-real] ${id} replay (${ds.baseline.length} baseline rows, training accuracy ${trainingAccuracy[id].toFixed(2)}): ${JSON.stringify({ features, outputs: r.verdict?.outputs, retrain: r.retrain })}`);
-    expect(r).toMatchObject({ devices: DEVICES, released: true });
-    const alarmed = Object.entries(features).filter(([, f]) => f.alarm).map(([name, f]) => `${name} (p = ${f.p})`);
-    expect(alarmed, 'features that alarmed on the baseline replay').toEqual([]);
-    // The baseline carries a reliability table (labelled predictions), so estimated accuracy is calibrated and could alarm.
-    expect(r.verdict.outputs).toMatchObject({ calibrated: true, accuracyAlarm: false });
-    expect(r.alarm).toBe(false);
-    expect(r.retrain.reasons, 'retrain request on the replay').toEqual([]);
-  }, FLEET_TIMEOUT);
+  it(
+    `replaying the baseline's own rows raises no alarm (${DEVICES} devices × ${ROWS_PER_DEVICE} rows)`,
+    async () => {
+      const ds = sets[id];
+      expect(
+        await runFleet(worker, `${id}-replay`, ds.baseline, {
+          devices: DEVICES,
+          rowsPerDevice: ROWS_PER_DEVICE,
+          seed: 1401,
+          now: NOW,
+        }),
+      ).toBe(DEVICES);
+      const r = await closeWindow(worker, `${id}-replay`, today);
+      const features = summary(r);
+      console.info(
+        `[drift-real] ${id} replay (${ds.baseline.length} baseline rows, training accuracy ${trainingAccuracy[id].toFixed(2)}): ${JSON.stringify({ features, outputs: r.verdict?.outputs, retrain: r.retrain })}`,
+      );
+      expect(r).toMatchObject({ devices: DEVICES, released: true });
+      const alarmed = Object.entries(features)
+        .filter(([, f]) => f.alarm)
+        .map(([name, f]) => `${name} (p = ${f.p})`);
+      expect(alarmed, 'features that alarmed on the baseline replay').toEqual([]);
+      // The baseline carries a reliability table (labelled predictions), so estimated accuracy is calibrated and could alarm.
+      expect(r.verdict.outputs).toMatchObject({ calibrated: true, accuracyAlarm: false });
+      expect(r.alarm).toBe(false);
+      expect(r.retrain.reasons, 'retrain request on the replay').toEqual([]);
+    },
+    FLEET_TIMEOUT,
+  );
 
   // Replaying the baseline's own rows carries no baseline sampling error, so the two-sample test is
   // conservative there. Held-out rows of the same population carry it: the null the tests claim.
-  it(`rows the baseline never saw, from the same population, raise no alarm (${DEVICES} devices)`, async () => {
-    const ds = sets[id];
-    const unseen = half(ds.baseline, 1);
-    expect(await runFleet(worker, `${id}-holdout`, unseen, { devices: DEVICES, rowsPerDevice: Math.min(ROWS_PER_DEVICE, unseen.length), seed: 1403, now: NOW })).toBe(DEVICES);
-    const r = await closeWindow(worker, `${id}-holdout`, today);
-    const features = summary(r);
-    console.info(`[drift-real] ${id} held-out (${unseen.length} rows vs a ${ds.baseline.length - unseen.length}-row baseline): ${JSON.stringify({ features, outputs: r.verdict?.outputs, retrain: r.retrain })}`);
-    expect(r).toMatchObject({ devices: DEVICES, released: true });
-    expect(Object.entries(features).filter(([, f]) => f.alarm).map(([name, f]) => `${name} (p = ${f.p})`), 'features that alarmed on held-out rows').toEqual([]);
-    expect(r.retrain.reasons, 'retrain request on held-out rows').toEqual([]);
-  }, FLEET_TIMEOUT);
+  it(
+    `rows the baseline never saw, from the same population, raise no alarm (${DEVICES} devices)`,
+    async () => {
+      const ds = sets[id];
+      const unseen = half(ds.baseline, 1);
+      expect(
+        await runFleet(worker, `${id}-holdout`, unseen, {
+          devices: DEVICES,
+          rowsPerDevice: Math.min(ROWS_PER_DEVICE, unseen.length),
+          seed: 1403,
+          now: NOW,
+        }),
+      ).toBe(DEVICES);
+      const r = await closeWindow(worker, `${id}-holdout`, today);
+      const features = summary(r);
+      console.info(
+        `[drift-real] ${id} held-out (${unseen.length} rows vs a ${ds.baseline.length - unseen.length}-row baseline): ${JSON.stringify({ features, outputs: r.verdict?.outputs, retrain: r.retrain })}`,
+      );
+      expect(r).toMatchObject({ devices: DEVICES, released: true });
+      expect(
+        Object.entries(features)
+          .filter(([, f]) => f.alarm)
+          .map(([name, f]) => `${name} (p = ${f.p})`),
+        'features that alarmed on held-out rows',
+      ).toEqual([]);
+      expect(r.retrain.reasons, 'retrain request on held-out rows').toEqual([]);
+    },
+    FLEET_TIMEOUT,
+  );
 
-  it(`the real shift alarms on the features that moved, with the right sign (${DEVICES} devices)`, async () => {
-    const ds = sets[id];
-    const truth = truthOf(ds.features, ds.baseline, ds.shift);
-    const moved = truth.filter((t) => t.p < CLEARLY);
-    // The split is a real shift, by a test that knows nothing of ours.
-    expect(moved.length, `features that clearly moved in ${ds.split}: ${JSON.stringify(truth)}`).toBeGreaterThan(0);
-    expect(await runFleet(worker, `${id}-shift`, ds.shift, { devices: DEVICES, rowsPerDevice: ROWS_PER_DEVICE, seed: 1402, now: NOW })).toBe(DEVICES);
-    const r = await closeWindow(worker, `${id}-shift`, today);
-    const features = summary(r);
-    console.info(`[drift-real] ${id} shift (${ds.split}; ${ds.shift.length} rows): ${JSON.stringify({ truth: truth.map(fmtTruth), features, outputs: r.verdict?.outputs, retrain: r.retrain })}`);
-    expect(r).toMatchObject({ devices: DEVICES, released: true, alarm: true });
-    const missed = moved.filter((t) => !features[t.name]?.alarm).map((t) => `${t.name} (truth p = ${t.p.toExponential(1)}, verdict p = ${features[t.name]?.p})`);
-    expect(missed, 'clearly moved features that did not alarm').toEqual([]);
-    // Signed effects: every clearly moved numeric feature's location points the way the raw rows moved.
-    const wrongWay = moved.filter((t) => t.direction !== null && !rightWay(features[t.name]?.location ?? null, t.direction));
-    expect(wrongWay.map((t) => `${t.name}: location ${JSON.stringify(features[t.name]!.location)}, raw direction ${t.direction!.toFixed(3)}`)).toEqual([]);
-  }, FLEET_TIMEOUT);
+  it(
+    `the real shift alarms on the features that moved, with the right sign (${DEVICES} devices)`,
+    async () => {
+      const ds = sets[id];
+      const truth = truthOf(ds.features, ds.baseline, ds.shift);
+      const moved = truth.filter((t) => t.p < CLEARLY);
+      // The split is a real shift, by a test that knows nothing of ours.
+      expect(moved.length, `features that clearly moved in ${ds.split}: ${JSON.stringify(truth)}`).toBeGreaterThan(0);
+      expect(
+        await runFleet(worker, `${id}-shift`, ds.shift, {
+          devices: DEVICES,
+          rowsPerDevice: ROWS_PER_DEVICE,
+          seed: 1402,
+          now: NOW,
+        }),
+      ).toBe(DEVICES);
+      const r = await closeWindow(worker, `${id}-shift`, today);
+      const features = summary(r);
+      console.info(
+        `[drift-real] ${id} shift (${ds.split}; ${ds.shift.length} rows): ${JSON.stringify({ truth: truth.map(fmtTruth), features, outputs: r.verdict?.outputs, retrain: r.retrain })}`,
+      );
+      expect(r).toMatchObject({ devices: DEVICES, released: true, alarm: true });
+      const missed = moved
+        .filter((t) => !features[t.name]?.alarm)
+        .map((t) => `${t.name} (truth p = ${t.p.toExponential(1)}, verdict p = ${features[t.name]?.p})`);
+      expect(missed, 'clearly moved features that did not alarm').toEqual([]);
+      // Signed effects: every clearly moved numeric feature's location points the way the raw rows moved.
+      const wrongWay = moved.filter(
+        (t) => t.direction !== null && !rightWay(features[t.name]?.location ?? null, t.direction),
+      );
+      expect(
+        wrongWay.map(
+          (t) =>
+            `${t.name}: location ${JSON.stringify(features[t.name]!.location)}, raw direction ${t.direction!.toFixed(3)}`,
+        ),
+      ).toEqual([]);
+    },
+    FLEET_TIMEOUT,
+  );
 });
 
-const fmtTruth = (t: FeatureTruth) => ({ name: t.name, test: t.test, p: Number(t.p.toPrecision(3)), ...(t.direction !== null ? { direction: Number(t.direction.toFixed(3)) } : {}) });
+const fmtTruth = (t: FeatureTruth) => ({
+  name: t.name,
+  test: t.test,
+  p: Number(t.p.toPrecision(3)),
+  ...(t.direction !== null ? { direction: Number(t.direction.toFixed(3)) } : {}),
+});

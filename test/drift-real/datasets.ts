@@ -37,7 +37,8 @@ const code = (vocab: readonly string[], v: string) => {
   if (i < 0) throw new Error(`unknown category ${v}`);
   return i;
 };
-const json = (file: 'cars.json' | 'penguins.json' | 'movies.json') => JSON.parse(readFileSync(realDataFile(file), 'utf8')) as Record<string, unknown>[];
+const json = (file: 'cars.json' | 'penguins.json' | 'movies.json') =>
+  JSON.parse(readFileSync(realDataFile(file), 'utf8')) as Record<string, unknown>[];
 const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : null);
 const complete = (xs: (number | null)[]): xs is number[] => xs.every((x) => x !== null);
 
@@ -48,7 +49,12 @@ function seattle(): DataSet {
   const header = lines[0]!.split(',');
   const rows = lines.slice(1).map((l) => Object.fromEntries(l.split(',').map((v, i) => [header[i]!, v])));
   const month = (r: Record<string, string>) => Number(r.date!.slice(5, 7));
-  const inputs = (r: Record<string, string>) => [Number(r.precipitation), Number(r.temp_max), Number(r.temp_min), Number(r.wind)];
+  const inputs = (r: Record<string, string>) => [
+    Number(r.precipitation),
+    Number(r.temp_max),
+    Number(r.temp_min),
+    Number(r.wind),
+  ];
   const winter = rows.filter((r) => [12, 1, 2].includes(month(r)));
   const summer = rows.filter((r) => [6, 7, 8].includes(month(r)));
   return {
@@ -66,14 +72,23 @@ function seattle(): DataSet {
 /** Cars of the 1970s–80s: US cars against Japanese ones; the model guesses "accelerates 0–60 mph in under 15 s". */
 function cars(): DataSet {
   const ORIGIN = ['USA', 'Europe', 'Japan'];
-  const inputs = (r: Record<string, unknown>) => [num(r.Cylinders), num(r.Horsepower), num(r.Weight_in_lbs), num(r.Miles_per_Gallon), code(ORIGIN, r.Origin as string)];
+  const inputs = (r: Record<string, unknown>) => [
+    num(r.Cylinders),
+    num(r.Horsepower),
+    num(r.Weight_in_lbs),
+    num(r.Miles_per_Gallon),
+    code(ORIGIN, r.Origin as string),
+  ];
   const rows = json('cars.json').filter((r) => complete(inputs(r)) && num(r.Acceleration) !== null);
   const usa = rows.filter((r) => r.Origin === 'USA');
   const japan = rows.filter((r) => r.Origin === 'Japan');
   return {
     id: 'cars',
     features: [
-      ...['Cylinders', 'Horsepower', 'Weight_in_lbs', 'Miles_per_Gallon'].map((name) => ({ name, kind: 'numeric' as const })),
+      ...['Cylinders', 'Horsepower', 'Weight_in_lbs', 'Miles_per_Gallon'].map((name) => ({
+        name,
+        kind: 'numeric' as const,
+      })),
       { name: 'Origin', kind: 'categorical' as const },
     ],
     codes: { Origin: ORIGIN },
@@ -96,7 +111,10 @@ function penguins(): DataSet {
   const gentoo = rows.filter((r) => r.Species === 'Gentoo');
   return {
     id: 'penguins',
-    features: [...measures.map((name) => ({ name, kind: 'numeric' as const })), { name: 'Island', kind: 'categorical' as const }],
+    features: [
+      ...measures.map((name) => ({ name, kind: 'numeric' as const })),
+      { name: 'Island', kind: 'categorical' as const },
+    ],
     codes: { Island: ISLAND },
     classes: SEX,
     labels: adelie.map((r) => code(SEX, r.Sex as string)),
@@ -116,7 +134,12 @@ function movies(): DataSet {
   // Budget in $ millions: the scale a model would be fed (the baseline is built from the same numbers).
   const inputs = (r: Record<string, unknown>) => {
     const budget = num(r['Production Budget']);
-    return [num(r['IMDB Rating']), num(r['Running Time min']), budget === null ? null : budget / 1e6, MPAA.includes(r['MPAA Rating'] as string) ? code(MPAA, r['MPAA Rating'] as string) : null];
+    return [
+      num(r['IMDB Rating']),
+      num(r['Running Time min']),
+      budget === null ? null : budget / 1e6,
+      MPAA.includes(r['MPAA Rating'] as string) ? code(MPAA, r['MPAA Rating'] as string) : null,
+    ];
   };
   const rows = json('movies.json').filter((r) => complete(inputs(r)) && num(r['Worldwide Gross']) !== null);
   const dramas = rows.filter((r) => r['Major Genre'] === 'Drama');
@@ -124,7 +147,10 @@ function movies(): DataSet {
   return {
     id: 'movies',
     features: [
-      ...['IMDB Rating', 'Running Time min', 'Production Budget ($M)'].map((name) => ({ name, kind: 'numeric' as const })),
+      ...['IMDB Rating', 'Running Time min', 'Production Budget ($M)'].map((name) => ({
+        name,
+        kind: 'numeric' as const,
+      })),
       { name: 'MPAA Rating', kind: 'categorical' as const },
     ],
     codes: { 'MPAA Rating': MPAA },

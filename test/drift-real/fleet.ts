@@ -36,8 +36,22 @@ export async function cliBaseline(worker: Fleet, ds: DataSet, predictions: numbe
     writeFileSync(join(dir, 'train.jsonl'), lines.join('\n') + '\n');
     writeFileSync(join(dir, 'schema.json'), JSON.stringify({ features: ds.features }));
     // With each row's true label, so the baseline carries a reliability table and label-free accuracy is calibrated (and can alarm).
-    writeFileSync(join(dir, 'val.jsonl'), predictions.map((p, i) => JSON.stringify({ probabilities: p, label: ds.labels[i] })).join('\n') + '\n');
-    const r = await runCli(worker, dir, 'baseline', 'train.jsonl', '--schema', 'schema.json', '--predictions', 'val.jsonl', '--out', 'baseline.json');
+    writeFileSync(
+      join(dir, 'val.jsonl'),
+      predictions.map((p, i) => JSON.stringify({ probabilities: p, label: ds.labels[i] })).join('\n') + '\n',
+    );
+    const r = await runCli(
+      worker,
+      dir,
+      'baseline',
+      'train.jsonl',
+      '--schema',
+      'schema.json',
+      '--predictions',
+      'val.jsonl',
+      '--out',
+      'baseline.json',
+    );
     if (r.code !== 0) throw new Error(`modelfleet baseline failed (${r.code}): ${r.err}`);
     return JSON.parse(readFileSync(join(dir, 'baseline.json'), 'utf8')) as Baseline;
   } finally {
@@ -46,7 +60,11 @@ export async function cliBaseline(worker: Fleet, ds: DataSet, predictions: numbe
 }
 
 /** Trains the data set's model, builds its baseline with the CLI and publishes it (as champion) under each name. */
-export async function publishDataSet(worker: Fleet, ds: DataSet, names: string[]): Promise<{ baseline: Baseline; trainingAccuracy: number }> {
+export async function publishDataSet(
+  worker: Fleet,
+  ds: DataSet,
+  names: string[],
+): Promise<{ baseline: Baseline; trainingAccuracy: number }> {
   const { artifacts, predictions } = await trainModel(ds.baseline, ds.labels, ds.classes.length);
   const baseline = await cliBaseline(worker, ds, predictions);
   for (const name of names) {
@@ -92,15 +110,28 @@ export function sampleRows(rows: number[][], count: number, random: () => number
  * `model`, predict on `rowsPerDevice` rows sampled from `rows` (one call, as a batch), flush the
  * window's sketch and health record, close. Returns how many uploaded a sketch.
  */
-export async function runFleet(worker: Fleet, model: string, rows: number[][], opts: { devices: number; rowsPerDevice: number; seed: number; now: Date; concurrency?: number }): Promise<number> {
+export async function runFleet(
+  worker: Fleet,
+  model: string,
+  rows: number[][],
+  opts: { devices: number; rowsPerDevice: number; seed: number; now: Date; concurrency?: number },
+): Promise<number> {
   const random = seededUniform(opts.seed);
   const batches = Array.from({ length: opts.devices }, () => sampleRows(rows, opts.rowsPerDevice, random));
   let next = 0;
   let sent = 0;
   const device = async (d: number) => {
     const client = await createClient({
-      endpoint: worker.url, appKey: worker.appKey, trustRoot: worker.rootEnvelope as Envelope, storage: await openStore(freshDbName()),
-      runner: createEngine(), backends: ['cpu'], pollInterval: 0, deviceId: `${model}-device-${d}`, now: () => opts.now, fetch: drainingFetch,
+      endpoint: worker.url,
+      appKey: worker.appKey,
+      trustRoot: worker.rootEnvelope as Envelope,
+      storage: await openStore(freshDbName()),
+      runner: createEngine(),
+      backends: ['cpu'],
+      pollInterval: 0,
+      deviceId: `${model}-device-${d}`,
+      now: () => opts.now,
+      fetch: drainingFetch,
     });
     try {
       const m = await client.load(model);
@@ -108,7 +139,8 @@ export async function runFleet(worker: Fleet, model: string, rows: number[][], o
       // observe() runs off the inference path (setTimeout 0): let it record before the flush.
       await new Promise((r) => setTimeout(r, 0));
       const stats = await client.flush();
-      if (stats.sent < 2) throw new Error(`device ${d} of ${model}: sent ${stats.sent} of 2 uploads (${JSON.stringify(stats)})`);
+      if (stats.sent < 2)
+        throw new Error(`device ${d} of ${model}: sent ${stats.sent} of 2 uploads (${JSON.stringify(stats)})`);
       sent++;
     } finally {
       await client.close();

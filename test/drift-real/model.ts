@@ -9,19 +9,40 @@
 import * as tf from '@tensorflow/tfjs';
 import { type ModelArtifacts, saveLayers } from '../fixtures/models.ts';
 
-export interface Trained { artifacts: ModelArtifacts; /** The model's softmax on every training row (the validation predictions of the baseline). */ predictions: number[][] }
+export interface Trained {
+  artifacts: ModelArtifacts /** The model's softmax on every training row (the validation predictions of the baseline). */;
+  predictions: number[][];
+}
 
 export async function trainModel(rows: number[][], labels: number[], classes: number, seed = 14): Promise<Trained> {
   const width = rows[0]!.length;
   const mean = Array.from({ length: width }, (_, j) => rows.reduce((s, r) => s + r[j]!, 0) / rows.length);
   const sd = mean.map((m, j) => Math.sqrt(rows.reduce((s, r) => s + (r[j]! - m) ** 2, 0) / rows.length) || 1);
-  const kernel = tf.tensor2d(Array.from({ length: width }, (_, i) => Array.from({ length: width }, (_, j) => (i === j ? 1 / sd[i]! : 0))));
+  const kernel = tf.tensor2d(
+    Array.from({ length: width }, (_, i) => Array.from({ length: width }, (_, j) => (i === j ? 1 / sd[i]! : 0))),
+  );
   const bias = tf.tensor1d(mean.map((m, j) => -m / sd[j]!));
   const model = tf.sequential({
     layers: [
-      tf.layers.dense({ name: 'standardise', units: width, inputShape: [width], weights: [kernel, bias], trainable: false }),
-      tf.layers.dense({ name: 'hidden', units: 8, activation: 'relu', kernelInitializer: tf.initializers.glorotUniform({ seed }) }),
-      tf.layers.dense({ name: 'out', units: classes, activation: 'softmax', kernelInitializer: tf.initializers.glorotUniform({ seed: seed + 1 }) }),
+      tf.layers.dense({
+        name: 'standardise',
+        units: width,
+        inputShape: [width],
+        weights: [kernel, bias],
+        trainable: false,
+      }),
+      tf.layers.dense({
+        name: 'hidden',
+        units: 8,
+        activation: 'relu',
+        kernelInitializer: tf.initializers.glorotUniform({ seed }),
+      }),
+      tf.layers.dense({
+        name: 'out',
+        units: classes,
+        activation: 'softmax',
+        kernelInitializer: tf.initializers.glorotUniform({ seed: seed + 1 }),
+      }),
     ],
   });
   model.compile({ optimizer: tf.train.adam(0.02), loss: 'sparseCategoricalCrossentropy' });

@@ -14,7 +14,10 @@ it('χ² survival matches tables', () => {
 it('KS: identical samples do not differ, disjoint ones do, and D is the largest CDF gap', () => {
   const a = Array.from({ length: 100 }, (_, i) => i);
   expect(ksTwoSample(a, a)).toEqual({ d: 0, p: 1 });
-  const far = ksTwoSample(a, a.map((x) => x + 1000));
+  const far = ksTwoSample(
+    a,
+    a.map((x) => x + 1000),
+  );
   expect(far.d).toBe(1);
   expect(far.p).toBeLessThan(1e-20);
   // Half of b lies above all of a: D = 0.5. Asymptotic p for n = m = 100: Q(≈3.55·… ) ≈ 1e-10 order.
@@ -36,6 +39,16 @@ it('χ² of homogeneity: equal mixes give p = 1, a swapped mix a tiny p', () => 
 it('direction: + when the shifted values are larger, − when smaller, 0 for the same values', () => {
   const a = [1, 2, 3, 4, 5];
   expect(direction(a, a)).toBe(0);
-  expect(direction(a, a.map((x) => x + 10))).toBe(0.5);
-  expect(direction(a, a.map((x) => x - 10))).toBe(-0.5);
+  expect(
+    direction(
+      a,
+      a.map((x) => x + 10),
+    ),
+  ).toBe(0.5);
+  expect(
+    direction(
+      a,
+      a.map((x) => x - 10),
+    ),
+  ).toBe(-0.5);
 });

@@ -42,7 +42,10 @@ function gammaQ(a: number, x: number): number {
 
 /** ln Γ(x), Lanczos (g = 7, n = 9). */
 function lnGamma(x: number): number {
-  const g = [0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313, -176.61502916214059, 12.507343278686905, -0.13857109526572012, 9.9843695780195716e-6, 1.5056327351493116e-7];
+  const g = [
+    0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313, -176.61502916214059,
+    12.507343278686905, -0.13857109526572012, 9.9843695780195716e-6, 1.5056327351493116e-7,
+  ];
   if (x < 0.5) return Math.log(Math.PI / Math.sin(Math.PI * x)) - lnGamma(1 - x);
   const z = x - 1;
   let a = g[0]!;
@@ -88,7 +91,10 @@ export function chi2Homogeneity(a: string[], b: string[]): { statistic: number; 
   let statistic = 0;
   cats.forEach((_, k) => {
     const col = ca[k]! + cb[k]!;
-    for (const [row, size] of [[ca[k]!, a.length], [cb[k]!, b.length]] as const) {
+    for (const [row, size] of [
+      [ca[k]!, a.length],
+      [cb[k]!, b.length],
+    ] as const) {
       const e = (col * size) / n;
       statistic += (row - e) ** 2 / e;
     }
@@ -113,10 +119,21 @@ export function direction(base: number[], shifted: number[]): number {
   return sum / shifted.length - 0.5;
 }
 
-export interface FeatureTruth { name: string; kind: 'numeric' | 'categorical'; test: 'ks' | 'chi2'; statistic: number; p: number; direction: number | null }
+export interface FeatureTruth {
+  name: string;
+  kind: 'numeric' | 'categorical';
+  test: 'ks' | 'chi2';
+  statistic: number;
+  p: number;
+  direction: number | null;
+}
 
 /** Per column of `base` and `shifted` (rows of model inputs): the classical test and, for numbers, the direction. */
-export function truthOf(features: { name: string; kind: 'numeric' | 'categorical' }[], base: number[][], shifted: number[][]): FeatureTruth[] {
+export function truthOf(
+  features: { name: string; kind: 'numeric' | 'categorical' }[],
+  base: number[][],
+  shifted: number[][],
+): FeatureTruth[] {
   return features.map((f, i) => {
     const a = base.map((r) => r[i]!);
     const b = shifted.map((r) => r[i]!);

@@ -20,7 +20,14 @@ const APPS = [
   { name: 'webpack', out: 'dist' },
   { name: 'next', out: 'out' },
 ] as const;
-const TYPES: Record<string, string> = { '.js': 'text/javascript', '.html': 'text/html', '.wasm': 'application/wasm', '.json': 'application/json', '.txt': 'text/plain', '.css': 'text/css' };
+const TYPES: Record<string, string> = {
+  '.js': 'text/javascript',
+  '.html': 'text/html',
+  '.wasm': 'application/wasm',
+  '.json': 'application/json',
+  '.txt': 'text/plain',
+  '.css': 'text/css',
+};
 
 let worker: TestWorker;
 let browser: Browser;
@@ -31,20 +38,28 @@ let config: Record<string, unknown>;
 async function serve(root: string): Promise<{ url: string; close(): Promise<void> }> {
   const server: Server = createServer((req, res) => {
     const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
-    if (path === '/config.json') return res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(config));
+    if (path === '/config.json')
+      return res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(config));
     let file = normalize(join(root, path));
     if (existsSync(file) && statSync(file).isDirectory()) file = join(file, 'index.html');
     if (!file.startsWith(root) || !existsSync(file)) return res.writeHead(404).end('not found');
     res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream' }).end(readFileSync(file));
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return { url: `http://127.0.0.1:${(server.address() as { port: number }).port}`, close: () => new Promise((r) => server.close(() => r())) };
+  return {
+    url: `http://127.0.0.1:${(server.address() as { port: number }).port}`,
+    close: () => new Promise((r) => server.close(() => r())),
+  };
 }
 
 beforeAll(async () => {
   [worker, browser] = await Promise.all([startWorker({ http: true }), launchChromium()]);
   tarballs = [pack('protocol'), pack('web-sdk')];
-  const appKey = ((await (await worker.api('/v1/apps', { method: 'POST', json: { name: 'ecosystem', models: ['*'] } })).json()) as { appKey: string }).appKey;
+  const appKey = (
+    (await (await worker.api('/v1/apps', { method: 'POST', json: { name: 'ecosystem', models: ['*'] } })).json()) as {
+      appKey: string;
+    }
+  ).appKey;
   const facemesh = readRealModel('facemesh');
   await createModel(worker, 'facemesh');
   const r = await publish(worker, 'facemesh', facemesh, { format: facemesh.format });
@@ -59,25 +74,34 @@ afterAll(async () => {
 
 /** Lists a tarball's files and reads its manifest (without installing it). */
 function tarball(path: string): { files: string[]; manifest: Record<string, any> } {
-  const files = execFileSync('tar', ['-tzf', path], { encoding: 'utf8' }).trim().split('\n').map((f) => f.replace(/^package\//, ''));
+  const files = execFileSync('tar', ['-tzf', path], { encoding: 'utf8' })
+    .trim()
+    .split('\n')
+    .map((f) => f.replace(/^package\//, ''));
   const manifest = JSON.parse(execFileSync('tar', ['-xzOf', path, 'package/package.json'], { encoding: 'utf8' }));
   return { files, manifest };
 }
 
-it.each([0, 1])('tarball %i is ready to publish: licence, metadata, exports that resolve inside it, no sources', (i) => {
-  const { files, manifest } = tarball(tarballs[i]!);
-  expect(manifest).toMatchObject({ license: 'Apache-2.0', engines: { node: '>=20.19' }, type: 'module' });
-  expect(manifest).toHaveProperty('sideEffects'); // false, or the files that must not be shaken out
-  expect(manifest.repository?.url).toMatch(/^https:\/\/github\.com\//);
-  expect(manifest.private).toBeUndefined();
-  expect(files).toContain('dist/LICENSE');
-  expect(files.filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'))).toEqual([]);
-  // Every export target (types and import) is a file in the tarball.
-  const targets = Object.values(manifest.exports as Record<string, string | Record<string, string>>).flatMap((t) => (typeof t === 'string' ? [t] : Object.values(t)));
-  for (const target of targets) expect(files, target).toContain(target.replace(/^\.\//, ''));
-  // Only what runs on a device is a dependency: TF.js is an optional peer, never installed for the page.
-  for (const dep of Object.keys(manifest.dependencies ?? {})) expect(['@modelfleet/protocol', 'idb', 'comlink', 'zod']).toContain(dep);
-});
+it.each([0, 1])(
+  'tarball %i is ready to publish: licence, metadata, exports that resolve inside it, no sources',
+  (i) => {
+    const { files, manifest } = tarball(tarballs[i]!);
+    expect(manifest).toMatchObject({ license: 'Apache-2.0', engines: { node: '>=20.19' }, type: 'module' });
+    expect(manifest).toHaveProperty('sideEffects'); // false, or the files that must not be shaken out
+    expect(manifest.repository?.url).toMatch(/^https:\/\/github\.com\//);
+    expect(manifest.private).toBeUndefined();
+    expect(files).toContain('dist/LICENSE');
+    expect(files.filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'))).toEqual([]);
+    // Every export target (types and import) is a file in the tarball.
+    const targets = Object.values(manifest.exports as Record<string, string | Record<string, string>>).flatMap((t) =>
+      typeof t === 'string' ? [t] : Object.values(t),
+    );
+    for (const target of targets) expect(files, target).toContain(target.replace(/^\.\//, ''));
+    // Only what runs on a device is a dependency: TF.js is an optional peer, never installed for the page.
+    for (const dep of Object.keys(manifest.dependencies ?? {}))
+      expect(['@modelfleet/protocol', 'idb', 'comlink', 'zod']).toContain(dep);
+  },
+);
 
 describe.each(APPS)('a $name app', ({ name, out }) => {
   it('installs the packed tarballs, builds with its own command, runs a real model, and reloads it offline', async () => {
@@ -90,7 +114,9 @@ describe.each(APPS)('a $name app', ({ name, out }) => {
       const errors: string[] = [];
       page.on('pageerror', (e) => errors.push(e.message));
       const result = async () => {
-        await page.waitForFunction(() => (globalThis as { result?: unknown }).result !== undefined, null, { timeout: 120_000 });
+        await page.waitForFunction(() => (globalThis as { result?: unknown }).result !== undefined, null, {
+          timeout: 120_000,
+        });
         return page.evaluate(() => (globalThis as unknown as { result: any }).result);
       };
       await page.goto(site.url);

@@ -24,21 +24,38 @@ afterAll(() => worker?.dispose());
 it('the tarball holds the build, a manifest with no dependencies, and imports only Node built-ins', () => {
   const files = execFileSync('tar', ['-tzf', cli.tarball], { encoding: 'utf8' }).trim().split('\n').sort();
   expect(files.filter((f) => !f.startsWith('package/dist/chunks/'))).toEqual([
-    'package/README.md', 'package/dist/LICENSE', 'package/dist/THIRD_PARTY_LICENSES.txt', 'package/dist/modelfleet.mjs', 'package/package.json',
+    'package/README.md',
+    'package/dist/LICENSE',
+    'package/dist/THIRD_PARTY_LICENSES.txt',
+    'package/dist/modelfleet.mjs',
+    'package/package.json',
   ]);
   expect(files.every((f) => !f.endsWith('.ts'))).toBe(true);
   const pkgDir = join(cli.dir, 'node_modules/modelfleet');
   const manifest = JSON.parse(readFileSync(join(pkgDir, 'package.json'), 'utf8'));
-  expect(manifest).toMatchObject({ name: 'modelfleet', license: 'Apache-2.0', bin: { modelfleet: 'dist/modelfleet.mjs' }, engines: { node: '>=20.19' } });
+  expect(manifest).toMatchObject({
+    name: 'modelfleet',
+    license: 'Apache-2.0',
+    bin: { modelfleet: 'dist/modelfleet.mjs' },
+    engines: { node: '>=20.19' },
+  });
   expect(manifest.dependencies).toBeUndefined();
   expect(manifest.private).toBeUndefined();
-  const code = ['dist/modelfleet.mjs', ...readdirSync(join(pkgDir, 'dist/chunks')).map((f) => `dist/chunks/${f}`)].map((f) => readFileSync(join(pkgDir, f), 'utf8')).join('\n');
+  const code = ['dist/modelfleet.mjs', ...readdirSync(join(pkgDir, 'dist/chunks')).map((f) => `dist/chunks/${f}`)]
+    .map((f) => readFileSync(join(pkgDir, f), 'utf8'))
+    .join('\n');
   // esbuild's output: static imports, import("…") of the command chunks, require("…") inside bundled CommonJS.
-  const patterns = [/\bimport\s*(?:[\w$]+\s*,?\s*)?(?:\{[^}]*\}|\*\s*as\s+[\w$]+)?\s*from\s*["']([^"']+)["']/g, /\bimport\s*\(\s*["']([^"']+)["']\s*\)/g, /\brequire\s*\(\s*["']([^"']+)["']\s*\)/g];
+  const patterns = [
+    /\bimport\s*(?:[\w$]+\s*,?\s*)?(?:\{[^}]*\}|\*\s*as\s+[\w$]+)?\s*from\s*["']([^"']+)["']/g,
+    /\bimport\s*\(\s*["']([^"']+)["']\s*\)/g,
+    /\brequire\s*\(\s*["']([^"']+)["']\s*\)/g,
+  ];
   const specifiers = new Set(patterns.flatMap((p) => [...code.matchAll(p)].map((m) => m[1]!)));
   expect(specifiers).toContain('node:fs');
   expect([...specifiers].some((s) => s.startsWith('./chunks/'))).toBe(true);
-  const outside = [...specifiers].filter((s) => !s.startsWith('./') && !s.startsWith('../') && !builtinModules.includes(s.replace(/^node:/, '')));
+  const outside = [...specifiers].filter(
+    (s) => !s.startsWith('./') && !s.startsWith('../') && !builtinModules.includes(s.replace(/^node:/, '')),
+  );
   expect(outside).toEqual([]);
   expect(code).not.toContain('@modelfleet/');
 });
@@ -49,9 +66,13 @@ it('npx modelfleet --help answers from the installed tarball (time reported, bou
   expect(help.out).toContain('Usage: modelfleet [options] [command]');
   expect(help.out).toContain('Exit codes: 0 ok, 1 internal, 2 usage');
   const direct = execTime(join(cli.dir, 'node_modules/.bin/modelfleet'), ['--help']);
-  console.log(`npx modelfleet --help: ${help.ms.toFixed(0)} ms (of which the CLI itself, node_modules/.bin/modelfleet --help: ${direct.toFixed(0)} ms); pack ${cli.packMs.toFixed(0)} ms, install ${cli.installMs.toFixed(0)} ms`);
+  console.log(
+    `npx modelfleet --help: ${help.ms.toFixed(0)} ms (of which the CLI itself, node_modules/.bin/modelfleet --help: ${direct.toFixed(0)} ms); pack ${cli.packMs.toFixed(0)} ms, install ${cli.installMs.toFixed(0)} ms`,
+  );
   expect(help.ms).toBeLessThan(5000);
-  expect((await cli.npx('--version')).out.trim()).toBe(JSON.parse(readFileSync(join(cli.dir, 'node_modules/modelfleet/package.json'), 'utf8')).version);
+  expect((await cli.npx('--version')).out.trim()).toBe(
+    JSON.parse(readFileSync(join(cli.dir, 'node_modules/modelfleet/package.json'), 'utf8')).version,
+  );
 });
 
 it('npx modelfleet --json versions list, and publish, against a local Worker', async () => {
@@ -70,10 +91,22 @@ it('npx modelfleet --json versions list, and publish, against a local Worker', a
   expect(pub.err).toContain('uploading x: 100%');
 });
 
-it('a failing command exits with its family\'s code and, under --json, one JSON error on stdout', async () => {
-  const refused = await cli.npx('--json', '--endpoint', worker.url, '--token', worker.adminToken, 'versions', 'list', '--model', 'nosuch');
+it("a failing command exits with its family's code and, under --json, one JSON error on stdout", async () => {
+  const refused = await cli.npx(
+    '--json',
+    '--endpoint',
+    worker.url,
+    '--token',
+    worker.adminToken,
+    'versions',
+    'list',
+    '--model',
+    'nosuch',
+  );
   expect([refused.code, refused.err]).toEqual([5, '']);
-  expect(JSON.parse(refused.out)).toEqual({ error: { code: 'unknown_model', message: expect.stringContaining('nosuch') } });
+  expect(JSON.parse(refused.out)).toEqual({
+    error: { code: 'unknown_model', message: expect.stringContaining('nosuch') },
+  });
   const auth = await cli.npx('--json', '--endpoint', worker.url, 'versions', 'list', '--model', 'x');
   expect([auth.code, JSON.parse(auth.out).error.code]).toEqual([4, 'unauthorized']);
   const usage = await cli.npx('versions', 'list');
@@ -82,8 +115,19 @@ it('a failing command exits with its family\'s code and, under --json, one JSON 
 });
 
 it('baseline runs from the installed package (csv-parse, bundled)', async () => {
-  writeFileSync(join(cli.dir, 'train.csv'), ['amount,channel', ...Array.from({ length: 50 }, (_, i) => `${i * 1.5},${['card', 'bank'][i % 2]}`)].join('\n'));
-  writeFileSync(join(cli.dir, 'schema.json'), JSON.stringify({ features: [{ name: 'amount', kind: 'numeric' }, { name: 'channel', kind: 'categorical' }] }));
+  writeFileSync(
+    join(cli.dir, 'train.csv'),
+    ['amount,channel', ...Array.from({ length: 50 }, (_, i) => `${i * 1.5},${['card', 'bank'][i % 2]}`)].join('\n'),
+  );
+  writeFileSync(
+    join(cli.dir, 'schema.json'),
+    JSON.stringify({
+      features: [
+        { name: 'amount', kind: 'numeric' },
+        { name: 'channel', kind: 'categorical' },
+      ],
+    }),
+  );
   const r = await cli.npx('--json', 'baseline', 'train.csv', '--schema', 'schema.json', '--out', 'b.json');
   expect(r.code, r.err).toBe(0);
   expect(JSON.parse(r.out)).toEqual({ out: 'b.json', rows: 50, features: ['amount', 'channel'], classes: null });

@@ -15,8 +15,16 @@ export const CLI_PACKAGE = resolve(import.meta.dirname, '../../control-plane/cli
 
 /** The environment without npm's npm_* variables (set when this runs under `npm test`), no update check. */
 export function cleanEnv(): Record<string, string> {
-  const env = Object.fromEntries(Object.entries(process.env).filter(([k, v]) => !/^npm_/i.test(k) && v !== undefined)) as Record<string, string>;
-  return { ...env, npm_config_update_notifier: 'false', npm_config_fund: 'false', npm_config_audit: 'false', NO_COLOR: '1' };
+  const env = Object.fromEntries(
+    Object.entries(process.env).filter(([k, v]) => !/^npm_/i.test(k) && v !== undefined),
+  ) as Record<string, string>;
+  return {
+    ...env,
+    npm_config_update_notifier: 'false',
+    npm_config_fund: 'false',
+    npm_config_audit: 'false',
+    NO_COLOR: '1',
+  };
 }
 
 export interface InstalledCli {
@@ -51,7 +59,12 @@ export async function packAndInstall(): Promise<InstalledCli> {
       return { code: 0, out: stdout, err: stderr, ms: performance.now() - started };
     } catch (e) {
       const x = e as { code?: number; stdout?: string; stderr?: string };
-      return { code: typeof x.code === 'number' ? x.code : -1, out: x.stdout ?? '', err: x.stderr ?? '', ms: performance.now() - started };
+      return {
+        code: typeof x.code === 'number' ? x.code : -1,
+        out: x.stdout ?? '',
+        err: x.stderr ?? '',
+        ms: performance.now() - started,
+      };
     }
   };
   return { dir, tarball, packMs, installMs, npx };

@@ -15,7 +15,12 @@ import { join } from 'node:path';
 import { ROOT } from '../harness/bundle.ts';
 
 export const ECOSYSTEM_CACHE = join(tmpdir(), 'modelfleet-ecosystem');
-const npm = (args: string[], cwd: string) => execFileSync('npm', [...args, '--no-audit', '--no-fund'], { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+const npm = (args: string[], cwd: string) =>
+  execFileSync('npm', [...args, '--no-audit', '--no-fund'], {
+    cwd,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
 
 /** Packs a workspace (`protocol`, `web-sdk`) into the cache; returns the tarball's path. */
 export function pack(workspace: string): string {
@@ -41,7 +46,8 @@ export function freshApp(name: string, tarballs: string[]): string {
   if (!cached) rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   // The app's own files, afresh (the build outputs of the last run go with them).
-  for (const entry of readdirSync(dir)) if (entry !== 'node_modules') rmSync(join(dir, entry), { recursive: true, force: true });
+  for (const entry of readdirSync(dir))
+    if (entry !== 'node_modules') rmSync(join(dir, entry), { recursive: true, force: true });
   cpSync(source, dir, { recursive: true, filter: (p) => !p.includes('node_modules') });
   if (!cached) {
     npm(['ci'], dir);
@@ -61,7 +67,9 @@ export function packReactNative(): string {
   const into = join(ECOSYSTEM_CACHE, 'packs', 'react-native');
   rmSync(into, { recursive: true, force: true });
   // The WebView page is the global set-up's build; the script stages and packs around it.
-  execFileSync(process.execPath, [join(ROOT, 'mobile-bridge/scripts/pack.mjs'), '--out', into, '--no-page-build'], { stdio: 'pipe' });
+  execFileSync(process.execPath, [join(ROOT, 'mobile-bridge/scripts/pack.mjs'), '--out', into, '--no-page-build'], {
+    stdio: 'pipe',
+  });
   const tarball = readdirSync(into).find((f) => f.endsWith('.tgz'));
   if (!tarball) throw new Error(`mobile-bridge/scripts/pack.mjs wrote no tarball into ${into}`);
   return join(into, tarball);

@@ -12,7 +12,10 @@ import { freshApp, packReactNative } from './packs.ts';
 
 const tsc = (dir: string) => {
   try {
-    return { code: 0, out: execFileSync('npm', ['run', 'typecheck'], { cwd: dir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }) };
+    return {
+      code: 0,
+      out: execFileSync('npm', ['run', 'typecheck'], { cwd: dir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }),
+    };
   } catch (error) {
     const e = error as { status: number; stdout: string; stderr: string };
     return { code: e.status, out: `${e.stdout}${e.stderr}` };
@@ -27,7 +30,10 @@ it('the example app typechecks against the packed tarball, and a misuse of its A
   expect(ok.code).toBe(0);
 
   // The check has teeth: a call the package's types forbid fails the app's build.
-  writeFileSync(join(dir, 'App.tsx'), `import { useModel } from '@modelfleet/react-native';\nexport function Bad() { const m = useModel('fraud-demo'); void m.predict('not a tensor', 42); return null; }\n`);
+  writeFileSync(
+    join(dir, 'App.tsx'),
+    `import { useModel } from '@modelfleet/react-native';\nexport function Bad() { const m = useModel('fraud-demo'); void m.predict('not a tensor', 42); return null; }\n`,
+  );
   const bad = tsc(dir);
   expect(bad.code).not.toBe(0);
   expect(bad.out).toMatch(/App\.tsx\(2,\d+\): error TS/);

@@ -9,7 +9,19 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type CloudEvent, type EvalSetView, type EventData, type EventType, type Manifest, encodeUpload, fromBase64, parseManifest, signWebhook, sketchLayout, windowOf } from '@modelfleet/protocol';
+import {
+  type CloudEvent,
+  type EvalSetView,
+  type EventData,
+  type EventType,
+  type Manifest,
+  encodeUpload,
+  fromBase64,
+  parseManifest,
+  signWebhook,
+  sketchLayout,
+  windowOf,
+} from '@modelfleet/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FEATURES, transactions } from '../../examples/demo/transactions.ts';
 import { downloadVersion } from '../../examples/retrain/champion.ts';
@@ -30,7 +42,12 @@ let service: Awaited<ReturnType<typeof startRetrainService>>;
 let secret: string;
 const lines: string[] = [];
 
-const versions = async () => ((await (await worker.api('/v1/models/fraud/versions')).json()) as { versions: { version: number; manifestDigest: string }[] }).versions;
+const versions = async () =>
+  (
+    (await (await worker.api('/v1/models/fraud/versions')).json()) as {
+      versions: { version: number; manifestDigest: string }[];
+    }
+  ).versions;
 
 const WINDOW = { model: 'fraud', version: 1, window: 20000, devices: 200 };
 /** Each type's data as drift/close.ts writes it (protocol webhook-events.ts). */
@@ -42,12 +59,22 @@ const EVENT_DATA = {
 /** A retrain_requested delivery as the Worker sends it (drift/close.ts), signed with `key`. */
 async function delivery(id: string, key = secret, type: keyof typeof EVENT_DATA = RETRAIN_EVENT) {
   const event = {
-    specversion: '1.0', id, source: '/v1/models/fraud', type, subject: 'versions/1/drift/20000', time: new Date().toISOString(),
-    datacontenttype: 'application/json', data: EVENT_DATA[type],
+    specversion: '1.0',
+    id,
+    source: '/v1/models/fraud',
+    type,
+    subject: 'versions/1/drift/20000',
+    time: new Date().toISOString(),
+    datacontenttype: 'application/json',
+    data: EVENT_DATA[type],
   } as CloudEvent;
   const body = JSON.stringify(event);
   const headers = await signWebhook(key, id, Math.floor(Date.now() / 1000), body);
-  const res = await fetch(service.url, { method: 'POST', body, headers: { ...headers, 'content-type': 'application/cloudevents+json; charset=utf-8' } });
+  const res = await fetch(service.url, {
+    method: 'POST',
+    body,
+    headers: { ...headers, 'content-type': 'application/cloudevents+json; charset=utf-8' },
+  });
   return { status: res.status, body: (await res.json()) as Record<string, any> };
 }
 
@@ -60,13 +87,16 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-
 /**
  * Today's window for v1 as 25 devices running the champion on the new fraud pattern would send
  * it (the web SDK's sketcher on 40 'after' transactions each), then closed: the Worker alarms,
  * asks for retraining, and delivers that event to the service through its queue.
  */
-async function closeDriftedWindow(): Promise<{ alarm: boolean; retrain: { reasons: string[] } | null; window: number }> {
+async function closeDriftedWindow(): Promise<{
+  alarm: boolean;
+  retrain: { reasons: string[] } | null;
+  window: number;
+}> {
   const appKey = await createApp(worker);
   const { manifest, model } = await downloadVersion({ endpoint: worker.url, token: worker.adminToken }, 'fraud', 1);
   const baseline = manifest.monitoring.baseline!;
@@ -75,9 +105,14 @@ async function closeDriftedWindow(): Promise<{ alarm: boolean; retrain: { reason
   for (let d = 0; d < 25; d++) {
     const rows = transactions(40, { seed: 1000 + d, regime: 'after' }).map((r) => r.x);
     const sketcher = createSketcher(baseline, layout, window);
-    sketcher.observe(rows, [...(await predict(model, rows))].map((p) => [p]));
+    sketcher.observe(
+      rows,
+      [...(await predict(model, rows))].map((p) => [p]),
+    );
     const res = await worker.api(`/v1/edge/sketches/fraud/1?device=device-${d}`, {
-      method: 'POST', token: null, body: encodeUpload(layout, sketcher.build()!) as unknown as BodyInit,
+      method: 'POST',
+      token: null,
+      body: encodeUpload(layout, sketcher.build()!) as unknown as BodyInit,
       headers: { 'content-type': 'application/octet-stream', 'x-modelfleet-app-key': appKey },
     });
     expect(res.status).toBe(202);
@@ -91,19 +126,50 @@ let hookId: string;
 beforeAll(async () => {
   // Drift decides on 25 devices here (production needs more) and releases with little noise.
   worker = await startWorker({ http: true, vars: { DRIFT_MIN_DEVICES: '20', DRIFT_EPSILON_PER_DAY: '1000' } });
-  const files = ['metrics', 'params', 'golden', 'baseline', 'lineage'].flatMap((f) => [`--${f}`, join(EXAMPLE, `${f}.json`)]);
-  const published = await runCli(worker, EXAMPLE, 'publish', EXAMPLE, '--model', 'fraud', '--create', '--alias', 'champion', ...files);
+  const files = ['metrics', 'params', 'golden', 'baseline', 'lineage'].flatMap((f) => [
+    `--${f}`,
+    join(EXAMPLE, `${f}.json`),
+  ]);
+  const published = await runCli(
+    worker,
+    EXAMPLE,
+    'publish',
+    EXAMPLE,
+    '--model',
+    'fraud',
+    '--create',
+    '--alias',
+    'champion',
+    ...files,
+  );
   expect(published.code, published.err).toBe(0);
 
   // As in production: the admin creates the webhook for the service's address and hands the
   // secret shown once to the service's configuration.
   const port = await freePort();
-  const res = await worker.api('/v1/webhooks', { method: 'POST', json: { url: `http://127.0.0.1:${port}/hooks`, events: [RETRAIN_EVENT, 'dev.modelfleet.webhook.ping'], model: 'fraud' } });
+  const res = await worker.api('/v1/webhooks', {
+    method: 'POST',
+    json: {
+      url: `http://127.0.0.1:${port}/hooks`,
+      events: [RETRAIN_EVENT, 'dev.modelfleet.webhook.ping'],
+      model: 'fraud',
+    },
+  });
   ({ id: hookId, secret } = (await res.json()) as { id: string; secret: string });
   service = await startRetrainService({
-    port, secret, endpoint: worker.url, token: await createToken(worker, 'publisher'), evalSetToken: await createToken(worker, 'operator'),
-    root: worker.rootEnvelope, source: demoSource(7), trainRows: 3000, evalRows: 1500, train: { epochs: 10 },
-    codeCommit: 'abc1234', workDir: work, log: (l) => lines.push(l),
+    port,
+    secret,
+    endpoint: worker.url,
+    token: await createToken(worker, 'publisher'),
+    evalSetToken: await createToken(worker, 'operator'),
+    root: worker.rootEnvelope,
+    source: demoSource(7),
+    trainRows: 3000,
+    evalRows: 1500,
+    train: { epochs: 10 },
+    codeCommit: 'abc1234',
+    workDir: work,
+    log: (l) => lines.push(l),
   });
 });
 afterAll(async () => {
@@ -113,11 +179,19 @@ afterAll(async () => {
 });
 
 describe('retrain service', () => {
-  it('takes the Worker\'s own signed deliveries (a ping: answered 202, ignored, no job)', async () => {
-    const { eventId } = (await (await worker.api(`/v1/webhooks/${hookId}/ping`, { method: 'POST' })).json()) as { eventId: string };
+  it("takes the Worker's own signed deliveries (a ping: answered 202, ignored, no job)", async () => {
+    const { eventId } = (await (await worker.api(`/v1/webhooks/${hookId}/ping`, { method: 'POST' })).json()) as {
+      eventId: string;
+    };
     const done = await pollUntil(
-      async () => ((await (await worker.api(`/v1/deliveries?webhook=${hookId}`)).json()) as { deliveries: { eventId: string; status: string; lastStatus: number }[] }).deliveries.find((d) => d.eventId === eventId),
-      (d) => d?.status === 'delivered', { what: 'the ping delivered', everyMs: 50, timeoutMs: 15_000 },
+      async () =>
+        (
+          (await (await worker.api(`/v1/deliveries?webhook=${hookId}`)).json()) as {
+            deliveries: { eventId: string; status: string; lastStatus: number }[];
+          }
+        ).deliveries.find((d) => d.eventId === eventId),
+      (d) => d?.status === 'delivered',
+      { what: 'the ping delivered', everyMs: 50, timeoutMs: 15_000 },
     );
     expect(done!.lastStatus).toBe(202);
     expect(service.jobs).toEqual([]);
@@ -128,9 +202,17 @@ describe('retrain service', () => {
     const forged = await delivery('drift.retrain/fraud/1/20000', 'whsec_' + Buffer.alloc(32, 1).toString('base64'));
     expect([forged.status, forged.body.error?.code]).toEqual([401, 'bad_signature']);
     const body = '{"not":"an event"}';
-    const signed = await fetch(service.url, { method: 'POST', body, headers: await signWebhook(secret, 'x1', Math.floor(Date.now() / 1000), body) });
+    const signed = await fetch(service.url, {
+      method: 'POST',
+      body,
+      headers: await signWebhook(secret, 'x1', Math.floor(Date.now() / 1000), body),
+    });
     expect(signed.status).toBe(400);
-    const stale = await fetch(service.url, { method: 'POST', body, headers: await signWebhook(secret, 'x2', Math.floor(Date.now() / 1000) - 3600, body) });
+    const stale = await fetch(service.url, {
+      method: 'POST',
+      body,
+      headers: await signWebhook(secret, 'x2', Math.floor(Date.now() / 1000) - 3600, body),
+    });
     expect(stale.status).toBe(401);
     expect(service.jobs).toEqual([]);
     expect(await versions()).toEqual(before);
@@ -141,8 +223,17 @@ describe('retrain service', () => {
     expect(closed.alarm).toBe(true);
     expect(closed.retrain!.reasons.length).toBeGreaterThan(0);
     const id = `drift.retrain/fraud/1/${closed.window}`;
-    const log = async () => ((await (await worker.api(`/v1/deliveries?webhook=${hookId}`)).json()) as { deliveries: { eventId: string; status: string; lastStatus: number }[] }).deliveries;
-    const delivered = await pollUntil(async () => (await log()).find((d) => d.eventId === id), (d) => d?.status === 'delivered', { what: 'the retrain request delivered', everyMs: 50, timeoutMs: 15_000 });
+    const log = async () =>
+      (
+        (await (await worker.api(`/v1/deliveries?webhook=${hookId}`)).json()) as {
+          deliveries: { eventId: string; status: string; lastStatus: number }[];
+        }
+      ).deliveries;
+    const delivered = await pollUntil(
+      async () => (await log()).find((d) => d.eventId === id),
+      (d) => d?.status === 'delivered',
+      { what: 'the retrain request delivered', everyMs: 50, timeoutMs: 15_000 },
+    );
     expect(delivered!.lastStatus).toBe(202);
     expect(service.jobs.map((j) => j.eventId)).toEqual([id]);
     // The same event again, as a retry after a lost answer would bring it: 200, no second job.
@@ -156,16 +247,29 @@ describe('retrain service', () => {
     expect(job.result!.version).toBe(2);
 
     const v2 = (await versions()).find((v) => v.version === 2)!;
-    const envelope = await (await worker.api(`/v1/edge/manifests/${v2.manifestDigest}`, { token: null })).json() as { payload: string };
+    const envelope = (await (await worker.api(`/v1/edge/manifests/${v2.manifestDigest}`, { token: null })).json()) as {
+      payload: string;
+    };
     const manifest: Manifest = parseManifest(fromBase64(envelope.payload));
     const digest = job.result!.evalSetDigest;
-    expect(manifest.lineage).toMatchObject({ parentVersion: 1, codeCommit: 'abc1234', dataDigest: expect.stringMatching(/^[0-9a-f]{64}$/) });
+    expect(manifest.lineage).toMatchObject({
+      parentVersion: 1,
+      codeCommit: 'abc1234',
+      dataDigest: expect.stringMatching(/^[0-9a-f]{64}$/),
+    });
     expect(manifest.metrics.evalSetDigest).toBe(digest);
-    const explanations = manifest.metrics.explanations as { method: string; metric: string; evalSetDigest: string; features: Record<string, number> };
+    const explanations = manifest.metrics.explanations as {
+      method: string;
+      metric: string;
+      evalSetDigest: string;
+      features: Record<string, number>;
+    };
     expect(explanations).toMatchObject({ method: 'permutation', metric: 'auc', evalSetDigest: digest });
     expect(Object.keys(explanations.features).sort()).toEqual([...FEATURES].sort());
     // The new pattern lives in amount against the usual spend: the challenger leans on amount most.
-    const ranked = Object.entries(explanations.features).sort((a, b) => b[1] - a[1]).map(([f]) => f);
+    const ranked = Object.entries(explanations.features)
+      .sort((a, b) => b[1] - a[1])
+      .map(([f]) => f);
     expect(ranked[0]).toBe('amount');
     expect(manifest.monitoring.baseline!.features.map((f) => f.name)).toEqual([...FEATURES]);
     expect(manifest.monitoring.baseline!.outputs).toBeDefined();
@@ -194,7 +298,11 @@ describe('retrain service', () => {
     // Three windows' requests at once: the first runs, the second waits and is superseded by the third.
     const answers = [];
     for (const w of [20002, 20003, 20004]) answers.push(await delivery(`drift.retrain/fraud/1/${w}`));
-    expect(answers.map((a) => [a.status, a.body.state])).toEqual([[202, 'running'], [202, 'queued'], [202, 'queued']]);
+    expect(answers.map((a) => [a.status, a.body.state])).toEqual([
+      [202, 'running'],
+      [202, 'queued'],
+      [202, 'queued'],
+    ]);
     const [a, b, c] = service.jobs.slice(1);
     await Promise.all([a!.done, b!.done, c!.done]);
     // v1 already has a challenger retrained from it (v2, the test above): the jobs that run skip,
@@ -211,8 +319,14 @@ describe('retrain service', () => {
 
   it('explanations in metrics are checked at publish: a malformed one is refused and stores nothing', async () => {
     const before = await versions();
-    const artifacts = { modelJson: JSON.parse(readFileSync(join(EXAMPLE, 'model.json'), 'utf8')), weightData: new Uint8Array(readFileSync(join(EXAMPLE, 'group1-shard1of1.bin'))) };
-    const bad = { values: { auc: 0.9 }, explanations: { method: 'permutation', metric: 'auc', evalSetDigest: 'not-a-digest', features: { amount: 0.2 } } };
+    const artifacts = {
+      modelJson: JSON.parse(readFileSync(join(EXAMPLE, 'model.json'), 'utf8')),
+      weightData: new Uint8Array(readFileSync(join(EXAMPLE, 'group1-shard1of1.bin'))),
+    };
+    const bad = {
+      values: { auc: 0.9 },
+      explanations: { method: 'permutation', metric: 'auc', evalSetDigest: 'not-a-digest', features: { amount: 0.2 } },
+    };
     const { res, body } = await stageUpload(worker, 'fraud', artifacts, { metrics: bad as never });
     expect([res.status, body.error?.code]).toEqual([400, 'bad_request']);
     expect(await versions()).toEqual(before);

@@ -16,7 +16,12 @@ export function bundleWorker(): { entry: string; bytes: number; ms: number } {
   execFileSync(join(ROOT, 'node_modules/.bin/wrangler'), ['deploy', '--dry-run', '--outdir', BUNDLE_DIR], {
     cwd: ROOT,
     stdio: 'pipe',
-    env: { ...process.env, WRANGLER_SEND_METRICS: 'false', CLOUDFLARE_CF_FETCH_ENABLED: 'false', WRANGLER_LOG: 'error' },
+    env: {
+      ...process.env,
+      WRANGLER_SEND_METRICS: 'false',
+      CLOUDFLARE_CF_FETCH_ENABLED: 'false',
+      WRANGLER_LOG: 'error',
+    },
   });
   if (!existsSync(BUNDLE_ENTRY)) {
     throw new Error(`wrangler dry run wrote no ${BUNDLE_ENTRY}; found: ${readdirSync(BUNDLE_DIR).join(', ')}`);

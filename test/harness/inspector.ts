@@ -22,7 +22,9 @@ export interface InspectorSession {
 /** Opens a session on the isolate of the Worker named `worker` (the harness's has no name: ''). */
 export async function openInspector(mf: Miniflare, worker = ''): Promise<InspectorSession> {
   const base = await mf.getInspectorURL();
-  const res = await mfFetch(new URL(`/core:user:${worker}`, base).href.replace(/^ws/, 'http'), { headers: { upgrade: 'websocket' } });
+  const res = await mfFetch(new URL(`/core:user:${worker}`, base).href.replace(/^ws/, 'http'), {
+    headers: { upgrade: 'websocket' },
+  });
   const ws = res.webSocket;
   if (!ws) throw new Error(`the inspector did not upgrade to a WebSocket (HTTP ${res.status})`);
   ws.accept();
@@ -58,8 +60,15 @@ export async function evaluateInWorker(mf: Miniflare, expression: string): Promi
     await session.call('Runtime.enable');
     const uniqueContextId = session.context();
     if (!uniqueContextId) throw new Error('the inspector announced no execution context for the Worker');
-    const { result, exceptionDetails } = await session.call('Runtime.evaluate', { expression, returnByValue: true, uniqueContextId });
-    if (exceptionDetails) throw new Error(`evaluating ${expression} threw: ${exceptionDetails.exception?.description ?? exceptionDetails.text}`);
+    const { result, exceptionDetails } = await session.call('Runtime.evaluate', {
+      expression,
+      returnByValue: true,
+      uniqueContextId,
+    });
+    if (exceptionDetails)
+      throw new Error(
+        `evaluating ${expression} threw: ${exceptionDetails.exception?.description ?? exceptionDetails.text}`,
+      );
     return result.value;
   } finally {
     session.close();

@@ -12,7 +12,10 @@ import { mintProof, proofKey } from '../../edge-runtime/src/proof-mac.ts';
 
 /** The app an app key belongs to, looked up as the edge does (by the key's SHA-256, or 'plain:' for keys from before migration 0008). */
 const appOf = async (db: D1Database, key: string) =>
-  db.prepare('SELECT app_id AS id FROM app_keys WHERE key_hash IN (?, ?)').bind(await sha256Hex(utf8(key)), `plain:${key}`).first<{ id: string }>();
+  db
+    .prepare('SELECT app_id AS id FROM app_keys WHERE key_hash IN (?, ?)')
+    .bind(await sha256Hex(utf8(key)), `plain:${key}`)
+    .first<{ id: string }>();
 
 const UPLOAD = /^\/v1\/edge\/(sketches|health|step-health|step-sketches)\/([^/?]+)\/(\d+)\?(.*)$/;
 
@@ -61,11 +64,18 @@ export function uploadProofs(db: () => D1Database, ticketSecret: string, get: Ad
     ]);
     const challenger = run?.model === model ? run.challenger : null;
     const inRollout = rollout !== null && challenger !== null;
-    return mintProof(proofKey(ticketSecret), { app, device, model }, {
-      day: windowOf(new Date()), version, sequence: view?.sequence ?? 0, attested: false,
-      stage: inRollout ? (challenger === version ? 'challenger' : 'control') : 'champion',
-      rollout: inRollout ? rollout : null,
-    });
+    return mintProof(
+      proofKey(ticketSecret),
+      { app, device, model },
+      {
+        day: windowOf(new Date()),
+        version,
+        sequence: view?.sequence ?? 0,
+        attested: false,
+        stage: inRollout ? (challenger === version ? 'challenger' : 'control') : 'champion',
+        rollout: inRollout ? rollout : null,
+      },
+    );
   };
 }
 
@@ -77,7 +87,11 @@ type Assigned = Pick<ProofClaims, 'stage' | 'sequence' | 'rollout'>;
  * A fast minter for simulations and benchmarks: proofs of today for one app's devices (the app
  * looked up once), champion-stage unless the ticket's assignment is given.
  */
-export async function proofMinter(db: D1Database, ticketSecret: string, appKey: string): Promise<(model: string, version: number, device: string, assigned?: Assigned) => Promise<string>> {
+export async function proofMinter(
+  db: D1Database,
+  ticketSecret: string,
+  appKey: string,
+): Promise<(model: string, version: number, device: string, assigned?: Assigned) => Promise<string>> {
   const app = await appOf(db, appKey);
   if (!app) throw new Error('unknown app key');
   const key = proofKey(ticketSecret);

@@ -20,17 +20,34 @@ export function chunkArtifacts(artifacts: ModelArtifacts): { digest: string; siz
   });
 }
 
-export async function stageUpload(worker: TestWorker, model: string, artifacts: ModelArtifacts, meta: Partial<UploadRequest> = {}, token?: string) {
+export async function stageUpload(
+  worker: TestWorker,
+  model: string,
+  artifacts: ModelArtifacts,
+  meta: Partial<UploadRequest> = {},
+  token?: string,
+) {
   const chunks = chunkArtifacts(artifacts);
   const res = await worker.api(`/v1/models/${model}/uploads`, {
     method: 'POST',
     ...(token ? { token } : {}),
-    json: { format: 'tfjs-layers', modelJson: artifacts.modelJson, chunks: chunks.map(({ digest, size }) => ({ digest, size })), ...meta },
+    json: {
+      format: 'tfjs-layers',
+      modelJson: artifacts.modelJson,
+      chunks: chunks.map(({ digest, size }) => ({ digest, size })),
+      ...meta,
+    },
   });
   return { res, body: (await res.clone().json()) as Record<string, any>, chunks };
 }
 
-export async function putChunk(worker: TestWorker, uploadId: string, digest: string, bytes: Uint8Array, token?: string) {
+export async function putChunk(
+  worker: TestWorker,
+  uploadId: string,
+  digest: string,
+  bytes: Uint8Array,
+  token?: string,
+) {
   return worker.api(`/v1/uploads/${uploadId}/chunks/${digest}`, {
     method: 'PUT',
     ...(token ? { token } : {}),
@@ -40,7 +57,12 @@ export async function putChunk(worker: TestWorker, uploadId: string, digest: str
 }
 
 /** Stage, send the missing chunks, commit. Returns the commit response and its body. */
-export async function publish(worker: TestWorker, model: string, artifacts: ModelArtifacts, meta: Partial<UploadRequest> = {}) {
+export async function publish(
+  worker: TestWorker,
+  model: string,
+  artifacts: ModelArtifacts,
+  meta: Partial<UploadRequest> = {},
+) {
   const staged = await stageUpload(worker, model, artifacts, meta);
   if (staged.res.status !== 201) throw new Error(`upload refused: ${staged.res.status} ${JSON.stringify(staged.body)}`);
   const missing = new Set<string>(staged.body.missing);
@@ -50,11 +72,19 @@ export async function publish(worker: TestWorker, model: string, artifacts: Mode
     if (res.status !== 200) throw new Error(`chunk refused: ${res.status} ${await res.text()}`);
   }
   const res = await worker.api(`/v1/uploads/${staged.body.uploadId}/commit`, { method: 'POST' });
-  return { res, body: (await res.json()) as Record<string, any>, uploaded: staged.body.missing.length as number, chunks: staged.chunks.length };
+  return {
+    res,
+    body: (await res.json()) as Record<string, any>,
+    uploaded: staged.body.missing.length as number,
+    chunks: staged.chunks.length,
+  };
 }
 
 export async function createModel(worker: TestWorker, name: string, description?: string): Promise<void> {
-  const res = await worker.api('/v1/models', { method: 'POST', json: { name, ...(description ? { description } : {}) } });
+  const res = await worker.api('/v1/models', {
+    method: 'POST',
+    json: { name, ...(description ? { description } : {}) },
+  });
   if (res.status !== 201) throw new Error(`create model: ${res.status} ${await res.text()}`);
 }
 

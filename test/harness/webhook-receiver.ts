@@ -6,7 +6,12 @@
 import { type IncomingHttpHeaders, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-export interface Received { path: string; headers: IncomingHttpHeaders; body: string; at: number }
+export interface Received {
+  path: string;
+  headers: IncomingHttpHeaders;
+  body: string;
+  at: number;
+}
 
 export interface Receiver {
   url: string;
@@ -26,7 +31,12 @@ export async function startReceiver(): Promise<Receiver> {
     const parts: Buffer[] = [];
     req.on('data', (c: Buffer) => parts.push(c));
     req.on('end', () => {
-      received.push({ path: req.url ?? '', headers: req.headers, body: Buffer.concat(parts).toString('utf8'), at: Date.now() });
+      received.push({
+        path: req.url ?? '',
+        headers: req.headers,
+        body: Buffer.concat(parts).toString('utf8'),
+        at: Date.now(),
+      });
       res.statusCode = queue.shift() ?? fallback;
       res.end();
     });

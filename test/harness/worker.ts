@@ -69,12 +69,17 @@ export async function startWorker(options: StartOptions = {}): Promise<TestWorke
     d1Databases: { DB: 'modelfleet' },
     r2Buckets: ['ARTIFACTS'],
     kvNamespaces: ['CACHE'],
-    durableObjects: { AGGREGATES: { className: 'SketchAggregator', useSQLite: true }, ROLLOUTS: { className: 'RolloutCoordinator', useSQLite: true } },
+    durableObjects: {
+      AGGREGATES: { className: 'SketchAggregator', useSQLite: true },
+      ROLLOUTS: { className: 'RolloutCoordinator', useSQLite: true },
+    },
     queueProducers: { WEBHOOKS: 'modelfleet-webhooks' },
     queueConsumers: { 'modelfleet-webhooks': { maxBatchSize: 10, maxBatchTimeout: 0, maxRetries: 10 } },
     // Lets tests fire Cron Triggers at an injected time (/cdn-cgi/handler/scheduled).
     unsafeTriggerHandlers: true,
-    ...(options.deviceRateLimit ? { ratelimits: { DEVICE_LIMITER: { simple: { limit: options.deviceRateLimit, period: 60 } } } } : {}),
+    ...(options.deviceRateLimit
+      ? { ratelimits: { DEVICE_LIMITER: { simple: { limit: options.deviceRateLimit, period: 60 } } } }
+      : {}),
     bindings: {
       EDGE_CACHE_TTL_MS: '0',
       TICKET_TTL_SECONDS: '86400',
@@ -109,8 +114,14 @@ export async function startWorker(options: StartOptions = {}): Promise<TestWorke
   }
 
   const dispatchAs = (path: string, token: string) =>
-    mf.dispatchFetch(`http://127.0.0.1${path}`, { headers: { authorization: `Bearer ${token}` } }) as unknown as Promise<Response>;
-  const proofForUpload = uploadProofs(() => db, ticketSecret, (path) => dispatchAs(path, adminToken));
+    mf.dispatchFetch(`http://127.0.0.1${path}`, {
+      headers: { authorization: `Bearer ${token}` },
+    }) as unknown as Promise<Response>;
+  const proofForUpload = uploadProofs(
+    () => db,
+    ticketSecret,
+    (path) => dispatchAs(path, adminToken),
+  );
   const api: TestWorker['api'] = async (path, init = {}) => {
     const { token, json, proof, ...rest } = init;
     const headers = new Headers(rest.headers as HeadersInit | undefined);
@@ -125,7 +136,11 @@ export async function startWorker(options: StartOptions = {}): Promise<TestWorke
       body = JSON.stringify(json);
       if (!headers.has('content-type')) headers.set('content-type', 'application/json');
     }
-    return (await mf.dispatchFetch(`http://127.0.0.1${path}`, { ...rest, headers, body } as never)) as unknown as Response;
+    return (await mf.dispatchFetch(`http://127.0.0.1${path}`, {
+      ...rest,
+      headers,
+      body,
+    } as never)) as unknown as Response;
   };
 
   if (options.installRoot !== false) {
@@ -133,11 +148,26 @@ export async function startWorker(options: StartOptions = {}): Promise<TestWorke
     if (res.status !== 200) throw new Error(`installing root v1 failed: ${res.status} ${await res.text()}`);
   }
   const trigger = async (cron: string, time: Date) => {
-    const res = (await mf.dispatchFetch(`http://127.0.0.1/cdn-cgi/handler/scheduled?cron=${encodeURIComponent(cron)}&time=${time.getTime()}`)) as unknown as Response;
+    const res = (await mf.dispatchFetch(
+      `http://127.0.0.1/cdn-cgi/handler/scheduled?cron=${encodeURIComponent(cron)}&time=${time.getTime()}`,
+    )) as unknown as Response;
     if (!res.ok) throw new Error(`scheduled ${cron} failed: ${res.status} ${await res.text()}`);
   };
   // In-memory storage outlives setOptions (Miniflare keeps it for the instance's lifetime).
-  const worker: TestWorker = { url, adminToken, ticketSecret, keys: trust.keys, rootEnvelope: trust.rootEnvelope, db, r2, mf, api, restart, trigger, dispose: () => mf.dispose() };
+  const worker: TestWorker = {
+    url,
+    adminToken,
+    ticketSecret,
+    keys: trust.keys,
+    rootEnvelope: trust.rootEnvelope,
+    db,
+    r2,
+    mf,
+    api,
+    restart,
+    trigger,
+    dispose: () => mf.dispose(),
+  };
   async function restart(vars?: Record<string, string>) {
     await mf.setOptions(vars ? { ...mfOptions, bindings: { ...mfOptions.bindings, ...vars } } : mfOptions);
     // Binding stubs die with the runtime they came from (the harness's own D1 handle mints proofs).

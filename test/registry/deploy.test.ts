@@ -32,12 +32,24 @@ it('the bundle is minified, keeps function names for stack traces, and has a sou
 it('serves an OpenAPI 3.1 document generated from the route schemas', async () => {
   const res = await worker.api('/v1/openapi.json', { token: null });
   expect(res.status).toBe(200);
-  const doc = (await res.json()) as { openapi: string; paths: Record<string, Record<string, unknown>>; components: { securitySchemes: object } };
+  const doc = (await res.json()) as {
+    openapi: string;
+    paths: Record<string, Record<string, unknown>>;
+    components: { securitySchemes: object };
+  };
   expect(doc.openapi).toBe('3.1.0');
   for (const [path, method] of [
-    ['/v1/models', 'post'], ['/v1/models/{model}/uploads', 'post'], ['/v1/uploads/{upload}/chunks/{digest}', 'put'],
-    ['/v1/uploads/{upload}/commit', 'post'], ['/v1/models/{model}/aliases/{alias}', 'put'], ['/v1/keys/root', 'put'], ['/v1/tokens', 'post'],
-    ['/v1/edge/tickets/{model}', 'get'], ['/v1/edge/manifests/{digest}', 'get'], ['/v1/edge/chunks/{digest}', 'get'], ['/v1/edge/roots', 'get'],
+    ['/v1/models', 'post'],
+    ['/v1/models/{model}/uploads', 'post'],
+    ['/v1/uploads/{upload}/chunks/{digest}', 'put'],
+    ['/v1/uploads/{upload}/commit', 'post'],
+    ['/v1/models/{model}/aliases/{alias}', 'put'],
+    ['/v1/keys/root', 'put'],
+    ['/v1/tokens', 'post'],
+    ['/v1/edge/tickets/{model}', 'get'],
+    ['/v1/edge/manifests/{digest}', 'get'],
+    ['/v1/edge/chunks/{digest}', 'get'],
+    ['/v1/edge/roots', 'get'],
   ] as const) {
     expect(doc.paths[path]?.[method], `${method} ${path}`).toBeDefined();
   }
@@ -55,7 +67,9 @@ it('answers unknown routes with a coded 404', async () => {
 it('records every state change in the audit log, newest first', async () => {
   await worker.api('/v1/models', { method: 'POST', json: { name: 'audited' } });
   await worker.api('/v1/tokens', { method: 'POST', json: { role: 'viewer', label: 'ci' } });
-  const { records } = (await (await worker.api('/v1/audit')).json()) as { records: { action: string; actor: string; subject: string }[] };
+  const { records } = (await (await worker.api('/v1/audit')).json()) as {
+    records: { action: string; actor: string; subject: string }[];
+  };
   expect(records.map((r) => r.action)).toEqual(['token.create', 'model.create', 'root.init']);
   expect(records[1]).toMatchObject({ actor: 'admin (bootstrap token)', subject: 'model/audited' });
 });

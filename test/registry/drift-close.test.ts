@@ -12,15 +12,19 @@ let worker: TestWorker;
 let appKey: string;
 let viewer: string;
 
-const upload = (device: string, shift: number, model = 'fraud') => uploadSketch(worker, appKey, device, shift, { model });
-const close = (model = 'fraud', token?: string) => worker.api(`/v1/models/${model}/versions/1/sketches/${today}/close`, { method: 'POST', ...(token ? { token } : {}) });
+const upload = (device: string, shift: number, model = 'fraud') =>
+  uploadSketch(worker, appKey, device, shift, { model });
+const close = (model = 'fraud', token?: string) =>
+  worker.api(`/v1/models/${model}/versions/1/sketches/${today}/close`, { method: 'POST', ...(token ? { token } : {}) });
 
 beforeAll(async () => {
   // A large daily ε keeps the noise far below the effect floor, so the verdicts cannot flake.
   worker = await startWorker({ vars: { DRIFT_MIN_DEVICES: '20', DRIFT_EPSILON_PER_DAY: '1000' } });
   for (const name of ['fraud', 'quiet']) {
     await createModel(worker, name);
-    expect((await publish(worker, name, await buildLayersModel({ seed: 3, inputs: 3 }), { baseline })).res.status).toBe(201);
+    expect((await publish(worker, name, await buildLayersModel({ seed: 3, inputs: 3 }), { baseline })).res.status).toBe(
+      201,
+    );
   }
   appKey = await createApp(worker);
   viewer = await createToken(worker, 'viewer');
@@ -28,10 +32,19 @@ beforeAll(async () => {
   // Health: every device loaded once; 1 in 10 predictions errored on the 10 devices with d < 10; latencies 1–3 ms,
   // with three slow devices (10 %) at 300 ms; WebGPU on two thirds of the devices.
   for (let d = 0; d < 30; d++) {
-    const counts = { load: { ok: 1 }, predict: { ok: d < 10 ? 18 : 20, inference_error: d < 10 ? 2 : 0 }, latencies: Array.from({ length: 20 }, (_, i) => (d >= 27 ? 300 : 1 + (i % 3))), backend: d % 3 === 0 ? { cpu: 20 } : { webgpu: 20 }, feedback: { correct: 9, incorrect: 1 } };
+    const counts = {
+      load: { ok: 1 },
+      predict: { ok: d < 10 ? 18 : 20, inference_error: d < 10 ? 2 : 0 },
+      latencies: Array.from({ length: 20 }, (_, i) => (d >= 27 ? 300 : 1 + (i % 3))),
+      backend: d % 3 === 0 ? { cpu: 20 } : { webgpu: 20 },
+      feedback: { correct: 9, incorrect: 1 },
+    };
     expect((await uploadHealth(worker, appKey, `device-${'x'.repeat(d)}`, counts)).status).toBe(202);
   }
-  expect((await uploadHealth(worker, appKey, 'device-', { load: { ok: 1 }, predict: {}, latencies: [], backend: {} })).status).toBe(409); // replayed
+  expect(
+    (await uploadHealth(worker, appKey, 'device-', { load: { ok: 1 }, predict: {}, latencies: [], backend: {} }))
+      .status,
+  ).toBe(409); // replayed
   for (let d = 0; d < 5; d++) expect((await upload(`device-${'y'.repeat(d)}`, 0, 'quiet')).status).toBe(202);
 });
 afterAll(() => worker?.dispose());
@@ -40,8 +53,12 @@ it('releases a window once, with noise, and alarms on the shifted feature only',
   expect((await close('fraud', viewer)).status).toBe(403);
   // Yesterday's window left the CUSUM just under its threshold: today's drift carries it over.
   const id = ((await worker.db.prepare("SELECT id FROM models WHERE name = 'fraud'").first()) as { id: number }).id;
-  await worker.db.prepare("INSERT INTO drift_windows (model_id, version, window, cohort, devices, released, alarm, cusum, closed_at) VALUES (?, 1, ?, 'all', 30, 1, 0, 5.9, ?)")
-    .bind(id, today - 1, new Date().toISOString()).run();
+  await worker.db
+    .prepare(
+      "INSERT INTO drift_windows (model_id, version, window, cohort, devices, released, alarm, cusum, closed_at) VALUES (?, 1, ?, 'all', 30, 1, 0, 5.9, ?)",
+    )
+    .bind(id, today - 1, new Date().toISOString())
+    .run();
   const res = await close();
   expect(res.status).toBe(200);
   const r = (await res.json()) as any;

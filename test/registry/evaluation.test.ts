@@ -21,7 +21,11 @@ function seattle() {
   const lines = readFileSync(realDataFile('seattle-weather.csv'), 'utf8').trim().split('\n').slice(1);
   return lines.map((l) => {
     const [date, precipitation, tempMax, tempMin, wind, weather] = l.split(',');
-    return { year: Number(date!.slice(0, 4)), x: [precipitation, tempMax, tempMin, wind].map(Number), y: WEATHER.indexOf(weather!) };
+    return {
+      year: Number(date!.slice(0, 4)),
+      x: [precipitation, tempMax, tempMin, wind].map(Number),
+      y: WEATHER.indexOf(weather!),
+    };
   });
 }
 
@@ -39,8 +43,16 @@ beforeAll(async () => {
   const train = days.filter((d) => d.year <= 2014);
   const test = days.filter((d) => d.year === 2015);
   holdout = { inputs: test.map((d) => d.x), labels: test.map((d) => d.y) };
-  const better = await trainModel(train.map((d) => d.x), train.map((d) => d.y), WEATHER.length);
-  const worse = await trainModel(train.slice(0, 60).map((d) => d.x), train.slice(0, 60).map((d) => d.y), WEATHER.length);
+  const better = await trainModel(
+    train.map((d) => d.x),
+    train.map((d) => d.y),
+    WEATHER.length,
+  );
+  const worse = await trainModel(
+    train.slice(0, 60).map((d) => d.x),
+    train.slice(0, 60).map((d) => d.y),
+    WEATHER.length,
+  );
   models = [better.artifacts, worse.artifacts];
   worker = await startWorker();
   await createModel(worker, 'weather');
@@ -50,15 +62,25 @@ beforeAll(async () => {
 afterAll(() => worker?.dispose());
 
 it('scores both versions on the held-out 2015 rows exactly as TF.js does in Node, and the better model higher', async () => {
-  const put = await worker.api('/v1/models/weather/eval-set', { method: 'PUT', json: { label: 'Seattle 2015 (held out)', ...holdout } });
+  const put = await worker.api('/v1/models/weather/eval-set', {
+    method: 'PUT',
+    json: { label: 'Seattle 2015 (held out)', ...holdout },
+  });
   expect(put.status).toBe(200);
-  const view = (await put.json()) as { rows: number; classes: number; rowShape: number[]; evaluations: { version: number }[] };
+  const view = (await put.json()) as {
+    rows: number;
+    classes: number;
+    rowShape: number[];
+    evaluations: { version: number }[];
+  };
   expect(view).toMatchObject({ rows: 365, classes: 5, rowShape: [4] });
   expect(view.evaluations.map((e) => e.version)).toEqual([1]); // the champion, scored at registration
 
   const evaluated = await worker.api('/v1/models/weather/versions/2/evaluate', { method: 'POST' });
   expect(evaluated.status).toBe(200);
-  const listed = (await (await worker.api('/v1/models/weather/eval-set')).json()) as { evaluations: { version: number; metrics: { accuracy: number; logLoss: number | null; rows: number } }[] };
+  const listed = (await (await worker.api('/v1/models/weather/eval-set')).json()) as {
+    evaluations: { version: number; metrics: { accuracy: number; logLoss: number | null; rows: number } }[];
+  };
   const server = Object.fromEntries(listed.evaluations.map((e) => [e.version, e.metrics]));
   for (const [i, artifacts] of models.entries()) {
     const node = await nodeMetrics(artifacts, holdout.inputs, holdout.labels);

@@ -16,39 +16,57 @@ let appKey: string;
 let viewer: string;
 
 const fleet = async (query = '?windows=7', token?: string | null, headers: Record<string, string> = {}) => {
-  const res = await worker.api(`/v1/models/fleet/fleet${query}`, { ...(token !== undefined ? { token } : {}), headers });
+  const res = await worker.api(`/v1/models/fleet/fleet${query}`, {
+    ...(token !== undefined ? { token } : {}),
+    headers,
+  });
   return { status: res.status, body: (await res.json()) as any };
 };
 /** `n` devices named `${prefix}-i` send `version`'s health record for `window` through the edge. */
 async function report(version: number, window: number, n: number, prefix: string) {
-  for (let i = 0; i < n; i++) expect((await uploadHealth(worker, appKey, `${prefix}-${i}`, COUNTS, { model: 'fleet', version, window })).status).toBe(202);
+  for (let i = 0; i < n; i++)
+    expect(
+      (await uploadHealth(worker, appKey, `${prefix}-${i}`, COUNTS, { model: 'fleet', version, window })).status,
+    ).toBe(202);
 }
 /** The counts per window as [window offset from today, v1, v2, live]. */
-const table = (body: any) => body.windows.map((w: any) => [w.window - today, ...w.versions.map((v: any) => v.devices), w.live]);
+const table = (body: any) =>
+  body.windows.map((w: any) => [w.window - today, ...w.versions.map((v: any) => v.devices), w.live]);
 
 beforeAll(async () => {
   worker = await startWorker({ vars: { DRIFT_MIN_DEVICES: '2', EDGE_CACHE_TTL_MS: '0' } });
   await createModel(worker, 'fleet');
-  for (const seed of [1, 2]) expect((await publish(worker, 'fleet', await buildLayersModel({ seed, inputs: 3 }))).res.status).toBe(201);
+  for (const seed of [1, 2])
+    expect((await publish(worker, 'fleet', await buildLayersModel({ seed, inputs: 3 }))).res.status).toBe(201);
   appKey = await createApp(worker);
   viewer = await createToken(worker, 'viewer');
   // Closed windows as the close records them: a row per version and cohort, control devices apart.
   const id = ((await worker.db.prepare("SELECT id FROM models WHERE name = 'fleet'").first()) as { id: number }).id;
   const rows: [number, number, string, number][] = [
-    [1, today - 5, 'health', 30], [1, today - 5, 'health-control', 10],
-    [1, today - 4, 'health', 30], [2, today - 4, 'health', 12],
-    [1, today - 3, 'health', 20], [1, today - 3, 'health-control', 5], [2, today - 3, 'health', 25],
+    [1, today - 5, 'health', 30],
+    [1, today - 5, 'health-control', 10],
+    [1, today - 4, 'health', 30],
+    [2, today - 4, 'health', 12],
+    [1, today - 3, 'health', 20],
+    [1, today - 3, 'health-control', 5],
+    [2, today - 3, 'health', 25],
     [1, today - 9, 'health', 99], // outside the 7 windows asked for
     [1, today - 3, 'all', 500], // drift sketches are not a device count of the fleet
   ];
   for (const [version, window, cohort, devices] of rows) {
-    await worker.db.prepare('INSERT INTO drift_windows (model_id, version, window, cohort, devices, released, closed_at) VALUES (?, ?, ?, ?, ?, 0, ?)')
-      .bind(id, version, window, cohort, devices, new Date().toISOString()).run();
+    await worker.db
+      .prepare(
+        'INSERT INTO drift_windows (model_id, version, window, cohort, devices, released, closed_at) VALUES (?, ?, ?, ?, ?, 0, ?)',
+      )
+      .bind(id, version, window, cohort, devices, new Date().toISOString())
+      .run();
   }
   // Yesterday: v1's window closed through the API (recorded in D1), v2's still open (late uploads).
   await report(1, today - 1, 3, 'y1');
   await report(2, today - 1, 2, 'y2');
-  expect((await worker.api(`/v1/models/fleet/versions/1/sketches/${today - 1}/close`, { method: 'POST' })).status).toBe(200);
+  expect((await worker.api(`/v1/models/fleet/versions/1/sketches/${today - 1}/close`, { method: 'POST' })).status).toBe(
+    200,
+  );
   // Today, open for both.
   await report(1, today, 1, 't1');
   await report(2, today, 4, 't2');
@@ -78,7 +96,8 @@ it('defaults to 30 windows and refuses a window count outside 1–366', async ()
   const { body } = await fleet('');
   expect(body.windows).toHaveLength(30);
   expect(body.windows.at(-1).window).toBe(today);
-  for (const q of ['?windows=0', '?windows=367', '?windows=x']) expect((await fleet(q)).body.error.code, q).toBe('bad_request');
+  for (const q of ['?windows=0', '?windows=367', '?windows=x'])
+    expect((await fleet(q)).body.error.code, q).toBe('bad_request');
 });
 
 it('is a 404 with a code for an unknown model', async () => {
@@ -92,7 +111,10 @@ it('is refused to a device: its app key is no operator credential', async () => 
   expect(asHeader).toMatchObject({ status: 401, body: { error: { code: 'unauthorized' } } });
   // Sent as a bearer token it is recognised, and told what it is (auth/operators.ts).
   const asBearer = await fleet('?windows=7', appKey);
-  expect(asBearer).toMatchObject({ status: 403, body: { error: { code: 'forbidden', message: expect.stringContaining('device app key') } } });
+  expect(asBearer).toMatchObject({
+    status: 403,
+    body: { error: { code: 'forbidden', message: expect.stringContaining('device app key') } },
+  });
   expect(asBearer.body.windows).toBeUndefined();
 });
 
@@ -100,6 +122,12 @@ it('is in the API document with its response schema', async () => {
   const doc = (await (await worker.api('/v1/openapi.json', { token: null })).json()) as any;
   const route = doc.paths['/v1/models/{model}/fleet'].get;
   expect(route.parameters.map((p: any) => p.name).sort()).toEqual(['model', 'windows']);
-  expect(Object.keys(route.responses['200'].content['application/json'].schema.properties).sort()).toEqual(['current', 'model', 'versions', 'windowSeconds', 'windows']);
+  expect(Object.keys(route.responses['200'].content['application/json'].schema.properties).sort()).toEqual([
+    'current',
+    'model',
+    'versions',
+    'windowSeconds',
+    'windows',
+  ]);
   expect(Object.keys(route.responses)).toEqual(expect.arrayContaining(['401', '403', '404']));
 });

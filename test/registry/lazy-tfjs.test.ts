@@ -37,22 +37,35 @@ it('a fresh isolate serves devices, operators and the console without evaluating
   expect(await tfjsEvaluated()).toBe(false);
 
   await worker.api('/v1/models/fraud/aliases/champion', { method: 'PUT', json: { version: 1 } });
-  const { appKey } = (await (await worker.api('/v1/apps', { method: 'POST', json: { name: 'web', models: ['*'] } })).json()) as { appKey: string };
+  const { appKey } = (await (
+    await worker.api('/v1/apps', { method: 'POST', json: { name: 'web', models: ['*'] } })
+  ).json()) as { appKey: string };
   const device = { token: null, headers: { 'x-modelfleet-app-key': appKey } };
   const ticket = await worker.api('/v1/edge/tickets/fraud?device=d1', device);
   expect(ticket.status).toBe(200);
   const digest = published.body.manifestDigest as string;
-  const manifest = (await (await worker.api(`/v1/edge/manifests/${digest}`, { token: null })).json()) as { payload: string };
+  const manifest = (await (await worker.api(`/v1/edge/manifests/${digest}`, { token: null })).json()) as {
+    payload: string;
+  };
   const { chunks } = JSON.parse(Buffer.from(manifest.payload, 'base64').toString()) as { chunks: { digest: string }[] };
   expect((await worker.api(`/v1/edge/chunks/${chunks[0]!.digest}`, { token: null })).status).toBe(200);
   expect((await worker.api('/v1/edge/roots', { token: null })).status).toBe(200);
   const layout = await sketchLayout(baseline);
   const sketch = encodeUpload(layout, {
-    schemaDigest: layout.schemaDigest, window: windowOf(new Date()),
-    features: [0, 1, 2].map((f) => sketchNumeric(Array.from({ length: 30 }, (_, i) => Math.sin(i * 7 + f)), edges)),
+    schemaDigest: layout.schemaDigest,
+    window: windowOf(new Date()),
+    features: [0, 1, 2].map((f) =>
+      sketchNumeric(
+        Array.from({ length: 30 }, (_, i) => Math.sin(i * 7 + f)),
+        edges,
+      ),
+    ),
   });
   const ingest = await worker.api('/v1/edge/sketches/fraud/1?device=d1', {
-    method: 'POST', token: null, body: sketch as unknown as BodyInit, headers: { 'content-type': 'application/octet-stream', 'x-modelfleet-app-key': appKey },
+    method: 'POST',
+    token: null,
+    body: sketch as unknown as BodyInit,
+    headers: { 'content-type': 'application/octet-stream', 'x-modelfleet-app-key': appKey },
   });
   expect(ingest.status).toBe(202);
   // Operator reads and the console.

@@ -16,7 +16,11 @@ beforeAll(async () => {
 afterAll(() => worker?.dispose());
 
 /** DSSE verification written against node:crypto alone: no code of ours is trusted here. */
-function nodeVerifyEnvelope(env: { payloadType: string; payload: string; signatures: { keyid: string; sig: string }[] }, root: any, role: string) {
+function nodeVerifyEnvelope(
+  env: { payloadType: string; payload: string; signatures: { keyid: string; sig: string }[] },
+  root: any,
+  role: string,
+) {
   const payload = Buffer.from(env.payload, 'base64');
   const type = Buffer.from(env.payloadType);
   const message = Buffer.concat([Buffer.from(`DSSEv1 ${type.length} ${env.payloadType} ${payload.length} `), payload]);
@@ -42,9 +46,12 @@ describe.each([
     await createModel(worker, name);
     const golden = await goldenFor(artifacts, 3);
     const r = await publish(worker, name, artifacts, {
-      format, golden, label: 'first',
+      format,
+      golden,
+      label: 'first',
       metrics: { evalSetDigest: 'e'.repeat(64), values: { auc: 0.91 } },
-      params: { epochs: 3 }, lineage: { dataDigest: 'd'.repeat(64), codeCommit: 'abc1234' },
+      params: { epochs: 3 },
+      lineage: { dataDigest: 'd'.repeat(64), codeCommit: 'abc1234' },
     });
     expect(r.res.status, JSON.stringify(r.body)).toBe(201);
     committed = r.body;
@@ -53,7 +60,14 @@ describe.each([
   it('is validated, signed and recorded with its metadata', async () => {
     expect(committed).toMatchObject({ model: name, version: 1, status: 'active' });
     const v = (await (await worker.api(`/v1/models/${name}/versions/1`)).json()) as Record<string, any>;
-    expect(v).toMatchObject({ status: 'active', format, label: 'first', metrics: { values: { auc: 0.91 } }, params: { epochs: 3 }, lineage: { codeCommit: 'abc1234' } });
+    expect(v).toMatchObject({
+      status: 'active',
+      format,
+      label: 'first',
+      metrics: { values: { auc: 0.91 } },
+      params: { epochs: 3 },
+      lineage: { codeCommit: 'abc1234' },
+    });
     expect(v.validation.checks.length).toBeGreaterThanOrEqual(3);
     expect(v.validation.checks.every((c: { ok: boolean }) => c.ok)).toBe(true);
     // The commit answer and the version record both say which shapes validation ran (SPEC 9.1).
@@ -72,7 +86,12 @@ describe.each([
     const t = nodeVerifyEnvelope((await ticketRes.json()) as any, root, 'ticket');
     expect(t.ok).toBe(true);
     const ticket = JSON.parse(t.payload.toString());
-    expect(ticket).toMatchObject({ model: name, version: 1, manifestDigest: committed.manifestDigest, stage: 'champion' });
+    expect(ticket).toMatchObject({
+      model: name,
+      version: 1,
+      manifestDigest: committed.manifestDigest,
+      stage: 'champion',
+    });
     expect(Date.parse(ticket.expiresAt) - Date.parse(ticket.issuedAt)).toBe(86400_000);
 
     const manifestRes = await worker.api(`/v1/edge/manifests/${ticket.manifestDigest}`, { token: null });

@@ -14,22 +14,40 @@ import { type TestWorker, startWorker } from '../harness/worker.ts';
 let worker: TestWorker;
 let appKey: string;
 const devices = Array.from({ length: 400 }, (_, i) => `dev-${i}`);
-const plan = { steps: [{ percent: 10, bakeSeconds: 1 }, { percent: 50, bakeSeconds: 3600 }, { percent: 100, bakeSeconds: 0 }] };
+const plan = {
+  steps: [
+    { percent: 10, bakeSeconds: 1 },
+    { percent: 50, bakeSeconds: 3600 },
+    { percent: 100, bakeSeconds: 0 },
+  ],
+};
 
 async function ticket(device: string) {
-  const res = await worker.api(`/v1/edge/tickets/fraud?device=${device}`, { token: null, headers: { 'x-modelfleet-app-key': appKey } });
+  const res = await worker.api(`/v1/edge/tickets/fraud?device=${device}`, {
+    token: null,
+    headers: { 'x-modelfleet-app-key': appKey },
+  });
   const env = (await res.json()) as { payload: string };
-  return JSON.parse(new TextDecoder().decode(fromBase64(env.payload))) as { version: number; stage: string; sequence: number; rolloutId: string | null };
+  return JSON.parse(new TextDecoder().decode(fromBase64(env.payload))) as {
+    version: number;
+    stage: string;
+    sequence: number;
+    rolloutId: string | null;
+  };
 }
-const create = (body: Record<string, unknown>, token?: string) => worker.api('/v1/models/fraud/rollouts', { method: 'POST', json: body, ...(token ? { token } : {}) });
-const act = (id: string, action: string, body: Record<string, unknown> = {}, token?: string) => worker.api(`/v1/rollouts/${id}/${action}`, { method: 'POST', json: body, ...(token ? { token } : {}) });
+const create = (body: Record<string, unknown>, token?: string) =>
+  worker.api('/v1/models/fraud/rollouts', { method: 'POST', json: body, ...(token ? { token } : {}) });
+const act = (id: string, action: string, body: Record<string, unknown> = {}, token?: string) =>
+  worker.api(`/v1/rollouts/${id}/${action}`, { method: 'POST', json: body, ...(token ? { token } : {}) });
 const get = async (id: string) => (await (await worker.api(`/v1/rollouts/${id}`)).json()) as any;
-const rows = async () => (await worker.db.prepare('SELECT id, state, step, percent FROM rollouts ORDER BY created_at').all()).results;
+const rows = async () =>
+  (await worker.db.prepare('SELECT id, state, step, percent FROM rollouts ORDER BY created_at').all()).results;
 
 beforeAll(async () => {
   worker = await startWorker({ vars: { ROLLOUT_TICK_SECONDS: '1' } });
   await createModel(worker, 'fraud');
-  for (const seed of [1, 2, 3]) expect((await publish(worker, 'fraud', await buildLayersModel({ seed }))).res.status).toBe(201);
+  for (const seed of [1, 2, 3])
+    expect((await publish(worker, 'fraud', await buildLayersModel({ seed }))).res.status).toBe(201);
   await worker.api('/v1/models/fraud/aliases/champion', { method: 'PUT', json: { version: 1 } });
   appKey = await createApp(worker);
 });
@@ -38,10 +56,28 @@ afterAll(() => worker?.dispose());
 describe('creating a rollout', () => {
   it('refuses bad plans, unknown models, low roles and expired tokens, writing nothing', async () => {
     const viewer = await createToken(worker, 'viewer');
-    const expired = (await (await worker.api('/v1/tokens', { method: 'POST', json: { role: 'admin', expiresInSeconds: 60 } })).json()) as { id: string; token: string };
-    await worker.db.prepare('UPDATE tokens SET expires_at = ? WHERE id = ?').bind('2020-01-01T00:00:00.000Z', expired.id).run();
+    const expired = (await (
+      await worker.api('/v1/tokens', { method: 'POST', json: { role: 'admin', expiresInSeconds: 60 } })
+    ).json()) as { id: string; token: string };
+    await worker.db
+      .prepare('UPDATE tokens SET expires_at = ? WHERE id = ?')
+      .bind('2020-01-01T00:00:00.000Z', expired.id)
+      .run();
     const cases: [Promise<Response>, number, string][] = [
-      [create({ challenger: 2, plan: { steps: [{ percent: 50, bakeSeconds: 1 }, { percent: 5, bakeSeconds: 1 }, { percent: 100, bakeSeconds: 1 }] } }), 400, 'bad_request'],
+      [
+        create({
+          challenger: 2,
+          plan: {
+            steps: [
+              { percent: 50, bakeSeconds: 1 },
+              { percent: 5, bakeSeconds: 1 },
+              { percent: 100, bakeSeconds: 1 },
+            ],
+          },
+        }),
+        400,
+        'bad_request',
+      ],
       [create({ challenger: 2, plan: { steps: [{ percent: 5, bakeSeconds: 1 }] } }), 400, 'bad_request'],
       [create({ challenger: 1 }), 409, 'conflict'], // already the champion
       [create({ challenger: 9 }), 404, 'unknown_version'],
@@ -70,14 +106,19 @@ describe('a rollout from v1 to v2', () => {
     expect(r).toMatchObject({ state: 'running', step: 0, percent: 10, champion: 1, challenger: 2 });
     expect((await create({ challenger: 3 })).status).toBe(409); // one live rollout per model
     // The salt is the server's secret (SPEC 11.2): the test reads it where the edge does.
-    const { salt } = (await worker.db.prepare('SELECT salt FROM rollouts WHERE id = ?').bind(id).first<{ salt: string }>())!;
+    const { salt } = (await worker.db
+      .prepare('SELECT salt FROM rollouts WHERE id = ?')
+      .bind(id)
+      .first<{ salt: string }>())!;
     const stages: Record<string, number> = {};
     for (const d of devices) {
       const t = await ticket(d);
       const cohort = rolloutCohort(await bucketOf(salt, d), 10);
       expect(t.sequence).toBeGreaterThan(before);
       expect(t.rolloutId).toBe(id);
-      expect([t.version, t.stage]).toEqual(cohort === 'challenger' ? [2, 'challenger'] : [1, cohort === 'control' ? 'control' : 'champion']);
+      expect([t.version, t.stage]).toEqual(
+        cohort === 'challenger' ? [2, 'challenger'] : [1, cohort === 'control' ? 'control' : 'champion'],
+      );
       if (t.version === 2) challengers.add(d);
       stages[t.stage] = (stages[t.stage] ?? 0) + 1;
     }
@@ -87,7 +128,11 @@ describe('a rollout from v1 to v2', () => {
   });
 
   it('its alarm analyses a baked step and holds on NoData, never promoting', async () => {
-    const r = await pollUntil(() => get(id), (x: any) => !!x.decision, { what: `a decision on ${id}` });
+    const r = await pollUntil(
+      () => get(id),
+      (x: any) => !!x.decision,
+      { what: `a decision on ${id}` },
+    );
     expect(r.decision).toMatchObject({ outcome: 'hold', step: 0 });
     expect(r.decision.metrics.every((m: any) => m.status === 'no_data' && m.observed === null)).toBe(true);
     expect(r).toMatchObject({ state: 'running', step: 0, percent: 10 });
@@ -126,7 +171,10 @@ describe('a rollout from v1 to v2', () => {
 describe('ending rollouts', () => {
   it('setting the champion by hand supersedes a live rollout in the same change', async () => {
     const r = (await (await create({ challenger: 3, plan })).json()) as any;
-    expect((await worker.api('/v1/models/fraud/aliases/champion', { method: 'PUT', json: { version: 2, reason: 'hotfix' } })).status).toBe(200);
+    expect(
+      (await worker.api('/v1/models/fraud/aliases/champion', { method: 'PUT', json: { version: 2, reason: 'hotfix' } }))
+        .status,
+    ).toBe(200);
     expect(await get(r.id)).toMatchObject({ state: 'aborted', percent: 0 });
     expect((await ticket('dev-5')).version).toBe(2);
     expect((await act(r.id, 'resume')).status).toBe(409);
@@ -141,7 +189,9 @@ describe('ending rollouts', () => {
     expect((await ticket('dev-7')).version).toBe(3);
     const draft = (await (await create({ challenger: 1, plan, start: false })).json()) as any;
     expect(draft.state).toBe('draft');
-    expect(await (await act(draft.id, 'abort', { reason: 'changed our mind' })).json()).toMatchObject({ state: 'aborted' });
+    expect(await (await act(draft.id, 'abort', { reason: 'changed our mind' })).json()).toMatchObject({
+      state: 'aborted',
+    });
   });
 
   it('replaying each rollout’s audit log reproduces its state', async () => {

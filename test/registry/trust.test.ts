@@ -1,5 +1,15 @@
 // Root rotation through the API, and signing-key hygiene on the server.
-import { type Envelope, ProtocolError, generateKeyPair, signRotatedRoot, signInitialRoot, createKeySet, updateRoot, verifyInitialRoot, verifyManifest } from '@modelfleet/protocol';
+import {
+  type Envelope,
+  ProtocolError,
+  generateKeyPair,
+  signRotatedRoot,
+  signInitialRoot,
+  createKeySet,
+  updateRoot,
+  verifyInitialRoot,
+  verifyManifest,
+} from '@modelfleet/protocol';
 import { inDays } from '@modelfleet/protocol/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildLayersModel } from '../fixtures/models.ts';
@@ -9,7 +19,8 @@ import { type TestWorker, startWorker } from '../harness/worker.ts';
 let worker: TestWorker;
 let oldManifest: { digest: string; envelope: Envelope };
 
-const manifestEnvelope = async (digest: string) => (await (await worker.api(`/v1/edge/manifests/${digest}`, { token: null })).json()) as Envelope;
+const manifestEnvelope = async (digest: string) =>
+  (await (await worker.api(`/v1/edge/manifests/${digest}`, { token: null })).json()) as Envelope;
 
 beforeAll(async () => {
   worker = await startWorker();
@@ -27,7 +38,10 @@ describe('root rotation', () => {
     const res = await worker.api('/v1/keys/root', { method: 'PUT', json: forged });
     expect(res.status).toBe(422);
     expect(['unknown_key', 'bad_signature']).toContain(((await res.json()) as any).error.code);
-    const anotherV1 = await worker.api('/v1/keys/root', { method: 'PUT', json: await signInitialRoot(stranger, inDays(30)) });
+    const anotherV1 = await worker.api('/v1/keys/root', {
+      method: 'PUT',
+      json: await signInitialRoot(stranger, inDays(30)),
+    });
     expect(anotherV1.status).toBe(422);
     expect(await registrySnapshot(worker)).toEqual(before);
   });
@@ -39,7 +53,9 @@ describe('root rotation', () => {
     expect(res.status, await res.clone().text()).toBe(200);
     const keys = (await (await worker.api('/v1/keys')).json()) as any;
     expect(keys.root.version).toBe(2);
-    const { roots } = (await (await worker.api('/v1/edge/roots?since=1', { token: null })).json()) as { roots: Envelope[] };
+    const { roots } = (await (await worker.api('/v1/edge/roots?since=1', { token: null })).json()) as {
+      roots: Envelope[];
+    };
     expect(roots).toHaveLength(1);
 
     const pinned = await verifyInitialRoot(worker.rootEnvelope);
@@ -50,7 +66,9 @@ describe('root rotation', () => {
     // A new publish after rotation also verifies for a device pinned to v1.
     const r = await publish(worker, 'fraud', await buildLayersModel({ seed: 6 }));
     expect(r.res.status).toBe(201);
-    await expect(verifyManifest(await manifestEnvelope(r.body.manifestDigest), r.body.manifestDigest, newest)).resolves.toBeTruthy();
+    await expect(
+      verifyManifest(await manifestEnvelope(r.body.manifestDigest), r.body.manifestDigest, newest),
+    ).resolves.toBeTruthy();
     const audit = (await (await worker.api('/v1/audit?subject=keys/root')).json()) as any;
     expect(audit.records.map((x: any) => x.action)).toEqual(['root.rotate', 'root.init']);
   });

@@ -17,7 +17,13 @@ beforeAll(async () => {
 });
 afterAll(() => worker?.dispose());
 
-interface KeyInfo { id: string; hint: string; createdAt: string; expiresAt: string | null; revokedAt: string | null }
+interface KeyInfo {
+  id: string;
+  hint: string;
+  createdAt: string;
+  expiresAt: string | null;
+  revokedAt: string | null;
+}
 type Outcome = { status: number; code: string | null };
 
 async function newApp(w: TestWorker, name = 'web'): Promise<{ id: string; appKey: string }> {
@@ -25,16 +31,31 @@ async function newApp(w: TestWorker, name = 'web'): Promise<{ id: string; appKey
   expect(res.status).toBe(201);
   return (await res.json()) as { id: string; appKey: string };
 }
-const outcome = async (res: Response): Promise<Outcome> => ({ status: res.status, code: res.ok ? null : ((await res.json()) as { error: { code: string } }).error.code });
+const outcome = async (res: Response): Promise<Outcome> => ({
+  status: res.status,
+  code: res.ok ? null : ((await res.json()) as { error: { code: string } }).error.code,
+});
 /** A device asking for a ticket with `key`. */
 const ticket = (w: TestWorker, key: string, model = 'fraud') =>
-  w.api(`/v1/edge/tickets/${model}?device=phone-1`, { token: null, headers: { 'x-modelfleet-app-key': key } }).then(outcome);
+  w
+    .api(`/v1/edge/tickets/${model}?device=phone-1`, { token: null, headers: { 'x-modelfleet-app-key': key } })
+    .then(outcome);
 const rotate = (w: TestWorker, appId: string, json: unknown, token?: string) =>
   w.api(`/v1/apps/${encodeURIComponent(appId)}/keys/rotate`, { method: 'POST', json, ...(token ? { token } : {}) });
 const revokeKey = (w: TestWorker, appId: string, keyId: string, token?: string) =>
-  w.api(`/v1/apps/${encodeURIComponent(appId)}/keys/${encodeURIComponent(keyId)}/revoke`, { method: 'POST', json: {}, ...(token ? { token } : {}) });
-const keysOf = async (w: TestWorker, appId: string) => ((await (await w.api(`/v1/apps/${appId}/keys`)).json()) as { keys: KeyInfo[] }).keys;
-const audits = async (appId: string) => ((await (await worker.api(`/v1/audit?subject=app/${appId}&action=app.key`)).json()) as { records: { action: string }[] }).records;
+  w.api(`/v1/apps/${encodeURIComponent(appId)}/keys/${encodeURIComponent(keyId)}/revoke`, {
+    method: 'POST',
+    json: {},
+    ...(token ? { token } : {}),
+  });
+const keysOf = async (w: TestWorker, appId: string) =>
+  ((await (await w.api(`/v1/apps/${appId}/keys`)).json()) as { keys: KeyInfo[] }).keys;
+const audits = async (appId: string) =>
+  (
+    (await (await worker.api(`/v1/audit?subject=app/${appId}&action=app.key`)).json()) as {
+      records: { action: string }[];
+    }
+  ).records;
 const OK: Outcome = { status: 200, code: null };
 const REFUSED: Outcome = { status: 401, code: 'app_key_invalid' };
 
@@ -56,7 +77,11 @@ describe('rotating an app key', () => {
 
     expect(await ticket(worker, app.appKey)).toEqual(OK); // during the grace period
     expect(await ticket(worker, r.appKey)).toEqual(OK);
-    await pollUntil(() => ticket(worker, app.appKey), (o) => o.status === 401, { timeoutMs: 15_000, everyMs: 100, what: 'the old key to be refused' });
+    await pollUntil(
+      () => ticket(worker, app.appKey),
+      (o) => o.status === 401,
+      { timeoutMs: 15_000, everyMs: 100, what: 'the old key to be refused' },
+    );
     expect(Date.now() - started).toBeGreaterThanOrEqual(1900);
     expect(await ticket(worker, app.appKey)).toEqual(REFUSED);
     expect(await ticket(worker, r.appKey)).toEqual(OK);
@@ -67,7 +92,10 @@ describe('rotating an app key', () => {
     const app = await newApp(worker);
     const first = (await (await rotate(worker, app.id, { graceSeconds: 0 })).json()) as { appKey: string };
     expect(await ticket(worker, app.appKey)).toEqual(REFUSED);
-    const second = (await (await rotate(worker, app.id, { graceSeconds: 3600 })).json()) as { appKey: string; keys: KeyInfo[] };
+    const second = (await (await rotate(worker, app.id, { graceSeconds: 3600 })).json()) as {
+      appKey: string;
+      keys: KeyInfo[];
+    };
     expect(await ticket(worker, app.appKey)).toEqual(REFUSED);
     expect(await ticket(worker, first.appKey)).toEqual(OK); // in its grace
     expect(await ticket(worker, second.appKey)).toEqual(OK);
@@ -85,9 +113,13 @@ describe('rotating an app key', () => {
 });
 
 describe('revoking an app key', () => {
-  it('refuses it at once, leaves the app\'s other keys working, and a second revocation changes nothing', async () => {
+  it("refuses it at once, leaves the app's other keys working, and a second revocation changes nothing", async () => {
     const app = await newApp(worker);
-    const r = (await (await rotate(worker, app.id, { graceSeconds: 86400 })).json()) as { appKey: string; keyId: string; keys: KeyInfo[] };
+    const r = (await (await rotate(worker, app.id, { graceSeconds: 86400 })).json()) as {
+      appKey: string;
+      keyId: string;
+      keys: KeyInfo[];
+    };
     const oldId = r.keys.find((k) => k.id !== r.keyId)!.id;
     const res = await revokeKey(worker, app.id, oldId);
     expect(res.status).toBe(200);
@@ -97,7 +129,10 @@ describe('revoking an app key', () => {
     expect(await ticket(worker, app.appKey)).toEqual(REFUSED);
     expect(await ticket(worker, r.appKey)).toEqual(OK);
 
-    expect(await (await revokeKey(worker, app.id, oldId)).json()).toMatchObject({ alreadyRevoked: true, revokedAt: revoked.revokedAt });
+    expect(await (await revokeKey(worker, app.id, oldId)).json()).toMatchObject({
+      alreadyRevoked: true,
+      revokedAt: revoked.revokedAt,
+    });
     expect((await audits(app.id)).map((a) => a.action)).toEqual(['app.key.revoke', 'app.key.rotate']);
   });
 });
@@ -120,7 +155,10 @@ describe('refusals change nothing', () => {
     for (const [res, want] of cases) expect(await outcome(await res)).toEqual(want);
     // Another app's key id does not reach across apps.
     const other = await newApp(worker, 'other');
-    expect(await outcome(await revokeKey(worker, app.id, (await keysOf(worker, other.id))[0]!.id))).toEqual({ status: 404, code: 'not_found' });
+    expect(await outcome(await revokeKey(worker, app.id, (await keysOf(worker, other.id))[0]!.id))).toEqual({
+      status: 404,
+      code: 'not_found',
+    });
 
     expect(await keysOf(worker, app.id)).toEqual(before);
     expect(await ticket(worker, app.appKey)).toEqual(OK);
@@ -132,10 +170,18 @@ describe('refusals change nothing', () => {
     const app = await newApp(worker);
     const keyId = (await keysOf(worker, app.id))[0]!.id;
     for (const role of ['viewer', 'operator']) {
-      const { token } = (await (await worker.api('/v1/tokens', { method: 'POST', json: { role } })).json()) as { token: string };
-      expect(await outcome(await rotate(worker, app.id, { graceSeconds: 0 }, token))).toEqual({ status: 403, code: 'forbidden' });
+      const { token } = (await (await worker.api('/v1/tokens', { method: 'POST', json: { role } })).json()) as {
+        token: string;
+      };
+      expect(await outcome(await rotate(worker, app.id, { graceSeconds: 0 }, token))).toEqual({
+        status: 403,
+        code: 'forbidden',
+      });
       expect(await outcome(await revokeKey(worker, app.id, keyId, token))).toEqual({ status: 403, code: 'forbidden' });
-      expect(await outcome(await worker.api(`/v1/apps/${app.id}/keys`, { token }))).toEqual({ status: 403, code: 'forbidden' });
+      expect(await outcome(await worker.api(`/v1/apps/${app.id}/keys`, { token }))).toEqual({
+        status: 403,
+        code: 'forbidden',
+      });
     }
     expect(await keysOf(worker, app.id)).toHaveLength(1);
     expect(await ticket(worker, app.appKey)).toEqual(OK);
@@ -146,7 +192,11 @@ describe('storage', () => {
   it('keeps only a hash of each app key', async () => {
     const app = await newApp(worker, 'stored');
     const rotated = (await (await rotate(worker, app.id, { graceSeconds: 60 })).json()) as { appKey: string };
-    const dump = JSON.stringify(await Promise.all(['apps', 'app_keys', 'audit'].map(async (t) => (await worker.db.prepare(`SELECT * FROM ${t}`).all()).results)));
+    const dump = JSON.stringify(
+      await Promise.all(
+        ['apps', 'app_keys', 'audit'].map(async (t) => (await worker.db.prepare(`SELECT * FROM ${t}`).all()).results),
+      ),
+    );
     for (const key of [app.appKey, rotated.appKey]) {
       expect(dump).not.toContain(key);
       expect(dump).toContain(await sha256Hex(utf8(key)));
@@ -170,7 +220,11 @@ describe('with the edge cache on (EDGE_CACHE_TTL_MS 5 s)', () => {
     const keyId = (await keysOf(cached, app.id))[0]!.id;
     const revokedAt = Date.now();
     expect((await revokeKey(cached, app.id, keyId)).status).toBe(200);
-    await pollUntil(() => probe(app.appKey), (o) => o.status === 401, { timeoutMs: 15_000, everyMs: 100, what: 'the revoked key to be refused' });
+    await pollUntil(
+      () => probe(app.appKey),
+      (o) => o.status === 401,
+      { timeoutMs: 15_000, everyMs: 100, what: 'the revoked key to be refused' },
+    );
     expect(Date.now() - revokedAt).toBeLessThan(5000 + 2000); // the TTL, plus slack for a loaded machine
     expect(await probe(app.appKey)).toEqual(REFUSED);
   });
@@ -180,7 +234,11 @@ describe('with the edge cache on (EDGE_CACHE_TTL_MS 5 s)', () => {
     const rotatedAt = Date.now();
     expect((await rotate(cached, app.id, { graceSeconds: 2 })).status).toBe(201);
     expect(await probe(app.appKey)).toEqual(LIVE); // cached now, for 5 s, with its end 2 s after the rotation
-    await pollUntil(() => probe(app.appKey), (o) => o.status === 401, { timeoutMs: 15_000, everyMs: 100, what: 'the old key to be refused' });
+    await pollUntil(
+      () => probe(app.appKey),
+      (o) => o.status === 401,
+      { timeoutMs: 15_000, everyMs: 100, what: 'the old key to be refused' },
+    );
     const after = Date.now() - rotatedAt;
     expect(after).toBeGreaterThanOrEqual(1900);
     expect(after).toBeLessThan(4000); // before the cached entry expires: the end is checked on every request
@@ -196,7 +254,12 @@ describe('keys minted before migration 0008', () => {
       before: {
         migration: '0008',
         seed: async (db) => {
-          await db.prepare("INSERT INTO apps (id, app_key, name, models, created_at) VALUES ('old00001', ?, 'legacy', '[\"*\"]', '2026-01-01T00:00:00.000Z')").bind(oldKey).run();
+          await db
+            .prepare(
+              "INSERT INTO apps (id, app_key, name, models, created_at) VALUES ('old00001', ?, 'legacy', '[\"*\"]', '2026-01-01T00:00:00.000Z')",
+            )
+            .bind(oldKey)
+            .run();
         },
       },
     });

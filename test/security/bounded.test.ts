@@ -24,9 +24,15 @@ beforeAll(async () => {
   await createModel(worker, 'fraud');
   const r = await publish(worker, 'fraud', await buildLayersModel({ seed: 1, inputs: 1 }), { baseline });
   expect(r.res.status).toBe(201);
-  appKey = ((await (await worker.api('/v1/apps', { method: 'POST', json: { name: 'web', models: ['*'] } })).json()) as { appKey: string }).appKey;
+  appKey = (
+    (await (await worker.api('/v1/apps', { method: 'POST', json: { name: 'web', models: ['*'] } })).json()) as {
+      appKey: string;
+    }
+  ).appKey;
   await worker.api('/v1/models/fraud/aliases/champion', { method: 'PUT', json: { version: 1 } });
-  const envelope = (await (await worker.api(`/v1/edge/manifests/${r.body.manifestDigest}`, { token: null })).json()) as { payload: string };
+  const envelope = (await (
+    await worker.api(`/v1/edge/manifests/${r.body.manifestDigest}`, { token: null })
+  ).json()) as { payload: string };
   chunk = JSON.parse(Buffer.from(envelope.payload, 'base64').toString()).chunks[0];
 });
 afterAll(() => worker?.dispose());
@@ -51,9 +57,15 @@ describe('bounded bodies', () => {
     // The server answers 413 and stops reading; a client still writing may instead see the
     // connection closed under it (a busy machine makes that race likely): either way it was refused.
     const res = await fetch(`${worker.url}/v1/edge/sketches/fraud/1?device=attacker-1`, {
-      method: 'POST', body, duplex: 'half', headers: { 'content-type': 'application/octet-stream', 'x-modelfleet-app-key': appKey },
+      method: 'POST',
+      body,
+      duplex: 'half',
+      headers: { 'content-type': 'application/octet-stream', 'x-modelfleet-app-key': appKey },
     } as RequestInit).catch((e: Error) => e);
-    if (res instanceof Error) expect(String((res as Error & { cause?: unknown }).cause ?? res.message)).toMatch(/other side closed|ECONNRESET|EPIPE|socket/i);
+    if (res instanceof Error)
+      expect(String((res as Error & { cause?: unknown }).cause ?? res.message)).toMatch(
+        /other side closed|ECONNRESET|EPIPE|socket/i,
+      );
     else {
       expect(res.status).toBe(413);
       expect(await res.json()).toMatchObject({ error: { code: 'payload_too_large' } });
@@ -61,7 +73,9 @@ describe('bounded bodies', () => {
     // The server stopped reading at the 64 KiB cap; what the client had buffered by then is far below the 64 MiB it offered.
     expect(pulled()).toBeLessThan(total / 4);
     // Nothing was counted, and the edge still takes a real upload.
-    const status = (await (await worker.api(`/v1/models/fraud/versions/1/sketches/${today}`)).json()) as { devices: number };
+    const status = (await (await worker.api(`/v1/models/fraud/versions/1/sketches/${today}`)).json()) as {
+      devices: number;
+    };
     expect(status.devices).toBe(0);
   });
 });
@@ -72,7 +86,10 @@ describe('operator routes', () => {
     const total = 256 * 1024 * 1024;
     const { body, pulled } = offered(total, new Uint8Array(256 * 1024).fill(32)); // spaces: valid JSON whitespace, so only the size can refuse it
     const res = await fetch(`${worker.url}/v1/models/fraud/uploads`, {
-      method: 'POST', body, duplex: 'half', headers: { 'content-type': 'application/json', authorization: `Bearer ${worker.adminToken}` },
+      method: 'POST',
+      body,
+      duplex: 'half',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${worker.adminToken}` },
     } as RequestInit);
     expect(res.status).toBe(413);
     expect(pulled()).toBeLessThan(total / 4);
@@ -95,7 +112,9 @@ describe('windows', () => {
   it('an operator cannot close a window that has not begun; the day stays open for uploads', async () => {
     const res = await worker.api(`/v1/models/fraud/versions/1/sketches/${today + 1}/close`, { method: 'POST' });
     expect(res.status).toBe(400);
-    expect(await res.json()).toMatchObject({ error: { code: 'bad_request', message: expect.stringContaining('in the future') } });
+    expect(await res.json()).toMatchObject({
+      error: { code: 'bad_request', message: expect.stringContaining('in the future') },
+    });
     const windows = (await (await worker.api('/v1/models/fraud/drift')).json()) as { windows: unknown[] };
     expect(windows.windows).toHaveLength(0);
   });
@@ -106,9 +125,17 @@ describe('publisher uploads', () => {
     const artifacts = await buildLayersModel({ seed: 3, inputs: 1 });
     const modelJson = structuredClone(artifacts.modelJson) as any;
     modelJson.weightsManifest[0].weights.push({ name: 'huge/kernel', shape: [2 ** 40, 1024], dtype: 'float32' });
-    const res = await worker.api('/v1/models/fraud/uploads', { method: 'POST', json: { format: 'tfjs-layers', modelJson, chunks: [] } });
+    const res = await worker.api('/v1/models/fraud/uploads', {
+      method: 'POST',
+      json: { format: 'tfjs-layers', modelJson, chunks: [] },
+    });
     expect(res.status).toBe(413);
-    expect(await res.json()).toMatchObject({ error: { code: 'payload_too_large', message: expect.stringMatching(/^model weights are 45035996273705\d\d bytes/) } }); // 2^52 + the model's own
+    expect(await res.json()).toMatchObject({
+      error: {
+        code: 'payload_too_large',
+        message: expect.stringMatching(/^model weights are 45035996273705\d\d bytes/),
+      },
+    }); // 2^52 + the model's own
   }, 30_000);
 
   it('params nested deeper than 32 levels are a coded 400; the registry keeps answering', async () => {
@@ -116,13 +143,17 @@ describe('publisher uploads', () => {
     for (let i = 0; i < 10_000; i++) deep = { d: deep };
     const artifacts = await buildLayersModel({ seed: 4, inputs: 1 });
     const res = await worker.api('/v1/models/fraud/uploads', {
-      method: 'POST', body: `{"format":"tfjs-layers","modelJson":${JSON.stringify(artifacts.modelJson)},"chunks":[],"params":${'{"d":'.repeat(10_000)}1${'}'.repeat(10_000)}}`,
+      method: 'POST',
+      body: `{"format":"tfjs-layers","modelJson":${JSON.stringify(artifacts.modelJson)},"chunks":[],"params":${'{"d":'.repeat(10_000)}1${'}'.repeat(10_000)}}`,
       headers: { 'content-type': 'application/json' },
     });
     expect(res.status).toBe(400);
     expect(JSON.stringify(await res.json())).toContain('at most 32 levels');
     expect((await worker.api('/v1/models/fraud/versions')).status).toBe(200);
-    const shallow = await worker.api('/v1/models/fraud/uploads', { method: 'POST', json: { format: 'tfjs-layers', modelJson: artifacts.modelJson, chunks: [], params: { a: { b: { c: 1 } } } } });
+    const shallow = await worker.api('/v1/models/fraud/uploads', {
+      method: 'POST',
+      json: { format: 'tfjs-layers', modelJson: artifacts.modelJson, chunks: [], params: { a: { b: { c: 1 } } } },
+    });
     expect(shallow.status).not.toBe(400); // 422 weights_mismatch (no chunks sent): past validation
   });
 });

@@ -16,10 +16,14 @@ export interface SignedIn {
 }
 
 /** The sign-in form posted with `token`. */
-export const postLogin = (worker: TestWorker, token: string) => worker.api('/console/login', {
-  method: 'POST', token: null, redirect: 'manual',
-  headers: { origin: ORIGIN, 'content-type': 'application/x-www-form-urlencoded' }, body: `token=${encodeURIComponent(token)}`,
-});
+export const postLogin = (worker: TestWorker, token: string) =>
+  worker.api('/console/login', {
+    method: 'POST',
+    token: null,
+    redirect: 'manual',
+    headers: { origin: ORIGIN, 'content-type': 'application/x-www-form-urlencoded' },
+    body: `token=${encodeURIComponent(token)}`,
+  });
 
 export async function signIn(worker: TestWorker, token: string): Promise<SignedIn> {
   const res = await postLogin(worker, token);
@@ -34,13 +38,26 @@ export async function signIn(worker: TestWorker, token: string): Promise<SignedI
 export async function consolePage(worker: TestWorker, cookie: string, path = '/console') {
   const res = await worker.api(path, { token: null, redirect: 'manual', headers: { cookie } });
   const html = await res.text();
-  return { status: res.status, location: res.headers.get('location'), csrf: html.match(/<meta name="csrf-token" content="([^"]+)"/)?.[1] ?? null, html };
+  return {
+    status: res.status,
+    location: res.headers.get('location'),
+    csrf: html.match(/<meta name="csrf-token" content="([^"]+)"/)?.[1] ?? null,
+    html,
+  };
 }
 
 /** A console form post with the cookie and a CSRF token, from the console's own origin. */
-export function consolePost(worker: TestWorker, cookie: string, path: string, csrf: string, form: Record<string, string> = {}) {
+export function consolePost(
+  worker: TestWorker,
+  cookie: string,
+  path: string,
+  csrf: string,
+  form: Record<string, string> = {},
+) {
   return worker.api(path, {
-    method: 'POST', token: null, redirect: 'manual',
+    method: 'POST',
+    token: null,
+    redirect: 'manual',
     headers: { cookie, origin: ORIGIN, 'content-type': 'application/x-www-form-urlencoded' },
     body: new URLSearchParams({ _csrf: csrf, ...form }).toString(),
   });

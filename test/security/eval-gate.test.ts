@@ -28,14 +28,22 @@ let fraudId: number;
 const argmax = (r: number[]) => r.reduce((best, v, i) => (v > r[best]! ? i : best), 0);
 
 const serverMetrics = async (version: number) =>
-  (await worker.db.prepare(SERVER_METRICS).bind(fraudId, version).all<{ metrics: string }>()).results.map((r) => JSON.parse(r.metrics) as { accuracy: number; logLoss: number | null; rows: number });
-const putSet = (json: unknown, token?: string) => worker.api('/v1/models/fraud/eval-set', { method: 'PUT', json, ...(token ? { token } : {}) });
-const evaluate = (version: number, token?: string) => worker.api(`/v1/models/fraud/versions/${version}/evaluate`, { method: 'POST', ...(token ? { token } : {}) });
-const errorOf = async (res: Response) => ({ status: res.status, code: ((await res.json()) as { error?: { code?: string } }).error?.code });
+  (await worker.db.prepare(SERVER_METRICS).bind(fraudId, version).all<{ metrics: string }>()).results.map(
+    (r) => JSON.parse(r.metrics) as { accuracy: number; logLoss: number | null; rows: number },
+  );
+const putSet = (json: unknown, token?: string) =>
+  worker.api('/v1/models/fraud/eval-set', { method: 'PUT', json, ...(token ? { token } : {}) });
+const evaluate = (version: number, token?: string) =>
+  worker.api(`/v1/models/fraud/versions/${version}/evaluate`, { method: 'POST', ...(token ? { token } : {}) });
+const errorOf = async (res: Response) => ({
+  status: res.status,
+  code: ((await res.json()) as { error?: { code?: string } }).error?.code,
+});
 const stored = async () => ({
   registry: await registrySnapshot(worker),
   evalSets: (await worker.db.prepare('SELECT * FROM eval_sets').all()).results,
-  evaluations: (await worker.db.prepare('SELECT * FROM evaluations ORDER BY model_id, version, eval_set_digest').all()).results,
+  evaluations: (await worker.db.prepare('SELECT * FROM evaluations ORDER BY model_id, version, eval_set_digest').all())
+    .results,
   objects: (await worker.r2.list({ prefix: 'evalsets/' })).objects.map((o) => o.key).sort(),
 });
 
@@ -70,23 +78,91 @@ describe('who may register and evaluate', () => {
 
 describe('registration refuses bad sets with coded errors and stores nothing', () => {
   const cases: [string, () => unknown, number, string, RegExp][] = [
-    ['ragged rows', () => ({ inputs: [[1, 2, 3, 4], [1, 2, 3]], labels: [0, 1] }), 400, 'bad_request', /ragged/],
-    ['the wrong width for the champion', () => ({ inputs: [[1, 2, 3], [4, 5, 6]], labels: [0, 1] }), 400, 'bad_request', /takes \[\?,4\]/],
-    ['a non-finite value (1e999 parses as Infinity)', () => '{"inputs":[[1,2,3,1e999]],"labels":[0]}', 400, 'bad_request', /non-finite/],
-    ['a string where a number belongs', () => ({ inputs: [[1, 2, 3, '4']], labels: [0] }), 400, 'bad_request', /string where a number/],
+    [
+      'ragged rows',
+      () => ({
+        inputs: [
+          [1, 2, 3, 4],
+          [1, 2, 3],
+        ],
+        labels: [0, 1],
+      }),
+      400,
+      'bad_request',
+      /ragged/,
+    ],
+    [
+      'the wrong width for the champion',
+      () => ({
+        inputs: [
+          [1, 2, 3],
+          [4, 5, 6],
+        ],
+        labels: [0, 1],
+      }),
+      400,
+      'bad_request',
+      /takes \[\?,4\]/,
+    ],
+    [
+      'a non-finite value (1e999 parses as Infinity)',
+      () => '{"inputs":[[1,2,3,1e999]],"labels":[0]}',
+      400,
+      'bad_request',
+      /non-finite/,
+    ],
+    [
+      'a string where a number belongs',
+      () => ({ inputs: [[1, 2, 3, '4']], labels: [0] }),
+      400,
+      'bad_request',
+      /string where a number/,
+    ],
     ['a label past the classes', () => ({ inputs: [[1, 2, 3, 4]], labels: [3] }), 400, 'bad_request', /classes 0 … 2/],
     ['a negative label', () => ({ inputs: [[1, 2, 3, 4]], labels: [-1] }), 400, 'bad_request', /labels/],
-    ['fewer labels than rows', () => ({ inputs: [[1, 2, 3, 4], [1, 2, 3, 4]], labels: [0] }), 400, 'bad_request', /one label per row/],
-    ['more than 10,000 rows', () => ({ inputs: Array.from({ length: 10_001 }, () => [0, 0, 0, 0]), labels: Array.from({ length: 10_001 }, () => 0) }), 400, 'bad_request', /10000/],
-    ['an unknown field', () => ({ inputs: [[1, 2, 3, 4]], labels: [0], weights: [1] }), 400, 'unknown_field', /weights/],
+    [
+      'fewer labels than rows',
+      () => ({
+        inputs: [
+          [1, 2, 3, 4],
+          [1, 2, 3, 4],
+        ],
+        labels: [0],
+      }),
+      400,
+      'bad_request',
+      /one label per row/,
+    ],
+    [
+      'more than 10,000 rows',
+      () => ({
+        inputs: Array.from({ length: 10_001 }, () => [0, 0, 0, 0]),
+        labels: Array.from({ length: 10_001 }, () => 0),
+      }),
+      400,
+      'bad_request',
+      /10000/,
+    ],
+    [
+      'an unknown field',
+      () => ({ inputs: [[1, 2, 3, 4]], labels: [0], weights: [1] }),
+      400,
+      'unknown_field',
+      /weights/,
+    ],
   ];
   for (const [name, body, status, code, message] of cases) {
     it(name, async () => {
       const before = await stored();
       const value = body();
-      const res = typeof value === 'string'
-        ? await worker.api('/v1/models/fraud/eval-set', { method: 'PUT', body: value, headers: { 'content-type': 'application/json' } })
-        : await putSet(value);
+      const res =
+        typeof value === 'string'
+          ? await worker.api('/v1/models/fraud/eval-set', {
+              method: 'PUT',
+              body: value,
+              headers: { 'content-type': 'application/json' },
+            })
+          : await putSet(value);
       const answer = (await res.json()) as { error: { code: string; message: string } };
       expect([res.status, answer.error.code]).toEqual([status, code]);
       expect(answer.error.message).toMatch(message);
@@ -98,28 +174,48 @@ describe('registration refuses bad sets with coded errors and stores nothing', (
     const before = await stored();
     const huge = `{"inputs":[${Array.from({ length: 9_000 }, () => `[${'1.2345678901234567,'.repeat(60)}1]`).join(',')}],"labels":[0]}`;
     expect(huge.length).toBeGreaterThan(8 * 2 ** 20);
-    const res = await worker.api('/v1/models/fraud/eval-set', { method: 'PUT', body: huge, headers: { 'content-type': 'application/json' } });
+    const res = await worker.api('/v1/models/fraud/eval-set', {
+      method: 'PUT',
+      body: huge,
+      headers: { 'content-type': 'application/json' },
+    });
     expect(await errorOf(res)).toEqual({ status: 413, code: 'payload_too_large' });
     expect(await stored()).toEqual(before);
   });
 });
 
-describe('the numbers a gate reads are the control plane\'s, not the publisher\'s', () => {
+describe("the numbers a gate reads are the control plane's, not the publisher's", () => {
   let digest: string;
 
   it('registering scores the champion on the stored bytes; the set is content-addressed and audited', async () => {
     const res = await putSet({ label: 'holdout 2026-11', inputs: rows, labels });
     expect(res.status).toBe(200);
-    const view = (await res.json()) as { digest: string; rows: number; rowShape: number[]; classes: number; evaluations: { version: number; metrics: { accuracy: number } }[] };
-    digest = createHash('sha256').update(JSON.stringify({ inputs: rows, labels })).digest('hex');
-    expect(view).toMatchObject({ digest, rows: 400, rowShape: [4], classes: 3, evaluations: [{ version: 1, metrics: { accuracy: 1, rows: 400 } }] });
+    const view = (await res.json()) as {
+      digest: string;
+      rows: number;
+      rowShape: number[];
+      classes: number;
+      evaluations: { version: number; metrics: { accuracy: number } }[];
+    };
+    digest = createHash('sha256')
+      .update(JSON.stringify({ inputs: rows, labels }))
+      .digest('hex');
+    expect(view).toMatchObject({
+      digest,
+      rows: 400,
+      rowShape: [4],
+      classes: 3,
+      evaluations: [{ version: 1, metrics: { accuracy: 1, rows: 400 } }],
+    });
     expect((await worker.r2.list({ prefix: 'evalsets/' })).objects.map((o) => o.key)).toEqual([`evalsets/${digest}`]);
-    const audit = await worker.db.prepare("SELECT actor, after FROM audit WHERE action = 'evalset.register'").all<{ actor: string; after: string }>();
+    const audit = await worker.db
+      .prepare("SELECT actor, after FROM audit WHERE action = 'evalset.register'")
+      .all<{ actor: string; after: string }>();
     expect(audit.results.map((r) => JSON.parse(r.after).digest)).toEqual([digest]);
     expect(await serverMetrics(1)).toEqual([{ accuracy: 1, logLoss: null, rows: 400, correct: 400, classes: 3 }]); // sigmoid outputs: no log loss
   });
 
-  it('v2 published with self-reported accuracy 0.9999 on the champion\'s set digest scores what its bytes score', async () => {
+  it("v2 published with self-reported accuracy 0.9999 on the champion's set digest scores what its bytes score", async () => {
     const challenger = await buildLayersModel({ seed: 9, inputs: 4, outputs: 3 });
     const lie = { evalSetDigest: digest, values: { accuracy: 0.9999, auc: 0.9999 } };
     const published = await publish(worker, 'fraud', challenger, { metrics: lie });
@@ -130,7 +226,8 @@ describe('the numbers a gate reads are the control plane\'s, not the publisher\'
     const res = await evaluate(2, ci); // CI may ask for the score, not choose it
     expect(res.status).toBe(200);
     const evaluation = (await res.json()) as { metrics: { accuracy: number }; source: string; evalSetDigest: string };
-    const truth = (await outputsInNode(challenger, rows)).filter((r, i) => argmax(r) === labels[i]).length / rows.length;
+    const truth =
+      (await outputsInNode(challenger, rows)).filter((r, i) => argmax(r) === labels[i]).length / rows.length;
     expect(evaluation).toMatchObject({ source: 'control-plane', evalSetDigest: digest });
     expect(evaluation.metrics.accuracy).toBeCloseTo(truth, 6);
     expect(truth).toBeLessThan(0.9);
@@ -147,7 +244,7 @@ describe('the numbers a gate reads are the control plane\'s, not the publisher\'
     expect(after.evaluations).toHaveLength(before.evaluations.length + 1);
   });
 
-  it('the console labels the control plane\'s numbers apart from the publisher\'s', async () => {
+  it("the console labels the control plane's numbers apart from the publisher's", async () => {
     const { cookie } = await signIn(worker, viewer);
     const { status, html } = await consolePage(worker, cookie, '/console/models/fraud');
     expect(status).toBe(200);
@@ -175,16 +272,27 @@ describe('the numbers a gate reads are the control plane\'s, not the publisher\'
     // The champion was scored on the new set at registration; v2 not yet, so a gate has nothing for it.
     expect(await serverMetrics(1)).toMatchObject([{ accuracy: 1, rows: 100 }]);
     expect(await serverMetrics(2)).toEqual([]);
-    expect(await errorOf(await worker.api('/v1/models/fraud/versions/2/evaluation'))).toEqual({ status: 404, code: 'not_found' });
+    expect(await errorOf(await worker.api('/v1/models/fraud/versions/2/evaluation'))).toEqual({
+      status: 404,
+      code: 'not_found',
+    });
     // The evaluations on the old set are still there (history), only no longer current.
-    const all = await worker.db.prepare('SELECT version, eval_set_digest FROM evaluations ORDER BY eval_set_digest, version').all();
+    const all = await worker.db
+      .prepare('SELECT version, eval_set_digest FROM evaluations ORDER BY eval_set_digest, version')
+      .all();
     expect(all.results).toHaveLength(3);
     expect((await evaluate(2, ci)).status).toBe(200);
     expect(await serverMetrics(2)).toMatchObject([{ rows: 100 }]);
 
     // Registering the first set again brings its evaluations back without running anything.
-    const old = (await worker.db.prepare('SELECT evaluated_at FROM evaluations WHERE version = 2 AND eval_set_digest = ?').bind(digest).first<{ evaluated_at: string }>())!;
-    const back = (await (await putSet({ inputs: rows, labels })).json()) as { digest: string; evaluations: { version: number; evaluatedAt: string }[] };
+    const old = (await worker.db
+      .prepare('SELECT evaluated_at FROM evaluations WHERE version = 2 AND eval_set_digest = ?')
+      .bind(digest)
+      .first<{ evaluated_at: string }>())!;
+    const back = (await (await putSet({ inputs: rows, labels })).json()) as {
+      digest: string;
+      evaluations: { version: number; evaluatedAt: string }[];
+    };
     expect(back.digest).toBe(digest);
     expect(back.evaluations.find((e) => e.version === 2)?.evaluatedAt).toBe(old.evaluated_at);
   });
@@ -200,16 +308,22 @@ describe('the numbers a gate reads are the control plane\'s, not the publisher\'
   });
 });
 
-describe('one evaluation\'s work is bounded', () => {
+describe("one evaluation's work is bounded", () => {
   it('a model × set past rows × weights = 2^32 is refused before it runs (eval_set_mismatch); the set stands', async () => {
     await createModel(worker, 'big');
     // 4 → 110,000 → 3: ~880k weights (3.5 MB); 5,000 rows of it would be ~4.4 G multiply-adds.
-    expect((await publish(worker, 'big', await buildLayersModel({ seed: 2, inputs: 4, hidden: 110_000, outputs: 3 }))).res.status).toBe(201);
+    expect(
+      (await publish(worker, 'big', await buildLayersModel({ seed: 2, inputs: 4, hidden: 110_000, outputs: 3 }))).res
+        .status,
+    ).toBe(201);
     const half = rows.map((r) => r.map((x) => x / 2)); // rows of its own: the sets above are not touched
     const set = { inputs: half.slice(0, 100), labels: labels.slice(0, 100) };
     expect((await worker.api('/v1/models/big/eval-set', { method: 'PUT', json: set })).status).toBe(200); // no champion: nothing scored yet
     expect((await worker.api('/v1/models/big/versions/1/evaluate', { method: 'POST', token: ci })).status).toBe(200); // 88 M: fine
-    const many = { inputs: Array.from({ length: 5000 }, (_, i) => half[i % half.length]!), labels: Array.from({ length: 5000 }, (_, i) => labels[i % rows.length]!) };
+    const many = {
+      inputs: Array.from({ length: 5000 }, (_, i) => half[i % half.length]!),
+      labels: Array.from({ length: 5000 }, (_, i) => labels[i % rows.length]!),
+    };
     expect((await worker.api('/v1/models/big/eval-set', { method: 'PUT', json: many })).status).toBe(200);
     const before = await stored();
     const res = await worker.api('/v1/models/big/versions/1/evaluate', { method: 'POST', token: ci });

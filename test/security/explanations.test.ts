@@ -3,7 +3,14 @@
 // cannot smuggle a thousands-of-keys blob, non-numbers or an unknown method into every device's
 // manifest. Malformed explanations are refused at the first publish step with a coded error, and
 // nothing is stored; well-formed ones come back from the API and inside the signed manifest.
-import { Explanations, MAX_EXPLAINED_FEATURES, Metrics, fromBase64, parseEnvelope, parseManifest } from '@modelfleet/protocol';
+import {
+  Explanations,
+  MAX_EXPLAINED_FEATURES,
+  Metrics,
+  fromBase64,
+  parseEnvelope,
+  parseManifest,
+} from '@modelfleet/protocol';
 import * as z from 'zod/mini';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildLayersModel } from '../fixtures/models.ts';
@@ -11,8 +18,16 @@ import { type ModelArtifacts, createModel, publish, registrySnapshot, stageUploa
 import { type TestWorker, startWorker } from '../harness/worker.ts';
 
 const SET = 'e'.repeat(64);
-const good = { method: 'permutation', metric: 'auc', evalSetDigest: SET, features: { amount: 0.12, merchant_risk: 0.07, hour: 0.004, foreign: -0.001 } };
-const tooMany = { ...good, features: Object.fromEntries(Array.from({ length: MAX_EXPLAINED_FEATURES + 1 }, (_, i) => [`f${i}`, 0.001])) };
+const good = {
+  method: 'permutation',
+  metric: 'auc',
+  evalSetDigest: SET,
+  features: { amount: 0.12, merchant_risk: 0.07, hour: 0.004, foreign: -0.001 },
+};
+const tooMany = {
+  ...good,
+  features: Object.fromEntries(Array.from({ length: MAX_EXPLAINED_FEATURES + 1 }, (_, i) => [`f${i}`, 0.001])),
+};
 let worker: TestWorker;
 let artifacts: ModelArtifacts;
 
@@ -45,11 +60,31 @@ describe('publish', () => {
 
   const cases: [string, unknown, string, RegExp][] = [
     ['more than 1000 features', tooMany, 'bad_request', /metrics\.explanations\.features.*at most 1000 features/],
-    ['a value that is not a number', { ...good, features: { amount: '0.12' } }, 'bad_request', /metrics\.explanations\.features\.amount/],
-    ['Infinity (JSON sends null)', { ...good, features: { amount: Infinity } }, 'bad_request', /metrics\.explanations\.features\.amount/],
+    [
+      'a value that is not a number',
+      { ...good, features: { amount: '0.12' } },
+      'bad_request',
+      /metrics\.explanations\.features\.amount/,
+    ],
+    [
+      'Infinity (JSON sends null)',
+      { ...good, features: { amount: Infinity } },
+      'bad_request',
+      /metrics\.explanations\.features\.amount/,
+    ],
     ['a method the console does not know', { ...good, method: 'shap' }, 'bad_request', /metrics\.explanations\.method/],
-    ['an evaluation set that is no digest', { ...good, evalSetDigest: 'holdout-2026' }, 'bad_request', /metrics\.explanations\.evalSetDigest/],
-    ['no metric', { method: 'permutation', evalSetDigest: SET, features: good.features }, 'bad_request', /metrics\.explanations\.metric/],
+    [
+      'an evaluation set that is no digest',
+      { ...good, evalSetDigest: 'holdout-2026' },
+      'bad_request',
+      /metrics\.explanations\.evalSetDigest/,
+    ],
+    [
+      'no metric',
+      { method: 'permutation', evalSetDigest: SET, features: good.features },
+      'bad_request',
+      /metrics\.explanations\.metric/,
+    ],
     ['an empty feature name', { ...good, features: { '': 0.1 } }, 'bad_request', /metrics\.explanations\.features/],
     ['explanations that are a list', [good], 'bad_request', /metrics\.explanations/],
     ['a stray field', { ...good, note: 'trust me' }, 'unknown_field', /note in metrics\.explanations/],

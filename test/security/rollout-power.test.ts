@@ -22,11 +22,21 @@ const evalSet = 'e'.repeat(64);
 const gate = { metric: 'auc', margin: 0.01 };
 
 const rollouts = async () => (await worker.db.prepare('SELECT COUNT(*) AS n FROM rollouts').first<{ n: number }>())!.n;
-const creates = async () => (await worker.db.prepare("SELECT COUNT(*) AS n FROM audit WHERE action = 'rollout.create'").first<{ n: number }>())!.n;
-const start = (plan: unknown, token?: string) => worker.api('/v1/models/fraud/rollouts', { method: 'POST', ...(token ? { token } : {}), json: { challenger: 2, plan } });
-const preview = (plan: unknown, token?: string) => worker.api('/v1/models/fraud/rollouts/preview', { method: 'POST', ...(token ? { token } : {}), json: { plan } });
+const creates = async () =>
+  (await worker.db.prepare("SELECT COUNT(*) AS n FROM audit WHERE action = 'rollout.create'").first<{ n: number }>())!
+    .n;
+const start = (plan: unknown, token?: string) =>
+  worker.api('/v1/models/fraud/rollouts', {
+    method: 'POST',
+    ...(token ? { token } : {}),
+    json: { challenger: 2, plan },
+  });
+const preview = (plan: unknown, token?: string) =>
+  worker.api('/v1/models/fraud/rollouts/preview', { method: 'POST', ...(token ? { token } : {}), json: { plan } });
 const abortLive = async () => {
-  const live = await worker.db.prepare("SELECT id FROM rollouts WHERE state IN ('draft', 'running', 'paused')").first<{ id: string }>();
+  const live = await worker.db
+    .prepare("SELECT id FROM rollouts WHERE state IN ('draft', 'running', 'paused')")
+    .first<{ id: string }>();
   if (live) expect((await worker.api(`/v1/rollouts/${live.id}/abort`, { method: 'POST', json: {} })).status).toBe(200);
 };
 /** A week of daily health windows, `devices` a day, split between the champion and another version. */
@@ -34,9 +44,16 @@ async function fleet(devices: number | null) {
   await worker.db.prepare("DELETE FROM drift_windows WHERE cohort IN ('health', 'health-control')").run();
   if (devices === null) return;
   for (let w = 0; w < 7; w++) {
-    for (const [version, share] of [[1, 0.75], [2, 0.25]] as const) {
-      await worker.db.prepare("INSERT INTO drift_windows (model_id, version, window, cohort, devices, released, closed_at) VALUES (?, ?, ?, 'health', ?, 0, ?)")
-        .bind(modelId, version, 20_400 + w, Math.round(devices * share), new Date().toISOString()).run();
+    for (const [version, share] of [
+      [1, 0.75],
+      [2, 0.25],
+    ] as const) {
+      await worker.db
+        .prepare(
+          "INSERT INTO drift_windows (model_id, version, window, cohort, devices, released, closed_at) VALUES (?, ?, ?, 'health', ?, 0, ?)",
+        )
+        .bind(modelId, version, 20_400 + w, Math.round(devices * share), new Date().toISOString())
+        .run();
     }
   }
 }
@@ -44,9 +61,21 @@ async function fleet(devices: number | null) {
 beforeAll(async () => {
   worker = await startWorker({ http: true });
   await createModel(worker, 'fraud');
-  expect((await publish(worker, 'fraud', await buildLayersModel({ seed: 1 }), { metrics: { evalSetDigest: evalSet, values: { auc: 0.8 } } as never })).res.status).toBe(201);
+  expect(
+    (
+      await publish(worker, 'fraud', await buildLayersModel({ seed: 1 }), {
+        metrics: { evalSetDigest: evalSet, values: { auc: 0.8 } } as never,
+      })
+    ).res.status,
+  ).toBe(201);
   await worker.api('/v1/models/fraud/aliases/champion', { method: 'PUT', json: { version: 1 } });
-  expect((await publish(worker, 'fraud', await buildLayersModel({ seed: 2 }), { metrics: { evalSetDigest: evalSet, values: { auc: 0.83 } } as never })).res.status).toBe(201);
+  expect(
+    (
+      await publish(worker, 'fraud', await buildLayersModel({ seed: 2 }), {
+        metrics: { evalSetDigest: evalSet, values: { auc: 0.83 } } as never,
+      })
+    ).res.status,
+  ).toBe(201);
   ci = await createToken(worker, 'publisher');
   modelId = (await worker.db.prepare("SELECT id FROM models WHERE name = 'fraud'").first<{ id: number }>())!.id;
 });
@@ -57,12 +86,32 @@ describe('a plan that cannot decide', () => {
   it('is refused for a publisher on 5,000 devices a day, with the figures and the changes that would work; nothing is created', async () => {
     await fleet(5000);
     const [before, audits] = [await rollouts(), await creates()];
-    const res = await start({ steps: [{ percent: 1, bakeSeconds: 3600 }, { percent: 5, bakeSeconds: 3600 }, { percent: 25, bakeSeconds: 3600 }, { percent: 100, bakeSeconds: 3600 }], gate }, ci);
+    const res = await start(
+      {
+        steps: [
+          { percent: 1, bakeSeconds: 3600 },
+          { percent: 5, bakeSeconds: 3600 },
+          { percent: 25, bakeSeconds: 3600 },
+          { percent: 100, bakeSeconds: 3600 },
+        ],
+        gate,
+      },
+      ci,
+    );
     expect(res.status).toBe(422);
     const { error } = (await res.json()) as any;
     expect(error.code).toBe('plan_cannot_decide');
-    expect(error.details.power).toMatchObject({ canDecide: false, status: 'cannot-decide', fleet: { devicesPerDay: 5000, windows: 7 }, rule: { kind: 'sequential', alpha: 0.05, power: 0.95 } });
-    expect(error.details.power.steps[0]).toMatchObject({ percent: 1, devicesPerDay: { challenger: 50, control: 50 }, canDecide: false });
+    expect(error.details.power).toMatchObject({
+      canDecide: false,
+      status: 'cannot-decide',
+      fleet: { devicesPerDay: 5000, windows: 7 },
+      rule: { kind: 'sequential', alpha: 0.05, power: 0.95 },
+    });
+    expect(error.details.power.steps[0]).toMatchObject({
+      percent: 1,
+      devicesPerDay: { challenger: 50, control: 50 },
+      canDecide: false,
+    });
     expect(error.details.suggestions.join('\n')).toMatch(/looser tolerances: load_failure_rate ≥ [0-9.]+/);
     expect(await rollouts()).toBe(before);
     expect(await creates()).toBe(audits);
@@ -70,13 +119,21 @@ describe('a plan that cannot decide', () => {
 
   it('is warned for an operator: 201 with warnings, the power report in the response and in the audit record', async () => {
     await fleet(5000);
-    const res = await start({ steps: [{ percent: 1, bakeSeconds: 3600 }, { percent: 100, bakeSeconds: 3600 }] });
+    const res = await start({
+      steps: [
+        { percent: 1, bakeSeconds: 3600 },
+        { percent: 100, bakeSeconds: 3600 },
+      ],
+    });
     expect(res.status).toBe(201);
     const body = (await res.json()) as any;
     expect(body.power).toMatchObject({ canDecide: false, status: 'cannot-decide' });
     expect(body.warnings.join('\n')).toMatch(/step 1 \(1 %.*can detect only/);
     const { history } = (await (await worker.api(`/v1/rollouts/${body.id}`)).json()) as any;
-    expect(history[0]).toMatchObject({ action: 'rollout.create', after: { power: { canDecide: false, fleet: { devicesPerDay: 5000 } } } });
+    expect(history[0]).toMatchObject({
+      action: 'rollout.create',
+      after: { power: { canDecide: false, fleet: { devicesPerDay: 5000 } } },
+    });
     expect(history[0].reason).toMatch(/operator started a plan that cannot decide/);
   });
 
@@ -87,7 +144,11 @@ describe('a plan that cannot decide', () => {
     const { error } = (await res.json()) as any;
     expect(error).toMatchObject({ code: 'plan_cannot_decide', details: { power: { fleet: { devicesPerDay: 0 } } } });
     expect(error.details.problems[0]).toMatch(/no devices/);
-    expect(await worker.db.prepare("SELECT COUNT(*) AS n FROM rollouts WHERE state IN ('draft', 'running', 'paused')").first<{ n: number }>()).toEqual({ n: 0 });
+    expect(
+      await worker.db
+        .prepare("SELECT COUNT(*) AS n FROM rollouts WHERE state IN ('draft', 'running', 'paused')")
+        .first<{ n: number }>(),
+    ).toEqual({ n: 0 });
   });
 
   it('no fleet data at all is a documented hold: the publisher rollout starts, warned, on the fixed default plan', async () => {
@@ -110,9 +171,17 @@ describe('defaults that fit the fleet', () => {
     expect(body.power).toMatchObject({ canDecide: true, status: 'decides', derived: { steps: true, analysis: true } });
     expect(body.warnings).toEqual([]);
     expect(body.plan.steps.map((s: { percent: number }) => s.percent)).toEqual([10, 25, 50, 100]);
-    expect(body.plan.analysis.find((c: { metric: string }) => c.metric === 'verify_failure_rate')).toMatchObject({ tolerance: 0.001, minSample: 83_300 }); // one release of 83,300 an arm decides (typical rates)
+    expect(body.plan.analysis.find((c: { metric: string }) => c.metric === 'verify_failure_rate')).toMatchObject({
+      tolerance: 0.001,
+      minSample: 83_300,
+    }); // one release of 83,300 an arm decides (typical rates)
     // The stored plan is the derived one (what the analysis will judge).
-    expect(JSON.parse((await worker.db.prepare('SELECT plan FROM rollouts WHERE id = ?').bind(body.id).first<{ plan: string }>())!.plan).steps[0].percent).toBe(10);
+    expect(
+      JSON.parse(
+        (await worker.db.prepare('SELECT plan FROM rollouts WHERE id = ?').bind(body.id).first<{ plan: string }>())!
+          .plan,
+      ).steps[0].percent,
+    ).toBe(10);
   });
 
   it('on 20,000 a day the derived tolerances loosen to what the fleet can resolve', async () => {
@@ -126,20 +195,44 @@ describe('defaults that fit the fleet', () => {
     await fleet(20_000);
     const devices = 15_000;
     const summary = {
-      devices, load: { devices, shares: { ok: 1, load_failed: 0, verify_failed: 0 } }, predict: { devices, shares: { ok: 0.998, inference_error: 0.002, non_finite: 0 } },
-      backend: { devices, shares: { webgpu: 0, wasm: 1, cpu: 0 } }, latency: { devices, p50Ms: 2, p95Ms: 5, over1sShare: 0 },
+      devices,
+      load: { devices, shares: { ok: 1, load_failed: 0, verify_failed: 0 } },
+      predict: { devices, shares: { ok: 0.998, inference_error: 0.002, non_finite: 0 } },
+      backend: { devices, shares: { webgpu: 0, wasm: 1, cpu: 0 } },
+      latency: { devices, p50Ms: 2, p95Ms: 5, over1sShare: 0 },
     };
-    await worker.db.prepare("INSERT INTO drift_windows (model_id, version, window, cohort, devices, released, verdict, closed_at) VALUES (?, 1, 20407, 'health', ?, 1, ?, ?)")
-      .bind(modelId, devices, JSON.stringify(summary), new Date().toISOString()).run();
+    await worker.db
+      .prepare(
+        "INSERT INTO drift_windows (model_id, version, window, cohort, devices, released, verdict, closed_at) VALUES (?, 1, 20407, 'health', ?, 1, ?, ?)",
+      )
+      .bind(modelId, devices, JSON.stringify(summary), new Date().toISOString())
+      .run();
     // A newer window in which 3 devices loaded the model (the rest had it cached), one of them
     // failing by the release noise: load rates come from the older window's 15,000.
-    const later = { ...summary, load: { devices: 3, shares: { ok: 0.67, load_failed: 0.33, verify_failed: 0 } }, predict: { devices: devices + 1, shares: { ok: 0.997, inference_error: 0.003, non_finite: 0 } } };
-    await worker.db.prepare("INSERT INTO drift_windows (model_id, version, window, cohort, devices, released, verdict, closed_at) VALUES (?, 1, 20408, 'health', ?, 1, ?, ?)")
-      .bind(modelId, devices, JSON.stringify(later), new Date().toISOString()).run();
+    const later = {
+      ...summary,
+      load: { devices: 3, shares: { ok: 0.67, load_failed: 0.33, verify_failed: 0 } },
+      predict: { devices: devices + 1, shares: { ok: 0.997, inference_error: 0.003, non_finite: 0 } },
+    };
+    await worker.db
+      .prepare(
+        "INSERT INTO drift_windows (model_id, version, window, cohort, devices, released, verdict, closed_at) VALUES (?, 1, 20408, 'health', ?, 1, ?, ?)",
+      )
+      .bind(modelId, devices, JSON.stringify(later), new Date().toISOString())
+      .run();
     const r = (await (await preview({ gate }, ci)).json()) as any;
-    expect(r.power.fleet.rates).toEqual({ load_failure_rate: 0, verify_failure_rate: 0, inference_error_rate: 0.003, non_finite_rate: 0 });
-    expect(r.power.steps[0].metrics.find((m: { metric: string }) => m.metric === 'inference_error_rate').rate).toBe(0.003);
-    expect(r.plan.analysis.find((c: { metric: string }) => c.metric === 'inference_error_rate').tolerance).toBeLessThan(0.026);
+    expect(r.power.fleet.rates).toEqual({
+      load_failure_rate: 0,
+      verify_failure_rate: 0,
+      inference_error_rate: 0.003,
+      non_finite_rate: 0,
+    });
+    expect(r.power.steps[0].metrics.find((m: { metric: string }) => m.metric === 'inference_error_rate').rate).toBe(
+      0.003,
+    );
+    expect(r.plan.analysis.find((c: { metric: string }) => c.metric === 'inference_error_rate').tolerance).toBeLessThan(
+      0.026,
+    );
   });
 });
 
@@ -150,7 +243,14 @@ describe('preview', () => {
     const asCi = (await (await preview({ gate }, ci)).json()) as any;
     expect(asCi).toMatchObject({ outcome: 'refused', power: { canDecide: false, fleet: { devicesPerDay: 5000 } } });
     expect(asCi.power.steps[0].metrics.map((m: { metric: string }) => m.metric)).toContain('verify_failure_rate');
-    const asAdmin = (await (await preview({ steps: [{ percent: 1, bakeSeconds: 60 }, { percent: 100, bakeSeconds: 0 }] })).json()) as any;
+    const asAdmin = (await (
+      await preview({
+        steps: [
+          { percent: 1, bakeSeconds: 60 },
+          { percent: 100, bakeSeconds: 0 },
+        ],
+      })
+    ).json()) as any;
     expect(asAdmin.outcome).toBe('warned'); // an operator is not bound by the policy it breaks
     expect(asAdmin.policyViolations.length).toBeGreaterThan(0);
     expect(await rollouts()).toBe(before);
@@ -159,29 +259,65 @@ describe('preview', () => {
 });
 
 describe('bad input', () => {
-  const analysis = (tolerance: unknown) => ({ steps: [{ percent: 10, bakeSeconds: 3600 }, { percent: 100, bakeSeconds: 0 }], analysis: [{ metric: 'inference_error_rate', tolerance }] });
+  const analysis = (tolerance: unknown) => ({
+    steps: [
+      { percent: 10, bakeSeconds: 3600 },
+      { percent: 100, bakeSeconds: 0 },
+    ],
+    analysis: [{ metric: 'inference_error_rate', tolerance }],
+  });
   const bad: [string, unknown][] = [
     ['tolerance 0 on a rate', analysis(0)],
     ['negative tolerance', analysis(-0.01)],
     ['NaN tolerance (as JSON carries it: a string or null)', analysis('NaN')],
     ['null tolerance', analysis(null)],
-    ['steps that do not grow', { steps: [{ percent: 10, bakeSeconds: 60 }, { percent: 10, bakeSeconds: 60 }, { percent: 100, bakeSeconds: 0 }] }],
-    ['steps that shrink', { steps: [{ percent: 50, bakeSeconds: 60 }, { percent: 5, bakeSeconds: 60 }, { percent: 100, bakeSeconds: 0 }] }],
+    [
+      'steps that do not grow',
+      {
+        steps: [
+          { percent: 10, bakeSeconds: 60 },
+          { percent: 10, bakeSeconds: 60 },
+          { percent: 100, bakeSeconds: 0 },
+        ],
+      },
+    ],
+    [
+      'steps that shrink',
+      {
+        steps: [
+          { percent: 50, bakeSeconds: 60 },
+          { percent: 5, bakeSeconds: 60 },
+          { percent: 100, bakeSeconds: 0 },
+        ],
+      },
+    ],
   ];
-  it.each(bad)('%s: 400 bad_request through create and preview, for both roles; nothing stored', async (_name, plan) => {
-    await fleet(1_000_000);
-    const [before, audits] = [await rollouts(), await creates()];
-    for (const res of [await start(plan), await start(plan, ci), await preview(plan)]) {
-      expect(res.status).toBe(400);
-      expect(((await res.json()) as any).error).toMatchObject({ code: 'bad_request', message: expect.stringMatching(/invalid rollout plan/) });
-    }
-    expect(await rollouts()).toBe(before);
-    expect(await creates()).toBe(audits);
-  });
+  it.each(bad)(
+    '%s: 400 bad_request through create and preview, for both roles; nothing stored',
+    async (_name, plan) => {
+      await fleet(1_000_000);
+      const [before, audits] = [await rollouts(), await creates()];
+      for (const res of [await start(plan), await start(plan, ci), await preview(plan)]) {
+        expect(res.status).toBe(400);
+        expect(((await res.json()) as any).error).toMatchObject({
+          code: 'bad_request',
+          message: expect.stringMatching(/invalid rollout plan/),
+        });
+      }
+      expect(await rollouts()).toBe(before);
+      expect(await creates()).toBe(audits);
+    },
+  );
 
   it('prediction drift keeps tolerance 0 (judged without an SE)', async () => {
     await fleet(1_000_000);
-    const res = await preview({ steps: [{ percent: 10, bakeSeconds: 3600 }, { percent: 100, bakeSeconds: 0 }], analysis: [{ metric: 'prediction_drift', tolerance: 0 }] });
+    const res = await preview({
+      steps: [
+        { percent: 10, bakeSeconds: 3600 },
+        { percent: 100, bakeSeconds: 0 },
+      ],
+      analysis: [{ metric: 'prediction_drift', tolerance: 0 }],
+    });
     expect(res.status).toBe(200);
   });
 });
@@ -190,7 +326,17 @@ describe('the CLI', () => {
   it('create --dry-run prints the power panel and creates nothing; a refusal and bad input are coded errors', async () => {
     await fleet(5000);
     const before = await rollouts();
-    const dry = await runCli(worker, process.cwd(), 'rollout', 'create', '--model', 'fraud', '--challenger', '2', '--dry-run');
+    const dry = await runCli(
+      worker,
+      process.cwd(),
+      'rollout',
+      'create',
+      '--model',
+      'fraud',
+      '--challenger',
+      '2',
+      '--dry-run',
+    );
     expect(dry.code, dry.err).toBe(0);
     expect(dry.out).toContain('dry run, nothing created: creating it would be warned for your role');
     expect(dry.out).toMatch(/power: the plan CANNOT decide on 5,000 devices a day/);
@@ -200,7 +346,18 @@ describe('the CLI', () => {
     // A publisher token through the CLI: the same refusal, coded.
     const dir = mkdtempSync(join(tmpdir(), 'plan-'));
     writeFileSync(join(dir, 'gated.json'), JSON.stringify({ gate }));
-    const refused = await runCli({ url: worker.url, adminToken: ci }, dir, 'rollout', 'create', '--model', 'fraud', '--challenger', '2', '--plan', 'gated.json');
+    const refused = await runCli(
+      { url: worker.url, adminToken: ci },
+      dir,
+      'rollout',
+      'create',
+      '--model',
+      'fraud',
+      '--challenger',
+      '2',
+      '--plan',
+      'gated.json',
+    );
     expect(refused.code).not.toBe(0);
     expect(refused.err).toMatch(/^error plan_cannot_decide: the plan cannot decide on the fleet of fraud/);
     expect(await rollouts()).toBe(before);
@@ -208,17 +365,49 @@ describe('the CLI', () => {
 
   it('an operator create prints the warnings; a zero tolerance from a plan file is refused', async () => {
     await fleet(5000);
-    const created = await runCli(worker, process.cwd(), 'rollout', 'create', '--model', 'fraud', '--challenger', '2', '--draft');
+    const created = await runCli(
+      worker,
+      process.cwd(),
+      'rollout',
+      'create',
+      '--model',
+      'fraud',
+      '--challenger',
+      '2',
+      '--draft',
+    );
     expect(created.code, created.err).toBe(0);
     expect(created.out).toMatch(/power: the plan CANNOT decide/);
     expect(created.err).toMatch(/^warning: step 1/m);
     await abortLive();
     const dir = mkdtempSync(join(tmpdir(), 'plan-'));
-    writeFileSync(`${dir}/plan.json`, JSON.stringify({ steps: [{ percent: 10, bakeSeconds: 3600 }, { percent: 100, bakeSeconds: 0 }], analysis: [{ metric: 'load_failure_rate', tolerance: 0 }] }));
+    writeFileSync(
+      `${dir}/plan.json`,
+      JSON.stringify({
+        steps: [
+          { percent: 10, bakeSeconds: 3600 },
+          { percent: 100, bakeSeconds: 0 },
+        ],
+        analysis: [{ metric: 'load_failure_rate', tolerance: 0 }],
+      }),
+    );
     const before = await rollouts();
-    const zero = await runCli(worker, dir, 'rollout', 'create', '--model', 'fraud', '--challenger', '2', '--plan', 'plan.json');
+    const zero = await runCli(
+      worker,
+      dir,
+      'rollout',
+      'create',
+      '--model',
+      'fraud',
+      '--challenger',
+      '2',
+      '--plan',
+      'plan.json',
+    );
     expect(zero.code).not.toBe(0);
-    expect(zero.err).toMatch(/^error bad_request: invalid rollout plan: analysis\.load_failure_rate: a tolerance of 0 can never pass/);
+    expect(zero.err).toMatch(
+      /^error bad_request: invalid rollout plan: analysis\.load_failure_rate: a tolerance of 0 can never pass/,
+    );
     expect(await rollouts()).toBe(before);
   });
 });

@@ -27,8 +27,10 @@ let cwd: string;
 
 const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 const chunkKey = () => `chunks/${chunk.digest}`;
-const getChunk = (headers: Record<string, string> = {}) => worker.api(`/v1/edge/chunks/${chunk.digest}`, { token: null, headers });
-const chunkFaults = async () => (await worker.db.prepare("SELECT kind, digest, detections FROM storage_faults WHERE kind = 'chunk'").all()).results;
+const getChunk = (headers: Record<string, string> = {}) =>
+  worker.api(`/v1/edge/chunks/${chunk.digest}`, { token: null, headers });
+const chunkFaults = async () =>
+  (await worker.db.prepare("SELECT kind, digest, detections FROM storage_faults WHERE kind = 'chunk'").all()).results;
 
 /** Overwrites the stored object with its bytes, one byte flipped: what bit rot or a bad write leaves. */
 async function flipByte(key: string, at = 0): Promise<Uint8Array> {
@@ -54,7 +56,11 @@ beforeAll(async () => {
   expect(r.res.status).toBe(201);
   manifestDigest = r.body.manifestDigest;
   await worker.api('/v1/models/fraud/aliases/champion', { method: 'PUT', json: { version: 1 } });
-  appKey = ((await (await worker.api('/v1/apps', { method: 'POST', json: { name: 'web', models: ['*'] } })).json()) as { appKey: string }).appKey;
+  appKey = (
+    (await (await worker.api('/v1/apps', { method: 'POST', json: { name: 'web', models: ['*'] } })).json()) as {
+      appKey: string;
+    }
+  ).appKey;
   good = model.weightData;
   chunk = { digest: sha(good), size: good.byteLength };
   cwd = mkdtempSync(join(tmpdir(), 'modelfleet-scrub-'));
@@ -120,7 +126,11 @@ describe('a chunk PUT repairs stored bytes that no longer match', () => {
     expect(await chunkFaults()).toEqual([]);
 
     // Intact now: the same PUT again writes nothing.
-    expect(await (await putChunk(worker, staged.body.uploadId, chunk.digest, good)).json()).toEqual({ digest: chunk.digest, size: chunk.size, stored: false });
+    expect(await (await putChunk(worker, staged.body.uploadId, chunk.digest, good)).json()).toEqual({
+      digest: chunk.digest,
+      size: chunk.size,
+      stored: false,
+    });
 
     const committed = await worker.api(`/v1/uploads/${staged.body.uploadId}/commit`, { method: 'POST' });
     expect(committed.status).toBe(201);
@@ -150,8 +160,16 @@ describe('modelfleet scrub', () => {
     // The same through the API: an operator's, not a viewer's.
     const viewer = await createToken(worker, 'viewer');
     expect((await worker.api('/v1/storage/scrub', { token: viewer })).status).toBe(403);
-    const page = (await (await worker.api('/v1/storage/scrub?limit=100')).json()) as { total: number; problems: any[]; next: string | null };
-    expect(page).toMatchObject({ total: 3, next: null, problems: [{ kind: 'chunk', digest: chunk.digest, state: 'corrupt' }] });
+    const page = (await (await worker.api('/v1/storage/scrub?limit=100')).json()) as {
+      total: number;
+      problems: any[];
+      next: string | null;
+    };
+    expect(page).toMatchObject({
+      total: 3,
+      next: null,
+      problems: [{ kind: 'chunk', digest: chunk.digest, state: 'corrupt' }],
+    });
 
     const repaired = await cli('scrub', '--repair', 'fraud-v1');
     expect(repaired.code, repaired.err).toBe(0);
@@ -173,7 +191,9 @@ describe('modelfleet scrub', () => {
     const body = JSON.parse(r.out) as { error: { code: string; message: string; details: { remaining: any[] } } };
     expect(body.error.code).toBe('storage_corrupt');
     expect(body.error.message).toContain('cannot be rebuilt from model files');
-    expect(body.error.details.remaining).toEqual([{ kind: 'manifest', digest: manifestDigest, state: 'missing', versions: [{ model: 'fraud', version: 1 }] }]);
+    expect(body.error.details.remaining).toEqual([
+      { kind: 'manifest', digest: manifestDigest, state: 'missing', versions: [{ model: 'fraud', version: 1 }] },
+    ]);
     await worker.r2.put(key, stored);
   });
 });

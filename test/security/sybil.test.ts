@@ -4,7 +4,16 @@
 // either range and rolled a healthy rollout back; daily windows could be poisoned the same way.
 // Client networks are simulated with CF-Connecting-IP, which Cloudflare sets (and overwrites) in
 // production and workerd passes through locally.
-import { type HealthCounts, PROOF_HEADER, encodeUpload, healthLayout, healthUpload, sketchLayout, sketchNumeric, windowOf } from '@modelfleet/protocol';
+import {
+  type HealthCounts,
+  PROOF_HEADER,
+  encodeUpload,
+  healthLayout,
+  healthUpload,
+  sketchLayout,
+  sketchNumeric,
+  windowOf,
+} from '@modelfleet/protocol';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -21,47 +30,119 @@ let appKey: string;
 const today = windowOf(new Date());
 const CAP = 4;
 const FORGED = 1000;
-const clean: HealthCounts = { load: { ok: 1 }, predict: { ok: 20 }, latencies: new Array(20).fill(2), backend: { wasm: 20 } };
-const erring: HealthCounts = { load: { ok: 1 }, predict: { ok: 18, inference_error: 2 }, latencies: new Array(20).fill(2), backend: { wasm: 20 } }; // 10 %, as in the report
+const clean: HealthCounts = {
+  load: { ok: 1 },
+  predict: { ok: 20 },
+  latencies: new Array(20).fill(2),
+  backend: { wasm: 20 },
+};
+const erring: HealthCounts = {
+  load: { ok: 1 },
+  predict: { ok: 18, inference_error: 2 },
+  latencies: new Array(20).fill(2),
+  backend: { wasm: 20 },
+}; // 10 %, as in the report
 /** Honest devices each behind their own network; the attacker's all behind one /24. */
 const honestIp = (i: number) => `198.${18 + (i >> 8)}.${i & 255}.1`; // each its own /24 (198.18.0.0/15, i < 512)
 const attackerIp = (i: number) => `203.0.113.${1 + (i % 250)}`;
 
-interface Issued { version: number; stage: string; sequence: number; rollout: string | null; proof: string }
-
-async function ticket(model: string, device: string, ip: string, extra: Record<string, string> = {}): Promise<Issued> {
-  const res = await worker.api(`/v1/edge/tickets/${model}?device=${device}`, { token: null, headers: { 'x-modelfleet-app-key': appKey, 'cf-connecting-ip': ip, ...extra } });
-  expect(res.status).toBe(200);
-  const t = JSON.parse(Buffer.from(((await res.json()) as { payload: string }).payload, 'base64').toString());
-  return { version: t.version, stage: t.stage, sequence: t.sequence, rollout: t.rolloutId, proof: res.headers.get(PROOF_HEADER)! };
+interface Issued {
+  version: number;
+  stage: string;
+  sequence: number;
+  rollout: string | null;
+  proof: string;
 }
 
-async function stepHealth(model: string, device: string, ip: string, t: Issued, counts: HealthCounts, proof: string | null = t.proof) {
+async function ticket(model: string, device: string, ip: string, extra: Record<string, string> = {}): Promise<Issued> {
+  const res = await worker.api(`/v1/edge/tickets/${model}?device=${device}`, {
+    token: null,
+    headers: { 'x-modelfleet-app-key': appKey, 'cf-connecting-ip': ip, ...extra },
+  });
+  expect(res.status).toBe(200);
+  const t = JSON.parse(Buffer.from(((await res.json()) as { payload: string }).payload, 'base64').toString());
+  return {
+    version: t.version,
+    stage: t.stage,
+    sequence: t.sequence,
+    rollout: t.rolloutId,
+    proof: res.headers.get(PROOF_HEADER)!,
+  };
+}
+
+async function stepHealth(
+  model: string,
+  device: string,
+  ip: string,
+  t: Issued,
+  counts: HealthCounts,
+  proof: string | null = t.proof,
+) {
   const body = encodeUpload(await healthLayout(), (await healthUpload(counts, t.sequence))!);
   return worker.api(`/v1/edge/step-health/${model}/${t.version}?device=${device}&rollout=${t.rollout}&phase=used`, {
-    method: 'POST', token: null, proof: null, body: body as unknown as BodyInit,
-    headers: { 'content-type': 'application/octet-stream', 'x-modelfleet-app-key': appKey, 'cf-connecting-ip': ip, ...(proof ? { [PROOF_HEADER]: proof } : {}) },
+    method: 'POST',
+    token: null,
+    proof: null,
+    body: body as unknown as BodyInit,
+    headers: {
+      'content-type': 'application/octet-stream',
+      'x-modelfleet-app-key': appKey,
+      'cf-connecting-ip': ip,
+      ...(proof ? { [PROOF_HEADER]: proof } : {}),
+    },
   });
 }
 
 async function sketch(model: string, device: string, ip: string, proof: string | null, shift: number) {
   const layout = await sketchLayout(baseline);
-  const body = encodeUpload(layout, { schemaDigest: layout.schemaDigest, window: today, features: deviceValues(device, shift).map((v) => sketchNumeric(v, edges)) });
+  const body = encodeUpload(layout, {
+    schemaDigest: layout.schemaDigest,
+    window: today,
+    features: deviceValues(device, shift).map((v) => sketchNumeric(v, edges)),
+  });
   return worker.api(`/v1/edge/sketches/${model}/1?device=${device}`, {
-    method: 'POST', token: null, proof: null, body: body as unknown as BodyInit,
-    headers: { 'content-type': 'application/octet-stream', 'x-modelfleet-app-key': appKey, 'cf-connecting-ip': ip, ...(proof ? { [PROOF_HEADER]: proof } : {}) },
+    method: 'POST',
+    token: null,
+    proof: null,
+    body: body as unknown as BodyInit,
+    headers: {
+      'content-type': 'application/octet-stream',
+      'x-modelfleet-app-key': appKey,
+      'cf-connecting-ip': ip,
+      ...(proof ? { [PROOF_HEADER]: proof } : {}),
+    },
   });
 }
 
 async function twoVersions(name: string, withBaseline = false) {
   await createModel(worker, name);
-  for (const seed of [1, 2]) expect((await publish(worker, name, await buildLayersModel({ seed, inputs: 3 }), withBaseline ? { baseline } : {})).res.status).toBe(201);
+  for (const seed of [1, 2])
+    expect(
+      (await publish(worker, name, await buildLayersModel({ seed, inputs: 3 }), withBaseline ? { baseline } : {})).res
+        .status,
+    ).toBe(201);
   await worker.api(`/v1/models/${name}/aliases/champion`, { method: 'PUT', json: { version: 1 } });
 }
 
-const PLAN = { steps: [{ percent: 50, bakeSeconds: 1 }, { percent: 100, bakeSeconds: 3600 }], analysis: [{ metric: 'inference_error_rate', tolerance: 0.05, minSample: 60, critical: true }] };
-const startRollout = async (name: string, plan: typeof PLAN = PLAN) => ((await (await worker.api(`/v1/models/${name}/rollouts`, { method: 'POST', json: { challenger: 2, plan } })).json()) as { id: string }).id;
-const decided = (id: string) => pollUntil(async () => (await (await worker.api(`/v1/rollouts/${id}`)).json()) as any, (r) => r.decision?.outcome && r.decision.outcome !== 'hold' || r.state !== 'running', { timeoutMs: 90_000, what: `rollout ${id} decision` });
+const PLAN = {
+  steps: [
+    { percent: 50, bakeSeconds: 1 },
+    { percent: 100, bakeSeconds: 3600 },
+  ],
+  analysis: [{ metric: 'inference_error_rate', tolerance: 0.05, minSample: 60, critical: true }],
+};
+const startRollout = async (name: string, plan: typeof PLAN = PLAN) =>
+  (
+    (await (
+      await worker.api(`/v1/models/${name}/rollouts`, { method: 'POST', json: { challenger: 2, plan } })
+    ).json()) as { id: string }
+  ).id;
+const decided = (id: string) =>
+  pollUntil(
+    async () => (await (await worker.api(`/v1/rollouts/${id}`)).json()) as any,
+    (r) => (r.decision?.outcome && r.decision.outcome !== 'hold') || r.state !== 'running',
+    { timeoutMs: 90_000, what: `rollout ${id} decision` },
+  );
 
 /** `perArm` honest devices in each range, each from its own network, all clean. */
 async function honestFleet(name: string, perArm: number) {
@@ -79,9 +160,11 @@ async function honestFleet(name: string, perArm: number) {
 /** Runs `fn` for 0…n−1, `width` at a time (the attacker is not polite either). */
 async function pool(n: number, fn: (i: number) => Promise<void>, width = 16) {
   let next = 0;
-  await Promise.all(Array.from({ length: width }, async () => {
-    while (next < n) await fn(next++);
-  }));
+  await Promise.all(
+    Array.from({ length: width }, async () => {
+      while (next < n) await fn(next++);
+    }),
+  );
 }
 
 /** The report's attack: invented ids from one network; challenger ones err 10 %, control ones are clean. */
@@ -104,24 +187,45 @@ async function fakeTurnstile() {
   const server = createServer(async (req, res) => {
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
-    const form = (await new Response(Buffer.concat(chunks), { headers: { 'content-type': req.headers['content-type']! } }).formData()) as unknown as { get(k: string): unknown };
-    const call = { secret: form.get('secret') as string | null, response: form.get('response') as string | null, remoteip: form.get('remoteip') as string | null };
+    const form = (await new Response(Buffer.concat(chunks), {
+      headers: { 'content-type': req.headers['content-type']! },
+    }).formData()) as unknown as { get(k: string): unknown };
+    const call = {
+      secret: form.get('secret') as string | null,
+      response: form.get('response') as string | null,
+      remoteip: form.get('remoteip') as string | null,
+    };
     calls.push(call);
     res.setHeader('content-type', 'application/json');
-    res.end(JSON.stringify(call.secret === 'turnstile-secret' && call.response === 'ok' ? { success: true } : { success: false, 'error-codes': ['invalid-input-response'] }));
+    res.end(
+      JSON.stringify(
+        call.secret === 'turnstile-secret' && call.response === 'ok'
+          ? { success: true }
+          : { success: false, 'error-codes': ['invalid-input-response'] },
+      ),
+    );
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const { port } = server.address() as AddressInfo;
-  return { url: `http://127.0.0.1:${port}/siteverify`, calls, close: () => new Promise<void>((r) => server.close(() => r())) };
+  return {
+    url: `http://127.0.0.1:${port}/siteverify`,
+    calls,
+    close: () => new Promise<void>((r) => server.close(() => r())),
+  };
 }
 
 beforeAll(async () => {
   turnstile = await fakeTurnstile();
   worker = await startWorker({
     vars: {
-      TURNSTILE_SECRET: 'turnstile-secret', TURNSTILE_VERIFY_URL: turnstile.url,
-      NETWORK_DEVICE_CAP: String(CAP), ROLLOUT_MIN_NETWORKS: '20', DRIFT_MIN_NETWORKS: '20',
-      ROLLOUT_TICK_SECONDS: '1', DRIFT_MIN_DEVICES: '60', DRIFT_EPSILON_PER_DAY: '1000',
+      TURNSTILE_SECRET: 'turnstile-secret',
+      TURNSTILE_VERIFY_URL: turnstile.url,
+      NETWORK_DEVICE_CAP: String(CAP),
+      ROLLOUT_MIN_NETWORKS: '20',
+      DRIFT_MIN_NETWORKS: '20',
+      ROLLOUT_TICK_SECONDS: '1',
+      DRIFT_MIN_DEVICES: '60',
+      DRIFT_EPSILON_PER_DAY: '1000',
     },
   });
   appKey = await createApp(worker);
@@ -167,10 +271,24 @@ describe('forged step telemetry', () => {
       const t = await ticket('few', device, ip, { 'x-modelfleet-attestation': 'turnstile:ok' });
       const arm = t.stage as 'challenger' | 'control';
       if (counts[arm] >= 60) continue;
-      expect((await stepHealth('few', device, ip, t, arm === 'challenger' ? { ...clean, predict: { inference_error: 20 } } : clean)).status).toBe(202);
+      expect(
+        (
+          await stepHealth(
+            'few',
+            device,
+            ip,
+            t,
+            arm === 'challenger' ? { ...clean, predict: { inference_error: 20 } } : clean,
+          )
+        ).status,
+      ).toBe(202);
       counts[arm]++;
     }
-    const r = await pollUntil(async () => (await (await worker.api(`/v1/rollouts/${id}`)).json()) as any, (x) => x.decision?.metrics?.some((m: any) => m.metric === 'distinct_networks'), { timeoutMs: 90_000, what: 'a decision' });
+    const r = await pollUntil(
+      async () => (await (await worker.api(`/v1/rollouts/${id}`)).json()) as any,
+      (x) => x.decision?.metrics?.some((m: any) => m.metric === 'distinct_networks'),
+      { timeoutMs: 90_000, what: 'a decision' },
+    );
     // Every challenger call failed: the metric fails, yet 10 networks cannot roll back on their own.
     expect(r.decision.metrics.find((m: any) => m.metric === 'inference_error_rate').status).toBe('fail');
     expect(r.decision.outcome).toBe('hold');
@@ -185,9 +303,11 @@ describe('proofs', () => {
     await twoVersions('proofs', true);
     t = await ticket('proofs', 'dev-a', honestIp(1));
   });
-  const count = async () => ((await (await worker.api(`/v1/models/proofs/versions/1/sketches/${today}`)).json()) as { devices: number }).devices;
+  const count = async () =>
+    ((await (await worker.api(`/v1/models/proofs/versions/1/sketches/${today}`)).json()) as { devices: number })
+      .devices;
 
-  it('an upload without the ticket\'s proof, or with another device\'s, is refused and counts nothing', async () => {
+  it("an upload without the ticket's proof, or with another device's, is refused and counts nothing", async () => {
     const none = await sketch('proofs', 'dev-a', honestIp(1), null, 0);
     expect(none.status).toBe(401);
     expect(await none.json()).toMatchObject({ error: { code: 'proof_required' } });
@@ -201,14 +321,19 @@ describe('proofs', () => {
     expect(await count()).toBe(1);
   });
 
-  it('a proof is for one version: v1\'s proof does not carry a v2 upload', async () => {
+  it("a proof is for one version: v1's proof does not carry a v2 upload", async () => {
     const body = encodeUpload(await healthLayout(), (await healthUpload(clean, today))!);
     const res = await worker.api(`/v1/edge/health/proofs/2?device=dev-a`, {
-      method: 'POST', token: null, proof: null, body: body as unknown as BodyInit,
+      method: 'POST',
+      token: null,
+      proof: null,
+      body: body as unknown as BodyInit,
       headers: { 'content-type': 'application/octet-stream', 'x-modelfleet-app-key': appKey, [PROOF_HEADER]: t.proof },
     });
     expect(res.status).toBe(403);
-    expect(await res.json()).toMatchObject({ error: { code: 'proof_invalid', message: expect.stringContaining('v1') } });
+    expect(await res.json()).toMatchObject({
+      error: { code: 'proof_invalid', message: expect.stringContaining('v1') },
+    });
   });
 
   it('the rollout salt is 256 secret bits: in no response, no audit record; a publisher cannot pin one', async () => {
@@ -216,7 +341,10 @@ describe('proofs', () => {
     const id = await startRollout('salted');
     const view = await (await worker.api(`/v1/rollouts/${id}`)).text();
     const audit = await (await worker.api(`/v1/audit?subject=rollout/${id}`)).text();
-    const { salt } = (await worker.db.prepare('SELECT salt FROM rollouts WHERE id = ?').bind(id).first<{ salt: string }>())!;
+    const { salt } = (await worker.db
+      .prepare('SELECT salt FROM rollouts WHERE id = ?')
+      .bind(id)
+      .first<{ salt: string }>())!;
     expect(salt).toMatch(/^[0-9a-f]{64}$/);
     expect(salt).not.toBe(`salted:2:${id}`);
     expect(view).not.toContain(salt);
@@ -224,9 +352,15 @@ describe('proofs', () => {
     expect(view).not.toContain('"salt"');
     const publisher = await createToken(worker, 'publisher');
     await worker.api(`/v1/rollouts/${id}/abort`, { method: 'POST', json: {} });
-    const pinned = await worker.api('/v1/models/salted/rollouts', { method: 'POST', token: publisher, json: { challenger: 2, plan: { ...PLAN, salt: 'chosen' } } });
+    const pinned = await worker.api('/v1/models/salted/rollouts', {
+      method: 'POST',
+      token: publisher,
+      json: { challenger: 2, plan: { ...PLAN, salt: 'chosen' } },
+    });
     expect(pinned.status).toBe(403);
-    expect(await worker.db.prepare("SELECT COUNT(*) AS n FROM rollouts WHERE plan LIKE '%chosen%'").first<{ n: number }>()).toEqual({ n: 0 });
+    expect(
+      await worker.db.prepare("SELECT COUNT(*) AS n FROM rollouts WHERE plan LIKE '%chosen%'").first<{ n: number }>(),
+    ).toEqual({ n: 0 });
   });
 });
 
@@ -258,7 +392,9 @@ describe('forged drift sketches', () => {
   it(`${FORGED} shifted sketches from one network do not change the window's verdict (the honest window's)`, async () => {
     for (const name of ['drift-honest', 'drift-attacked']) {
       await createModel(worker, name);
-      expect((await publish(worker, name, await buildLayersModel({ seed: 1, inputs: 3 }), { baseline })).res.status).toBe(201);
+      expect(
+        (await publish(worker, name, await buildLayersModel({ seed: 1, inputs: 3 }), { baseline })).res.status,
+      ).toBe(201);
       await worker.api(`/v1/models/${name}/aliases/champion`, { method: 'PUT', json: { version: 1 } });
     }
     let accepted = 0;
@@ -274,7 +410,10 @@ describe('forged drift sketches', () => {
         expect((await sketch(name, `${name}-${i}`, honestIp(i), t.proof, 0)).status).toBe(202);
       }
     }
-    const close = async (name: string) => (await (await worker.api(`/v1/models/${name}/versions/1/sketches/${today}/close`, { method: 'POST' })).json()) as any;
+    const close = async (name: string) =>
+      (await (
+        await worker.api(`/v1/models/${name}/versions/1/sketches/${today}/close`, { method: 'POST' })
+      ).json()) as any;
     const [h, a] = [await close('drift-honest'), await close('drift-attacked')];
     expect(h.released).toBe(true);
     expect(a.devices).toBe(60 + CAP);

@@ -13,16 +13,28 @@ beforeAll(async () => {
 afterAll(() => worker?.dispose());
 
 async function mint(w: TestWorker, role: string, token?: string): Promise<{ id: string; token: string }> {
-  const res = await w.api('/v1/tokens', { method: 'POST', json: { role, label: `${role}-test` }, ...(token ? { token } : {}) });
+  const res = await w.api('/v1/tokens', {
+    method: 'POST',
+    json: { role, label: `${role}-test` },
+    ...(token ? { token } : {}),
+  });
   expect(res.status).toBe(201);
   return (await res.json()) as { id: string; token: string };
 }
 const revoke = (w: TestWorker, id: string, json: unknown = {}, token?: string) =>
   w.api(`/v1/tokens/${encodeURIComponent(id)}/revoke`, { method: 'POST', json, ...(token ? { token } : {}) });
-const errorOf = async (res: Response) => ({ status: res.status, code: ((await res.json()) as { error?: { code?: string } }).error?.code });
-const tokenRow = (id: string) => worker.db.prepare('SELECT revoked_at FROM tokens WHERE id = ?').bind(id).first<{ revoked_at: string | null }>();
+const errorOf = async (res: Response) => ({
+  status: res.status,
+  code: ((await res.json()) as { error?: { code?: string } }).error?.code,
+});
+const tokenRow = (id: string) =>
+  worker.db.prepare('SELECT revoked_at FROM tokens WHERE id = ?').bind(id).first<{ revoked_at: string | null }>();
 const auditOf = async (id: string) =>
-  ((await (await worker.api(`/v1/audit?subject=token/${id}&action=token.revoke`)).json()) as { records: { actor: string; reason: string | null; after: unknown }[] }).records;
+  (
+    (await (await worker.api(`/v1/audit?subject=token/${id}&action=token.revoke`)).json()) as {
+      records: { actor: string; reason: string | null; after: unknown }[];
+    }
+  ).records;
 
 describe('revoking an operator token', () => {
   it('refuses the token on the API at once with a coded 401, and audits who revoked it and why', async () => {
@@ -35,9 +47,20 @@ describe('revoking an operator token', () => {
     expect(body).toMatchObject({ id: t.id, role: 'operator', alreadyRevoked: false });
     expect(Date.parse(body.revokedAt)).toBeGreaterThan(Date.now() - 60_000);
 
-    expect(await errorOf(await worker.api('/v1/models', { token: t.token }))).toEqual({ status: 401, code: 'unauthorized' });
-    expect(await errorOf(await worker.api('/v1/tokens', { method: 'POST', json: { role: 'admin' }, token: t.token }))).toEqual({ status: 401, code: 'unauthorized' });
-    expect(await auditOf(t.id)).toEqual([expect.objectContaining({ actor: 'admin (bootstrap token)', reason: 'leaked in a CI log', after: { revokedAt: body.revokedAt } })]);
+    expect(await errorOf(await worker.api('/v1/models', { token: t.token }))).toEqual({
+      status: 401,
+      code: 'unauthorized',
+    });
+    expect(
+      await errorOf(await worker.api('/v1/tokens', { method: 'POST', json: { role: 'admin' }, token: t.token })),
+    ).toEqual({ status: 401, code: 'unauthorized' });
+    expect(await auditOf(t.id)).toEqual([
+      expect.objectContaining({
+        actor: 'admin (bootstrap token)',
+        reason: 'leaked in a CI log',
+        after: { revokedAt: body.revokedAt },
+      }),
+    ]);
   });
 
   it('revoking twice changes nothing: the first revocation time, one audit record', async () => {
@@ -54,7 +77,10 @@ describe('revoking an operator token', () => {
     const t = await mint(worker, 'publisher');
     expect(await errorOf(await revoke(worker, 'nosuchid'))).toEqual({ status: 404, code: 'not_found' });
     expect(await errorOf(await revoke(worker, 'x'.repeat(65)))).toEqual({ status: 400, code: 'bad_request' });
-    expect(await errorOf(await revoke(worker, t.id, { reason: 'x', force: true }))).toEqual({ status: 400, code: 'unknown_field' });
+    expect(await errorOf(await revoke(worker, t.id, { reason: 'x', force: true }))).toEqual({
+      status: 400,
+      code: 'unknown_field',
+    });
     expect(await errorOf(await revoke(worker, t.id, { reason: 42 }))).toEqual({ status: 400, code: 'bad_request' });
     expect(await errorOf(await revoke(worker, t.id, []))).toEqual({ status: 400, code: 'bad_request' });
     expect((await tokenRow(t.id))?.revoked_at).toBeNull();
@@ -76,9 +102,14 @@ describe('revoking an operator token', () => {
     const admin = await mint(worker, 'admin');
     const other = await mint(worker, 'viewer');
     await revoke(worker, admin.id);
-    expect(await errorOf(await revoke(worker, other.id, {}, admin.token))).toEqual({ status: 401, code: 'unauthorized' });
+    expect(await errorOf(await revoke(worker, other.id, {}, admin.token))).toEqual({
+      status: 401,
+      code: 'unauthorized',
+    });
     expect((await tokenRow(other.id))?.revoked_at).toBeNull();
-    const { tokens } = (await (await worker.api('/v1/tokens')).json()) as { tokens: { id: string; revokedAt: string | null }[] };
+    const { tokens } = (await (await worker.api('/v1/tokens')).json()) as {
+      tokens: { id: string; revokedAt: string | null }[];
+    };
     expect(tokens.find((x) => x.id === admin.id)?.revokedAt).not.toBeNull();
     expect(tokens.find((x) => x.id === other.id)?.revokedAt).toBeNull();
   });
@@ -86,9 +117,13 @@ describe('revoking an operator token', () => {
 
 describe('the API document', () => {
   it('describes the routes that end credentials, with their coded refusals', async () => {
-    const doc = (await (await worker.api('/v1/openapi.json', { token: null })).json()) as { paths: Record<string, Record<string, { responses: Record<string, unknown> }>> };
+    const doc = (await (await worker.api('/v1/openapi.json', { token: null })).json()) as {
+      paths: Record<string, Record<string, { responses: Record<string, unknown> }>>;
+    };
     for (const path of ['/v1/tokens/{id}/revoke', '/v1/apps/{id}/keys/rotate', '/v1/apps/{id}/keys/{keyId}/revoke']) {
-      expect(Object.keys(doc.paths[path]?.post?.responses ?? {}), path).toEqual(expect.arrayContaining(['400', '401', '403', '404']));
+      expect(Object.keys(doc.paths[path]?.post?.responses ?? {}), path).toEqual(
+        expect.arrayContaining(['400', '401', '403', '404']),
+      );
     }
     expect(doc.paths['/v1/tokens/{id}/revoke']!.post!.responses).toHaveProperty('409');
     expect(doc.paths['/v1/apps/{id}/keys']?.get).toBeDefined();
@@ -106,13 +141,17 @@ describe('console sessions', () => {
     expect(a.value.length).toBeGreaterThanOrEqual(43); // 256 bits, base64url
     expect((await signIn(worker, t.token)).value).not.toBe(a.value); // each sign-in is its own session
 
-    const rows = (await worker.db.prepare('SELECT * FROM console_sessions WHERE token_id = ?').bind(t.id).all()).results;
+    const rows = (await worker.db.prepare('SELECT * FROM console_sessions WHERE token_id = ?').bind(t.id).all())
+      .results;
     expect(rows).toHaveLength(2);
     expect(JSON.stringify(rows)).not.toContain(a.value);
     expect(rows.map((r) => r.id_hash)).toContain(await sha256Hex(utf8(a.value)));
 
     expect((await consolePage(worker, a.cookie)).status).toBe(200);
-    expect(await errorOf(await worker.api('/v1/models', { token: a.value }))).toEqual({ status: 401, code: 'unauthorized' });
+    expect(await errorOf(await worker.api('/v1/models', { token: a.value }))).toEqual({
+      status: 401,
+      code: 'unauthorized',
+    });
   });
 
   it('signing out ends the session on the server: the old cookie value opens nothing', async () => {
@@ -130,7 +169,10 @@ describe('console sessions', () => {
       expect(again.status).toBe(303);
       expect(again.location).toBe('/console/login?error=session_ended');
     }
-    expect(await errorOf(await worker.api('/v1/models', { token: s.value }))).toEqual({ status: 401, code: 'unauthorized' });
+    expect(await errorOf(await worker.api('/v1/models', { token: s.value }))).toEqual({
+      status: 401,
+      code: 'unauthorized',
+    });
     // The token itself was not revoked by signing out: a fresh sign-in works.
     expect((await consolePage(worker, (await signIn(worker, t.token)).cookie)).status).toBe(200);
   });
@@ -174,8 +216,10 @@ describe('the last admin token', () => {
   beforeAll(async () => {
     bare = await startWorker({ vars: { ADMIN_TOKEN: '' }, installRoot: false });
     first = { id: 'root0001', token: 'mft_first_admin_for_lockout_test' };
-    await bare.db.prepare("INSERT INTO tokens (id, hash, role, label, created_at) VALUES (?, ?, 'admin', 'first', ?)")
-      .bind(first.id, await sha256Hex(utf8(first.token)), new Date().toISOString()).run();
+    await bare.db
+      .prepare("INSERT INTO tokens (id, hash, role, label, created_at) VALUES (?, ?, 'admin', 'first', ?)")
+      .bind(first.id, await sha256Hex(utf8(first.token)), new Date().toISOString())
+      .run();
   });
   afterAll(() => bare?.dispose());
 
@@ -186,13 +230,19 @@ describe('the last admin token', () => {
 
     // An expired admin token does not count as a way back in.
     const stale = await mint(bare, 'admin', first.token);
-    await bare.db.prepare("UPDATE tokens SET expires_at = '2020-01-01T00:00:00.000Z' WHERE id = ?").bind(stale.id).run();
+    await bare.db
+      .prepare("UPDATE tokens SET expires_at = '2020-01-01T00:00:00.000Z' WHERE id = ?")
+      .bind(stale.id)
+      .run();
     expect(await errorOf(await revoke(bare, first.id, {}, first.token))).toEqual({ status: 409, code: 'last_admin' });
     expect((await revoke(bare, stale.id, {}, first.token)).status).toBe(200); // an expired admin token itself may go
 
     const second = await mint(bare, 'admin', first.token);
     expect((await revoke(bare, first.id, {}, second.token)).status).toBe(200);
-    expect(await errorOf(await bare.api('/v1/tokens', { token: first.token }))).toEqual({ status: 401, code: 'unauthorized' });
+    expect(await errorOf(await bare.api('/v1/tokens', { token: first.token }))).toEqual({
+      status: 401,
+      code: 'unauthorized',
+    });
     expect(await errorOf(await revoke(bare, second.id, {}, second.token))).toEqual({ status: 409, code: 'last_admin' });
     expect((await bare.api('/v1/tokens', { token: second.token })).status).toBe(200);
   });

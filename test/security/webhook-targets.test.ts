@@ -38,18 +38,41 @@ afterAll(async () => {
 
 describe('registration refuses private targets', () => {
   const forbidden = [
-    'https://127.0.0.1/hook', 'https://127.8.9.10/', 'https://localhost/hook', 'https://hooks.localhost/', 'https://localhost./',
-    'https://[::1]/hook', 'https://[0:0:0:0:0:0:0:1]/',
-    'https://10.0.0.5/', 'https://172.16.0.1/', 'https://172.31.255.254/', 'https://192.168.1.20:8443/x',
-    'https://[fc00::1]/', 'https://[fd12:3456:789a::1]/',
-    'https://169.254.169.254/latest/meta-data/', 'https://[fe80::1]/', 'https://[febf::1]/',
-    'https://0.0.0.0/', 'https://0/', 'https://[::]/', 'https://100.100.100.200/',
+    'https://127.0.0.1/hook',
+    'https://127.8.9.10/',
+    'https://localhost/hook',
+    'https://hooks.localhost/',
+    'https://localhost./',
+    'https://[::1]/hook',
+    'https://[0:0:0:0:0:0:0:1]/',
+    'https://10.0.0.5/',
+    'https://172.16.0.1/',
+    'https://172.31.255.254/',
+    'https://192.168.1.20:8443/x',
+    'https://[fc00::1]/',
+    'https://[fd12:3456:789a::1]/',
+    'https://169.254.169.254/latest/meta-data/',
+    'https://[fe80::1]/',
+    'https://[febf::1]/',
+    'https://0.0.0.0/',
+    'https://0/',
+    'https://[::]/',
+    'https://100.100.100.200/',
     // IPv4-mapped, -compatible and NAT64 IPv6 forms of the same
-    'https://[::ffff:127.0.0.1]/', 'https://[::ffff:10.1.2.3]/', 'https://[::ffff:a9fe:a9fe]/', 'https://[0:0:0:0:0:ffff:c0a8:0101]/',
-    'https://[::127.0.0.1]/', 'https://[64:ff9b::192.168.0.1]/',
+    'https://[::ffff:127.0.0.1]/',
+    'https://[::ffff:10.1.2.3]/',
+    'https://[::ffff:a9fe:a9fe]/',
+    'https://[0:0:0:0:0:ffff:c0a8:0101]/',
+    'https://[::127.0.0.1]/',
+    'https://[64:ff9b::192.168.0.1]/',
     // decimal, hex and octal IPv4 encodings
-    'https://2130706433/', 'https://0x7f000001/', 'https://0x7f.1/', 'https://0177.0.0.1/', 'https://017700000001/',
-    'https://3232235777/', 'https://0xa9.0xfe.0xa9.0xfe/',
+    'https://2130706433/',
+    'https://0x7f000001/',
+    'https://0x7f.1/',
+    'https://0177.0.0.1/',
+    'https://017700000001/',
+    'https://3232235777/',
+    'https://0xa9.0xfe.0xa9.0xfe/',
   ];
 
   it.each(forbidden)('%s → 422 webhook_target_forbidden, nothing stored', async (url) => {
@@ -62,7 +85,13 @@ describe('registration refuses private targets', () => {
 
   it('plain http to a loopback address in any spelling is refused too (it used to be allowed to "localhost")', async () => {
     const before = await stored();
-    for (const url of ['http://127.0.0.1:9/x', 'http://2130706433/', 'http://localhost/', 'http://[::1]/', 'http://0x7f.1/']) {
+    for (const url of [
+      'http://127.0.0.1:9/x',
+      'http://2130706433/',
+      'http://localhost/',
+      'http://[::1]/',
+      'http://0x7f.1/',
+    ]) {
       const r = await register(url);
       expect(r.status, url).toBe(422);
       expect(r.body.error.code, url).toMatch(/^webhook_(url_invalid|target_forbidden)$/);
@@ -71,7 +100,13 @@ describe('registration refuses private targets', () => {
   });
 
   it('public hosts, including look-alikes of private ranges, are still accepted', async () => {
-    for (const url of ['https://hooks.example.com/a', 'https://172.32.0.1/', 'https://192.169.0.1/', 'https://[2001:db8::1]/', 'https://[::ffff:8.8.8.8]/']) {
+    for (const url of [
+      'https://hooks.example.com/a',
+      'https://172.32.0.1/',
+      'https://192.169.0.1/',
+      'https://[2001:db8::1]/',
+      'https://[::ffff:8.8.8.8]/',
+    ]) {
       expect((await register(url)).status, url).toBe(201);
     }
   });
@@ -80,15 +115,31 @@ describe('registration refuses private targets', () => {
 describe('delivery checks the target again', () => {
   it('a loopback webhook stored before the check (or since taken off the allow-list) fails without a request', async () => {
     const id = 'wh_00000000000000aa';
-    await worker.db.prepare('INSERT INTO webhooks (id, url, secret, events, model_id, description, created_at) VALUES (?, ?, ?, ?, NULL, ?, ?)')
-      .bind(id, `${receiver.url}/old`, newWebhookSecret(), JSON.stringify(['dev.modelfleet.webhook.ping']), 'registered before issue 15', new Date().toISOString()).run();
+    await worker.db
+      .prepare(
+        'INSERT INTO webhooks (id, url, secret, events, model_id, description, created_at) VALUES (?, ?, ?, ?, NULL, ?, ?)',
+      )
+      .bind(
+        id,
+        `${receiver.url}/old`,
+        newWebhookSecret(),
+        JSON.stringify(['dev.modelfleet.webhook.ping']),
+        'registered before issue 15',
+        new Date().toISOString(),
+      )
+      .run();
     expect((await worker.api(`/v1/webhooks/${id}/ping`, { method: 'POST' })).status).toBe(202);
     const [delivery] = await pollUntil(
-      async () => ((await (await worker.api(`/v1/deliveries?webhook=${id}`)).json()) as { deliveries: any[] }).deliveries,
+      async () =>
+        ((await (await worker.api(`/v1/deliveries?webhook=${id}`)).json()) as { deliveries: any[] }).deliveries,
       (d) => d.length === 1 && d[0].status !== 'pending',
       { what: 'the ping to settle', timeoutMs: 15_000, everyMs: 50 },
     );
-    expect(delivery).toMatchObject({ status: 'failed', lastStatus: null, lastError: expect.stringContaining('target refused') });
+    expect(delivery).toMatchObject({
+      status: 'failed',
+      lastStatus: null,
+      lastError: expect.stringContaining('target refused'),
+    });
     expect(receiver.received).toHaveLength(0);
   });
 });

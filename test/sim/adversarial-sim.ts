@@ -17,7 +17,9 @@ import { healthFleet } from './rollout-sim.ts';
 type Outcome = 'promote' | 'hold' | 'rollback';
 
 function decide(challenger: Arm, control: Arm, devicesPerArm: number): Outcome {
-  const metrics = DEFAULT_ANALYSIS.map((c) => judge({ ...c, minSample: Math.min(c.minSample, devicesPerArm) }, challenger, control));
+  const metrics = DEFAULT_ANALYSIS.map((c) =>
+    judge({ ...c, minSample: Math.min(c.minSample, devicesPerArm) }, challenger, control),
+  );
   const floor = networkFloor(challenger, control, DEFAULT_MIN_NETWORKS);
   if (floor?.status === 'no_data') return 'hold';
   if (metrics.some((m) => m.status === 'fail' && m.critical)) return 'rollback';
@@ -25,19 +27,35 @@ function decide(challenger: Arm, control: Arm, devicesPerArm: number): Outcome {
 }
 
 export interface AdversarialResult {
-  k: number; runs: number; forgedPerArm: number; countedWithCap: number;
+  k: number;
+  runs: number;
+  forgedPerArm: number;
+  countedWithCap: number;
   honest: Record<Outcome, number>;
   /** Runs whose decision differs from the honest one, and what it became. */
   undefended: { changed: number; to: Record<Outcome, number> };
   defended: { changed: number; to: Record<Outcome, number> };
 }
 
-export async function forgedStepRuns(runs: number, devicesPerArm: number, k: number, opts: { cap?: number; epsilon?: number; seed?: number } = {}): Promise<AdversarialResult> {
+export async function forgedStepRuns(
+  runs: number,
+  devicesPerArm: number,
+  k: number,
+  opts: { cap?: number; epsilon?: number; seed?: number } = {},
+): Promise<AdversarialResult> {
   const cap = opts.cap ?? DEFAULT_NETWORK_DEVICE_CAP;
   const fleet = await healthFleet({ epsilon: opts.epsilon ?? 2, seed: opts.seed ?? 100 + k });
   const forgedPerArm = Math.round((k / 100) * devicesPerArm);
   const tally = (): Record<Outcome, number> => ({ promote: 0, hold: 0, rollback: 0 });
-  const result: AdversarialResult = { k, runs, forgedPerArm, countedWithCap: Math.min(forgedPerArm, cap), honest: tally(), undefended: { changed: 0, to: tally() }, defended: { changed: 0, to: tally() } };
+  const result: AdversarialResult = {
+    k,
+    runs,
+    forgedPerArm,
+    countedWithCap: Math.min(forgedPerArm, cap),
+    honest: tally(),
+    undefended: { changed: 0, to: tally() },
+    defended: { changed: 0, to: tally() },
+  };
   const [failing, clean] = [await fleet.record(100, 100), await fleet.record(0, 100)];
   for (let r = 0; r < runs; r++) {
     const [challenger, control] = [await fleet.honest(devicesPerArm), await fleet.honest(devicesPerArm)];
@@ -48,14 +66,18 @@ export async function forgedStepRuns(runs: number, devicesPerArm: number, k: num
         fleet.add(a, failing);
         fleet.add(b, clean);
       }
-      const counts = networks === null ? null : { networks, attested: 0, capped: forgedPerArm - forged, largest: forged };
+      const counts =
+        networks === null ? null : { networks, attested: 0, capped: forgedPerArm - forged, largest: forged };
       const x: Arm = { ...fleet.release(a, noiseSeed), networks: counts };
       const y: Arm = { ...fleet.release(b, noiseSeed + 1), networks: counts };
       return decide(x, y, devicesPerArm);
     };
     const honest = judged(0, null);
     result.honest[honest]++;
-    for (const [which, outcome] of [['undefended', judged(forgedPerArm, null)], ['defended', judged(result.countedWithCap, devicesPerArm + 1)]] as const) {
+    for (const [which, outcome] of [
+      ['undefended', judged(forgedPerArm, null)],
+      ['defended', judged(result.countedWithCap, devicesPerArm + 1)],
+    ] as const) {
       if (outcome !== honest) {
         result[which].changed++;
         result[which].to[outcome]++;

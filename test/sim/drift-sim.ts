@@ -11,8 +11,21 @@
  * the detector runs. A naive pooled χ² on the bins runs beside it for comparison.
  */
 import {
-  type Baseline, type ReleaseNoise, type SketchLayout, SKETCH_SCALE, addReleaseNoise, addUpload, categoricalBaseline, emptyAggregate,
-  normalFrom, numericBaseline, seededUniform, seededWords, sketchCategorical, sketchLayout, sketchNumeric,
+  type Baseline,
+  type ReleaseNoise,
+  type SketchLayout,
+  SKETCH_SCALE,
+  addReleaseNoise,
+  addUpload,
+  categoricalBaseline,
+  emptyAggregate,
+  normalFrom,
+  numericBaseline,
+  seededUniform,
+  seededWords,
+  sketchCategorical,
+  sketchLayout,
+  sketchNumeric,
 } from '@modelfleet/protocol';
 import { DEFAULT_DETECT, detectDrift } from '../../control-plane/src/drift/detect.ts';
 import { chi2Survival, normalCdf, normalQuantile } from '../../control-plane/src/drift/math.ts';
@@ -37,7 +50,12 @@ export interface SimConfig {
   baselineRows?: number;
 }
 
-export interface SimResult { alarmRate: number; naiveAlarmRate: number; runs: number; noise: ReleaseNoise }
+export interface SimResult {
+  alarmRate: number;
+  naiveAlarmRate: number;
+  runs: number;
+  noise: ReleaseNoise;
+}
 
 const ZERO_SHARE = 0.35;
 const zeroCut = normalQuantile(ZERO_SHARE);
@@ -53,21 +71,33 @@ export const SHAPES: Record<Shape, (z: number) => number> = {
 /** Standard normal baseline: decile edges (ends at ±4) and a 65-point CDF table, treated as exact. */
 export function normalBaseline(features: number): Baseline {
   const edges = [-4, ...Array.from({ length: 9 }, (_, k) => normalQuantile((k + 1) / 10)), 4];
-  const pit: [number, number][] = [[-4, normalCdf(-4)], ...Array.from({ length: 63 }, (_, j) => [normalQuantile((j + 1) / 64), (j + 1) / 64] as [number, number]), [4, normalCdf(4)]];
-  return { features: Array.from({ length: features }, (_, i) => ({ name: `f${i}`, kind: 'numeric' as const, edges, pit })) };
+  const pit: [number, number][] = [
+    [-4, normalCdf(-4)],
+    ...Array.from({ length: 63 }, (_, j) => [normalQuantile((j + 1) / 64), (j + 1) / 64] as [number, number]),
+    [4, normalCdf(4)],
+  ];
+  return {
+    features: Array.from({ length: features }, (_, i) => ({ name: `f${i}`, kind: 'numeric' as const, edges, pit })),
+  };
 }
 
 function sampledBaseline(cfg: SimConfig, normal: () => number): Baseline {
   const shape = SHAPES[cfg.shape ?? 'normal'];
   return {
     features: Array.from({ length: cfg.features }, (_, i) =>
-      numericBaseline(`f${i}`, Array.from({ length: cfg.baselineRows! }, () => shape(normal())))),
+      numericBaseline(
+        `f${i}`,
+        Array.from({ length: cfg.baselineRows! }, () => shape(normal())),
+      ),
+    ),
   };
 }
 
 const noiseFor = (layout: SketchLayout, epsilon: number): ReleaseNoise =>
   // As in production when devices also send health records: drift gets 1 − HEALTH_SHARE of the day's ρ.
-  Number.isFinite(epsilon) ? releaseNoiseForRho(layout, rhoFor(epsilon, 1e-6) * (1 - HEALTH_SHARE)) : { components: 0, componentProducts: 0, numericBins: 0, categoricalBins: 0, categoricalSquares: 0 };
+  Number.isFinite(epsilon)
+    ? releaseNoiseForRho(layout, rhoFor(epsilon, 1e-6) * (1 - HEALTH_SHARE))
+    : { components: 0, componentProducts: 0, numericBins: 0, categoricalBins: 0, categoricalSquares: 0 };
 
 export async function simulate(cfg: SimConfig): Promise<SimResult> {
   const uniform = seededUniform(cfg.seed);
@@ -107,7 +137,8 @@ export async function simulate(cfg: SimConfig): Promise<SimResult> {
     if (naive) naiveAlarms++;
     // The daily release: discrete Gaussian noise on every released sum, as the Durable Object adds it.
     addReleaseNoise(agg, noise, words);
-    if (detectDrift(layout, agg, { ...DEFAULT_DETECT, familyAlpha: cfg.familyAlpha, minDevices: 0, noise }).alarm) alarms++;
+    if (detectDrift(layout, agg, { ...DEFAULT_DETECT, familyAlpha: cfg.familyAlpha, minDevices: 0, noise }).alarm)
+      alarms++;
   }
   return { alarmRate: alarms / cfg.runs, naiveAlarmRate: naiveAlarms / cfg.runs, runs: cfg.runs, noise: noise! };
 }
@@ -143,15 +174,28 @@ export async function simulateCategorical(cfg: CategoricalSimConfig): Promise<Si
   let alarms = 0;
   let noise: ReleaseNoise | null = null;
   for (let run = 0; run < cfg.runs; run++) {
-    const baseline: Baseline = { features: [categoricalBaseline('c', Array.from({ length: cfg.baselineRows }, () => draw(FREQUENCIES, CATEGORIES)))] };
+    const baseline: Baseline = {
+      features: [
+        categoricalBaseline(
+          'c',
+          Array.from({ length: cfg.baselineRows }, () => draw(FREQUENCIES, CATEGORIES)),
+        ),
+      ],
+    };
     const layout = await sketchLayout(baseline);
     noise = noiseFor(layout, cfg.epsilon);
     const vocabulary = (baseline.features[0] as { vocabulary: string[] }).vocabulary;
     const agg = emptyAggregate(layout, 1);
     for (let d = 0; d < cfg.devices; d++) {
       const favourite = draw([...fleet, cfg.unseen], [...CATEGORIES, 'new']);
-      const values = Array.from({ length: cfg.samplesPerDevice }, () => (uniform() < cfg.tau ? favourite : draw([...fleet, cfg.unseen], [...CATEGORIES, 'new'])));
-      addUpload(agg, { schemaDigest: layout.schemaDigest, window: 1, features: [sketchCategorical(values, vocabulary)] });
+      const values = Array.from({ length: cfg.samplesPerDevice }, () =>
+        uniform() < cfg.tau ? favourite : draw([...fleet, cfg.unseen], [...CATEGORIES, 'new']),
+      );
+      addUpload(agg, {
+        schemaDigest: layout.schemaDigest,
+        window: 1,
+        features: [sketchCategorical(values, vocabulary)],
+      });
     }
     addReleaseNoise(agg, noise, words);
     if (detectDrift(layout, agg, { ...DEFAULT_DETECT, minDevices: 0, noise }).alarm) alarms++;

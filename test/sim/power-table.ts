@@ -4,7 +4,13 @@
  * control-plane/src/rollouts/power.test.ts checks that docs/rollouts.md holds exactly this table.
  */
 import { DEFAULT_ANALYSIS, healthLayout } from '@modelfleet/protocol';
-import { DELTA, HEALTH_SHARE, HEALTH_SPLIT, releaseNoiseForRho, rhoFor } from '../../control-plane/src/drift/privacy.ts';
+import {
+  DELTA,
+  HEALTH_SHARE,
+  HEALTH_SPLIT,
+  releaseNoiseForRho,
+  rhoFor,
+} from '../../control-plane/src/drift/privacy.ts';
 import { stepPrivacy } from '../../control-plane/src/rollouts/step-budget.ts';
 import { deriveDefaults } from '../../control-plane/src/rollouts/plan-defaults.ts';
 import { FIXED_RULE, type Privacy, powerReport } from '../../control-plane/src/rollouts/power.ts';
@@ -13,7 +19,11 @@ export const TABLE_FLEETS = [1_000, 5_000, 20_000, 100_000, 1_000_000, 10_000_00
 
 /** The privacy of a step's health release before issue 16: a fixed 10 % health share of the daily ε, every health feature released. */
 export async function fixedSharePrivacy(epsilonPerDay = 2): Promise<Privacy> {
-  const noiseSigma = releaseNoiseForRho(await healthLayout(), rhoFor(epsilonPerDay, DELTA) * HEALTH_SHARE, HEALTH_SPLIT).categoricalBins;
+  const noiseSigma = releaseNoiseForRho(
+    await healthLayout(),
+    rhoFor(epsilonPerDay, DELTA) * HEALTH_SHARE,
+    HEALTH_SPLIT,
+  ).categoricalBins;
   return { epsilonPerDay, healthShare: HEALTH_SHARE, noiseSigma, delta: DELTA };
 }
 
@@ -33,7 +43,9 @@ export async function powerTable(): Promise<string> {
     const fixed = powerReport(old, fleet, before, FIXED_RULE);
     const tol = (m: string) => plan.analysis.find((c) => c.metric === m)!.tolerance;
     const judged = r.steps.filter((s) => s.judged);
-    const total = judged.every((s) => s.secondsToDecision !== null) ? judged.reduce((sum, s) => sum + s.secondsToDecision!, 0) : null;
+    const total = judged.every((s) => s.secondsToDecision !== null)
+      ? judged.reduce((sum, s) => sum + s.secondsToDecision!, 0)
+      : null;
     return `| ${fmt(devicesPerDay)} | ${plan.steps.map((s) => s.percent).join(' → ')} % | ${tol('load_failure_rate')} / ${tol('verify_failure_rate')} / ${tol('inference_error_rate')} / ${tol('non_finite_rate')} | ${fmt(plan.analysis[0]!.minSample)} | ${r.canDecide ? 'yes' : '**no**'} | ${hours(r.steps[0]!.secondsToDecision)} | ${hours(total)} | ${fixed.canDecide ? `${old.steps[0]!.percent} % first; ${['load_failure_rate', 'verify_failure_rate', 'inference_error_rate', 'non_finite_rate'].map((m) => old.analysis.find((c) => c.metric === m)!.tolerance).join(' / ')}` : 'does not decide'} |`;
   });
   return [

@@ -11,7 +11,9 @@ it('buckets are uniform over 10,000 buckets for 200,000 ids under 10 salts', () 
 
 it('1,000 devices through 1 → 50 %: no flip-flops, shares on target, the kill switch brings all back', async () => {
   const f = await fleetRollout(1000, { cacheTtlMs: 500 });
-  console.log(`sim (CI): flip-flops ${f.flipFlops}, shares ${f.shares.map((s) => (100 * s).toFixed(1)).join('/')} %, kill → champion ${f.killToChampionMs} ms, back ${(100 * f.backWithinTwoPolls).toFixed(1)} %`);
+  console.log(
+    `sim (CI): flip-flops ${f.flipFlops}, shares ${f.shares.map((s) => (100 * s).toFixed(1)).join('/')} %, kill → champion ${f.killToChampionMs} ms, back ${(100 * f.backWithinTwoPolls).toFixed(1)} %`,
+  );
   expect(f.flipFlops).toBe(0);
   // The 1 % step: 10 devices expected; none would mean it reached nobody (P = e^-10 by chance).
   expect(f.shares[0]).toBeGreaterThan(0);
@@ -26,7 +28,9 @@ it('at the default ε = 2: A/A step analyses never roll back; a +2 pp regression
   const { aaRuns, regressionToRollback } = await import('./rollout-sim.ts');
   const aa = await aaRuns(20, 2000);
   const reg = await regressionToRollback(5000);
-  console.log(`sim (CI): A/A ${aa.rollbacks}/${aa.runs} rolled back (${aa.holds} held); regression → champion tickets in ${reg.ms} ms (${reg.decision})`);
+  console.log(
+    `sim (CI): A/A ${aa.rollbacks}/${aa.runs} rolled back (${aa.holds} held); regression → champion tickets in ${reg.ms} ms (${reg.decision})`,
+  );
   expect(aa.rollbacks).toBe(0);
   expect(reg.decision).toMatch(/^rolled-back: roll back: inference_error_rate/);
   expect(reg.ms).toBeLessThan(30_000);
@@ -35,7 +39,9 @@ it('at the default ε = 2: A/A step analyses never roll back; a +2 pp regression
 it('forged step records from one network (5 % of each arm) change decisions without the cap, none with it', async () => {
   const { forgedStepRuns } = await import('./adversarial-sim.ts');
   const a = await forgedStepRuns(6, 5000, 5);
-  console.log(`sim (CI): forged 5 %: honest ${JSON.stringify(a.honest)}, undefended changed ${a.undefended.changed}/6, defended ${a.defended.changed}/6`);
+  console.log(
+    `sim (CI): forged 5 %: honest ${JSON.stringify(a.honest)}, undefended changed ${a.undefended.changed}/6, defended ${a.defended.changed}/6`,
+  );
   expect(a.undefended.changed).toBeGreaterThanOrEqual(5);
   expect(a.undefended.to.rollback).toBe(a.undefended.changed);
   expect(a.defended.changed).toBe(0);

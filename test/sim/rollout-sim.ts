@@ -15,7 +15,8 @@ import { PROOF_HEADER, proofMinter } from '../harness/proofs.ts';
 import { startWorker } from '../harness/worker.ts';
 
 /** SHA-256 bucketing with node:crypto (the vectors prove it equals protocol's bucketOf). */
-const bucket = (salt: string, id: string) => createHash('sha256').update(`${salt}:${id}`).digest().readUInt32BE(0) % BUCKETS;
+const bucket = (salt: string, id: string) =>
+  createHash('sha256').update(`${salt}:${id}`).digest().readUInt32BE(0) % BUCKETS;
 
 /** χ² survival for large df by Wilson–Hilferty (accurate to ~1e-4 at df ≈ 10⁴). */
 function chi2SurvivalLarge(x: number, k: number): number {
@@ -23,7 +24,13 @@ function chi2SurvivalLarge(x: number, k: number): number {
   return 1 - normalCdf(z);
 }
 
-export interface UniformityResult { salts: number; ids: number; passed: number; alpha: number; worstP: number }
+export interface UniformityResult {
+  salts: number;
+  ids: number;
+  passed: number;
+  alpha: number;
+  worstP: number;
+}
 
 export function bucketingUniformity(salts: number, ids: number, alpha = 0.001): UniformityResult {
   let passed = 0;
@@ -56,9 +63,15 @@ export interface FleetResult {
   requests: number;
 }
 
-interface TicketBody { version: number; stage: string }
+interface TicketBody {
+  version: number;
+  stage: string;
+}
 
-export async function fleetRollout(devices: number, opts: { concurrency?: number; cacheTtlMs?: number } = {}): Promise<FleetResult> {
+export async function fleetRollout(
+  devices: number,
+  opts: { concurrency?: number; cacheTtlMs?: number } = {},
+): Promise<FleetResult> {
   const cacheTtlMs = opts.cacheTtlMs ?? 5000; // production default: isolates reuse an assignment for 5 s
   const worker = await startWorker({ http: true, vars: { EDGE_CACHE_TTL_MS: String(cacheTtlMs) } });
   let requests = 0;
@@ -69,7 +82,9 @@ export async function fleetRollout(devices: number, opts: { concurrency?: number
     const appKey = await createApp(worker);
     const ticket = async (device: string): Promise<TicketBody> => {
       requests++;
-      const res = await fetch(`${worker.url}/v1/edge/tickets/fleet?device=${device}`, { headers: { 'x-modelfleet-app-key': appKey } });
+      const res = await fetch(`${worker.url}/v1/edge/tickets/fleet?device=${device}`, {
+        headers: { 'x-modelfleet-app-key': appKey },
+      });
       const env = (await res.json()) as { payload: string };
       return JSON.parse(new TextDecoder().decode(fromBase64(env.payload))) as TicketBody;
     };
@@ -77,16 +92,21 @@ export async function fleetRollout(devices: number, opts: { concurrency?: number
     const pollAll = async () => {
       const out = new Array<number>(devices);
       let next = 0;
-      await Promise.all(Array.from({ length: opts.concurrency ?? 16 }, async () => {
-        while (next < devices) {
-          const i = next++;
-          out[i] = (await ticket(ids[i]!)).version;
-        }
-      }));
+      await Promise.all(
+        Array.from({ length: opts.concurrency ?? 16 }, async () => {
+          while (next < devices) {
+            const i = next++;
+            out[i] = (await ticket(ids[i]!)).version;
+          }
+        }),
+      );
       return out;
     };
     const steps = [1, 5, 25, 50, 100];
-    const created = await worker.api('/v1/models/fleet/rollouts', { method: 'POST', json: { challenger: 2, plan: { steps: steps.map((percent) => ({ percent, bakeSeconds: 3600 })) } } });
+    const created = await worker.api('/v1/models/fleet/rollouts', {
+      method: 'POST',
+      json: { challenger: 2, plan: { steps: steps.map((percent) => ({ percent, bakeSeconds: 3600 })) } },
+    });
     const { id } = (await created.json()) as { id: string };
     const everChallenger = new Set<number>();
     let flipFlops = 0;
@@ -113,8 +133,13 @@ export async function fleetRollout(devices: number, opts: { concurrency?: number
     const versions = await pollAll();
     void killed;
     return {
-      devices, steps: steps.slice(0, -1), flipFlops, shares, killToChampionMs,
-      backWithinTwoPolls: versions.filter((v) => v === 1).length / devices, requests,
+      devices,
+      steps: steps.slice(0, -1),
+      flipFlops,
+      shares,
+      killToChampionMs,
+      backWithinTwoPolls: versions.filter((v) => v === 1).length / devices,
+      requests,
     };
   } finally {
     await worker.dispose();
@@ -130,9 +155,13 @@ export { rolloutCohort };
  * `release` adds the discrete Gaussian noise of a step release at ε and summarises the arm.
  */
 export async function healthFleet(opts: { rate?: number; epsilon?: number; seed?: number } = {}) {
-  const { addReleaseNoise, addUpload, emptyAggregate, healthLayout, healthUpload } = await import('@modelfleet/protocol');
+  const { addReleaseNoise, addUpload, emptyAggregate, healthLayout, healthUpload } = await import(
+    '@modelfleet/protocol'
+  );
   const { summarizeHealth } = await import('../../control-plane/src/drift/health-summary.ts');
-  const { HEALTH_SHARE, HEALTH_SPLIT, releaseNoiseForRho, rhoFor } = await import('../../control-plane/src/drift/privacy.ts');
+  const { HEALTH_SHARE, HEALTH_SPLIT, releaseNoiseForRho, rhoFor } = await import(
+    '../../control-plane/src/drift/privacy.ts'
+  );
   type Aggregate = ReturnType<typeof emptyAggregate>;
   const layout = await healthLayout();
   const noise = releaseNoiseForRho(layout, rhoFor(opts.epsilon ?? 2, 1e-6) * HEALTH_SHARE, HEALTH_SPLIT);
@@ -141,7 +170,15 @@ export async function healthFleet(opts: { rate?: number; epsilon?: number; seed?
   const words = seededWords((opts.seed ?? 7) ^ 0x5eed); // the release noise's own stream
   const rate = opts.rate ?? 0.002;
   const record = async (errors: number, calls: number) =>
-    (await healthUpload({ load: { ok: 1 }, predict: { ok: calls - errors, inference_error: errors }, latencies: Array.from({ length: 20 }, () => 2 + uniform() * 6), backend: { wasm: calls } }, 1))!;
+    (await healthUpload(
+      {
+        load: { ok: 1 },
+        predict: { ok: calls - errors, inference_error: errors },
+        latencies: Array.from({ length: 20 }, () => 2 + uniform() * 6),
+        backend: { wasm: calls },
+      },
+      1,
+    ))!;
   return {
     record,
     async honest(devices: number, extra = 0, into: Aggregate = emptyAggregate(layout, 1)): Promise<Aggregate> {
@@ -159,7 +196,12 @@ export async function healthFleet(opts: { rate?: number; epsilon?: number; seed?
     /** Adds the release noise (from `noiseSeed`'s own stream when given: paired runs get equal noise). */
     release(agg: Aggregate, noiseSeed?: number) {
       addReleaseNoise(agg, noise, noiseSeed === undefined ? words : seededWords(noiseSeed));
-      return { devices: agg.devices, summary: summarizeHealth(agg), noise: noise.categoricalBins, closedAt: new Date().toISOString() };
+      return {
+        devices: agg.devices,
+        summary: summarizeHealth(agg),
+        noise: noise.categoricalBins,
+        closedAt: new Date().toISOString(),
+      };
     },
   };
 }
@@ -170,7 +212,11 @@ export async function healthFleet(opts: { rate?: number; epsilon?: number; seed?
  * and summarised with the production code, judged with the default safety metrics. A run that
  * rolls back is a false rollback.
  */
-export async function aaRuns(runs: number, devicesPerArm: number, opts: { rate?: number; epsilon?: number; regressionPp?: number; seed?: number } = {}): Promise<{ runs: number; rollbacks: number; promotes: number; holds: number }> {
+export async function aaRuns(
+  runs: number,
+  devicesPerArm: number,
+  opts: { rate?: number; epsilon?: number; regressionPp?: number; seed?: number } = {},
+): Promise<{ runs: number; rollbacks: number; promotes: number; holds: number }> {
   const { DEFAULT_ANALYSIS } = await import('@modelfleet/protocol');
   const { judge } = await import('../../control-plane/src/rollouts/judge.ts');
   const fleet = await healthFleet(opts);
@@ -178,7 +224,9 @@ export async function aaRuns(runs: number, devicesPerArm: number, opts: { rate?:
   const counts = { runs, rollbacks: 0, promotes: 0, holds: 0 };
   for (let r = 0; r < runs; r++) {
     const [challenger, control] = [await arm((opts.regressionPp ?? 0) / 100), await arm(0)];
-    const metrics = DEFAULT_ANALYSIS.map((c) => judge({ ...c, minSample: Math.min(c.minSample, devicesPerArm) }, challenger, control));
+    const metrics = DEFAULT_ANALYSIS.map((c) =>
+      judge({ ...c, minSample: Math.min(c.minSample, devicesPerArm) }, challenger, control),
+    );
     if (metrics.some((m) => m.status === 'fail' && m.critical)) counts.rollbacks++;
     else if (metrics.every((m) => m.status === 'pass')) counts.promotes++;
     else counts.holds++;
@@ -192,58 +240,113 @@ export async function aaRuns(runs: number, devicesPerArm: number, opts: { rate?:
  * injected time) or in per-step records; the rollout's alarm analyses and rolls back. Measured:
  * from the data being complete to a challenger device being served a signed champion ticket.
  */
-export async function regressionToRollback(devicesPerArm: number, via: 'window' | 'step' = 'window'): Promise<{ ms: number; decision: string }> {
+export async function regressionToRollback(
+  devicesPerArm: number,
+  via: 'window' | 'step' = 'window',
+): Promise<{ ms: number; decision: string }> {
   const { healthLayout, healthUpload, encodeUpload, windowOf } = await import('@modelfleet/protocol');
-  const worker = await startWorker({ http: true, vars: { EDGE_CACHE_TTL_MS: '1000', ROLLOUT_TICK_SECONDS: '1', DRIFT_MIN_DEVICES: String(devicesPerArm), DRIFT_EPSILON_PER_DAY: '2' } });
+  const worker = await startWorker({
+    http: true,
+    vars: {
+      EDGE_CACHE_TTL_MS: '1000',
+      ROLLOUT_TICK_SECONDS: '1',
+      DRIFT_MIN_DEVICES: String(devicesPerArm),
+      DRIFT_EPSILON_PER_DAY: '2',
+    },
+  });
   try {
     await createModel(worker, 'reg');
     for (const seed of [1, 2]) await publish(worker, 'reg', await buildLayersModel({ seed }));
     await worker.api('/v1/models/reg/aliases/champion', { method: 'PUT', json: { version: 1 } });
     const appKey = await createApp(worker);
-    const plan = { steps: [{ percent: 50, bakeSeconds: 1 }, { percent: 100, bakeSeconds: 3600 }], salt: 'reg-salt', analysis: [{ metric: 'inference_error_rate', tolerance: 0.005, minSample: devicesPerArm, critical: true }] };
-    const { id } = (await (await worker.api('/v1/models/reg/rollouts', { method: 'POST', json: { challenger: 2, plan } })).json()) as { id: string };
+    const plan = {
+      steps: [
+        { percent: 50, bakeSeconds: 1 },
+        { percent: 100, bakeSeconds: 3600 },
+      ],
+      salt: 'reg-salt',
+      analysis: [{ metric: 'inference_error_rate', tolerance: 0.005, minSample: devicesPerArm, critical: true }],
+    };
+    const { id } = (await (
+      await worker.api('/v1/models/reg/rollouts', { method: 'POST', json: { challenger: 2, plan } })
+    ).json()) as { id: string };
     const layout = await healthLayout();
     const sequence = ((await (await worker.api('/v1/models/reg')).json()) as { sequence: number }).sequence;
     const window = via === 'step' ? sequence : windowOf(new Date());
     const path = (version: number, device: string) =>
-      via === 'step' ? `/v1/edge/step-health/reg/${version}?device=${device}&rollout=${id}` : `/v1/edge/health/reg/${version}?device=${device}${version === 1 ? `&rollout=${id}` : ''}`;
+      via === 'step'
+        ? `/v1/edge/step-health/reg/${version}?device=${device}&rollout=${id}`
+        : `/v1/edge/health/reg/${version}?device=${device}${version === 1 ? `&rollout=${id}` : ''}`;
     let canary = '';
     const refused = new Map<string, number>();
     // Devices as the edge assigns them: the challenger's from the challenger range, the champion's
     // from the equal control range.
     const rangeIds = (cohort: 'challenger' | 'control') => {
       const out: string[] = [];
-      for (let i = 0; out.length < devicesPerArm; i++) if (rolloutCohort(bucket('reg-salt', `reg-${i}`), 50) === cohort) out.push(`reg-${i}`);
+      for (let i = 0; out.length < devicesPerArm; i++)
+        if (rolloutCohort(bucket('reg-salt', `reg-${i}`), 50) === cohort) out.push(`reg-${i}`);
       return out;
     };
     // Each device carries the proof its ticket gave it (protocol SPEC §11), minted as the edge does.
     const proofOf = await proofMinter(worker.db, worker.ticketSecret, appKey);
-    for (const [version, errors] of [[1, 2], [2, 6]] as const) { // 1 % vs 3 % of 200 calls: +2 pp
+    for (const [version, errors] of [
+      [1, 2],
+      [2, 6],
+    ] as const) {
+      // 1 % vs 3 % of 200 calls: +2 pp
       const ids = rangeIds(version === 2 ? 'challenger' : 'control');
       const assigned = { stage: version === 2 ? 'challenger' : 'control', sequence, rollout: id } as const;
       let next = 0;
-      await Promise.all(Array.from({ length: 16 }, async () => {
-        while (next < devicesPerArm) {
-          const d = ids[next++]!;
-          const record = await healthUpload({ load: { ok: 1 }, predict: { ok: 200 - errors, inference_error: errors }, latencies: [3, 4, 5, 6, 7, 3, 4, 5, 6, 7], backend: { wasm: 200 } }, window);
-          const headers = { 'content-type': 'application/octet-stream', 'x-modelfleet-app-key': appKey, [PROOF_HEADER]: await proofOf('reg', version, d, assigned) };
-          const res = await fetch(`${worker.url}${path(version, d)}`, { method: 'POST', body: encodeUpload(layout, record!) as unknown as BodyInit, headers });
-          const text = await res.text();
-          if (res.status !== 202) refused.set(text.slice(0, 120), (refused.get(text.slice(0, 120)) ?? 0) + 1);
-        }
-      }));
+      await Promise.all(
+        Array.from({ length: 16 }, async () => {
+          while (next < devicesPerArm) {
+            const d = ids[next++]!;
+            const record = await healthUpload(
+              {
+                load: { ok: 1 },
+                predict: { ok: 200 - errors, inference_error: errors },
+                latencies: [3, 4, 5, 6, 7, 3, 4, 5, 6, 7],
+                backend: { wasm: 200 },
+              },
+              window,
+            );
+            const headers = {
+              'content-type': 'application/octet-stream',
+              'x-modelfleet-app-key': appKey,
+              [PROOF_HEADER]: await proofOf('reg', version, d, assigned),
+            };
+            const res = await fetch(`${worker.url}${path(version, d)}`, {
+              method: 'POST',
+              body: encodeUpload(layout, record!) as unknown as BodyInit,
+              headers,
+            });
+            const text = await res.text();
+            if (res.status !== 202) refused.set(text.slice(0, 120), (refused.get(text.slice(0, 120)) ?? 0) + 1);
+          }
+        }),
+      );
     }
     if (refused.size > 0) throw new Error(`uploads refused: ${JSON.stringify([...refused])}`);
-    for (let i = 0; !canary; i++) if (rolloutCohort(bucket('reg-salt', `c-${i}`), 50) === 'challenger') canary = `c-${i}`;
+    for (let i = 0; !canary; i++)
+      if (rolloutCohort(bucket('reg-salt', `c-${i}`), 50) === 'challenger') canary = `c-${i}`;
     const version = async () => {
-      const res = await fetch(`${worker.url}/v1/edge/tickets/reg?device=${canary}`, { headers: { 'x-modelfleet-app-key': appKey } });
-      return (JSON.parse(new TextDecoder().decode(fromBase64(((await res.json()) as { payload: string }).payload))) as TicketBody).version;
+      const res = await fetch(`${worker.url}/v1/edge/tickets/reg?device=${canary}`, {
+        headers: { 'x-modelfleet-app-key': appKey },
+      });
+      return (
+        JSON.parse(
+          new TextDecoder().decode(fromBase64(((await res.json()) as { payload: string }).payload)),
+        ) as TicketBody
+      ).version;
     };
     if ((await version()) !== 2) throw new Error('the canary is not on the challenger');
     const started = Date.now();
     if (via === 'window') await worker.trigger('15 0 * * *', new Date((window + 1) * 86_400_000 + 15 * 60_000));
     while ((await version()) !== 1 && Date.now() - started < 60_000) await new Promise((r) => setTimeout(r, 100));
-    const r = (await (await worker.api(`/v1/rollouts/${id}`)).json()) as { state: string; decision: { summary: string } | null };
+    const r = (await (await worker.api(`/v1/rollouts/${id}`)).json()) as {
+      state: string;
+      decision: { summary: string } | null;
+    };
     return { ms: Date.now() - started, decision: `${r.state}: ${r.decision?.summary ?? 'no decision'}` };
   } finally {
     await worker.dispose();
@@ -256,40 +359,82 @@ export async function regressionToRollback(devicesPerArm: number, via: 'window' 
  * say one class with low confidence (`drifted: true`). Measured: the decision, and the time from
  * the last sketch to it.
  */
-export async function stepOutputDecision(devicesPerArm: number, drifted: boolean): Promise<{ ms: number; state: string; summary: string }> {
-  const worker = await startWorker({ http: true, vars: { EDGE_CACHE_TTL_MS: '1000', ROLLOUT_TICK_SECONDS: '1', DRIFT_MIN_DEVICES: String(devicesPerArm), DRIFT_EPSILON_PER_DAY: '2' } });
+export async function stepOutputDecision(
+  devicesPerArm: number,
+  drifted: boolean,
+): Promise<{ ms: number; state: string; summary: string }> {
+  const worker = await startWorker({
+    http: true,
+    vars: {
+      EDGE_CACHE_TTL_MS: '1000',
+      ROLLOUT_TICK_SECONDS: '1',
+      DRIFT_MIN_DEVICES: String(devicesPerArm),
+      DRIFT_EPSILON_PER_DAY: '2',
+    },
+  });
   try {
     await createModel(worker, 'po');
-    for (const seed of [1, 2]) await publish(worker, 'po', await buildLayersModel({ seed, inputs: 3 }), { baseline: monitoredBaseline });
+    for (const seed of [1, 2])
+      await publish(worker, 'po', await buildLayersModel({ seed, inputs: 3 }), { baseline: monitoredBaseline });
     await worker.api('/v1/models/po/aliases/champion', { method: 'PUT', json: { version: 1 } });
     const appKey = await createApp(worker);
-    const plan = { steps: [{ percent: 50, bakeSeconds: 1 }, { percent: 100, bakeSeconds: 3600 }], salt: 'po-salt', analysis: [{ metric: 'prediction_drift', tolerance: 0, minSample: devicesPerArm, critical: true }] };
-    const { id } = (await (await worker.api('/v1/models/po/rollouts', { method: 'POST', json: { challenger: 2, plan } })).json()) as { id: string };
+    const plan = {
+      steps: [
+        { percent: 50, bakeSeconds: 1 },
+        { percent: 100, bakeSeconds: 3600 },
+      ],
+      salt: 'po-salt',
+      analysis: [{ metric: 'prediction_drift', tolerance: 0, minSample: devicesPerArm, critical: true }],
+    };
+    const { id } = (await (
+      await worker.api('/v1/models/po/rollouts', { method: 'POST', json: { challenger: 2, plan } })
+    ).json()) as { id: string };
     const sequence = ((await (await worker.api('/v1/models/po')).json()) as { sequence: number }).sequence;
     const refused = new Map<string, number>();
     const proofOf = await proofMinter(worker.db, worker.ticketSecret, appKey);
     for (const version of [1, 2] as const) {
       const assigned = { stage: version === 2 ? 'challenger' : 'control', sequence, rollout: id } as const;
       const ids: string[] = [];
-      for (let i = 0; ids.length < devicesPerArm; i++) if (rolloutCohort(bucket('po-salt', `po-${i}`), 50) === (version === 2 ? 'challenger' : 'control')) ids.push(`po-${i}`);
+      for (let i = 0; ids.length < devicesPerArm; i++)
+        if (rolloutCohort(bucket('po-salt', `po-${i}`), 50) === (version === 2 ? 'challenger' : 'control'))
+          ids.push(`po-${i}`);
       let next = 0;
-      await Promise.all(Array.from({ length: 16 }, async () => {
-        while (next < ids.length) {
-          const k = next++;
-          const body = await outputSketch(k, ids[k]!, version === 2 && drifted ? 2 : 1, sequence);
-          const headers = { 'content-type': 'application/octet-stream', 'x-modelfleet-app-key': appKey, [PROOF_HEADER]: await proofOf('po', version, ids[k]!, assigned) };
-          const res = await fetch(`${worker.url}/v1/edge/step-sketches/po/${version}?device=${ids[k]}&rollout=${id}`, { method: 'POST', body: body as unknown as BodyInit, headers });
-          const text = await res.text();
-          if (res.status !== 202) refused.set(text.slice(0, 120), (refused.get(text.slice(0, 120)) ?? 0) + 1);
-        }
-      }));
+      await Promise.all(
+        Array.from({ length: 16 }, async () => {
+          while (next < ids.length) {
+            const k = next++;
+            const body = await outputSketch(k, ids[k]!, version === 2 && drifted ? 2 : 1, sequence);
+            const headers = {
+              'content-type': 'application/octet-stream',
+              'x-modelfleet-app-key': appKey,
+              [PROOF_HEADER]: await proofOf('po', version, ids[k]!, assigned),
+            };
+            const res = await fetch(
+              `${worker.url}/v1/edge/step-sketches/po/${version}?device=${ids[k]}&rollout=${id}`,
+              { method: 'POST', body: body as unknown as BodyInit, headers },
+            );
+            const text = await res.text();
+            if (res.status !== 202) refused.set(text.slice(0, 120), (refused.get(text.slice(0, 120)) ?? 0) + 1);
+          }
+        }),
+      );
     }
     if (refused.size > 0) throw new Error(`uploads refused: ${JSON.stringify([...refused])}`);
     const started = Date.now();
     for (;;) {
-      const r = (await (await worker.api(`/v1/rollouts/${id}`)).json()) as { state: string; step: number; decision: { summary: string; metrics: { status: string }[] } | null };
-      const decided = r.state !== 'running' || r.step > 0 || (r.decision?.metrics[0] && r.decision.metrics[0].status !== 'no_data');
-      if (decided || Date.now() - started > 60_000) return { ms: Date.now() - started, state: r.step > 0 ? 'promoted a step' : r.state, summary: r.decision?.summary ?? 'no decision' };
+      const r = (await (await worker.api(`/v1/rollouts/${id}`)).json()) as {
+        state: string;
+        step: number;
+        decision: { summary: string; metrics: { status: string }[] } | null;
+      };
+      const decided =
+        r.state !== 'running' || r.step > 0 || (r.decision?.metrics[0] && r.decision.metrics[0].status !== 'no_data');
+      if (decided || Date.now() - started > 60_000)
+        return {
+          ms: Date.now() - started,
+          state: r.step > 0 ? 'promoted a step' : r.state,
+          summary: r.decision?.summary ?? 'no decision',
+        };
       await new Promise((res) => setTimeout(res, 100));
     }
   } finally {

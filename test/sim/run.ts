@@ -31,20 +31,43 @@ for (const shape of shapes) {
     const nul = await simulate({ ...base, runs, shift: 0, seed: seed++, shape, baselineRows });
     const power = await simulate({ ...base, runs: powerRuns, shift: 0.1, seed: seed++, shape, baselineRows });
     rows.push({
-      shape, 'baseline rows': baselineRows, 'false alarms (family)': `${pct(nul.alarmRate)} ${wilson(nul.alarmRate, runs)}`, 'naive pooled χ²': pct(nul.naiveAlarmRate),
-      'power at 0.1σ': `${pct(power.alarmRate)} (${powerRuns} runs)`, seconds: ((performance.now() - t) / 1000).toFixed(0),
+      shape,
+      'baseline rows': baselineRows,
+      'false alarms (family)': `${pct(nul.alarmRate)} ${wilson(nul.alarmRate, runs)}`,
+      'naive pooled χ²': pct(nul.naiveAlarmRate),
+      'power at 0.1σ': `${pct(power.alarmRate)} (${powerRuns} runs)`,
+      seconds: ((performance.now() - t) / 1000).toFixed(0),
     });
     console.log(rows.at(-1));
   }
 }
-console.log(`\nmodelfleet drift simulation — ${devices.toLocaleString('en-US')} devices, τ = 0.3 device heterogeneity, 20 values/device/day, 4 features, family α = 1 %, ε = 2/day; ${runs} no-drift runs per row\n`);
+console.log(
+  `\nmodelfleet drift simulation — ${devices.toLocaleString('en-US')} devices, τ = 0.3 device heterogeneity, 20 values/device/day, 4 features, family α = 1 %, ε = 2/day; ${runs} no-drift runs per row\n`,
+);
 console.table(rows);
 
 const cat: Record<string, string | number>[] = [];
-for (const [label, moved, unseen] of [['no drift', 0, 0], ['2 pp moved between categories', 0.02, 0], ['5 pp moved between categories', 0.05, 0], ['3 % of values in a new category', 0, 0.03]] as const) {
+for (const [label, moved, unseen] of [
+  ['no drift', 0, 0],
+  ['2 pp moved between categories', 0.02, 0],
+  ['5 pp moved between categories', 0.05, 0],
+  ['3 % of values in a new category', 0, 0.03],
+] as const) {
   const n = moved === 0 && unseen === 0 ? runs : powerRuns;
-  const r = await simulateCategorical({ runs: n, devices, samplesPerDevice: 20, tau: 0.4, baselineRows: 1000, moved, unseen, epsilon: 2, seed: seed++ });
+  const r = await simulateCategorical({
+    runs: n,
+    devices,
+    samplesPerDevice: 20,
+    tau: 0.4,
+    baselineRows: 1000,
+    moved,
+    unseen,
+    epsilon: 2,
+    seed: seed++,
+  });
   cat.push({ scenario: label, runs: n, alarms: `${pct(r.alarmRate)} ${wilson(r.alarmRate, n)}` });
 }
-console.log(`\ncategorical feature (6 values, 1,000-row baseline, τ = 0.4), ${devices.toLocaleString('en-US')} devices, ε = 2/day\n`);
+console.log(
+  `\ncategorical feature (6 values, 1,000-row baseline, τ = 0.4), ${devices.toLocaleString('en-US')} devices, ε = 2/day\n`,
+);
 console.table(cat);

@@ -19,7 +19,17 @@
  *   today      — one release of the whole arm, judged once with ± 2 SE (what `aaRuns` measures);
  *   firstOnly  — what the Worker's step path did before: one release at the floor, never more.
  */
-import { DEFAULT_ANALYSIS, type MetricCheck, type ReleaseNoise, addReleaseNoise, addUpload, emptyAggregate, healthLayout, healthUpload, mergeSketches } from '@modelfleet/protocol';
+import {
+  DEFAULT_ANALYSIS,
+  type MetricCheck,
+  type ReleaseNoise,
+  addReleaseNoise,
+  addUpload,
+  emptyAggregate,
+  healthLayout,
+  healthUpload,
+  mergeSketches,
+} from '@modelfleet/protocol';
 import { seededUniform, seededWords } from '@modelfleet/protocol/testing';
 import { summarizeHealth } from '../../control-plane/src/drift/health-summary.ts';
 import { HEALTH_SHARE, HEALTH_SPLIT, releaseNoiseForRho, rhoFor } from '../../control-plane/src/drift/privacy.ts';
@@ -34,7 +44,13 @@ export type Outcome = 'promote' | 'hold' | 'rollback';
 
 /** 'geometric': the production schedule (incrementNeed); 'every': one release per block (a look after each). */
 export interface SeqOptions {
-  epsilon?: number; rate?: number; floor?: number; poolBlocks?: number; seed?: number; analysis?: MetricCheck[]; schedule?: 'geometric' | 'every';
+  epsilon?: number;
+  rate?: number;
+  floor?: number;
+  poolBlocks?: number;
+  seed?: number;
+  analysis?: MetricCheck[];
+  schedule?: 'geometric' | 'every';
   /** The step's health release noise (default: the pool's, the step budget on the default plan's features). */
   noise?: ReleaseNoise;
   /** Predictions per device (default 50–200 at random); 1 makes each device's share 0 or 1, so its spread is exactly the binomial p(1 − p) judge.ts assumes. */
@@ -55,7 +71,19 @@ export async function blockPool(extras: number[], opts: SeqOptions = {}) {
   const latencies = Array.from({ length: 20 }, (_, i) => 2 + (i % 7));
   const record = async (errors: number, calls: number) => {
     const key = `${errors}/${calls}`;
-    if (!records.has(key)) records.set(key, await healthUpload({ load: { ok: 1 }, predict: { ok: calls - errors, inference_error: errors }, latencies, backend: { wasm: calls } }, 1));
+    if (!records.has(key))
+      records.set(
+        key,
+        await healthUpload(
+          {
+            load: { ok: 1 },
+            predict: { ok: calls - errors, inference_error: errors },
+            latencies,
+            backend: { wasm: calls },
+          },
+          1,
+        ),
+      );
     return records.get(key)!;
   };
   const rate = opts.rate ?? 0.002;
@@ -86,7 +114,8 @@ export async function stepNoise(epsilon: number, analysis: readonly MetricCheck[
   return planHealthNoise(await healthLayout(), rhoFor(epsilon, 1e-6), analysis)!;
 }
 /** The same before issue 16: a fixed 10 % of the step's ρ, every health feature released. */
-export const fixedShareNoise = async (epsilon: number): Promise<ReleaseNoise> => releaseNoiseForRho(await healthLayout(), rhoFor(epsilon, 1e-6) * HEALTH_SHARE, HEALTH_SPLIT);
+export const fixedShareNoise = async (epsilon: number): Promise<ReleaseNoise> =>
+  releaseNoiseForRho(await healthLayout(), rhoFor(epsilon, 1e-6) * HEALTH_SHARE, HEALTH_SPLIT);
 
 /** `blocks` raw blocks of the pool drawn at random, merged. */
 function draw(pool: Pool, extra: number, blocks: number): Aggregate {
@@ -103,9 +132,15 @@ function decide(challenger: Arm, control: Arm, analysis: MetricCheck[], rule: Ru
 }
 
 export interface CellResult {
-  runs: number; devicesPerArm: number; extraPp: number;
+  runs: number;
+  devicesPerArm: number;
+  extraPp: number;
   /** looks: the increment that decided; blocks: the devices (in pool blocks, per arm) released by then. */
-  sequential: Record<Outcome, number> & { looks: number[]; blocks: number[]; decided: { outcome: Outcome; blocks: number }[] };
+  sequential: Record<Outcome, number> & {
+    looks: number[];
+    blocks: number[];
+    decided: { outcome: Outcome; blocks: number }[];
+  };
   naive: Record<Outcome, number>;
   today: Record<Outcome, number>;
   /** What the Worker did before issue 16: one release as soon as both arms had the floor, judged ± 2 SE, never more data. */
@@ -116,12 +151,30 @@ export interface CellResult {
  * `runs` steps whose arms reach `devicesPerArm` devices (in whole blocks), the challenger's error
  * rate `extraPp` points higher. Increments follow incrementNeed; each rule stops at its first decision.
  */
-export function stepRuns(pool: Pool, runs: number, devicesPerArm: number, extraPp: number, opts: SeqOptions = {}): CellResult {
-  const analysis = opts.analysis ?? DEFAULT_ANALYSIS.map((c) => ({ ...c, minSample: Math.min(c.minSample, pool.floor) }));
-  const sequential: Rule = { kind: 'sequential', alpha: alphaPerMetric(analysis.filter((c) => isRateMetric(c.metric)).length) };
+export function stepRuns(
+  pool: Pool,
+  runs: number,
+  devicesPerArm: number,
+  extraPp: number,
+  opts: SeqOptions = {},
+): CellResult {
+  const analysis =
+    opts.analysis ?? DEFAULT_ANALYSIS.map((c) => ({ ...c, minSample: Math.min(c.minSample, pool.floor) }));
+  const sequential: Rule = {
+    kind: 'sequential',
+    alpha: alphaPerMetric(analysis.filter((c) => isRateMetric(c.metric)).length),
+  };
   const fixed: Rule = { kind: 'fixed' };
   const tally = (): Record<Outcome, number> => ({ promote: 0, hold: 0, rollback: 0 });
-  const out: CellResult = { runs, devicesPerArm, extraPp, sequential: { ...tally(), looks: [], blocks: [], decided: [] }, naive: tally(), today: tally(), firstOnly: tally() };
+  const out: CellResult = {
+    runs,
+    devicesPerArm,
+    extraPp,
+    sequential: { ...tally(), looks: [], blocks: [], decided: [] },
+    naive: tally(),
+    today: tally(),
+    firstOnly: tally(),
+  };
   const total = Math.floor(devicesPerArm / pool.floor);
   const horizon = Math.floor((devicesPerArm * (opts.days ?? 1)) / pool.floor);
   const extra = extraPp / 100;
@@ -132,7 +185,7 @@ export function stepRuns(pool: Pool, runs: number, devicesPerArm: number, extraP
   for (let r = 0; r < runs; r++) {
     // The increments' sizes in blocks: released totals 1, 4, 16, … blocks, while the arm has them.
     const sizes: number[] = [];
-    for (let released = 0; ;) {
+    for (let released = 0; ; ) {
       const need = opts.schedule === 'every' ? 1 : incrementNeed(first, released);
       if (released + need > horizon) break;
       sizes.push(need);
@@ -149,7 +202,13 @@ export function stepRuns(pool: Pool, runs: number, devicesPerArm: number, extraP
         addReleaseNoise(inc, noise, seededWords(Math.floor(pool.uniform() * 2 ** 31)));
         arms[which] = arms[which] ? mergeSketches(arms[which]!, inc) : inc;
       }
-      const arm = (a: Aggregate): Arm => ({ devices: a.devices, summary: summarizeHealth(a), noise: combinedNoise(new Array(k + 1).fill(sigma)), closedAt: '', releases: k + 1 });
+      const arm = (a: Aggregate): Arm => ({
+        devices: a.devices,
+        summary: summarizeHealth(a),
+        noise: combinedNoise(new Array(k + 1).fill(sigma)),
+        closedAt: '',
+        releases: k + 1,
+      });
       const [a, b] = [arm(arms.challenger!), arm(arms.control!)];
       if (!seqDone) {
         const o = decide(a, b, analysis, sequential);
@@ -169,39 +228,73 @@ export function stepRuns(pool: Pool, runs: number, devicesPerArm: number, extraP
     const whole = (which: 'challenger' | 'control') => {
       let agg = raw[which].length ? raw[which].reduce((x, y) => mergeSketches(x, y)) : null;
       const rest = total - (agg ? agg.devices / pool.floor : 0);
-      if (rest > 0) agg = agg ? mergeSketches(agg, draw(pool, which === 'challenger' ? extra : 0, rest)) : draw(pool, which === 'challenger' ? extra : 0, rest);
+      if (rest > 0)
+        agg = agg
+          ? mergeSketches(agg, draw(pool, which === 'challenger' ? extra : 0, rest))
+          : draw(pool, which === 'challenger' ? extra : 0, rest);
       addReleaseNoise(agg!, past.noise, seededWords(Math.floor(pool.uniform() * 2 ** 31)));
-      return { devices: agg!.devices, summary: summarizeHealth(agg!), noise: past.noise.categoricalBins, closedAt: '' } satisfies Arm;
+      return {
+        devices: agg!.devices,
+        summary: summarizeHealth(agg!),
+        noise: past.noise.categoricalBins,
+        closedAt: '',
+      } satisfies Arm;
     };
     out.today[decide(whole('challenger'), whole('control'), past.analysis, fixed)]++;
     // … and what the Worker did: one release of the first block (1,000 devices), never more.
     const firstBlock = (which: 'challenger' | 'control') => {
       const agg = draw(pool, which === 'challenger' ? extra : 0, 1);
       addReleaseNoise(agg, past.noise, seededWords(Math.floor(pool.uniform() * 2 ** 31)));
-      return { devices: agg.devices, summary: summarizeHealth(agg), noise: past.noise.categoricalBins, closedAt: '' } satisfies Arm;
+      return {
+        devices: agg.devices,
+        summary: summarizeHealth(agg),
+        noise: past.noise.categoricalBins,
+        closedAt: '',
+      } satisfies Arm;
     };
-    out.firstOnly[decide(firstBlock('challenger'), firstBlock('control'), past.analysis.map((c) => ({ ...c, minSample: Math.min(c.minSample, pool.floor) })), fixed)]++;
+    out.firstOnly[
+      decide(
+        firstBlock('challenger'),
+        firstBlock('control'),
+        past.analysis.map((c) => ({ ...c, minSample: Math.min(c.minSample, pool.floor) })),
+        fixed,
+      )
+    ]++;
   }
   return out;
 }
 
-export const median = (xs: number[]): number | null => (xs.length ? [...xs].sort((a, b) => a - b)[xs.length >> 1]! : null);
+export const median = (xs: number[]): number | null =>
+  xs.length ? [...xs].sort((a, b) => a - b)[xs.length >> 1]! : null;
 
 /** The simulated fleet's device-level rates (blockPool: load, verify and non-finite never fail; inference errors ≈ `rate`). */
-const simRates = (rate: number) => ({ load_failure_rate: 0, verify_failure_rate: 0, inference_error_rate: rate, non_finite_rate: 0 });
+const simRates = (rate: number) => ({
+  load_failure_rate: 0,
+  verify_failure_rate: 0,
+  inference_error_rate: rate,
+  non_finite_rate: 0,
+});
 
 /**
  * The plan production derives (power.ts deriveDefaults, default policy) for a fleet whose first
  * step (10 %) puts `devicesPerArm` devices a day in each arm, at the simulated fleet's rates.
  */
-export async function derivedPlan(devicesPerArm: number, judged: readonly MetricCheck[] = DEFAULT_ANALYSIS, epsilon = 2, rate = 0.002) {
+export async function derivedPlan(
+  devicesPerArm: number,
+  judged: readonly MetricCheck[] = DEFAULT_ANALYSIS,
+  epsilon = 2,
+  rate = 0.002,
+) {
   const privacy = await stepPrivacy(epsilon, judged);
   const fleet = { devicesPerDay: devicesPerArm * 10, windows: 7, basis: 'simulated', rates: simRates(rate) };
   return deriveDefaults({}, fleet, privacy, SEQUENTIAL_RULE, 10, 3600);
 }
 
 /** A plan that also judges prediction drift: the step budget is shared with the sketches (health gets half). */
-const WITH_DRIFT: MetricCheck[] = [...DEFAULT_ANALYSIS, { metric: 'prediction_drift', tolerance: 0, minSample: 1000, critical: true }];
+const WITH_DRIFT: MetricCheck[] = [
+  ...DEFAULT_ANALYSIS,
+  { metric: 'prediction_drift', tolerance: 0, minSample: 1000, critical: true },
+];
 
 /**
  * The `npm run sim:rollout` rows (issue 16): per arm size (devices a day in each arm), A/A, +2 pp
@@ -212,20 +305,37 @@ const WITH_DRIFT: MetricCheck[] = [...DEFAULT_ANALYSIS, { metric: 'prediction_dr
  * up to four days of an arm's devices (a step that has not decided keeps collecting: the second
  * look comes at 4× minSample); time to decision is in bake intervals of the derived plan (1 h).
  */
-export async function sequentialTable(opts: { sizes?: number[]; aaRuns?: number; regRuns?: number; seed?: number } = {}) {
+export async function sequentialTable(
+  opts: { sizes?: number[]; aaRuns?: number; regRuns?: number; seed?: number } = {},
+) {
   const pool = await blockPool([0, 0.005, 0.02], { seed: opts.seed ?? 16, poolBlocks: 100 });
-  const [noise, before] = [await stepNoise(2, DEFAULT_ANALYSIS), { noise: await fixedShareNoise(2), analysis: DEFAULT_ANALYSIS }];
+  const [noise, before] = [
+    await stepNoise(2, DEFAULT_ANALYSIS),
+    { noise: await fixedShareNoise(2), analysis: DEFAULT_ANALYSIS },
+  ];
   const fmt = (t: Record<Outcome, number>) => `${t.promote} / ${t.rollback} / ${t.hold}`;
   const rows = [];
   // The Done-means cells, and 5,000 a day again with the step budget shared with drift sketches
   // (only the health metrics are simulated: their decisions at half the health budget).
-  const cells = [...(opts.sizes ?? [1000, 5000, 20_000]).map((devices) => ({ devices, judged: DEFAULT_ANALYSIS })), { devices: 5000, judged: WITH_DRIFT }];
+  const cells = [
+    ...(opts.sizes ?? [1000, 5000, 20_000]).map((devices) => ({ devices, judged: DEFAULT_ANALYSIS })),
+    { devices: 5000, judged: WITH_DRIFT },
+  ];
   for (const { devices, judged } of cells) {
     const plan = await derivedPlan(devices, judged);
     const shared = judged !== DEFAULT_ANALYSIS;
     const cellNoise = shared ? await stepNoise(2, judged) : noise;
     const tol = (m: string) => plan.analysis.find((c) => c.metric === m)!.tolerance;
-    for (const [extraPp, runs] of (shared ? [[0, opts.aaRuns ?? 200], [2, opts.regRuns ?? 100]] : [[0, opts.aaRuns ?? 200], [2, opts.regRuns ?? 100], [0.5, opts.regRuns ?? 100]]) as [number, number][]) {
+    for (const [extraPp, runs] of (shared
+      ? [
+          [0, opts.aaRuns ?? 200],
+          [2, opts.regRuns ?? 100],
+        ]
+      : [
+          [0, opts.aaRuns ?? 200],
+          [2, opts.regRuns ?? 100],
+          [0.5, opts.regRuns ?? 100],
+        ]) as [number, number][]) {
       const r = stepRuns(pool, runs, devices, extraPp, { analysis: plan.analysis, noise: cellNoise, before, days: 4 });
       const blocks = median(r.sequential.blocks);
       const oneDay = r.sequential.decided.filter((d) => d.blocks * pool.floor <= devices);

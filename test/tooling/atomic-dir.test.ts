@@ -29,10 +29,12 @@ describe('buildDirAtomically', () => {
 
   it('leaves the old dist in place, and nothing else, when the build fails', async () => {
     const { root, dist } = oldDist();
-    await expect(buildDirAtomically(dist, async (next) => {
-      mkdirSync(next);
-      throw new Error('esbuild failed');
-    })).rejects.toThrow('esbuild failed');
+    await expect(
+      buildDirAtomically(dist, async (next) => {
+        mkdirSync(next);
+        throw new Error('esbuild failed');
+      }),
+    ).rejects.toThrow('esbuild failed');
     expect(readFileSync(join(dist, 'sizes.json'), 'utf8')).toBe('old');
     expect(readdirSync(root)).toEqual(['dist']);
   });

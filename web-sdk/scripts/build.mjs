@@ -22,27 +22,60 @@ await buildDirAtomically(target, async (dist) => {
   mkdirSync(dist, { recursive: true });
 
   const common = {
-    bundle: true, minify: true, sourcemap: true, target: 'es2022', platform: 'browser', logLevel: 'warning', legalComments: 'none', metafile: true,
+    bundle: true,
+    minify: true,
+    sourcemap: true,
+    target: 'es2022',
+    platform: 'browser',
+    logLevel: 'warning',
+    legalComments: 'none',
+    metafile: true,
     define: { __MODELFLEET_IIFE__: 'false' },
   };
   // The npm entries: readable (the app's bundler minifies); their dependencies come from the app's node_modules.
-  const library = { ...common, minify: false, format: 'esm', external: ['@modelfleet/protocol', '@modelfleet/protocol/*', 'idb', 'comlink'] };
+  const library = {
+    ...common,
+    minify: false,
+    format: 'esm',
+    external: ['@modelfleet/protocol', '@modelfleet/protocol/*', 'idb', 'comlink'],
+  };
   await build({ ...library, entryPoints: [join(pkg, 'src/index.ts')], outfile: join(dist, 'index.js') });
-  await build({ ...library, entryPoints: [join(pkg, 'src/engine.ts')], outfile: join(dist, 'engine.js'), platform: 'neutral', external: [...library.external, '@tensorflow/*'] });
+  await build({
+    ...library,
+    entryPoints: [join(pkg, 'src/engine.ts')],
+    outfile: join(dist, 'engine.js'),
+    platform: 'neutral',
+    external: [...library.external, '@tensorflow/*'],
+  });
   // Self-contained ESM (protocol, zod, idb and comlink inside): for <script type="module"> from a CDN.
-  const esm = await build({ ...common, entryPoints: [join(pkg, 'src/index.ts')], format: 'esm', outfile: join(dist, 'modelfleet.esm.js') });
+  const esm = await build({
+    ...common,
+    entryPoints: [join(pkg, 'src/index.ts')],
+    format: 'esm',
+    outfile: join(dist, 'modelfleet.esm.js'),
+  });
   const iife = await build({
-    ...common, entryPoints: [join(pkg, 'src/browser.ts')], format: 'iife', globalName: 'ModelFleet', outfile: join(dist, 'modelfleet.iife.js'),
+    ...common,
+    entryPoints: [join(pkg, 'src/browser.ts')],
+    format: 'iife',
+    globalName: 'ModelFleet',
+    outfile: join(dist, 'modelfleet.iife.js'),
     define: { 'import.meta.url': 'undefined', __MODELFLEET_IIFE__: 'true' }, // the IIFE finds its worker via document.currentScript
   });
   // Splitting turns worker.ts's dynamic imports of the WebGPU and WASM backends into chunks beside
   // the worker (resolved from its URL); TF.js core goes into a chunk that both import statically.
   const worker = await build({
-    ...common, entryPoints: { 'modelfleet.worker': join(pkg, 'src/worker.ts') }, format: 'esm', outdir: dist, splitting: true, chunkNames: 'modelfleet.worker-[name]-[hash]',
+    ...common,
+    entryPoints: { 'modelfleet.worker': join(pkg, 'src/worker.ts') },
+    format: 'esm',
+    outdir: dist,
+    splitting: true,
+    chunkNames: 'modelfleet.worker-[name]-[hash]',
   });
   const wasmDir = dirname(require.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm'));
   // The two binaries the worker can fetch (worker.ts names them; the multi-threaded one is not used).
-  for (const f of ['tfjs-backend-wasm.wasm', 'tfjs-backend-wasm-simd.wasm']) copyFileSync(join(wasmDir, f), join(dist, f));
+  for (const f of ['tfjs-backend-wasm.wasm', 'tfjs-backend-wasm-simd.wasm'])
+    copyFileSync(join(wasmDir, f), join(dist, f));
   copyFileSync(join(pkg, '../LICENSE'), join(dist, 'LICENSE'));
 
   // Type declarations for npm consumers, against protocol's published declarations (built afresh:
@@ -50,7 +83,11 @@ await buildDirAtomically(target, async (dist) => {
   execFileSync(process.execPath, [join(pkg, '../protocol/scripts/build.mjs')], { stdio: 'inherit' });
   emitDeclarations(join(pkg, 'tsconfig.build.json'), join(dist, 'types'));
 
-  const measured = bundleReport(dist, { 'modelfleet.esm.js': esm.metafile, 'modelfleet.iife.js': iife.metafile }, { meta: worker.metafile, entry: 'modelfleet.worker.js' });
+  const measured = bundleReport(
+    dist,
+    { 'modelfleet.esm.js': esm.metafile, 'modelfleet.iife.js': iife.metafile },
+    { meta: worker.metafile, entry: 'modelfleet.worker.js' },
+  );
   writeFileSync(join(dist, 'sizes.json'), JSON.stringify(measured, null, 2));
   for (const line of reportLines(measured)) console.log(line);
 });

@@ -32,11 +32,22 @@ const size = (dir, file) => {
 /** Minified bytes by package over some outputs of one metafile, largest first. */
 function packages(outputs) {
   const by = {};
-  for (const o of outputs) for (const [input, { bytesInOutput }] of Object.entries(o.inputs)) by[packageOf(input)] = (by[packageOf(input)] ?? 0) + bytesInOutput;
-  return Object.fromEntries(Object.entries(by).filter(([, n]) => n > 0).sort((a, b) => b[1] - a[1]));
+  for (const o of outputs)
+    for (const [input, { bytesInOutput }] of Object.entries(o.inputs))
+      by[packageOf(input)] = (by[packageOf(input)] ?? 0) + bytesInOutput;
+  return Object.fromEntries(
+    Object.entries(by)
+      .filter(([, n]) => n > 0)
+      .sort((a, b) => b[1] - a[1]),
+  );
 }
 
-const jsOutputs = (meta) => Object.fromEntries(Object.entries(meta.outputs).filter(([p]) => p.endsWith('.js')).map(([p, o]) => [basename(p), o]));
+const jsOutputs = (meta) =>
+  Object.fromEntries(
+    Object.entries(meta.outputs)
+      .filter(([p]) => p.endsWith('.js'))
+      .map(([p, o]) => [basename(p), o]),
+  );
 
 /** A file and every file it imports statically: what must arrive before it runs. */
 function staticClosure(files, file, seen = new Set()) {
@@ -59,7 +70,8 @@ function backendOf(output) {
  */
 export function bundleReport(dist, page, worker) {
   const report = {};
-  for (const [file, meta] of Object.entries(page)) report[file] = { ...size(dist, file), packages: packages(Object.values(jsOutputs(meta))) };
+  for (const [file, meta] of Object.entries(page))
+    report[file] = { ...size(dist, file), packages: packages(Object.values(jsOutputs(meta))) };
 
   const files = jsOutputs(worker.meta);
   const base = staticClosure(files, worker.entry);
@@ -70,12 +82,21 @@ export function bundleReport(dist, page, worker) {
       backends[backendOf(files[chunk])] = [...new Set([...base, ...staticClosure(files, chunk)])];
     }
   }
-  const wasm = Object.fromEntries(readdirSync(dist).filter((f) => f.endsWith('.wasm')).map((f) => [f, size(dist, f)]));
+  const wasm = Object.fromEntries(
+    readdirSync(dist)
+      .filter((f) => f.endsWith('.wasm'))
+      .map((f) => [f, size(dist, f)]),
+  );
   report.worker = {
     files: Object.fromEntries(Object.keys(files).map((f) => [f, size(dist, f)])),
     packages: packages(Object.values(files)),
     // gzip bytes a browser downloads for the worker's script when the engine runs on each backend
-    backends: Object.fromEntries(Object.entries(backends).map(([name, list]) => [name, { files: list, gzip: list.reduce((n, f) => n + size(dist, f).gzip, 0) }])),
+    backends: Object.fromEntries(
+      Object.entries(backends).map(([name, list]) => [
+        name,
+        { files: list, gzip: list.reduce((n, f) => n + size(dist, f).gzip, 0) },
+      ]),
+    ),
     // every chunk: a device whose WebGPU device is lost goes on to WASM (engine.ts), so it has both
     all: { gzip: Object.keys(files).reduce((n, f) => n + size(dist, f).gzip, 0) },
     wasm,
@@ -86,10 +107,18 @@ export function bundleReport(dist, page, worker) {
 /** The lines build.mjs prints. */
 export function reportLines(report) {
   const kib = (n) => (n / 1024).toFixed(1).padStart(7);
-  const top = (p) => Object.entries(p).slice(0, 4).map(([k, n]) => `${k} ${(n / 1024).toFixed(1)}`).join(', ');
-  const row = (name, bytes, gzip, note = '') => `${name.padEnd(38)} ${bytes === null ? ' '.repeat(11) : `${kib(bytes)} KiB`}  gzip ${kib(gzip)} KiB${note}`;
-  const lines = Object.entries(report).filter(([f]) => f !== 'worker').map(([f, s]) => row(f, s.bytes, s.gzip, `   (min KiB: ${top(s.packages)})`));
-  for (const [name, b] of Object.entries(report.worker.backends)) lines.push(row(`worker script, ${name} backend`, null, b.gzip, `   (${b.files.length} files)`));
+  const top = (p) =>
+    Object.entries(p)
+      .slice(0, 4)
+      .map(([k, n]) => `${k} ${(n / 1024).toFixed(1)}`)
+      .join(', ');
+  const row = (name, bytes, gzip, note = '') =>
+    `${name.padEnd(38)} ${bytes === null ? ' '.repeat(11) : `${kib(bytes)} KiB`}  gzip ${kib(gzip)} KiB${note}`;
+  const lines = Object.entries(report)
+    .filter(([f]) => f !== 'worker')
+    .map(([f, s]) => row(f, s.bytes, s.gzip, `   (min KiB: ${top(s.packages)})`));
+  for (const [name, b] of Object.entries(report.worker.backends))
+    lines.push(row(`worker script, ${name} backend`, null, b.gzip, `   (${b.files.length} files)`));
   lines.push(row('worker script, every backend', null, report.worker.all.gzip));
   for (const [f, s] of Object.entries(report.worker.wasm)) lines.push(row(f, s.bytes, s.gzip));
   return lines;

@@ -24,7 +24,12 @@ export interface ModelArtifacts {
  * `fresh` holds chunks just downloaded and verified, and `verified` the manifest the sync just
  * verified and stored, so neither is read back from IndexedDB.
  */
-export async function loadArtifacts(store: ModelStore, ref: VersionRef, fresh?: Map<string, Uint8Array>, verified?: Manifest): Promise<ModelArtifacts> {
+export async function loadArtifacts(
+  store: ModelStore,
+  ref: VersionRef,
+  fresh?: Map<string, Uint8Array>,
+  verified?: Manifest,
+): Promise<ModelArtifacts> {
   let manifest = verified;
   if (!manifest) {
     const stored = await store.getManifest(ref.digest);
@@ -35,14 +40,23 @@ export async function loadArtifacts(store: ModelStore, ref: VersionRef, fresh?: 
   let offset = 0;
   for (const chunk of manifest.chunks) {
     const bytes = fresh?.get(chunk.digest) ?? (await store.getChunk(chunk.digest));
-    if (!bytes || bytes.byteLength !== chunk.size) throw new SdkError('no_model', `chunk ${chunk.digest} is missing from the cache; sync again`);
+    if (!bytes || bytes.byteLength !== chunk.size)
+      throw new SdkError('no_model', `chunk ${chunk.digest} is missing from the cache; sync again`);
     weightData.set(new Uint8Array(bytes), offset);
     offset += chunk.size;
   }
   return {
-    format: manifest.format, model: manifest.model, version: manifest.version, digest: ref.digest,
+    format: manifest.format,
+    model: manifest.model,
+    version: manifest.version,
+    digest: ref.digest,
     modelJson: manifest.modelJson,
-    weightSpecs: manifest.weights.map((w) => ({ name: w.name, shape: w.shape, dtype: w.dtype, ...(w.quantization ? { quantization: w.quantization } : {}) })),
+    weightSpecs: manifest.weights.map((w) => ({
+      name: w.name,
+      shape: w.shape,
+      dtype: w.dtype,
+      ...(w.quantization ? { quantization: w.quantization } : {}),
+    })),
     weightData: weightData.buffer,
     io: manifest.io,
     backends: manifest.runtime.backends,

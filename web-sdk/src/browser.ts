@@ -14,7 +14,16 @@ export type { Client, ClientOptions, LoadedModel, LoadOptions, ModelStatus, Outb
 export { CLIENT_ISSUE_CODES, type ClientIssue, type ClientIssueCode } from './report.ts';
 export { toArray, toArrays } from './tensors.ts';
 export type {
-  ImageOptions, ImageSource, InputValue, Inputs, NestedArray, OutputTensor, Outputs, PredictOptions, TensorData, TensorInput,
+  ImageOptions,
+  ImageSource,
+  InputValue,
+  Inputs,
+  NestedArray,
+  OutputTensor,
+  Outputs,
+  PredictOptions,
+  TensorData,
+  TensorInput,
 } from './tensors.ts';
 export type { SyncProgress } from './sync.ts';
 
@@ -24,7 +33,10 @@ declare const __MODELFLEET_IIFE__: boolean | undefined;
 // The <script> build finds its worker beside its own src, captured at load time (currentScript is
 // only set while a classic script runs). Never in the ESM build: an app's bundler may well load
 // the SDK inside a classic-script chunk (Next.js does), whose src says nothing about the worker.
-const scriptBase = typeof __MODELFLEET_IIFE__ !== 'undefined' && __MODELFLEET_IIFE__ && typeof document !== 'undefined' ? document?.currentScript?.src : undefined;
+const scriptBase =
+  typeof __MODELFLEET_IIFE__ !== 'undefined' && __MODELFLEET_IIFE__ && typeof document !== 'undefined'
+    ? document?.currentScript?.src
+    : undefined;
 
 export type BrowserClientOptions = Omit<ClientOptions, 'runner'> & {
   runner?: ClientOptions['runner'];
@@ -44,7 +56,10 @@ export type BrowserClientOptions = Omit<ClientOptions, 'runner'> & {
  */
 function defaultWorker(): Worker | URL {
   if (scriptBase) return new URL('modelfleet.worker.js', scriptBase);
-  return new Worker(new URL('./modelfleet.worker.js', import.meta.url), { type: 'module', name: 'modelfleet-inference' });
+  return new Worker(new URL('./modelfleet.worker.js', import.meta.url), {
+    type: 'module',
+    name: 'modelfleet-inference',
+  });
 }
 
 /**
@@ -57,16 +72,23 @@ function defaultWorker(): Worker | URL {
  */
 export async function createClient(options: BrowserClientOptions) {
   if (!options.runner && typeof Worker === 'undefined') {
-    throw new SdkError('unsupported_environment', 'createClient runs models in a Web Worker, and there is none here (server-side rendering or Node?): call it in the browser (e.g. in a useEffect), or pass runner: createEngine() from @modelfleet/web-sdk/engine and a storage');
+    throw new SdkError(
+      'unsupported_environment',
+      'createClient runs models in a Web Worker, and there is none here (server-side rendering or Node?): call it in the browser (e.g. in a useEffect), or pass runner: createEngine() from @modelfleet/web-sdk/engine and a storage',
+    );
   }
   if (typeof options.storage !== 'object' && typeof indexedDB === 'undefined') {
-    throw new SdkError('unsupported_environment', 'createClient caches models in IndexedDB, and there is none here: call it in the browser, or pass storage: an open store (openStore over fake-indexeddb in Node)');
+    throw new SdkError(
+      'unsupported_environment',
+      'createClient caches models in IndexedDB, and there is none here: call it in the browser, or pass storage: an open store (openStore over fake-indexeddb in Node)',
+    );
   }
   const own = options.runner
     ? undefined
     : createWorkerRunner(options.workerUrl ?? defaultWorker(), {
-      ...(options.wasmPaths ? { wasmPaths: options.wasmPaths } : {}), ...(options.workerTimeout ? { startTimeout: options.workerTimeout } : {}),
-    });
+        ...(options.wasmPaths ? { wasmPaths: options.wasmPaths } : {}),
+        ...(options.workerTimeout ? { startTimeout: options.workerTimeout } : {}),
+      });
   const client = await createCoreClient({ ...options, runner: options.runner ?? own! }).catch((e) => {
     own?.terminate();
     throw e;

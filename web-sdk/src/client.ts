@@ -101,17 +101,29 @@ export interface Client {
  */
 export async function createClient(options: ClientOptions): Promise<Client> {
   if (!options.endpoint || !options.appKey || !options.trustRoot) {
-    throw new SdkError('invalid_config', 'createClient needs endpoint, appKey and trustRoot (the root.json your operator published)');
+    throw new SdkError(
+      'invalid_config',
+      'createClient needs endpoint, appKey and trustRoot (the root.json your operator published)',
+    );
   }
   const report = reporter(options.onError);
   const { store, deviceId, ctx } = await openDevice(options, report);
   const models = new Map<string, RunningModel>();
   const telemetry = createClientTelemetry({
-    store, edge: ctx.edge, deviceId, now: ctx.now, enabled: options.telemetry !== false,
-    runningVersion: (name) => models.get(name)?.version, report,
+    store,
+    edge: ctx.edge,
+    deviceId,
+    now: ctx.now,
+    enabled: options.telemetry !== false,
+    runningVersion: (name) => models.get(name)?.version,
+    report,
   });
   const delivery = createDelivery({
-    ctx, runner: options.runner, telemetry, report, models,
+    ctx,
+    runner: options.runner,
+    telemetry,
+    report,
+    models,
     ...(options.backends ? { backends: options.backends } : {}),
     ...(options.staleAfter !== undefined ? { staleAfter: options.staleAfter } : {}),
   });

@@ -106,8 +106,13 @@ function entry(d: State, name: string): ModelStatus {
   let s = d.statuses.get(name);
   if (!s) {
     s = {
-      version: null, cachedVersion: null, state: 'ready', backend: null,
-      lastError: null, lastSync: null, backendProblems: [],
+      version: null,
+      cachedVersion: null,
+      state: 'ready',
+      backend: null,
+      lastError: null,
+      lastSync: null,
+      backendProblems: [],
     };
     d.statuses.set(name, s);
   }
@@ -120,10 +125,11 @@ function startBackend(d: State, allowed: Backend[]): Promise<Backend> {
   const preference = backends.filter((b) => allowed.includes(b));
   return (d.backend ??= runner.init(preference.length > 0 ? preference : ['cpu']).then(async (chosen) => {
     // A fallback is never silent: what did not start, and why, goes into status().
-    d.backendProblems = (await runner.backendProblems?.().catch((e) => {
-      report('backend_report', e);
-      return [];
-    })) ?? [];
+    d.backendProblems =
+      (await runner.backendProblems?.().catch((e) => {
+        report('backend_report', e);
+        return [];
+      })) ?? [];
     return chosen;
   }));
 }
@@ -152,9 +158,15 @@ async function trySync(d: State, name: string, onProgress?: (p: SyncProgress) =>
 }
 
 async function instantiate(
-  d: State, name: string, synced?: SyncResult | null, onProgress?: (p: SyncProgress) => void,
+  d: State,
+  name: string,
+  synced?: SyncResult | null,
+  onProgress?: (p: SyncProgress) => void,
 ): Promise<Instance> {
-  const { ctx: { store }, runner } = d.options;
+  const {
+    ctx: { store },
+    runner,
+  } = d.options;
   const state = await store.state(name);
   if (!state.active) {
     const why = `no verified version of ${name} is cached and the control plane could not be reached`;
@@ -175,7 +187,10 @@ async function instantiate(
 }
 
 async function status(d: State): Promise<Record<string, ModelStatus>> {
-  const { ctx: { store, now }, staleAfter = DEFAULT_STALE_AFTER_MS } = d.options;
+  const {
+    ctx: { store, now },
+    staleAfter = DEFAULT_STALE_AFTER_MS,
+  } = d.options;
   const out: Record<string, ModelStatus> = {};
   for (const [name, s] of d.statuses) {
     const state = await store.state(name);
@@ -186,8 +201,16 @@ async function status(d: State): Promise<Record<string, ModelStatus>> {
       ...s,
       backendProblems: d.backendProblems,
       cachedVersion,
-      state: s.lastError && expired ? 'stale' : s.lastError?.code === 'network' ? 'offline' : s.lastError ? 'error'
-        : updateReady ? 'update-ready' : 'ready',
+      state:
+        s.lastError && expired
+          ? 'stale'
+          : s.lastError?.code === 'network'
+            ? 'offline'
+            : s.lastError
+              ? 'error'
+              : updateReady
+                ? 'update-ready'
+                : 'ready',
     };
   }
   return out;

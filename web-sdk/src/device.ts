@@ -36,7 +36,11 @@ export async function openDevice(options: ClientOptions, report: Report): Promis
   const fetch = options.fetch ?? globalThis.fetch.bind(globalThis);
   const ctx: SyncContext = {
     edge: { endpoint: options.endpoint.replace(/\/$/, ''), appKey: options.appKey, fetch, report },
-    store, trustRoot, deviceId, caps: options.caps ?? DEFAULT_SIZE_CAPS, parallel: options.parallel ?? DEFAULT_PARALLEL,
+    store,
+    trustRoot,
+    deviceId,
+    caps: options.caps ?? DEFAULT_SIZE_CAPS,
+    parallel: options.parallel ?? DEFAULT_PARALLEL,
     now: options.now ?? (() => new Date()),
     ...(options.attest ? { attest: options.attest } : {}),
     ...(hasEstimate() ? { estimate: () => navigator.storage.estimate() } : {}),
@@ -62,19 +66,24 @@ async function open(name = DEFAULT_DB_NAME): Promise<ModelStore> {
  * unknown: it stays on the champion of a rollout that targets storage tiers) until it resolves.
  */
 function profileFor(
-  options: ClientOptions, store: ModelStore, cachedTier: DeviceProfile['storageTier'],
-  estimate: SyncContext['estimate'], report: Report,
+  options: ClientOptions,
+  store: ModelStore,
+  cachedTier: DeviceProfile['storageTier'],
+  estimate: SyncContext['estimate'],
+  report: Report,
 ): () => string {
   const known = detectProfile({
     ...(options.platform ? { platform: options.platform } : {}),
     ...(options.appVersion ? { appVersion: options.appVersion } : {}),
   });
   let query = profileQuery({ ...known, ...(cachedTier ? { storageTier: cachedTier } : {}) });
-  void estimate?.().then(({ quota }) => {
-    const tier = storageTierOf(quota);
-    if (!tier) return;
-    query = profileQuery({ ...known, storageTier: tier });
-    if (tier !== cachedTier) return store.putMeta('storageTier', tier);
-  }).catch((e) => report('storage_estimate', e));
+  void estimate?.()
+    .then(({ quota }) => {
+      const tier = storageTierOf(quota);
+      if (!tier) return;
+      query = profileQuery({ ...known, storageTier: tier });
+      if (tier !== cachedTier) return store.putMeta('storageTier', tier);
+    })
+    .catch((e) => report('storage_estimate', e));
   return () => query;
 }

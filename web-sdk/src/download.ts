@@ -40,12 +40,17 @@ async function readBody(res: Response, onBytes: (n: number) => void, received: U
 const concat = (parts: Uint8Array[]) => {
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
   let at = 0;
-  for (const p of parts) (out.set(p, at), (at += p.length));
+  for (const p of parts) out.set(p, at), (at += p.length);
   return out;
 };
 
 /** The network half: the chunk's bytes, resumed with Range from a stored partial if there is one. */
-async function receiveChunk(edge: EdgeClient, store: ModelStore, chunk: ManifestChunk, onBytes: (n: number) => void): Promise<{ bytes: Uint8Array; resumed: number }> {
+async function receiveChunk(
+  edge: EdgeClient,
+  store: ModelStore,
+  chunk: ManifestChunk,
+  onBytes: (n: number) => void,
+): Promise<{ bytes: Uint8Array; resumed: number }> {
   const partial = await store.getPartial(chunk.digest);
   const have = partial && partial.byteLength < chunk.size ? new Uint8Array(partial) : undefined;
   const received: Uint8Array[] = have ? [have] : [];
@@ -59,13 +64,24 @@ async function receiveChunk(edge: EdgeClient, store: ModelStore, chunk: Manifest
       // Not kept: the next sync downloads the chunk from its start.
       await store.putPartial(chunk.digest, got.slice().buffer).catch((err) => edge.report?.('storage_write', err));
     }
-    throw e instanceof SdkError ? e : new SdkError('network', `download of chunk ${chunk.digest.slice(0, 12)} was cut after ${got.length} bytes; it resumes on the next sync`, e);
+    throw e instanceof SdkError
+      ? e
+      : new SdkError(
+          'network',
+          `download of chunk ${chunk.digest.slice(0, 12)} was cut after ${got.length} bytes; it resumes on the next sync`,
+          e,
+        );
   }
   return { bytes: concat(received), resumed: have && received[0] === have ? have.length : 0 };
 }
 
 /** The storage half, off the download lane so the next request goes out while this one hashes and writes. */
-async function keepChunk(store: ModelStore, chunk: ManifestChunk, got: { bytes: Uint8Array; resumed: number }, stats: DownloadStats): Promise<void> {
+async function keepChunk(
+  store: ModelStore,
+  chunk: ManifestChunk,
+  got: { bytes: Uint8Array; resumed: number },
+  stats: DownloadStats,
+): Promise<void> {
   const { bytes, resumed } = got;
   try {
     await verifyChunk(bytes, chunk); // SPEC 5.2: never store a bad chunk
@@ -73,7 +89,10 @@ async function keepChunk(store: ModelStore, chunk: ManifestChunk, got: { bytes: 
     await store.deletePartial(chunk.digest);
     throw toSdkError(e);
   }
-  await store.putChunk(chunk.digest, bytes.buffer.byteLength === bytes.length ? (bytes.buffer as ArrayBuffer) : bytes.slice().buffer);
+  await store.putChunk(
+    chunk.digest,
+    bytes.buffer.byteLength === bytes.length ? (bytes.buffer as ArrayBuffer) : bytes.slice().buffer,
+  );
   if (resumed > 0) await store.deletePartial(chunk.digest);
   stats.fetched.set(chunk.digest, bytes);
   stats.chunks++;
@@ -87,7 +106,11 @@ async function keepChunk(store: ModelStore, chunk: ManifestChunk, got: { bytes: 
  * flight finishes (and a cut one keeps its partial).
  */
 export async function downloadChunks(
-  edge: EdgeClient, store: ModelStore, chunks: ManifestChunk[], parallel: number, onBytes: (n: number) => void,
+  edge: EdgeClient,
+  store: ModelStore,
+  chunks: ManifestChunk[],
+  parallel: number,
+  onBytes: (n: number) => void,
 ): Promise<DownloadStats> {
   const stats: DownloadStats = { chunks: 0, bytes: 0, resumedBytes: 0, fetched: new Map() };
   let next = 0;

@@ -28,7 +28,10 @@ export interface EngineApi {
    * Runs one call (a lost WebGPU device falls back and runs it again); the backend that answered
    * comes back too, and the declared statistics of measured inputs, per example.
    */
-  predict(handle: number, inputs: WireInput[]): Promise<{ outputs: Outputs; backend: Backend; inputStats?: InputStats }>;
+  predict(
+    handle: number,
+    inputs: WireInput[],
+  ): Promise<{ outputs: Outputs; backend: Backend; inputStats?: InputStats }>;
   /** One call on the current backend, no fallback. */
   run(handle: number, inputs: WireInput[]): Promise<Outputs>;
   unload(handle: number): void;

@@ -86,7 +86,10 @@ async function tryBackend(loaders: BackendLoaders, name: Backend, fail: (reason:
     }
     console.warn = (...args: unknown[]) => void said.push(args.map(String).join(' '));
     if (await tf.setBackend(name)) return true;
-    const reason = said.filter((l) => !/^Initialization of backend/.test(l)).join('; ').slice(0, MAX_REASON_CHARS);
+    const reason = said
+      .filter((l) => !/^Initialization of backend/.test(l))
+      .join('; ')
+      .slice(0, MAX_REASON_CHARS);
     return refuse(reason || 'TF.js could not initialise it');
   } catch (e) {
     return refuse((e as Error)?.message ?? String(e));

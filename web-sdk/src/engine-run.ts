@@ -28,9 +28,13 @@ export interface Loaded {
 function checkWire(io: IoSchema, inputs: WireInput[]): void {
   for (const spec of io.inputs) {
     const w = inputs.find((i) => i.name === spec.name);
-    if (!w) throw new Error(`input ${spec.name} is missing; the model takes ${io.inputs.map((i) => i.name).join(', ')}`);
+    if (!w)
+      throw new Error(`input ${spec.name} is missing; the model takes ${io.inputs.map((i) => i.name).join(', ')}`);
     const fits = w.shape.length === spec.shape.length && spec.shape.every((d, i) => d === null || d === w.shape[i]);
-    if (w.dtype !== spec.dtype || !fits) throw new Error(`input ${spec.name} takes ${spec.dtype}${formatShape(spec.shape)}; got ${w.dtype}${formatShape(w.shape)}`);
+    if (w.dtype !== spec.dtype || !fits)
+      throw new Error(
+        `input ${spec.name} takes ${spec.dtype}${formatShape(spec.shape)}; got ${w.dtype}${formatShape(w.shape)}`,
+      );
   }
 }
 
@@ -40,14 +44,22 @@ function checkWire(io: IoSchema, inputs: WireInput[]): void {
  */
 export function materialise(w: WireInput, stats?: InputStats): WireTensor {
   const measured = stats && w.measure ? stats : undefined;
-  if (w.kind === 'images') return { kind: 'tensor', name: w.name, dtype: w.dtype, shape: w.shape, data: imagePixels(w, measured && measureImage(measured, w.name)) };
+  if (w.kind === 'images')
+    return {
+      kind: 'tensor',
+      name: w.name,
+      dtype: w.dtype,
+      shape: w.shape,
+      data: imagePixels(w, measured && measureImage(measured, w.name)),
+    };
   if (measured) measureTensor(measured, w);
   return w;
 }
 
 /** The output's values in an array of its own (see run: the backend may still hold the one it read). */
 async function outputOf(t: tf.Tensor): Promise<OutputTensor> {
-  if (t.dtype !== 'float32' && t.dtype !== 'int32' && t.dtype !== 'bool') throw new Error(`an output has dtype ${t.dtype}; modelfleet returns float32, int32 and bool outputs`);
+  if (t.dtype !== 'float32' && t.dtype !== 'int32' && t.dtype !== 'bool')
+    throw new Error(`an output has dtype ${t.dtype}; modelfleet returns float32, int32 and bool outputs`);
   const data = (await t.data()) as Float32Array | Int32Array | Uint8Array;
   return { dtype: t.dtype, shape: t.shape, data: data.slice() } as OutputTensor;
 }
@@ -62,9 +74,8 @@ export async function runLoaded(loaded: Loaded, inputs: WireInput[]): Promise<Ou
       tensors[w.name] = tf.tensor(materialise(w).data, w.shape, w.dtype);
     }
     const outNames = loaded.io.outputs.map((o) => o.name);
-    const y = loaded.kind === 'tfjs-layers'
-      ? predictLayers(loaded, tensors)
-      : await executeGraph(loaded, tensors, outNames);
+    const y =
+      loaded.kind === 'tfjs-layers' ? predictLayers(loaded, tensors) : await executeGraph(loaded, tensors, outNames);
     outs = Array.isArray(y) ? y : [y];
     // A copy of each output's values: on CPU (and WebGPU once read) the backend hands out the
     // array it stores, which another live tensor may share; the copy is ours to move to the page.
@@ -84,7 +95,9 @@ function predictLayers(loaded: Loaded, tensors: Record<string, tf.Tensor>): tf.T
 
 /** execute() for static graphs; executeAsync() when the graph has control flow (learnt once). */
 async function executeGraph(
-  loaded: Loaded, tensors: Record<string, tf.Tensor>, outNames: string[],
+  loaded: Loaded,
+  tensors: Record<string, tf.Tensor>,
+  outNames: string[],
 ): Promise<tf.Tensor | tf.Tensor[]> {
   const graph = loaded.model as GraphModel;
   if (!loaded.async) {

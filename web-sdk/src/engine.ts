@@ -20,7 +20,11 @@ import type { Outputs, WireInput } from './tensors.ts';
 export type { BackendLoaders } from './engine-backends.ts';
 
 async function build(a: ModelArtifacts): Promise<LayersModel | GraphModel> {
-  const handler = tf.io.fromMemory({ ...a.modelJson, weightSpecs: a.weightSpecs, weightData: a.weightData } as tf.io.ModelArtifacts);
+  const handler = tf.io.fromMemory({
+    ...a.modelJson,
+    weightSpecs: a.weightSpecs,
+    weightData: a.weightData,
+  } as tf.io.ModelArtifacts);
   return a.format === 'tfjs-layers' ? loadLayersModel(handler) : loadGraphModel(handler);
 }
 
@@ -59,7 +63,10 @@ export function createEngine(loaders: BackendLoaders = {}): EngineApi {
      * Runs one call; if the WebGPU device is lost meanwhile, falls back and runs it again. The
      * backend that answered comes back with the outputs (no extra round trip to the worker).
      */
-    async predict(handle: number, wire: WireInput[]): Promise<{ outputs: Outputs; backend: Backend; inputStats?: InputStats }> {
+    async predict(
+      handle: number,
+      wire: WireInput[],
+    ): Promise<{ outputs: Outputs; backend: Backend; inputStats?: InputStats }> {
       // Pixels are read once (the bitmaps are closed), so a retry after a lost device reuses them.
       const stats: InputStats = [];
       const inputs = wire.map((w) => materialise(w, stats));

@@ -29,14 +29,18 @@ function rgbaOf(p: SourcePixels, width: number, height: number): Uint8ClampedArr
  * Worker side: the batch as one [n, h, w, c] array in the input's dtype, `(pixel − mean) / std`
  * per channel for float inputs.
  */
-export function imagePixels(w: WireImages, measure?: (image: number, rgba: Uint8ClampedArray, width: number, height: number) => void): Float32Array | Int32Array | Uint8Array {
+export function imagePixels(
+  w: WireImages,
+  measure?: (image: number, rgba: Uint8ClampedArray, width: number, height: number) => void,
+): Float32Array | Int32Array | Uint8Array {
   const [n, height, width, channels] = w.shape;
   const pixels = height * width;
   const out = arrayFor(w.dtype, n * pixels * channels);
   const float = w.dtype === 'float32';
   for (const [i, p] of w.images.entries()) {
     const rgba = rgbaOf(p, width, height);
-    if (rgba.length !== pixels * 4) throw new Error(`image ${i} of input ${w.name} has ${rgba.length / 4} pixels, expected ${width}×${height}`);
+    if (rgba.length !== pixels * 4)
+      throw new Error(`image ${i} of input ${w.name} has ${rgba.length / 4} pixels, expected ${width}×${height}`);
     if (p.source) {
       // Resized on the page: the statistics are of the source at its own size, read (and closed) here.
       const s = p.source;

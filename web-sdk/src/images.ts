@@ -10,26 +10,41 @@ import { SdkError } from './errors.ts';
 import { type ImageOptions, type ImageSource, type WireImages, type WirePixels, formatShape } from './tensors.ts';
 
 const has = (name: string): boolean => typeof (globalThis as Record<string, unknown>)[name] === 'function';
-const is = (v: unknown, name: string): boolean => has(name) && v instanceof ((globalThis as Record<string, unknown>)[name] as new () => unknown);
+const is = (v: unknown, name: string): boolean =>
+  has(name) && v instanceof ((globalThis as Record<string, unknown>)[name] as new () => unknown);
 
-const SOURCE_TYPES = ['ImageData', 'ImageBitmap', 'HTMLImageElement', 'HTMLCanvasElement', 'HTMLVideoElement', 'OffscreenCanvas', 'VideoFrame'];
+const SOURCE_TYPES = [
+  'ImageData',
+  'ImageBitmap',
+  'HTMLImageElement',
+  'HTMLCanvasElement',
+  'HTMLVideoElement',
+  'OffscreenCanvas',
+  'VideoFrame',
+];
 
 // A boolean, not a type guard: where the DOM's element types are bare (WebWorker lib) every object
 // would match ImageSource, and narrowing on it would leave `never` behind.
-export const isImageSource = (v: unknown): boolean => !!v && typeof v === 'object' && SOURCE_TYPES.some((t) => is(v, t));
+export const isImageSource = (v: unknown): boolean =>
+  !!v && typeof v === 'object' && SOURCE_TYPES.some((t) => is(v, t));
 
 /** The size the source will be drawn at; refuses sources with nothing to draw yet. */
 function sizeOf(name: string, src: ImageSource): { width: number; height: number } {
   if (is(src, 'HTMLImageElement')) {
     // Structural: this package compiles against the WebWorker lib, where the DOM types are bare.
     const img = src as unknown as { complete: boolean; naturalWidth: number; naturalHeight: number };
-    if (!img.complete || img.naturalWidth === 0) throw new SdkError('input_value', `image for input ${name} has not loaded (or failed to); await img.decode() before predict`);
+    if (!img.complete || img.naturalWidth === 0)
+      throw new SdkError(
+        'input_value',
+        `image for input ${name} has not loaded (or failed to); await img.decode() before predict`,
+      );
     return { width: img.naturalWidth, height: img.naturalHeight };
   }
   if (is(src, 'HTMLVideoElement')) {
     const video = src as unknown as { readyState: number; videoWidth: number; videoHeight: number };
     // HAVE_CURRENT_DATA: a frame exists to draw.
-    if (video.readyState < 2 || video.videoWidth === 0) throw new SdkError('input_value', `video for input ${name} has no frame yet; wait for its 'loadeddata' event`);
+    if (video.readyState < 2 || video.videoWidth === 0)
+      throw new SdkError('input_value', `video for input ${name} has no frame yet; wait for its 'loadeddata' event`);
     return { width: video.videoWidth, height: video.videoHeight };
   }
   if (is(src, 'VideoFrame')) {
@@ -40,20 +55,37 @@ function sizeOf(name: string, src: ImageSource): { width: number; height: number
 }
 
 /** `mean`/`std` spread over the channels; refuses a wrong count or a zero std. */
-function perChannel(name: string, what: 'mean' | 'std', value: number | readonly number[] | undefined, channels: number, fallback: number): number[] {
+function perChannel(
+  name: string,
+  what: 'mean' | 'std',
+  value: number | readonly number[] | undefined,
+  channels: number,
+  fallback: number,
+): number[] {
   if (value === undefined) return Array(channels).fill(fallback);
   const values = typeof value === 'number' ? Array(channels).fill(value) : [...value];
   if (values.length !== channels || !values.every(Number.isFinite) || (what === 'std' && values.some((v) => v === 0))) {
-    throw new SdkError('bad_input', `image ${what} for input ${name} must be one finite number or ${channels} (one per channel)${what === 'std' ? ', none zero' : ''}; got ${JSON.stringify(value)}`);
+    throw new SdkError(
+      'bad_input',
+      `image ${what} for input ${name} must be one finite number or ${channels} (one per channel)${what === 'std' ? ', none zero' : ''}; got ${JSON.stringify(value)}`,
+    );
   }
   return values;
 }
 
 /** Height, width and channels an image input takes; null height/width = any (the image's own). */
-function imageGeometry(spec: IoTensor): { batch: number | null; height: number | null; width: number | null; channels: number } {
+function imageGeometry(spec: IoTensor): {
+  batch: number | null;
+  height: number | null;
+  width: number | null;
+  channels: number;
+} {
   const [batch, height, width, channels] = spec.shape;
   if (spec.shape.length !== 4 || (channels !== null && channels !== 1 && channels !== 3 && channels !== 4)) {
-    throw new SdkError('input_shape', `input ${spec.name} is ${formatShape(spec.shape)}; images need a [batch, height, width, channels] input with 1, 3 or 4 channels`);
+    throw new SdkError(
+      'input_shape',
+      `input ${spec.name} is ${formatShape(spec.shape)}; images need a [batch, height, width, channels] input with 1, 3 or 4 channels`,
+    );
   }
   return { batch: batch ?? null, height: height ?? null, width: width ?? null, channels: channels ?? 3 };
 }
@@ -64,13 +96,24 @@ function imageGeometry(spec: IoTensor): { batch: number | null; height: number |
  * at its own size, since the statistics are of the source (protocol input-stats.ts).
  * @example const { wire, transfer } = await fromImages(spec, [video], { mean: 127.5, std: 127.5 });
  */
-export async function fromImages(spec: IoTensor, sources: ImageSource[], o: ImageOptions, measure = false): Promise<{ wire: WireImages; transfer: Transferable[] }> {
+export async function fromImages(
+  spec: IoTensor,
+  sources: ImageSource[],
+  o: ImageOptions,
+  measure = false,
+): Promise<{ wire: WireImages; transfer: Transferable[] }> {
   const g = imageGeometry(spec);
   if (g.batch !== null && sources.length !== g.batch) {
-    throw new SdkError('input_shape', `input ${spec.name} takes a batch of ${g.batch} image(s) ${formatShape(spec.shape)}; got ${sources.length}`);
+    throw new SdkError(
+      'input_shape',
+      `input ${spec.name} takes a batch of ${g.batch} image(s) ${formatShape(spec.shape)}; got ${sources.length}`,
+    );
   }
   if (spec.dtype !== 'float32' && (o.mean !== undefined || o.std !== undefined)) {
-    throw new SdkError('bad_input', `input ${spec.name} is ${spec.dtype}: it takes raw 0–255 pixel values; drop image.mean / image.std`);
+    throw new SdkError(
+      'bad_input',
+      `input ${spec.name} is ${spec.dtype}: it takes raw 0–255 pixel values; drop image.mean / image.std`,
+    );
   }
   const mean = perChannel(spec.name, 'mean', o.mean, g.channels, 0);
   const std = perChannel(spec.name, 'std', o.std, g.channels, 1);
@@ -82,12 +125,23 @@ export async function fromImages(spec: IoTensor, sources: ImageSource[], o: Imag
   sizes.forEach((s, i) => {
     if (s.width === width && s.height === height) return;
     const fixed = g.height !== null && g.width !== null;
-    if (!fixed) throw new SdkError('input_shape', `images in one batch for input ${spec.name} must share a size: image 0 is ${first.width}×${first.height}, image ${i} is ${s.width}×${s.height}`);
+    if (!fixed)
+      throw new SdkError(
+        'input_shape',
+        `images in one batch for input ${spec.name} must share a size: image 0 is ${first.width}×${first.height}, image ${i} is ${s.width}×${s.height}`,
+      );
     if (resize === false) {
-      throw new SdkError('input_shape', `image ${i} for input ${spec.name} is ${s.width}×${s.height}; the model takes ${width}×${height} — resize it, or allow image: { resize: 'stretch' }`);
+      throw new SdkError(
+        'input_shape',
+        `image ${i} for input ${spec.name} is ${s.width}×${s.height}; the model takes ${width}×${height} — resize it, or allow image: { resize: 'stretch' }`,
+      );
     }
   });
-  if (!has('createImageBitmap')) throw new SdkError('bad_input', 'image inputs need createImageBitmap (a browser page or worker); pass { data, shape } instead');
+  if (!has('createImageBitmap'))
+    throw new SdkError(
+      'bad_input',
+      'image inputs need createImageBitmap (a browser page or worker); pass { data, shape } instead',
+    );
 
   const images: WirePixels[] = [];
   const transfer: Transferable[] = [];
@@ -127,7 +181,23 @@ export async function fromImages(spec: IoTensor, sources: ImageSource[], o: Imag
       if (p.source && 'bitmap' in p.source) p.source.bitmap.close();
     }
     if (e instanceof SdkError) throw e;
-    throw new SdkError('input_value', `image for input ${spec.name} could not be read (${(e as Error).message}); is it loaded, decodable and same-origin or CORS-enabled?`, e);
+    throw new SdkError(
+      'input_value',
+      `image for input ${spec.name} could not be read (${(e as Error).message}); is it loaded, decodable and same-origin or CORS-enabled?`,
+      e,
+    );
   }
-  return { wire: { kind: 'images', name: spec.name, dtype: spec.dtype, shape: [sources.length, height, width, g.channels], images, mean, std, ...(measure ? { measure } : {}) }, transfer };
+  return {
+    wire: {
+      kind: 'images',
+      name: spec.name,
+      dtype: spec.dtype,
+      shape: [sources.length, height, width, g.channels],
+      images,
+      mean,
+      std,
+      ...(measure ? { measure } : {}),
+    },
+    transfer,
+  };
 }

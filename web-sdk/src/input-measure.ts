@@ -19,8 +19,10 @@ function record(into: InputStats, example: number, input: string, stats: Partial
 }
 
 /** The callback imagePixels calls with each image's source RGBA bytes. */
-export const measureImage = (into: InputStats, input: string) => (image: number, rgba: Uint8ClampedArray, width: number, height: number): void =>
-  record(into, image, input, imageStats(rgba, width, height, 4));
+export const measureImage =
+  (into: InputStats, input: string) =>
+  (image: number, rgba: Uint8ClampedArray, width: number, height: number): void =>
+    record(into, image, input, imageStats(rgba, width, height, 4));
 
 export function measureTensor(into: InputStats, w: WireTensor): void {
   batchTensorStats(w.data, w.shape).forEach((s, i) => record(into, i, w.name, s));

@@ -10,8 +10,19 @@ import type { IoSchema, IoTensor } from '@modelfleet/protocol';
 import { SdkError } from './errors.ts';
 import { fromImages, isImageSource } from './images.ts';
 import {
-  type Dtype, type ImageSource, type InputValue, type Inputs, type NestedArray, type PredictOptions, type TensorData, type TensorInput, type WireInput,
-  type WireTensor, arrayFor, formatShape, shapeSize,
+  type Dtype,
+  type ImageSource,
+  type InputValue,
+  type Inputs,
+  type NestedArray,
+  type PredictOptions,
+  type TensorData,
+  type TensorInput,
+  type WireInput,
+  type WireTensor,
+  arrayFor,
+  formatShape,
+  shapeSize,
 } from './tensors.ts';
 
 export interface PreparedInputs {
@@ -21,7 +32,10 @@ export interface PreparedInputs {
 }
 
 const isTensorInput = (v: unknown): v is TensorInput =>
-  !!v && typeof v === 'object' && ArrayBuffer.isView((v as TensorInput).data) && Array.isArray((v as TensorInput).shape);
+  !!v &&
+  typeof v === 'object' &&
+  ArrayBuffer.isView((v as TensorInput).data) &&
+  Array.isArray((v as TensorInput).shape);
 
 const isInputValue = (v: unknown): v is InputValue => Array.isArray(v) || isTensorInput(v) || isImageSource(v);
 
@@ -31,19 +45,31 @@ const names = (io: IoSchema) => io.inputs.map((i) => i.name).join(', ');
 function bind(io: IoSchema, input: Inputs): Map<IoTensor, InputValue> {
   if (isInputValue(input)) {
     if (io.inputs.length === 1) return new Map([[io.inputs[0]!, input]]);
-    throw new SdkError('input_missing', `the model takes ${io.inputs.length} inputs (${names(io)}); pass them by name: { ${io.inputs.map((i) => `${i.name}: …`).join(', ')} }`);
+    throw new SdkError(
+      'input_missing',
+      `the model takes ${io.inputs.length} inputs (${names(io)}); pass them by name: { ${io.inputs.map((i) => `${i.name}: …`).join(', ')} }`,
+    );
   }
   if (!input || typeof input !== 'object') {
-    throw new SdkError('bad_input', `predict takes nested arrays, { data, shape }, an image, or inputs by name (${names(io)}); got ${input === null ? 'null' : typeof input}`);
+    throw new SdkError(
+      'bad_input',
+      `predict takes nested arrays, { data, shape }, an image, or inputs by name (${names(io)}); got ${input === null ? 'null' : typeof input}`,
+    );
   }
   const given = input as Record<string, InputValue>;
   const unknown = Object.keys(given).filter((k) => !io.inputs.some((i) => i.name === k));
-  if (unknown.length > 0) throw new SdkError('input_unknown', `the model has no input ${unknown.join(', ')}; its inputs are ${names(io)}`);
+  if (unknown.length > 0)
+    throw new SdkError('input_unknown', `the model has no input ${unknown.join(', ')}; its inputs are ${names(io)}`);
   const bound = new Map<IoTensor, InputValue>();
   for (const spec of io.inputs) {
     const v = given[spec.name];
-    if (v === undefined) throw new SdkError('input_missing', `input ${spec.name} is missing; the model takes ${names(io)}`);
-    if (!isInputValue(v)) throw new SdkError('bad_input', `input ${spec.name} must be nested arrays, { data, shape } or an image source; got ${typeof v}`);
+    if (v === undefined)
+      throw new SdkError('input_missing', `input ${spec.name} is missing; the model takes ${names(io)}`);
+    if (!isInputValue(v))
+      throw new SdkError(
+        'bad_input',
+        `input ${spec.name} must be nested arrays, { data, shape } or an image source; got ${typeof v}`,
+      );
     bound.set(spec, v);
   }
   return bound;
@@ -54,19 +80,29 @@ function bind(io: IoSchema, input: Inputs): Map<IoTensor, InputValue> {
  * against the signature: same rank, every fixed dimension equal.
  */
 export function fitShape(spec: IoTensor, given: readonly number[]): number[] {
-  const shape = given.length === spec.shape.length - 1 && (spec.shape[0] === null || spec.shape[0] === 1) ? [1, ...given] : [...given];
+  const shape =
+    given.length === spec.shape.length - 1 && (spec.shape[0] === null || spec.shape[0] === 1)
+      ? [1, ...given]
+      : [...given];
   if (shape.length !== spec.shape.length) {
-    throw new SdkError('input_shape', `input ${spec.name} takes rank ${spec.shape.length} ${formatShape(spec.shape)}; got rank ${given.length} ${formatShape(given)}`);
+    throw new SdkError(
+      'input_shape',
+      `input ${spec.name} takes rank ${spec.shape.length} ${formatShape(spec.shape)}; got rank ${given.length} ${formatShape(given)}`,
+    );
   }
   const bad = spec.shape.findIndex((d, i) => d !== null && d !== shape[i]);
   if (bad >= 0) {
-    throw new SdkError('input_shape', `input ${spec.name} takes ${formatShape(spec.shape)}; got ${formatShape(shape)} (dimension ${bad} is ${shape[bad]}, the model takes ${spec.shape[bad]})`);
+    throw new SdkError(
+      'input_shape',
+      `input ${spec.name} takes ${formatShape(spec.shape)}; got ${formatShape(shape)} (dimension ${bad} is ${shape[bad]}, the model takes ${spec.shape[bad]})`,
+    );
   }
   return shape;
 }
 
 /** Rows may be typed arrays: `[Float32Array, Float32Array]` is a [2, n] input. */
-const isList = (x: unknown): x is ArrayLike<unknown> => Array.isArray(x) || (ArrayBuffer.isView(x) && !(x instanceof DataView));
+const isList = (x: unknown): x is ArrayLike<unknown> =>
+  Array.isArray(x) || (ArrayBuffer.isView(x) && !(x instanceof DataView));
 
 function nestedShape(v: unknown): number[] {
   const shape: number[] = [];
@@ -85,7 +121,10 @@ function fromNested(spec: IoTensor, value: NestedArray[] | TensorData[]): WireTe
   const walk = (v: unknown, depth: number, path: string) => {
     if (depth < given.length) {
       if (!isList(v) || v.length !== given[depth]) {
-        throw new SdkError('input_shape', `input ${spec.name} is ragged: ${path || 'the value'} has ${isList(v) ? `${v.length} entries` : 'a number'} where ${given[depth]} were expected`);
+        throw new SdkError(
+          'input_shape',
+          `input ${spec.name} is ragged: ${path || 'the value'} has ${isList(v) ? `${v.length} entries` : 'a number'} where ${given[depth]} were expected`,
+        );
       }
       for (let i = 0; i < v.length; i++) walk(v[i], depth + 1, `${path}[${i}]`);
       return;
@@ -98,11 +137,22 @@ function fromNested(spec: IoTensor, value: NestedArray[] | TensorData[]): WireTe
 
 function scalar(spec: IoTensor, v: NestedArray, path: string): number {
   if (spec.dtype === 'bool' && typeof v === 'boolean') return v ? 1 : 0;
-  if (typeof v !== 'number') throw new SdkError('input_value', `input ${spec.name}${path} is ${Array.isArray(v) ? 'an array' : typeof v}, expected a number`);
+  if (typeof v !== 'number')
+    throw new SdkError(
+      'input_value',
+      `input ${spec.name}${path} is ${Array.isArray(v) ? 'an array' : typeof v}, expected a number`,
+    );
   if (spec.dtype === 'int32' && !(Number.isInteger(v) && v >= -(2 ** 31) && v < 2 ** 31)) {
-    throw new SdkError('input_value', `input ${spec.name} is int32 but ${spec.name}${path} is ${v}; pass whole numbers`);
+    throw new SdkError(
+      'input_value',
+      `input ${spec.name} is int32 but ${spec.name}${path} is ${v}; pass whole numbers`,
+    );
   }
-  if (spec.dtype === 'bool' && v !== 0 && v !== 1) throw new SdkError('input_value', `input ${spec.name} is bool but ${spec.name}${path} is ${v}; pass true/false or 0/1`);
+  if (spec.dtype === 'bool' && v !== 0 && v !== 1)
+    throw new SdkError(
+      'input_value',
+      `input ${spec.name} is bool but ${spec.name}${path} is ${v}; pass true/false or 0/1`,
+    );
   return v;
 }
 
@@ -118,7 +168,10 @@ function accepts(dtype: Dtype, arrayType: string): boolean {
 
 function isDetached(data: ArrayBufferView): boolean {
   const buffer = data.buffer as ArrayBuffer & { detached?: boolean };
-  return buffer.detached === true || (data.byteLength === 0 && buffer.byteLength === 0 && (data as unknown as { length: number }).length === 0);
+  return (
+    buffer.detached === true ||
+    (data.byteLength === 0 && buffer.byteLength === 0 && (data as unknown as { length: number }).length === 0)
+  );
 }
 
 /** A typed tensor: moved as is when its array is the dtype's own and fills its buffer, else converted (a copy). */
@@ -126,21 +179,36 @@ function fromTyped(spec: IoTensor, value: TensorInput, transfer: boolean, moved:
   const { data } = value;
   const arrayType = data.constructor.name;
   if (!value.shape.every((d) => Number.isInteger(d) && d >= 0)) {
-    throw new SdkError('input_shape', `input ${spec.name}: shape ${JSON.stringify(value.shape)} must list whole, non-negative dimensions`);
+    throw new SdkError(
+      'input_shape',
+      `input ${spec.name}: shape ${JSON.stringify(value.shape)} must list whole, non-negative dimensions`,
+    );
   }
   const size = shapeSize(value.shape);
   if (size > 0 && isDetached(data)) {
-    throw new SdkError('input_detached', `input ${spec.name}: its buffer was already moved to the worker by an earlier predict (zero-copy); pass a fresh array, or predict(x, { transfer: false }) to keep yours`);
+    throw new SdkError(
+      'input_detached',
+      `input ${spec.name}: its buffer was already moved to the worker by an earlier predict (zero-copy); pass a fresh array, or predict(x, { transfer: false }) to keep yours`,
+    );
   }
   if (!accepts(spec.dtype, arrayType)) {
-    throw new SdkError('input_dtype', `input ${spec.name} is ${spec.dtype}; got a ${arrayType} — pass a ${CARRIER[spec.dtype]}${spec.dtype === 'int32' ? ' (or a Uint8Array of pixels)' : ''}`);
+    throw new SdkError(
+      'input_dtype',
+      `input ${spec.name} is ${spec.dtype}; got a ${arrayType} — pass a ${CARRIER[spec.dtype]}${spec.dtype === 'int32' ? ' (or a Uint8Array of pixels)' : ''}`,
+    );
   }
   if (data.length !== size) {
-    throw new SdkError('input_shape', `input ${spec.name}: shape ${formatShape(value.shape)} needs ${size} values, data has ${data.length}`);
+    throw new SdkError(
+      'input_shape',
+      `input ${spec.name}: shape ${formatShape(value.shape)} needs ${size} values, data has ${data.length}`,
+    );
   }
   const shape = fitShape(spec, value.shape);
   const own = arrayType === CARRIER[spec.dtype];
-  const whole = data.byteOffset === 0 && data.byteLength === data.buffer.byteLength && !(typeof SharedArrayBuffer !== 'undefined' && data.buffer instanceof SharedArrayBuffer);
+  const whole =
+    data.byteOffset === 0 &&
+    data.byteLength === data.buffer.byteLength &&
+    !(typeof SharedArrayBuffer !== 'undefined' && data.buffer instanceof SharedArrayBuffer);
   let wire: Float32Array | Int32Array | Uint8Array;
   if (own && whole && transfer) wire = data as Float32Array | Int32Array | Uint8Array;
   else if (own) wire = (data as Float32Array | Int32Array | Uint8Array).slice();
@@ -157,7 +225,12 @@ function fromTyped(spec: IoTensor, value: TensorInput, transfer: boolean, moved:
  * @example
  * const { wire, transfer } = await prepareInputs(io, { data: pixels, shape: [1, 192, 192, 3] });
  */
-export async function prepareInputs(io: IoSchema, input: Inputs, options: PredictOptions = {}, measure?: ReadonlySet<string>): Promise<PreparedInputs> {
+export async function prepareInputs(
+  io: IoSchema,
+  input: Inputs,
+  options: PredictOptions = {},
+  measure?: ReadonlySet<string>,
+): Promise<PreparedInputs> {
   const bound = bind(io, input);
   // Check everything first, so that a bad second input never leaves the first one's buffer moved.
   const plans: (() => Promise<WireInput> | WireInput)[] = [];

@@ -76,7 +76,11 @@ export async function loadModel(d: Delivery, name: string, opts: LoadOptions = {
 }
 
 async function predict(
-  d: Delivery, name: string, current: RunningModel, input: Inputs, options?: PredictOptions,
+  d: Delivery,
+  name: string,
+  current: RunningModel,
+  input: Inputs,
+  options?: PredictOptions,
 ): Promise<Outputs> {
   if (d.closed) throw closedError();
   // Checked and packed before anything runs: a bad input is the app's error, not the model's.

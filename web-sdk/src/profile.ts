@@ -8,7 +8,8 @@ import { type DeviceProfile, PROFILE_PARAMS } from '@modelfleet/protocol';
 
 export const SDK_VERSION = '0.1.0';
 
-const tier = (x: number, low: number, mid: number): 'low' | 'mid' | 'high' => (x <= low ? 'low' : x <= mid ? 'mid' : 'high');
+const tier = (x: number, low: number, mid: number): 'low' | 'mid' | 'high' =>
+  x <= low ? 'low' : x <= mid ? 'mid' : 'high';
 
 /** What the device knows of itself at once: platform, versions, backends, memory tier. */
 export function detectProfile(opts: { platform?: string; appVersion?: string }): DeviceProfile {
@@ -16,7 +17,11 @@ export function detectProfile(opts: { platform?: string; appVersion?: string }):
   const profile: DeviceProfile = {
     platform: opts.platform ?? 'web',
     sdkVersion: SDK_VERSION,
-    backends: [...(nav.gpu ? (['webgpu'] as const) : []), ...(typeof WebAssembly === 'object' ? (['wasm'] as const) : []), 'cpu'],
+    backends: [
+      ...(nav.gpu ? (['webgpu'] as const) : []),
+      ...(typeof WebAssembly === 'object' ? (['wasm'] as const) : []),
+      'cpu',
+    ],
   };
   if (opts.appVersion) profile.appVersion = opts.appVersion;
   if (typeof nav.deviceMemory === 'number') profile.memoryTier = tier(nav.deviceMemory, 2, 4);

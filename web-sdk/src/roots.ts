@@ -18,7 +18,9 @@ export async function knownRootVersion(trustRoot: Envelope, store: ModelStore): 
 /** The pinned root and the stored chain after it, verified (expiry is checked on the newest, in `acceptRoots`). */
 export async function knownRoot(trustRoot: Envelope, store: ModelStore): Promise<Root> {
   const pinned = await verifyPinnedRoot(trustRoot);
-  const stored = (await store.roots()).filter((e) => versionOf(e) > pinned.version).sort((a, b) => versionOf(a) - versionOf(b));
+  const stored = (await store.roots())
+    .filter((e) => versionOf(e) > pinned.version)
+    .sort((a, b) => versionOf(a) - versionOf(b));
   return stored.length > 0 ? updateRoot(pinned, stored, new Date(0)) : pinned;
 }
 

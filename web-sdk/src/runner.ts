@@ -12,7 +12,11 @@ export interface Runner {
   load(artifacts: Awaited<ReturnType<typeof loadArtifacts>>): Promise<number>;
   /** `transfer`: buffers and bitmaps inside `inputs` to move rather than copy (a worker runner moves them). */
   /** `inputStats`: per example, the declared statistics of measured inputs (engine.ts). */
-  predict(handle: number, inputs: WireInput[], transfer?: Transferable[]): Promise<{ outputs: Outputs; backend: Backend; inputStats?: Record<string, number>[] }>;
+  predict(
+    handle: number,
+    inputs: WireInput[],
+    transfer?: Transferable[],
+  ): Promise<{ outputs: Outputs; backend: Backend; inputStats?: Record<string, number>[] }>;
   unload(handle: number): void | Promise<void>;
   /** Backends tried before the chosen one, and why each did not start (reported by status()). */
   backendProblems?(): Promise<{ backend: Backend; reason: string }[]>;

@@ -25,7 +25,16 @@ export interface ModelState {
    * is a bundle's, which also covers the roots (SPEC 1.6). `windowSeconds`: its telemetry window
    * length (SPEC 10.6), absent when the ticket named none (a UTC day).
    */
-  ticket?: { etag: string | null; envelope: Envelope; expiresAt: string; issuedAt: string; fetchedAt: string; digest: string; bundled?: boolean; windowSeconds?: number };
+  ticket?: {
+    etag: string | null;
+    envelope: Envelope;
+    expiresAt: string;
+    issuedAt: string;
+    fetchedAt: string;
+    digest: string;
+    bundled?: boolean;
+    windowSeconds?: number;
+  };
 }
 
 export interface StoredManifest {
@@ -39,7 +48,12 @@ export interface StoredManifest {
 
 /** A telemetry upload waiting in the outbox (telemetry/outbox.ts sends it). */
 export interface OutboxItem {
-  id: string; model: string; version: number; window: number; bytes: Uint8Array; attempts: number;
+  id: string;
+  model: string;
+  version: number;
+  window: number;
+  bytes: Uint8Array;
+  attempts: number;
   channel?: 'sketches' | 'health' | 'step-health' | 'step-sketches';
   /** Extra query for the upload (a step-health record names its rollout). */
   query?: string;
@@ -130,16 +144,20 @@ async function activate(db: IDBPDatabase<Schema>, model: string, ref: VersionRef
 async function collectGarbage(db: IDBPDatabase<Schema>): Promise<{ chunks: number; manifests: number }> {
   const tx = db.transaction(['chunks', 'manifests', 'models', 'partials'], 'readwrite');
   const states = await tx.objectStore('models').getAll();
-  const keep = new Set(states.flatMap((s) => [s.active?.digest, s.lastKnownGood?.digest, s.pending?.digest]).filter((d): d is string => !!d));
+  const keep = new Set(
+    states
+      .flatMap((s) => [s.active?.digest, s.lastKnownGood?.digest, s.pending?.digest])
+      .filter((d): d is string => !!d),
+  );
   const keepChunks = new Set<string>();
   let manifests = 0;
   for (const m of await tx.objectStore('manifests').getAll()) {
     if (keep.has(m.digest)) m.chunks.forEach((c) => keepChunks.add(c));
-    else (await tx.objectStore('manifests').delete(m.digest), manifests++);
+    else await tx.objectStore('manifests').delete(m.digest), manifests++;
   }
   let chunks = 0;
   for (const key of await tx.objectStore('chunks').getAllKeys()) {
-    if (!keepChunks.has(key)) (await tx.objectStore('chunks').delete(key), chunks++);
+    if (!keepChunks.has(key)) await tx.objectStore('chunks').delete(key), chunks++;
   }
   await tx.done;
   return { chunks, manifests };

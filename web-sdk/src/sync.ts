@@ -6,8 +6,25 @@
  * SdkError, and the active version is untouched because activation is the last step (SPEC 7).
  */
 import {
-  type Envelope, type Manifest, type Root, type SizeCaps, type Ticket, type TicketBundle, bundleQuery, checkManifestMatchesTicket, checkSizeCaps,
-  ATTESTATION_HEADER, PROOF_HEADER, windowOf, decodeInlineChunk, parseEnvelope, parseManifest, parseTicketResponse, verifyChunk, verifyManifest, verifyTicket,
+  type Envelope,
+  type Manifest,
+  type Root,
+  type SizeCaps,
+  type Ticket,
+  type TicketBundle,
+  bundleQuery,
+  checkManifestMatchesTicket,
+  checkSizeCaps,
+  ATTESTATION_HEADER,
+  PROOF_HEADER,
+  windowOf,
+  decodeInlineChunk,
+  parseEnvelope,
+  parseManifest,
+  parseTicketResponse,
+  verifyChunk,
+  verifyManifest,
+  verifyTicket,
 } from '@modelfleet/protocol';
 import { downloadChunks } from './download.ts';
 import { SdkError, toSdkError } from './errors.ts';
@@ -35,10 +52,16 @@ export interface SyncContext {
 export type SyncResult =
   | { kind: 'up-to-date'; version: number }
   | {
-    kind: 'activated'; version: number; digest: string; downloadedBytes: number; downloadedChunks: number; resumedBytes: number;
-    /** What was just verified (chunks by digest, and the manifest unless it came from the cache), for loading without reading back. */
-    fetched: Map<string, Uint8Array>; manifest?: Manifest;
-  };
+      kind: 'activated';
+      version: number;
+      digest: string;
+      downloadedBytes: number;
+      downloadedChunks: number;
+      resumedBytes: number;
+      /** What was just verified (chunks by digest, and the manifest unless it came from the cache), for loading without reading back. */
+      fetched: Map<string, Uint8Array>;
+      manifest?: Manifest;
+    };
 
 export interface SyncProgress {
   model: string;
@@ -56,7 +79,13 @@ export interface SyncHooks {
 /** A User Timing mark (`modelfleet:sync:<step>`), for profiling a load in the browser's performance panel. */
 const mark = (step: string) => (globalThis.performance as Performance | undefined)?.mark?.(`modelfleet:sync:${step}`);
 
-interface TicketAnswer { envelope: Envelope; bundle: TicketBundle | null; etag: string | null; notModified: boolean; proof: string | null }
+interface TicketAnswer {
+  envelope: Envelope;
+  bundle: TicketBundle | null;
+  etag: string | null;
+  notModified: boolean;
+  proof: string | null;
+}
 
 /** The attestation header for a ticket request: only when the stored proof is not an attested one from today (proofs count UTC days, whatever the window length). */
 async function attestation(ctx: SyncContext, model: string): Promise<Record<string, string>> {
@@ -79,13 +108,27 @@ async function fetchTicket(ctx: SyncContext, model: string, state: ModelState): 
   const path = `/tickets/${encodeURIComponent(model)}?device=${encodeURIComponent(ctx.deviceId)}${profile}${bundleQuery(rootVersion, have)}`;
   const prev = state.ticket;
   // SPEC 1.5: poll with If-None-Match while the stored ticket has more than 10 % of its life left.
-  const fresh = prev?.etag && Date.parse(prev.expiresAt) - ctx.now().getTime() > 0.1 * (Date.parse(prev.expiresAt) - Date.parse(prev.issuedAt));
-  const res = await edgeGet(ctx.edge, path, { ...(fresh ? { 'if-none-match': prev!.etag! } : {}), ...(await attestation(ctx, model)) }, true);
+  const fresh =
+    prev?.etag &&
+    Date.parse(prev.expiresAt) - ctx.now().getTime() > 0.1 * (Date.parse(prev.expiresAt) - Date.parse(prev.issuedAt));
+  const res = await edgeGet(
+    ctx.edge,
+    path,
+    { ...(fresh ? { 'if-none-match': prev!.etag! } : {}), ...(await attestation(ctx, model)) },
+    true,
+  );
   const proof = res.headers.get(PROOF_HEADER);
   // A 304 answers a bundle's ETag, which covers the newest root: nothing new to verify but the stored ticket.
-  if (res.status === 304 && prev) return { envelope: prev.envelope, bundle: null, etag: prev.etag, notModified: prev.bundled === true, proof };
+  if (res.status === 304 && prev)
+    return { envelope: prev.envelope, bundle: null, etag: prev.etag, notModified: prev.bundled === true, proof };
   const parsed = parseTicketResponse(await res.text());
-  return { envelope: parsed.ticket, bundle: parsed.bundle, etag: res.headers.get('etag') ?? prev?.etag ?? null, notModified: false, proof };
+  return {
+    envelope: parsed.ticket,
+    bundle: parsed.bundle,
+    etag: res.headers.get('etag') ?? prev?.etag ?? null,
+    notModified: false,
+    proof,
+  };
 }
 
 /** SPEC 1.1–1.2: newer roots come with the bundle; a server without bundles is asked for them. */
@@ -97,8 +140,14 @@ async function newerRoots(ctx: SyncContext, answer: TicketAnswer, known: Root): 
 }
 
 /** SPEC 2–4: the manifest from the bundle, else fetched by digest; verified, matched and capped either way. */
-async function obtainManifest(ctx: SyncContext, ticket: Ticket, root: Root, inline: Envelope | undefined): Promise<{ manifest: Manifest; payload: Uint8Array }> {
-  const envelope = inline ?? parseEnvelope(await (await edgeGet(ctx.edge, `/manifests/${ticket.manifestDigest}`)).text(), 'manifest');
+async function obtainManifest(
+  ctx: SyncContext,
+  ticket: Ticket,
+  root: Root,
+  inline: Envelope | undefined,
+): Promise<{ manifest: Manifest; payload: Uint8Array }> {
+  const envelope =
+    inline ?? parseEnvelope(await (await edgeGet(ctx.edge, `/manifests/${ticket.manifestDigest}`)).text(), 'manifest');
   const verified = await verifyManifest(envelope, ticket.manifestDigest, root); // SPEC 2.2–2.4
   checkManifestMatchesTicket(verified.manifest, ticket); // SPEC 3
   checkSizeCaps(verified.manifest, ctx.caps); // SPEC 4.1
@@ -120,7 +169,12 @@ async function checkHeadroom(ctx: SyncContext, bytes: number): Promise<void> {
 }
 
 /** SPEC 5.2 for chunks that came inside the bundle: verified before they are stored or used. */
-async function keepInline(ctx: SyncContext, chunks: Manifest['chunks'], bundle: TicketBundle | null, fetched: Map<string, Uint8Array>): Promise<{ rest: Manifest['chunks']; inlineBytes: number }> {
+async function keepInline(
+  ctx: SyncContext,
+  chunks: Manifest['chunks'],
+  bundle: TicketBundle | null,
+  fetched: Map<string, Uint8Array>,
+): Promise<{ rest: Manifest['chunks']; inlineBytes: number }> {
   const inline = new Map((bundle?.chunks ?? []).map((c) => [c.digest, c]));
   const rest: Manifest['chunks'] = [];
   let inlineBytes = 0;
@@ -143,10 +197,15 @@ async function keepInline(ctx: SyncContext, chunks: Manifest['chunks'], bundle: 
 async function keepTicket(ctx: SyncContext, model: string, ticket: Ticket, answer: TicketAnswer): Promise<void> {
   const s = await ctx.store.state(model);
   await ctx.store.putState({
-    ...s, highestSequence: Math.max(s.highestSequence, ticket.sequence),
+    ...s,
+    highestSequence: Math.max(s.highestSequence, ticket.sequence),
     ticket: {
-      etag: answer.etag, envelope: answer.envelope, expiresAt: ticket.expiresAt, issuedAt: ticket.issuedAt,
-      fetchedAt: ctx.now().toISOString(), digest: ticket.manifestDigest,
+      etag: answer.etag,
+      envelope: answer.envelope,
+      expiresAt: ticket.expiresAt,
+      issuedAt: ticket.issuedAt,
+      fetchedAt: ctx.now().toISOString(),
+      digest: ticket.manifestDigest,
       ...(answer.bundle || answer.notModified ? { bundled: true } : {}),
       ...(ticket.windowSeconds !== undefined ? { windowSeconds: ticket.windowSeconds } : {}),
     },
@@ -154,7 +213,12 @@ async function keepTicket(ctx: SyncContext, model: string, ticket: Ticket, answe
 }
 
 /** What a new version needs downloaded: `chunks` to fetch, after those the bundle carried (`fetched`). */
-interface Plan { chunks: Manifest['chunks']; totalBytes: number; inlineBytes: number; verified?: Manifest }
+interface Plan {
+  chunks: Manifest['chunks'];
+  totalBytes: number;
+  inlineBytes: number;
+  verified?: Manifest;
+}
 
 /**
  * A cached complete version needs nothing (SPEC 5.3: a rollback downloads nothing); otherwise the
@@ -162,8 +226,14 @@ interface Plan { chunks: Manifest['chunks']; totalBytes: number; inlineBytes: nu
  * chunks that fit the quota are planned, those inside the bundle verified and stored at once.
  */
 async function plan(
-  ctx: SyncContext, model: string, ticket: Ticket, root: Root, answer: TicketAnswer, fetched: Map<string, Uint8Array>,
-  onProgress: ((p: SyncProgress) => void) | undefined, hooks: SyncHooks,
+  ctx: SyncContext,
+  model: string,
+  ticket: Ticket,
+  root: Root,
+  answer: TicketAnswer,
+  fetched: Map<string, Uint8Array>,
+  onProgress: ((p: SyncProgress) => void) | undefined,
+  hooks: SyncHooks,
 ): Promise<Plan> {
   const cached = await ctx.store.getManifest(ticket.manifestDigest);
   if (cached && (await ctx.store.missing(cached.chunks)).length === 0) {
@@ -184,14 +254,22 @@ async function plan(
   const missing = new Set(await ctx.store.missing(digests));
   const needed = manifest.chunks.filter((c) => missing.delete(c.digest)); // each distinct digest once
   mark('missing');
-  await checkHeadroom(ctx, needed.reduce((n, c) => n + c.size, 0));
+  await checkHeadroom(
+    ctx,
+    needed.reduce((n, c) => n + c.size, 0),
+  );
   mark('headroom');
   const { rest, inlineBytes } = await keepInline(ctx, needed, answer.bundle, fetched);
   mark('inline');
   return { chunks: rest, totalBytes: rest.reduce((n, c) => n + c.size, 0), inlineBytes, verified: manifest };
 }
 
-export async function syncModel(ctx: SyncContext, model: string, onProgress?: (p: SyncProgress) => void, hooks: SyncHooks = {}): Promise<SyncResult> {
+export async function syncModel(
+  ctx: SyncContext,
+  model: string,
+  onProgress?: (p: SyncProgress) => void,
+  hooks: SyncHooks = {},
+): Promise<SyncResult> {
   try {
     mark('start');
     const state = await ctx.store.state(model);
@@ -203,7 +281,10 @@ export async function syncModel(ctx: SyncContext, model: string, onProgress?: (p
     const root = await acceptRoots(ctx.store, known, await newerRoots(ctx, answer, known), ctx.now());
     mark('roots');
     // SPEC 1.3–1.4: signatures, then expiry (freeze) and sequence (replay); a 304 re-checks the stored one.
-    const ticket = await verifyTicket(answer.envelope, root, { now: ctx.now(), highestSequence: state.highestSequence });
+    const ticket = await verifyTicket(answer.envelope, root, {
+      now: ctx.now(),
+      highestSequence: state.highestSequence,
+    });
     const recordTicket = () => keepTicket(ctx, model, ticket, answer);
     mark('ticket-verified');
     // SPEC 11.1: telemetry for this version carries the proof that came with its ticket.
@@ -235,7 +316,16 @@ export async function syncModel(ctx: SyncContext, model: string, onProgress?: (p
     mark('ticket-recorded');
     await ctx.store.collectGarbage(); // SPEC 6.2
     mark('collected');
-    return { kind: 'activated', version: ticket.version, digest: ticket.manifestDigest, downloadedBytes: stats.bytes, downloadedChunks: stats.chunks, resumedBytes: stats.resumedBytes, fetched: stats.fetched, ...(verified ? { manifest: verified } : {}) };
+    return {
+      kind: 'activated',
+      version: ticket.version,
+      digest: ticket.manifestDigest,
+      downloadedBytes: stats.bytes,
+      downloadedChunks: stats.chunks,
+      resumedBytes: stats.resumedBytes,
+      fetched: stats.fetched,
+      ...(verified ? { manifest: verified } : {}),
+    };
   } catch (e) {
     throw toSdkError(e);
   }

@@ -15,7 +15,14 @@ export type Dtype = IoTensor['dtype'];
 export type NestedArray = number | boolean | NestedArray[];
 
 /** Typed arrays accepted as tensor data; each is converted losslessly to the input's dtype. */
-export type TensorData = Float32Array | Int32Array | Uint8Array | Uint8ClampedArray | Int16Array | Uint16Array | Int8Array;
+export type TensorData =
+  | Float32Array
+  | Int32Array
+  | Uint8Array
+  | Uint8ClampedArray
+  | Int16Array
+  | Uint16Array
+  | Int8Array;
 
 /** A tensor given as flat data plus its shape. Its buffer moves to the worker (see `transfer`). */
 export interface TensorInput {
@@ -32,7 +39,14 @@ declare global {
 }
 
 /** Image sources a browser can turn into an ImageBitmap (read in the worker). */
-export type ImageSource = ImageData | ImageBitmap | HTMLImageElement | HTMLCanvasElement | HTMLVideoElement | OffscreenCanvas | VideoFrame;
+export type ImageSource =
+  | ImageData
+  | ImageBitmap
+  | HTMLImageElement
+  | HTMLCanvasElement
+  | HTMLVideoElement
+  | OffscreenCanvas
+  | VideoFrame;
 
 /** One input: nested arrays (rows may be typed arrays), a typed tensor, one image, or a batch of images. */
 export type InputValue = NestedArray[] | TensorData[] | TensorInput | ImageSource | ImageSource[];
@@ -115,7 +129,11 @@ export const formatShape = (shape: readonly (number | null)[]): string => `[${sh
 
 /** The typed array a dtype is carried in. */
 export function arrayFor(dtype: Dtype, length: number): Float32Array | Int32Array | Uint8Array {
-  return dtype === 'float32' ? new Float32Array(length) : dtype === 'int32' ? new Int32Array(length) : new Uint8Array(length);
+  return dtype === 'float32'
+    ? new Float32Array(length)
+    : dtype === 'int32'
+      ? new Int32Array(length)
+      : new Uint8Array(length);
 }
 
 /**

@@ -23,7 +23,11 @@ export interface WorkerRunnerOptions {
 
 export type WorkerRunner = Runner & { terminate(): void; engine: Comlink.Remote<WorkerApi>; ready: Promise<void> };
 
-const sameOrigin = (url: URL) => typeof location === 'undefined' || url.origin === location.origin || url.protocol === 'blob:' || url.protocol === 'data:';
+const sameOrigin = (url: URL) =>
+  typeof location === 'undefined' ||
+  url.origin === location.origin ||
+  url.protocol === 'blob:' ||
+  url.protocol === 'data:';
 
 /** A module worker for `url`, through a blob bootstrap when the script is on another origin. */
 function startWorker(url: URL): Worker {
@@ -46,8 +50,18 @@ export function createWorkerRunner(worker: string | URL | Worker, options: Worke
   const timeout = options.startTimeout ?? 15_000;
   let timer: ReturnType<typeof setTimeout> | undefined;
   const failed = new Promise<never>((_, reject) => {
-    const fail = (why: string) => reject(new SdkError('worker_failed', `${where} ${why}; serve modelfleet.worker.js (a JavaScript module) beside the SDK's script, or pass workerUrl`));
-    w.addEventListener('error', (e) => fail(`did not start (${(e as ErrorEvent).message || 'the script failed to load'})`), { once: true });
+    const fail = (why: string) =>
+      reject(
+        new SdkError(
+          'worker_failed',
+          `${where} ${why}; serve modelfleet.worker.js (a JavaScript module) beside the SDK's script, or pass workerUrl`,
+        ),
+      );
+    w.addEventListener(
+      'error',
+      (e) => fail(`did not start (${(e as ErrorEvent).message || 'the script failed to load'})`),
+      { once: true },
+    );
     w.addEventListener('messageerror', () => fail('sent a message that could not be read'), { once: true });
     timer = setTimeout(() => fail(`did not answer within ${timeout} ms`), timeout);
   });
@@ -61,7 +75,8 @@ export function createWorkerRunner(worker: string | URL | Worker, options: Worke
   return {
     init: (preference) => guarded(() => engine.init(preference)),
     load: (artifacts) => guarded(() => engine.load(Comlink.transfer(artifacts, [artifacts.weightData]))),
-    predict: (handle, inputs, transfer = []) => guarded(() => engine.predict(handle, Comlink.transfer(inputs, transfer))),
+    predict: (handle, inputs, transfer = []) =>
+      guarded(() => engine.predict(handle, Comlink.transfer(inputs, transfer))),
     unload: (handle) => guarded(() => engine.unload(handle)),
     backendProblems: () => guarded(() => engine.backendProblems()),
     terminate: () => {

@@ -41,10 +41,14 @@ Comlink.expose({
   ...engine,
   async predict(handle: number, wire: WireInput[]) {
     const answer = await engine.predict(handle, wire);
-    return Comlink.transfer(answer, Object.values(answer.outputs).map((o) => o.data.buffer as ArrayBuffer));
+    return Comlink.transfer(
+      answer,
+      Object.values(answer.outputs).map((o) => o.data.buffer as ArrayBuffer),
+    );
   },
   /** Before init: where to fetch the WASM binaries from (a folder URL ending in / or a map by file name). */
   configure(options: { wasmPaths?: string | Record<string, string> }) {
-    if (options.wasmPaths) wasmPaths = typeof options.wasmPaths === 'string' ? options.wasmPaths : { ...WASM_FILES, ...options.wasmPaths };
+    if (options.wasmPaths)
+      wasmPaths = typeof options.wasmPaths === 'string' ? options.wasmPaths : { ...WASM_FILES, ...options.wasmPaths };
   },
 } satisfies WorkerApi);

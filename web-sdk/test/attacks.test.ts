@@ -1,12 +1,32 @@
 // Attack and fault suite: each attack on an update must leave the previous model running and
 // the cache intact (every stored chunk hashes to its name; active versions are complete).
-import { type Envelope, PAYLOAD_TYPES, type Ticket, createKeySet, fromBase64, fromUtf8, signEnvelope, signTicket, signerFrom, toBase64 } from '@modelfleet/protocol';
+import {
+  type Envelope,
+  PAYLOAD_TYPES,
+  type Ticket,
+  createKeySet,
+  fromBase64,
+  fromUtf8,
+  signEnvelope,
+  signTicket,
+  signerFrom,
+  toBase64,
+} from '@modelfleet/protocol';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { buildLayersModel, type ModelArtifacts } from '../../test/fixtures/models.ts';
 import type { TestWorker } from '../../test/harness/worker.ts';
 import type { ClientOptions } from '../src/client.ts';
 import { type ModelStore, openStore } from '../src/store.ts';
-import { assertCacheIntact, controlPlane, faultyFetch, freshDbName, publishAs, referencePredict, sdkClient, setChampion } from './helpers.ts';
+import {
+  assertCacheIntact,
+  controlPlane,
+  faultyFetch,
+  freshDbName,
+  publishAs,
+  referencePredict,
+  sdkClient,
+  setChampion,
+} from './helpers.ts';
 import { toArrays } from '../src/tensors.ts';
 
 let worker: TestWorker & { appKey: string };
@@ -16,15 +36,25 @@ let v2: { version: number; digest: string };
 const rows = [Array.from({ length: 64 }, (_, i) => Math.sin(i))];
 let store: ModelStore;
 
-const json = (value: unknown, status = 200) => new Response(JSON.stringify(value), { status, headers: { 'content-type': 'application/json' } });
+const json = (value: unknown, status = 200) =>
+  new Response(JSON.stringify(value), { status, headers: { 'content-type': 'application/json' } });
 const payloadOf = (env: Envelope) => JSON.parse(fromUtf8(fromBase64(env.payload)));
 
 beforeAll(async () => {
   worker = await controlPlane();
   v1 = await buildLayersModel({ seed: 41, inputs: 64, hidden: 1024, outputs: 2 });
   await publishAs(worker, 'fraud', v1);
-  v1Ticket = (await (await fetch(`${worker.url}/v1/edge/tickets/fraud?device=rec`, { headers: { 'x-modelfleet-app-key': worker.appKey } })).json()) as Envelope;
-  v2 = await publishAs(worker, 'fraud', await buildLayersModel({ seed: 42, inputs: 64, hidden: 1024, outputs: 2 }), false);
+  v1Ticket = (await (
+    await fetch(`${worker.url}/v1/edge/tickets/fraud?device=rec`, {
+      headers: { 'x-modelfleet-app-key': worker.appKey },
+    })
+  ).json()) as Envelope;
+  v2 = await publishAs(
+    worker,
+    'fraud',
+    await buildLayersModel({ seed: 42, inputs: 64, hidden: 1024, outputs: 2 }),
+    false,
+  );
 });
 afterAll(() => worker?.dispose());
 
@@ -45,12 +75,15 @@ beforeEach(async () => {
 function editManifest(edit: (env: Envelope) => Envelope | Promise<Envelope>): typeof fetch {
   return faultyFetch([
     { match: /\/manifests\//, rewrite: async (_, res) => json(await edit((await res.json()) as Envelope)) },
-    { match: /\/tickets\//, rewrite: async (_, res) => {
-      if (res.status !== 200) return res;
-      const bundle = (await res.json()) as { manifest?: Envelope };
-      if (bundle.manifest) bundle.manifest = await edit(bundle.manifest);
-      return json(bundle);
-    } },
+    {
+      match: /\/tickets\//,
+      rewrite: async (_, res) => {
+        if (res.status !== 200) return res;
+        const bundle = (await res.json()) as { manifest?: Envelope };
+        if (bundle.manifest) bundle.manifest = await edit(bundle.manifest);
+        return json(bundle);
+      },
+    },
   ]);
 }
 
@@ -69,11 +102,16 @@ async function expectRefusedUpdate(code: string, extra: Partial<ClientOptions>) 
 describe('attacks on an update', () => {
   it('flipped byte in a chunk → chunk_digest_mismatch', () =>
     expectRefusedUpdate('chunk_digest_mismatch', {
-      fetch: faultyFetch([{ match: /\/chunks\//, rewrite: async (_, res) => {
-        const bytes = new Uint8Array(await res.arrayBuffer());
-        bytes[bytes.length >> 1] = bytes[bytes.length >> 1]! ^ 0x01;
-        return new Response(bytes, { status: res.status, headers: res.headers });
-      } }]),
+      fetch: faultyFetch([
+        {
+          match: /\/chunks\//,
+          rewrite: async (_, res) => {
+            const bytes = new Uint8Array(await res.arrayBuffer());
+            bytes[bytes.length >> 1] = bytes[bytes.length >> 1]! ^ 0x01;
+            return new Response(bytes, { status: res.status, headers: res.headers });
+          },
+        },
+      ]),
     }));
 
   it('swapped chunks → chunk_digest_mismatch', async () => {
@@ -82,13 +120,20 @@ describe('attacks on an update', () => {
     expect(digests.length).toBeGreaterThan(1);
     const swap = (d: string) => digests[(digests.indexOf(d) + 1) % digests.length]!;
     await expectRefusedUpdate('chunk_digest_mismatch', {
-      fetch: faultyFetch([{ match: /\/chunks\//, rewrite: (url) => fetch(`${worker.url}/v1/edge/chunks/${swap(url.pathname.split('/').pop()!)}`) }]),
+      fetch: faultyFetch([
+        {
+          match: /\/chunks\//,
+          rewrite: (url) => fetch(`${worker.url}/v1/edge/chunks/${swap(url.pathname.split('/').pop()!)}`),
+        },
+      ]),
     });
   });
 
   it('manifest re-signed by an unknown key → unknown_key', async () => {
     const stranger = await signerFrom((await createKeySet()).release[0]!);
-    await expectRefusedUpdate('unknown_key', { fetch: editManifest((env) => signEnvelope(PAYLOAD_TYPES.manifest, fromBase64(env.payload), [stranger])) });
+    await expectRefusedUpdate('unknown_key', {
+      fetch: editManifest((env) => signEnvelope(PAYLOAD_TYPES.manifest, fromBase64(env.payload), [stranger])),
+    });
   });
 
   it('manifest bytes edited after signing → bad signature or digest mismatch', async () => {
@@ -109,7 +154,10 @@ describe('attacks on an update', () => {
     const { client } = await sdkClient(worker, { store });
     expect((await client.load('fraud')).version).toBe(2);
     await client.close();
-    const { client: c2 } = await sdkClient(worker, { store, fetch: faultyFetch([{ match: /\/tickets\//, rewrite: () => json(v1Ticket) }]) });
+    const { client: c2 } = await sdkClient(worker, {
+      store,
+      fetch: faultyFetch([{ match: /\/tickets\//, rewrite: () => json(v1Ticket) }]),
+    });
     const model = await c2.load('fraud');
     expect(model.version).toBe(2);
     expect((await c2.status())['fraud']!.lastError?.code).toBe('ticket_replayed');
@@ -119,9 +167,17 @@ describe('attacks on an update', () => {
 
   it('ticket and manifest that disagree (mix-and-match) → ticket_manifest_mismatch', async () => {
     // A ticket signed with the real ticket key that names v2's manifest but claims version 7.
-    const ticket: Ticket = { ...payloadOf(v1Ticket), version: 7, manifestDigest: v2.digest, sequence: 999, expiresAt: new Date(Date.now() + 3600_000).toISOString() };
+    const ticket: Ticket = {
+      ...payloadOf(v1Ticket),
+      version: 7,
+      manifestDigest: v2.digest,
+      sequence: 999,
+      expiresAt: new Date(Date.now() + 3600_000).toISOString(),
+    };
     const forged = await signTicket(ticket, await signerFrom(worker.keys.ticket[0]!));
-    await expectRefusedUpdate('ticket_manifest_mismatch', { fetch: faultyFetch([{ match: /\/tickets\//, rewrite: () => json(forged) }]) });
+    await expectRefusedUpdate('ticket_manifest_mismatch', {
+      fetch: faultyFetch([{ match: /\/tickets\//, rewrite: () => json(forged) }]),
+    });
   });
 
   it('manifest larger than the device cap → manifest_too_large, nothing downloaded', async () => {
@@ -134,7 +190,12 @@ describe('attacks on an update', () => {
   });
 
   it('storage quota exceeded while storing → storage_quota', async () => {
-    const full = { ...store, putChunk: async () => { throw new DOMException('quota', 'QuotaExceededError'); } } as ModelStore;
+    const full = {
+      ...store,
+      putChunk: async () => {
+        throw new DOMException('quota', 'QuotaExceededError');
+      },
+    } as ModelStore;
     const { client } = await sdkClient(worker, { store: full });
     const model = await client.load('fraud');
     expect(model.version).toBe(1);
@@ -145,7 +206,12 @@ describe('attacks on an update', () => {
 
   it('storage quota exceeded on a first load → storage_quota thrown, nothing activated', async () => {
     const fresh = await openStore(freshDbName());
-    const full = { ...fresh, putChunk: async () => { throw new DOMException('quota', 'QuotaExceededError'); } } as ModelStore;
+    const full = {
+      ...fresh,
+      putChunk: async () => {
+        throw new DOMException('quota', 'QuotaExceededError');
+      },
+    } as ModelStore;
     const { client } = await sdkClient(worker, { store: full });
     await expect(client.load('fraud')).rejects.toMatchObject({ code: 'storage_quota' });
     expect((await fresh.state('fraud')).active).toBeUndefined();
@@ -154,7 +220,11 @@ describe('attacks on an update', () => {
   });
 
   it('control plane answering 5xx → server_error, model keeps running', () =>
-    expectRefusedUpdate('server_error', { fetch: faultyFetch([{ match: /\/tickets\//, rewrite: () => json({ error: { code: 'internal', message: 'boom' } }, 503) }]) }));
+    expectRefusedUpdate('server_error', {
+      fetch: faultyFetch([
+        { match: /\/tickets\//, rewrite: () => json({ error: { code: 'internal', message: 'boom' } }, 503) },
+      ]),
+    }));
 
   it('a root not signed by the pinned root keys → refused before any ticket is trusted', async () => {
     const other = await createKeySet();
@@ -179,14 +249,19 @@ describe('attacks on a model small enough to travel inside the ticket bundle (SP
     await client.close();
     await publishAs(worker, 'tiny', await buildLayersModel({ seed: 44 }));
     const before = await tinyStore.db.getAllKeys('chunks');
-    const flip = faultyFetch([{ match: /\/tickets\//, rewrite: async (_, res) => {
-      const bundle = (await res.json()) as { chunks?: { digest: string; data: string }[] };
-      expect(bundle.chunks?.length).toBeGreaterThan(0);
-      const bytes = fromBase64(bundle.chunks![0]!.data);
-      bytes[0] = bytes[0]! ^ 0x01;
-      bundle.chunks![0]!.data = toBase64(bytes);
-      return json(bundle);
-    } }]);
+    const flip = faultyFetch([
+      {
+        match: /\/tickets\//,
+        rewrite: async (_, res) => {
+          const bundle = (await res.json()) as { chunks?: { digest: string; data: string }[] };
+          expect(bundle.chunks?.length).toBeGreaterThan(0);
+          const bytes = fromBase64(bundle.chunks![0]!.data);
+          bytes[0] = bytes[0]! ^ 0x01;
+          bundle.chunks![0]!.data = toBase64(bytes);
+          return json(bundle);
+        },
+      },
+    ]);
     const { client: c2 } = await sdkClient(worker, { store: tinyStore, fetch: flip });
     const model = await c2.load('tiny');
     expect(model.version).toBe(1);

@@ -32,7 +32,8 @@ beforeAll(() => {
   sizes = JSON.parse(readFileSync(join(out, 'sizes.json'), 'utf8')) as Sizes;
   const kib = (n: number) => +(n / 1024).toFixed(1);
   console.log('web-sdk bundles (gzip KiB):', {
-    'modelfleet.esm.js': kib(sizes['modelfleet.esm.js'].gzip), 'modelfleet.iife.js': kib(sizes['modelfleet.iife.js'].gzip),
+    'modelfleet.esm.js': kib(sizes['modelfleet.esm.js'].gzip),
+    'modelfleet.iife.js': kib(sizes['modelfleet.iife.js'].gzip),
     ...Object.fromEntries(Object.entries(sizes.worker.backends).map(([b, s]) => [`worker (${b})`, kib(s.gzip)])),
     'worker (every backend)': kib(sizes.worker.all.gzip),
     ...Object.fromEntries(Object.entries(sizes.worker.wasm).map(([f, s]) => [f, kib(s.gzip)])),
@@ -43,7 +44,10 @@ it('ESM and IIFE page bundles stay within budget, with zod core/mini only and no
   for (const file of ['modelfleet.esm.js', 'modelfleet.iife.js'] as const) {
     expect(sizes[file].gzip / 1024, `${file} gzip KiB`).toBeLessThanOrEqual(PAGE_GZIP_KIB);
     const packages = Object.keys(sizes[file].packages);
-    expect(packages.filter((p) => p.startsWith('@tensorflow/') || p === 'zod/v4/classic'), file).toEqual([]);
+    expect(
+      packages.filter((p) => p.startsWith('@tensorflow/') || p === 'zod/v4/classic'),
+      file,
+    ).toEqual([]);
     expect(packages).toContain('zod/v4/core');
   }
   expect(readFileSync(join(out, 'modelfleet.iife.js'), 'utf8')).toMatch(/ModelFleet/);
@@ -52,13 +56,14 @@ it('ESM and IIFE page bundles stay within budget, with zod core/mini only and no
   expect(readFileSync(join(out, 'index.js'), 'utf8')).not.toContain('tfjs-core'); // TF.js stays in the worker
 });
 
-it("the worker takes no zod and of protocol only input-stats (no schemas), and each backend downloads only its own chunk", () => {
+it('the worker takes no zod and of protocol only input-stats (no schemas), and each backend downloads only its own chunk', () => {
   expect(Object.keys(sizes.worker.packages).filter((p) => p.startsWith('zod'))).toEqual([]);
   // The worker measures declared input statistics with protocol's input-stats.ts, which imports
   // nothing (~1 KiB minified); any schema module reaching the worker would bring far more (and zod).
   expect(sizes.worker.packages.protocol ?? 0).toBeLessThan(2048);
   const { cpu, wasm, webgpu } = sizes.worker.backends;
-  for (const [name, b] of Object.entries({ cpu, wasm, webgpu })) expect(b!.gzip / 1024, `worker on ${name}, gzip KiB`).toBeLessThanOrEqual(WORKER_GZIP_KIB);
+  for (const [name, b] of Object.entries({ cpu, wasm, webgpu }))
+    expect(b!.gzip / 1024, `worker on ${name}, gzip KiB`).toBeLessThanOrEqual(WORKER_GZIP_KIB);
   // CPU is in the entry: a CPU-only device fetches no backend chunk; WASM and WebGPU add one each, not each other's.
   expect(wasm!.files.length).toBe(cpu!.files.length + 1);
   expect(webgpu!.files.length).toBe(cpu!.files.length + 1);

@@ -8,9 +8,13 @@ import { ROOT } from '../../test/harness/bundle.ts';
 
 it('the built ESM imports in Node, and createClient there is unsupported_environment with a way out', async () => {
   expect(typeof (globalThis as { Worker?: unknown }).Worker).toBe('undefined');
-  const sdk = (await import(pathToFileURL(join(ROOT, 'web-sdk/dist/index.js')).href)) as typeof import('../src/index.ts');
+  const sdk = (await import(
+    pathToFileURL(join(ROOT, 'web-sdk/dist/index.js')).href
+  )) as typeof import('../src/index.ts');
   expect(typeof sdk.createClient).toBe('function');
-  const error = await sdk.createClient({ endpoint: 'https://models.example', appKey: 'mfa_x', trustRoot: '{}' }).catch((e: unknown) => e);
+  const error = await sdk
+    .createClient({ endpoint: 'https://models.example', appKey: 'mfa_x', trustRoot: '{}' })
+    .catch((e: unknown) => e);
   expect(error).toMatchObject({ name: 'SdkError', code: 'unsupported_environment' });
   expect((error as Error).message).toMatch(/useEffect|runner: createEngine\(\)/);
 });

@@ -23,7 +23,12 @@ export async function controlPlane(vars?: Record<string, string>): Promise<TestW
   return Object.assign(worker, { appKey: ((await res.json()) as { appKey: string }).appKey });
 }
 
-export async function publishAs(worker: TestWorker, name: string, a: ModelArtifacts, champion = true): Promise<{ version: number; digest: string }> {
+export async function publishAs(
+  worker: TestWorker,
+  name: string,
+  a: ModelArtifacts,
+  champion = true,
+): Promise<{ version: number; digest: string }> {
   await createModel(worker, name).catch(() => {});
   const r = await publish(worker, name, a, { format: a.format });
   if (r.res.status !== 201) throw new Error(JSON.stringify(r.body));
@@ -36,11 +41,20 @@ export async function setChampion(worker: TestWorker, name: string, version: num
   if (res.status !== 200) throw new Error(await res.text());
 }
 
-export async function sdkClient(worker: TestWorker & { appKey: string }, extra: Partial<ClientOptions> & { store?: ModelStore } = {}) {
+export async function sdkClient(
+  worker: TestWorker & { appKey: string },
+  extra: Partial<ClientOptions> & { store?: ModelStore } = {},
+) {
   const store = extra.store ?? (await openStore(freshDbName()));
   const client = await createClient({
-    endpoint: worker.url, appKey: worker.appKey, trustRoot: worker.rootEnvelope as Envelope, storage: store,
-    runner: createEngine(), backends: ['cpu'], pollInterval: 0, ...extra,
+    endpoint: worker.url,
+    appKey: worker.appKey,
+    trustRoot: worker.rootEnvelope as Envelope,
+    storage: store,
+    runner: createEngine(),
+    backends: ['cpu'],
+    pollInterval: 0,
+    ...extra,
   });
   return { client, store };
 }
@@ -59,7 +73,8 @@ export async function assertCacheIntact(store: ModelStore): Promise<{ chunks: nu
       const m = await store.getManifest(ref.digest);
       if (!m) throw new Error(`cache corrupted: manifest ${ref.digest} of ${state.model} missing`);
       const missing = await store.missing(m.chunks);
-      if (missing.length > 0) throw new Error(`cache corrupted: ${state.model} v${ref.version} lacks ${missing.length} chunks`);
+      if (missing.length > 0)
+        throw new Error(`cache corrupted: ${state.model} v${ref.version} lacks ${missing.length} chunks`);
     }
   }
   return { chunks: keys.length };
@@ -68,7 +83,11 @@ export async function assertCacheIntact(store: ModelStore): Promise<{ chunks: nu
 /** The reference: plain TF.js loading the same artifacts, predicting on the main thread. */
 export async function referencePredict(a: ModelArtifacts, rows: number[][]): Promise<unknown> {
   const { weightsManifest, ...rest } = a.modelJson;
-  const handler = tf.io.fromMemory({ ...rest, weightSpecs: weightsManifest.flatMap((g) => g.weights), weightData: a.weightData.slice().buffer } as tf.io.ModelArtifacts);
+  const handler = tf.io.fromMemory({
+    ...rest,
+    weightSpecs: weightsManifest.flatMap((g) => g.weights),
+    weightData: a.weightData.slice().buffer,
+  } as tf.io.ModelArtifacts);
   if (a.format === 'tfjs-layers') {
     const m = await tf.loadLayersModel(handler);
     const y = m.predict(tf.tensor2d(rows)) as tf.Tensor;

@@ -8,8 +8,14 @@ import { prepareInputs } from '../src/inputs.ts';
 import { toArray, toArrays, type WireTensor } from '../src/tensors.ts';
 import { controlPlane, publishAs, referencePredict, sdkClient } from './helpers.ts';
 
-const image: IoSchema = { inputs: [{ name: 'input', dtype: 'int32', shape: [1, 4, 4, 3] }], outputs: [{ name: 'y', dtype: 'float32', shape: [1, 2] }] };
-const tabular: IoSchema = { inputs: [{ name: 'x', dtype: 'float32', shape: [null, 3] }], outputs: [{ name: 'y', dtype: 'float32', shape: [null, 1] }] };
+const image: IoSchema = {
+  inputs: [{ name: 'input', dtype: 'int32', shape: [1, 4, 4, 3] }],
+  outputs: [{ name: 'y', dtype: 'float32', shape: [1, 2] }],
+};
+const tabular: IoSchema = {
+  inputs: [{ name: 'x', dtype: 'float32', shape: [null, 3] }],
+  outputs: [{ name: 'y', dtype: 'float32', shape: [null, 1] }],
+};
 const named: IoSchema = {
   inputs: [
     { name: 'tokens', dtype: 'int32', shape: [null, 5] },
@@ -32,7 +38,14 @@ describe('accepted inputs', () => {
     expect(tensor.data).toBeInstanceOf(Int32Array);
     expect(toArray(tensor)).toEqual([img]);
     expect((await one(tabular, [1, 2, 3])).tensor.shape).toEqual([1, 3]);
-    expect((await one(tabular, [[1, 2, 3], [4, 5, 6]])).tensor.shape).toEqual([2, 3]);
+    expect(
+      (
+        await one(tabular, [
+          [1, 2, 3],
+          [4, 5, 6],
+        ])
+      ).tensor.shape,
+    ).toEqual([2, 3]);
   });
 
   it('rows given as typed arrays', async () => {
@@ -65,9 +78,15 @@ describe('accepted inputs', () => {
   });
 
   it('several inputs by name, each in its own dtype (bool from booleans)', async () => {
-    const { wire } = await one(named, { tokens: [[1, 2, 3, 0, 0]], mask: [[true, true, true, false, false]], scale: { data: new Float32Array([0.5]), shape: [1, 1] } });
+    const { wire } = await one(named, {
+      tokens: [[1, 2, 3, 0, 0]],
+      mask: [[true, true, true, false, false]],
+      scale: { data: new Float32Array([0.5]), shape: [1, 1] },
+    });
     expect(wire.map((w) => [w.name, w.dtype, w.data.constructor.name, w.shape])).toEqual([
-      ['tokens', 'int32', 'Int32Array', [1, 5]], ['mask', 'bool', 'Uint8Array', [1, 5]], ['scale', 'float32', 'Float32Array', [1, 1]],
+      ['tokens', 'int32', 'Int32Array', [1, 5]],
+      ['mask', 'bool', 'Uint8Array', [1, 5]],
+      ['scale', 'float32', 'Float32Array', [1, 1]],
     ]);
     expect([...wire[1]!.data]).toEqual([1, 1, 1, 0, 0]);
   });
@@ -76,20 +95,80 @@ describe('accepted inputs', () => {
 describe('refused inputs, each with a code and a sentence naming the input', () => {
   const cases: [string, IoSchema, () => unknown, string, RegExp][] = [
     ['wrong rank', image, () => [[1, 2, 3]], 'input_shape', /input input takes rank 4 \[1,4,4,3\]; got rank 2 \[1,3\]/],
-    ['a fixed dimension differs', image, () => ({ data: new Int32Array(60), shape: [1, 5, 4, 3] }), 'input_shape', /dimension 1 is 5, the model takes 4/],
-    ['data length vs shape', image, () => ({ data: new Int32Array(47), shape: [1, 4, 4, 3] }), 'input_shape', /needs 48 values, data has 47/],
-    ['ragged rows', tabular, () => [[1, 2, 3], [4, 5]], 'input_shape', /ragged: \[1\] has 2 entries where 3 were expected/],
-    ['float data for an int32 input', image, () => ({ data: new Float32Array(48), shape: [1, 4, 4, 3] }), 'input_dtype', /input input is int32; got a Float32Array — pass a Int32Array/],
-    ['NaN in an int32 input', image, () => [[[[1, 2, Number.NaN], ...Array(3).fill([0, 0, 0])], ...Array(3).fill(Array(4).fill([0, 0, 0]))]], 'input_value', /input input is int32 but input\[0\]\[0\]\[0\]\[2\] is NaN/],
-    ['a fraction in an int32 input', named, () => ({ tokens: [[1, 2.5, 3, 0, 0]], mask: [[1, 1, 1, 0, 0]], scale: [[1]] }), 'input_value', /tokens is int32 but tokens\[0\]\[1\] is 2.5/],
+    [
+      'a fixed dimension differs',
+      image,
+      () => ({ data: new Int32Array(60), shape: [1, 5, 4, 3] }),
+      'input_shape',
+      /dimension 1 is 5, the model takes 4/,
+    ],
+    [
+      'data length vs shape',
+      image,
+      () => ({ data: new Int32Array(47), shape: [1, 4, 4, 3] }),
+      'input_shape',
+      /needs 48 values, data has 47/,
+    ],
+    [
+      'ragged rows',
+      tabular,
+      () => [
+        [1, 2, 3],
+        [4, 5],
+      ],
+      'input_shape',
+      /ragged: \[1\] has 2 entries where 3 were expected/,
+    ],
+    [
+      'float data for an int32 input',
+      image,
+      () => ({ data: new Float32Array(48), shape: [1, 4, 4, 3] }),
+      'input_dtype',
+      /input input is int32; got a Float32Array — pass a Int32Array/,
+    ],
+    [
+      'NaN in an int32 input',
+      image,
+      () => [[[[1, 2, Number.NaN], ...Array(3).fill([0, 0, 0])], ...Array(3).fill(Array(4).fill([0, 0, 0]))]],
+      'input_value',
+      /input input is int32 but input\[0\]\[0\]\[0\]\[2\] is NaN/,
+    ],
+    [
+      'a fraction in an int32 input',
+      named,
+      () => ({ tokens: [[1, 2.5, 3, 0, 0]], mask: [[1, 1, 1, 0, 0]], scale: [[1]] }),
+      'input_value',
+      /tokens is int32 but tokens\[0\]\[1\] is 2.5/,
+    ],
     ['a string value', tabular, () => [[1, '2', 3]], 'input_value', /x\[0\]\[1\] is string, expected a number/],
-    ['a missing named input', named, () => ({ tokens: [[1, 2, 3, 0, 0]], scale: [[1]] }), 'input_missing', /input mask is missing; the model takes tokens, mask, scale/],
-    ['a bare value for a three-input model', named, () => [[1, 2, 3, 0, 0]], 'input_missing', /takes 3 inputs \(tokens, mask, scale\); pass them by name/],
-    ['an input the model lacks', tabular, () => ({ x: [[1, 2, 3]], extra: [[1]] }), 'input_unknown', /no input extra; its inputs are x/],
+    [
+      'a missing named input',
+      named,
+      () => ({ tokens: [[1, 2, 3, 0, 0]], scale: [[1]] }),
+      'input_missing',
+      /input mask is missing; the model takes tokens, mask, scale/,
+    ],
+    [
+      'a bare value for a three-input model',
+      named,
+      () => [[1, 2, 3, 0, 0]],
+      'input_missing',
+      /takes 3 inputs \(tokens, mask, scale\); pass them by name/,
+    ],
+    [
+      'an input the model lacks',
+      tabular,
+      () => ({ x: [[1, 2, 3]], extra: [[1]] }),
+      'input_unknown',
+      /no input extra; its inputs are x/,
+    ],
     ['not an input at all', tabular, () => 42, 'bad_input', /got number/],
   ];
   it.each(cases)('%s', async (_, io, input, code, message) => {
-    const error = await prepareInputs(io, input() as never).then(() => null, (e: unknown) => e);
+    const error = await prepareInputs(io, input() as never).then(
+      () => null,
+      (e: unknown) => e,
+    );
     expect(error).toMatchObject({ name: 'SdkError', code });
     expect((error as Error).message).toMatch(message);
   });
@@ -104,7 +183,9 @@ describe('refused inputs, each with a code and a sentence naming the input', () 
 
   it('a bad second input leaves the first one’s buffer where it was', async () => {
     const tokens = new Int32Array([1, 2, 3, 0, 0]);
-    await expect(prepareInputs(named, { tokens: { data: tokens, shape: [1, 5] }, mask: [[1, 1]], scale: [[1]] } as never)).rejects.toMatchObject({ code: 'input_shape' });
+    await expect(
+      prepareInputs(named, { tokens: { data: tokens, shape: [1, 5] }, mask: [[1, 1]], scale: [[1]] } as never),
+    ).rejects.toMatchObject({ code: 'input_shape' });
     expect(tokens.byteLength).toBe(20);
   });
 
@@ -129,9 +210,18 @@ describe('through the SDK (Node, inline engine)', () => {
     const m = await client.load('shapes');
     const rows = [[0.1, 0.2, 0.3, 0.4, 0.5, 0.6]];
     const expected = await referencePredict(model, rows);
-    const bad: unknown[] = [[[1, 2, 3]], { data: new Float32Array(5), shape: [1, 6] }, { data: new Float64Array(6), shape: [1, 6] }, { hidden_input: rows, nope: rows }, [[[rows]]]];
+    const bad: unknown[] = [
+      [[1, 2, 3]],
+      { data: new Float32Array(5), shape: [1, 6] },
+      { data: new Float64Array(6), shape: [1, 6] },
+      { hidden_input: rows, nope: rows },
+      [[[rows]]],
+    ];
     for (const input of bad) {
-      await expect(m.predict(input as never)).rejects.toMatchObject({ name: 'SdkError', code: expect.stringMatching(/^input_/) });
+      await expect(m.predict(input as never)).rejects.toMatchObject({
+        name: 'SdkError',
+        code: expect.stringMatching(/^input_/),
+      });
       expect(toArrays(await m.predict(rows)).out).toEqual(expected); // still serving, same answers
     }
     const out = await m.predict({ data: Float32Array.from(rows[0]!), shape: [6] });

@@ -2,7 +2,12 @@
 // nothing; offline keeps serving. Real control plane in workerd, IndexedDB via fake-indexeddb.
 import { DEFAULT_PACK_BYTES, planChunks, weightSpecsOf } from '@modelfleet/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildGraphModel, buildLayersModel, withChangedTensor, type ModelArtifacts } from '../../test/fixtures/models.ts';
+import {
+  buildGraphModel,
+  buildLayersModel,
+  withChangedTensor,
+  type ModelArtifacts,
+} from '../../test/fixtures/models.ts';
 import type { TestWorker } from '../../test/harness/worker.ts';
 import { SdkError } from '../src/errors.ts';
 import { toArrays } from '../src/tensors.ts';
@@ -11,7 +16,10 @@ import { assertCacheIntact, controlPlane, publishAs, referencePredict, sdkClient
 let worker: TestWorker & { appKey: string };
 let v1: ModelArtifacts;
 let v2: ModelArtifacts;
-const rows = [Array.from({ length: 256 }, (_, i) => Math.sin(i)), Array.from({ length: 256 }, (_, i) => Math.cos(i / 3))];
+const rows = [
+  Array.from({ length: 256 }, (_, i) => Math.sin(i)),
+  Array.from({ length: 256 }, (_, i) => Math.cos(i / 3)),
+];
 
 beforeAll(async () => {
   worker = await controlPlane();
@@ -26,7 +34,9 @@ describe('web SDK in Node', () => {
   it('load → predict gives the same outputs as plain tf.loadLayersModel', async () => {
     const { client, store } = await sdkClient(worker);
     const progress: number[] = [];
-    const model = await client.load('fraud', { onProgress: (p) => p.phase === 'download' && progress.push(p.loadedBytes) });
+    const model = await client.load('fraud', {
+      onProgress: (p) => p.phase === 'download' && progress.push(p.loadedBytes),
+    });
     expect(model).toMatchObject({ name: 'fraud', version: 1, backend: 'cpu' });
     expect(progress.at(-1)).toBe(v1.weightData.byteLength);
     const out = toArrays(await model.predict(rows));
@@ -61,7 +71,9 @@ describe('web SDK in Node', () => {
     // at most the changed bytes plus one chunk.
     const changedBytes = 512 * 3 * 4; // out/kernel
     const plan = planChunks(weightSpecsOf(v1.modelJson));
-    const holding = plan.tensors.find((t) => t.name === 'out/kernel')!.chunks.reduce((n, i) => n + plan.chunks[i]!.size, 0);
+    const holding = plan.tensors
+      .find((t) => t.name === 'out/kernel')!
+      .chunks.reduce((n, i) => n + plan.chunks[i]!.size, 0);
     expect(r.downloadedBytes).toBe(holding);
     expect(r.downloadedBytes).toBeLessThanOrEqual(changedBytes + DEFAULT_PACK_BYTES);
     expect(model.version).toBe(2);
@@ -86,10 +98,17 @@ describe('web SDK in Node', () => {
     const tiny = await buildLayersModel({ seed: 33 });
     await publishAs(worker, 'tiny', tiny);
     const fetched: string[] = [];
-    const { client, store } = await sdkClient(worker, { fetch: (input, init) => (fetched.push(new URL(String(input)).pathname), fetch(input, init)) });
+    const { client, store } = await sdkClient(worker, {
+      fetch: (input, init) => (fetched.push(new URL(String(input)).pathname), fetch(input, init)),
+    });
     const model = await client.load('tiny');
     expect(fetched).toEqual(['/v1/edge/tickets/tiny']);
-    expect(toArrays(await model.predict(rows.map((r) => r.slice(0, 4))))).toEqual({ out: await referencePredict(tiny, rows.map((r) => r.slice(0, 4))) });
+    expect(toArrays(await model.predict(rows.map((r) => r.slice(0, 4))))).toEqual({
+      out: await referencePredict(
+        tiny,
+        rows.map((r) => r.slice(0, 4)),
+      ),
+    });
     await assertCacheIntact(store);
     await client.close();
   });

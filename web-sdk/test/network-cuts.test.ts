@@ -27,9 +27,16 @@ async function record(paths: string[]): Promise<Map<string, Uint8Array>> {
 async function recordChampion(): Promise<Map<string, Uint8Array>> {
   // The ticket bundle (SPEC 1.6) as the SDK asks for it: ticket, newer roots and the manifest in one body.
   const base = await record(['/v1/edge/roots?since=1', '/v1/edge/tickets/cuts?device=d&bundle=1&root=1']);
-  const ticket = JSON.parse(Buffer.from(JSON.parse(new TextDecoder().decode(base.get('/v1/edge/tickets/cuts')!)).ticket.payload, 'base64').toString());
+  const ticket = JSON.parse(
+    Buffer.from(
+      JSON.parse(new TextDecoder().decode(base.get('/v1/edge/tickets/cuts')!)).ticket.payload,
+      'base64',
+    ).toString(),
+  );
   const m = await record([`/v1/edge/manifests/${ticket.manifestDigest}`]);
-  const manifest = JSON.parse(Buffer.from(JSON.parse(new TextDecoder().decode(m.values().next().value!)).payload, 'base64').toString());
+  const manifest = JSON.parse(
+    Buffer.from(JSON.parse(new TextDecoder().decode(m.values().next().value!)).payload, 'base64').toString(),
+  );
   const chunks = await record(manifest.chunks.map((c: { digest: string }) => `/v1/edge/chunks/${c.digest}`));
   v2Manifest = manifest;
   return new Map([...base, ...m, ...chunks]);
@@ -86,19 +93,27 @@ it(`${CUTS} randomized network cuts: 0 corrupt activations, ≤ one chunk re-dow
   const largest = Math.max(...v2Manifest.chunks.map((c) => c.size));
   const total = v2Manifest.totalBytes;
   const ctxFor = (store: Awaited<ReturnType<typeof openStore>>, fetchFn: typeof fetch): SyncContext => ({
-    edge: { endpoint: 'http://recorded', appKey: worker.appKey, fetch: fetchFn }, store, trustRoot: worker.rootEnvelope,
-    deviceId: 'd', caps: { maxTotalBytes: 64 * 2 ** 20, maxChunkBytes: 4 * 2 ** 20 }, parallel: 4, now: () => new Date(),
+    edge: { endpoint: 'http://recorded', appKey: worker.appKey, fetch: fetchFn },
+    store,
+    trustRoot: worker.rootEnvelope,
+    deviceId: 'd',
+    caps: { maxTotalBytes: 64 * 2 ** 20, maxChunkBytes: 4 * 2 ** 20 },
+    parallel: 4,
+    now: () => new Date(),
   });
   let worstWaste = 0;
   let activatedDuringCut = 0;
   let seed = 12345;
-  const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  const rand = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
   for (let i = 0; i < CUTS; i++) {
     const store = await openStore(freshDbName());
     await syncModel(ctxFor(store, network(v1Paths).fetchFn), 'cuts'); // the device runs v1
     const cutAt = Math.floor(rand() * total);
     const first = network(v2Paths, cutAt);
-    const cutResult = await syncModel(ctxFor(store, first.fetchFn), 'cuts').then((r) => r, (e) => e);
+    const cutResult = await syncModel(ctxFor(store, first.fetchFn), 'cuts').then(
+      (r) => r,
+      (e) => e,
+    );
     if (!(cutResult instanceof Error)) activatedDuringCut++;
     const state = await store.state('cuts');
     // Never a half-downloaded activation: whatever is active is complete and verified.
@@ -114,5 +129,7 @@ it(`${CUTS} randomized network cuts: 0 corrupt activations, ≤ one chunk re-dow
     expect(waste, `cut at ${cutAt}: ${waste} bytes fetched twice`).toBeLessThanOrEqual(largest);
     store.close();
   }
-  console.log(`network cuts: ${CUTS} runs, ${activatedDuringCut} completed before the cut, worst re-downloaded ${worstWaste} bytes (largest chunk ${largest}, model ${total})`);
+  console.log(
+    `network cuts: ${CUTS} runs, ${activatedDuringCut} completed before the cut, worst re-downloaded ${worstWaste} bytes (largest chunk ${largest}, model ${total})`,
+  );
 }, 300_000);

@@ -72,7 +72,13 @@ it('outbox: a failing IndexedDB write is counted as a drop and reported with its
   const full = { db: { count: async () => 0, put: refuse } };
   const issues: ClientIssue[] = [];
   const edge = { endpoint: 'http://edge.test', appKey: 'k', fetch };
-  const outbox = createOutbox(full as unknown as ModelStore, edge, 'dev', Date.now, reporter((i) => issues.push(i)));
+  const outbox = createOutbox(
+    full as unknown as ModelStore,
+    edge,
+    'dev',
+    Date.now,
+    reporter((i) => issues.push(i)),
+  );
   await outbox.enqueue({ model: 'm', version: 3, window: 7, bytes: new Uint8Array(4), channel: 'health' });
   expect((await outbox.stats()).dropped.storage_error).toBe(1);
   expect(issues).toEqual([

@@ -8,20 +8,30 @@ import type { TestWorker } from '../../test/harness/worker.ts';
 import { controlPlane, publishAs, sdkClient, setChampion } from './helpers.ts';
 
 let worker: TestWorker & { appKey: string };
-const plan = { steps: [{ percent: 50, bakeSeconds: 3600 }, { percent: 100, bakeSeconds: 0 }], salt: 'targeting-salt', targeting: { appVersions: ['2.*'], backends: ['wasm', 'webgpu'] } };
+const plan = {
+  steps: [
+    { percent: 50, bakeSeconds: 3600 },
+    { percent: 100, bakeSeconds: 0 },
+  ],
+  salt: 'targeting-salt',
+  targeting: { appVersions: ['2.*'], backends: ['wasm', 'webgpu'] },
+};
 
 beforeAll(async () => {
   worker = await controlPlane();
   await publishAs(worker, 'scorer', await buildLayersModel({ seed: 91 }));
   await publishAs(worker, 'scorer', await buildLayersModel({ seed: 92 }), false);
   await setChampion(worker, 'scorer', 1);
-  expect((await worker.api('/v1/models/scorer/rollouts', { method: 'POST', json: { challenger: 2, plan } })).status).toBe(201);
+  expect(
+    (await worker.api('/v1/models/scorer/rollouts', { method: 'POST', json: { challenger: 2, plan } })).status,
+  ).toBe(201);
 });
 afterAll(() => worker?.dispose());
 
 it('sends its profile and gets the challenger only when eligible', async () => {
   let device = '';
-  for (let i = 0; !device; i++) if (rolloutCohort(await bucketOf(plan.salt, `t-${i}`), 50) === 'challenger') device = `t-${i}`;
+  for (let i = 0; !device; i++)
+    if (rolloutCohort(await bucketOf(plan.salt, `t-${i}`), 50) === 'challenger') device = `t-${i}`;
   const urls: string[] = [];
   const spy: typeof fetch = (input, init) => {
     if (String(input).includes('/tickets/')) urls.push(String(input));
@@ -47,7 +57,10 @@ it('never waits for the storage estimate: the first ticket goes without a tier, 
   let answer!: (e: { quota: number }) => void;
   const estimate = new Promise<{ quota: number }>((r) => (answer = r));
   const previous = Object.getOwnPropertyDescriptor(globalThis, 'navigator');
-  Object.defineProperty(globalThis, 'navigator', { value: { storage: { estimate: () => estimate } }, configurable: true });
+  Object.defineProperty(globalThis, 'navigator', {
+    value: { storage: { estimate: () => estimate } },
+    configurable: true,
+  });
   try {
     const tiers: (string | null)[] = [];
     const spy: typeof fetch = (input, init) => {

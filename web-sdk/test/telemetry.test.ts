@@ -1,7 +1,18 @@
 // Device-side drift telemetry: predict inputs are sketched off the inference path, uploaded once
 // per window through the persisted outbox, and failures are counted, never thrown.
 import { toArrays } from '../src/tensors.ts';
-import { type Baseline, OUTPUT_CLASS, OUTPUT_CONFIDENCE, decodeUpload, healthLayout, quantizeFractions, sketchLayout, sketchNumeric, tensorStats, windowOf } from '@modelfleet/protocol';
+import {
+  type Baseline,
+  OUTPUT_CLASS,
+  OUTPUT_CONFIDENCE,
+  decodeUpload,
+  healthLayout,
+  quantizeFractions,
+  sketchLayout,
+  sketchNumeric,
+  tensorStats,
+  windowOf,
+} from '@modelfleet/protocol';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { buildLayersModel } from '../../test/fixtures/models.ts';
 import { createModel, publish } from '../../test/harness/publish.ts';
@@ -12,16 +23,21 @@ import { OUTBOX_LIMIT } from '../src/telemetry/outbox.ts';
 import { controlPlane, faultyFetch, sdkClient, setChampion } from './helpers.ts';
 
 const edges = [-2, -1.28, -0.84, -0.52, -0.25, 0, 0.25, 0.52, 0.84, 1.28, 2];
-const baseline: Baseline = { features: ['a', 'b', 'c', 'd'].map((name) => ({ name, kind: 'numeric' as const, edges })) };
+const baseline: Baseline = {
+  features: ['a', 'b', 'c', 'd'].map((name) => ({ name, kind: 'numeric' as const, edges })),
+};
 let worker: TestWorker & { appKey: string };
-const rows = Array.from({ length: 40 }, (_, i) => [Math.sin(i), Math.cos(i), Math.sin(2 * i), i % 3 - 1]);
+const rows = Array.from({ length: 40 }, (_, i) => [Math.sin(i), Math.cos(i), Math.sin(2 * i), (i % 3) - 1]);
 const today = windowOf(new Date());
-const status = async () => (await (await worker.api(`/v1/models/drifty/versions/1/sketches/${today}`)).json()) as { devices: number };
+const status = async () =>
+  (await (await worker.api(`/v1/models/drifty/versions/1/sketches/${today}`)).json()) as { devices: number };
 
 beforeAll(async () => {
   worker = await controlPlane();
   await createModel(worker, 'drifty');
-  expect((await publish(worker, 'drifty', await buildLayersModel({ seed: 81, inputs: 4 }), { baseline })).res.status).toBe(201);
+  expect(
+    (await publish(worker, 'drifty', await buildLayersModel({ seed: 81, inputs: 4 }), { baseline })).res.status,
+  ).toBe(201);
   await setChampion(worker, 'drifty', 1);
 });
 afterAll(() => worker?.dispose());
@@ -44,7 +60,9 @@ it('keeps the sketch queued through 5xx and network failures, and sends it later
   let down = true;
   // While "down", sketch uploads never reach the server.
   const flaky: typeof fetch = (input, init) =>
-    down && String(input).includes('/sketches/') ? Promise.resolve(new Response('{}', { status: 503 })) : fetch(input, init);
+    down && String(input).includes('/sketches/')
+      ? Promise.resolve(new Response('{}', { status: 503 }))
+      : fetch(input, init);
   let clock = Date.now();
   const { client } = await sdkClient(worker, { deviceId: 'tel-2', fetch: flaky, now: () => new Date(clock) });
   const model = await client.load('drifty');
@@ -62,8 +80,26 @@ it('keeps the sketch queued through 5xx and network failures, and sends it later
 });
 
 it('never lets telemetry fail a predict, and bounds the outbox', async () => {
-  const { client, store } = await sdkClient(worker, { deviceId: 'tel-3', fetch: faultyFetch([{ match: /\/sketches\//, rewrite: () => { throw new TypeError('offline'); } }]) });
-  for (let i = 0; i < OUTBOX_LIMIT + 5; i++) await store.db.put('outbox', { id: `x${i}`, model: 'drifty', version: 1, window: i, bytes: new Uint8Array(4), attempts: 0 });
+  const { client, store } = await sdkClient(worker, {
+    deviceId: 'tel-3',
+    fetch: faultyFetch([
+      {
+        match: /\/sketches\//,
+        rewrite: () => {
+          throw new TypeError('offline');
+        },
+      },
+    ]),
+  });
+  for (let i = 0; i < OUTBOX_LIMIT + 5; i++)
+    await store.db.put('outbox', {
+      id: `x${i}`,
+      model: 'drifty',
+      version: 1,
+      window: i,
+      bytes: new Uint8Array(4),
+      attempts: 0,
+    });
   const model = await client.load('drifty');
   expect(await model.predict([[Number.NaN, Infinity, -Infinity, 1e308]])).toHaveProperty('out');
   await model.predict(rows);
@@ -74,9 +110,15 @@ it('never lets telemetry fail a predict, and bounds the outbox', async () => {
 });
 
 it('sketches the outputs too: predicted class and confidence against the output baseline', async () => {
-  const withOutputs: Baseline = { ...baseline, outputs: { classCounts: [60, 40], confidenceDeciles: [0.52, 0.55, 0.58, 0.6, 0.63, 0.67, 0.72, 0.8, 0.9] } };
+  const withOutputs: Baseline = {
+    ...baseline,
+    outputs: { classCounts: [60, 40], confidenceDeciles: [0.52, 0.55, 0.58, 0.6, 0.63, 0.67, 0.72, 0.8, 0.9] },
+  };
   await createModel(worker, 'scored');
-  expect((await publish(worker, 'scored', await buildLayersModel({ seed: 82, inputs: 4 }), { baseline: withOutputs })).res.status).toBe(201);
+  expect(
+    (await publish(worker, 'scored', await buildLayersModel({ seed: 82, inputs: 4 }), { baseline: withOutputs })).res
+      .status,
+  ).toBe(201);
   await setChampion(worker, 'scored', 1);
   const layout = await sketchLayout(withOutputs);
   expect(layout.features.map((f) => f.name)).toEqual(['a', 'b', 'c', 'd', OUTPUT_CLASS, OUTPUT_CONFIDENCE]);
@@ -109,7 +151,11 @@ it('records health: loads, predict outcomes with non-finite outputs, latency, ba
   // The model fails once, as a kernel would; a bad input is the app's error and is not counted.
   const engine = createEngine();
   let failNext = false;
-  const runner: Runner = { ...engine, predict: (h, w) => (failNext ? ((failNext = false), Promise.reject(new Error('kernel failed'))) : engine.predict(h, w)) };
+  const runner: Runner = {
+    ...engine,
+    predict: (h, w) =>
+      failNext ? ((failNext = false), Promise.reject(new Error('kernel failed'))) : engine.predict(h, w),
+  };
   const { client } = await sdkClient(worker, { deviceId: 'tel-5', fetch: spy, runner });
   const model = await client.load('drifty');
   for (let i = 0; i < 15; i++) await model.predict(rows.slice(i, i + 2));
@@ -165,8 +211,23 @@ it('measures the declared statistics of tensor inputs in the worker and sketches
   const upload = decodeUpload(layout, sent[0]!);
   // What the device sent is exactly the sketch of each row's statistics (on the float32 values the model got).
   const stats = three.map((r) => tensorStats(Float32Array.from(r)));
-  expect(upload.features[0]).toEqual(sketchNumeric(three.map((r) => r[0]!), edges));
-  expect(upload.features[1]).toEqual(sketchNumeric(stats.map((s) => s.mean), measured.features[1]!.edges as number[]));
-  expect(upload.features[2]).toEqual(sketchNumeric(stats.map((s) => s.std), measured.features[2]!.edges as number[]));
+  expect(upload.features[0]).toEqual(
+    sketchNumeric(
+      three.map((r) => r[0]!),
+      edges,
+    ),
+  );
+  expect(upload.features[1]).toEqual(
+    sketchNumeric(
+      stats.map((s) => s.mean),
+      measured.features[1]!.edges as number[],
+    ),
+  );
+  expect(upload.features[2]).toEqual(
+    sketchNumeric(
+      stats.map((s) => s.std),
+      measured.features[2]!.edges as number[],
+    ),
+  );
   await client.close();
 });

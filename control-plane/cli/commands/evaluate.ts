@@ -18,9 +18,15 @@ function showSet(c: Ctx, v: EvalSetView): void {
   emit(c, v, () => [
     `${v.model}: evaluation set ${v.digest.slice(0, 12)}… ${v.label ? `"${v.label}" ` : ''}${v.rows} rows of [${v.rowShape.join(',')}], ${v.classes} classes, registered by ${v.registeredBy}`,
     'computed by the control plane:',
-    table(v.evaluations.map((e) => ({
-      version: e.version, accuracy: e.metrics.accuracy.toFixed(4), logLoss: e.metrics.logLoss === null ? '-' : e.metrics.logLoss.toFixed(4), ms: e.ms, at: e.evaluatedAt.slice(0, 19).replace('T', ' '),
-    }))),
+    table(
+      v.evaluations.map((e) => ({
+        version: e.version,
+        accuracy: e.metrics.accuracy.toFixed(4),
+        logLoss: e.metrics.logLoss === null ? '-' : e.metrics.logLoss.toFixed(4),
+        ms: e.ms,
+        at: e.evaluatedAt.slice(0, 19).replace('T', ' '),
+      })),
+    ),
   ]);
 }
 
@@ -34,7 +40,12 @@ export async function putEvalSet(c: Ctx, model: string, file: string, o: { label
   const shape = evalSetShape(parsed.data);
   if (!shape.ok) throw new CliError('input', 'bad_request', `${file}: ${shape.message}`);
   const bytes = JSON.stringify(parsed.data).length;
-  if (bytes > MAX_EVAL_SET_BYTES) throw new CliError('input', 'payload_too_large', `${file} is ${bytes} bytes as JSON; the control plane takes at most ${MAX_EVAL_SET_BYTES} (use fewer rows)`);
+  if (bytes > MAX_EVAL_SET_BYTES)
+    throw new CliError(
+      'input',
+      'payload_too_large',
+      `${file} is ${bytes} bytes as JSON; the control plane takes at most ${MAX_EVAL_SET_BYTES} (use fewer rows)`,
+    );
   showSet(c, await api(c).request(EvalSetView, 'PUT', `/v1/models/${model}/eval-set`, parsed.data));
 }
 
@@ -44,7 +55,13 @@ export async function showEvalSet(c: Ctx, model: string): Promise<void> {
 
 export async function evaluate(c: Ctx, model: string, version: string): Promise<void> {
   const v = Number(version);
-  if (!Number.isInteger(v) || v < 1) throw new CliError('usage', 'bad_request', `version must be a positive integer, got ${version}`);
+  if (!Number.isInteger(v) || v < 1)
+    throw new CliError('usage', 'bad_request', `version must be a positive integer, got ${version}`);
   const e = await api(c).request(Evaluation, 'POST', `/v1/models/${model}/versions/${v}/evaluate`);
-  emit(c, e, () => `${model} v${e.version} on evaluation set ${e.evalSetDigest.slice(0, 12)}…: ${metricsLine(e)} (computed by the control plane)`);
+  emit(
+    c,
+    e,
+    () =>
+      `${model} v${e.version} on evaluation set ${e.evalSetDigest.slice(0, 12)}…: ${metricsLine(e)} (computed by the control plane)`,
+  );
 }

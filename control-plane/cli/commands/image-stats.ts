@@ -38,7 +38,12 @@ export function decodeImage(file: string): { width: number; height: number; data
   }
   if (bytes[0] === 0xff && bytes[1] === 0xd8) {
     // maxMemoryUsageInMB: jpeg-js refuses images over 512 MB of decode memory by default; 40 MP photos need more.
-    return jpeg.decode(bytes, { useTArray: true, formatAsRGBA: true, maxResolutionInMP: 200, maxMemoryUsageInMB: 2048 });
+    return jpeg.decode(bytes, {
+      useTArray: true,
+      formatAsRGBA: true,
+      maxResolutionInMP: 200,
+      maxMemoryUsageInMB: 2048,
+    });
   }
   throw new Error('neither PNG nor JPEG');
 }
@@ -52,14 +57,19 @@ export function directoryStats(cwd: string, dir: string): { files: string[]; val
   } catch {}
   if (!isDir) throw new CliError('input', 'file_not_found', `--images ${dir}: no such directory`);
   const files = listImages(full);
-  if (files.length === 0) throw new CliError('input', 'no_images', `--images ${dir}: no .png, .jpg or .jpeg files in it`);
+  if (files.length === 0)
+    throw new CliError('input', 'no_images', `--images ${dir}: no .png, .jpg or .jpeg files in it`);
   const values = Object.fromEntries(IMAGE_STATS.map((s) => [s, [] as number[]])) as Record<ImageStat, number[]>;
   for (const file of files) {
     let image;
     try {
       image = decodeImage(file);
     } catch (e) {
-      throw new CliError('input', 'bad_image', `--images ${dir}: ${relative(full, file)} could not be decoded (${(e as Error).message})`);
+      throw new CliError(
+        'input',
+        'bad_image',
+        `--images ${dir}: ${relative(full, file)} could not be decoded (${(e as Error).message})`,
+      );
     }
     const stats = imageStats(image.data, image.width, image.height, 4);
     for (const s of IMAGE_STATS) values[s].push(stats[s]);

@@ -13,7 +13,11 @@ import { dirname, join } from 'node:path';
 import { type Envelope, ProtocolError, type Root, fromBase64, fromUtf8, parseEnvelope } from '@modelfleet/protocol';
 import { CliError } from '../errors.ts';
 
-export interface WorkerSecrets { RELEASE_KEY: string; TICKET_KEY: string; ADMIN_TOKEN: string }
+export interface WorkerSecrets {
+  RELEASE_KEY: string;
+  TICKET_KEY: string;
+  ADMIN_TOKEN: string;
+}
 
 export const SECRET_NAMES = ['RELEASE_KEY', 'TICKET_KEY', 'ADMIN_TOKEN'] as const;
 
@@ -25,12 +29,21 @@ export function writeSecret(path: string, content: string): void {
 
 /** Adds or replaces KEY='value' lines in a dotenv file (wrangler's .dev.vars). */
 export function upsertDotenv(path: string, values: Record<string, string>): void {
-  const lines = existsSync(path) ? readFileSync(path, 'utf8').split('\n').filter((l) => l && !Object.keys(values).some((k) => l.startsWith(`${k}=`))) : [];
+  const lines = existsSync(path)
+    ? readFileSync(path, 'utf8')
+        .split('\n')
+        .filter((l) => l && !Object.keys(values).some((k) => l.startsWith(`${k}=`)))
+    : [];
   for (const [k, v] of Object.entries(values)) lines.push(`${k}='${v}'`);
   writeSecret(path, lines.join('\n') + '\n');
 }
 
-export interface RootFile { version: number; envelope: Envelope; root: Root; path: string }
+export interface RootFile {
+  version: number;
+  envelope: Envelope;
+  root: Root;
+  path: string;
+}
 
 /** Reads a root envelope without verifying it (it is ours; the control plane and devices verify). */
 export function readRootFile(path: string): RootFile {
@@ -39,14 +52,16 @@ export function readRootFile(path: string): RootFile {
     const root = JSON.parse(fromUtf8(fromBase64(envelope.payload))) as Root;
     return { version: root.version, envelope, root, path };
   } catch (e) {
-    if (e instanceof ProtocolError || e instanceof SyntaxError) throw new CliError('input', 'root_invalid', `${path} is not a signed root: ${e.message}`);
+    if (e instanceof ProtocolError || e instanceof SyntaxError)
+      throw new CliError('input', 'root_invalid', `${path} is not a signed root: ${e.message}`);
     throw e;
   }
 }
 
 export function readCurrentRoot(dir: string): RootFile {
   const path = join(dir, 'root.json');
-  if (!existsSync(path)) throw new CliError('input', 'no_root', `${path} not found; run \`modelfleet keys init\` first`);
+  if (!existsSync(path))
+    throw new CliError('input', 'no_root', `${path} not found; run \`modelfleet keys init\` first`);
   return readRootFile(path);
 }
 

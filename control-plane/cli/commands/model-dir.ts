@@ -18,12 +18,19 @@ export interface ModelDir {
 
 /** Graph models say so in `format`, or carry a GraphDef (`modelTopology.node`). */
 export function detectFormat(modelJson: TfjsModelJson): ModelFormat {
-  return modelJson.format === 'graph-model' || Array.isArray((modelJson.modelTopology as { node?: unknown }).node) ? 'tfjs-graph' : 'tfjs-layers';
+  return modelJson.format === 'graph-model' || Array.isArray((modelJson.modelTopology as { node?: unknown }).node)
+    ? 'tfjs-graph'
+    : 'tfjs-layers';
 }
 
 export function readModelDir(dir: string): ModelDir {
   const path = join(dir, 'model.json');
-  if (!existsSync(path)) throw new CliError('input', 'file_not_found', `${path} not found: a TF.js model directory holds model.json and its weight files`);
+  if (!existsSync(path))
+    throw new CliError(
+      'input',
+      'file_not_found',
+      `${path} not found: a TF.js model directory holds model.json and its weight files`,
+    );
   let parsed: unknown;
   try {
     parsed = JSON.parse(readFileSync(path, 'utf8'));
@@ -31,19 +38,35 @@ export function readModelDir(dir: string): ModelDir {
     throw new CliError('input', 'malformed_model_json', `${path} is not JSON: ${(e as Error).message}`);
   }
   const result = TfjsModelJson.safeParse(parsed);
-  if (!result.success) throw new CliError('input', 'malformed_model_json', `${path} is not a TF.js model.json: ${result.error.issues[0]?.path.join('.')}: ${result.error.issues[0]?.message}`);
+  if (!result.success)
+    throw new CliError(
+      'input',
+      'malformed_model_json',
+      `${path} is not a TF.js model.json: ${result.error.issues[0]?.path.join('.')}: ${result.error.issues[0]?.message}`,
+    );
   const modelJson = result.data;
 
-  const files = modelJson.weightsManifest.flatMap((g) => g.paths).map((p) => {
-    const file = join(dir, p);
-    if (!existsSync(file)) throw new CliError('input', 'missing_weight_file', `weight file ${p} named in model.json is missing from ${dir}`);
-    return new Uint8Array(readFileSync(file));
-  });
+  const files = modelJson.weightsManifest
+    .flatMap((g) => g.paths)
+    .map((p) => {
+      const file = join(dir, p);
+      if (!existsSync(file))
+        throw new CliError(
+          'input',
+          'missing_weight_file',
+          `weight file ${p} named in model.json is missing from ${dir}`,
+        );
+      return new Uint8Array(readFileSync(file));
+    });
   const weights = Buffer.concat(files);
   try {
     const plan = planChunks(weightSpecsOf(modelJson));
     if (plan.totalBytes !== weights.length) {
-      throw new CliError('input', 'weights_mismatch', `model.json declares ${plan.totalBytes} bytes of weights (dtype × shape), the weight files hold ${weights.length}`);
+      throw new CliError(
+        'input',
+        'weights_mismatch',
+        `model.json declares ${plan.totalBytes} bytes of weights (dtype × shape), the weight files hold ${weights.length}`,
+      );
     }
     const chunks = plan.chunks.map((c) => {
       const bytes = new Uint8Array(weights.buffer, weights.byteOffset + c.offset, c.size);

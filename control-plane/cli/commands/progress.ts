@@ -14,7 +14,11 @@ export function progress(io: CliIo, total: number, label: string): Progress {
   if (total === 0) return { add() {}, stop() {} };
   if (io.tty) {
     const bar = new cliProgress.SingleBar(
-      { format: `${label} [{bar}] {percentage}% | {value}/{total} KiB | {eta}s`, stream: process.stderr, hideCursor: true },
+      {
+        format: `${label} [{bar}] {percentage}% | {value}/{total} KiB | {eta}s`,
+        stream: process.stderr,
+        hideCursor: true,
+      },
       cliProgress.Presets.shades_classic,
     );
     bar.start(Math.ceil(total / 1024), 0);

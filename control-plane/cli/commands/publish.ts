@@ -3,7 +3,14 @@
  * `publish <dir>`: stage the upload, send only the chunks the registry lacks (4 at a time,
  * retried with backoff), commit, and report what validation said.
  */
-import { ChunkPutResponse, CommitResponse, ModelSummary, type UploadRequest, UploadResponse, type VersionSummary } from '@modelfleet/protocol';
+import {
+  ChunkPutResponse,
+  CommitResponse,
+  ModelSummary,
+  type UploadRequest,
+  UploadResponse,
+  type VersionSummary,
+} from '@modelfleet/protocol';
 import { join, resolve } from 'node:path';
 import { Api, type CliIo, type Ctx, emit, readJsonFile } from '../context.ts';
 import { CliError } from '../errors.ts';
@@ -17,8 +24,16 @@ const PARALLEL = 4;
 const RETRIES = 3;
 
 interface PublishOptions {
-  model: string; metrics?: string; params?: string; golden?: string; baseline?: string; io?: string; lineage?: string;
-  label?: string; alias?: string; create?: boolean;
+  model: string;
+  metrics?: string;
+  params?: string;
+  golden?: string;
+  baseline?: string;
+  io?: string;
+  lineage?: string;
+  label?: string;
+  alias?: string;
+  create?: boolean;
   /** No progress output (under --json, stderr carries warnings only). */
   quiet?: boolean;
 }
@@ -46,8 +61,17 @@ export async function publishDir(io: CliIo, api: Api, dir: string, o: PublishOpt
   if (o.lineage) meta.lineage = readJsonFile(io, o.lineage, '--lineage') as UploadRequest['lineage'];
   if (o.label) meta.label = o.label;
 
-  const body: UploadRequest = { format: model.format, modelJson: model.modelJson, chunks: model.chunks.map(({ digest, size }) => ({ digest, size })), ...meta };
-  const parts = { modelJson: join(dir, 'model.json'), ...(o.golden ? { golden: `--golden ${o.golden}` } : {}), ...(o.baseline ? { baseline: `--baseline ${o.baseline}` } : {}) };
+  const body: UploadRequest = {
+    format: model.format,
+    modelJson: model.modelJson,
+    chunks: model.chunks.map(({ digest, size }) => ({ digest, size })),
+    ...meta,
+  };
+  const parts = {
+    modelJson: join(dir, 'model.json'),
+    ...(o.golden ? { golden: `--golden ${o.golden}` } : {}),
+    ...(o.baseline ? { baseline: `--baseline ${o.baseline}` } : {}),
+  };
   checkUploadSize(body, parts); // before --create: a refused publish changes nothing
 
   if (o.create) {
@@ -55,16 +79,22 @@ export async function publishDir(io: CliIo, api: Api, dir: string, o: PublishOpt
       if (!(e instanceof CliError && e.code === 'model_exists')) throw e;
     });
   }
-  const staged = await api.request(UploadResponse, 'POST', `/v1/models/${o.model}/uploads`, body).catch((e: unknown) => {
-    if (!(e instanceof CliError)) throw e;
-    if (e.code === 'unknown_model') {
-      throw new CliError('refused', e.code, `there is no model ${o.model} at ${api.endpoint}: pass --create to create it with this publish, or run \`modelfleet models create ${o.model}\` first`);
-    }
-    // A server with a smaller limit than ours (or the weights' MAX_MODEL_BYTES, which has no `limit`).
-    const limit = (e.details as { limit?: unknown } | undefined)?.limit;
-    if (e.code === 'payload_too_large' && typeof limit === 'number') throw oversizeError(body, parts, limit);
-    throw e;
-  });
+  const staged = await api
+    .request(UploadResponse, 'POST', `/v1/models/${o.model}/uploads`, body)
+    .catch((e: unknown) => {
+      if (!(e instanceof CliError)) throw e;
+      if (e.code === 'unknown_model') {
+        throw new CliError(
+          'refused',
+          e.code,
+          `there is no model ${o.model} at ${api.endpoint}: pass --create to create it with this publish, or run \`modelfleet models create ${o.model}\` first`,
+        );
+      }
+      // A server with a smaller limit than ours (or the weights' MAX_MODEL_BYTES, which has no `limit`).
+      const limit = (e.details as { limit?: unknown } | undefined)?.limit;
+      if (e.code === 'payload_too_large' && typeof limit === 'number') throw oversizeError(body, parts, limit);
+      throw e;
+    });
 
   const missing = new Set(staged.missing);
   const todo = model.chunks.filter((c) => missing.delete(c.digest));
@@ -76,7 +106,9 @@ export async function publishDir(io: CliIo, api: Api, dir: string, o: PublishOpt
       Array.from({ length: Math.min(PARALLEL, todo.length) }, async () => {
         while (next < todo.length) {
           const chunk = todo[next++]!;
-          await withRetry(() => api.request(ChunkPutResponse, 'PUT', `/v1/uploads/${staged.uploadId}/chunks/${chunk.digest}`, chunk.bytes));
+          await withRetry(() =>
+            api.request(ChunkPutResponse, 'PUT', `/v1/uploads/${staged.uploadId}/chunks/${chunk.digest}`, chunk.bytes),
+          );
           bar.add(chunk.size);
         }
       }),
@@ -85,8 +117,19 @@ export async function publishDir(io: CliIo, api: Api, dir: string, o: PublishOpt
     bar.stop();
   }
   const committed = await api.request(CommitResponse, 'POST', `/v1/uploads/${staged.uploadId}/commit`);
-  if (o.alias) await api.request(ModelSummary, 'PUT', `/v1/models/${o.model}/aliases/${o.alias}`, { version: committed.version, reason: 'set at publish' });
-  return { ...committed, format: model.format, uploadedChunks: todo.length, totalChunks: model.chunks.length, uploadedBytes: bytes, totalBytes: model.totalBytes };
+  if (o.alias)
+    await api.request(ModelSummary, 'PUT', `/v1/models/${o.model}/aliases/${o.alias}`, {
+      version: committed.version,
+      reason: 'set at publish',
+    });
+  return {
+    ...committed,
+    format: model.format,
+    uploadedChunks: todo.length,
+    totalChunks: model.chunks.length,
+    uploadedBytes: bytes,
+    totalBytes: model.totalBytes,
+  };
 }
 
 /** The probe check's record: which shapes validation ran the model at, and where they came from. */
@@ -115,7 +158,12 @@ export async function publish(c: Ctx, dir: string, o: PublishOptions): Promise<v
         if (ran && d.checks?.find((ch) => ch.name === 'probe')?.ok) c.io.stderr(`  (${ran})`);
       }
       // Under --json the reasons and checks travel in details.
-      throw new CliError('rejected', e.code, `version ${d.version} was recorded as rejected and will never be served`, d);
+      throw new CliError(
+        'rejected',
+        e.code,
+        `version ${d.version} was recorded as rejected and will never be served`,
+        d,
+      );
     }
     throw e;
   }

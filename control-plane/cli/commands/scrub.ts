@@ -9,12 +9,21 @@
  * reported only. Exits 7 (verification) while anything stays broken.
  */
 import { resolve } from 'node:path';
-import { ChunkPutResponse, ScrubPage, type ScrubProblem, type StorageFault, UploadResponse } from '@modelfleet/protocol';
+import {
+  ChunkPutResponse,
+  ScrubPage,
+  type ScrubProblem,
+  type StorageFault,
+  UploadResponse,
+} from '@modelfleet/protocol';
 import { Api, type Ctx, emit } from '../context.ts';
 import { CliError } from '../errors.ts';
 import { type ModelDir, readModelDir } from './model-dir.ts';
 
-interface ScrubOptions { repair?: string[]; pageSize?: string }
+interface ScrubOptions {
+  repair?: string[];
+  pageSize?: string;
+}
 type Repair = { digest: string; dir: string; model: string; repaired: boolean; stored: boolean };
 
 async function walk(c: Ctx, api: Api, pageSize: number) {
@@ -34,7 +43,10 @@ async function walk(c: Ctx, api: Api, pageSize: number) {
     total = page.total;
     after = page.next;
     // Progress on stderr, a line per page: a large registry takes many pages.
-    if (!c.globals.json) c.io.stderr(`scrub: ${checked} of ${total} checked (${(bytes / 2 ** 20).toFixed(1)} MiB), ${problems.length} problem${problems.length === 1 ? '' : 's'}`);
+    if (!c.globals.json)
+      c.io.stderr(
+        `scrub: ${checked} of ${total} checked (${(bytes / 2 ** 20).toFixed(1)} MiB), ${problems.length} problem${problems.length === 1 ? '' : 's'}`,
+      );
   } while (after);
   return { problems, faults, checked, bytes, total };
 }
@@ -54,14 +66,26 @@ async function repair(c: Ctx, api: Api, dirs: string[], problems: ScrubProblem[]
       if (name) byModel.set(name, [...(byModel.get(name) ?? []), ch]);
     }
     for (const [name, chunks] of byModel) {
-      const body = { format: model.format, modelJson: model.modelJson, chunks: model.chunks.map(({ digest, size }) => ({ digest, size })) };
+      const body = {
+        format: model.format,
+        modelJson: model.modelJson,
+        chunks: model.chunks.map(({ digest, size }) => ({ digest, size })),
+      };
       const staged = await api.request(UploadResponse, 'POST', `/v1/models/${name}/uploads`, body);
       for (const ch of chunks) {
         if (!broken.has(ch.digest)) continue; // the same bytes twice in one directory
-        const r = await api.request(ChunkPutResponse, 'PUT', `/v1/uploads/${staged.uploadId}/chunks/${ch.digest}`, ch.bytes);
+        const r = await api.request(
+          ChunkPutResponse,
+          'PUT',
+          `/v1/uploads/${staged.uploadId}/chunks/${ch.digest}`,
+          ch.bytes,
+        );
         done.push({ digest: ch.digest, dir, model: name, repaired: r.repaired === true, stored: r.stored });
         broken.delete(ch.digest);
-        if (!c.globals.json) c.io.stderr(`repair: chunk ${ch.digest.slice(0, 16)}… from ${dir}: ${r.repaired ? 'replaced' : r.stored ? 'stored (was missing)' : 'already intact'}`);
+        if (!c.globals.json)
+          c.io.stderr(
+            `repair: chunk ${ch.digest.slice(0, 16)}… from ${dir}: ${r.repaired ? 'replaced' : r.stored ? 'stored (was missing)' : 'already intact'}`,
+          );
       }
     }
   }
@@ -73,25 +97,44 @@ const who = (p: ScrubProblem) => p.versions.map((v) => `${v.model} v${v.version}
 export async function scrub(c: Ctx, o: ScrubOptions): Promise<void> {
   const api = Api.from(c.io, c.globals);
   const pageSize = Number(o.pageSize ?? 25);
-  if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > 100) throw new CliError('usage', 'bad_request', '--page-size is 1 to 100');
+  if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > 100)
+    throw new CliError('usage', 'bad_request', '--page-size is 1 to 100');
   const report = await walk(c, api, pageSize);
   const repairs = o.repair?.length ? await repair(c, api, o.repair, report.problems) : [];
   const fixed = new Set(repairs.map((r) => r.digest));
   const remaining = report.problems.filter((p) => !fixed.has(p.digest));
-  const result = { checked: report.checked, total: report.total, bytes: report.bytes, problems: report.problems, repairs, remaining, faults: report.faults };
+  const result = {
+    checked: report.checked,
+    total: report.total,
+    bytes: report.bytes,
+    problems: report.problems,
+    repairs,
+    remaining,
+    faults: report.faults,
+  };
   const lines = [
     `checked ${report.checked} stored objects (${report.bytes} bytes): ${report.problems.length === 0 ? 'all intact' : `${report.problems.length} corrupt or missing`}`,
-    ...report.problems.map((p) => `  ${p.state} ${p.kind} ${p.digest} — needed by ${who(p)}${fixed.has(p.digest) ? ' — repaired' : ''}`),
-    ...(report.faults.length ? [`edge and upload reads recorded ${report.faults.length} fault(s) since the last repair: ${report.faults.map((f) => `${f.kind} ${f.digest.slice(0, 16)}… ×${f.detections}`).join(', ')}`] : []),
+    ...report.problems.map(
+      (p) => `  ${p.state} ${p.kind} ${p.digest} — needed by ${who(p)}${fixed.has(p.digest) ? ' — repaired' : ''}`,
+    ),
+    ...(report.faults.length
+      ? [
+          `edge and upload reads recorded ${report.faults.length} fault(s) since the last repair: ${report.faults.map((f) => `${f.kind} ${f.digest.slice(0, 16)}… ×${f.detections}`).join(', ')}`,
+        ]
+      : []),
   ];
   if (remaining.length === 0) return emit(c, result, () => lines);
   if (!c.globals.json) for (const line of lines) c.io.stdout(line);
   const chunks = remaining.filter((p) => p.kind === 'chunk');
-  const hint = chunks.length > 0
-    ? `pass --repair <model dir> with the files of ${[...new Set(chunks.flatMap((p) => p.versions.map((v) => `${v.model} v${v.version}`)))].join(', ')}`
-    : '';
+  const hint =
+    chunks.length > 0
+      ? `pass --repair <model dir> with the files of ${[...new Set(chunks.flatMap((p) => p.versions.map((v) => `${v.model} v${v.version}`)))].join(', ')}`
+      : '';
   const manifests = remaining.length - chunks.length;
-  throw new CliError('verification', 'storage_corrupt',
+  throw new CliError(
+    'verification',
+    'storage_corrupt',
     `${remaining.length} stored object(s) still corrupt or missing${hint ? `: ${hint}` : ''}${manifests ? `; ${manifests} manifest(s) cannot be rebuilt from model files — publish those versions again` : ''}`,
-    result);
+    result,
+  );
 }

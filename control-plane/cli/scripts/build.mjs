@@ -17,11 +17,23 @@ rmSync(dist, { recursive: true, force: true });
 const started = performance.now();
 const result = await build({
   entryPoints: { modelfleet: join(cli, 'entry.ts') },
-  outdir: dist, outExtension: { '.js': '.mjs' }, chunkNames: 'chunks/[name]-[hash]',
-  bundle: true, splitting: true, format: 'esm', platform: 'node', target: 'node20.19',
+  outdir: dist,
+  outExtension: { '.js': '.mjs' },
+  chunkNames: 'chunks/[name]-[hash]',
+  bundle: true,
+  splitting: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node20.19',
   // commander and cli-progress are CommonJS and require() Node's built-ins: give ES modules a require.
-  banner: { js: "import { createRequire as __mfCreateRequire } from 'node:module'; const require = __mfCreateRequire(import.meta.url);" },
-  minifySyntax: true, minifyWhitespace: true, legalComments: 'none', metafile: true, logLevel: 'warning',
+  banner: {
+    js: "import { createRequire as __mfCreateRequire } from 'node:module'; const require = __mfCreateRequire(import.meta.url);",
+  },
+  minifySyntax: true,
+  minifyWhitespace: true,
+  legalComments: 'none',
+  metafile: true,
+  logLevel: 'warning',
 });
 
 // Every node_modules package that contributed bytes, with its licence text.
@@ -30,20 +42,27 @@ for (const input of Object.keys(result.metafile.inputs)) {
   const m = input.match(/node_modules\/((?:@[^/]+\/)?[^/]+)\//);
   if (m && !packages.has(m[1])) packages.set(m[1], resolve(input.slice(0, input.indexOf(m[0]) + m[0].length)));
 }
-const notices = [...packages].sort(([a], [b]) => a.localeCompare(b)).map(([name, dir]) => {
-  const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
-  const file = readdirSync(dir).find((f) => /^(licen[cs]e|copying)/i.test(f));
-  if (!file) throw new Error(`${name}@${pkg.version} has no licence file to include in THIRD_PARTY_LICENSES.txt`);
-  return `${name}@${pkg.version} (${pkg.license})\n\n${readFileSync(join(dir, file), 'utf8').trim()}\n`;
-});
-writeFileSync(join(dist, 'THIRD_PARTY_LICENSES.txt'), `The modelfleet CLI bundles these packages:\n\n${notices.join('\n---\n\n')}`);
+const notices = [...packages]
+  .sort(([a], [b]) => a.localeCompare(b))
+  .map(([name, dir]) => {
+    const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
+    const file = readdirSync(dir).find((f) => /^(licen[cs]e|copying)/i.test(f));
+    if (!file) throw new Error(`${name}@${pkg.version} has no licence file to include in THIRD_PARTY_LICENSES.txt`);
+    return `${name}@${pkg.version} (${pkg.license})\n\n${readFileSync(join(dir, file), 'utf8').trim()}\n`;
+  });
+writeFileSync(
+  join(dist, 'THIRD_PARTY_LICENSES.txt'),
+  `The modelfleet CLI bundles these packages:\n\n${notices.join('\n---\n\n')}`,
+);
 copyFileSync(join(cli, '../../LICENSE'), join(dist, 'LICENSE')); // this package's own licence
 
 if (!quiet) {
   const outputs = Object.entries(result.metafile.outputs).filter(([f]) => f.endsWith('.mjs'));
   const bytes = outputs.reduce((n, [, o]) => n + o.bytes, 0);
   const entry = outputs.find(([f]) => f.endsWith('modelfleet.mjs'));
-  console.log(`${relative(process.cwd(), dist) || '.'}: ${outputs.length} files, ${(bytes / 1024).toFixed(0)} KiB (entry ${(entry[1].bytes / 1024).toFixed(0)} KiB), `
-    + `bundling ${[...packages.keys()].join(', ')}, in ${(performance.now() - started).toFixed(0)} ms`);
+  console.log(
+    `${relative(process.cwd(), dist) || '.'}: ${outputs.length} files, ${(bytes / 1024).toFixed(0)} KiB (entry ${(entry[1].bytes / 1024).toFixed(0)} KiB), ` +
+      `bundling ${[...packages.keys()].join(', ')}, in ${(performance.now() - started).toFixed(0)} ms`,
+  );
 }
 if (!existsSync(join(dist, 'modelfleet.mjs'))) throw new Error('dist/modelfleet.mjs was not written');

@@ -16,7 +16,11 @@ function confirmDialog(text: string): Promise<boolean> {
     const p = document.createElement('p');
     p.id = 'confirm-text';
     p.textContent = text;
-    const yes = Object.assign(document.createElement('button'), { type: 'button', textContent: 'Confirm', className: 'primary' });
+    const yes = Object.assign(document.createElement('button'), {
+      type: 'button',
+      textContent: 'Confirm',
+      className: 'primary',
+    });
     const no = Object.assign(document.createElement('button'), { type: 'button', textContent: 'Cancel' });
     yes.dataset.testid = 'confirm';
     const row = document.createElement('div');
@@ -24,7 +28,11 @@ function confirmDialog(text: string): Promise<boolean> {
     row.append(yes, no);
     dialog.append(p, row);
     document.body.append(dialog);
-    const close = (answer: boolean) => { dialog.close(); dialog.remove(); resolve(answer); };
+    const close = (answer: boolean) => {
+      dialog.close();
+      dialog.remove();
+      resolve(answer);
+    };
     yes.addEventListener('click', () => close(true));
     no.addEventListener('click', () => close(false));
     dialog.addEventListener('cancel', () => close(false)); // Escape
@@ -45,19 +53,22 @@ function flash(text: string, kind: 'ok' | 'error') {
 }
 
 async function refreshLive(): Promise<void> {
-  await Promise.all([...document.querySelectorAll<HTMLElement>('[data-live]')].map(async (region) => {
-    const res = await fetch(region.dataset.live!, { headers: { accept: 'text/html' }, credentials: 'same-origin' });
-    if (res.redirected || !res.ok) return; // signed out or gone: leave the last view
-    const html = await res.text();
-    if (region.dataset.lastHtml !== html) {
-      // Keep focus on the same control across the swap when possible.
-      const focused = document.activeElement instanceof HTMLElement ? document.activeElement.dataset.testid : undefined;
-      region.innerHTML = html;
-      region.dataset.lastHtml = html;
-      region.dispatchEvent(new CustomEvent('live:updated', { bubbles: true })); // the chart island redraws what it holds
-      if (focused) region.querySelector<HTMLElement>(`[data-testid="${focused}"]`)?.focus();
-    }
-  }));
+  await Promise.all(
+    [...document.querySelectorAll<HTMLElement>('[data-live]')].map(async (region) => {
+      const res = await fetch(region.dataset.live!, { headers: { accept: 'text/html' }, credentials: 'same-origin' });
+      if (res.redirected || !res.ok) return; // signed out or gone: leave the last view
+      const html = await res.text();
+      if (region.dataset.lastHtml !== html) {
+        // Keep focus on the same control across the swap when possible.
+        const focused =
+          document.activeElement instanceof HTMLElement ? document.activeElement.dataset.testid : undefined;
+        region.innerHTML = html;
+        region.dataset.lastHtml = html;
+        region.dispatchEvent(new CustomEvent('live:updated', { bubbles: true })); // the chart island redraws what it holds
+        if (focused) region.querySelector<HTMLElement>(`[data-testid="${focused}"]`)?.focus();
+      }
+    }),
+  );
 }
 
 document.addEventListener('submit', async (event) => {
@@ -72,10 +83,17 @@ document.addEventListener('submit', async (event) => {
   buttons.forEach((b) => (b.disabled = true));
   try {
     const res = await fetch(form.action, {
-      method: 'POST', body: new URLSearchParams(new FormData(form) as unknown as Record<string, string>), credentials: 'same-origin',
-      headers: { accept: 'application/json', 'x-csrf-token': csrf() }, redirect: 'follow',
+      method: 'POST',
+      body: new URLSearchParams(new FormData(form) as unknown as Record<string, string>),
+      credentials: 'same-origin',
+      headers: { accept: 'application/json', 'x-csrf-token': csrf() },
+      redirect: 'follow',
     });
-    const body = (await res.json().catch(() => null)) as { message?: string; location?: string; error?: { code: string; message: string } } | null;
+    const body = (await res.json().catch(() => null)) as {
+      message?: string;
+      location?: string;
+      error?: { code: string; message: string };
+    } | null;
     if (res.ok && body?.location) return location.assign(body.location);
     if (res.ok) {
       flash(body?.message ?? 'done', 'ok');

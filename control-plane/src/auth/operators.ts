@@ -43,16 +43,25 @@ export async function identify(env: Env, token: string): Promise<Identity> {
     throw new ApiError('forbidden', 'this is a device app key; operator routes need an operator token');
   }
   if (env.ADMIN_TOKEN && timingSafeEqual(utf8(token), utf8(env.ADMIN_TOKEN))) {
-    return { operator: { actor: 'admin (bootstrap token)', role: 'admin' }, tokenId: await bootstrapTokenId(env.ADMIN_TOKEN), expiresAt: null };
+    return {
+      operator: { actor: 'admin (bootstrap token)', role: 'admin' },
+      tokenId: await bootstrapTokenId(env.ADMIN_TOKEN),
+      expiresAt: null,
+    };
   }
   const row = await env.DB.prepare('SELECT id, role, label, expires_at, revoked_at FROM tokens WHERE hash = ?')
     .bind(await hashToken(token))
     .first<{ id: string; role: OperatorRole; label: string; expires_at: string | null; revoked_at: string | null }>();
-  if (!row || row.revoked_at) throw new ApiError('unauthorized', 'unknown or revoked token; ask an admin for a new one');
+  if (!row || row.revoked_at)
+    throw new ApiError('unauthorized', 'unknown or revoked token; ask an admin for a new one');
   if (row.expires_at && Date.parse(row.expires_at) <= Date.now()) {
     throw new ApiError('token_expired', `token expired at ${row.expires_at}; ask an admin for a new one`);
   }
-  return { operator: { actor: tokenActor(row.id, row.label), role: row.role }, tokenId: row.id, expiresAt: row.expires_at };
+  return {
+    operator: { actor: tokenActor(row.id, row.label), role: row.role },
+    tokenId: row.id,
+    expiresAt: row.expires_at,
+  };
 }
 
 export const tokenActor = (id: string, label: string) => `token:${id}${label ? ` (${label})` : ''}`;

@@ -24,13 +24,18 @@ export const bindApi = (f: AppFetch) => void (appFetch = f);
  * schemas have no defaults or transforms, so it is their output, with nothing dropped.
  */
 export async function api<S extends z.core.$ZodType>(
-  c: Context<ConsoleEnv>, schema: S, path: string, init: { method?: string; json?: unknown } = {},
+  c: Context<ConsoleEnv>,
+  schema: S,
+  path: string,
+  init: { method?: string; json?: unknown } = {},
 ): Promise<z.output<S>> {
   if (!appFetch) throw new Error('console: bindApi() was not called');
   const headers = new Headers();
   if (init.json !== undefined) headers.set('content-type', 'application/json');
   const request = new Request(new URL(`/v1${path}`, c.req.url), {
-    method: init.method ?? 'GET', headers, ...(init.json !== undefined ? { body: JSON.stringify(init.json) } : {}),
+    method: init.method ?? 'GET',
+    headers,
+    ...(init.json !== undefined ? { body: JSON.stringify(init.json) } : {}),
   });
   const res = await appFetch(request, c.get('apiEnv'), executionCtx(c));
   const body: unknown = await res.json().catch(() => null);
@@ -50,7 +55,9 @@ export async function api<S extends z.core.$ZodType>(
 
 /** Like api(), but a missing thing is null instead of an error (optional panels). */
 export async function apiOrNull<S extends z.core.$ZodType>(
-  c: Context<ConsoleEnv>, schema: S, path: string,
+  c: Context<ConsoleEnv>,
+  schema: S,
+  path: string,
 ): Promise<z.output<S> | null> {
   try {
     return await api(c, schema, path);

@@ -35,21 +35,33 @@ export function Page({ title, operator, csrf, flash, charts, children }: PagePro
       </head>
       <body>
         <header class="top">
-          <a class="brand" href="/console">modelfleet</a>
+          <a class="brand" href="/console">
+            modelfleet
+          </a>
           {operator && (
             <nav aria-label="Main">
               <ul>
-                <li><a href="/console">Models</a></li>
-                <li><a href="/console/rollouts">Rollouts</a></li>
-                <li><a href="/console/audit">Audit log</a></li>
-                <li><a href="/console/deliveries">Webhooks</a></li>
+                <li>
+                  <a href="/console">Models</a>
+                </li>
+                <li>
+                  <a href="/console/rollouts">Rollouts</a>
+                </li>
+                <li>
+                  <a href="/console/audit">Audit log</a>
+                </li>
+                <li>
+                  <a href="/console/deliveries">Webhooks</a>
+                </li>
               </ul>
             </nav>
           )}
           {operator && (
             <div class="who">
               <span>{operator.actor}</span>
-              <span class="badge" data-role={operator.role}>{operator.role}</span>
+              <span class="badge" data-role={operator.role}>
+                {operator.role}
+              </span>
               <form method="post" action="/console/logout" class="inline">
                 <input type="hidden" name="_csrf" value={csrf} />
                 <button type="submit">Sign out</button>
@@ -58,7 +70,14 @@ export function Page({ title, operator, csrf, flash, charts, children }: PagePro
           )}
         </header>
         <main id="main">
-          {flash && <p class={`flash ${flash.kind === 'error' ? 'error' : ''}`} role={flash.kind === 'error' ? 'alert' : 'status'}>{flash.text}</p>}
+          {flash && (
+            <p
+              class={`flash ${flash.kind === 'error' ? 'error' : ''}`}
+              role={flash.kind === 'error' ? 'alert' : 'status'}
+            >
+              {flash.text}
+            </p>
+          )}
           {children}
         </main>
       </body>

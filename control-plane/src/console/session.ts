@@ -23,12 +23,16 @@ export interface ConsoleEnv {
   Variables: { operator: Operator; session: string; apiEnv: Env; csrf: string };
 }
 
-export const csrfFor = async (sessionId: string) => (await sha256Hex(utf8(`modelfleet/console/csrf:${sessionId}`))).slice(0, 40);
+export const csrfFor = async (sessionId: string) =>
+  (await sha256Hex(utf8(`modelfleet/console/csrf:${sessionId}`))).slice(0, 40);
 export const can = (operator: Operator, role: OperatorRole) => ROLE_RANK[operator.role] >= ROLE_RANK[role];
 
 export function setSessionCookie(c: Context, sessionId: string, expiresAt: string): void {
   setCookie(c, COOKIE, sessionId, {
-    httpOnly: true, sameSite: 'Strict', path: '/console', maxAge: Math.max(0, Math.floor((Date.parse(expiresAt) - Date.now()) / 1000)),
+    httpOnly: true,
+    sameSite: 'Strict',
+    path: '/console',
+    maxAge: Math.max(0, Math.floor((Date.parse(expiresAt) - Date.now()) / 1000)),
     secure: new URL(c.req.url).protocol === 'https:',
   });
 }
@@ -57,12 +61,14 @@ export const requireSession: MiddlewareHandler<ConsoleEnv> = async (c, next) => 
  */
 export const requireCsrf: MiddlewareHandler<ConsoleEnv> = async (c, next) => {
   const origin = c.req.header('origin') ?? (c.req.header('referer') ? new URL(c.req.header('referer')!).origin : null);
-  if (origin !== new URL(c.req.url).origin) throw new ApiError('csrf_failed', 'cross-site request refused (Origin does not match)');
+  if (origin !== new URL(c.req.url).origin)
+    throw new ApiError('csrf_failed', 'cross-site request refused (Origin does not match)');
   let sent = c.req.header('x-csrf-token') ?? '';
   if (!sent && (c.req.header('content-type') ?? '').startsWith('application/x-www-form-urlencoded')) {
     const form = await c.req.parseBody();
     sent = typeof form._csrf === 'string' ? form._csrf : '';
   }
-  if (!sent || !timingSafeEqual(utf8(sent), utf8(c.get('csrf')))) throw new ApiError('csrf_failed', 'the form is stale or forged; reload the page and try again');
+  if (!sent || !timingSafeEqual(utf8(sent), utf8(c.get('csrf'))))
+    throw new ApiError('csrf_failed', 'the form is stale or forged; reload the page and try again');
   await next();
 };

@@ -8,7 +8,14 @@
  * uncalibrated, and never raises an accuracy alarm. Where the app sends labels (`feedback`),
  * the label accuracy is preferred and both are shown.
  */
-import { type LayoutFeature, OUTPUT_CLASS, OUTPUT_CONFIDENCE, SKETCH_SCALE, type SketchAggregate, type SketchLayout } from '@modelfleet/protocol';
+import {
+  type LayoutFeature,
+  OUTPUT_CLASS,
+  OUTPUT_CONFIDENCE,
+  SKETCH_SCALE,
+  type SketchAggregate,
+  type SketchLayout,
+} from '@modelfleet/protocol';
 import type { DetectOptions, FeatureVerdict } from './verdict-types.ts';
 
 export interface AccuracyContext {
@@ -47,12 +54,19 @@ function confidenceShares(edges: number[], fractions: number[]): number[] {
 function estimate(f: LayoutFeature, fractions: number[]): { value: number; calibrated: boolean } {
   const edges = f.edges!;
   const shares = confidenceShares(edges, fractions);
-  if (f.accuracy && f.accuracy.length === shares.length) return { value: shares.reduce((s, w, b) => s + w * f.accuracy![b]!, 0), calibrated: true };
+  if (f.accuracy && f.accuracy.length === shares.length)
+    return { value: shares.reduce((s, w, b) => s + w * f.accuracy![b]!, 0), calibrated: true };
   const mids = edges.slice(0, -1).map((e, b) => (e + edges[b + 1]!) / 2);
   return { value: shares.reduce((s, w, b) => s + w * mids[b]!, 0), calibrated: false };
 }
 
-export function outputVerdict(layout: SketchLayout, agg: SketchAggregate, features: FeatureVerdict[], options: DetectOptions, context: AccuracyContext): OutputVerdict | null {
+export function outputVerdict(
+  layout: SketchLayout,
+  agg: SketchAggregate,
+  features: FeatureVerdict[],
+  options: DetectOptions,
+  context: AccuracyContext,
+): OutputVerdict | null {
   const classAt = layout.features.findIndex((f) => f.name === OUTPUT_CLASS);
   const confAt = layout.features.findIndex((f) => f.name === OUTPUT_CONFIDENCE);
   if (classAt < 0 && confAt < 0) return null;
@@ -60,11 +74,29 @@ export function outputVerdict(layout: SketchLayout, agg: SketchAggregate, featur
   const conf = confAt >= 0 ? layout.features[confAt]! : null;
   const calibratedTable = !!conf?.accuracy;
   const baselineAccuracy = conf?.validationAccuracy ?? context.metricsAccuracy ?? null;
-  const feedbackAccuracy = context.feedback && context.feedback.devices >= options.minDevices ? context.feedback.accuracy : null;
-  const est = conf?.edges && agg.features[confAt]!.devices > 0 ? estimate(conf, agg.features[confAt]!.sumBins.map((s) => s / SKETCH_SCALE)) : null;
+  const feedbackAccuracy =
+    context.feedback && context.feedback.devices >= options.minDevices ? context.feedback.accuracy : null;
+  const est =
+    conf?.edges && agg.features[confAt]!.devices > 0
+      ? estimate(
+          conf,
+          agg.features[confAt]!.sumBins.map((s) => s / SKETCH_SCALE),
+        )
+      : null;
   const used = feedbackAccuracy ?? (est?.calibrated ? est.value : null);
   const accuracyDrop = baselineAccuracy !== null && used !== null ? baselineAccuracy - used : null;
   // Labels need no drift evidence; a calibrated estimate moves only with the confidence mix, so it must have drifted too.
-  const accuracyAlarm = accuracyDrop !== null && accuracyDrop >= options.minAccuracyDrop && (feedbackAccuracy !== null || features[confAt]!.alarm);
-  return { predictionDrift, estimatedAccuracy: est?.value ?? null, calibrated: calibratedTable, baselineAccuracy, feedbackAccuracy, accuracyDrop, accuracyAlarm };
+  const accuracyAlarm =
+    accuracyDrop !== null &&
+    accuracyDrop >= options.minAccuracyDrop &&
+    (feedbackAccuracy !== null || features[confAt]!.alarm);
+  return {
+    predictionDrift,
+    estimatedAccuracy: est?.value ?? null,
+    calibrated: calibratedTable,
+    baselineAccuracy,
+    feedbackAccuracy,
+    accuracyDrop,
+    accuracyAlarm,
+  };
 }

@@ -51,7 +51,13 @@ export interface WindowResult {
   healthDevices: number;
 }
 
-export async function closeWindow(env: Env, model: string, version: number, window: number, actor: string): Promise<WindowResult> {
+export async function closeWindow(
+  env: Env,
+  model: string,
+  version: number,
+  window: number,
+  actor: string,
+): Promise<WindowResult> {
   const key: WindowKey = { model, version, window };
   const m = await findModel(env.DB, model);
   const recorded = await recordedWindow(env, m.id, key);
@@ -80,39 +86,89 @@ export async function closeWindow(env: Env, model: string, version: number, wind
   for (const e of events) await enqueueEvent(env, e.id); // a crash before this leaves them to the sweep (webhooks/deliver.ts)
   const { verdict, retrain } = judged;
   return {
-    model, version, window, devices: r.devices, released: !!r.released, alarm: !!verdict?.alarm,
-    noiseSigma: r.released ? sigma : null, noise: r.released ? r.noise : null,
-    verdict, retrain, health: healthSummary, healthDevices: h.devices,
+    model,
+    version,
+    window,
+    devices: r.devices,
+    released: !!r.released,
+    alarm: !!verdict?.alarm,
+    noiseSigma: r.released ? sigma : null,
+    noise: r.released ? r.noise : null,
+    verdict,
+    retrain,
+    health: healthSummary,
+    healthDevices: h.devices,
   };
 }
 
 /** Who closes which window, when: what every statement of the window's record carries. */
-interface Closing { id: number; key: WindowKey; actor: string; at: string }
+interface Closing {
+  id: number;
+  key: WindowKey;
+  actor: string;
+  at: string;
+}
 
 /** The window's D1 record: its rows (drift, health, control health), the ledger entry, the audit record, its events. */
 function windowStatements(
-  db: D1Database, c: Closing, releases: WindowReleases, judged: WindowVerdict, events: EventInput[],
+  db: D1Database,
+  c: Closing,
+  releases: WindowReleases,
+  judged: WindowVerdict,
+  events: EventInput[],
 ): D1PreparedStatement[] {
-  const { id, key: { model, version, window }, actor, at } = c;
+  const {
+    id,
+    key: { model, version, window },
+    actor,
+    at,
+  } = c;
   const { drift: r, health: h, control: hc, networks, spent } = releases;
   const { verdict, retrain } = judged;
   const released = !!r.released;
-  const driftRow = db.prepare(
-    'INSERT INTO drift_windows (model_id, version, window, cohort, devices, released, aggregate, verdict, alarm, ' +
-      'noise_sigma, noise, cusum, retrain, networks, closed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
-  ).bind(
-    id, version, window, 'all', r.devices, released ? 1 : 0, released ? JSON.stringify(r.released) : null,
-    verdict ? JSON.stringify(verdict) : null, verdict?.alarm ? 1 : 0, released ? (r.noise?.components ?? 0) : null,
-    released ? JSON.stringify(r.noise) : null, retrain?.cusum ?? null, retrain ? JSON.stringify(retrain) : null,
-    JSON.stringify(networks.all), at,
+  const driftRow = db
+    .prepare(
+      'INSERT INTO drift_windows (model_id, version, window, cohort, devices, released, aggregate, verdict, alarm, ' +
+        'noise_sigma, noise, cusum, retrain, networks, closed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+    )
+    .bind(
+      id,
+      version,
+      window,
+      'all',
+      r.devices,
+      released ? 1 : 0,
+      released ? JSON.stringify(r.released) : null,
+      verdict ? JSON.stringify(verdict) : null,
+      verdict?.alarm ? 1 : 0,
+      released ? (r.noise?.components ?? 0) : null,
+      released ? JSON.stringify(r.noise) : null,
+      retrain?.cusum ?? null,
+      retrain ? JSON.stringify(retrain) : null,
+      JSON.stringify(networks.all),
+      at,
+    );
+  const ledger = db
+    .prepare(
+      "INSERT INTO privacy_ledger (model_id, window, rho, epsilon, delta, released_at, channel) VALUES (?, ?, ?, ?, ?, ?, 'window')",
+    )
+    .bind(id, window, spent, epsilonFor(spent, DELTA), DELTA, at);
+  const audit = auditStatement(
+    db,
+    {
+      actor,
+      action: 'drift.close',
+      subject: `model/${model}/version/${version}/drift/${window}`,
+      after: {
+        devices: r.devices,
+        released,
+        alarm: !!verdict?.alarm,
+        healthDevices: h.devices,
+        healthReleased: !!h.released,
+      },
+    },
+    at,
   );
-  const ledger = db.prepare(
-    "INSERT INTO privacy_ledger (model_id, window, rho, epsilon, delta, released_at, channel) VALUES (?, ?, ?, ?, ?, ?, 'window')",
-  ).bind(id, window, spent, epsilonFor(spent, DELTA), DELTA, at);
-  const audit = auditStatement(db, {
-    actor, action: 'drift.close', subject: `model/${model}/version/${version}/drift/${window}`,
-    after: { devices: r.devices, released, alarm: !!verdict?.alarm, healthDevices: h.devices, healthReleased: !!h.released },
-  }, at);
   return [
     driftRow,
     healthStatement(db, c, 'health', h, networks.health!),
@@ -124,16 +180,32 @@ function windowStatements(
 }
 
 /** A health row keeps the released (noised) sums and their summary, never anything raw. */
-function healthStatement(db: D1Database, c: Closing, cohort: string, x: Release, networks: NetworkCounts): D1PreparedStatement {
+function healthStatement(
+  db: D1Database,
+  c: Closing,
+  cohort: string,
+  x: Release,
+  networks: NetworkCounts,
+): D1PreparedStatement {
   const released = x.released;
-  return db.prepare(
-    'INSERT INTO drift_windows (model_id, version, window, cohort, devices, released, aggregate, verdict, alarm, noise, ' +
-      'networks, closed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?)',
-  ).bind(
-    c.id, c.key.version, c.key.window, cohort, x.devices, released ? 1 : 0, released ? JSON.stringify(released) : null,
-    released ? JSON.stringify(summarizeHealth(released)) : null, released ? JSON.stringify(x.noise) : null,
-    JSON.stringify(networks), c.at,
-  );
+  return db
+    .prepare(
+      'INSERT INTO drift_windows (model_id, version, window, cohort, devices, released, aggregate, verdict, alarm, noise, ' +
+        'networks, closed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?)',
+    )
+    .bind(
+      c.id,
+      c.key.version,
+      c.key.window,
+      cohort,
+      x.devices,
+      released ? 1 : 0,
+      released ? JSON.stringify(released) : null,
+      released ? JSON.stringify(summarizeHealth(released)) : null,
+      released ? JSON.stringify(x.noise) : null,
+      JSON.stringify(networks),
+      c.at,
+    );
 }
 
 /** The window as recorded in D1, or null; a recorded window's aggregates need their stored releases no more. */
@@ -142,25 +214,46 @@ async function recordedWindow(env: Env, modelId: number, key: WindowKey): Promis
   const existing = await env.DB.prepare(
     'SELECT devices, released, verdict, alarm, noise_sigma, noise, retrain FROM drift_windows ' +
       'WHERE model_id = ? AND version = ? AND window = ? AND cohort = ?',
-  ).bind(modelId, version, window, 'all').first<{
-    devices: number; released: number; verdict: string | null; alarm: number; noise_sigma: number | null;
-    noise: string | null; retrain: string | null;
-  }>();
+  )
+    .bind(modelId, version, window, 'all')
+    .first<{
+      devices: number;
+      released: number;
+      verdict: string | null;
+      alarm: number;
+      noise_sigma: number | null;
+      noise: string | null;
+      retrain: string | null;
+    }>();
   if (!existing) return null;
   // A close that crashed after its D1 batch left the releases stored: acknowledge them now.
   await ackReleases(env, key, existing.devices > 0);
   const parsed = (json: string | null) => (json ? JSON.parse(json) : null);
   return {
-    model, version, window, devices: existing.devices, released: existing.released === 1, alarm: existing.alarm === 1,
-    noiseSigma: existing.noise_sigma, noise: parsed(existing.noise), verdict: parsed(existing.verdict),
+    model,
+    version,
+    window,
+    devices: existing.devices,
+    released: existing.released === 1,
+    alarm: existing.alarm === 1,
+    noiseSigma: existing.noise_sigma,
+    noise: parsed(existing.noise),
+    verdict: parsed(existing.verdict),
     retrain: parsed(existing.retrain),
     ...(await healthRow(env, modelId, version, window)),
   };
 }
 
-async function healthRow(env: Env, modelId: number, version: number, window: number): Promise<{ health: HealthSummary | null; healthDevices: number }> {
+async function healthRow(
+  env: Env,
+  modelId: number,
+  version: number,
+  window: number,
+): Promise<{ health: HealthSummary | null; healthDevices: number }> {
   const row = await env.DB.prepare(
     "SELECT devices, verdict FROM drift_windows WHERE model_id = ? AND version = ? AND window = ? AND cohort = 'health'",
-  ).bind(modelId, version, window).first<{ devices: number; verdict: string | null }>();
+  )
+    .bind(modelId, version, window)
+    .first<{ devices: number; verdict: string | null }>();
   return { health: row?.verdict ? JSON.parse(row.verdict) : null, healthDevices: row?.devices ?? 0 };
 }

@@ -1,4 +1,20 @@
-import { type Baseline, OUTPUT_CLASS, OUTPUT_CONFIDENCE, addReleaseNoise, numericBaseline, outputBaseline, seededNormal, healthLayout, healthUpload, addUpload, emptyAggregate, monitoredFeatures, sketchCategorical, sketchLayout, sketchNumeric } from '@modelfleet/protocol';
+import {
+  type Baseline,
+  OUTPUT_CLASS,
+  OUTPUT_CONFIDENCE,
+  addReleaseNoise,
+  numericBaseline,
+  outputBaseline,
+  seededNormal,
+  healthLayout,
+  healthUpload,
+  addUpload,
+  emptyAggregate,
+  monitoredFeatures,
+  sketchCategorical,
+  sketchLayout,
+  sketchNumeric,
+} from '@modelfleet/protocol';
 import { seededUniform, seededWords } from '@modelfleet/protocol/testing';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_DETECT, detectDrift } from './detect.ts';
@@ -7,7 +23,12 @@ import { HEALTH_SPLIT, epsilonFor, releaseNoise, releaseNoiseForRho, rhoFor, rho
 const edges = [-4, -1.28, -0.84, -0.52, -0.25, 0, 0.25, 0.52, 0.84, 1.28, 4];
 const vocabulary = ['card', 'bank', 'wallet'];
 const frequencies = [0.5, 0.3, 0.15, 0.04, 0.01]; // + OTHER, MISSING
-const baseline: Baseline = { features: [{ name: 'x', kind: 'numeric', edges }, { name: 'c', kind: 'categorical', vocabulary, frequencies }] };
+const baseline: Baseline = {
+  features: [
+    { name: 'x', kind: 'numeric', edges },
+    { name: 'c', kind: 'categorical', vocabulary, frequencies },
+  ],
+};
 const noNoise = { components: 0, componentProducts: 0, numericBins: 0, categoricalBins: 0, categoricalSquares: 0 };
 const opts = { ...DEFAULT_DETECT, minDevices: 100, noise: noNoise };
 
@@ -37,7 +58,14 @@ describe('privacy accounting', () => {
     const layout = await sketchLayout(baseline);
     expect(rhoSpent(layout, releaseNoise(layout, 2, 1e-6))).toBeCloseTo(rhoFor(2, 1e-6), 12);
     const [a, b] = [releaseNoise(layout, 1, 1e-6), releaseNoise(layout, 4, 1e-6)];
-    for (const g of ['components', 'componentProducts', 'numericBins', 'categoricalBins', 'categoricalSquares'] as const) expect(a[g]).toBeGreaterThan(b[g]);
+    for (const g of [
+      'components',
+      'componentProducts',
+      'numericBins',
+      'categoricalBins',
+      'categoricalSquares',
+    ] as const)
+      expect(a[g]).toBeGreaterThan(b[g]);
     // A layout without numeric features spends nothing on components: the whole ρ goes to bins.
     const cat = await sketchLayout({ features: [baseline.features[1]!] });
     const n = releaseNoise(cat, 2, 1e-6);
@@ -53,7 +81,13 @@ describe('privacy accounting', () => {
     expect(noise.categoricalSquares).toBe(Infinity);
     expect(rhoSpent(layout, noise)).toBeCloseTo(0.5, 12);
     const agg = emptyAggregate(layout, 1);
-    addUpload(agg, (await healthUpload({ load: { ok: 1 }, predict: { ok: 30 }, latencies: new Array(20).fill(3), backend: { wasm: 30 } }, 1))!);
+    addUpload(
+      agg,
+      (await healthUpload(
+        { load: { ok: 1 }, predict: { ok: 30 }, latencies: new Array(20).fill(3), backend: { wasm: 30 } },
+        1,
+      ))!,
+    );
     addReleaseNoise(agg, noise, seededWords(1));
     for (const f of agg.features) {
       expect(f.sumComponents.every((x) => x === 0)).toBe(true);
@@ -69,9 +103,20 @@ describe('privacy accounting', () => {
   it('the release noises every group it lets out and zeroes what it keeps back', async () => {
     const layout = await sketchLayout(baseline);
     const agg = emptyAggregate(layout, 1);
-    addUpload(agg, { schemaDigest: layout.schemaDigest, window: 1, features: [sketchNumeric(new Array(20).fill(0.1), edges), sketchCategorical(new Array(20).fill('bank'), vocabulary)] });
+    addUpload(agg, {
+      schemaDigest: layout.schemaDigest,
+      window: 1,
+      features: [
+        sketchNumeric(new Array(20).fill(0.1), edges),
+        sketchCategorical(new Array(20).fill('bank'), vocabulary),
+      ],
+    });
     const raw = structuredClone(agg);
-    addReleaseNoise(agg, { components: 1, componentProducts: 2, numericBins: 3, categoricalBins: 4, categoricalSquares: 5 }, seededWords(2));
+    addReleaseNoise(
+      agg,
+      { components: 1, componentProducts: 2, numericBins: 3, categoricalBins: 4, categoricalSquares: 5 },
+      seededWords(2),
+    );
     const [num, cat] = agg.features;
     const [rawNum, rawCat] = raw.features;
     // Each released sum moves by integer noise within 6σ (in its integer units); none stays exact.
@@ -109,7 +154,10 @@ describe('drift detection', () => {
     expect(bins.labels[0]).toMatch(/^<…/);
     expect(bins.expected.every((q) => Math.abs(q - 1 / (edges.length - 1)) < 1e-4)).toBe(true);
     expect(bins.observed.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 3);
-    expect(Math.max(...bins.observed.map((p, i) => Math.abs(p - bins.expected[i]!)))).toBeCloseTo(r.features[0]!.effects.linf, 3);
+    expect(Math.max(...bins.observed.map((p, i) => Math.abs(p - bins.expected[i]!)))).toBeCloseTo(
+      r.features[0]!.effects.linf,
+      3,
+    );
   });
 
   it('Rao–Scott stays near nominal on heterogeneous devices where pooled Pearson over-alarms, and finds a 5-point shift', async () => {
@@ -137,7 +185,12 @@ describe('drift detection', () => {
     expect(naive / runs).toBeGreaterThan(0.3);
 
     const agg = emptyAggregate(layout, 1);
-    for (const values of categoricalFleet(2000, 0.05, random)) addUpload(agg, { schemaDigest: layout.schemaDigest, window: 1, features: [null, sketchCategorical(values, vocabulary)] });
+    for (const values of categoricalFleet(2000, 0.05, random))
+      addUpload(agg, {
+        schemaDigest: layout.schemaDigest,
+        window: 1,
+        features: [null, sketchCategorical(values, vocabulary)],
+      });
     addReleaseNoise(agg, releaseNoise(layout, 2, 1e-6), seededWords(3));
     const shifted = detectDrift(layout, agg, { ...opts, noise: releaseNoise(layout, 2, 1e-6) }).features[1]!;
     expect(shifted).toMatchObject({ test: 'rao-scott', alarm: true });
@@ -147,7 +200,12 @@ describe('drift detection', () => {
   it('without training frequencies a categorical feature is described, not tested', async () => {
     const layout = await sketchLayout({ features: [{ name: 'c', kind: 'categorical', vocabulary }] });
     const agg = emptyAggregate(layout, 1);
-    for (let d = 0; d < 200; d++) addUpload(agg, { schemaDigest: layout.schemaDigest, window: 1, features: [sketchCategorical(new Array(20).fill('card'), vocabulary)] });
+    for (let d = 0; d < 200; d++)
+      addUpload(agg, {
+        schemaDigest: layout.schemaDigest,
+        window: 1,
+        features: [sketchCategorical(new Array(20).fill('card'), vocabulary)],
+      });
     const f = detectDrift(layout, agg, opts).features[0]!;
     expect(f).toMatchObject({ test: 'none', alarm: false, p: null });
     expect(f.bins.labels).toEqual([...vocabulary, 'OTHER', 'MISSING']);
@@ -163,13 +221,27 @@ describe('prediction drift and label-free accuracy', () => {
   const validation = Array.from({ length: 4000 }, (_, i) => {
     const c = 0.5 + (i + 0.5) / 8000;
     const predicted = i % 2;
-    return { probs: predicted === 1 ? [1 - c, c] : [c, 1 - c], label: random() < correctGiven(c) ? predicted : 1 - predicted };
+    return {
+      probs: predicted === 1 ? [1 - c, c] : [c, 1 - c],
+      label: random() < correctGiven(c) ? predicted : 1 - predicted,
+    };
   });
-  const labelled: Baseline = { features: [], outputs: outputBaseline(validation.map((v) => v.probs), validation.map((v) => v.label)) };
+  const labelled: Baseline = {
+    features: [],
+    outputs: outputBaseline(
+      validation.map((v) => v.probs),
+      validation.map((v) => v.label),
+    ),
+  };
   const unlabelled: Baseline = { features: [], outputs: outputBaseline(validation.map((v) => v.probs)) };
 
   /** 400 devices × 40 predictions with confidences from `confidence`; returns the verdict and the fleet's true accuracy. */
-  async function fleet(b: Baseline, confidence: (d: number, i: number) => number, positive: (d: number, i: number) => boolean, context = {}) {
+  async function fleet(
+    b: Baseline,
+    confidence: (d: number, i: number) => number,
+    positive: (d: number, i: number) => boolean,
+    context = {},
+  ) {
     const layout = await sketchLayout(b);
     const agg = emptyAggregate(layout, 1);
     const [cls, conf] = monitoredFeatures(b) as any[];
@@ -178,7 +250,11 @@ describe('prediction drift and label-free accuracy', () => {
       const classes = Array.from({ length: 40 }, (_, i) => (positive(d, i) ? '1' : '0'));
       const confidences = Array.from({ length: 40 }, (_, i) => confidence(d, i));
       truth += confidences.reduce((s, c) => s + correctGiven(c), 0) / 40 / 400;
-      addUpload(agg, { schemaDigest: layout.schemaDigest, window: 1, features: [sketchCategorical(classes, cls.vocabulary), sketchNumeric(confidences, conf.edges, conf.pit)] });
+      addUpload(agg, {
+        schemaDigest: layout.schemaDigest,
+        window: 1,
+        features: [sketchCategorical(classes, cls.vocabulary), sketchNumeric(confidences, conf.edges, conf.pit)],
+      });
     }
     return { r: detectDrift(layout, agg, opts, context), truth };
   }
@@ -196,7 +272,10 @@ describe('prediction drift and label-free accuracy', () => {
 
   it('less confident, more positive predictions: prediction drift, and an accuracy alarm from the calibrated estimate', async () => {
     const { r, truth } = await fleet(labelled, lessConfident, (d, i) => (d + i) % 3 !== 0);
-    expect(r.features.map((f) => [f.name, f.alarm])).toEqual([[OUTPUT_CLASS, true], [OUTPUT_CONFIDENCE, true]]);
+    expect(r.features.map((f) => [f.name, f.alarm])).toEqual([
+      [OUTPUT_CLASS, true],
+      [OUTPUT_CONFIDENCE, true],
+    ]);
     expect(r.outputs).toMatchObject({ predictionDrift: true, accuracyAlarm: true, calibrated: true });
     expect(Math.abs(r.outputs!.estimatedAccuracy! - truth)).toBeLessThan(0.03); // true ≈ 0.38; mean confidence would say ≈ 0.69
     expect(r.outputs!.accuracyDrop!).toBeGreaterThan(0.05);
@@ -204,15 +283,25 @@ describe('prediction drift and label-free accuracy', () => {
 
   it('without labels the estimate is uncalibrated: shown, never an alarm; metrics.accuracy is the reference', async () => {
     const { r } = await fleet(unlabelled, lessConfident, (d, i) => (d + i) % 3 !== 0, { metricsAccuracy: 0.5 });
-    expect(r.outputs).toMatchObject({ predictionDrift: true, calibrated: false, accuracyAlarm: false, baselineAccuracy: 0.5, accuracyDrop: null });
+    expect(r.outputs).toMatchObject({
+      predictionDrift: true,
+      calibrated: false,
+      accuracyAlarm: false,
+      baselineAccuracy: 0.5,
+      accuracyDrop: null,
+    });
     expect(r.outputs!.estimatedAccuracy!).toBeGreaterThan(0.6); // mean confidence: what the old estimate reported
   });
 
   it('label feedback is preferred when enough devices send it: it alarms without confidence drift', async () => {
-    const { r } = await fleet(labelled, likeValidation, (d, i) => (d + i) % 2 === 0, { feedback: { devices: 400, accuracy: 0.15 } });
+    const { r } = await fleet(labelled, likeValidation, (d, i) => (d + i) % 2 === 0, {
+      feedback: { devices: 400, accuracy: 0.15 },
+    });
     expect(r.outputs).toMatchObject({ predictionDrift: false, feedbackAccuracy: 0.15, accuracyAlarm: true });
     expect(r.outputs!.accuracyDrop!).toBeCloseTo(r.outputs!.baselineAccuracy! - 0.15, 10);
-    const few = await fleet(labelled, likeValidation, (d, i) => (d + i) % 2 === 0, { feedback: { devices: 10, accuracy: 0.15 } });
+    const few = await fleet(labelled, likeValidation, (d, i) => (d + i) % 2 === 0, {
+      feedback: { devices: 10, accuracy: 0.15 },
+    });
     expect(few.r.outputs).toMatchObject({ feedbackAccuracy: null, accuracyAlarm: false });
   });
 });
@@ -229,8 +318,14 @@ describe('non-finite device values', () => {
     const agg = emptyAggregate(layout, 1);
     const bad = [NaN, Infinity, -Infinity];
     for (let d = 0; d < 500; d++) {
-      const values = Array.from({ length: 40 }, (_, i) => (((d * 40 + i) * 0.6180339887) % 1 < nonFiniteShare ? bad[i % 3]! : normal()));
-      addUpload(agg, { schemaDigest: layout.schemaDigest, window: 1, features: [sketchNumeric(values, f.edges, f.pit)] });
+      const values = Array.from({ length: 40 }, (_, i) =>
+        ((d * 40 + i) * 0.6180339887) % 1 < nonFiniteShare ? bad[i % 3]! : normal(),
+      );
+      addUpload(agg, {
+        schemaDigest: layout.schemaDigest,
+        window: 1,
+        features: [sketchNumeric(values, f.edges, f.pit)],
+      });
     }
     return detectDrift(layout, agg, opts).features[0]!;
   }

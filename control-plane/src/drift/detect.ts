@@ -7,7 +7,13 @@
  * alarms only when it is significant after correction, its effect is above the floor, and enough
  * devices contributed. Both tests include the baseline's own sampling error (its `rows`).
  */
-import { COMPONENT_SCALE, type LayoutFeature, SKETCH_SCALE, type SketchAggregate, type SketchLayout } from '@modelfleet/protocol';
+import {
+  COMPONENT_SCALE,
+  type LayoutFeature,
+  SKETCH_SCALE,
+  type SketchAggregate,
+  type SketchLayout,
+} from '@modelfleet/protocol';
 import { type AccuracyContext, type OutputVerdict, outputVerdict } from './accuracy.ts';
 import { type Interval, divergenceEffects, normalise, shiftEffects } from './effects.ts';
 import { normalCdf } from './math.ts';
@@ -19,10 +25,18 @@ export type { OutputVerdict } from './accuracy.ts';
 
 export type { DetectOptions, FeatureEffects, FeatureVerdict } from './verdict-types.ts';
 
-export const DEFAULT_DETECT: Omit<DetectOptions, 'noise'> = { familyAlpha: 0.01, minSigmaShift: 0.05, minCategoryShift: 0.01, minAccuracyDrop: 0.05, minDevices: 1000 };
+export const DEFAULT_DETECT: Omit<DetectOptions, 'noise'> = {
+  familyAlpha: 0.01,
+  minSigmaShift: 0.05,
+  minCategoryShift: 0.01,
+  minAccuracyDrop: 0.05,
+  minDevices: 1000,
+};
 
 export interface DriftVerdict {
-  features: FeatureVerdict[]; outputs: OutputVerdict | null; alarm: boolean;
+  features: FeatureVerdict[];
+  outputs: OutputVerdict | null;
+  alarm: boolean;
   /** Why an alarm the tests raised was not raised (too few client networks, drift/networks.ts). */
   withheld?: string;
 }
@@ -38,7 +52,9 @@ function numericBins(f: LayoutFeature, fractions: number[]) {
   folded[B - 1]! += fractions[B + 1]!;
   const expected = f.expected ?? new Array<number>(B).fill(1 / B);
   const edges = f.edges;
-  const labels = Array.from({ length: B }, (_, i) => (edges ? `${i === 0 ? '<' : fmtEdge(edges[i]!)}…${i === B - 1 ? '>' : fmtEdge(edges[i + 1]!)}` : `bin ${i + 1}`));
+  const labels = Array.from({ length: B }, (_, i) =>
+    edges ? `${i === 0 ? '<' : fmtEdge(edges[i]!)}…${i === B - 1 ? '>' : fmtEdge(edges[i + 1]!)}` : `bin ${i + 1}`,
+  );
   return { labels, folded, expected };
 }
 
@@ -49,8 +65,16 @@ function missingTest(f: LayoutFeature, fractions: number[], devices: number, noi
   // noised total would put the noise of every bin into it (a ratio of noises has heavy tails).
   const observed = fractions[fractions.length - 1]! / devices;
   const n = f.rows ?? Infinity;
-  const pooled = Math.min(Math.max((Math.max(observed, 0) * devices + f.missing * (Number.isFinite(n) ? n : 0)) / (devices + (Number.isFinite(n) ? n : 0)), 0), 1);
-  const v = (pooled * (1 - pooled)) / devices + (noise / devices) ** 2 + (Number.isFinite(n) ? (pooled * (1 - pooled)) / n : 0);
+  const pooled = Math.min(
+    Math.max(
+      (Math.max(observed, 0) * devices + f.missing * (Number.isFinite(n) ? n : 0)) /
+        (devices + (Number.isFinite(n) ? n : 0)),
+      0,
+    ),
+    1,
+  );
+  const v =
+    (pooled * (1 - pooled)) / devices + (noise / devices) ** 2 + (Number.isFinite(n) ? (pooled * (1 - pooled)) / n : 0);
   const z = (observed - f.missing) / Math.sqrt(v || 1e-300);
   return { observed, expected: f.missing, p: 2 * normalCdf(-Math.abs(z)) };
 }
@@ -59,18 +83,38 @@ function interval(i: Interval): [number, number] {
   return [i.low, i.high];
 }
 
-function categoricalVerdict(f: LayoutFeature, a: SketchAggregate['features'][number], options: DetectOptions, alpha: number): FeatureVerdict {
+function categoricalVerdict(
+  f: LayoutFeature,
+  a: SketchAggregate['features'][number],
+  options: DetectOptions,
+  alpha: number,
+): FeatureVerdict {
   const fractions = a.sumBins.map((s) => s / SKETCH_SCALE);
   const N = Math.max(a.devices, 1);
   const observed = normalise(fractions);
   const q = f.expected ?? new Array(f.bins).fill(1 / f.bins);
-  const div = divergenceEffects({ observed: fractions.map((x) => x / N), expected: q, devices: a.devices, noise: options.noise.categoricalBins / N, rows: f.rows ?? Infinity });
+  const div = divergenceEffects({
+    observed: fractions.map((x) => x / N),
+    expected: q,
+    devices: a.devices,
+    noise: options.noise.categoricalBins / N,
+    rows: f.rows ?? Infinity,
+  });
   const effects: FeatureEffects = {
-    sigmaShift: null, psi: div.psi.estimate, js: div.js.estimate, psiInterval: interval(div.psi), jsInterval: interval(div.js),
+    sigmaShift: null,
+    psi: div.psi.estimate,
+    js: div.js.estimate,
+    psiInterval: interval(div.psi),
+    jsInterval: interval(div.js),
     linf: Math.max(...observed.map((x, i) => Math.abs(x - q[i]!))),
   };
-  const bins = { labels: [...(f.vocabulary ?? observed.slice(2).map((_, k) => `#${k}`)), 'OTHER', 'MISSING'], observed: round4(observed), expected: round4(q) };
-  if (!f.expected) return { name: f.name, test: 'none', devices: a.devices, statistic: null, p: null, effects, bins, alarm: false };
+  const bins = {
+    labels: [...(f.vocabulary ?? observed.slice(2).map((_, k) => `#${k}`)), 'OTHER', 'MISSING'],
+    observed: round4(observed),
+    expected: round4(q),
+  };
+  if (!f.expected)
+    return { name: f.name, test: 'none', devices: a.devices, statistic: null, p: null, effects, bins, alarm: false };
   const r = raoScott({
     devices: a.devices,
     sumFractions: fractions,
@@ -80,10 +124,24 @@ function categoricalVerdict(f: LayoutFeature, a: SketchAggregate['features'][num
     ...(f.rows ? { baselineRows: f.rows } : {}),
   });
   const alarm = !!r && r.p < alpha && effects.linf >= options.minCategoryShift && a.devices >= options.minDevices;
-  return { name: f.name, test: 'rao-scott', devices: a.devices, statistic: r?.statistic ?? null, p: r?.p ?? null, effects, bins, alarm };
+  return {
+    name: f.name,
+    test: 'rao-scott',
+    devices: a.devices,
+    statistic: r?.statistic ?? null,
+    p: r?.p ?? null,
+    effects,
+    bins,
+    alarm,
+  };
 }
 
-function numericVerdict(f: LayoutFeature, a: SketchAggregate['features'][number], options: DetectOptions, alpha: number): FeatureVerdict {
+function numericVerdict(
+  f: LayoutFeature,
+  a: SketchAggregate['features'][number],
+  options: DetectOptions,
+  alpha: number,
+): FeatureVerdict {
   const fractions = a.sumBins.map((s) => s / SKETCH_SCALE);
   const N = Math.max(a.devices, 1);
   const { labels, folded, expected } = numericBins(f, fractions);
@@ -91,7 +149,13 @@ function numericVerdict(f: LayoutFeature, a: SketchAggregate['features'][number]
   const noise = options.noise.numericBins / N;
   // Location reads the unfolded cells (a fleet beyond the baseline's range is censored, not folded away).
   const cells = fractions.slice(0, fractions.length - 1);
-  const shift = shiftEffects({ observed: cells.map((x) => x / N), expected: [0, ...expected, 0], devices: a.devices, noise, rows });
+  const shift = shiftEffects({
+    observed: cells.map((x) => x / N),
+    expected: [0, ...expected, 0],
+    devices: a.devices,
+    noise,
+    rows,
+  });
   const div = divergenceEffects({ observed: folded.map((x) => x / N), expected, devices: a.devices, noise, rows });
   const observed = normalise(folded);
   const r = smoothTest({
@@ -106,23 +170,50 @@ function numericVerdict(f: LayoutFeature, a: SketchAggregate['features'][number]
   const ps = [r?.p, missing?.p].filter((p): p is number => typeof p === 'number');
   const p = ps.length > 0 ? Math.min(1, ps.length * Math.min(...ps)) : null;
   const effects: FeatureEffects = {
-    sigmaShift: r?.sigmaShift ?? null, location: shift?.location ?? null, scale: shift?.scale ?? null,
-    psi: div.psi.estimate, js: div.js.estimate, psiInterval: interval(div.psi), jsInterval: interval(div.js),
+    sigmaShift: r?.sigmaShift ?? null,
+    location: shift?.location ?? null,
+    scale: shift?.scale ?? null,
+    psi: div.psi.estimate,
+    js: div.js.estimate,
+    psiInterval: interval(div.psi),
+    jsInterval: interval(div.js),
     linf: Math.max(...observed.map((x, i) => Math.abs(x - expected[i]!))),
   };
-  const big = (r?.sigmaShift ?? 0) >= options.minSigmaShift || Math.abs(effects.location?.estimate ?? 0) >= options.minSigmaShift
-    || (missing !== null && Math.abs(missing.observed - missing.expected) >= options.minCategoryShift);
+  const big =
+    (r?.sigmaShift ?? 0) >= options.minSigmaShift ||
+    Math.abs(effects.location?.estimate ?? 0) >= options.minSigmaShift ||
+    (missing !== null && Math.abs(missing.observed - missing.expected) >= options.minCategoryShift);
   const alarm = p !== null && p < alpha && big && a.devices >= options.minDevices;
   return {
-    name: f.name, test: 'smooth', devices: a.devices, statistic: r?.statistic ?? null, p, effects,
-    bins: { labels, observed: round4(observed), expected: round4(expected) }, missing, alarm,
+    name: f.name,
+    test: 'smooth',
+    devices: a.devices,
+    statistic: r?.statistic ?? null,
+    p,
+    effects,
+    bins: { labels, observed: round4(observed), expected: round4(expected) },
+    missing,
+    alarm,
   };
 }
 
-export function detectDrift(layout: SketchLayout, agg: SketchAggregate, options: DetectOptions, context: AccuracyContext = {}): DriftVerdict {
+export function detectDrift(
+  layout: SketchLayout,
+  agg: SketchAggregate,
+  options: DetectOptions,
+  context: AccuracyContext = {},
+): DriftVerdict {
   const tested = layout.features.filter((f) => f.kind === 'numeric' || f.expected).length;
   const alpha = options.familyAlpha / Math.max(tested, 1); // Bonferroni
-  const features = layout.features.map((f, i): FeatureVerdict =>
-    f.kind === 'categorical' ? categoricalVerdict(f, agg.features[i]!, options, alpha) : numericVerdict(f, agg.features[i]!, options, alpha));
-  return { features, outputs: outputVerdict(layout, agg, features, options, context), alarm: features.some((f) => f.alarm) };
+  const features = layout.features.map(
+    (f, i): FeatureVerdict =>
+      f.kind === 'categorical'
+        ? categoricalVerdict(f, agg.features[i]!, options, alpha)
+        : numericVerdict(f, agg.features[i]!, options, alpha),
+  );
+  return {
+    features,
+    outputs: outputVerdict(layout, agg, features, options, context),
+    alarm: features.some((f) => f.alarm),
+  };
 }

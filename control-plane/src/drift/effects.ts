@@ -16,8 +16,14 @@
 import { seededNormal } from '@modelfleet/protocol';
 import { normalQuantile, quantileOf } from './math.ts';
 
-export interface Interval { estimate: number; low: number; high: number }
-export interface ShiftEstimate extends Interval { censored: boolean }
+export interface Interval {
+  estimate: number;
+  low: number;
+  high: number;
+}
+export interface ShiftEstimate extends Interval {
+  censored: boolean;
+}
 
 export interface BinInput {
   /** Fleet shares per cell (noised; may be negative), summing to about 1. */
@@ -35,7 +41,9 @@ const DRAWS = 200;
 
 /** Per-cell standard errors of the fleet's and the baseline's shares. */
 function standardErrors(b: BinInput) {
-  const fleet = b.observed.map((p) => Math.sqrt(Math.max(p, 0) * (1 - Math.min(Math.max(p, 0), 1)) / Math.max(b.devices, 1) + b.noise ** 2));
+  const fleet = b.observed.map((p) =>
+    Math.sqrt((Math.max(p, 0) * (1 - Math.min(Math.max(p, 0), 1))) / Math.max(b.devices, 1) + b.noise ** 2),
+  );
   const base = b.expected.map((q) => (Number.isFinite(b.rows) ? Math.sqrt((q * (1 - q)) / b.rows) : 0));
   return { fleet, base };
 }
@@ -73,14 +81,30 @@ export function divergenceEffects(b: BinInput): { psi: Interval; js: Interval } 
   const at = (p: number[], base: number[]) => divergences(floored(p, floor), floored(base, floor));
   const normal = seededNormal(seedOf([...b.observed, b.devices]));
   // What PSI/JS read under "no drift": the baseline seen through this fleet's sampling and noise.
-  const nulls = Array.from({ length: DRAWS }, () => at(perturb(b.expected, se.fleet, normal), perturb(b.expected, se.base, normal)));
+  const nulls = Array.from({ length: DRAWS }, () =>
+    at(perturb(b.expected, se.fleet, normal), perturb(b.expected, se.base, normal)),
+  );
   const bias = { psi: mean(nulls.map((d) => d.psi)), js: mean(nulls.map((d) => d.js)) };
-  const draws = Array.from({ length: DRAWS }, () => at(perturb(b.observed, se.fleet, normal), perturb(b.expected, se.base, normal)));
+  const draws = Array.from({ length: DRAWS }, () =>
+    at(perturb(b.observed, se.fleet, normal), perturb(b.expected, se.base, normal)),
+  );
   const point = divergences(floored(b.observed, floor), q);
   const interval = (k: 'psi' | 'js'): Interval => ({
     estimate: Math.max(point[k] - bias[k], 0),
-    low: Math.max(quantileOf(draws.map((d) => d[k]), 0.025) - bias[k], 0),
-    high: Math.max(quantileOf(draws.map((d) => d[k]), 0.975) - bias[k], 0),
+    low: Math.max(
+      quantileOf(
+        draws.map((d) => d[k]),
+        0.025,
+      ) - bias[k],
+      0,
+    ),
+    high: Math.max(
+      quantileOf(
+        draws.map((d) => d[k]),
+        0.975,
+      ) - bias[k],
+      0,
+    ),
   });
   return { psi: interval('psi'), js: interval('js') };
 }
@@ -126,12 +150,22 @@ export function shiftEffects(b: BinInput): { location: ShiftEstimate; scale: Int
   const se = standardErrors(b);
   const normal = seededNormal(seedOf([...b.observed, b.devices, 1]));
   // A censored point estimate is a bound: its interval keeps s = 1 in every draw too.
-  const draws = Array.from({ length: DRAWS }, () => fit(perturb(b.observed, se.fleet, normal), normalise(perturb(b.expected, se.base, normal)), point.censored));
+  const draws = Array.from({ length: DRAWS }, () =>
+    fit(perturb(b.observed, se.fleet, normal), normalise(perturb(b.expected, se.base, normal)), point.censored),
+  );
   const loc = draws.map((d) => d?.location ?? point.location);
   const sc = draws.map((d) => d?.scale).filter((s): s is number => typeof s === 'number');
   return {
-    location: { estimate: point.location, low: quantileOf(loc, 0.025), high: quantileOf(loc, 0.975), censored: point.censored },
-    scale: point.scale !== null && sc.length >= DRAWS / 2 ? { estimate: point.scale, low: quantileOf(sc, 0.025), high: quantileOf(sc, 0.975) } : null,
+    location: {
+      estimate: point.location,
+      low: quantileOf(loc, 0.025),
+      high: quantileOf(loc, 0.975),
+      censored: point.censored,
+    },
+    scale:
+      point.scale !== null && sc.length >= DRAWS / 2
+        ? { estimate: point.scale, low: quantileOf(sc, 0.025), high: quantileOf(sc, 0.975) }
+        : null,
   };
 }
 

@@ -31,26 +31,46 @@ export async function fleetWindows(env: Env, model: string, count: number, now: 
   const { results: closed } = await env.DB.prepare(
     `SELECT version, window, SUM(devices) AS devices FROM drift_windows
      WHERE model_id = ? AND cohort IN ('health', 'health-control') AND window BETWEEN ? AND ? GROUP BY version, window`,
-  ).bind(m.id, first, current).all<{ version: number; window: number; devices: number }>();
+  )
+    .bind(m.id, first, current)
+    .all<{ version: number; window: number; devices: number }>();
   const counts = new Map<string, number>(closed.map((r) => [`${r.version}/${r.window}`, r.devices]));
   const live = new Set<number>();
   // SPEC 10.6: the current window and the one before take uploads until closed; a version's
   // window with no recorded row is still in its aggregates.
-  const { results: active } = await env.DB.prepare("SELECT version FROM versions WHERE model_id = ? AND status = 'active' ORDER BY version DESC LIMIT ?")
-    .bind(m.id, MAX_LIVE_VERSIONS).all<{ version: number }>();
+  const { results: active } = await env.DB.prepare(
+    "SELECT version FROM versions WHERE model_id = ? AND status = 'active' ORDER BY version DESC LIMIT ?",
+  )
+    .bind(m.id, MAX_LIVE_VERSIONS)
+    .all<{ version: number }>();
   const open = [current - 1, current].filter((w) => w >= first);
-  await Promise.all(open.flatMap((window) => active.filter(({ version }) => !counts.has(`${version}/${window}`)).map(async ({ version }) => {
-    const statuses = await Promise.all(HEALTH_COHORTS.map((cohort) => aggregateStub(env, model, version, window, cohort).status()));
-    const devices = statuses.reduce((n, s) => n + s.devices, 0);
-    if (devices > 0) {
-      counts.set(`${version}/${window}`, devices);
-      live.add(window);
-    }
-  })));
-  const versions = [...new Set([...counts].filter(([, n]) => n > 0).map(([key]) => Number(key.split('/')[0])))].sort((a, b) => a - b);
+  await Promise.all(
+    open.flatMap((window) =>
+      active
+        .filter(({ version }) => !counts.has(`${version}/${window}`))
+        .map(async ({ version }) => {
+          const statuses = await Promise.all(
+            HEALTH_COHORTS.map((cohort) => aggregateStub(env, model, version, window, cohort).status()),
+          );
+          const devices = statuses.reduce((n, s) => n + s.devices, 0);
+          if (devices > 0) {
+            counts.set(`${version}/${window}`, devices);
+            live.add(window);
+          }
+        }),
+    ),
+  );
+  const versions = [...new Set([...counts].filter(([, n]) => n > 0).map(([key]) => Number(key.split('/')[0])))].sort(
+    (a, b) => a - b,
+  );
   const windows = Array.from({ length: count }, (_, i) => first + i).map((window) => {
     const perVersion = versions.map((version) => ({ version, devices: counts.get(`${version}/${window}`) ?? 0 }));
-    return { window, live: live.has(window), versions: perVersion, total: perVersion.reduce((n, v) => n + v.devices, 0) };
+    return {
+      window,
+      live: live.has(window),
+      versions: perVersion,
+      total: perVersion.reduce((n, v) => n + v.devices, 0),
+    };
   });
   return { model, windowSeconds, current, versions, windows };
 }

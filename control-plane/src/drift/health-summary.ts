@@ -3,7 +3,15 @@
  * Reads a released (noised) health aggregate: per counter, the fleet's mean share of each
  * outcome (one device, one vote), and latency quantiles from the log-binned histogram.
  */
-import { BACKENDS, FEEDBACK_OUTCOMES, LATENCY_EDGES_MS, LOAD_OUTCOMES, PREDICT_OUTCOMES, SKETCH_SCALE, type SketchAggregate } from '@modelfleet/protocol';
+import {
+  BACKENDS,
+  FEEDBACK_OUTCOMES,
+  LATENCY_EDGES_MS,
+  LOAD_OUTCOMES,
+  PREDICT_OUTCOMES,
+  SKETCH_SCALE,
+  type SketchAggregate,
+} from '@modelfleet/protocol';
 
 export interface HealthSummary {
   devices: number;

@@ -22,12 +22,16 @@ export async function privacyLedger(env: Env, model: string, current: number, se
   const since = current - windowsIn(365, seconds);
   const row = await env.DB.prepare(
     'SELECT COUNT(*) AS releases, COALESCE(SUM(rho), 0) AS rho FROM privacy_ledger WHERE model_id = ? AND window > ?',
-  ).bind(m.id, since).first<{ releases: number; rho: number }>();
+  )
+    .bind(m.id, since)
+    .first<{ releases: number; rho: number }>();
   // The split by channel (rollouts/step-budget.ts): the current window's, and the year's.
   const { results } = await env.DB.prepare(
     'SELECT channel, window = ? AS today, COUNT(*) AS releases, COALESCE(SUM(rho), 0) AS rho FROM privacy_ledger ' +
       'WHERE model_id = ? AND window > ? GROUP BY channel, window = ? ORDER BY channel',
-  ).bind(current, m.id, since, current).all<ChannelRow>();
+  )
+    .bind(current, m.id, since, current)
+    .all<ChannelRow>();
   const epsilonOf = (rho: number) => (rho > 0 ? epsilonFor(rho, DELTA) : 0);
   const split = (rows: ChannelRow[]) =>
     rows.map((r) => ({ channel: r.channel, releases: r.releases, rho: r.rho, epsilon: epsilonOf(r.rho) }));
@@ -37,7 +41,11 @@ export async function privacyLedger(env: Env, model: string, current: number, se
     return { channel, today: 0, releases: sum((r) => r.releases), rho: sum((r) => r.rho) };
   });
   return {
-    model, delta: DELTA, releasesLastYear: row!.releases, rhoLastYear: row!.rho, epsilonLastYear: epsilonOf(row!.rho),
+    model,
+    delta: DELTA,
+    releasesLastYear: row!.releases,
+    rhoLastYear: row!.rho,
+    epsilonLastYear: epsilonOf(row!.rho),
     channels: { today: split(results.filter((r) => r.today === 1)), lastYear: split(year) },
   };
 }

@@ -13,14 +13,53 @@ describe('drift math', () => {
     expect(normalQuantile(0.975)).toBeCloseTo(1.959964, 6);
   });
   it('solves symmetric positive-definite systems and flags singular ones', () => {
-    expect(solveSpd([[4, 2], [2, 3]], [2, 1])!.map((v) => +v.toFixed(12))).toEqual([0.5, 0]);
-    expect(solveSpd([[1, 1], [1, 1]], [1, 1])).toBeNull();
+    expect(
+      solveSpd(
+        [
+          [4, 2],
+          [2, 3],
+        ],
+        [2, 1],
+      )!.map((v) => +v.toFixed(12)),
+    ).toEqual([0.5, 0]);
+    expect(
+      solveSpd(
+        [
+          [1, 1],
+          [1, 1],
+        ],
+        [1, 1],
+      ),
+    ).toBeNull();
   });
   it('projects a symmetric matrix to PSD: PSD input unchanged, negative eigenvalues floored', () => {
-    const spd = [[4, 2, 0], [2, 3, 1], [0, 1, 2]];
+    const spd = [
+      [4, 2, 0],
+      [2, 3, 1],
+      [0, 1, 2],
+    ];
     clipEigenvalues(spd, 0).forEach((r, i) => r.forEach((x, j) => expect(x).toBeCloseTo(spd[i]![j]!, 10)));
     // [[1, 2], [2, 1]] has eigenvalues 3 and −1 (vectors (1,1)/√2 and (1,−1)/√2): clipping gives 1.5·[[1,1],[1,1]].
-    clipEigenvalues([[1, 2], [2, 1]], 0).flat().forEach((x) => expect(x).toBeCloseTo(1.5, 10));
-    expect(solveSpd(clipEigenvalues([[1, 2], [2, 1]], 0.1), [1, 1])).not.toBeNull();
+    clipEigenvalues(
+      [
+        [1, 2],
+        [2, 1],
+      ],
+      0,
+    )
+      .flat()
+      .forEach((x) => expect(x).toBeCloseTo(1.5, 10));
+    expect(
+      solveSpd(
+        clipEigenvalues(
+          [
+            [1, 2],
+            [2, 1],
+          ],
+          0.1,
+        ),
+        [1, 1],
+      ),
+    ).not.toBeNull();
   });
 });

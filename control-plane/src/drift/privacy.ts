@@ -27,7 +27,13 @@ export function epsilonFor(rho: number, delta: number): number {
 }
 
 /** Shares of the daily ρ per released group (renormalised over the groups a layout has). */
-export const BUDGET_SPLIT: ReleaseNoise = { components: 0.5, componentProducts: 0.25, numericBins: 0.05, categoricalBins: 0.15, categoricalSquares: 0.05 };
+export const BUDGET_SPLIT: ReleaseNoise = {
+  components: 0.5,
+  componentProducts: 0.25,
+  numericBins: 0.05,
+  categoricalBins: 0.15,
+  categoricalSquares: 0.05,
+};
 
 type Group = Exclude<keyof ReleaseNoise, 'withheld'>;
 const GROUPS = Object.keys(BUDGET_SPLIT) as Group[];
@@ -41,7 +47,13 @@ export function sensitivities(layout: SketchLayout, withheld: readonly number[] 
   const released = layout.features.filter((_, i) => !withheld.includes(i));
   const numeric = released.filter((f) => f.components > 0).length;
   const categorical = released.length - numeric;
-  return { components: numeric, componentProducts: numeric, numericBins: numeric, categoricalBins: categorical, categoricalSquares: categorical };
+  return {
+    components: numeric,
+    componentProducts: numeric,
+    numericBins: numeric,
+    categoricalBins: categorical,
+    categoricalSquares: categorical,
+  };
 }
 
 /**
@@ -60,16 +72,34 @@ export function releaseNoise(layout: SketchLayout, epsilon: number, delta: numbe
  * Health records need only their bin shares (outcome mixes, the latency histogram): the rest of
  * their layout is withheld, so the whole health budget sharpens what is read.
  */
-export const HEALTH_SPLIT: ReleaseNoise = { components: 0, componentProducts: 0, numericBins: 0.25, categoricalBins: 0.75, categoricalSquares: 0 };
+export const HEALTH_SPLIT: ReleaseNoise = {
+  components: 0,
+  componentProducts: 0,
+  numericBins: 0.25,
+  categoricalBins: 0.75,
+  categoricalSquares: 0,
+};
 
 /**
  * Noise σ per group that together spend `rho` (zCDP) on one release. A group with no share is
  * withheld: σ = ∞, which addReleaseNoise turns into zeros (and which spends nothing).
  */
-export function releaseNoiseForRho(layout: SketchLayout, rho: number, split: ReleaseNoise = BUDGET_SPLIT, withheld: readonly number[] = []): ReleaseNoise {
+export function releaseNoiseForRho(
+  layout: SketchLayout,
+  rho: number,
+  split: ReleaseNoise = BUDGET_SPLIT,
+  withheld: readonly number[] = [],
+): ReleaseNoise {
   const d2 = sensitivities(layout, withheld);
   const share = GROUPS.reduce((s, g) => s + (d2[g] > 0 ? split[g] : 0), 0);
-  const out: ReleaseNoise = { components: 0, componentProducts: 0, numericBins: 0, categoricalBins: 0, categoricalSquares: 0, ...(withheld.length ? { withheld: [...withheld] } : {}) };
+  const out: ReleaseNoise = {
+    components: 0,
+    componentProducts: 0,
+    numericBins: 0,
+    categoricalBins: 0,
+    categoricalSquares: 0,
+    ...(withheld.length ? { withheld: [...withheld] } : {}),
+  };
   for (const g of GROUPS) {
     if (d2[g] > 0) out[g] = split[g] > 0 ? Math.sqrt(d2[g] / (2 * rho * (split[g] / share))) : Infinity;
   }

@@ -59,13 +59,18 @@ export function raoScott(input: RaoScottInput): RaoScottResult | null {
     srsVar += (1 - p0) / N; // one multinomial draw per device, for the design effect shown
   }
   const C = seen.length;
-  const chi = C >= 2 && scaledVar > 0 ? { statistic: ((C - 1) * pearson) / scaledVar, p: chi2Survival(((C - 1) * pearson) / scaledVar, C - 1) } : null;
+  const chi =
+    C >= 2 && scaledVar > 0
+      ? { statistic: ((C - 1) * pearson) / scaledVar, p: chi2Survival(((C - 1) * pearson) / scaledVar, C - 1) }
+      : null;
   const unseenCells = input.expected.map((_, j) => j).filter((j) => !(input.expected[j]! > 0));
   let unseen: RaoScottResult['unseen'] = null;
   if (unseenCells.length > 0) {
     const share = unseenCells.reduce((s, j) => s + observed[j]!, 0);
     const pooled = Math.max(share, 0) * (Number.isFinite(n) ? N / (N + n) : 1);
-    const v = unseenCells.reduce((s, j) => s + deviceVar(j, 0) + noiseVar, 0) + (Number.isFinite(n) ? (pooled * (1 - pooled)) / n : 0);
+    const v =
+      unseenCells.reduce((s, j) => s + deviceVar(j, 0) + noiseVar, 0) +
+      (Number.isFinite(n) ? (pooled * (1 - pooled)) / n : 0);
     unseen = { share, p: v > 0 ? normalCdf(-share / Math.sqrt(v)) : share > 0 ? 0 : 1 };
   }
   if (!chi && !unseen) return null;

@@ -3,8 +3,25 @@ import { describe, expect, it } from 'vitest';
 import type { DriftVerdict, FeatureVerdict } from './detect.ts';
 import { retrainDecision, windowScore } from './retrain.ts';
 
-const feature = (p: number | null, alarm = false): FeatureVerdict => ({ name: 'f', test: 'smooth', devices: 5000, statistic: null, p, effects: { psi: 0, js: 0, linf: 0, sigmaShift: 0 }, bins: { labels: [], observed: [], expected: [] }, alarm });
-const verdict = (ps: (number | null)[], alarms: boolean[] = [], outputs: DriftVerdict['outputs'] = null): DriftVerdict => ({ features: ps.map((p, i) => feature(p, alarms[i] ?? false)), outputs, alarm: alarms.some(Boolean) });
+const feature = (p: number | null, alarm = false): FeatureVerdict => ({
+  name: 'f',
+  test: 'smooth',
+  devices: 5000,
+  statistic: null,
+  p,
+  effects: { psi: 0, js: 0, linf: 0, sigmaShift: 0 },
+  bins: { labels: [], observed: [], expected: [] },
+  alarm,
+});
+const verdict = (
+  ps: (number | null)[],
+  alarms: boolean[] = [],
+  outputs: DriftVerdict['outputs'] = null,
+): DriftVerdict => ({
+  features: ps.map((p, i) => feature(p, alarms[i] ?? false)),
+  outputs,
+  alarm: alarms.some(Boolean),
+});
 
 const rng = seededUniform;
 
@@ -23,7 +40,10 @@ describe('retrain trigger', () => {
       for (let day = 0; day < 365; day++) {
         const d = retrainDecision(cusum, verdict(Array.from({ length: 20 }, () => random())));
         cusum = d.cusum;
-        if (d.reasons.includes('cusum')) { fired++; break; }
+        if (d.reasons.includes('cusum')) {
+          fired++;
+          break;
+        }
       }
     }
     expect(fired / 200).toBeLessThan(0.05);
@@ -44,7 +64,15 @@ describe('retrain trigger', () => {
 
   it('fires at once on broad drift, prediction drift or an accuracy drop', () => {
     expect(retrainDecision(0, verdict([1e-9, 1e-9, 0.5, 0.5], [true, true, false, false])).reasons).toEqual(['share']);
-    const outputs = { predictionDrift: true, estimatedAccuracy: 0.7, calibrated: true, baselineAccuracy: 0.8, feedbackAccuracy: null, accuracyDrop: 0.1, accuracyAlarm: true };
+    const outputs = {
+      predictionDrift: true,
+      estimatedAccuracy: 0.7,
+      calibrated: true,
+      baselineAccuracy: 0.8,
+      feedbackAccuracy: null,
+      accuracyDrop: 0.1,
+      accuracyAlarm: true,
+    };
     expect(retrainDecision(0, verdict([0.4], [], outputs)).reasons).toEqual(['prediction_drift', 'accuracy']);
     expect(retrainDecision(0, verdict([0.4])).reasons).toEqual([]);
   });

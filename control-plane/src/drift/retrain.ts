@@ -15,12 +15,20 @@
 import type { DriftVerdict } from './detect.ts';
 import { normalQuantile } from './math.ts';
 
-export interface RetrainOptions { k: number; h: number; share: number }
+export interface RetrainOptions {
+  k: number;
+  h: number;
+  share: number;
+}
 export const DEFAULT_RETRAIN: RetrainOptions = { k: 0.5, h: 6, share: 0.25 };
 
 export type RetrainReason = 'cusum' | 'share' | 'prediction_drift' | 'accuracy';
 
-export interface RetrainDecision { score: number; cusum: number; reasons: RetrainReason[] }
+export interface RetrainDecision {
+  score: number;
+  cusum: number;
+  reasons: RetrainReason[];
+}
 
 /** The window's drift score: z of the Bonferroni-adjusted smallest p-value over tested features. */
 export function windowScore(verdict: DriftVerdict): number {
@@ -30,7 +38,11 @@ export function windowScore(verdict: DriftVerdict): number {
   return Math.min(normalQuantile(1 - Math.max(adjusted, 1e-15)), 8); // capped: one extreme window cannot carry the sum alone
 }
 
-export function retrainDecision(previousCusum: number, verdict: DriftVerdict, options: RetrainOptions = DEFAULT_RETRAIN): RetrainDecision {
+export function retrainDecision(
+  previousCusum: number,
+  verdict: DriftVerdict,
+  options: RetrainOptions = DEFAULT_RETRAIN,
+): RetrainDecision {
   const score = windowScore(verdict);
   const cusum = Math.max(0, previousCusum + score - options.k);
   const reasons: RetrainReason[] = [];

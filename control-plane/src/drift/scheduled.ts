@@ -23,7 +23,8 @@ export const CATCH_UP_DAYS = 7;
 export const MAX_CLOSES_PER_RUN = 120;
 
 /** The newest window of `seconds` that ended at least the grace period before `now`. */
-export const lastEndedWindow = (now: Date, seconds: number): number => windowOf(new Date(now.getTime() - closeGraceSeconds(seconds) * 1000), seconds) - 1;
+export const lastEndedWindow = (now: Date, seconds: number): number =>
+  windowOf(new Date(now.getTime() - closeGraceSeconds(seconds) * 1000), seconds) - 1;
 
 export async function closeEndedWindows(env: Env, now: Date): Promise<{ closed: number; failed: number }> {
   const seconds = windowSeconds(env); // an invalid WINDOW_SECONDS closes nothing: window_length_invalid
@@ -33,14 +34,20 @@ export async function closeEndedWindows(env: Env, now: Date): Promise<{ closed: 
     `SELECT m.name AS model, v.version, v.published_at AS publishedAt,
             (SELECT json_group_array(w.window) FROM drift_windows w WHERE w.model_id = v.model_id AND w.version = v.version AND w.cohort = 'all' AND w.window >= ? AND w.window <= ?) AS recorded
        FROM versions v JOIN models m ON m.id = v.model_id WHERE v.status = 'active'`,
-  ).bind(first, last).all<{ model: string; version: number; publishedAt: string; recorded: string }>();
+  )
+    .bind(first, last)
+    .all<{ model: string; version: number; publishedAt: string; recorded: string }>();
   let closed = 0;
   let failed = 0;
   for (const { model, version, publishedAt, recorded } of results) {
     const done = new Set(JSON.parse(recorded) as number[]);
     let closes = 0;
     // A version has no windows before the one it was published in.
-    for (let window = Math.max(first, windowOf(new Date(publishedAt), seconds)); window <= last && closes < MAX_CLOSES_PER_RUN; window++) {
+    for (
+      let window = Math.max(first, windowOf(new Date(publishedAt), seconds));
+      window <= last && closes < MAX_CLOSES_PER_RUN;
+      window++
+    ) {
       if (done.has(window)) continue;
       try {
         closes++;

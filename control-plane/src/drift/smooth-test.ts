@@ -71,7 +71,9 @@ export function smoothTest(input: SmoothTestInput): SmoothTestResult | null {
   const psd = clipEigenvalues(M, 1 / ((2 * K + 1) * MAX_SAMPLES));
   // Cov(mean) = M/N + σ²/N² I (+ the allowance for noise in M).
   const n = rows;
-  const cov = psd.map((row, k) => row.map((m, l) => m / N + (k === l ? (input.noiseSigma / N) ** 2 + sigmaP / N ** 2 + 1 / ((2 * k + 3) * n) : 0)));
+  const cov = psd.map((row, k) =>
+    row.map((m, l) => m / N + (k === l ? (input.noiseSigma / N) ** 2 + sigmaP / N ** 2 + 1 / ((2 * k + 3) * n) : 0)),
+  );
   const x = solveSpd(cov, mean);
   if (!x) return null;
   const statistic = mean.reduce((s, m, k) => s + m * x[k]!, 0);

@@ -17,7 +17,11 @@ import { DELTA, HEALTH_SHARE, HEALTH_SPLIT, releaseNoiseForRho, rhoFor, rhoSpent
 export type Release = Awaited<ReturnType<Aggregator['release']>>;
 
 /** Which window of which version is closing. */
-export interface WindowKey { model: string; version: number; window: number }
+export interface WindowKey {
+  model: string;
+  version: number;
+  window: number;
+}
 
 export interface WindowReleases {
   /** The drift aggregate's release; nothing released when the version has no baseline. */
@@ -33,7 +37,10 @@ export interface WindowReleases {
 
 /** Releases the window's aggregates (see the module comment); `layout` null: no baseline, health only. */
 export async function releaseWindow(
-  env: Env, key: WindowKey, layout: SketchLayout | null, minDevices: number,
+  env: Env,
+  key: WindowKey,
+  layout: SketchLayout | null,
+  minDevices: number,
 ): Promise<WindowReleases> {
   const health = await healthLayout();
   const rho = rhoFor(vars(env).DRIFT_EPSILON_PER_DAY, DELTA);
@@ -55,7 +62,9 @@ export async function releaseWindow(
   await crashPoint(env, 'close:after-release');
   const driftSpent = layout && r.noise && r.released ? rhoSpent(layout, r.noise) : 0;
   return {
-    drift: r, health: h, control: hc,
+    drift: r,
+    health: h,
+    control: hc,
     networks: { all: nAll, health: nHealth, control: nControl },
     spent: driftSpent + (healthReleased ? rhoSpent(health, healthNoise) : 0),
   };

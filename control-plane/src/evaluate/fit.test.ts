@@ -2,7 +2,8 @@ import { expect, it } from 'vitest';
 import { fitOf } from './fit.ts';
 
 const io = (input: (number | null)[], output: (number | null)[]) => ({
-  inputs: [{ name: 'x', dtype: 'float32' as const, shape: input }], outputs: [{ name: 'y', dtype: 'float32' as const, shape: output }],
+  inputs: [{ name: 'x', dtype: 'float32' as const, shape: input }],
+  outputs: [{ name: 'y', dtype: 'float32' as const, shape: output }],
 });
 
 it('takes rows shaped like the input past its batch, and labels within the classes', () => {
@@ -17,6 +18,15 @@ it('says why it cannot score', () => {
   expect(no(fitOf(io([null, 4], [null, 3]), [5]))).toMatch(/shape \[5\].*takes \[\?,4\]/);
   expect(no(fitOf(io([8, 4], [8, 3]), [4]))).toMatch(/fixes its batch at 8/);
   expect(no(fitOf(io([null, 4], [null, 3]), [4], [0, 3]))).toMatch(/labels\[1\] is 3.*classes 0 … 2/);
-  expect(no(fitOf(io([null, 4], [null, 7, 7, 3]), [4]))).toMatch(/classifiers whose first output is \[batch, classes\]/);
-  expect(no(fitOf({ inputs: [...io([null, 4], []).inputs, { name: 'z', dtype: 'float32', shape: [null, 1] }], outputs: [] }, [4]))).toMatch(/one input; the model has 2/);
+  expect(no(fitOf(io([null, 4], [null, 7, 7, 3]), [4]))).toMatch(
+    /classifiers whose first output is \[batch, classes\]/,
+  );
+  expect(
+    no(
+      fitOf(
+        { inputs: [...io([null, 4], []).inputs, { name: 'z', dtype: 'float32', shape: [null, 1] }], outputs: [] },
+        [4],
+      ),
+    ),
+  ).toMatch(/one input; the model has 2/);
 });

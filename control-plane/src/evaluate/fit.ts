@@ -14,22 +14,40 @@ export type Fit = { ok: true; classes: number | null; batch: number | null } | {
 const fmt = (shape: readonly (number | null)[]) => `[${shape.map((d) => d ?? '?').join(',')}]`;
 
 export function fitOf(io: IoSchema, rowShape: readonly number[], labels?: readonly number[]): Fit {
-  if (io.inputs.length !== 1) return { ok: false, message: `evaluation sets feed one input; the model has ${io.inputs.length} (${io.inputs.map((i) => i.name).join(', ')})` };
+  if (io.inputs.length !== 1)
+    return {
+      ok: false,
+      message: `evaluation sets feed one input; the model has ${io.inputs.length} (${io.inputs.map((i) => i.name).join(', ')})`,
+    };
   const input = io.inputs[0]!;
   const [batch, ...rest] = input.shape;
-  if (batch !== null && batch !== 1) return { ok: false, message: `input ${input.name} fixes its batch at ${batch}; evaluation runs rows one at a time or in batches of any size` };
+  if (batch !== null && batch !== 1)
+    return {
+      ok: false,
+      message: `input ${input.name} fixes its batch at ${batch}; evaluation runs rows one at a time or in batches of any size`,
+    };
   if (rest.length !== rowShape.length || rest.some((d, j) => d !== null && d !== rowShape[j])) {
-    return { ok: false, message: `each row has shape ${fmt(rowShape)}, but input ${input.name} takes ${fmt(input.shape)} (rows without the first, batch, dimension)` };
+    return {
+      ok: false,
+      message: `each row has shape ${fmt(rowShape)}, but input ${input.name} takes ${fmt(input.shape)} (rows without the first, batch, dimension)`,
+    };
   }
   const output = io.outputs[0];
   if (!output || output.shape.length < 1 || output.shape.length > 2) {
-    return { ok: false, message: `evaluation sets are for classifiers whose first output is [batch, classes]; this one is ${output ? `${output.name} ${fmt(output.shape)}` : 'missing'}` };
+    return {
+      ok: false,
+      message: `evaluation sets are for classifiers whose first output is [batch, classes]; this one is ${output ? `${output.name} ${fmt(output.shape)}` : 'missing'}`,
+    };
   }
   const width = output.shape.length === 1 ? 1 : output.shape[1]!;
   const classes = width === null ? null : classesOf(width);
   if (classes !== null && labels) {
     const bad = labels.findIndex((l) => l >= classes);
-    if (bad >= 0) return { ok: false, message: `labels[${bad}] is ${labels[bad]}, but output ${output.name} ${fmt(output.shape)} has classes 0 … ${classes - 1}` };
+    if (bad >= 0)
+      return {
+        ok: false,
+        message: `labels[${bad}] is ${labels[bad]}, but output ${output.name} ${fmt(output.shape)} has classes 0 … ${classes - 1}`,
+      };
   }
   return { ok: true, classes, batch: batch === 1 ? 1 : null };
 }

@@ -32,7 +32,7 @@ export function classifierMetrics(values: ArrayLike<number>, width: number, labe
     const label = labels[r]!;
     if (width === 1) {
       const p = values[r]!;
-      if (((p > 0.5 ? 1 : 0) === label)) correct++;
+      if ((p > 0.5 ? 1 : 0) === label) correct++;
       if (!(p >= 0 && p <= 1)) probabilities = false;
       else loss -= Math.log(clip(label === 1 ? p : 1 - p));
       continue;
@@ -50,5 +50,11 @@ export function classifierMetrics(values: ArrayLike<number>, width: number, labe
     if (!(Math.abs(sum - 1) <= SUM_TOLERANCE)) probabilities = false;
     if (probabilities) loss -= Math.log(clip(values[base + label]!));
   }
-  return { accuracy: correct / rows, logLoss: probabilities ? loss / rows : null, rows, correct, classes: classesOf(width) };
+  return {
+    accuracy: correct / rows,
+    logLoss: probabilities ? loss / rows : null,
+    rows,
+    correct,
+    classes: classesOf(width),
+  };
 }

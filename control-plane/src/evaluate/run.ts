@@ -47,40 +47,79 @@ export async function evaluateVersion(env: Env, model: string, version: number, 
   return evaluateOn(env, { id: m.id, name: model }, set, version, actor);
 }
 
-export async function evaluateOn(env: Env, m: { id: number; name: string }, set: EvalSetRow, version: number, actor: string): Promise<Evaluation> {
+export async function evaluateOn(
+  env: Env,
+  m: { id: number; name: string },
+  set: EvalSetRow,
+  version: number,
+  actor: string,
+): Promise<Evaluation> {
   const known = await findEvaluation(env.DB, m.id, version, set.digest);
   if (known) return known;
   const artifacts = await loadVersionArtifacts(env, m.name, version);
   const rowShape = JSON.parse(set.row_shape) as number[];
   const { inputs, labels } = await readEvalSet(env, set.digest);
   const fit = fitOf(artifacts.io, rowShape, labels);
-  if (!fit.ok) throw new ApiError('eval_set_mismatch', `v${version} of ${m.name} cannot be scored on the evaluation set ${set.digest.slice(0, 12)}…: ${fit.message}`);
+  if (!fit.ok)
+    throw new ApiError(
+      'eval_set_mismatch',
+      `v${version} of ${m.name} cannot be scored on the evaluation set ${set.digest.slice(0, 12)}…: ${fit.message}`,
+    );
 
   const work = labels.length * (artifacts.weightData.byteLength / 4);
   if (work > MAX_EVAL_WORK) {
-    throw new ApiError('eval_set_mismatch', `v${version} of ${m.name} (${artifacts.weightData.byteLength} weight bytes) on ${labels.length} rows is more work than one evaluation may do (rows × weights ≤ ${MAX_EVAL_WORK}); register a set with fewer rows`);
+    throw new ApiError(
+      'eval_set_mismatch',
+      `v${version} of ${m.name} (${artifacts.weightData.byteLength} weight bytes) on ${labels.length} rows is more work than one evaluation may do (rows × weights ≤ ${MAX_EVAL_WORK}); register a set with fewer rows`,
+    );
   }
   const engine = await loadEngine();
   const started = performance.now();
   const out = await engine.exclusive(async () => {
     const outcome = await engine.loadFromMemory(artifacts.format, artifacts.modelJson, artifacts.weightData);
-    if (!outcome.ok) throw new ApiError('internal', `v${version} of ${m.name} passed validation but does not load now: ${outcome.failure.message}`);
+    if (!outcome.ok)
+      throw new ApiError(
+        'internal',
+        `v${version} of ${m.name} passed validation but does not load now: ${outcome.failure.message}`,
+      );
     try {
       const per = rowShape.reduce((n, d) => n * d, 1);
-      return await engine.predictRows(outcome.loaded, flatten(inputs, per), rowShape, labels.length, fit.batch ?? undefined);
+      return await engine.predictRows(
+        outcome.loaded,
+        flatten(inputs, per),
+        rowShape,
+        labels.length,
+        fit.batch ?? undefined,
+      );
     } catch (e) {
-      throw new ApiError('eval_set_mismatch', `v${version} of ${m.name} could not run the evaluation set: ${(e as Error).message}`);
+      throw new ApiError(
+        'eval_set_mismatch',
+        `v${version} of ${m.name} could not run the evaluation set: ${(e as Error).message}`,
+      );
     } finally {
       engine.disposeModel(outcome.loaded);
     }
   });
   const ms = Math.round((performance.now() - started) * 10) / 10;
-  const bad = fitOf({ ...artifacts.io, outputs: [{ ...artifacts.io.outputs[0]!, shape: [null, out.width] }] }, rowShape, labels);
-  if (!bad.ok) throw new ApiError('eval_set_mismatch', `v${version} of ${m.name} cannot be scored on the evaluation set: ${bad.message}`);
+  const bad = fitOf(
+    { ...artifacts.io, outputs: [{ ...artifacts.io.outputs[0]!, shape: [null, out.width] }] },
+    rowShape,
+    labels,
+  );
+  if (!bad.ok)
+    throw new ApiError(
+      'eval_set_mismatch',
+      `v${version} of ${m.name} cannot be scored on the evaluation set: ${bad.message}`,
+    );
 
   const evaluation: Evaluation = {
-    version, evalSetDigest: set.digest, metrics: classifierMetrics(out.values, out.width, labels),
-    evaluatedAt: new Date().toISOString(), ms, evaluatedBy: actor, source: 'control-plane',
+    version,
+    evalSetDigest: set.digest,
+    metrics: classifierMetrics(out.values, out.width, labels),
+    evaluatedAt: new Date().toISOString(),
+    ms,
+    evaluatedBy: actor,
+    source: 'control-plane',
   };
   await storeEvaluation(env.DB, m.id, evaluation);
   // A concurrent run of the same version may have written first; either row holds the same metrics.

@@ -11,10 +11,23 @@ import type { Env } from '../env.ts';
 export const evalSetKey = (digest: string) => `evalsets/${digest}`;
 
 export interface EvalSetRow {
-  model_id: number; digest: string; rows: number; row_shape: string; classes: number;
-  label: string | null; registered_by: string; registered_at: string;
+  model_id: number;
+  digest: string;
+  rows: number;
+  row_shape: string;
+  classes: number;
+  label: string | null;
+  registered_by: string;
+  registered_at: string;
 }
-interface EvaluationRow { version: number; eval_set_digest: string; metrics: string; evaluated_at: string; ms: number; evaluated_by: string }
+interface EvaluationRow {
+  version: number;
+  eval_set_digest: string;
+  metrics: string;
+  evaluated_at: string;
+  ms: number;
+  evaluated_by: string;
+}
 
 export async function currentEvalSet(db: D1Database, modelId: number): Promise<EvalSetRow | null> {
   return db.prepare('SELECT * FROM eval_sets WHERE model_id = ?').bind(modelId).first<EvalSetRow>();
@@ -22,7 +35,11 @@ export async function currentEvalSet(db: D1Database, modelId: number): Promise<E
 
 export async function requireEvalSet(db: D1Database, modelId: number, model: string): Promise<EvalSetRow> {
   const set = await currentEvalSet(db, modelId);
-  if (!set) throw new ApiError('no_eval_set', `${model} has no evaluation set; an operator registers one with PUT /v1/models/${model}/eval-set`);
+  if (!set)
+    throw new ApiError(
+      'no_eval_set',
+      `${model} has no evaluation set; an operator registers one with PUT /v1/models/${model}/eval-set`,
+    );
   return set;
 }
 
@@ -31,33 +48,59 @@ export async function readEvalSet(env: Env, digest: string): Promise<{ inputs: u
   const object = await env.ARTIFACTS.get(evalSetKey(digest));
   if (!object) throw new ApiError('internal', `evaluation set ${digest} is missing from R2; register it again`);
   const bytes = new Uint8Array(await object.arrayBuffer());
-  if ((await sha256Hex(bytes)) !== digest) throw new ApiError('internal', `evaluation set ${digest} in R2 does not match its digest; register it again`);
+  if ((await sha256Hex(bytes)) !== digest)
+    throw new ApiError('internal', `evaluation set ${digest} in R2 does not match its digest; register it again`);
   return JSON.parse(new TextDecoder().decode(bytes)) as { inputs: unknown[]; labels: number[] };
 }
 
 const toEvaluation = (r: EvaluationRow): Evaluation => ({
-  version: r.version, evalSetDigest: r.eval_set_digest, metrics: JSON.parse(r.metrics) as EvalMetrics,
-  evaluatedAt: r.evaluated_at, ms: r.ms, evaluatedBy: r.evaluated_by, source: 'control-plane',
+  version: r.version,
+  evalSetDigest: r.eval_set_digest,
+  metrics: JSON.parse(r.metrics) as EvalMetrics,
+  evaluatedAt: r.evaluated_at,
+  ms: r.ms,
+  evaluatedBy: r.evaluated_by,
+  source: 'control-plane',
 });
 
-export async function findEvaluation(db: D1Database, modelId: number, version: number, digest: string): Promise<Evaluation | null> {
-  const row = await db.prepare('SELECT * FROM evaluations WHERE model_id = ? AND version = ? AND eval_set_digest = ?').bind(modelId, version, digest).first<EvaluationRow>();
+export async function findEvaluation(
+  db: D1Database,
+  modelId: number,
+  version: number,
+  digest: string,
+): Promise<Evaluation | null> {
+  const row = await db
+    .prepare('SELECT * FROM evaluations WHERE model_id = ? AND version = ? AND eval_set_digest = ?')
+    .bind(modelId, version, digest)
+    .first<EvaluationRow>();
   return row ? toEvaluation(row) : null;
 }
 
 /** Writes the evaluation unless one of the same version on the same set is there (they are equal: the run is deterministic). */
 export async function storeEvaluation(db: D1Database, modelId: number, e: Evaluation): Promise<void> {
-  await db.prepare(
-    `INSERT INTO evaluations (model_id, version, eval_set_digest, metrics, evaluated_at, ms, evaluated_by) VALUES (?, ?, ?, ?, ?, ?, ?)
+  await db
+    .prepare(
+      `INSERT INTO evaluations (model_id, version, eval_set_digest, metrics, evaluated_at, ms, evaluated_by) VALUES (?, ?, ?, ?, ?, ?, ?)
      ON CONFLICT (model_id, version, eval_set_digest) DO NOTHING`,
-  ).bind(modelId, e.version, e.evalSetDigest, JSON.stringify(e.metrics), e.evaluatedAt, e.ms, e.evaluatedBy).run();
+    )
+    .bind(modelId, e.version, e.evalSetDigest, JSON.stringify(e.metrics), e.evaluatedAt, e.ms, e.evaluatedBy)
+    .run();
 }
 
 export async function evalSetView(db: D1Database, model: string, set: EvalSetRow): Promise<EvalSetView> {
-  const { results } = await db.prepare('SELECT * FROM evaluations WHERE model_id = ? AND eval_set_digest = ? ORDER BY version DESC')
-    .bind(set.model_id, set.digest).all<EvaluationRow>();
+  const { results } = await db
+    .prepare('SELECT * FROM evaluations WHERE model_id = ? AND eval_set_digest = ? ORDER BY version DESC')
+    .bind(set.model_id, set.digest)
+    .all<EvaluationRow>();
   return {
-    model, digest: set.digest, rows: set.rows, rowShape: JSON.parse(set.row_shape) as number[], classes: set.classes, label: set.label,
-    registeredBy: set.registered_by, registeredAt: set.registered_at, evaluations: results.map(toEvaluation),
+    model,
+    digest: set.digest,
+    rows: set.rows,
+    rowShape: JSON.parse(set.row_shape) as number[],
+    classes: set.classes,
+    label: set.label,
+    registeredBy: set.registered_by,
+    registeredAt: set.registered_at,
+    evaluations: results.map(toEvaluation),
   };
 }

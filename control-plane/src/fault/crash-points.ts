@@ -22,11 +22,19 @@
 /** Every point, in the order each operation passes them. */
 export const CRASH_POINTS = [
   // drift/window-release.ts and close.ts: a window's releases (health, control health, drift), its D1 record, the acks
-  'close:after-health-release', 'close:after-release', 'close:after-commit', 'close:after-ack',
+  'close:after-health-release',
+  'close:after-release',
+  'close:after-commit',
+  'close:after-ack',
   // rollouts/analysis.ts: a step's health and sketch releases, each recorded then acknowledged
-  'step-health:after-release', 'step-health:after-commit', 'step-sketches:after-release', 'step-sketches:after-commit',
+  'step-health:after-release',
+  'step-health:after-commit',
+  'step-sketches:after-release',
+  'step-sketches:after-commit',
   // publish/commit.ts: the claim on the upload, the signed manifest in R2, the D1 batch
-  'commit:after-claim', 'commit:after-manifest', 'commit:after-batch',
+  'commit:after-claim',
+  'commit:after-manifest',
+  'commit:after-batch',
 ] as const;
 export type CrashPoint = (typeof CRASH_POINTS)[number];
 

@@ -1,4 +1,14 @@
-import { ApiErrorBody, Baseline, Envelope, Manifest, Root, RuntimeRequirements, Ticket, TicketBundle, UploadRequest } from '@modelfleet/protocol';
+import {
+  ApiErrorBody,
+  Baseline,
+  Envelope,
+  Manifest,
+  Root,
+  RuntimeRequirements,
+  Ticket,
+  TicketBundle,
+  UploadRequest,
+} from '@modelfleet/protocol';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { classicDefinitions, toClassic } from './classic-schemas.ts';
@@ -11,7 +21,8 @@ describe('toClassic', () => {
     expect(mini).not.toHaveProperty('meta'); // why the OpenAPI generator needs this at all
     expect(classic).toBeInstanceOf(z.ZodType);
     expect(typeof classic.meta).toBe('function');
-    for (const io of ['input', 'output'] as const) expect(z.toJSONSchema(classic, { io })).toEqual(z.toJSONSchema(mini, { io }));
+    for (const io of ['input', 'output'] as const)
+      expect(z.toJSONSchema(classic, { io })).toEqual(z.toJSONSchema(mini, { io }));
   });
 
   it('rebuilds a classic schema that holds mini ones, and leaves an all-classic one as it is', () => {
@@ -30,7 +41,12 @@ describe('toClassic', () => {
   });
 
   it('classicDefinitions replaces route configs without touching the ones validators hold', () => {
-    const route = { method: 'get', path: '/x', request: { query: z.object({ e: Envelope }) }, responses: { 200: { description: 'ok', content: { 'application/json': { schema: Root } } } } };
+    const route = {
+      method: 'get',
+      path: '/x',
+      request: { query: z.object({ e: Envelope }) },
+      responses: { 200: { description: 'ok', content: { 'application/json': { schema: Root } } } },
+    };
     const registry = { definitions: [{ type: 'route' as const, route }] };
     classicDefinitions(registry);
     const rebuilt = registry.definitions[0]!.route as typeof route;

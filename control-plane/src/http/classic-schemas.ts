@@ -13,7 +13,8 @@
 import { z } from 'zod';
 
 type Schema = z.core.$ZodType;
-const isSchema = (v: unknown): v is Schema => typeof v === 'object' && v !== null && '_zod' in v && (v as Schema)._zod.def?.type !== undefined;
+const isSchema = (v: unknown): v is Schema =>
+  typeof v === 'object' && v !== null && '_zod' in v && (v as Schema)._zod.def?.type !== undefined;
 const isMini = (s: Schema) => s._zod.traits.has('ZodMiniType');
 const classicClasses = z as unknown as Record<string, new (def: unknown) => Schema>;
 
@@ -46,7 +47,11 @@ function rebuild(schema: Schema): Schema {
   }
   if (!changed) return schema;
   const name = (schema._zod.constr as { name: string }).name;
-  const Classic = isMini(schema) ? classicClasses[name.replace(/^ZodMini/, 'Zod')] : (schema._zod.constr as unknown as new (def: unknown) => Schema);
+  const Classic = isMini(schema)
+    ? classicClasses[name.replace(/^ZodMini/, 'Zod')]
+    : (schema._zod.constr as unknown as new (
+        def: unknown,
+      ) => Schema);
   if (!Classic) throw new Error(`no classic zod class for ${name}`);
   const rebuilt = new Classic(copy);
   const meta = z.globalRegistry.get(schema);
@@ -66,13 +71,20 @@ export function withClassicSchemas<T>(value: T): T {
   }
   if (typeof value === 'object' && value !== null && Object.getPrototypeOf(value) === Object.prototype) {
     const entries = Object.entries(value).map(([k, v]) => [k, withClassicSchemas(v)] as const);
-    return (entries.some(([k, v]) => v !== (value as Record<string, unknown>)[k]) ? Object.fromEntries(entries) : value) as T;
+    return (
+      entries.some(([k, v]) => v !== (value as Record<string, unknown>)[k]) ? Object.fromEntries(entries) : value
+    ) as T;
   }
   return value;
 }
 
 interface Registry {
-  definitions: ({ type: 'route'; route: object } | { type: 'webhook'; webhook: object } | { type: 'component'; component: unknown } | { type: 'schema' | 'parameter'; schema: Schema })[];
+  definitions: (
+    | { type: 'route'; route: object }
+    | { type: 'webhook'; webhook: object }
+    | { type: 'component'; component: unknown }
+    | { type: 'schema' | 'parameter'; schema: Schema }
+  )[];
 }
 
 /**

@@ -25,7 +25,9 @@ export function limitBody(maxBytes: number): MiddlewareHandler<AppEnv> {
   });
 }
 
-export function requireContentType(expected: 'application/json' | 'application/octet-stream'): MiddlewareHandler<AppEnv> {
+export function requireContentType(
+  expected: 'application/json' | 'application/octet-stream',
+): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const type = (c.req.header('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
     if (type !== expected) {

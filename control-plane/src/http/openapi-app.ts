@@ -14,10 +14,18 @@ export function issuesToError(error: z.ZodError, where: string): ApiError {
   if (unknown) {
     const keys = (unknown as { keys?: string[] }).keys ?? [];
     const at = unknown.path.map(String).join('.');
-    return new ApiError('unknown_field', `unknown field(s) ${keys.join(', ')}${at ? ` in ${at}` : ''} of the ${where}; remove them or check their spelling`, { issues });
+    return new ApiError(
+      'unknown_field',
+      `unknown field(s) ${keys.join(', ')}${at ? ` in ${at}` : ''} of the ${where}; remove them or check their spelling`,
+      { issues },
+    );
   }
   const first = issues[0];
-  return new ApiError('bad_request', `invalid ${where}: ${first ? `${first.path || '(root)'}: ${first.message}` : 'validation failed'}`, { issues });
+  return new ApiError(
+    'bad_request',
+    `invalid ${where}: ${first ? `${first.path || '(root)'}: ${first.message}` : 'validation failed'}`,
+    { issues },
+  );
 }
 
 export function createApp(): OpenAPIHono<AppEnv> {

@@ -24,13 +24,22 @@ export async function claimUpload(env: Env, upload: UploadRow): Promise<Claim> {
   const lapsed = new Date(now - commitLeaseMs(env)).toISOString();
   const row = await env.DB.prepare(
     `UPDATE uploads SET claim = ?, claimed_at = ? WHERE id = ? AND state = 'open' AND (claim IS NULL OR claimed_at <= ?) RETURNING manifest`,
-  ).bind(token, new Date(now).toISOString(), upload.id, lapsed).first<{ manifest: string | null }>();
+  )
+    .bind(token, new Date(now).toISOString(), upload.id, lapsed)
+    .first<{ manifest: string | null }>();
   if (!row) {
-    const current = await env.DB.prepare('SELECT state, claimed_at, version FROM uploads WHERE id = ?').bind(upload.id)
+    const current = await env.DB.prepare('SELECT state, claimed_at, version FROM uploads WHERE id = ?')
+      .bind(upload.id)
       .first<{ state: string; claimed_at: string | null; version: number | null }>();
     if (current?.state === 'committed') throw committedError(upload.id, current.version);
-    const retryAt = new Date(Date.parse(current?.claimed_at ?? new Date(now).toISOString()) + commitLeaseMs(env)).toISOString();
-    throw new ApiError('conflict', `another commit of upload ${upload.id} is running (claimed at ${current?.claimed_at}); wait for its answer, or if it crashed, commit again after ${retryAt}`, { claimedAt: current?.claimed_at, retryAt });
+    const retryAt = new Date(
+      Date.parse(current?.claimed_at ?? new Date(now).toISOString()) + commitLeaseMs(env),
+    ).toISOString();
+    throw new ApiError(
+      'conflict',
+      `another commit of upload ${upload.id} is running (claimed at ${current?.claimed_at}); wait for its answer, or if it crashed, commit again after ${retryAt}`,
+      { claimedAt: current?.claimed_at, retryAt },
+    );
   }
   // A lapsed claim's commit may have stored a manifest before it crashed: never served, now removed.
   if (row.manifest) await dropUnreferencedManifest(env, row.manifest);
@@ -39,19 +48,28 @@ export async function claimUpload(env: Env, upload: UploadRow): Promise<Claim> {
 
 /** SQL that holds while the claim does (for statements of the commit's batch), with its parameters. */
 export function heldBy(claim: Claim): { sql: string; params: unknown[] } {
-  return { sql: "EXISTS (SELECT 1 FROM uploads WHERE id = ? AND claim = ? AND state = 'open')", params: [claim.uploadId, claim.token] };
+  return {
+    sql: "EXISTS (SELECT 1 FROM uploads WHERE id = ? AND claim = ? AND state = 'open')",
+    params: [claim.uploadId, claim.token],
+  };
 }
 
 /** Writes down the manifest this commit is about to store, before it is stored; false if the claim was lost. */
 export async function announce(env: Env, claim: Claim, digest: string): Promise<boolean> {
-  const r = await env.DB.prepare("UPDATE uploads SET manifest = ? WHERE id = ? AND claim = ? AND state = 'open'").bind(digest, claim.uploadId, claim.token).run();
+  const r = await env.DB.prepare("UPDATE uploads SET manifest = ? WHERE id = ? AND claim = ? AND state = 'open'")
+    .bind(digest, claim.uploadId, claim.token)
+    .run();
   return r.meta.changes === 1;
 }
 
 /** Gives the claim up after a failed commit (its manifest, if any, removed first), so that a retry need not wait. */
 export async function releaseClaim(env: Env, claim: Claim, digest: string | null): Promise<void> {
   if (digest) await dropUnreferencedManifest(env, digest);
-  await env.DB.prepare("UPDATE uploads SET claim = NULL, claimed_at = NULL, manifest = NULL WHERE id = ? AND claim = ? AND state = 'open'").bind(claim.uploadId, claim.token).run();
+  await env.DB.prepare(
+    "UPDATE uploads SET claim = NULL, claimed_at = NULL, manifest = NULL WHERE id = ? AND claim = ? AND state = 'open'",
+  )
+    .bind(claim.uploadId, claim.token)
+    .run();
 }
 
 /** Deletes a manifest from R2 unless a version names it. */

@@ -33,31 +33,65 @@ import type { Env } from '../env.ts';
 import { crashPoint } from '../fault/crash-points.ts';
 import { releaseFloor, type StepBudget, stepIncrements, stepReleaseRho } from './increments.ts';
 import { OUTPUT_METRICS, stepSplit } from './step-budget.ts';
-import { type Arm, type Decision, type DriftArm, LOAD_METRICS, type MetricResult, type Rule, isRateMetric, judge, judgeOutputs, networkFloor, sampleRatio } from './judge.ts';
+import {
+  type Arm,
+  type Decision,
+  type DriftArm,
+  LOAD_METRICS,
+  type MetricResult,
+  type Rule,
+  isRateMetric,
+  judge,
+  judgeOutputs,
+  networkFloor,
+  sampleRatio,
+} from './judge.ts';
 import type { RolloutView } from './machine.ts';
 import { alphaPerMetric, projectDecision } from './sequential.ts';
 
 export type { Decision, MetricResult } from './judge.ts';
 
-
 /** The latest released health window of a version (in a cohort) that closed after `since` (or exactly `window`). */
-async function arm(env: Env, modelId: number, version: number, since: string, cohort = 'health', window?: number): Promise<Arm | null> {
+async function arm(
+  env: Env,
+  modelId: number,
+  version: number,
+  since: string,
+  cohort = 'health',
+  window?: number,
+): Promise<Arm | null> {
   const row = await env.DB.prepare(
     'SELECT devices, verdict, noise, networks, closed_at FROM drift_windows WHERE model_id = ? AND version = ? AND cohort = ? AND released = 1 AND closed_at >= ? AND (?5 IS NULL OR window = ?5) ORDER BY window DESC LIMIT 1',
-  ).bind(modelId, version, cohort, since, window ?? null).first<{ devices: number; verdict: string; noise: string | null; networks: string | null; closed_at: string }>();
+  )
+    .bind(modelId, version, cohort, since, window ?? null)
+    .first<{ devices: number; verdict: string; noise: string | null; networks: string | null; closed_at: string }>();
   if (!row) return null;
-  const noise = row.noise ? (JSON.parse(row.noise) as { categoricalBins?: number | null }).categoricalBins ?? 0 : 0;
-  return { devices: row.devices, summary: JSON.parse(row.verdict) as HealthSummary, noise, closedAt: row.closed_at, networks: row.networks ? (JSON.parse(row.networks) as NetworkCounts) : null };
+  const noise = row.noise ? ((JSON.parse(row.noise) as { categoricalBins?: number | null }).categoricalBins ?? 0) : 0;
+  return {
+    devices: row.devices,
+    summary: JSON.parse(row.verdict) as HealthSummary,
+    noise,
+    closedAt: row.closed_at,
+    networks: row.networks ? (JSON.parse(row.networks) as NetworkCounts) : null,
+  };
 }
 
-async function driftArm(env: Env, modelId: number, version: number, since: string, cohort = 'all', window?: number): Promise<DriftArm | null> {
+async function driftArm(
+  env: Env,
+  modelId: number,
+  version: number,
+  since: string,
+  cohort = 'all',
+  window?: number,
+): Promise<DriftArm | null> {
   const row = await env.DB.prepare(
     'SELECT devices, verdict, closed_at FROM drift_windows WHERE model_id = ? AND version = ? AND cohort = ? AND released = 1 AND closed_at >= ? AND (?5 IS NULL OR window = ?5) ORDER BY window DESC LIMIT 1',
-  ).bind(modelId, version, cohort, since, window ?? null).first<{ devices: number; verdict: string | null; closed_at: string }>();
+  )
+    .bind(modelId, version, cohort, since, window ?? null)
+    .first<{ devices: number; verdict: string | null; closed_at: string }>();
   if (!row?.verdict) return null;
   return { devices: row.devices, outputs: (JSON.parse(row.verdict) as DriftVerdict).outputs, closedAt: row.closed_at };
 }
-
 
 /**
  * The step's two aggregates of `cohort` (challenger and champion version) once both arms have the
@@ -83,8 +117,15 @@ function stepBudget(env: Env, modelId: number): StepBudget {
   const budget = {
     refused: false,
     async take(rho: number): Promise<boolean> {
-      left ??= cap - ((await env.DB.prepare("SELECT COALESCE(SUM(rho), 0) AS rho FROM privacy_ledger WHERE model_id = ? AND window = ? AND scope = 'step'")
-        .bind(modelId, windowOf(new Date(), windowSeconds(env))).first<{ rho: number }>())?.rho ?? 0);
+      left ??=
+        cap -
+        ((
+          await env.DB.prepare(
+            "SELECT COALESCE(SUM(rho), 0) AS rho FROM privacy_ledger WHERE model_id = ? AND window = ? AND scope = 'step'",
+          )
+            .bind(modelId, windowOf(new Date(), windowSeconds(env)))
+            .first<{ rho: number }>()
+        )?.rho ?? 0);
       // cap · 1e-9: a release's ρ is recomputed from its noise scales, so it may exceed its share by a rounding error.
       if (rho > left + cap * 1e-9) {
         budget.refused = true;
@@ -99,11 +140,15 @@ function stepBudget(env: Env, modelId: number): StepBudget {
 
 /** The step's two aggregates of `cohort` were recorded in D1: their stored releases can go. */
 async function ackArms(env: Env, r: RolloutView, sequence: number, cohort: string): Promise<void> {
-  await Promise.all([r.challenger, r.champion].map((version) => aggregateStub(env, r.model, version, sequence, cohort).ack()));
+  await Promise.all(
+    [r.challenger, r.champion].map((version) => aggregateStub(env, r.model, version, sequence, cohort).ack()),
+  );
 }
 
 const ledgerStep = (env: Env, modelId: number, rho: number, at: string) =>
-  env.DB.prepare("INSERT INTO privacy_ledger (model_id, window, rho, epsilon, delta, released_at, scope, channel) VALUES (?, ?, ?, ?, ?, ?, 'step', 'step-sketches')").bind(modelId, windowOf(new Date(), windowSeconds(env)), rho, epsilonFor(rho, DELTA), DELTA, at);
+  env.DB.prepare(
+    "INSERT INTO privacy_ledger (model_id, window, rho, epsilon, delta, released_at, scope, channel) VALUES (?, ?, ?, ?, ?, ?, 'step', 'step-sketches')",
+  ).bind(modelId, windowOf(new Date(), windowSeconds(env)), rho, epsilonFor(rho, DELTA), DELTA, at);
 
 /**
  * The step's drift sketches (inputs and outputs against each version's signed baseline, sent by
@@ -111,30 +156,60 @@ const ledgerStep = (env: Env, modelId: number, rho: number, at: string) =>
  * ledger — when both arms have enough devices, and tested like a day's window; their output
  * verdicts feed prediction drift and estimated accuracy. Null until then (the daily windows serve).
  */
-async function stepDriftArms(env: Env, r: RolloutView & { modelId: number }, sequence: number, budget: StepBudget): Promise<{ challenger: DriftArm; control: DriftArm } | null> {
+async function stepDriftArms(
+  env: Env,
+  r: RolloutView & { modelId: number },
+  sequence: number,
+  budget: StepBudget,
+): Promise<{ challenger: DriftArm; control: DriftArm } | null> {
   const cohort = stepCohort(r.id, 'sketches');
-  const [keptA, keptB] = await Promise.all([driftArm(env, r.modelId, r.challenger, '', cohort, sequence), driftArm(env, r.modelId, r.champion, '', cohort, sequence)]);
+  const [keptA, keptB] = await Promise.all([
+    driftArm(env, r.modelId, r.challenger, '', cohort, sequence),
+    driftArm(env, r.modelId, r.champion, '', cohort, sequence),
+  ]);
   if (keptA && keptB) {
     await ackArms(env, r, sequence, cohort);
     return { challenger: keptA, control: keptB };
   }
   const ready = await readyArms(env, r, sequence, cohort);
   if (!ready) return null;
-  const [la, lb] = await Promise.all([layoutForVersion(env, r.model, r.challenger), layoutForVersion(env, r.model, r.champion)]);
+  const [la, lb] = await Promise.all([
+    layoutForVersion(env, r.model, r.challenger),
+    layoutForVersion(env, r.model, r.champion),
+  ]);
   if (!la || !lb) return null; // a version without a baseline has no sketches to judge
   const share = stepReleaseRho(env) * stepSplit(r.plan.analysis).sketches; // the sketches channel's share (step-budget.ts)
   const [askA, askB] = [releaseNoiseForRho(la, share), releaseNoiseForRho(lb, share)];
   if (!(await budget.take(Math.max(rhoSpent(la, askA), rhoSpent(lb, askB))))) return null;
-  const [ra, rb] = await Promise.all([ready.challenger.release(ready.need, askA), ready.champion.release(ready.need, askB)]);
+  const [ra, rb] = await Promise.all([
+    ready.challenger.release(ready.need, askA),
+    ready.champion.release(ready.need, askB),
+  ]);
   await crashPoint(env, 'step-sketches:after-release');
   if (!ra.released || !rb.released || !ra.noise || !rb.noise) return null;
   const [na, nb] = [ra.noise, rb.noise];
   const spent = Math.max(rhoSpent(la, na), rhoSpent(lb, nb)); // disjoint devices in the two arms: the larger spend
   const at = new Date().toISOString();
-  const [va, vb] = [detectDrift(la, ra.released, { ...DEFAULT_DETECT, minDevices: ready.need, noise: na }), detectDrift(lb, rb.released, { ...DEFAULT_DETECT, minDevices: ready.need, noise: nb })];
+  const [va, vb] = [
+    detectDrift(la, ra.released, { ...DEFAULT_DETECT, minDevices: ready.need, noise: na }),
+    detectDrift(lb, rb.released, { ...DEFAULT_DETECT, minDevices: ready.need, noise: nb }),
+  ];
   const row = (version: number, x: SketchAggregate, verdict: DriftVerdict, noise: typeof na) =>
-    env.DB.prepare('INSERT INTO drift_windows (model_id, version, window, cohort, devices, released, aggregate, verdict, alarm, noise_sigma, noise, closed_at) VALUES (?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?)')
-      .bind(r.modelId, version, sequence, cohort, x.devices, JSON.stringify(x), JSON.stringify(verdict), verdict.alarm ? 1 : 0, noise.components, JSON.stringify(noise), at);
+    env.DB.prepare(
+      'INSERT INTO drift_windows (model_id, version, window, cohort, devices, released, aggregate, verdict, alarm, noise_sigma, noise, closed_at) VALUES (?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?)',
+    ).bind(
+      r.modelId,
+      version,
+      sequence,
+      cohort,
+      x.devices,
+      JSON.stringify(x),
+      JSON.stringify(verdict),
+      verdict.alarm ? 1 : 0,
+      noise.components,
+      JSON.stringify(noise),
+      at,
+    );
   await env.DB.batch([
     row(r.challenger, ra.released, va, na),
     row(r.champion, rb.released, vb, nb),
@@ -142,7 +217,10 @@ async function stepDriftArms(env: Env, r: RolloutView & { modelId: number }, seq
   ]);
   await crashPoint(env, 'step-sketches:after-commit');
   await ackArms(env, r, sequence, cohort);
-  return { challenger: { devices: ra.released.devices, outputs: va.outputs, closedAt: at }, control: { devices: rb.released.devices, outputs: vb.outputs, closedAt: at } };
+  return {
+    challenger: { devices: ra.released.devices, outputs: va.outputs, closedAt: at },
+    control: { devices: rb.released.devices, outputs: vb.outputs, closedAt: at },
+  };
 }
 
 /**
@@ -154,23 +232,35 @@ function project(m: MetricResult, step: { challenger: Arm; control: Arm; reporte
   if (m.status !== 'inconclusive' || !m.sequence || m.observed === null || m.standardError === null) return;
   const elapsed = (Date.now() - Date.parse(since)) / 1000;
   m.projection = projectDecision({
-    observed: m.observed, variance: m.standardError ** 2, tolerance: m.threshold, alpha: m.sequence.alpha,
-    devices: Math.min(m.sample.challenger, m.sample.control), releases: m.sequence.releases,
-    noiseSigma: Math.max(step.challenger.noise, step.control.noise), reported: step.reported,
+    observed: m.observed,
+    variance: m.standardError ** 2,
+    tolerance: m.threshold,
+    alpha: m.sequence.alpha,
+    devices: Math.min(m.sample.challenger, m.sample.control),
+    releases: m.sequence.releases,
+    noiseSigma: Math.max(step.challenger.noise, step.control.noise),
+    reported: step.reported,
     perSecond: elapsed > 0 ? step.reported / elapsed : null,
   });
 }
 
 export async function analyse(env: Env, r: RolloutView & { modelId: number }): Promise<Decision> {
   const since = r.stepStartedAt ?? new Date(0).toISOString();
-  const sequence = env.AGGREGATES ? (await env.DB.prepare('SELECT sequence FROM models WHERE id = ?').bind(r.modelId).first<{ sequence: number }>())?.sequence : undefined;
+  const sequence = env.AGGREGATES
+    ? (await env.DB.prepare('SELECT sequence FROM models WHERE id = ?').bind(r.modelId).first<{ sequence: number }>())
+        ?.sequence
+    : undefined;
   const budget = stepBudget(env, r.modelId);
   const step = sequence === undefined ? null : await stepIncrements(env, r, sequence, budget);
   // The step's own records when there are enough; else the day's windows: the control range when
   // its devices reported (equal size, same days), else every champion device.
   const [challenger, controlRange, champion] = step
     ? [step.challenger, step.control, null]
-    : await Promise.all([arm(env, r.modelId, r.challenger, since), arm(env, r.modelId, r.champion, since, 'health-control'), arm(env, r.modelId, r.champion, since)]);
+    : await Promise.all([
+        arm(env, r.modelId, r.challenger, since),
+        arm(env, r.modelId, r.champion, since, 'health-control'),
+        arm(env, r.modelId, r.champion, since),
+      ]);
   const control = controlRange ?? champion;
   const needsOutputs = r.plan.analysis.some((c) => OUTPUT_METRICS.has(c.metric));
   // Output metrics: the step's own sketches (challenger vs control range) when both arms sent
@@ -178,16 +268,24 @@ export async function analyse(env: Env, r: RolloutView & { modelId: number }): P
   const stepDrift = needsOutputs && sequence !== undefined ? await stepDriftArms(env, r, sequence, budget) : null;
   const [challengerDrift, championDrift] = stepDrift
     ? [stepDrift.challenger, stepDrift.control]
-    : needsOutputs ? await Promise.all([driftArm(env, r.modelId, r.challenger, since), driftArm(env, r.modelId, r.champion, since)]) : [null, null];
+    : needsOutputs
+      ? await Promise.all([driftArm(env, r.modelId, r.challenger, since), driftArm(env, r.modelId, r.champion, since)])
+      : [null, null];
   // The step's increments are checked after every release: the always-valid rule, α split over the
   // plan's rate metrics. A day's window is one look at its own data: the fixed rule, as before.
-  const rule: Rule = step ? { kind: 'sequential', alpha: alphaPerMetric(r.plan.analysis.filter((c) => isRateMetric(c.metric)).length) } : { kind: 'fixed' };
+  const rule: Rule = step
+    ? { kind: 'sequential', alpha: alphaPerMetric(r.plan.analysis.filter((c) => isRateMetric(c.metric)).length) }
+    : { kind: 'fixed' };
   // Load and verify failures: a step's own records carry none (a device sends its step record
   // after predicting with the version it already loaded), so they are judged on the windows' health
   // of the versions — one look each, the fixed rule — whatever the other metrics use.
   const needsLoads = step && r.plan.analysis.some((c) => LOAD_METRICS.has(c.metric));
   const loads = needsLoads
-    ? await Promise.all([arm(env, r.modelId, r.challenger, since), arm(env, r.modelId, r.champion, since, 'health-control'), arm(env, r.modelId, r.champion, since)])
+    ? await Promise.all([
+        arm(env, r.modelId, r.challenger, since),
+        arm(env, r.modelId, r.champion, since, 'health-control'),
+        arm(env, r.modelId, r.champion, since),
+      ])
     : null;
   const metrics = r.plan.analysis.map((check) => {
     if (OUTPUT_METRICS.has(check.metric)) return judgeOutputs(check, challengerDrift, championDrift);
@@ -196,19 +294,31 @@ export async function analyse(env: Env, r: RolloutView & { modelId: number }): P
   });
   if (step) for (const m of metrics) project(m, step, since);
   // Both arms hold only devices the targeting admits (control devices name the rollout their ticket gave).
-  if (challenger && controlRange) metrics.push(sampleRatio(challenger.devices, controlRange.devices, challenger.closedAt));
+  if (challenger && controlRange)
+    metrics.push(sampleRatio(challenger.devices, controlRange.devices, challenger.closedAt));
   // SPEC 11.3: a decision resting on too few client networks is withheld, a rollback included.
   const floor = challenger && control ? networkFloor(challenger, control, vars(env).ROLLOUT_MIN_NETWORKS) : null;
   if (floor) metrics.push(floor);
   const failed = metrics.filter((m) => m.status === 'fail');
   const withheld = floor?.status === 'no_data';
-  const outcome = withheld ? 'hold' : failed.some((m) => m.critical) ? 'rollback' : metrics.length > 0 && metrics.every((m) => m.status === 'pass') ? 'promote' : 'hold';
+  const outcome = withheld
+    ? 'hold'
+    : failed.some((m) => m.critical)
+      ? 'rollback'
+      : metrics.length > 0 && metrics.every((m) => m.status === 'pass')
+        ? 'promote'
+        : 'hold';
   const pending = metrics.filter((m) => m.status !== 'pass').map((m) => `${m.metric} ${m.status.replace('_', ' ')}`);
   const summary = withheld
     ? `hold: the evidence rests on ${floor!.observed} client networks in the thinner arm (< ${floor!.threshold}); no automatic decision${failed.length ? ` (would fail: ${failed.map((m) => m.metric).join(', ')})` : ''}`
     : outcome === 'rollback'
-    ? `roll back: ${failed.filter((m) => m.critical).map((m) => `${m.metric} ${m.observed?.toFixed(4)} > ${m.threshold}`).join(', ')}`
-    : outcome === 'promote' ? `promote: all ${metrics.length} metrics within tolerance` : `hold: ${pending.join(', ')}`
-      + (budget.refused ? " (today's step privacy budget is spent: waiting for the day's window)" : '');
+      ? `roll back: ${failed
+          .filter((m) => m.critical)
+          .map((m) => `${m.metric} ${m.observed?.toFixed(4)} > ${m.threshold}`)
+          .join(', ')}`
+      : outcome === 'promote'
+        ? `promote: all ${metrics.length} metrics within tolerance`
+        : `hold: ${pending.join(', ')}` +
+          (budget.refused ? " (today's step privacy budget is spent: waiting for the day's window)" : '');
   return { outcome, summary, step: r.step, at: new Date().toISOString(), metrics };
 }

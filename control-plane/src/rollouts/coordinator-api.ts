@@ -9,7 +9,12 @@ import type { RolloutAction, RolloutView } from './machine.ts';
 
 /** One transition of a rollout, as store.ts applies it. */
 export interface TransitionInput {
-  action: RolloutAction; actor: string; reason?: string; evidence?: RolloutDecision; expectStep?: number; at?: Date;
+  action: RolloutAction;
+  actor: string;
+  reason?: string;
+  evidence?: RolloutDecision;
+  expectStep?: number;
+  at?: Date;
 }
 
 /** An action's outcome; coded errors come back as values (an exception loses its code crossing RPC). */

@@ -30,7 +30,10 @@ export class RolloutCoordinator extends DurableObject<Env> implements Coordinato
         else if (after.state !== 'paused') await this.ctx.storage.deleteAlarm();
         return { view: after };
       } catch (e) {
-        if (e instanceof ApiError || e instanceof ProtocolError) return { error: { code: e.code, message: e.message, ...(e.details === undefined ? {} : { details: e.details }) } };
+        if (e instanceof ApiError || e instanceof ProtocolError)
+          return {
+            error: { code: e.code, message: e.message, ...(e.details === undefined ? {} : { details: e.details }) },
+          };
         throw e;
       }
     });
@@ -54,7 +57,10 @@ export class RolloutCoordinator extends DurableObject<Env> implements Coordinato
         running = await this.tick(id);
       } catch (e) {
         running = !(e instanceof ApiError && e.code === 'not_found'); // a rollout that is gone needs no ticks
-        console.error(`rollout ${id}: tick failed${running ? ', retrying on the next one' : ''}:`, e instanceof Error ? e.message : e);
+        console.error(
+          `rollout ${id}: tick failed${running ? ', retrying on the next one' : ''}:`,
+          e instanceof Error ? e.message : e,
+        );
       }
       if (running) await this.schedule();
     });
@@ -68,12 +74,22 @@ export class RolloutCoordinator extends DurableObject<Env> implements Coordinato
     if (!r.stepStartedAt || Date.now() - Date.parse(r.stepStartedAt) < bakeMs) return true;
     // A failing analysis must not leave an old decision standing: it holds, and says why.
     const decision = await analyse(this.env, r).catch((e: unknown) => ({
-      outcome: 'hold' as const, summary: `hold: analysis failed (${e instanceof Error ? e.message : String(e)})`, step: r.step, at: new Date().toISOString(), metrics: [],
+      outcome: 'hold' as const,
+      summary: `hold: analysis failed (${e instanceof Error ? e.message : String(e)})`,
+      step: r.step,
+      at: new Date().toISOString(),
+      metrics: [],
     }));
     await this.env.DB.prepare('UPDATE rollouts SET decision = ? WHERE id = ?').bind(JSON.stringify(decision), id).run();
     if (decision.outcome !== 'hold') {
       const action = decision.outcome === 'promote' ? 'promote' : 'rollback';
-      const { eventId } = await applyTransition(this.env.DB, id, { action, actor: 'analysis', reason: decision.summary, evidence: decision, expectStep: r.step });
+      const { eventId } = await applyTransition(this.env.DB, id, {
+        action,
+        actor: 'analysis',
+        reason: decision.summary,
+        evidence: decision,
+        expectStep: r.step,
+      });
       await enqueueEvent(this.env, eventId);
     }
     return (await findRollout(this.env.DB, id)).state === 'running';

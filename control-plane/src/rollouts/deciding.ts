@@ -27,7 +27,8 @@ export interface PowerRule {
   /** sequential: the family α over the plan's rate metrics (Bonferroni-split per metric). */
   alpha: number;
   /** Power a harmless challenger must pass with, and its normal quantile. */
-  power: number; zPower: number;
+  power: number;
+  zPower: number;
   /** Days of devices one decision may rest on (fixed: one day's window). */
   evidenceDays: number;
   /** Evidence accumulates over the whole step: its bake counts as evidence days too. */
@@ -37,9 +38,27 @@ export interface PowerRule {
 }
 
 /** Today's windows and the rule before issue 16: observed ± 2 SE on one release, 80 % power. */
-export const FIXED_RULE: PowerRule = { kind: 'fixed', seMultiplier: 2, alpha: 0.05, power: 0.8, zPower: 0.8416, evidenceDays: 1, accumulates: false, releaseFloor: 1000 };
+export const FIXED_RULE: PowerRule = {
+  kind: 'fixed',
+  seMultiplier: 2,
+  alpha: 0.05,
+  power: 0.8,
+  zPower: 0.8416,
+  evidenceDays: 1,
+  accumulates: false,
+  releaseFloor: 1000,
+};
 /** A step's rule since issue 16: always-valid increments; a harmless challenger passes all its metrics with 95 % power (the issue's target). */
-export const SEQUENTIAL_RULE: PowerRule = { kind: 'sequential', seMultiplier: 0, alpha: SEQUENTIAL_ALPHA, power: 0.95, zPower: 1.6449, evidenceDays: 1, accumulates: true, releaseFloor: 1000 };
+export const SEQUENTIAL_RULE: PowerRule = {
+  kind: 'sequential',
+  seMultiplier: 0,
+  alpha: SEQUENTIAL_ALPHA,
+  power: 0.95,
+  zPower: 1.6449,
+  evidenceDays: 1,
+  accumulates: true,
+  releaseFloor: 1000,
+};
 
 type Metric = MetricCheck['metric'];
 
@@ -48,7 +67,11 @@ type Metric = MetricCheck['metric'];
  * window to read them from (plan-check.ts ratesOf reads the champion's latest).
  */
 export const TYPICAL_RATES: Partial<Record<Metric, number>> = {
-  load_failure_rate: 0.01, verify_failure_rate: 0.001, inference_error_rate: 0.01, non_finite_rate: 0.001, label_accuracy: 0.9,
+  load_failure_rate: 0.01,
+  verify_failure_rate: 0.001,
+  inference_error_rate: 0.01,
+  non_finite_rate: 0.001,
+  label_accuracy: 0.9,
 };
 /** Metrics judged by a confidence interval; the rest (latency, output verdicts) need only their sample. */
 export const isSeMetric = (m: Metric) => TYPICAL_RATES[m] !== undefined;
@@ -59,7 +82,8 @@ export function differenceVariance(rate: number, nA: number, nB: number, sigma: 
 }
 
 /** SE of the difference of two device shares, each with noise σ on its count (judge.ts's variance). */
-export const differenceSE = (rate: number, nA: number, nB: number, sigma: number): number => Math.sqrt(differenceVariance(rate, nA, nB, sigma));
+export const differenceSE = (rate: number, nA: number, nB: number, sigma: number): number =>
+  Math.sqrt(differenceVariance(rate, nA, nB, sigma));
 
 /**
  * The normal quantile a metric's margin adds: the fixed rule's power is per metric (as before issue
@@ -68,17 +92,23 @@ export const differenceSE = (rate: number, nA: number, nB: number, sigma: number
  * ~81 % of the time.
  */
 export const zFor = (rule: PowerRule, rateMetrics: number): number =>
-  (rule.kind === 'fixed' ? rule.zPower : normalQuantile(1 - (1 - rule.power) / Math.max(1, rateMetrics)));
+  rule.kind === 'fixed' ? rule.zPower : normalQuantile(1 - (1 - rule.power) / Math.max(1, rateMetrics));
 
 /** What a harmless challenger's observed difference must stay below the tolerance by (module comment). */
 export function decisionMargin(variance: number, tolerance: number, rule: PowerRule, rateMetrics: number): number {
   if (!Number.isFinite(variance)) return Infinity;
   const se = Math.sqrt(variance);
   if (rule.kind === 'fixed') return (rule.seMultiplier + rule.zPower) * se;
-  return halfWidth(variance, mixtureVariance(tolerance), alphaPerMetric(rateMetrics, rule.alpha)) + zFor(rule, rateMetrics) * se;
+  return (
+    halfWidth(variance, mixtureVariance(tolerance), alphaPerMetric(rateMetrics, rule.alpha)) +
+    zFor(rule, rateMetrics) * se
+  );
 }
 
-export interface Context { rate: number; rateMetrics: number }
+export interface Context {
+  rate: number;
+  rateMetrics: number;
+}
 
 /** The release sizes (thinner arm) a sequential step looks at: f, 4f, 16f … (at most 12 looks). */
 export const looksAt = (floor: number): number[] => Array.from({ length: 12 }, (_, k) => floor * INCREMENT_GROWTH ** k);
@@ -88,7 +118,14 @@ export const looksAt = (floor: number): number[] => Array.from({ length: 12 }, (
  * of (k + z)·SE(t·dA, t·dB) = tol. Sequential: the first look of the increment schedule whose
  * margin fits (K releases behind it).
  */
-export function daysToDecide(check: MetricCheck, dA: number, dB: number, sigma: number, rule: PowerRule, ctx: Context): number {
+export function daysToDecide(
+  check: MetricCheck,
+  dA: number,
+  dB: number,
+  sigma: number,
+  rule: PowerRule,
+  ctx: Context,
+): number {
   if (!(dA > 0 && dB > 0)) return Infinity;
   const thinner = Math.min(dA, dB);
   const floor = Math.max(check.minSample, rule.releaseFloor);
@@ -96,7 +133,11 @@ export function daysToDecide(check: MetricCheck, dA: number, dB: number, sigma: 
   if (!(check.tolerance > 0)) return Infinity; // every measurement has noise: a zero tolerance can never pass
   if (rule.kind === 'sequential') {
     const looks = looksAt(floor);
-    const k = looks.findIndex((n, i) => decisionMargin(varianceAtLook(ctx.rate, n, dA, dB, sigma, i + 1), check.tolerance, rule, ctx.rateMetrics) <= check.tolerance);
+    const k = looks.findIndex(
+      (n, i) =>
+        decisionMargin(varianceAtLook(ctx.rate, n, dA, dB, sigma, i + 1), check.tolerance, rule, ctx.rateMetrics) <=
+        check.tolerance,
+    );
     return k < 0 ? Infinity : looks[k]! / thinner;
   }
   const a = (check.tolerance / (rule.seMultiplier + rule.zPower)) ** 2;
@@ -113,16 +154,25 @@ const varianceAtLook = (rate: number, n: number, dA: number, dB: number, sigma: 
  * release: what a derived plan's minSample is raised to, so its step can decide at its first look.
  * Bisection on n (the margin falls as n grows); Infinity when not below 10⁹.
  */
-export function singleReleaseSample(check: MetricCheck, ratio: number, sigma: number, rule: PowerRule, ctx: Context): number {
+export function singleReleaseSample(
+  check: MetricCheck,
+  ratio: number,
+  sigma: number,
+  rule: PowerRule,
+  ctx: Context,
+): number {
   if (!isSeMetric(check.metric)) return Math.max(check.minSample, rule.releaseFloor);
   if (!(check.tolerance > 0)) return Infinity;
-  const fits = (n: number) => decisionMargin(differenceVariance(ctx.rate, n, n * ratio, sigma, 1), check.tolerance, rule, ctx.rateMetrics) <= check.tolerance;
+  const fits = (n: number) =>
+    decisionMargin(differenceVariance(ctx.rate, n, n * ratio, sigma, 1), check.tolerance, rule, ctx.rateMetrics) <=
+    check.tolerance;
   let hi = 1;
   while (!fits(hi)) if ((hi *= 2) > 1e9) return Infinity;
   let lo = hi / 2;
   while (hi - lo > 1) {
     const mid = Math.floor((lo + hi) / 2);
-    if (fits(mid)) hi = mid; else lo = mid;
+    if (fits(mid)) hi = mid;
+    else lo = mid;
   }
   return hi;
 }

@@ -21,7 +21,16 @@
  * release floor already has); under replace-one adjacency the partition is fixed and it is exact.
  */
 import { aggregateStub, vars, windowSeconds } from '@modelfleet/server-shared';
-import { type ReleaseNoise, type SketchAggregate, type SketchLayout, healthLayout, mergeSketches, stepCohort, windowOf, windowStart } from '@modelfleet/protocol';
+import {
+  type ReleaseNoise,
+  type SketchAggregate,
+  type SketchLayout,
+  healthLayout,
+  mergeSketches,
+  stepCohort,
+  windowOf,
+  windowStart,
+} from '@modelfleet/protocol';
 import { DELTA } from '../drift/close.ts';
 import { summarizeHealth } from '../drift/health-summary.ts';
 import type { NetworkCounts } from '../drift/networks.ts';
@@ -42,21 +51,38 @@ import { planHealthNoise } from './step-budget.ts';
 export const stepReleaseRho = (env: Env): number => rhoFor(vars(env).DRIFT_EPSILON_PER_DAY, DELTA);
 
 /** What a model's step releases may still spend today (analysis.ts stepBudget). */
-export interface StepBudget { refused: boolean; take(rho: number): Promise<boolean> }
+export interface StepBudget {
+  refused: boolean;
+  take(rho: number): Promise<boolean>;
+}
 
-interface IncrementRow { version: number; increment: number; devices: number; aggregate: string; noise: string; networks: string | null; released_at: string }
+interface IncrementRow {
+  version: number;
+  increment: number;
+  devices: number;
+  aggregate: string;
+  noise: string;
+  networks: string | null;
+  released_at: string;
+}
 
 /** Devices a release needs in each arm: the release floor and the plan's smallest minSample. */
 export const releaseFloor = (env: Env, r: RolloutView): number =>
   Math.max(vars(env).DRIFT_MIN_DEVICES, Math.min(...r.plan.analysis.map((c) => c.minSample)));
 
 /** When the ledger's current window began (the UTC day, with day windows: WINDOW_SECONDS). */
-const windowBegan = (env: Env) => windowStart(windowOf(new Date(), windowSeconds(env)), windowSeconds(env)).toISOString();
+const windowBegan = (env: Env) =>
+  windowStart(windowOf(new Date(), windowSeconds(env)), windowSeconds(env)).toISOString();
 
 /** A step's recorded increments, oldest first (both arms). */
 async function readIncrements(env: Env, rolloutId: string, sequence: number): Promise<IncrementRow[]> {
-  return (await env.DB.prepare('SELECT version, increment, devices, aggregate, noise, networks, released_at FROM step_increments WHERE rollout_id = ? AND sequence = ? ORDER BY increment')
-    .bind(rolloutId, sequence).all<IncrementRow>()).results;
+  return (
+    await env.DB.prepare(
+      'SELECT version, increment, devices, aggregate, noise, networks, released_at FROM step_increments WHERE rollout_id = ? AND sequence = ? ORDER BY increment',
+    )
+      .bind(rolloutId, sequence)
+      .all<IncrementRow>()
+  ).results;
 }
 
 /**
@@ -64,13 +90,26 @@ async function readIncrements(env: Env, rolloutId: string, sequence: number): Pr
  * noised sums, never fresh noise), releases a new one when both arms are ready and the budget
  * allows, and returns each arm as the sum of all its recorded increments (null before the first).
  */
-export async function stepIncrements(env: Env, r: RolloutView & { modelId: number }, sequence: number, budget: StepBudget): Promise<{ challenger: Arm; control: Arm; reported: number } | null> {
+export async function stepIncrements(
+  env: Env,
+  r: RolloutView & { modelId: number },
+  sequence: number,
+  budget: StepBudget,
+): Promise<{ challenger: Arm; control: Arm; reported: number } | null> {
   const cohort = stepCohort(r.id);
-  const stubs = [aggregateStub(env, r.model, r.challenger, sequence, cohort), aggregateStub(env, r.model, r.champion, sequence, cohort)] as const;
+  const stubs = [
+    aggregateStub(env, r.model, r.challenger, sequence, cohort),
+    aggregateStub(env, r.model, r.champion, sequence, cohort),
+  ] as const;
   const versions = [r.challenger, r.champion] as const;
   const floor = releaseFloor(env, r);
   let rows = await readIncrements(env, r.id, sequence);
-  const need = versions.map((v) => incrementNeed(floor, rows.filter((x) => x.version === v).reduce((s, x) => s + x.devices, 0)));
+  const need = versions.map((v) =>
+    incrementNeed(
+      floor,
+      rows.filter((x) => x.version === v).reduce((s, x) => s + x.devices, 0),
+    ),
+  );
   const [sa, sb] = await Promise.all(stubs.map((s) => s.status()));
   const pending = Boolean(sa!.pending || sb!.pending);
   const fresh = (x: typeof sa) => x!.unreleased ?? x!.devices; // devices since the last increment
@@ -87,10 +126,15 @@ type StepStub = ReturnType<typeof aggregateStub>;
 
 /** A step whose arms are ready (or hold a pending increment): what releasing its next increments needs. */
 interface ReadyStep {
-  r: RolloutView & { modelId: number }; sequence: number;
+  r: RolloutView & { modelId: number };
+  sequence: number;
   /** The arms' aggregates and versions: challenger, then control (on the champion). */
-  stubs: readonly [StepStub, StepStub]; versions: readonly [number, number];
-  rows: IncrementRow[]; need: number[]; pending: boolean; budget: StepBudget;
+  stubs: readonly [StepStub, StepStub];
+  versions: readonly [number, number];
+  rows: IncrementRow[];
+  need: number[];
+  pending: boolean;
+  budget: StepBudget;
 }
 
 /** Releases the arms' next increments when the budget allows and records the new ones; true when any was recorded. */
@@ -106,8 +150,15 @@ async function releaseIncrements(env: Env, step: ReadyStep): Promise<boolean> {
   const released = await Promise.all(stubs.map((s, i) => s.releaseIncrement(need[i]!, asked)));
   await crashPoint(env, 'step-health:after-release');
   const networks = await Promise.all(stubs.map((s) => s.networkCounts()));
-  const fresh = released.map((x, i) => ({ x, version: versions[i]!, networks: networks[i]! }))
-    .filter(({ x, version }) => x.index !== null && x.released && x.noise && !rows.some((row) => row.version === version && row.increment === x.index));
+  const fresh = released
+    .map((x, i) => ({ x, version: versions[i]!, networks: networks[i]! }))
+    .filter(
+      ({ x, version }) =>
+        x.index !== null &&
+        x.released &&
+        x.noise &&
+        !rows.some((row) => row.version === version && row.increment === x.index),
+    );
   if (fresh.length > 0) {
     await recordIncrements(env, step, layout, fresh, charged);
     await crashPoint(env, 'step-health:after-commit');
@@ -117,22 +168,54 @@ async function releaseIncrements(env: Env, step: ReadyStep): Promise<boolean> {
   return fresh.length > 0;
 }
 
-type FreshIncrement = { x: Awaited<ReturnType<StepStub['releaseIncrement']>>; version: number; networks: NetworkCounts };
+type FreshIncrement = {
+  x: Awaited<ReturnType<StepStub['releaseIncrement']>>;
+  version: number;
+  networks: NetworkCounts;
+};
 
 /** The new increments in D1 and their spend in the privacy ledger, in one batch. */
-async function recordIncrements(env: Env, step: ReadyStep, layout: SketchLayout, fresh: FreshIncrement[], charged: boolean): Promise<void> {
+async function recordIncrements(
+  env: Env,
+  step: ReadyStep,
+  layout: SketchLayout,
+  fresh: FreshIncrement[],
+  charged: boolean,
+): Promise<void> {
   const { r, sequence } = step;
   const at = new Date().toISOString();
   const rho = Math.max(...fresh.map(({ x }) => rhoSpent(layout, x.noise!))); // disjoint devices in the two arms: one spend
   const insert = ({ x, version, networks: n }: FreshIncrement) =>
-    env.DB.prepare('INSERT OR IGNORE INTO step_increments (model_id, rollout_id, sequence, version, increment, devices, aggregate, noise, rho, networks, released_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)')
-      .bind(r.modelId, r.id, sequence, version, x.index, x.devices, JSON.stringify(x.released), JSON.stringify(x.noise), rhoSpent(layout, x.noise!), JSON.stringify(n), at);
+    env.DB.prepare(
+      'INSERT OR IGNORE INTO step_increments (model_id, rollout_id, sequence, version, increment, devices, aggregate, noise, rho, networks, released_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+    ).bind(
+      r.modelId,
+      r.id,
+      sequence,
+      version,
+      x.index,
+      x.devices,
+      JSON.stringify(x.released),
+      JSON.stringify(x.noise),
+      rhoSpent(layout, x.noise!),
+      JSON.stringify(n),
+      at,
+    );
   // The ledger sums each device's loss: a later increment of the day adds none (ρ = 0, module comment).
   const [scope, spent] = charged ? ['step-increment', 0] : ['step', rho];
   await env.DB.batch([
     ...fresh.map(insert),
-    env.DB.prepare("INSERT INTO privacy_ledger (model_id, window, rho, epsilon, delta, released_at, scope, channel) VALUES (?, ?, ?, ?, ?, ?, ?, 'step-health')")
-      .bind(r.modelId, windowOf(new Date(), windowSeconds(env)), spent, spent > 0 ? epsilonFor(spent, DELTA) : 0, DELTA, at, scope),
+    env.DB.prepare(
+      "INSERT INTO privacy_ledger (model_id, window, rho, epsilon, delta, released_at, scope, channel) VALUES (?, ?, ?, ?, ?, ?, ?, 'step-health')",
+    ).bind(
+      r.modelId,
+      windowOf(new Date(), windowSeconds(env)),
+      spent,
+      spent > 0 ? epsilonFor(spent, DELTA) : 0,
+      DELTA,
+      at,
+      scope,
+    ),
   ]);
 }
 
@@ -143,7 +226,10 @@ function armOf(rows: IncrementRow[], version: number): Arm | null {
   const sum = mine.map((x) => JSON.parse(x.aggregate) as SketchAggregate).reduce((a, b) => mergeSketches(a, b));
   const last = mine.at(-1)!;
   return {
-    devices: sum.devices, summary: summarizeHealth(sum), releases: mine.length, closedAt: last.released_at,
+    devices: sum.devices,
+    summary: summarizeHealth(sum),
+    releases: mine.length,
+    closedAt: last.released_at,
     noise: combinedNoise(mine.map((x) => (JSON.parse(x.noise) as ReleaseNoise).categoricalBins)),
     networks: last.networks ? (JSON.parse(last.networks) as NetworkCounts) : null, // the step aggregate's counts so far
   };

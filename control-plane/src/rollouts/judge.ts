@@ -37,7 +37,14 @@ export interface Decision {
  * One arm's released health: `noise` is the σ (in devices) of the noise on its counts — for a sum
  * of releases, √Σσ² (sequential.ts combinedNoise) — and `releases` how many releases it sums.
  */
-export interface Arm { devices: number; summary: HealthSummary; noise: number; closedAt: string; networks?: NetworkCounts | null; releases?: number }
+export interface Arm {
+  devices: number;
+  summary: HealthSummary;
+  noise: number;
+  closedAt: string;
+  networks?: NetworkCounts | null;
+  releases?: number;
+}
 
 /**
  * How a rate is judged: 'fixed' (one look: observed ± 2 SE against the tolerance — the daily
@@ -48,8 +55,11 @@ export type Rule = { kind: 'fixed' } | { kind: 'sequential'; alpha: number };
 const FIXED: Rule = { kind: 'fixed' };
 
 /** A version's released drift verdict (its output monitoring) in the latest window after `since`. */
-export interface DriftArm { devices: number; outputs: OutputVerdict | null; closedAt: string }
-
+export interface DriftArm {
+  devices: number;
+  outputs: OutputVerdict | null;
+  closedAt: string;
+}
 
 /**
  * Output metrics from the drift verdicts: prediction drift fails when the challenger's predictions
@@ -62,7 +72,13 @@ export function judgeOutputs(check: MetricCheck, challenger: DriftArm | null, co
   const a = challenger?.outputs;
   const b = control?.outputs;
   if (!a || !b || sample.challenger < check.minSample || sample.control < check.minSample) {
-    return { ...base, status: 'no_data', observed: null, sample, freshness: challenger && control ? [challenger.closedAt, control.closedAt].sort()[0]! : null };
+    return {
+      ...base,
+      status: 'no_data',
+      observed: null,
+      sample,
+      freshness: challenger && control ? [challenger.closedAt, control.closedAt].sort()[0]! : null,
+    };
   }
   const freshness = [challenger!.closedAt, control!.closedAt].sort()[0]!;
   if (check.metric === 'prediction_drift') {
@@ -88,7 +104,8 @@ const RATES: Record<string, (h: HealthSummary) => { value: number; n: number; be
 };
 
 /** A rate metric's value in a released health summary (power analysis reads the fleet's rates this way); undefined for other metrics. */
-export const metricRate = (metric: string, h: HealthSummary): { value: number; n: number } | undefined => RATES[metric]?.(h);
+export const metricRate = (metric: string, h: HealthSummary): { value: number; n: number } | undefined =>
+  RATES[metric]?.(h);
 
 /**
  * Failures to load or verify the model. Only devices that loaded a version in the period report
@@ -102,19 +119,38 @@ export const LOAD_METRICS: ReadonlySet<string> = new Set(['load_failure_rate', '
 /** The metrics a sequential rule splits its α over (those with a standard error). */
 export const isRateMetric = (metric: string): boolean => metric in RATES;
 
-export function judge(check: MetricCheck, challenger: Arm | null, control: Arm | null, rule: Rule = FIXED): MetricResult {
+export function judge(
+  check: MetricCheck,
+  challenger: Arm | null,
+  control: Arm | null,
+  rule: Rule = FIXED,
+): MetricResult {
   const base = { metric: check.metric, threshold: check.tolerance, critical: check.critical };
-  const noData = (sample = { challenger: challenger?.devices ?? 0, control: control?.devices ?? 0 }): MetricResult =>
-    ({ ...base, status: 'no_data', observed: null, standardError: null, sample, freshness: challenger && control ? [challenger.closedAt, control.closedAt].sort()[0]! : null });
+  const noData = (sample = { challenger: challenger?.devices ?? 0, control: control?.devices ?? 0 }): MetricResult => ({
+    ...base,
+    status: 'no_data',
+    observed: null,
+    standardError: null,
+    sample,
+    freshness: challenger && control ? [challenger.closedAt, control.closedAt].sort()[0]! : null,
+  });
   if (!challenger || !control) return noData();
   const freshness = [challenger.closedAt, control.closedAt].sort()[0]!;
   if (check.metric === 'latency_p95_ms') {
     const a = challenger.summary.latency;
     const b = control.summary.latency;
     const sample = { challenger: a.devices, control: b.devices };
-    if (a.devices < check.minSample || b.devices < check.minSample || a.p95Ms === null || b.p95Ms === null) return noData(sample);
+    if (a.devices < check.minSample || b.devices < check.minSample || a.p95Ms === null || b.p95Ms === null)
+      return noData(sample);
     const observed = a.p95Ms - b.p95Ms;
-    return { ...base, status: observed <= check.tolerance ? 'pass' : 'fail', observed, standardError: null, sample, freshness };
+    return {
+      ...base,
+      status: observed <= check.tolerance ? 'pass' : 'fail',
+      observed,
+      standardError: null,
+      sample,
+      freshness,
+    };
   }
   const rate = RATES[check.metric];
   if (!rate) return noData({ challenger: 0, control: 0 }); // sketch and feedback metrics: not wired yet
@@ -124,15 +160,29 @@ export function judge(check: MetricCheck, challenger: Arm | null, control: Arm |
   const b = LOAD_METRICS.has(check.metric) && measured.n === 0 ? { value: 0, n: Infinity } : measured;
   const sample = { challenger: a.n, control: Number.isFinite(b.n) ? b.n : 0 };
   if (a.n < check.minSample || b.n < check.minSample) return noData(sample);
-  const variance = (p: number, n: number, noise: number) => (Number.isFinite(n) ? (p * (1 - p)) / n + (noise / n) ** 2 : 0);
+  const variance = (p: number, n: number, noise: number) =>
+    Number.isFinite(n) ? (p * (1 - p)) / n + (noise / n) ** 2 : 0;
   const standardError = Math.sqrt(variance(a.value, a.n, challenger.noise) + variance(b.value, b.n, control.noise));
   const observed = a.better === 'higher' ? b.value - a.value : a.value - b.value;
   if (rule.kind === 'sequential') {
     const cs = sequentialStatus(observed, standardError ** 2, check.tolerance, rule.alpha);
     const releases = Math.max(challenger.releases ?? 1, control.releases ?? 1);
-    return { ...base, status: cs.status, observed, standardError, sample, freshness, sequence: { lower: cs.lower, upper: cs.upper, alpha: rule.alpha, releases } };
+    return {
+      ...base,
+      status: cs.status,
+      observed,
+      standardError,
+      sample,
+      freshness,
+      sequence: { lower: cs.lower, upper: cs.upper, alpha: rule.alpha, releases },
+    };
   }
-  const status = observed + 2 * standardError <= check.tolerance ? 'pass' : observed - 2 * standardError > check.tolerance ? 'fail' : 'inconclusive';
+  const status =
+    observed + 2 * standardError <= check.tolerance
+      ? 'pass'
+      : observed - 2 * standardError > check.tolerance
+        ? 'fail'
+        : 'inconclusive';
   return { ...base, status, observed, standardError, sample, freshness };
 }
 
@@ -145,11 +195,16 @@ export function sampleRatio(challenger: number, control: number, freshness: stri
   const n = challenger + control;
   const z = n > 0 ? (challenger - control) / Math.sqrt(n) : 0;
   return {
-    metric: 'sample_ratio', status: Math.abs(z) > 3.29 ? 'fail' : 'pass', threshold: 3.29, observed: z, standardError: null,
-    sample: { challenger, control }, freshness, critical: false,
+    metric: 'sample_ratio',
+    status: Math.abs(z) > 3.29 ? 'fail' : 'pass',
+    threshold: 3.29,
+    observed: z,
+    standardError: null,
+    sample: { challenger, control },
+    freshness,
+    critical: false,
   };
 }
-
 
 /**
  * The Sybil floor (drift/networks.ts): how many distinct client networks stand behind the thinner
@@ -161,7 +216,13 @@ export function networkFloor(challenger: Arm, control: Arm, floor: number): Metr
   if (!challenger.networks || !control.networks) return null;
   const [a, b] = [challenger.networks.networks, control.networks.networks];
   return {
-    metric: 'distinct_networks', status: Math.min(a, b) >= floor ? 'pass' : 'no_data', threshold: floor, observed: Math.min(a, b), standardError: null,
-    sample: { challenger: a, control: b }, freshness: [challenger.closedAt, control.closedAt].sort()[0]!, critical: false,
+    metric: 'distinct_networks',
+    status: Math.min(a, b) >= floor ? 'pass' : 'no_data',
+    threshold: floor,
+    observed: Math.min(a, b),
+    standardError: null,
+    sample: { challenger: a, control: b },
+    freshness: [challenger.closedAt, control.closedAt].sort()[0]!,
+    critical: false,
   };
 }

@@ -18,9 +18,11 @@ const live = (s: RolloutState) => (LIVE_STATES as readonly string[]).includes(s)
  * promote — someone else promoted first — into a conflict instead of a second advance.
  */
 export function transition(v: RolloutView, action: RolloutAction, at: string, expectStep?: number): RolloutView {
-  const refuse = (why: string) => new ProtocolError('conflict', `cannot ${action} rollout ${v.id}: ${why}`, { state: v.state, step: v.step });
+  const refuse = (why: string) =>
+    new ProtocolError('conflict', `cannot ${action} rollout ${v.id}: ${why}`, { state: v.state, step: v.step });
   if (!live(v.state)) throw refuse(`it already ended (${v.state})`);
-  if (expectStep !== undefined && expectStep !== v.step) throw refuse(`it is at step ${v.step} now, not ${expectStep} (someone acted first)`);
+  if (expectStep !== undefined && expectStep !== v.step)
+    throw refuse(`it is at step ${v.step} now, not ${expectStep} (someone acted first)`);
   const last = v.plan.steps.length - 1;
   switch (action) {
     case 'start':
@@ -29,7 +31,13 @@ export function transition(v: RolloutView, action: RolloutAction, at: string, ex
     case 'promote':
       if (v.state === 'draft') throw refuse('it has not started');
       if (v.step >= last) return { ...v, state: 'promoted', percent: 100, stepStartedAt: at };
-      return { ...v, state: 'running', step: v.step + 1, percent: v.plan.steps[v.step + 1]!.percent, stepStartedAt: at };
+      return {
+        ...v,
+        state: 'running',
+        step: v.step + 1,
+        percent: v.plan.steps[v.step + 1]!.percent,
+        stepStartedAt: at,
+      };
     case 'pause':
       if (v.state !== 'running') throw refuse(`it is ${v.state}`);
       return { ...v, state: 'paused' };
@@ -55,8 +63,7 @@ export function replay(records: { action: string; at: string; after: unknown }[]
       // The create record also carries the plan's power report: evidence, not state.
       const { power: _power, ...view } = r.after as RolloutView & { power?: unknown };
       v = view;
-    }
-    else if (v) v = transition(v, action as RolloutAction, (r.after as RolloutView | null)?.stepStartedAt ?? r.at);
+    } else if (v) v = transition(v, action as RolloutAction, (r.after as RolloutView | null)?.stepStartedAt ?? r.at);
   }
   return v;
 }

@@ -13,7 +13,11 @@ import { deriveDefaults } from './plan-defaults.ts';
 import { type Fleet, type Privacy, SEQUENTIAL_RULE, TYPICAL_RATES, isSeMetric, powerReport } from './power.ts';
 import { stepPrivacy } from './step-budget.ts';
 
-export interface PlanSettings { DRIFT_EPSILON_PER_DAY?: string | undefined; DRIFT_MIN_DEVICES?: string | undefined; WINDOW_SECONDS?: string | undefined }
+export interface PlanSettings {
+  DRIFT_EPSILON_PER_DAY?: string | undefined;
+  DRIFT_MIN_DEVICES?: string | undefined;
+  WINDOW_SECONDS?: string | undefined;
+}
 
 /** Daily windows the fleet size rests on (the latest week). */
 export const FLEET_WINDOWS = 7;
@@ -24,14 +28,22 @@ export const FLEET_WINDOWS = 7;
  * not noised), and the median over the latest FLEET_WINDOWS windows (robust to one odd day).
  */
 export async function fleetOf(db: D1Database, modelId: number, window = DAY_SECONDS): Promise<Fleet> {
-  const { results } = await db.prepare(
-    "SELECT window, SUM(devices) AS devices FROM drift_windows WHERE model_id = ? AND cohort IN ('health', 'health-control') GROUP BY window ORDER BY window DESC LIMIT ?",
-  ).bind(modelId, FLEET_WINDOWS).all<{ window: number; devices: number }>();
+  const { results } = await db
+    .prepare(
+      "SELECT window, SUM(devices) AS devices FROM drift_windows WHERE model_id = ? AND cohort IN ('health', 'health-control') GROUP BY window ORDER BY window DESC LIMIT ?",
+    )
+    .bind(modelId, FLEET_WINDOWS)
+    .all<{ window: number; devices: number }>();
   const counts = results.map((r) => r.devices).sort((a, b) => a - b);
   const mid = counts.length >> 1;
   const median = counts.length === 0 ? 0 : counts.length % 2 ? counts[mid]! : (counts[mid - 1]! + counts[mid]!) / 2;
   const kind = window === DAY_SECONDS ? 'daily' : `${window}-s`;
-  return { devicesPerDay: median, windows: counts.length, windowSeconds: window, basis: `median devices per ${kind} health window over the latest ${counts.length} window(s) (drift_windows, cohorts health + health-control)` };
+  return {
+    devicesPerDay: median,
+    windows: counts.length,
+    windowSeconds: window,
+    basis: `median devices per ${kind} health window over the latest ${counts.length} window(s) (drift_windows, cohorts health + health-control)`,
+  };
 }
 
 /**
@@ -53,9 +65,12 @@ export const RATE_WINDOWS = 30;
  * these rates; a metric seen in none of them keeps the typical rate.
  */
 async function ratesOf(db: D1Database, modelId: number): Promise<Fleet['rates']> {
-  const { results } = await db.prepare(
-    "SELECT w.verdict FROM drift_windows w JOIN aliases a ON a.model_id = w.model_id AND a.name = 'champion' AND a.version = w.version WHERE w.model_id = ? AND w.cohort = 'health' AND w.released = 1 AND w.verdict IS NOT NULL ORDER BY w.window DESC LIMIT ?",
-  ).bind(modelId, RATE_WINDOWS).all<{ verdict: string }>();
+  const { results } = await db
+    .prepare(
+      "SELECT w.verdict FROM drift_windows w JOIN aliases a ON a.model_id = w.model_id AND a.name = 'champion' AND a.version = w.version WHERE w.model_id = ? AND w.cohort = 'health' AND w.released = 1 AND w.verdict IS NOT NULL ORDER BY w.window DESC LIMIT ?",
+    )
+    .bind(modelId, RATE_WINDOWS)
+    .all<{ verdict: string }>();
   if (results.length === 0) return undefined;
   const summaries = results.map((r) => JSON.parse(r.verdict) as HealthSummary);
   const rates: NonNullable<Fleet['rates']> = {};
@@ -78,30 +93,66 @@ async function ratesOf(db: D1Database, modelId: number): Promise<Fleet['rates']>
  * tolerances and steps that do not grow are refused by the schema itself.
  */
 function planProblems(plan: RolloutPlan): string[] {
-  return plan.analysis.filter((c) => isSeMetric(c.metric) && c.tolerance <= 0)
-    .map((c) => `analysis.${c.metric}: a tolerance of 0 can never pass (every measured rate difference carries sampling and privacy noise); give the largest harm you accept, > 0`);
+  return plan.analysis
+    .filter((c) => isSeMetric(c.metric) && c.tolerance <= 0)
+    .map(
+      (c) =>
+        `analysis.${c.metric}: a tolerance of 0 can never pass (every measured rate difference carries sampling and privacy noise); give the largest harm you accept, > 0`,
+    );
 }
 
-export interface CheckedPlan { plan: RolloutPlan; power: PowerReport }
-export interface GivenPlan { plan: RolloutPlan; derived: { steps: boolean; analysis: boolean } }
+export interface CheckedPlan {
+  plan: RolloutPlan;
+  power: PowerReport;
+}
+export interface GivenPlan {
+  plan: RolloutPlan;
+  derived: { steps: boolean; analysis: boolean };
+}
 
 /** The plan as given, validated (coded `bad_request` with every problem); what it left out is noted for deriving. */
 export function parsePlan(planInput: unknown): GivenPlan {
   const parsed = RolloutPlan.safeParse(planInput ?? {});
-  if (!parsed.success) throw new ApiError('bad_request', `invalid rollout plan: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`, { issues: parsed.error.issues.map((i) => ({ path: i.path.map(String), message: i.message })) });
+  if (!parsed.success)
+    throw new ApiError(
+      'bad_request',
+      `invalid rollout plan: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+      { issues: parsed.error.issues.map((i) => ({ path: i.path.map(String), message: i.message })) },
+    );
   const problems = planProblems(parsed.data);
-  if (problems.length > 0) throw new ApiError('bad_request', `invalid rollout plan: ${problems.join('; ')}`, { problems });
+  if (problems.length > 0)
+    throw new ApiError('bad_request', `invalid rollout plan: ${problems.join('; ')}`, { problems });
   const input = (planInput ?? {}) as Record<string, unknown>; // an object: the schema accepted it
   return { plan: parsed.data, derived: { steps: input.steps === undefined, analysis: input.analysis === undefined } };
 }
 
 /** The plan with what it left out derived from the fleet, and its power report. */
-export async function checkPlan(db: D1Database, env: PlanSettings, modelId: number, given: GivenPlan, policy: { maxFirstStepPercent: number; minBakeSeconds: number }): Promise<CheckedPlan> {
+export async function checkPlan(
+  db: D1Database,
+  env: PlanSettings,
+  modelId: number,
+  given: GivenPlan,
+  policy: { maxFirstStepPercent: number; minBakeSeconds: number },
+): Promise<CheckedPlan> {
   const { derived } = given;
-  const [counts, rates, privacy] = await Promise.all([fleetOf(db, modelId, windowSeconds(env)), ratesOf(db, modelId), privacyOf(env, given.plan.analysis)]);
+  const [counts, rates, privacy] = await Promise.all([
+    fleetOf(db, modelId, windowSeconds(env)),
+    ratesOf(db, modelId),
+    privacyOf(env, given.plan.analysis),
+  ]);
   const fleet: Fleet = rates ? { ...counts, rates } : counts;
   const rule = { ...SEQUENTIAL_RULE, releaseFloor: vars(env).DRIFT_MIN_DEVICES };
-  const shape = deriveDefaults({ ...(derived.steps ? {} : { steps: given.plan.steps }), ...(derived.analysis ? {} : { analysis: given.plan.analysis }) }, fleet, privacy, rule, policy.maxFirstStepPercent, Math.max(3600, policy.minBakeSeconds));
+  const shape = deriveDefaults(
+    {
+      ...(derived.steps ? {} : { steps: given.plan.steps }),
+      ...(derived.analysis ? {} : { analysis: given.plan.analysis }),
+    },
+    fleet,
+    privacy,
+    rule,
+    policy.maxFirstStepPercent,
+    Math.max(3600, policy.minBakeSeconds),
+  );
   const plan: RolloutPlan = { ...given.plan, steps: shape.steps, analysis: shape.analysis };
   return { plan, power: powerReport(plan, fleet, privacy, rule, derived) };
 }

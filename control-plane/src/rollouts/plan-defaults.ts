@@ -6,14 +6,24 @@
 import { DEFAULT_ANALYSIS, DEFAULT_STEPS, type MetricCheck, type RolloutStep } from '@modelfleet/protocol';
 import { type PowerRule, SEQUENTIAL_RULE, daysToDecide, singleReleaseSample } from './deciding.ts';
 import {
-  type Fleet, type PlanShape, type Privacy, armsPerDay, contextOf, powerReport, reachableDays, windowOf,
+  type Fleet,
+  type PlanShape,
+  type Privacy,
+  armsPerDay,
+  contextOf,
+  powerReport,
+  reachableDays,
+  windowOf,
 } from './power.ts';
 import { fitTolerance } from './tolerance.ts';
 
 /** Default ladder of first steps, smallest first; each continues towards 100 % in larger steps. */
 const FIRST_STEPS = [1, 2, 5, 10, 25, 50];
 const stepsFrom = (first: number, bakeSeconds = 3600): RolloutStep[] =>
-  [first, ...[5, 10, 25, 50].filter((p) => p >= 2 * first && (first >= 5 || p !== 10)), 100].map((percent) => ({ percent, bakeSeconds }));
+  [first, ...[5, 10, 25, 50].filter((p) => p >= 2 * first && (first >= 5 || p !== 10)), 100].map((percent) => ({
+    percent,
+    bakeSeconds,
+  }));
 
 /** The loosest tolerance a derived default may have: beyond it the fleet is too small for an automatic plan. */
 export const MAX_DERIVED_TOLERANCE = 0.05;
@@ -28,12 +38,24 @@ export const MAX_DERIVED_TOLERANCE = 0.05;
  * data: the fixed defaults (the report says so). Tolerances come from the fleet's observed rates
  * (Fleet.rates) where the champion's health window gives them.
  */
-export function deriveDefaults(given: Partial<PlanShape>, fleet: Fleet, privacy: Privacy, rule: PowerRule = SEQUENTIAL_RULE, maxFirstPercent = 10, bakeSeconds = 3600): PlanShape {
-  if (fleet.windows === 0 || fleet.devicesPerDay <= 0) return { steps: given.steps ?? DEFAULT_STEPS, analysis: given.analysis ?? DEFAULT_ANALYSIS };
+export function deriveDefaults(
+  given: Partial<PlanShape>,
+  fleet: Fleet,
+  privacy: Privacy,
+  rule: PowerRule = SEQUENTIAL_RULE,
+  maxFirstPercent = 10,
+  bakeSeconds = 3600,
+): PlanShape {
+  if (fleet.windows === 0 || fleet.devicesPerDay <= 0)
+    return { steps: given.steps ?? DEFAULT_STEPS, analysis: given.analysis ?? DEFAULT_ANALYSIS };
   const firsts = FIRST_STEPS.filter((p) => p <= maxFirstPercent);
-  const ladder = given.steps ? [given.steps] : (firsts.length ? firsts : [maxFirstPercent]).map((p) => stepsFrom(p, bakeSeconds));
-  const withSamples = (steps: RolloutStep[], analysis: MetricCheck[]) => withFirstReleaseSample(steps, analysis, fleet, privacy, rule);
-  const decides = (steps: RolloutStep[], analysis: MetricCheck[]) => powerReport({ steps, analysis }, fleet, privacy, rule).canDecide;
+  const ladder = given.steps
+    ? [given.steps]
+    : (firsts.length ? firsts : [maxFirstPercent]).map((p) => stepsFrom(p, bakeSeconds));
+  const withSamples = (steps: RolloutStep[], analysis: MetricCheck[]) =>
+    withFirstReleaseSample(steps, analysis, fleet, privacy, rule);
+  const decides = (steps: RolloutStep[], analysis: MetricCheck[]) =>
+    powerReport({ steps, analysis }, fleet, privacy, rule).canDecide;
   if (given.analysis) {
     const fit = ladder.find((steps) => decides(steps, given.analysis!));
     return { steps: fit ?? ladder[ladder.length - 1]!, analysis: given.analysis };
@@ -63,13 +85,31 @@ export function deriveDefaults(given: Partial<PlanShape>, fleet: Fleet, privacy:
  * without data for the whole step.
  */
 function withFirstReleaseSample(
-  steps: RolloutStep[], analysis: MetricCheck[], fleet: Fleet, privacy: Privacy, rule: PowerRule,
+  steps: RolloutStep[],
+  analysis: MetricCheck[],
+  fleet: Fleet,
+  privacy: Privacy,
+  rule: PowerRule,
 ): MetricCheck[] {
   const arms = armsPerDay(fleet.devicesPerDay, steps[0]!.percent);
   const thinner = Math.min(arms.challenger, arms.control);
-  const needs = analysis.map((c) => (rule.kind === 'sequential'
-    ? singleReleaseSample(c, arms.control / arms.challenger, privacy.noiseSigma, rule, contextOf(c, analysis, fleet))
-    : daysToDecide(c, arms.challenger, arms.control, privacy.noiseSigma, rule, contextOf(c, analysis, fleet)) * thinner)).filter(Number.isFinite);
-  const need = Math.min(Math.ceil(Math.max(0, ...needs) / 100) * 100, Math.floor(reachableDays(steps[0]!, rule, windowOf(fleet)) * thinner));
+  const needs = analysis
+    .map((c) =>
+      rule.kind === 'sequential'
+        ? singleReleaseSample(
+            c,
+            arms.control / arms.challenger,
+            privacy.noiseSigma,
+            rule,
+            contextOf(c, analysis, fleet),
+          )
+        : daysToDecide(c, arms.challenger, arms.control, privacy.noiseSigma, rule, contextOf(c, analysis, fleet)) *
+          thinner,
+    )
+    .filter(Number.isFinite);
+  const need = Math.min(
+    Math.ceil(Math.max(0, ...needs) / 100) * 100,
+    Math.floor(reachableDays(steps[0]!, rule, windowOf(fleet)) * thinner),
+  );
   return analysis.map((c) => ({ ...c, minSample: Math.max(c.minSample, need) }));
 }

@@ -2,7 +2,17 @@ import { seededUniform } from '@modelfleet/protocol/testing';
 import { describe, expect, it } from 'vitest';
 import type { HealthSummary } from '../drift/health-summary.ts';
 import { judge } from './judge.ts';
-import { alphaPerMetric, armVariance, combinedNoise, confidenceSequence, halfWidth, minimumDetectableEffect, mixtureRatio, projectDecision, sequentialStatus } from './sequential.ts';
+import {
+  alphaPerMetric,
+  armVariance,
+  combinedNoise,
+  confidenceSequence,
+  halfWidth,
+  minimumDetectableEffect,
+  mixtureRatio,
+  projectDecision,
+  sequentialStatus,
+} from './sequential.ts';
 
 describe('normal-mixture confidence sequence', () => {
   it('matches the closed form at a hand-computed point', () => {
@@ -13,7 +23,11 @@ describe('normal-mixture confidence sequence', () => {
   });
 
   it('is the set of differences the mixture ratio does not reject at 1/α (Ville)', () => {
-    for (const [v, tau2, alpha] of [[1e-4, 2.5e-5, 0.0125], [4e-6, 1e-6, 0.05], [0.01, 0.04, 0.01]] as const) {
+    for (const [v, tau2, alpha] of [
+      [1e-4, 2.5e-5, 0.0125],
+      [4e-6, 1e-6, 0.05],
+      [0.01, 0.04, 0.01],
+    ] as const) {
       const w = halfWidth(v, tau2, alpha);
       expect(mixtureRatio(0.003 + w, v, tau2, 0.003)).toBeCloseTo(1 / alpha, 6);
       expect(mixtureRatio(0.003 - w, v, tau2, 0.003)).toBeCloseTo(1 / alpha, 6);
@@ -63,7 +77,7 @@ describe('normal-mixture confidence sequence', () => {
     expect(cs.upper - cs.lower).toBeCloseTo(2 * cs.halfWidth, 12);
   });
 
-  it('puts every release\'s DP noise in the variance; α splits over metrics', () => {
+  it("puts every release's DP noise in the variance; α splits over metrics", () => {
     expect(armVariance(0.1, 1000, [20, 20])).toBeCloseTo(0.09 / 1000 + 800 / 1e6, 12);
     expect(combinedNoise([3, 4])).toBe(5);
     expect(alphaPerMetric(4)).toBeCloseTo(0.0125, 12);
@@ -71,7 +85,15 @@ describe('normal-mixture confidence sequence', () => {
   });
 
   it('minimum detectable effect shrinks with more devices and grows with more releases of the same devices', () => {
-    const mde = (devicesPerArm: number, releases: number) => minimumDetectableEffect({ devicesPerArm, releases, noiseSigma: 20, rate: 0.002, tolerance: 0.005, alpha: 0.0125 });
+    const mde = (devicesPerArm: number, releases: number) =>
+      minimumDetectableEffect({
+        devicesPerArm,
+        releases,
+        noiseSigma: 20,
+        rate: 0.002,
+        tolerance: 0.005,
+        alpha: 0.0125,
+      });
     expect(mde(20_000, 1).halfWidth).toBeLessThan(mde(5_000, 1).halfWidth);
     expect(mde(5_000, 5).halfWidth).toBeGreaterThan(mde(5_000, 1).halfWidth);
     expect(mde(5_000, 1).rollbackAbove).toBeCloseTo(0.005 + mde(5_000, 1).halfWidth, 12);
@@ -87,7 +109,13 @@ describe('sequential judgement of a rate', () => {
     feedback: { devices, shares: { correct: 1, incorrect: 0 } },
     latency: { devices, p50Ms: 5, p95Ms: 10, over1sShare: 0 },
   });
-  const arm = (e: number, n: number, releases = 1) => ({ devices: n, summary: summary(e, n), noise: 0, closedAt: '2026-12-03T00:00:00.000Z', releases });
+  const arm = (e: number, n: number, releases = 1) => ({
+    devices: n,
+    summary: summary(e, n),
+    noise: 0,
+    closedAt: '2026-12-03T00:00:00.000Z',
+    releases,
+  });
   const check = { metric: 'inference_error_rate' as const, tolerance: 0.05, minSample: 20, critical: true };
   const rule = { kind: 'sequential', alpha: 0.05 } as const;
 
@@ -95,7 +123,7 @@ describe('sequential judgement of a rate', () => {
     expect(judge(check, arm(0, 19), arm(0, 40), rule).status).toBe('no_data');
   });
 
-  it('holds where ± 2 SE would already fail on 20 devices, and fails on 80 (the integration test\'s numbers)', () => {
+  it("holds where ± 2 SE would already fail on 20 devices, and fails on 80 (the integration test's numbers)", () => {
     expect(judge(check, arm(0.5, 20), arm(0, 20)).status).toBe('fail'); // the fixed rule
     const first = judge(check, arm(0.5, 20), arm(0, 20), rule);
     expect(first).toMatchObject({ status: 'inconclusive', sequence: { alpha: 0.05, releases: 1 } });
@@ -108,7 +136,7 @@ describe('sequential judgement of a rate', () => {
 
 describe('projectDecision: where an undecided metric is heading', () => {
   const base = { tolerance: 0.01, alpha: 0.0125, releases: 1, noiseSigma: 4.4, perSecond: 1 };
-  const variance = (p: number, n: number) => 2 * (p * (1 - p)) / n + 2 * (4.4 / n) ** 2;
+  const variance = (p: number, n: number) => (2 * (p * (1 - p))) / n + 2 * (4.4 / n) ** 2;
 
   it('an estimate well inside the tolerance passes at a later look; the one it names really passes there', () => {
     const v = variance(0.002, 1000);
@@ -124,8 +152,19 @@ describe('projectDecision: where an undecided metric is heading', () => {
 
   it('an estimate far beyond the tolerance is projected to fail; one on the tolerance never decides', () => {
     const v = variance(0.03, 1000);
-    expect(projectDecision({ ...base, observed: 0.03, variance: v, devices: 1000, reported: 1000 })!.outcome).toBe('fail');
+    expect(projectDecision({ ...base, observed: 0.03, variance: v, devices: 1000, reported: 1000 })!.outcome).toBe(
+      'fail',
+    );
     expect(projectDecision({ ...base, observed: 0.01, variance: v, devices: 1000, reported: 1000 })).toBeNull();
-    expect(projectDecision({ ...base, observed: 0.001, variance: variance(0.002, 1000), devices: 1000, reported: 1000, perSecond: null })!.seconds).toBeNull();
+    expect(
+      projectDecision({
+        ...base,
+        observed: 0.001,
+        variance: variance(0.002, 1000),
+        devices: 1000,
+        reported: 1000,
+        perSecond: null,
+      })!.seconds,
+    ).toBeNull();
   });
 });

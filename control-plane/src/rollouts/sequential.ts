@@ -61,7 +61,11 @@ export function mixtureRatio(observed: number, variance: number, tau2: number, d
 export const MIN_MIXTURE_SD = 0.001;
 export const mixtureVariance = (tolerance: number): number => Math.max(tolerance, MIN_MIXTURE_SD) ** 2;
 
-export interface Sequence { lower: number; upper: number; halfWidth: number }
+export interface Sequence {
+  lower: number;
+  upper: number;
+  halfWidth: number;
+}
 
 export function confidenceSequence(observed: number, variance: number, tolerance: number, alpha: number): Sequence {
   const w = halfWidth(variance, mixtureVariance(tolerance), alpha);
@@ -69,7 +73,12 @@ export function confidenceSequence(observed: number, variance: number, tolerance
 }
 
 /** Pass when the whole sequence is within tolerance, fail when all of it is beyond, else continue. */
-export function sequentialStatus(observed: number, variance: number, tolerance: number, alpha: number): { status: 'pass' | 'fail' | 'inconclusive' } & Sequence {
+export function sequentialStatus(
+  observed: number,
+  variance: number,
+  tolerance: number,
+  alpha: number,
+): { status: 'pass' | 'fail' | 'inconclusive' } & Sequence {
   const cs = confidenceSequence(observed, variance, tolerance, alpha);
   const status = cs.upper <= tolerance ? 'pass' : cs.lower > tolerance ? 'fail' : 'inconclusive';
   return { status, ...cs };
@@ -94,10 +103,12 @@ export function armVariance(share: number, devices: number, noiseSigmas: readonl
  */
 export const INCREMENT_GROWTH = 4;
 
-export const incrementNeed = (floor: number, released: number): number => Math.max(floor, Math.ceil((INCREMENT_GROWTH - 1) * released));
+export const incrementNeed = (floor: number, released: number): number =>
+  Math.max(floor, Math.ceil((INCREMENT_GROWTH - 1) * released));
 
 /** The σ of a sum of releases with noise σ each (what one combined release would carry). */
-export const combinedNoise = (noiseSigmas: readonly number[]): number => Math.sqrt(noiseSigmas.reduce((s, x) => s + x * x, 0));
+export const combinedNoise = (noiseSigmas: readonly number[]): number =>
+  Math.sqrt(noiseSigmas.reduce((s, x) => s + x * x, 0));
 
 /**
  * The smallest true difference above the tolerance that the test rolls back — and the largest
@@ -105,7 +116,14 @@ export const combinedNoise = (noiseSigmas: readonly number[]): number => Math.sq
  * `releases` releases of noise σ `noiseSigma` (devices), at base rate `rate`: the tolerance
  * ± the half-width at the final variance. Exported for the plan's power analysis.
  */
-export function minimumDetectableEffect(opts: { devicesPerArm: number; releases: number; noiseSigma: number; rate: number; tolerance: number; alpha: number }): { halfWidth: number; rollbackAbove: number; promoteBelow: number } {
+export function minimumDetectableEffect(opts: {
+  devicesPerArm: number;
+  releases: number;
+  noiseSigma: number;
+  rate: number;
+  tolerance: number;
+  alpha: number;
+}): { halfWidth: number; rollbackAbove: number; promoteBelow: number } {
   const sigmas = new Array<number>(Math.max(1, opts.releases)).fill(opts.noiseSigma);
   const v = 2 * armVariance(opts.rate, opts.devicesPerArm, sigmas);
   const w = halfWidth(v, mixtureVariance(opts.tolerance), opts.alpha);
@@ -113,7 +131,11 @@ export function minimumDetectableEffect(opts: { devicesPerArm: number; releases:
 }
 
 /** Where an undecided metric is heading if its estimate holds: the look that would decide it, and when. */
-export interface Projection { outcome: 'pass' | 'fail'; devicesPerArm: number; seconds: number | null }
+export interface Projection {
+  outcome: 'pass' | 'fail';
+  devicesPerArm: number;
+  seconds: number | null;
+}
 
 /**
  * The first of the next increments (the arm's released devices × 4, × 16 …, at most six looks
@@ -123,8 +145,15 @@ export interface Projection { outcome: 'pass' | 'fail'; devicesPerArm: number; s
  * look within reach decides — an estimate sitting on the tolerance never does.
  */
 export function projectDecision(opts: {
-  observed: number; variance: number; tolerance: number; alpha: number;
-  devices: number; releases: number; noiseSigma: number; reported: number; perSecond: number | null;
+  observed: number;
+  variance: number;
+  tolerance: number;
+  alpha: number;
+  devices: number;
+  releases: number;
+  noiseSigma: number;
+  reported: number;
+  perSecond: number | null;
 }): Projection | null {
   const { observed, tolerance, devices: n } = opts;
   if (!(n > 0) || !Number.isFinite(opts.variance)) return null;
@@ -137,7 +166,11 @@ export function projectDecision(opts: {
     const s = sequentialStatus(observed, v, tolerance, opts.alpha).status;
     if (s !== 'inconclusive') {
       const more = Math.max(0, size - opts.reported);
-      return { outcome: s, devicesPerArm: Math.ceil(size), seconds: opts.perSecond && opts.perSecond > 0 ? Math.ceil(more / opts.perSecond) : null };
+      return {
+        outcome: s,
+        devicesPerArm: Math.ceil(size),
+        seconds: opts.perSecond && opts.perSecond > 0 ? Math.ceil(more / opts.perSecond) : null,
+      };
     }
   }
   return null;

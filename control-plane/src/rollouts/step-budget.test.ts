@@ -5,11 +5,19 @@ import { planHealthNoise, stepSplit } from './step-budget.ts';
 
 describe('stepSplit: the step budget goes to the channels the plan reads', () => {
   it('the default plan (rates and latency, no output metric): all of it to health, on load, predict and latency', () => {
-    expect(stepSplit(DEFAULT_ANALYSIS)).toEqual({ health: 1, sketches: 0, healthFeatures: ['load', 'predict', 'latency_ms'] });
+    expect(stepSplit(DEFAULT_ANALYSIS)).toEqual({
+      health: 1,
+      sketches: 0,
+      healthFeatures: ['load', 'predict', 'latency_ms'],
+    });
   });
   it('output metrics only: all to sketches; both kinds: half each; nothing judged: nothing spent', () => {
     expect(stepSplit([{ metric: 'prediction_drift' }])).toEqual({ health: 0, sketches: 1, healthFeatures: [] });
-    expect(stepSplit([{ metric: 'label_accuracy' }, { metric: 'estimated_accuracy' }])).toEqual({ health: 0.5, sketches: 0.5, healthFeatures: ['feedback'] });
+    expect(stepSplit([{ metric: 'label_accuracy' }, { metric: 'estimated_accuracy' }])).toEqual({
+      health: 0.5,
+      sketches: 0.5,
+      healthFeatures: ['feedback'],
+    });
     expect(stepSplit([])).toEqual({ health: 0, sketches: 0, healthFeatures: [] });
   });
 });

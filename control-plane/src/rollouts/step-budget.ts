@@ -27,8 +27,12 @@ type Metric = MetricCheck['metric'];
 
 /** The health feature each health metric reads (protocol HEALTH_BASELINE names). */
 export const HEALTH_FEATURE: Partial<Record<Metric, string>> = {
-  load_failure_rate: 'load', verify_failure_rate: 'load', inference_error_rate: 'predict', non_finite_rate: 'predict',
-  label_accuracy: 'feedback', latency_p95_ms: 'latency_ms',
+  load_failure_rate: 'load',
+  verify_failure_rate: 'load',
+  inference_error_rate: 'predict',
+  non_finite_rate: 'predict',
+  label_accuracy: 'feedback',
+  latency_p95_ms: 'latency_ms',
 };
 export const OUTPUT_METRICS: ReadonlySet<Metric> = new Set<Metric>(['prediction_drift', 'estimated_accuracy']);
 
@@ -41,10 +45,16 @@ export interface StepSplit {
 }
 
 export function stepSplit(analysis: readonly Pick<MetricCheck, 'metric'>[]): StepSplit {
-  const healthFeatures = [...new Set(analysis.map((c) => HEALTH_FEATURE[c.metric]).filter((f): f is string => f !== undefined))];
+  const healthFeatures = [
+    ...new Set(analysis.map((c) => HEALTH_FEATURE[c.metric]).filter((f): f is string => f !== undefined)),
+  ];
   const channels = (healthFeatures.length > 0 ? 1 : 0) + (analysis.some((c) => OUTPUT_METRICS.has(c.metric)) ? 1 : 0);
   const share = channels > 0 ? 1 / channels : 0;
-  return { health: healthFeatures.length > 0 ? share : 0, sketches: analysis.some((c) => OUTPUT_METRICS.has(c.metric)) ? share : 0, healthFeatures };
+  return {
+    health: healthFeatures.length > 0 ? share : 0,
+    sketches: analysis.some((c) => OUTPUT_METRICS.has(c.metric)) ? share : 0,
+    healthFeatures,
+  };
 }
 
 /** The noise of a step's health release spending `rho` (the step's ρ) for a plan judging `analysis`: the health channel's share, on the features it reads. Null when it reads none. */
@@ -62,5 +72,10 @@ export function planHealthNoise(layout: SketchLayout, rho: number, analysis: rea
  */
 export async function stepPrivacy(epsilonPerDay: number, analysis: readonly Pick<MetricCheck, 'metric'>[]) {
   const noise = planHealthNoise(await healthLayout(), rhoFor(epsilonPerDay, DELTA), analysis);
-  return { epsilonPerDay, healthShare: stepSplit(analysis).health, noiseSigma: noise?.categoricalBins ?? Infinity, delta: DELTA };
+  return {
+    epsilonPerDay,
+    healthShare: stepSplit(analysis).health,
+    noiseSigma: noise?.categoricalBins ?? Infinity,
+    delta: DELTA,
+  };
 }

@@ -19,23 +19,44 @@ import { ModelParam, VersionParam, bearer, errorResponses, json, jsonRequest } f
 export const evaluationRoutes = createApp();
 
 const tooLarge = { 413: { description: 'Body over 8 MiB (payload_too_large)', content: errorResponses[400].content } };
-const mismatch = { 422: { description: 'The version cannot be scored on the set (eval_set_mismatch)', content: errorResponses[400].content } };
+const mismatch = {
+  422: {
+    description: 'The version cannot be scored on the set (eval_set_mismatch)',
+    content: errorResponses[400].content,
+  },
+};
 
 evaluationRoutes.openapi(
   createRoute({
-    method: 'put', path: '/models/{model}/eval-set', security: bearer, middleware: [requireRole('operator'), ...jsonBody] as const,
-    description: 'Registers the model\'s evaluation set (replacing the previous one): at most 10,000 labelled rows for its single input, checked against the champion. '
-      + 'The champion and a live rollout\'s challenger are scored on it before the answer.',
+    method: 'put',
+    path: '/models/{model}/eval-set',
+    security: bearer,
+    middleware: [requireRole('operator'), ...jsonBody] as const,
+    description:
+      "Registers the model's evaluation set (replacing the previous one): at most 10,000 labelled rows for its single input, checked against the champion. " +
+      "The champion and a live rollout's challenger are scored on it before the answer.",
     request: { params: ModelParam, ...jsonRequest(EvalSetRequest) },
-    responses: { 200: json(EvalSetView, 'The set now current, with the evaluations on it'), ...errorResponses, ...tooLarge },
+    responses: {
+      200: json(EvalSetView, 'The set now current, with the evaluations on it'),
+      ...errorResponses,
+      ...tooLarge,
+    },
   }),
-  async (c) => c.json(await registerEvalSet(c.env, c.req.valid('param').model, c.req.valid('json'), c.get('operator')), 200),
+  async (c) =>
+    c.json(await registerEvalSet(c.env, c.req.valid('param').model, c.req.valid('json'), c.get('operator')), 200),
 );
 
 evaluationRoutes.openapi(
   createRoute({
-    method: 'get', path: '/models/{model}/eval-set', security: bearer, middleware: [requireRole('viewer')] as const,
-    request: { params: ModelParam }, responses: { 200: json(EvalSetView, 'The current set and the evaluations on it, newest version first'), ...errorResponses },
+    method: 'get',
+    path: '/models/{model}/eval-set',
+    security: bearer,
+    middleware: [requireRole('viewer')] as const,
+    request: { params: ModelParam },
+    responses: {
+      200: json(EvalSetView, 'The current set and the evaluations on it, newest version first'),
+      ...errorResponses,
+    },
   }),
   async (c) => {
     const { model } = c.req.valid('param');
@@ -46,9 +67,14 @@ evaluationRoutes.openapi(
 
 evaluationRoutes.openapi(
   createRoute({
-    method: 'post', path: '/models/{model}/versions/{version}/evaluate', security: bearer, middleware: [requireRole('publisher')] as const,
-    description: 'Scores the version\'s stored model on the current evaluation set, in the control plane (once per version and set; later calls return the same row).',
-    request: { params: VersionParam }, responses: { 200: json(Evaluation, 'The evaluation'), ...errorResponses, ...mismatch },
+    method: 'post',
+    path: '/models/{model}/versions/{version}/evaluate',
+    security: bearer,
+    middleware: [requireRole('publisher')] as const,
+    description:
+      "Scores the version's stored model on the current evaluation set, in the control plane (once per version and set; later calls return the same row).",
+    request: { params: VersionParam },
+    responses: { 200: json(Evaluation, 'The evaluation'), ...errorResponses, ...mismatch },
   }),
   async (c) => {
     const { model, version } = c.req.valid('param');
@@ -58,15 +84,23 @@ evaluationRoutes.openapi(
 
 evaluationRoutes.openapi(
   createRoute({
-    method: 'get', path: '/models/{model}/versions/{version}/evaluation', security: bearer, middleware: [requireRole('viewer')] as const,
-    request: { params: VersionParam }, responses: { 200: json(Evaluation, 'The version\'s evaluation on the current set'), ...errorResponses },
+    method: 'get',
+    path: '/models/{model}/versions/{version}/evaluation',
+    security: bearer,
+    middleware: [requireRole('viewer')] as const,
+    request: { params: VersionParam },
+    responses: { 200: json(Evaluation, "The version's evaluation on the current set"), ...errorResponses },
   }),
   async (c) => {
     const { model, version } = c.req.valid('param');
     const m = await findModel(c.env.DB, model);
     const set = await requireEvalSet(c.env.DB, m.id, model);
     const found = await findEvaluation(c.env.DB, m.id, version, set.digest);
-    if (!found) throw new ApiError('not_found', `v${version} of ${model} has not been scored on the current set; POST …/versions/${version}/evaluate`);
+    if (!found)
+      throw new ApiError(
+        'not_found',
+        `v${version} of ${model} has not been scored on the current set; POST …/versions/${version}/evaluate`,
+      );
     return c.json(found, 200);
   },
 );

@@ -14,9 +14,19 @@ export const fleetRoutes = createApp();
 
 fleetRoutes.openapi(
   createRoute({
-    method: 'get', path: '/models/{model}/fleet', security: bearer, middleware: [requireRole('viewer')] as const,
+    method: 'get',
+    path: '/models/{model}/fleet',
+    security: bearer,
+    middleware: [requireRole('viewer')] as const,
     request: { params: ModelParam, query: FleetQuery },
-    responses: { 200: json(FleetView, 'Devices per version in each of the latest windows (closed ones as recorded, the open ones live)'), ...errorResponses },
+    responses: {
+      200: json(
+        FleetView,
+        'Devices per version in each of the latest windows (closed ones as recorded, the open ones live)',
+      ),
+      ...errorResponses,
+    },
   }),
-  async (c) => c.json(await fleetWindows(c.env, c.req.valid('param').model, c.req.valid('query').windows, new Date()), 200),
+  async (c) =>
+    c.json(await fleetWindows(c.env, c.req.valid('param').model, c.req.valid('query').windows, new Date()), 200),
 );

@@ -4,7 +4,15 @@
  * alias `operator` (it changes what devices run).
  */
 import { createRoute } from '@hono/zod-openapi';
-import { AliasName, CreateModelRequest, ModelList, ModelSummary, SetAliasRequest, VersionList, VersionSummary } from '@modelfleet/protocol';
+import {
+  AliasName,
+  CreateModelRequest,
+  ModelList,
+  ModelSummary,
+  SetAliasRequest,
+  VersionList,
+  VersionSummary,
+} from '@modelfleet/protocol';
 import { z } from 'zod';
 import { requireRole } from '../auth/operators.ts';
 import { jsonBody } from '../http/guards.ts';
@@ -15,14 +23,25 @@ import { ModelParam, VersionParam, bearer, errorResponses, json, jsonRequest } f
 export const modelRoutes = createApp();
 
 modelRoutes.openapi(
-  createRoute({ method: 'get', path: '/models', security: bearer, middleware: [requireRole('viewer')] as const,
-    responses: { 200: json(ModelList, 'All models'), ...errorResponses } }),
+  createRoute({
+    method: 'get',
+    path: '/models',
+    security: bearer,
+    middleware: [requireRole('viewer')] as const,
+    responses: { 200: json(ModelList, 'All models'), ...errorResponses },
+  }),
   async (c) => c.json({ models: await listModels(c.env.DB) }, 200),
 );
 
 modelRoutes.openapi(
-  createRoute({ method: 'post', path: '/models', security: bearer, middleware: [requireRole('publisher'), ...jsonBody] as const,
-    request: jsonRequest(CreateModelRequest), responses: { 201: json(ModelSummary, 'Created'), ...errorResponses } }),
+  createRoute({
+    method: 'post',
+    path: '/models',
+    security: bearer,
+    middleware: [requireRole('publisher'), ...jsonBody] as const,
+    request: jsonRequest(CreateModelRequest),
+    responses: { 201: json(ModelSummary, 'Created'), ...errorResponses },
+  }),
   async (c) => {
     const body = c.req.valid('json');
     return c.json(await createModel(c.env.DB, body.name, body.description ?? '', c.get('operator')), 201);
@@ -30,20 +49,38 @@ modelRoutes.openapi(
 );
 
 modelRoutes.openapi(
-  createRoute({ method: 'get', path: '/models/{model}', security: bearer, middleware: [requireRole('viewer')] as const,
-    request: { params: ModelParam }, responses: { 200: json(ModelSummary, 'The model'), ...errorResponses } }),
+  createRoute({
+    method: 'get',
+    path: '/models/{model}',
+    security: bearer,
+    middleware: [requireRole('viewer')] as const,
+    request: { params: ModelParam },
+    responses: { 200: json(ModelSummary, 'The model'), ...errorResponses },
+  }),
   async (c) => c.json(await getModel(c.env.DB, c.req.valid('param').model), 200),
 );
 
 modelRoutes.openapi(
-  createRoute({ method: 'get', path: '/models/{model}/versions', security: bearer, middleware: [requireRole('viewer')] as const,
-    request: { params: ModelParam }, responses: { 200: json(VersionList, 'Versions, newest first'), ...errorResponses } }),
+  createRoute({
+    method: 'get',
+    path: '/models/{model}/versions',
+    security: bearer,
+    middleware: [requireRole('viewer')] as const,
+    request: { params: ModelParam },
+    responses: { 200: json(VersionList, 'Versions, newest first'), ...errorResponses },
+  }),
   async (c) => c.json({ versions: await listVersions(c.env.DB, c.req.valid('param').model) }, 200),
 );
 
 modelRoutes.openapi(
-  createRoute({ method: 'get', path: '/models/{model}/versions/{version}', security: bearer, middleware: [requireRole('viewer')] as const,
-    request: { params: VersionParam }, responses: { 200: json(VersionSummary, 'One version'), ...errorResponses } }),
+  createRoute({
+    method: 'get',
+    path: '/models/{model}/versions/{version}',
+    security: bearer,
+    middleware: [requireRole('viewer')] as const,
+    request: { params: VersionParam },
+    responses: { 200: json(VersionSummary, 'One version'), ...errorResponses },
+  }),
   async (c) => {
     const { model, version } = c.req.valid('param');
     return c.json(await getVersion(c.env.DB, model, version), 200);
@@ -51,12 +88,23 @@ modelRoutes.openapi(
 );
 
 modelRoutes.openapi(
-  createRoute({ method: 'put', path: '/models/{model}/aliases/{alias}', security: bearer, middleware: [requireRole('operator'), ...jsonBody] as const,
+  createRoute({
+    method: 'put',
+    path: '/models/{model}/aliases/{alias}',
+    security: bearer,
+    middleware: [requireRole('operator'), ...jsonBody] as const,
     request: { params: z.object({ model: ModelParam.shape.model, alias: AliasName }), ...jsonRequest(SetAliasRequest) },
-    responses: { 200: json(ModelSummary, 'The model with its aliases'), ...errorResponses } }),
+    responses: { 200: json(ModelSummary, 'The model with its aliases'), ...errorResponses },
+  }),
   async (c) => {
     const { model, alias } = c.req.valid('param');
     const body = c.req.valid('json');
-    return c.json(await setAlias(c.env.DB, model, alias, body.version, c.get('operator'), { reason: body.reason, ifVersion: body.ifVersion }), 200);
+    return c.json(
+      await setAlias(c.env.DB, model, alias, body.version, c.get('operator'), {
+        reason: body.reason,
+        ifVersion: body.ifVersion,
+      }),
+      200,
+    );
   },
 );

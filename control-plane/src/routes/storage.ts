@@ -15,15 +15,32 @@ import { bearer, errorResponses, json } from './shared.ts';
 export const storageRoutes = createApp();
 
 storageRoutes.openapi(
-  createRoute({ method: 'get', path: '/storage/scrub', security: bearer, middleware: [requireRole('operator')] as const,
-    request: { query: z.object({
-      after: z.string().max(80).optional().meta({ description: 'the previous page\'s `next`' }),
-      limit: z.coerce.number().int().min(1).max(SCRUB_PAGE_MAX).default(25),
-    }) },
-    responses: { 200: json(ScrubPage, 'One page: objects read and hashed, the corrupt and missing ones with the versions that need them'), ...errorResponses } }),
+  createRoute({
+    method: 'get',
+    path: '/storage/scrub',
+    security: bearer,
+    middleware: [requireRole('operator')] as const,
+    request: {
+      query: z.object({
+        after: z.string().max(80).optional().meta({ description: "the previous page's `next`" }),
+        limit: z.coerce.number().int().min(1).max(SCRUB_PAGE_MAX).default(25),
+      }),
+    },
+    responses: {
+      200: json(
+        ScrubPage,
+        'One page: objects read and hashed, the corrupt and missing ones with the versions that need them',
+      ),
+      ...errorResponses,
+    },
+  }),
   async (c) => {
     const q = c.req.valid('query');
-    if (q.after !== undefined && !parseCursor(q.after)) throw new ApiError('bad_request', 'after is the `next` of the previous page (chunk:<digest> or manifest:<digest>)');
+    if (q.after !== undefined && !parseCursor(q.after))
+      throw new ApiError(
+        'bad_request',
+        'after is the `next` of the previous page (chunk:<digest> or manifest:<digest>)',
+      );
     return c.json(await scrubPage(c.env, { limit: q.limit, ...(q.after ? { after: q.after } : {}) }), 200);
   },
 );

@@ -21,7 +21,10 @@ const REFERENCED = `
   UNION
   SELECT 'manifest' AS kind, manifest_digest AS digest FROM versions WHERE status = 'active' AND manifest_digest IS NOT NULL`;
 
-interface Ref { kind: StoredKind; digest: string }
+interface Ref {
+  kind: StoredKind;
+  digest: string;
+}
 
 export function parseCursor(after: string | undefined): Ref | null {
   if (!after) return null;
@@ -37,19 +40,22 @@ async function check(env: Env, ref: Ref): Promise<{ state: 'ok' | 'corrupt' | 'm
 }
 
 async function versionsNeeding(db: D1Database, ref: Ref): Promise<ScrubProblem['versions']> {
-  const sql = ref.kind === 'chunk'
-    ? `SELECT m.name AS model, v.version FROM chunk_refs r JOIN versions v ON v.id = r.version_id JOIN models m ON m.id = v.model_id
+  const sql =
+    ref.kind === 'chunk'
+      ? `SELECT m.name AS model, v.version FROM chunk_refs r JOIN versions v ON v.id = r.version_id JOIN models m ON m.id = v.model_id
        WHERE r.digest = ? AND v.status = 'active' ORDER BY m.name, v.version`
-    : `SELECT m.name AS model, v.version FROM versions v JOIN models m ON m.id = v.model_id
+      : `SELECT m.name AS model, v.version FROM versions v JOIN models m ON m.id = v.model_id
        WHERE v.manifest_digest = ? AND v.status = 'active' ORDER BY m.name, v.version`;
   return (await db.prepare(sql).bind(ref.digest).all<{ model: string; version: number }>()).results;
 }
 
 export async function listFaults(db: D1Database): Promise<StorageFault[]> {
-  const { results } = await db.prepare(
-    `SELECT kind, digest, detections, first_seen AS firstSeen, last_seen AS lastSeen, last_where AS lastWhere
+  const { results } = await db
+    .prepare(
+      `SELECT kind, digest, detections, first_seen AS firstSeen, last_seen AS lastSeen, last_where AS lastWhere
      FROM storage_faults ORDER BY last_seen DESC LIMIT 1000`,
-  ).all<StorageFault>();
+    )
+    .all<StorageFault>();
   return results;
 }
 
@@ -57,8 +63,9 @@ export async function listFaults(db: D1Database): Promise<StorageFault[]> {
 export async function scrubPage(env: Env, opts: { after?: string; limit: number }): Promise<ScrubPage> {
   const cursor = parseCursor(opts.after);
   const [refs, count] = await env.DB.batch<Ref | { n: number }>([
-    env.DB.prepare(`SELECT kind, digest FROM (${REFERENCED}) WHERE ?1 IS NULL OR kind > ?1 OR (kind = ?1 AND digest > ?2) ORDER BY kind, digest LIMIT ?3`)
-      .bind(cursor?.kind ?? null, cursor?.digest ?? '', opts.limit),
+    env.DB.prepare(
+      `SELECT kind, digest FROM (${REFERENCED}) WHERE ?1 IS NULL OR kind > ?1 OR (kind = ?1 AND digest > ?2) ORDER BY kind, digest LIMIT ?3`,
+    ).bind(cursor?.kind ?? null, cursor?.digest ?? '', opts.limit),
     env.DB.prepare(`SELECT COUNT(*) AS n FROM (${REFERENCED})`),
   ]);
   const page = refs!.results as Ref[];
@@ -80,7 +87,8 @@ export async function scrubPage(env: Env, opts: { after?: string; limit: number 
   if (intact.length > 0) {
     // Repaired out of band (or a false alarm): the fault no longer holds.
     await env.DB.prepare("DELETE FROM storage_faults WHERE kind || ':' || digest IN (SELECT value FROM json_each(?))")
-      .bind(JSON.stringify(intact.map((r) => `${r.kind}:${r.digest}`))).run();
+      .bind(JSON.stringify(intact.map((r) => `${r.kind}:${r.digest}`)))
+      .run();
   }
   const last = page[checked - 1];
   const more = checked < page.length || page.length === opts.limit;

@@ -38,17 +38,26 @@ export function goldenFits(io: IoSchema, golden: Golden): GoldenFailure | null {
   for (const [index, example] of golden.examples.entries()) {
     const missing = io.inputs.filter((i) => !(i.name in example.inputs)).map((i) => i.name);
     if (missing.length > 0) {
-      return { code: 'golden_invalid', message: `golden example ${index} lacks input(s) ${missing.join(', ')}; the model's inputs are ${names(io.inputs)}` };
+      return {
+        code: 'golden_invalid',
+        message: `golden example ${index} lacks input(s) ${missing.join(', ')}; the model's inputs are ${names(io.inputs)}`,
+      };
     }
     // An expected output under a name the model lacks would otherwise be compared with nothing.
     const unknown = Object.keys(example.outputs).filter((k) => !io.outputs.some((o) => o.name === k));
     if (unknown.length > 0) {
-      return { code: 'golden_invalid', message: `golden example ${index} expects output(s) ${unknown.join(', ')}; the model's outputs are ${names(io.outputs)}` };
+      return {
+        code: 'golden_invalid',
+        message: `golden example ${index} expects output(s) ${unknown.join(', ')}; the model's outputs are ${names(io.outputs)}`,
+      };
     }
     for (const spec of io.inputs) {
       const shape = shapeOf(example.inputs[spec.name]!);
       if (!fits(shape, spec.shape)) {
-        return { code: 'golden_invalid', message: `golden example ${index}, input ${spec.name} has shape ${fmt(shape)}; the model takes ${fmt(spec.shape)}` };
+        return {
+          code: 'golden_invalid',
+          message: `golden example ${index}, input ${spec.name} has shape ${fmt(shape)}; the model takes ${fmt(spec.shape)}`,
+        };
       }
     }
   }
@@ -56,11 +65,15 @@ export function goldenFits(io: IoSchema, golden: Golden): GoldenFailure | null {
 }
 
 /** One example's inputs as tensors, in the io's dtypes (the caller disposes them). */
-export async function exampleTensors(io: IoSchema, inputs: Golden['examples'][number]['inputs']): Promise<Record<string, Tensor>> {
+export async function exampleTensors(
+  io: IoSchema,
+  inputs: Golden['examples'][number]['inputs'],
+): Promise<Record<string, Tensor>> {
   const tf = await tfjs();
   const tensors: Record<string, Tensor> = {};
   try {
-    for (const spec of io.inputs) tensors[spec.name] = tf.tensor(flatten(inputs[spec.name]!), shapeOf(inputs[spec.name]!), spec.dtype);
+    for (const spec of io.inputs)
+      tensors[spec.name] = tf.tensor(flatten(inputs[spec.name]!), shapeOf(inputs[spec.name]!), spec.dtype);
   } catch (e) {
     tf.dispose(Object.values(tensors));
     throw e;
@@ -72,7 +85,12 @@ export async function exampleTensors(io: IoSchema, inputs: Golden['examples'][nu
  * Runs every example and compares its outputs; `goldenFits` must have passed. `first` is example
  * 0's outputs when the probe already ran it (probe.ts).
  */
-export async function checkGolden(loaded: LoadedModel, io: IoSchema, golden: Golden, first?: Outputs): Promise<GoldenFailure | null> {
+export async function checkGolden(
+  loaded: LoadedModel,
+  io: IoSchema,
+  golden: Golden,
+  first?: Outputs,
+): Promise<GoldenFailure | null> {
   const { atol, rtol } = { ...DEFAULT_TOLERANCE, ...golden.tolerance };
   for (const [index, example] of golden.examples.entries()) {
     let outputs: Outputs;
@@ -92,16 +110,26 @@ export async function checkGolden(loaded: LoadedModel, io: IoSchema, golden: Gol
     for (const spec of io.outputs) {
       const actual = outputs[spec.name]!;
       const bad = actual.findIndex((x) => !Number.isFinite(x));
-      if (bad >= 0) return { code: 'non_finite_output', message: `example ${index}, output ${spec.name}[${bad}] is ${actual[bad]}` };
+      if (bad >= 0)
+        return {
+          code: 'non_finite_output',
+          message: `example ${index}, output ${spec.name}[${bad}] is ${actual[bad]}`,
+        };
       const expected = example.outputs[spec.name];
       if (expected === undefined) continue; // an example may check a subset of outputs
       const want = flatten(expected);
       if (want.length !== actual.length) {
-        return { code: 'golden_mismatch', message: `example ${index}, output ${spec.name} has ${actual.length} values, expected ${want.length}` };
+        return {
+          code: 'golden_mismatch',
+          message: `example ${index}, output ${spec.name} has ${actual.length} values, expected ${want.length}`,
+        };
       }
       for (let i = 0; i < want.length; i++) {
         if (!(Math.abs(actual[i]! - want[i]!) <= atol + rtol * Math.abs(want[i]!))) {
-          return { code: 'golden_mismatch', message: `example ${index}, output ${spec.name}[${i}] is ${actual[i]}, expected ${want[i]} (atol ${atol}, rtol ${rtol})` };
+          return {
+            code: 'golden_mismatch',
+            message: `example ${index}, output ${spec.name}[${i}] is ${actual[i]}, expected ${want[i]} (atol ${atol}, rtol ${rtol})`,
+          };
         }
       }
     }

@@ -15,13 +15,27 @@ import type * as Engine from './engine.ts';
 import { ioMismatches, narrowIo } from './io-match.ts';
 import { loadEngine } from './lazy.ts';
 
-export type ValidationCode = 'model_unloadable' | 'weights_mismatch' | 'io_mismatch' | 'golden_mismatch' | 'non_finite_output' | 'golden_invalid';
+export type ValidationCode =
+  | 'model_unloadable'
+  | 'weights_mismatch'
+  | 'io_mismatch'
+  | 'golden_mismatch'
+  | 'non_finite_output'
+  | 'golden_invalid';
 /**
  * One step of validation as recorded with the version; `ms` is wall time (see tfjs-runtime).
  * The `probe` check's detail names the shapes the model was run at and where they came from.
  */
-export interface Check { name: string; ok: boolean; ms: number; detail?: string }
-export interface Reason { code: ValidationCode; message: string }
+export interface Check {
+  name: string;
+  ok: boolean;
+  ms: number;
+  detail?: string;
+}
+export interface Reason {
+  code: ValidationCode;
+  message: string;
+}
 
 export interface ValidationInput {
   format: 'tfjs-layers' | 'tfjs-graph';
@@ -76,12 +90,19 @@ async function validate(engine: typeof Engine, input: ValidationInput): Promise<
     t = performance.now();
     const declared = input.io === undefined ? undefined : IoSchema.safeParse(input.io);
     if (declared && !declared.success) {
-      record('io', t, { code: 'io_mismatch', message: `the declared io is not an io schema: ${declared.error.issues[0]?.message ?? ''}` });
+      record('io', t, {
+        code: 'io_mismatch',
+        message: `the declared io is not an io schema: ${declared.error.issues[0]?.message ?? ''}`,
+      });
       return failed();
     }
     const parsed = input.golden === undefined ? undefined : Golden.safeParse(input.golden);
     const narrowed = narrowIo(declared?.data, loaded.io);
-    const unfit = !parsed ? null : parsed.success ? goldenFits(narrowed, parsed.data) : malformedGolden(parsed.error.issues[0]);
+    const unfit = !parsed
+      ? null
+      : parsed.success
+        ? goldenFits(narrowed, parsed.data)
+        : malformedGolden(parsed.error.issues[0]);
     const golden = parsed?.data;
     if (unfit) {
       record('golden', t, unfit);
@@ -91,7 +112,12 @@ async function validate(engine: typeof Engine, input: ValidationInput): Promise<
     // (d) one run at the probe shapes (probe.ts): it runs, and graph output shapes.
     t = performance.now();
     const inputs = probeInputs(narrowed.inputs, loaded.io.inputs, golden);
-    const probed = await probe(loaded, inputs, narrowed.inputs, golden && (() => exampleTensors(loaded.io, golden.examples[0]!.inputs)));
+    const probed = await probe(
+      loaded,
+      inputs,
+      narrowed.inputs,
+      golden && (() => exampleTensors(loaded.io, golden.examples[0]!.inputs)),
+    );
     checks.push({ name: 'probe', ok: probed.ok, ms: since(t), detail: probed.ok ? probed.detail : probed.message });
     if (!probed.ok) {
       reasons.push({ code: probed.code, message: probed.message });
@@ -116,7 +142,10 @@ async function validate(engine: typeof Engine, input: ValidationInput): Promise<
 }
 
 function malformedGolden(issue: { path: PropertyKey[]; message: string } | undefined): Reason {
-  return { code: 'golden_invalid', message: `golden is malformed at ${issue?.path.join('.') || 'the top'}: ${issue?.message ?? ''}` };
+  return {
+    code: 'golden_invalid',
+    message: `golden is malformed at ${issue?.path.join('.') || 'the top'}: ${issue?.message ?? ''}`,
+  };
 }
 
 function ioProblem(declared: IoSchema, actual: IoSchema): Reason | null {
@@ -129,7 +158,10 @@ function weightsProblem(input: ValidationInput): Reason | null {
   const parsed = TfjsModelJson.safeParse(input.modelJson);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    return { code: 'model_unloadable', message: `model.json is malformed at ${issue?.path.join('.') || 'the top'}: ${issue?.message ?? ''}` };
+    return {
+      code: 'model_unloadable',
+      message: `model.json is malformed at ${issue?.path.join('.') || 'the top'}: ${issue?.message ?? ''}`,
+    };
   }
   let expected: number;
   try {
@@ -139,7 +171,10 @@ function weightsProblem(input: ValidationInput): Reason | null {
     return { code: e.code === 'unsupported_dtype' ? 'model_unloadable' : 'weights_mismatch', message: e.message };
   }
   if (expected !== input.weightData.byteLength) {
-    return { code: 'weights_mismatch', message: `the weight specs need ${expected} bytes, the weight files hold ${input.weightData.byteLength}` };
+    return {
+      code: 'weights_mismatch',
+      message: `the weight specs need ${expected} bytes, the weight files hold ${input.weightData.byteLength}`,
+    };
   }
   return null;
 }

@@ -19,7 +19,8 @@ export type LoadedModel =
 
 type Shape = readonly (number | null | undefined)[] | undefined;
 
-const dims = (shape: Shape): (number | null)[] => (shape ?? []).map((d) => (d === null || d === undefined || d < 0 ? null : d));
+const dims = (shape: Shape): (number | null)[] =>
+  (shape ?? []).map((d) => (d === null || d === undefined || d < 0 ? null : d));
 
 export function ioTensor(name: string, dtype: string | undefined, shape: Shape): IoTensor {
   const t = dtype === 'int32' || dtype === 'bool' ? dtype : 'float32';
@@ -35,13 +36,20 @@ export type LoadOutcome = { ok: true; loaded: LoadedModel } | { ok: false; failu
  * Loads the model from memory. A failure is classified by what failed: if the topology alone
  * cannot be loaded the model is unloadable; if it can, the weights do not fit it.
  */
-export async function loadFromMemory(format: 'tfjs-layers' | 'tfjs-graph', modelJson: TfjsModelJson, weightData: ArrayBuffer): Promise<LoadOutcome> {
+export async function loadFromMemory(
+  format: 'tfjs-layers' | 'tfjs-graph',
+  modelJson: TfjsModelJson,
+  weightData: ArrayBuffer,
+): Promise<LoadOutcome> {
   const tf = await tfjs();
   // model.json and ModelArtifacts share field names; only weightsManifest becomes weightSpecs.
   const { weightsManifest, ...rest } = modelJson;
   const weightSpecs = weightsManifest.flatMap((g) => g.weights);
   const artifacts = { ...rest, weightSpecs, weightData } as tfc.io.ModelArtifacts;
-  const unloadable = (e: unknown): LoadOutcome => ({ ok: false, failure: { code: 'model_unloadable', message: `TF.js could not load the ${format} model: ${(e as Error).message}` } });
+  const unloadable = (e: unknown): LoadOutcome => ({
+    ok: false,
+    failure: { code: 'model_unloadable', message: `TF.js could not load the ${format} model: ${(e as Error).message}` },
+  });
 
   if (format === 'tfjs-layers') {
     let model: LayersModel;
@@ -49,7 +57,13 @@ export async function loadFromMemory(format: 'tfjs-layers' | 'tfjs-graph', model
       model = await scopedLoad(() => loadLayersModel(tf.io.fromMemory(artifacts), { strict: true }), layersWeights);
     } catch (e) {
       if (!(await layersTopologyLoads(modelJson))) return unloadable(e);
-      return { ok: false, failure: { code: 'weights_mismatch', message: `the weights do not fit the layers topology: ${(e as Error).message}` } };
+      return {
+        ok: false,
+        failure: {
+          code: 'weights_mismatch',
+          message: `the weights do not fit the layers topology: ${(e as Error).message}`,
+        },
+      };
     }
     // Layers io names are the names of the input and output layers (Sequential models do not
     // fill inputNames/outputNames, so read them off the symbolic tensors' source layers).
@@ -61,16 +75,29 @@ export async function loadFromMemory(format: 'tfjs-layers' | 'tfjs-graph', model
   }
 
   const problems = graphWeightProblems(modelJson.modelTopology, modelJson.modelInitializer, weightSpecs);
-  if (problems.length > 0) return { ok: false, failure: { code: 'weights_mismatch', message: `the weights do not fit the graph: ${problems.slice(0, 5).join('; ')}` } };
+  if (problems.length > 0)
+    return {
+      ok: false,
+      failure: {
+        code: 'weights_mismatch',
+        message: `the weights do not fit the graph: ${problems.slice(0, 5).join('; ')}`,
+      },
+    };
   let model: GraphModel;
   try {
-    model = await scopedLoad(() => loadGraphModel(tf.io.fromMemory(artifacts)), (m) => Object.values(m.weights).flat());
+    model = await scopedLoad(
+      () => loadGraphModel(tf.io.fromMemory(artifacts)),
+      (m) => Object.values(m.weights).flat(),
+    );
   } catch (e) {
     return unloadable(e);
   }
   // TF.js reports no output shapes for graph models (not even from a signature): they stay
   // unknown (`outputsKnown: false`) until the probe runs the graph (probe.ts).
-  const io = { inputs: model.inputs.map((t) => ioTensor(t.name, t.dtype, t.shape)), outputs: model.outputs.map((t) => ioTensor(t.name, t.dtype, t.shape)) };
+  const io = {
+    inputs: model.inputs.map((t) => ioTensor(t.name, t.dtype, t.shape)),
+    outputs: model.outputs.map((t) => ioTensor(t.name, t.dtype, t.shape)),
+  };
   return { ok: true, loaded: { kind: 'tfjs-graph', model, io, outputsKnown: model.outputs.every((t) => t.shape) } };
 }
 
@@ -78,7 +105,10 @@ export async function loadFromMemory(format: 'tfjs-layers' | 'tfjs-graph', model
 async function layersTopologyLoads(modelJson: TfjsModelJson): Promise<boolean> {
   const tf = await tfjs();
   try {
-    const bare = await scopedLoad(() => loadLayersModel(tf.io.fromMemory({ modelTopology: modelJson.modelTopology })), layersWeights);
+    const bare = await scopedLoad(
+      () => loadLayersModel(tf.io.fromMemory({ modelTopology: modelJson.modelTopology })),
+      layersWeights,
+    );
     bare.dispose();
     return true;
   } catch {
@@ -93,7 +123,11 @@ export async function runTensors(loaded: LoadedModel, inputs: Record<string, tfc
     const y = loaded.model.predict(ordered.length === 1 ? ordered[0]! : ordered);
     return Array.isArray(y) ? y : [y];
   }
-  const y = await executeGraph(loaded.model, inputs, loaded.io.outputs.map((o) => o.name));
+  const y = await executeGraph(
+    loaded.model,
+    inputs,
+    loaded.io.outputs.map((o) => o.name),
+  );
   return Array.isArray(y) ? y : [y];
 }
 
@@ -105,7 +139,8 @@ export async function runExample(loaded: LoadedModel, inputs: Record<string, tfc
   const outs = await runTensors(loaded, inputs);
   const result: Outputs = {};
   try {
-    for (const [i, out] of outs.entries()) result[loaded.io.outputs[i]!.name] = (await out.data()) as Float32Array | Int32Array | Uint8Array;
+    for (const [i, out] of outs.entries())
+      result[loaded.io.outputs[i]!.name] = (await out.data()) as Float32Array | Int32Array | Uint8Array;
   } finally {
     for (const out of outs) out.dispose();
   }
@@ -113,7 +148,11 @@ export async function runExample(loaded: LoadedModel, inputs: Record<string, tfc
 }
 
 /** execute() for static graphs (synchronous, quiet); executeAsync() only for control flow. */
-export async function executeGraph(model: GraphModel, inputs: Record<string, tfc.Tensor>, names: string[]): Promise<tfc.Tensor | tfc.Tensor[]> {
+export async function executeGraph(
+  model: GraphModel,
+  inputs: Record<string, tfc.Tensor>,
+  names: string[],
+): Promise<tfc.Tensor | tfc.Tensor[]> {
   try {
     return model.execute(inputs, names);
   } catch (e) {

@@ -21,7 +21,13 @@ export interface RowOutputs {
  * `rows` holds every row's values flat, row after row. Throws (with a message for the operator)
  * when the model does not take this input; non-finite outputs are returned for the caller to judge.
  */
-export async function predictRows(loaded: LoadedModel, rows: Float32Array, rowShape: number[], count: number, batchRows = EVAL_BATCH_ROWS): Promise<RowOutputs> {
+export async function predictRows(
+  loaded: LoadedModel,
+  rows: Float32Array,
+  rowShape: number[],
+  count: number,
+  batchRows = EVAL_BATCH_ROWS,
+): Promise<RowOutputs> {
   const tf = await tfjs();
   const input = loaded.io.inputs[0]!;
   const per = rowShape.reduce((n, d) => n * d, 1);
@@ -36,7 +42,8 @@ export async function predictRows(loaded: LoadedModel, rows: Float32Array, rowSh
       outs = await runTensors(loaded, { [input.name]: x });
       const y = outs[0]!;
       const data = (await y.data()) as Float32Array | Int32Array | Uint8Array;
-      if (data.length % n !== 0) throw new Error(`output ${loaded.io.outputs[0]?.name} has ${data.length} values for ${n} rows`);
+      if (data.length % n !== 0)
+        throw new Error(`output ${loaded.io.outputs[0]?.name} has ${data.length} values for ${n} rows`);
       if (!values) {
         width = data.length / n;
         values = new Float32Array(count * width);

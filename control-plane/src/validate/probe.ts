@@ -38,7 +38,12 @@ import { tfjs } from './tfjs-runtime.ts';
 export const PROBE_DEFAULT_SIZE = 64;
 
 export type ProbeSource = 'model' | 'io' | 'golden' | 'default';
-export interface ProbeInput { name: string; dtype: IoTensor['dtype']; shape: number[]; sources: ProbeSource[] }
+export interface ProbeInput {
+  name: string;
+  dtype: IoTensor['dtype'];
+  shape: number[];
+  sources: ProbeSource[];
+}
 
 /**
  * The shapes the probe runs at. `inputs` are the version's io inputs (the model's, narrowed by the
@@ -54,7 +59,7 @@ export function probeInputs(inputs: readonly IoTensor[], model: readonly IoTenso
       if (model[i]?.shape[j] !== null && d !== null) return d;
       const source: ProbeSource = usable ? 'golden' : d !== null ? 'io' : 'default';
       sources.add(source);
-      return source === 'golden' ? usable![j]! : d ?? (j === 0 ? 1 : PROBE_DEFAULT_SIZE);
+      return source === 'golden' ? usable![j]! : (d ?? (j === 0 ? 1 : PROBE_DEFAULT_SIZE));
     };
     const shape = spec.shape.map(size);
     return { name: spec.name, dtype: spec.dtype, shape, sources: sources.size > 0 ? [...sources] : ['model'] };
@@ -73,10 +78,15 @@ export type ProbeOutcome =
   | { ok: false; code: 'model_unloadable' | 'io_mismatch' | 'golden_invalid'; message: string };
 
 const fmt = (shape: readonly (number | null)[]) => `[${shape.map((d) => d ?? '?').join(',')}]`;
-const describe = (inputs: ProbeInput[]) => inputs.map((p) => `${p.name} ${p.dtype}${fmt(p.shape)} (${p.sources.join('+')})`).join(', ');
+const describe = (inputs: ProbeInput[]) =>
+  inputs.map((p) => `${p.name} ${p.dtype}${fmt(p.shape)} (${p.sources.join('+')})`).join(', ');
 
 /** Runs the model once; the outputs' signature, and their values when `keep`. Disposes `feed`. */
-async function run(loaded: LoadedModel, feed: Record<string, Tensor>, keep: boolean): Promise<{ signature: IoTensor[]; values?: Outputs }> {
+async function run(
+  loaded: LoadedModel,
+  feed: Record<string, Tensor>,
+  keep: boolean,
+): Promise<{ signature: IoTensor[]; values?: Outputs }> {
   const tf = await tfjs();
   let outs: Tensor[] = [];
   try {
@@ -84,8 +94,17 @@ async function run(loaded: LoadedModel, feed: Record<string, Tensor>, keep: bool
     // TF.js computes a VALID convolution on too small an input as a negative size instead of
     // throwing; the model did not run. An empty dimension (no detections on zeros) is data-dependent.
     const bad = outs.findIndex((t) => t.shape.some((d) => d < 0));
-    if (bad >= 0) throw new Error(`output ${loaded.io.outputs[bad]!.name} came out with the impossible shape ${fmt(outs[bad]!.shape)}`);
-    const signature = outs.map((t, k) => ioTensor(loaded.io.outputs[k]!.name, t.dtype, t.shape.map((d) => (d === 0 ? null : d))));
+    if (bad >= 0)
+      throw new Error(
+        `output ${loaded.io.outputs[bad]!.name} came out with the impossible shape ${fmt(outs[bad]!.shape)}`,
+      );
+    const signature = outs.map((t, k) =>
+      ioTensor(
+        loaded.io.outputs[k]!.name,
+        t.dtype,
+        t.shape.map((d) => (d === 0 ? null : d)),
+      ),
+    );
     if (!keep) return { signature };
     const values = await Promise.all(outs.map((t) => t.data() as Promise<Outputs[string]>));
     return { signature, values: Object.fromEntries(values.map((v, k) => [loaded.io.outputs[k]!.name, v] as const)) };
@@ -105,15 +124,34 @@ async function zeros(inputs: ProbeInput[], shapes: number[][]): Promise<Record<s
  * version's inputs, where null is a size devices may still choose; the outcome's `outputs` are
  * the model's output signature with sizes that follow an open input size as null.
  */
-export async function probe(loaded: LoadedModel, inputs: ProbeInput[], open: readonly IoTensor[], example?: () => Promise<Record<string, Tensor>>): Promise<ProbeOutcome> {
+export async function probe(
+  loaded: LoadedModel,
+  inputs: ProbeInput[],
+  open: readonly IoTensor[],
+  example?: () => Promise<Record<string, Tensor>>,
+): Promise<ProbeOutcome> {
   let first: Awaited<ReturnType<typeof run>>;
   try {
-    first = await run(loaded, example ? await example() : await zeros(inputs, inputs.map((p) => p.shape)), example !== undefined);
+    first = await run(
+      loaded,
+      example
+        ? await example()
+        : await zeros(
+            inputs,
+            inputs.map((p) => p.shape),
+          ),
+      example !== undefined,
+    );
   } catch (e) {
     return failure(loaded, inputs, example !== undefined, (e as Error).message);
   }
   let detail = `${describe(inputs)} on ${example ? 'golden example 0' : 'zeros'}`;
-  const done = (outputs: IoTensor[]): ProbeOutcome => ({ ok: true, outputs, detail, ...(first.values ? { example: first.values } : {}) });
+  const done = (outputs: IoTensor[]): ProbeOutcome => ({
+    ok: true,
+    outputs,
+    detail,
+    ...(first.values ? { example: first.values } : {}),
+  });
   if (loaded.outputsKnown) return done(loaded.io.outputs);
 
   const batchOpen = open.some((t) => t.shape[0] === null);
@@ -123,7 +161,12 @@ export async function probe(loaded: LoadedModel, inputs: ProbeInput[], open: rea
     const at = grown.map((shape, i) => `${inputs[i]!.name}${fmt(shape)}`).join(', ');
     try {
       const second = (await run(loaded, await zeros(inputs, grown), false)).signature;
-      outputs = outputs.map((t, k) => ({ ...t, shape: t.shape.map((d, j) => (second[k]!.shape.length === t.shape.length && second[k]!.shape[j] === d ? d : null)) }));
+      outputs = outputs.map((t, k) => ({
+        ...t,
+        shape: t.shape.map((d, j) =>
+          second[k]!.shape.length === t.shape.length && second[k]!.shape[j] === d ? d : null,
+        ),
+      }));
       detail += `; again on zeros at ${at}: output sizes that changed are recorded as any size`;
     } catch (e) {
       // It ran at the first shapes, so it is not refused; what its outputs' sizes follow is unknown.
@@ -139,9 +182,18 @@ function failure(loaded: LoadedModel, inputs: ProbeInput[], golden: boolean, err
   const sources = new Set(inputs.flatMap((p) => p.sources));
   const at = describe(inputs);
   if (golden) return { ok: false, code: 'golden_invalid', message: `golden example 0 could not run, ${at}: ${error}` };
-  if (sources.has('io')) return { ok: false, code: 'io_mismatch', message: `the model does not run at the declared io's shapes, ${at}: ${error}` };
+  if (sources.has('io'))
+    return {
+      ok: false,
+      code: 'io_mismatch',
+      message: `the model does not run at the declared io's shapes, ${at}: ${error}`,
+    };
   const hint = sources.has('default')
     ? `; its open dimensions were given the default size ${PROBE_DEFAULT_SIZE} (batch 1): declare the sizes it runs at with an io schema (publish --io) or golden examples (--golden)`
     : '';
-  return { ok: false, code: 'model_unloadable', message: `the ${loaded.kind} model loads but does not run on zeros at ${at}: ${error}${hint}` };
+  return {
+    ok: false,
+    code: 'model_unloadable',
+    message: `the ${loaded.kind} model loads but does not run on zeros at ${at}: ${error}${hint}`,
+  };
 }

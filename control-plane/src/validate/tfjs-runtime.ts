@@ -26,7 +26,8 @@ export const workerdPlatform: Platform = {
   // TF.js's own timings (tf.time, profile) read 0 for pure compute; nothing here relies on them.
   now: () => performance.now(),
   encode(text, encoding) {
-    if (encoding !== 'utf-8' && encoding !== 'utf8') throw new Error(`the workerd platform encodes utf-8 only, not ${encoding}`);
+    if (encoding !== 'utf-8' && encoding !== 'utf8')
+      throw new Error(`the workerd platform encodes utf-8 only, not ${encoding}`);
     return new TextEncoder().encode(text);
   },
   decode: (bytes, encoding) => new TextDecoder(encoding).decode(bytes),
@@ -77,7 +78,8 @@ export async function scopedLoad<T>(load: () => Promise<T>, keep: (result: T) =>
     result = await load();
   } catch (e) {
     engine.endScope();
-    for (const [name, v] of Object.entries(engine.state.registeredVariables)) if (!variablesBefore.has(name)) v.dispose();
+    for (const [name, v] of Object.entries(engine.state.registeredVariables))
+      if (!variablesBefore.has(name)) v.dispose();
     throw e;
   }
   engine.endScope(keep(result));

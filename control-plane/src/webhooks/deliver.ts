@@ -18,14 +18,21 @@ const TIMEOUT_MS = 10_000;
 export type AttemptOutcome = { kind: 'done' } | { kind: 'retry'; delaySeconds: number };
 
 interface Row {
-  status: string; attempts: number; payload: string; event_id: string;
-  url: string; secret: string; deleted_at: string | null;
+  status: string;
+  attempts: number;
+  payload: string;
+  event_id: string;
+  url: string;
+  secret: string;
+  deleted_at: string | null;
 }
 
 export async function attemptDelivery(env: Env, id: number, now = new Date()): Promise<AttemptOutcome> {
   const row = await env.DB.prepare(
     'SELECT d.status, d.attempts, d.payload, d.event_id, w.url, w.secret, w.deleted_at FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id WHERE d.id = ?',
-  ).bind(id).first<Row>();
+  )
+    .bind(id)
+    .first<Row>();
   if (!row || row.status !== 'pending') return { kind: 'done' };
   if (row.deleted_at) {
     await record(env, id, 'failed', row.attempts, null, 'webhook deleted', now);
@@ -45,7 +52,11 @@ export async function attemptDelivery(env: Env, id: number, now = new Date()): P
     const headers = await signWebhook(row.secret, row.event_id, Math.floor(now.getTime() / 1000), row.payload);
     const res = await fetch(row.url, {
       method: 'POST',
-      headers: { ...headers, 'content-type': 'application/cloudevents+json; charset=utf-8', 'user-agent': 'modelfleet-webhooks/1' },
+      headers: {
+        ...headers,
+        'content-type': 'application/cloudevents+json; charset=utf-8',
+        'user-agent': 'modelfleet-webhooks/1',
+      },
       body: row.payload,
       redirect: 'manual',
       signal: AbortSignal.timeout(TIMEOUT_MS),
@@ -69,31 +80,52 @@ export async function attemptDelivery(env: Env, id: number, now = new Date()): P
   return { kind: 'retry', delaySeconds };
 }
 
-async function record(env: Env, id: number, status: string, attempts: number, lastStatus: number | null, lastError: string | null, now: Date, next = now) {
-  await env.DB.prepare('UPDATE webhook_deliveries SET status = ?, attempts = ?, last_status = ?, last_error = ?, next_attempt_at = ?, updated_at = ? WHERE id = ?')
-    .bind(status, attempts, lastStatus, lastError?.slice(0, 500) ?? null, next.toISOString(), now.toISOString(), id).run();
+async function record(
+  env: Env,
+  id: number,
+  status: string,
+  attempts: number,
+  lastStatus: number | null,
+  lastError: string | null,
+  now: Date,
+  next = now,
+) {
+  await env.DB.prepare(
+    'UPDATE webhook_deliveries SET status = ?, attempts = ?, last_status = ?, last_error = ?, next_attempt_at = ?, updated_at = ? WHERE id = ?',
+  )
+    .bind(status, attempts, lastStatus, lastError?.slice(0, 500) ?? null, next.toISOString(), now.toISOString(), id)
+    .run();
 }
 
 /** The WEBHOOKS queue consumer: one attempt per message; failures come back after the backoff. */
 export async function consumeDeliveries(batch: MessageBatch<DeliveryMessage>, env: Env): Promise<void> {
-  await Promise.all(batch.messages.map(async (msg) => {
-    const id = Number(msg.body?.delivery);
-    if (!Number.isInteger(id)) return msg.ack(); // not ours; retrying cannot help
-    try {
-      const outcome = await attemptDelivery(env, id);
-      if (outcome.kind === 'retry') msg.retry({ delaySeconds: outcome.delaySeconds });
-      else msg.ack();
-    } catch (e) {
-      console.error(`webhook delivery ${id}:`, e);
-      msg.retry({ delaySeconds: vars(env).WEBHOOK_RETRY_BASE_SECONDS });
-    }
-  }));
+  await Promise.all(
+    batch.messages.map(async (msg) => {
+      const id = Number(msg.body?.delivery);
+      if (!Number.isInteger(id)) return msg.ack(); // not ours; retrying cannot help
+      try {
+        const outcome = await attemptDelivery(env, id);
+        if (outcome.kind === 'retry') msg.retry({ delaySeconds: outcome.delaySeconds });
+        else msg.ack();
+      } catch (e) {
+        console.error(`webhook delivery ${id}:`, e);
+        msg.retry({ delaySeconds: vars(env).WEBHOOK_RETRY_BASE_SECONDS });
+      }
+    }),
+  );
 }
 
 /** Re-queues pending deliveries whose next attempt is overdue by a grace period (lost messages). */
 export async function sweepDeliveries(env: Env, now = new Date(), graceMs = 5 * 60_000): Promise<number> {
-  const { results } = await env.DB.prepare("SELECT id FROM webhook_deliveries WHERE status = 'pending' AND next_attempt_at < ? ORDER BY id LIMIT 1000")
-    .bind(new Date(now.getTime() - graceMs).toISOString()).all<{ id: number }>();
-  if (results.length > 0) await enqueue(env, results.map((r) => r.id));
+  const { results } = await env.DB.prepare(
+    "SELECT id FROM webhook_deliveries WHERE status = 'pending' AND next_attempt_at < ? ORDER BY id LIMIT 1000",
+  )
+    .bind(new Date(now.getTime() - graceMs).toISOString())
+    .all<{ id: number }>();
+  if (results.length > 0)
+    await enqueue(
+      env,
+      results.map((r) => r.id),
+    );
   return results.length;
 }

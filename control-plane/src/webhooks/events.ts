@@ -43,17 +43,33 @@ export function cloudEvent(e: EventInput): CloudEvent {
  * with `onlyWebhook`, to that webhook alone whatever it subscribed to (a ping tests the receiver);
  * with `guard`, only if that SQL condition holds in the batch (a change that may lose a race).
  */
-export function eventStatements(db: D1Database, e: EventInput, onlyWebhook?: string, guard?: { sql: string; params: unknown[] }): D1PreparedStatement {
+export function eventStatements(
+  db: D1Database,
+  e: EventInput,
+  onlyWebhook?: string,
+  guard?: { sql: string; params: unknown[] },
+): D1PreparedStatement {
   let n = 0; // guard placeholders are numbered after the seven above
   const event = cloudEvent(e);
   const at = event.time;
-  return db.prepare(
-    `INSERT OR IGNORE INTO webhook_deliveries (webhook_id, event_id, type, subject, payload, status, attempts, next_attempt_at, created_at, updated_at)
+  return db
+    .prepare(
+      `INSERT OR IGNORE INTO webhook_deliveries (webhook_id, event_id, type, subject, payload, status, attempts, next_attempt_at, created_at, updated_at)
      SELECT w.id, ?1, ?2, ?3, ?4, 'pending', 0, ?5, ?5, ?5 FROM webhooks w
      WHERE w.deleted_at IS NULL AND (?7 IS NULL OR w.id = ?7)
        AND (?7 IS NOT NULL OR ((w.model_id IS NULL OR w.model_id = ?6) AND EXISTS (SELECT 1 FROM json_each(w.events) WHERE value = ?2)))
        ${guard ? `AND ${guard.sql.replace(/\?/g, () => `?${8 + n++}`)}` : ''}`,
-  ).bind(event.id, event.type, event.subject ?? null, JSON.stringify(event), at, e.model?.id ?? null, onlyWebhook ?? null, ...(guard?.params ?? []));
+    )
+    .bind(
+      event.id,
+      event.type,
+      event.subject ?? null,
+      JSON.stringify(event),
+      at,
+      e.model?.id ?? null,
+      onlyWebhook ?? null,
+      ...(guard?.params ?? []),
+    );
 }
 
 export type { DeliveryMessage };
@@ -63,10 +79,17 @@ export type { DeliveryMessage };
  * pending and the sweep (every few minutes) queues them again.
  */
 export async function enqueueEvent(env: Env, eventId: string): Promise<number> {
-  const { results } = await env.DB.prepare("SELECT id FROM webhook_deliveries WHERE event_id = ? AND status = 'pending'").bind(eventId).all<{ id: number }>();
+  const { results } = await env.DB.prepare(
+    "SELECT id FROM webhook_deliveries WHERE event_id = ? AND status = 'pending'",
+  )
+    .bind(eventId)
+    .all<{ id: number }>();
   if (results.length === 0) return 0;
   try {
-    await enqueue(env, results.map((r) => r.id));
+    await enqueue(
+      env,
+      results.map((r) => r.id),
+    );
   } catch (e) {
     console.error(`webhook enqueue for ${eventId} failed; the sweep will retry:`, e);
   }
@@ -76,6 +99,10 @@ export async function enqueueEvent(env: Env, eventId: string): Promise<number> {
 export async function enqueue(env: Env, ids: number[]): Promise<void> {
   if (!env.WEBHOOKS) throw new Error('the WEBHOOKS queue is not bound');
   for (let i = 0; i < ids.length; i += 100) {
-    await env.WEBHOOKS.sendBatch(ids.slice(i, i + 100).map((delivery) => ({ body: { delivery } satisfies DeliveryMessage, contentType: 'json' as const })));
+    await env.WEBHOOKS.sendBatch(
+      ids
+        .slice(i, i + 100)
+        .map((delivery) => ({ body: { delivery } satisfies DeliveryMessage, contentType: 'json' as const })),
+    );
   }
 }

@@ -19,7 +19,10 @@ import { ApiError } from '@modelfleet/server-shared';
 /** WEBHOOK_ALLOW_HOSTS as hostnames the URL parser would produce (`[::1]`, `127.0.0.1`); unreadable entries are ignored. */
 export function allowedHosts(list: string | undefined): Set<string> {
   const hosts = new Set<string>();
-  for (const entry of (list ?? '').split(',').map((h) => h.trim()).filter(Boolean)) {
+  for (const entry of (list ?? '')
+    .split(',')
+    .map((h) => h.trim())
+    .filter(Boolean)) {
     try {
       hosts.add(new URL(`http://${entry}`).hostname);
     } catch {
@@ -53,7 +56,7 @@ function parseV4(host: string): number | null {
 function v4Refusal(addr: number): string | null {
   for (const [net, bits, what] of V4_REFUSED) {
     const mask = bits === 0 ? 0 : (~0 << (32 - bits)) >>> 0;
-    if (((addr & mask) >>> 0) === net) return what;
+    if ((addr & mask) >>> 0 === net) return what;
   }
   return null;
 }
@@ -67,7 +70,8 @@ function parseV6(host: string): number[] | null {
   });
   const halves = text.split('::');
   if (halves.length > 2) return null;
-  const groups = (s: string) => (s === '' ? [] : s.split(':').map((g) => (/^[0-9a-f]{1,4}$/.test(g) ? parseInt(g, 16) : NaN)));
+  const groups = (s: string) =>
+    s === '' ? [] : s.split(':').map((g) => (/^[0-9a-f]{1,4}$/.test(g) ? parseInt(g, 16) : NaN));
   const head = groups(halves[0]!);
   const rest = halves.length === 2 ? groups(halves[1]!) : [];
   const fill = 8 - head.length - rest.length;
@@ -78,11 +82,15 @@ function parseV6(host: string): number[] | null {
 
 function v6Refusal(g: number[]): string | null {
   const zeros = (n: number) => g.slice(0, n).every((x) => x === 0);
-  const embedded = (g[6]! << 16 | g[7]!) >>> 0;
+  const embedded = ((g[6]! << 16) | g[7]!) >>> 0;
   if (zeros(8)) return 'unspecified (::)';
   if (zeros(7) && g[7] === 1) return 'loopback (::1)';
   // IPv4-mapped (::ffff:a.b.c.d), IPv4-compatible (::a.b.c.d) and NAT64 (64:ff9b::a.b.c.d) carry an IPv4 address.
-  if ((zeros(5) && g[5] === 0xffff) || zeros(6) || (g[0] === 0x64 && g[1] === 0xff9b && g.slice(2, 6).every((x) => x === 0))) {
+  if (
+    (zeros(5) && g[5] === 0xffff) ||
+    zeros(6) ||
+    (g[0] === 0x64 && g[1] === 0xff9b && g.slice(2, 6).every((x) => x === 0))
+  ) {
     const why = v4Refusal(embedded);
     return why && `${why}, as IPv6`;
   }
@@ -115,14 +123,25 @@ export function checkWebhookTarget(raw: string, allow: Set<string>): URL {
   } catch {
     throw new ApiError('webhook_url_invalid', 'the webhook URL cannot be parsed');
   }
-  if (url.username || url.password) throw new ApiError('webhook_url_invalid', 'a webhook URL must not carry credentials; authenticate with the signature');
+  if (url.username || url.password)
+    throw new ApiError(
+      'webhook_url_invalid',
+      'a webhook URL must not carry credentials; authenticate with the signature',
+    );
   const allowed = allow.has(url.hostname);
   if (url.protocol !== 'https:' && !(url.protocol === 'http:' && allowed)) {
-    throw new ApiError('webhook_url_invalid', `webhook URLs must be https:// (plain http only to a host in WEBHOOK_ALLOW_HOSTS), got ${url.protocol}//${url.hostname}`);
+    throw new ApiError(
+      'webhook_url_invalid',
+      `webhook URLs must be https:// (plain http only to a host in WEBHOOK_ALLOW_HOSTS), got ${url.protocol}//${url.hostname}`,
+    );
   }
   const why = allowed ? null : privateHostReason(url.hostname);
   if (why) {
-    throw new ApiError('webhook_target_forbidden', `webhook host ${url.hostname} is ${why}: webhooks go to public hosts (list a development receiver in WEBHOOK_ALLOW_HOSTS)`, { host: url.hostname });
+    throw new ApiError(
+      'webhook_target_forbidden',
+      `webhook host ${url.hostname} is ${why}: webhooks go to public hosts (list a development receiver in WEBHOOK_ALLOW_HOSTS)`,
+      { host: url.hostname },
+    );
   }
   return url;
 }
@@ -140,6 +159,8 @@ export function redactUrl(raw: string): string {
 /** An audit record as a reader below admin sees it: any `url` in before/after cut to scheme and host. */
 export function redactAuditUrls<T extends { before: unknown; after: unknown }>(record: T): T {
   const cut = (v: unknown) =>
-    v && typeof v === 'object' && typeof (v as { url?: unknown }).url === 'string' ? { ...v, url: redactUrl((v as { url: string }).url) } : v;
+    v && typeof v === 'object' && typeof (v as { url?: unknown }).url === 'string'
+      ? { ...v, url: redactUrl((v as { url: string }).url) }
+      : v;
   return { ...record, before: cut(record.before), after: cut(record.after) };
 }

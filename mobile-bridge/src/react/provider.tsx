@@ -23,7 +23,11 @@ export function ModelFleetProvider({ config, children }: { config: ProviderConfi
   const keep = (w: WebView | null) => void (w && (webview.current = w));
   const key = JSON.stringify(config); // a new configuration is a new client
   const client = useMemo(
-    () => createBridgeClient({ ...config, os: config.os ?? (Platform.OS === 'ios' || Platform.OS === 'android' ? Platform.OS : 'other') }, { post: (raw) => webview.current?.postMessage(raw) }),
+    () =>
+      createBridgeClient(
+        { ...config, os: config.os ?? (Platform.OS === 'ios' || Platform.OS === 'android' ? Platform.OS : 'other') },
+        { post: (raw) => webview.current?.postMessage(raw) },
+      ),
     // eslint-disable-next-line react-hooks/exhaustive-deps
     [key],
   );
@@ -53,4 +57,6 @@ export function useBridgeClient(): BridgeClient {
   return client;
 }
 
-const styles = StyleSheet.create({ hidden: { position: 'absolute', width: 0, height: 0, opacity: 0, overflow: 'hidden' } });
+const styles = StyleSheet.create({
+  hidden: { position: 'absolute', width: 0, height: 0, opacity: 0, overflow: 'hidden' },
+});

@@ -15,7 +15,10 @@ export type ModelState =
   | { status: 'error'; version: number | null; backend: string | null; error: { code: string; message: string } };
 
 const LOADING: ModelState = { status: 'loading', version: null, backend: null, error: null };
-const asError = (e: unknown) => ({ code: (e as { code?: string }).code ?? 'internal', message: (e as Error).message ?? String(e) });
+const asError = (e: unknown) => ({
+  code: (e as { code?: string }).code ?? 'internal',
+  message: (e as Error).message ?? String(e),
+});
 
 export function useModel(name: string) {
   const client = useBridgeClient();
@@ -41,7 +44,10 @@ export function useModel(name: string) {
 
   const predict = useCallback(
     (inputs: unknown, options?: CallOptions) => {
-      if (!model) return Promise.reject(Object.assign(new Error(`${name} is not loaded yet (status ${state.status})`), { code: 'not_ready' }));
+      if (!model)
+        return Promise.reject(
+          Object.assign(new Error(`${name} is not loaded yet (status ${state.status})`), { code: 'not_ready' }),
+        );
       return model.predict(inputs, options);
     },
     [model, name, state.status],

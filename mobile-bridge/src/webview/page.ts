@@ -16,8 +16,13 @@ import { type PageClient, createPageServer } from './serve.ts';
 /** tfjs-backend-wasm-simd.wasm as base64, put here by scripts/build-page.mjs (esbuild define). */
 declare const __WASM_SIMD_BASE64__: string;
 
-interface RNWindow { ReactNativeWebView?: { postMessage(data: string): void } }
-const host = globalThis as unknown as RNWindow & { addEventListener: typeof addEventListener; document?: { addEventListener: typeof addEventListener } };
+interface RNWindow {
+  ReactNativeWebView?: { postMessage(data: string): void };
+}
+const host = globalThis as unknown as RNWindow & {
+  addEventListener: typeof addEventListener;
+  document?: { addEventListener: typeof addEventListener };
+};
 
 async function makeClient(config: ClientConfig): Promise<PageClient> {
   const runner = createEngine({
@@ -43,9 +48,15 @@ async function useInlineWasm(setWasmPaths: (paths: Record<string, string>) => vo
   const tf = await import('@tensorflow/tfjs-core');
   if (!(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT'))) throw new Error('this WebView has no WebAssembly SIMD');
   tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
-  const url = URL.createObjectURL(new Blob([fromBase64(__WASM_SIMD_BASE64__) as Uint8Array<ArrayBuffer>], { type: 'application/wasm' }));
+  const url = URL.createObjectURL(
+    new Blob([fromBase64(__WASM_SIMD_BASE64__) as Uint8Array<ArrayBuffer>], { type: 'application/wasm' }),
+  );
   // All three names must be mapped; with SIMD present and threads off, TF.js asks only for -simd.
-  setWasmPaths({ 'tfjs-backend-wasm.wasm': url, 'tfjs-backend-wasm-simd.wasm': url, 'tfjs-backend-wasm-threaded-simd.wasm': url });
+  setWasmPaths({
+    'tfjs-backend-wasm.wasm': url,
+    'tfjs-backend-wasm-simd.wasm': url,
+    'tfjs-backend-wasm-threaded-simd.wasm': url,
+  });
 }
 
 const server = createPageServer((raw) => {

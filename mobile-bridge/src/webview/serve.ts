@@ -7,11 +7,32 @@
  * is answered with id "?" so the host can count it. The SDK is injected, so this runs in tests
  * without a WebView.
  */
-import { BRIDGE_VERSION, BridgeError, type ClientConfig, type Reply, Request, decode, encode, packValue, unpackValue } from '@modelfleet/protocol/bridge';
+import {
+  BRIDGE_VERSION,
+  BridgeError,
+  type ClientConfig,
+  type Reply,
+  Request,
+  decode,
+  encode,
+  packValue,
+  unpackValue,
+} from '@modelfleet/protocol/bridge';
 
 /** What the page needs from the web SDK (createClient's client and its loaded models). */
-export interface PageModel { readonly version: number; readonly backend: string; predict(inputs: never): Promise<unknown>; feedback(label: number | string): void; reload(): Promise<{ version: number; changed: boolean; downloadedBytes: number }> }
-export interface PageClient { load(name: string): Promise<PageModel>; status(): Promise<unknown>; flush(): Promise<unknown>; close(): Promise<void> }
+export interface PageModel {
+  readonly version: number;
+  readonly backend: string;
+  predict(inputs: never): Promise<unknown>;
+  feedback(label: number | string): void;
+  reload(): Promise<{ version: number; changed: boolean; downloadedBytes: number }>;
+}
+export interface PageClient {
+  load(name: string): Promise<PageModel>;
+  status(): Promise<unknown>;
+  flush(): Promise<unknown>;
+  close(): Promise<void>;
+}
 
 /** What a page server holds: the SDK client (once init arrives) and the models loaded through it. */
 interface State {
@@ -20,7 +41,10 @@ interface State {
   models: Map<string, PageModel>;
 }
 
-export function createPageServer(post: (raw: string) => void, makeClient: (config: ClientConfig) => Promise<PageClient>) {
+export function createPageServer(
+  post: (raw: string) => void,
+  makeClient: (config: ClientConfig) => Promise<PageClient>,
+) {
   const s: State = { makeClient, client: null, models: new Map() };
   const cancelled = new Set<string>();
 
@@ -41,8 +65,13 @@ export function createPageServer(post: (raw: string) => void, makeClient: (confi
       try {
         request = decode(raw, Request);
       } catch (e) {
-        const id = typeof raw === 'string' ? /"id"\s*:\s*"([^"]{1,64})"/.exec(raw.slice(0, 200))?.[1] ?? '?' : '?';
-        return reply({ v: BRIDGE_VERSION, id, ok: false, error: { code: (e as BridgeError).code, message: (e as Error).message } });
+        const id = typeof raw === 'string' ? (/"id"\s*:\s*"([^"]{1,64})"/.exec(raw.slice(0, 200))?.[1] ?? '?') : '?';
+        return reply({
+          v: BRIDGE_VERSION,
+          id,
+          ok: false,
+          error: { code: (e as BridgeError).code, message: (e as Error).message },
+        });
       }
       if (request.kind === 'cancel') return void cancelled.add(request.target); // a notice: never answered
       run(s, request).then(

@@ -17,9 +17,20 @@ g.benchBridge = async (c: Config) => {
 async function open(c: Config) {
   let host!: BridgeClient;
   g.ReactNativeWebView = { postMessage: (m: string) => host.receive(m) };
-  host = createBridgeClient({ endpoint: c.endpoint, appKey: c.appKey, trustRoot: c.trustRoot, os: 'android', backends: ['cpu'], pollInterval: 0, telemetry: false }, {
-    post: (raw) => g.dispatchEvent(new MessageEvent('message', { data: raw })),
-  });
+  host = createBridgeClient(
+    {
+      endpoint: c.endpoint,
+      appKey: c.appKey,
+      trustRoot: c.trustRoot,
+      os: 'android',
+      backends: ['cpu'],
+      pollInterval: 0,
+      telemetry: false,
+    },
+    {
+      post: (raw) => g.dispatchEvent(new MessageEvent('message', { data: raw })),
+    },
+  );
   host.receive(JSON.stringify({ v: 1, event: 'ready', data: {} })); // the page announced before the shim existed
   return host.load(c.model);
 }

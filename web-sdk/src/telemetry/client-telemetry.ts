@@ -7,7 +7,13 @@
  * to the client's onError hook (report.ts) instead.
  */
 import {
-  type Backend, type SketchLayout, declaredInputStats, encodeUpload, healthLayout, parseManifest, sketchLayout,
+  type Backend,
+  type SketchLayout,
+  declaredInputStats,
+  encodeUpload,
+  healthLayout,
+  parseManifest,
+  sketchLayout,
 } from '@modelfleet/protocol';
 import type { EdgeClient } from '../http.ts';
 import type { Report } from '../report.ts';
@@ -55,7 +61,11 @@ export interface ClientTelemetry {
    * (default: `lastTop`, the first row's top class of the last predict).
    */
   feedback(
-    name: string, version: number, label: number | string, prediction: number[] | undefined, lastTop: number | null,
+    name: string,
+    version: number,
+    label: number | string,
+    prediction: number[] | undefined,
+    lastTop: number | null,
   ): void;
   /** Each poll, after the model's sync: follow its step, and close a window that ended without predictions. */
   polled(name: string): Promise<void>;
@@ -117,16 +127,18 @@ export function createClientTelemetry(options: TelemetryOptions): ClientTelemetr
     measure: (name) => sketchers.get(name)?.measure,
     sketching: (name) => !!sketchers.get(name),
     predicted: (call) => void setTimeout(() => observe(t, call), 0),
-    predictFailed: (name, version, ms, backend) => guard(t, 'observe', name, () => {
-      t.healths.get(name)?.current.predict('inference_error', ms, backend);
-      steps.recorder(name, version)?.predict('inference_error', ms, backend);
-    }),
-    feedback: (name, version, label, prediction, lastTop) => guard(t, 'feedback', name, () => {
-      const predicted = prediction ? topClass(prediction)?.[0] ?? null : lastTop;
-      if (predicted === null) return;
-      t.healths.get(name)?.current.feedback(String(label) === String(predicted));
-      steps.recorder(name, version)?.feedback(String(label) === String(predicted));
-    }),
+    predictFailed: (name, version, ms, backend) =>
+      guard(t, 'observe', name, () => {
+        t.healths.get(name)?.current.predict('inference_error', ms, backend);
+        steps.recorder(name, version)?.predict('inference_error', ms, backend);
+      }),
+    feedback: (name, version, label, prediction, lastTop) =>
+      guard(t, 'feedback', name, () => {
+        const predicted = prediction ? (topClass(prediction)?.[0] ?? null) : lastTop;
+        if (predicted === null) return;
+        t.healths.get(name)?.current.feedback(String(label) === String(predicted));
+        steps.recorder(name, version)?.feedback(String(label) === String(predicted));
+      }),
     polled: (name) => polled(t, name),
     upload: () => outbox.flush().catch((e) => report('upload_failed', e)),
     flush: () => flush(t),
@@ -177,7 +189,10 @@ async function followStep(t: State, name: string): Promise<void> {
 
 /** Ends a model's window: its sketch and health record go to the outbox (one each per device per window). */
 async function closeWindow(t: State, name: string, next?: number): Promise<void> {
-  const { outbox, options: { report } } = t;
+  const {
+    outbox,
+    options: { report },
+  } = t;
   const window = next ?? t.windows.current(name);
   const h = t.healths.get(name);
   if (h) {
@@ -187,7 +202,8 @@ async function closeWindow(t: State, name: string, next?: number): Promise<void>
     h.current = createHealthRecorder(window);
     // A device its ticket put in a rollout's control range says so: only eligible devices count
     // in the control arm, so targeted rollouts compare like with like (and the SRM check holds).
-    const control = await t.steps.controlRollout(name, version)
+    const control = await t.steps
+      .controlRollout(name, version)
       .catch((e) => void report('rollout_step', e, { model: name, version }));
     if (record) {
       const query = control ? { query: `&rollout=${encodeURIComponent(control)}` } : {};
@@ -206,7 +222,8 @@ async function closeWindow(t: State, name: string, next?: number): Promise<void>
 
 /** Closes the window that ended before this observation, then uploads; off the caller's path. */
 function closeEnded(t: State, name: string, window: number): void {
-  void closeWindow(t, name, window).then(() => t.outbox.flush())
+  void closeWindow(t, name, window)
+    .then(() => t.outbox.flush())
     .catch((e) => t.options.report('window_close', e, { model: name }));
 }
 

@@ -8,8 +8,18 @@ import { type Backend, type HealthCounts, MAX_SAMPLES, type SketchUpload, health
 
 /** Sync failures that mean "did not verify", as opposed to being offline or out of space. */
 const VERIFY_CODES = new Set([
-  'bad_signature', 'threshold_not_met', 'unknown_key', 'ticket_expired', 'ticket_replayed', 'manifest_digest_mismatch',
-  'ticket_manifest_mismatch', 'chunk_digest_mismatch', 'root_invalid', 'root_expired', 'malformed_document', 'manifest_too_large',
+  'bad_signature',
+  'threshold_not_met',
+  'unknown_key',
+  'ticket_expired',
+  'ticket_replayed',
+  'manifest_digest_mismatch',
+  'ticket_manifest_mismatch',
+  'chunk_digest_mismatch',
+  'root_invalid',
+  'root_expired',
+  'malformed_document',
+  'manifest_too_large',
 ]);
 
 export interface HealthRecorder {

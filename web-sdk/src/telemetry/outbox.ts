@@ -21,7 +21,12 @@ export type DropReason = 'queue_full' | 'rejected' | 'duplicate' | 'storage_erro
 
 export type { OutboxItem };
 
-export interface OutboxStats { queued: number; sent: number; dropped: Record<DropReason, number>; nextAttemptAt: number }
+export interface OutboxStats {
+  queued: number;
+  sent: number;
+  dropped: Record<DropReason, number>;
+  nextAttemptAt: number;
+}
 
 /** How long to wait after the `failures`-th transient failure in a row. */
 function backoffMs(failures: number): number {
@@ -31,19 +36,29 @@ function backoffMs(failures: number): number {
 
 /** `report`: the client's onError hook; every failure caught here goes to it (and drops are also counted). */
 export function createOutbox(
-  store: ModelStore, edge: EdgeClient, deviceId: string, now: () => number = Date.now, report: Report = silent,
+  store: ModelStore,
+  edge: EdgeClient,
+  deviceId: string,
+  now: () => number = Date.now,
+  report: Report = silent,
 ) {
   const stats: OutboxStats = {
-    queued: 0, sent: 0, dropped: { queue_full: 0, rejected: 0, duplicate: 0, storage_error: 0 }, nextAttemptAt: 0,
+    queued: 0,
+    sent: 0,
+    dropped: { queue_full: 0, rejected: 0, duplicate: 0, storage_error: 0 },
+    nextAttemptAt: 0,
   };
   let failures = 0;
   const about = (item: Omit<OutboxItem, 'id' | 'attempts'>) => ({
-    model: item.model, version: item.version, channel: item.channel ?? 'sketches',
+    model: item.model,
+    version: item.version,
+    channel: item.channel ?? 'sketches',
   });
-  const queued = () => store.db.count('outbox').catch((e) => {
-    report('storage_read', e);
-    return 0;
-  });
+  const queued = () =>
+    store.db.count('outbox').catch((e) => {
+      report('storage_read', e);
+      return 0;
+    });
 
   return {
     stats: async (): Promise<OutboxStats> => ({ ...stats, queued: await queued(), dropped: { ...stats.dropped } }),
@@ -55,7 +70,11 @@ export function createOutbox(
           return;
         }
         // One item per (model, version, window, channel, query): a step's "loaded" and "used" records are two.
-        await store.db.put('outbox', { ...item, id: `${item.model}@${item.version}/${item.window}${item.channel && item.channel !== 'sketches' ? `/${item.channel}` : ''}${item.query ?? ''}`, attempts: 0 });
+        await store.db.put('outbox', {
+          ...item,
+          id: `${item.model}@${item.version}/${item.window}${item.channel && item.channel !== 'sketches' ? `/${item.channel}` : ''}${item.query ?? ''}`,
+          attempts: 0,
+        });
       } catch (e) {
         stats.dropped.storage_error++;
         report('storage_write', e, about(item));
@@ -77,9 +96,18 @@ export function createOutbox(
         let status: number;
         try {
           const proof = await proofFor(store, item.model, item.version, report);
-          const res = await edge.fetch(`${edge.endpoint}/v1/edge/${item.channel ?? 'sketches'}/${encodeURIComponent(item.model)}/${item.version}?device=${encodeURIComponent(deviceId)}${item.query ?? ''}`, {
-            method: 'POST', headers: { [APP_KEY_HEADER]: edge.appKey, 'content-type': 'application/octet-stream', ...(proof ? { [PROOF_HEADER]: proof } : {}) }, body: item.bytes as unknown as BodyInit,
-          });
+          const res = await edge.fetch(
+            `${edge.endpoint}/v1/edge/${item.channel ?? 'sketches'}/${encodeURIComponent(item.model)}/${item.version}?device=${encodeURIComponent(deviceId)}${item.query ?? ''}`,
+            {
+              method: 'POST',
+              headers: {
+                [APP_KEY_HEADER]: edge.appKey,
+                'content-type': 'application/octet-stream',
+                ...(proof ? { [PROOF_HEADER]: proof } : {}),
+              },
+              body: item.bytes as unknown as BodyInit,
+            },
+          );
           status = res.status;
           // Releasing the connection is best effort: the answer is already counted, nothing is lost.
           await res.body?.cancel().catch(() => {});
@@ -90,7 +118,8 @@ export function createOutbox(
         if (status === 0 || status >= 500 || status === 429) {
           failures++;
           stats.nextAttemptAt = now() + backoffMs(failures);
-          await store.db.put('outbox', { ...item, attempts: item.attempts + 1 })
+          await store.db
+            .put('outbox', { ...item, attempts: item.attempts + 1 })
             .catch((e) => report('storage_write', e, about(item)));
           return;
         }

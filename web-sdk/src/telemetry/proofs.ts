@@ -16,20 +16,30 @@ export async function keepProof(store: ModelStore, model: string, proof: string)
   const claims = readProof(proof);
   if (!claims) return;
   const tx = store.db.transaction('meta', 'readwrite');
-  await Promise.all([tx.store.put(proof, versionKey(model, claims.version)), tx.store.put(proof, latestKey(model)), tx.done]);
+  await Promise.all([
+    tx.store.put(proof, versionKey(model, claims.version)),
+    tx.store.put(proof, latestKey(model)),
+    tx.done,
+  ]);
 }
 
 /** An unreadable proof is reported and treated as none (the upload goes without and is refused). */
 export async function proofFor(
-  store: ModelStore, model: string, version: number, report: Report = silent,
+  store: ModelStore,
+  model: string,
+  version: number,
+  report: Report = silent,
 ): Promise<string | undefined> {
-  return store.db.get('meta', versionKey(model, version))
+  return store.db
+    .get('meta', versionKey(model, version))
     .catch((e) => void report('storage_read', e, { model, version }));
 }
 
 /** An unreadable proof is reported and treated as none (the ticket request then asks for attestation). */
 export async function latestProof(
-  store: ModelStore, model: string, report: Report = silent,
+  store: ModelStore,
+  model: string,
+  report: Report = silent,
 ): Promise<ProofClaims | null> {
   const proof = await store.db.get('meta', latestKey(model)).catch((e) => void report('storage_read', e, { model }));
   return proof ? readProof(proof) : null;

@@ -17,7 +17,8 @@ export function outputRows(outputs: Outputs): number[][] | undefined {
 function matrixRows(data: ArrayLike<number>, shape: readonly number[]): number[][] {
   const width = shape.length === 2 ? shape[1]! : shape[0]!;
   const rows: number[][] = [];
-  for (let at = 0; at + width <= data.length && width > 0; at += width) rows.push(Array.prototype.slice.call(data, at, at + width) as number[]);
+  for (let at = 0; at + width <= data.length && width > 0; at += width)
+    rows.push(Array.prototype.slice.call(data, at, at + width) as number[]);
   return rows;
 }
 

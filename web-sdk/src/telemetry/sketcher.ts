@@ -7,7 +7,15 @@
  * statistics (@input.<input>.<stat>) are not columns: the worker measures them per example and
  * they arrive by name.
  */
-import { type Baseline, MAX_SAMPLES, type SketchLayout, type SketchUpload, monitoredFeatures, sketchCategorical, sketchNumeric } from '@modelfleet/protocol';
+import {
+  type Baseline,
+  MAX_SAMPLES,
+  type SketchLayout,
+  type SketchUpload,
+  monitoredFeatures,
+  sketchCategorical,
+  sketchNumeric,
+} from '@modelfleet/protocol';
 
 export interface Sketcher {
   readonly window: number;
@@ -29,7 +37,12 @@ export function topClass(probs: number[]): [number, number] | null {
   return [best, p[best]!];
 }
 
-export function createSketcher(baseline: Baseline, layout: SketchLayout, window: number, random: () => number = Math.random): Sketcher {
+export function createSketcher(
+  baseline: Baseline,
+  layout: SketchLayout,
+  window: number,
+  random: () => number = Math.random,
+): Sketcher {
   const features = monitoredFeatures(baseline);
   // Column c of a row feeds the c-th tabular feature; declared statistics sit apart, by name.
   const columns = features.flatMap((f, i) => (f.source === 'input' ? [i] : []));
@@ -74,9 +87,14 @@ export function createSketcher(baseline: Baseline, layout: SketchLayout, window:
         const r = reservoirs[i]!;
         return f.kind === 'numeric'
           ? sketchNumeric(r as (number | null)[], f.edges, f.pit)
-          : sketchCategorical(r.map((v) => (v === null ? null : String(v))), f.vocabulary);
+          : sketchCategorical(
+              r.map((v) => (v === null ? null : String(v))),
+              f.vocabulary,
+            );
       });
-      return sketches.some((s) => s !== null) ? { schemaDigest: layout.schemaDigest, window, features: sketches } : null;
+      return sketches.some((s) => s !== null)
+        ? { schemaDigest: layout.schemaDigest, window, features: sketches }
+        : null;
     },
   };
 }

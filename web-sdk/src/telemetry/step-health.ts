@@ -9,7 +9,16 @@
  * sketches the step's inputs and outputs and sends that sketch with the record, so prediction drift
  * and estimated accuracy are judged per step too. Counting never throws into the app.
  */
-import { type SketchLayout, type StepPhase, type Ticket, encodeUpload, fromBase64, healthLayout, healthUpload, payloadJson } from '@modelfleet/protocol';
+import {
+  type SketchLayout,
+  type StepPhase,
+  type Ticket,
+  encodeUpload,
+  fromBase64,
+  healthLayout,
+  healthUpload,
+  payloadJson,
+} from '@modelfleet/protocol';
 import type { ModelStore } from '../store.ts';
 import { type HealthRecorder, createHealthRecorder } from './health.ts';
 import type { Outbox } from './outbox.ts';
@@ -18,10 +27,18 @@ import type { Sketcher } from './sketcher.ts';
 export const MIN_STEP_PREDICTIONS = 10;
 
 /** How a running model version sketches (its signed baseline's layout), or null when it has no baseline. */
-export type SketchFactory = (name: string, version: number) => { layout: SketchLayout; make: (window: number) => Sketcher } | null;
+export type SketchFactory = (
+  name: string,
+  version: number,
+) => { layout: SketchLayout; make: (window: number) => Sketcher } | null;
 
 interface Step {
-  key: string; rollout: string; sequence: number; version: number; recorder: HealthRecorder; sent: boolean;
+  key: string;
+  rollout: string;
+  sequence: number;
+  version: number;
+  recorder: HealthRecorder;
+  sent: boolean;
   /** Made at the first observation (the baseline is read after the first sync); null: no baseline. */
   sketch?: { layout: SketchLayout; current: Sketcher } | null;
 }
@@ -41,15 +58,27 @@ export function createStepHealth(store: ModelStore, outbox: Outbox, sketchFor: S
     /** After a sync: follow the ticket into (or out of) a rollout step, for the version that runs. */
     async onSync(name: string, runningVersion: number | undefined): Promise<void> {
       const t = await ticketOf(name);
-      const inRange = t?.rolloutId && (t.stage === 'challenger' || t.stage === 'control') && t.version === runningVersion;
+      const inRange =
+        t?.rolloutId && (t.stage === 'challenger' || t.stage === 'control') && t.version === runningVersion;
       if (!t || !inRange || runningVersion === undefined) return void steps.delete(name);
       const key = `${t.rolloutId}:${t.sequence}:${runningVersion}`;
       if (steps.get(name)?.key !== key) {
-        steps.set(name, { key, rollout: t.rolloutId!, sequence: t.sequence, version: runningVersion, recorder: createHealthRecorder(t.sequence), sent: false });
+        steps.set(name, {
+          key,
+          rollout: t.rolloutId!,
+          sequence: t.sequence,
+          version: runningVersion,
+          recorder: createHealthRecorder(t.sequence),
+          sent: false,
+        });
         const loaded = await healthUpload({ load: { ok: 1 }, predict: {}, latencies: [], backend: {} }, t.sequence);
         await outbox.enqueue({
-          model: name, version: runningVersion, window: t.sequence, bytes: encodeUpload(await healthLayout(), loaded!),
-          channel: 'step-health', query: `&rollout=${encodeURIComponent(t.rolloutId!)}&phase=${'loaded' satisfies StepPhase}`,
+          model: name,
+          version: runningVersion,
+          window: t.sequence,
+          bytes: encodeUpload(await healthLayout(), loaded!),
+          channel: 'step-health',
+          query: `&rollout=${encodeURIComponent(t.rolloutId!)}&phase=${'loaded' satisfies StepPhase}`,
         });
       }
     },
@@ -76,8 +105,24 @@ export function createStepHealth(store: ModelStore, outbox: Outbox, sketchFor: S
       const sketch = s.sketch ? s.sketch.current.build() : null;
       s.sent = true;
       const query = `&rollout=${encodeURIComponent(s.rollout)}`;
-      if (record) await outbox.enqueue({ model: name, version: s.version, window: s.sequence, bytes: encodeUpload(await healthLayout(), record), channel: 'step-health', query });
-      if (sketch) await outbox.enqueue({ model: name, version: s.version, window: s.sequence, bytes: encodeUpload(s.sketch!.layout, sketch), channel: 'step-sketches', query });
+      if (record)
+        await outbox.enqueue({
+          model: name,
+          version: s.version,
+          window: s.sequence,
+          bytes: encodeUpload(await healthLayout(), record),
+          channel: 'step-health',
+          query,
+        });
+      if (sketch)
+        await outbox.enqueue({
+          model: name,
+          version: s.version,
+          window: s.sequence,
+          bytes: encodeUpload(s.sketch!.layout, sketch),
+          channel: 'step-sketches',
+          query,
+        });
     },
     names: () => [...steps.keys()],
   };

@@ -15,11 +15,25 @@ export function LoginPage({ error }: { error?: string | undefined }) {
     <Page title="Sign in" flash={text ? { kind: error === 'signed_out' ? 'ok' : 'error', text } : null}>
       <h1>Sign in</h1>
       <form method="post" action="/console/login" class="stack">
-        <label for="token">Operator token
-          <input id="token" name="token" type="password" autocomplete="current-password" placeholder="mft_…" required maxlength={256} />
+        <label for="token">
+          Operator token
+          <input
+            id="token"
+            name="token"
+            type="password"
+            autocomplete="current-password"
+            placeholder="mft_…"
+            required
+            maxlength={256}
+          />
         </label>
-        <p class="muted">The token is checked once and not kept: this browser gets a session id in an HttpOnly cookie that scripts on the page cannot read, and signing out ends it. Viewer tokens see everything and change nothing.</p>
-        <button type="submit" class="primary">Sign in</button>
+        <p class="muted">
+          The token is checked once and not kept: this browser gets a session id in an HttpOnly cookie that scripts on
+          the page cannot read, and signing out ends it. Viewer tokens see everything and change nothing.
+        </p>
+        <button type="submit" class="primary">
+          Sign in
+        </button>
       </form>
     </Page>
   );

@@ -16,19 +16,42 @@ export type RolloutView = RolloutDetail;
 /** A rollout audit record's `after`: the view after the action (rollouts/store.ts), with the plan's power on create. */
 const afterOf = (h: AuditRecord) => h.after as { state?: RolloutState; power?: PowerReport } | null;
 /** Devices in the current step: challenger devices that started running it (downloaded and activated), and devices per arm that used it (sent their step record). */
-export interface StepReport { loaded: number; challenger: number; control: number }
+export interface StepReport {
+  loaded: number;
+  challenger: number;
+  control: number;
+}
 
 const LIVE = new Set(['running', 'paused']);
-const bake = (s: number) => (s >= 3600 ? `${(s / 3600).toFixed(s % 3600 ? 1 : 0)} h` : s >= 60 ? `${Math.round(s / 60)} min` : `${s} s`);
+const bake = (s: number) =>
+  s >= 3600 ? `${(s / 3600).toFixed(s % 3600 ? 1 : 0)} h` : s >= 60 ? `${Math.round(s / 60)} min` : `${s} s`;
 
-export function RolloutPanel({ r, report, csrf, canOperate }: { r: RolloutView; report: StepReport | null; csrf: string | undefined; canOperate: boolean }) {
+export function RolloutPanel({
+  r,
+  report,
+  csrf,
+  canOperate,
+}: {
+  r: RolloutView;
+  report: StepReport | null;
+  csrf: string | undefined;
+  canOperate: boolean;
+}) {
   const live = LIVE.has(r.state);
   const base = `/console/rollouts/${r.id}`;
   return (
     <div id="rollout-panel" data-state={r.state} data-step={r.step} aria-live="polite">
       <p>
-        <Badge status={r.state} /> <strong>v{r.champion} → v{r.challenger}</strong>, {r.state === 'promoted' ? 'now the champion' : `${r.percent} % of eligible devices on the challenger`}
-        {r.stepStartedAt && live ? <>, step {r.step + 1} of {r.plan.steps.length} since {when(r.stepStartedAt)}</> : null}
+        <Badge status={r.state} />{' '}
+        <strong>
+          v{r.champion} → v{r.challenger}
+        </strong>
+        , {r.state === 'promoted' ? 'now the champion' : `${r.percent} % of eligible devices on the challenger`}
+        {r.stepStartedAt && live ? (
+          <>
+            , step {r.step + 1} of {r.plan.steps.length} since {when(r.stepStartedAt)}
+          </>
+        ) : null}
       </p>
       <h2 id="steps-h">Steps</h2>
       <ol class="steps" aria-labelledby="steps-h">
@@ -37,15 +60,54 @@ export function RolloutPanel({ r, report, csrf, canOperate }: { r: RolloutView; 
           const current = live && i === r.step;
           return (
             <li class={current ? 'current' : ''} aria-current={current ? 'step' : undefined}>
-              <span>{s.percent} % · {bake(s.bakeSeconds)}</span>
+              <span>
+                {s.percent} % · {bake(s.bakeSeconds)}
+              </span>
               <div class="bars">
-                <div><span>assigned</span><progress max={100} value={done || current ? s.percent : 0} aria-label={`step ${i + 1} assigned`}>{s.percent} %</progress><span>{done ? 'done' : current ? `${s.percent} % of eligible` : !live && i === r.step && r.state !== 'draft' ? `stopped (${r.state})` : 'waiting'}</span></div>
+                <div>
+                  <span>assigned</span>
+                  <progress max={100} value={done || current ? s.percent : 0} aria-label={`step ${i + 1} assigned`}>
+                    {s.percent} %
+                  </progress>
+                  <span>
+                    {done
+                      ? 'done'
+                      : current
+                        ? `${s.percent} % of eligible`
+                        : !live && i === r.step && r.state !== 'draft'
+                          ? `stopped (${r.state})`
+                          : 'waiting'}
+                  </span>
+                </div>
                 {current && report && (
                   <>
-                    <div data-bar="downloaded"><span>downloaded</span><progress max={scale(r, report)} value={report.loaded} aria-label="challenger devices that downloaded and activated the challenger in this step">{report.loaded}</progress>
-                      <span>{report.loaded.toLocaleString('en-US')} device{report.loaded === 1 ? '' : 's'}</span></div>
-                    <div data-bar="active"><span>active</span><progress max={scale(r, report)} value={report.challenger} aria-label="challenger devices that used the challenger in this step">{report.challenger}</progress>
-                      <span>{report.challenger.toLocaleString('en-US')} challenger / {report.control.toLocaleString('en-US')} control</span></div>
+                    <div data-bar="downloaded">
+                      <span>downloaded</span>
+                      <progress
+                        max={scale(r, report)}
+                        value={report.loaded}
+                        aria-label="challenger devices that downloaded and activated the challenger in this step"
+                      >
+                        {report.loaded}
+                      </progress>
+                      <span>
+                        {report.loaded.toLocaleString('en-US')} device{report.loaded === 1 ? '' : 's'}
+                      </span>
+                    </div>
+                    <div data-bar="active">
+                      <span>active</span>
+                      <progress
+                        max={scale(r, report)}
+                        value={report.challenger}
+                        aria-label="challenger devices that used the challenger in this step"
+                      >
+                        {report.challenger}
+                      </progress>
+                      <span>
+                        {report.challenger.toLocaleString('en-US')} challenger /{' '}
+                        {report.control.toLocaleString('en-US')} control
+                      </span>
+                    </div>
                   </>
                 )}
               </div>
@@ -53,27 +115,78 @@ export function RolloutPanel({ r, report, csrf, canOperate }: { r: RolloutView; 
           );
         })}
       </ol>
-      <p class="muted">Assigned: the share of eligible devices the edge puts on the challenger. Downloaded: challenger devices that verified, stored and activated it in this step. Active: devices that used their version in this step (10 predictions) and reported; the analysis needs {minSample(r).toLocaleString('en-US')} per arm.</p>
+      <p class="muted">
+        Assigned: the share of eligible devices the edge puts on the challenger. Downloaded: challenger devices that
+        verified, stored and activated it in this step. Active: devices that used their version in this step (10
+        predictions) and reported; the analysis needs {minSample(r).toLocaleString('en-US')} per arm.
+      </p>
 
       <h2>Decision</h2>
       {r.decision ? (
         <>
-          <p><Badge status={r.decision.outcome === 'rollback' ? 'bad' : r.decision.outcome === 'promote' ? 'ok' : 'hold'}>{r.decision.outcome}</Badge> {r.decision.summary} <span class="muted">(step {r.decision.step + 1}, {when(r.decision.at)})</span></p>
+          <p>
+            <Badge
+              status={r.decision.outcome === 'rollback' ? 'bad' : r.decision.outcome === 'promote' ? 'ok' : 'hold'}
+            >
+              {r.decision.outcome}
+            </Badge>{' '}
+            {r.decision.summary}{' '}
+            <span class="muted">
+              (step {r.decision.step + 1}, {when(r.decision.at)})
+            </span>
+          </p>
           <div class="table-wrap">
             <table class="responsive" id="evidence">
               <caption class="sr-only">Evidence for the decision</caption>
-              <thead><tr><th scope="col">Metric</th><th scope="col">Status</th><th scope="col" class="num">Tolerance</th><th scope="col" class="num">Estimate</th><th scope="col" class="num">± SE</th><th scope="col">Confidence sequence</th><th scope="col">Decides</th><th scope="col" class="num">Sample (challenger / control)</th><th scope="col">Data as of</th></tr></thead>
+              <thead>
+                <tr>
+                  <th scope="col">Metric</th>
+                  <th scope="col">Status</th>
+                  <th scope="col" class="num">
+                    Tolerance
+                  </th>
+                  <th scope="col" class="num">
+                    Estimate
+                  </th>
+                  <th scope="col" class="num">
+                    ± SE
+                  </th>
+                  <th scope="col">Confidence sequence</th>
+                  <th scope="col">Decides</th>
+                  <th scope="col" class="num">
+                    Sample (challenger / control)
+                  </th>
+                  <th scope="col">Data as of</th>
+                </tr>
+              </thead>
               <tbody>
                 {r.decision.metrics.map((m) => (
                   <tr data-metric={m.metric}>
-                    <td data-label="Metric">{m.metric}{m.critical ? '' : <span class="muted"> (non-critical)</span>}</td>
-                    <td data-label="Status"><Badge status={m.status} /></td>
-                    <td data-label="Tolerance" class="num">{num(m.threshold, 4)}</td>
-                    <td data-label="Estimate" class="num">{num(m.observed, 4)}</td>
-                    <td data-label="± SE" class="num">{num(m.standardError, 4)}</td>
-                    <td data-label="Confidence sequence" data-sequence>{m.sequence ? <SequenceBar m={m} sequence={m.sequence} /> : <span class="muted">—</span>}</td>
-                    <td data-label="Decides" data-projection>{decides(m)}</td>
-                    <td data-label="Sample" class="num">{m.sample.challenger.toLocaleString('en-US')} / {m.sample.control.toLocaleString('en-US')}</td>
+                    <td data-label="Metric">
+                      {m.metric}
+                      {m.critical ? '' : <span class="muted"> (non-critical)</span>}
+                    </td>
+                    <td data-label="Status">
+                      <Badge status={m.status} />
+                    </td>
+                    <td data-label="Tolerance" class="num">
+                      {num(m.threshold, 4)}
+                    </td>
+                    <td data-label="Estimate" class="num">
+                      {num(m.observed, 4)}
+                    </td>
+                    <td data-label="± SE" class="num">
+                      {num(m.standardError, 4)}
+                    </td>
+                    <td data-label="Confidence sequence" data-sequence>
+                      {m.sequence ? <SequenceBar m={m} sequence={m.sequence} /> : <span class="muted">—</span>}
+                    </td>
+                    <td data-label="Decides" data-projection>
+                      {decides(m)}
+                    </td>
+                    <td data-label="Sample" class="num">
+                      {m.sample.challenger.toLocaleString('en-US')} / {m.sample.control.toLocaleString('en-US')}
+                    </td>
                     <td data-label="Data as of">{when(m.freshness)}</td>
                   </tr>
                 ))}
@@ -81,15 +194,45 @@ export function RolloutPanel({ r, report, csrf, canOperate }: { r: RolloutView; 
             </table>
           </div>
         </>
-      ) : <p class="muted">No analysis yet: nothing is a pass without data.</p>}
+      ) : (
+        <p class="muted">No analysis yet: nothing is a pass without data.</p>
+      )}
 
       {csrf && canOperate && live && (
         <div class="actions" role="group" aria-label="Rollout actions">
-          {r.state === 'running' && <ActionForm name="promote" action={`${base}/promote`} csrf={csrf} fields={{ step: r.step }} label={r.step + 1 < r.plan.steps.length ? `Promote to ${r.plan.steps[r.step + 1]!.percent} %` : 'Promote to champion'} kind="primary" confirm={`Promote v${r.challenger} past step ${r.step + 1}?`} />}
+          {r.state === 'running' && (
+            <ActionForm
+              name="promote"
+              action={`${base}/promote`}
+              csrf={csrf}
+              fields={{ step: r.step }}
+              label={
+                r.step + 1 < r.plan.steps.length
+                  ? `Promote to ${r.plan.steps[r.step + 1]!.percent} %`
+                  : 'Promote to champion'
+              }
+              kind="primary"
+              confirm={`Promote v${r.challenger} past step ${r.step + 1}?`}
+            />
+          )}
           {r.state === 'running' && <ActionForm name="pause" action={`${base}/pause`} csrf={csrf} label="Pause" />}
           {r.state === 'paused' && <ActionForm name="resume" action={`${base}/resume`} csrf={csrf} label="Resume" />}
-          <ActionForm name="abort" action={`${base}/abort`} csrf={csrf} label="Abort" confirm={`Abort and return every device to v${r.champion}?`} reason />
-          <ActionForm name="kill" action={`${base}/kill`} csrf={csrf} label="Kill switch" kind="danger" confirm={`KILL SWITCH: every device returns to v${r.champion} at its next poll. Continue?`} />
+          <ActionForm
+            name="abort"
+            action={`${base}/abort`}
+            csrf={csrf}
+            label="Abort"
+            confirm={`Abort and return every device to v${r.champion}?`}
+            reason
+          />
+          <ActionForm
+            name="kill"
+            action={`${base}/kill`}
+            csrf={csrf}
+            label="Kill switch"
+            kind="danger"
+            confirm={`KILL SWITCH: every device returns to v${r.champion} at its next poll. Continue?`}
+          />
         </div>
       )}
 
@@ -98,7 +241,16 @@ export function RolloutPanel({ r, report, csrf, canOperate }: { r: RolloutView; 
       <h2>Timeline</h2>
       <ol class="timeline" reversed>
         {[...r.history].reverse().map((h) => (
-          <li><strong>{h.action.replace('rollout.', '')}</strong> by {h.actor} · {when(h.at)}{afterOf(h)?.state ? <> → <Badge status={afterOf(h)!.state!} /></> : null}{h.reason ? <div class="muted">{h.reason}</div> : null}</li>
+          <li>
+            <strong>{h.action.replace('rollout.', '')}</strong> by {h.actor} · {when(h.at)}
+            {afterOf(h)?.state ? (
+              <>
+                {' '}
+                → <Badge status={afterOf(h)!.state!} />
+              </>
+            ) : null}
+            {h.reason ? <div class="muted">{h.reason}</div> : null}
+          </li>
         ))}
       </ol>
     </div>
@@ -128,7 +280,8 @@ function SequenceBar({ m, sequence }: { m: MetricView; sequence: NonNullable<Met
   );
 }
 
-const hoursOf = (s: number) => (s < 3600 ? `${Math.max(1, Math.round(s / 60))} min` : `${(s / 3600).toFixed(s < 36_000 ? 1 : 0)} h`);
+const hoursOf = (s: number) =>
+  s < 3600 ? `${Math.max(1, Math.round(s / 60))} min` : `${(s / 3600).toFixed(s < 36_000 ? 1 : 0)} h`;
 
 /** When an undecided metric would decide if its estimate held (the analysis's projection). */
 function decides(m: MetricView) {
@@ -136,7 +289,12 @@ function decides(m: MetricView) {
   if (!m.sequence) return <span class="muted">—</span>;
   if (!m.projection) return <span class="muted">not within six more increments at this estimate</span>;
   const { outcome, devicesPerArm, seconds } = m.projection;
-  return <>{outcome} at {devicesPerArm.toLocaleString('en-US')} devices per arm{seconds !== null ? <>, in ~{hoursOf(seconds)} at this pace</> : ''}</>;
+  return (
+    <>
+      {outcome} at {devicesPerArm.toLocaleString('en-US')} devices per arm
+      {seconds !== null ? <>, in ~{hoursOf(seconds)} at this pace</> : ''}
+    </>
+  );
 }
 
 /** The power report kept with the rollout's creation (older rollouts have none). */
@@ -148,11 +306,22 @@ const minSample = (r: RolloutView) => Math.max(1, ...r.plan.analysis.map((m) => 
 /** Bars fill toward what the analysis needs, or the most devices seen when more came. */
 const scale = (r: RolloutView, report: StepReport) => Math.max(minSample(r), report.loaded, report.challenger);
 
-export function RolloutPage({ r, report, canOperate, ...page }: Omit<PageProps, 'title'> & { r: RolloutView; report: StepReport | null; canOperate: boolean }) {
+export function RolloutPage({
+  r,
+  report,
+  canOperate,
+  ...page
+}: Omit<PageProps, 'title'> & { r: RolloutView; report: StepReport | null; canOperate: boolean }) {
   return (
     <Page title={`Rollout ${r.id}`} {...page}>
-      <h1><a href={`/console/models/${encodeURIComponent(r.model)}`}>{r.model}</a> · rollout <code>{r.id}</code></h1>
-      {r.plan.targeting && <p class="muted">Targeting: <code>{JSON.stringify(r.plan.targeting)}</code></p>}
+      <h1>
+        <a href={`/console/models/${encodeURIComponent(r.model)}`}>{r.model}</a> · rollout <code>{r.id}</code>
+      </h1>
+      {r.plan.targeting && (
+        <p class="muted">
+          Targeting: <code>{JSON.stringify(r.plan.targeting)}</code>
+        </p>
+      )}
       <div data-live={`/console/rollouts/${r.id}/panel`}>
         <RolloutPanel r={r} report={report} csrf={page.csrf} canOperate={canOperate} />
       </div>
@@ -160,18 +329,62 @@ export function RolloutPage({ r, report, canOperate, ...page }: Omit<PageProps, 
   );
 }
 
-export function RolloutsPage({ rows, ...page }: Omit<PageProps, 'title'> & { rows: { id: string; model: string; state: string; percent: number; champion: number; challenger: number; stepStartedAt: string | null }[] }) {
+export function RolloutsPage({
+  rows,
+  ...page
+}: Omit<PageProps, 'title'> & {
+  rows: {
+    id: string;
+    model: string;
+    state: string;
+    percent: number;
+    champion: number;
+    challenger: number;
+    stepStartedAt: string | null;
+  }[];
+}) {
   return (
     <Page title="Rollouts" {...page}>
       <h1>Rollouts</h1>
-      {rows.length === 0 ? <p class="muted">No rollouts yet. Start one from a model's page.</p> : (
+      {rows.length === 0 ? (
+        <p class="muted">No rollouts yet. Start one from a model's page.</p>
+      ) : (
         <div class="table-wrap">
           <table class="responsive">
-            <thead><tr><th scope="col">Rollout</th><th scope="col">Model</th><th scope="col">State</th><th scope="col">Versions</th><th scope="col" class="num">Share</th><th scope="col">Step started</th></tr></thead>
-            <tbody>{rows.map((r) => (
-              <tr><td data-label="Rollout"><a href={`/console/rollouts/${r.id}`}><code>{r.id}</code></a></td><td data-label="Model">{r.model}</td><td data-label="State"><Badge status={r.state} /></td>
-                <td data-label="Versions">v{r.champion} → v{r.challenger}</td><td data-label="Share" class="num">{r.percent} %</td><td data-label="Step started">{when(r.stepStartedAt)}</td></tr>
-            ))}</tbody>
+            <thead>
+              <tr>
+                <th scope="col">Rollout</th>
+                <th scope="col">Model</th>
+                <th scope="col">State</th>
+                <th scope="col">Versions</th>
+                <th scope="col" class="num">
+                  Share
+                </th>
+                <th scope="col">Step started</th>
+              </tr>
+            </thead>
+            <tbody>
+              {rows.map((r) => (
+                <tr>
+                  <td data-label="Rollout">
+                    <a href={`/console/rollouts/${r.id}`}>
+                      <code>{r.id}</code>
+                    </a>
+                  </td>
+                  <td data-label="Model">{r.model}</td>
+                  <td data-label="State">
+                    <Badge status={r.state} />
+                  </td>
+                  <td data-label="Versions">
+                    v{r.champion} → v{r.challenger}
+                  </td>
+                  <td data-label="Share" class="num">
+                    {r.percent} %
+                  </td>
+                  <td data-label="Step started">{when(r.stepStartedAt)}</td>
+                </tr>
+              ))}
+            </tbody>
           </table>
         </div>
       )}

@@ -6,7 +6,9 @@ import { useEffect, useState } from 'react';
 
 type Config = Pick<BrowserClientOptions, 'endpoint' | 'appKey' | 'trustRoot'> & { model: string };
 declare global {
-  interface Window { result?: unknown }
+  interface Window {
+    result?: unknown;
+  }
 }
 
 async function run(): Promise<unknown> {
@@ -24,7 +26,9 @@ async function run(): Promise<unknown> {
     version: model.version,
     backend: model.backend,
     state: (await client.status())[config.model]?.state,
-    outputs: Object.fromEntries(Object.entries(outputs).map(([name, t]) => [name, { shape: t.shape, head: Array.from(t.data.slice(0, 8)) }])),
+    outputs: Object.fromEntries(
+      Object.entries(outputs).map(([name, t]) => [name, { shape: t.shape, head: Array.from(t.data.slice(0, 8)) }]),
+    ),
   };
 }
 

@@ -4,7 +4,9 @@ import { type BrowserClientOptions, type TensorInput, createClient } from '@mode
 
 type Config = Pick<BrowserClientOptions, 'endpoint' | 'appKey' | 'trustRoot'> & { model: string };
 declare global {
-  interface Window { result?: unknown }
+  interface Window {
+    result?: unknown;
+  }
 }
 
 async function main(): Promise<void> {
@@ -22,7 +24,9 @@ async function main(): Promise<void> {
     version: model.version,
     backend: model.backend,
     state: (await client.status())[config.model]?.state,
-    outputs: Object.fromEntries(Object.entries(outputs).map(([name, t]) => [name, { shape: t.shape, head: Array.from(t.data.slice(0, 8)) }])),
+    outputs: Object.fromEntries(
+      Object.entries(outputs).map(([name, t]) => [name, { shape: t.shape, head: Array.from(t.data.slice(0, 8)) }]),
+    ),
   };
   document.querySelector('#out')!.textContent = JSON.stringify(window.result, null, 2);
 }

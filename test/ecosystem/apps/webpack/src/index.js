@@ -17,9 +17,13 @@ async function main() {
     version: model.version,
     backend: model.backend,
     state: (await client.status())[config.model]?.state,
-    outputs: Object.fromEntries(Object.entries(outputs).map(([name, t]) => [name, { shape: t.shape, head: Array.from(t.data.slice(0, 8)) }])),
+    outputs: Object.fromEntries(
+      Object.entries(outputs).map(([name, t]) => [name, { shape: t.shape, head: Array.from(t.data.slice(0, 8)) }]),
+    ),
   };
-  document.body.append(Object.assign(document.createElement('pre'), { textContent: JSON.stringify(window.result, null, 2) }));
+  document.body.append(
+    Object.assign(document.createElement('pre'), { textContent: JSON.stringify(window.result, null, 2) }),
+  );
 }
 
 main().catch((e) => {
