@@ -29,6 +29,14 @@ import type { AppEnv } from '../http/context.ts';
 const error = (description: string) => ({ description, content: { 'application/json': { schema: ApiErrorBody } } });
 
 export function documentEdge(app: OpenAPIHono<AppEnv>): void {
+  documentSecurity(app);
+  documentTicket(app);
+  documentContent(app);
+  for (const channel of SKETCH_CHANNELS) documentUpload(app, channel);
+}
+
+/** The device's app key, as a header or (for a preflight-free GET) a query parameter. */
+function documentSecurity(app: OpenAPIHono<AppEnv>): void {
   const r = app.openAPIRegistry;
   r.registerComponent('securitySchemes', 'appKey', {
     type: 'apiKey',
@@ -43,6 +51,11 @@ export function documentEdge(app: OpenAPIHono<AppEnv>): void {
     description:
       'The same key as a query parameter: a browser GET without custom headers needs no CORS preflight (SPEC 1.3)',
   });
+}
+
+/** GET /v1/edge/tickets/{model}: the signed ticket, or the ticket bundle. */
+function documentTicket(app: OpenAPIHono<AppEnv>): void {
+  const r = app.openAPIRegistry;
   r.registerPath({
     method: 'get',
     path: '/v1/edge/tickets/{model}',
@@ -54,29 +67,16 @@ export function documentEdge(app: OpenAPIHono<AppEnv>): void {
       params: z.object({ model: ModelName }),
       query: z.object({
         device: z.string().regex(DEVICE_KEY_PATTERN),
-        bundle: z
-          .literal('1')
-          .optional()
-          .meta({
-            description:
-              "Answer the ticket bundle: ticket, newer roots, the manifest, a small model's chunks (SPEC 1.6)",
-          }),
-        root: z.coerce
-          .number()
-          .int()
-          .min(0)
-          .optional()
-          .meta({
-            description: 'With bundle: the newest root version the device holds; later roots come in the bundle',
-          }),
-        have: z
-          .string()
-          .regex(HAVE_PATTERN)
-          .optional()
-          .meta({
-            description:
-              'With bundle: up to 4 manifests the device stores complete (first 16 hex of their digests); the bundle leaves a named one out',
-          }),
+        bundle: z.literal('1').optional().meta({
+          description: "Answer the ticket bundle: ticket, newer roots, the manifest, a small model's chunks (SPEC 1.6)",
+        }),
+        root: z.coerce.number().int().min(0).optional().meta({
+          description: 'With bundle: the newest root version the device holds; later roots come in the bundle',
+        }),
+        have: z.string().regex(HAVE_PATTERN).optional().meta({
+          description:
+            'With bundle: up to 4 manifests the device stores complete (first 16 hex of their digests); the bundle leaves a named one out',
+        }),
       }),
     },
     responses: {
@@ -92,6 +92,11 @@ export function documentEdge(app: OpenAPIHono<AppEnv>): void {
       429: error('Rate limited'),
     },
   });
+}
+
+/** The content-addressed reads (manifests, chunks) and the root chain. */
+function documentContent(app: OpenAPIHono<AppEnv>): void {
+  const r = app.openAPIRegistry;
   r.registerPath({
     method: 'get',
     path: '/v1/edge/manifests/{digest}',
@@ -129,7 +134,6 @@ export function documentEdge(app: OpenAPIHono<AppEnv>): void {
     request: { query: z.object({ since: z.coerce.number().int().min(0) }) },
     responses: { 200: { description: 'Root envelopes', content: { 'application/json': { schema: RootList } } } },
   });
-  for (const channel of SKETCH_CHANNELS) documentUpload(app, channel);
 }
 
 const UPLOADS: Record<SketchChannel, { summary: string; layout: string }> = {
@@ -163,12 +167,9 @@ function documentUpload(app: OpenAPIHono<AppEnv>, channel: SketchChannel): void 
     ? "the step's ticket sequence"
     : 'the UTC day, ⌊unix ms / 86 400 000⌋: the current one or the one before';
   const query = z.object({
-    device: z
-      .string()
-      .regex(DEVICE_KEY_PATTERN)
-      .meta({
-        description: "The device's stable key (the one it asks for tickets with); one upload per device per window",
-      }),
+    device: z.string().regex(DEVICE_KEY_PATTERN).meta({
+      description: "The device's stable key (the one it asks for tickets with); one upload per device per window",
+    }),
     ...(step
       ? {
           rollout: z
@@ -178,25 +179,18 @@ function documentUpload(app: OpenAPIHono<AppEnv>, channel: SketchChannel): void 
         }
       : channel === 'health'
         ? {
-            rollout: z
-              .string()
-              .regex(ROLLOUT_ID_PATTERN)
-              .optional()
-              .meta({
-                description:
-                  "The rollout named by the device's ticket, if any: a control device's record on the champion then counts in the health-control cohort",
-              }),
+            rollout: z.string().regex(ROLLOUT_ID_PATTERN).optional().meta({
+              description:
+                "The rollout named by the device's ticket, if any: a control device's record on the champion then counts in the health-control cohort",
+            }),
           }
         : {}),
     ...(channel === 'step-health'
       ? {
-          phase: z
-            .enum(STEP_PHASES)
-            .default('used')
-            .meta({
-              description:
-                "loaded: once when the device starts running the step's version (counted, not judged); used: once after some predictions (judged)",
-            }),
+          phase: z.enum(STEP_PHASES).default('used').meta({
+            description:
+              "loaded: once when the device starts running the step's version (counted, not judged); used: once after some predictions (judged)",
+          }),
         }
       : {}),
   });
