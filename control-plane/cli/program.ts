@@ -8,24 +8,36 @@ import { Command } from 'commander';
 import type { CliIo, Ctx, GlobalOptions } from './context.ts';
 
 type Action = (c: Ctx, ...args: never[]) => unknown;
+/** An action that loads its module when it runs and calls `name` from it with ctx first. */
+type Lazy = <M, K extends keyof M>(load: () => Promise<M>, name: K) => (...args: unknown[]) => Promise<void>;
+
+/** Each group adds its commands to the program; `--help` lists them in this order. */
+const commandGroups: ((program: Command, lazy: Lazy) => void)[] = [
+  keyCommands,
+  registryCommands,
+  credentialCommands,
+  checkCommands,
+  evaluationCommands,
+  rolloutCommands,
+];
 
 /** `json`: commander's own error output is left out; run() prints the error as JSON instead. */
 export function buildProgram(io: CliIo, version: string, { json }: { json: boolean }): Command {
   const program = new Command('modelfleet');
   /** Commander calls actions with (...arguments, options, command); the implementation gets ctx first. */
-  const lazy =
-    <M, K extends keyof M>(load: () => Promise<M>, name: K) =>
-    async (...args: unknown[]) => {
+  const lazy: Lazy =
+    (load, name) =>
+    async (...args) => {
       const fn = (await load())[name] as Action;
       await fn({ io, globals: program.opts<GlobalOptions>() }, ...(args.slice(0, -1) as never[]));
     };
-  const keys = () => import('./commands/keys.ts');
-  const keysInit = () => import('./commands/keys-init.ts');
-  const registry = () => import('./commands/registry.ts');
-  const credentials = () => import('./commands/credentials.ts');
-  const rollout = () => import('./commands/rollout.ts');
-  const evaluation = () => import('./commands/evaluate.ts');
+  configureGlobals(program, io, version, json);
+  for (const add of commandGroups) add(program, lazy);
+  return program;
+}
 
+/** Description, version, the global options, exit codes in the help, and where commander writes. */
+function configureGlobals(program: Command, io: CliIo, version: string, json: boolean): void {
   program
     .description('publish, sign, verify and manage on-device models')
     .version(version, '-V, --version')
@@ -47,7 +59,11 @@ export function buildProgram(io: CliIo, version: string, { json }: { json: boole
       writeOut: (s) => io.stdout(s.trimEnd()),
       writeErr: json ? () => {} : (s) => io.stderr(s.trimEnd()),
     });
+}
 
+function keyCommands(program: Command, lazy: Lazy): void {
+  const keys = () => import('./commands/keys.ts');
+  const keysInit = () => import('./commands/keys-init.ts');
   const k = program.command('keys').description('signing keys and the root of trust');
   k.command('init')
     .description(
@@ -70,7 +86,11 @@ export function buildProgram(io: CliIo, version: string, { json }: { json: boole
     .option('--upload', 'install the new root on the control plane')
     .action(lazy(keys, 'rotateRoot'));
   k.command('list').description('show the current root and the online key ids').action(lazy(keys, 'listKeys'));
+}
 
+/** publish, models, versions and alias: what the registry holds. */
+function registryCommands(program: Command, lazy: Lazy): void {
+  const registry = () => import('./commands/registry.ts');
   program
     .command('publish <modelDir>')
     .description('validate, sign and store a TF.js model directory (model.json + weight files)')
@@ -109,6 +129,11 @@ export function buildProgram(io: CliIo, version: string, { json }: { json: boole
     .requiredOption('--model <name>', 'model name')
     .option('--reason <text>', 'recorded in the audit log')
     .action(lazy(registry, 'setAlias'));
+}
+
+/** Operator tokens and device apps with their keys. */
+function credentialCommands(program: Command, lazy: Lazy): void {
+  const credentials = () => import('./commands/credentials.ts');
   const tokens = program.command('tokens').description('operator tokens');
   tokens
     .command('create')
@@ -146,7 +171,10 @@ export function buildProgram(io: CliIo, version: string, { json }: { json: boole
     .description('end one device key now')
     .option('--reason <text>', 'recorded in the audit log')
     .action(lazy(credentials, 'revokeAppKey'));
+}
 
+/** verify and scrub: integrity checks, from a device's side and of the stored objects. */
+function checkCommands(program: Command, lazy: Lazy): void {
   program
     .command('verify <target>')
     .description('verify a manifest (by digest, or model[:alias] via a ticket) and all its chunks, as a device would')
@@ -165,7 +193,11 @@ export function buildProgram(io: CliIo, version: string, { json }: { json: boole
     )
     .option('--page-size <n>', 'objects the control plane checks per request (1–100)', '25')
     .action(lazy(() => import('./commands/scrub.ts'), 'scrub'));
+}
 
+/** Monitoring baselines, evaluation sets and scoring a version on them. */
+function evaluationCommands(program: Command, lazy: Lazy): void {
+  const evaluation = () => import('./commands/evaluate.ts');
   program
     .command('baseline [data]')
     .description(
@@ -206,7 +238,10 @@ export function buildProgram(io: CliIo, version: string, { json }: { json: boole
     .command('evaluate <model> <version>')
     .description("score a version on the model's evaluation set, in the control plane (accuracy, log loss)")
     .action(lazy(evaluation, 'evaluate'));
+}
 
+function rolloutCommands(program: Command, lazy: Lazy): void {
+  const rollout = () => import('./commands/rollout.ts');
   const r = program.command('rollout').description('staged rollouts of a challenger version');
   r.command('create')
     .requiredOption('--model <name>', 'model name')
@@ -242,5 +277,4 @@ export function buildProgram(io: CliIo, version: string, { json }: { json: boole
         lazy(rollout, 'rolloutAction')(action, id, o, command),
       );
   }
-  return program;
 }
