@@ -7,7 +7,14 @@
  */
 import type { IoTensor } from '@modelfleet/protocol';
 import { SdkError } from './errors.ts';
-import { type ImageOptions, type ImageSource, type WireImages, type WirePixels, formatShape } from './tensors.ts';
+import {
+  type ImageOptions,
+  type ImageSource,
+  type SourcePixels,
+  type WireImages,
+  type WirePixels,
+  formatShape,
+} from './tensors.ts';
 
 const has = (name: string): boolean => typeof (globalThis as Record<string, unknown>)[name] === 'function';
 const is = (v: unknown, name: string): boolean =>
@@ -90,23 +97,17 @@ function imageGeometry(spec: IoTensor): {
   return { batch: batch ?? null, height: height ?? null, width: width ?? null, channels: channels ?? 3 };
 }
 
-/**
- * Packs a batch of images for one input. Sizes are checked before any bitmap is made.
- * `measure`: the baseline declares statistics of this input; a resized image then also travels
- * at its own size, since the statistics are of the source (protocol input-stats.ts).
- * @example const { wire, transfer } = await fromImages(spec, [video], { mean: 127.5, std: 127.5 });
- */
-export async function fromImages(
-  spec: IoTensor,
-  sources: ImageSource[],
-  o: ImageOptions,
-  measure = false,
-): Promise<{ wire: WireImages; transfer: Transferable[] }> {
-  const g = imageGeometry(spec);
-  if (g.batch !== null && sources.length !== g.batch) {
+type Size = { width: number; height: number };
+type Geometry = ReturnType<typeof imageGeometry>;
+/** What travels to the worker; filled as the images are read, so a failure part-way can close what was made. */
+type Packed = { images: WirePixels[]; transfer: Transferable[] };
+
+/** Refuses a batch of the wrong length, and mean/std on an input that takes raw pixel values. */
+function checkBatch(spec: IoTensor, g: Geometry, count: number, o: ImageOptions): void {
+  if (g.batch !== null && count !== g.batch) {
     throw new SdkError(
       'input_shape',
-      `input ${spec.name} takes a batch of ${g.batch} image(s) ${formatShape(spec.shape)}; got ${sources.length}`,
+      `input ${spec.name} takes a batch of ${g.batch} image(s) ${formatShape(spec.shape)}; got ${count}`,
     );
   }
   if (spec.dtype !== 'float32' && (o.mean !== undefined || o.std !== undefined)) {
@@ -115,9 +116,13 @@ export async function fromImages(
       `input ${spec.name} is ${spec.dtype}: it takes raw 0–255 pixel values; drop image.mean / image.std`,
     );
   }
-  const mean = perChannel(spec.name, 'mean', o.mean, g.channels, 0);
-  const std = perChannel(spec.name, 'std', o.std, g.channels, 1);
-  const sizes = sources.map((s) => sizeOf(spec.name, s));
+}
+
+/**
+ * The size the whole batch travels at: the model's fixed one, else the first image's. Checked
+ * before any bitmap is made, so a refused batch costs no decoding.
+ */
+function batchSize(spec: IoTensor, g: Geometry, sizes: Size[], o: ImageOptions): Size {
   const first = sizes[0]!;
   const height = g.height ?? first.height;
   const width = g.width ?? first.width;
@@ -137,49 +142,91 @@ export async function fromImages(
       );
     }
   });
+  return { width, height };
+}
+
+/** One image at the batch's size: an ImageData that already fits as its bytes, anything else as a bitmap. */
+async function packImage(
+  src: ImageSource,
+  size: Size,
+  target: Size,
+  o: ImageOptions,
+  measure: boolean,
+  out: Packed,
+): Promise<void> {
+  const same = size.width === target.width && size.height === target.height;
+  if (same && is(src, 'ImageData')) {
+    // The bytes as given: no decode, no colour conversion, exactly what tf.browser.fromPixels reads.
+    const rgba = new Uint8ClampedArray((src as ImageData).data);
+    out.images.push({ rgba, width: target.width, height: target.height });
+    out.transfer.push(rgba.buffer);
+    return;
+  }
+  const resized = {
+    resizeWidth: target.width,
+    resizeHeight: target.height,
+    resizeQuality: o.resizeQuality ?? 'medium',
+  };
+  const bitmap = await createImageBitmap(src as ImageBitmapSource, {
+    premultiplyAlpha: 'none',
+    ...(same ? {} : resized),
+  });
+  const pixels: WirePixels = { bitmap };
+  out.images.push(pixels);
+  out.transfer.push(bitmap);
+  // The worker measures the source, not the resized copy (a second read of a live video may be a later frame).
+  if (measure && !same) pixels.source = await sourcePixels(src, size, out);
+}
+
+/** The source at its own size, for measuring: an ImageData as its bytes, anything else as a fresh bitmap. */
+async function sourcePixels(src: ImageSource, size: Size, out: Packed): Promise<SourcePixels> {
+  if (is(src, 'ImageData')) {
+    const rgba = new Uint8ClampedArray((src as ImageData).data);
+    out.transfer.push(rgba.buffer);
+    return { rgba, width: size.width, height: size.height };
+  }
+  const bitmap = await createImageBitmap(src as ImageBitmapSource, { premultiplyAlpha: 'none' });
+  out.transfer.push(bitmap);
+  return { bitmap };
+}
+
+/** Bitmaps hold decoded pixels until closed; a batch that fails part-way must not leave them to the GC. */
+function closeBitmaps(images: WirePixels[]): void {
+  for (const p of images) {
+    if ('bitmap' in p) p.bitmap.close();
+    if (p.source && 'bitmap' in p.source) p.source.bitmap.close();
+  }
+}
+
+/**
+ * Packs a batch of images for one input. Sizes are checked before any bitmap is made.
+ * `measure`: the baseline declares statistics of this input; a resized image then also travels
+ * at its own size, since the statistics are of the source (protocol input-stats.ts).
+ * @example const { wire, transfer } = await fromImages(spec, [video], { mean: 127.5, std: 127.5 });
+ */
+export async function fromImages(
+  spec: IoTensor,
+  sources: ImageSource[],
+  o: ImageOptions,
+  measure = false,
+): Promise<{ wire: WireImages; transfer: Transferable[] }> {
+  const g = imageGeometry(spec);
+  checkBatch(spec, g, sources.length, o);
+  const mean = perChannel(spec.name, 'mean', o.mean, g.channels, 0);
+  const std = perChannel(spec.name, 'std', o.std, g.channels, 1);
+  const sizes = sources.map((s) => sizeOf(spec.name, s));
+  const { width, height } = batchSize(spec, g, sizes, o);
   if (!has('createImageBitmap'))
     throw new SdkError(
       'bad_input',
       'image inputs need createImageBitmap (a browser page or worker); pass { data, shape } instead',
     );
 
-  const images: WirePixels[] = [];
-  const transfer: Transferable[] = [];
+  const out: Packed = { images: [], transfer: [] };
   try {
-    for (const [i, src] of sources.entries()) {
-      const same = sizes[i]!.width === width && sizes[i]!.height === height;
-      if (same && is(src, 'ImageData')) {
-        // The bytes as given: no decode, no colour conversion, exactly what tf.browser.fromPixels reads.
-        const rgba = new Uint8ClampedArray((src as ImageData).data);
-        images.push({ rgba, width, height });
-        transfer.push(rgba.buffer);
-        continue;
-      }
-      const bitmap = await createImageBitmap(src as ImageBitmapSource, {
-        premultiplyAlpha: 'none',
-        ...(same ? {} : { resizeWidth: width, resizeHeight: height, resizeQuality: o.resizeQuality ?? 'medium' }),
-      });
-      images.push({ bitmap });
-      transfer.push(bitmap);
-      if (measure && !same) {
-        // The worker measures the source, not the resized copy (a second read of a live video may be a later frame).
-        const s = sizes[i]!;
-        if (is(src, 'ImageData')) {
-          const rgba = new Uint8ClampedArray((src as ImageData).data);
-          images[images.length - 1]!.source = { rgba, width: s.width, height: s.height };
-          transfer.push(rgba.buffer);
-        } else {
-          const source = await createImageBitmap(src as ImageBitmapSource, { premultiplyAlpha: 'none' });
-          images[images.length - 1]!.source = { bitmap: source };
-          transfer.push(source);
-        }
-      }
-    }
+    for (const [i, src] of sources.entries()) await packImage(src, sizes[i]!, { width, height }, o, measure, out);
   } catch (e) {
-    for (const p of images) {
-      if ('bitmap' in p) p.bitmap.close();
-      if (p.source && 'bitmap' in p.source) p.source.bitmap.close();
-    }
+    closeBitmaps(out.images);
     if (e instanceof SdkError) throw e;
     throw new SdkError(
       'input_value',
@@ -193,11 +240,11 @@ export async function fromImages(
       name: spec.name,
       dtype: spec.dtype,
       shape: [sources.length, height, width, g.channels],
-      images,
+      images: out.images,
       mean,
       std,
       ...(measure ? { measure } : {}),
     },
-    transfer,
+    transfer: out.transfer,
   };
 }

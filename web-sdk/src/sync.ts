@@ -12,41 +12,29 @@ import {
   type SizeCaps,
   type Ticket,
   type TicketBundle,
-  bundleQuery,
   checkManifestMatchesTicket,
   checkSizeCaps,
-  ATTESTATION_HEADER,
-  PROOF_HEADER,
-  windowOf,
   decodeInlineChunk,
   parseEnvelope,
   parseManifest,
-  parseTicketResponse,
   verifyChunk,
   verifyManifest,
   verifyTicket,
 } from '@modelfleet/protocol';
 import { downloadChunks } from './download.ts';
 import { SdkError, toSdkError } from './errors.ts';
-import { type EdgeClient, edgeGet, edgeJson } from './http.ts';
-import { acceptRoots, knownRoot, knownRootVersion } from './roots.ts';
-import { keepProof, latestProof } from './telemetry/proofs.ts';
-import type { ModelState, ModelStore } from './store.ts';
+import { edgeGet } from './http.ts';
+import { acceptRoots, knownRoot } from './roots.ts';
+import { mark } from './sync-marks.ts';
+import { keepProof } from './telemetry/proofs.ts';
+import { type TicketAnswer, type TicketContext, fetchTicket, keepTicket, newerRoots } from './ticket.ts';
 
-export interface SyncContext {
-  edge: EdgeClient;
-  store: ModelStore;
-  trustRoot: Envelope;
-  deviceId: string;
+/** What the ticket exchange needs (TicketContext), and what the download adds. */
+export interface SyncContext extends TicketContext {
   caps: SizeCaps;
   parallel: number;
-  now: () => Date;
   /** navigator.storage.estimate, when the platform has it (SPEC 4.2). */
   estimate?: () => Promise<{ usage?: number; quota?: number }>;
-  /** Ticket query suffix describing the device for rollout targeting (profile.ts), as known now. */
-  profileQuery?: () => string;
-  /** A fresh attestation token (`<provider>:<token>`, SPEC 11.4), asked for when the device holds no attested proof of today. */
-  attest?: () => Promise<string | null>;
 }
 
 export type SyncResult =
@@ -74,69 +62,6 @@ export interface SyncProgress {
 export interface SyncHooks {
   /** The version to download has a verified manifest (SPEC 2–4): a runner can start its backend now. */
   manifestVerified?: (manifest: Manifest) => void;
-}
-
-/** A User Timing mark (`modelfleet:sync:<step>`), for profiling a load in the browser's performance panel. */
-const mark = (step: string) => (globalThis.performance as Performance | undefined)?.mark?.(`modelfleet:sync:${step}`);
-
-interface TicketAnswer {
-  envelope: Envelope;
-  bundle: TicketBundle | null;
-  etag: string | null;
-  notModified: boolean;
-  proof: string | null;
-}
-
-/** The attestation header for a ticket request: only when the stored proof is not an attested one from today (proofs count UTC days, whatever the window length). */
-async function attestation(ctx: SyncContext, model: string): Promise<Record<string, string>> {
-  if (!ctx.attest) return {};
-  const held = await latestProof(ctx.store, model, ctx.edge.report);
-  if (held?.attested && held.day === windowOf(ctx.now())) return {};
-  const token = await ctx.attest().catch((e) => {
-    ctx.edge.report?.('attest', e, { model });
-    return null;
-  });
-  return token ? { [ATTESTATION_HEADER]: token } : {};
-}
-
-async function fetchTicket(ctx: SyncContext, model: string, state: ModelState): Promise<TicketAnswer> {
-  // SPEC 1.6: ask for the bundle; name the complete manifests held so the edge leaves them out.
-  const have = [state.active?.digest, state.lastKnownGood?.digest].filter((d): d is string => !!d);
-  const profile = ctx.profileQuery?.() ?? '';
-  const rootVersion = await knownRootVersion(ctx.trustRoot, ctx.store);
-  mark('ticket-request');
-  const path = `/tickets/${encodeURIComponent(model)}?device=${encodeURIComponent(ctx.deviceId)}${profile}${bundleQuery(rootVersion, have)}`;
-  const prev = state.ticket;
-  // SPEC 1.5: poll with If-None-Match while the stored ticket has more than 10 % of its life left.
-  const fresh =
-    prev?.etag &&
-    Date.parse(prev.expiresAt) - ctx.now().getTime() > 0.1 * (Date.parse(prev.expiresAt) - Date.parse(prev.issuedAt));
-  const res = await edgeGet(
-    ctx.edge,
-    path,
-    { ...(fresh ? { 'if-none-match': prev!.etag! } : {}), ...(await attestation(ctx, model)) },
-    true,
-  );
-  const proof = res.headers.get(PROOF_HEADER);
-  // A 304 answers a bundle's ETag, which covers the newest root: nothing new to verify but the stored ticket.
-  if (res.status === 304 && prev)
-    return { envelope: prev.envelope, bundle: null, etag: prev.etag, notModified: prev.bundled === true, proof };
-  const parsed = parseTicketResponse(await res.text());
-  return {
-    envelope: parsed.ticket,
-    bundle: parsed.bundle,
-    etag: res.headers.get('etag') ?? prev?.etag ?? null,
-    notModified: false,
-    proof,
-  };
-}
-
-/** SPEC 1.1–1.2: newer roots come with the bundle; a server without bundles is asked for them. */
-async function newerRoots(ctx: SyncContext, answer: TicketAnswer, known: Root): Promise<Envelope[]> {
-  if (answer.bundle) return answer.bundle.roots;
-  if (answer.notModified) return [];
-  const { roots } = await edgeJson<{ roots: unknown[] }>(ctx.edge, `/roots?since=${known.version}`);
-  return roots.map((r) => parseEnvelope(JSON.stringify(r), 'root'));
 }
 
 /** SPEC 2–4: the manifest from the bundle, else fetched by digest; verified, matched and capped either way. */
@@ -191,25 +116,6 @@ async function keepInline(
     inlineBytes += bytes.length;
   }
   return { rest, inlineBytes };
-}
-
-/** Stores the verified ticket (SPEC 1.4's highest sequence, and what SPEC 1.5's polling needs). */
-async function keepTicket(ctx: SyncContext, model: string, ticket: Ticket, answer: TicketAnswer): Promise<void> {
-  const s = await ctx.store.state(model);
-  await ctx.store.putState({
-    ...s,
-    highestSequence: Math.max(s.highestSequence, ticket.sequence),
-    ticket: {
-      etag: answer.etag,
-      envelope: answer.envelope,
-      expiresAt: ticket.expiresAt,
-      issuedAt: ticket.issuedAt,
-      fetchedAt: ctx.now().toISOString(),
-      digest: ticket.manifestDigest,
-      ...(answer.bundle || answer.notModified ? { bundled: true } : {}),
-      ...(ticket.windowSeconds !== undefined ? { windowSeconds: ticket.windowSeconds } : {}),
-    },
-  });
 }
 
 /** What a new version needs downloaded: `chunks` to fetch, after those the bundle carried (`fetched`). */
