@@ -28,22 +28,14 @@ const MAX_ROW_RANK = 8;
 
 export const EvalSetRequest = z.strictObject({
   label: z.string().max(128).optional(),
-  inputs: z
-    .array(z.unknown())
-    .min(1)
-    .max(MAX_EVAL_SET_ROWS)
-    .meta({
-      description:
-        "One value per row for the model's single input, without the batch dimension (number[] for a [null, n] input)",
-    }),
-  labels: z
-    .array(z.number().int().min(0))
-    .min(1)
-    .max(MAX_EVAL_SET_ROWS)
-    .meta({
-      description:
-        "Each row's class: the index of the output that should be largest (0 or 1 for a single sigmoid output)",
-    }),
+  inputs: z.array(z.unknown()).min(1).max(MAX_EVAL_SET_ROWS).meta({
+    description:
+      "One value per row for the model's single input, without the batch dimension (number[] for a [null, n] input)",
+  }),
+  labels: z.array(z.number().int().min(0)).min(1).max(MAX_EVAL_SET_ROWS).meta({
+    description:
+      "Each row's class: the index of the output that should be largest (0 or 1 for a single sigmoid output)",
+  }),
 });
 export type EvalSetRequest = z.infer<typeof EvalSetRequest>;
 

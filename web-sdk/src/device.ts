@@ -10,7 +10,7 @@ import { detectProfile, profileQuery, storageTierOf } from './profile.ts';
 import type { Report } from './report.ts';
 import { type ModelStore, openStore } from './store.ts';
 import type { SyncContext } from './sync.ts';
-import type { ClientOptions } from './client.ts';
+import type { ClientOptions } from './client-options.ts';
 
 /** The IndexedDB database a client opens when the app names none. */
 export const DEFAULT_DB_NAME = 'modelfleet';
