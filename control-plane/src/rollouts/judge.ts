@@ -191,13 +191,16 @@ export function judge(
  * should be too (binomial, p = ½). A mismatch at p < 0.001 means assignment or reporting is broken
  * and nothing else can be trusted: the metric fails (non-critical: the rollout holds).
  */
+/** |z| beyond which the split is a mismatch: the two-sided normal quantile at p = 0.001. */
+export const SRM_Z = 3.29;
+
 export function sampleRatio(challenger: number, control: number, freshness: string): MetricResult {
   const n = challenger + control;
   const z = n > 0 ? (challenger - control) / Math.sqrt(n) : 0;
   return {
     metric: 'sample_ratio',
-    status: Math.abs(z) > 3.29 ? 'fail' : 'pass',
-    threshold: 3.29,
+    status: Math.abs(z) > SRM_Z ? 'fail' : 'pass',
+    threshold: SRM_Z,
     observed: z,
     standardError: null,
     sample: { challenger, control },
