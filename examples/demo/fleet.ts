@@ -45,6 +45,19 @@ interface Device {
 const MODEL_PATH = /\/v1\/edge\/(manifests|chunks)\//;
 
 /**
+ * A ticket bundle that brought a manifest (SPEC 1.6: absent when the device already holds it), and
+ * with a small model its chunks: the update itself, delivered with the ticket in one answer.
+ */
+function carriesManifest(url: string, status: number, body: ArrayBuffer): boolean {
+  if (status !== 200 || !/\/v1\/edge\/tickets\/[^?]+\?.*\bbundle=1/.test(url)) return false;
+  try {
+    return (JSON.parse(new TextDecoder().decode(body)) as { manifest?: unknown }).manifest !== undefined;
+  } catch {
+    return false;
+  }
+}
+
+/**
  * fetch that reads each response to its end before the SDK sees it (keep-alive connections stay
  * usable) and fails while the device is offline, as a phone in a tunnel would.
  */
@@ -59,7 +72,7 @@ function deviceFetch(device: { offline: boolean; bytes: number; modelBytes: numb
     const body = [101, 204, 205, 304].includes(res.status) ? null : await res.arrayBuffer();
     device.bytes += body?.byteLength ?? 0;
     const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
-    if (MODEL_PATH.test(url)) device.modelBytes += body?.byteLength ?? 0;
+    if (body && (MODEL_PATH.test(url) || carriesManifest(url, res.status, body))) device.modelBytes += body.byteLength;
     const headers = new Headers(res.headers);
     // fetch already decoded a compressed body: its encoding and length no longer describe these bytes.
     if (headers.has('content-encoding')) {

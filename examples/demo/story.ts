@@ -58,9 +58,9 @@ export interface Summary {
   };
   accuracy: { beforeShift: number | null; afterShiftOldModel: number | null; afterPromotion: number | null };
   /**
-   * From the rollout's start to the end, per Node device: `model`, the manifest and chunk bytes of
-   * the devices that moved to the challenger (the update itself; `devices` of them); `polling`, every
-   * other byte each device fetched (tickets and their bundles), median and max over the fleet.
+   * From the rollout's start to the end, per Node device: `model`, the bytes that brought the
+   * challenger to the devices that took it (manifest and chunks, or the ticket bundle that carried
+   * them; `devices` of them); `polling`, every other byte each device fetched (tickets, 304s).
    */
   updateBytes: {
     model: { median: number; max: number; devices: number };
