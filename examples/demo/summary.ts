@@ -17,7 +17,7 @@ export function printSummary(r: Summary, log: (line: string) => void): void {
   if (r.updateBytes) {
     const { model, polling } = r.updateBytes;
     log(
-      `  the update (manifest + chunks) on the ${model.devices} devices that took it: median ${n(model.median)} bytes, max ${n(model.max)}`,
+      `  the update (manifest + chunks, in the ticket bundle or apart) on the ${model.devices} devices that took it: median ${n(model.median)} bytes, max ${n(model.max)}`,
     );
     log(
       `  polling (tickets) from the rollout's start, every device: median ${n(polling.median)} bytes, max ${n(polling.max)}`,
