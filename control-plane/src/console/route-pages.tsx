@@ -1,3 +1,8 @@
+/**
+ * @module console/route-pages
+ * The console's pages (GET): models, a model with its fleet and drift, rollouts, audit and
+ * delivery logs; each reads the public API as the session's operator.
+ */
 import {
   AuditPage as AuditRecords,
   DeliveryList,

@@ -6,22 +6,16 @@
  * and the audit timeline. The panel is re-fetched by the app island every few seconds and after
  * each action, so effects show without a reload.
  */
-import type { AuditRecord, MetricResult, PowerReport, RolloutDetail, RolloutState } from '@modelfleet/protocol';
 import { ActionForm, Badge, num, when } from '../components.tsx';
 import { Page, type PageProps } from '../layout.tsx';
 import { PowerPanel } from './power.tsx';
+import type { RolloutView, StepReport } from './rollout-types.ts';
+import { SequenceBar, afterOf, decides, minSample, power, scale } from './rollout-evidence.tsx';
 
-export type MetricView = MetricResult;
-export type RolloutView = RolloutDetail;
-/** A rollout audit record's `after`: the view after the action (rollouts/store.ts), with the plan's power on create. */
-const afterOf = (h: AuditRecord) => h.after as { state?: RolloutState; power?: PowerReport } | null;
+export type { MetricView, RolloutView, StepReport } from './rollout-types.ts';
+export { RolloutsPage } from './rollouts.tsx';
+
 /** Devices in the current step: challenger devices that started running it (downloaded and activated), and devices per arm that used it (sent their step record). */
-export interface StepReport {
-  loaded: number;
-  challenger: number;
-  control: number;
-}
-
 const LIVE = new Set(['running', 'paused']);
 const bake = (s: number) =>
   s >= 3600 ? `${(s / 3600).toFixed(s % 3600 ? 1 : 0)} h` : s >= 60 ? `${Math.round(s / 60)} min` : `${s} s`;
@@ -262,49 +256,6 @@ export function RolloutPanel({
  * at level α), the estimate as a dot, the tolerance as a tick. Passes when the whole bar is left of
  * the tick, fails when all of it is right of it. Figures beside it for screen readers and copying.
  */
-function SequenceBar({ m, sequence }: { m: MetricView; sequence: NonNullable<MetricView['sequence']> }) {
-  const { lower, upper, alpha, releases } = sequence;
-  const lo = Math.min(lower, 0, -m.threshold);
-  const hi = Math.max(upper, m.threshold * 2, 1e-9);
-  const x = (v: number) => (160 * (v - lo)) / (hi - lo);
-  const text = `[${num(lower, 4)}, ${num(upper, 4)}] at α = ${num(alpha, 4)}, ${releases} release${releases === 1 ? '' : 's'}`;
-  return (
-    <span class="sequence">
-      <svg width="164" height="14" viewBox="-2 0 164 14" role="img" aria-label={`${text}; tolerance ${m.threshold}`}>
-        <line x1={x(lower)} x2={x(upper)} y1="7" y2="7" stroke="currentColor" stroke-width="3" />
-        {m.observed !== null && <circle cx={x(m.observed)} cy="7" r="3" fill="currentColor" />}
-        <line x1={x(m.threshold)} x2={x(m.threshold)} y1="0" y2="14" stroke="#c62828" stroke-width="2" />
-      </svg>
-      <span class="muted"> {text}</span>
-    </span>
-  );
-}
-
-const hoursOf = (s: number) =>
-  s < 3600 ? `${Math.max(1, Math.round(s / 60))} min` : `${(s / 3600).toFixed(s < 36_000 ? 1 : 0)} h`;
-
-/** When an undecided metric would decide if its estimate held (the analysis's projection). */
-function decides(m: MetricView) {
-  if (m.status === 'pass' || m.status === 'fail') return 'decided';
-  if (!m.sequence) return <span class="muted">—</span>;
-  if (!m.projection) return <span class="muted">not within six more increments at this estimate</span>;
-  const { outcome, devicesPerArm, seconds } = m.projection;
-  return (
-    <>
-      {outcome} at {devicesPerArm.toLocaleString('en-US')} devices per arm
-      {seconds !== null ? <>, in ~{hoursOf(seconds)} at this pace</> : ''}
-    </>
-  );
-}
-
-/** The power report kept with the rollout's creation (older rollouts have none). */
-const power = (r: RolloutView) => {
-  const created = r.history.find((h) => h.action === 'rollout.create');
-  return created ? afterOf(created)?.power : undefined;
-};
-const minSample = (r: RolloutView) => Math.max(1, ...r.plan.analysis.map((m) => m.minSample));
-/** Bars fill toward what the analysis needs, or the most devices seen when more came. */
-const scale = (r: RolloutView, report: StepReport) => Math.max(minSample(r), report.loaded, report.challenger);
 
 export function RolloutPage({
   r,
@@ -325,69 +276,6 @@ export function RolloutPage({
       <div data-live={`/console/rollouts/${r.id}/panel`}>
         <RolloutPanel r={r} report={report} csrf={page.csrf} canOperate={canOperate} />
       </div>
-    </Page>
-  );
-}
-
-export function RolloutsPage({
-  rows,
-  ...page
-}: Omit<PageProps, 'title'> & {
-  rows: {
-    id: string;
-    model: string;
-    state: string;
-    percent: number;
-    champion: number;
-    challenger: number;
-    stepStartedAt: string | null;
-  }[];
-}) {
-  return (
-    <Page title="Rollouts" {...page}>
-      <h1>Rollouts</h1>
-      {rows.length === 0 ? (
-        <p class="muted">No rollouts yet. Start one from a model's page.</p>
-      ) : (
-        <div class="table-wrap">
-          <table class="responsive">
-            <thead>
-              <tr>
-                <th scope="col">Rollout</th>
-                <th scope="col">Model</th>
-                <th scope="col">State</th>
-                <th scope="col">Versions</th>
-                <th scope="col" class="num">
-                  Share
-                </th>
-                <th scope="col">Step started</th>
-              </tr>
-            </thead>
-            <tbody>
-              {rows.map((r) => (
-                <tr>
-                  <td data-label="Rollout">
-                    <a href={`/console/rollouts/${r.id}`}>
-                      <code>{r.id}</code>
-                    </a>
-                  </td>
-                  <td data-label="Model">{r.model}</td>
-                  <td data-label="State">
-                    <Badge status={r.state} />
-                  </td>
-                  <td data-label="Versions">
-                    v{r.champion} → v{r.challenger}
-                  </td>
-                  <td data-label="Share" class="num">
-                    {r.percent} %
-                  </td>
-                  <td data-label="Step started">{when(r.stepStartedAt)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
     </Page>
   );
 }
