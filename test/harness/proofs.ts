@@ -19,28 +19,19 @@ const appOf = async (db: D1Database, key: string) =>
 
 const UPLOAD = /^\/v1\/edge\/(sketches|health|step-health|step-sketches)\/([^/?]+)\/(\d+)\?(.*)$/;
 
-/** An admin read of the Worker's API (dispatched in workerd, not through Miniflare's D1 proxy). */
+/** An admin read of the Worker's API. */
 export type AdminGet = (path: string) => Promise<Response>;
 
 /**
- * Minting proofs for concurrent uploads: the claims come from the API, and each app key's app is
- * read once, one read at a time. Why: Miniflare's D1 proxy makes `prepare`/`bind` synchronous
- * calls over a worker thread, and CI saw its channel lose step (`message?.id === id` asserted)
- * under a test's burst of concurrent uploads, failing every later call of the file.
+ * Proofs for the uploads a test sends: the claims (the model's sequence, the rollout's challenger)
+ * come from the API as the ticket route reads them; each app key's app is looked up once.
  */
-export function uploadProofs(db: () => D1Database, ticketSecret: string, get: AdminGet) {
+export function uploadProofs(db: D1Database, ticketSecret: string, get: AdminGet) {
   const apps = new Map<string, string>();
-  let queue: Promise<unknown> = Promise.resolve();
-  const appId = (key: string): Promise<string | null> => {
-    const known = apps.get(key);
-    if (known) return Promise.resolve(known);
-    const read = queue.then(async () => {
-      const row = apps.get(key) ?? (await appOf(db(), key))?.id ?? null;
-      if (row) apps.set(key, row);
-      return row;
-    });
-    queue = read.catch(() => undefined);
-    return read;
+  const appId = async (key: string): Promise<string | null> => {
+    const id = apps.get(key) ?? (await appOf(db, key))?.id ?? null;
+    if (id) apps.set(key, id);
+    return id;
   };
   const json = async <T>(path: string): Promise<T | null> => {
     const res = await get(path);

@@ -12,6 +12,7 @@ import { Miniflare, type MiniflareOptions } from 'miniflare';
 import { BUNDLE_DIR, BUNDLE_ENTRY } from './bundle.ts';
 import { applyMigrations } from './migrations.ts';
 import { PROOF_HEADER, uploadProofs } from './proofs.ts';
+import { SQL_HOST, SQL_WORKER_SCRIPT, sqlDatabase } from './sql-worker.ts';
 
 export interface TestWorker {
   url: string;
@@ -60,12 +61,12 @@ export async function startWorker(options: StartOptions = {}): Promise<TestWorke
   const trust = await createTestTrust();
   const ticketSecret = options.vars?.TICKET_KEY ?? JSON.stringify(trust.keys.ticket[0]);
   const adminToken = options.vars?.ADMIN_TOKEN ?? 'mft_test_admin_' + Math.random().toString(36).slice(2);
-  const mfOptions: MiniflareOptions = {
-    modules: [{ type: 'ESModule', path: BUNDLE_ENTRY }],
+  const app = {
+    name: 'modelfleet',
+    modules: [{ type: 'ESModule' as const, path: BUNDLE_ENTRY }],
     modulesRoot: BUNDLE_DIR,
     compatibilityDate: '2026-04-01',
     compatibilityFlags: ['nodejs_compat'],
-    cf: false,
     d1Databases: { DB: 'modelfleet' },
     r2Buckets: ['ARTIFACTS'],
     kvNamespaces: ['CACHE'],
@@ -75,8 +76,6 @@ export async function startWorker(options: StartOptions = {}): Promise<TestWorke
     },
     queueProducers: { WEBHOOKS: 'modelfleet-webhooks' },
     queueConsumers: { 'modelfleet-webhooks': { maxBatchSize: 10, maxBatchTimeout: 0, maxRetries: 10 } },
-    // Lets tests fire Cron Triggers at an injected time (/cdn-cgi/handler/scheduled).
-    unsafeTriggerHandlers: true,
     ...(options.deviceRateLimit
       ? { ratelimits: { DEVICE_LIMITER: { simple: { limit: options.deviceRateLimit, period: 60 } } } }
       : {}),
@@ -96,14 +95,37 @@ export async function startWorker(options: StartOptions = {}): Promise<TestWorke
       // Tests deliver webhooks to a receiver on loopback (webhook-receiver.ts), refused otherwise.
       WEBHOOK_ALLOW_HOSTS: '127.0.0.1,localhost',
       ...options.vars,
-    },
+    } as Record<string, string>,
+  };
+  // The harness's own way into D1 (sql-worker.ts): a second Worker on the same database.
+  const sql = {
+    name: 'sql',
+    modules: true,
+    script: SQL_WORKER_SCRIPT,
+    compatibilityDate: '2026-04-01',
+    d1Databases: { DB: 'modelfleet' },
+    routes: [`${SQL_HOST}/*`],
+  };
+  const optionsWith = (bindings: Record<string, string>): MiniflareOptions => ({
+    cf: false,
+    // Lets tests fire Cron Triggers at an injected time (/cdn-cgi/handler/scheduled).
+    unsafeTriggerHandlers: true,
     ...(options.http ? { host: '127.0.0.1', port: 0 } : {}),
     ...(options.inspector ? { inspectorPort: 0 } : {}),
-  };
+    workers: [{ ...app, bindings }, sql],
+  });
+  const mfOptions = optionsWith(app.bindings);
   const mf = new Miniflare(mfOptions);
   const url = (await mf.ready).toString().replace(/\/$/, '');
-  let db = (await mf.getD1Database('DB')) as unknown as D1Database;
-  const r2 = (await mf.getR2Bucket('ARTIFACTS')) as unknown as R2Bucket;
+  const db = sqlDatabase(
+    (body) =>
+      mf.dispatchFetch(`http://${SQL_HOST}/`, {
+        method: 'POST',
+        body: JSON.stringify(body),
+        headers: { 'content-type': 'application/json' },
+      }) as unknown as Promise<Response>,
+  );
+  const r2 = (await mf.getR2Bucket('ARTIFACTS', 'modelfleet')) as unknown as R2Bucket;
   if (options.before) {
     const { migration, seed } = options.before;
     await applyMigrations(db, (f) => f < migration);
@@ -117,11 +139,7 @@ export async function startWorker(options: StartOptions = {}): Promise<TestWorke
     mf.dispatchFetch(`http://127.0.0.1${path}`, {
       headers: { authorization: `Bearer ${token}` },
     }) as unknown as Promise<Response>;
-  const proofForUpload = uploadProofs(
-    () => db,
-    ticketSecret,
-    (path) => dispatchAs(path, adminToken),
-  );
+  const proofForUpload = uploadProofs(db, ticketSecret, (path) => dispatchAs(path, adminToken));
   const api: TestWorker['api'] = async (path, init = {}) => {
     const { token, json, proof, ...rest } = init;
     const headers = new Headers(rest.headers as HeadersInit | undefined);
@@ -169,10 +187,9 @@ export async function startWorker(options: StartOptions = {}): Promise<TestWorke
     dispose: () => mf.dispose(),
   };
   async function restart(vars?: Record<string, string>) {
-    await mf.setOptions(vars ? { ...mfOptions, bindings: { ...mfOptions.bindings, ...vars } } : mfOptions);
-    // Binding stubs die with the runtime they came from (the harness's own D1 handle mints proofs).
-    worker.db = db = (await mf.getD1Database('DB')) as unknown as D1Database;
-    worker.r2 = (await mf.getR2Bucket('ARTIFACTS')) as unknown as R2Bucket;
+    await mf.setOptions(vars ? optionsWith({ ...app.bindings, ...vars }) : mfOptions);
+    // Binding stubs die with the runtime they came from; the SQL Worker's D1 is reached by dispatch.
+    worker.r2 = (await mf.getR2Bucket('ARTIFACTS', 'modelfleet')) as unknown as R2Bucket;
   }
   return worker;
 }
