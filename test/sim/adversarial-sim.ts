@@ -12,7 +12,7 @@ import { DEFAULT_ANALYSIS } from '@modelfleet/protocol';
 import { DEFAULT_NETWORK_DEVICE_CAP } from '../../edge-runtime/src/provenance.ts';
 import { DEFAULT_MIN_NETWORKS } from '../../control-plane/src/drift/networks.ts';
 import { type Arm, judge, networkFloor } from '../../control-plane/src/rollouts/judge.ts';
-import { healthFleet } from './rollout-sim.ts';
+import { healthFleet } from './analysis-sim.ts';
 
 type Outcome = 'promote' | 'hold' | 'rollback';
 

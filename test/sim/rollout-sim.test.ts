@@ -25,7 +25,7 @@ it('1,000 devices through 1 → 50 %: no flip-flops, shares on target, the kill 
 }, 300_000);
 
 it('at the default ε = 2: A/A step analyses never roll back; a +2 pp regression on real devices is rolled back by the alarm', async () => {
-  const { aaRuns, regressionToRollback } = await import('./rollout-sim.ts');
+  const { aaRuns, regressionToRollback } = await import('./analysis-sim.ts');
   const aa = await aaRuns(20, 2000);
   const reg = await regressionToRollback(5000);
   console.log(

@@ -5,7 +5,8 @@
  *   (default 3) A/A and drifted runs of prediction drift judged from step sketches.
  */
 import { forgedStepRuns } from './adversarial-sim.ts';
-import { aaRuns, bucketingUniformity, fleetRollout, regressionToRollback, stepOutputDecision } from './rollout-sim.ts';
+import { aaRuns, regressionToRollback, stepOutputDecision } from './analysis-sim.ts';
+import { bucketingUniformity, fleetRollout } from './rollout-sim.ts';
 import { sequentialTable } from './sequential-sim.ts';
 
 /** Sequential step decisions (issue 16): SIM_ONLY=sequential runs this table alone (under a minute). */

@@ -13,7 +13,7 @@ import {
   contextOf,
   powerReport,
   reachableDays,
-  windowOf,
+  fleetWindowSeconds,
 } from './power.ts';
 import { fitTolerance } from './tolerance.ts';
 
@@ -109,7 +109,7 @@ function withFirstReleaseSample(
     .filter(Number.isFinite);
   const need = Math.min(
     Math.ceil(Math.max(0, ...needs) / 100) * 100,
-    Math.floor(reachableDays(steps[0]!, rule, windowOf(fleet)) * thinner),
+    Math.floor(reachableDays(steps[0]!, rule, fleetWindowSeconds(fleet)) * thinner),
   );
   return analysis.map((c) => ({ ...c, minSample: Math.max(c.minSample, need) }));
 }

@@ -63,8 +63,8 @@ export interface Fleet {
   windowSeconds?: number;
 }
 
-// windowOf, reachableDays and contextOf are shared with plan-defaults.ts, which derives plans by this report.
-export const windowOf = (fleet: Fleet) => fleet.windowSeconds ?? DAY;
+// fleetWindowSeconds, reachableDays and contextOf are shared with plan-defaults.ts, which derives plans by this report.
+export const fleetWindowSeconds = (fleet: Fleet) => fleet.windowSeconds ?? DAY;
 /** "a day", or "a 30-s window" when the window is not a day (said in every figure per window). */
 export const perWindow = (seconds: number) => (seconds === DAY ? 'a day' : `a ${seconds}-s window`);
 /** The step's health release: its ε a day, the health channel's share of it (step-budget.ts), the noise σ on each count. */
@@ -145,7 +145,7 @@ export function powerReport(
   derived = { steps: false, analysis: false },
 ): PowerReport {
   const last = plan.steps.length - 1;
-  const window = windowOf(fleet);
+  const window = fleetWindowSeconds(fleet);
   const steps: StepPower[] = plan.steps.map((s, i) => {
     const arms = armsPerDay(fleet.devicesPerDay, s.percent);
     const metrics = plan.analysis.map((c) =>
@@ -224,7 +224,7 @@ function suggestions(plan: PlanShape, fleet: Fleet, privacy: Privacy, rule: Powe
   const noBudget = new Set<string>();
   let bakeDays = 0;
   let firstRelease = 0;
-  const window = windowOf(fleet);
+  const window = fleetWindowSeconds(fleet);
   for (const s of judged) {
     const step = plan.steps[s.step]!;
     const days = reachableDays(step, rule, window);

@@ -11,7 +11,7 @@ import { DAY_SECONDS } from '@modelfleet/protocol';
 import { Badge, DataScript, num, pct } from '../components.tsx';
 import { Page, type PageProps } from '../layout.tsx';
 import { type Importance, rankImportances } from './explanations.tsx';
-import { type DriftView, windowLabel } from './drift-view.ts';
+import { type DriftView, type WindowView, windowLabel } from './drift-view.ts';
 import { AccuracyNote, FeatureCard, Leaning } from './drift-features.tsx';
 import { LedgerPanel, WindowsTable } from './drift-windows.tsx';
 
@@ -73,13 +73,7 @@ export function DriftPage({ d, ...page }: Omit<PageProps, 'title'> & { d: DriftV
             }}
           />
           <h2>Features</h2>
-          <p class="muted" id="effect-floor">
-            A feature alarms when its p-value is under the threshold <em>and</em> its effect is at least{' '}
-            {num(d.effectFloor.sigma, 2)} baseline σ (numeric location or shape) or {pct(d.effectFloor.share, 0)} of a
-            share (categories, missing values): with many devices, tiny harmless shifts are significant, and the floor
-            keeps them quiet. Effects come with 95 % intervals from the sampling and privacy noise of both the fleet and
-            the baseline.
-          </p>
+          <EffectFloor d={d} />
           <div class="grid">
             {features.map((name) => (
               <FeatureCard
@@ -90,31 +84,7 @@ export function DriftPage({ d, ...page }: Omit<PageProps, 'title'> & { d: DriftV
               />
             ))}
           </div>
-          <h2>Outputs and devices</h2>
-          <div class="grid">
-            <figure class="card">
-              <div
-                class="chart"
-                data-chart="accuracy"
-                role="img"
-                aria-label="Estimated accuracy per window against the validation baseline"
-              />
-              <figcaption class="muted">
-                <AccuracyNote o={latest!.verdict?.outputs ?? null} /> Red points: prediction drift.
-              </figcaption>
-            </figure>
-            <figure class="card">
-              <div
-                class="chart"
-                data-chart="devices"
-                role="img"
-                aria-label="Devices contributing per window against minDevices"
-              />
-              <figcaption class="muted">
-                Devices contributing per window; dashed: minDevices ({d.minDevices.toLocaleString('en-US')}).
-              </figcaption>
-            </figure>
-          </div>
+          <OutputsAndDevices d={d} latest={latest!} />
           <WindowsTable windows={windows} importance={importance} daily={daily} label={label} />
         </>
       )}
@@ -125,3 +95,48 @@ export function DriftPage({ d, ...page }: Omit<PageProps, 'title'> & { d: DriftV
 }
 
 /** One feature of the latest window: its verdict, what the version's publisher says it weighs, its two charts. */
+
+/** Why a significant shift may not alarm: the effect floor, and the intervals effects come with. */
+function EffectFloor({ d }: { d: DriftView }) {
+  return (
+    <p class="muted" id="effect-floor">
+      A feature alarms when its p-value is under the threshold <em>and</em> its effect is at least{' '}
+      {num(d.effectFloor.sigma, 2)} baseline σ (numeric location or shape) or {pct(d.effectFloor.share, 0)} of a share
+      (categories, missing values): with many devices, tiny harmless shifts are significant, and the floor keeps them
+      quiet. Effects come with 95 % intervals from the sampling and privacy noise of both the fleet and the baseline.
+    </p>
+  );
+}
+
+/** Estimated accuracy and contributing devices per window (drawn by the chart island). */
+function OutputsAndDevices({ d, latest }: { d: DriftView; latest: WindowView }) {
+  return (
+    <>
+      <h2>Outputs and devices</h2>
+      <div class="grid">
+        <figure class="card">
+          <div
+            class="chart"
+            data-chart="accuracy"
+            role="img"
+            aria-label="Estimated accuracy per window against the validation baseline"
+          />
+          <figcaption class="muted">
+            <AccuracyNote o={latest!.verdict?.outputs ?? null} /> Red points: prediction drift.
+          </figcaption>
+        </figure>
+        <figure class="card">
+          <div
+            class="chart"
+            data-chart="devices"
+            role="img"
+            aria-label="Devices contributing per window against minDevices"
+          />
+          <figcaption class="muted">
+            Devices contributing per window; dashed: minDevices ({d.minDevices.toLocaleString('en-US')}).
+          </figcaption>
+        </figure>
+      </div>
+    </>
+  );
+}

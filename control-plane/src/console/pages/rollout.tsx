@@ -47,6 +47,23 @@ export function RolloutPanel({
           </>
         ) : null}
       </p>
+      <Steps r={r} report={report} live={live} />
+
+      <Decision r={r} />
+
+      {csrf && canOperate && live && <Actions r={r} csrf={csrf} base={base} />}
+
+      {power(r) && <PowerPanel power={power(r)!} caption="At creation:" />}
+
+      <Timeline r={r} />
+    </div>
+  );
+}
+
+/** The plan's steps as progress bars: assigned share, and this step's downloaded and active devices. */
+function Steps({ r, report, live }: { r: RolloutView; report: StepReport | null; live: boolean }) {
+  return (
+    <>
       <h2 id="steps-h">Steps</h2>
       <ol class="steps" aria-labelledby="steps-h">
         {r.plan.steps.map((s, i) => {
@@ -114,7 +131,14 @@ export function RolloutPanel({
         verified, stored and activated it in this step. Active: devices that used their version in this step (10
         predictions) and reported; the analysis needs {minSample(r).toLocaleString('en-US')} per arm.
       </p>
+    </>
+  );
+}
 
+/** The latest decision with its evidence per metric, or why there is none yet. */
+function Decision({ r }: { r: RolloutView }) {
+  return (
+    <>
       <h2>Decision</h2>
       {r.decision ? (
         <>
@@ -191,47 +215,57 @@ export function RolloutPanel({
       ) : (
         <p class="muted">No analysis yet: nothing is a pass without data.</p>
       )}
+    </>
+  );
+}
 
-      {csrf && canOperate && live && (
-        <div class="actions" role="group" aria-label="Rollout actions">
-          {r.state === 'running' && (
-            <ActionForm
-              name="promote"
-              action={`${base}/promote`}
-              csrf={csrf}
-              fields={{ step: r.step }}
-              label={
-                r.step + 1 < r.plan.steps.length
-                  ? `Promote to ${r.plan.steps[r.step + 1]!.percent} %`
-                  : 'Promote to champion'
-              }
-              kind="primary"
-              confirm={`Promote v${r.challenger} past step ${r.step + 1}?`}
-            />
-          )}
-          {r.state === 'running' && <ActionForm name="pause" action={`${base}/pause`} csrf={csrf} label="Pause" />}
-          {r.state === 'paused' && <ActionForm name="resume" action={`${base}/resume`} csrf={csrf} label="Resume" />}
+/** An operator's buttons for what the state allows. */
+function Actions({ r, csrf, base }: { r: RolloutView; csrf: string; base: string }) {
+  return (
+    <>
+      <div class="actions" role="group" aria-label="Rollout actions">
+        {r.state === 'running' && (
           <ActionForm
-            name="abort"
-            action={`${base}/abort`}
+            name="promote"
+            action={`${base}/promote`}
             csrf={csrf}
-            label="Abort"
-            confirm={`Abort and return every device to v${r.champion}?`}
-            reason
+            fields={{ step: r.step }}
+            label={
+              r.step + 1 < r.plan.steps.length
+                ? `Promote to ${r.plan.steps[r.step + 1]!.percent} %`
+                : 'Promote to champion'
+            }
+            kind="primary"
+            confirm={`Promote v${r.challenger} past step ${r.step + 1}?`}
           />
-          <ActionForm
-            name="kill"
-            action={`${base}/kill`}
-            csrf={csrf}
-            label="Kill switch"
-            kind="danger"
-            confirm={`KILL SWITCH: every device returns to v${r.champion} at its next poll. Continue?`}
-          />
-        </div>
-      )}
+        )}
+        {r.state === 'running' && <ActionForm name="pause" action={`${base}/pause`} csrf={csrf} label="Pause" />}
+        {r.state === 'paused' && <ActionForm name="resume" action={`${base}/resume`} csrf={csrf} label="Resume" />}
+        <ActionForm
+          name="abort"
+          action={`${base}/abort`}
+          csrf={csrf}
+          label="Abort"
+          confirm={`Abort and return every device to v${r.champion}?`}
+          reason
+        />
+        <ActionForm
+          name="kill"
+          action={`${base}/kill`}
+          csrf={csrf}
+          label="Kill switch"
+          kind="danger"
+          confirm={`KILL SWITCH: every device returns to v${r.champion} at its next poll. Continue?`}
+        />
+      </div>
+    </>
+  );
+}
 
-      {power(r) && <PowerPanel power={power(r)!} caption="At creation:" />}
-
+/** The audit timeline, newest first. */
+function Timeline({ r }: { r: RolloutView }) {
+  return (
+    <>
       <h2>Timeline</h2>
       <ol class="timeline" reversed>
         {[...r.history].reverse().map((h) => (
@@ -247,7 +281,7 @@ export function RolloutPanel({
           </li>
         ))}
       </ol>
-    </div>
+    </>
   );
 }
 
