@@ -10,6 +10,7 @@
  * const loaded = await evaluateInWorker(worker.mf, "typeof globalThis._tfengine !== 'undefined'");
  */
 import { type Miniflare, fetch as mfFetch } from 'miniflare';
+import { WORKER_NAME } from './worker.ts';
 
 export interface InspectorSession {
   /** Sends one DevTools protocol command and resolves with its result (rejects on its error). */
@@ -19,8 +20,8 @@ export interface InspectorSession {
   close(): void;
 }
 
-/** Opens a session on the isolate of the Worker named `worker` (the harness's has no name: ''). */
-export async function openInspector(mf: Miniflare, worker = ''): Promise<InspectorSession> {
+/** Opens a session on the isolate of the Worker named `worker` (by default the harness's app Worker). */
+export async function openInspector(mf: Miniflare, worker = WORKER_NAME): Promise<InspectorSession> {
   const base = await mf.getInspectorURL();
   const res = await mfFetch(new URL(`/core:user:${worker}`, base).href.replace(/^ws/, 'http'), {
     headers: { upgrade: 'websocket' },

@@ -14,6 +14,9 @@ import { applyMigrations } from './migrations.ts';
 import { PROOF_HEADER, uploadProofs } from './proofs.ts';
 import { SQL_HOST, SQL_WORKER_SCRIPT, sqlDatabase } from './sql-worker.ts';
 
+/** The app Worker's name in the harness's Miniflare (beside the test-only SQL Worker). */
+export const WORKER_NAME = 'modelfleet';
+
 export interface TestWorker {
   url: string;
   adminToken: string;
@@ -62,7 +65,7 @@ export async function startWorker(options: StartOptions = {}): Promise<TestWorke
   const ticketSecret = options.vars?.TICKET_KEY ?? JSON.stringify(trust.keys.ticket[0]);
   const adminToken = options.vars?.ADMIN_TOKEN ?? 'mft_test_admin_' + Math.random().toString(36).slice(2);
   const app = {
-    name: 'modelfleet',
+    name: WORKER_NAME,
     modules: [{ type: 'ESModule' as const, path: BUNDLE_ENTRY }],
     modulesRoot: BUNDLE_DIR,
     compatibilityDate: '2026-04-01',
