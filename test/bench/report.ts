@@ -75,6 +75,39 @@ const cell = (s: string) =>
     .replace(/\s*\n\s*/g, ' ')
     .replace(/^ {2}/, '↳ ');
 
+// A target of the form `≤ 1.5×` / `≥ 0.5×` is checked against the row's ratio (`2.82×`), so a miss
+// shows on the page instead of waiting for a reader to compare two columns. Other targets (points,
+// bytes, prose) are left as printed; a target that already carries a verdict (✓) is not re-judged.
+const RATIO_TARGET = /^([≤≥])\s*([\d.]+)×$/;
+
+/** `true` met, `false` missed, `undefined` when the target is not a plain ratio bound. */
+export function targetMet(row: Pick<BenchRow, 'ratio' | 'target'>): boolean | undefined {
+  const bound = RATIO_TARGET.exec(row.target.trim());
+  const ratio = /^([\d.]+)×/.exec(row.ratio.trim());
+  if (!bound || !ratio) return undefined;
+  const [value, limit] = [Number(ratio[1]), Number(bound[2])];
+  return bound[1] === '≤' ? value <= limit : value >= limit;
+}
+
+const judged = (r: BenchRow): BenchRow => {
+  const met = targetMet(r);
+  return met === undefined ? r : { ...r, target: `${r.target} ${met ? '✓' : '(missed)'}` };
+};
+
+function missedLine(sections: BenchSection[]): string[] {
+  const rows = sections.flatMap((s) => s.rows);
+  const checked = rows.filter((r) => targetMet(r) !== undefined);
+  const missed = checked.filter((r) => targetMet(r) === false);
+  if (!checked.length) return [];
+  const names = missed.map((r) => `${r.bench.trim()} (${r.ratio}, target ${r.target})`);
+  return [
+    missed.length
+      ? `**Ratio targets missed in this run: ${missed.length} of ${checked.length}** — ${names.join('; ')}.`
+      : `Ratio targets met in this run: ${checked.length} of ${checked.length}.`,
+    '',
+  ];
+}
+
 export function renderBenchmarks(run: BenchRun): string {
   const minutes = run.finishedAt && ((run.finishedAt.getTime() - run.startedAt.getTime()) / 60_000).toFixed(1);
   const out = [
@@ -93,13 +126,16 @@ export function renderBenchmarks(run: BenchRun): string {
     'within a run, not raw figures across runs (loopback figures move by about ±30 % between runs).',
     '`npm run bench` (about 6 minutes on 2 cores) rewrites this page at the end of every run.',
     '',
+    ...missedLine(run.sections),
   );
   for (const s of run.sections) {
     out.push(`## ${s.title}`, '', s.setup);
     if (s.alone) out.push('', `Alone: \`${s.alone}\`.`);
     if (s.measured) out.push('', `Measured: ${s.measured}.`);
     out.push('', '| bench | value | anchor | ratio | target |', '|---|---|---|---|---|');
-    for (const r of s.rows) out.push(`| ${[r.bench, r.value, r.anchor, r.ratio, r.target].map(cell).join(' | ')} |`);
+    for (const r of s.rows.map(judged)) {
+      out.push(`| ${[r.bench, r.value, r.anchor, r.ratio, r.target].map(cell).join(' | ')} |`);
+    }
     out.push('');
   }
   if (run.notes?.length) out.push('## Notes', '', ...run.notes.map((n) => `- ${n}`), '');
