@@ -115,8 +115,8 @@ export async function provenanceBench(seconds: number, concurrency: number): Pro
     const tickets = await alternate(x.ticket, y.ticket, seconds, concurrency);
     const uploads = await alternate(x.upload, y.upload, seconds, concurrency);
     const [ta, tb] = [await x.tally(), await y.tally()];
-    const target = (ratio: number, errors: number) =>
-      errors ? `${errors} ERRORS` : ratio >= 0.8 ? '≥ 0.8× ✓' : '≥ 0.8× ✗';
+    // The ratio bound is judged by report.ts like every other row's; failed requests void it.
+    const target = (errors: number) => (errors ? `${errors} ERRORS` : '≥ 0.8×');
     const counts = (t: typeof ta) => `${fmt(t.accepted)} accepted, ${fmt(t.counted)} counted`;
     const ratio = (k: typeof tickets) => k.a.perSecond / k.b.perSecond;
     return [
@@ -125,14 +125,14 @@ export async function provenanceBench(seconds: number, concurrency: number): Pro
         value: `${fmt(tickets.a.perSecond)} req/s`,
         anchor: `${fmt(tickets.b.perSecond)} req/s without (as before)`,
         ratio: `${fmt(ratio(tickets), 2)}×`,
-        target: target(ratio(tickets), tickets.a.errors + tickets.b.errors),
+        target: target(tickets.a.errors + tickets.b.errors),
       },
       {
         bench: `health upload, proof checked + network cap counted (${counts(ta)})`,
         value: `${fmt(uploads.a.perSecond)} uploads/s`,
         anchor: `${fmt(uploads.b.perSecond)} uploads/s without (${counts(tb)})`,
         ratio: `${fmt(ratio(uploads), 2)}×`,
-        target: target(ratio(uploads), uploads.a.errors + uploads.b.errors),
+        target: target(uploads.a.errors + uploads.b.errors),
       },
     ];
   } finally {

@@ -77,7 +77,7 @@ const cell = (s: string) =>
 
 // A target of the form `≤ 1.5×` / `≥ 0.5×` is checked against the row's ratio (`2.82×`), so a miss
 // shows on the page instead of waiting for a reader to compare two columns. Other targets (points,
-// bytes, prose) are left as printed; a target that already carries a verdict (✓) is not re-judged.
+// bytes, prose) are left as printed, and so is a bench's own verdict (`N ERRORS`).
 const RATIO_TARGET = /^([≤≥])\s*([\d.]+)×$/;
 
 /** `true` met, `false` missed, `undefined` when the target is not a plain ratio bound. */
@@ -89,21 +89,23 @@ export function targetMet(row: Pick<BenchRow, 'ratio' | 'target'>): boolean | un
   return bound[1] === '≤' ? value <= limit : value >= limit;
 }
 
-const judged = (r: BenchRow): BenchRow => {
+/** The row with its verdict appended to the target (`✓` or `(missed)`), when the target is a ratio bound. */
+export function withVerdict(r: BenchRow): BenchRow {
   const met = targetMet(r);
   return met === undefined ? r : { ...r, target: `${r.target} ${met ? '✓' : '(missed)'}` };
-};
+}
 
 function missedLine(sections: BenchSection[]): string[] {
-  const rows = sections.flatMap((s) => s.rows);
-  const checked = rows.filter((r) => targetMet(r) !== undefined);
-  const missed = checked.filter((r) => targetMet(r) === false);
-  if (!checked.length) return [];
-  const names = missed.map((r) => `${r.bench.trim()} (${r.ratio}, target ${r.target})`);
+  const judged = sections.flatMap((s) => s.rows).map((r) => ({ r, met: targetMet(r) }));
+  const checked = judged.filter((j) => j.met !== undefined).length;
+  const missed = judged
+    .filter((j) => j.met === false)
+    .map(({ r }) => `${r.bench.trim()} (${r.ratio}, target ${r.target})`);
+  if (!checked) return [];
   return [
     missed.length
-      ? `**Ratio targets missed in this run: ${missed.length} of ${checked.length}** — ${names.join('; ')}.`
-      : `Ratio targets met in this run: ${checked.length} of ${checked.length}.`,
+      ? `**Ratio targets missed in this run: ${missed.length} of ${checked}** — ${missed.join('; ')}.`
+      : `Ratio targets met in this run: ${checked} of ${checked}.`,
     '',
   ];
 }
@@ -133,7 +135,7 @@ export function renderBenchmarks(run: BenchRun): string {
     if (s.alone) out.push('', `Alone: \`${s.alone}\`.`);
     if (s.measured) out.push('', `Measured: ${s.measured}.`);
     out.push('', '| bench | value | anchor | ratio | target |', '|---|---|---|---|---|');
-    for (const r of s.rows.map(judged)) {
+    for (const r of s.rows.map(withVerdict)) {
       out.push(`| ${[r.bench, r.value, r.anchor, r.ratio, r.target].map(cell).join(' | ')} |`);
     }
     out.push('');

@@ -24,7 +24,7 @@ import { weightBench } from './weight.ts';
 import { startupBench } from './startup.ts';
 import { provenanceBench } from './provenance.ts';
 import { chunkServeBench } from './chunk-serve.ts';
-import { describeMachine, writeBenchmarks, type BenchRow, type BenchSection } from './report.ts';
+import { describeMachine, withVerdict, writeBenchmarks, type BenchRow, type BenchSection } from './report.ts';
 import { SETUPS, type SetupKey } from './setups.ts';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
@@ -206,6 +206,6 @@ try {
 console.log(
   `\nmodelfleet bench — Miniflare/workerd on loopback, ${CONCURRENCY} concurrent clients, ${SECONDS} s per route\n`,
 );
-console.table(sections.flatMap((s) => s.rows));
+console.table(sections.flatMap((s) => s.rows.map(withVerdict)));
 const written = writeBenchmarks({ startedAt, finishedAt: new Date(), machine: describeMachine(), sections, notes });
 console.log(`\nwritten: ${written}`);
