@@ -5,82 +5,22 @@
 // creation: refused for publishers (plan_cannot_decide, with the figures and the changes that would
 // work), warned for operators, derived from the fleet when omitted; zero-tolerance rate metrics are
 // refused. The fleet is what the daily health windows counted (seeded here in drift_windows).
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createToken } from '../fixtures/drift.ts';
-import { buildLayersModel } from '../fixtures/models.ts';
-import { runCli } from '../harness/cli.ts';
-import { createModel, publish } from '../harness/publish.ts';
-import { type TestWorker, startWorker } from '../harness/worker.ts';
+// The CLI side is rollout-power-cli.test.ts; the shared set-up is rollout-power-setup.ts.
+import { describe, expect, it } from 'vitest';
+import {
+  ci,
+  creates,
+  fleet,
+  gate,
+  modelId,
+  preview,
+  rollouts,
+  start,
+  usePowerFleet,
+  worker,
+} from './rollout-power-setup.ts';
 
-let worker: TestWorker;
-let ci: string;
-let modelId: number;
-const evalSet = 'e'.repeat(64);
-const gate = { metric: 'auc', margin: 0.01 };
-
-const rollouts = async () => (await worker.db.prepare('SELECT COUNT(*) AS n FROM rollouts').first<{ n: number }>())!.n;
-const creates = async () =>
-  (await worker.db.prepare("SELECT COUNT(*) AS n FROM audit WHERE action = 'rollout.create'").first<{ n: number }>())!
-    .n;
-const start = (plan: unknown, token?: string) =>
-  worker.api('/v1/models/fraud/rollouts', {
-    method: 'POST',
-    ...(token ? { token } : {}),
-    json: { challenger: 2, plan },
-  });
-const preview = (plan: unknown, token?: string) =>
-  worker.api('/v1/models/fraud/rollouts/preview', { method: 'POST', ...(token ? { token } : {}), json: { plan } });
-const abortLive = async () => {
-  const live = await worker.db
-    .prepare("SELECT id FROM rollouts WHERE state IN ('draft', 'running', 'paused')")
-    .first<{ id: string }>();
-  if (live) expect((await worker.api(`/v1/rollouts/${live.id}/abort`, { method: 'POST', json: {} })).status).toBe(200);
-};
-/** A week of daily health windows, `devices` a day, split between the champion and another version. */
-async function fleet(devices: number | null) {
-  await worker.db.prepare("DELETE FROM drift_windows WHERE cohort IN ('health', 'health-control')").run();
-  if (devices === null) return;
-  for (let w = 0; w < 7; w++) {
-    for (const [version, share] of [
-      [1, 0.75],
-      [2, 0.25],
-    ] as const) {
-      await worker.db
-        .prepare(
-          "INSERT INTO drift_windows (model_id, version, window, cohort, devices, released, closed_at) VALUES (?, ?, ?, 'health', ?, 0, ?)",
-        )
-        .bind(modelId, version, 20_400 + w, Math.round(devices * share), new Date().toISOString())
-        .run();
-    }
-  }
-}
-
-beforeAll(async () => {
-  worker = await startWorker({ http: true });
-  await createModel(worker, 'fraud');
-  expect(
-    (
-      await publish(worker, 'fraud', await buildLayersModel({ seed: 1 }), {
-        metrics: { evalSetDigest: evalSet, values: { auc: 0.8 } } as never,
-      })
-    ).res.status,
-  ).toBe(201);
-  await worker.api('/v1/models/fraud/aliases/champion', { method: 'PUT', json: { version: 1 } });
-  expect(
-    (
-      await publish(worker, 'fraud', await buildLayersModel({ seed: 2 }), {
-        metrics: { evalSetDigest: evalSet, values: { auc: 0.83 } } as never,
-      })
-    ).res.status,
-  ).toBe(201);
-  ci = await createToken(worker, 'publisher');
-  modelId = (await worker.db.prepare("SELECT id FROM models WHERE name = 'fraud'").first<{ id: number }>())!.id;
-});
-beforeEach(abortLive);
-afterAll(() => worker?.dispose());
+usePowerFleet();
 
 describe('a plan that cannot decide', () => {
   it('is refused for a publisher on 5,000 devices a day, with the figures and the changes that would work; nothing is created', async () => {
@@ -319,95 +259,5 @@ describe('bad input', () => {
       analysis: [{ metric: 'prediction_drift', tolerance: 0 }],
     });
     expect(res.status).toBe(200);
-  });
-});
-
-describe('the CLI', () => {
-  it('create --dry-run prints the power panel and creates nothing; a refusal and bad input are coded errors', async () => {
-    await fleet(5000);
-    const before = await rollouts();
-    const dry = await runCli(
-      worker,
-      process.cwd(),
-      'rollout',
-      'create',
-      '--model',
-      'fraud',
-      '--challenger',
-      '2',
-      '--dry-run',
-    );
-    expect(dry.code, dry.err).toBe(0);
-    expect(dry.out).toContain('dry run, nothing created: creating it would be warned for your role');
-    expect(dry.out).toMatch(/power: the plan CANNOT decide on 5,000 devices a day/);
-    expect(dry.out).toMatch(/step 1 \(10 %\): 500 challenger \/ 500 control devices a day, decides after never/);
-    expect(dry.out).toMatch(/verify_failure_rate: tolerance 0\.05, MDE [0-9.]+, needs/);
-    expect(await rollouts()).toBe(before);
-    // A publisher token through the CLI: the same refusal, coded.
-    const dir = mkdtempSync(join(tmpdir(), 'plan-'));
-    writeFileSync(join(dir, 'gated.json'), JSON.stringify({ gate }));
-    const refused = await runCli(
-      { url: worker.url, adminToken: ci },
-      dir,
-      'rollout',
-      'create',
-      '--model',
-      'fraud',
-      '--challenger',
-      '2',
-      '--plan',
-      'gated.json',
-    );
-    expect(refused.code).not.toBe(0);
-    expect(refused.err).toMatch(/^error plan_cannot_decide: the plan cannot decide on the fleet of fraud/);
-    expect(await rollouts()).toBe(before);
-  });
-
-  it('an operator create prints the warnings; a zero tolerance from a plan file is refused', async () => {
-    await fleet(5000);
-    const created = await runCli(
-      worker,
-      process.cwd(),
-      'rollout',
-      'create',
-      '--model',
-      'fraud',
-      '--challenger',
-      '2',
-      '--draft',
-    );
-    expect(created.code, created.err).toBe(0);
-    expect(created.out).toMatch(/power: the plan CANNOT decide/);
-    expect(created.err).toMatch(/^warning: step 1/m);
-    await abortLive();
-    const dir = mkdtempSync(join(tmpdir(), 'plan-'));
-    writeFileSync(
-      `${dir}/plan.json`,
-      JSON.stringify({
-        steps: [
-          { percent: 10, bakeSeconds: 3600 },
-          { percent: 100, bakeSeconds: 0 },
-        ],
-        analysis: [{ metric: 'load_failure_rate', tolerance: 0 }],
-      }),
-    );
-    const before = await rollouts();
-    const zero = await runCli(
-      worker,
-      dir,
-      'rollout',
-      'create',
-      '--model',
-      'fraud',
-      '--challenger',
-      '2',
-      '--plan',
-      'plan.json',
-    );
-    expect(zero.code).not.toBe(0);
-    expect(zero.err).toMatch(
-      /^error bad_request: invalid rollout plan: analysis\.load_failure_rate: a tolerance of 0 can never pass/,
-    );
-    expect(await rollouts()).toBe(before);
   });
 });
