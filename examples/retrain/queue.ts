@@ -27,7 +27,14 @@ export interface JobQueue {
   enqueue(event: CloudEvent, request: { model: string; version: number }): Job;
 }
 
-export function createJobQueue(deps: JobDeps, log: (line: string) => void): JobQueue {
+/** What runs one job: the retrain job itself (job.ts); a test passes one it can hold. */
+export type JobRunner = typeof runRetrainJob;
+
+export function createJobQueue(
+  deps: JobDeps,
+  log: (line: string) => void,
+  runJob: JobRunner = runRetrainJob,
+): JobQueue {
   const jobs: Job[] = [];
   const running = new Set<string>();
   /** Per model, the request that runs when the current job ends: its job and how to start it. */
@@ -37,7 +44,7 @@ export function createJobQueue(deps: JobDeps, log: (line: string) => void): JobQ
     running.add(job.model);
     job.state = 'running';
     log(`job ${job.id}: retraining ${job.model} (drift on v${job.version}, event ${job.eventId})`);
-    runRetrainJob({ model: job.model, version: job.version, eventId: job.eventId }, deps)
+    runJob({ model: job.model, version: job.version, eventId: job.eventId }, deps)
       .then(
         (result) => (
           (job.result = result),

@@ -290,31 +290,33 @@ describe('retrain service', () => {
     expect(lines.some((l) => l.includes('published v2'))).toBe(true);
   });
 
-  it('other event types are ignored (202); requests for a model being retrained wait, the newest only; a version already retrained is skipped', async () => {
+  it('other event types are ignored (202); a version already retrained is skipped, one job at a time', async () => {
     const alarm = await delivery('drift.alarm/fraud/1/20001', secret, 'dev.modelfleet.drift.alarm');
     expect([alarm.status, alarm.body.ignored]).toEqual([202, 'dev.modelfleet.drift.alarm']);
     expect(service.jobs).toHaveLength(1);
 
-    // Three windows' requests at once: the first runs, the second waits and is superseded by the third.
+    // Three windows' requests back to back. The first starts at once; whether the next ones wait
+    // (and the middle one is superseded) depends on how fast the first skips, so only what holds
+    // either way is asserted here — retrain-queue.test.ts checks the waiting in a fixed order.
     const answers = [];
     for (const w of [20002, 20003, 20004]) answers.push(await delivery(`drift.retrain/fraud/1/${w}`));
-    expect(answers.map((a) => [a.status, a.body.state])).toEqual([
-      [202, 'running'],
-      [202, 'queued'],
-      [202, 'queued'],
-    ]);
+    expect(answers.map((a) => a.status)).toEqual([202, 202, 202]);
+    expect(answers[0]!.body.state).toBe('running');
     const [a, b, c] = service.jobs.slice(1);
     await Promise.all([a!.done, b!.done, c!.done]);
-    // v1 already has a challenger retrained from it (v2, the test above): the jobs that run skip,
-    // and nothing more is published — the plane asks again at every window that still drifts.
-    expect([a, b, c].map((j) => j!.state)).toEqual(['skipped', 'failed', 'skipped']);
-    expect(b!.error).toMatch(/superseded by event drift.retrain\/fraud\/1\/20004/);
+    // v1 already has a challenger retrained from it (v2, the test above): every job that ran
+    // skipped, and nothing more is published — the plane asks again at every window that still drifts.
+    expect([a!.state, c!.state]).toEqual(['skipped', 'skipped']);
+    if (b!.state === 'failed') expect(b!.error).toMatch(/superseded by event drift.retrain\/fraud\/1\/20004/);
+    else expect(b!.state).toBe('skipped');
     expect(lines.some((l) => l.includes(`job ${a!.id}: skipped: v2 was already retrained from v1`))).toBe(true);
     const { versions } = (await (await worker.api('/v1/models/fraud/versions')).json()) as { versions: unknown[] };
     expect(versions).toHaveLength(2);
-    // One job per model at a time: the third started only after the first had finished.
+    // One job per model at a time: each job that ran started only after the one before it ended.
     const at = (text: string) => lines.findIndex((l) => l.includes(text));
-    expect(at(`job ${c!.id}: retraining`)).toBeGreaterThan(at(`job ${a!.id}: skipped`));
+    const ran = [a!, b!, c!].filter((j) => j.state === 'skipped');
+    for (let i = 1; i < ran.length; i++)
+      expect(at(`job ${ran[i]!.id}: retraining`)).toBeGreaterThan(at(`job ${ran[i - 1]!.id}: skipped`));
   });
 
   it('explanations in metrics are checked at publish: a malformed one is refused and stores nothing', async () => {
