@@ -20,12 +20,23 @@ const rows = () => z.optional(z.int().check(z.minimum(1)));
 
 /** `[x, F(x)]` (tables from before atoms: treated as F(x−) = F(x)) or `[x, F(x−), F(x)]`. */
 export type PitPoint = [number, number] | [number, number, number];
-const pitPoint = z.union([z.tuple([z.number(), share(), share()]), z.tuple([z.number(), share()])]);
-const pitOrdered = (t: PitPoint[]) =>
+const isShare = (v: unknown) => typeof v === 'number' && v >= 0 && v <= 1;
+/**
+ * One loop over the table instead of a zod union of tuples per point: a device parses the
+ * baseline with every cold load, and per-point schemas made that the slowest step of verifying
+ * a small model's manifest (~25 ms of a cold load for 1,100 points; test/bench/manifest-parse.ts).
+ */
+const isPitPoint = (p: unknown): p is PitPoint =>
+  Array.isArray(p) &&
+  (p.length === 2 || p.length === 3) &&
+  Number.isFinite(p[0]) &&
+  isShare(p[1]) &&
+  (p.length === 2 || (isShare(p[2]) && p[1] <= p[2]));
+const pitTable = (t: unknown[]) =>
   t.every(
     (p, i) =>
-      (p.length === 2 || p[1] <= p[2]!) &&
-      (i === 0 || (p[0] > t[i - 1]![0] && p[1] >= t[i - 1]![t[i - 1]!.length - 1]!)),
+      isPitPoint(p) &&
+      (i === 0 || (p[0] > (t[i - 1] as PitPoint)[0] && p[1] >= (t[i - 1] as PitPoint).at(-1)!)),
   );
 
 export const NumericFeatureBaseline = z
@@ -41,11 +52,14 @@ export const NumericFeatureBaseline = z
     /** Empirical CDF table, strictly increasing in x, non-decreasing in F; jumps at atoms. */
     pit: z.optional(
       z
-        .array(pitPoint)
+        .custom<PitPoint[]>(Array.isArray, 'pit must be an array of points')
         .check(
-          z.minLength(1),
-          z.maxLength(2048),
-          z.refine(pitOrdered, 'pit must be increasing in x and non-decreasing in F'),
+          z.minLength(1, 'pit needs at least one point'),
+          z.maxLength(2048, 'pit has at most 2,048 points'),
+          z.refine(
+            pitTable,
+            'pit must be [x, F(x−), F(x)] or [x, F(x)] points (F in [0, 1]), increasing in x and non-decreasing in F',
+          ),
         ),
     ),
     /** Finite training values behind the tables. */

@@ -5,6 +5,7 @@ import { bucketOf, rolloutCohort } from '@modelfleet/protocol';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { buildLayersModel } from '../../test/fixtures/models.ts';
 import type { TestWorker } from '../../test/harness/worker.ts';
+import { pollUntil } from '../../test/harness/poll.ts';
 import { controlPlane, publishAs, sdkClient, setChampion } from './helpers.ts';
 
 let worker: TestWorker & { appKey: string };
@@ -71,7 +72,12 @@ it('never waits for the storage estimate: the first ticket goes without a tier, 
     const { client, store } = await sdkClient(worker, { deviceId: 'tier-1', fetch: spy });
     const model = await client.load('scorer');
     await estimate;
-    await new Promise((r) => setTimeout(r, 10));
+    // The tier is kept in IndexedDB off the request path: wait for that write (bounded), not a guess.
+    await pollUntil(
+      () => store.getMeta('storageTier'),
+      (tier) => tier === 'high',
+      { what: 'the storage tier kept in IndexedDB', everyMs: 5, timeoutMs: 10_000 },
+    );
     await model.reload();
     await client.close();
     const again = await sdkClient(worker, { deviceId: 'tier-1', fetch: spy, store });

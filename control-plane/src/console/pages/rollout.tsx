@@ -3,14 +3,15 @@
  * One rollout: its steps as progress bars (assigned share; challenger and control devices that
  * reported in the current step), the current decision with its evidence (metric, threshold,
  * observed, standard error, sample, freshness), the operator's buttons for what the state allows,
- * and the audit timeline. The panel is re-fetched by the app island every few seconds and after
- * each action, so effects show without a reload.
+ * and the audit timeline (the decision itself is rollout-decision.tsx). The panel is re-fetched
+ * by the app island every few seconds and after each action, so effects show without a reload.
  */
-import { ActionForm, Badge, num, when } from '../components.tsx';
+import { ActionForm, Badge, when } from '../components.tsx';
 import { Page, type PageProps } from '../layout.tsx';
 import { PowerPanel } from './power.tsx';
+import { Decision } from './rollout-decision.tsx';
 import type { RolloutView, StepReport } from './rollout-types.ts';
-import { SequenceBar, afterOf, decides, minSample, power, scale } from './rollout-evidence.tsx';
+import { afterOf, minSample, power, scale } from './rollout-evidence.tsx';
 
 export type { MetricView, RolloutView, StepReport } from './rollout-types.ts';
 export { RolloutsPage } from './rollouts.tsx';
@@ -131,90 +132,6 @@ function Steps({ r, report, live }: { r: RolloutView; report: StepReport | null;
         verified, stored and activated it in this step. Active: devices that used their version in this step (10
         predictions) and reported; the analysis needs {minSample(r).toLocaleString('en-US')} per arm.
       </p>
-    </>
-  );
-}
-
-/** The latest decision with its evidence per metric, or why there is none yet. */
-function Decision({ r }: { r: RolloutView }) {
-  return (
-    <>
-      <h2>Decision</h2>
-      {r.decision ? (
-        <>
-          <p>
-            <Badge
-              status={r.decision.outcome === 'rollback' ? 'bad' : r.decision.outcome === 'promote' ? 'ok' : 'hold'}
-            >
-              {r.decision.outcome}
-            </Badge>{' '}
-            {r.decision.summary}{' '}
-            <span class="muted">
-              (step {r.decision.step + 1}, {when(r.decision.at)})
-            </span>
-          </p>
-          <div class="table-wrap">
-            <table class="responsive" id="evidence">
-              <caption class="sr-only">Evidence for the decision</caption>
-              <thead>
-                <tr>
-                  <th scope="col">Metric</th>
-                  <th scope="col">Status</th>
-                  <th scope="col" class="num">
-                    Tolerance
-                  </th>
-                  <th scope="col" class="num">
-                    Estimate
-                  </th>
-                  <th scope="col" class="num">
-                    ± SE
-                  </th>
-                  <th scope="col">Confidence sequence</th>
-                  <th scope="col">Decides</th>
-                  <th scope="col" class="num">
-                    Sample (challenger / control)
-                  </th>
-                  <th scope="col">Data as of</th>
-                </tr>
-              </thead>
-              <tbody>
-                {r.decision.metrics.map((m) => (
-                  <tr data-metric={m.metric}>
-                    <td data-label="Metric">
-                      {m.metric}
-                      {m.critical ? '' : <span class="muted"> (non-critical)</span>}
-                    </td>
-                    <td data-label="Status">
-                      <Badge status={m.status} />
-                    </td>
-                    <td data-label="Tolerance" class="num">
-                      {num(m.threshold, 4)}
-                    </td>
-                    <td data-label="Estimate" class="num">
-                      {num(m.observed, 4)}
-                    </td>
-                    <td data-label="± SE" class="num">
-                      {num(m.standardError, 4)}
-                    </td>
-                    <td data-label="Confidence sequence" data-sequence>
-                      {m.sequence ? <SequenceBar m={m} sequence={m.sequence} /> : <span class="muted">—</span>}
-                    </td>
-                    <td data-label="Decides" data-projection>
-                      {decides(m)}
-                    </td>
-                    <td data-label="Sample" class="num">
-                      {m.sample.challenger.toLocaleString('en-US')} / {m.sample.control.toLocaleString('en-US')}
-                    </td>
-                    <td data-label="Data as of">{when(m.freshness)}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
-        </>
-      ) : (
-        <p class="muted">No analysis yet: nothing is a pass without data.</p>
-      )}
     </>
   );
 }
