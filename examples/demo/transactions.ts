@@ -47,6 +47,8 @@ const sigmoid = (s: number) => 1 / (1 + Math.exp(-s));
 
 /** One transaction; the draw order of 'before' is make-fraud-model's, which its bytes depend on. */
 function draw(rand: () => number, regime: Regime): Transaction {
+  // Box–Muller written out (protocol's boxMuller guards log(0) differently): the example depends
+  // on nothing, and make-fraud-model's committed bytes depend on these exact draws.
   const normal = () => Math.sqrt(-2 * Math.log(rand() + 1e-12)) * Math.cos(2 * Math.PI * rand());
   if (regime === 'before') {
     const x = [

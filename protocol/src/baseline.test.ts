@@ -21,7 +21,15 @@ describe('baseline schema', () => {
   it('a real baseline parses to itself, atoms (three-point entries) and two-point entries alike', () => {
     expect(Baseline.parse(real)).toEqual(real);
     expect(amount.pit!.length).toBeGreaterThan(100);
-    expect(problems(withPit([[0, 0.1], [1, 0.2, 0.5], [2, 1]]))).toEqual([]);
+    expect(
+      problems(
+        withPit([
+          [0, 0.1],
+          [1, 0.2, 0.5],
+          [2, 1],
+        ]),
+      ),
+    ).toEqual([]);
   });
 
   it.each([
@@ -33,8 +41,20 @@ describe('baseline schema', () => {
     ['a string F', [[0, '0.5']]],
     ['a point of one value', [[0]]],
     ['a point of four values', [[0, 0.1, 0.2, 0.3]]],
-    ['x not increasing', [[1, 0.2], [1, 0.3]]],
-    ['F falling from one point to the next', [[0, 0.2, 0.4], [1, 0.3, 0.5]]],
+    [
+      'x not increasing',
+      [
+        [1, 0.2],
+        [1, 0.3],
+      ],
+    ],
+    [
+      'F falling from one point to the next',
+      [
+        [0, 0.2, 0.4],
+        [1, 0.3, 0.5],
+      ],
+    ],
   ])('refuses a PIT table with %s', (_, pit) => {
     const found = problems(withPit(pit));
     expect(found).toHaveLength(1);

@@ -36,6 +36,15 @@ export function normalFrom(uniform: () => number): () => number {
 export const seededNormal = (seed: number) => normalFrom(seededUniform(seed));
 
 /**
+ * One N(0, 1) draw per two uniforms (Box–Muller, cosine only). The rollout simulations and
+ * several tests were seeded with this form, and their published figures (docs/rollouts.md)
+ * reproduce only with it, so it stays beside `normalFrom`, which uses both values of a pair.
+ */
+export function boxMuller(uniform: () => number): () => number {
+  return () => Math.sqrt(-2 * Math.log(uniform() || 1e-12)) * Math.cos(2 * Math.PI * uniform());
+}
+
+/**
  * Seeded uniform 32-bit words (the same mulberry32 stream as `seededUniform`, before scaling):
  * the discrete Gaussian release noise's source in reproducible simulations and tests.
  */

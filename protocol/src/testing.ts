@@ -21,4 +21,4 @@ export async function createTestTrust(alg: 'ecdsa-p256-sha256' | 'ed25519' = 'ec
   return { keys, root: rootFor(keys, 1, expires), rootEnvelope: await signInitialRoot(keys, expires) };
 }
 
-export { seededUniform, seededWords } from './random.ts';
+export { boxMuller, seededUniform, seededWords } from './random.ts';

@@ -6,7 +6,7 @@
  */
 import { fromBase64, rolloutCohort } from '@modelfleet/protocol';
 import { type TicketBody, bucket } from './rollout-sim.ts';
-import { seededUniform, seededWords } from '@modelfleet/protocol/testing';
+import { boxMuller, seededUniform, seededWords } from '@modelfleet/protocol/testing';
 import { buildLayersModel } from '../fixtures/models.ts';
 import { createApp, monitoredBaseline, outputSketch } from '../fixtures/drift.ts';
 import { createModel, publish } from '../harness/publish.ts';
@@ -31,7 +31,7 @@ export async function healthFleet(opts: { rate?: number; epsilon?: number; seed?
   const layout = await healthLayout();
   const noise = releaseNoiseForRho(layout, rhoFor(opts.epsilon ?? 2, 1e-6) * HEALTH_SHARE, HEALTH_SPLIT);
   const uniform = seededUniform(opts.seed ?? 7);
-  const normal = () => Math.sqrt(-2 * Math.log(uniform() || 1e-12)) * Math.cos(2 * Math.PI * uniform());
+  const normal = boxMuller(uniform);
   const words = seededWords((opts.seed ?? 7) ^ 0x5eed); // the release noise's own stream
   const rate = opts.rate ?? 0.002;
   const record = async (errors: number, calls: number) =>

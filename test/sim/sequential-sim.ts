@@ -30,7 +30,7 @@ import {
   healthUpload,
   mergeSketches,
 } from '@modelfleet/protocol';
-import { seededUniform, seededWords } from '@modelfleet/protocol/testing';
+import { boxMuller, seededUniform, seededWords } from '@modelfleet/protocol/testing';
 import { summarizeHealth } from '../../control-plane/src/drift/health-summary.ts';
 import { HEALTH_SHARE, HEALTH_SPLIT, releaseNoiseForRho, rhoFor } from '../../control-plane/src/drift/privacy.ts';
 import { type Arm, type Rule, isRateMetric, judge } from '../../control-plane/src/rollouts/judge.ts';
@@ -66,7 +66,7 @@ export async function blockPool(extras: number[], opts: SeqOptions = {}) {
   const layout = await healthLayout();
   const floor = opts.floor ?? 1000;
   const uniform = seededUniform(opts.seed ?? 11);
-  const normal = () => Math.sqrt(-2 * Math.log(uniform() || 1e-12)) * Math.cos(2 * Math.PI * uniform());
+  const normal = boxMuller(uniform);
   const records = new Map<string, Awaited<ReturnType<typeof healthUpload>>>();
   const latencies = Array.from({ length: 20 }, (_, i) => 2 + (i % 7));
   const record = async (errors: number, calls: number) => {

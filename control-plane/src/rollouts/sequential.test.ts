@@ -1,4 +1,4 @@
-import { seededUniform } from '@modelfleet/protocol/testing';
+import { boxMuller, seededUniform } from '@modelfleet/protocol/testing';
 import { describe, expect, it } from 'vitest';
 import type { HealthSummary } from '../drift/health-summary.ts';
 import { judge } from './judge.ts';
@@ -46,7 +46,7 @@ describe('normal-mixture confidence sequence', () => {
   it('covers the true difference at every look in ≥ 1 − α of runs; ± 2 SE checked at every look does not', () => {
     // 2,000 runs of 50 looks: each look adds an independent Gaussian increment (the releases of a step).
     const uniform = seededUniform(16);
-    const normal = () => Math.sqrt(-2 * Math.log(uniform() || 1e-12)) * Math.cos(2 * Math.PI * uniform());
+    const normal = boxMuller(uniform);
     const alpha = 0.05;
     const tau2 = 0.002 ** 2;
     let csMiss = 0;
