@@ -50,8 +50,11 @@ async function receiveChunk(
   store: ModelStore,
   chunk: ManifestChunk,
   onBytes: (n: number) => void,
+  partials: Set<string>,
 ): Promise<{ bytes: Uint8Array; resumed: number }> {
-  const partial = await store.getPartial(chunk.digest);
+  // Only a chunk known to have a partial reads it: an IndexedDB read per chunk before each request
+  // held every lane back on a cold load (where there are none).
+  const partial = partials.has(chunk.digest) ? await store.getPartial(chunk.digest) : undefined;
   const have = partial && partial.byteLength < chunk.size ? new Uint8Array(partial) : undefined;
   const received: Uint8Array[] = have ? [have] : [];
   try {
@@ -117,12 +120,13 @@ export async function downloadChunks(
   let failure: unknown;
   const keeping: Promise<void>[] = [];
   const fail = (e: unknown) => void (failure ??= e);
+  const partials = chunks.length > 0 ? await store.partialDigests() : new Set<string>();
   await Promise.all(
     Array.from({ length: Math.min(parallel, chunks.length) }, async () => {
       while (failure === undefined && next < chunks.length) {
         const chunk = chunks[next++]!;
         try {
-          const got = await receiveChunk(edge, store, chunk, onBytes);
+          const got = await receiveChunk(edge, store, chunk, onBytes, partials);
           keeping.push(keepChunk(store, chunk, got, stats).catch(fail));
         } catch (e) {
           fail(e);

@@ -106,6 +106,8 @@ export async function openStore(name = 'modelfleet') {
     putChunk: (digest: string, bytes: ArrayBuffer) => db.put('chunks', bytes, digest).then(() => undefined),
     getChunk: (digest: string) => db.get('chunks', digest),
     getPartial: (digest: string) => db.get('partials', digest),
+    /** Digests with a kept partial: one read for a whole download, instead of one per chunk. */
+    partialDigests: async () => new Set<string>(await db.getAllKeys('partials')),
     putPartial: (digest: string, bytes: ArrayBuffer) => db.put('partials', bytes, digest).then(() => undefined),
     deletePartial: (digest: string) => db.delete('partials', digest),
 
