@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import * as z from 'zod/mini';
 import { Baseline, NumericFeatureBaseline } from './baseline.ts';
 
 const real = JSON.parse(
@@ -66,6 +67,16 @@ describe('baseline schema', () => {
     expect(problems(withPit([]))).toEqual(['pit: pit needs at least one point']);
     const long = Array.from({ length: 2049 }, (_, i) => [i, i / 2049]);
     expect(problems(withPit(long))).toEqual(['pit: pit has at most 2,048 points']);
+  });
+
+  it('the JSON Schema (the OpenAPI document) still shows each point as 2 or 3 numbers', () => {
+    const pit = (z.toJSONSchema(NumericFeatureBaseline) as { properties: Record<string, unknown> }).properties.pit;
+    expect(pit).toMatchObject({
+      type: 'array',
+      minItems: 1,
+      maxItems: 2048,
+      items: { type: 'array', items: { type: 'number' }, minItems: 2, maxItems: 3 },
+    });
   });
 
   it('a bad table inside a whole baseline names its feature', () => {

@@ -39,6 +39,25 @@ const pitTable = (t: unknown[]) =>
       isPitPoint(p) && (i === 0 || (p[0] > (t[i - 1] as PitPoint)[0] && p[1] >= (t[i - 1] as PitPoint).at(-1)!)),
   );
 
+/**
+ * Items are `unknown` to zod and checked by `pitTable` in one pass; the registry gives the OpenAPI
+ * document (JSON Schema) their shape, which it would otherwise show as "any".
+ */
+const PitTable = z
+  .array(z.unknown(), 'pit must be an array of points')
+  .check(
+    z.minLength(1, 'pit needs at least one point'),
+    z.maxLength(2048, 'pit has at most 2,048 points'),
+    z.refine(
+      pitTable,
+      'pit must be [x, F(x−), F(x)] or [x, F(x)] points (F in [0, 1]), increasing in x and non-decreasing in F',
+    ),
+  ) as unknown as z.ZodMiniType<PitPoint[], PitPoint[]>;
+z.globalRegistry.add(PitTable, {
+  description: 'Empirical CDF: [x, F(x−), F(x)] or [x, F(x)] points, increasing in x, F in [0, 1] and non-decreasing',
+  items: { type: 'array', items: { type: 'number' }, minItems: 2, maxItems: 3 },
+} as never);
+
 export const NumericFeatureBaseline = z
   .looseObject({
     name: z.string().check(z.minLength(1)),
@@ -50,18 +69,7 @@ export const NumericFeatureBaseline = z
     /** The training share of each of the B interior bins (sum 1): what tests, PSI and charts expect. */
     shares: z.optional(z.array(share())),
     /** Empirical CDF table, strictly increasing in x, non-decreasing in F; jumps at atoms. */
-    pit: z.optional(
-      z
-        .custom<PitPoint[]>(Array.isArray, 'pit must be an array of points')
-        .check(
-          z.minLength(1, 'pit needs at least one point'),
-          z.maxLength(2048, 'pit has at most 2,048 points'),
-          z.refine(
-            pitTable,
-            'pit must be [x, F(x−), F(x)] or [x, F(x)] points (F in [0, 1]), increasing in x and non-decreasing in F',
-          ),
-        ),
-    ),
+    pit: z.optional(PitTable),
     /** Finite training values behind the tables. */
     rows: rows(),
     /** Share of training rows with no finite value (they go to the MISSING bin). */
