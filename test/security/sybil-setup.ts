@@ -84,7 +84,17 @@ export async function stepHealth(
   proof: string | null = t.proof,
 ) {
   const body = encodeUpload(await healthLayout(), (await healthUpload(counts, t.sequence))!);
-  return worker.api(`/v1/edge/step-health/${model}/${t.version}?device=${device}&rollout=${t.rollout}&phase=used`, {
+  return upload(
+    `/v1/edge/step-health/${model}/${t.version}?device=${device}&rollout=${t.rollout}&phase=used`,
+    body,
+    ip,
+    proof,
+  );
+}
+
+/** A device upload from client network `ip`, with the ticket's proof when there is one. */
+function upload(path: string, body: Uint8Array, ip: string, proof: string | null) {
+  return worker.api(path, {
     method: 'POST',
     token: null,
     proof: null,
@@ -105,18 +115,7 @@ export async function sketch(model: string, device: string, ip: string, proof: s
     window: today,
     features: deviceValues(device, shift).map((v) => sketchNumeric(v, edges)),
   });
-  return worker.api(`/v1/edge/sketches/${model}/1?device=${device}`, {
-    method: 'POST',
-    token: null,
-    proof: null,
-    body: body as unknown as BodyInit,
-    headers: {
-      'content-type': 'application/octet-stream',
-      'x-modelfleet-app-key': appKey,
-      'cf-connecting-ip': ip,
-      ...(proof ? { [PROOF_HEADER]: proof } : {}),
-    },
-  });
+  return upload(`/v1/edge/sketches/${model}/1?device=${device}`, body, ip, proof);
 }
 
 export async function twoVersions(name: string, withBaseline = false) {

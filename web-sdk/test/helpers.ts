@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import type { Envelope } from '@modelfleet/protocol';
 import * as tf from '@tensorflow/tfjs';
 import { type ModelArtifacts } from '../../test/fixtures/models.ts';
+import { memoryHandler } from '../../test/fixtures/model-artifacts.ts';
 import { createModel, publish } from '../../test/harness/publish.ts';
 import { type TestWorker, startWorker } from '../../test/harness/worker.ts';
 import { createClient, type ClientOptions } from '../src/client.ts';
@@ -82,12 +83,7 @@ export async function assertCacheIntact(store: ModelStore): Promise<{ chunks: nu
 
 /** The reference: plain TF.js loading the same artifacts, predicting on the main thread. */
 export async function referencePredict(a: ModelArtifacts, rows: number[][]): Promise<unknown> {
-  const { weightsManifest, ...rest } = a.modelJson;
-  const handler = tf.io.fromMemory({
-    ...rest,
-    weightSpecs: weightsManifest.flatMap((g) => g.weights),
-    weightData: a.weightData.slice().buffer,
-  } as tf.io.ModelArtifacts);
+  const handler = memoryHandler(a);
   if (a.format === 'tfjs-layers') {
     const m = await tf.loadLayersModel(handler);
     const y = m.predict(tf.tensor2d(rows)) as tf.Tensor;
